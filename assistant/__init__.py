@@ -1,0 +1,1 @@
+"""Use cases and conversation: understand, protect, decide, answer."""

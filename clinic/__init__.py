@@ -1,0 +1,1 @@
+"""The clinic domain and its storage. Depends on nothing of ours."""

@@ -1,0 +1,49 @@
+"""Typed domain errors. Each carries a message a person can act on; doors map them to exits or HTTP codes."""
+
+from __future__ import annotations
+
+
+class RotaError(Exception):
+    """Base of every error a user may see. `str(error)` is the whole message."""
+
+    exit_code = 1
+    http_status = 400
+
+
+class InvalidInput(RotaError):
+    """The request or file is malformed; `problems` lists each one (path: what was expected)."""
+
+    exit_code = 2
+    http_status = 422
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
+
+class RuleViolation(RotaError):
+    """A policy rule denies the change; `decision` is the rules layer's full answer."""
+
+    exit_code = 3
+    http_status = 422
+
+    def __init__(self, message: str, decision: object | None = None) -> None:
+        super().__init__(message)
+        self.decision = decision
+
+
+class PermissionDenied(RotaError):
+    exit_code = 3
+    http_status = 403
+
+
+class NotFound(RotaError):
+    exit_code = 4
+    http_status = 404
+
+
+class BookingConflict(RotaError):
+    """The time is taken (staff, patient or room) or the resource cannot host the session."""
+
+    exit_code = 5
+    http_status = 409

@@ -1,0 +1,128 @@
+"""Time in one place: UTC storage, facility-local display, weekly templates. DST-safe."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from clinic.errors import InvalidInput
+
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidInput(
+            f"unknown timezone {name!r}: use an IANA name such as America/New_York"
+        ) from exc
+
+
+def to_utc(value: datetime, tz: ZoneInfo) -> datetime:
+    """An aware datetime in UTC. A naive value is wall-clock time in `tz`; a time that does
+    not exist there (the spring-forward gap) is rejected rather than silently shifted."""
+    if value.tzinfo is not None:
+        return value.astimezone(UTC)
+    local = value.replace(tzinfo=tz)
+    round_trip = local.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+    if round_trip != value:
+        raise InvalidInput(
+            f"{value.isoformat(timespec='minutes')} does not exist in {tz.key} "
+            "(clocks skip that hour); pick another time or give an explicit offset"
+        )
+    return local.astimezone(UTC)
+
+
+def parse_datetime(text: str, tz: ZoneInfo) -> datetime:
+    """ISO 8601 (offset optional, 'Z' allowed) → aware UTC."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidInput(
+            f"{text!r} is not a date-time: use ISO 8601, e.g. 2026-12-01T09:00 or 2026-12-01T09:00-05:00"
+        ) from exc
+    return to_utc(value, tz)
+
+
+def parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise InvalidInput(f"{text!r} is not a date: use YYYY-MM-DD") from exc
+
+
+def local_iso(value: datetime, tz: ZoneInfo) -> str:
+    """Facility-local ISO text with its offset, to the minute (what files and people see)."""
+    return value.astimezone(tz).isoformat(timespec="minutes")
+
+
+def parse_hhmm(text: str) -> int:
+    """'HH:MM' → minutes after midnight ('24:00' allowed as an end)."""
+    hours, minutes = text.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def format_hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Minutes after local midnight, half-open [start, end)."""
+
+    start: int
+    end: int
+
+    def covers(self, start: int, end: int) -> bool:
+        return self.start <= start and end <= self.end
+
+
+Weekly = dict[str, list[Interval]]
+
+
+def parse_weekly(template: dict[str, list[str]] | None) -> Weekly | None:
+    """{'mon': ['08:00-12:00', ...]} → intervals. None means 'no restriction'."""
+    if template is None:
+        return None
+    weekly: Weekly = {}
+    for day, spans in template.items():
+        weekly[day] = []
+        for span in spans:
+            start, end = span.split("-")
+            weekly[day].append(Interval(parse_hhmm(start), parse_hhmm(end)))
+    return weekly
+
+
+def local_day_and_minutes(value: datetime, tz: ZoneInfo) -> tuple[date, str, int]:
+    local = value.astimezone(tz)
+    return local.date(), WEEKDAYS[local.weekday()], local.hour * 60 + local.minute
+
+
+def within_weekly(weekly: Weekly | None, start: datetime, end: datetime, tz: ZoneInfo) -> bool:
+    """True when [start, end) falls inside one interval of the weekly template on its local day."""
+    if weekly is None:
+        return True
+    day, weekday, start_min = local_day_and_minutes(start, tz)
+    end_day, _, end_min = local_day_and_minutes(end, tz)
+    if end_day != day:
+        if end_day == day + timedelta(days=1) and end_min == 0:
+            end_min = 24 * 60
+        else:
+            return False
+    return any(iv.covers(start_min, end_min) for iv in weekly.get(weekday, []))
+
+
+def local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    """UTC instant of local midnight of `day` (DST-safe: midnight exists in every IANA zone we support)."""
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """[start, end) in UTC of a local calendar day; 23 or 25 hours long on DST days."""
+    return local_midnight(day, tz), local_midnight(day + timedelta(days=1), tz)
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,1 @@
+"""The text of every LLM prompt, one file each."""

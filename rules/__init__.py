@@ -1,0 +1,1 @@
+"""Declarative policy: what may happen, and why not. Depends on clinic."""

@@ -1,0 +1,1 @@
+"""OR-Tools CP-SAT optimization: what could happen, best first. Pure; plain data only."""
