@@ -1,0 +1,101 @@
+"""The rules service: current packs, the compiled engine, and the two questions.
+
+One service per process is the norm (`default_service()`): compiling packs registers a durable_rules
+ruleset that is never freed, so build services rarely (at start-up and on reload), never per
+request. `reload()` keeps the last good packs when the new ones are broken.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+
+from clinic.errors import InvalidInput
+from rules import vocabulary as V
+from rules.decision import Decision, assemble
+from rules.derive import derive
+from rules.eligibility import Eligibility
+from rules.engine import DurableRulesEngine, RuleEngine
+from rules.loader import PACKS_DIR, PackSet, Problem, collect, load_packs, rules_dir_from_env
+from rules.model import PatientFacts, Situation, StaffFacts
+
+
+class RulesService:
+    def __init__(
+        self,
+        facility_dir: Path | None = None,
+        *,
+        builtin_dir: Path = PACKS_DIR,
+        use_env: bool = True,
+    ) -> None:
+        self.facility_dir = facility_dir or (rules_dir_from_env() if use_env else None)
+        self.builtin_dir = builtin_dir
+        self._swap = threading.Lock()
+        packs = load_packs(self.facility_dir, builtin_dir)
+        self._packs, self._engine = packs, DurableRulesEngine(packs)
+        self.last_problems: list[Problem] = []
+
+    @property
+    def packs(self) -> PackSet:
+        return self._packs
+
+    @property
+    def engine(self) -> RuleEngine:
+        return self._engine
+
+    def reload(self) -> list[Problem]:
+        """Re-read the packs. On problems, keep serving the last good packs and return them."""
+        packs, problems = collect(self.facility_dir, self.builtin_dir)
+        self.last_problems = problems
+        if problems or packs is None:
+            return problems
+        engine = DurableRulesEngine(packs)
+        with self._swap:
+            self._packs, self._engine = packs, engine
+        return []
+
+    def evaluate(self, action: str, actor: StaffFacts, facts: Situation) -> Decision:
+        """May `actor` do `action` in this situation? Every fired rule, with its reason."""
+        if action not in V.ACTIONS:
+            raise InvalidInput(f"unknown action {action!r}; use one of {', '.join(V.ACTIONS)}")
+        with self._swap:
+            packs, engine = self._packs, self._engine
+        flat = derive(action, actor, facts, packs.tables)
+        matches = engine.fire(flat)
+        return assemble(
+            action,
+            matches,
+            actor.roles,
+            facts.override_reason,
+            frozenset(packs.tables.get("override_roles", ())),
+        )
+
+    def constraints_for(
+        self,
+        patients: Iterable[PatientFacts],
+        staff: Iterable[StaffFacts],
+        period: tuple[date, date],
+        **kwargs: object,
+    ) -> Eligibility:
+        from rules.constraints import build_eligibility
+
+        return build_eligibility(self._packs, patients, staff, period, **kwargs)  # type: ignore[arg-type]
+
+
+_DEFAULT: RulesService | None = None
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default_service() -> RulesService:
+    """The process-wide service (built on first use from the built-in packs + ROTA_RULES_DIR)."""
+    global _DEFAULT
+    with _DEFAULT_LOCK:
+        if _DEFAULT is None:
+            _DEFAULT = RulesService()
+        return _DEFAULT
+
+
+def evaluate(action: str, actor: StaffFacts, facts: Situation) -> Decision:
+    return default_service().evaluate(action, actor, facts)
