@@ -90,9 +90,7 @@ def _demo_template(tmp_path_factory: pytest.TempPathFactory, demo_data: dict[str
     path = tmp_path_factory.mktemp("template") / "demo.sqlite3"
     database = open_database(f"sqlite:///{path}")
     load_facility(database, demo_data, actor="test")
-    with database.engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    database.dispose()
+    database.dispose()  # the last connection to close checkpoints the WAL into the main file
     return path
 
 
@@ -101,6 +99,9 @@ def demo_db(tmp_path: Path, _demo_template: Path) -> Iterator[Database]:
     """A fresh copy of a database holding the demo 's' facility (start 2026-11-30)."""
     path = tmp_path / "demo.sqlite3"
     shutil.copy(_demo_template, path)
+    for suffix in ("-wal", "-shm"):
+        if Path(f"{_demo_template}{suffix}").exists():
+            shutil.copy(f"{_demo_template}{suffix}", f"{path}{suffix}")
     database = open_database(f"sqlite:///{path}")
     yield database
     database.dispose()

@@ -10,7 +10,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from sqlalchemy import select
 
@@ -428,16 +427,13 @@ def audit_show(
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; every error becomes one line on stderr."""
     try:
-        result = app(args=argv, prog_name="rota", standalone_mode=False)
-        return result if isinstance(result, int) else 0
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Abort:
-        typer.echo("rota: aborted", err=True)
-        return 1
+        app(args=argv, prog_name="rota", standalone_mode=True)
+        return 0
+    except SystemExit as exc:  # usage errors (exit 2) and typer.Exit arrive here, already reported
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:
+        typer.echo("rota: interrupted", err=True)
+        return 130
     except RotaError as exc:
         typer.echo(f"rota: {exc}", err=True)
         for problem in getattr(exc, "problems", []):
