@@ -33,8 +33,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="The database: where it is, and its schema.", add_completion=False)
 audit_app = typer.Typer(help="The append-only, hash-chained audit log.", add_completion=False)
+token_app = typer.Typer(help="Bearer tokens for the HTTP API.", add_completion=False)
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
+app.add_typer(token_app, name="token")
 
 ACTOR_HELP = "Who is making the change (a staff id or a name); recorded in the audit log."
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
@@ -419,6 +421,52 @@ def audit_show(
         typer.echo(
             f"#{r['seq']:<5} {r['at']}  {r['actor']:<16} {r['action']:<22} {r['entity'] or ''}{why}"
         )
+
+
+# --- HTTP --------------------------------------------------------------------------------------
+
+
+@token_app.command("create")
+def token_create(
+    staff: Annotated[str, typer.Option(help="The staff member the token speaks for.")],
+    label: Annotated[str | None, typer.Option(help="What the token is for.")] = None,
+    actor: Annotated[str, typer.Option(help=ACTOR_HELP)] = "operator",
+) -> None:
+    """Create a bearer token; it is printed once, last on the line, and stored only hashed."""
+    from clinic.tokens import create_token
+
+    with _db().session() as session:
+        token = create_token(session, staff, label=label, actor=actor)
+    typer.echo(f"token for {staff} (shown once, keep it secret): {token}")
+
+
+@token_app.command("revoke")
+def token_revoke(
+    staff: Annotated[str, typer.Option(help="Revoke every live token of this staff member.")],
+    actor: Annotated[str, typer.Option(help=ACTOR_HELP)] = "operator",
+) -> None:
+    """Revoke a staff member's tokens (effective immediately)."""
+    from clinic.tokens import revoke_tokens
+
+    with _db().session() as session:
+        count = revoke_tokens(session, staff, actor=actor)
+    typer.echo(f"revoked {count} token(s) of {staff}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Run the HTTP API (chat, REST, OpenAPI at /schema/swagger, health at /health)."""
+    import uvicorn
+
+    from integrations.http.app import create_app
+
+    typer.echo(
+        f"Rota listening on http://{host}:{port}  (API docs: http://{host}:{port}/schema/swagger)"
+    )
+    uvicorn.run(create_app(_db()), host=host, port=port, log_level="warning", access_log=False)
 
 
 # --- entry point -------------------------------------------------------------------------------
