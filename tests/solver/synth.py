@@ -97,6 +97,8 @@ def make_problem(
     for i in range(n_patients):
         pid = f"P{i + 1}"
         needs = frozenset(rng.sample(SPECS, 1)) if i % 3 == 0 else frozenset()
+        if i == n_patients - 1 and n_patients > 3:
+            needs = frozenset({"veterans"})  # nobody here has it
         eligible = tuple(s.id for s in clinicians if needs <= s.specializations)
         available = None
         if i % 4 == 1:
