@@ -17,5 +17,5 @@ def test_environment_then_overrides() -> None:
 
 @pytest.mark.parametrize("env", [{"ROTA_SOLVER_WORKERS": "two"}, {"ROTA_SOLVER_TIME_LIMIT": "0"}])
 def test_bad_settings_are_refused_with_the_variable_named(env: dict[str, str]) -> None:
-    with pytest.raises(ValueError, match="ROTA_SOLVER|positive"):
+    with pytest.raises(ValueError, match=r"ROTA_SOLVER|positive"):
         SolverSettings.from_env(env)
