@@ -58,7 +58,13 @@ def _first_fit(problem: Problem, feas: Feasibility, demand: Demand) -> Appointme
         windows = intersect(feas.session_windows(kind, patients, staff), (demand.window,))
         if group is not None and group.available is not None:
             windows = intersect(windows, group.available)
-        for start in starts_within(windows, kind.minutes, problem.slot_minutes):
+        fixed = dict(group.fixed_starts) if group is not None and group.fixed_starts else None
+        starts = (
+            sorted(t for t in fixed if any(a <= t and t + kind.minutes <= b for a, b in windows))
+            if fixed is not None
+            else starts_within(windows, kind.minutes, problem.slot_minutes)
+        )
+        for start in starts:
             if best is not None and (start, order) >= best[:2]:
                 break
             end = start + kind.minutes
@@ -74,7 +80,10 @@ def _first_fit(problem: Problem, feas: Feasibility, demand: Demand) -> Appointme
                 continue
             if any(feas.budget_left(p, demand.session_type, start) == 0 for p in patients):
                 continue
-            room = feas.free_room(rooms, start, end) if rooms else None
+            choices = rooms
+            if fixed is not None and fixed.get(start):
+                choices = [(r, room) for r, room in rooms if room.id == fixed[start]]
+            room = feas.free_room(choices, start, end) if choices else None
             if rooms and room is None:
                 continue
             best = (start, order, staff, room[1].id if room else None)

@@ -259,6 +259,19 @@ class CandidateBuilder:
             return
         per_day: dict[int, list[tuple[int, int]]] = defaultdict(list)
         people = (*group.facilitators, *group.members)
+        if group.fixed_starts:
+            for start, room_id in group.fixed_starts:
+                day = problem.day_of(start)
+                if not (demand.window[0] <= start < demand.window[1]) or day is None:
+                    continue
+                end = start + kind.minutes
+                if not any(a <= start and end <= b for a, b in windows):
+                    blockers["a member or facilitator is not available at the set time"] += 1
+                elif not feas.people_free(people, start, end):
+                    blockers["existing appointments of members or facilitators"] += 1
+                elif self.add_group_choice(demand, start, day.index, room_id) is None:
+                    blockers["the group's room is not free at the set time"] += 1
+            return
         for start in starts_within(windows, kind.minutes, problem.slot_minutes):
             end = start + kind.minutes
             day = problem.day_of(start)

@@ -144,6 +144,9 @@ class GroupSpec:
     min_days_apart: int = 0
     room: str | None = None
     available: tuple[Window, ...] | None = None
+    fixed_starts: tuple[tuple[int, str | None], ...] = ()
+    """A standing schedule: (start, room) of each meeting in the period; when given, the
+    group meets only then (if everyone is free), otherwise the optimizer chooses times."""
 
 
 @dataclass(frozen=True)
