@@ -91,6 +91,7 @@ class SlotFinder:
     def __init__(self, problem: Problem, feas: Feasibility | None = None) -> None:
         self.problem = problem
         self.feas = feas or Feasibility(problem)
+        self._earliest = problem.horizon[0]
 
     def find(self, request: SlotRequest, k: int = 3, now: int | None = None) -> SlotAnswer:
         parties = _parties(self.problem, request)
@@ -101,6 +102,7 @@ class SlotFinder:
         if not intersect(self.feas.open, (window,)):
             return SlotAnswer(options=[], reason="the facility is not open in that window")
         blockers: Counter[str] = Counter()
+        self._earliest = window[0]
         found = self._search(request, parties, window, blockers)
         options = _distinct(found, k)
         if len(options) >= k:
@@ -231,7 +233,7 @@ class SlotFinder:
         terms["compact_day"] = compact
         # Acuity: the sicker the patient, the more an earlier day matters.
         acuity = patient.acuity if patient is not None else 3
-        days_out = (start - self.problem.horizon[0]) / (24 * 60)
+        days_out = max(0, start - self._earliest) / (24 * 60)
         terms["acuity_earlier"] = round(-0.4 * acuity * days_out, 2)
         return terms
 

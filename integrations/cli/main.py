@@ -421,6 +421,11 @@ def audit_show(
         )
 
 
+from integrations.cli import solver_cmds  # noqa: E402
+
+solver_cmds.register(app)
+
+
 # --- entry point -------------------------------------------------------------------------------
 
 
