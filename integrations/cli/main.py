@@ -468,6 +468,12 @@ def serve(
     )
     uvicorn.run(create_app(_db()), host=host, port=port, log_level="warning", access_log=False)
 
+# --- commands that live in their own modules ---------------------------------------------------
+
+from integrations.cli import solver_cmds  # noqa: E402
+
+solver_cmds.register(app)
+
 
 # --- entry point -------------------------------------------------------------------------------
 
