@@ -1,0 +1,336 @@
+# ruff: noqa: E501  (a data table: one phrase list per line reads better than wrapped)
+"""The everyday words of a treatment facility, as data: session types, specializations, metrics,
+intent cues, durations and option numbers. Each entry is a regex fragment matched on lowercase
+text with word boundaries; longer phrases are tried first.
+"""
+
+from __future__ import annotations
+
+import re
+
+SESSION_TYPES: dict[str, list[str]] = {
+    "individual": [
+        r"1\s?:\s?1", r"1\s?-\s?1", r"1\s?on\s?1", r"one[-\s]on[-\s]one", r"one[-\s]to[-\s]one",
+        r"individual(?:\s+(?:therapy|session|counseling|counselling|tx|appt|appointment))?",
+        r"indiv", r"(?:therapy|counseling|counselling)\s+session", r"ind\s+therapy",
+    ],
+    "group": [
+        r"group(?:\s+(?:therapy|session|counseling|tx))?", r"grp", r"process\s+group",
+        r"psycho[-\s]?ed(?:ucation)?\s+group",
+    ],
+    "family": [
+        r"family(?:\s+(?:therapy|session|meeting|counseling|mtg|sesh))?", r"fam\s+(?:session|therapy|mtg)",
+        r"couples?\s+(?:session|therapy)",
+    ],
+    "intake_assessment": [
+        r"intake(?:\s+(?:assessment|appt|appointment|eval(?:uation)?|session))?", r"biopsychosocial",
+        r"initial\s+assessment", r"new\s+(?:patient|pt|client)\s+(?:eval|assessment|appt)",
+    ],
+    "psychiatric_evaluation": [
+        r"psych(?:iatric)?\s+eval(?:uation)?s?", r"psych\s+assessment", r"psychiatric\s+assessment",
+        r"psychiatry\s+(?:eval|consult|appt|appointment)", r"psych\s+consult",
+    ],
+    "medical_evaluation": [
+        r"medical\s+(?:eval(?:uation)?|exam|assessment|appt|appointment)", r"physical(?:\s+exam)?",
+        r"h\s?&\s?p", r"med\s+eval",
+    ],
+    "medication_management": [
+        r"med(?:ication)?s?\s+(?:check|mgmt|management|review|follow[-\s]?up|f/?u|visit|appt)",
+        r"(?:suboxone|buprenorphine|bupe|subutex|vivitrol|naltrexone|methadone|mat|sublocade)"
+        r"\s+(?:follow[-\s]?up|f/?u|check|appt|appointment|visit|induction|review|refill)",
+        r"med\s+mgmt", r"prescriber\s+(?:visit|appt)",
+    ],
+    "case_management": [
+        r"case\s+management(?:\s+(?:session|appt|meeting))?", r"case\s+mgmt", r"cm\s+(?:appt|session|meeting|check[-\s]?in)",
+    ],
+    "crisis": [r"crisis(?:\s+(?:session|appt|intervention|counseling))?"],
+}  # fmt: skip
+
+NEEDS: dict[str, list[str]] = {
+    "dual_diagnosis": [
+        r"dual[-\s]?(?:diagnosis|dx|diag)", r"co[-\s]?occurring(?:\s+disorders?)?", r"cod\b",
+        r"ddc", r"dual\s+disorders?",
+    ],
+    "trauma": [r"trauma(?:[-\s](?:focused|informed|specialist|trained))?", r"ptsd", r"emdr"],
+    "adolescent": [r"adolescents?", r"teens?", r"youth", r"teenagers?"],
+    "family_systems": [r"family[-\s]systems"],
+    "mat": [r"mat\s+(?:provider|prescriber|waivered|certified)", r"x[-\s]?waiver(?:ed)?"],
+    "womens": [r"women'?s", r"female\s+(?:clinician|therapist|counselor|provider)"],
+    "veterans": [r"veterans?", r"vets?\b", r"military"],
+    "spanish_speaking": [
+        r"spanish[-\s]?speaking", r"spanish", r"bilingual(?:\s+spanish)?", r"en\s+espa[nñ]ol",
+        r"habla\s+espa[nñ]ol",
+    ],
+}  # fmt: skip
+
+METRICS: dict[str, list[str]] = {
+    "room_utilization": [
+        r"room\s+(?:utili[sz]ation|usage|use|occupancy)", r"rooms?\s+(?:were|are)\s+(?:used|booked|full)",
+        r"(?:utili[sz]ation|occupancy|usage)\s+(?:of|for)\s+(?:the\s+)?rooms",
+        r"how\s+full\s+(?:were|are|was)\s+(?:the\s+)?rooms", r"usage", r"occupancy",
+    ],
+    "staff_utilization": [
+        r"(?:therapist|clinician|staff|counselor|counsellor|provider|psychiatrist|prescriber|clinical)s?'?"
+        r"\s+(?:utili[sz]ation|productivity|capacity|load)",
+        r"utili[sz]ation", r"productivity", r"caseloads?", r"how\s+busy",
+    ],
+    "no_show_rate": [r"no[-\s]?show(?:s|\s+rate)?", r"missed\s+appointments", r"dnas?\b"],
+    "attendance": [r"attendance(?:\s+rate)?", r"show\s+rate", r"turnout"],
+    "court_compliance": [
+        r"court(?:[-\s]ordered)?\s+(?:compliance|report|status|requirements|attendance)",
+        r"drug\s+court(?:\s+(?:report|compliance|attendance))?", r"probation\s+(?:report|compliance)",
+        r"court[-\s]ordered\s+(?:patients|clients|pts)",
+    ],
+    "authorization_status": [
+        r"(?:prior\s+)?auth(?:orization)?s?(?:\s+status)?", r"units\s+(?:left|remaining)",
+        r"pre[-\s]?auths?",
+    ],
+    "unmet_requirements": [
+        r"unmet(?:\s+requirements)?", r"behind\s+on\s+(?:their\s+)?(?:hours|sessions|requirements)",
+        r"missing\s+(?:required\s+)?sessions", r"(?:haven'?t|hasn'?t|not)\s+met\s+(?:their\s+)?requirements",
+        r"short\s+on\s+(?:hours|sessions)", r"treatment[-\s]plan\s+minimums",
+    ],
+}  # fmt: skip
+
+SUMMARY_METRICS = frozenset({"staff_utilization", "room_utilization", "no_show_rate", "attendance"})
+
+# Intent cues: (intent, pattern). Weighted later by the parser's decision rules.
+INTENT_CUES: dict[str, list[str]] = {
+    "emergency_intake": [
+        r"emergency", r"emergent", r"urgent(?:ly)?", r"walk[-\s]?ins?", r"same[-\s]day",
+        r"(?:new\s+)?admi(?:t|ssion)", r"needs\s+to\s+be\s+seen", r"just\s+(?:showed|walked)\s+(?:up|in)",
+    ],
+    "staff_unavailable": [
+        r"out\s+sick", r"(?:call(?:ing)?|called)\s+(?:out|in\s+sick)", r"sick(?:\s+day)?", r"won'?t\s+be\s+(?:in|coming)",
+        r"can'?t\s+(?:come|make\s+it)\s+in", r"not\s+coming\s+in", r"(?:on\s+)?(?:pto|vacation|leave|holiday)",
+        r"out\s+of\s+(?:the\s+)?office", r"ooo", r"day\s+off", r"(?:i'?m|im|is|am|be|are|will\s+be)\s+(?:out|off|away|unavailable)",
+        r"unavailable", r"jury\s+duty", r"family\s+emergency", r"doctor'?s\s+appointment", r"at\s+a\s+conference",
+        r"leaving\s+early", r"stuck\s+in\s+traffic", r"\blate\b", r"leaving", r"out\s+today", r"out\s+tomorrow",
+    ],
+    "cancel": [r"cancel(?:l?ed|l?ing|lation)?", r"call\s+off", r"scratch", r"drop\s+(?:the|her|his|their|my)", r"can'?t\s+make\s+(?:it|her|his)"],
+    "reschedule": [
+        r"re[-\s]?schedul(?:e|ed|ing)", r"resched", r"move", r"moving", r"push(?:\s+back)?", r"bump", r"shift",
+        r"change\s+(?:the\s+)?time", r"switch", r"different\s+time", r"another\s+time",
+    ],
+    "book": [
+        r"book(?:ed|ing)?", r"schedule", r"put\s+\S+(?:\s+\S+)?\s+(?:in|on|down)", r"set\s+up", r"pencil\s+in",
+        r"sign\s+\S+\s+up", r"add\s+\S+(?:\s+\S+)?\s+to", r"get\s+\S+(?:\s+\S+)?\s+in\s+with", r"reserve", r"lock\s+in",
+        r"make\s+an?\s+(?:appt|appointment)",
+    ],
+    "find_slot": [
+        r"find", r"slots?", r"openings?", r"availability", r"available", r"free", r"options?", r"open\s+times?",
+        r"any\s*(?:thing|one|time)\s+(?:open|free)", r"when\s+can", r"who\s+can\s+see", r"look(?:ing)?\s+for",
+        r"need(?:s)?\s+(?:a|an)", r"got\s+anything", r"any\s+room", r"search",
+        r"can\s+(?:\S+\s+){1,3}?(?:see|do|fit|take)",
+    ],
+    "schedule_lookup": [
+        r"what'?s\s+on", r"what\s+(?:do|does|is)\s+(?:\S+\s+){1,3}?(?:have|got)", r"(?:my|the|his|her|their)\s+schedule",
+        r"schedule\s+(?:for|today|tomorrow)", r"agenda", r"calendar", r"who\s+(?:is|am|are)\s+(?:\S+\s+){1,3}?seeing",
+        r"who'?s\s+(?:\S+\s+){1,3}?seeing", r"who\s+do\s+i\s+have", r"when\s+is\s+(?:\S+\s+){0,2}?\S+?(?:'s)?\s+next",
+        r"when'?s\s+(?:\S+\s+){0,2}?\S+?(?:'s)?\s+next",
+        r"appointments?\s+(?:for|today|tomorrow)", r"show\s+me", r"what\s+time\s+is", r"lookup", r"look\s+up",
+        r"who'?s\s+on", r"who\s+is\s+on", r"next\s+(?:appt|appointment|session)", r"what\s+have\s+i\s+got", r"how\s+many\s+(?:appts|appointments|sessions)",
+    ],
+    "utilization_summary": [r"utili[sz]ation", r"summary", r"how\s+(?:was|were|did)", r"stats", r"report\s+on"],
+    "compliance_report": [r"compliance", r"compliant", r"report", r"behind", r"audit"],
+    "confirm": [
+        r"yes", r"yep", r"yeah", r"yup", r"ya", r"sure", r"ok(?:ay)?", r"k", r"confirm(?:ed)?", r"sounds\s+good",
+        r"go\s+(?:ahead|with)", r"do\s+it", r"book\s+it", r"perfect", r"works(?:\s+for\s+me)?", r"that\s+works",
+        r"take\s+(?:it|that|the)", r"let'?s\s+do", r"great", r"👍", r"please\s+do", r"correct", r"lgtm", r"approved?",
+    ],
+    "decline": [
+        r"no", r"nope", r"nah", r"none(?:\s+of\s+(?:those|these|them))?", r"neither", r"never\s*mind", r"nvm",
+        r"don'?t", r"not\s+(?:those|that|these|now)", r"no\s+thanks", r"cancel\s+that", r"forget\s+it", r"skip",
+        r"doesn'?t\s+work", r"don'?t\s+work", r"won'?t\s+work", r"pass",
+    ],
+    "help": [r"help", r"what\s+can\s+you\s+do", r"how\s+do\s+i", r"commands", r"usage", r"\?+$", r"what\s+do\s+you\s+do"],
+}  # fmt: skip
+
+ORDINALS = {
+    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
+    "fifth": 5, "5th": 5, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+}  # fmt: skip
+WORD_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "half": 0.5, "half an": 0.5}
+
+# Words that carry no meaning of their own for the coverage score.
+FILLER = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "for",
+        "to",
+        "of",
+        "in",
+        "on",
+        "at",
+        "with",
+        "by",
+        "from",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "am",
+        "i",
+        "i'm",
+        "im",
+        "me",
+        "my",
+        "we",
+        "our",
+        "us",
+        "you",
+        "your",
+        "u",
+        "ur",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "here",
+        "can",
+        "could",
+        "would",
+        "will",
+        "should",
+        "please",
+        "pls",
+        "plz",
+        "thanks",
+        "thx",
+        "ty",
+        "hi",
+        "hey",
+        "hello",
+        "yo",
+        "team",
+        "folks",
+        "all",
+        "some",
+        "any",
+        "just",
+        "quick",
+        "quickly",
+        "also",
+        "need",
+        "needs",
+        "want",
+        "wants",
+        "like",
+        "get",
+        "got",
+        "have",
+        "has",
+        "had",
+        "do",
+        "does",
+        "did",
+        "let",
+        "let's",
+        "lets",
+        "see",
+        "what",
+        "whats",
+        "when",
+        "who",
+        "how",
+        "which",
+        "where",
+        "about",
+        "up",
+        "out",
+        "off",
+        "as",
+        "so",
+        "if",
+        "then",
+        "than",
+        "into",
+        "over",
+        "really",
+        "maybe",
+        "kinda",
+        "ok",
+        "okay",
+        "sorry",
+        "fyi",
+        "btw",
+        "heads",
+        "sir",
+        "maam",
+        "guys",
+        "y'all",
+        "todays",
+        "has",
+        "is's",
+        "his",
+        "her",
+        "him",
+        "she",
+        "he",
+        "they",
+        "them",
+        "their",
+        "s",
+        "one",
+        "session",
+        "sessions",
+        "appt",
+        "appointment",
+        "appointments",
+        "someone",
+        "somebody",
+        "anyone",
+        "person",
+        "patient",
+        "pt",
+        "client",
+        "pts",
+        "patients",
+        "clients",
+        "visit",
+        "again",
+        "too",
+        "asap",
+        "possible",
+        "soon",
+        "time",
+        "times",
+        "thing",
+        "something",
+    ]
+)
+
+
+def compile_table(table: dict[str, list[str]]) -> list[tuple[str, re.Pattern[str]]]:
+    """One pattern per entry; phrases sorted longest-first so 'group therapy' beats 'group'."""
+    out = []
+    for key, phrases in table.items():
+        alts = sorted(phrases, key=len, reverse=True)
+        out.append((key, re.compile(r"(?<![\w'])(?:" + "|".join(alts) + r")(?![\w])")))
+    return out
+
+
+DURATION_RE = re.compile(
+    r"(?<![\w:/])(?:(?P<n>\d+(?:\.\d+)?)\s*-?\s*(?P<u>minutes?|mins?|m|hours?|hrs?|h)\b"
+    r"|(?P<w>an?|one|two|three|half\s+an?|half)\s*-?\s*(?P<u2>hours?|hrs?|hour)\b"
+    r"|(?P<hh>an?|one)\s+hour\s+and\s+a\s+half"
+    r"|(?P<hh2>\d+)\s+and\s+a\s+half\s+hours?)"
+    r"(?!\s*(?:late|behind|early|ago|later))"
+)
+OPTION_RE = re.compile(
+    r"(?<![\w])(?:option|opt|choice|slot|number|no\.|#)\s*#?\s*(?P<n>\d{1,2})\b"
+    r"|(?<![\w])(?P<ord>first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th)\s+(?:one|option|slot|choice)\b"
+    r"|(?<![\w])the\s+(?P<ord2>first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|(?P<n2>\d))(?:\s+one)?\b"
+    r"|(?<![\w])(?:go\s+with|take|do|pick|choose|book|let'?s\s+do|let'?s\s+go\s+with)\s+#?(?P<n3>\d{1,2})\b(?!\s*(?:am|pm|:|min|hour))"
+)
+BARE_NUMBER_RE = re.compile(r"^\s*#?(?P<n>\d{1,2})[.!)]?\s*(?:please|pls|plz|thanks|thx)?[.!]?\s*$")

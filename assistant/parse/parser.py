@@ -1,0 +1,480 @@
+"""The deterministic parser: message + actor + now → request frame (request-frame.schema.json).
+
+Extractors run in a fixed order over the lowercase text and each records the characters it used
+(option numbers, durations, rooms, session types, specializations, metrics, times, names, intent
+cues), so no word is read twice. The share of meaningful words used is the confidence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from assistant.parse import lexicon as lx
+from assistant.parse import times
+from assistant.parse.names import NameHit, common_words, index_for, tokenize
+from assistant.roster import Roster
+from clinic.timeutil import zone
+
+_SESSION = lx.compile_table(lx.SESSION_TYPES)
+_NEEDS = lx.compile_table(lx.NEEDS)
+_METRICS = lx.compile_table(lx.METRICS)
+_CUES = lx.compile_table(lx.INTENT_CUES)
+_WORD_RE = re.compile(r"[a-z0-9][a-z0-9']*")
+_STAFF_CONTEXT = frozenset(
+    [
+        "with",
+        "w",
+        "see",
+        "seeing",
+        "by",
+        "dr",
+        "doctor",
+        "therapist",
+        "counselor",
+        "counsellor",
+        "clinician",
+        "provider",
+        "prescriber",
+        "psychiatrist",
+        "nurse",
+        "np",
+        "cm",
+        "is",
+        "has",
+    ]
+)
+_PATIENT_CONTEXT = frozenset(["for", "pt", "patient", "client", "member", "resident"])
+_SELF = re.compile(r"(?<![\w'])(i'm|im|i'll|i've|i|me|my|myself)(?![\w'])")
+_SELF_INTENTS = frozenset({"staff_unavailable", "schedule_lookup", "cancel", "reschedule"})
+_BOOK_IT = re.compile(r"\b(?:book|schedule|lock)\s+(?:it|that|them|those)\b")
+_DECLINE_ONLY = re.compile(r"\b(?:cancel\s+that|never\s*mind|nvm|forget\s+it)\b")
+_NOT_SELF = re.compile(r"\b(?:show|tell|give|find|get|let|send|remind)\s+me$")
+_POSSESSIVE_OUT = re.compile(r"'s\s+(?:out|off|away|unavailable|gone|sick)\b")
+_EMERGENCY = re.compile(
+    r"\b(?:emergency|emergent|urgent|stat|walk[-\s]?ins?|same[-\s]day|new\s+admit|admission"
+    r"|needs\s+to\s+be\s+seen|just\s+(?:showed|walked)\s+(?:up|in))\b"
+)
+_HELP = re.compile(r"\b(?:how\s+do\s+i|what\s+can\s+you\s+do|what\s+do\s+you\s+do)\b")
+_SCHEDULE_NOUN = re.compile(r"(?:'s|\bmy|\bthe|\bhis|\bher|\btheir|\byour)\s+schedule\b")
+_SPECIFIC_UNAVAILABLE = re.compile(
+    r"\b(?:out\s+sick|sick|calling\s+out|called\s+out|pto|vacation)\b"
+)
+FIELDS = (
+    "intent",
+    "patient",
+    "staff",
+    "session_type",
+    "needs",
+    "window",
+    "duration_minutes",
+    "room",
+    "option",
+    "metric",
+    "confidence",
+    "parser",
+)
+
+
+@dataclass
+class _State:
+    text: str
+    low: str
+    taken: list[tuple[int, int]] = field(default_factory=list)
+    names: list[tuple[int, int]] = field(default_factory=list)
+
+    def free(self, a: int, b: int) -> bool:
+        return all(b <= s or a >= e for s, e in self.taken)
+
+    def take(self, a: int, b: int) -> None:
+        self.taken.append((a, b))
+
+    def matches(self, pattern: re.Pattern[str]) -> list[re.Match[str]]:
+        return times.free_matches(pattern, self.low, self.free)
+
+
+def _lower(text: str) -> str:
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+class Parser:
+    """Compiled once per roster; `parse` is pure and thread-safe."""
+
+    def __init__(self, roster: Roster) -> None:
+        self.roster = roster
+        self.tz: ZoneInfo = zone(roster.timezone)
+        self.names = index_for(roster)
+        self.session_types = set(roster.session_types)
+        self._rooms = self._room_patterns(roster)
+
+    @staticmethod
+    def _room_patterns(roster: Roster) -> list[tuple[str, re.Pattern[str]]]:
+        out = []
+        for room in roster.rooms:
+            name = room.name.lower().strip()
+            alts = {re.escape(name).replace(r"\ ", r"\s+")}
+            alts |= {a.replace("room", r"(?:room|rm\.?)") for a in list(alts)}
+            if name.startswith("the "):
+                alts.add(re.escape(name[4:]).replace(r"\ ", r"\s+"))
+            if len(room.id) >= 3:
+                alts.add(re.escape(room.id.lower()))
+            body = "|".join(sorted(alts, key=len, reverse=True))
+            out.append((room.id, re.compile(rf"(?<![\w-])(?:{body})(?![\w:-])")))
+        return out
+
+    def parse(self, text: str, now: datetime, actor: str | None = None) -> dict[str, Any]:
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=self.tz)
+        now = now.astimezone(self.tz)
+        st = _State(text, _lower(text))
+        option = self._option(st)
+        duration = self._duration(st)
+        room = self._room(st)
+        session_type = self._first_of(st, _SESSION, allowed=self.session_types)
+        needs = self._all_of(st, _NEEDS)
+        metric = self._first_of(st, _METRICS)
+        facts = times.extract(st.low, now, st.taken)
+        st.taken += facts.spans
+        hits = self._names(st)
+        cues = self._cues(st)
+        patient, staff, ambiguous = self._mentions(st, hits, cues)
+        intent = self._intent(st, cues, facts, metric, option, patient, staff, session_type, needs)
+        if intent == "confirm" and option is None:
+            option = self._bare_option(st)
+        if patient is not None and staff is None and intent == "staff_unavailable":
+            patient, staff = None, self._as_staff(hits, patient)
+        if patient is None and intent not in ("staff_unavailable", "help", "confirm", "decline"):
+            patient = self._unknown_patient(st)
+        if staff is None and actor:
+            staff = self._self_mention(st, intent, actor)
+        if intent == "reschedule" and facts.range_to and facts.range and not facts.exact:
+            facts.exact, facts.range = facts.range[1], None  # "move her 10am to 11:30"
+        window = times.resolve(facts, now, unavailable=intent == "staff_unavailable")
+        if window is None and intent == "staff_unavailable" and not facts.any:
+            window = times.resolve(times.TimeFacts(day=now.date()), now, unavailable=True)
+        if intent in ("utilization_summary", "compliance_report") and metric is None:
+            metric = "staff_utilization" if intent == "utilization_summary" else None
+        frame: dict[str, Any] = {
+            "intent": intent,
+            "patient": patient,
+            "staff": staff,
+            "session_type": session_type,
+            "needs": needs,
+            "window": _window(window),
+            "duration_minutes": duration,
+            "room": room,
+            "option": option,
+            "metric": metric,
+            "confidence": self._confidence(st, intent, ambiguous, facts),
+            "parser": "rules",
+        }
+        return frame
+
+    # -- extractors -------------------------------------------------------------------------
+
+    def _option(self, st: _State) -> int | None:
+        for m in st.matches(lx.OPTION_RE):
+            tail = st.low[m.end() : m.end() + 4]
+            if re.match(r"\s*(?::|/|am\b|pm\b|[ap]\b)", tail):
+                continue  # "the 2:30", "take the 2pm"
+            raw = m.group("n") or m.group("n2") or m.group("n3")
+            n = int(raw) if raw else lx.ORDINALS[m.group("ord") or m.group("ord2")]
+            st.take(m.start(), m.end())
+            return n
+        return None
+
+    def _bare_option(self, st: _State) -> int | None:
+        m = lx.BARE_NUMBER_RE.match(st.low)
+        return int(m.group("n")) if m else None
+
+    def _duration(self, st: _State) -> int | None:
+        for m in st.matches(lx.DURATION_RE):
+            before = st.low[max(0, m.start() - 3) : m.start()]
+            if before.endswith("in "):
+                continue  # "in 20 minutes" is a time
+            st.take(m.start(), m.end())
+            return _minutes(m)
+        return None
+
+    def _room(self, st: _State) -> dict[str, Any] | None:
+        found: list[tuple[int, int, str]] = []
+        for room_id, pattern in self._rooms:
+            for m in st.matches(pattern):
+                found.append((m.start(), m.end(), room_id))
+        if not found:
+            return None
+        found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
+        start, end, room_id = found[0]
+        st.take(start, end)
+        return {"text": st.text[start:end], "id": room_id}
+
+    def _first_of(
+        self,
+        st: _State,
+        table: list[tuple[str, re.Pattern[str]]],
+        allowed: set[str] | None = None,
+    ) -> str | None:
+        best: tuple[int, str] | None = None
+        for key, pattern in table:
+            for m in st.matches(pattern):
+                st.take(m.start(), m.end())
+                if (allowed is None or key in allowed) and (best is None or m.start() < best[0]):
+                    best = (m.start(), key)
+        return best[1] if best else None
+
+    def _all_of(self, st: _State, table: list[tuple[str, re.Pattern[str]]]) -> list[str]:
+        found: list[tuple[int, str]] = []
+        for key, pattern in table:
+            for m in st.matches(pattern):
+                st.take(m.start(), m.end())
+                found.append((m.start(), key))
+        out: list[str] = []
+        for _, key in sorted(found):
+            if key not in out:
+                out.append(key)
+        return out
+
+    def _names(self, st: _State) -> list[NameHit]:
+        tokens = [t for t in tokenize(st.text) if st.free(t.start, t.end)]
+        hits = list(self.names.find(st.text, tokens))
+        for h in hits:
+            st.take(h.start, h.end)
+            st.names.append((h.start, h.end))
+        return hits
+
+    def _cues(self, st: _State) -> dict[str, list[str]]:
+        # Names are masked, not hidden, so "put Tyler in" and "who is Dr. Raman seeing" match
+        masked = list(st.low)
+        for a, b in st.names:
+            masked[a:b] = "n" * (b - a) if st.low[a:b].strip() else masked[a:b]
+        text = "".join(masked)
+        others = [span for span in st.taken if span not in st.names]
+
+        def free(a: int, b: int) -> bool:
+            return all(b <= s or a >= e for s, e in others) and not any(
+                s <= a and b <= e for s, e in st.names
+            )
+
+        cues: dict[str, list[str]] = {}
+        spans: list[tuple[int, int]] = []
+        for intent, pattern in _CUES:
+            for m in times.free_matches(pattern, text, free):
+                cues.setdefault(intent, []).append(m.group())
+                spans.append((m.start(), m.end()))
+        for m in times.free_matches(_POSSESSIVE_OUT, text, free):
+            cues.setdefault("staff_unavailable", []).append(m.group())
+            spans.append((m.start(), m.end()))
+        st.taken += spans
+        return cues
+
+    # -- decisions --------------------------------------------------------------------------
+
+    def _mentions(
+        self, st: _State, hits: list[NameHit], cues: dict[str, list[str]]
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None, bool]:
+        patient = staff = None
+        ambiguous = False
+        for hit in hits:
+            patients = [p for p in hit.people if p.kind == "patient"]
+            staff_people = [p for p in hit.people if p.kind == "staff"]
+            if not patients and not staff_people:
+                continue  # a family contact: not a frame field
+            kind = self._kind(st, hit, bool(patients), bool(staff_people), cues)
+            if kind == "staff" and staff is not None and patients and not hit.titled:
+                kind = "patient"  # the clinician is already named: this is the patient
+            elif kind == "patient" and patient is not None and staff_people:
+                kind = "staff"
+            people = patients if kind == "patient" else staff_people
+            mention = _mention(hit.text, sorted({p.id for p in people}))
+            ambiguous |= mention["id"] is None
+            if kind == "patient" and patient is None:
+                patient = mention
+            elif kind == "staff" and staff is None:
+                staff = mention
+        return patient, staff, ambiguous
+
+    def _kind(
+        self,
+        st: _State,
+        hit: NameHit,
+        has_patient: bool,
+        has_staff: bool,
+        cues: dict[str, list[str]],
+    ) -> str:
+        if hit.titled or not has_patient:
+            return "staff"
+        if not has_staff:
+            return "patient"
+        prev = _prev_word_at(st.text, hit.start)
+        if prev in _STAFF_CONTEXT:
+            return "staff"
+        if prev in _PATIENT_CONTEXT:
+            return "patient"
+        return "staff" if "staff_unavailable" in cues else "patient"
+
+    def _as_staff(self, hits: list[NameHit], patient: dict[str, Any]) -> dict[str, Any] | None:
+        for hit in hits:
+            if hit.text == patient["text"]:
+                staff = sorted({p.id for p in hit.people if p.kind == "staff"})
+                return _mention(hit.text, staff) if staff else None
+        return None
+
+    def _unknown_patient(self, st: _State) -> dict[str, Any] | None:
+        """A capitalised name after 'for'/'patient' that is not on the roster: id stays null."""
+        common = common_words()
+        tokens = tokenize(st.text)
+        for i, tok in enumerate(tokens[1:], 1):
+            prev = tokens[i - 1].key
+            if prev not in _PATIENT_CONTEXT or not st.free(tok.start, tok.end):
+                continue
+            if not tok.text[:1].isupper() or tok.key in common or tok.key in lx.FILLER:
+                continue
+            end = tok.end
+            nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+            if (
+                nxt
+                and nxt.text[:1].isupper()
+                and st.free(nxt.start, nxt.end)
+                and st.text[tok.end : nxt.start] == " "
+                and nxt.key not in common
+            ):
+                end = nxt.end
+            st.take(tok.start, end)
+            return {"text": st.text[tok.start : end], "id": None}
+        return None
+
+    def _self_mention(self, st: _State, intent: str, actor: str) -> dict[str, Any] | None:
+        if intent not in _SELF_INTENTS:
+            return None
+        m = next(
+            (m for m in _SELF.finditer(st.low) if not _NOT_SELF.search(st.low[: m.end()])), None
+        )
+        if m:
+            st.take(m.start(), m.end())
+            return {"text": st.text[m.start() : m.end()], "id": actor}
+        if intent == "staff_unavailable":
+            return {"text": "", "id": actor}
+        return None
+
+    def _intent(
+        self,
+        st: _State,
+        cues: dict[str, list[str]],
+        facts: times.TimeFacts,
+        metric: str | None,
+        option: int | None,
+        patient: dict[str, Any] | None,
+        staff: dict[str, Any] | None,
+        session_type: str | None,
+        needs: list[str],
+    ) -> str:
+        low = st.low.strip()
+        if lx.BARE_NUMBER_RE.match(low):
+            return "confirm"
+        if _HELP.search(low):
+            return "help"
+        if session_type in (None, "intake_assessment", "crisis"):
+            m = _EMERGENCY.search(low)
+            if m and (session_type or not m.group().startswith(("emergen", "urgent", "stat"))):
+                return "emergency_intake"
+            if session_type == "intake_assessment" and facts.now:
+                return "emergency_intake"
+        self_ref = bool(_SELF.search(low))
+        unavailable = (
+            facts.late is not None
+            or facts.late_bare
+            or facts.leave is not None
+            or "staff_unavailable" in cues
+        )
+        if unavailable:
+            if patient is None or staff is not None or self_ref:
+                return "staff_unavailable"
+            if "cancel" in cues or _SPECIFIC_UNAVAILABLE.search(low):
+                return "cancel"  # the patient called out: their session goes
+        if "reschedule" in cues:
+            return "reschedule"
+        if "cancel" in cues:
+            if _DECLINE_ONLY.search(low) and patient is None and not facts.any:
+                return "decline"
+            return "cancel"
+        if metric is not None:
+            return "utilization_summary" if metric in lx.SUMMARY_METRICS else "compliance_report"
+        if "compliance_report" in cues and any(
+            c.startswith("complian") for c in cues["compliance_report"]
+        ):
+            return "compliance_report"
+        if "utilization_summary" in cues and "utiliz" in " ".join(cues["utilization_summary"]):
+            return "utilization_summary"
+        if _BOOK_IT.search(low) or option is not None:
+            return "confirm"
+        if "book" in cues:
+            if cues["book"] == ["schedule"] and _SCHEDULE_NOUN.search(low):
+                return "schedule_lookup"
+            return "book"
+        if "find_slot" in cues:
+            return "find_slot"
+        if "schedule_lookup" in cues:
+            return "schedule_lookup"
+        if "decline" in cues:
+            return "decline"
+        if "confirm" in cues:
+            return "confirm"
+        if "help" in cues:
+            return "help"
+        if session_type or needs:
+            return "find_slot"
+        if (patient or staff) and facts.any:
+            return "schedule_lookup"
+        return "unknown"
+
+    def _confidence(
+        self, st: _State, intent: str, ambiguous: bool, facts: times.TimeFacts
+    ) -> float:
+        words = [m for m in _WORD_RE.finditer(st.low)]
+        if not words:
+            return 0.0
+        covered = sum(1 for m in words if m.group() in lx.FILLER or not st.free(m.start(), m.end()))
+        score = 0.7 * covered / len(words) + (0.3 if intent != "unknown" else 0.0)
+        if ambiguous:
+            score -= 0.1
+        if facts.unresolved:
+            score -= 0.1
+        return round(max(0.0, min(1.0, score)), 2)
+
+
+def _prev_word_at(text: str, start: int) -> str:
+    m = re.search(r"([A-Za-z/]+)\W*$", text[:start])
+    return m.group(1).lower().rstrip("/") if m else ""
+
+
+def _mention(text: str, ids: list[str]) -> dict[str, Any]:
+    if len(ids) == 1:
+        return {"text": text, "id": ids[0]}
+    return {"text": text, "id": None, "candidates": ids}
+
+
+def _minutes(m: re.Match[str]) -> int:
+    if m.group("hh"):
+        return 90
+    if m.group("hh2"):
+        return int(m.group("hh2")) * 60 + 30
+    if m.group("n"):
+        n = float(m.group("n"))
+        return round(n * 60) if m.group("u").startswith("h") else round(n)
+    w = " ".join(m.group("w").split())
+    return round(lx.WORD_NUMBERS.get(w, 1) * 60)
+
+
+def _window(window: tuple[datetime, datetime] | None) -> dict[str, str] | None:
+    if window is None:
+        return None
+    return {
+        "start": window[0].isoformat(timespec="seconds"),
+        "end": window[1].isoformat(timespec="seconds"),
+    }

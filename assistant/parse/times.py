@@ -1,0 +1,470 @@
+"""Time expressions → a window, following the request-frame contract's x-time-conventions.
+
+Two steps: `extract` finds the pieces (a day, a part of the day, a clock time, "after 3",
+"next week", "running 20 min late"...) and records the characters it used; `resolve` turns the
+pieces into [start, end) in the facility's timezone. Wall-clock times are built with zoneinfo and
+normalised through UTC, so DST days are 23 or 25 hours long and "now + 4 hours" is real time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+PARTS: dict[str, tuple[int, int]] = {
+    "morning": (8, 12),
+    "afternoon": (12, 17),
+    "evening": (17, 21),
+}
+_PART_WORDS = {
+    "morning": "morning",
+    "mornings": "morning",
+    "am": "morning",
+    "afternoon": "afternoon",
+    "afternoons": "afternoon",
+    "aft": "afternoon",
+    "arvo": "afternoon",
+    "pm": "afternoon",
+    "evening": "evening",
+    "evenings": "evening",
+    "eve": "evening",
+    "tonight": "evening",
+    "tonite": "evening",
+    "night": "evening",
+}
+_WEEKDAYS = {
+    "monday": 0, "mon": 0,
+    "tuesday": 1, "tues": 1, "tue": 1,
+    "wednesday": 2, "weds": 2, "wed": 2,
+    "thursday": 3, "thurs": 3, "thur": 3, "thu": 3,
+    "friday": 4, "fri": 4,
+    "saturday": 5, "sat": 5,
+    "sunday": 6, "sun": 6,
+}  # fmt: skip
+_MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
+    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+}  # fmt: skip
+_WD = (
+    "monday|mon|tuesday|tues|tue|wednesday|weds|wed|thursday|thurs|thur|thu"
+    "|friday|fri|saturday|sat|sunday|sun"
+)
+_MON = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+_TOMORROW = r"tomorrow|tmrw|tmrow|tmw|tmr|tomorow|tommorow|tommorrow|tomoro|2morrow|2moro"
+
+
+def _t(n: int) -> str:
+    """A clock time with numbered groups: noon, 2, 2pm, 2:30, 14:00, 2 p.m."""
+    return (
+        rf"(?:(?P<noon{n}>noon|midday|midnight)"
+        rf"|(?P<h{n}>[01]?\d|2[0-3])(?::(?P<m{n}>[0-5]\d))?"
+        rf"(?:\s?(?P<ap{n}>[ap])\.?m\b\.?|(?P<apx{n}>[ap])\b|\s?(?P<oc{n}>o'?clock)\b)?)"
+    )
+
+
+_NOT_AFTER_RANGE = (
+    r"(?![\d/]|\s*(?:sessions?|times|days?|weeks?|hours?|hrs?|min|mins|minutes"
+    r"|patients|people|pts|spots|slots|x)\b)"
+)
+_UNIT_MIN = r"(?:min(?:ute)?s?|m)\b"
+_UNIT_HOUR = r"(?:hours?|hrs?|h)\b"
+
+_P = {
+    "late": re.compile(
+        rf"\b(?:(?:running|gonna\s+be|going\s+to\s+be|be|i'?m|im|am)\s+)?(?:about\s+|like\s+|~\s*|around\s+|maybe\s+)?"
+        rf"(?P<n>\d+)\s*-?\s*(?:{_UNIT_MIN})?\s*(?:late|behind)\b"
+        rf"|\blate\s+by\s+(?P<n2>\d+)\s*{_UNIT_MIN}"
+    ),
+    "late_bare": re.compile(
+        r"\b(?:running|gonna\s+be|be|i'?m|im)\s+(?:a\s+(?:bit|little)\s+)?late\b"
+    ),
+    "in": re.compile(rf"\bin\s+(?P<n>\d+)\s*(?P<u>{_UNIT_MIN}|{_UNIT_HOUR})"),
+    "now": re.compile(
+        r"\b(?:right\s+now|right\s+away|asap|a\.s\.a\.p\.?|immediately|as\s+soon\s+as\s+possible"
+        r"|stat|now|urgently)\b"
+    ),
+    "range_between": re.compile(rf"\bbetween\s+{_t(1)}\s*(?:and|&|-|–)\s*{_t(2)}"),
+    "range_from": re.compile(
+        rf"\bfrom\s+{_t(1)}\s*(?:to|till|til|until|thru|through|-|–)\s*{_t(2)}"
+    ),
+    "range_bare": re.compile(rf"(?<![\d/:.-])\b{_t(1)}\s*(?:-|–|to)\s*{_t(2)}{_NOT_AFTER_RANGE}"),
+    "leave": re.compile(
+        r"\b(?:leaving|leave|heading\s+out|head\s+out|out|gone|off|done|taking\s+off|clocking\s+out"
+        rf"|cutting\s+out|bailing)(?:\s+early)?\s+(?:at|after|from|around|by)\s+{_t(1)}"
+    ),
+    "after": re.compile(
+        rf"\b(?:after|past|later\s+than|starting(?:\s+at)?|from|any\s*time\s+after|no\s+earlier\s+than)\s+{_t(1)}"
+    ),
+    "before": re.compile(
+        rf"\b(?:before|by|until|till|til|no\s+later\s+than|earlier\s+than|up\s+to)\s+{_t(1)}"
+    ),
+    "at": re.compile(rf"(?:\b(?:at|around|about|say)|@)\s*~?\s*{_t(1)}"),
+    "clock": re.compile(rf"(?<![\d/:.-])\b{_t(1)}(?![\d/])"),
+    "weekend": re.compile(r"\b(?P<q>this|next|the)\s+weekend\b"),
+    "period": re.compile(
+        r"\b(?P<q>this|next|last|past|previous|prev|coming|the\s+following)\s+(?P<u>week|wk|month|mo)\b"
+    ),
+    "days_back": re.compile(r"\b(?:last|past|previous)\s+(?P<n>\d+)\s+days\b"),
+    "wd_next_week": re.compile(rf"\b(?:on\s+)?(?P<wd>{_WD})\.?\s+(?:of\s+)?next\s+(?:week|wk)\b"),
+    "day": re.compile(
+        rf"\b(?P<d>today|tonight|tonite|yesterday|day\s+after\s+(?:{_TOMORROW})|{_TOMORROW})\b"
+        r"(?:\s+(?P<ap>[ap])\.?m\b\.?)?"
+    ),
+    "weekday": re.compile(
+        rf"\b(?:(?P<q>this|next|last|coming|on|past)\s+)?(?P<wd>{_WD})\b\.?(?:\s+(?P<ap>[ap])\.?m\b\.?)?"
+    ),
+    "date_name": re.compile(
+        rf"\b(?P<mon>{_MON})\.?\s+(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?\b(?:,?\s+(?P<y>\d{{4}}))?"
+    ),
+    "date_name_rev": re.compile(
+        rf"\b(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon>{_MON})\b\.?(?:,?\s+(?P<y>\d{{4}}))?"
+    ),
+    "date_iso": re.compile(r"\b(?P<y>\d{4})-(?P<mon>\d{2})-(?P<d>\d{2})\b"),
+    "date_num": re.compile(
+        r"(?<![\d/])\b(?P<mon>1[0-2]|0?[1-9])/(?P<d>3[01]|[12]\d|0?[1-9])(?:/(?P<y>\d{4}|\d{2}))?\b(?![\d/])"
+    ),
+    "part": re.compile(r"\b(?P<p>mornings?|afternoons?|aft|arvo|evenings?|eve|tonight|tonite)\b"),
+}
+
+
+@dataclass
+class TimeFacts:
+    """What the message said about time; `spans` are the characters used."""
+
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    day: date | None = None
+    today_implied: bool = False  # "this morning", "tonight"
+    part: str | None = None
+    exact: tuple[int, int] | None = None
+    after: tuple[int, int] | None = None
+    before: tuple[int, int] | None = None
+    range: tuple[tuple[int, int], tuple[int, int]] | None = None
+    range_to: bool = False  # "10am to 11:30": for a move, the second time is the new one
+    leave: tuple[int, int] | None = None
+    period: tuple[datetime, datetime] | None = None
+    weekday_next_week: int | None = None
+    now: bool = False
+    late: int | None = None
+    late_bare: bool = False
+    in_delta: timedelta | None = None
+    unresolved: list[str] = field(default_factory=list)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.spans)
+
+
+def _clock(m: re.Match[str], n: int, part: str | None = None) -> tuple[int, int]:
+    noon = m.group(f"noon{n}")
+    if noon:
+        return (0, 0) if noon == "midnight" else (12, 0)
+    h = int(m.group(f"h{n}"))
+    minute = int(m.group(f"m{n}") or 0)
+    ap = m.group(f"ap{n}") or m.group(f"apx{n}")
+    if ap == "p" and h < 12:
+        h += 12
+    elif ap == "a" and h == 12:
+        h = 0
+    elif (
+        ap is None
+        and h < 12
+        and (part in ("afternoon", "evening") or (part is None and 1 <= h <= 7))
+    ):
+        h += 12
+    return h, minute
+
+
+def _explicit(m: re.Match[str], n: int) -> bool:
+    """A bare number is a clock time only with am/pm, minutes or noon."""
+    return bool(
+        m.group(f"noon{n}")
+        or m.group(f"m{n}")
+        or m.group(f"ap{n}")
+        or m.group(f"apx{n}")
+        or m.group(f"oc{n}")
+    )
+
+
+class _Cursor:
+    """Runs patterns over lowercase text, never reusing a character."""
+
+    def __init__(self, text: str, taken: list[tuple[int, int]]) -> None:
+        self.text = text
+        self.taken = list(taken)
+        self.used: list[tuple[int, int]] = []
+
+    def free(self, a: int, b: int) -> bool:
+        return all(b <= s or a >= e for s, e in self.taken)
+
+    def take(self, a: int, b: int) -> None:
+        self.taken.append((a, b))
+        self.used.append((a, b))
+
+    def find(self, name: str) -> list[re.Match[str]]:
+        return free_matches(_P[name], self.text, self.free)
+
+
+def free_matches(
+    pattern: re.Pattern[str], text: str, free: Callable[[int, int], bool]
+) -> list[re.Match[str]]:
+    """Non-overlapping matches that avoid used characters. A match that overlaps one is retried
+    a character later, so "tomorrow afternoon" still yields "afternoon" once "tomorrow" is used."""
+    out: list[re.Match[str]] = []
+    pos = 0
+    while pos <= len(text):
+        m = pattern.search(text, pos)
+        if m is None:
+            break
+        if m.end() > m.start() and free(m.start(), m.end()):
+            out.append(m)
+            pos = m.end()
+        else:
+            pos = m.start() + 1
+    return out
+
+
+def _local(day: date, hm: tuple[int, int], tz: ZoneInfo) -> datetime:
+    naive = datetime(day.year, day.month, day.day, hm[0], hm[1], tzinfo=tz)
+    return naive.astimezone(UTC).astimezone(tz)
+
+
+def _midnight(day: date, tz: ZoneInfo) -> datetime:
+    return _local(day, (0, 0), tz)
+
+
+def _nearest_year(month: int, day: int, today: date) -> date | None:
+    best: date | None = None
+    for year in (today.year - 1, today.year, today.year + 1):
+        try:
+            cand = date(year, month, day)
+        except ValueError:
+            continue
+        if best is None or abs((cand - today).days) < abs((best - today).days):
+            best = cand
+    return best
+
+
+def _weekday(q: str | None, wd: int, today: date) -> date:
+    if q == "this":
+        return today - timedelta(days=today.weekday()) + timedelta(days=wd)
+    if q in ("last", "past"):
+        delta = (today.weekday() - wd) % 7 or 7
+        return today - timedelta(days=delta)
+    delta = (wd - today.weekday()) % 7 or 7
+    return today + timedelta(days=delta)
+
+
+def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None) -> TimeFacts:
+    """Find the time pieces in lowercase `text`; `now` is facility-local."""
+    tz = now.tzinfo
+    assert isinstance(tz, ZoneInfo)
+    today = now.date()
+    facts = TimeFacts()
+    cur = _Cursor(text, taken or [])
+
+    for m in cur.find("late"):
+        facts.late = int(m.group("n") or m.group("n2"))
+        cur.take(m.start(), m.end())
+    for m in cur.find("late_bare"):
+        facts.late_bare = True
+        cur.take(m.start(), m.end())
+    for m in cur.find("in"):
+        n = int(m.group("n"))
+        facts.in_delta = (
+            timedelta(hours=n) if m.group("u").startswith("h") else timedelta(minutes=n)
+        )
+        cur.take(m.start(), m.end())
+    for m in cur.find("now"):
+        facts.now = True
+        cur.take(m.start(), m.end())
+
+    # Calendar pieces first, so "Dec 3 at 2" is read as a date and then a time.
+    for m in cur.find("weekend"):
+        sat = today + timedelta(days=(5 - today.weekday()) % 7)
+        if m.group("q") == "next":
+            sat += timedelta(days=7)
+        facts.period = (_midnight(sat, tz), _midnight(sat + timedelta(days=2), tz))
+        cur.take(m.start(), m.end())
+    for m in cur.find("wd_next_week"):
+        facts.weekday_next_week = _WEEKDAYS[m.group("wd")]
+        monday = today - timedelta(days=today.weekday()) + timedelta(days=7)
+        facts.day = monday + timedelta(days=facts.weekday_next_week)
+        cur.take(m.start(), m.end())
+    for m in cur.find("period"):
+        facts.period = _period(m.group("q"), m.group("u"), now)
+        cur.take(m.start(), m.end())
+    for m in cur.find("days_back"):
+        n = int(m.group("n"))
+        facts.period = (_midnight(today - timedelta(days=n), tz), _midnight(today, tz))
+        cur.take(m.start(), m.end())
+    for name in ("date_iso", "date_name", "date_name_rev", "date_num"):
+        for m in cur.find(name):
+            day = _date_from(m, today)
+            if day is None:
+                facts.unresolved.append(m.group())
+                continue
+            facts.day = day
+            cur.take(m.start(), m.end())
+    for m in cur.find("day"):
+        word = m.group("d")
+        if word in ("today",):
+            facts.day = today
+        elif word in ("tonight", "tonite"):
+            facts.day, facts.part = today, "evening"
+        elif word == "yesterday":
+            facts.day = today - timedelta(days=1)
+        elif word.startswith("day"):
+            facts.day = today + timedelta(days=2)
+        else:
+            facts.day = today + timedelta(days=1)
+        if m.group("ap"):
+            facts.part = "morning" if m.group("ap") == "a" else "afternoon"
+        cur.take(m.start(), m.end())
+    for m in cur.find("weekday"):
+        q, wd = m.group("q"), m.group("wd")
+        if wd in ("sat", "sun") and not q:
+            continue  # "sat with", "sun" are words first
+        facts.day = _weekday(q, _WEEKDAYS[wd], today)
+        if m.group("ap"):
+            facts.part = "morning" if m.group("ap") == "a" else "afternoon"
+        cur.take(m.start(), m.end())
+    for m in cur.find("part"):
+        facts.part = _PART_WORDS[m.group("p")]
+        before = text[: m.start()].rstrip()
+        if m.group("p") in ("tonight", "tonite") or before.endswith("this"):
+            facts.today_implied = True
+            start = m.start() - (len(text[: m.start()]) - len(before)) - 4
+            if before.endswith("this") and cur.free(start, m.start()):
+                cur.take(start, m.start())
+        cur.take(m.start(), m.end())
+
+    # Clock times, most specific form first.
+    for name in ("range_between", "range_from", "range_bare"):
+        for m in cur.find(name):
+            if name == "range_bare" and not (_explicit(m, 1) or _explicit(m, 2)):
+                continue
+            ap2 = m.group("ap2") or m.group("apx2")
+            first = _clock(m, 1, facts.part)
+            if ap2 and not (m.group("ap1") or m.group("apx1")) and not m.group("noon1"):
+                # "1-3pm": the second am/pm covers the first when that keeps the order
+                h = int(m.group("h1"))
+                h12 = h + 12 if ap2 == "p" and h < 12 else h
+                first = (h12 if (h12, 0) <= _clock(m, 2) else h, first[1])
+            facts.range = (first, _clock(m, 2, facts.part))
+            facts.range_to = name == "range_bare" and " to " in m.group()
+            cur.take(m.start(), m.end())
+    for name in ("leave", "after", "before", "at"):
+        for m in cur.find(name):
+            if name == "after" and m.group().startswith("from") and not _explicit(m, 1):
+                continue
+            if name == "before" and m.group().startswith("by") and not _explicit(m, 1):
+                continue
+            setattr(facts, "exact" if name == "at" else name, _clock(m, 1, facts.part))
+            cur.take(m.start(), m.end())
+    for m in cur.find("clock"):
+        if _explicit(m, 1):
+            facts.exact = _clock(m, 1, facts.part)
+            cur.take(m.start(), m.end())
+    facts.spans = cur.used
+    return facts
+
+
+def _period(q: str, unit: str, now: datetime) -> tuple[datetime, datetime]:
+    tz = now.tzinfo
+    assert isinstance(tz, ZoneInfo)
+    today = now.date()
+    q = "next" if q.startswith("the") else q
+    if unit in ("week", "wk"):
+        monday = today - timedelta(days=today.weekday())
+        if q == "this":
+            return now, _midnight(monday + timedelta(days=7), tz)
+        if q in ("next", "coming"):
+            return _midnight(monday + timedelta(days=7), tz), _midnight(
+                monday + timedelta(days=14), tz
+            )
+        return _midnight(monday - timedelta(days=7), tz), _midnight(monday, tz)
+    first = today.replace(day=1)
+    nxt = (first + timedelta(days=32)).replace(day=1)
+    if q == "this":
+        return _midnight(first, tz), _midnight(nxt, tz)
+    if q in ("next", "coming"):
+        return _midnight(nxt, tz), _midnight((nxt + timedelta(days=32)).replace(day=1), tz)
+    prev = (first - timedelta(days=1)).replace(day=1)
+    return _midnight(prev, tz), _midnight(first, tz)
+
+
+def _date_from(m: re.Match[str], today: date) -> date | None:
+    raw = m.group("mon")
+    month = int(raw) if raw.isdigit() else _MONTHS[raw[:3]]
+    day = int(m.group("d"))
+    year = m.group("y")
+    if year is None:
+        return _nearest_year(month, day, today)
+    y = int(year) + (2000 if len(year) == 2 else 0)
+    try:
+        return date(y, month, day)
+    except ValueError:
+        return None
+
+
+def resolve(
+    facts: TimeFacts, now: datetime, *, unavailable: bool = False
+) -> tuple[datetime, datetime] | None:
+    """The window the pieces describe (contract x-time-conventions), or None."""
+    tz = now.tzinfo
+    assert isinstance(tz, ZoneInfo)
+    today = now.date()
+    if facts.late is not None:
+        return now, (now.astimezone(UTC) + timedelta(minutes=facts.late)).astimezone(tz)
+    if facts.in_delta is not None:
+        at = (now.astimezone(UTC) + facts.in_delta).astimezone(tz)
+        return at, at
+    has_clock = any((facts.exact, facts.after, facts.before, facts.range, facts.leave))
+    if facts.period is not None and facts.day is None and not has_clock:
+        return facts.period
+    if facts.now and facts.day is None and not has_clock and not facts.part:
+        return now, (now.astimezone(UTC) + timedelta(hours=4)).astimezone(tz)
+
+    day = facts.day
+    if day is None and (facts.today_implied or (facts.part and not has_clock)):
+        day = today
+    if day is None and has_clock:
+        # today when the time is still ahead, else tomorrow (exact_time convention)
+        probe = (
+            facts.exact
+            or facts.leave
+            or facts.after
+            or facts.before
+            or (facts.range[1] if facts.range else None)
+        )
+        assert probe is not None
+        day = today if _local(today, probe, tz) > now else today + timedelta(days=1)
+    if day is None:
+        if unavailable and facts.late_bare:
+            return None
+        return None
+    start_of_day, next_day = _midnight(day, tz), _midnight(day + timedelta(days=1), tz)
+    if facts.range:
+        return _local(day, facts.range[0], tz), _local(day, facts.range[1], tz)
+    if facts.exact:
+        at = _local(day, facts.exact, tz)
+        return at, at
+    if facts.leave:
+        return _local(day, facts.leave, tz), next_day
+    if facts.after:
+        return _local(day, facts.after, tz), next_day
+    if facts.before:
+        begin = max(start_of_day, now) if day == today else start_of_day
+        return begin, _local(day, facts.before, tz)
+    if facts.part:
+        lo, hi = PARTS[facts.part]
+        return _local(day, (lo, 0), tz), _local(day, (hi, 0), tz)
+    if unavailable and day == today:
+        return now, next_day
+    return start_of_day, next_day

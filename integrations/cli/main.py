@@ -1,0 +1,511 @@
+"""`rota …`: the operator's door. Errors become one line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy import select
+
+from assistant.wiring import booking_service
+from clinic.audit import iter_events, verify_chain
+from clinic.booking import AppointmentView, BookingRequest
+from clinic.db import Database, database_url, open_database
+from clinic.demo import SIZES, generate_demo
+from clinic.errors import InvalidInput, RotaError
+from clinic.facility_file import dump, export_facility, load_facility, read_file, validate
+from clinic.models import Facility, Patient, Room, Staff
+from clinic.queries import appointments_between, next_open_day
+from clinic.timeutil import day_bounds, local_iso, parse_date, parse_datetime
+
+app = typer.Typer(
+    name="rota",
+    help="Rota: scheduling for addiction-treatment facilities.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="The database: where it is, and its schema.", add_completion=False)
+audit_app = typer.Typer(help="The append-only, hash-chained audit log.", add_completion=False)
+token_app = typer.Typer(help="Bearer tokens for the HTTP API.", add_completion=False)
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+app.add_typer(token_app, name="token")
+
+ACTOR_HELP = "Who is making the change (a staff id or a name); recorded in the audit log."
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _db() -> Database:
+    return open_database()
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@app.callback(invoke_without_command=True)
+def root(ctx: typer.Context) -> None:
+    """With no command: say where the database is and what to do next."""
+    if ctx.invoked_subcommand is None:
+        typer.echo(f"database: {database_url()}")
+        typer.echo("try: rota demo --load   then   rota agenda   (rota --help lists every command)")
+
+
+# --- database and facility file ----------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration (also done automatically on first use)."""
+    db = _db()
+    typer.echo(f"database {db.describe()} is at the newest schema")
+
+
+@db_app.command("where")
+def db_where() -> None:
+    """Print the database URL in force (ROTA_DATABASE_URL or the embedded default)."""
+    typer.echo(database_url())
+
+
+@app.command()
+def load(
+    file: Annotated[Path, typer.Argument(help="Facility file, JSON or YAML.")],
+    replace: Annotated[bool, typer.Option(help="Replace the facility already loaded.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Validate only; write nothing.")] = False,
+    actor: Annotated[str, typer.Option(help=ACTOR_HELP)] = "operator",
+) -> None:
+    """Validate a facility file and load it in one transaction (nothing is written if it is bad)."""
+    data = read_file(file)
+    if check:
+        problems = validate(data)
+        if problems:
+            raise InvalidInput(f"{file}: {len(problems)} problem(s)", problems)
+        typer.echo(f"{file}: valid")
+        return
+    counts = load_facility(_db(), data, replace=replace, actor=actor, source=str(file))
+    typer.echo("loaded " + ", ".join(f"{n} {section}" for section, n in counts.items()))
+
+
+@app.command()
+def export(
+    out: Annotated[
+        Path | None, typer.Option(help="Write here (.json or .yaml); default stdout.")
+    ] = None,
+) -> None:
+    """Write the facility back as a facility file."""
+    text = dump(export_facility(_db()), out)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        _write_atomically(out, text)
+        typer.echo(f"wrote {out}", err=True)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+@app.command()
+def demo(
+    size: Annotated[str, typer.Option(help=f"One of {', '.join(SIZES)}.")] = "s",
+    seed: Annotated[int, typer.Option(help="Same seed and start, same facility.")] = 7,
+    start: Annotated[
+        str | None, typer.Option(help="Anchor date YYYY-MM-DD (default today).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the file here instead of stdout.")] = None,
+    load_it: Annotated[bool, typer.Option("--load", help="Load it into the database.")] = False,
+    load_if_empty: Annotated[
+        bool, typer.Option("--load-if-empty", help="Load it only when no facility is loaded yet.")
+    ] = False,
+    replace: Annotated[
+        bool, typer.Option(help="With --load: replace the loaded facility.")
+    ] = False,
+) -> None:
+    """A realistic synthetic facility (sizes s/m/l/xl), deterministic for a seed and start date."""
+    anchor = parse_date(start) if start else None
+    if load_it or load_if_empty:
+        db = _db()
+        with db.session() as session:
+            present = session.scalar(select(Facility.name).limit(1))
+        if present is not None and load_if_empty:
+            typer.echo(f"facility {present!r} is already loaded in {db.describe()}")
+            return
+        data = generate_demo(size, seed, anchor)
+        counts = load_facility(
+            db, data, replace=replace, actor="demo", source=f"demo:{size}:{seed}"
+        )
+        typer.echo(
+            f"loaded demo facility {data['facility']['name']!r} ({size}) into {db.describe()}: "
+            + ", ".join(f"{n} {section}" for section, n in counts.items())
+        )
+        return
+    data = generate_demo(size, seed, anchor)
+    text = dump(data, out)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        _write_atomically(out, text)
+        typer.echo(f"wrote {out}", err=True)
+
+
+# --- schedule ----------------------------------------------------------------------------------
+
+
+@app.command()
+def agenda(
+    staff: Annotated[str | None, typer.Option(help="A staff member's id.")] = None,
+    patient: Annotated[str | None, typer.Option(help="A patient's id.")] = None,
+    room: Annotated[str | None, typer.Option(help="A room's id.")] = None,
+    day: Annotated[
+        str | None, typer.Option(help="YYYY-MM-DD in the facility's zone (default today).")
+    ] = None,
+    days: Annotated[int, typer.Option(min=1, max=31, help="How many days from --day.")] = 1,
+    as_json: JsonFlag = False,
+) -> None:
+    """The schedule of one person or room, or of the whole facility, for a day."""
+    if sum(x is not None for x in (staff, patient, room)) > 1:
+        raise InvalidInput("give at most one of --staff, --patient, --room")
+    db = _db()
+    tz = db.facility_tz()
+    with db.session() as session:
+        if session.scalar(select(Facility.id).limit(1)) is None:
+            raise InvalidInput("no facility is loaded: run `rota demo --load` or `rota load FILE`")
+        from clinic.timeutil import now_utc
+
+        first = parse_date(day) if day else now_utc().astimezone(tz).date()
+        note = None
+        if day is None:
+            opened = next_open_day(session, first)
+            if opened != first:
+                note = f"the facility is closed on {first:%A %d %b}; showing {opened:%A %d %b}"
+                first = opened
+        start, _ = day_bounds(first, tz)
+        _, end = day_bounds(first + timedelta(days=days - 1), tz)
+        rows = appointments_between(session, start, end, staff=staff, patient=patient, room=room)
+        names = _names(session)
+    if as_json:
+        _print_json(
+            {
+                "from": local_iso(start, tz),
+                "to": local_iso(end, tz),
+                "appointments": [_record(a, tz) for a in rows],
+            }
+        )
+        return
+    if note:
+        typer.echo(note)
+    who = staff or patient or room
+    title = f"{names.get(who, who)} ({who})" if who else "whole facility"
+    typer.echo(
+        f"Agenda for {title}, {first:%a %d %b %Y}"
+        + (f" + {days - 1} days" if days > 1 else "")
+        + f" ({tz.key})"
+    )
+    if not rows:
+        typer.echo("  nothing booked")
+        return
+    for a in rows:
+        typer.echo("  " + _line(a, tz, names))
+
+
+def _names(session: Any) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for model in (Staff, Patient, Room):
+        names.update(dict(session.execute(select(model.id, model.name)).tuples().all()))
+    return names
+
+
+def _line(a: AppointmentView, tz: Any, names: dict[str, str]) -> str:
+    start = a.start.astimezone(tz)
+    end = a.end.astimezone(tz)
+    staff = ", ".join(names.get(s, s) for s in a.staff)
+    patients = ", ".join(names.get(p, p) for p in a.patients[:3])
+    if len(a.patients) > 3:
+        patients += f" +{len(a.patients) - 3}"
+    return (
+        f"{start:%a %H:%M}–{end:%H:%M}  {a.session_type:<22} {staff:<26} {patients:<30} "
+        f"{a.room or '-':<8} {a.status:<14} {a.id}"
+    )
+
+
+def _record(a: AppointmentView, tz: Any) -> dict[str, Any]:
+    record = a.as_record()
+    record["start"], record["end"] = local_iso(a.start, tz), local_iso(a.end, tz)
+    return record
+
+
+@app.command()
+def book(
+    patient: Annotated[list[str], typer.Option(help="Patient id (repeat for a group session).")],
+    staff: Annotated[list[str], typer.Option(help="Staff id (repeat for co-facilitators).")],
+    session_type: Annotated[str, typer.Option("--type", help="Session type id, e.g. individual.")],
+    start: Annotated[str, typer.Option(help="ISO start, facility-local unless it has an offset.")],
+    room: Annotated[
+        str | None, typer.Option(help="Room id (default: the first suitable free room).")
+    ] = None,
+    minutes: Annotated[
+        int | None, typer.Option(help="Length (default: the session type's).")
+    ] = None,
+    group: Annotated[
+        str | None, typer.Option(help="The standing group this session belongs to.")
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="A note on the appointment.")] = None,
+    reason: Annotated[str | None, typer.Option(help="Why (recorded in the audit log).")] = None,
+    override_reason: Annotated[
+        str | None, typer.Option(help="Override a rule that allows it.")
+    ] = None,
+    actor: Annotated[str, typer.Option(help=ACTOR_HELP)] = "operator",
+    as_json: JsonFlag = False,
+) -> None:
+    """Book an appointment through the booking service (every check, then the audit log)."""
+    db = _db()
+    tz = db.facility_tz()
+    request = BookingRequest(
+        session_type=session_type,
+        start=parse_datetime(start, tz),
+        staff=staff,
+        patients=patient,
+        room=room,
+        minutes=minutes,
+        group=group,
+        note=note,
+    )
+    booked = booking_service(db).book(
+        actor, request, reason=reason, override_reason=override_reason
+    )
+    _report(booked, tz, "booked", as_json)
+
+
+def _report(a: AppointmentView, tz: Any, verb: str, as_json: bool) -> None:
+    if as_json:
+        _print_json(_record(a, tz))
+    else:
+        where = f" in {a.room}" if a.room else ""
+        typer.echo(
+            f"{verb} {a.id}: {a.session_type} {local_iso(a.start, tz)}–"
+            f"{a.end.astimezone(tz):%H:%M}{where} with {', '.join(a.staff)} "
+            f"for {', '.join(a.patients)} [{a.status}]"
+        )
+
+
+@app.command()
+def cancel(
+    appointment_id: Annotated[str, typer.Argument(help="The appointment's id.")],
+    reason: Annotated[str, typer.Option(help="Why it is cancelled (required).")],
+    late: Annotated[bool, typer.Option(help="Record a late cancellation.")] = False,
+    override_reason: Annotated[
+        str | None, typer.Option(help="Override a rule that allows it.")
+    ] = None,
+    actor: Annotated[str, typer.Option(help=ACTOR_HELP)] = "operator",
+    as_json: JsonFlag = False,
+) -> None:
+    """Cancel an appointment, with a reason."""
+    db = _db()
+    result = booking_service(db).cancel(
+        actor, appointment_id, reason=reason, late=late, override_reason=override_reason
+    )
+    _report(result, db.facility_tz(), "cancelled", as_json)
+
+
+@app.command()
+def move(
+    appointment_id: Annotated[str, typer.Argument(help="The appointment's id.")],
+    reason: Annotated[str, typer.Option(help="Why it moves (required).")],
+    start: Annotated[str | None, typer.Option(help="New ISO start.")] = None,
+    staff: Annotated[list[str] | None, typer.Option(help="New staff id(s).")] = None,
+    room: Annotated[str | None, typer.Option(help="New room id.")] = None,
+    minutes: Annotated[int | None, typer.Option(help="New length.")] = None,
+    override_reason: Annotated[
+        str | None, typer.Option(help="Override a rule that allows it.")
+    ] = None,
+    actor: Annotated[str, typer.Option(help=ACTOR_HELP)] = "operator",
+    as_json: JsonFlag = False,
+) -> None:
+    """Move an appointment to another time, clinician or room (every check applies again)."""
+    if start is None and not staff and room is None and minutes is None:
+        raise InvalidInput("say what changes: --start, --staff, --room or --minutes")
+    db = _db()
+    tz = db.facility_tz()
+    result = booking_service(db).move(
+        actor,
+        appointment_id,
+        start=parse_datetime(start, tz) if start else None,
+        staff=staff or None,
+        room=room,
+        minutes=minutes,
+        reason=reason,
+        override_reason=override_reason,
+    )
+    _report(result, tz, "moved", as_json)
+
+
+@app.command()
+def status(
+    appointment_id: Annotated[str, typer.Argument(help="The appointment's id.")],
+    new_status: Annotated[
+        str,
+        typer.Argument(
+            metavar="STATUS",
+            help="checked_in, attended, no_show, late_cancelled, cancelled, booked",
+        ),
+    ],
+    reason: Annotated[str | None, typer.Option(help="Why (recorded in the audit log).")] = None,
+    actor: Annotated[str, typer.Option(help=ACTOR_HELP)] = "operator",
+    as_json: JsonFlag = False,
+) -> None:
+    """Record what happened: checked in, attended, no-show, late cancel."""
+    db = _db()
+    result = booking_service(db).set_status(actor, appointment_id, new_status, reason=reason)
+    _report(result, db.facility_tz(), "updated", as_json)
+
+
+# --- audit -------------------------------------------------------------------------------------
+
+
+@audit_app.command("verify")
+def audit_verify(as_json: JsonFlag = False) -> None:
+    """Recompute the hash chain; exit 1 and name the first broken event if it was tampered with."""
+    db = _db()
+    with db.session() as session:
+        report = verify_chain(session)
+    if as_json:
+        _print_json(report.__dict__)
+    elif report.ok:
+        typer.echo(f"audit log intact: {report.events} events, every link verified")
+    else:
+        typer.echo(f"audit log BROKEN at event {report.broken_at}: {report.problem}", err=True)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("show")
+def audit_show(
+    entity: Annotated[str | None, typer.Option(help="Only events about this id.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest last.")] = 50,
+    as_json: JsonFlag = False,
+) -> None:
+    """Print audit events (who, what, when, why, and the rule decision)."""
+    db = _db()
+    tz = db.facility_tz()
+    with db.session() as session:
+        events = list(iter_events(session, entity))[-limit:]
+        rows = [
+            {
+                "seq": e.seq,
+                "at": local_iso(e.at, tz),
+                "actor": e.actor,
+                "action": e.action,
+                "entity": e.entity_id,
+                "reason": e.reason,
+                "decision": e.decision,
+                "before": e.before,
+                "after": e.after,
+                "hash": e.hash,
+            }
+            for e in events
+        ]
+    if as_json:
+        _print_json(rows)
+        return
+    for r in rows:
+        why = f" — {r['reason']}" if r["reason"] else ""
+        typer.echo(
+            f"#{r['seq']:<5} {r['at']}  {r['actor']:<16} {r['action']:<22} {r['entity'] or ''}{why}"
+        )
+
+
+# --- HTTP --------------------------------------------------------------------------------------
+
+
+@token_app.command("create")
+def token_create(
+    staff: Annotated[str, typer.Option(help="The staff member the token speaks for.")],
+    label: Annotated[str | None, typer.Option(help="What the token is for.")] = None,
+    actor: Annotated[str, typer.Option(help=ACTOR_HELP)] = "operator",
+) -> None:
+    """Create a bearer token; it is printed once, last on the line, and stored only hashed."""
+    from clinic.tokens import create_token
+
+    with _db().session() as session:
+        token = create_token(session, staff, label=label, actor=actor)
+    typer.echo(f"token for {staff} (shown once, keep it secret): {token}")
+
+
+@token_app.command("revoke")
+def token_revoke(
+    staff: Annotated[str, typer.Option(help="Revoke every live token of this staff member.")],
+    actor: Annotated[str, typer.Option(help=ACTOR_HELP)] = "operator",
+) -> None:
+    """Revoke a staff member's tokens (effective immediately)."""
+    from clinic.tokens import revoke_tokens
+
+    with _db().session() as session:
+        count = revoke_tokens(session, staff, actor=actor)
+    typer.echo(f"revoked {count} token(s) of {staff}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Run the HTTP API (chat, REST, OpenAPI at /schema/swagger, health at /health)."""
+    import uvicorn
+
+    from integrations.http.app import create_app
+
+    typer.echo(
+        f"Rota listening on http://{host}:{port}  (API docs: http://{host}:{port}/schema/swagger)"
+    )
+    uvicorn.run(create_app(_db()), host=host, port=port, log_level="warning", access_log=False)
+
+# --- commands that live in their own modules ---------------------------------------------------
+
+from integrations.cli import solver_cmds  # noqa: E402
+
+solver_cmds.register(app)
+
+
+# --- entry point -------------------------------------------------------------------------------
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code; every error becomes one line on stderr."""
+    try:
+        app(args=argv, prog_name="rota", standalone_mode=True)
+        return 0
+    except SystemExit as exc:  # usage errors (exit 2) and typer.Exit arrive here, already reported
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:
+        typer.echo("rota: interrupted", err=True)
+        return 130
+    except RotaError as exc:
+        typer.echo(f"rota: {exc}", err=True)
+        for problem in getattr(exc, "problems", []):
+            typer.echo(f"  - {problem}", err=True)
+        return exc.exit_code
+    except Exception as exc:  # the last line of defence: never a stack trace for a user
+        if os.environ.get("ROTA_DEBUG"):
+            traceback.print_exc()
+        typer.echo(
+            f"rota: internal error ({exc.__class__.__name__}); set ROTA_DEBUG=1 for details",
+            err=True,
+        )
+        return 1
+
+
+def main() -> None:
+    sys.exit(run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""The operator's terminal: the commands a person types, their output and their exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from clinic.db import Database
+from integrations.cli.main import run
+
+
+@pytest.fixture()
+def cli_db(demo_db: Database, monkeypatch: pytest.MonkeyPatch) -> Database:
+    monkeypatch.setenv("ROTA_DATABASE_URL", demo_db.url)
+    return demo_db
+
+
+def out_of(capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    captured = capsys.readouterr()
+    return captured.out, captured.err
+
+
+def test_book_agenda_cancel_and_audit(cli_db: Database, capsys: pytest.CaptureFixture[str]) -> None:
+    start = "2027-01-05T10:00"  # past the demo's weeks: nothing booked yet
+    code = run(
+        [
+            "book",
+            "--patient",
+            "p0050",
+            "--staff",
+            "s006",
+            "--type",
+            "case_management",
+            "--start",
+            start,
+            "--actor",
+            "s001",
+            "--json",
+        ]
+    )
+    out, err = out_of(capsys)
+    assert code == 0, err
+    booked = json.loads(out)
+    assert booked["start"].startswith(start) and booked["status"] == "booked"
+    assert run(["agenda", "--staff", "s006", "--day", "2027-01-05"]) == 0
+    assert booked["id"] in out_of(capsys)[0]
+    assert run(["cancel", booked["id"]]) == 2  # --reason is required
+    out_of(capsys)
+    assert run(["cancel", booked["id"], "--reason", "patient asked", "--actor", "s001"]) == 0
+    assert "cancelled" in out_of(capsys)[0]
+    assert run(["audit", "show", "--entity", booked["id"], "--json"]) == 0
+    events = json.loads(out_of(capsys)[0])
+    assert [e["action"] for e in events] == ["appointment.book", "appointment.cancel"]
+    assert events[1]["reason"] == "patient asked" and events[1]["actor"] == "s001"
+    assert run(["audit", "verify"]) == 0
+    assert "intact" in out_of(capsys)[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "words"),
+    [
+        (
+            [
+                "book",
+                "--patient",
+                "p0001",
+                "--staff",
+                "c001",
+                "--type",
+                "individual",
+                "--start",
+                "tomorrow",
+            ],
+            2,
+            "is not a date-time",
+        ),
+        (
+            [
+                "book",
+                "--patient",
+                "p0001",
+                "--staff",
+                "nobody",
+                "--type",
+                "individual",
+                "--start",
+                "2026-12-01T10:00",
+            ],
+            4,
+            "no staff member with id 'nobody'",
+        ),
+        (
+            [
+                "book",
+                "--patient",
+                "p0001",
+                "--staff",
+                "c004",
+                "--type",
+                "individual",
+                "--start",
+                "2026-12-05T10:00",
+            ],
+            5,
+            "outside facility hours",
+        ),
+        (["cancel", "nope", "--reason", "x"], 4, "no appointment 'nope'"),
+        (["agenda", "--staff", "c001", "--patient", "p0001"], 2, "at most one of"),
+        (["agenda", "--room", "attic"], 4, "no room with id 'attic'"),
+        (["status", "a00001", "vanished"], 2, "unknown status"),
+        (["move", "a00001", "--reason", "x"], 2, "say what changes"),
+        (["demo", "--size", "xxl"], 2, "unknown demo size"),
+    ],
+)
+def test_errors_are_one_clear_line_and_an_exit_code(
+    cli_db: Database, capsys: pytest.CaptureFixture[str], argv: list[str], code: int, words: str
+) -> None:
+    assert run(argv) == code
+    err = out_of(capsys)[1]
+    assert words in err
+    assert "Traceback" not in err
+
+
+def test_an_empty_database_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ROTA_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    assert run(["agenda"]) == 2
+    assert "rota demo --load" in out_of(capsys)[1]
+    assert run([]) == 0
+    assert "empty.sqlite3" in out_of(capsys)[0]
+    assert run(["export"]) == 2
+
+
+def test_the_installed_command_runs_make_run_steps(tmp_path: Path) -> None:
+    """What `make run` does, as a subprocess: load the demo once, then show the agenda."""
+    env = {"ROTA_DATABASE_URL": f"sqlite:///{tmp_path / 'run.sqlite3'}", "PATH": "/usr/bin:/bin"}
+    cmd = [sys.executable, "-m", "integrations.cli.main"]
+    first = subprocess.run(
+        [*cmd, "demo", "--load-if-empty"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+    )
+    assert first.returncode == 0, first.stderr
+    assert "loaded demo facility" in first.stdout
+    again = subprocess.run(
+        [*cmd, "demo", "--load-if-empty"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+    )
+    assert "already loaded" in again.stdout
+    agenda = subprocess.run(
+        [*cmd, "agenda"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+    )
+    assert agenda.returncode == 0 and "Agenda for whole facility" in agenda.stdout

@@ -1,0 +1,118 @@
+"""Shared fixtures: fresh SQLite databases, PostgreSQL schemas, and a loaded demo facility.
+
+PostgreSQL tests use ROTA_TEST_POSTGRES_URL (default: the local server's `test` database), each
+test in a schema of its own. Under CI (CI=true) an unreachable server fails the run; elsewhere
+those tests are skipped with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, make_url, text
+
+from clinic.db import Database, open_database
+from clinic.demo import generate_demo
+from clinic.facility_file import load_facility
+
+DEMO_START = date(2026, 11, 30)  # a Monday; history is the two weeks before
+PG_URL = os.environ.get(
+    "ROTA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _postgres_reachable() -> str | None:
+    try:
+        engine = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:
+        return f"PostgreSQL not reachable at {PG_URL} ({exc.__class__.__name__})"
+
+
+@pytest.fixture(scope="session")
+def postgres_available() -> None:
+    problem = _postgres_reachable()
+    if problem is None:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{problem}; CI must run the PostgreSQL tests")
+    pytest.skip(problem)
+
+
+@pytest.fixture()
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = open_database(f"sqlite:///{tmp_path / 'rota.sqlite3'}")
+    yield database
+    database.dispose()
+
+
+@pytest.fixture()
+def pg_db(postgres_available: None) -> Iterator[Database]:
+    """A database of its own per test (created from template0, dropped afterwards)."""
+    name = f"rota_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name} TEMPLATE template0"))
+    database = open_database(
+        make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    )
+    yield database
+    database.dispose()
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db(request: pytest.FixtureRequest) -> Database:
+    """The same test on both databases."""
+    name = "db" if request.param == "sqlite" else "pg_db"
+    return request.getfixturevalue(name)
+
+
+@pytest.fixture(scope="session")
+def demo_data() -> dict[str, Any]:
+    return generate_demo("s", seed=7, start=DEMO_START)
+
+
+@pytest.fixture(scope="session")
+def _demo_template(tmp_path_factory: pytest.TempPathFactory, demo_data: dict[str, Any]) -> Path:
+    path = tmp_path_factory.mktemp("template") / "demo.sqlite3"
+    database = open_database(f"sqlite:///{path}")
+    load_facility(database, demo_data, actor="test")
+    database.dispose()  # the last connection to close checkpoints the WAL into the main file
+    return path
+
+
+@pytest.fixture()
+def demo_db(tmp_path: Path, _demo_template: Path) -> Iterator[Database]:
+    """A fresh copy of a database holding the demo 's' facility (start 2026-11-30)."""
+    path = tmp_path / "demo.sqlite3"
+    shutil.copy(_demo_template, path)
+    for suffix in ("-wal", "-shm"):
+        if Path(f"{_demo_template}{suffix}").exists():
+            shutil.copy(f"{_demo_template}{suffix}", f"{path}{suffix}")
+    database = open_database(f"sqlite:///{path}")
+    yield database
+    database.dispose()
+
+
+@pytest.fixture()
+def pg_demo_db(pg_db: Database, demo_data: dict[str, Any]) -> Database:
+    load_facility(pg_db, demo_data, actor="test")
+    return pg_db
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_demo_db(request: pytest.FixtureRequest) -> Database:
+    return request.getfixturevalue("demo_db" if request.param == "sqlite" else "pg_demo_db")

@@ -1,0 +1,115 @@
+"""The deterministic parser against the labelled set and the contract."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from assistant.parse import FIELDS, parse
+from assistant.roster import Roster
+from tests.nlu.labelled import load, score
+from tests.nlu.roster_data import roster
+
+CONTRACT = Path("/work/shared/contracts/request-frame.schema.json")
+NOW = datetime.fromisoformat("2026-12-02T10:15:00-05:00")
+
+
+@pytest.fixture(scope="module")
+def demo_roster() -> Roster:
+    return roster()
+
+
+def test_labelled_set_is_large_and_covers_every_intent() -> None:
+    cases = load()
+    assert len(cases) >= 200
+    intents = {c.expected["intent"] for c in cases}
+    schema_intents = {
+        "find_slot", "book", "cancel", "reschedule", "schedule_lookup", "staff_unavailable",
+        "emergency_intake", "utilization_summary", "compliance_report", "confirm", "decline",
+        "help", "unknown",
+    }  # fmt: skip
+    assert intents == schema_intents
+
+
+def test_labelled_accuracy_at_least_95_percent(demo_roster: Roster) -> None:
+    result = score(load(), lambda c: parse(c.text, roster=demo_roster, now=c.now, actor=c.actor))
+    print(json.dumps({k: v for k, v in result.items() if k != "misses"}, indent=1))
+    assert result["exact_frames"] >= 0.95, result["misses"][:10]
+
+
+def test_frames_validate_against_the_contract(demo_roster: Roster) -> None:
+    if not CONTRACT.exists():
+        pytest.skip("shared contract not present")
+    schema = json.loads(CONTRACT.read_text())
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    for case in load():
+        frame = parse(case.text, roster=demo_roster, now=case.now, actor=case.actor)
+        validator.validate(frame)
+        assert list(frame) == list(FIELDS)
+
+
+def test_windows_carry_the_facility_offset_across_dst(demo_roster: Roster) -> None:
+    before = datetime.fromisoformat("2026-03-07T09:00:00-05:00")
+    frame = parse("find a slot tomorrow", roster=demo_roster, now=before)
+    # spring forward: the day is 23 hours long and ends in daylight time
+    assert frame["window"] == {
+        "start": "2026-03-08T00:00:00-05:00",
+        "end": "2026-03-09T00:00:00-04:00",
+    }
+
+
+def test_now_in_utc_is_read_in_the_facility_timezone(demo_roster: Roster) -> None:
+    frame = parse("find a slot tomorrow", roster=demo_roster, now=NOW)
+    utc = parse(
+        "find a slot tomorrow",
+        roster=demo_roster,
+        now=datetime.fromisoformat("2026-12-02T15:15:00+00:00"),
+    )
+    assert frame["window"] == utc["window"]
+    assert utc["window"]["start"] == "2026-12-03T00:00:00-05:00"
+
+
+def test_ambiguous_name_gives_candidates_and_lower_confidence(demo_roster: Roster) -> None:
+    clear = parse("cancel Alex Kim's session tomorrow", roster=demo_roster, now=NOW)
+    vague = parse("cancel Alex's session tomorrow", roster=demo_roster, now=NOW)
+    assert clear["patient"] == {"text": "Alex Kim", "id": "p-kim"}
+    assert vague["patient"] == {"text": "Alex", "id": None, "candidates": ["p-kim", "p-morgan"]}
+    assert vague["confidence"] < clear["confidence"]
+
+
+def test_misspelling_and_nickname_resolve(demo_roster: Roster) -> None:
+    assert parse("slot for Jaime", roster=demo_roster, now=NOW)["patient"]["id"] == "p-rivera"
+    assert parse("slot for Katie", roster=demo_roster, now=NOW)["patient"]["id"] == "p-oneil"
+    typo = parse("book Elizabth Nguyenn friday", roster=demo_roster, now=NOW)
+    assert typo["patient"]["id"] == "p-enguyen"
+
+
+def test_confidence_reflects_understanding(demo_roster: Roster) -> None:
+    good = parse("book Jamie with Dr. Raman friday at 10", roster=demo_roster, now=NOW)
+    noise = parse("blorp the zanzibar quux for fizzbuzz", roster=demo_roster, now=NOW)
+    assert good["confidence"] >= 0.9
+    assert noise["intent"] == "unknown" and noise["confidence"] < 0.4
+
+
+def test_empty_roster_still_parses_times_and_intents() -> None:
+    frame = parse(
+        "find a 1:1 slot for Jamie tomorrow afternoon",
+        roster=Roster(timezone="America/New_York"),
+        now=NOW,
+    )
+    assert frame["intent"] == "find_slot"
+    assert frame["patient"] == {"text": "Jamie", "id": None}  # named, but not on any roster
+    assert frame["window"]["start"] == "2026-12-03T12:00:00-05:00"
+
+
+def test_unknown_person_after_for_is_kept_without_id() -> None:
+    frame = parse(
+        "intake for Jordan Blake tomorrow", roster=Roster(timezone="America/New_York"), now=NOW
+    )
+    assert frame["patient"] == {"text": "Jordan Blake", "id": None}
