@@ -55,7 +55,9 @@ def qualifies(
 ) -> bool:
     """May this person deliver this session? The facility's own catalogue entry (staff_roles,
     credentials_any) wins; otherwise the credentials pack's matrix for the category (STF-04).
-    Interns qualify only where interns are allowed (always under supervision, STF-05)."""
+    The role must be listed (when roles are listed) and a credential must match (when
+    credentials are listed). Interns, who hold no licence yet, qualify where interns are allowed,
+    always under supervision (STF-05)."""
     if session_type is not None and (session_type.staff_roles or session_type.credentials_any):
         roles, creds = session_type.staff_roles, session_type.credentials_any
         interns = "intern" in roles
@@ -68,7 +70,8 @@ def qualifies(
         interns = bool(row.get("interns", False))
     if staff.role == "intern":
         return interns
-    return bool(staff.roles & roles) or bool(staff.credentials & creds)
+    role_ok = not roles or bool(staff.roles & roles)
+    return role_ok and (not creds or bool(staff.credentials & creds))
 
 
 def required_text(session_type: SessionTypeFacts | None, category: str, tables: Tables) -> str:
@@ -81,8 +84,8 @@ def required_text(session_type: SessionTypeFacts | None, category: str, tables: 
     if roles:
         parts.append("a " + ", ".join(sorted(r.replace("_", " ") for r in roles)))
     if creds:
-        parts.append("a credential among " + ", ".join(sorted(creds)))
-    return " or ".join(parts) or "no particular credential"
+        parts.append("holding one of " + ", ".join(sorted(creds)))
+    return " ".join(parts) or "no particular credential"
 
 
 def age_group(age: int | None, tables: Tables) -> str:
@@ -360,9 +363,6 @@ def _patient_fact(
         if cat == "family":
             fact["family_consent"] = _family_consent(p, t)
         if adds:
-            fact["outside_availability"] = p.availability is not None and not within_weekly(
-                p.availability, appt.start, appt.end, ctx.tz
-            )
             clash = next(
                 (c for c in p.commitments if c.start < appt.end and appt.start < c.end), None
             )

@@ -90,22 +90,31 @@ class GroupRules:
 
 @dataclass(frozen=True)
 class Eligibility:
-    """Who may treat whom, and every per-patient, per-staff and per-group limit of the period."""
+    """Who may treat whom, and every per-patient, per-staff and per-group limit of the period.
+
+    - `staff_for[(patient, session_type)]`: staff who may deliver it to that patient, the
+      patient's primary clinician first: credentials (STF-CREDENTIAL), the patient's needs
+      (STF-NEEDS) and the treatment phase (LOC-PHASE-SESSION) applied. A missing key means
+      nobody may; `blocked[(patient, session_type)]` then says why, in words.
+    - `qualified[session_type]`: staff whose role and credentials qualify, patient aside.
+    - `max_per_day[session_type]`: per patient per local day (OPS-ONE-INDIVIDUAL).
+    - `patients`, `staff`, `groups`: per-person and per-group limits (see those classes).
+    - `unit_budgets`: payer units left (AUTH-03); `keep_apart`: pairs never together.
+    """
 
     period: tuple[date, date]
-    may_treat: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
-    """(patient id, session type id) -> staff ids who may deliver it to that patient: credentials
-    (STF-CREDENTIAL), patient needs (STF-NEEDS) and phase (LOC-PHASE-SESSION) applied. A missing
-    key means nobody may."""
+    staff_for: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    qualified: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    blocked: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    max_per_day: Mapping[str, int] = field(default_factory=dict)
     patients: Mapping[str, PatientRules] = field(default_factory=dict)
     staff: Mapping[str, StaffRules] = field(default_factory=dict)
     unit_budgets: tuple[UnitBudget, ...] = ()
     keep_apart: frozenset[frozenset[str]] = frozenset()
-    """Pairs of patients never in the same session (GRP-KEEP-APART)."""
     groups: Mapping[str, GroupRules] = field(default_factory=dict)
 
-    def staff_for(self, patient: str, session_type: str) -> frozenset[str]:
-        return self.may_treat.get((patient, session_type), frozenset())
+    def may_treat(self, staff: str, patient: str, session_type: str) -> bool:
+        return staff in self.staff_for.get((patient, session_type), ())
 
     def budgets_for(self, patient: str) -> tuple[UnitBudget, ...]:
         return tuple(b for b in self.unit_budgets if b.patient == patient)

@@ -8,18 +8,29 @@ request. `reload()` keeps the last good packs when the new ones are broken.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, tzinfo
 from pathlib import Path
+
+from sqlalchemy.orm import Session
 
 from clinic.errors import InvalidInput
 from rules import vocabulary as V
+from rules.constraints import build_eligibility
 from rules.decision import Decision, assemble
 from rules.derive import derive
 from rules.eligibility import Eligibility
 from rules.engine import DurableRulesEngine, RuleEngine
+from rules.facts import load_world
 from rules.loader import PACKS_DIR, PackSet, Problem, collect, load_packs, rules_dir_from_env
-from rules.model import PatientFacts, Situation, StaffFacts
+from rules.model import (
+    AppointmentFacts,
+    GroupFacts,
+    PatientFacts,
+    SessionTypeFacts,
+    Situation,
+    StaffFacts,
+)
 
 
 class RulesService:
@@ -77,11 +88,38 @@ class RulesService:
         patients: Iterable[PatientFacts],
         staff: Iterable[StaffFacts],
         period: tuple[date, date],
-        **kwargs: object,
+        *,
+        session_types: Mapping[str, SessionTypeFacts],
+        appointments: Iterable[AppointmentFacts] = (),
+        groups: Iterable[GroupFacts] = (),
+        tz: tzinfo = UTC,
     ) -> Eligibility:
-        from rules.constraints import build_eligibility
+        """What any plan of the period must respect (see `rules.eligibility`)."""
+        with self._swap:
+            packs = self._packs
+        return build_eligibility(
+            packs,
+            patients,
+            staff,
+            period,
+            session_types=session_types,
+            appointments=appointments,
+            groups=groups,
+            tz=tz,
+        )
 
-        return build_eligibility(self._packs, patients, staff, period, **kwargs)  # type: ignore[arg-type]
+    def constraints_from_db(self, session: Session, period: tuple[date, date]) -> Eligibility:
+        """`constraints_for` every patient and staff member of the facility in the database."""
+        world = load_world(session, self._packs, period)
+        return self.constraints_for(
+            world.patients,
+            world.staff,
+            period,
+            session_types=world.session_types,
+            appointments=world.appointments,
+            groups=world.groups,
+            tz=world.tz,
+        )
 
 
 _DEFAULT: RulesService | None = None

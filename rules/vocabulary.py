@@ -116,7 +116,6 @@ FACTS: dict[str, dict[str, str]] = {
         "family_consent": "a Part 2 consent covers family members",
         "needs_dual_diagnosis": "the patient needs dual-diagnosis (co-occurring) care",
         "program_capability": "the program's co-occurring capability: AOS, DDC or DDE",
-        "outside_availability": "the session falls outside the patient's available hours",
         "commitment_conflict": "the session overlaps a recorded commitment (e.g. a hearing)",
         "commitment_what": "that commitment",
     },
