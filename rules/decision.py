@@ -126,6 +126,8 @@ def assemble(
             overridden = bool(actor_roles & who) or (
                 "liaison" in who and bool(fact.get("actor_is_liaison"))
             )
+        if overridden:
+            text = f"{text} (overridden: {reason})"
         fired[key] = FiredRule(
             id=rule.id,
             title=rule.title,

@@ -18,6 +18,7 @@ from typing import Any
 
 from clinic.models import ACTIVE_STATUSES
 from clinic.timeutil import within_weekly
+from rules import vocabulary as V
 from rules.model import (
     AppointmentFacts,
     AuthorizationFacts,
@@ -221,7 +222,8 @@ def _base(ctx: _Context) -> Fact:
     base: Fact = {
         "action": ctx.action,
         "actor": ctx.actor.id,
-        "actor_role": ", ".join(sorted(ctx.actor.roles)),
+        "actor_role": ", ".join(sorted(r.replace("_", " ") for r in ctx.actor.roles)),
+        "action_words": V.ACTIONS.get(ctx.action, ctx.action),
         "override_requested": bool(s.override_reason and s.override_reason.strip()),
         "new_status": s.new_status,
     }
@@ -241,6 +243,8 @@ def _base(ctx: _Context) -> Fact:
             week=iso_week(local.date()),
             group=appt.group,
         )
+    elif s.subject_group:
+        base["group"] = s.subject_group
     return base
 
 
@@ -293,8 +297,17 @@ def _actor_fact(ctx: _Context, base: Fact) -> Fact:
         "scope": scope,
         "relation": relation,
         "patient": stranger or (pids[0] if pids else None),
-        "may_override": bool(roles & override_roles),
+        "may_override": bool(roles & override_roles) or _is_liaison(ctx, pids),
     }
+
+
+def _is_liaison(ctx: _Context, pids: list[str]) -> bool:
+    """Court liaisons may override the court rules that name them (CRT-REQUIRED-CANCEL)."""
+    for pid in pids:
+        p = ctx.s.patients.get(pid)
+        if p is not None and p.court_order is not None and p.court_order.liaison == ctx.actor.id:
+            return True
+    return False
 
 
 def _appointment_fact(ctx: _Context, base: Fact, appt: AppointmentFacts) -> Fact:

@@ -33,7 +33,8 @@ may give it. warn: allowed, with a message. oblige: allowed; only adds obligatio
 _COMMON = {
     "action": "the action asked for (see ACTIONS)",
     "actor": "staff id of the person asking",
-    "actor_role": "their role(s)",
+    "actor_role": "their role(s), in words",
+    "action_words": "the action in words, e.g. 'book an appointment'",
     "session_type": "session type id of the appointment",
     "session_name": "session type in words",
     "category": "clinical category of the session type (sessions pack: session_categories)",
