@@ -17,6 +17,7 @@ Comparing two facts (`{$m: other}`) is refused on purpose: durable_rules matches
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -76,7 +77,7 @@ def check_condition(
 
 def _check_field(fact: str, known: set[str], where: str) -> Iterator[tuple[str, str]]:
     if fact not in known:
-        close = sorted(k for k in known if k[:4] == fact[:4])[:3]
+        close = difflib.get_close_matches(fact, sorted(known), n=3, cutoff=0.6)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         yield where, f"unknown fact {fact!r}{hint}"
 

@@ -7,8 +7,9 @@ durable_rules pitfalls handled here (see the stack notes, section 4):
 - one process-wide `Host` (`durable.lang.get_host()`): every Host starts two timer threads forever;
 - ruleset names can be registered only once, so each compiled pack set gets a versioned name;
 - `Ruleset` deletes `run` from the dict it is given, so it gets a fresh copy;
-- at most 1024 live sids per ruleset: each decision uses a new sid and deletes its state;
-- exceptions in actions are swallowed into the state: the state is checked after each decision;
+- at most 1024 live sids per ruleset: one sid is used, and facts are retracted after each decision
+  (never `delete_state`: it crashed the interpreter, see `fire`);
+- exceptions in actions are swallowed into the state: the one action catches and reports its own;
 - not documented as thread-safe: one lock serializes every call into the engine.
 """
 
@@ -32,7 +33,21 @@ Match = tuple[Rule, Fact]
 _LOCK = threading.Lock()
 """One lock for the one host: every call into durable_rules holds it."""
 _VERSIONS = itertools.count(1)
-_SIDS = itertools.count(1)
+_SEQ = itertools.count(1)
+_SID = "rota"
+
+
+def _guard_host_threads(ruleset: Any) -> None:
+    """The host's two timer threads call `dispatch` / `dispatch_timers` on every ruleset every
+    200 ms, outside any lock of ours; they take the engine lock too."""
+    for name in ("dispatch", "dispatch_timers"):
+        unguarded = getattr(ruleset, name)
+
+        def guarded(unguarded: Callable[[], Any] = unguarded) -> Any:
+            with _LOCK:
+                return unguarded()
+
+        setattr(ruleset, name, guarded)
 
 
 class RuleEngine(Protocol):
@@ -49,7 +64,8 @@ class DurableRulesEngine:
     def __init__(self, packs: PackSet) -> None:
         self.rules = {rule.id: rule for rule in packs.active}
         self.name = f"rota_rules_v{next(_VERSIONS)}"
-        self._matches: dict[str, list[tuple[str, Fact]]] = {}
+        self._matches: list[tuple[str, Fact]] = []
+        self._errors: list[str] = []
         definition: dict[str, Any] = {}
         for index, rule in enumerate(packs.active):
             definition[f"r{index}_{rule.id}"] = {
@@ -57,41 +73,49 @@ class DurableRulesEngine:
                 "run": self._recorder(rule.id),
             }
         with _LOCK:
-            get_host().set_rulesets({self.name: definition})
+            host = get_host()
+            host.set_rulesets({self.name: definition})
+            _guard_host_threads(host.get_ruleset(self.name))
 
     def _recorder(self, rule_id: str) -> Callable[[Any], None]:
-        # One generic action, bound to its rule id; it only records (side effects stay outside).
-        matches = self._matches
+        # One generic action, bound to its rule id. It only records (side effects stay outside)
+        # and catches its own errors: durable_rules would swallow them into the state.
+        matches, errors = self._matches, self._errors
 
         def record(c: Any) -> None:
-            fact = dict(c.m._d) if hasattr(c.m, "_d") else dict(c.m)
-            matches.setdefault(str(c.s.sid), []).append((rule_id, fact))
+            try:
+                matches.append((rule_id, dict(c.m._d)))
+            except Exception as exc:  # reported by fire()
+                errors.append(f"{rule_id}: {exc!r}")
 
         return record
 
     def fire(self, facts: list[Fact]) -> list[Match]:
-        if not facts:
-            return []
+        """Assert each fact, collect the rules it fires, then retract it.
+
+        Facts are retracted rather than their state deleted: `delete_state` after a partly
+        matched fact crashed the interpreter (double free / segfault, reproduced in a loop of
+        a few hundred decisions). Retracting leaves one small, empty state under one sid, so
+        the 1024-sid cap is never approached. Each fact carries a sequence number so an
+        identical fact is never 'already observed'."""
         host = get_host()
         with _LOCK:
-            sid = f"d{next(_SIDS)}"
-            stamped = [{**fact, "sid": sid, "n": i} for i, fact in enumerate(facts)]
-            try:
-                for fact in stamped:
-                    # One at a time: a batch with one unmatched fact fires nothing at all.
-                    # NotHandled only means no rule is about this fact.
-                    with contextlib.suppress(MessageNotHandledException):
-                        host.assert_fact(self.name, fact)
-                state = host.get_state(self.name, sid)
-            finally:
-                recorded = self._matches.pop(sid, [])
-                host.delete_state(self.name, sid)
-        if state and state.get("exception"):
-            raise EngineFailure(f"a rule action failed: {state['exception']}")
+            self._matches.clear()
+            self._errors.clear()
+            for fact in facts:
+                stamped = {**fact, "sid": _SID, "seq": next(_SEQ)}
+                try:
+                    host.assert_fact(self.name, stamped)
+                except MessageNotHandledException:
+                    continue  # no rule is about this fact: nothing stored
+                with contextlib.suppress(MessageNotHandledException):
+                    host.retract_fact(self.name, stamped)
+            recorded, errors = list(self._matches), list(self._errors)
+        if errors:
+            raise EngineFailure("a rule action failed: " + "; ".join(errors))
         out: list[Match] = []
         for rule_id, fact in recorded:
-            fact.pop("sid", None)
-            fact.pop("n", None)
-            fact.pop("id", None)
+            for key in ("sid", "seq", "id"):
+                fact.pop(key, None)
             out.append((self.rules[rule_id], fact))
         return out
