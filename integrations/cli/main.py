@@ -474,6 +474,10 @@ from integrations.cli import solver_cmds  # noqa: E402
 
 solver_cmds.register(app)
 
+from integrations.cli import rules_cmds  # noqa: E402
+
+rules_cmds.register(app)
+
 
 # --- entry point -------------------------------------------------------------------------------
 
