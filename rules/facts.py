@@ -26,6 +26,7 @@ from clinic.models import (
     Patient,
     SessionType,
     Staff,
+    group_member,
 )
 from clinic.timeutil import parse_weekly, zone
 from rules.derive import age_from_dob
@@ -353,12 +354,19 @@ def _groups(
     subject_group: str | None,
     appointment: AppointmentFacts | None,
 ) -> dict[str, GroupFacts]:
+    wanted = {appointment_group, subject_group}
+    ids = set(
+        session.scalars(
+            select(group_member.c.group_id).where(group_member.c.patient_id.in_(pids))
+        )
+    ) | {g for g in wanted if g}
     rows = list(
         session.scalars(
-            select(Group).options(selectinload(Group.members), selectinload(Group.facilitators))
+            select(Group)
+            .where(Group.id.in_(ids))
+            .options(selectinload(Group.members), selectinload(Group.facilitators))
         )
     )
-    wanted = {appointment_group, subject_group}
     out: dict[str, GroupFacts] = {}
     for row in rows:
         member_ids = {p.id for p in row.members}
