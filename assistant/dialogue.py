@@ -80,7 +80,7 @@ class _Roster:
         self._roster: Roster | None = None
 
     def get(self, db: Database) -> Roster:
-        with db.session() as session:
+        with db.read() as session:
             key = (
                 db.url,
                 session.scalar(
@@ -110,7 +110,7 @@ class Dialogue:
         if len(text) > 2000:
             raise InvalidInput("that message is too long (2,000 characters at most)")
         conversation_id = conversation_id or new_conversation_id()
-        with self.db.session() as session:
+        with self.db.read() as session:
             state = load_state(session, conversation_id, caller.staff_id)
         turn = _Turn(self, caller, conversation_id, state, text)
         reply = turn.run()
@@ -491,7 +491,7 @@ class _Turn:
         authorize(self.db, self.caller, verb, patient_id=patient)
         window = frame.get("window") if frame["intent"] == "cancel" else None
         start, end = self._window({"window": window}, default=timedelta(days=30))
-        with self.db.session() as session:
+        with self.db.read() as session:
             rows = appointments_between(
                 session, start, end, patient=patient, include_cancelled=False
             )
@@ -649,7 +649,7 @@ class _Turn:
                 day_bounds(monday, self.tz)[0],
                 day_bounds(monday + timedelta(days=7), self.tz)[0],
             )
-        with self.db.session() as session:
+        with self.db.read() as session:
             u = reports.utilization(session, start, end, self.now)
         names = self._names()
         lines = [
@@ -690,7 +690,7 @@ class _Turn:
 
     def _compliance(self, frame: dict[str, Any]) -> Reply:
         authorize(self.db, self.caller, "compliance_report")
-        with self.db.session() as session:
+        with self.db.read() as session:
             c = reports.compliance(session, self.now)
         names = self._names()
         behind = [r for r in c.court if not r["on_track"]]

@@ -176,7 +176,7 @@ def agenda(
         raise InvalidInput("give at most one of --staff, --patient, --room")
     db = _db()
     tz = db.facility_tz()
-    with db.session() as session:
+    with db.read() as session:
         if session.scalar(select(Facility.id).limit(1)) is None:
             raise InvalidInput("no facility is loaded: run `rota demo --load` or `rota load FILE`")
         from clinic.timeutil import now_utc
@@ -375,7 +375,7 @@ def status(
 def audit_verify(as_json: JsonFlag = False) -> None:
     """Recompute the hash chain; exit 1 and name the first broken event if it was tampered with."""
     db = _db()
-    with db.session() as session:
+    with db.read() as session:
         report = verify_chain(session)
     if as_json:
         _print_json(report.__dict__)
@@ -396,7 +396,7 @@ def audit_show(
     """Print audit events (who, what, when, why, and the rule decision)."""
     db = _db()
     tz = db.facility_tz()
-    with db.session() as session:
+    with db.read() as session:
         events = list(iter_events(session, entity))[-limit:]
         rows = [
             {

@@ -28,7 +28,7 @@ SWAGGER_DIR = next(Path(swagger_ui_bundle.__file__).parent.glob("vendor/swagger-
 @get("/health", sync_to_thread=True, include_in_schema=True, tags=["operations"])
 def health(db: Database) -> dict[str, Any]:
     """Liveness and database reachability (no authentication)."""
-    with db.session() as session:
+    with db.read() as session:
         session.execute(text("SELECT 1"))
     return {"status": "ok", "database": db.dialect}
 

@@ -19,7 +19,7 @@ def provide_caller(request: Request[Any, Any, Any], db: Database) -> Caller:
             "send 'Authorization: Bearer <token>'; create one with `rota token create --staff ID`",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    with db.session() as session:
+    with db.read() as session:
         caller = caller_for_token(session, token.strip())
     if caller is None:
         raise NotAuthorizedException(
