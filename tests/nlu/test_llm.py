@@ -108,7 +108,7 @@ def test_fallback_parse_sees_only_placeholders_and_resolves_locally(
                     when="<DATE_2> at 2pm",
                     session_type="individual",
                 )
-            ]  # fmt: skip
+            ]
         )
     )
     capture, records = Capture(), []
