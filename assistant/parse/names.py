@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -23,7 +24,8 @@ from assistant.roster import Roster
 DATA = Path(__file__).parent / "data"
 Kind = Literal["patient", "staff", "family"]
 
-TOKEN_RE = re.compile(r"[A-Za-z][A-Za-z'’.-]*[A-Za-z]|[A-Za-z]\.?")
+_L = r"[^\W\d_]"  # any letter, accented ones included ("José", "Zoë")
+TOKEN_RE = re.compile(rf"{_L}(?:{_L}|['’.-])*{_L}|{_L}\.?")
 TITLES = frozenset({"dr", "doctor", "doc"})
 HONORIFICS = frozenset({"dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof"})
 # Short upper-case tokens that are abbreviations, never initials.
@@ -83,8 +85,8 @@ _NOT_INITIALS = frozenset(
 
 
 def norm(token: str) -> str:
-    """Lowercase letters only: "O'Neil" → "oneil", "Mary-Kate" → "marykate"."""
-    return "".join(ch for ch in token.lower() if ch.isalpha())
+    """Lowercase letters without accents: "O'Neil" → "oneil", "José" → "jose"."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", token.lower()) if ch.isalpha())
 
 
 @cache
