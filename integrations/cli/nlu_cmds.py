@@ -71,7 +71,7 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 help="Reference time, ISO 8601 (default: the clock), facility-local if "
                 "no offset is given."
-            ),  # fmt: skip
+            ),
         ] = None,
         jsonl: JsonlFlag = False,
         actor: Annotated[

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -32,12 +33,12 @@ def test_roster_from_the_demo_database(demo_db: Database) -> None:
     patient = roster.patients[0]
     assert any(kind == "MRN" for kind, _ in patient.identifiers)
     frame = parse(f"find a slot for {patient.name} tomorrow", roster=roster,
-                  now=__import__("datetime").datetime.fromisoformat(NOW + "-05:00"))  # fmt: skip
+                  now=datetime.fromisoformat(NOW + "-05:00"))  # fmt: skip
     assert frame["patient"]["id"] == patient.id or patient.id in frame["patient"]["candidates"]
     doctor = next(s for s in roster.staff if s.name.startswith("Dr. "))
     surname = doctor.name.split()[-1]
     frame = parse(f"is Dr. {surname} free friday", roster=roster,
-                  now=__import__("datetime").datetime.fromisoformat(NOW + "-05:00"))  # fmt: skip
+                  now=datetime.fromisoformat(NOW + "-05:00"))  # fmt: skip
     assert frame["staff"]["id"] == doctor.id or doctor.id in frame["staff"]["candidates"]
     # every patient name and family contact in the database is redacted, misspelt or not
     red = redactor_for(roster)
