@@ -34,8 +34,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="The database: where it is, and its schema.", add_completion=False)
 audit_app = typer.Typer(help="The append-only, hash-chained audit log.", add_completion=False)
+token_app = typer.Typer(help="Bearer tokens for the HTTP API.", add_completion=False)
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
+app.add_typer(token_app, name="token")
 nlu_cmds.register(app)  # rota parse, rota redact
 
 ACTOR_HELP = "Who is making the change (a staff id or a name); recorded in the audit log."
@@ -421,6 +423,128 @@ def audit_show(
         typer.echo(
             f"#{r['seq']:<5} {r['at']}  {r['actor']:<16} {r['action']:<22} {r['entity'] or ''}{why}"
         )
+
+
+# --- HTTP --------------------------------------------------------------------------------------
+
+
+@token_app.command("create")
+def token_create(
+    staff: Annotated[str, typer.Option(help="The staff member the token speaks for.")],
+    label: Annotated[str | None, typer.Option(help="What the token is for.")] = None,
+    actor: Annotated[str, typer.Option(help=ACTOR_HELP)] = "operator",
+) -> None:
+    """Create a bearer token; it is printed once, last on the line, and stored only hashed."""
+    from clinic.tokens import create_token
+
+    with _db().session() as session:
+        token = create_token(session, staff, label=label, actor=actor)
+    typer.echo(f"token for {staff} (shown once, keep it secret): {token}")
+
+
+@token_app.command("revoke")
+def token_revoke(
+    staff: Annotated[str, typer.Option(help="Revoke every live token of this staff member.")],
+    actor: Annotated[str, typer.Option(help=ACTOR_HELP)] = "operator",
+) -> None:
+    """Revoke a staff member's tokens (effective immediately)."""
+    from clinic.tokens import revoke_tokens
+
+    with _db().session() as session:
+        count = revoke_tokens(session, staff, actor=actor)
+    typer.echo(f"revoked {count} token(s) of {staff}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    token_for_role: Annotated[
+        str | None,
+        typer.Option(help="Print a fresh token for the first staff member with this role."),
+    ] = None,
+) -> None:
+    """Run the HTTP API (chat, REST, OpenAPI at /schema/swagger, health at /health)."""
+    import uvicorn
+
+    from clinic.tokens import create_token
+    from integrations.http.app import create_app
+
+    db = _db()
+    base = f"http://{host}:{port}"
+    typer.echo(f"Rota listening on {base}  (API docs: {base}/schema/swagger)")
+    if token_for_role:
+        with db.session() as session:
+            member = session.scalars(
+                select(Staff).where(Staff.role == token_for_role).order_by(Staff.position)
+            ).first()
+            if member is None:
+                raise InvalidInput(f"no staff member has the role {token_for_role!r}")
+            token = create_token(session, member.id, label="rota serve", actor="operator")
+            typer.echo(f"token for {member.name} ({member.id}, {token_for_role}): {token}")
+        typer.echo(
+            f"try: curl -s -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' "
+            f'-d \'{{"message": "help"}}\' {base}/api/chat'
+        )
+    uvicorn.run(create_app(db), host=host, port=port, log_level="warning", access_log=False)
+
+
+@app.command()
+def chat(
+    as_staff: Annotated[
+        str | None,
+        typer.Option("--as", help="Staff id to speak as (default: the clinical director)."),
+    ] = None,
+    now: Annotated[
+        str | None, typer.Option(help="Pretend it is this ISO time (for rehearsals).")
+    ] = None,
+) -> None:
+    """A terminal chat over the same use cases as Slack and the web ('quit' to leave)."""
+    from assistant.dialogue import Dialogue
+    from clinic.timeutil import now_utc
+    from clinic.tokens import Caller
+
+    db = _db()
+    with db.session() as session:
+        query = select(Staff).order_by(Staff.position)
+        member = (
+            session.get(Staff, as_staff)
+            if as_staff
+            else session.scalars(query.where(Staff.role == "clinical_director")).first()
+        )
+        if member is None:
+            raise InvalidInput(
+                f"no staff member {as_staff!r}"
+                if as_staff
+                else "no facility is loaded: run `rota demo --load`"
+            )
+        caller = Caller(member.id, member.name, member.role)
+    fixed = parse_datetime(now, db.facility_tz()) if now else None
+    dialogue = Dialogue(db, clock=(lambda: fixed) if fixed else now_utc)
+    conversation: str | None = None
+    typer.echo(
+        f"Rota — speaking as {caller.name} ({caller.role}). Type 'help', or 'quit' to leave."
+    )
+    for line in sys.stdin:
+        message = line.strip()
+        if message.lower() in {"quit", "exit", "bye"}:
+            break
+        if not message:
+            continue
+        try:
+            reply = dialogue.handle(caller, message, conversation)
+        except RotaError as exc:
+            typer.echo(f"rota: {exc}")
+            continue
+        conversation = reply.conversation_id
+        typer.echo(reply.reply)
+
+
+# --- commands that live in their own modules ---------------------------------------------------
+
+from integrations.cli import solver_cmds  # noqa: E402
+
+solver_cmds.register(app)
 
 
 # --- entry point -------------------------------------------------------------------------------

@@ -1,0 +1,308 @@
+"""The solver's use cases, the same for every door: offer slots, plan a period, repair a
+disruption, write a plan file, and book a plan through the booking service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from assistant.problem_builder import BuiltProblem, build_problem, narrow_to_needs
+from clinic.booking import BookingRequest, BookingService
+from clinic.db import Database
+from clinic.errors import BookingConflict, InvalidInput, NotFound, RotaError
+from clinic.timeutil import local_iso, now_utc
+from solver.model import Appointment, Disruption, PlanResult, RepairResult, SlotAnswer, SlotRequest
+from solver.plan import ProgressFn, plan
+from solver.repair import repair
+from solver.settings import SolverSettings
+from solver.slots import NEAREST_DAYS, SlotFinder
+
+
+@dataclass
+class SlotsQuery:
+    patient: str
+    session_type: str
+    start: datetime
+    end: datetime
+    staff: str | None = None
+    needs: tuple[str, ...] = ()
+    k: int = 3
+
+
+def offer_slots(
+    db: Database, query: SlotsQuery, now: datetime | None = None
+) -> tuple[SlotAnswer, BuiltProblem]:
+    if query.end <= query.start:
+        raise InvalidInput("the window is empty: --to must be after --from")
+    if query.k < 1:
+        raise InvalidInput("-k must be at least 1")
+    margin = timedelta(days=NEAREST_DAYS)
+    with db.session() as session:
+        built = build_problem(session, query.start - margin, query.end + margin)
+    problem = built.problem
+    if query.patient not in problem.patients_by_id():
+        raise NotFound(f"no active patient with id {query.patient!r}")
+    if query.needs:
+        problem = narrow_to_needs(problem, query.patient, query.session_type, list(query.needs))
+    clock = built.clock
+    request = SlotRequest(
+        patients=(query.patient,),
+        session_type=query.session_type,
+        window=(clock.minutes(query.start), clock.minutes(query.end)),
+        staff=query.staff,
+    )
+    moment = now or now_utc()
+    answer = SlotFinder(problem).find(request, query.k, now=clock.minutes(moment))
+    return answer, built
+
+
+def slots_json(answer: SlotAnswer, built: BuiltProblem) -> dict[str, Any]:
+    def option(o: Any) -> dict[str, Any]:
+        return {
+            "start": local_iso(built.clock.moment(o.start), built.clock.tz),
+            "end": local_iso(built.clock.moment(o.end), built.clock.tz),
+            "staff": o.staff[0] if len(o.staff) == 1 else list(o.staff),
+            "room": o.room,
+            "score": o.score,
+            "why": o.why,
+        }
+
+    out: dict[str, Any] = {"options": [option(o) for o in answer.options], "reason": answer.reason}
+    if answer.nearest:
+        out["nearest"] = [option(o) for o in answer.nearest]
+    return out
+
+
+# --- plan ------------------------------------------------------------------------------------
+
+
+def optimize_period(
+    db: Database,
+    start: datetime,
+    end: datetime,
+    settings: SolverSettings,
+    on_progress: ProgressFn | None = None,
+) -> tuple[PlanResult, BuiltProblem]:
+    with db.session() as session:
+        built = build_problem(session, start, end)
+    if not built.problem.days:
+        raise InvalidInput("the facility is not open in that period")
+    return plan(built.problem, settings, on_progress=on_progress), built
+
+
+def _appointment_record(
+    a: Appointment, built: BuiltProblem, status: str = "booked"
+) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "id": a.id,
+        "session_type": a.session_type,
+        "start": local_iso(built.clock.moment(a.start), built.clock.tz),
+        "minutes": a.minutes,
+        "staff": list(a.staff),
+        "patients": list(a.patients),
+        "status": status,
+        "pinned": a.pinned,
+    }
+    if a.room:
+        record["room"] = a.room
+    if a.group:
+        record["group"] = a.group
+    return record
+
+
+def plan_file(result: PlanResult, built: BuiltProblem, moved: int | None = None) -> dict[str, Any]:
+    """The plan in ../shared/contracts/plan.schema.json shape (the whole period's schedule)."""
+    new_ids = {a.id for a in result.new}
+    lo, hi = built.clock.minutes(built.start), built.clock.minutes(built.end)
+    stats = result.stats
+    metrics: dict[str, Any] = {
+        "required_sessions": result.required,
+        "placed_sessions": result.placed,
+        "staff_utilization": result.staff_utilization,
+        "room_utilization": result.room_utilization,
+    }
+    if moved is not None:
+        metrics["moved"] = moved
+    unmet = []
+    for u in result.unmet:
+        item: dict[str, Any] = {
+            "session_type": u.session_type,
+            "missing": u.missing,
+            "reason": u.reason,
+        }
+        if u.patient:
+            item["patient"] = u.patient
+        if u.group:
+            item["group"] = u.group
+        unmet.append(item)
+    return {
+        "version": 1,
+        "period": {
+            "start": local_iso(built.start, built.clock.tz),
+            "end": local_iso(built.end, built.clock.tz),
+        },
+        "appointments": [
+            _appointment_record(a, built, "proposed" if a.id in new_ids else "booked")
+            for a in result.appointments
+            if a.end > lo and a.start < hi
+        ],
+        "unmet": unmet,
+        "metrics": metrics,
+        "solver": {
+            "status": stats.status,
+            "objective": stats.placement_objective,
+            "bound": stats.placement_bound,
+            "seconds": stats.seconds,
+            "workers": stats.workers,
+        },
+    }
+
+
+def apply_plan(service: BookingService, actor: str, result: PlanResult, built: BuiltProblem) -> int:
+    """Book every new appointment, all or nothing (the booking service re-checks each)."""
+    requests = [
+        BookingRequest(
+            session_type=a.session_type,
+            start=built.clock.moment(a.start),
+            staff=list(a.staff),
+            patients=list(a.patients),
+            room=a.room,
+            minutes=a.minutes,
+            group=a.group,
+        )
+        for a in result.new
+    ]
+    if requests:
+        service.book_many(actor, requests, reason="rota optimize")
+    return len(requests)
+
+
+# --- repair ----------------------------------------------------------------------------------
+
+
+def repair_staff_out(
+    db: Database,
+    staff: str,
+    start: datetime,
+    end: datetime,
+    settings: SolverSettings,
+    now: datetime | None = None,
+    reason: str = "clinician out",
+) -> tuple[RepairResult, BuiltProblem]:
+    if end <= start:
+        raise InvalidInput("the period is empty: --to must be after --from")
+    # Room to re-place: the rest of the week after the disruption (at least 7 days).
+    horizon_end = max(end, start + timedelta(days=7))
+    with db.session() as session:
+        built = build_problem(session, start, horizon_end)
+    if staff not in built.problem.staff_by_id():
+        raise NotFound(f"no staff member with id {staff!r}")
+    clock = built.clock
+    disruption = Disruption((clock.minutes(start), clock.minutes(end)), staff=staff, reason=reason)
+    moment = max(now or now_utc(), start)
+    return repair(built.problem, disruption, settings, now=clock.minutes(moment)), built
+
+
+def repair_json(result: RepairResult, built: BuiltProblem) -> dict[str, Any]:
+    def appt(a: Appointment) -> dict[str, Any]:
+        return _appointment_record(a, built)
+
+    return {
+        "moves": [
+            {
+                "before": appt(m.before),
+                "after": appt(m.after),
+                "changes": list(m.changes),
+                "cost": m.cost,
+                "reason": m.reason,
+            }
+            for m in result.moves
+        ],
+        "unplaced": [
+            {"appointment": appt(u.appointment), "reason": u.reason} for u in result.unplaced
+        ],
+        "kept": result.kept,
+        "solver": {
+            "status": result.stats.status,
+            "seconds": result.stats.seconds,
+            "objective": result.stats.objective,
+        },
+    }
+
+
+def repair_plan_file(result: RepairResult, built: BuiltProblem) -> dict[str, Any]:
+    """The repaired schedule as a plan file (metrics.moved counts the moves)."""
+    moved = {m.before.id: m.after for m in result.moves}
+    dropped = {u.appointment.id for u in result.unplaced}
+    schedule = [moved.get(a.id, a) for a in built.problem.booked if a.id not in dropped]
+    as_plan = PlanResult(
+        appointments=schedule,
+        new=[],
+        unmet=[],
+        required=len(built.problem.booked),
+        placed=len(schedule),
+        stats=replace(result.stats),
+    )
+    data = plan_file(as_plan, built, moved=len(result.moves))
+    data["solver"]["objective"] = result.stats.objective
+    data["solver"]["bound"] = result.stats.bound
+    data["unmet"] = [
+        {
+            "session_type": u.appointment.session_type,
+            "missing": 1,
+            "reason": u.reason,
+            **(
+                {"group": u.appointment.group}
+                if u.appointment.group
+                else {"patient": u.appointment.patients[0]}
+            ),
+        }
+        for u in result.unplaced
+    ]
+    return data
+
+
+def apply_repair(
+    service: BookingService, actor: str, result: RepairResult, built: BuiltProblem, reason: str
+) -> int:
+    """Move each appointment; if one move fails, put back the ones already moved and re-raise,
+    so a failed apply leaves the schedule as it was."""
+    done: list[Appointment] = []
+    pending = list(result.moves)
+    try:
+        # Moves can depend on each other (one frees what another takes): retry in passes.
+        while pending:
+            progress, failed = False, []
+            for move in pending:
+                try:
+                    service.move(
+                        actor,
+                        move.before.id,
+                        start=built.clock.moment(move.after.start),
+                        staff=list(move.after.staff),
+                        room=move.after.room,
+                        reason=f"{reason}: {move.reason}",
+                    )
+                    done.append(move.before)
+                    progress = True
+                except BookingConflict:
+                    failed.append(move)
+            if not progress:
+                raise BookingConflict(
+                    f"{len(failed)} move(s) no longer fit the schedule (it changed since the repair "
+                    "was computed); nothing was changed"
+                )
+            pending = failed
+    except RotaError:
+        for before in reversed(done):
+            service.move(
+                actor,
+                before.id,
+                start=built.clock.moment(before.start),
+                staff=list(before.staff),
+                room=before.room,
+                reason="undo a repair that could not be applied in full",
+            )
+        raise
+    return len(done)

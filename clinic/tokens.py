@@ -1,0 +1,86 @@
+"""Bearer tokens per staff member. The token is shown once; only its hash is kept."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from clinic.audit import append_event
+from clinic.errors import NotFound
+from clinic.models import ApiToken, Staff
+from clinic.timeutil import now_utc
+
+PREFIX = "rota_"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is speaking to a door: a staff member and their role."""
+
+    staff_id: str
+    name: str
+    role: str
+
+
+def create_token(
+    session: Session, staff_id: str, *, label: str | None = None, actor: str = "operator"
+) -> str:
+    staff = session.get(Staff, staff_id)
+    if staff is None:
+        raise NotFound(f"no staff member with id {staff_id!r}")
+    token = PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(staff_id=staff_id, token_hash=_digest(token), label=label, created_at=now_utc())
+    session.add(row)
+    session.flush()
+    append_event(
+        session,
+        actor=actor,
+        action="token.create",
+        entity_type="staff",
+        entity_id=staff_id,
+        after={"token_id": row.id, "label": label},
+    )
+    return token
+
+
+def revoke_tokens(session: Session, staff_id: str, *, actor: str = "operator") -> int:
+    """Revoke every live token of a staff member; returns how many."""
+    if session.get(Staff, staff_id) is None:
+        raise NotFound(f"no staff member with id {staff_id!r}")
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.staff_id == staff_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now_utc())
+    )
+    count = int(result.rowcount or 0)
+    append_event(
+        session,
+        actor=actor,
+        action="token.revoke",
+        entity_type="staff",
+        entity_id=staff_id,
+        after={"revoked": count},
+    )
+    return count
+
+
+def caller_for_token(session: Session, token: str) -> Caller | None:
+    if not token.startswith(PREFIX):
+        return None
+    row = session.execute(
+        select(ApiToken, Staff)
+        .join(Staff, Staff.id == ApiToken.staff_id)
+        .where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None))
+    ).first()
+    if row is None:
+        return None
+    _, staff = row
+    return Caller(staff_id=staff.id, name=staff.name, role=staff.role)

@@ -1,0 +1,1 @@
+"""The HTTP door (Litestar): chat, REST resources, OpenAPI, health."""

@@ -1,0 +1,147 @@
+"""REST resources over the booking service: the same use cases as chat and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Controller, delete, get, post
+from litestar.params import QueryParameter
+
+from assistant import schedule
+from assistant.access import redact_for
+from clinic.booking import BookingRequest
+from clinic.db import Database
+from clinic.errors import InvalidInput
+from clinic.timeutil import day_bounds, now_utc, parse_datetime
+from clinic.tokens import Caller
+
+
+@dataclass
+class NewAppointment:
+    """POST /api/appointments. Times are facility-local unless they carry an offset."""
+
+    patients: list[str]
+    staff: list[str]
+    session_type: str
+    start: str
+    room: str | None = None
+    minutes: int | None = None
+    group: str | None = None
+    note: str | None = None
+    reason: str | None = None
+    override_reason: str | None = None
+    pinned: bool = False
+
+
+def _period(db: Database, start: str | None, end: str | None) -> schedule.Period:
+    tz = db.facility_tz()
+    today = now_utc().astimezone(tz).date()
+    first = parse_datetime(start, tz) if start else day_bounds(today, tz)[0]
+    last = parse_datetime(end, tz) if end else day_bounds(first.astimezone(tz).date(), tz)[1]
+    return schedule.Period(first, last)
+
+
+class AppointmentController(Controller):
+    path = "/api"
+    tags = ["appointments"]
+
+    @get("/appointments", sync_to_thread=True)
+    def list_appointments(
+        self,
+        db: Database,
+        caller: Caller,
+        start: str | None = QueryParameter(
+            name="from", default=None, description="ISO start (default: today)"
+        ),
+        end: str | None = QueryParameter(name="to", default=None, description="ISO end, exclusive"),
+        staff: str | None = None,
+        patient: str | None = None,
+        room: str | None = None,
+    ) -> dict[str, Any]:
+        """Appointments starting in [from, to), for one staff member, patient or room."""
+        period = _period(db, start, end)
+        rows = schedule.list_appointments(
+            db, caller, period, staff=staff, patient=patient, room=room
+        )
+        return {
+            "from": period.start.isoformat(),
+            "to": period.end.isoformat(),
+            "appointments": rows,
+        }
+
+    @get("/staff/{staff_id:str}/agenda", sync_to_thread=True)
+    def staff_agenda(
+        self,
+        db: Database,
+        caller: Caller,
+        staff_id: str,
+        start: str | None = QueryParameter(name="from", default=None),
+        end: str | None = QueryParameter(name="to", default=None),
+    ) -> dict[str, Any]:
+        """One staff member's agenda (default: today)."""
+        period = _period(db, start, end)
+        rows = schedule.list_appointments(db, caller, period, staff=staff_id)
+        return {
+            "staff": staff_id,
+            "from": period.start.isoformat(),
+            "to": period.end.isoformat(),
+            "appointments": rows,
+        }
+
+    @get("/patients/{patient_id:str}/agenda", sync_to_thread=True)
+    def patient_agenda(
+        self,
+        db: Database,
+        caller: Caller,
+        patient_id: str,
+        start: str | None = QueryParameter(name="from", default=None),
+        end: str | None = QueryParameter(name="to", default=None),
+    ) -> dict[str, Any]:
+        """One patient's agenda (default: today)."""
+        period = _period(db, start, end)
+        rows = schedule.list_appointments(db, caller, period, patient=patient_id)
+        return {
+            "patient": patient_id,
+            "from": period.start.isoformat(),
+            "to": period.end.isoformat(),
+            "appointments": rows,
+        }
+
+    @post("/appointments", sync_to_thread=True, status_code=201)
+    def create(self, db: Database, caller: Caller, data: NewAppointment) -> dict[str, Any]:
+        """Book through the booking service (every check, the rules, then the audit log)."""
+        if data.minutes is not None and data.minutes < 5:
+            raise InvalidInput("minutes must be at least 5")
+        tz = db.facility_tz()
+        request = BookingRequest(
+            session_type=data.session_type,
+            start=parse_datetime(data.start, tz),
+            staff=data.staff,
+            patients=data.patients,
+            room=data.room,
+            minutes=data.minutes,
+            group=data.group,
+            note=data.note,
+            pinned=data.pinned,
+        )
+        booked = schedule.book(
+            db, caller, request, reason=data.reason, override_reason=data.override_reason
+        )
+        return redact_for(db, caller, booked, tz)
+
+    @delete("/appointments/{appointment_id:str}", sync_to_thread=True, status_code=200)
+    def cancel(
+        self,
+        db: Database,
+        caller: Caller,
+        appointment_id: str,
+        reason: str = QueryParameter(name="reason", description="Why (required)"),
+        late: bool = False,
+        override_reason: str | None = None,
+    ) -> dict[str, Any]:
+        """Cancel with a reason (the appointment stays in the record as cancelled)."""
+        cancelled = schedule.cancel(
+            db, caller, appointment_id, reason=reason, late=late, override_reason=override_reason
+        )
+        return redact_for(db, caller, cancelled, db.facility_tz())

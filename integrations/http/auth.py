@@ -1,0 +1,29 @@
+"""Bearer tokens → the calling staff member. Every /api route needs one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.exceptions import NotAuthorizedException
+
+from clinic.db import Database
+from clinic.tokens import Caller, caller_for_token
+
+
+def provide_caller(request: Request[Any, Any, Any], db: Database) -> Caller:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise NotAuthorizedException(
+            "send 'Authorization: Bearer <token>'; create one with `rota token create --staff ID`",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    with db.session() as session:
+        caller = caller_for_token(session, token.strip())
+    if caller is None:
+        raise NotAuthorizedException(
+            "that token is unknown or revoked",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    return caller

@@ -1,0 +1,330 @@
+"""Candidate placements for the plan: (demand, staff, start, room or room kind), each already
+legal on its own against availability, bookings, eligibility and room fit.
+
+The CP-SAT model then only has to choose a compatible subset. To keep it tractable on two
+cores, each demand gets its continuity clinicians plus a few others, and at most `starts_per_day`
+starts per clinician and day, spread over the day (offset per demand, so that patients do not all
+compete for the same few starts). CP-SAT's bound is therefore a bound over these candidates; the
+greedy plan's choices are always added, so the optimized plan is never worse than first fit.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from solver.demand import Demand
+from solver.feasibility import Feasibility
+from solver.model import Problem
+from solver.scoring import continuity_penalty, preference_penalty
+from solver.timegrid import intersect, starts_within
+
+
+@dataclass(frozen=True)
+class Candidate:
+    index: int
+    demand: int
+    staff: tuple[str, ...]
+    start: int
+    minutes: int
+    day: int
+    week: int
+    room: str | None
+    """A specific room (groups, and fixed-room requests)."""
+    kind: str | None
+    """A room kind drawn from the pool (rooms are assigned after solving); None: no room."""
+    size: int
+    """People in the room."""
+    cost: int
+
+    @property
+    def end(self) -> int:
+        return self.start + self.minutes
+
+
+@dataclass(frozen=True)
+class CandidateLimits:
+    max_staff: int = 3
+    """Clinicians considered per patient demand beyond the continuity ones."""
+    starts_per_day: int = 4
+    """Starts kept per clinician and day for a patient demand."""
+    group_starts_per_day: int = 10
+    rooms_per_group_start: int = 2
+
+
+def pick_staff(problem: Problem, demand: Demand, limit: int) -> tuple[str, ...]:
+    """Continuity first (primary, recent, preferred), then others in a rotation per demand."""
+    options = demand.staff_options
+    patient = problem.patients_by_id().get(demand.patients[0]) if demand.patients else None
+    first: list[str] = []
+    if patient is not None:
+        for sid in (patient.primary_staff, *patient.seen_by, patient.preferred_staff):
+            if sid and sid in options and sid not in first:
+                first.append(sid)
+    rest = [s for s in options if s not in first]
+    if rest:
+        offset = (demand.index * 7919) % len(rest)
+        rest = rest[offset:] + rest[:offset]
+    return tuple(first + rest[: max(0, limit - min(len(first), 1))])
+
+
+def _spread(items: list[tuple[int, int]], n: int, offset: int) -> list[tuple[int, int]]:
+    """Up to n (cost, start) items: cheapest cost tiers first, evenly spread within a tier."""
+    if len(items) <= n:
+        return items
+    out: list[tuple[int, int]] = []
+    by_cost: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for item in items:
+        by_cost[item[0]].append(item)
+    for cost in sorted(by_cost):
+        tier = sorted(by_cost[cost], key=lambda it: it[1])
+        room = n - len(out)
+        if room <= 0:
+            break
+        if len(tier) <= room:
+            out.extend(tier)
+            continue
+        stride = len(tier) / room
+        base = offset % max(1, int(stride))
+        out.extend(tier[min(len(tier) - 1, base + int(j * stride))] for j in range(room))
+    return out
+
+
+class CandidateBuilder:
+    def __init__(self, problem: Problem, feas: Feasibility, limits: CandidateLimits) -> None:
+        self.problem = problem
+        self.feas = feas
+        self.limits = limits
+        self.candidates: list[Candidate] = []
+        self.why_none: dict[int, str] = {}
+        self._seen: dict[tuple[object, ...], Candidate] = {}
+
+    def add(self, **kw: object) -> Candidate:
+        key = (kw["demand"], kw["staff"], kw["start"], kw["room"], kw["kind"])
+        if key not in self._seen:
+            cand = Candidate(index=len(self.candidates), **kw)  # type: ignore[arg-type]
+            self.candidates.append(cand)
+            self._seen[key] = cand
+        return self._seen[key]
+
+    def build(self, demands: list[Demand]) -> list[Candidate]:
+        for demand in demands:
+            if demand.blocked or demand.count <= 0:
+                continue
+            before = len(self.candidates)
+            blockers: Counter[str] = Counter()
+            if demand.group is not None:
+                self._group(demand, blockers)
+            else:
+                self._patient(demand, blockers)
+            if len(self.candidates) == before:
+                self.why_none[demand.index] = explain(blockers)
+        return self.candidates
+
+    # -- one patient, one clinician ---------------------------------------------------------
+
+    def _patient(self, demand: Demand, blockers: Counter[str]) -> None:
+        problem, feas = self.problem, self.feas
+        kind = problem.session_types[demand.session_type]
+        patient_id = demand.patients[0]
+        patient = feas.patients.get(patient_id)
+        size = feas.people_in_room(kind, 1, 1)
+        rooms = feas.room_choices(kind, size)
+        if kind.room_kinds and not rooms:
+            blockers["no room of a suitable kind and size"] += 1
+            return
+        if feas.budget_left(patient_id, demand.session_type, demand.window[0]) == 0:
+            blockers["the payer authorization has no units left"] += 1
+            return
+        days = {d.index: d for d in problem.days}
+        staff_ids = pick_staff(problem, demand, self.limits.max_staff)
+        for staff_id in staff_ids:
+            if staff_id not in feas.staff:
+                continue
+            if problem.eligibility.apart(frozenset({staff_id, patient_id})):
+                blockers["a keep-apart rule"] += 1
+                continue
+            left = feas.staff_week_left(staff_id, demand.week)
+            if left is not None and left < kind.minutes:
+                blockers["the clinicians' weekly hours are used up"] += 1
+                continue
+            windows = intersect(
+                feas.session_windows(kind, (patient_id,), (staff_id,)), (demand.window,)
+            )
+            if not windows:
+                blockers[
+                    "no time when the patient and an eligible clinician are both available"
+                ] += 1
+                continue
+            per_day: dict[int, list[tuple[int, int]]] = defaultdict(list)
+            for start in starts_within(windows, kind.minutes, problem.slot_minutes):
+                end = start + kind.minutes
+                day = problem.day_of(start)
+                if day is None:
+                    continue
+                if not feas.day_allows((patient_id,), demand.session_type, day.index):
+                    blockers["the per-day limit for this session type"] += 1
+                    continue
+                if not feas.people_free((staff_id, patient_id), start, end):
+                    blockers["existing appointments of the patient or clinicians"] += 1
+                    continue
+                if rooms and feas.free_room(rooms, start, end) is None:
+                    blockers["no suitable room free"] += 1
+                    continue
+                cost = continuity_penalty(
+                    patient, (staff_id,), problem.weights
+                ) + preference_penalty(patient, (staff_id,), start, end, day, problem.weights)
+                per_day[day.index].append((cost, start))
+            for day_index, items in per_day.items():
+                for cost, start in _spread(items, self.limits.starts_per_day, demand.index):
+                    self._add_patient_candidate(demand, staff_id, start, days[day_index], cost)
+
+    def _add_patient_candidate(
+        self,
+        demand: Demand,
+        staff_id: str,
+        start: int,
+        day: object,
+        cost: int,
+        room_kind: str | None = None,
+    ) -> Candidate | None:
+        feas = self.feas
+        kind = self.problem.session_types[demand.session_type]
+        end = start + kind.minutes
+        size = feas.people_in_room(kind, 1, 1)
+        rooms = feas.room_choices(kind, size)
+        if room_kind is not None:
+            rooms = [(rank, room) for rank, room in rooms if room.kind == room_kind]
+        chosen = feas.free_room(rooms, start, end) if rooms else None
+        if rooms and chosen is None:
+            return None
+        rank = chosen[0] if chosen else 0
+        return self.add(
+            demand=demand.index,
+            staff=(staff_id,),
+            start=start,
+            minutes=kind.minutes,
+            day=day.index,  # type: ignore[attr-defined]
+            week=demand.week,
+            room=None,
+            kind=chosen[1].kind if chosen else None,
+            size=size,
+            cost=cost + self.problem.weights.room_kind_rank * rank,
+        )
+
+    def add_patient_choice(
+        self, demand: Demand, staff_id: str, start: int, room_kind: str | None = None
+    ) -> Candidate | None:
+        """Make sure a given choice (e.g. the greedy plan's) is among the candidates."""
+        day = self.problem.day_of(start)
+        if day is None:
+            return None
+        patient = self.feas.patients.get(demand.patients[0])
+        end = start + self.problem.session_types[demand.session_type].minutes
+        cost = continuity_penalty(patient, (staff_id,), self.problem.weights) + (
+            preference_penalty(patient, (staff_id,), start, end, day, self.problem.weights)
+        )
+        return self._add_patient_candidate(demand, staff_id, start, day, cost, room_kind)
+
+    # -- a standing group -------------------------------------------------------------------
+
+    def _group(self, demand: Demand, blockers: Counter[str]) -> None:
+        problem, feas = self.problem, self.feas
+        group = demand.group
+        assert group is not None
+        kind = problem.session_types[demand.session_type]
+        size = group.capacity or feas.people_in_room(
+            kind, len(group.members), len(group.facilitators)
+        )
+        size = max(size, len(group.members) + len(group.facilitators))
+        rooms = feas.room_choices(kind, size, only=group.room)
+        if kind.room_kinds and not rooms:
+            blockers[f"no room of a suitable kind for {size} people"] += 1
+            return
+        if problem.eligibility.apart(frozenset(group.members) | frozenset(group.facilitators)):
+            blockers["two members must be kept apart"] += 1
+            return
+        for staff_id in group.facilitators:
+            left = feas.staff_week_left(staff_id, demand.week)
+            if left is not None and left < kind.minutes:
+                blockers["a facilitator's weekly hours are used up"] += 1
+                return
+        windows = intersect(
+            feas.session_windows(kind, group.members, group.facilitators), (demand.window,)
+        )
+        if group.available is not None:
+            windows = intersect(windows, group.available)
+        if not windows:
+            blockers["no time when all members, facilitators and the group can meet"] += 1
+            return
+        per_day: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        people = (*group.facilitators, *group.members)
+        if group.fixed_starts:
+            for start, room_id in group.fixed_starts:
+                day = problem.day_of(start)
+                if not (demand.window[0] <= start < demand.window[1]) or day is None:
+                    continue
+                end = start + kind.minutes
+                if not any(a <= start and end <= b for a, b in windows):
+                    blockers["a member or facilitator is not available at the set time"] += 1
+                elif not feas.people_free(people, start, end):
+                    blockers["existing appointments of members or facilitators"] += 1
+                elif self.add_group_choice(demand, start, day.index, room_id) is None:
+                    blockers["the group's room is not free at the set time"] += 1
+            return
+        for start in starts_within(windows, kind.minutes, problem.slot_minutes):
+            end = start + kind.minutes
+            day = problem.day_of(start)
+            if day is None:
+                continue
+            if not feas.people_free(people, start, end):
+                blockers["existing appointments of members or facilitators"] += 1
+                continue
+            if rooms and feas.free_room(rooms, start, end) is None:
+                blockers["no suitable room free"] += 1
+                continue
+            per_day[day.index].append((0, start))
+        for day_index, items in per_day.items():
+            for _, start in _spread(items, self.limits.group_starts_per_day, demand.index):
+                self.add_group_choice(demand, start, day_index)
+
+    def add_group_choice(
+        self, demand: Demand, start: int, day_index: int, room_id: str | None = None
+    ) -> Candidate | None:
+        group = demand.group
+        assert group is not None
+        feas = self.feas
+        kind = self.problem.session_types[demand.session_type]
+        end = start + kind.minutes
+        size = max(
+            group.capacity or 0,
+            feas.people_in_room(kind, len(group.members), len(group.facilitators)),
+        )
+        rooms = feas.room_choices(kind, size, only=room_id or group.room)
+        free = [(r, room) for r, room in rooms if feas.room_free(room, start, end)]
+        if rooms and not free:
+            return None
+        first: Candidate | None = None
+        for rank, room in free[: self.limits.rooms_per_group_start] or [(0, None)]:
+            cand = self.add(
+                demand=demand.index,
+                staff=group.facilitators,
+                start=start,
+                minutes=kind.minutes,
+                day=day_index,
+                week=demand.week,
+                room=room.id if room else None,
+                kind=room.kind if room else None,
+                size=size,
+                cost=self.problem.weights.room_kind_rank * rank,
+            )
+            first = first or cand
+        return first
+
+
+def explain(blockers: Counter[str]) -> str:
+    if not blockers:
+        return "no eligible clinician is available in the period"
+    (top, _), *rest = blockers.most_common()
+    more = ", then " + rest[0][0] if rest else ""
+    return f"blocked by {top}{more}"

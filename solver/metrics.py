@@ -1,0 +1,57 @@
+"""Plan-level figures: what was required, what was placed, what stays unmet, how busy people are."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from solver.demand import Demand
+from solver.model import Appointment, Problem, Unmet
+from solver.timegrid import intersect, normalize
+
+
+def utilization(problem: Problem, appointments: Iterable[Appointment]) -> tuple[float, float]:
+    """(staff, room): booked minutes / available minutes inside the period's open hours."""
+    open_ = normalize(d.open for d in problem.days)
+    lo, hi = problem.horizon
+    staff_avail = {s.id: intersect(s.available, open_) for s in problem.staff}
+    room_avail = {
+        r.id: intersect(r.available, open_) for r in problem.rooms if r.kind != "telehealth"
+    }
+    staff_total = sum(b - a for ws in staff_avail.values() for a, b in ws)
+    room_total = sum(b - a for ws in room_avail.values() for a, b in ws)
+    staff_used = room_used = 0
+    for appt in appointments:
+        if appt.end <= lo or appt.start >= hi:
+            continue
+        staff_used += appt.minutes * sum(1 for s in appt.staff if s in staff_avail)
+        if appt.room in room_avail:
+            room_used += appt.minutes
+    return (
+        round(staff_used / staff_total, 4) if staff_total else 0.0,
+        round(room_used / room_total, 4) if room_total else 0.0,
+    )
+
+
+def tally(
+    demands: list[Demand], new_per_demand: dict[int, int], reasons: dict[int, str]
+) -> tuple[int, int, list[Unmet]]:
+    """(required sessions, placed sessions, unmet). Booked sessions count as placed."""
+    required = placed = 0
+    unmet: list[Unmet] = []
+    for d in demands:
+        new = min(d.count, new_per_demand.get(d.index, 0))
+        required += d.required
+        placed += (d.required - d.count) + new
+        missing = d.count - new
+        if missing > 0:
+            unmet.append(
+                Unmet(
+                    session_type=d.session_type,
+                    missing=missing,
+                    reason=d.blocked or reasons.get(d.index) or "no room in the schedule",
+                    patient=d.patient,
+                    group=d.group.id if d.group else None,
+                    week=d.week,
+                )
+            )
+    return required, placed, unmet

@@ -1,0 +1,378 @@
+"""The solver's vocabulary: plain dataclasses in, plain dataclasses out.
+
+Time is an integer number of minutes since `Problem.origin` (an aware instant, normally local
+midnight of the first day of the period). Every window is half-open: [start, end). Whoever builds
+a Problem (assistant.problem_builder, or a test) converts the outside world into these shapes;
+nothing here knows about databases, rules engines or time zones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+Window = tuple[int, int]
+"""[start, end) in minutes since Problem.origin."""
+
+REQUIREMENT_SOURCES = ("court_order", "level_of_care", "payer", "treatment_plan")
+
+
+@dataclass(frozen=True)
+class Day:
+    """One open day of the period. `week` counts 7-day blocks from the period start."""
+
+    index: int
+    date: date
+    weekday: str
+    week: int
+    open: Window
+
+
+@dataclass(frozen=True)
+class StaffInfo:
+    id: str
+    role: str
+    credentials: frozenset[str] = frozenset()
+    specializations: frozenset[str] = frozenset()
+    available: tuple[Window, ...] = ()
+    """Working windows with unavailability already removed."""
+    max_minutes_per_week: int | None = None
+
+
+@dataclass(frozen=True)
+class RoomInfo:
+    id: str
+    kind: str
+    capacity: int
+    available: tuple[Window, ...] = ()
+    """Open windows with closures already removed."""
+
+
+@dataclass(frozen=True)
+class PatientInfo:
+    id: str
+    acuity: int = 3
+    """1..5; 5 = highest clinical priority."""
+    available: tuple[Window, ...] | None = None
+    """None: whenever the facility is open."""
+    primary_staff: str | None = None
+    preferred_staff: str | None = None
+    preferred_windows: tuple[Window, ...] = ()
+    """Parts of day the patient prefers, expanded over the period; empty = no preference."""
+    avoid_days: frozenset[int] = frozenset()
+    """Day indexes the patient would rather not come in."""
+    family_windows: tuple[Window, ...] | None = None
+    """When the family can attend; family sessions must fit inside (None: no family constraint)."""
+    seen_by: tuple[str, ...] = ()
+    """Clinicians who saw the patient recently, most recent first (continuity)."""
+
+
+@dataclass(frozen=True)
+class SessionKind:
+    id: str
+    minutes: int
+    room_kinds: tuple[str, ...] = ("individual",)
+    """Acceptable room kinds, best first; empty = no room needed."""
+    max_patients: int = 1
+    group: bool = False
+    family: bool = False
+    family_size: int = 2
+    """People the family brings (counted against room capacity)."""
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A weekly minimum: `per_week` sessions of `session_type` for `patient`."""
+
+    patient: str
+    session_type: str
+    per_week: int
+    source: str = "treatment_plan"
+
+
+@dataclass(frozen=True)
+class UnitBudget:
+    """A payer authorization: at most `remaining` more sessions of these types inside `window`."""
+
+    patient: str
+    session_types: frozenset[str]
+    window: Window
+    remaining: int
+    label: str = ""
+
+
+@dataclass
+class Eligibility:
+    """What the rules allow, in plain data. The rules layer's `constraints_for` produces this;
+    until it lands, assistant.problem_builder.derive_eligibility does.
+
+    - `staff_for[(patient, session_type)]`: who may provide it, best fit first. A missing key
+      means nobody may; `blocked[(patient, session_type)]` then says why.
+    - `requirements`: weekly minimums (level of care, treatment plan, court order, payer).
+    - `weekly_max[(patient, session_type)]`: a cap per week (e.g. a level-of-care band).
+    - `max_per_day[session_type]`: per patient per day (OPS-06: one individual psychotherapy).
+    - `windows[patient]`: rule-imposed windows (e.g. around court hearings); absent = none.
+    - `keep_apart`: pairs of people (staff or patients) who must never share a session.
+    - `budgets`: payer unit budgets.
+    """
+
+    staff_for: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    requirements: list[Requirement] = field(default_factory=list)
+    weekly_max: dict[tuple[str, str], int] = field(default_factory=dict)
+    max_per_day: dict[str, int] = field(default_factory=dict)
+    windows: dict[str, tuple[Window, ...]] = field(default_factory=dict)
+    keep_apart: frozenset[frozenset[str]] = frozenset()
+    budgets: list[UnitBudget] = field(default_factory=list)
+    blocked: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def may_treat(self, staff: str, patient: str, session_type: str) -> bool:
+        return staff in self.staff_for.get((patient, session_type), ())
+
+    def apart(self, people: set[str] | frozenset[str]) -> bool:
+        """True when two of `people` must be kept apart."""
+        return any(pair <= people for pair in self.keep_apart)
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    id: str
+    session_type: str
+    facilitators: tuple[str, ...]
+    members: tuple[str, ...]
+    sessions_per_week: int
+    capacity: int | None = None
+    min_days_apart: int = 0
+    room: str | None = None
+    available: tuple[Window, ...] | None = None
+    fixed_starts: tuple[tuple[int, str | None], ...] = ()
+    """A standing schedule: (start, room) of each meeting in the period; when given, the
+    group meets only then (if everyone is free), otherwise the optimizer chooses times."""
+
+
+@dataclass(frozen=True)
+class Appointment:
+    """A session in time: booked (kept), proposed by the solver, or moved by a repair."""
+
+    id: str
+    session_type: str
+    start: int
+    minutes: int
+    staff: tuple[str, ...]
+    patients: tuple[str, ...]
+    room: str | None = None
+    group: str | None = None
+    pinned: bool = False
+    court: bool = False
+    """Required by a court order: never moved when another choice exists."""
+
+    @property
+    def end(self) -> int:
+        return self.start + self.minutes
+
+    @property
+    def people(self) -> frozenset[str]:
+        return frozenset(self.staff) | frozenset(self.patients)
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Objective weights (documented in solver/README.md). Placement is optimized first
+    (lexicographic phase 1); the rest are traded off in phase 2 with the placement kept.
+
+    Phase 1: each placed required session earns `place` x its priority, where priority is
+    `acuity_step` per acuity point above 1 plus `court_bonus` for court-ordered sessions.
+    Phase 2 penalties (per session unless stated): `no_continuity` when not the patient's
+    primary/recent clinician, `not_preferred_staff`, `outside_preferred_time`, `avoided_day`,
+    `same_day_as_other` (spreading), `staff_day_block` per separate block of work in a
+    clinician's day (compactness), `over_fair_share` per hour above a clinician's fair share.
+    """
+
+    place: int = 100
+    acuity_step: int = 10
+    court_bonus: int = 50
+    no_continuity: int = 20
+    not_preferred_staff: int = 8
+    outside_preferred_time: int = 6
+    avoided_day: int = 10
+    same_day_as_other: int = 6
+    staff_day_block: int = 3
+    over_fair_share: int = 2
+    room_kind_rank: int = 1
+
+
+@dataclass(frozen=True)
+class Problem:
+    origin: datetime
+    slot_minutes: int
+    days: tuple[Day, ...]
+    staff: tuple[StaffInfo, ...]
+    rooms: tuple[RoomInfo, ...]
+    patients: tuple[PatientInfo, ...]
+    session_types: dict[str, SessionKind]
+    eligibility: Eligibility
+    groups: tuple[GroupSpec, ...] = ()
+    booked: tuple[Appointment, ...] = ()
+    weights: Weights = Weights()
+
+    def staff_by_id(self) -> dict[str, StaffInfo]:
+        return {s.id: s for s in self.staff}
+
+    def rooms_by_id(self) -> dict[str, RoomInfo]:
+        return {r.id: r for r in self.rooms}
+
+    def patients_by_id(self) -> dict[str, PatientInfo]:
+        return {p.id: p for p in self.patients}
+
+    def day_of(self, minute: int) -> Day | None:
+        for day in self.days:
+            if day.open[0] <= minute < day.open[1]:
+                return day
+        return None
+
+    @property
+    def horizon(self) -> Window:
+        return (self.days[0].open[0], self.days[-1].open[1]) if self.days else (0, 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unmet:
+    session_type: str
+    missing: int
+    reason: str
+    patient: str | None = None
+    group: str | None = None
+    week: int = 0
+
+
+@dataclass
+class SolveStats:
+    status: str
+    """OPTIMAL, FEASIBLE, INFEASIBLE, UNKNOWN or MODEL_INVALID (CP-SAT's names)."""
+    seconds: float
+    workers: int = 1
+    objective: float | None = None
+    bound: float | None = None
+    first_solution_seconds: float | None = None
+    placement_objective: float | None = None
+    placement_bound: float | None = None
+    candidates: int = 0
+
+    @property
+    def gap(self) -> float | None:
+        """Relative gap of the phase-2 objective (a cost, minimized) to its bound, in percent."""
+        return _gap(self.objective, self.bound)
+
+    @property
+    def placement_gap(self) -> float | None:
+        """Relative gap of the placement objective (maximized) to CP-SAT's bound, in percent."""
+        return _gap(self.placement_objective, self.placement_bound)
+
+
+def _gap(value: float | None, bound: float | None) -> float | None:
+    if value is None or bound is None:
+        return None
+    scale = max(abs(value), abs(bound), 1e-9)
+    return round(100.0 * abs(bound - value) / scale, 3)
+
+
+@dataclass
+class PlanResult:
+    appointments: list[Appointment]
+    """The whole schedule of the period: kept bookings first, then the new ones."""
+    new: list[Appointment]
+    unmet: list[Unmet]
+    required: int
+    placed: int
+    stats: SolveStats
+    staff_utilization: float = 0.0
+    room_utilization: float = 0.0
+
+
+@dataclass(frozen=True)
+class SlotRequest:
+    patients: tuple[str, ...]
+    session_type: str
+    window: Window
+    staff: str | None = None
+    room: str | None = None
+    minutes: int | None = None
+    group: str | None = None
+    """Set when the request is for a standing group (staff = its facilitators)."""
+
+
+@dataclass(frozen=True)
+class SlotOption:
+    start: int
+    end: int
+    staff: tuple[str, ...]
+    room: str | None
+    score: float
+    why: dict[str, float]
+    """Score terms (each a signed contribution) that explain the rank."""
+
+
+@dataclass
+class SlotAnswer:
+    options: list[SlotOption]
+    reason: str | None = None
+    """Why there are fewer than k options (None when k were found)."""
+    nearest: list[SlotOption] = field(default_factory=list)
+    """When the window holds nothing: the nearest options just outside it."""
+
+
+@dataclass(frozen=True)
+class Disruption:
+    """What changed: a clinician out, a room closed, or both, over `window`."""
+
+    window: Window
+    staff: str | None = None
+    room: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Move:
+    before: Appointment
+    after: Appointment
+    changes: tuple[str, ...]
+    """What changed: 'staff', 'room', 'time', 'day'."""
+    cost: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Unplaced:
+    appointment: Appointment
+    reason: str
+
+
+@dataclass
+class RepairResult:
+    moves: list[Move]
+    unplaced: list[Unplaced]
+    kept: int
+    """Appointments outside the disruption, all left exactly as they were."""
+    stats: SolveStats
+
+
+@dataclass(frozen=True)
+class Bump:
+    """For an emergency: an appointment that could be moved to make room, and where to."""
+
+    appointment: Appointment
+    moved_to: Appointment | None
+    cost: int
+
+
+@dataclass
+class EmergencyAnswer:
+    free: list[SlotOption]
+    """Earliest options that need no other change."""
+    with_bumps: list[tuple[SlotOption, list[Bump], int]]
+    """Earlier options that need lower-priority appointments moved: (option, bumps, total cost)."""
+    reason: str | None = None

@@ -1,0 +1,433 @@
+"""The whole period on CP-SAT: every weekly requirement and standing group, around what is booked.
+
+Two lexicographic phases over the same candidate model (see solver/candidates.py):
+  1. placement: maximize the priority-weighted number of required sessions placed
+     (acuity- and court-order-weighted); CP-SAT's bound on it is the "closeness" we report;
+  2. quality: keep phase 1's placement value, minimize continuity, preference, spreading,
+     compactness and caseload-balance penalties (weights in solver.model.Weights).
+The greedy first-fit plan seeds phase 1 as a hint, so the result is never worse than first fit.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from solver.baseline import greedy_placements
+from solver.candidates import Candidate, CandidateBuilder, CandidateLimits
+from solver.demand import Demand, expand_demands
+from solver.feasibility import Feasibility
+from solver.metrics import tally, utilization
+from solver.model import Appointment, PlanResult, Problem, SolveStats
+from solver.rooms import RoomNeed, assign_rooms
+from solver.settings import SolverSettings
+from solver.timegrid import covers
+
+
+@dataclass(frozen=True)
+class Progress:
+    phase: str
+    solutions: int
+    objective: float
+    bound: float
+    seconds: float
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+class _Watcher(cp_model.CpSolverSolutionCallback):
+    """Counts solutions, remembers when the first came, and forwards progress."""
+
+    def __init__(self, phase: str, began: float, on_progress: ProgressFn | None) -> None:
+        super().__init__()
+        self.phase = phase
+        self.began = began
+        self.on_progress = on_progress
+        self.solutions = 0
+        self.first: float | None = None
+
+    def on_solution_callback(self) -> None:
+        self.solutions += 1
+        now = time.perf_counter() - self.began
+        if self.first is None:
+            self.first = now
+        if self.on_progress is not None:
+            self.on_progress(
+                Progress(
+                    self.phase,
+                    self.solutions,
+                    self.ObjectiveValue(),
+                    self.BestObjectiveBound(),
+                    now,
+                )
+            )
+
+
+def _slots(c: Candidate, slot: int) -> range:
+    return range(c.start // slot, (c.end - 1) // slot + 1)
+
+
+class PlanModel:
+    """The CP-SAT model: one Boolean per candidate, one block per constraint family."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        feas: Feasibility,
+        demands: list[Demand],
+        cands: list[Candidate],
+    ) -> None:
+        self.problem, self.feas, self.demands, self.cands = problem, feas, demands, cands
+        self.model = cp_model.CpModel()
+        m = self.model
+        slot = problem.slot_minutes
+        self.x = [m.NewBoolVar(f"x{c.index}") for c in cands]
+        x = self.x
+        by_demand: dict[int, list[int]] = defaultdict(list)
+        for c in cands:
+            by_demand[c.demand].append(c.index)
+        self.by_demand = by_demand
+
+        # -- Demand: never more sessions than the week still needs --------------------------
+        for d_index, idx in by_demand.items():
+            m.Add(sum(x[i] for i in idx) <= demands[d_index].count)
+
+        # -- Per day: the session type's daily limit per patient (OPS-06); groups meet at most
+        #    once a day and keep `min_days_apart` between meetings ----------------------------
+        day_date = {d.index: d.date for d in problem.days}
+        for d_index, idx in by_demand.items():
+            demand = demands[d_index]
+            per_day: dict[int, list[int]] = defaultdict(list)
+            for i in idx:
+                per_day[cands[i].day].append(i)
+            if demand.group is None:
+                limit = problem.eligibility.max_per_day.get(demand.session_type, 1)
+                for day, day_idx in per_day.items():
+                    left = limit - feas.per_day.get(
+                        (demand.patients[0], demand.session_type, day), 0
+                    )
+                    if len(day_idx) > left:
+                        m.Add(sum(x[i] for i in day_idx) <= max(0, left))
+                continue
+            y = {}
+            for day, day_idx in per_day.items():
+                y[day] = m.NewBoolVar(f"meets_{d_index}_{day}")
+                m.Add(sum(x[i] for i in day_idx) == y[day])
+            apart = demand.group.min_days_apart
+            days = sorted(y)
+            for a_pos, a in enumerate(days):
+                for b in days[a_pos + 1 :]:
+                    if (day_date[b] - day_date[a]).days < apart:
+                        m.AddBoolOr([y[a].Not(), y[b].Not()])
+
+        # -- No double booking: a clinician, a patient or a named room is in one place at a
+        #    time (slot-indexed; starts are on the slot grid, so sharing a slot = overlapping) -
+        cover: dict[tuple[str, int], list[int]] = defaultdict(list)
+        for c in cands:
+            people = (*c.staff, *demands[c.demand].patients)
+            keys = [*people, *(["room:" + c.room] if c.room else [])]
+            for t in _slots(c, slot):
+                for key in keys:
+                    cover[(key, t)].append(c.index)
+        self.cover = cover
+        for idx in cover.values():
+            if len(idx) > 1:
+                m.AddAtMostOne(x[i] for i in idx)
+
+        # -- Rooms: at every slot, sessions needing a room kind of at least a given size never
+        #    outnumber the free rooms of that kind and size (Hall's condition for nested sizes;
+        #    actual rooms are assigned after solving) -----------------------------------------
+        pool: dict[tuple[str, int], list[int]] = defaultdict(list)
+        for c in cands:
+            if c.kind is not None:
+                for t in _slots(c, slot):
+                    pool[(c.kind, t)].append(c.index)
+        rooms_by_kind: dict[str, list] = defaultdict(list)
+        for room in problem.rooms:
+            rooms_by_kind[room.kind].append(room)
+        for (kind, t), idx in pool.items():
+            levels = sorted({cands[i].size for i in idx})
+            free_rooms = [
+                r
+                for r in rooms_by_kind[kind]
+                if covers(feas.room_windows[r.id], t * slot, (t + 1) * slot)
+                and feas.busy.room_free(r.id, t * slot, (t + 1) * slot)
+            ]
+            for level in levels:
+                users = [i for i in idx if cands[i].size >= level]
+                cap = sum(1 for r in free_rooms if r.capacity >= level)
+                if len(users) > cap:
+                    m.Add(sum(x[i] for i in users) <= cap)
+
+        # -- Clinicians' weekly hours (max_minutes_per_week) ----------------------------------
+        minutes: dict[tuple[str, int], list[int]] = defaultdict(list)
+        for c in cands:
+            for s in c.staff:
+                minutes[(s, c.week)].append(c.index)
+        for (s, week), idx in minutes.items():
+            left = feas.staff_week_left(s, week)
+            if left is not None and sum(cands[i].minutes for i in idx) > left:
+                m.Add(sum(cands[i].minutes * x[i] for i in idx) <= max(0, left))
+
+        # -- Payer authorizations: units left in each budget window (group sessions count for
+        #    each member, AUTH-07) ------------------------------------------------------------
+        for budget in problem.eligibility.budgets:
+            idx = [
+                c.index
+                for c in cands
+                if budget.patient in demands[c.demand].patients
+                and demands[c.demand].session_type in budget.session_types
+                and budget.window[0] <= c.start < budget.window[1]
+            ]
+            if len(idx) > budget.remaining:
+                m.Add(sum(x[i] for i in idx) <= max(0, budget.remaining))
+
+        # The placement objective (phase 1).
+        self.placement = sum(demands[c.demand].priority * x[c.index] for c in cands)
+
+    # -- phase 2 terms ------------------------------------------------------------------------
+
+    def quality_cost(self) -> cp_model.LinearExpr:
+        problem, feas, cands, demands, x, m = (
+            self.problem,
+            self.feas,
+            self.cands,
+            self.demands,
+            self.x,
+            self.model,
+        )
+        w = problem.weights
+        slot = problem.slot_minutes
+        terms: list[cp_model.LinearExprT] = [c.cost * x[c.index] for c in cands if c.cost]
+
+        # Continuity and preferences are in each candidate's static cost (solver/scoring.py).
+
+        # -- Spreading: a patient's sessions on different days ----------------------------------
+        per_patient_day: dict[tuple[str, int], list[int]] = defaultdict(list)
+        for c in cands:
+            for p in demands[c.demand].patients:
+                per_patient_day[(p, c.day)].append(c.index)
+        booked_pd: dict[tuple[str, int], int] = defaultdict(int)
+        for appt in feas.booked:
+            day = problem.day_of(appt.start)
+            if day is not None:
+                for p in appt.patients:
+                    booked_pd[(p, day.index)] += 1
+        for key, idx in per_patient_day.items():
+            base = booked_pd.get(key, 0)
+            distinct = len({cands[i].demand for i in idx})
+            if distinct + base <= 1:
+                continue
+            extra = m.NewIntVar(0, distinct + base, f"sameday_{key[0]}_{key[1]}")
+            m.Add(extra >= sum(x[i] for i in idx) + base - 1)
+            terms.append(w.same_day_as_other * extra)
+
+        # -- Compact days: each separate block of work in a clinician's day costs --------------
+        booked_slots: set[tuple[str, int]] = set()
+        for appt in feas.booked:
+            for s in appt.staff:
+                for t in range(appt.start // slot, (appt.end - 1) // slot + 1):
+                    booked_slots.add((s, t))
+        starts: set[tuple[str, int]] = {(s, c.start // slot) for c in cands for s in c.staff}
+
+        def busy(s: str, t: int) -> cp_model.LinearExprT:
+            if (s, t) in booked_slots:
+                return 1
+            return sum(x[i] for i in self.cover.get((s, t), ()))
+
+        for s, t in starts:
+            if (s, t) in booked_slots:
+                continue
+            block = m.NewBoolVar(f"block_{s}_{t}")
+            m.Add(block >= busy(s, t) - busy(s, t - 1))
+            terms.append(w.staff_day_block * block)
+
+        # -- Balanced caseloads: minutes above each clinician's fair share, per slot -----------
+        load: dict[str, list[int]] = defaultdict(list)
+        for c in cands:
+            for s in c.staff:
+                load[s].append(c.index)
+        booked_min: dict[str, int] = defaultdict(int)
+        for appt in feas.booked:
+            for s in appt.staff:
+                booked_min[s] += appt.minutes
+        avail = {s: sum(b - a for a, b in feas.staff_windows.get(s, ())) for s in load}
+        total_avail = sum(avail.values()) or 1
+        kinds = problem.session_types
+        demanded = sum(
+            d.count * kinds[d.session_type].minutes * max(1, len(d.staff_options) if d.group else 1)
+            for d in demands
+            if d.session_type in kinds and not d.blocked
+        ) + sum(booked_min[s] for s in load)
+        for s, idx in load.items():
+            share = demanded * avail[s] // total_avail
+            over = m.NewIntVar(0, 10_000, f"over_{s}")
+            m.Add(
+                over * slot
+                >= sum(cands[i].minutes * x[i] for i in idx) + booked_min.get(s, 0) - share
+            )
+            terms.append(w.over_fair_share * over)
+        return sum(terms)
+
+
+def status_name(code: int) -> str:
+    return {
+        cp_model.OPTIMAL: "OPTIMAL",
+        cp_model.FEASIBLE: "FEASIBLE",
+        cp_model.INFEASIBLE: "INFEASIBLE",
+        cp_model.MODEL_INVALID: "MODEL_INVALID",
+    }.get(code, "UNKNOWN")
+
+
+def plan(
+    problem: Problem,
+    settings: SolverSettings | None = None,
+    limits: CandidateLimits | None = None,
+    on_progress: ProgressFn | None = None,
+) -> PlanResult:
+    settings = settings or SolverSettings()
+    limits = limits or CandidateLimits()
+    began = time.perf_counter()
+    demands = expand_demands(problem)
+    feas = Feasibility(problem)
+    builder = CandidateBuilder(problem, feas, limits)
+    builder.build(demands)
+
+    # First fit, to seed the search (and to guarantee we never do worse than it).
+    greedy, _ = greedy_placements(problem, demands)
+    hint: set[int] = set()
+    for demand, appt in greedy:
+        day = problem.day_of(appt.start)
+        if day is None:
+            continue
+        if demand.group is not None:
+            cand = builder.add_group_choice(demand, appt.start, day.index, appt.room)
+        else:
+            room_kind = problem.rooms_by_id()[appt.room].kind if appt.room else None
+            cand = builder.add_patient_choice(demand, appt.staff[0], appt.start, room_kind)
+        if cand is not None:
+            hint.add(cand.index)
+    cands = builder.candidates
+
+    pm = PlanModel(problem, feas, demands, cands)
+    m = pm.model
+    for c in cands:
+        m.AddHint(pm.x[c.index], c.index in hint)
+
+    # -- Phase 1: placement ------------------------------------------------------------------
+    m.Maximize(pm.placement)
+    solver = cp_model.CpSolver()
+    settings.apply(solver, settings.time_limit * settings.placement_share)
+    watch1 = _Watcher("placement", began, on_progress)
+    code = solver.Solve(m, watch1)
+    stats = SolveStats(
+        status=status_name(code),
+        seconds=0.0,
+        workers=settings.workers,
+        first_solution_seconds=watch1.first,
+        candidates=len(cands),
+    )
+    chosen: list[int]
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        stats.placement_objective = solver.ObjectiveValue()
+        stats.placement_bound = solver.BestObjectiveBound()
+        chosen = [c.index for c in cands if solver.BooleanValue(pm.x[c.index])]
+        # -- Phase 2: quality, placement kept ------------------------------------------------
+        placed_value = round(solver.ObjectiveValue())
+        m.ClearHints()
+        for c in cands:
+            m.AddHint(pm.x[c.index], c.index in set(chosen))
+        m.Add(pm.placement >= placed_value)
+        m.Minimize(pm.quality_cost())
+        left = settings.time_limit - (time.perf_counter() - began)
+        solver2 = cp_model.CpSolver()
+        settings.apply(solver2, max(0.5, left))
+        watch2 = _Watcher("quality", began, on_progress)
+        code2 = solver2.Solve(m, watch2)
+        if code2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            chosen = [c.index for c in cands if solver2.BooleanValue(pm.x[c.index])]
+            stats.objective = solver2.ObjectiveValue()
+            stats.bound = solver2.BestObjectiveBound()
+            both = code == cp_model.OPTIMAL and code2 == cp_model.OPTIMAL
+            stats.status = "OPTIMAL" if both else "FEASIBLE"
+    else:
+        chosen = sorted(hint)  # nothing better than first fit within the time limit
+    return _result(problem, feas, demands, cands, chosen, builder.why_none, stats, began)
+
+
+def _result(
+    problem: Problem,
+    feas: Feasibility,
+    demands: list[Demand],
+    cands: list[Candidate],
+    chosen: list[int],
+    why_none: dict[int, str],
+    stats: SolveStats,
+    began: float,
+) -> PlanResult:
+    # Named rooms first (groups), then pooled sessions get actual rooms.
+    picked = [cands[i] for i in chosen]
+    for c in picked:
+        if c.room:
+            feas.busy.add_room(c.room, c.start, c.end)
+    needs = [
+        RoomNeed(
+            key=c.index,
+            kind=problem.session_types[demands[c.demand].session_type],
+            preferred_kind=c.kind,
+            size=c.size,
+            start=c.start,
+            end=c.end,
+        )
+        for c in picked
+        if c.room is None and c.kind is not None
+    ]
+    rooms = assign_rooms(feas, needs)
+    new: list[Appointment] = []
+    per_demand: dict[int, int] = defaultdict(int)
+    reasons = dict(why_none)
+    for n, c in enumerate(sorted(picked, key=lambda c: (c.start, c.staff))):
+        demand = demands[c.demand]
+        room = c.room if c.room else rooms.get(c.index)
+        if c.kind is not None and room is None:
+            reasons[c.demand] = "no room left at the chosen time"
+            continue
+        per_demand[c.demand] += 1
+        new.append(
+            Appointment(
+                id=f"plan-{n + 1}",
+                session_type=demand.session_type,
+                start=c.start,
+                minutes=c.minutes,
+                staff=c.staff,
+                patients=demand.patients,
+                room=room,
+                group=demand.group.id if demand.group else None,
+                court=demand.court,
+            )
+        )
+    for d in demands:
+        if d.index not in reasons and per_demand.get(d.index, 0) < d.count:
+            who = ", ".join(d.staff_options[:4]) or "none"
+            reasons[d.index] = (
+                "every candidate time was taken by higher-priority sessions or by the "
+                f"patient's other sessions (clinicians considered: {who})"
+            )
+    required, placed, unmet = tally(demands, per_demand, reasons)
+    staff_u, room_u = utilization(problem, [*problem.booked, *new])
+    stats.seconds = round(time.perf_counter() - began, 3)
+    return PlanResult(
+        appointments=[*problem.booked, *new],
+        new=new,
+        unmet=unmet,
+        required=required,
+        placed=placed,
+        stats=stats,
+        staff_utilization=staff_u,
+        room_utilization=room_u,
+    )

@@ -1,0 +1,170 @@
+"""An independent checker of schedules: re-derives every hard constraint from the Problem's plain
+data, without using any solver module other than the dataclasses. Returns readable violations."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from solver.model import Appointment, Problem
+
+
+def _inside(windows: Iterable[tuple[int, int]] | None, start: int, end: int) -> bool:
+    if windows is None:
+        return True
+    return any(a <= start and end <= b for a, b in windows)
+
+
+def _overlap(a: Appointment, b: Appointment) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def validate(
+    problem: Problem,
+    schedule: list[Appointment],
+    *,
+    new: list[Appointment] | None = None,
+    keep: Iterable[Appointment] = (),
+) -> list[str]:
+    """Violations of hard constraints in `schedule` (the whole period). `new` are the
+    appointments the solver created or moved (their placement rules are checked); `keep` must
+    appear unchanged."""
+    bad: list[str] = []
+    staff = {s.id: s for s in problem.staff}
+    rooms = {r.id: r for r in problem.rooms}
+    patients = {p.id: p for p in problem.patients}
+    elig = problem.eligibility
+    new = schedule if new is None else new
+    new_ids = {a.id for a in new}
+
+    present = {a.id: a for a in schedule}
+    for a in keep:
+        if present.get(a.id) != a:
+            bad.append(f"{a.id}: a kept appointment was changed or dropped")
+
+    # No double booking of any person or room, anywhere in the schedule.
+    by_resource: dict[str, list[Appointment]] = defaultdict(list)
+    for a in schedule:
+        for who in (*a.staff, *a.patients):
+            by_resource[who].append(a)
+        if a.room:
+            by_resource["room " + a.room].append(a)
+    for who, appts in by_resource.items():
+        appts.sort(key=lambda a: a.start)
+        for i, a in enumerate(appts):
+            for b in appts[i + 1 :]:
+                if b.start >= a.end:
+                    break
+                if _overlap(a, b) and (a.id in new_ids or b.id in new_ids):
+                    bad.append(f"{who} double-booked: {a.id} and {b.id}")
+
+    def day_of(minute: int) -> int | None:
+        for d in problem.days:
+            if d.open[0] <= minute < d.open[1]:
+                return d.index
+        return None
+
+    for a in new:
+        kind = problem.session_types[a.session_type]
+        day = day_of(a.start)
+        if day is None or not _inside([problem.days[day].open], a.start, a.end):
+            bad.append(f"{a.id}: outside facility hours")
+        if a.minutes != kind.minutes:
+            bad.append(f"{a.id}: lasts {a.minutes} min, {a.session_type} takes {kind.minutes}")
+        for s in a.staff:
+            if s not in staff or not _inside(staff[s].available, a.start, a.end):
+                bad.append(f"{a.id}: {s} is not working then")
+        for p in a.patients:
+            info = patients.get(p)
+            if info is None:
+                bad.append(f"{a.id}: unknown patient {p}")
+                continue
+            if not _inside(info.available, a.start, a.end):
+                bad.append(f"{a.id}: {p} is not available then")
+            if not _inside(elig.windows.get(p), a.start, a.end):
+                bad.append(f"{a.id}: outside the rule windows of {p}")
+            if kind.family and not _inside(info.family_windows, a.start, a.end):
+                bad.append(f"{a.id}: the family of {p} is not available then")
+        if any(pair <= a.people for pair in elig.keep_apart):
+            bad.append(f"{a.id}: people who must be kept apart share it")
+        # Eligibility: group sessions are run by the group's facilitators for its members;
+        # anything else by a clinician the rules allow for every patient.
+        if a.group:
+            group = next((g for g in problem.groups if g.id == a.group), None)
+            if group is None or set(a.patients) != set(group.members):
+                bad.append(f"{a.id}: not the group's members")
+            elif not set(a.staff) <= set(group.facilitators) | {
+                s for s in staff if s in elig.staff_for.get(("*", a.session_type), ())
+            }:
+                bad.append(f"{a.id}: facilitated by someone not allowed")
+        else:
+            for p in a.patients:
+                for s in a.staff:
+                    if s not in elig.staff_for.get((p, a.session_type), ()):
+                        bad.append(f"{a.id}: {s} may not provide {a.session_type} to {p}")
+        # Rooms: the right kind and big enough, and open.
+        if kind.room_kinds:
+            if a.room is None or a.room not in rooms:
+                bad.append(f"{a.id}: no room")
+            else:
+                room = rooms[a.room]
+                people = len(a.patients) + len(a.staff) + (kind.family_size if kind.family else 0)
+                if room.kind not in kind.room_kinds:
+                    bad.append(f"{a.id}: room {room.id} is a {room.kind} room")
+                if room.capacity < people:
+                    bad.append(f"{a.id}: room {room.id} holds {room.capacity}, needs {people}")
+                if not _inside(room.available, a.start, a.end):
+                    bad.append(f"{a.id}: room {room.id} is closed then")
+
+    # Per-day limits per patient and session type; groups meet at most once a day.
+    per_day: dict[tuple[str, str, int], int] = defaultdict(int)
+    group_days: dict[str, list[int]] = defaultdict(list)
+    for a in schedule:
+        day = day_of(a.start)
+        if day is None:
+            continue
+        if a.group:
+            group_days[a.group].append(day)
+            continue
+        for p in a.patients:
+            per_day[(p, a.session_type, day)] += 1
+    for (p, st, day), n in per_day.items():
+        if n > elig.max_per_day.get(st, 1):
+            bad.append(f"{p}: {n} {st} sessions on day {day}")
+    for g in problem.groups:
+        days = sorted(group_days.get(g.id, []))
+        for i in range(1, len(days)):
+            gap = (problem.days[days[i]].date - problem.days[days[i - 1]].date).days
+            if gap < max(1, g.min_days_apart):
+                bad.append(f"group {g.id}: meetings {gap} days apart")
+        per_week: dict[int, int] = defaultdict(int)
+        for d in days:
+            per_week[problem.days[d].week] += 1
+        for week, n in per_week.items():
+            if n > g.sessions_per_week:
+                bad.append(f"group {g.id}: {n} meetings in week {week}")
+
+    # Clinicians' weekly hours.
+    minutes: dict[tuple[str, int], int] = defaultdict(int)
+    for a in schedule:
+        day = day_of(a.start)
+        if day is not None:
+            for s in a.staff:
+                minutes[(s, problem.days[day].week)] += a.minutes
+    for (s, week), total in minutes.items():
+        cap = staff[s].max_minutes_per_week if s in staff else None
+        if cap is not None and total > cap:
+            bad.append(f"{s}: {total} minutes in week {week}, cap {cap}")
+
+    # Payer budgets count only what the solver added.
+    for b in elig.budgets:
+        used = sum(
+            1
+            for a in new
+            if b.patient in a.patients
+            and a.session_type in b.session_types
+            and b.window[0] <= a.start < b.window[1]
+        )
+        if used > b.remaining:
+            bad.append(f"{b.patient}: {used} sessions on a budget of {b.remaining}")
+    return bad
