@@ -23,6 +23,7 @@ from clinic.facility_file import dump, export_facility, load_facility, read_file
 from clinic.models import Facility, Patient, Room, Staff
 from clinic.queries import appointments_between, next_open_day
 from clinic.timeutil import day_bounds, local_iso, parse_date, parse_datetime
+from integrations.cli import nlu_cmds
 
 app = typer.Typer(
     name="rota",
@@ -37,6 +38,7 @@ token_app = typer.Typer(help="Bearer tokens for the HTTP API.", add_completion=F
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(token_app, name="token")
+nlu_cmds.register(app)  # rota parse, rota redact
 
 ACTOR_HELP = "Who is making the change (a staff id or a name); recorded in the audit log."
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
