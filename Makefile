@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/rota demo --load-if-empty
 	$(BIN)/rota agenda
+	$(BIN)/rota serve --token-for-role clinical_director
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q

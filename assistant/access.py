@@ -43,6 +43,27 @@ _ACTIONS: dict[str, set[str]] = {
         "front_desk",
     },
 }
+_ACTIONS["find_slot"] = _ACTIONS["book"]
+_ACTIONS["reschedule"] = _ACTIONS["book"]
+_ACTIONS["utilization_summary"] = {"clinical_director", "auditor"}
+_ACTIONS["compliance_report"] = {"clinical_director", "case_manager", "auditor"}
+_ACTIONS["approve_absence"] = {"clinical_director"}
+_ACTIONS["report_absence_for_others"] = {"clinical_director", "case_manager", "front_desk"}
+_ACTIONS["emergency_intake"] = {
+    "clinical_director",
+    "case_manager",
+    "intake_coordinator",
+    "therapist",
+    "counselor",
+    "psychiatrist",
+    "nurse_practitioner",
+    "physician",
+    "nurse",
+}
+_ACTIONS["see_clinical_detail"] = {r for r in _ACTIONS["book"] if r != "front_desk"} | {
+    "auditor",
+    "nurse",
+}
 _CLINICAL_FIELDS = {"session_type", "note", "group"}
 _NO_CLINICAL_DETAIL = {"front_desk"}
 _CASELOAD_ONLY = {"therapist", "counselor", "intern"}
@@ -65,8 +86,13 @@ def authorize(
         raise PermissionDenied("you can only see and change your own caseload")
 
 
+def may(caller: Caller, action: str) -> bool:
+    allowed = _ACTIONS.get(action, set())
+    return "*" in allowed or caller.role in allowed
+
+
 def _in_caseload(db: Database, caller: Caller, patient_id: str) -> bool:
-    with db.session() as session:
+    with db.read() as session:
         patient = session.get(Patient, patient_id)
         return patient is not None and patient.primary_clinician_id == caller.staff_id
 

@@ -57,6 +57,15 @@ class BookingRequest:
 
 
 @dataclass(frozen=True)
+class MoveRequest:
+    appointment_id: str
+    start: datetime | None = None
+    staff: list[str] | None = None
+    room: str | None = None
+    minutes: int | None = None
+
+
+@dataclass(frozen=True)
 class AppointmentView:
     id: str
     session_type: str
@@ -238,53 +247,110 @@ class BookingService:
         if not reason or not reason.strip():
             raise InvalidInput("a move needs a reason (e.g. --reason 'clinician out sick')")
         with self._transaction() as session:
-            appointment = self._get(session, appointment_id)
-            if not appointment.active or appointment.status in TERMINAL:
-                raise InvalidInput(
-                    f"appointment {appointment_id} is {appointment.status} and cannot be moved"
-                )
-            before = view_of(appointment)
-            new_start = start or appointment.start
-            length = minutes if minutes is not None else before.minutes
-            request = BookingRequest(
-                session_type=appointment.session_type_id,
-                start=new_start,
-                staff=staff or before.staff,
-                patients=before.patients,
-                room=room if room is not None else (None if staff or start else before.room),
-                minutes=length,
-                group=appointment.group_id,
-            )
-            # Keep the room when it still fits; otherwise let placement pick one.
-            if room is None and before.room is not None:
-                request = replace(request, room=before.room)
-                try:
-                    placement = self._place(session, request, exclude_id=appointment.id)
-                except BookingConflict:
-                    placement = self._place(
-                        session, replace(request, room=None), exclude_id=appointment.id
-                    )
-            else:
-                placement = self._place(session, request, exclude_id=appointment.id)
-            self._apply_placement(session, appointment, placement)
-            appointment.updated_at, appointment.updated_by = self.clock(), actor
-            appointment.change_reason = reason
-            after = view_of(appointment)
-            decision = self._judge(session, "move", actor, after, before, reason, override_reason)
-            self._flush(session)
-            append_event(
+            return self._move_one(
                 session,
-                actor=actor,
-                action="appointment.move",
-                entity_type="appointment",
-                entity_id=appointment.id,
-                before=before.as_record(),
-                after=after.as_record(),
-                reason=reason,
-                decision=decision.as_record(),
-                at=appointment.updated_at,
+                actor,
+                MoveRequest(appointment_id, start, staff, room, minutes),
+                reason,
+                override_reason,
             )
-            return after
+
+    def move_many(
+        self,
+        actor: str,
+        moves: Sequence[MoveRequest],
+        *,
+        reason: str,
+        override_reason: str | None = None,
+    ) -> list[AppointmentView]:
+        """All or nothing. Moves may depend on each other (one frees what another takes), so
+        they are tried in passes inside one transaction until none is left or none fits."""
+        if not reason or not reason.strip():
+            raise InvalidInput("a move needs a reason")
+        with self._transaction() as session:
+            done: list[AppointmentView] = []
+            pending = list(moves)
+            while pending:
+                failed: list[tuple[MoveRequest, BookingConflict]] = []
+                for move in pending:
+                    try:
+                        with session.begin_nested():
+                            done.append(
+                                self._move_one(session, actor, move, reason, override_reason)
+                            )
+                    except BookingConflict as exc:
+                        failed.append((move, exc))
+                if len(failed) == len(pending):
+                    move, exc = failed[0]
+                    raise BookingConflict(
+                        f"{len(failed)} move(s) no longer fit the schedule (first: "
+                        f"{move.appointment_id}: {exc}); nothing was changed"
+                    )
+                pending = [move for move, _ in failed]
+            return done
+
+    def _move_one(
+        self,
+        session: Session,
+        actor: str,
+        move: MoveRequest,
+        reason: str,
+        override_reason: str | None,
+    ) -> AppointmentView:
+        appointment_id, start, staff, room, minutes = (
+            move.appointment_id,
+            move.start,
+            move.staff,
+            move.room,
+            move.minutes,
+        )
+        appointment = self._get(session, appointment_id)
+        if not appointment.active or appointment.status in TERMINAL:
+            raise InvalidInput(
+                f"appointment {appointment_id} is {appointment.status} and cannot be moved"
+            )
+        before = view_of(appointment)
+        new_start = start or appointment.start
+        length = minutes if minutes is not None else before.minutes
+        request = BookingRequest(
+            session_type=appointment.session_type_id,
+            start=new_start,
+            staff=staff or before.staff,
+            patients=before.patients,
+            room=room if room is not None else (None if staff or start else before.room),
+            minutes=length,
+            group=appointment.group_id,
+        )
+        # Keep the room when it still fits; otherwise let placement pick one.
+        if room is None and before.room is not None:
+            request = replace(request, room=before.room)
+            try:
+                placement = self._place(session, request, exclude_id=appointment.id)
+            except BookingConflict:
+                placement = self._place(
+                    session, replace(request, room=None), exclude_id=appointment.id
+                )
+        else:
+            placement = self._place(session, request, exclude_id=appointment.id)
+        self._apply_placement(session, appointment, placement)
+        appointment.updated_at, appointment.updated_by = self.clock(), actor
+        appointment.change_reason = reason
+        after = view_of(appointment)
+        decision = self._judge(session, "move", actor, after, before, reason, override_reason)
+        self._flush(session)
+        append_event(
+            session,
+            actor=actor,
+            action="appointment.move",
+            entity_type="appointment",
+            entity_id=appointment.id,
+            before=before.as_record(),
+            after=after.as_record(),
+            reason=reason,
+            decision=decision.as_record(),
+            at=appointment.updated_at,
+        )
+        return after
 
     def set_status(
         self,

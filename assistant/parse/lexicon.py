@@ -1,4 +1,3 @@
-# ruff: noqa: E501  (a data table: one phrase list per line reads better than wrapped)
 """The everyday words of a treatment facility, as data: session types, specializations, metrics,
 intent cues, durations and option numbers. Each entry is a regex fragment matched on lowercase
 text with word boundaries; longer phrases are tried first.

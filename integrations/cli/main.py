@@ -23,6 +23,7 @@ from clinic.facility_file import dump, export_facility, load_facility, read_file
 from clinic.models import Facility, Patient, Room, Staff
 from clinic.queries import appointments_between, next_open_day
 from clinic.timeutil import day_bounds, local_iso, parse_date, parse_datetime
+from integrations.cli import nlu_cmds
 
 app = typer.Typer(
     name="rota",
@@ -37,6 +38,7 @@ token_app = typer.Typer(help="Bearer tokens for the HTTP API.", add_completion=F
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(token_app, name="token")
+nlu_cmds.register(app)  # rota parse, rota redact
 
 ACTOR_HELP = "Who is making the change (a staff id or a name); recorded in the audit log."
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
@@ -176,7 +178,7 @@ def agenda(
         raise InvalidInput("give at most one of --staff, --patient, --room")
     db = _db()
     tz = db.facility_tz()
-    with db.session() as session:
+    with db.read() as session:
         if session.scalar(select(Facility.id).limit(1)) is None:
             raise InvalidInput("no facility is loaded: run `rota demo --load` or `rota load FILE`")
         from clinic.timeutil import now_utc
@@ -375,7 +377,7 @@ def status(
 def audit_verify(as_json: JsonFlag = False) -> None:
     """Recompute the hash chain; exit 1 and name the first broken event if it was tampered with."""
     db = _db()
-    with db.session() as session:
+    with db.read() as session:
         report = verify_chain(session)
     if as_json:
         _print_json(report.__dict__)
@@ -396,7 +398,7 @@ def audit_show(
     """Print audit events (who, what, when, why, and the rule decision)."""
     db = _db()
     tz = db.facility_tz()
-    with db.session() as session:
+    with db.read() as session:
         events = list(iter_events(session, entity))[-limit:]
         rows = [
             {
@@ -457,16 +459,86 @@ def token_revoke(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    token_for_role: Annotated[
+        str | None,
+        typer.Option(help="Print a fresh token for the first staff member with this role."),
+    ] = None,
 ) -> None:
     """Run the HTTP API (chat, REST, OpenAPI at /schema/swagger, health at /health)."""
     import uvicorn
 
+    from clinic.tokens import create_token
     from integrations.http.app import create_app
 
+    db = _db()
+    base = f"http://{host}:{port}"
+    typer.echo(f"Rota listening on {base}  (API docs: {base}/schema/swagger)")
+    if token_for_role:
+        with db.session() as session:
+            member = session.scalars(
+                select(Staff).where(Staff.role == token_for_role).order_by(Staff.position)
+            ).first()
+            if member is None:
+                raise InvalidInput(f"no staff member has the role {token_for_role!r}")
+            token = create_token(session, member.id, label="rota serve", actor="operator")
+            typer.echo(f"token for {member.name} ({member.id}, {token_for_role}): {token}")
+        typer.echo(
+            f"try: curl -s -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' "
+            f'-d \'{{"message": "help"}}\' {base}/api/chat'
+        )
+    uvicorn.run(create_app(db), host=host, port=port, log_level="warning", access_log=False)
+
+
+@app.command()
+def chat(
+    as_staff: Annotated[
+        str | None,
+        typer.Option("--as", help="Staff id to speak as (default: the clinical director)."),
+    ] = None,
+    now: Annotated[
+        str | None, typer.Option(help="Pretend it is this ISO time (for rehearsals).")
+    ] = None,
+) -> None:
+    """A terminal chat over the same use cases as Slack and the web ('quit' to leave)."""
+    from assistant.dialogue import Dialogue
+    from clinic.timeutil import now_utc
+    from clinic.tokens import Caller
+
+    db = _db()
+    with db.session() as session:
+        query = select(Staff).order_by(Staff.position)
+        member = (
+            session.get(Staff, as_staff)
+            if as_staff
+            else session.scalars(query.where(Staff.role == "clinical_director")).first()
+        )
+        if member is None:
+            raise InvalidInput(
+                f"no staff member {as_staff!r}"
+                if as_staff
+                else "no facility is loaded: run `rota demo --load`"
+            )
+        caller = Caller(member.id, member.name, member.role)
+    fixed = parse_datetime(now, db.facility_tz()) if now else None
+    dialogue = Dialogue(db, clock=(lambda: fixed) if fixed else now_utc)
+    conversation: str | None = None
     typer.echo(
-        f"Rota listening on http://{host}:{port}  (API docs: http://{host}:{port}/schema/swagger)"
+        f"Rota — speaking as {caller.name} ({caller.role}). Type 'help', or 'quit' to leave."
     )
-    uvicorn.run(create_app(_db()), host=host, port=port, log_level="warning", access_log=False)
+    for line in sys.stdin:
+        message = line.strip()
+        if message.lower() in {"quit", "exit", "bye"}:
+            break
+        if not message:
+            continue
+        try:
+            reply = dialogue.handle(caller, message, conversation)
+        except RotaError as exc:
+            typer.echo(f"rota: {exc}")
+            continue
+        conversation = reply.conversation_id
+        typer.echo(reply.reply)
+
 
 # --- commands that live in their own modules ---------------------------------------------------
 

@@ -8,31 +8,39 @@ from typing import Any
 
 import swagger_ui_bundle
 from litestar import Litestar, get
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 from sqlalchemy import text
 
+from assistant.dialogue import Dialogue
 from clinic.db import Database, open_database
 from integrations.http.appointments import AppointmentController
 from integrations.http.auth import provide_caller
+from integrations.http.chat import ChatController
 from integrations.http.problems import EXCEPTION_HANDLERS
 
 SWAGGER_DIR = next(Path(swagger_ui_bundle.__file__).parent.glob("vendor/swagger-ui-*"))
 
 
 @get("/health", sync_to_thread=True, include_in_schema=True, tags=["operations"])
-def health(db: Database) -> dict[str, Any]:
+def health(db: NamedDependency[Database]) -> dict[str, Any]:
     """Liveness and database reachability (no authentication)."""
-    with db.session() as session:
+    with db.read() as session:
         session.execute(text("SELECT 1"))
     return {"status": "ok", "database": db.dialect}
 
 
-def create_app(db: Database | None = None, *, debug: bool = False) -> Litestar:
+def create_app(
+    db: NamedDependency[Database] | None = None,
+    *,
+    dialogue: Dialogue | None = None,
+    debug: bool = False,
+) -> Litestar:
     database = db or open_database()
+    conversation = dialogue or Dialogue(database)
     # Request bodies may carry patient details: never log them, and keep library loggers quiet.
     logging.getLogger("slack_bolt").setLevel(logging.WARNING)
     openapi = OpenAPIConfig(
@@ -61,6 +69,7 @@ def create_app(db: Database | None = None, *, debug: bool = False) -> Litestar:
         route_handlers=[
             health,
             AppointmentController,
+            ChatController,
             create_static_files_router(
                 path="/static/swagger", directories=[SWAGGER_DIR], include_in_schema=False
             ),
@@ -68,6 +77,7 @@ def create_app(db: Database | None = None, *, debug: bool = False) -> Litestar:
         dependencies={
             "db": Provide(lambda: database, use_cache=True, sync_to_thread=False),
             "caller": Provide(provide_caller, sync_to_thread=True),
+            "dialogue": Provide(lambda: conversation, use_cache=True, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi,

@@ -1,0 +1,358 @@
+"""Directors' numbers, computed from the database (prose comes from templates, not a model).
+
+Utilization: booked clinical minutes over available minutes (weekly hours ∩ facility hours,
+minus absences). Attendance: attended / (attended + no-show + late cancel) of past sessions.
+Unmet requirements: per ISO week, each weekly minimum (treatment plan, level of care, court
+order) against the sessions the patient actually has that week.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from clinic.models import (
+    Appointment,
+    Authorization,
+    CourtOrder,
+    Facility,
+    Patient,
+    Room,
+    RoomUnavailability,
+    Staff,
+)
+from clinic.timeutil import day_bounds, parse_weekly, zone
+
+CLINICAL_ROLES = {
+    "therapist",
+    "counselor",
+    "psychiatrist",
+    "physician",
+    "nurse_practitioner",
+    "intern",
+}
+HELD = {"attended", "no_show", "late_cancelled"}
+KEEPS_TIME = {"proposed", "booked", "checked_in", "attended", "no_show"}
+
+
+@dataclass
+class Utilization:
+    start: datetime
+    end: datetime
+    staff_utilization: float
+    room_utilization: float
+    booked_minutes: int
+    available_minutes: int
+    attendance_rate: float | None
+    no_show_rate: float | None
+    sessions_held: int
+    by_staff: list[dict[str, Any]] = field(default_factory=list)
+    unmet: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _overlap(a0: datetime, a1: datetime, b0: datetime, b1: datetime) -> int:
+    return max(0, int((min(a1, b1) - max(a0, b0)).total_seconds() // 60))
+
+
+def _open_intervals(
+    session: Session, start: datetime, end: datetime, weekly: dict[str, list[str]] | None
+) -> list[tuple[datetime, datetime]]:
+    """Local working intervals (template ∩ facility hours) inside [start, end), as UTC pairs."""
+    facility = session.scalar(select(Facility).limit(1))
+    if facility is None:
+        return []
+    tz = zone(facility.timezone)
+    hours = (
+        parse_weekly({d: [f"{facility.open}-{facility.close}"] for d in facility.open_days}) or {}
+    )
+    template = parse_weekly(weekly) if weekly else hours
+    spans = []
+    day = start.astimezone(tz).date()
+    while True:
+        midnight, next_midnight = day_bounds(day, tz)
+        if midnight >= end:
+            break
+        weekday = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()]
+        for iv in template.get(weekday, []):
+            for fac in hours.get(weekday, []):
+                lo, hi = max(iv.start, fac.start), min(iv.end, fac.end)
+                if lo < hi:
+                    a = datetime.combine(day, datetime.min.time(), tzinfo=tz) + timedelta(
+                        minutes=lo
+                    )
+                    b = datetime.combine(day, datetime.min.time(), tzinfo=tz) + timedelta(
+                        minutes=hi
+                    )
+                    a, b = max(a, start), min(b, end)
+                    if a < b:
+                        spans.append((a, b))
+        day += timedelta(days=1)
+        if next_midnight >= end:
+            break
+    return spans
+
+
+def utilization(session: Session, start: datetime, end: datetime, now: datetime) -> Utilization:
+    staff = session.scalars(
+        select(Staff)
+        .where(Staff.role.in_(CLINICAL_ROLES))
+        .options(selectinload(Staff.unavailability))
+    ).all()
+    appointments = session.scalars(
+        select(Appointment)
+        .where(Appointment.start < end, Appointment.end > start)
+        .options(selectinload(Appointment.staff_links), selectinload(Appointment.patient_links))
+    ).all()
+    busy: dict[str, int] = defaultdict(int)
+    for a in appointments:
+        if a.status in KEEPS_TIME:
+            for sid in a.staff_ids:
+                busy[sid] += _overlap(a.start, a.end, start, end)
+    rows, total_available, total_busy = [], 0, 0
+    for member in staff:
+        spans = _open_intervals(session, start, end, member.availability)
+        available = sum(_overlap(a, b, start, end) for a, b in spans)
+        for away in member.unavailability:
+            available -= sum(_overlap(a, b, away.start, away.end) for a, b in spans)
+        available = max(available, 0)
+        booked = min(busy.get(member.id, 0), available) if available else busy.get(member.id, 0)
+        total_available += available
+        total_busy += booked
+        rows.append(
+            {
+                "staff": member.id,
+                "name": member.name,
+                "role": member.role,
+                "booked_minutes": booked,
+                "available_minutes": available,
+                "utilization": round(booked / available, 3) if available else None,
+            }
+        )
+    rooms = session.scalars(select(Room)).all()
+    closures = session.scalars(select(RoomUnavailability)).all()
+    room_open = sum(
+        _overlap(a, b, start, end) for a, b in _open_intervals(session, start, end, None)
+    )
+    room_available = room_open * len(rooms) - sum(
+        sum(_overlap(a, b, c.start, c.end) for a, b in _open_intervals(session, start, end, None))
+        for c in closures
+    )
+    room_busy = sum(
+        _overlap(a.start, a.end, start, end)
+        for a in appointments
+        if a.room_id and a.status in KEEPS_TIME
+    )
+    past = [a for a in appointments if a.start < now and a.status in HELD]
+    attended = sum(a.status == "attended" for a in past)
+    no_show = sum(a.status == "no_show" for a in past)
+    return Utilization(
+        start=start,
+        end=end,
+        staff_utilization=round(total_busy / total_available, 3) if total_available else 0.0,
+        room_utilization=round(room_busy / room_available, 3) if room_available else 0.0,
+        booked_minutes=total_busy,
+        available_minutes=total_available,
+        attendance_rate=round(attended / len(past), 3) if past else None,
+        no_show_rate=round(no_show / (attended + no_show), 3) if attended + no_show else None,
+        sessions_held=len(past),
+        by_staff=sorted(rows, key=lambda r: -(r["utilization"] or 0)),
+        unmet=unmet_requirements(session, start, end),
+    )
+
+
+def _weeks(start: datetime, end: datetime, tz: Any) -> list[tuple[date, datetime, datetime]]:
+    first = start.astimezone(tz).date()
+    monday = first - timedelta(days=first.weekday())
+    weeks = []
+    while True:
+        week_start, _ = day_bounds(monday, tz)
+        week_end, _ = day_bounds(monday + timedelta(days=7), tz)
+        if week_start >= end:
+            break
+        weeks.append((monday, week_start, week_end))
+        monday += timedelta(days=7)
+    return weeks
+
+
+def _sessions_by_week(
+    session: Session, start: datetime, end: datetime
+) -> dict[tuple[str, str, date], int]:
+    """(patient, session type, Monday) → sessions that keep their time (booked or held)."""
+    tz = _tz(session)
+    counts: dict[tuple[str, str, date], int] = defaultdict(int)
+    rows = session.scalars(
+        select(Appointment)
+        .where(Appointment.start >= start, Appointment.start < end, Appointment.active)
+        .options(selectinload(Appointment.patient_links))
+    ).all()
+    for a in rows:
+        day = a.start.astimezone(tz).date()
+        monday = day - timedelta(days=day.weekday())
+        for pid in a.patient_ids:
+            counts[(pid, a.session_type_id, monday)] += 1
+    return counts
+
+
+def _tz(session: Session) -> Any:
+    facility = session.scalar(select(Facility).limit(1))
+    return zone(facility.timezone) if facility else zone("UTC")
+
+
+def unmet_requirements(session: Session, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    tz = _tz(session)
+    weeks = _weeks(start, end, tz)
+    if not weeks:
+        return []
+    counts = _sessions_by_week(session, weeks[0][1], weeks[-1][2])
+    patients = session.scalars(
+        select(Patient)
+        .where(Patient.phase != "discharged")
+        .options(
+            selectinload(Patient.requirements),
+            selectinload(Patient.court_order).selectinload(CourtOrder.requirements),
+        )
+    ).all()
+    unmet = []
+    for patient in patients:
+        needed: dict[str, tuple[int, str]] = {}
+        for req in patient.requirements:
+            needed[req.session_type_id] = (req.per_week, req.source or "treatment_plan")
+        for monday, _, _ in weeks:
+            order = patient.court_order
+            week_needed = dict(needed)
+            if order and order.start <= monday + timedelta(days=6) and monday <= order.end:
+                for req in order.requirements:
+                    have = week_needed.get(req.session_type_id, (0, ""))[0]
+                    if req.per_week >= have:
+                        week_needed[req.session_type_id] = (req.per_week, "court_order")
+            for stype, (per_week, source) in week_needed.items():
+                got = counts.get((patient.id, stype, monday), 0)
+                if got < per_week:
+                    unmet.append(
+                        {
+                            "patient": patient.id,
+                            "session_type": stype,
+                            "week": monday.isoformat(),
+                            "required": per_week,
+                            "have": got,
+                            "missing": per_week - got,
+                            "source": source,
+                        }
+                    )
+    return unmet
+
+
+@dataclass
+class Compliance:
+    court: list[dict[str, Any]]
+    authorizations: list[dict[str, Any]]
+
+
+def business_days_between(first: date, last: date) -> int:
+    days, day = 0, first
+    while day < last:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            days += 1
+    return days
+
+
+def authorization_usage(session: Session, auth: Authorization, now: datetime) -> dict[str, Any]:
+    """Units used, booked ahead (booked but not yet held), and left, for one authorization."""
+    tz = _tz(session)
+    start, _ = day_bounds(auth.start, tz)
+    _, end = day_bounds(auth.end, tz)
+    ahead = session.scalars(
+        select(Appointment.id)
+        .join(Appointment.patient_links)
+        .where(
+            Appointment.active,
+            Appointment.status.in_(("booked", "checked_in", "proposed")),
+            Appointment.session_type_id.in_(auth.session_types),
+            Appointment.start >= max(start, now),
+            Appointment.start < end,
+        )
+        .where(Appointment.patient_links.any(patient_id=auth.patient_id))
+    ).all()
+    booked_ahead = len(set(ahead))
+    return {
+        "used": auth.used,
+        "booked_ahead": booked_ahead,
+        "remaining": auth.units - auth.used - booked_ahead,
+    }
+
+
+def compliance(
+    session: Session, now: datetime, *, units_warning: int = 2, days_warning: int = 5
+) -> Compliance:
+    """Court-ordered patients on track or behind this week; authorizations running out."""
+    tz = _tz(session)
+    today = now.astimezone(tz).date()
+    monday = today - timedelta(days=today.weekday())
+    week_start, _ = day_bounds(monday, tz)
+    week_end, _ = day_bounds(monday + timedelta(days=7), tz)
+    counts = _sessions_by_week(session, week_start, week_end)
+    held: dict[tuple[str, str], int] = defaultdict(int)
+    for a in session.scalars(
+        select(Appointment)
+        .where(
+            Appointment.start >= week_start,
+            Appointment.start < now,
+            Appointment.status == "attended",
+        )
+        .options(selectinload(Appointment.patient_links))
+    ):
+        for pid in a.patient_ids:
+            held[(pid, a.session_type_id)] += 1
+    court = []
+    orders = session.scalars(
+        select(CourtOrder)
+        .where(CourtOrder.start <= today, CourtOrder.end >= today)
+        .options(selectinload(CourtOrder.requirements))
+    ).all()
+    for order in orders:
+        for req in order.requirements:
+            scheduled = counts.get((order.patient_id, req.session_type_id, monday), 0)
+            court.append(
+                {
+                    "patient": order.patient_id,
+                    "case_number": order.case_number,
+                    "session_type": req.session_type_id,
+                    "required": req.per_week,
+                    "scheduled": scheduled,
+                    "attended": held.get((order.patient_id, req.session_type_id), 0),
+                    "on_track": scheduled >= req.per_week,
+                    "liaison": order.liaison_id,
+                }
+            )
+    auths = []
+    for auth in session.scalars(select(Authorization).where(Authorization.end >= today)):
+        usage = authorization_usage(session, auth, now)
+        days_left = business_days_between(today, auth.end)
+        flags = []
+        if usage["remaining"] <= units_warning:
+            flags.append(f"{max(usage['remaining'], 0)} unit(s) left")
+        if days_left <= days_warning:
+            flags.append(f"ends in {days_left} business day(s)")
+        if flags:
+            auths.append(
+                {
+                    "patient": auth.patient_id,
+                    "payer": auth.payer,
+                    "authorization": auth.id,
+                    "end": auth.end.isoformat(),
+                    "units": auth.units,
+                    **usage,
+                    "business_days_left": days_left,
+                    "flags": flags,
+                }
+            )
+    return Compliance(
+        court=sorted(court, key=lambda r: (r["on_track"], r["patient"])),
+        authorizations=sorted(auths, key=lambda r: (r["remaining"], r["end"])),
+    )

@@ -1,0 +1,34 @@
+"""POST /api/chat: the conversation over HTTP (the same dialogue as Slack and the terminal)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Controller, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+
+from assistant.dialogue import Dialogue
+from clinic.tokens import Caller
+
+
+@dataclass
+class ChatMessage:
+    message: str
+    conversation_id: str | None = None
+
+
+class ChatController(Controller):
+    path = "/api/chat"
+    tags = ["chat"]
+
+    @post("/", sync_to_thread=True, status_code=200)
+    def chat(
+        self,
+        dialogue: NamedDependency[Dialogue],
+        caller: NamedDependency[Caller],
+        data: JSONBody[ChatMessage],
+    ) -> dict[str, Any]:
+        """Say something; get the reply, what was understood, options and possible actions."""
+        return dialogue.handle(caller, data.message, data.conversation_id).as_json()

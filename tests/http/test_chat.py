@@ -1,0 +1,236 @@
+"""The conversation end to end through POST /api/chat, as case managers, therapists and the
+clinical director would use it (demo 's' facility; the clock is fixed at Mon 30 Nov 08:30)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import func, select
+
+from assistant.dialogue import Dialogue
+from assistant.reports import utilization
+from clinic.db import Database
+from clinic.models import Appointment, AuditEvent
+from clinic.tokens import create_token
+from integrations.http.app import create_app
+
+NY = ZoneInfo("America/New_York")
+NOW = datetime(2026, 11, 30, 8, 30, tzinfo=NY)
+DIRECTOR, CASE_MANAGER, THERAPIST, FRONT_DESK = "s001", "s006", "c004", "s004"
+
+
+@pytest.fixture()
+def client(demo_db: Database) -> Iterator[TestClient]:
+    app = create_app(demo_db, dialogue=Dialogue(demo_db, clock=lambda: NOW))
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+class Person:
+    """One staff member talking to Rota in one conversation."""
+
+    def __init__(self, client: TestClient, db: Database, staff: str) -> None:
+        with db.session() as session:
+            self.headers = {"Authorization": f"Bearer {create_token(session, staff)}"}
+        self.client = client
+        self.conversation: str | None = None
+
+    def says(self, message: str) -> dict[str, Any]:
+        body: dict[str, Any] = {"message": message}
+        if self.conversation:
+            body["conversation_id"] = self.conversation
+        response = self.client.post("/api/chat", json=body, headers=self.headers)
+        assert response.status_code == 200, response.text
+        answer = response.json()
+        self.conversation = answer["conversation_id"]
+        return answer
+
+
+def active_appointments(db: Database, patient: str) -> list[tuple[datetime, list[str]]]:
+    with db.session() as session:
+        rows = session.scalars(
+            select(Appointment)
+            .where(Appointment.active)
+            .where(Appointment.patient_links.any(patient_id=patient))
+        )
+        return [(a.start, a.staff_ids) for a in rows]
+
+
+def test_clarify_offer_confirm_book_undo(client: TestClient, demo_db: Database) -> None:
+    cm = Person(client, demo_db, CASE_MANAGER)
+    question = cm.says("find an individual slot for Laura tomorrow afternoon")
+    assert question["reply"].startswith("Which patient")
+    assert "Laura Fox" in question["reply"] and "Laura Hutchinson" in question["reply"]
+    assert question["frame"]["patient"]["candidates"]
+    offered = cm.says("Laura Fox")
+    assert len(offered["options"]) == 3
+    starts = [o["start"] for o in offered["options"]]
+    assert all(s.startswith("2026-12-01T") and "12:00" <= s[11:16] < "17:00" for s in starts)
+    assert [o["score"] for o in offered["options"]] == sorted(
+        (o["score"] for o in offered["options"]), reverse=True
+    )
+    assert all(o["summary"] for o in offered["options"])
+    before = len(active_appointments(demo_db, "p0008"))
+    booked = cm.says("book option 2")
+    assert booked["reply"].startswith("Booked:")
+    chosen = offered["options"][1]
+    after = active_appointments(demo_db, "p0008")
+    assert len(after) == before + 1
+    assert (datetime.fromisoformat(chosen["start"]), chosen["staff"]) in after
+    undone = cm.says("undo")
+    assert undone["reply"].startswith("Undone")
+    assert len(active_appointments(demo_db, "p0008")) == before
+    assert cm.says("undo")["reply"].startswith("There is nothing to undo")
+
+
+def test_none_of_those_offers_different_options(client: TestClient, demo_db: Database) -> None:
+    cm = Person(client, demo_db, CASE_MANAGER)
+    first = cm.says("find a slot for Laura Fox this week")
+    second = cm.says("none of those")
+    seen = {(o["start"], tuple(o["staff"])) for o in first["options"]}
+    assert second["options"] and not seen & {
+        (o["start"], tuple(o["staff"])) for o in second["options"]
+    }
+
+
+def test_sick_call_is_applied_only_after_approval_and_moves_nothing_outside(
+    client: TestClient, demo_db: Database
+) -> None:
+    therapist, director = Person(client, demo_db, THERAPIST), Person(client, demo_db, DIRECTOR)
+    with demo_db.session() as session:
+        snapshot = {
+            a.id: (a.start, tuple(a.staff_ids), a.room_id)
+            for a in session.scalars(select(Appointment).where(Appointment.active))
+        }
+    told = therapist.says("I'm out sick today")
+    assert "appointment(s) affected" in told["reply"] and "for approval" in told["reply"]
+    assert any(n["staff"] == DIRECTOR for n in told["notify"])
+    with demo_db.session() as session:  # nothing moved before approval
+        assert {
+            a.id: (a.start, tuple(a.staff_ids), a.room_id)
+            for a in session.scalars(select(Appointment).where(Appointment.active))
+        } == snapshot
+    refused = therapist.says("apply")
+    assert "can't" in refused["reply"]
+    applied = director.says("apply")
+    assert applied["reply"].startswith("Applied proposal")
+    end_of_day = datetime(2026, 12, 1, 0, 0, tzinfo=NY)
+    with demo_db.session() as session:
+        now_rows = {
+            a.id: (a.start, tuple(a.staff_ids), a.room_id)
+            for a in session.scalars(select(Appointment).where(Appointment.active))
+        }
+    changed = [i for i in snapshot if now_rows.get(i) != snapshot[i]]
+    assert changed, "the therapist had appointments today; some must be re-placed"
+    for appointment_id in changed:
+        start, staff, _ = snapshot[appointment_id]
+        assert THERAPIST in staff and start < end_of_day  # only the absent clinician's, that day
+        assert (
+            THERAPIST not in now_rows[appointment_id][1]
+            or now_rows[appointment_id][0] >= end_of_day
+        )
+    notified = {n.get("staff") for n in applied["notify"]}
+    assert THERAPIST in notified
+
+
+def test_emergency_intake_offers_the_earliest_safe_slot(
+    client: TestClient, demo_db: Database
+) -> None:
+    cm = Person(client, demo_db, CASE_MANAGER)
+    answer = cm.says("emergency intake for Laura Fox asap")
+    assert answer["frame"]["intent"] == "emergency_intake"
+    assert answer["options"], answer["reply"]
+    first = datetime.fromisoformat(answer["options"][0]["start"])
+    assert NOW <= first < NOW.replace(hour=12, minute=31)
+    booked = cm.says("book option 1")
+    assert booked["reply"].startswith("Booked:")
+
+
+def test_summary_numbers_match_a_direct_count(client: TestClient, demo_db: Database) -> None:
+    director = Person(client, demo_db, DIRECTOR)
+    answer = director.says("how was therapist utilization last week?")
+    metrics = answer["options"][0]["metrics"]
+    start, end = datetime(2026, 11, 23, tzinfo=NY), datetime(2026, 11, 30, tzinfo=NY)
+    with demo_db.session() as session:
+        past = session.scalars(
+            select(Appointment.status).where(
+                Appointment.start >= start,
+                Appointment.start < end,
+                Appointment.status.in_(("attended", "no_show", "late_cancelled")),
+            )
+        ).all()
+        direct = utilization(session, start, end, NOW)
+    assert metrics["sessions_held"] == len(past)
+    assert metrics["attendance_rate"] == round(past.count("attended") / len(past), 3)
+    no_shows = past.count("no_show")
+    assert metrics["no_show_rate"] == round(no_shows / (no_shows + past.count("attended")), 3)
+    assert metrics["staff_utilization"] == direct.staff_utilization
+    assert f"{metrics['attendance_rate']:.0%}" in answer["reply"]
+
+
+def test_roles_are_enforced(client: TestClient, demo_db: Database) -> None:
+    front_desk = Person(client, demo_db, FRONT_DESK)
+    answer = front_desk.says("how was therapist utilization last week?")
+    assert answer["reply"].startswith("Sorry, I can't do that")
+    therapist = Person(client, demo_db, THERAPIST)
+    other = therapist.says("find a slot for Laura Fox tomorrow")  # Laura Fox is c007's patient
+    assert "own caseload" in other["reply"]
+
+
+def test_two_people_racing_for_one_option(client: TestClient, demo_db: Database) -> None:
+    one, two = Person(client, demo_db, CASE_MANAGER), Person(client, demo_db, DIRECTOR)
+    first = one.says(
+        "find an individual slot for Laura Fox tomorrow afternoon with Esperanza Nevárez"
+    )
+    second = two.says(
+        "find an individual slot for Laura Fox tomorrow afternoon with Esperanza Nevárez"
+    )
+    assert first["options"][0]["start"] == second["options"][0]["start"]
+    results: dict[str, dict[str, Any]] = {}
+    barrier = threading.Barrier(2)
+
+    def go(name: str, person: Person) -> None:
+        barrier.wait()
+        results[name] = person.says("book option 1")
+
+    threads = [threading.Thread(target=go, args=(n, p)) for n, p in (("one", one), ("two", two))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    replies = sorted(r["reply"] for r in results.values())
+    assert sum(r.startswith("Booked:") for r in replies) == 1
+    loser = next(r for r in results.values() if not r["reply"].startswith("Booked:"))
+    assert "no longer free" in loser["reply"] and loser["options"]
+    with demo_db.session() as session:
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "appointment.book")
+            )
+            == 1
+        )
+
+
+def test_conversations_are_private_and_bad_input_is_a_4xx(
+    client: TestClient, demo_db: Database
+) -> None:
+    cm = Person(client, demo_db, CASE_MANAGER)
+    cm.says("help")
+    intruder = Person(client, demo_db, THERAPIST)
+    intruder.conversation = cm.conversation
+    response = client.post(
+        "/api/chat",
+        json={"message": "undo", "conversation_id": cm.conversation},
+        headers=intruder.headers,
+    )
+    assert response.status_code == 404
+    assert client.post("/api/chat", json={"message": ""}, headers=cm.headers).status_code == 422
+    assert client.post("/api/chat", json={"nothing": 1}, headers=cm.headers).status_code == 400
