@@ -23,15 +23,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import select  # noqa: E402
-from sqlalchemy.orm import selectinload  # noqa: E402
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
-from clinic.db import open_database  # noqa: E402
-from clinic.demo import generate_demo  # noqa: E402
-from clinic.facility_file import load_facility  # noqa: E402
-from clinic.models import Appointment  # noqa: E402
-from rules.facts import appointment_facts, build_situation, load_world  # noqa: E402
-from rules.service import RulesService  # noqa: E402
+from clinic.db import open_database
+from clinic.demo import generate_demo
+from clinic.facility_file import load_facility
+from clinic.models import Appointment
+from rules.facts import appointment_facts, build_situation, load_world
+from rules.service import RulesService
 
 START = date(2026, 11, 30)
 WEEK = (START, date(2026, 12, 6))

@@ -356,9 +356,7 @@ def _groups(
 ) -> dict[str, GroupFacts]:
     wanted = {appointment_group, subject_group}
     ids = set(
-        session.scalars(
-            select(group_member.c.group_id).where(group_member.c.patient_id.in_(pids))
-        )
+        session.scalars(select(group_member.c.group_id).where(group_member.c.patient_id.in_(pids)))
     ) | {g for g in wanted if g}
     rows = list(
         session.scalars(
