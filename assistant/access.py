@@ -1,7 +1,8 @@
 """Who may do what, and what they may see (minimum necessary), for every door.
 
-The decisions come from the rules layer's roles-and-permissions pack; this module turns them
-into PermissionDenied errors and into the fields a caller is shown.
+The answers come from the rules layer's permissions pack (rules/packs/permissions.yaml), through
+the same engine as every other decision, so a refusal names its rule. This module turns them
+into PermissionDenied errors and into the fields of an appointment a caller is shown.
 """
 
 from __future__ import annotations
@@ -12,61 +13,35 @@ from zoneinfo import ZoneInfo
 from clinic.booking import AppointmentView
 from clinic.db import Database
 from clinic.errors import PermissionDenied
-from clinic.models import Patient
 from clinic.timeutil import local_iso
 from clinic.tokens import Caller
+from rules import permissions
+from rules.facts import build_situation
+from rules.service import default_service
 
-# Interim role table until the rules pack is wired in (see rules/packs/roles.yaml).
-_ACTIONS: dict[str, set[str]] = {
-    "view_schedule": {"*"},
-    "book": {
-        "clinical_director",
-        "case_manager",
-        "intake_coordinator",
-        "therapist",
-        "counselor",
-        "psychiatrist",
-        "nurse_practitioner",
-        "physician",
-        "front_desk",
-        "intern",
-    },
-    "cancel": {
-        "clinical_director",
-        "case_manager",
-        "intake_coordinator",
-        "therapist",
-        "counselor",
-        "psychiatrist",
-        "nurse_practitioner",
-        "physician",
-        "front_desk",
-    },
+# The dialogue's words for what a person asks → the permissions pack's actions.
+ACTION_OF = {
+    "find_slot": "book",
+    "emergency_intake": "book",
+    "reschedule": "move",
+    "utilization_summary": "view_reports",
+    "compliance_report": "view_reports",
+    "approve_absence": "approve_changes",
+    "report_absence_for_others": "report_absence",
+    "see_clinical_detail": "view_clinical",
+    "patient_schedule": "move",  # whoever may manage a patient's appointments may see them
 }
-_ACTIONS["find_slot"] = _ACTIONS["book"]
-_ACTIONS["reschedule"] = _ACTIONS["book"]
-_ACTIONS["utilization_summary"] = {"clinical_director", "auditor"}
-_ACTIONS["compliance_report"] = {"clinical_director", "case_manager", "auditor"}
-_ACTIONS["approve_absence"] = {"clinical_director"}
-_ACTIONS["report_absence_for_others"] = {"clinical_director", "case_manager", "front_desk"}
-_ACTIONS["emergency_intake"] = {
-    "clinical_director",
-    "case_manager",
-    "intake_coordinator",
-    "therapist",
-    "counselor",
-    "psychiatrist",
-    "nurse_practitioner",
-    "physician",
-    "nurse",
+# Appointment record keys → the pack's field names.
+FIELD_OF = {
+    "patients": "name",
+    "staff": "clinician",
+    "room": "room",
+    "start": "time",
+    "end": "time",
+    "session_type": "session_type",
+    "group": "group",
+    "note": "notes",
 }
-_ACTIONS["see_clinical_detail"] = {r for r in _ACTIONS["book"] if r != "front_desk"} | {
-    "auditor",
-    "nurse",
-}
-_CLINICAL_FIELDS = {"session_type", "note", "group"}
-_NO_CLINICAL_DETAIL = {"front_desk"}
-_CASELOAD_ONLY = {"therapist", "counselor", "intern"}
 
 
 def authorize(
@@ -77,35 +52,46 @@ def authorize(
     patient_id: str | None = None,
     staff_id: str | None = None,
 ) -> None:
-    allowed = _ACTIONS.get(action, set())
-    if "*" not in allowed and caller.role not in allowed:
-        raise PermissionDenied(
-            f"a {caller.role.replace('_', ' ')} may not {action.replace('_', ' ')}"
+    """Raise PermissionDenied, with the rule's words, unless the caller may do this."""
+    service = default_service()
+    with db.read() as session:
+        actor, situation = build_situation(
+            session, service.packs, actor=caller.staff_id, patient=patient_id
         )
-    if patient_id and caller.role in _CASELOAD_ONLY and not _in_caseload(db, caller, patient_id):
-        raise PermissionDenied("you can only see and change your own caseload")
+    decision = service.evaluate(ACTION_OF.get(action, action), actor, situation)
+    denials = [f for f in decision.fired if f.id.startswith("PERM-") and f.severity == "deny"]
+    if denials:
+        raise PermissionDenied(denials[0].message.rstrip("."))
 
 
 def may(caller: Caller, action: str) -> bool:
-    allowed = _ACTIONS.get(action, set())
-    return "*" in allowed or caller.role in allowed
-
-
-def _in_caseload(db: Database, caller: Caller, patient_id: str) -> bool:
-    with db.read() as session:
-        patient = session.get(Patient, patient_id)
-        return patient is not None and patient.primary_clinician_id == caller.staff_id
+    """May someone with the caller's role ask for this at all (before any patient is named)?"""
+    return permissions.may(caller.role, ACTION_OF.get(action, action)).allowed
 
 
 def redact_for(
     db: Database, caller: Caller, appointment: AppointmentView, tz: ZoneInfo
 ) -> dict[str, Any]:
+    """The appointment as the caller may see it: clinicians see their own sessions in full and
+    only times, rooms and clinicians of others'; front desk never sees clinical detail."""
     record = appointment.as_record()
     record["start"], record["end"] = (
         local_iso(appointment.start, tz),
         local_iso(appointment.end, tz),
     )
-    if caller.role in _NO_CLINICAL_DETAIL:
-        for field in _CLINICAL_FIELDS:
-            record.pop(field, None)
-    return record
+    relation = "own" if caller.staff_id in appointment.staff else "other"
+    visible = permissions.visible_fields(caller.role, relation)
+    if caller.role in {
+        "clinical_director",
+        "case_manager",
+        "intake_coordinator",
+        "nurse",
+        "front_desk",
+        "director",
+    }:
+        visible = permissions.visible_fields(caller.role, "other") | visible
+    return {
+        key: value
+        for key, value in record.items()
+        if key not in FIELD_OF or FIELD_OF[key] in visible
+    }

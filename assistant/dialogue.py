@@ -497,10 +497,9 @@ class _Turn:
     def _denied(self, exc: RuleViolation) -> Reply:
         decision = exc.decision
         fired = getattr(decision, "fired", []) or []
-        lines = [f"Not allowed: {exc}"]
-        for rule in fired:
-            if rule.get("severity") in {"deny", "require_override"}:
-                lines.append(f"- {rule.get('id')}: {rule.get('message')}")
+        blocking = [r for r in fired if r.get("severity") in {"deny", "require_override"}]
+        lines = ["Not allowed:"] if blocking else [f"Not allowed: {exc}"]
+        lines += [f"- {r.get('id')}: {r.get('message')}" for r in blocking]
         if any(r.get("severity") == "require_override" for r in fired):
             lines.append("An authorized person can override it: reply 'override: <reason>'.")
         else:

@@ -37,7 +37,9 @@ def list_appointments(
     patient: str | None = None,
     room: str | None = None,
 ) -> list[dict]:
-    authorize(db, caller, "view_schedule", patient_id=patient, staff_id=staff)
+    authorize(db, caller, "view_schedule", staff_id=staff)
+    if patient is not None:  # one patient's schedule: only for those who manage it
+        authorize(db, caller, "patient_schedule", patient_id=patient)
     with db.read() as session:
         rows = appointments_between(
             session, period.start, period.end, staff=staff, patient=patient, room=room

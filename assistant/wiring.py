@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from clinic.booking import AllowAll, BookingPolicy, BookingService
+from clinic.booking import BookingPolicy, BookingService
 from clinic.db import Database
+from rules.policy import RulesPolicy
 
 
 def booking_policy(db: Database) -> BookingPolicy:
-    """The facility's rules; AllowAll until the rules layer is wired in (hard checks still apply)."""
-    return AllowAll()
+    """The facility's rule packs (built-in, plus ROTA_RULES_DIR), checked inside every booking."""
+    return RulesPolicy()
 
 
 def booking_service(db: Database) -> BookingService:

@@ -120,6 +120,7 @@ class _Builder:
         patients = self._patients(staff)
         groups = self._groups(staff, patients, rooms)
         self._schedule(staff, patients, groups, rooms)
+        self._settle_authorizations(patients)
         return {
             "version": 1,
             "facility": {
@@ -406,6 +407,22 @@ class _Builder:
             patient["contact"] = contact
             patients.append(patient)
         return patients
+
+    def _settle_authorizations(self, patients: list[dict[str, Any]]) -> None:
+        """Units documented + sessions already booked ahead never exceed what was authorized,
+        with a few patients left close to the end (so warnings have something to show)."""
+        ahead: dict[tuple[str, str], int] = defaultdict(int)
+        for a in self.appointments:
+            if a["status"] == "booked":
+                for pid in a["patients"]:
+                    ahead[(pid, a["session_type"])] += 1
+        for patient in patients:
+            for auth in patient.get("authorizations", []):
+                booked = sum(ahead.get((patient["id"], t), 0) for t in auth["session_types"])
+                if auth["units"] < booked + 2:
+                    auth["units"] = booked + self.rng.choice([2, 6, 12])
+                room = auth["units"] - booked - self.rng.choice([1, 2, 3, 6, 10])
+                auth["used"] = max(0, min(auth["used"], room))
 
     # -- groups --------------------------------------------------------------------------------
 

@@ -24,6 +24,9 @@ ACTIONS: dict[str, str] = {
     "edit_rules": "change rule packs",
     "view_audit": "read the audit log",
     "export": "export the facility file",
+    "view_reports": "see utilization and compliance reports",
+    "approve_changes": "approve a proposed set of schedule changes (a sick call's repair)",
+    "report_absence": "report another staff member's absence",
 }
 
 SEVERITIES = ("deny", "require_override", "warn", "oblige")
