@@ -192,7 +192,9 @@ class PlanModel:
 
     # -- phase 2 terms ------------------------------------------------------------------------
 
-    def quality_cost(self) -> cp_model.LinearExpr:
+    def quality_cost(self, compact: bool = True) -> cp_model.LinearExpr:
+        """Phase 2's cost. `compact` adds one Boolean per clinician and start slot (a block of
+        work starting there); large models skip it so that phase 2 still finds solutions."""
         problem, feas, cands, demands, x, m = (
             self.problem,
             self.feas,
@@ -240,7 +242,7 @@ class PlanModel:
                 return 1
             return sum(x[i] for i in self.cover.get((s, t), ()))
 
-        for s, t in starts:
+        for s, t in starts if compact else ():
             if (s, t) in booked_slots:
                 continue
             block = m.NewBoolVar(f"block_{s}_{t}")
@@ -343,10 +345,14 @@ def plan(
         for c in cands:
             m.AddHint(pm.x[c.index], c.index in set(chosen))
         m.Add(pm.placement >= placed_value)
-        m.Minimize(pm.quality_cost())
+        m.Minimize(pm.quality_cost(compact=len(cands) <= limits.compact_max_candidates))
         left = settings.time_limit - (time.perf_counter() - began)
         solver2 = cp_model.CpSolver()
         settings.apply(solver2, max(0.5, left))
+        # The hint (phase 1's plan) is feasible for the x's; let CP-SAT complete it rather than
+        # search from scratch, so phase 2 always starts from a full solution.
+        solver2.parameters.repair_hint = True
+        solver2.parameters.hint_conflict_limit = 100_000
         watch2 = _Watcher("quality", began, on_progress)
         code2 = solver2.Solve(m, watch2)
         if code2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
