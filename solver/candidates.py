@@ -50,6 +50,8 @@ class CandidateLimits:
     """Starts kept per clinician and day for a patient demand."""
     group_starts_per_day: int = 10
     rooms_per_group_start: int = 2
+    compact_max_candidates: int = 6000
+    """Above this many candidates the compact-day term is left out of phase 2 (see plan.py)."""
 
 
 def pick_staff(problem: Problem, demand: Demand, limit: int) -> tuple[str, ...]:

@@ -10,7 +10,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from solver.model import Appointment, PatientInfo, Problem, RoomInfo, SessionKind, Window
+from solver.model import (
+    Appointment,
+    PatientInfo,
+    Problem,
+    RoomInfo,
+    SessionKind,
+    UnitBudget,
+    Window,
+)
 from solver.timegrid import Busy, covers, intersect, normalize
 
 
@@ -29,9 +37,14 @@ class Feasibility:
         self._patient_windows: dict[str, tuple[Window, ...] | None] = {}
         self.booked: list[Appointment] = []
         self.added: list[Appointment] = []
+        self._added_by_patient: dict[str, list[Appointment]] = defaultdict(list)
+        self._budgets: dict[str, list[UnitBudget]] = defaultdict(list)
+        for budget in problem.eligibility.budgets:
+            self._budgets[budget.patient].append(budget)
         for appt in problem.booked if booked is None else booked:
             self.add(appt)
         self.added.clear()  # budgets are net of what was booked before solving
+        self._added_by_patient.clear()
 
     # -- state -----------------------------------------------------------------------------
 
@@ -39,6 +52,8 @@ class Feasibility:
         """Count `appt` as taken (booked, or placed by a greedy pass)."""
         self.booked.append(appt)
         self.added.append(appt)
+        for patient in appt.patients:
+            self._added_by_patient[patient].append(appt)
         self.busy.add_appointment(appt)
         day = self.problem.day_of(appt.start)
         if day is not None:
@@ -128,17 +143,15 @@ class Feasibility:
     def budget_left(self, patient_id: str, session_type: str, start: int) -> int | None:
         """Fewest remaining units among the budgets covering this session (None: no budget)."""
         left: int | None = None
-        for budget in self.problem.eligibility.budgets:
+        for budget in self._budgets.get(patient_id, ()):
             if (
-                budget.patient == patient_id
-                and session_type in budget.session_types
+                session_type in budget.session_types
                 and budget.window[0] <= start < budget.window[1]
             ):
                 used = sum(
                     1
-                    for a in self.added
-                    if patient_id in a.patients
-                    and a.session_type in budget.session_types
+                    for a in self._added_by_patient.get(patient_id, ())
+                    if a.session_type in budget.session_types
                     and budget.window[0] <= a.start < budget.window[1]
                 )
                 room = budget.remaining - used

@@ -55,3 +55,35 @@ def tally(
                 )
             )
     return required, placed, unmet
+
+
+def quality(problem: Problem, new: Iterable[Appointment]) -> dict[str, float]:
+    """How good the new sessions are for people (shares of non-group sessions, 0..1):
+    with the patient's own clinician, fitting the patient's preferences, and patient-days
+    carrying more than one session."""
+    from collections import Counter
+
+    from solver.scoring import continuity_penalty, preference_penalty
+
+    patients = problem.patients_by_id()
+    w = problem.weights
+    total = cont = pref = 0
+    per_day: Counter[tuple[str, int]] = Counter()
+    for appt in new:
+        day = problem.day_of(appt.start)
+        if day is None:
+            continue
+        for p in appt.patients:
+            per_day[(p, day.index)] += 1
+        if appt.group:
+            continue
+        patient = patients.get(appt.patients[0])
+        total += 1
+        cont += continuity_penalty(patient, appt.staff, w) == 0
+        pref += preference_penalty(patient, appt.staff, appt.start, appt.end, day, w) == 0
+    doubled = sum(1 for n in per_day.values() if n > 1)
+    return {
+        "continuity": round(cont / total, 4) if total else 1.0,
+        "preferences_met": round(pref / total, 4) if total else 1.0,
+        "patient_days_with_two_or_more": doubled,
+    }

@@ -187,12 +187,17 @@ class PlanModel:
             if len(idx) > budget.remaining:
                 m.Add(sum(x[i] for i in idx) <= max(0, budget.remaining))
 
+        self.aux: list[tuple[cp_model.IntVar, Callable[[set[int]], int]]] = []
+        """Phase-2 helper variables and how to compute each from a set of chosen candidates,
+        so that phase 2 starts from a complete hint."""
         # The placement objective (phase 1).
         self.placement = sum(demands[c.demand].priority * x[c.index] for c in cands)
 
     # -- phase 2 terms ------------------------------------------------------------------------
 
-    def quality_cost(self) -> cp_model.LinearExpr:
+    def quality_cost(self, compact: bool = True) -> cp_model.LinearExpr:
+        """Phase 2's cost. `compact` adds one Boolean per clinician and start slot (a block of
+        work starting there); large models skip it so that phase 2 still finds solutions."""
         problem, feas, cands, demands, x, m = (
             self.problem,
             self.feas,
@@ -225,6 +230,9 @@ class PlanModel:
                 continue
             extra = m.NewIntVar(0, distinct + base, f"sameday_{key[0]}_{key[1]}")
             m.Add(extra >= sum(x[i] for i in idx) + base - 1)
+            self.aux.append(
+                (extra, lambda ch, idx=idx, base=base: max(0, sum(i in ch for i in idx) + base - 1))
+            )
             terms.append(w.same_day_as_other * extra)
 
         # -- Compact days: each separate block of work in a clinician's day costs --------------
@@ -235,16 +243,24 @@ class PlanModel:
                     booked_slots.add((s, t))
         starts: set[tuple[str, int]] = {(s, c.start // slot) for c in cands for s in c.staff}
 
+        def busy_in(ch: set[int], s: str, t: int) -> int:
+            if (s, t) in booked_slots:
+                return 1
+            return sum(i in ch for i in self.cover.get((s, t), ()))
+
         def busy(s: str, t: int) -> cp_model.LinearExprT:
             if (s, t) in booked_slots:
                 return 1
             return sum(x[i] for i in self.cover.get((s, t), ()))
 
-        for s, t in starts:
+        for s, t in starts if compact else ():
             if (s, t) in booked_slots:
                 continue
             block = m.NewBoolVar(f"block_{s}_{t}")
             m.Add(block >= busy(s, t) - busy(s, t - 1))
+            self.aux.append(
+                (block, lambda ch, s=s, t=t: int(busy_in(ch, s, t) > busy_in(ch, s, t - 1)))
+            )
             terms.append(w.staff_day_block * block)
 
         # -- Balanced caseloads: minutes above each clinician's fair share, per slot -----------
@@ -271,6 +287,13 @@ class PlanModel:
                 over * slot
                 >= sum(cands[i].minutes * x[i] for i in idx) + booked_min.get(s, 0) - share
             )
+            base_min = booked_min.get(s, 0) - share
+
+            def over_value(ch: set[int], idx: list[int] = idx, base_min: int = base_min) -> int:
+                load = sum(cands[i].minutes for i in idx if i in ch) + base_min
+                return max(0, -(-load // slot))
+
+            self.aux.append((over, over_value))
             terms.append(w.over_fair_share * over)
         return sum(terms)
 
@@ -339,14 +362,18 @@ def plan(
         chosen = [c.index for c in cands if solver.BooleanValue(pm.x[c.index])]
         # -- Phase 2: quality, placement kept ------------------------------------------------
         placed_value = round(solver.ObjectiveValue())
-        m.ClearHints()
-        for c in cands:
-            m.AddHint(pm.x[c.index], c.index in set(chosen))
         m.Add(pm.placement >= placed_value)
-        m.Minimize(pm.quality_cost())
+        m.Minimize(pm.quality_cost(compact=len(cands) <= limits.compact_max_candidates))
+        m.ClearHints()
+        picked = set(chosen)
+        for c in cands:
+            m.AddHint(pm.x[c.index], c.index in picked)
+        for var, value in pm.aux:
+            m.AddHint(var, value(picked))
         left = settings.time_limit - (time.perf_counter() - began)
         solver2 = cp_model.CpSolver()
         settings.apply(solver2, max(0.5, left))
+        # Phase 1's plan with every helper variable filled in: a complete, feasible hint.
         watch2 = _Watcher("quality", began, on_progress)
         code2 = solver2.Solve(m, watch2)
         if code2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):

@@ -21,7 +21,7 @@ class SolverSettings:
     """Seconds for a whole plan (both phases)."""
     workers: int = 2
     seed: int = 0
-    placement_share: float = 0.6
+    placement_share: float = 0.4
     """Share of the time limit the placement phase may use (it stops early when optimal)."""
 
     @classmethod

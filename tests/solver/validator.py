@@ -25,10 +25,12 @@ def validate(
     *,
     new: list[Appointment] | None = None,
     keep: Iterable[Appointment] = (),
+    before: Iterable[Appointment] = (),
 ) -> list[str]:
     """Violations of hard constraints in `schedule` (the whole period). `new` are the
     appointments the solver created or moved (their placement rules are checked); `keep` must
-    appear unchanged."""
+    appear unchanged. `before`: the original versions of moved appointments; a move that keeps
+    the same clinicians keeps the care relationship, so eligibility is not re-judged for it."""
     bad: list[str] = []
     staff = {s.id: s for s in problem.staff}
     rooms = {r.id: r for r in problem.rooms}
@@ -37,6 +39,7 @@ def validate(
     new = schedule if new is None else new
     new_ids = {a.id for a in new}
 
+    original_staff = {a.id: a.staff for a in before}
     present = {a.id: a for a in schedule}
     for a in keep:
         if present.get(a.id) != a:
@@ -97,7 +100,7 @@ def validate(
                 s for s in staff if s in elig.staff_for.get(("*", a.session_type), ())
             }:
                 bad.append(f"{a.id}: facilitated by someone not allowed")
-        else:
+        elif original_staff.get(a.id) != a.staff:
             for p in a.patients:
                 for s in a.staff:
                     if s not in elig.staff_for.get((p, a.session_type), ()):

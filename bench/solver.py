@@ -1,0 +1,186 @@
+"""Solver benchmark: prints one JSON object per demo size (s, m, l, xl) and a summary.
+
+For each size: time to the first feasible plan and to the limit, required sessions placed, the
+placement objective against CP-SAT's bound (gap %), utilization and quality, the same for greedy
+first fit; find_slots latency p50/p95 over 200 random requests; repair of a clinician out for a
+whole day. Usage: python bench/solver.py [--sizes s,m,l,xl] [--time-limit 60] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from assistant.problem_builder import build_problem
+from clinic.db import open_database
+from clinic.demo import generate_demo
+from clinic.facility_file import load_facility
+from clinic.timeutil import local_midnight
+from solver.baseline import greedy_plan
+from solver.metrics import quality
+from solver.model import Disruption, SlotRequest
+from solver.plan import plan
+from solver.repair import repair
+from solver.settings import SolverSettings
+from solver.slots import NEAREST_DAYS, SlotFinder
+
+START = date(2026, 11, 30)  # the demo books this week; we plan the next one
+NEXT_WEEK = START + timedelta(days=7)
+
+
+def pct(part: float, whole: float) -> float:
+    return round(100.0 * part / whole, 2) if whole else 100.0
+
+
+def bench_size(size: str, settings: SolverSettings, workdir: Path) -> dict[str, object]:
+    db = open_database(f"sqlite:///{workdir / f'{size}.sqlite3'}")
+    load_facility(db, generate_demo(size, seed=7, start=START), actor="bench")
+    tz = db.facility_tz()
+    out: dict[str, object] = {"size": size}
+
+    # -- plan the open week ------------------------------------------------------------------
+    start, end = local_midnight(NEXT_WEEK, tz), local_midnight(NEXT_WEEK + timedelta(days=7), tz)
+    began = time.perf_counter()
+    with db.session() as session:
+        built = build_problem(session, start, end)
+    problem = built.problem
+    out["build_seconds"] = round(time.perf_counter() - began, 3)
+    out["problem"] = {
+        "staff": len(problem.staff),
+        "rooms": len(problem.rooms),
+        "patients": len(problem.patients),
+        "groups": len(problem.groups),
+    }
+    greedy = greedy_plan(problem)
+    result = plan(problem, settings)
+    st = result.stats
+    out["plan"] = {
+        "seconds_to_first_feasible": round(st.first_solution_seconds or -1, 3),
+        "seconds_total": st.seconds,
+        "status": st.status,
+        "candidates": st.candidates,
+        "required_sessions": result.required,
+        "placed_sessions": result.placed,
+        "placed_pct": pct(result.placed, result.required),
+        "placement_objective": st.placement_objective,
+        "placement_bound": st.placement_bound,
+        "placement_gap_pct": st.placement_gap,
+        "quality_cost": st.objective,
+        "quality_bound": st.bound,
+        "quality_gap_pct": st.gap,
+        "staff_utilization": result.staff_utilization,
+        "room_utilization": result.room_utilization,
+        "quality": quality(problem, result.new),
+    }
+    out["greedy"] = {
+        "seconds_total": greedy.stats.seconds,
+        "required_sessions": greedy.required,
+        "placed_sessions": greedy.placed,
+        "placed_pct": pct(greedy.placed, greedy.required),
+        "staff_utilization": greedy.staff_utilization,
+        "room_utilization": greedy.room_utilization,
+        "quality": quality(problem, greedy.new),
+    }
+
+    # -- find_slots latency over 200 random requests (two-day windows) ------------------------
+    margin = timedelta(days=NEAREST_DAYS)
+    with db.session() as session:
+        slots_built = build_problem(session, start - margin, end + margin)
+    finder = SlotFinder(slots_built.problem)
+    rng = random.Random(11)
+    kinds = ["individual"] * 6 + ["case_management", "medication_management", "family"]
+    patients = [p.id for p in slots_built.problem.patients]
+    lat: list[float] = []
+    empty = 0
+    for _ in range(200):
+        day = rng.randrange(0, 4)
+        lo = slots_built.clock.minutes(start + timedelta(days=day))
+        request = SlotRequest((rng.choice(patients),), rng.choice(kinds), (lo, lo + 2 * 24 * 60))
+        t0 = time.perf_counter()
+        answer = finder.find(request, 3)
+        lat.append((time.perf_counter() - t0) * 1000)
+        empty += not answer.options
+    lat.sort()
+    out["find_slots"] = {
+        "requests": len(lat),
+        "p50_ms": round(lat[len(lat) // 2], 2),
+        "p95_ms": round(lat[int(len(lat) * 0.95) - 1], 2),
+        "max_ms": round(lat[-1], 2),
+        "no_option_answers": empty,
+    }
+
+    # -- repair: the busiest clinician out for a whole booked day ------------------------------
+    day0 = local_midnight(START + timedelta(days=1), tz)
+    with db.session() as session:
+        rbuilt = build_problem(session, day0, day0 + timedelta(days=7))
+    rp = rbuilt.problem
+    lo = rbuilt.clock.minutes(day0)
+    hi = lo + 24 * 60
+    load: dict[str, int] = {}
+    for a in rp.booked:
+        if lo <= a.start < hi and not a.group:
+            for s in a.staff:
+                load[s] = load.get(s, 0) + 1
+    busiest = max(load, key=lambda s: (load[s], s))
+    t0 = time.perf_counter()
+    fixed = repair(
+        rp,
+        Disruption((lo, hi), staff=busiest),
+        SolverSettings(10.0, settings.workers, settings.seed),
+        now=lo,
+    )
+    out["repair"] = {
+        "staff": busiest,
+        "affected": len(fixed.moves) + len(fixed.unplaced),
+        "moved": len(fixed.moves),
+        "same_time_covers": sum(1 for m in fixed.moves if "time" not in m.changes),
+        "not_replaced": len(fixed.unplaced),
+        "kept": fixed.kept,
+        "seconds": round(time.perf_counter() - t0, 3),
+        "status": fixed.stats.status,
+    }
+    db.dispose()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="s,m,l,xl")
+    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    settings = SolverSettings(args.time_limit, args.workers, args.seed)
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in args.sizes.split(","):
+            row = bench_size(size, settings, Path(tmp))
+            results.append(row)
+            print(json.dumps(row), flush=True)
+    summary = {
+        "summary": {
+            r["size"]: {
+                "placed_pct": r["plan"]["placed_pct"],  # type: ignore[index]
+                "greedy_placed_pct": r["greedy"]["placed_pct"],  # type: ignore[index]
+                "placement_gap_pct": r["plan"]["placement_gap_pct"],  # type: ignore[index]
+                "find_slots_p95_ms": r["find_slots"]["p95_ms"],  # type: ignore[index]
+                "repair_seconds": r["repair"]["seconds"],  # type: ignore[index]
+            }
+            for r in results
+        },
+        "time_limit": args.time_limit,
+        "workers": args.workers,
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
