@@ -1,9 +1,8 @@
 """From the database to the solver's plain Problem, and back to datetimes.
 
-`derive_eligibility` is the ONE place that decides who may treat whom (session catalogue roles
-and credentials, patient needs -> specializations), which weekly minimums apply (treatment plan,
-level of care, court orders) and which payer units are left. The rules layer's
-`constraints_for` replaces it; nothing else here encodes policy.
+`derive_eligibility` asks the rules layer (`constraints_for`, the same packs that check every
+booking) who may treat whom, which weekly minimums apply and which payer units are left, and
+converts the answer to the solver's shape; nothing here encodes policy.
 """
 
 from __future__ import annotations
@@ -29,6 +28,7 @@ from clinic.models import (
     Staff,
 )
 from clinic.timeutil import WEEKDAYS, parse_hhmm, parse_weekly, zone
+from rules.service import default_service
 from solver.model import (
     Appointment as SolverAppointment,
 )
@@ -52,9 +52,6 @@ PARTS_OF_DAY = {
     "afternoon": ("12:00", "17:00"),
     "evening": ("17:00", "24:00"),
 }
-THERAPY_ROLES = {"therapist", "counselor", "intern", "clinical_director"}
-PRESCRIBER_ROLES = {"psychiatrist", "nurse_practitioner", "physician"}
-MEDICAL_NEEDS = {"mat"}
 """Needs served by prescribers (medication-assisted treatment); every other need binds the
 credentialed psychotherapy sessions (STF-04, STF-08)."""
 SCHEDULED = ("proposed", "booked", "checked_in")
@@ -116,101 +113,50 @@ def derive_eligibility(
     period: tuple[datetime, datetime],
     clock: Clock,
 ) -> Eligibility:
-    """Who may treat whom, weekly minimums and payer units left. Replaced by the rules layer."""
-    elig = Eligibility()
+    """Who may treat whom, weekly minimums and payer units left: the rules layer's
+    `constraints_for` (the same packs every booking is checked against), in the solver's shape."""
     start, end = period
-    by_type = {t.id: t for t in session_types}
-
-    def qualified(member: Staff, stype: SessionType) -> bool:
-        roles = set(stype.staff_roles or [])
-        creds = set(stype.credentials_any or [])
-        if roles and member.role not in roles:
-            return False
-        return not creds or bool(creds & set(member.credentials or []))
-
-    for stype in session_types:
-        elig.staff_for[("*", stype.id)] = tuple(s.id for s in staff if qualified(s, stype))
-    for patient in patients:
-        needs = set(patient.needs or [])
-        for stype in session_types:
-            pool = [s for s in staff if qualified(s, stype)]
-            roles = set(stype.staff_roles or [])
-            if roles and roles <= PRESCRIBER_ROLES:
-                binding = needs & MEDICAL_NEEDS
-            elif roles & THERAPY_ROLES and stype.credentials_any:
-                binding = needs - MEDICAL_NEEDS
-            else:
-                binding = set()
-            if binding:
-                fit = [s for s in pool if binding <= set(s.specializations or [])]
-                if not fit and pool:
-                    elig.blocked[(patient.id, stype.id)] = (
-                        f"no clinician who may provide {stype.id} has "
-                        + " and ".join(sorted(binding))
-                    )
-                pool = fit
-            if not pool:
-                elig.blocked.setdefault(
-                    (patient.id, stype.id),
-                    f"no staff member has the role and credentials for {stype.id}",
-                )
-                continue
-            pool.sort(key=lambda s: (s.id != patient.primary_clinician_id, s.position, s.id))
-            elig.staff_for[(patient.id, stype.id)] = tuple(s.id for s in pool)
-        for req in patient.requirements:
-            if req.per_week > 0 and req.session_type_id in by_type:
+    tz = clock.tz
+    first, last = start.astimezone(tz).date(), end.astimezone(tz).date()
+    rules = default_service().constraints_from_db(session, (first, last))
+    active = {p.id for p in patients}
+    on_staff = {s.id for s in staff}
+    known_types = {t.id for t in session_types}
+    elig = Eligibility()
+    for stype, ids in rules.qualified.items():
+        if stype in known_types:
+            elig.staff_for[("*", stype)] = tuple(s for s in ids if s in on_staff)
+    for (pid, stype), ids in rules.staff_for.items():
+        if pid in active and stype in known_types:
+            pool = tuple(s for s in ids if s in on_staff)
+            if pool:
+                elig.staff_for[(pid, stype)] = pool
+    elig.blocked = {key: why for key, why in rules.blocked.items() if key[0] in active}
+    for pid, pr in rules.patients.items():
+        if pid not in active:
+            continue
+        for req in pr.requirements:
+            if req.per_week > 0 and req.session_type in known_types:
                 elig.requirements.append(
-                    Requirement(
-                        patient.id,
-                        req.session_type_id,
-                        req.per_week,
-                        req.source or "treatment_plan",
-                    )
+                    Requirement(pid, req.session_type, req.per_week, req.source)
                 )
-        order = patient.court_order
-        if order is not None and order.start < end.date() and order.end >= start.date():
-            for req in order.requirements:
-                elig.requirements.append(
-                    Requirement(patient.id, req.session_type_id, req.per_week, "court_order")
-                )
-    # Payer units: authorized minus documented minus scheduled-but-not-documented (AUTH-03).
-    scheduled = _scheduled_sessions(session)
-    for patient in patients:
-        for auth in patient.authorizations:
-            a_start = datetime.combine(auth.start, time(0), tzinfo=clock.tz)
-            a_end = datetime.combine(auth.end + timedelta(days=1), time(0), tzinfo=clock.tz)
-            if a_end <= start or a_start >= end:
-                continue
-            pending = sum(
-                1
-                for at, stype in scheduled.get(patient.id, ())
-                if a_start <= at < a_end and stype in auth.session_types
+    elig.max_per_day = dict(rules.max_per_day)
+    elig.keep_apart = rules.keep_apart
+    for budget in rules.unit_budgets:
+        if budget.patient not in active:
+            continue
+        a_start = datetime.combine(budget.start, time(0), tzinfo=tz)
+        a_end = datetime.combine(budget.end + timedelta(days=1), time(0), tzinfo=tz)
+        elig.budgets.append(
+            UnitBudget(
+                budget.patient,
+                frozenset(budget.session_types),
+                (clock.minutes(a_start), clock.minutes(a_end)),
+                max(0, budget.units_left),
+                label=budget.authorization or budget.payer,
             )
-            elig.budgets.append(
-                UnitBudget(
-                    patient.id,
-                    frozenset(auth.session_types),
-                    (clock.minutes(a_start), clock.minutes(a_end)),
-                    max(0, auth.units - auth.used - pending),
-                    label=auth.id or auth.payer,
-                )
-            )
+        )
     return elig
-
-
-def _scheduled_sessions(session: Session) -> dict[str, list[tuple[datetime, str]]]:
-    """Patient -> (start, session type) of every session booked but not yet held."""
-    from clinic.models import AppointmentPatient
-
-    rows = session.execute(
-        select(AppointmentPatient.patient_id, Appointment.start, Appointment.session_type_id)
-        .join(Appointment, Appointment.id == AppointmentPatient.appointment_id)
-        .where(Appointment.active, Appointment.status.in_(SCHEDULED))
-    )
-    out: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
-    for patient_id, at, stype in rows:
-        out[patient_id].append((at, stype))
-    return out
 
 
 def build_problem(

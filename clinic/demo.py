@@ -289,7 +289,13 @@ class _Builder:
                     ["intake", "stabilization", "active_treatment", "maintenance"], [6, 20, 58, 16]
                 )[0]
             )
-            needs = sorted(set(rng.sample(SPECIALIZATIONS, k=rng.choice([0, 0, 1, 1, 1, 2]))))
+            wanted = set(rng.sample(SPECIALIZATIONS, k=rng.choice([0, 0, 1, 1, 1, 2])))
+            # Intake matches the patient to a clinician who covers every need they have.
+            suited = [c for c in clinicians if wanted <= set(c["specializations"])]
+            while not suited:
+                wanted.discard(sorted(wanted)[-1])
+                suited = [c for c in clinicians if wanted <= set(c["specializations"])]
+            needs = sorted(wanted)
             if "adolescent" in needs and "womens" in needs:
                 needs.remove("womens")
             sex = rng.choice(["female", "male", "male", "female", "other"])
@@ -298,9 +304,6 @@ class _Builder:
             fake = self.fake_es if "spanish_speaking" in needs else self.fake
             first = fake.first_name_female() if sex == "female" else fake.first_name_male()
             name = f"{first} {fake.last_name()}"
-            suited = [
-                c for c in clinicians if set(needs) <= set(c["specializations"])
-            ] or clinicians
             primary = min(suited, key=lambda c: (caseload[c["id"]], c["id"]))
             caseload[primary["id"]] += 1
             age = 15 if "adolescent" in needs else rng.randint(19, 68)

@@ -72,6 +72,8 @@ def build_eligibility(
     needs_cats = frozenset(t.get("needs_categories", ())) if p.get("STF-NEEDS") else frozenset()
     phase_table = t.get("phase_categories", {}) if p.get("LOC-PHASE-SESSION") else {}
     fit_cache: dict[tuple[str, frozenset[str]], tuple[str, ...]] = {}
+    check_coverage = p.get("AUTH-NOT-COVERED")
+    auth_exempt = frozenset(t.get("auth_exempt_categories", ()))
 
     staff_for: dict[tuple[str, str], tuple[str, ...]] = {}
     blocked: dict[tuple[str, str], str] = {}
@@ -84,6 +86,17 @@ def build_eligibility(
                 blocked[key] = (
                     f"{patient.id} is in the {patient.phase} phase, which does not include "
                     f"{names.get(cat, st)} (LOC-PHASE-SESSION)"
+                )
+                continue
+            if (
+                check_coverage
+                and patient.authorizations
+                and cat not in auth_exempt
+                and not any(st in a.session_types for a in patient.authorizations)
+            ):
+                blocked[key] = (
+                    f"none of {patient.id}'s authorizations covers {names.get(cat, st)} "
+                    "(AUTH-NOT-COVERED)"
                 )
                 continue
             pool = qualified[st]
@@ -244,8 +257,8 @@ def _budgets(
     period: tuple[date, date],
     tz: tzinfo,
 ) -> tuple[UnitBudget, ...]:
-    """AUTH-03: authorized - documented - booked but not yet held, for authorizations that
-    overlap the period."""
+    """AUTH-03: authorized - documented - booked but not yet held, for every authorization: one
+    outside the period still says that its types need a payer's authorization (AUTH-DATE-SPAN)."""
     booked: dict[str, list[tuple[date, str]]] = defaultdict(list)
     for a in appointments:
         if a.status in _SCHEDULED:
@@ -255,8 +268,6 @@ def _budgets(
     out: list[UnitBudget] = []
     for x in patients:
         for auth in x.authorizations:
-            if auth.end < period[0] or auth.start > period[1]:
-                continue
             pending = sum(
                 1
                 for day, st in booked.get(x.id, ())

@@ -135,8 +135,11 @@ class CandidateBuilder:
         if kind.room_kinds and not rooms:
             blockers["no room of a suitable kind and size"] += 1
             return
-        if feas.budget_left(patient_id, demand.session_type, demand.window[0]) == 0:
-            blockers["the payer authorization has no units left"] += 1
+        if feas.budget_left(patient_id, demand.session_type, demand.window[0]) == 0 and all(
+            feas.budget_left(patient_id, demand.session_type, t) == 0
+            for t in range(demand.window[0], demand.window[1], 24 * 60)
+        ):
+            blockers["the payer authorization has no units left (or has ended)"] += 1
             return
         days = {d.index: d for d in problem.days}
         staff_ids = pick_staff(problem, demand, self.limits.max_staff)
@@ -166,6 +169,9 @@ class CandidateBuilder:
                     continue
                 if not feas.day_allows((patient_id,), demand.session_type, day.index):
                     blockers["the per-day limit for this session type"] += 1
+                    continue
+                if feas.budget_left(patient_id, demand.session_type, start) == 0:
+                    blockers["outside the payer authorization's dates"] += 1
                     continue
                 if not feas.people_free((staff_id, patient_id), start, end):
                     blockers["existing appointments of the patient or clinicians"] += 1
@@ -269,6 +275,8 @@ class CandidateBuilder:
                 end = start + kind.minutes
                 if not any(a <= start and end <= b for a, b in windows):
                     blockers["a member or facilitator is not available at the set time"] += 1
+                elif self._unfunded(group.members, demand.session_type, start):
+                    blockers["a member's payer authorization has no units left or has ended"] += 1
                 elif not feas.people_free(people, start, end):
                     blockers["existing appointments of members or facilitators"] += 1
                 elif self.add_group_choice(demand, start, day.index, room_id) is None:
@@ -278,6 +286,9 @@ class CandidateBuilder:
             end = start + kind.minutes
             day = problem.day_of(start)
             if day is None:
+                continue
+            if self._unfunded(group.members, demand.session_type, start):
+                blockers["a member's payer authorization has no units left or has ended"] += 1
                 continue
             if not feas.people_free(people, start, end):
                 blockers["existing appointments of members or facilitators"] += 1
@@ -289,6 +300,10 @@ class CandidateBuilder:
         for day_index, items in per_day.items():
             for _, start in _spread(items, self.limits.group_starts_per_day, demand.index):
                 self.add_group_choice(demand, start, day_index)
+
+    def _unfunded(self, members: tuple[str, ...], session_type: str, start: int) -> bool:
+        """A member whose payer pays for this type but not on this date (AUTH-07 per member)."""
+        return any(self.feas.budget_left(p, session_type, start) == 0 for p in members)
 
     def add_group_choice(
         self, demand: Demand, start: int, day_index: int, room_id: str | None = None

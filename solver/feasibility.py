@@ -141,22 +141,24 @@ class Feasibility:
         return cap - self.staff_week_minutes.get((staff_id, week), 0)
 
     def budget_left(self, patient_id: str, session_type: str, start: int) -> int | None:
-        """Fewest remaining units among the budgets covering this session (None: no budget)."""
-        left: int | None = None
-        for budget in self._budgets.get(patient_id, ()):
-            if (
-                session_type in budget.session_types
-                and budget.window[0] <= start < budget.window[1]
-            ):
-                used = sum(
-                    1
-                    for a in self._added_by_patient.get(patient_id, ())
-                    if a.session_type in budget.session_types
-                    and budget.window[0] <= a.start < budget.window[1]
-                )
-                room = budget.remaining - used
-                left = room if left is None else min(left, room)
-        return left
+        """Units left for this session (None: no authorization covers its type, so none is
+        needed). As at booking time (AUTH-03, AUTH-DATE-SPAN): the covering authorization with
+        the most units left pays; a covered type outside every authorization's dates gets 0."""
+        covering = [b for b in self._budgets.get(patient_id, ()) if session_type in b.session_types]
+        if not covering:
+            return None
+        best = 0
+        for budget in covering:
+            if not budget.window[0] <= start < budget.window[1]:
+                continue
+            used = sum(
+                1
+                for a in self._added_by_patient.get(patient_id, ())
+                if a.session_type in budget.session_types
+                and budget.window[0] <= a.start < budget.window[1]
+            )
+            best = max(best, budget.remaining - used)
+        return best
 
 
 def patient_acuity(patient: PatientInfo | None) -> int:

@@ -104,7 +104,7 @@ class UnitBudget:
 @dataclass
 class Eligibility:
     """What the rules allow, in plain data. The rules layer's `constraints_for` produces this;
-    until it lands, assistant.problem_builder.derive_eligibility does.
+    assistant.problem_builder.derive_eligibility converts it from the database.
 
     - `staff_for[(patient, session_type)]`: who may provide it, best fit first. A missing key
       means nobody may; `blocked[(patient, session_type)]` then says why.
