@@ -90,6 +90,11 @@ class FakeSlack:
                 [_Failure(status, error, retry_after, delay)] * times
             )
 
+    def recover(self) -> None:
+        """Forget every scripted failure still queued."""
+        with self._lock:
+            self._failures.clear()
+
     def of(self, method: str) -> list[Call]:
         with self._lock:
             return [c for c in self.calls if c.method == method and c.status == 200]
@@ -121,12 +126,12 @@ class FakeSlack:
         with self._lock:
             queue = self._failures.get(method) or []
             failure = queue.pop(0) if queue else None
-            call = Call(method, args, time.monotonic())
+            call = Call(method, args, time.monotonic(), status=failure.status if failure else 200)
             self.calls.append(call)
         if failure is not None:
+            call.status = failure.status
             if failure.delay:
                 time.sleep(failure.delay)
-            call.status = failure.status
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
             self._reply(request, failure.status, {"ok": False, "error": failure.error}, headers)
             return
