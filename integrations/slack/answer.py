@@ -12,9 +12,11 @@ import re
 from datetime import datetime
 from typing import Any
 
+from assistant import gate
 from assistant.access import may
 from assistant.conversation import load_state
 from assistant.dialogue import Dialogue, Reply
+from assistant.parse import parse
 from clinic.audit import append_event
 from clinic.booking import AppointmentView
 from clinic.db import Database
@@ -91,6 +93,12 @@ class Answerer:
 
     def _ask(self, caller: Caller, text: str, cid: str) -> Reply:
         try:
+            frame = parse(
+                text, roster=self.dialogue.roster(), now=self.dialogue.clock(), actor=caller.staff_id
+            )
+            refused = gate.refusal(caller, frame)
+            if refused:
+                return Reply(cid, refused)
             return self.dialogue.handle(caller, text, cid)
         except RotaError as exc:  # e.g. an empty or over-long message: a sentence, not a crash
             message = str(exc)
