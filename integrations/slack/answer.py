@@ -88,13 +88,20 @@ class Answerer:
         if job.kind == "command":
             return []  # the acknowledgement already said so
         if job.kind == "message" and is_private(job.channel):
-            return [Outgoing("chat.postMessage", job.slack_user, job.channel, {"text": privacy.UNKNOWN_USER})]
+            return [
+                Outgoing(
+                    "chat.postMessage", job.slack_user, job.channel, {"text": privacy.UNKNOWN_USER}
+                )
+            ]
         return [_ephemeral(job, privacy.UNKNOWN_USER)]
 
     def _ask(self, caller: Caller, text: str, cid: str) -> Reply:
         try:
             frame = parse(
-                text, roster=self.dialogue.roster(), now=self.dialogue.clock(), actor=caller.staff_id
+                text,
+                roster=self.dialogue.roster(),
+                now=self.dialogue.clock(),
+                actor=caller.staff_id,
             )
             refused = gate.refusal(caller, frame)
             if refused:
@@ -164,9 +171,7 @@ class Answerer:
             "text": privacy.NEUTRAL_PREVIEW if carries else reply.reply[:3000],
             "blocks": blocks,
         }
-        audit = (
-            _audit(caller, "im", sorted(patients), appointments) if carries else None
-        )
+        audit = _audit(caller, "im", sorted(patients), appointments) if carries else None
         return Outgoing("chat.postMessage", slack_user, channel, payload, audit)
 
     def _notifications(self, sender: Caller, reply: Reply) -> list[Outgoing]:
@@ -293,7 +298,9 @@ class Answerer:
 
     def _names(self) -> dict[str, str]:
         roster = self.dialogue.roster()
-        return {e.id: e.name for group in (roster.patients, roster.staff, roster.rooms) for e in group}
+        return {
+            e.id: e.name for group in (roster.patients, roster.staff, roster.rooms) for e in group
+        }
 
     def _caller(self, staff_id: str) -> Caller | None:
         with self.db.session() as session:

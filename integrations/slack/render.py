@@ -69,9 +69,7 @@ def _section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
-def _button(
-    label: str, action_id: str, value: str, style: str | None = None
-) -> dict[str, Any]:
+def _button(label: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
     button: dict[str, Any] = {
         "type": "button",
         "text": {"type": "plain_text", "text": label[:75], "emoji": False},

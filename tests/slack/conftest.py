@@ -50,9 +50,7 @@ class Slack:
         with db.session() as session:
             self.user = {s.id: s.slack_user_id for s in session.scalars(select(Staff))}
 
-    def post(
-        self, body: str, content_type: str, *, retry: int | None = None, **kw: Any
-    ) -> Any:
+    def post(self, body: str, content_type: str, *, retry: int | None = None, **kw: Any) -> Any:
         data, headers = harness.signed(body, content_type, retry=retry, **kw)
         return self.client.post("/slack/events", content=data, headers=headers)
 

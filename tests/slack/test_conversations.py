@@ -62,7 +62,6 @@ def test_mention_offers_options_in_a_dm_and_a_button_books(slack: Slack) -> None
     assert all("text" not in e.after for e in audited)
 
 
-
 def test_sick_call_by_dm_goes_to_the_director_and_each_clinician_hears_their_changes(
     slack: Slack,
 ) -> None:

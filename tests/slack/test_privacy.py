@@ -48,7 +48,9 @@ def test_channel_requests_never_put_a_patient_or_a_time_in_the_channel(slack: Sl
     for text in shown:
         assert not CLOCK.search(text), text
         assert not {w.lower() for w in re.split(r"\W+", text)} & words, text
-    assert all(c.method == "chat.postEphemeral" for c in slack.fake.messages() if c.channel == CHANNEL)
+    assert all(
+        c.method == "chat.postEphemeral" for c in slack.fake.messages() if c.channel == CHANNEL
+    )
     # The details went to each asker's DM, and some of them do name patients.
     assert any("Laura Fox" in c.texts() for c in slack.dm_to(CASE_MANAGER))
 
@@ -127,7 +129,11 @@ def test_the_door_withholds_patient_details_addressed_to_a_channel(slack: Slack)
     finish(
         slack.db,
         "test:leak",
-        [Outgoing("chat.postMessage", slack.user[CASE_MANAGER], CHANNEL, {"text": "Laura Fox at 2pm"})],
+        [
+            Outgoing(
+                "chat.postMessage", slack.user[CASE_MANAGER], CHANNEL, {"text": "Laura Fox at 2pm"}
+            )
+        ],
     )
     slack.client.blocking_portal.call(slack.door.resend)
     assert not channel_messages(slack)

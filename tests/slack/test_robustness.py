@@ -9,14 +9,17 @@ import time
 from typing import Any
 
 import pytest
+from litestar.testing import TestClient
 from sqlalchemy import func, select
 
 from assistant.dialogue import Dialogue
-from clinic.models import Appointment, AuditEvent, ConversationState
+from clinic.models import Appointment, AuditEvent, ConversationState, Staff
 from clinic.slack_models import SlackInbox, SlackOutbox
+from integrations.http.app import create_app
 from integrations.slack import store
+from integrations.slack.route import door_of
 from tests.slack import harness
-from tests.slack.conftest import Slack
+from tests.slack.conftest import NOW, Slack
 
 CASE_MANAGER, DIRECTOR = "s006", "s001"
 
@@ -24,7 +27,9 @@ CASE_MANAGER, DIRECTOR = "s006", "s001"
 def bookings(slack: Slack) -> int:
     with slack.db.session() as session:
         return session.scalar(
-            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "appointment.book")
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "appointment.book")
         )
 
 
@@ -157,18 +162,12 @@ def test_permanent_errors_are_not_retried(slack: Slack) -> None:
 def test_requests_claimed_before_a_restart_are_answered_after_it(
     demo_db: Any, slack_env: None, fake_slack: Any
 ) -> None:
-    from litestar.testing import TestClient
-
-    from integrations.http.app import create_app
-    from integrations.slack.route import door_of
-    from tests.slack.conftest import NOW, Slack
-
     # The previous process claimed (and acknowledged) this message, then stopped.
-    from clinic.models import Staff
-
     with demo_db.session() as session:
         cm = session.get(Staff, CASE_MANAGER).slack_user_id
-    assert store.claim(demo_db, "event:EvLOST", "message", cm, harness.dm_channel(cm), {"text": "help"})
+    assert store.claim(
+        demo_db, "event:EvLOST", "message", cm, harness.dm_channel(cm), {"text": "help"}
+    )
     app = create_app(demo_db, dialogue=Dialogue(demo_db, clock=lambda: NOW))
     with TestClient(app) as client:
         slack = Slack(client, door_of(app), fake_slack, demo_db)  # type: ignore[arg-type]
