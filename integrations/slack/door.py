@@ -16,9 +16,12 @@ after the acknowledgement, deliver with retries.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -34,6 +37,16 @@ from integrations.slack.settings import SlackSettings
 
 log = logging.getLogger("rota.slack")
 SWEEP_SECONDS = 30.0
+WORKERS = 2
+"""Requests answered at once: the dialogue and the solver are CPU-bound, so more threads than
+cores only slow every answer down."""
+CLAIM_BUDGET = 0.5
+"""Seconds the acknowledgement waits for the inbox row. On SQLite a claim can queue behind
+another transaction; past this budget Bolt acknowledges anyway and the answer waits for the
+claim (a duplicate found then is dropped), so Slack's 3-second limit is never at risk."""
+SEEN = 10_000
+"""Recent keys remembered in memory: a double click is caught before the database is asked."""
+T = TypeVar("T")
 
 
 class _NoRequestBodies(logging.Filter):
@@ -75,8 +88,21 @@ class SlackDoor:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._sending: set[int] = set()
         self._locks: dict[str, asyncio.Lock] = {}
+        self._seen: dict[str, None] = {}  # insertion-ordered: the oldest are forgotten first
+        self._callers: dict[str, tuple[float, bool]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Two pools: acknowledgements must never queue behind the solver.
+        self._ack_pool = ThreadPoolExecutor(2, thread_name_prefix="rota-slack-ack")
+        self._work_pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="rota-slack-work")
         self.bolt = self._build()
+
+    async def _on_ack_path(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._ack_pool, functools.partial(fn, *args, **kw))
+
+    async def _in_worker(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._work_pool, functools.partial(fn, *args, **kw))
 
     # -- serving -------------------------------------------------------------------------------
 
@@ -94,7 +120,7 @@ class SlackDoor:
             return
         self._loop = loop
         self._locks.clear()
-        for key in await asyncio.to_thread(store.unfinished, self.db):
+        for key in await self._on_ack_path(store.unfinished, self.db):
             self._spawn(self._process(key))
         if self.sweep_seconds > 0:
             self._spawn(self._sweep())
@@ -169,7 +195,7 @@ class SlackDoor:
             )
             if not fresh:
                 await ack()
-            elif await asyncio.to_thread(identity.caller_for, self.db, user) is None:
+            elif not await self._known(user):
                 await ack(text=privacy.UNKNOWN_USER)
             elif channel and channel == self.api.known_dm(user):
                 await ack()  # the answer appears right here
@@ -213,10 +239,35 @@ class SlackDoor:
     async def _receive(
         self, key: str, kind: str, user: str, channel: str | None, payload: dict[str, Any]
     ) -> bool:
-        fresh = await asyncio.to_thread(store.claim, self.db, key, kind, user, channel, payload)
+        if key in self._seen:
+            return False
+        self._seen[key] = None
+        if len(self._seen) > SEEN:
+            del self._seen[next(iter(self._seen))]
+        loop = asyncio.get_running_loop()
+        claim = loop.run_in_executor(
+            self._ack_pool,
+            functools.partial(store.claim, self.db, key, kind, user, channel, payload),
+        )
+        try:
+            fresh = await asyncio.wait_for(asyncio.shield(claim), CLAIM_BUDGET)
+        except TimeoutError:
+            self._spawn(self._process(key, claim))
+            return True
         if fresh:
             self._spawn(self._process(key))
         return fresh
+
+    async def _known(self, slack_user: str) -> bool:
+        """Whether a Slack user is linked to staff (remembered for a minute: it is asked on
+        the acknowledgement path of slash commands)."""
+        now = asyncio.get_running_loop().time()
+        cached = self._callers.get(slack_user)
+        if cached and now - cached[0] < 60:
+            return cached[1]
+        known = await self._on_ack_path(identity.caller_for, self.db, slack_user) is not None
+        self._callers[slack_user] = (now, known)
+        return known
 
     def _spawn(self, coroutine: Any) -> None:
         name = "rota-slack-sweep" if coroutine.__name__ == "_sweep" else "rota-slack-job"
@@ -224,16 +275,18 @@ class SlackDoor:
         self._tasks.add(task)  # a reference, so the task is not garbage-collected mid-way
         task.add_done_callback(self._tasks.discard)
 
-    async def _process(self, key: str) -> None:
-        job = await asyncio.to_thread(store.start, self.db, key)
+    async def _process(self, key: str, claim: asyncio.Future[bool] | None = None) -> None:
+        if claim is not None and not await claim:
+            return  # the database knew this key already (another process, or before a restart)
+        job = await self._in_worker(store.start, self.db, key)
         if job is None:
             return
         # One answer at a time per person and place: "book option 1" cannot overtake the offer.
         lock = self._locks.setdefault(f"{job.slack_user}:{job.channel}", asyncio.Lock())
         async with lock:
             try:
-                outgoing = await asyncio.to_thread(self.answerer.answer, job)
-                await asyncio.to_thread(store.finish, self.db, key, outgoing)
+                outgoing = await self._in_worker(self.answerer.answer, job)
+                await self._in_worker(store.finish, self.db, key, outgoing)
             except Exception as exc:  # never the details: they may name a patient
                 log.error("Slack request %s failed: %s", key, exc.__class__.__name__)
                 sorry = store.Outgoing(
@@ -242,7 +295,7 @@ class SlackDoor:
                     job.channel if is_private(job.channel) else None,
                     {"text": "Sorry, something went wrong on my side. Please try again."},
                 )
-                await asyncio.to_thread(
+                await self._in_worker(
                     store.finish, self.db, key, [sorry], error=exc.__class__.__name__
                 )
         await self._deliver(key)
@@ -250,14 +303,14 @@ class SlackDoor:
     # -- delivering ----------------------------------------------------------------------------
 
     async def _deliver(self, key: str | None) -> None:
-        for message in await asyncio.to_thread(store.owed, self.db, key):
+        for message in await self._on_ack_path(store.owed, self.db, key):
             if message.id in self._sending:
                 continue
             self._sending.add(message.id)
             try:
                 channel, ts, attempts = await self._send(message)
             except SendFailed as exc:
-                await asyncio.to_thread(
+                await self._on_ack_path(
                     store.not_sent,
                     self.db,
                     message,
@@ -267,8 +320,10 @@ class SlackDoor:
                 )
                 if exc.permanent:
                     log.warning("Slack message %s not sent: %s", message.id, exc)
+            except Exception as exc:  # a bug or the database: the sweep tries again later
+                log.error("Slack message %s: %s", message.id, exc.__class__.__name__)
             else:
-                await asyncio.to_thread(store.sent, self.db, message, channel, ts, attempts)
+                await self._on_ack_path(store.sent, self.db, message, channel, ts, attempts)
             finally:
                 self._sending.discard(message.id)
 
