@@ -92,7 +92,7 @@ def may(caller: Caller, action: str) -> bool:
 
 
 def _in_caseload(db: Database, caller: Caller, patient_id: str) -> bool:
-    with db.session() as session:
+    with db.read() as session:
         patient = session.get(Patient, patient_id)
         return patient is not None and patient.primary_clinician_id == caller.staff_id
 

@@ -9,6 +9,7 @@ last change (for "undo").
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,8 +21,11 @@ from sqlalchemy import func, select
 from assistant import proposals, reports, schedule
 from assistant.access import authorize, may
 from assistant.conversation import load_state, new_conversation_id, save_state
+from assistant.llm.fallback import understand
+from assistant.llm.gateway import Gateway, LLMConfigError, db_audit_sink
+from assistant.llm.summary import summarize
 from assistant.optimize import SlotsQuery, offer_slots
-from assistant.parse import parse
+from assistant.phi import redactor_for
 from assistant.roster import Roster, load_roster
 from assistant.wiring import booking_service
 from clinic.booking import AppointmentView, BookingRequest
@@ -38,6 +42,7 @@ from clinic.queries import appointments_between
 from clinic.timeutil import day_bounds, now_utc, parse_datetime
 from clinic.tokens import Caller
 
+log = logging.getLogger("rota.dialogue")
 OPTIONS_PER_ANSWER = 3
 DEFAULT_HORIZON = timedelta(days=7)
 _UNDO = re.compile(r"^\s*(undo|undo that|revert|take that back)\W*$", re.I)
@@ -80,7 +85,7 @@ class _Roster:
         self._roster: Roster | None = None
 
     def get(self, db: Database) -> Roster:
-        with db.session() as session:
+        with db.read() as session:
             key = (
                 db.url,
                 session.scalar(
@@ -100,6 +105,8 @@ class Dialogue:
         self.db = db
         self.clock = clock
         self._roster = _Roster()
+        self._gateway: Gateway | None = None
+        self._gateway_roster: Roster | None = None
 
     # -- the entry point -----------------------------------------------------------------------
 
@@ -110,7 +117,7 @@ class Dialogue:
         if len(text) > 2000:
             raise InvalidInput("that message is too long (2,000 characters at most)")
         conversation_id = conversation_id or new_conversation_id()
-        with self.db.session() as session:
+        with self.db.read() as session:
             state = load_state(session, conversation_id, caller.staff_id)
         turn = _Turn(self, caller, conversation_id, state, text)
         reply = turn.run()
@@ -120,6 +127,18 @@ class Dialogue:
 
     def roster(self) -> Roster:
         return self._roster.get(self.db)
+
+    def gateway(self) -> Gateway | None:
+        """The LLM gateway when ROTA_LLM is set (off by default); rebuilt with the roster."""
+        roster = self.roster()
+        if self._gateway_roster is not roster:
+            try:
+                self._gateway = Gateway.from_env(redactor_for(roster), audit=db_audit_sink(self.db))
+            except LLMConfigError as exc:
+                log.warning("LLM disabled: %s", exc)
+                self._gateway = None
+            self._gateway_roster = roster
+        return self._gateway
 
 
 class _Turn:
@@ -171,7 +190,13 @@ class _Turn:
             return self._override(m.group("reason").strip())
         if _MORE.match(self.text):
             return self._more()
-        frame = parse(self.text, roster=self.d.roster(), now=self.now, actor=self.caller.staff_id)
+        frame = understand(
+            self.text,
+            roster=self.d.roster(),
+            now=self.now,
+            actor=self.caller.staff_id,
+            gateway=self.d.gateway(),
+        )
         self.frame = frame
         intent = frame["intent"]
         pending = self.state.get("pending")
@@ -491,7 +516,7 @@ class _Turn:
         authorize(self.db, self.caller, verb, patient_id=patient)
         window = frame.get("window") if frame["intent"] == "cancel" else None
         start, end = self._window({"window": window}, default=timedelta(days=30))
-        with self.db.session() as session:
+        with self.db.read() as session:
             rows = appointments_between(
                 session, start, end, patient=patient, include_cancelled=False
             )
@@ -649,7 +674,7 @@ class _Turn:
                 day_bounds(monday, self.tz)[0],
                 day_bounds(monday + timedelta(days=7), self.tz)[0],
             )
-        with self.db.session() as session:
+        with self.db.read() as session:
             u = reports.utilization(session, start, end, self.now)
         names = self._names()
         lines = [
@@ -684,13 +709,16 @@ class _Turn:
             "sessions_held": u.sessions_held,
             "unmet_sessions": missing,
         }
+        prose = summarize(data, roster=self.d.roster(), gateway=self.d.gateway())
+        if prose:  # optional polish of the aggregates; the figures above stay as computed
+            lines.append(prose)
         reply = self.reply("\n".join(lines))
         reply.options = [{"metrics": data}]
         return reply
 
     def _compliance(self, frame: dict[str, Any]) -> Reply:
         authorize(self.db, self.caller, "compliance_report")
-        with self.db.session() as session:
+        with self.db.read() as session:
             c = reports.compliance(session, self.now)
         names = self._names()
         behind = [r for r in c.court if not r["on_track"]]

@@ -38,7 +38,7 @@ def offer_slots(
     if query.k < 1:
         raise InvalidInput("-k must be at least 1")
     margin = timedelta(days=NEAREST_DAYS)
-    with db.session() as session:
+    with db.read() as session:
         built = build_problem(session, query.start - margin, query.end + margin)
     problem = built.problem
     if query.patient not in problem.patients_by_id():
@@ -84,7 +84,7 @@ def optimize_period(
     settings: SolverSettings,
     on_progress: ProgressFn | None = None,
 ) -> tuple[PlanResult, BuiltProblem]:
-    with db.session() as session:
+    with db.read() as session:
         built = build_problem(session, start, end)
     if not built.problem.days:
         raise InvalidInput("the facility is not open in that period")
@@ -194,7 +194,7 @@ def repair_staff_out(
         raise InvalidInput("the period is empty: --to must be after --from")
     # Room to re-place: the rest of the week after the disruption (at least 7 days).
     horizon_end = max(end, start + timedelta(days=7))
-    with db.session() as session:
+    with db.read() as session:
         built = build_problem(session, start, horizon_end)
     if staff not in built.problem.staff_by_id():
         raise NotFound(f"no staff member with id {staff!r}")

@@ -145,7 +145,7 @@ def describe(proposal: dict[str, Any], names: dict[str, str], tz: ZoneInfo) -> s
 
 
 def approvers(db: Database) -> list[str]:
-    with db.session() as session:
+    with db.read() as session:
         return list(
             session.scalars(
                 select(Staff.id).where(Staff.role == "clinical_director").order_by(Staff.position)
@@ -154,7 +154,7 @@ def approvers(db: Database) -> list[str]:
 
 
 def pending(db: Database) -> list[dict[str, Any]]:
-    with db.session() as session:
+    with db.read() as session:
         rows = session.scalars(
             select(Proposal).where(Proposal.status == "pending").order_by(Proposal.created_at)
         ).all()
@@ -250,7 +250,7 @@ def _who_to_tell(db: Database, payload: dict[str, Any]) -> list[dict[str, Any]]:
         {"staff": sid, "kind": "schedule_changed", "appointments": ids, "count": len(ids)}
         for sid, ids in sorted(by_staff.items())
     ]
-    with db.session() as session:
+    with db.read() as session:
         for pid, ids in sorted(patients.items()):
             patient = session.get(Patient, pid)
             contact = (patient.contact or {}) if patient else {}
@@ -275,7 +275,7 @@ def emergency_bumps(
     db: Database, patient: str, session_type: str, start: datetime, end: datetime, now: datetime
 ) -> list[str]:
     """Which lower-priority appointments could move to make room sooner, and what that costs."""
-    with db.session() as session:
+    with db.read() as session:
         built = build_problem(session, start, end)
     clock = built.clock
     answer = emergency(

@@ -35,8 +35,8 @@ class PatientEntry:
     id: str
     name: str
     family: tuple[str, ...] = ()
-    # Known identifier values (MRN, phone, email, case number, member ids): redacted verbatim.
-    identifiers: tuple[str, ...] = ()
+    # Known identifier values as (type, value): MRN, PHONE, EMAIL, CASE_NUMBER, MEMBER_ID.
+    identifiers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,8 @@ class StaffEntry:
     @property
     def is_doctor(self) -> bool:
         creds = {c.lower().replace(".", "") for c in self.credentials}
-        return self.role in _DOCTOR_ROLES or bool(creds & _DOCTOR_CREDENTIALS)
+        titled = self.name.lower().startswith(("dr ", "dr. "))
+        return titled or self.role in _DOCTOR_ROLES or bool(creds & _DOCTOR_CREDENTIALS)
 
 
 @dataclass(frozen=True)
@@ -75,10 +76,11 @@ class Roster:
         patients = []
         for p in data.get("patients") or []:
             contact = p.get("contact") or {}
-            ids = [p.get("mrn"), contact.get("phone"), contact.get("email")]
+            ids = [("MRN", p.get("mrn")), ("PHONE", contact.get("phone"))]
+            ids.append(("EMAIL", contact.get("email")))
             if p.get("court_order"):
-                ids.append(p["court_order"].get("case_number"))
-            ids += [a.get("id") for a in p.get("authorizations") or []]
+                ids.append(("CASE_NUMBER", p["court_order"].get("case_number")))
+            ids += [("MEMBER_ID", a.get("id")) for a in p.get("authorizations") or []]
             patients.append(
                 PatientEntry(
                     id=p["id"],
@@ -104,8 +106,8 @@ class Roster:
         )
 
 
-def _clean(values: Iterable[str | None]) -> tuple[str, ...]:
-    return tuple(v for v in values if v and str(v).strip())
+def _clean(values: Iterable[tuple[str, str | None]]) -> tuple[tuple[str, str], ...]:
+    return tuple((kind, str(v).strip()) for kind, v in values if v and str(v).strip())
 
 
 def load_roster(session: Session) -> Roster:
@@ -114,13 +116,18 @@ def load_roster(session: Session) -> Roster:
 
     facility = session.scalars(select(m.Facility).limit(1)).first()
     court = {c.patient_id: c.case_number for c in session.scalars(select(m.CourtOrder))}
-    auths: dict[str, list[str | None]] = {}
+    auths: dict[str, list[tuple[str, str | None]]] = {}
     for a in session.scalars(select(m.Authorization)):
-        auths.setdefault(a.patient_id, []).append(a.id)
+        auths.setdefault(a.patient_id, []).append(("MEMBER_ID", a.id))
     patients = []
     for p in session.scalars(select(m.Patient).order_by(m.Patient.position, m.Patient.id)):
         contact = p.contact or {}
-        ids = [p.mrn, contact.get("phone"), contact.get("email"), court.get(p.id)]
+        ids = [
+            ("MRN", p.mrn),
+            ("PHONE", contact.get("phone")),
+            ("EMAIL", contact.get("email")),
+            ("CASE_NUMBER", court.get(p.id)),
+        ]
         patients.append(
             PatientEntry(
                 id=p.id,

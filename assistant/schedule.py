@@ -38,7 +38,7 @@ def list_appointments(
     room: str | None = None,
 ) -> list[dict]:
     authorize(db, caller, "view_schedule", patient_id=patient, staff_id=staff)
-    with db.session() as session:
+    with db.read() as session:
         rows = appointments_between(
             session, period.start, period.end, staff=staff, patient=patient, room=room
         )

@@ -48,8 +48,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_begin(connection: Any) -> None:
+    # Writers take the write lock up front (no check-then-insert race); readers never do, so
+    # under WAL they run beside a writer instead of queueing behind it.
+    if connection.get_execution_options().get("rota_read_only"):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -58,7 +63,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.startswith("postgresql"):
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30)
@@ -75,6 +80,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = sessionmaker(
+            self.engine.execution_options(rota_read_only=True), expire_on_commit=False
+        )
         self._tz: ZoneInfo | None = None
 
     @property
@@ -93,6 +101,16 @@ class Database:
         finally:
             session.close()
 
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading only: it never takes SQLite's write lock, and never commits."""
+        session = self._readers()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
     def migrate(self) -> None:
         from clinic.migrate import upgrade
 
@@ -103,7 +121,7 @@ class Database:
         if self._tz is None:
             from clinic.models import Facility
 
-            with self.session() as session:
+            with self.read() as session:
                 name = session.scalar(select(Facility.timezone).limit(1))
             if name is None:
                 return ZoneInfo("UTC")

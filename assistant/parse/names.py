@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -23,8 +24,10 @@ from assistant.roster import Roster
 DATA = Path(__file__).parent / "data"
 Kind = Literal["patient", "staff", "family"]
 
-TOKEN_RE = re.compile(r"[A-Za-z][A-Za-z'’.-]*[A-Za-z]|[A-Za-z]\.?")
+_L = r"[^\W\d_]"  # any letter, accented ones included ("José", "Zoë")
+TOKEN_RE = re.compile(rf"{_L}(?:{_L}|['’.-])*{_L}|{_L}\.?")
 TITLES = frozenset({"dr", "doctor", "doc"})
+HONORIFICS = frozenset({"dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof"})
 # Short upper-case tokens that are abbreviations, never initials.
 _NOT_INITIALS = frozenset(
     [
@@ -82,8 +85,8 @@ _NOT_INITIALS = frozenset(
 
 
 def norm(token: str) -> str:
-    """Lowercase letters only: "O'Neil" → "oneil", "Mary-Kate" → "marykate"."""
-    return "".join(ch for ch in token.lower() if ch.isalpha())
+    """Lowercase letters without accents: "O'Neil" → "oneil", "José" → "jose"."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", token.lower()) if ch.isalpha())
 
 
 @cache
@@ -165,6 +168,7 @@ class NameHit:
     exact: bool  # False when a misspelling was forgiven
     titled: bool = False  # "Dr. Raman"
     full: bool = False  # first and last name together
+    initials: bool = False  # "J.R."
 
 
 @dataclass(frozen=True)
@@ -209,7 +213,7 @@ class NameIndex:
                 self.by_token.setdefault(form, set()).add(i)
             for tok in person.tokens[1:]:
                 self.by_token.setdefault(tok, set()).add(i)
-            if len(person.tokens) >= 2:
+            if len(person.tokens) >= 2 and person.kind != "family":
                 initials = person.first[0] + person.last[0]
                 self.by_initials.setdefault(initials, set()).add(i)
         self._fuzzy: dict[str, set[str]] = {}
@@ -219,7 +223,12 @@ class NameIndex:
 
     @staticmethod
     def _tokens(name: str) -> tuple[str, ...]:
-        return tuple(t for t in (norm(w) for w in re.split(r"[\s]+", name)) if t)
+        """Name tokens without honorifics or credentials: "Dr. Mario Hernandez, MD" → mario, hernandez."""
+        name = name.split(",")[0]
+        tokens = [t for t in (norm(w) for w in name.split()) if t]
+        while tokens and tokens[0] in HONORIFICS:
+            tokens.pop(0)
+        return tuple(tokens)
 
     def exact(self, key: str) -> set[int]:
         return self.by_token.get(key, set())
@@ -246,13 +255,16 @@ class NameIndex:
             return hits, True
         return (self.fuzzy(key) if allow_fuzzy else set()), False
 
-    def find(self, text: str, tokens: list[Token] | None = None) -> Iterator[NameHit]:
-        """Every roster mention in `text`, left to right, longest first."""
+    def find(
+        self, text: str, tokens: list[Token] | None = None, *, strict: bool = False
+    ) -> Iterator[NameHit]:
+        """Every roster mention in `text`, left to right, longest first. `strict` (redaction)
+        also reads capitalised everyday words at a sentence start as names ("Bill is late")."""
         tokens = tokens if tokens is not None else tokenize(text)
         common = common_words()
         i = 0
         while i < len(tokens):
-            hit = self._hit_at(text, tokens, i, common)
+            hit = self._hit_at(text, tokens, i, common, strict)
             if hit is None:
                 i += 1
                 continue
@@ -260,7 +272,7 @@ class NameIndex:
             i = next((j for j, t in enumerate(tokens) if t.start >= hit.end), len(tokens))
 
     def _hit_at(
-        self, text: str, tokens: list[Token], i: int, common: frozenset[str]
+        self, text: str, tokens: list[Token], i: int, common: frozenset[str], strict: bool
     ) -> NameHit | None:
         tok = tokens[i]
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
@@ -274,11 +286,18 @@ class NameIndex:
                 end = self._span_end(tokens, i + 1, len(people) > 0, text)
                 doctors = tuple(p for p in staff if p.doctor) or staff
                 return NameHit(tok.start, end, text[tok.start : end], doctors, exact, titled=True)
-        # "Jamie Rivera", "jaime rivera"
-        if adjacent and nxt is not None and not self._is_word(tok, common, text):
-            first, e1 = self.lookup(tok.key, allow_fuzzy=True)
+        # "Jamie Rivera", "jaime rivera", and "Bill Turner" (an everyday word + their surname)
+        if adjacent and nxt is not None:
+            if self._is_word(tok, common, text, strict):
+                first, e1 = self.exact(tok.key), True
+                if not any(nxt.key in self.people[k].tokens[1:] for k in first):
+                    first = set()
+            else:
+                first, e1 = self.lookup(tok.key, allow_fuzzy=True)
             if first:
-                second, e2 = self.lookup(nxt.key, allow_fuzzy=not self._is_word(nxt, common, text))
+                second, e2 = self.lookup(
+                    nxt.key, allow_fuzzy=not self._is_word(nxt, common, text, strict)
+                )
                 both = {
                     k
                     for k in first & second
@@ -293,8 +312,8 @@ class NameIndex:
         initials = self._initials(tok, text)
         if initials and initials in self.by_initials:
             people = tuple(self.people[k] for k in sorted(self.by_initials[initials]))
-            return NameHit(tok.start, tok.end, tok.text, people, True)
-        if self._is_word(tok, common, text):
+            return NameHit(tok.start, tok.end, tok.text, people, True, initials=True)
+        if self._is_word(tok, common, text, strict):
             return None
         hits, exact = self.lookup(tok.key, allow_fuzzy=tok.key not in common)
         if not hits:
@@ -327,12 +346,14 @@ class NameIndex:
         return d > 0 and any(edit_distance(key, t, d) <= d for t in person.tokens[1:])
 
     @staticmethod
-    def _is_word(tok: Token, common: frozenset[str], text: str) -> bool:
+    def _is_word(tok: Token, common: frozenset[str], text: str, strict: bool) -> bool:
         """An everyday word ("will", "mark") is a name only when capitalised mid-sentence."""
         if tok.key not in common or tok.possessive:
             return False
         if not tok.text[:1].isupper():
             return True
+        if strict:
+            return False
         before = text[: tok.start].rstrip()
         return before == "" or before[-1] in ".!?:\n"
 
@@ -341,6 +362,9 @@ class NameIndex:
         m = re.fullmatch(r"([A-Z])\.\s?([A-Z])\.?|([A-Z])([A-Z])", tok.text)
         if not m or tok.key in _NOT_INITIALS:
             return None
+        around = text[max(0, tok.start - 1) : tok.start] + text[tok.end : tok.end + 1]
+        if any(ch in "-/_#" or ch.isdigit() for ch in around):
+            return None  # part of a code such as CR-2025-0042
         return (m.group(1) or m.group(3)).lower() + (m.group(2) or m.group(4)).lower()
 
 

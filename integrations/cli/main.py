@@ -23,6 +23,7 @@ from clinic.facility_file import dump, export_facility, load_facility, read_file
 from clinic.models import Facility, Patient, Room, Staff
 from clinic.queries import appointments_between, next_open_day
 from clinic.timeutil import day_bounds, local_iso, parse_date, parse_datetime
+from integrations.cli import nlu_cmds
 
 app = typer.Typer(
     name="rota",
@@ -37,6 +38,7 @@ token_app = typer.Typer(help="Bearer tokens for the HTTP API.", add_completion=F
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(token_app, name="token")
+nlu_cmds.register(app)  # rota parse, rota redact
 
 ACTOR_HELP = "Who is making the change (a staff id or a name); recorded in the audit log."
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
@@ -176,7 +178,7 @@ def agenda(
         raise InvalidInput("give at most one of --staff, --patient, --room")
     db = _db()
     tz = db.facility_tz()
-    with db.session() as session:
+    with db.read() as session:
         if session.scalar(select(Facility.id).limit(1)) is None:
             raise InvalidInput("no facility is loaded: run `rota demo --load` or `rota load FILE`")
         from clinic.timeutil import now_utc
@@ -375,7 +377,7 @@ def status(
 def audit_verify(as_json: JsonFlag = False) -> None:
     """Recompute the hash chain; exit 1 and name the first broken event if it was tampered with."""
     db = _db()
-    with db.session() as session:
+    with db.read() as session:
         report = verify_chain(session)
     if as_json:
         _print_json(report.__dict__)
@@ -396,7 +398,7 @@ def audit_show(
     """Print audit events (who, what, when, why, and the rule decision)."""
     db = _db()
     tz = db.facility_tz()
-    with db.session() as session:
+    with db.read() as session:
         events = list(iter_events(session, entity))[-limit:]
         rows = [
             {
@@ -546,6 +548,10 @@ solver_cmds.register(app)
 from integrations.cli import slack_cmds  # noqa: E402
 
 slack_cmds.register(app)
+
+from integrations.cli import rules_cmds  # noqa: E402
+
+rules_cmds.register(app)
 
 
 # --- entry point -------------------------------------------------------------------------------

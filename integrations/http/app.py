@@ -8,7 +8,7 @@ from typing import Any
 
 import swagger_ui_bundle
 from litestar import Litestar, get
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -27,15 +27,18 @@ SWAGGER_DIR = next(Path(swagger_ui_bundle.__file__).parent.glob("vendor/swagger-
 
 
 @get("/health", sync_to_thread=True, include_in_schema=True, tags=["operations"])
-def health(db: Database) -> dict[str, Any]:
+def health(db: NamedDependency[Database]) -> dict[str, Any]:
     """Liveness and database reachability (no authentication)."""
-    with db.session() as session:
+    with db.read() as session:
         session.execute(text("SELECT 1"))
     return {"status": "ok", "database": db.dialect}
 
 
 def create_app(
-    db: Database | None = None, *, dialogue: Dialogue | None = None, debug: bool = False
+    db: NamedDependency[Database] | None = None,
+    *,
+    dialogue: Dialogue | None = None,
+    debug: bool = False,
 ) -> Litestar:
     database = db or open_database()
     conversation = dialogue or Dialogue(database)

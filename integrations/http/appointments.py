@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, delete, get, post
-from litestar.params import QueryParameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from assistant import schedule
 from assistant.access import redact_for
@@ -34,7 +35,7 @@ class NewAppointment:
     pinned: bool = False
 
 
-def _period(db: Database, start: str | None, end: str | None) -> schedule.Period:
+def _period(db: NamedDependency[Database], start: str | None, end: str | None) -> schedule.Period:
     tz = db.facility_tz()
     today = now_utc().astimezone(tz).date()
     first = parse_datetime(start, tz) if start else day_bounds(today, tz)[0]
@@ -49,15 +50,15 @@ class AppointmentController(Controller):
     @get("/appointments", sync_to_thread=True)
     def list_appointments(
         self,
-        db: Database,
-        caller: Caller,
+        db: NamedDependency[Database],
+        caller: NamedDependency[Caller],
         start: str | None = QueryParameter(
             name="from", default=None, description="ISO start (default: today)"
         ),
         end: str | None = QueryParameter(name="to", default=None, description="ISO end, exclusive"),
-        staff: str | None = None,
-        patient: str | None = None,
-        room: str | None = None,
+        staff: FromQuery[str | None] = None,
+        patient: FromQuery[str | None] = None,
+        room: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
         """Appointments starting in [from, to), for one staff member, patient or room."""
         period = _period(db, start, end)
@@ -73,9 +74,9 @@ class AppointmentController(Controller):
     @get("/staff/{staff_id:str}/agenda", sync_to_thread=True)
     def staff_agenda(
         self,
-        db: Database,
-        caller: Caller,
-        staff_id: str,
+        db: NamedDependency[Database],
+        caller: NamedDependency[Caller],
+        staff_id: FromPath[str],
         start: str | None = QueryParameter(name="from", default=None),
         end: str | None = QueryParameter(name="to", default=None),
     ) -> dict[str, Any]:
@@ -92,9 +93,9 @@ class AppointmentController(Controller):
     @get("/patients/{patient_id:str}/agenda", sync_to_thread=True)
     def patient_agenda(
         self,
-        db: Database,
-        caller: Caller,
-        patient_id: str,
+        db: NamedDependency[Database],
+        caller: NamedDependency[Caller],
+        patient_id: FromPath[str],
         start: str | None = QueryParameter(name="from", default=None),
         end: str | None = QueryParameter(name="to", default=None),
     ) -> dict[str, Any]:
@@ -109,7 +110,12 @@ class AppointmentController(Controller):
         }
 
     @post("/appointments", sync_to_thread=True, status_code=201)
-    def create(self, db: Database, caller: Caller, data: NewAppointment) -> dict[str, Any]:
+    def create(
+        self,
+        db: NamedDependency[Database],
+        caller: NamedDependency[Caller],
+        data: JSONBody[NewAppointment],
+    ) -> dict[str, Any]:
         """Book through the booking service (every check, the rules, then the audit log)."""
         if data.minutes is not None and data.minutes < 5:
             raise InvalidInput("minutes must be at least 5")
@@ -133,12 +139,12 @@ class AppointmentController(Controller):
     @delete("/appointments/{appointment_id:str}", sync_to_thread=True, status_code=200)
     def cancel(
         self,
-        db: Database,
-        caller: Caller,
-        appointment_id: str,
+        db: NamedDependency[Database],
+        caller: NamedDependency[Caller],
+        appointment_id: FromPath[str],
         reason: str = QueryParameter(name="reason", description="Why (required)"),
-        late: bool = False,
-        override_reason: str | None = None,
+        late: FromQuery[bool] = False,
+        override_reason: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
         """Cancel with a reason (the appointment stays in the record as cancelled)."""
         cancelled = schedule.cancel(

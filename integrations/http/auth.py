@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
+from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 
 from clinic.db import Database
 from clinic.tokens import Caller, caller_for_token
 
 
-def provide_caller(request: Request[Any, Any, Any], db: Database) -> Caller:
+def provide_caller(request: Request[Any, Any, Any], db: NamedDependency[Database]) -> Caller:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -19,7 +20,7 @@ def provide_caller(request: Request[Any, Any, Any], db: Database) -> Caller:
             "send 'Authorization: Bearer <token>'; create one with `rota token create --staff ID`",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    with db.session() as session:
+    with db.read() as session:
         caller = caller_for_token(session, token.strip())
     if caller is None:
         raise NotAuthorizedException(

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
 
 from assistant.dialogue import Dialogue
 from clinic.tokens import Caller
@@ -22,6 +24,11 @@ class ChatController(Controller):
     tags = ["chat"]
 
     @post("/", sync_to_thread=True, status_code=200)
-    def chat(self, dialogue: Dialogue, caller: Caller, data: ChatMessage) -> dict[str, Any]:
+    def chat(
+        self,
+        dialogue: NamedDependency[Dialogue],
+        caller: NamedDependency[Caller],
+        data: JSONBody[ChatMessage],
+    ) -> dict[str, Any]:
         """Say something; get the reply, what was understood, options and possible actions."""
         return dialogue.handle(caller, data.message, data.conversation_id).as_json()

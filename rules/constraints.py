@@ -1,0 +1,293 @@
+"""`constraints_for`: what any plan must respect, from the same packs `evaluate` uses.
+
+It answers for a whole facility at once, so it is plain Python over the packs' tables and
+parameters (the engine would take one decision per patient x session type x clinician); the
+helpers it calls (`qualifies`, `category_of`, `band_for`) are the ones the derived facts use, so
+the two questions cannot disagree. A rule a facility disables stops constraining plans too.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, time, tzinfo
+from typing import Any
+
+from clinic.timeutil import Weekly
+from rules.derive import _SCHEDULED, band_for, category_of, qualifies
+from rules.eligibility import (
+    Eligibility,
+    GroupRules,
+    PatientRules,
+    Requirement,
+    StaffRules,
+    UnitBudget,
+    Windows,
+)
+from rules.loader import PackSet
+from rules.model import (
+    AppointmentFacts,
+    GroupFacts,
+    PatientFacts,
+    SessionTypeFacts,
+    StaffFacts,
+)
+
+
+class _Params:
+    def __init__(self, packs: PackSet) -> None:
+        self.packs = packs
+
+    def get(self, rule_id: str, name: str | None = None) -> Any:
+        """The parameter of an enabled rule; True for an enabled rule without `name`; else None."""
+        rule = self.packs.rule(rule_id)
+        if rule is None or not rule.enabled:
+            return None
+        return True if name is None else rule.params.get(name)
+
+
+def build_eligibility(
+    packs: PackSet,
+    patients: Iterable[PatientFacts],
+    staff: Iterable[StaffFacts],
+    period: tuple[date, date],
+    *,
+    session_types: Mapping[str, SessionTypeFacts],
+    appointments: Iterable[AppointmentFacts] = (),
+    groups: Iterable[GroupFacts] = (),
+    tz: tzinfo = UTC,
+) -> Eligibility:
+    t, p = packs.tables, _Params(packs)
+    patients, staff = list(patients), list(staff)
+    cats = {st: category_of(st, session_types, t) for st in session_types}
+    names = t.get("category_names", {})
+
+    # Who is qualified for each session type, patient aside (STF-CREDENTIAL).
+    check_credentials = p.get("STF-CREDENTIAL")
+    qualified: dict[str, tuple[str, ...]] = {
+        st: tuple(s.id for s in staff if not check_credentials or qualifies(s, stype, cats[st], t))
+        for st, stype in session_types.items()
+    }
+    by_id = {s.id: s for s in staff}
+    needs_cats = frozenset(t.get("needs_categories", ())) if p.get("STF-NEEDS") else frozenset()
+    phase_table = t.get("phase_categories", {}) if p.get("LOC-PHASE-SESSION") else {}
+    fit_cache: dict[tuple[str, frozenset[str]], tuple[str, ...]] = {}
+
+    staff_for: dict[tuple[str, str], tuple[str, ...]] = {}
+    blocked: dict[tuple[str, str], str] = {}
+    for patient in patients:
+        allowed_cats = phase_table.get(patient.phase) if patient.phase else None
+        for st in session_types:
+            cat = cats[st]
+            key = (patient.id, st)
+            if allowed_cats is not None and cat not in allowed_cats:
+                blocked[key] = (
+                    f"{patient.id} is in the {patient.phase} phase, which does not include "
+                    f"{names.get(cat, st)} (LOC-PHASE-SESSION)"
+                )
+                continue
+            pool = qualified[st]
+            if cat in needs_cats and patient.needs:
+                cache_key = (st, patient.needs)
+                if cache_key not in fit_cache:
+                    fit_cache[cache_key] = tuple(
+                        sid for sid in pool if patient.needs <= by_id[sid].specializations
+                    )
+                if pool and not fit_cache[cache_key]:
+                    wanted = ", ".join(sorted(n.replace("_", " ") for n in patient.needs))
+                    blocked[key] = f"no clinician who may provide {st} has {wanted} (STF-NEEDS)"
+                pool = fit_cache[cache_key]
+            if not pool:
+                blocked.setdefault(
+                    key, f"no staff member is qualified to provide {st} (STF-CREDENTIAL)"
+                )
+                continue
+            primary = patient.primary_clinician
+            if primary in pool and pool[0] != primary:
+                pool = (primary, *(sid for sid in pool if sid != primary))
+            staff_for[key] = pool
+
+    individual = frozenset(st for st, c in cats.items() if c == "individual_psychotherapy")
+    psychotherapy = frozenset(
+        st for st, c in cats.items() if c in t.get("psychotherapy_categories", ())
+    )
+    clinical = frozenset(st for st, c in cats.items() if c in t.get("clinical_categories", ()))
+    per_day = p.get("OPS-ONE-INDIVIDUAL", "max_per_day")
+    max_per_day = {st: int(per_day) for st in individual} if per_day is not None else {}
+
+    return Eligibility(
+        period=period,
+        staff_for=staff_for,
+        qualified=qualified,
+        blocked=blocked,
+        max_per_day=max_per_day,
+        patients={
+            x.id: _patient_rules(
+                x, p, t, period, session_types, cats, clinical, individual, psychotherapy
+            )
+            for x in patients
+        },
+        staff={s.id: _staff_rules(s, by_id, p, session_types, qualified) for s in staff},
+        unit_budgets=_budgets(patients, appointments, period, tz),
+        keep_apart=packs.data.keep_apart if p.get("GRP-KEEP-APART") else frozenset(),
+        groups={g.id: _group_rules(g, p, cats) for g in groups},
+    )
+
+
+def _windows(weekly: Weekly | None) -> Windows | None:
+    if weekly is None:
+        return None
+    return {day: tuple((iv.start, iv.end) for iv in spans) for day, spans in weekly.items()}
+
+
+def _patient_rules(
+    x: PatientFacts,
+    p: _Params,
+    t: Mapping[str, Any],
+    period: tuple[date, date],
+    session_types: Mapping[str, SessionTypeFacts],
+    cats: Mapping[str, str],
+    clinical: frozenset[str],
+    individual: frozenset[str],
+    psychotherapy: frozenset[str],
+) -> PatientRules:
+    low = high = None
+    band = band_for(x, t) if (p.get("LOC-ABOVE-BAND") or p.get("LOC-WEEK-UNDER")) else None
+    if band:
+        if "min_hours" in band:
+            low = round(float(band["min_hours"]) * 60)
+        if "max_hours" in band:
+            high = round(float(band["max_hours"]) * 60)
+        elif "below_hours" in band:
+            high = round(float(band["below_hours"]) * 60) - 1
+    requirements = [Requirement(st, n, source, None) for st, n, source in x.requirements if n > 0]
+    order = x.court_order
+    if order is not None and order.start <= period[1] and order.end >= period[0]:
+        requirements += [
+            Requirement(st, n, "court_order", "CRT-REQUIRED-CANCEL")
+            for st, n in order.requirements.items()
+        ]
+    phases = t.get("phase_categories", {}) if p.get("LOC-PHASE-SESSION") else {}
+    allowed_cats = phases.get(x.phase) if x.phase else None
+    allowed = frozenset(
+        st for st in session_types if allowed_cats is None or cats[st] in allowed_cats
+    )
+    lo = datetime.combine(period[0], time(0), tzinfo=UTC)
+    hi = datetime.combine(period[1], time(0), tzinfo=UTC)
+    blocked = (
+        tuple((c.start, c.end, c.what) for c in x.commitments if c.start < hi and c.end > lo)
+        if p.get("CRT-COMMITMENT")
+        else ()
+    )
+    cap = p.get("OPS-DAILY-PSYCHOTHERAPY-CAP", "max_minutes")
+    per_day = p.get("OPS-ONE-INDIVIDUAL", "max_per_day")
+    return PatientRules(
+        patient=x.id,
+        min_weekly_clinical_minutes=low,
+        max_weekly_clinical_minutes=high,
+        clinical_session_types=clinical,
+        requirements=tuple(requirements),
+        allowed_session_types=allowed,
+        windows=_windows(x.availability),
+        blocked=blocked,
+        max_individual_per_day=int(per_day) if per_day is not None else None,
+        max_psychotherapy_minutes_per_day=int(cap) if cap is not None else None,
+        individual_session_types=individual,
+        psychotherapy_session_types=psychotherapy,
+    )
+
+
+def _intersect(a: Windows | None, b: Windows | None) -> Windows | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    out: dict[str, tuple[tuple[int, int], ...]] = {}
+    for day in set(a) & set(b):
+        spans = [
+            (max(s1, s2), min(e1, e2))
+            for s1, e1 in a[day]
+            for s2, e2 in b[day]
+            if max(s1, s2) < min(e1, e2)
+        ]
+        if spans:
+            out[day] = tuple(sorted(spans))
+    return out
+
+
+def _staff_rules(
+    s: StaffFacts,
+    by_id: Mapping[str, StaffFacts],
+    p: _Params,
+    session_types: Mapping[str, SessionTypeFacts],
+    qualified: Mapping[str, tuple[str, ...]],
+) -> StaffRules:
+    mine = frozenset(st for st in session_types if s.id in qualified[st])
+    if s.role != "intern":
+        return StaffRules(staff=s.id, session_types=mine, windows=_windows(s.availability))
+    threshold = p.get("STF-INTERN-ONSITE", "onsite_below_hours")
+    supervisor = by_id.get(s.supervisor) if s.supervisor else None
+    if threshold is not None and (s.supervised_hours or 0) < int(threshold):
+        own = _windows(s.availability)
+        windows = _intersect(own, _windows(supervisor.availability)) if supervisor else {}
+        if supervisor is not None and windows is None:
+            windows = None  # both work whenever the facility is open
+        return StaffRules(
+            s.id, mine, windows, s.supervisor, needs_cofacilitator_outside_windows=True
+        )
+    return StaffRules(s.id, mine, _windows(s.availability), s.supervisor)
+
+
+def _budgets(
+    patients: list[PatientFacts],
+    appointments: Iterable[AppointmentFacts],
+    period: tuple[date, date],
+    tz: tzinfo,
+) -> tuple[UnitBudget, ...]:
+    """AUTH-03: authorized - documented - booked but not yet held, for authorizations that
+    overlap the period."""
+    booked: dict[str, list[tuple[date, str]]] = defaultdict(list)
+    for a in appointments:
+        if a.status in _SCHEDULED:
+            day = a.start.astimezone(tz).date()
+            for pid in a.patients:
+                booked[pid].append((day, a.session_type))
+    out: list[UnitBudget] = []
+    for x in patients:
+        for auth in x.authorizations:
+            if auth.end < period[0] or auth.start > period[1]:
+                continue
+            pending = sum(
+                1
+                for day, st in booked.get(x.id, ())
+                if auth.start <= day <= auth.end and st in auth.session_types
+            )
+            out.append(
+                UnitBudget(
+                    patient=x.id,
+                    authorization=auth.id,
+                    payer=auth.payer,
+                    session_types=auth.session_types,
+                    start=auth.start,
+                    end=auth.end,
+                    units_left=max(0, auth.units - auth.used - pending),
+                    max_per_week=auth.max_units_per_week,
+                )
+            )
+    return tuple(out)
+
+
+def _group_rules(g: GroupFacts, p: _Params, cats: Mapping[str, str]) -> GroupRules:
+    is_group = cats.get(g.session_type) == "group_psychotherapy"
+    low = p.get("GRP-MIN-SIZE", "min_members") if is_group else None
+    high = p.get("GRP-MAX-SIZE", "max_members") if is_group else None
+    if g.capacity and p.get("GRP-CAPACITY"):
+        high = min(int(high), g.capacity) if high is not None else g.capacity
+    join = p.get("GRP-CLOSED-COHORT", "max_join_session")
+    closed = bool(g.closed and join is not None and g.sessions_held_before >= int(join))
+    return GroupRules(
+        group=g.id,
+        min_members=int(low) if low is not None else None,
+        max_members=int(high) if high is not None else None,
+        closed_to_new=closed,
+    )

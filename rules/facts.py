@@ -1,0 +1,423 @@
+"""Build the plain facts of `rules.model` from the database (a Session and the clinic models).
+
+The only module of the rules layer that reads the ORM. Facts the facility file has no field for
+(extra roles, intern hours, per-week caps, keep-apart pairs, commitments) come from the packs'
+`data` (ROTA_RULES_DIR).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from clinic.errors import NotFound
+from clinic.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    AppointmentPatient,
+    Facility,
+    Group,
+    Patient,
+    SessionType,
+    Staff,
+    group_member,
+)
+from clinic.timeutil import parse_weekly, zone
+from rules.derive import age_from_dob
+from rules.loader import FacilityData, PackSet
+from rules.model import (
+    AppointmentFacts,
+    AuthorizationFacts,
+    CourtOrderFacts,
+    Disclosure,
+    GroupFacts,
+    PatientFacts,
+    SessionTypeFacts,
+    Situation,
+    StaffFacts,
+)
+
+
+class AppointmentLike(Protocol):
+    """clinic.booking.AppointmentView, or anything shaped like it."""
+
+    id: str
+    session_type: str
+    start: datetime
+    end: datetime
+    staff: Sequence[str]
+    patients: Sequence[str]
+    room: str | None
+    group: str | None
+    status: str
+
+
+class ChangeLike(Protocol):
+    """clinic.booking.ProposedChange, structurally."""
+
+    action: str
+    actor: str
+    appointment: Any
+    before: Any
+    reason: str | None
+    override_reason: str | None
+
+
+# ------------------------------------------------------------------ single rows
+
+
+def staff_facts(row: Staff, data: FacilityData) -> StaffFacts:
+    return StaffFacts(
+        id=row.id,
+        role=row.role,
+        credentials=frozenset(row.credentials or ()),
+        specializations=frozenset(row.specializations or ()),
+        supervisor=row.supervisor_id,
+        supervised_hours=data.interns.get(row.id),
+        extra_roles=data.roles.get(row.id, frozenset()),
+        availability=parse_weekly(row.availability),
+        unavailable=tuple((u.start, u.end) for u in row.unavailability),
+    )
+
+
+def patient_facts(row: Patient, on: date, data: FacilityData) -> PatientFacts:
+    contact = row.contact or {}
+    order = row.court_order
+    return PatientFacts(
+        id=row.id,
+        age=age_from_dob(row.dob, on),
+        level_of_care=row.level_of_care,
+        phase=row.phase,
+        admitted=row.admitted,
+        needs=frozenset(row.needs or ()),
+        primary_clinician=row.primary_clinician_id,
+        availability=parse_weekly(row.availability),
+        authorizations=tuple(
+            AuthorizationFacts(
+                id=a.id or f"{a.payer}#{a.pk}",
+                payer=a.payer,
+                session_types=frozenset(a.session_types or ()),
+                units=a.units,
+                used=a.used or 0,
+                start=a.start,
+                end=a.end,
+                max_units_per_week=data.authorization_caps.get(a.id or ""),
+            )
+            for a in row.authorizations
+        ),
+        court_order=None
+        if order is None
+        else CourtOrderFacts(
+            start=order.start,
+            end=order.end,
+            requirements={r.session_type_id: r.per_week for r in order.requirements},
+            liaison=order.liaison_id,
+            report_to=order.report_to,
+        ),
+        consents=frozenset(str(c).strip().lower() for c in contact.get("consent_disclose_to", [])),
+        consent_reminders=bool(contact.get("consent_reminders", False)),
+        requirements=tuple(
+            (r.session_type_id, r.per_week, r.source or "treatment_plan") for r in row.requirements
+        ),
+        commitments=data.commitments.get(row.id, ()),
+    )
+
+
+def session_type_facts(row: SessionType) -> SessionTypeFacts:
+    return SessionTypeFacts(
+        id=row.id,
+        minutes=row.minutes,
+        cpt=row.cpt,
+        staff_roles=frozenset(row.staff_roles or ()),
+        credentials_any=frozenset(row.credentials_any or ()),
+        min_patients=row.min_patients or 1,
+        max_patients=row.max_patients or 1,
+    )
+
+
+def appointment_facts(a: Appointment | AppointmentLike) -> AppointmentFacts:
+    if isinstance(a, Appointment):
+        return AppointmentFacts(
+            id=a.id,
+            session_type=a.session_type_id,
+            start=a.start,
+            end=a.end,
+            staff=tuple(a.staff_ids),
+            patients=tuple(a.patient_ids),
+            room=a.room_id,
+            group=a.group_id,
+            status=a.status,
+        )
+    return AppointmentFacts(
+        id=a.id,
+        session_type=a.session_type,
+        start=a.start,
+        end=a.end,
+        staff=tuple(a.staff),
+        patients=tuple(a.patients),
+        room=a.room,
+        group=a.group,
+        status=a.status,
+    )
+
+
+def _group_facts(session: Session, row: Group, before: datetime | None) -> GroupFacts:
+    held = 0
+    if before is not None:
+        held = (
+            session.scalar(
+                select(func.count())
+                .select_from(Appointment)
+                .where(
+                    Appointment.group_id == row.id,
+                    Appointment.start < before,
+                    Appointment.status.in_(ACTIVE_STATUSES),
+                )
+            )
+            or 0
+        )
+    return GroupFacts(
+        id=row.id,
+        session_type=row.session_type_id,
+        members=frozenset(p.id for p in row.members),
+        facilitators=tuple(s.id for s in row.facilitators),
+        capacity=row.capacity,
+        closed=bool(row.closed),
+        sessions_held_before=held,
+    )
+
+
+# ------------------------------------------------------------------ a whole decision
+
+
+def facility_zone(session: Session) -> ZoneInfo:
+    name = session.scalar(select(Facility.timezone).limit(1))
+    return zone(name or "UTC")
+
+
+def actor_facts(session: Session, actor: str, data: FacilityData) -> StaffFacts:
+    """The staff member asking; someone not on the staff list has no role and may do nothing."""
+    row = session.get(Staff, actor)
+    if row is None:
+        return StaffFacts(id=actor, role="unknown", extra_roles=data.roles.get(actor, frozenset()))
+    return staff_facts(row, data)
+
+
+def build_situation(
+    session: Session,
+    packs: PackSet,
+    *,
+    actor: str,
+    appointment: AppointmentFacts | None = None,
+    before: AppointmentFacts | None = None,
+    patient: str | None = None,
+    group: str | None = None,
+    disclosure: Disclosure | None = None,
+    new_status: str | None = None,
+    override_reason: str | None = None,
+    week_of: date | None = None,
+    now: datetime | None = None,
+) -> tuple[StaffFacts, Situation]:
+    """Everything one decision needs, read in a handful of queries."""
+    data = packs.data
+    tz = facility_zone(session)
+    now = now or datetime.now(UTC)
+    on = appointment.start.astimezone(tz).date() if appointment else (week_of or now.date())
+    pids = list(appointment.patients if appointment else ())
+    for extra in (patient, disclosure.patient if disclosure else None):
+        if extra and extra not in pids:
+            pids.append(extra)
+    patient_rows = _patients(session, pids)
+    actor_row = actor_facts(session, actor, data)
+
+    staff_ids = {actor}
+    if appointment:
+        staff_ids |= set(appointment.staff)
+    if before:
+        staff_ids |= set(before.staff)
+    if disclosure and disclosure.recipient_staff:
+        staff_ids.add(disclosure.recipient_staff)
+    staff_ids |= {p.primary_clinician_id for p in patient_rows if p.primary_clinician_id}
+    staff_rows = _staff(session, staff_ids)
+    staff_ids |= {s.supervisor_id for s in staff_rows if s.supervisor_id}
+    staff_rows = _staff(session, staff_ids)
+    staff = {s.id: staff_facts(s, data) for s in staff_rows}
+    if actor_row.id not in staff:
+        staff[actor_row.id] = actor_row
+
+    existing = _existing(session, pids, exclude=appointment.id if appointment else None)
+    type_ids = {a.session_type for a in existing}
+    if appointment:
+        type_ids.add(appointment.session_type)
+    types = {
+        t.id: session_type_facts(t)
+        for t in session.scalars(select(SessionType).where(SessionType.id.in_(type_ids)))
+    }
+    groups = _groups(session, pids, appointment.group if appointment else None, group, appointment)
+    return actor_row, Situation(
+        tz=tz,
+        now=now,
+        appointment=appointment,
+        before=before,
+        patients={p.id: patient_facts(p, on, data) for p in patient_rows},
+        staff=staff,
+        session_types=types,
+        groups=groups,
+        existing=existing,
+        keep_apart=data.keep_apart,
+        program_capability=data.program_capability,
+        new_status=new_status,
+        override_reason=override_reason,
+        subject_patient=patient,
+        subject_group=group,
+        disclosure=disclosure,
+        week_of=week_of,
+    )
+
+
+def situation_for_change(
+    session: Session, packs: PackSet, change: ChangeLike, now: datetime | None = None
+) -> tuple[StaffFacts, Situation]:
+    """The situation of a booking service change (book, cancel, move, set_status)."""
+    after = appointment_facts(change.appointment)
+    before = appointment_facts(change.before) if change.before is not None else None
+    new_status = after.status if change.action == "set_status" else None
+    if change.action == "cancel" and before is not None:
+        after = before  # judge the appointment being cancelled, as it was
+    return build_situation(
+        session,
+        packs,
+        actor=change.actor,
+        appointment=after,
+        before=before,
+        new_status=new_status,
+        override_reason=change.override_reason,
+        now=now,
+    )
+
+
+def _patients(session: Session, ids: Iterable[str]) -> list[Patient]:
+    ids = list(ids)
+    if not ids:
+        return []
+    rows = list(
+        session.scalars(
+            select(Patient)
+            .where(Patient.id.in_(ids))
+            .options(
+                selectinload(Patient.authorizations),
+                selectinload(Patient.court_order),
+                selectinload(Patient.requirements),
+            )
+        )
+    )
+    missing = set(ids) - {p.id for p in rows}
+    if missing:
+        raise NotFound(f"no patient with id {sorted(missing)[0]!r}")
+    return rows
+
+
+def _staff(session: Session, ids: Iterable[str]) -> list[Staff]:
+    return list(
+        session.scalars(
+            select(Staff).where(Staff.id.in_(list(ids))).options(selectinload(Staff.unavailability))
+        )
+    )
+
+
+def _existing(
+    session: Session, pids: list[str], exclude: str | None
+) -> tuple[AppointmentFacts, ...]:
+    if not pids:
+        return ()
+    query = (
+        select(Appointment)
+        .join(AppointmentPatient)
+        .where(AppointmentPatient.patient_id.in_(pids), Appointment.status.in_(ACTIVE_STATUSES))
+        .options(selectinload(Appointment.staff_links), selectinload(Appointment.patient_links))
+    )
+    if exclude:
+        query = query.where(Appointment.id != exclude)
+    return tuple(appointment_facts(a) for a in session.scalars(query).unique())
+
+
+def _groups(
+    session: Session,
+    pids: list[str],
+    appointment_group: str | None,
+    subject_group: str | None,
+    appointment: AppointmentFacts | None,
+) -> dict[str, GroupFacts]:
+    wanted = {appointment_group, subject_group}
+    ids = set(
+        session.scalars(select(group_member.c.group_id).where(group_member.c.patient_id.in_(pids)))
+    ) | {g for g in wanted if g}
+    rows = list(
+        session.scalars(
+            select(Group)
+            .where(Group.id.in_(ids))
+            .options(selectinload(Group.members), selectinload(Group.facilitators))
+        )
+    )
+    out: dict[str, GroupFacts] = {}
+    for row in rows:
+        member_ids = {p.id for p in row.members}
+        if row.id in wanted or member_ids & set(pids):
+            before = appointment.start if appointment and row.id == appointment_group else None
+            if row.id == subject_group and before is None:
+                before = datetime.now(UTC)
+            out[row.id] = _group_facts(session, row, before)
+    return out
+
+
+# ------------------------------------------------------------------ the whole facility (solver)
+
+
+@dataclass(frozen=True)
+class World:
+    """Everything `constraints_for` reads, for one period."""
+
+    patients: tuple[PatientFacts, ...]
+    staff: tuple[StaffFacts, ...]
+    session_types: dict[str, SessionTypeFacts]
+    groups: tuple[GroupFacts, ...]
+    appointments: tuple[AppointmentFacts, ...]
+    tz: ZoneInfo
+
+
+def load_world(session: Session, packs: PackSet, period: tuple[date, date]) -> World:
+    data = packs.data
+    tz = facility_zone(session)
+    start = datetime.combine(period[0], datetime.min.time(), tzinfo=tz)
+    patients = list(
+        session.scalars(
+            select(Patient).options(
+                selectinload(Patient.authorizations),
+                selectinload(Patient.court_order),
+                selectinload(Patient.requirements),
+            )
+        )
+    )
+    staff = list(session.scalars(select(Staff).options(selectinload(Staff.unavailability))))
+    appointments = session.scalars(
+        select(Appointment)
+        .where(Appointment.status.in_(ACTIVE_STATUSES))
+        .options(selectinload(Appointment.staff_links), selectinload(Appointment.patient_links))
+    )
+    groups = session.scalars(
+        select(Group).options(selectinload(Group.members), selectinload(Group.facilitators))
+    )
+    return World(
+        patients=tuple(patient_facts(p, period[0], data) for p in patients),
+        staff=tuple(staff_facts(s, data) for s in staff),
+        session_types={t.id: session_type_facts(t) for t in session.scalars(select(SessionType))},
+        groups=tuple(_group_facts(session, g, start) for g in groups),
+        appointments=tuple(appointment_facts(a) for a in appointments),
+        tz=tz,
+    )
