@@ -24,7 +24,8 @@ class SlackInbox(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # message | mention | command | action
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|running|done|failed
+    # pending | running | done | failed
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     slack_user: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str | None] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)  # emptied once answered
@@ -44,7 +45,8 @@ class SlackOutbox(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     inbox_key: Mapped[str] = mapped_column(String(200), index=True)
     seq: Mapped[int] = mapped_column(Integer)
-    method: Mapped[str] = mapped_column(String(32))  # chat.postMessage | chat.postEphemeral | chat.update
+    # chat.postMessage | chat.postEphemeral | chat.update
+    method: Mapped[str] = mapped_column(String(32))
     slack_user: Mapped[str | None] = mapped_column(String(32))  # recipient
     channel: Mapped[str | None] = mapped_column(String(32))  # None: the recipient's DM
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)  # emptied once sent

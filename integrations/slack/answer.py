@@ -130,7 +130,7 @@ class Answerer:
         """The option a "Book" button showed is still the one the dialogue would book."""
         match = re.search(r"(\d+)$", message)
         try:
-            with self.db.session() as session:
+            with self.db.read() as session:
                 state = load_state(session, cid, caller.staff_id)
         except NotFound:
             return False
@@ -303,12 +303,12 @@ class Answerer:
         }
 
     def _caller(self, staff_id: str) -> Caller | None:
-        with self.db.session() as session:
+        with self.db.read() as session:
             staff = session.get(Staff, staff_id)
             return None if staff is None else Caller(staff.id, staff.name, staff.role)
 
     def _proposal(self, proposal_id: str) -> dict[str, Any] | None:
-        with self.db.session() as session:
+        with self.db.read() as session:
             row = session.get(Proposal, proposal_id)
             return dict(row.payload) if row else None
 

@@ -19,7 +19,7 @@ def caller_for(db: Database, slack_user: str) -> Caller | None:
     """The staff member behind a Slack user, or None for anyone Rota does not know."""
     if not slack_user:
         return None
-    with db.session() as session:
+    with db.read() as session:
         staff = session.scalars(select(Staff).where(Staff.slack_user_id == slack_user)).first()
         return None if staff is None else Caller(staff.id, staff.name, staff.role)
 
@@ -28,7 +28,7 @@ def slack_users(db: Database, staff_ids: list[str]) -> dict[str, str]:
     """staff id → Slack user id, for those who have one."""
     if not staff_ids:
         return {}
-    with db.session() as session:
+    with db.read() as session:
         rows = session.execute(
             select(Staff.id, Staff.slack_user_id).where(Staff.id.in_(staff_ids))
         ).all()

@@ -66,8 +66,10 @@ def scanner(roster: Roster) -> Scanner:
     owner: dict[str, str] = {}
     parts: set[str] = set()
     for p in roster.patients:
-        for value in (p.name, p.id, *p.family, *p.identifiers):
-            if value and len(value.strip()) >= 3:
+        # identifiers are (type, value) pairs (older rosters held bare values)
+        values = [i[-1] if isinstance(i, tuple) else i for i in p.identifiers]
+        for value in (p.name, p.id, *p.family, *values):
+            if isinstance(value, str) and len(value.strip()) >= 3:
                 owner[value.strip().casefold()] = p.id
         parts.update(w for w in re.split(r"[\s,.'-]+", p.name) if len(w) >= 3)
     staff_words = {w for s in roster.staff for w in re.split(r"[\s,.'-]+", s.name)}

@@ -120,7 +120,7 @@ def finish(db: Database, key: str, outgoing: list[Outgoing], *, error: str | Non
 
 def unfinished(db: Database) -> list[str]:
     """Requests claimed but never answered (the process stopped): to run again."""
-    with db.session() as session:
+    with db.read() as session:
         return list(
             session.scalars(
                 select(SlackInbox.key)
@@ -135,7 +135,7 @@ def owed(db: Database, key: str | None = None) -> list[Owed]:
     query = select(SlackOutbox).where(SlackOutbox.status == "pending")
     if key is not None:
         query = query.where(SlackOutbox.inbox_key == key)
-    with db.session() as session:
+    with db.read() as session:
         return [
             Owed(
                 r.id,
@@ -190,7 +190,7 @@ def not_sent(db: Database, message: Owed, error: str, attempts: int, *, final: b
 
 
 def counts(db: Database) -> dict[str, int]:
-    with db.session() as session:
+    with db.read() as session:
         out: dict[str, int] = {}
         for table, name in ((SlackInbox, "requests"), (SlackOutbox, "messages")):
             for status in session.scalars(select(table.status)):
