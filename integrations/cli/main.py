@@ -545,6 +545,9 @@ def chat(
 from integrations.cli import solver_cmds  # noqa: E402
 
 solver_cmds.register(app)
+from integrations.cli import slack_cmds  # noqa: E402
+
+slack_cmds.register(app)
 
 from integrations.cli import rules_cmds  # noqa: E402
 

@@ -1,0 +1,40 @@
+"""Refuse by role before anyone is named (PRIV-02, PRIV-10).
+
+The dialogue resolves a patient's name before it checks whether the caller may act for that
+patient, so a person whose role may not, say, find slots learns from the answer whether a
+named person is a patient ("I don't know a patient called …" versus "Sorry, I can't …"), and a
+first name alone gets the matching patients listed. Checking the role of the request first
+gives everyone without the right the same sentence, whoever they named.
+
+Used by the Slack door today; the dialogue should call it right after parsing (then every door
+gets it, and this module's check becomes the only one).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assistant.access import may
+from clinic.tokens import Caller
+
+# The action each intent needs, as assistant.access names it.
+_ACTION_OF_INTENT = {
+    "find_slot": "find_slot",
+    "book": "book",
+    "cancel": "cancel",
+    "reschedule": "reschedule",
+    "emergency_intake": "emergency_intake",
+    "utilization_summary": "utilization_summary",
+    "compliance_report": "compliance_report",
+}
+
+
+def refusal(caller: Caller, frame: dict[str, Any]) -> str | None:
+    """The sentence for a request the caller's role may not make at all, else None."""
+    action = _ACTION_OF_INTENT.get(frame.get("intent") or "")
+    if action is None or may(caller, action):
+        return None
+    return (
+        f"Sorry, I can't do that: a {caller.role.replace('_', ' ')} may not "
+        f"{action.replace('_', ' ')}."
+    )

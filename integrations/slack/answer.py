@@ -1,0 +1,332 @@
+"""From one Slack request to the messages it owes: who is asking, what the dialogue answers,
+where each part may go (PRIV-10), and which messages carry patient data (for the audit).
+
+Runs in a worker thread: the dialogue and the solver are synchronous and CPU-bound.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from datetime import datetime
+from typing import Any
+
+from assistant import gate
+from assistant.access import may
+from assistant.conversation import load_state
+from assistant.dialogue import Dialogue, Reply
+from assistant.parse import parse
+from clinic.audit import append_event
+from clinic.booking import AppointmentView
+from clinic.db import Database
+from clinic.errors import NotFound, RotaError
+from clinic.models import Proposal, Staff
+from clinic.tokens import Caller
+from integrations.slack import identity, privacy, render
+from integrations.slack.store import ACTOR, Job, Outgoing
+
+_LINK = re.compile(r"<([@#!]?)([^>|]+)(?:\|([^>]*))?>")
+_APPLIED = re.compile(r"\bApplied proposal (P-[0-9a-f]+)")
+
+
+def conversation_id(slack_user: str, channel: str, staff_id: str) -> str:
+    """Stable per (Slack user, channel or DM) and staff member, so follow-ups and buttons reach
+    the same dialogue state; opaque, so it says nothing about who or where."""
+    digest = hashlib.sha256(f"{slack_user}:{channel}:{staff_id}".encode()).hexdigest()
+    return f"slack-{digest[:32]}"
+
+
+def is_private(channel: str | None) -> bool:
+    """A direct message with the bot (Slack's IM channel ids start with D)."""
+    return bool(channel and channel.startswith("D"))
+
+
+class Answerer:
+    def __init__(self, db: Database, dialogue: Dialogue) -> None:
+        self.db = db
+        self.dialogue = dialogue
+
+    # -- the entry point -----------------------------------------------------------------------
+
+    def answer(self, job: Job) -> list[Outgoing]:
+        p = job.payload
+        caller = identity.caller_for(self.db, job.slack_user)
+        if caller is None:
+            return self._refuse(job)
+        if job.kind == "mention" and p.get("shared"):
+            return [_ephemeral(job, privacy.SHARED_CHANNEL)]
+        if job.kind == "action":
+            return self._press(job, caller)
+        text = self._plain(p.get("text", ""))
+        channel = job.channel or ""
+        cid = conversation_id(job.slack_user, channel, caller.staff_id)
+        if not text:
+            text = "help"
+        reply = self._ask(caller, text, cid)
+        out: list[Outgoing] = []
+        if job.kind == "mention" and not is_private(channel):
+            out.append(_ephemeral(job, privacy.SENT_TO_DM))
+        where = channel if job.kind == "message" and is_private(channel) else None
+        out.append(self._reply_message(job.slack_user, caller, reply, where))
+        out += self._notifications(caller, reply)
+        return out
+
+    # -- the parts -----------------------------------------------------------------------------
+
+    def _refuse(self, job: Job) -> list[Outgoing]:
+        with self.db.session() as session:
+            append_event(
+                session,
+                actor=ACTOR,
+                action="slack.refused",
+                entity_type="slack_user",
+                entity_id=job.slack_user,
+                after={"kind": job.kind, "channel_type": _channel_type(job.channel)},
+                reason="unknown Slack user",
+            )
+        if job.kind == "command":
+            return []  # the acknowledgement already said so
+        if job.kind == "message" and is_private(job.channel):
+            return [
+                Outgoing(
+                    "chat.postMessage", job.slack_user, job.channel, {"text": privacy.UNKNOWN_USER}
+                )
+            ]
+        return [_ephemeral(job, privacy.UNKNOWN_USER)]
+
+    def _ask(self, caller: Caller, text: str, cid: str) -> Reply:
+        try:
+            frame = parse(
+                text,
+                roster=self.dialogue.roster(),
+                now=self.dialogue.clock(),
+                actor=caller.staff_id,
+            )
+            refused = gate.refusal(caller, frame)
+            if refused:
+                return Reply(cid, refused)
+            return self.dialogue.handle(caller, text, cid)
+        except RotaError as exc:  # e.g. an empty or over-long message: a sentence, not a crash
+            message = str(exc)
+            return Reply(cid, message[:1].upper() + message[1:] + ".")
+
+    def _press(self, job: Job, caller: Caller) -> list[Outgoing]:
+        p = job.payload
+        value = render.decode(p.get("value"))
+        channel, ts = job.channel or "", p.get("message_ts")
+        cid = value.get("c") or conversation_id(job.slack_user, channel, caller.staff_id)
+        if p.get("action_id") == "rota_cancel":
+            return [self._update(job, caller, channel, ts, Reply(cid, privacy.CANCELLED))]
+        message = value.get("m")
+        if not message:
+            return []
+        if value.get("f") and not self._still_offered(caller, cid, message, value["f"]):
+            return [self._update(job, caller, channel, ts, Reply(cid, privacy.STALE_OPTIONS))]
+        reply = self._ask(caller, message, cid)
+        return [self._update(job, caller, channel, ts, reply), *self._notifications(caller, reply)]
+
+    def _still_offered(self, caller: Caller, cid: str, message: str, fingerprint: str) -> bool:
+        """The option a "Book" button showed is still the one the dialogue would book."""
+        match = re.search(r"(\d+)$", message)
+        try:
+            with self.db.read() as session:
+                state = load_state(session, cid, caller.staff_id)
+        except NotFound:
+            return False
+        options = state.get("options") or []
+        if not match or not 1 <= int(match.group(1)) <= len(options):
+            return False
+        option = options[int(match.group(1)) - 1]
+        start, _, staff = fingerprint.partition("|")
+        try:
+            same_time = datetime.fromisoformat(option["start"]) == datetime.fromisoformat(start)
+        except (KeyError, ValueError):
+            return False
+        return same_time and ",".join(option.get("staff") or []) == staff
+
+    def _update(
+        self, job: Job, caller: Caller, channel: str, ts: str | None, reply: Reply
+    ) -> Outgoing:
+        if not (ts and is_private(channel)):
+            # Buttons only ever go to DMs; anything else gets its answer in the DM.
+            return self._reply_message(job.slack_user, caller, reply, None)
+        message = self._reply_message(job.slack_user, caller, reply, channel)
+        message.method = "chat.update"
+        message.payload["ts"] = ts
+        return message
+
+    def _reply_message(
+        self, slack_user: str, caller: Caller, reply: Reply, channel: str | None
+    ) -> Outgoing:
+        """The dialogue's reply for the asker's DM (channel None: open it when sending)."""
+        patients = set(self._scan().patients_in(reply.reply))
+        frame_patient = ((reply.frame or {}).get("patient") or {}).get("id")
+        if frame_patient and reply.options:
+            patients.add(frame_patient)
+        appointments = sorted(set(privacy.APPOINTMENT_ID.findall(reply.reply)))
+        blocks = render.reply_blocks(reply, render.render_id(), reply.conversation_id)
+        carries = bool(patients or appointments)
+        payload = {
+            "text": privacy.NEUTRAL_PREVIEW if carries else reply.reply[:3000],
+            "blocks": blocks,
+        }
+        audit = _audit(caller, "im", sorted(patients), appointments) if carries else None
+        return Outgoing("chat.postMessage", slack_user, channel, payload, audit)
+
+    def _notifications(self, sender: Caller, reply: Reply) -> list[Outgoing]:
+        """What the dialogue says others must be told, as DMs to those on Slack."""
+        staff_notes = [n for n in reply.notify if n.get("staff")]
+        users = identity.slack_users(self.db, sorted({n["staff"] for n in staff_notes}))
+        applied = _APPLIED.search(reply.reply)
+        proposal = self._proposal(applied.group(1)) if applied else None
+        out = []
+        for note in staff_notes:
+            user = users.get(note["staff"])
+            if not user:
+                continue  # not on Slack: the reply to the sender already names them
+            recipient = self._caller(note["staff"])
+            if recipient is None:
+                continue
+            if note.get("kind") == "approval_needed":
+                out.append(self._approval(user, recipient, note))
+            elif note.get("kind") == "schedule_changed":
+                out.append(self._changes(user, recipient, sender, note, proposal))
+        return out
+
+    def _approval(self, user: str, recipient: Caller, note: dict[str, Any]) -> Outgoing:
+        pid = str(note.get("proposal", ""))
+        text = str(note.get("text", ""))
+        payload = self._proposal(pid) or {}
+        appointments = sorted(
+            {m["appointment"] for m in payload.get("moves", [])}
+            | {u["appointment"] for u in payload.get("unplaced", [])}
+        )
+        patients = set(self._scan().patients_in(text))
+        for m in [*payload.get("moves", []), *payload.get("unplaced", [])]:
+            patients.update(m["before"].get("patients") or [])
+        blocks = render.approval_blocks(pid, text, render.render_id())
+        return Outgoing(
+            "chat.postMessage",
+            user,
+            None,
+            {"text": "Rota: a schedule change needs your approval.", "blocks": blocks},
+            _audit(recipient, "im", sorted(patients), appointments),
+        )
+
+    def _changes(
+        self,
+        user: str,
+        recipient: Caller,
+        sender: Caller,
+        note: dict[str, Any],
+        proposal: dict[str, Any] | None,
+    ) -> Outgoing:
+        """Each affected clinician's own changes: time, room and patient, and the session type
+        only for roles that may see clinical detail (minimum necessary)."""
+        from assistant.wiring import booking_service
+
+        tz = self.db.facility_tz()
+        names = self._names()
+        moves = {m["appointment"]: m for m in (proposal or {}).get("moves", [])}
+        service = booking_service(self.db)
+        lines = [f"Your schedule changed ({sender.name} approved it):"]
+        patients: set[str] = set()
+        ids = list(note.get("appointments") or [])
+        for aid in ids:
+            try:
+                now = service.get(aid)
+            except NotFound:
+                continue
+            patients.update(now.patients)
+            lines.append("- " + self._change_line(recipient, now, moves.get(aid), names, tz))
+        return Outgoing(
+            "chat.postMessage",
+            user,
+            None,
+            {"text": privacy.NEUTRAL_PREVIEW, "blocks": render.text_blocks("\n".join(lines))},
+            _audit(recipient, "im", sorted(patients), sorted(ids)),
+        )
+
+    def _change_line(
+        self,
+        recipient: Caller,
+        now: AppointmentView,
+        move: dict[str, Any] | None,
+        names: dict[str, str],
+        tz: Any,
+    ) -> str:
+        kind = (
+            now.session_type.replace("_", " ")
+            if may(recipient, "see_clinical_detail")
+            else "appointment"
+        )
+        who = ", ".join(names.get(p, p) for p in now.patients[:3])
+        if now.group:
+            who = f"group ({len(now.patients)})"
+        room = f" in {names.get(now.room, now.room)}" if now.room else ""
+        when = f"{now.start.astimezone(tz):%a %d %b %H:%M}–{now.end.astimezone(tz):%H:%M}"
+        before = (move or {}).get("before") or {}
+        was_mine = recipient.staff_id in (before.get("staff") or [])
+        mine = recipient.staff_id in now.staff
+        others = ", ".join(names.get(s, s) for s in now.staff if s != recipient.staff_id)
+        if was_mine and not mine:
+            return f"{kind} {when} for {who}: no longer yours ({others} covers)"
+        moved = ""
+        if before.get("start") and datetime.fromisoformat(before["start"]) != now.start:
+            old = datetime.fromisoformat(before["start"]).astimezone(tz)
+            moved = f" (moved from {old:%a %d %b %H:%M})"
+        lead = "you now take" if mine and not was_mine else "yours"
+        return f"{kind} {when}{room} for {who}: {lead}{moved}"
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _plain(self, text: str) -> str:
+        """Slack's markup to plain words: <@U…> becomes the staff member's name, links their label."""
+
+        def swap(match: re.Match[str]) -> str:
+            sigil, target, label = match.groups()
+            if sigil == "@":
+                member = identity.caller_for(self.db, target)
+                return member.name if member else ""
+            return label or ("" if sigil == "!" else target)
+
+        return html.unescape(_LINK.sub(swap, text)).strip()
+
+    def _scan(self) -> privacy.Scanner:
+        return privacy.scanner(self.dialogue.roster())
+
+    def _names(self) -> dict[str, str]:
+        roster = self.dialogue.roster()
+        return {
+            e.id: e.name for group in (roster.patients, roster.staff, roster.rooms) for e in group
+        }
+
+    def _caller(self, staff_id: str) -> Caller | None:
+        with self.db.read() as session:
+            staff = session.get(Staff, staff_id)
+            return None if staff is None else Caller(staff.id, staff.name, staff.role)
+
+    def _proposal(self, proposal_id: str) -> dict[str, Any] | None:
+        with self.db.read() as session:
+            row = session.get(Proposal, proposal_id)
+            return dict(row.payload) if row else None
+
+
+def _ephemeral(job: Job, text: str) -> Outgoing:
+    return Outgoing("chat.postEphemeral", job.slack_user, job.channel, {"text": text})
+
+
+def _channel_type(channel: str | None) -> str:
+    return "im" if is_private(channel) else "channel"
+
+
+def _audit(
+    recipient: Caller, channel_type: str, patients: list[str], appointments: list[str]
+) -> dict[str, Any]:
+    return {
+        "recipient": recipient.staff_id,
+        "channel_type": channel_type,
+        "patients": patients,
+        "appointments": appointments,
+    }

@@ -1,0 +1,89 @@
+"""PRIV-10 for Slack: what may appear where, and what a message reveals (for the audit log).
+
+Channels get fixed wording only: the same sentence whoever and whatever was asked, so nothing
+in a channel confirms that a named person is a patient. Details go to the asker's DM with the
+bot, and every message that carries patient information is audited (who, where, which
+appointments and patients; never the text).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.roster import Roster
+
+SENT_TO_DM = "I've sent you the details in a DM."
+WORKING_ON_IT = "On it. I'll send you the answer in a DM."
+UNKNOWN_USER = (
+    "Sorry, I can't help you yet: your Slack account isn't linked to a Rota staff member. "
+    "Please ask your Rota administrator to link it."
+)
+SHARED_CHANNEL = (
+    "Sorry, I don't work in channels shared with other organizations. Send me a direct message."
+)
+STALE_OPTIONS = "Those options are out of date; use the buttons on my latest message."
+ALREADY_ANSWERED = "That was already answered."
+CANCELLED = "Cancelled. Nothing was booked."
+NEUTRAL_PREVIEW = "Rota sent you an update."
+"""Notification text for messages carrying patient details (previews show on lock screens)."""
+
+APPOINTMENT_ID = re.compile(r"\bappt-[0-9a-f]{6,}\b")
+_CLOCK_TIME = re.compile(r"\b\d{1,2}(:\d{2}|\s?[ap]\.?m\b)", re.I)
+
+
+@dataclass(frozen=True)
+class Scanner:
+    """Finds the patients a text names (full name, family names, ids and known identifiers)."""
+
+    pattern: re.Pattern[str] | None
+    owner: dict[str, str]
+    loose: re.Pattern[str] | None
+    """Any single first or last name of a patient: stricter, used to guard channel messages."""
+
+    def patients_in(self, text: str) -> list[str]:
+        if self.pattern is None or not text:
+            return []
+        found = {self.owner[m.group(0).casefold()] for m in self.pattern.finditer(text)}
+        return sorted(found)
+
+    def channel_safe(self, text: str) -> bool:
+        """No patient name (even a part of one), id or identifier, and no clock time."""
+        if _CLOCK_TIME.search(text) or APPOINTMENT_ID.search(text):
+            return False
+        if self.patients_in(text):
+            return False
+        return not (self.loose and self.loose.search(text))
+
+
+_SCANNERS: dict[int, tuple[Roster, Scanner]] = {}
+
+
+def scanner(roster: Roster) -> Scanner:
+    cached = _SCANNERS.get(id(roster))
+    if cached and cached[0] is roster:
+        return cached[1]
+    owner: dict[str, str] = {}
+    parts: set[str] = set()
+    for p in roster.patients:
+        # identifiers are (type, value) pairs (older rosters held bare values)
+        values = [i[-1] if isinstance(i, tuple) else i for i in p.identifiers]
+        for value in (p.name, p.id, *p.family, *values):
+            if isinstance(value, str) and len(value.strip()) >= 3:
+                owner[value.strip().casefold()] = p.id
+        parts.update(w for w in re.split(r"[\s,.'-]+", p.name) if len(w) >= 3)
+    staff_words = {w for s in roster.staff for w in re.split(r"[\s,.'-]+", s.name)}
+    parts -= staff_words | {"Dr", "Jr", "Sr"}
+
+    def alternation(values: set[str] | list[str]) -> re.Pattern[str] | None:
+        if not values:
+            return None
+        ordered = sorted(values, key=len, reverse=True)
+        return re.compile(
+            r"(?<!\w)(" + "|".join(re.escape(v) for v in ordered) + r")(?!\w)", re.IGNORECASE
+        )
+
+    result = Scanner(alternation(list(owner)), owner, alternation(parts))
+    _SCANNERS.clear()  # one roster at a time is enough; rosters change rarely
+    _SCANNERS[id(roster)] = (roster, result)
+    return result
