@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from assistant import proposals, reports, schedule
+from assistant import gate, proposals, reports, schedule
 from assistant.access import authorize, may
 from assistant.conversation import load_state, new_conversation_id, save_state
 from assistant.llm.fallback import understand
@@ -52,6 +52,7 @@ _APPLY = re.compile(
 _REJECT = re.compile(r"^\s*(reject|adjust|decline proposal)\s*(?P<id>P-[0-9a-f]+)?\W*$", re.I)
 _PENDING = re.compile(r"^\s*(pending|proposals|what needs my approval|show proposals)\W*$", re.I)
 _OVERRIDE = re.compile(r"^\s*override\s*[:,-]?\s*(?P<reason>.+)$", re.I)
+_DROP = re.compile(r"^\s*(never ?mind|forget it|cancel that|stop|no thanks|nothing)\W*$", re.I)
 _MORE = re.compile(r"^\s*(more|more options|other options|show more)\W*$", re.I)
 
 
@@ -188,6 +189,8 @@ class _Turn:
             return self._reject_proposal(m.group("id"))
         if m := _OVERRIDE.match(self.text):
             return self._override(m.group("reason").strip())
+        if _DROP.match(self.text):
+            return self._drop()
         if _MORE.match(self.text):
             return self._more()
         frame = understand(
@@ -199,6 +202,10 @@ class _Turn:
         )
         self.frame = frame
         intent = frame["intent"]
+        refused = gate.refusal(self.caller, frame)
+        if refused:  # before any name is resolved: the same sentence whoever was named
+            self.state.pop("pending", None)
+            return self.reply(refused)
         pending = self.state.get("pending")
         if (
             pending
@@ -209,6 +216,9 @@ class _Turn:
         if intent == "confirm":
             return self._confirm(frame.get("option"))
         if intent == "decline":
+            if self.state.get("confirm"):
+                self.state.pop("confirm")
+                return self.reply("OK, I left it as it was.")
             return self._more()
         handler = {
             "find_slot": self._offer,
@@ -402,6 +412,19 @@ class _Turn:
                 {"label": "Cancel", "message": "never mind"},
             ],
         )
+
+    def _drop(self) -> Reply:
+        for key in (
+            "options",
+            "request",
+            "offered",
+            "confirm",
+            "pending",
+            "move_of",
+            "awaiting_override",
+        ):
+            self.state.pop(key, None)
+        return self.reply("OK, dropped. Nothing was booked or changed.")
 
     def _more(self) -> Reply:
         if not self.state.get("request"):

@@ -6,8 +6,7 @@ named person is a patient ("I don't know a patient called …" versus "Sorry, I 
 first name alone gets the matching patients listed. Checking the role of the request first
 gives everyone without the right the same sentence, whoever they named.
 
-Used by the Slack door today; the dialogue should call it right after parsing (then every door
-gets it, and this module's check becomes the only one).
+The dialogue calls it right after understanding a message, so every door gets it.
 """
 
 from __future__ import annotations

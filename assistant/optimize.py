@@ -3,20 +3,60 @@ disruption, write a plan file, and book a plan through the booking service."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy import func, select
 
 from assistant.problem_builder import BuiltProblem, build_problem, narrow_to_needs
 from clinic.booking import BookingRequest, BookingService
 from clinic.db import Database
 from clinic.errors import BookingConflict, InvalidInput, NotFound, RotaError
-from clinic.timeutil import local_iso, now_utc
+from clinic.models import AuditEvent
+from clinic.timeutil import day_bounds, local_iso, now_utc
 from solver.model import Appointment, Disruption, PlanResult, RepairResult, SlotAnswer, SlotRequest
 from solver.plan import ProgressFn, plan
 from solver.repair import repair
 from solver.settings import SolverSettings
 from solver.slots import NEAREST_DAYS, SlotFinder
+
+_PROBLEMS: OrderedDict[tuple[Any, ...], BuiltProblem] = OrderedDict()
+_PROBLEMS_LOCK = threading.Lock()
+_PROBLEMS_KEPT = 8
+_BUILDING: dict[tuple[Any, ...], threading.Lock] = {}
+
+
+def cached_problem(db: Database, start: datetime, end: datetime) -> BuiltProblem:
+    """The problem for whole local days around [start, end), rebuilt only after a change.
+
+    Every change to the schedule or the facility writes an audit event, so the newest event's
+    number says whether a problem built earlier is still true. Interactive requests (find a
+    slot) then cost a search, not a rebuild of the whole facility."""
+    tz = db.facility_tz()
+    lo = day_bounds(start.astimezone(tz).date(), tz)[0]
+    hi = day_bounds((end - timedelta(microseconds=1)).astimezone(tz).date(), tz)[1]
+    with db.read() as session:
+        version = session.scalar(select(func.max(AuditEvent.seq)))
+    key = (db.url, version, lo, hi)
+    with _PROBLEMS_LOCK:
+        building = _BUILDING.setdefault(key, threading.Lock())
+    with building:  # one build per key; concurrent askers wait for it instead of repeating it
+        with _PROBLEMS_LOCK:
+            built = _PROBLEMS.get(key)
+            if built is not None:
+                _PROBLEMS.move_to_end(key)
+                return built
+        with db.read() as session:
+            built = build_problem(session, lo, hi)
+        with _PROBLEMS_LOCK:
+            _PROBLEMS[key] = built
+            _BUILDING.pop(key, None)
+            while len(_PROBLEMS) > _PROBLEMS_KEPT:
+                _PROBLEMS.popitem(last=False)
+    return built
 
 
 @dataclass
@@ -38,8 +78,7 @@ def offer_slots(
     if query.k < 1:
         raise InvalidInput("-k must be at least 1")
     margin = timedelta(days=NEAREST_DAYS)
-    with db.read() as session:
-        built = build_problem(session, query.start - margin, query.end + margin)
+    built = cached_problem(db, query.start - margin, query.end + margin)
     problem = built.problem
     if query.patient not in problem.patients_by_id():
         raise NotFound(f"no active patient with id {query.patient!r}")

@@ -197,7 +197,7 @@ def apply(db: Database, caller: Caller, proposal_id: str | None) -> dict[str, An
         booking_service(db).move_many(
             caller.staff_id, moves, reason=f"{payload['staff']} out (proposal {pid})"
         )
-    notify = _who_to_tell(db, payload)
+    notify = [{**n, "proposal": pid} for n in _who_to_tell(db, payload)]
     outcome = {"id": pid, "moved": len(moves), "unplaced": payload["unplaced"], "notify": notify}
     with db.session() as session:
         proposal = session.get(Proposal, pid)

@@ -2,7 +2,7 @@
 once) and what must be sent (an outbox, so a Slack outage never loses a confirmation).
 
 Kept apart from `clinic.models` because only the Slack door uses it; the tables are created by
-the hand-written migration 0010_slack.
+the hand-written migration 0005_slack.
 """
 
 from __future__ import annotations

@@ -463,6 +463,7 @@ def serve(
         str | None,
         typer.Option(help="Print a fresh token for the first staff member with this role."),
     ] = None,
+    workers: Annotated[int, typer.Option(min=1, max=16, help="Worker processes.")] = 1,
 ) -> None:
     """Run the HTTP API (chat, REST, OpenAPI at /schema/swagger, health at /health)."""
     import uvicorn
@@ -486,7 +487,20 @@ def serve(
             f"try: curl -s -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' "
             f'-d \'{{"message": "help"}}\' {base}/api/chat'
         )
-    uvicorn.run(create_app(db), host=host, port=port, log_level="warning", access_log=False)
+    if workers == 1:
+        uvicorn.run(create_app(db), host=host, port=port, log_level="warning", access_log=False)
+        return
+    # Several processes: each builds its own app from ROTA_DATABASE_URL.
+    os.environ.setdefault("ROTA_DATABASE_URL", db.url)
+    uvicorn.run(
+        "integrations.http.app:create_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 @app.command()
