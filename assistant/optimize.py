@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from assistant.problem_builder import BuiltProblem, build_problem, narrow_to_needs
-from clinic.booking import BookingRequest, BookingService
+from clinic.booking import BookingRequest, BookingService, MoveRequest
 from clinic.db import Database
-from clinic.errors import BookingConflict, InvalidInput, NotFound, RotaError
+from clinic.errors import InvalidInput, NotFound
 from clinic.models import AuditEvent
 from clinic.timeutil import day_bounds, local_iso, now_utc
 from solver.model import Appointment, Disruption, PlanResult, RepairResult, SlotAnswer, SlotRequest
@@ -305,43 +305,17 @@ def repair_plan_file(result: RepairResult, built: BuiltProblem) -> dict[str, Any
 def apply_repair(
     service: BookingService, actor: str, result: RepairResult, built: BuiltProblem, reason: str
 ) -> int:
-    """Move each appointment; if one move fails, put back the ones already moved and re-raise,
-    so a failed apply leaves the schedule as it was."""
-    done: list[Appointment] = []
-    pending = list(result.moves)
-    try:
-        # Moves can depend on each other (one frees what another takes): retry in passes.
-        while pending:
-            progress, failed = False, []
-            for move in pending:
-                try:
-                    service.move(
-                        actor,
-                        move.before.id,
-                        start=built.clock.moment(move.after.start),
-                        staff=list(move.after.staff),
-                        room=move.after.room,
-                        reason=f"{reason}: {move.reason}",
-                    )
-                    done.append(move.before)
-                    progress = True
-                except BookingConflict:
-                    failed.append(move)
-            if not progress:
-                raise BookingConflict(
-                    f"{len(failed)} move(s) no longer fit the schedule (it changed since the repair "
-                    "was computed); nothing was changed"
-                )
-            pending = failed
-    except RotaError:
-        for before in reversed(done):
-            service.move(
-                actor,
-                before.id,
-                start=built.clock.moment(before.start),
-                staff=list(before.staff),
-                room=before.room,
-                reason="undo a repair that could not be applied in full",
-            )
-        raise
-    return len(done)
+    """Every move in one transaction (the booking service re-checks each, in passes, since one
+    move may free what another takes): all are applied, or none."""
+    moves = [
+        MoveRequest(
+            appointment_id=move.before.id,
+            start=built.clock.moment(move.after.start),
+            staff=list(move.after.staff),
+            room=move.after.room,
+        )
+        for move in result.moves
+    ]
+    if moves:
+        service.move_many(actor, moves, reason=reason)
+    return len(moves)

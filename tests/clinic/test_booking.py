@@ -9,7 +9,13 @@ import pytest
 from sqlalchemy import select
 
 from clinic.audit import verify_chain
-from clinic.booking import BookingRequest, BookingService, PolicyDecision, ProposedChange
+from clinic.booking import (
+    BookingRequest,
+    BookingService,
+    MoveRequest,
+    PolicyDecision,
+    ProposedChange,
+)
 from clinic.db import Database
 from clinic.errors import BookingConflict, InvalidInput, NotFound, RuleViolation
 from clinic.facility_file import load_facility
@@ -258,3 +264,24 @@ def test_policy_hook_denies_and_the_audit_records_the_decision(service: BookingS
         ).one()
         assert event.decision["obligations"] == ["notify liaison"]
         assert event.before["status"] == "booked" and event.after["status"] == "cancelled"
+
+
+def test_move_many_handles_chains_and_is_all_or_nothing(service: BookingService) -> None:
+    first = service.book("cm1", individual(at(30, 9), room="ind-1"))
+    second = service.book("cm1", individual(at(30, 10), patient="p2", room="ind-1"))
+    # The first moves into the second's time, which the second leaves: only works in passes.
+    moved = service.move_many(
+        "cd",
+        [MoveRequest(first.id, start=at(30, 10)), MoveRequest(second.id, start=at(30, 11))],
+        reason="shift",
+    )
+    assert {m.id: m.start for m in moved} == {first.id: at(30, 10), second.id: at(30, 11)}
+    # One impossible move (outside hours) and nothing moves at all.
+    with pytest.raises(BookingConflict, match="nothing was changed"):
+        service.move_many(
+            "cd",
+            [MoveRequest(first.id, start=at(30, 12)), MoveRequest(second.id, start=at(30, 20))],
+            reason="bad",
+        )
+    assert service.get(first.id).start == at(30, 10)
+    assert service.get(second.id).start == at(30, 11)
