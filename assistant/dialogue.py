@@ -525,8 +525,9 @@ class _Turn:
         lines += [f"- {r.get('id')}: {r.get('message')}" for r in blocking]
         if any(r.get("severity") == "require_override" for r in fired):
             lines.append("An authorized person can override it: reply 'override: <reason>'.")
-        else:
+        else:  # nothing to override: forget the attempt
             self.state.pop("awaiting_override", None)
+            self.state.pop("confirm", None)
         return self.reply("\n".join(lines))
 
     # -- cancel and reschedule -----------------------------------------------------------------
@@ -564,7 +565,7 @@ class _Turn:
         )
 
     def _confirm_action(self, override_reason: str | None) -> Reply:
-        pending = self.state.pop("confirm")
+        pending = self.state["confirm"]  # kept until it succeeds, so an override can retry it
         names = self._names()
         if pending["kind"] == "cancel":
             appointment = schedule.cancel(
@@ -574,11 +575,13 @@ class _Turn:
                 reason=pending["reason"],
                 override_reason=override_reason,
             )
+            self.state.pop("confirm", None)
             self.state["last_change"] = {"kind": "cancel", "appointment": appointment.id}
             return self.reply(
                 f"Cancelled: {self._describe_appt(appointment, names)}. Say 'undo' to rebook it.",
                 actions=[{"label": "Undo", "message": "undo"}],
             )
+        self.state.pop("confirm", None)
         raise InvalidInput("nothing to confirm")
 
     def _reschedule(self, frame: dict[str, Any]) -> Reply:

@@ -234,3 +234,76 @@ def test_conversations_are_private_and_bad_input_is_a_4xx(
     assert response.status_code == 404
     assert client.post("/api/chat", json={"message": ""}, headers=cm.headers).status_code == 422
     assert client.post("/api/chat", json={"nothing": 1}, headers=cm.headers).status_code == 400
+
+
+def test_a_denial_quotes_the_rule_and_only_the_liaison_may_override(
+    client: TestClient, demo_db: Database
+) -> None:
+    # Erik Dominguez (p0015) is court-ordered to one individual session a week; his is on
+    # Tue 1 Dec. The court liaison is the case manager s006.
+    director = Person(client, demo_db, DIRECTOR)
+    asked = director.says("cancel Erik Dominguez's appointment tomorrow")
+    assert asked["reply"].startswith("Cancel individual Tue 01 Dec 15:00")
+    denied = director.says("yes")
+    assert denied["reply"].startswith("Not allowed")
+    assert "CRT-REQUIRED-CANCEL" in denied["reply"] and "court order requires 1" in denied["reply"]
+    assert "override: <reason>" in denied["reply"]
+    still = director.says("override: the patient is in hospital")
+    assert still["reply"].startswith("Not allowed")  # only the liaison may approve it
+    liaison = Person(client, demo_db, CASE_MANAGER)
+    liaison.says("cancel Erik Dominguez's appointment tomorrow")
+    assert liaison.says("yes")["reply"].startswith("Not allowed")
+    done = liaison.says("override: the patient is in hospital; judge informed")
+    assert done["reply"].startswith("Cancelled:")
+    with demo_db.session() as session:
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "appointment.cancel")
+        ).one()
+        fired = {f["id"]: f for f in event.decision["fired"]}
+        assert fired["CRT-REQUIRED-CANCEL"]["overridden"] is True
+        assert any("court liaison" in o for o in event.decision["obligations"])
+
+
+@pytest.mark.parametrize(
+    ("staff", "messages", "expect"),
+    [
+        (THERAPIST, ["what's on my schedule today"], "Your schedule on Mon 30 Nov"),
+        (CASE_MANAGER, ["which court-ordered patients are behind?"], "Court orders this week"),
+        (CASE_MANAGER, ["help"], "I can:"),
+        (CASE_MANAGER, ["blorp the flux capacitor"], "I didn't catch that"),
+        (CASE_MANAGER, ["move Laura Fox to Friday morning", "book option 1"], "Moved:"),
+        (
+            CASE_MANAGER,
+            ["find a slot for Laura Fox tomorrow", "never mind", "book option 1"],
+            "nothing to confirm",
+        ),
+    ],
+    ids=["schedule-lookup", "compliance-report", "help", "unknown", "reschedule", "never-mind"],
+)
+def test_every_other_intent(
+    client: TestClient, demo_db: Database, staff: str, messages: list[str], expect: str
+) -> None:
+    person = Person(client, demo_db, staff)
+    answer: dict[str, Any] = {}
+    for message in messages:
+        answer = person.says(message)
+    assert expect in answer["reply"], answer["reply"]
+
+
+def test_reschedule_moves_the_appointment_into_the_window(
+    client: TestClient, demo_db: Database
+) -> None:
+    cm = Person(client, demo_db, CASE_MANAGER)
+    offered = cm.says("move Laura Fox to Friday morning")
+    assert offered["options"] and all(
+        o["start"].startswith("2026-12-04T") and o["start"][11:13] < "12"
+        for o in offered["options"]
+    )
+    moved = cm.says("book option 1")
+    assert moved["reply"].startswith("Moved:")
+    assert (
+        datetime.fromisoformat(offered["options"][0]["start"]),
+        offered["options"][0]["staff"],
+    ) in active_appointments(demo_db, "p0008")
+    back = cm.says("undo")
+    assert back["reply"].startswith("Undone")
