@@ -28,6 +28,7 @@ from clinic.booking import BookingRequest, BookingService
 from clinic.db import Database, open_database
 from clinic.demo import SIZES, generate_demo
 from clinic.facility_file import load_facility
+from rules.policy import RulesPolicy
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 NY = ZoneInfo("America/New_York")
@@ -90,17 +91,19 @@ def throughput_facility(staff: int, patients: int) -> dict:
             for i in range(staff)
         ],
         "staff": [
-            {"id": f"t{i}", "name": f"Therapist {i}", "role": "therapist"} for i in range(staff)
+            {"id": f"t{i}", "name": f"Therapist {i}", "role": "therapist", "credentials": ["LCSW"]}
+            for i in range(staff)
         ],
         "patients": [{"id": f"p{i}", "name": f"Patient {i}"} for i in range(patients)],
     }
 
 
-def bench_bookings(kind: str, count: int) -> dict[str, float | int]:
+def bench_bookings(kind: str, count: int, with_rules: bool) -> dict[str, float | int]:
+    """Sequential bookings; with_rules adds the rule packs (RulesPolicy), as every door has."""
     staff, patients = 20, 400
     with fresh_database(kind) as db:
         load_facility(db, throughput_facility(staff, patients), actor="bench")
-        service = BookingService(db)
+        service = BookingService(db, RulesPolicy() if with_rules else None)
         requests = []
         day = date(2027, 1, 4)
         slot = 0
@@ -126,7 +129,7 @@ def bench_bookings(kind: str, count: int) -> dict[str, float | int]:
         started = time.perf_counter()
         for request in requests:
             t0 = time.perf_counter()
-            service.book("bench", request)
+            service.book("operator", request)
             latencies.append((time.perf_counter() - t0) * 1000)
         elapsed = time.perf_counter() - started
     latencies.sort()
@@ -152,7 +155,8 @@ def main() -> None:
     for kind in kinds:
         report[kind] = {
             "load": bench_loads(kind, args.repeat),
-            "booking": bench_bookings(kind, args.bookings),
+            "booking": bench_bookings(kind, args.bookings, with_rules=False),
+            "booking_with_rules": bench_bookings(kind, args.bookings, with_rules=True),
         }
     if "postgresql" in report:
         report["ratio_postgresql_to_sqlite_bookings_per_second"] = round(
