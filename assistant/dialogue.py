@@ -317,6 +317,18 @@ class _Turn:
             start, end = self.now, self.now + default
         return max(start, self.now), end
 
+    def _asked_period(
+        self, frame: dict[str, Any], default: tuple[datetime, datetime]
+    ) -> tuple[datetime, datetime]:
+        """The period the message names, as given (no clamping to now), else `default`."""
+        window = frame.get("window")
+        if not window:
+            return default
+        return parse_datetime(window["start"], self.tz), parse_datetime(window["end"], self.tz)
+
+    def _today(self) -> tuple[datetime, datetime]:
+        return day_bounds(self.now.astimezone(self.tz).date(), self.tz)
+
     def _offer(self, frame: dict[str, Any], *, note: str = "") -> Reply:
         patient = self._need_patient(frame)
         if isinstance(patient, Reply):
@@ -650,14 +662,7 @@ class _Turn:
         room = (frame.get("room") or {}).get("id")
         if not (patient or staff or room):
             staff = self.caller.staff_id
-        window = frame.get("window")
-        if window:
-            start, end = (
-                parse_datetime(window["start"], self.tz),
-                parse_datetime(window["end"], self.tz),
-            )
-        else:
-            start, end = day_bounds(self.now.astimezone(self.tz).date(), self.tz)
+        start, end = self._asked_period(frame, self._today())
         rows = schedule.list_appointments(
             self.db,
             self.caller,
@@ -686,19 +691,13 @@ class _Turn:
 
     def _utilization(self, frame: dict[str, Any]) -> Reply:
         authorize(self.db, self.caller, "utilization_summary")
-        window = frame.get("window")
-        if window:
-            start, end = (
-                parse_datetime(window["start"], self.tz),
-                parse_datetime(window["end"], self.tz),
-            )
-        else:  # last week
-            today = self.now.astimezone(self.tz).date()
-            monday = today - timedelta(days=today.weekday() + 7)
-            start, end = (
-                day_bounds(monday, self.tz)[0],
-                day_bounds(monday + timedelta(days=7), self.tz)[0],
-            )
+        today = self.now.astimezone(self.tz).date()
+        monday = today - timedelta(days=today.weekday() + 7)  # default: last week
+        last_week = (
+            day_bounds(monday, self.tz)[0],
+            day_bounds(monday + timedelta(days=7), self.tz)[0],
+        )
+        start, end = self._asked_period(frame, last_week)
         with self.db.read() as session:
             u = reports.utilization(session, start, end, self.now)
         names = self._names()
@@ -786,14 +785,7 @@ class _Turn:
         staff = (frame.get("staff") or {}).get("id") or self.caller.staff_id
         if staff != self.caller.staff_id:
             authorize(self.db, self.caller, "report_absence_for_others")
-        window = frame.get("window")
-        if window:
-            start, end = (
-                parse_datetime(window["start"], self.tz),
-                parse_datetime(window["end"], self.tz),
-            )
-        else:
-            start, end = self.now, day_bounds(self.now.astimezone(self.tz).date(), self.tz)[1]
+        start, end = self._asked_period(frame, (self.now, self._today()[1]))
         proposal = proposals.propose_absence(
             self.db, self.caller, staff, max(start, self.now), end, self.now
         )

@@ -27,29 +27,18 @@ def _canonical(fields: dict[str, Any]) -> str:
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def event_hash(
-    prev_hash: str,
-    *,
-    at: datetime,
-    actor: str,
-    action: str,
-    entity_type: str,
-    entity_id: str | None,
-    before: Any,
-    after: Any,
-    reason: str | None,
-    decision: Any,
-) -> str:
+def event_hash(prev_hash: str, event: AuditEvent) -> str:
+    """SHA-256 over the previous hash and every field of the event but its own hash."""
     fields = {
-        "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
-        "actor": actor,
-        "action": action,
-        "entity_type": entity_type,
-        "entity_id": entity_id,
-        "before": before,
-        "after": after,
-        "reason": reason,
-        "decision": decision,
+        "at": event.at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor": event.actor,
+        "action": event.action,
+        "entity_type": event.entity_type,
+        "entity_id": event.entity_id,
+        "before": event.before,
+        "after": event.after,
+        "reason": event.reason,
+        "decision": event.decision,
     }
     return hashlib.sha256((prev_hash + _canonical(fields)).encode()).hexdigest()
 
@@ -88,19 +77,8 @@ def append_event(
         reason=reason,
         decision=decision,
         prev_hash=prev_hash,
-        hash=event_hash(
-            prev_hash,
-            at=at,
-            actor=actor,
-            action=action,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            before=before,
-            after=after,
-            reason=reason,
-            decision=decision,
-        ),
     )
+    event.hash = event_hash(prev_hash, event)
     session.add(event)
     session.flush()
     return event
@@ -134,18 +112,7 @@ def verify_chain(session: Session) -> ChainReport:
                 event.seq,
                 "its link to the previous event is broken (an event was removed or reordered)",
             )
-        expected = event_hash(
-            prev_hash,
-            at=event.at,
-            actor=event.actor,
-            action=event.action,
-            entity_type=event.entity_type,
-            entity_id=event.entity_id,
-            before=event.before,
-            after=event.after,
-            reason=event.reason,
-            decision=event.decision,
-        )
+        expected = event_hash(prev_hash, event)
         if expected != event.hash:
             return ChainReport(
                 count, False, event.seq, "its content was changed after it was written"
