@@ -92,7 +92,10 @@ def offer_slots(
         staff=query.staff,
     )
     moment = now or now_utc()
-    answer = SlotFinder(problem).find(request, query.k, now=clock.minutes(moment))
+    # A fresh finder per request (it keeps per-search state); the index is shared when the
+    # problem is the cached one.
+    index = built.index() if problem is built.problem else None
+    answer = SlotFinder(problem, index).find(request, query.k, now=clock.minutes(moment))
     return answer, built
 
 

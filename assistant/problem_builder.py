@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,7 @@ from clinic.models import (
 )
 from clinic.timeutil import WEEKDAYS, parse_hhmm, parse_weekly, zone
 from rules.service import default_service
+from solver.feasibility import Feasibility
 from solver.model import (
     Appointment as SolverAppointment,
 )
@@ -79,6 +80,14 @@ class BuiltProblem:
     start: datetime
     end: datetime
     staff_names: dict[str, str]
+    _index: Feasibility | None = field(default=None, repr=False, compare=False)
+
+    def index(self) -> Feasibility:
+        """The problem's feasibility index, built on first use and read-only afterwards (so
+        concurrent slot searches on a cached problem share it)."""
+        if self._index is None:
+            self._index = Feasibility(self.problem)
+        return self._index
 
 
 def _local(day: date, hhmm: str, tz: ZoneInfo) -> datetime:
