@@ -81,15 +81,6 @@ def redact_for(
     )
     relation = "own" if caller.staff_id in appointment.staff else "other"
     visible = permissions.visible_fields(caller.role, relation)
-    if caller.role in {
-        "clinical_director",
-        "case_manager",
-        "intake_coordinator",
-        "nurse",
-        "front_desk",
-        "director",
-    }:
-        visible = permissions.visible_fields(caller.role, "other") | visible
     return {
         key: value
         for key, value in record.items()

@@ -342,8 +342,16 @@ def plan(
     for c in cands:
         m.AddHint(pm.x[c.index], c.index in hint)
 
-    # -- Phase 1: placement ------------------------------------------------------------------
-    m.Maximize(pm.placement)
+    # -- Phase 1: placement, then each candidate's static cost (continuity, preferences) --------
+    # One solve, lexicographic by scale: `scale` exceeds any total static cost (one candidate per
+    # demand at most), so no saving in cost can buy a lost placement. Phase 1's plan then starts
+    # phase 2 from the patients' own clinicians instead of an arbitrary placement.
+    worst: dict[int, int] = defaultdict(int)
+    for c in cands:
+        worst[c.demand] = max(worst[c.demand], c.cost)
+    scale = sum(worst.values()) + 1
+    static_cost = sum(c.cost * pm.x[c.index] for c in cands if c.cost)
+    m.Maximize(scale * pm.placement - static_cost)
     solver = cp_model.CpSolver()
     settings.apply(solver, settings.time_limit * settings.placement_share)
     watch1 = _Watcher("placement", began, on_progress)
@@ -357,11 +365,12 @@ def plan(
     )
     chosen: list[int]
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        stats.placement_objective = solver.ObjectiveValue()
-        stats.placement_bound = solver.BestObjectiveBound()
+        placed_value = solver.Value(pm.placement)
+        stats.placement_objective = float(placed_value)
+        # scale * P - cost <= bound and 0 <= cost < scale give P <= (bound + scale - 1) / scale.
+        stats.placement_bound = float((int(solver.BestObjectiveBound()) + scale - 1) // scale)
         chosen = [c.index for c in cands if solver.BooleanValue(pm.x[c.index])]
         # -- Phase 2: quality, placement kept ------------------------------------------------
-        placed_value = round(solver.ObjectiveValue())
         m.Add(pm.placement >= placed_value)
         m.Minimize(pm.quality_cost(compact=len(cands) <= limits.compact_max_candidates))
         m.ClearHints()

@@ -21,8 +21,11 @@ class SolverSettings:
     """Seconds for a whole plan (both phases)."""
     workers: int = 2
     seed: int = 0
-    placement_share: float = 0.4
-    """Share of the time limit the placement phase may use (it stops early when optimal)."""
+    placement_share: float = 0.8
+    """Share of the time limit phase 1 may use (it stops early when optimal). Phase 1 places
+    sessions and, second, keeps patients with their clinicians and preferred times; on large
+    facilities CP-SAT's bound closes late (demo 'l': a 33% gap after 25 s, under 1% after 40 s).
+    Phase 2 (spreading, compact days) gets the rest."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> SolverSettings:
