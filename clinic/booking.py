@@ -335,22 +335,16 @@ class BookingService:
         self._apply_placement(session, appointment, placement)
         appointment.updated_at, appointment.updated_by = self.clock(), actor
         appointment.change_reason = reason
-        after = view_of(appointment)
-        decision = self._judge(session, "move", actor, after, before, reason, override_reason)
-        self._flush(session)
-        append_event(
+        return self._settle(
             session,
-            actor=actor,
-            action="appointment.move",
-            entity_type="appointment",
-            entity_id=appointment.id,
-            before=before.as_record(),
-            after=after.as_record(),
-            reason=reason,
-            decision=decision.as_record(),
-            at=appointment.updated_at,
+            "move",
+            actor,
+            appointment,
+            before,
+            reason,
+            override_reason,
+            appointment.updated_at,
         )
-        return after
 
     def set_status(
         self,
@@ -389,23 +383,10 @@ class BookingService:
                 link.active = active
             appointment.updated_at, appointment.updated_by = now, actor
             appointment.change_reason = reason
-            after = view_of(appointment)
             action = "cancel" if status in {"cancelled", "late_cancelled"} else "set_status"
-            decision = self._judge(session, action, actor, after, before, reason, override_reason)
-            self._flush(session)
-            append_event(
-                session,
-                actor=actor,
-                action=f"appointment.{action}",
-                entity_type="appointment",
-                entity_id=appointment.id,
-                before=before.as_record(),
-                after=after.as_record(),
-                reason=reason,
-                decision=decision.as_record(),
-                at=now,
+            return self._settle(
+                session, action, actor, appointment, before, reason, override_reason, now
             )
-            return after
 
     def get(self, appointment_id: str) -> AppointmentView:
         with self.db.session() as session:
@@ -454,19 +435,35 @@ class BookingService:
         )
         self._apply_placement(session, appointment, placement)
         session.add(appointment)
+        return self._settle(session, "book", actor, appointment, None, reason, override_reason, now)
+
+    def _settle(
+        self,
+        session: Session,
+        action: str,
+        actor: str,
+        appointment: Appointment,
+        before: AppointmentView | None,
+        reason: str | None,
+        override_reason: str | None,
+        at: datetime,
+    ) -> AppointmentView:
+        """The end of every change: the rules judge it, the database guards fire, and one audit
+        event records who, what, why and the decision."""
         after = view_of(appointment)
-        decision = self._judge(session, "book", actor, after, None, reason, override_reason)
+        decision = self._judge(session, action, actor, after, before, reason, override_reason)
         self._flush(session)
         append_event(
             session,
             actor=actor,
-            action="appointment.book",
+            action=f"appointment.{action}",
             entity_type="appointment",
             entity_id=appointment.id,
+            before=before.as_record() if before else None,
             after=after.as_record(),
             reason=reason,
             decision=decision.as_record(),
-            at=now,
+            at=at,
         )
         return after
 
