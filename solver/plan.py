@@ -321,7 +321,9 @@ def plan(
     builder = CandidateBuilder(problem, feas, limits)
     builder.build(demands)
 
-    # First fit, to seed the search (and to guarantee we never do worse than it).
+    # First fit: the floor (the plan never places less) and phase 2's start when phase 1 finds
+    # nothing better. It is not a phase-1 hint: on the demo 'l' week hinting it kept CP-SAT's
+    # bound 2.7% open after 60 s, while without it phase 1 proved its placement optimal.
     greedy, _ = greedy_placements(problem, demands)
     hint: set[int] = set()
     for demand, appt in greedy:
@@ -339,8 +341,7 @@ def plan(
 
     pm = PlanModel(problem, feas, demands, cands)
     m = pm.model
-    for c in cands:
-        m.AddHint(pm.x[c.index], c.index in hint)
+    first_fit_value = sum(demands[cands[i].demand].priority for i in hint)
 
     # -- Phase 1: placement, then each candidate's static cost (continuity, preferences) --------
     # One solve, lexicographic by scale: `scale` exceeds any total static cost (one candidate per
@@ -366,14 +367,15 @@ def plan(
     chosen: list[int]
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         placed_value = solver.Value(pm.placement)
+        chosen = [c.index for c in cands if solver.BooleanValue(pm.x[c.index])]
+        if placed_value < first_fit_value:  # the floor: never less than first fit
+            chosen, placed_value = sorted(hint), first_fit_value
         stats.placement_objective = float(placed_value)
         # scale * P - cost <= bound and 0 <= cost < scale give P <= (bound + scale - 1) / scale.
         stats.placement_bound = float((int(solver.BestObjectiveBound()) + scale - 1) // scale)
-        chosen = [c.index for c in cands if solver.BooleanValue(pm.x[c.index])]
         # -- Phase 2: quality, placement kept ------------------------------------------------
         m.Add(pm.placement >= placed_value)
         m.Minimize(pm.quality_cost(compact=len(cands) <= limits.compact_max_candidates))
-        m.ClearHints()
         picked = set(chosen)
         for c in cands:
             m.AddHint(pm.x[c.index], c.index in picked)
