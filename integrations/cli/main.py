@@ -42,6 +42,10 @@ nlu_cmds.register(app)  # rota parse, rota redact
 
 ACTOR_HELP = "Who is making the change (a staff id or a name); recorded in the audit log."
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+Actor = Annotated[str, typer.Option(help=ACTOR_HELP)]
+OverrideReason = Annotated[
+    str | None, typer.Option(help="A reason that overrides a rule which allows overrides.")
+]
 
 
 def _db() -> Database:
@@ -81,7 +85,7 @@ def load(
     file: Annotated[Path, typer.Argument(help="Facility file, JSON or YAML.")],
     replace: Annotated[bool, typer.Option(help="Replace the facility already loaded.")] = False,
     check: Annotated[bool, typer.Option("--check", help="Validate only; write nothing.")] = False,
-    actor: Annotated[str, typer.Option(help=ACTOR_HELP)] = "operator",
+    actor: Actor = "operator",
 ) -> None:
     """Validate a facility file and load it in one transaction (nothing is written if it is bad)."""
     data = read_file(file)
@@ -262,10 +266,8 @@ def book(
     ] = None,
     note: Annotated[str | None, typer.Option(help="A note on the appointment.")] = None,
     reason: Annotated[str | None, typer.Option(help="Why (recorded in the audit log).")] = None,
-    override_reason: Annotated[
-        str | None, typer.Option(help="Override a rule that allows it.")
-    ] = None,
-    actor: Annotated[str, typer.Option(help=ACTOR_HELP)] = "operator",
+    override_reason: OverrideReason = None,
+    actor: Actor = "operator",
     as_json: JsonFlag = False,
 ) -> None:
     """Book an appointment through the booking service (every check, then the audit log)."""
@@ -304,10 +306,8 @@ def cancel(
     appointment_id: Annotated[str, typer.Argument(help="The appointment's id.")],
     reason: Annotated[str, typer.Option(help="Why it is cancelled (required).")],
     late: Annotated[bool, typer.Option(help="Record a late cancellation.")] = False,
-    override_reason: Annotated[
-        str | None, typer.Option(help="Override a rule that allows it.")
-    ] = None,
-    actor: Annotated[str, typer.Option(help=ACTOR_HELP)] = "operator",
+    override_reason: OverrideReason = None,
+    actor: Actor = "operator",
     as_json: JsonFlag = False,
 ) -> None:
     """Cancel an appointment, with a reason."""
@@ -326,10 +326,8 @@ def move(
     staff: Annotated[list[str] | None, typer.Option(help="New staff id(s).")] = None,
     room: Annotated[str | None, typer.Option(help="New room id.")] = None,
     minutes: Annotated[int | None, typer.Option(help="New length.")] = None,
-    override_reason: Annotated[
-        str | None, typer.Option(help="Override a rule that allows it.")
-    ] = None,
-    actor: Annotated[str, typer.Option(help=ACTOR_HELP)] = "operator",
+    override_reason: OverrideReason = None,
+    actor: Actor = "operator",
     as_json: JsonFlag = False,
 ) -> None:
     """Move an appointment to another time, clinician or room (every check applies again)."""
@@ -361,7 +359,7 @@ def status(
         ),
     ],
     reason: Annotated[str | None, typer.Option(help="Why (recorded in the audit log).")] = None,
-    actor: Annotated[str, typer.Option(help=ACTOR_HELP)] = "operator",
+    actor: Actor = "operator",
     as_json: JsonFlag = False,
 ) -> None:
     """Record what happened: checked in, attended, no-show, late cancel."""
@@ -432,7 +430,7 @@ def audit_show(
 def token_create(
     staff: Annotated[str, typer.Option(help="The staff member the token speaks for.")],
     label: Annotated[str | None, typer.Option(help="What the token is for.")] = None,
-    actor: Annotated[str, typer.Option(help=ACTOR_HELP)] = "operator",
+    actor: Actor = "operator",
 ) -> None:
     """Create a bearer token; it is printed once, last on the line, and stored only hashed."""
     from clinic.tokens import create_token
@@ -445,7 +443,7 @@ def token_create(
 @token_app.command("revoke")
 def token_revoke(
     staff: Annotated[str, typer.Option(help="Revoke every live token of this staff member.")],
-    actor: Annotated[str, typer.Option(help=ACTOR_HELP)] = "operator",
+    actor: Actor = "operator",
 ) -> None:
     """Revoke a staff member's tokens (effective immediately)."""
     from clinic.tokens import revoke_tokens
