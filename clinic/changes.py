@@ -1,0 +1,130 @@
+"""The plain data every caller of the booking service sees: requests, the appointment as a view,
+the change the policy judges and its decision, and the policy seam itself."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from clinic.errors import RuleViolation
+from clinic.models import Appointment
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    session_type: str
+    start: datetime
+    staff: list[str]
+    patients: list[str]
+    room: str | None = None
+    minutes: int | None = None  # default: the session type's minutes
+    group: str | None = None
+    pinned: bool = False
+    note: str | None = None
+    appointment_id: str | None = None  # generated when None
+    status: str = "booked"
+
+
+@dataclass(frozen=True)
+class MoveRequest:
+    appointment_id: str
+    start: datetime | None = None
+    staff: list[str] | None = None
+    room: str | None = None
+    minutes: int | None = None
+
+
+@dataclass(frozen=True)
+class AppointmentView:
+    id: str
+    session_type: str
+    start: datetime
+    end: datetime
+    staff: list[str]
+    patients: list[str]
+    room: str | None
+    group: str | None
+    status: str
+    pinned: bool
+    note: str | None
+
+    @property
+    def minutes(self) -> int:
+        return int((self.end - self.start).total_seconds() // 60)
+
+    def as_record(self) -> dict[str, Any]:
+        """JSON-ready (UTC ISO times), for audit events and machine output."""
+        record = asdict(self)
+        record["start"] = self.start.isoformat()
+        record["end"] = self.end.isoformat()
+        return record
+
+
+@dataclass(frozen=True)
+class ProposedChange:
+    """What the policy hook judges: the appointment as it would be after the change."""
+
+    action: str  # "book" | "cancel" | "move" | "set_status"
+    actor: str
+    appointment: AppointmentView
+    before: AppointmentView | None
+    reason: str | None
+    override_reason: str | None
+
+
+@dataclass(frozen=True)
+class PolicyDecision:
+    allowed: bool
+    fired: list[dict[str, Any]] = field(default_factory=list)  # {"id", "severity", "message"}
+    obligations: list[str] = field(default_factory=list)
+    message: str = ""
+
+    def as_record(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class BookingPolicy(Protocol):
+    """The seam where the rules layer plugs in; called inside the booking transaction."""
+
+    def check(self, session: Session, change: ProposedChange) -> PolicyDecision: ...
+
+
+class AllowAll:
+    """The policy until the rules layer is wired in: everything the hard checks let through."""
+
+    def check(self, session: Session, change: ProposedChange) -> PolicyDecision:
+        return PolicyDecision(allowed=True)
+
+
+def judge(policy: BookingPolicy, session: Session, change: ProposedChange) -> PolicyDecision:
+    """The policy's decision on a change, or RuleViolation with its words when it refuses."""
+    decision = policy.check(session, change)
+    if not decision.allowed:
+        raise RuleViolation(
+            decision.message or "not allowed by the facility's rules", decision=decision
+        )
+    return decision
+
+
+def view_of(appointment: Appointment) -> AppointmentView:
+    return AppointmentView(
+        id=appointment.id,
+        session_type=appointment.session_type_id,
+        start=appointment.start,
+        end=appointment.end,
+        staff=appointment.staff_ids,
+        patients=appointment.patient_ids,
+        room=appointment.room_id,
+        group=appointment.group_id,
+        status=appointment.status,
+        pinned=appointment.pinned,
+        note=appointment.note,
+    )
+
+
+def new_appointment_id() -> str:
+    return f"appt-{uuid.uuid4().hex[:12]}"

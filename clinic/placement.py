@@ -1,0 +1,248 @@
+"""The hard checks every appointment passes, wherever it comes from (a booking, a move, a load).
+
+`place` asks, in the order a person would: is the facility open, is the start on its grid, does
+each clinician work then and is nobody away or double-booked, does a room of the right kind and
+size stand free. It returns where the appointment goes or raises the first reason it cannot.
+It reads the session as it is, so a caller that inserts appointments one by one (the booking
+service, the facility file's loader) sees each earlier one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from clinic.changes import BookingRequest
+from clinic.errors import BookingConflict, InvalidInput, NotFound
+from clinic.models import (
+    Appointment,
+    AppointmentPatient,
+    AppointmentStaff,
+    Facility,
+    Group,
+    Patient,
+    Room,
+    RoomUnavailability,
+    SessionType,
+    Staff,
+    StaffUnavailability,
+)
+from clinic.timeutil import local_iso, parse_weekly, within_weekly, zone
+
+# Statuses that record what happened, so they cannot precede the session.
+OUTCOMES = frozenset({"attended", "no_show"})
+
+
+@dataclass(frozen=True)
+class Placement:
+    session_type: SessionType
+    start: datetime
+    end: datetime
+    staff: list[Staff]
+    patients: list[Patient]
+    room: Room | None
+    group: Group | None
+
+
+def check_outcome_time(appointment_id: str, status: str, start: datetime, now: datetime) -> None:
+    """An appointment is attended or a no-show only once it has started."""
+    if status in OUTCOMES and now < start:
+        raise InvalidInput(
+            f"appointment {appointment_id} has not started yet; it cannot be {status}"
+        )
+
+
+def place(session: Session, request: BookingRequest, exclude_id: str | None) -> Placement:
+    """Every hard check, in the order a person would ask; returns the placement or raises."""
+    facility = session.scalar(select(Facility).limit(1))
+    if facility is None:
+        raise InvalidInput("no facility is loaded: run `rota load FILE` or `rota demo --load`")
+    tz = zone(facility.timezone)
+    session_type = session.get(SessionType, request.session_type)
+    if session_type is None:
+        known = ", ".join(session.scalars(select(SessionType.id).order_by(SessionType.position)))
+        raise NotFound(f"unknown session type {request.session_type!r} (known: {known})")
+    if request.start.tzinfo is None:
+        raise InvalidInput("the start time needs a timezone (internal error: naive datetime)")
+    minutes = request.minutes if request.minutes is not None else session_type.minutes
+    if minutes < 5:
+        raise InvalidInput(f"a session lasts at least 5 minutes, not {minutes}")
+    start = request.start.astimezone(tz)
+    end = start + timedelta(minutes=minutes)
+    local = start.astimezone(tz)
+    if (local.hour * 60 + local.minute) % facility.slot_minutes or local.second:
+        raise InvalidInput(
+            f"{local_iso(start, tz)} is not on the facility's {facility.slot_minutes}-minute "
+            "grid; pick a start such as :00, :15, :30 or :45"
+        )
+    if not request.staff:
+        raise InvalidInput("an appointment needs at least one staff member")
+    staff = [load_row(session, Staff, sid, "staff member") for sid in request.staff]
+    patients = [load_row(session, Patient, pid, "patient") for pid in request.patients]
+    if len(set(request.staff)) != len(request.staff) or len(set(request.patients)) != len(
+        request.patients
+    ):
+        raise InvalidInput("the same person is listed twice in one appointment")
+    group = load_row(session, Group, request.group, "group") if request.group else None
+    if not (session_type.min_patients <= len(patients) <= session_type.max_patients):
+        raise InvalidInput(
+            f"a {session_type.id} session takes {session_type.min_patients}"
+            f"–{session_type.max_patients} patients, not {len(patients)}"
+        )
+    when = f"{local_iso(start, tz)}–{end.astimezone(tz).strftime('%H:%M')}"
+
+    # Facility hours and open days.
+    hours = parse_weekly({day: [f"{facility.open}-{facility.close}"] for day in facility.open_days})
+    if not within_weekly(hours, start, end, tz):
+        raise BookingConflict(
+            f"{when} is outside facility hours ({', '.join(facility.open_days)} "
+            f"{facility.open}–{facility.close} {tz.key})"
+        )
+    # Staff: weekly availability, unavailability, existing appointments.
+    for member in staff:
+        if not within_weekly(parse_weekly(member.availability), start, end, tz):
+            raise BookingConflict(f"{member.name} ({member.id}) does not work at {when}")
+        away = session.scalar(
+            select(StaffUnavailability)
+            .where(
+                StaffUnavailability.staff_id == member.id,
+                StaffUnavailability.start < end,
+                StaffUnavailability.end > start,
+            )
+            .limit(1)
+        )
+        if away is not None:
+            why = f" ({away.reason})" if away.reason else ""
+            raise BookingConflict(f"{member.name} ({member.id}) is unavailable at {when}{why}")
+        clash = _clash(
+            session, AppointmentStaff, AppointmentStaff.staff_id, member.id, start, end, exclude_id
+        )
+        if clash is not None:
+            raise BookingConflict(
+                f"{member.name} ({member.id}) already has appointment {clash.id} at "
+                f"{local_iso(clash.start, tz)}"
+            )
+    for patient in patients:
+        clash = _clash(
+            session,
+            AppointmentPatient,
+            AppointmentPatient.patient_id,
+            patient.id,
+            start,
+            end,
+            exclude_id,
+        )
+        if clash is not None:
+            raise BookingConflict(
+                f"patient {patient.id} already has appointment {clash.id} at "
+                f"{local_iso(clash.start, tz)}"
+            )
+    room = _choose_room(
+        session,
+        request.room,
+        session_type,
+        start,
+        end,
+        len(staff) + len(patients),
+        exclude_id,
+        when,
+    )
+    return Placement(session_type, start.astimezone(end.tzinfo), end, staff, patients, room, group)
+
+
+def _choose_room(
+    session: Session,
+    room_id: str | None,
+    session_type: SessionType,
+    start: datetime,
+    end: datetime,
+    people: int,
+    exclude_id: str | None,
+    when: str,
+) -> Room | None:
+    kinds = session_type.room_kinds or []
+    if room_id is not None:
+        room = load_row(session, Room, room_id, "room")
+        problem = _room_problem(session, room, kinds, start, end, people, exclude_id)
+        if problem:
+            raise BookingConflict(f"{room.name} ({room.id}) {problem} at {when}")
+        return room
+    if not kinds:
+        return None
+    candidates = session.scalars(
+        select(Room).where(Room.kind.in_(kinds)).order_by(Room.position)
+    ).all()
+    # Prefer the first kind the session type lists (in-person before telehealth).
+    candidates = sorted(candidates, key=lambda r: (kinds.index(r.kind), r.position))
+    for room in candidates:
+        if not _room_problem(session, room, kinds, start, end, people, exclude_id):
+            return room
+    raise BookingConflict(f"no {' or '.join(kinds)} room for {people} people is free at {when}")
+
+
+def _room_problem(
+    session: Session,
+    room: Room,
+    kinds: list[str],
+    start: datetime,
+    end: datetime,
+    people: int,
+    exclude_id: str | None,
+) -> str | None:
+    if kinds and room.kind not in kinds:
+        return f"is a {room.kind} room; this session needs {' or '.join(kinds)}"
+    if room.capacity < people:
+        return f"holds {room.capacity} people, not {people}"
+    closed = session.scalar(
+        select(RoomUnavailability)
+        .where(
+            RoomUnavailability.room_id == room.id,
+            RoomUnavailability.start < end,
+            RoomUnavailability.end > start,
+        )
+        .limit(1)
+    )
+    if closed is not None:
+        return "is closed" + (f" ({closed.reason})" if closed.reason else "")
+    query = select(Appointment).where(
+        Appointment.room_id == room.id,
+        Appointment.active,
+        Appointment.start < end,
+        Appointment.end > start,
+    )
+    if exclude_id is not None:
+        query = query.where(Appointment.id != exclude_id)
+    taken = session.scalar(query.limit(1))
+    if taken is not None:
+        return f"is taken by appointment {taken.id}"
+    return None
+
+
+def _clash(
+    session: Session,
+    link: Any,
+    column: Any,
+    key: str,
+    start: datetime,
+    end: datetime,
+    exclude_id: str | None,
+) -> Appointment | None:
+    query = (
+        select(Appointment)
+        .join(link, link.appointment_id == Appointment.id)
+        .where(column == key, link.active, link.start < end, link.end > start)
+    )
+    if exclude_id is not None:
+        query = query.where(Appointment.id != exclude_id)
+    return session.scalar(query.limit(1))
+
+
+def load_row(session: Session, model: Any, key: str, what: str) -> Any:
+    found = session.get(model, key)
+    if found is None:
+        raise NotFound(f"no {what} with id {key!r}")
+    return found
