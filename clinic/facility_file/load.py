@@ -1,0 +1,311 @@
+"""Loading a facility file: validate it whole, then write it in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from clinic.audit import append_event
+from clinic.catalogue import BUILTIN_SESSION_TYPES
+from clinic.db import Database
+from clinic.errors import InvalidInput
+from clinic.facility_file.validate import FACILITY_DEFAULTS, validate
+from clinic.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    AppointmentPatient,
+    AppointmentStaff,
+    Authorization,
+    ConversationState,
+    CourtOrder,
+    CourtOrderRequirement,
+    Facility,
+    Group,
+    Patient,
+    PatientRequirement,
+    Proposal,
+    Room,
+    RoomUnavailability,
+    SessionType,
+    Staff,
+    StaffUnavailability,
+    group_facilitator,
+    group_member,
+)
+from clinic.timeutil import parse_date, parse_datetime, zone
+
+
+def load_facility(
+    db: Database,
+    data: dict[str, Any],
+    *,
+    replace: bool = False,
+    actor: str = "operator",
+    source: str | None = None,
+) -> dict[str, int]:
+    """Validate, then write the whole facility in one transaction. Returns counts per section."""
+    problems = validate(data)
+    if problems:
+        raise InvalidInput(f"the facility file has {len(problems)} problem(s)", problems)
+    tz = zone(data["facility"]["timezone"])
+    with db.session() as session:
+        if session.scalar(select(Facility.id).limit(1)) is not None:
+            if not replace:
+                raise InvalidInput(
+                    "this database already holds a facility; add --replace to overwrite it "
+                    "(its appointments are replaced too; the audit log is kept)"
+                )
+            _clear(session)
+        counts = _insert(session, data, tz)
+        digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+        append_event(
+            session,
+            actor=actor,
+            action="facility.load",
+            entity_type="facility",
+            entity_id=data["facility"]["name"][:64],
+            after={"counts": counts, "sha256": digest, "source": source},
+            reason="replace" if replace else "initial load",
+        )
+    db.forget_facility()
+    return counts
+
+
+def _clear(session: Session) -> None:
+    for table in (AppointmentPatient, AppointmentStaff, Appointment):
+        session.execute(delete(table))
+    session.execute(delete(group_member))
+    session.execute(delete(group_facilitator))
+    for model in (
+        Group,
+        CourtOrderRequirement,
+        CourtOrder,
+        Authorization,
+        PatientRequirement,
+        Patient,
+        StaffUnavailability,
+        RoomUnavailability,
+        ConversationState,
+        Proposal,
+        SessionType,
+        Staff,
+        Room,
+        Facility,
+    ):
+        session.execute(delete(model))
+
+
+def _insert(session: Session, data: dict[str, Any], tz: ZoneInfo) -> dict[str, int]:
+    facility = {**FACILITY_DEFAULTS, **data["facility"]}
+    session.add(
+        Facility(
+            name=facility["name"],
+            timezone=facility["timezone"],
+            open_days=facility["open_days"],
+            open=facility["open"],
+            close=facility["close"],
+            slot_minutes=facility["slot_minutes"],
+        )
+    )
+    for i, r in enumerate(data["rooms"]):
+        session.add(
+            Room(
+                id=r["id"],
+                name=r["name"],
+                kind=r["kind"],
+                capacity=r["capacity"],
+                features=r.get("features"),
+                position=i,
+                closures=[
+                    RoomUnavailability(
+                        start=parse_datetime(p["start"], tz),
+                        end=parse_datetime(p["end"], tz),
+                        reason=p.get("reason"),
+                    )
+                    for p in r.get("unavailable", [])
+                ],
+            )
+        )
+    for i, s in enumerate(data["staff"]):
+        session.add(
+            Staff(
+                id=s["id"],
+                name=s["name"],
+                role=s["role"],
+                credentials=s.get("credentials"),
+                specializations=s.get("specializations"),
+                supervisor_id=s.get("supervisor"),
+                max_minutes_per_week=s.get("max_minutes_per_week"),
+                availability=s.get("availability"),
+                slack_user_id=s.get("slack_user_id"),
+                email=s.get("email"),
+                position=i,
+                unavailability=[
+                    StaffUnavailability(
+                        start=parse_datetime(p["start"], tz),
+                        end=parse_datetime(p["end"], tz),
+                        reason=p.get("reason"),
+                    )
+                    for p in s.get("unavailable", [])
+                ],
+            )
+        )
+    for i, t in enumerate(data.get("session_types", BUILTIN_SESSION_TYPES)):
+        session.add(
+            SessionType(
+                id=t["id"],
+                name=t.get("name"),
+                minutes=t["minutes"],
+                cpt=t.get("cpt"),
+                room_kinds=t.get("room_kinds"),
+                staff_roles=t.get("staff_roles"),
+                credentials_any=t.get("credentials_any"),
+                min_patients=t.get("min_patients", 1),
+                max_patients=t.get("max_patients", 1),
+                position=i,
+            )
+        )
+    session.flush()
+    for i, p in enumerate(data.get("patients", [])):
+        order = p.get("court_order")
+        session.add(
+            Patient(
+                id=p["id"],
+                name=p["name"],
+                dob=_date(p.get("dob")),
+                mrn=p.get("mrn"),
+                level_of_care=p.get("level_of_care"),
+                phase=p.get("phase"),
+                admitted=_date(p.get("admitted")),
+                acuity=p.get("acuity"),
+                needs=p.get("needs"),
+                sex=p.get("sex"),
+                primary_clinician_id=p.get("primary_clinician"),
+                availability=p.get("availability"),
+                preferences=p.get("preferences"),
+                contact=p.get("contact"),
+                family_contacts=p.get("family_contacts"),
+                position=i,
+                requirements=[
+                    PatientRequirement(
+                        session_type_id=r["session_type"],
+                        per_week=r["per_week"],
+                        source=r.get("source"),
+                    )
+                    for r in p.get("requirements", [])
+                ],
+                court_order=CourtOrder(
+                    case_number=order["case_number"],
+                    court=order.get("court"),
+                    start=parse_date(order["start"]),
+                    end=parse_date(order["end"]),
+                    liaison_id=order.get("liaison"),
+                    report_to=order.get("report_to"),
+                    requirements=[
+                        CourtOrderRequirement(
+                            session_type_id=r["session_type"], per_week=r["per_week"]
+                        )
+                        for r in order["requirements"]
+                    ],
+                )
+                if order
+                else None,
+                authorizations=[
+                    Authorization(
+                        id=a.get("id"),
+                        payer=a["payer"],
+                        session_types=a["session_types"],
+                        units=a["units"],
+                        used=a.get("used", 0),
+                        start=parse_date(a["start"]),
+                        end=parse_date(a["end"]),
+                    )
+                    for a in p.get("authorizations", [])
+                ],
+            )
+        )
+    session.flush()
+    for i, g in enumerate(data.get("groups", [])):
+        session.add(
+            Group(
+                id=g["id"],
+                name=g["name"],
+                session_type_id=g["session_type"],
+                capacity=g.get("capacity"),
+                closed=g.get("closed", False),
+                sessions_per_week=g.get("sessions_per_week"),
+                min_days_apart=g.get("min_days_apart", 0),
+                schedule=g.get("schedule"),
+                room_id=g.get("room"),
+                availability=g.get("availability"),
+                position=i,
+            )
+        )
+    session.flush()
+    for g in data.get("groups", []):
+        if g["facilitators"]:
+            session.execute(
+                group_facilitator.insert(),
+                [
+                    {"group_id": g["id"], "staff_id": s, "position": j}
+                    for j, s in enumerate(g["facilitators"])
+                ],
+            )
+        if g["members"]:
+            session.execute(
+                group_member.insert(),
+                [
+                    {"group_id": g["id"], "patient_id": m, "position": j}
+                    for j, m in enumerate(g["members"])
+                ],
+            )
+    now = datetime.now().astimezone()
+    for i, a in enumerate(data.get("appointments", [])):
+        start = parse_datetime(a["start"], tz)
+        end = start + timedelta(minutes=a["minutes"])
+        status = a.get("status", "booked")
+        active = status in ACTIVE_STATUSES
+        session.add(
+            Appointment(
+                id=a["id"],
+                session_type_id=a["session_type"],
+                start=start,
+                end=end,
+                room_id=a.get("room"),
+                group_id=a.get("group"),
+                status=status,
+                active=active,
+                pinned=a.get("pinned", False),
+                note=a.get("note"),
+                created_at=now,
+                created_by="facility-file",
+                updated_at=now,
+                updated_by="facility-file",
+                position=i,
+                staff_links=[
+                    AppointmentStaff(staff_id=s, start=start, end=end, active=active, position=j)
+                    for j, s in enumerate(a["staff"])
+                ],
+                patient_links=[
+                    AppointmentPatient(
+                        patient_id=p, start=start, end=end, active=active, position=j
+                    )
+                    for j, p in enumerate(a["patients"])
+                ],
+            )
+        )
+    session.flush()
+    return {
+        section: len(data.get(section, []))
+        for section in ("rooms", "staff", "patients", "groups", "appointments")
+    }
+
+
+def _date(text: str | None) -> Any:
+    return parse_date(text) if text else None
