@@ -354,13 +354,18 @@ class _Builder:
             if rng.random() < 0.85:
                 units = rng.choice([12, 16, 24, 30])
                 end = admitted + timedelta(days=90)
-                if end < self.today + timedelta(days=7):
-                    end = self.today + timedelta(days=rng.randint(3, 40))
+                # Every booked session is covered (the rules refuse one outside the dates or the
+                # types); some authorizations end soon after the booked week.
+                if end < self.week + timedelta(days=7):
+                    end = self.week + timedelta(days=rng.randint(7, 40))
+                covered = ["individual", "group", "family", "case_management"]
+                if any(r["session_type"] == "medication_management" for r in requirements):
+                    covered.append("medication_management")
                 patient["authorizations"] = [
                     {
                         "id": f"AUTH-{rng.randrange(10**6, 10**7)}",
                         "payer": rng.choice(PAYERS),
-                        "session_types": ["individual", "group", "family", "case_management"],
+                        "session_types": covered,
                         "units": units,
                         "used": rng.randint(0, units - 1),
                         "start": admitted.isoformat(),

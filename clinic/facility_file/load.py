@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from clinic.audit import append_event
 from clinic.catalogue import BUILTIN_SESSION_TYPES
+from clinic.changes import AllowAll, BookingPolicy, BookingRequest, ProposedChange, judge, view_of
 from clinic.db import Database
-from clinic.errors import InvalidInput
+from clinic.errors import InvalidInput, RotaError
 from clinic.facility_file.validate import FACILITY_DEFAULTS, validate
 from clinic.models import (
     ACTIVE_STATUSES,
@@ -38,7 +39,12 @@ from clinic.models import (
     group_facilitator,
     group_member,
 )
-from clinic.timeutil import parse_date, parse_datetime, zone
+from clinic.placement import OUTCOMES, Placement, check_outcome_time, place
+from clinic.timeutil import now_utc, parse_date, parse_datetime, zone
+
+# Appointments still to happen: each is booked as the booking service would book it.
+BOOKABLE = frozenset(ACTIVE_STATUSES) - OUTCOMES
+FILE_REASON = "facility-file"
 
 
 def load_facility(
@@ -48,21 +54,46 @@ def load_facility(
     replace: bool = False,
     actor: str = "operator",
     source: str | None = None,
+    policy: BookingPolicy | None = None,
+    now: datetime | None = None,
+    dry_run: bool = False,
 ) -> dict[str, int]:
-    """Validate, then write the whole facility in one transaction. Returns counts per section."""
+    """Validate, then write the whole facility in one transaction. Returns counts per section.
+
+    Appointments still to happen (proposed, booked, checked in) are booked one by one, in file
+    order, through the booking service's hard checks (`clinic.placement.place`) and `policy`
+    (the rule packs, from the composition root; none: hard checks only), each seeing those
+    before it. History (attended or no-show, which must have started before `now`, and
+    cancelled ones) is imported as recorded: it describes what happened under the hours,
+    absences and rules of its day, so only the file's own checks apply to it. Every violation
+    is listed with its JSON path, and nothing is written. `dry_run` checks all of it as if
+    replacing the facility, then writes nothing."""
     problems = validate(data)
     if problems:
         raise InvalidInput(f"the facility file has {len(problems)} problem(s)", problems)
     tz = zone(data["facility"]["timezone"])
     with db.session() as session:
         if session.scalar(select(Facility.id).limit(1)) is not None:
-            if not replace:
+            if not (replace or dry_run):
                 raise InvalidInput(
                     "this database already holds a facility; add --replace to overwrite it "
                     "(its appointments are replaced too; the audit log is kept)"
                 )
             _clear(session)
         counts = _insert(session, data, tz)
+        problems = _insert_appointments(
+            session,
+            data.get("appointments", []),
+            tz,
+            policy or AllowAll(),
+            actor,
+            now or now_utc(),
+        )
+        if problems:
+            raise InvalidInput(f"the facility file has {len(problems)} problem(s)", problems)
+        if dry_run:
+            session.rollback()
+            return counts
         digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
         append_event(
             session,
@@ -265,46 +296,100 @@ def _insert(session: Session, data: dict[str, Any], tz: ZoneInfo) -> dict[str, i
                     for j, m in enumerate(g["members"])
                 ],
             )
-    now = datetime.now().astimezone()
-    for i, a in enumerate(data.get("appointments", [])):
-        start = parse_datetime(a["start"], tz)
-        end = start + timedelta(minutes=a["minutes"])
-        status = a.get("status", "booked")
-        active = status in ACTIVE_STATUSES
-        session.add(
-            Appointment(
-                id=a["id"],
-                session_type_id=a["session_type"],
-                start=start,
-                end=end,
-                room_id=a.get("room"),
-                group_id=a.get("group"),
-                status=status,
-                active=active,
-                pinned=a.get("pinned", False),
-                note=a.get("note"),
-                created_at=now,
-                created_by="facility-file",
-                updated_at=now,
-                updated_by="facility-file",
-                position=i,
-                staff_links=[
-                    AppointmentStaff(staff_id=s, start=start, end=end, active=active, position=j)
-                    for j, s in enumerate(a["staff"])
-                ],
-                patient_links=[
-                    AppointmentPatient(
-                        patient_id=p, start=start, end=end, active=active, position=j
-                    )
-                    for j, p in enumerate(a["patients"])
-                ],
-            )
-        )
     session.flush()
     return {
         section: len(data.get(section, []))
         for section in ("rooms", "staff", "patients", "groups", "appointments")
     }
+
+
+def _insert_appointments(
+    session: Session,
+    appointments: list[dict[str, Any]],
+    tz: ZoneInfo,
+    policy: BookingPolicy,
+    actor: str,
+    now: datetime,
+) -> list[str]:
+    """History as recorded, then every appointment still to happen as a booking. Returns the
+    violations ('$.appointments[i]: why'); the caller rolls back when there is any."""
+    problems: list[str] = []
+    upcoming: list[tuple[int, dict[str, Any]]] = []
+    for i, a in enumerate(appointments):
+        status = a.get("status", "booked")
+        if status in BOOKABLE:
+            upcoming.append((i, a))
+            continue
+        start = parse_datetime(a["start"], tz)
+        try:
+            check_outcome_time(a["id"], status, start, now)
+        except RotaError as exc:
+            problems.append(f"$.appointments[{i}]: {exc}")
+            continue
+        session.add(_row(a, i, start, start + timedelta(minutes=a["minutes"]), a.get("room"), now))
+    session.flush()
+    # Hold the rows the checks look up, so the session's (weak) identity map answers them.
+    rows = [session.scalars(select(model)).all() for model in (Staff, Patient, Room, SessionType)]
+    for i, a in upcoming:
+        request = BookingRequest(
+            session_type=a["session_type"],
+            start=parse_datetime(a["start"], tz),
+            staff=a["staff"],
+            patients=a["patients"],
+            room=a.get("room"),
+            minutes=a["minutes"],
+            group=a.get("group"),
+            appointment_id=a["id"],
+            status=a.get("status", "booked"),
+        )
+        try:
+            with session.begin_nested():  # a refused booking leaves nothing behind
+                placement = place(session, request, exclude_id=None)
+                row = _row(a, i, placement.start, placement.end, _room_id(placement), now)
+                session.add(row)
+                session.flush()
+                change = ProposedChange("book", actor, view_of(row), None, FILE_REASON, None)
+                judge(policy, session, change)
+        except RotaError as exc:
+            problems.append(f"$.appointments[{i}]: {exc}")
+    del rows
+    return problems
+
+
+def _room_id(placement: Placement) -> str | None:
+    return placement.room.id if placement.room else None
+
+
+def _row(
+    a: dict[str, Any], i: int, start: datetime, end: datetime, room: str | None, now: datetime
+) -> Appointment:
+    status = a.get("status", "booked")
+    active = status in ACTIVE_STATUSES
+    return Appointment(
+        id=a["id"],
+        session_type_id=a["session_type"],
+        start=start,
+        end=end,
+        room_id=room,
+        group_id=a.get("group"),
+        status=status,
+        active=active,
+        pinned=a.get("pinned", False),
+        note=a.get("note"),
+        created_at=now,
+        created_by=FILE_REASON,
+        updated_at=now,
+        updated_by=FILE_REASON,
+        position=i,
+        staff_links=[
+            AppointmentStaff(staff_id=s, start=start, end=end, active=active, position=j)
+            for j, s in enumerate(a["staff"])
+        ],
+        patient_links=[
+            AppointmentPatient(patient_id=p, start=start, end=end, active=active, position=j)
+            for j, p in enumerate(a["patients"])
+        ],
+    )
 
 
 def _date(text: str | None) -> Any:
