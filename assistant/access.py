@@ -16,8 +16,8 @@ from clinic.errors import PermissionDenied
 from clinic.timeutil import local_iso
 from clinic.tokens import Caller
 from rules import permissions
-from rules.facts import build_situation
 from rules.service import default_service
+from rules.snapshot import role_situation
 
 # The dialogue's words for what a person asks → the permissions pack's actions.
 ACTION_OF = {
@@ -54,10 +54,8 @@ def authorize(
 ) -> None:
     """Raise PermissionDenied, with the rule's words, unless the caller may do this."""
     service = default_service()
-    with db.read() as session:
-        actor, situation = build_situation(
-            session, service.packs, actor=caller.staff_id, patient=patient_id
-        )
+    # The people's facts come from the per-facility snapshot (rules.snapshot), not fresh queries.
+    actor, situation = role_situation(db, service.packs, actor=caller.staff_id, patient=patient_id)
     decision = service.evaluate(ACTION_OF.get(action, action), actor, situation)
     denials = [f for f in decision.fired if f.id.startswith("PERM-") and f.severity == "deny"]
     if denials:
