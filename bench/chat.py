@@ -58,7 +58,7 @@ def script_for(index: int, per_client: int, patients: list[str]) -> list[str]:
         return ["what's on my schedule today" if i % 2 else "help" for i in range(per_client)]
     script: list[str] = []
     for i in range(per_client):
-        if script and script[-1].startswith("find") and i % 4 == 1:
+        if script and script[-1].startswith("find") and i % 3 == 1:
             script.append("book option 1")
         else:
             script.append(f"find a slot for {patients[(index * 7 + i) % len(patients)]} tomorrow")

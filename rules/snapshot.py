@@ -15,7 +15,7 @@ holds them equal); it is for read-only checks outside a write transaction.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from clinic.db import Database
-from clinic.models import AuditEvent, SessionType
+from clinic.errors import NotFound
+from clinic.models import AuditEvent, Patient, SessionType, Staff
 
 # The same row readers build_situation uses, so the two answers cannot drift apart.
 from rules.facts import (
@@ -44,18 +45,18 @@ from rules.model import GroupFacts, PatientFacts, SessionTypeFacts, Situation, S
 APPOINTMENT_EVENT = "appointment."
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Snapshot:
-    """The facility's people as of one audit event; filled lazily, one person at a time."""
+    """The facility's people as of one audit event."""
 
     packs: PackSet
+    on: date  # patients' facts (age) are as of this day
     tz: ZoneInfo
-    on: date
     session_types: dict[str, SessionTypeFacts]
-    staff: dict[str, StaffFacts | None] = field(default_factory=dict)
-    supervisor: dict[str, str | None] = field(default_factory=dict)
-    patients: dict[str, PatientFacts] = field(default_factory=dict)
-    groups_of: dict[str, dict[str, GroupFacts]] = field(default_factory=dict)
+    staff: dict[str, StaffFacts]
+    supervisor: dict[str, str | None]
+    patients: dict[str, PatientFacts]
+    groups_of: dict[str, dict[str, GroupFacts]]  # patient → the groups they belong to
 
 
 @dataclass
@@ -81,16 +82,16 @@ def role_situation(
     pids = [patient] if patient else []
     with db.read() as session:
         snap = _snapshot(db, session, packs, now.date())
-        actor_row = _actor(session, snap, actor)
-        patients = {pid: _patient(session, snap, pid) for pid in pids}
-        staff_ids = {actor} | {
-            p.primary_clinician for p in patients.values() if p.primary_clinician
-        }
-        staff_ids |= {s for sid in staff_ids if (s := _supervisor(session, snap, sid))}
-        staff = {sid: f for sid in staff_ids if (f := _staff(session, snap, sid)) is not None}
-        staff.setdefault(actor_row.id, actor_row)
-        groups = {gid: g for pid in pids for gid, g in snap.groups_of[pid].items()}
+        missing = [pid for pid in pids if pid not in snap.patients]
+        if missing:
+            raise NotFound(f"no patient with id {missing[0]!r}")
+        actor_row = snap.staff.get(actor) or actor_facts(session, actor, packs.data)
         existing = _existing(session, pids, exclude=None)
+    patients = {pid: snap.patients[pid] for pid in pids}
+    staff_ids = {actor} | {p.primary_clinician for p in patients.values() if p.primary_clinician}
+    staff_ids |= {s for sid in staff_ids if (s := snap.supervisor.get(sid))}
+    staff = {sid: snap.staff[sid] for sid in staff_ids if sid in snap.staff}
+    staff.setdefault(actor_row.id, actor_row)
     types = {a.session_type for a in existing}
     return actor_row, Situation(
         tz=snap.tz,
@@ -98,7 +99,7 @@ def role_situation(
         patients=patients,
         staff=staff,
         session_types={t: f for t, f in snap.session_types.items() if t in types},
-        groups=groups,
+        groups={gid: g for pid in pids for gid, g in snap.groups_of[pid].items()},
         existing=existing,
         keep_apart=packs.data.keep_apart,
         program_capability=packs.data.program_capability,
@@ -111,8 +112,12 @@ def _snapshot(db: Database, session: Session, packs: PackSet, on: date) -> _Snap
     newest = session.scalar(select(func.max(AuditEvent.seq)))
     with _LOCK:
         entry = _CACHE.get(db.url)
-    fresh = entry is not None and entry.snapshot.packs is packs and entry.snapshot.on == on
-    if entry is not None and fresh and (newest or 0) >= (entry.seen or 0):  # else: a new database
+    if (
+        entry is not None
+        and entry.snapshot.packs is packs
+        and entry.snapshot.on == on
+        and (newest or 0) >= (entry.seen or 0)  # else the database was made anew
+    ):
         if entry.seen == newest:
             return entry.snapshot
         since = session.scalars(
@@ -122,38 +127,26 @@ def _snapshot(db: Database, session: Session, packs: PackSet, on: date) -> _Snap
             with _LOCK:
                 entry.seen = newest
             return entry.snapshot
-    snapshot = _Snapshot(
-        packs=packs,
-        tz=facility_zone(session),
-        on=on,
-        session_types={t.id: session_type_facts(t) for t in session.scalars(select(SessionType))},
-    )
+    snapshot = _read(session, packs, on)
     with _LOCK:
         _CACHE[db.url] = _Entry(newest, snapshot)
     return snapshot
 
 
-def _actor(session: Session, snap: _Snapshot, actor: str) -> StaffFacts:
-    facts = _staff(session, snap, actor)
-    return facts if facts is not None else actor_facts(session, actor, snap.packs.data)
-
-
-def _staff(session: Session, snap: _Snapshot, staff_id: str) -> StaffFacts | None:
-    if staff_id not in snap.staff:
-        rows = _staff_rows(session, [staff_id])
-        snap.supervisor[staff_id] = rows[0].supervisor_id if rows else None
-        snap.staff[staff_id] = staff_facts(rows[0], snap.packs.data) if rows else None
-    return snap.staff[staff_id]
-
-
-def _supervisor(session: Session, snap: _Snapshot, staff_id: str) -> str | None:
-    _staff(session, snap, staff_id)
-    return snap.supervisor[staff_id]
-
-
-def _patient(session: Session, snap: _Snapshot, patient_id: str) -> PatientFacts:
-    if patient_id not in snap.patients:
-        (row,) = _patient_rows(session, [patient_id])  # NotFound when there is none
-        snap.groups_of[patient_id] = _groups(session, [patient_id], None, None, None)
-        snap.patients[patient_id] = patient_facts(row, snap.on, snap.packs.data)
-    return snap.patients[patient_id]
+def _read(session: Session, packs: PackSet, on: date) -> _Snapshot:
+    """Every staff member, patient and group, in a handful of queries."""
+    staff = _staff_rows(session, session.scalars(select(Staff.id)).all())
+    patients = _patient_rows(session, session.scalars(select(Patient.id)).all())
+    groups = _groups(session, [p.id for p in patients], None, None, None)
+    return _Snapshot(
+        packs=packs,
+        on=on,
+        tz=facility_zone(session),
+        session_types={t.id: session_type_facts(t) for t in session.scalars(select(SessionType))},
+        staff={s.id: staff_facts(s, packs.data) for s in staff},
+        supervisor={s.id: s.supervisor_id for s in staff},
+        patients={p.id: patient_facts(p, on, packs.data) for p in patients},
+        groups_of={
+            p.id: {gid: g for gid, g in groups.items() if p.id in g.members} for p in patients
+        },
+    )
