@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from clinic.booking import BookingPolicy, BookingService
 from clinic.db import Database
 from clinic.facility_file import load_facility
+from clinic.timeutil import day_bounds, zone
 from rules.policy import RulesPolicy
 
 
@@ -27,9 +29,12 @@ def load_facility_file(
     actor: str = "operator",
     source: str | None = None,
     check: bool = False,
+    as_of: date | None = None,
 ) -> dict[str, int]:
     """A facility file, its appointments booked through the same hard checks and rule packs
-    as every booking (judged as `actor`); `check` writes nothing."""
+    as every booking (judged as `actor`); `check` writes nothing. `as_of`: the day the file
+    describes as today (a demo's anchor), so its history lies before it; default: now."""
+    now = day_bounds(as_of, zone(data["facility"]["timezone"]))[0] if as_of else None
     return load_facility(
         db,
         data,
@@ -38,4 +43,5 @@ def load_facility_file(
         source=source,
         policy=booking_policy(db),
         dry_run=check,
+        now=now,
     )

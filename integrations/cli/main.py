@@ -149,7 +149,12 @@ def demo(
             return
         data = generate_demo(size, seed, anchor)
         counts = load_facility_file(  # booked like any file: as the operator, through the rules
-            db, data, replace=replace, actor="operator", source=f"demo:{size}:{seed}"
+            db,
+            data,
+            replace=replace,
+            actor="operator",
+            source=f"demo:{size}:{seed}",
+            as_of=anchor,
         )
         typer.echo(
             f"loaded demo facility {data['facility']['name']!r} ({size}) into {db.describe()}: "

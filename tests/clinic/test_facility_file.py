@@ -14,13 +14,20 @@ from sqlalchemy import func, select
 
 from clinic.db import Database
 from clinic.demo import SIZES, generate_demo
-from clinic.facility_file import export_facility, load_facility, validate
+from clinic.facility_file import export_facility, facility_schema, load_facility, validate
 from clinic.models import Appointment, Facility, Patient
 from integrations.cli.main import run
 from tests.clinic.helpers import small_facility
 
-SHARED_CONTRACT = (
-    Path(__file__).resolve().parents[3] / "shared" / "contracts" / "facility.schema.json"
+VENDORED = Path(__file__).resolve().parents[2] / "clinic" / "schemas"
+# ../shared/contracts beside the checkout (or beside the directory holding the worktrees).
+SHARED = next(
+    (
+        p / "shared" / "contracts"
+        for p in Path(__file__).resolve().parents[3:5]
+        if (p / "shared" / "contracts").is_dir()
+    ),
+    None,
 )
 
 
@@ -73,11 +80,15 @@ def test_yaml_files_load_too(db: Database, tmp_path: Path, monkeypatch: pytest.M
     assert yaml.safe_load(out.read_text())["facility"]["name"] == "Test Clinic"
 
 
-def test_vendored_schema_is_the_contract() -> None:
-    if not SHARED_CONTRACT.exists():
+def test_the_loader_reads_the_vendored_facility_schema() -> None:
+    assert facility_schema() == json.loads((VENDORED / "facility.schema.json").read_text())
+
+
+@pytest.mark.parametrize("name", ["facility.schema.json", "request-frame.schema.json"])
+def test_vendored_schemas_are_the_contracts(name: str) -> None:
+    if SHARED is None:
         pytest.skip("../shared/contracts is not beside this checkout")
-    vendored = Path(__file__).resolve().parents[2] / "clinic" / "schemas" / "facility.schema.json"
-    assert json.loads(vendored.read_text()) == json.loads(SHARED_CONTRACT.read_text())
+    assert json.loads((VENDORED / name).read_text()) == json.loads((SHARED / name).read_text())
 
 
 def _broken(change: Any) -> dict[str, Any]:

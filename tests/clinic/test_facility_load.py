@@ -217,3 +217,16 @@ def test_demo_facilities_load_through_the_rule_packs(db: Database, size: str) ->
     data = generate_demo(size, seed=7, start=date(2026, 11, 30))
     counts = load_facility_file(db, data)
     assert counts["appointments"] == len(data["appointments"])
+
+
+@pytest.mark.slow
+def test_a_demo_anchored_in_the_future_loads_with_its_history_before_its_start(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROTA_DATABASE_URL", db.url)
+    assert run(["demo", "--load", "--start", "2099-01-05"]) == 0
+    with db.session() as session:
+        attended = session.scalar(
+            select(func.max(Appointment.start)).where(Appointment.status == "attended")
+        )
+    assert attended is not None and attended.year == 2099
