@@ -355,9 +355,10 @@ class _Builder:
                 units = rng.choice([12, 16, 24, 30])
                 end = admitted + timedelta(days=90)
                 # Every booked session is covered (the rules refuse one outside the dates or the
-                # types); some authorizations end soon after the booked week.
-                if end < self.week + timedelta(days=7):
-                    end = self.week + timedelta(days=rng.randint(7, 40))
+                # types); some authorizations end with the booked week.
+                if end < self.today + timedelta(days=7):
+                    end = self.today + timedelta(days=rng.randint(3, 40))
+                end = max(end, self.week + timedelta(days=4))
                 covered = ["individual", "group", "family", "case_management"]
                 if any(r["session_type"] == "medication_management" for r in requirements):
                     covered.append("medication_management")

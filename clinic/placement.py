@@ -106,14 +106,8 @@ def place(session: Session, request: BookingRequest, exclude_id: str | None) -> 
     for member in staff:
         if not within_weekly(parse_weekly(member.availability), start, end, tz):
             raise BookingConflict(f"{member.name} ({member.id}) does not work at {when}")
-        away = session.scalar(
-            select(StaffUnavailability)
-            .where(
-                StaffUnavailability.staff_id == member.id,
-                StaffUnavailability.start < end,
-                StaffUnavailability.end > start,
-            )
-            .limit(1)
+        away = _away(
+            session, StaffUnavailability, StaffUnavailability.staff_id, member.id, start, end
         )
         if away is not None:
             why = f" ({away.reason})" if away.reason else ""
@@ -197,15 +191,7 @@ def _room_problem(
         return f"is a {room.kind} room; this session needs {' or '.join(kinds)}"
     if room.capacity < people:
         return f"holds {room.capacity} people, not {people}"
-    closed = session.scalar(
-        select(RoomUnavailability)
-        .where(
-            RoomUnavailability.room_id == room.id,
-            RoomUnavailability.start < end,
-            RoomUnavailability.end > start,
-        )
-        .limit(1)
-    )
+    closed = _away(session, RoomUnavailability, RoomUnavailability.room_id, room.id, start, end)
     if closed is not None:
         return "is closed" + (f" ({closed.reason})" if closed.reason else "")
     query = select(Appointment).where(
@@ -220,6 +206,15 @@ def _room_problem(
     if taken is not None:
         return f"is taken by appointment {taken.id}"
     return None
+
+
+def _away(
+    session: Session, model: Any, column: Any, key: str, start: datetime, end: datetime
+) -> Any:
+    """A period when a person is away or a room is closed, overlapping [start, end)."""
+    return session.scalar(
+        select(model).where(column == key, model.start < end, model.end > start).limit(1)
+    )
 
 
 def _clash(
