@@ -103,9 +103,9 @@ def main() -> None:
     }
     print(json.dumps(report, indent=2))
     if args.profile:
-        pstats.Stats(profiles[args.profile], stream=sys.stderr).sort_stats("cumulative").print_stats(
-            40
-        )
+        pstats.Stats(profiles[args.profile], stream=sys.stderr).sort_stats(
+            "cumulative"
+        ).print_stats(40)
 
 
 if __name__ == "__main__":
