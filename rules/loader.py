@@ -46,7 +46,7 @@ Path_ = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
-class Problem:
+class PackProblem:
     file: str
     line: int
     message: str
@@ -122,13 +122,13 @@ class PackSet:
 # ------------------------------------------------------------------ YAML with line numbers
 
 
-def _read_yaml(path: Path) -> tuple[Any, dict[Path_, int], list[Problem]]:
+def _read_yaml(path: Path) -> tuple[Any, dict[Path_, int], list[PackProblem]]:
     """The document and a map from each key path to its line (1-based)."""
     name = str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        return None, {}, [Problem(name, 0, f"cannot read: {exc.strerror}")]
+        return None, {}, [PackProblem(name, 0, f"cannot read: {exc.strerror}")]
     try:
         loader = yaml.SafeLoader(text)
         try:
@@ -139,7 +139,7 @@ def _read_yaml(path: Path) -> tuple[Any, dict[Path_, int], list[Problem]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
-        return None, {}, [Problem(name, line, f"not valid YAML: {exc.problem or exc.context}")]
+        return None, {}, [PackProblem(name, line, f"not valid YAML: {exc.problem or exc.context}")]
     lines: dict[Path_, int] = {}
     if node is not None:
         _walk(node, (), lines)
@@ -163,7 +163,7 @@ def _walk(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> None:
 
 class _Report:
     def __init__(self, file: str, lines: dict[Path_, int]) -> None:
-        self.file, self.lines, self.problems = file, lines, []  # type: list[Problem]
+        self.file, self.lines, self.problems = file, lines, []  # type: list[PackProblem]
 
     def line(self, path: Path_) -> int:
         while path and path not in self.lines:
@@ -171,7 +171,7 @@ class _Report:
         return self.lines.get(path, 1)
 
     def __call__(self, path: Path_, message: str) -> None:
-        self.problems.append(Problem(self.file, self.line(path), message))
+        self.problems.append(PackProblem(self.file, self.line(path), message))
 
 
 # ------------------------------------------------------------------ catalogue
@@ -208,24 +208,24 @@ def load_packs(facility_dir: Path | None = None, builtin_dir: Path = PACKS_DIR) 
     return packs
 
 
-def validate(facility_dir: Path | None = None, builtin_dir: Path = PACKS_DIR) -> list[Problem]:
+def validate(facility_dir: Path | None = None, builtin_dir: Path = PACKS_DIR) -> list[PackProblem]:
     return collect(facility_dir, builtin_dir)[1]
 
 
 def collect(
     facility_dir: Path | None, builtin_dir: Path = PACKS_DIR
-) -> tuple[PackSet | None, list[Problem]]:
-    problems: list[Problem] = []
+) -> tuple[PackSet | None, list[PackProblem]]:
+    problems: list[PackProblem] = []
     files: list[Path] = []
     for directory, role in ((builtin_dir, "builtin"), (facility_dir, "facility")):
         if directory is None:
             continue
         if not directory.is_dir():
-            problems.append(Problem(str(directory), 0, f"{role} rules directory not found"))
+            problems.append(PackProblem(str(directory), 0, f"{role} rules directory not found"))
             continue
         found = yaml_files(directory)
         if not found and role == "builtin":
-            problems.append(Problem(str(directory), 0, "no .yaml packs in this directory"))
+            problems.append(PackProblem(str(directory), 0, "no .yaml packs in this directory"))
         files.extend(found)
     rules: dict[str, Rule] = {}
     tables: dict[str, Any] = {}
@@ -252,8 +252,8 @@ def collect(
     return PackSet(tuple(rules.values()), tables, data, tuple(map(str, files))), []
 
 
-def _dedupe(problems: list[Problem]) -> list[Problem]:
-    seen: dict[str, Problem] = {}
+def _dedupe(problems: list[PackProblem]) -> list[PackProblem]:
+    seen: dict[str, PackProblem] = {}
     for p in problems:
         seen.setdefault(str(p), p)
     return list(seen.values())
@@ -497,9 +497,9 @@ def _aware(value: Any) -> datetime:
 # ------------------------------------------------------------------ rule semantics
 
 
-def _check_rule_semantics(rule: Rule, tables: Mapping[str, Any]) -> Iterator[Problem]:
-    def problem(message: str, key: str = "id") -> Problem:
-        return Problem(rule.file, rule.line_of(key), f"rule {rule.id}: {message}")
+def _check_rule_semantics(rule: Rule, tables: Mapping[str, Any]) -> Iterator[PackProblem]:
+    def problem(message: str, key: str = "id") -> PackProblem:
+        return PackProblem(rule.file, rule.line_of(key), f"rule {rule.id}: {message}")
 
     if rule.severity not in V.SEVERITIES:
         yield problem(

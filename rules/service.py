@@ -22,7 +22,7 @@ from rules.derive import derive
 from rules.eligibility import Eligibility
 from rules.engine import DurableRulesEngine, RuleEngine
 from rules.facts import load_world
-from rules.loader import PACKS_DIR, PackSet, Problem, collect, load_packs, rules_dir_from_env
+from rules.loader import PACKS_DIR, PackProblem, PackSet, collect, load_packs, rules_dir_from_env
 from rules.model import (
     AppointmentFacts,
     GroupFacts,
@@ -46,7 +46,7 @@ class RulesService:
         self._swap = threading.Lock()
         packs = load_packs(self.facility_dir, builtin_dir)
         self._packs, self._engine = packs, DurableRulesEngine(packs)
-        self.last_problems: list[Problem] = []
+        self.last_problems: list[PackProblem] = []
 
     @property
     def packs(self) -> PackSet:
@@ -56,7 +56,7 @@ class RulesService:
     def engine(self) -> RuleEngine:
         return self._engine
 
-    def reload(self) -> list[Problem]:
+    def reload(self) -> list[PackProblem]:
         """Re-read the packs. On problems, keep serving the last good packs and return them."""
         packs, problems = collect(self.facility_dir, self.builtin_dir)
         self.last_problems = problems
