@@ -68,6 +68,7 @@ GROUP_TOPICS = [
 LEVELS = [("1.0", 40), ("2.1", 28), ("2.5", 10), ("3.5", 10), ("3.7-WM", 5), ("0.5", 4), ("3.1", 3)]
 # Weekly individual sessions implied by the level of care (the rest comes from groups).
 INDIVIDUAL_PER_WEEK = {"0.5": 1, "1.0": 1, "2.1": 1, "2.5": 2, "3.1": 1, "3.5": 2, "3.7-WM": 2}
+GROUP_MIN_MEMBERS = next(t["min_patients"] for t in BUILTIN_SESSION_TYPES if t["id"] == "group")
 
 
 def generate_demo(size: str = "s", seed: int = 7, start: date | None = None) -> dict[str, Any]:
@@ -453,7 +454,8 @@ class _Builder:
         assigned: dict[str, int] = defaultdict(int)
         for i in range(count):
             topic, need = GROUP_TOPICS[i % len(GROUP_TOPICS)]
-            pool = [p for p in eligible if need is None or need in p["needs"]] or eligible
+            pool = [p for p in eligible if need is None or need in p["needs"]]
+            pool = pool if len(pool) >= GROUP_MIN_MEMBERS else eligible
             pool = sorted(pool, key=lambda p: (assigned[p["id"]], p["id"]))
             members = [p["id"] for p in pool[: self.rng.randint(6, 10)] if assigned[p["id"]] < 2]
             for m in members:
@@ -559,6 +561,9 @@ class _Builder:
         for start in starts:
             if not all(self._works(p, day_name, start, minutes, patient_hours) for p in people):
                 continue
+            days = [week + timedelta(days=WEEKDAYS.index(day_name)) for week in weeks]
+            if any(day in self.away[p] for p in people for day in days):
+                continue  # a facilitator on leave that day: the booking would refuse it
             for room in room_ids:
                 if all(
                     self.busy.free(
