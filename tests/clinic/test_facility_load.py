@@ -132,7 +132,7 @@ def test_every_violation_is_listed_and_nothing_is_written(
         {"start": "2026-12-01T07:00:00", "room": "ind-2"},  # before opening
         {"start": "2026-12-03T10:00:00", "room": "ind-1"},  # t1 away (training)
         {"start": "2026-12-01T11:00:00", "room": "grp-1"},  # wrong kind of room
-        {"start": "2026-12-01T12:00:00", "room": "ind-1", "status": "attended"},  # not yet
+        {"start": "2099-12-01T12:00:00", "room": "ind-1", "status": "attended"},  # not yet
     )
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(data))
