@@ -22,6 +22,7 @@ from clinic.models import (
     OUTCOME_STATUSES,
     Appointment,
     AppointmentPatient,
+    Authorization,
     Facility,
     Group,
     Patient,
@@ -103,19 +104,7 @@ def patient_facts(row: Patient, on: date, data: FacilityData) -> PatientFacts:
         needs=frozenset(row.needs or ()),
         primary_clinician=row.primary_clinician_id,
         availability=parse_weekly(row.availability),
-        authorizations=tuple(
-            AuthorizationFacts(
-                id=a.id or f"{a.payer}#{a.pk}",
-                payer=a.payer,
-                session_types=frozenset(a.session_types or ()),
-                units=a.units,
-                used=a.used or 0,
-                start=a.start,
-                end=a.end,
-                max_units_per_week=data.authorization_caps.get(a.id or ""),
-            )
-            for a in row.authorizations
-        ),
+        authorizations=tuple(authorization_facts(a, data) for a in row.authorizations),
         court_order=None
         if order is None
         else CourtOrderFacts(
@@ -132,6 +121,24 @@ def patient_facts(row: Patient, on: date, data: FacilityData) -> PatientFacts:
         ),
         commitments=data.commitments.get(row.id, ()),
     )
+
+
+def authorization_facts(row: Authorization, data: FacilityData) -> AuthorizationFacts:
+    return AuthorizationFacts(
+        id=row.id or f"{row.payer}#{row.pk}",
+        payer=row.payer,
+        session_types=frozenset(row.session_types or ()),
+        units=row.units,
+        used=row.used or 0,
+        start=row.start,
+        end=row.end,
+        max_units_per_week=data.authorization_caps.get(row.id or ""),
+    )
+
+
+def patient_history(session: Session, patient: str) -> tuple[AppointmentFacts, ...]:
+    """The patient's appointments that hold time or had an outcome (what a unit ledger reads)."""
+    return _existing(session, [patient], exclude=None)
 
 
 def consent_recipients(entries: Iterable[object]) -> frozenset[str]:
