@@ -19,6 +19,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from assistant.disclosure import raise_if_refused
+from clinic.db import Database
 from clinic.models import (
     ACTIVE_STATUSES,
     OUTCOME_STATUSES,
@@ -32,7 +34,9 @@ from clinic.models import (
     Staff,
 )
 from clinic.timeutil import business_days_between, day_bounds, parse_weekly, zone
-from rules.facts import authorization_facts, patient_history
+from clinic.tokens import Caller
+from rules.decision import Decision
+from rules.facts import authorization_facts, build_situation, patient_history
 from rules.service import RulesService, default_service
 from rules.units import ledger
 
@@ -362,3 +366,25 @@ def compliance(
         court=sorted(court, key=lambda r: (r["on_track"], r["patient"])),
         authorizations=sorted(auths, key=lambda r: (r["remaining"], r["end"])),
     )
+
+
+def review_week(
+    db: Database,
+    caller: Caller,
+    patient_id: str,
+    day: date,
+    *,
+    now: datetime | None = None,
+    service: RulesService | None = None,
+) -> Decision:
+    """The patient's planned ISO week against their level of care's band (LOC-WEEK-UNDER,
+    LOC-WEEK-OVER): the warnings say what is off. Refused, with the rule's words, to a caller
+    who may not review this patient's week."""
+    service = service or default_service()
+    with db.read() as session:
+        actor, situation = build_situation(
+            session, service.packs, actor=caller.staff_id, patient=patient_id, week_of=day, now=now
+        )
+    decision = service.evaluate("review_week", actor, situation)
+    raise_if_refused(decision)
+    return decision
