@@ -14,7 +14,7 @@ look-up, which the PRIV rules judge too); `send_court_report` for a court or pro
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +27,7 @@ from clinic.errors import InvalidInput, PermissionDenied, RuleViolation
 from rules.decision import Decision
 from rules.facts import build_situation
 from rules.model import Disclosure, Situation, StaffFacts
+from rules.policy import to_policy_decision
 from rules.service import RulesService, default_service
 
 CHANNELS = (
@@ -69,6 +70,11 @@ class Disclose:
             if value not in allowed:
                 raise InvalidInput(f"unknown {what} {value!r}; use one of {', '.join(allowed)}")
 
+    def about(self, patient: str | None) -> Disclosure:
+        """The rules' fact for one patient of the message (its fields are this command's)."""
+        shared = {f.name: getattr(self, f.name) for f in fields(Disclosure) if f.name != "patient"}
+        return Disclosure(patient=patient, **shared)
+
     def record(self) -> dict[str, Any]:
         """What the audit log keeps: everything but the purpose (that is the event's reason)."""
         out = asdict(self)
@@ -91,17 +97,7 @@ def judge(
     service = service or default_service()
     decisions = []
     for patient in cmd.patients or (None,):
-        disclosure = Disclosure(
-            patient=patient,
-            channel=cmd.channel,
-            recipient=cmd.recipient,
-            content=cmd.content,
-            recipient_staff=cmd.recipient_staff,
-            recipient_name=cmd.recipient_name,
-            identifies_patient=cmd.identifies_patient,
-            vendor_baa=cmd.vendor_baa,
-            deidentified=cmd.deidentified,
-        )
+        disclosure = cmd.about(patient)
         if session is None:
             if patient is not None:
                 raise ValueError("a disclosure about a patient is judged against the database")
@@ -140,7 +136,7 @@ def disclose(
             entity_id=",".join(cmd.patients) or None,
             after=cmd.record(),
             reason=cmd.purpose or None,
-            decision=audit_record(decision),
+            decision=to_policy_decision(decision).as_record(),  # as every booking's
         )
     raise_if_refused(decision)
     return decision
@@ -153,15 +149,6 @@ def raise_if_refused(decision: Decision) -> None:
     if all(f.id.startswith("PERM-") for f in decision.blocking):
         raise PermissionDenied(message)
     raise RuleViolation(message, decision=decision)
-
-
-def audit_record(decision: Decision) -> dict[str, Any]:
-    return {
-        "allowed": decision.allowed,
-        "fired": [f.id for f in decision.fired],
-        "message": decision.message,
-        "obligations": list(decision.obligations),
-    }
 
 
 def merge(decisions: Sequence[Decision]) -> Decision:

@@ -142,7 +142,7 @@ def test_the_door_withholds_patient_details_addressed_to_a_channel(slack: Slack)
         refused = session.scalars(
             select(AuditEvent).where(AuditEvent.action == "disclosure.refused")
         ).all()
-    assert [e.decision["fired"][0] for e in refused] == ["PRIV-PUBLIC-CHANNEL"]
+    assert [e.decision["fired"][0]["id"] for e in refused] == ["PRIV-PUBLIC-CHANNEL"]
     assert refused[0].after["channel"] == "public_channel" and "text" not in refused[0].after
 
 
@@ -164,7 +164,7 @@ def test_the_door_withholds_patient_details_from_a_role_without_the_need(slack: 
         refused = session.scalars(
             select(AuditEvent).where(AuditEvent.action == "disclosure.refused")
         ).one()
-    assert "PRIV-ROLE-NEED" in refused.decision["fired"]
+    assert "PRIV-ROLE-NEED" in {f["id"] for f in refused.decision["fired"]}
     assert refused.after["patients"] == ["p0008"]
 
 
