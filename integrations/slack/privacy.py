@@ -114,9 +114,11 @@ def refusal(
 ) -> str | None:
     """None when the message may go to `channel`; otherwise why not, in the rule's words.
 
-    A DM is the recipient's own look-up (`view_schedule`) of the patients it names. Any other
-    conversation may hold people outside the workforce's need to know, so it counts as a public
-    channel: whatever there could identify a patient is refused (PRIV-PUBLIC-CHANNEL)."""
+    A DM is judged as the recipient's look-up (`view_schedule`) of the patients it names: an
+    answer to their question or news of a change someone else made, what matters is whether
+    this recipient may see it (PRIV-ROLE-NEED). Any other conversation may hold people outside
+    the workforce's need to know, so it counts as a public channel: whatever there could
+    identify a patient is refused (PRIV-PUBLIC-CHANNEL)."""
     texts = [t for t in texts if t]
     named = set(patients)
     for text in texts:
