@@ -146,7 +146,8 @@ FACTS: dict[str, dict[str, str]] = {
     "disclosure": {
         **_COMMON,
         "patient": "the patient concerned",
-        "channel": "public_channel, private_channel, dm, email, sms, court_report, llm, ehr",
+        "channel": "public_channel, private_channel, shared_channel, dm, email, sms, "
+        "court_report, llm, ehr",
         "recipient": "workforce, patient, family, court, probation, payer, other_provider, "
         "llm_vendor, public",
         "content": "minimal, schedule, attendance or clinical",
