@@ -1,4 +1,4 @@
-"""Schedule use cases shared by every door: look up, book, cancel (authorized per caller)."""
+"""Look up the schedule, as each caller may see it (the same for every door)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from assistant.access import authorize, redact_for
-from assistant.wiring import booking_service
+from assistant.usecases import appointments
 from clinic.booking import AppointmentView, BookingRequest
 from clinic.db import Database
 from clinic.errors import InvalidInput
@@ -48,6 +48,9 @@ def list_appointments(
     return [redact_for(db, caller, row, tz) for row in rows]
 
 
+# Kept for the dialogue until it calls assistant.usecases.appointments directly.
+
+
 def book(
     db: Database,
     caller: Caller,
@@ -56,10 +59,22 @@ def book(
     reason: str | None = None,
     override_reason: str | None = None,
 ) -> AppointmentView:
-    for patient in request.patients:
-        authorize(db, caller, "book", patient_id=patient)
-    return booking_service(db).book(
-        caller.staff_id, request, reason=reason, override_reason=override_reason
+    return appointments.book(
+        db,
+        caller,
+        appointments.Book(
+            session_type=request.session_type,
+            start=request.start,
+            staff=tuple(request.staff),
+            patients=tuple(request.patients),
+            room=request.room,
+            minutes=request.minutes,
+            group=request.group,
+            note=request.note,
+            pinned=request.pinned,
+            reason=reason,
+            override_reason=override_reason,
+        ),
     )
 
 
@@ -72,10 +87,6 @@ def cancel(
     late: bool = False,
     override_reason: str | None = None,
 ) -> AppointmentView:
-    service = booking_service(db)
-    current = service.get(appointment_id)
-    for patient in current.patients:
-        authorize(db, caller, "cancel", patient_id=patient)
-    return service.cancel(
-        caller.staff_id, appointment_id, reason=reason, late=late, override_reason=override_reason
+    return appointments.cancel(
+        db, caller, appointments.Cancel(appointment_id, reason, late, override_reason)
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -179,10 +180,15 @@ class BookingService:
         db: Database,
         policy: BookingPolicy | None = None,
         clock: Callable[[], datetime] = now_utc,
+        *,
+        session: Session | None = None,
     ) -> None:
+        """With `session`, every change joins that transaction (a use case's unit of work,
+        which commits or rolls back everything at once) instead of opening its own."""
         self.db = db
         self.policy: BookingPolicy = policy or AllowAll()
         self.clock = clock
+        self.session = session
 
     # -- public operations ---------------------------------------------------------------------
 
@@ -389,13 +395,13 @@ class BookingService:
             )
 
     def get(self, appointment_id: str) -> AppointmentView:
-        with self.db.session() as session:
+        with self._transaction() as session:
             return view_of(self._get(session, appointment_id))
 
     # -- internals -----------------------------------------------------------------------------
 
     def _transaction(self) -> Any:
-        return self.db.session()
+        return nullcontext(self.session) if self.session is not None else self.db.session()
 
     def _get(self, session: Session, appointment_id: str) -> Appointment:
         appointment = session.get(Appointment, appointment_id)

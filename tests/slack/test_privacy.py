@@ -123,7 +123,7 @@ def test_previews_do_not_carry_patient_details(slack: Slack) -> None:
 
 
 def test_the_door_withholds_patient_details_addressed_to_a_channel(slack: Slack) -> None:
-    from integrations.slack.store import Outgoing, claim, finish
+    from assistant.slack_store import Outgoing, claim, finish
 
     claim(slack.db, "test:leak", "message", slack.user[CASE_MANAGER], CHANNEL, {})
     finish(
