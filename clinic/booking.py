@@ -144,6 +144,13 @@ def view_of(appointment: Appointment) -> AppointmentView:
     )
 
 
+def require_known_status(status: str) -> None:
+    if status not in APPOINTMENT_STATUSES:
+        raise InvalidInput(
+            f"unknown status {status!r}: use one of {', '.join(APPOINTMENT_STATUSES)}"
+        )
+
+
 def new_appointment_id() -> str:
     return f"appt-{uuid.uuid4().hex[:12]}"
 
@@ -361,10 +368,7 @@ class BookingService:
         reason: str | None = None,
         override_reason: str | None = None,
     ) -> AppointmentView:
-        if status not in APPOINTMENT_STATUSES:
-            raise InvalidInput(
-                f"unknown status {status!r}: use one of {', '.join(APPOINTMENT_STATUSES)}"
-            )
+        require_known_status(status)
         with self._transaction() as session:
             appointment = self._get(session, appointment_id)
             before = view_of(appointment)

@@ -22,7 +22,7 @@ from assistant.wiring import booking_service
 from clinic.audit import append_event
 from clinic.booking import MoveRequest
 from clinic.db import Database
-from clinic.errors import InvalidInput, NotFound
+from clinic.errors import BookingConflict, InvalidInput, NotFound, RuleViolation
 from clinic.models import Patient, Proposal, Staff, StaffUnavailability
 from clinic.timeutil import now_utc
 from clinic.tokens import Caller
@@ -270,53 +270,30 @@ def withdraw_absence(db: Database, caller: Caller, cmd: WithdrawAbsence) -> dict
 def change_cover(db: Database, caller: Caller, cmd: ChangeCover) -> dict[str, Any]:
     """Give one session of a pending proposal another cover, at the session's own time and
     room. The booking service tries the change now (and takes it back), so a cover who cannot
-    take it is refused at once; the proposal stays pending for "apply"."""
+    take it is refused at once, with the reason; the proposal stays pending for "apply"."""
     authorize(db, caller, APPROVE)
     if not cmd.staff:
         raise InvalidInput("say who covers the session")
     with db.session() as session:
         proposal = _pending(session, cmd.proposal_id, lock=True)
         payload = dict(proposal.payload)
-        if set(cmd.staff) & {payload["staff"]}:
+        if payload["staff"] in cmd.staff:
             raise InvalidInput("that is the clinician who is out; choose someone else")
         for sid in cmd.staff:
             if session.get(Staff, sid) is None:
                 raise NotFound(f"no staff member with id {sid!r}")
-        entry = next(
-            (
-                e
-                for e in [*payload["moves"], *payload["unplaced"]]
-                if e["appointment"] == cmd.appointment_id
-            ),
-            None,
-        )
-        if entry is None:
-            raise NotFound(f"appointment {cmd.appointment_id} is not part of {proposal.id}")
+        entry = _entry(payload, proposal.id, cmd.appointment_id)
+        _try_cover(db, session, caller, entry, list(cmd.staff))
         before = entry["before"]
-        after = {**before, "staff": list(cmd.staff)}
-        trial = session.begin_nested()
-        try:
-            booking_service(db, session).move(
-                caller.staff_id,
-                cmd.appointment_id,
-                start=datetime.fromisoformat(before["start"]),
-                staff=list(cmd.staff),
-                room=before["room"],
-                reason=f"trying a cover for proposal {proposal.id}",
-            )
-        finally:
-            trial.rollback()
         move = {
             "appointment": cmd.appointment_id,
             "before": before,
-            "after": after,
+            "after": {**before, "staff": list(cmd.staff)},
             "changes": ["staff"],
             "reason": f"cover chosen by {caller.name}",
         }
-        payload["moves"] = [
-            m for m in payload["moves"] if m["appointment"] != cmd.appointment_id
-        ] + [move]
-        payload["moves"].sort(key=lambda m: m["before"]["start"])
+        others = [m for m in payload["moves"] if m["appointment"] != cmd.appointment_id]
+        payload["moves"] = sorted([*others, move], key=lambda m: m["before"]["start"])
         payload["unplaced"] = [
             u for u in payload["unplaced"] if u["appointment"] != cmd.appointment_id
         ]
@@ -334,6 +311,34 @@ def change_cover(db: Database, caller: Caller, cmd: ChangeCover) -> dict[str, An
             after={"appointment": cmd.appointment_id, "staff": list(cmd.staff)},
         )
         return {"id": proposal.id, **payload}
+
+
+def covers(
+    db: Database, caller: Caller, proposal_id: str | None, appointment_id: str, limit: int = 3
+) -> list[str]:
+    """Staff members (roster order) who could take one session of a proposal at its own time
+    and room, as the booking service judges it now; at most `limit`."""
+    authorize(db, caller, APPROVE)
+    found: list[str] = []
+    with db.read() as session:
+        proposal = _pending(session, proposal_id)
+        entry = _entry(dict(proposal.payload), proposal.id, appointment_id)
+        absent = proposal.payload["staff"]
+        staff = session.scalars(select(Staff.id).order_by(Staff.position)).all()
+    taken = set(entry.get("after", {}).get("staff") or [])
+    with db.session() as session:
+        for sid in staff:
+            if sid == absent or sid in taken:
+                continue
+            try:
+                _try_cover(db, session, caller, entry, [sid])
+            except (BookingConflict, RuleViolation):
+                continue
+            found.append(sid)
+            if len(found) == limit:
+                break
+        session.rollback()  # only tried: nothing is kept
+    return found
 
 
 # --- the unit of work's parts ------------------------------------------------------------------
@@ -376,6 +381,34 @@ def _claim(session: Session, caller: Caller, proposal_id: str | None, outcome: s
         raise InvalidInput(f"proposal {proposal.id} was already {status}")
     session.refresh(proposal)
     return proposal
+
+
+def _entry(payload: dict[str, Any], proposal_id: str, appointment_id: str) -> dict[str, Any]:
+    """The proposal's entry (a move, or a session left without cover) for one appointment."""
+    for entry in [*payload["moves"], *payload["unplaced"]]:
+        if entry["appointment"] == appointment_id:
+            return entry
+    raise NotFound(f"appointment {appointment_id} is not part of proposal {proposal_id}")
+
+
+def _try_cover(
+    db: Database, session: Session, caller: Caller, entry: dict[str, Any], staff: list[str]
+) -> None:
+    """Move the session to `staff` at its own time and room inside a savepoint, then take it
+    back: every booking check runs, and a BookingConflict or RuleViolation says why not."""
+    before = entry["before"]
+    trial = session.begin_nested()
+    try:
+        booking_service(db, session).move(
+            caller.staff_id,
+            entry["appointment"],
+            start=datetime.fromisoformat(before["start"]),
+            staff=staff,
+            room=before["room"],
+            reason="trying a cover",
+        )
+    finally:
+        trial.rollback()
 
 
 def _absence_of(session: Session, payload: dict[str, Any]) -> StaffUnavailability | None:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from assistant.access import authorize
 from assistant.wiring import booking_service
-from clinic.booking import AppointmentView, BookingRequest, view_of
+from clinic.booking import AppointmentView, BookingRequest, require_known_status, view_of
 from clinic.db import Database
 from clinic.errors import NotFound
 from clinic.models import Appointment
@@ -124,6 +124,7 @@ def move(db: Database, caller: Caller, cmd: Move) -> AppointmentView:
 
 
 def set_status(db: Database, caller: Caller, cmd: SetStatus) -> AppointmentView:
+    require_known_status(cmd.status)  # bad input is told as such, whoever asks
     authorize_for_patients(db, caller, "set_status", current(db, cmd.appointment_id).patients)
     with db.session() as session:
         return booking_service(db, session).set_status(
