@@ -1,0 +1,64 @@
+"""What every turn reads about the facility besides the message: the roster (for parsing and
+for names in replies) and the LLM gateway built on it. The one place that caches them."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import func, select
+
+from assistant.llm.gateway import Gateway, LLMConfigError, db_audit_sink
+from assistant.phi import redactor_for
+from assistant.roster import Roster, load_roster
+from clinic.db import Database
+from clinic.models import AuditEvent, Patient, Staff
+
+log = logging.getLogger("rota.dialogue")
+
+
+class Facts:
+    """The roster, rebuilt only when the facility or its people change, and the gateway."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._key: tuple[Any, ...] | None = None
+        self._roster: Roster | None = None
+        self._gateway: Gateway | None = None
+        self._gateway_roster: Roster | None = None
+        self._names: tuple[Roster, dict[str, str]] | None = None
+
+    def roster(self) -> Roster:
+        with self.db.read() as session:
+            key = (
+                self.db.url,
+                session.scalar(
+                    select(func.max(AuditEvent.seq)).where(AuditEvent.action == "facility.load")
+                ),
+                session.scalar(select(func.count()).select_from(Patient)),
+                session.scalar(select(func.count()).select_from(Staff)),
+            )
+            if key != self._key or self._roster is None:
+                self._roster = load_roster(session)
+                self._key = key
+            return self._roster
+
+    def gateway(self) -> Gateway | None:
+        """The LLM gateway when ROTA_LLM is set (off by default); rebuilt with the roster."""
+        roster = self.roster()
+        if self._gateway_roster is not roster:
+            try:
+                self._gateway = Gateway.from_env(redactor_for(roster), audit=db_audit_sink(self.db))
+            except LLMConfigError as exc:
+                log.warning("LLM disabled: %s", exc)
+                self._gateway = None
+            self._gateway_roster = roster
+        return self._gateway
+
+    def names(self) -> dict[str, str]:
+        """Display names of patients, staff and rooms by id."""
+        roster = self.roster()
+        if self._names is None or self._names[0] is not roster:
+            groups = (roster.patients, roster.staff, roster.rooms)
+            self._names = (roster, {e.id: e.name for group in groups for e in group})
+        return self._names[1]
