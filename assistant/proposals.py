@@ -1,8 +1,5 @@
-"""Sick calls and late arrivals: a repair plan proposed now, applied when someone approves it.
-
-The use cases live in assistant.usecases.absences; this module words a proposal for people
-and finds what an emergency admission could bump.
-"""
+"""Sick-call proposals in words (the use cases are in assistant.usecases.absences), and what an
+emergency admission could bump to be seen sooner."""
 
 from __future__ import annotations
 
@@ -10,20 +7,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from assistant import callers
 from assistant.problem_builder import build_problem
 from assistant.usecases import absences
 from clinic.db import Database
-from clinic.tokens import Caller
 from solver.model import SlotRequest
 from solver.repair import emergency
-
-
-def propose_absence(
-    db: Database, caller: Caller, staff_id: str, start: datetime, end: datetime, now: datetime
-) -> dict[str, Any]:
-    """Kept for the dialogue until it calls assistant.usecases.absences.report_absence."""
-    return absences.report_absence(db, caller, absences.ReportAbsence(staff_id, start, end, now))
 
 
 def describe(proposal: dict[str, Any], names: dict[str, str], tz: ZoneInfo) -> str:
@@ -56,26 +44,6 @@ def describe(proposal: dict[str, Any], names: dict[str, str], tz: ZoneInfo) -> s
         who = ", ".join(names.get(p, p) for p in b["patients"][:2])
         lines.append(f"- {when_b:%a %H:%M} ({who}): no cover found ({item['reason']})")
     return "\n".join(lines)
-
-
-def approvers(db: Database) -> list[str]:
-    """Staff ids of everyone who may approve a proposal (the permissions pack decides)."""
-    return [c.staff_id for c in callers.approvers(db)]
-
-
-# Kept for the dialogue until it calls assistant.usecases.absences directly.
-
-
-def pending(db: Database) -> list[dict[str, Any]]:
-    return absences.waiting(db)
-
-
-def apply(db: Database, caller: Caller, proposal_id: str | None) -> dict[str, Any]:
-    return absences.apply_proposal(db, caller, absences.ApplyProposal(proposal_id))
-
-
-def reject(db: Database, caller: Caller, proposal_id: str | None) -> str:
-    return absences.reject_proposal(db, caller, absences.RejectProposal(proposal_id))
 
 
 def emergency_bumps(

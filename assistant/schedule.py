@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from assistant.access import authorize, redact_for
-from assistant.usecases import appointments
-from clinic.booking import AppointmentView, BookingRequest
 from clinic.db import Database
 from clinic.errors import InvalidInput
 from clinic.queries import appointments_between
@@ -46,47 +44,3 @@ def list_appointments(
         )
     tz = db.facility_tz()
     return [redact_for(db, caller, row, tz) for row in rows]
-
-
-# Kept for the dialogue until it calls assistant.usecases.appointments directly.
-
-
-def book(
-    db: Database,
-    caller: Caller,
-    request: BookingRequest,
-    *,
-    reason: str | None = None,
-    override_reason: str | None = None,
-) -> AppointmentView:
-    return appointments.book(
-        db,
-        caller,
-        appointments.Book(
-            session_type=request.session_type,
-            start=request.start,
-            staff=tuple(request.staff),
-            patients=tuple(request.patients),
-            room=request.room,
-            minutes=request.minutes,
-            group=request.group,
-            note=request.note,
-            pinned=request.pinned,
-            reason=reason,
-            override_reason=override_reason,
-        ),
-    )
-
-
-def cancel(
-    db: Database,
-    caller: Caller,
-    appointment_id: str,
-    *,
-    reason: str,
-    late: bool = False,
-    override_reason: str | None = None,
-) -> AppointmentView:
-    return appointments.cancel(
-        db, caller, appointments.Cancel(appointment_id, reason, late, override_reason)
-    )

@@ -36,7 +36,13 @@ _UNDO = re.compile(r"^\s*(undo|undo that|revert|take that back)\W*$", re.I)
 _APPLY = re.compile(
     r"^\s*(apply|approve|approved|apply it|apply (the )?proposal)\s*(?P<id>P-[0-9a-f]+)?\W*$", re.I
 )
-_REJECT = re.compile(r"^\s*(reject|adjust|decline proposal)\s*(?P<id>P-[0-9a-f]+)?\W*$", re.I)
+_REJECT = re.compile(r"^\s*(reject|set aside|decline proposal)\s*(?P<id>P-[0-9a-f]+)?\W*$", re.I)
+_ADJUST = re.compile(r"^\s*adjust( proposal)?\s*(?P<id>P-[0-9a-f]+)?\W*$", re.I)
+_WITHDRAW = re.compile(r"^\s*withdraw( the absence| absence)?\s*(?P<id>P-[0-9a-f]+)?\W*$", re.I)
+_COVER = re.compile(
+    r"^\s*cover\s+(session\s+)?(?P<n>\d+)\s+with\s+(?P<who>.+?)\s*(?P<id>P-[0-9a-f]+)?\W*$",
+    re.I,
+)
 _PENDING = re.compile(r"^\s*(pending|proposals|what needs my approval|show proposals)\W*$", re.I)
 _OVERRIDE = re.compile(r"^\s*override\s*[:,-]?\s*(?P<reason>.+)$", re.I)
 _DROP = re.compile(r"^\s*(never ?mind|forget it|cancel that|stop|no thanks|nothing)\W*$", re.I)
@@ -84,6 +90,12 @@ def _dispatch(turn: Turn) -> Reply:
         return proposals.apply(turn, m.group("id"))
     if m := _REJECT.match(text):
         return proposals.reject(turn, m.group("id"))
+    if m := _ADJUST.match(text):
+        return proposals.adjust(turn, m.group("id"))
+    if m := _WITHDRAW.match(text):
+        return proposals.withdraw(turn, m.group("id"))
+    if m := _COVER.match(text):
+        return proposals.cover(turn, m.group("id"), int(m.group("n")), m.group("who"))
     if m := _OVERRIDE.match(text):
         return confirm.override(turn, m.group("reason").strip())
     if _DROP.match(text):

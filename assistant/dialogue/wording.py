@@ -346,7 +346,7 @@ THE_DIRECTOR = "the clinical director"
 def apply_or_adjust(described: str, proposal_id: str) -> tuple[str, list[Action]]:
     return described + f"\nReply 'apply' to make these changes (proposal {proposal_id}).", [
         {"label": "Apply", "message": f"apply {proposal_id}"},
-        {"label": "Adjust", "message": f"reject {proposal_id}"},
+        {"label": "Adjust", "message": f"adjust {proposal_id}"},
     ]
 
 
@@ -377,6 +377,68 @@ def applied(outcome: Mapping[str, Any], names: Names) -> str:
 
 def set_aside(proposal_id: str) -> str:
     return f"Proposal {proposal_id} set aside; nothing was changed. Adjust by hand or ask me again."
+
+
+def withdrawn(proposal_id: str, staff: str) -> str:
+    return (
+        f"Withdrawn: {staff} is not out after all (proposal {proposal_id}); their absence is "
+        "removed and nothing was moved."
+    )
+
+
+def adjust_menu(
+    proposal_id: str,
+    absent: str,
+    sessions: Sequence[tuple[int, Mapping[str, Any], Sequence[str]]],
+    names: Names,
+    tz: ZoneInfo,
+) -> tuple[str, list[Action]]:
+    """Each session of a proposal (number, entry, who else could cover it), and the choices."""
+    lines = [f"Adjust proposal {proposal_id}: who covers each of {absent}'s sessions."]
+    actions: list[Action] = []
+    for n, entry, others in sessions:
+        before = entry["before"]
+        when = datetime.fromisoformat(before["start"]).astimezone(tz)
+        who = ", ".join(names.get(p, p) for p in before["patients"][:2]) or before.get("group")
+        now = entry.get("after", {}).get("staff")
+        covered = ", ".join(names.get(s, s) for s in now) if now else "no cover yet"
+        could = ", ".join(names.get(s, s) for s in others) or "nobody else is free then"
+        lines.append(f"{n}. {when:%a %H:%M} ({who}): {covered}; could also be: {could}")
+        if others:
+            first = others[0]
+            actions.append(
+                {
+                    "label": f"{n}: {names.get(first, first)}"[:75],
+                    "message": f"cover {n} with {first} {proposal_id}",
+                }
+            )
+    lines.append(
+        f"Reply 'cover N with NAME', 'withdraw {proposal_id}' if {absent} is not out after all, "
+        f"or 'reject {proposal_id}' to set it aside."
+    )
+    actions += [
+        {"label": "Withdraw absence", "message": f"withdraw {proposal_id}"},
+        {"label": "Set aside", "message": f"reject {proposal_id}"},
+    ]
+    return "\n".join(lines), actions
+
+
+def cover_chosen(staff: str, number: int) -> str:
+    return f"{staff} now covers session {number}.\n"
+
+
+def no_such_session(number: int, count: int) -> str:
+    return f"there is no session {number} in that proposal; pick 1 to {count}"
+
+
+def no_pending_proposal(proposal_id: str | None) -> str:
+    return f"no proposal {proposal_id} is pending" if proposal_id else "no proposal is pending"
+
+
+def unknown_staff(who: str, matches: int) -> str:
+    if matches > 1:
+        return f"more than one staff member is called {who!r}; give the full name"
+    return f"I don't know a staff member called {who!r}"
 
 
 # -- emergencies --------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from assistant.dialogue import Dialogue
 from assistant.reports import utilization
 from clinic.db import Database
-from clinic.models import Appointment, AuditEvent
+from clinic.models import Appointment, AuditEvent, Proposal
 from clinic.tokens import create_token
 from integrations.http.app import create_app
 
@@ -137,6 +137,33 @@ def test_sick_call_is_applied_only_after_approval_and_moves_nothing_outside(
         )
     notified = {n.get("staff") for n in applied["notify"]}
     assert THERAPIST in notified
+
+
+def test_the_director_picks_another_cover_in_the_chat_and_applies_it(
+    client: TestClient, demo_db: Database
+) -> None:
+    therapist, director = Person(client, demo_db, THERAPIST), Person(client, demo_db, DIRECTOR)
+    therapist.says("I'm out sick today")
+    menu = director.says("adjust")
+    assert menu["reply"].startswith("Adjust proposal")
+    [cover, *_] = [a for a in menu["actions"] if a["message"].startswith("cover 1 with")]
+    chosen = cover["message"].split()[3]
+    proposal = cover["message"].split()[-1]
+    with demo_db.session() as session:
+        row = session.get(Proposal, proposal)
+        first = sorted(
+            [*row.payload["moves"], *row.payload["unplaced"]],
+            key=lambda e: (e["before"]["start"], e["appointment"]),
+        )[0]
+    name = cover["label"].split(": ", 1)[1]
+    covered = director.says(f"cover 1 with {name}")
+    assert f"{name} now covers session 1" in covered["reply"]
+    assert covered["actions"][0]["message"] == f"apply {proposal}"
+    director.says(f"apply {proposal}")
+    with demo_db.session() as session:
+        moved = session.get(Appointment, first["appointment"])
+        assert moved.staff_ids == [chosen]
+        assert moved.start == datetime.fromisoformat(first["before"]["start"])
 
 
 def test_emergency_intake_offers_the_earliest_safe_slot(

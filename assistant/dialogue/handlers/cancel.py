@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from assistant import schedule
 from assistant.access import authorize
 from assistant.dialogue import wording
 from assistant.dialogue.handlers.clarify import need_patient
 from assistant.dialogue.reply import Reply
 from assistant.dialogue.state import Frame, LastChange, PendingCancel
 from assistant.dialogue.turn import Turn
+from assistant.usecases import appointments
 from clinic.booking import AppointmentView
 from clinic.errors import InvalidInput
 from clinic.queries import appointments_between
@@ -55,12 +55,10 @@ def confirm_cancel(turn: Turn, override_reason: str | None) -> Reply:
     pending = turn.state.confirm
     if pending is None:
         raise InvalidInput(wording.NOTHING_TO_CONFIRM_ERROR)
-    appointment = schedule.cancel(
+    appointment = appointments.cancel(
         turn.db,
         turn.caller,
-        pending.appointment,
-        reason=pending.reason,
-        override_reason=override_reason,
+        appointments.Cancel(pending.appointment, pending.reason, override_reason=override_reason),
     )
     turn.state.confirm = None
     turn.state.last_change = LastChange("cancel", appointment.id)

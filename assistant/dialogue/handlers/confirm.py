@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from assistant import schedule
-from assistant.access import authorize
 from assistant.dialogue import wording
 from assistant.dialogue.handlers import cancel
 from assistant.dialogue.handlers.find_slot import more, present
 from assistant.dialogue.reply import Reply
 from assistant.dialogue.state import Frame, LastChange
 from assistant.dialogue.turn import Turn
-from assistant.wiring import booking_service
-from clinic.booking import BookingRequest
+from assistant.usecases import appointments
 from clinic.errors import BookingConflict, RuleViolation
 
 
@@ -33,34 +30,34 @@ def confirm(turn: Turn, option: int | None, override_reason: str | None = None) 
     assert request is not None
     try:
         if state.move_of:
-            service = booking_service(turn.db)
-            before = service.get(state.move_of)
-            for p in before.patients:
-                authorize(turn.db, turn.caller, "reschedule", patient_id=p)
-            after = service.move(
-                turn.caller.staff_id,
-                before.id,
-                start=chosen.start,
-                staff=chosen.staff,
-                room=chosen.room,
-                reason=wording.audit_reason("move", turn.cid),
-                override_reason=override_reason,
+            before = appointments.current(turn.db, state.move_of)
+            after = appointments.move(
+                turn.db,
+                turn.caller,
+                appointments.Move(
+                    before.id,
+                    wording.audit_reason("move", turn.cid),
+                    start=chosen.start,
+                    staff=tuple(chosen.staff),
+                    room=chosen.room,
+                    override_reason=override_reason,
+                ),
             )
             state.last_change = LastChange("move", before.id, before.as_record())
         else:
-            after = schedule.book(
+            after = appointments.book(
                 turn.db,
                 turn.caller,
-                BookingRequest(
+                appointments.Book(
                     session_type=request.session_type,
                     start=chosen.start,
-                    staff=chosen.staff,
-                    patients=[request.patient],
+                    staff=tuple(chosen.staff),
+                    patients=(request.patient,),
                     room=chosen.room,
                     minutes=request.minutes,
+                    reason=wording.audit_reason("book", turn.cid),
+                    override_reason=override_reason,
                 ),
-                reason=wording.audit_reason("book", turn.cid),
-                override_reason=override_reason,
             )
             state.last_change = LastChange("book", after.id)
     except BookingConflict as exc:

@@ -7,44 +7,46 @@ from datetime import datetime
 from assistant.dialogue import wording
 from assistant.dialogue.reply import Reply
 from assistant.dialogue.turn import Turn
-from assistant.wiring import booking_service
-from clinic.booking import BookingRequest
+from assistant.usecases import appointments
 
 
 def undo(turn: Turn) -> Reply:
     last = turn.state.last_change
     if last is None:
         return turn.reply(wording.NOTHING_TO_UNDO)
-    service = booking_service(turn.db)
-    current = service.get(last.appointment)
+    current = appointments.current(turn.db, last.appointment)
     reason = wording.audit_reason("undo", turn.cid)
-    staff_id = turn.caller.staff_id
+    db, caller = turn.db, turn.caller
     if last.kind == "book":
-        service.cancel(staff_id, current.id, reason=reason)
+        appointments.cancel(db, caller, appointments.Cancel(current.id, reason))
         text = wording.undone_booking(current.id)
     elif last.kind == "move":
         before = last.before or {}
-        service.move(
-            staff_id,
-            current.id,
-            start=datetime.fromisoformat(before["start"]),
-            staff=before["staff"],
-            room=before["room"],
-            reason=reason,
+        appointments.move(
+            db,
+            caller,
+            appointments.Move(
+                current.id,
+                reason,
+                start=datetime.fromisoformat(before["start"]),
+                staff=tuple(before["staff"]),
+                room=before["room"],
+            ),
         )
         text = wording.undone_move(current.id)
     else:  # a cancellation is final in the record, so undo books the same session again
-        rebooked = service.book(
-            staff_id,
-            BookingRequest(
+        rebooked = appointments.book(
+            db,
+            caller,
+            appointments.Book(
                 session_type=current.session_type,
                 start=current.start,
-                staff=current.staff,
-                patients=current.patients,
+                staff=tuple(current.staff),
+                patients=tuple(current.patients),
                 room=current.room,
                 group=current.group,
+                reason=reason,
             ),
-            reason=reason,
         )
         text = wording.undone_cancel(rebooked.id, turn.describe(rebooked))
     turn.state.last_change = None
