@@ -45,6 +45,28 @@ def test_no_door_imports_the_orm_or_the_booking_service() -> None:
     assert found == [], "doors must call assistant use cases instead:\n" + "\n".join(found)
 
 
+def _transactions(tree: ast.Module) -> Iterator[int]:
+    """Lines that open a database transaction: `db.session()`, `self.db.read()`, …"""
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in {"session", "read"}
+            and ast.unparse(node.func.value).split(".")[-1] in {"db", "database"}
+        ):
+            yield node.lineno
+
+
+def test_no_door_opens_a_transaction() -> None:
+    found = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path, tree in _modules("integrations")
+        for line in _transactions(tree)
+    ]
+    assert found == [], "the use case owns the transaction:\n" + "\n".join(found)
+    assert list(_transactions(ast.parse("with self.db.session() as s: pass"))) == [1]
+
+
 def test_the_import_check_sees_every_spelling(tmp_path: Path) -> None:
     source = (
         "import clinic.models\nfrom clinic import booking\nfrom clinic.slack_models import X\n"

@@ -14,7 +14,7 @@ from typing import Any
 
 from assistant import callers, gate, slack_store
 from assistant.access import may
-from assistant.conversation import load_state
+from assistant.conversation import read_state
 from assistant.dialogue import Dialogue, Reply
 from assistant.parse import parse
 from assistant.slack_store import Job, Outgoing
@@ -119,8 +119,7 @@ class Answerer:
         """The option a "Book" button showed is still the one the dialogue would book."""
         match = re.search(r"(\d+)$", message)
         try:
-            with self.db.read() as session:
-                state = load_state(session, cid, caller.staff_id)
+            state = read_state(self.db, cid, caller.staff_id)
         except NotFound:
             return False
         options = state.get("options") or []
