@@ -16,7 +16,7 @@ def waiting(turn: Turn) -> Reply:
         return turn.reply(wording.NOTHING_TO_APPROVE)
     names = turn.names()
     text, actions = wording.proposals_waiting(
-        [(p["id"], proposals.describe(p, names, turn.tz)) for p in pending]
+        [(p["id"], wording.absence(p, names, turn.tz)) for p in pending]
     )
     return turn.reply(text, actions=actions)
 

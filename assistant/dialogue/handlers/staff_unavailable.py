@@ -19,13 +19,13 @@ def staff_unavailable(turn: Turn, frame: Frame) -> Reply:
         turn.db, turn.caller, staff, max(start, turn.now), end, turn.now
     )
     names = turn.names()
-    text = proposals.describe(proposal, names, turn.tz)
+    text = wording.absence(proposal, names, turn.tz)
     if may(turn.caller, "approve_absence"):
         reply, actions = wording.apply_or_adjust(text, proposal["id"])
         return turn.reply(reply, actions=actions)
     approvers = proposals.approvers(turn.db)
     return turn.reply(
-        wording.sent_for_approval(text, [names.get(a, a) for a in approvers], proposal["id"]),
+        wording.sent_for_approval(text, [names(a) for a in approvers], proposal["id"]),
         notify=[
             {"staff": a, "kind": "approval_needed", "proposal": proposal["id"], "text": text}
             for a in approvers

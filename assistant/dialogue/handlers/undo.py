@@ -21,10 +21,10 @@ def undo(turn: Turn) -> Reply:
     staff_id = turn.caller.staff_id
     if last.kind == "book":
         service.cancel(staff_id, current.id, reason=reason)
-        text = wording.undone_booking(current.id)
+        text = wording.undone_booking(turn.describe(current))
     elif last.kind == "move":
         before = last.before or {}
-        service.move(
+        current = service.move(
             staff_id,
             current.id,
             start=datetime.fromisoformat(before["start"]),
@@ -32,7 +32,7 @@ def undo(turn: Turn) -> Reply:
             room=before["room"],
             reason=reason,
         )
-        text = wording.undone_move(current.id)
+        text = wording.undone_move(turn.describe(current))
     else:  # a cancellation is final in the record, so undo books the same session again
         rebooked = service.book(
             staff_id,
@@ -46,6 +46,7 @@ def undo(turn: Turn) -> Reply:
             ),
             reason=reason,
         )
-        text = wording.undone_cancel(rebooked.id, turn.describe(rebooked))
+        text = wording.undone_cancel(turn.describe(rebooked))
+        current = rebooked
     turn.state.last_change = None
-    return turn.reply(text)
+    return turn.reply(text, appointments=[current.id])
