@@ -1,5 +1,6 @@
-"""What every turn reads about the facility besides the message: the roster (for parsing and
-for names in replies) and the LLM gateway built on it. The one place that caches them."""
+"""What every turn reads about the facility besides the message: the roster (for parsing), the
+names replies use instead of ids, and the LLM gateway built on the roster. The one place that
+caches them."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from assistant.dialogue.wording import Names
 from assistant.llm.gateway import Gateway, LLMConfigError, db_audit_sink
 from assistant.phi import redactor_for
 from assistant.roster import Roster, load_roster
 from clinic.db import Database
-from clinic.models import AuditEvent, Patient, Staff
+from clinic.models import AuditEvent, Group, Patient, SessionType, Staff
 
 log = logging.getLogger("rota.dialogue")
 
@@ -24,9 +26,9 @@ class Facts:
         self.db = db
         self._key: tuple[Any, ...] | None = None
         self._roster: Roster | None = None
+        self._names = Names({}, {})
         self._gateway: Gateway | None = None
         self._gateway_roster: Roster | None = None
-        self._names: tuple[Roster, dict[str, str]] | None = None
 
     def roster(self) -> Roster:
         with self.db.read() as session:
@@ -37,11 +39,23 @@ class Facts:
                 ),
                 session.scalar(select(func.count()).select_from(Patient)),
                 session.scalar(select(func.count()).select_from(Staff)),
+                session.scalar(select(func.count()).select_from(Group)),
             )
             if key != self._key or self._roster is None:
-                self._roster = load_roster(session)
-                self._key = key
+                roster = load_roster(session)
+                people = (roster.patients, roster.staff, roster.rooms)
+                named = {e.id: e.name for entries in people for e in entries}
+                named |= {g.id: g.name for g in session.scalars(select(Group))}
+                types = {
+                    t.id: t.name or t.id.replace("_", " ")
+                    for t in session.scalars(select(SessionType))
+                }
+                self._roster, self._names, self._key = roster, Names(named, types), key
             return self._roster
+
+    def names(self) -> Names:
+        self.roster()
+        return self._names
 
     def gateway(self) -> Gateway | None:
         """The LLM gateway when ROTA_LLM is set (off by default); rebuilt with the roster."""
@@ -54,11 +68,3 @@ class Facts:
                 self._gateway = None
             self._gateway_roster = roster
         return self._gateway
-
-    def names(self) -> dict[str, str]:
-        """Display names of patients, staff and rooms by id."""
-        roster = self.roster()
-        if self._names is None or self._names[0] is not roster:
-            groups = (roster.patients, roster.staff, roster.rooms)
-            self._names = (roster, {e.id: e.name for group in groups for e in group})
-        return self._names[1]

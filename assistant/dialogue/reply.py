@@ -16,6 +16,9 @@ class Reply:
     """What a door may offer as buttons: {"label", "message"}; sending `message` does it."""
     notify: list[dict[str, Any]] = field(default_factory=list)
     """Who must be told what (a door with a channel to them, like Slack, delivers it)."""
+    appointments: list[str] = field(default_factory=list)
+    """The ids of the appointments the reply describes (its text names none), for the doors'
+    record of what a message disclosed."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -25,4 +28,5 @@ class Reply:
             "options": self.options,
             "actions": self.actions,
             "notify": self.notify,
+            "appointments": self.appointments,
         }

@@ -75,9 +75,9 @@ def route(turn: Turn) -> Reply:
     except RuleViolation as exc:
         return confirm.denied(turn, exc)
     except PermissionDenied as exc:
-        return turn.reply(wording.cannot(exc))
+        return turn.reply(wording.cannot(exc, turn.names()))
     except RotaError as exc:
-        return turn.reply(wording.error(exc))
+        return turn.reply(wording.error(exc, turn.names()))
 
 
 def _dispatch(turn: Turn) -> Reply:
@@ -116,17 +116,14 @@ def _dispatch(turn: Turn) -> Reply:
         turn.state.pending = None
         return turn.reply(refused)
     pending = turn.state.pending
-    if (
-        pending
-        and intent in {"unknown", "confirm", "find_slot", "book"}
-        and clarify.answers(pending, frame)
-    ):
+    if pending and clarify.answers(pending, frame):
         resumed = clarify.completed(turn, pending, frame)
         if isinstance(resumed, Reply):
             return resumed
         turn.state.pending = None
         turn.frame = resumed
         return _RESUMABLE[resumed["intent"]](turn, resumed)
+    turn.state.pending = None  # anything else starts over; its own question, if any, replaces it
     handler = _INTENTS.get(intent)
     if handler is None:
         return turn.reply(wording.NOT_UNDERSTOOD)

@@ -39,7 +39,7 @@ class Turn:
     def reply(self, text: str, **extra: Any) -> Reply:
         return Reply(self.cid, text, self.frame, **extra)
 
-    def names(self) -> dict[str, str]:
+    def names(self) -> wording.Names:
         return self.facts.names()
 
     def describe(self, appointment: AppointmentView) -> str:

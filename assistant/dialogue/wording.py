@@ -2,20 +2,66 @@
 to change the tone. Handlers decide what to say; this module decides how it reads.
 
 Functions take plain values (names by id, the facility's timezone) and return text; nothing
-here reads the database or the conversation state.
+here reads the database or the conversation state. Replies name people, rooms, groups and
+session types; they show no internal id and no solver cost. The ids a person types on purpose
+stay: proposal ids ("apply P-2dbeda", when several wait), rule ids in a refusal (what an
+override answers to, as the packs name them) and a court's case number.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from clinic.booking import AppointmentView
 
-Names = Mapping[str, str]
 Action = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Names:
+    """Display names by id: `of` for patients, staff, rooms and groups; `types` for session
+    types (kept apart: a session type's id is a plain word another record could use)."""
+
+    of: Mapping[str, str]
+    types: Mapping[str, str]
+
+    def __call__(self, record_id: str | None) -> str:
+        return self.of.get(record_id or "", record_id or "")
+
+    def all(self, ids: Sequence[str]) -> str:
+        return ", ".join(self(i) for i in ids)
+
+    def kind(self, session_type: str) -> str:
+        """A session type as it reads mid-sentence ("individual psychotherapy")."""
+        name = self.types.get(session_type) or words(session_type)
+        return name[:1].lower() + name[1:] if name[1:2].islower() else name
+
+
+def words(snake: str) -> str:
+    """An identifier-like word ("dual_diagnosis") as words ("dual diagnosis")."""
+    return snake.replace("_", " ")
+
+
+_TOKEN = re.compile(r"[\w-]+")
+
+
+def plain(text: str, names: Names) -> str:
+    """A message from below (a rule, the solver, the booking service) with any id it quotes
+    replaced by a name and snake_case words written as words."""
+
+    def one(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token in names.of:
+            return names.of[token]
+        return words(token) if "_" in token else token
+
+    return _TOKEN.sub(one, text)
+
 
 # -- the message itself -------------------------------------------------------------------------
 
@@ -27,13 +73,13 @@ NOT_UNDERSTOOD = (
 )
 
 
-def cannot(reason: object) -> str:
-    return f"Sorry, I can't do that: {reason}."
+def cannot(reason: object, names: Names) -> str:
+    return f"Sorry, I can't do that: {plain(str(reason), names)}."
 
 
-def error(exc: object) -> str:
+def error(exc: object, names: Names) -> str:
     """A domain error's own message as a sentence."""
-    text = str(exc)
+    text = plain(str(exc), names)
     return text[:1].upper() + text[1:] + "."
 
 
@@ -41,11 +87,9 @@ def error(exc: object) -> str:
 
 
 def which_patient(candidates: Sequence[str], names: Names) -> tuple[str, list[Action]]:
-    listed = " or ".join(f"{names.get(c, c)} ({c})" for c in candidates)
-    actions = [
-        {"label": names.get(c, c), "message": f"option {i + 1}"} for i, c in enumerate(candidates)
-    ]
-    return f"Which patient — {listed}?", actions
+    listed = " or ".join(f"{i}. {names(c)}" for i, c in enumerate(candidates, 1))
+    actions = [{"label": names(c), "message": f"option {i}"} for i, c in enumerate(candidates, 1)]
+    return f"Which patient — {listed}? Reply with the name or the number.", actions
 
 
 def unknown_patient(words: str | None) -> str:
@@ -69,14 +113,19 @@ EARLIEST_SAFE = "Earliest safe slots. "
 DROPPED = "OK, dropped. Nothing was booked or changed."
 
 
-def type_name(session_type: str) -> str:
-    return session_type.replace("_", " ")
+def _asked(session_type: str, needs: Sequence[str], names: Names) -> str:
+    """What was asked for: "individual psychotherapy" or "... with dual diagnosis"."""
+    kind = names.kind(session_type)
+    return kind + (f" with {' and '.join(words(n) for n in needs)}" if needs else "")
 
 
-def no_slot(session_type: str, patient: str, reason: str | None) -> str:
+def no_slot(
+    session_type: str, needs: Sequence[str], patient: str, reason: str | None, names: Names
+) -> str:
+    because = plain(reason, names) if reason else "nothing fits"
     return (
-        f"I found no {type_name(session_type)} slot for {patient} then: "
-        f"{reason or 'nothing fits'}. Try a wider window, e.g. 'next week'."
+        f"I found no slot for {_asked(session_type, needs, names)} for {names(patient)} then: "
+        f"{because}. Try a wider window, e.g. 'next week'."
     )
 
 
@@ -84,16 +133,18 @@ def options_offered(
     note: str,
     patient: str,
     session_type: str,
+    needs: Sequence[str],
     described: Sequence[str],
+    names: Names,
     *,
     nearest: bool = False,
     reason: str | None = None,
 ) -> tuple[str, list[Action]]:
     """The list of options (each already described) and the buttons that go with it."""
     head = note + (
-        f"Nothing fits in that window ({reason}); the nearest options are:"
+        f"Nothing fits in that window ({plain(reason or '', names)}); the nearest options are:"
         if nearest
-        else f"Options for {patient} ({type_name(session_type)}):"
+        else f"Options for {names(patient)} ({_asked(session_type, needs, names)}):"
     )
     lines = [head] + [f"{i}. {text}" for i, text in enumerate(described, 1)]
     others = ", ".join(str(i) for i in range(2, len(described) + 1))
@@ -120,9 +171,8 @@ def option(
     tz: ZoneInfo,
 ) -> str:
     start, end = start.astimezone(tz), end.astimezone(tz)
-    who = ", ".join(names.get(s, s) for s in staff)
-    where = f" in {names.get(room, room)}" if room else ""
-    return f"{start:%a %d %b %H:%M}–{end:%H:%M} with {who}{where}"
+    where = f" in {names(room)}" if room else ""
+    return f"{start:%a %d %b %H:%M}–{end:%H:%M} with {names.all(staff)}{where}"
 
 
 _WHY: dict[str, tuple[str, str]] = {
@@ -176,22 +226,23 @@ def no_longer_free(reason: object) -> str:
 def appointment(a: AppointmentView, names: Names, tz: ZoneInfo, *, clinical: bool) -> str:
     """An appointment as a person reads it; its kind only for those who may see clinical detail."""
     start, end = a.start.astimezone(tz), a.end.astimezone(tz)
-    who = ", ".join(names.get(p, p) for p in a.patients[:3])
-    staff = ", ".join(names.get(s, s) for s in a.staff)
-    kind = type_name(a.session_type) if clinical else "appointment"
-    room = f" in {names.get(a.room, a.room)}" if a.room else ""
-    return f"{kind} {start:%a %d %b %H:%M}–{end:%H:%M} with {staff} for {who}{room}"
+    who = names(a.group) if a.group else names.all(a.patients[:3])
+    kind = names.kind(a.session_type) if clinical else "appointment"
+    room = f" in {names(a.room)}" if a.room else ""
+    return f"{kind} {start:%a %d %b %H:%M}–{end:%H:%M} with {names.all(a.staff)} for {who}{room}"
 
 
-def booked(described: str, appointment_id: str, *, moved: bool) -> str:
+def booked(described: str, *, moved: bool) -> str:
     verb = "Moved" if moved else "Booked"
-    return f"{verb}: {described} (id {appointment_id}). Say 'undo' to take it back."
+    return f"{verb}: {described}. Say 'undo' to take it back."
 
 
-def denied(summary: object, blocking: Sequence[Mapping[str, Any]], overridable: bool) -> str:
+def denied(
+    summary: object, blocking: Sequence[Mapping[str, Any]], overridable: bool, names: Names
+) -> str:
     """A rule said no: each blocking rule with its id and message, and how to override."""
-    lines = ["Not allowed:"] if blocking else [f"Not allowed: {summary}"]
-    lines += [f"- {r.get('id')}: {r.get('message')}" for r in blocking]
+    lines = ["Not allowed:"] if blocking else [f"Not allowed: {plain(str(summary), names)}"]
+    lines += [f"- {r.get('id')}: {plain(str(r.get('message')), names)}" for r in blocking]
     if overridable:
         lines.append("An authorized person can override it: reply 'override: <reason>'.")
     return "\n".join(lines)
@@ -221,16 +272,16 @@ def moving(described: str) -> str:
     return f"Moving {described}. "
 
 
-def undone_booking(appointment_id: str) -> str:
-    return f"Undone: the booking {appointment_id} is cancelled."
+def undone_booking(described: str) -> str:
+    return f"Undone: the booking of {described} is cancelled."
 
 
-def undone_move(appointment_id: str) -> str:
-    return f"Undone: {appointment_id} is back at its old time."
+def undone_move(described: str) -> str:
+    return f"Undone: {described} is back at its old time."
 
 
-def undone_cancel(appointment_id: str, described: str) -> str:
-    return f"Undone: rebooked as {appointment_id}: {described}."
+def undone_cancel(described: str) -> str:
+    return f"Undone: rebooked {described}."
 
 
 # Reasons recorded in the audit log with each change, by what the conversation did.
@@ -266,15 +317,23 @@ def schedule(
     lines = [f"{subject} schedule {period}:"]
     for r in rows:
         begin = datetime.fromisoformat(r["start"]).astimezone(tz)
-        who = ", ".join(names.get(p, p) for p in r["patients"][:3]) if r.get("patients") else ""
+        who = names.all(r["patients"][:3]) if r.get("patients") else ""
         if r.get("group"):
-            who = f"group {r['group']} ({len(r['patients'])})"
-        kind = type_name(r["session_type"]) if "session_type" in r else "appointment"
+            who = f"{names(r['group'])} ({len(r['patients'])})"
+        kind = names.kind(r["session_type"]) if "session_type" in r else "appointment"
+        room = names(r["room"]) if r.get("room") else "no room"
         lines.append(
-            f"- {begin:%a %d %b %H:%M} {kind} with {', '.join(names.get(s, s) for s in r['staff'])}"
-            f"{' for ' + who if who else ''} in {r.get('room') or 'no room'} [{r['status']}]"
+            f"- {begin:%a %d %b %H:%M} {kind} with {names.all(r['staff'])}"
+            f"{' for ' + who if who else ''} in {room} [{status(r['status'])}]"
         )
     return "\n".join(lines)
+
+
+_STATUS = {"no_show": "no-show", "late_cancelled": "late cancellation"}
+
+
+def status(value: str) -> str:
+    return _STATUS.get(value, words(value))
 
 
 def utilization(u: Any, period: str, unmet_sessions: int, names: Names) -> list[str]:
@@ -294,9 +353,7 @@ def utilization(u: Any, period: str, unmet_sessions: int, names: Names) -> list[
     if busiest:
         lines.append(
             "- busiest: "
-            + ", ".join(
-                f"{names.get(r['staff'], r['staff'])} {r['utilization']:.0%}" for r in busiest
-            )
+            + ", ".join(f"{names(r['staff'])} {r['utilization']:.0%}" for r in busiest)
         )
     lines.append(
         f"- unmet weekly requirements: {unmet_sessions} session(s) for "
@@ -313,14 +370,12 @@ def compliance(c: Any, names: Names) -> str:
     ]
     for r in behind[:10]:
         lines.append(
-            f"- {names.get(r['patient'], r['patient'])}: {r['scheduled']} of {r['required']} "
-            f"{type_name(r['session_type'])} scheduled (case {r['case_number']})"
+            f"- {names(r['patient'])}: {r['scheduled']} of {r['required']} "
+            f"{names.kind(r['session_type'])} scheduled (case {r['case_number']})"
         )
     lines.append(f"Authorizations needing attention: {len(c.authorizations)}.")
     for r in c.authorizations[:10]:
-        lines.append(
-            f"- {names.get(r['patient'], r['patient'])} ({r['payer']}): {', '.join(r['flags'])}"
-        )
+        lines.append(f"- {names(r['patient'])} ({r['payer']}): {', '.join(r['flags'])}")
     return "\n".join(lines)
 
 
@@ -340,6 +395,44 @@ HELP = "\n".join(
 # -- absences and proposals ---------------------------------------------------------------------
 
 NOTHING_TO_APPROVE = "Nothing is waiting for your approval."
+
+
+def absence(proposal: Mapping[str, Any], names: Names, tz: ZoneInfo) -> str:
+    """A sick-call proposal (assistant.proposals): who is out, and what happens to each session."""
+    start = datetime.fromisoformat(proposal["start"]).astimezone(tz)
+    end = datetime.fromisoformat(proposal["end"]).astimezone(tz)
+    until = "the end of the day" if end.time() == end.min.time() else f"{end:%a %H:%M}"
+    span = f"from {start:%a %d %b %H:%M} until {until}"
+    staff = names(proposal["staff"])
+    if not proposal["affected"]:
+        return f"{staff} is out {span}: no appointments are affected."
+    lines = [f"{staff} is out {span}: {proposal['affected']} appointment(s) affected."]
+
+    def who(before: Mapping[str, Any]) -> str:
+        return names.all(before["patients"][:2]) or names(before.get("group")) or ""
+
+    for move in proposal["moves"]:
+        b, a = move["before"], move["after"]
+        when_b = datetime.fromisoformat(b["start"]).astimezone(tz)
+        when_a = datetime.fromisoformat(a["start"]).astimezone(tz)
+        covering = names.all(a["staff"])
+        lines.append(
+            f"- {when_b:%a %H:%M} {names.kind(b['session_type'])} ({who(b)}): "
+            + (
+                f"{covering} covers at the same time"
+                if when_a == when_b
+                else f"moves to {when_a:%a %d %b %H:%M} with {covering}"
+            )
+        )
+    for item in proposal["unplaced"]:
+        when_b = datetime.fromisoformat(item["before"]["start"]).astimezone(tz)
+        lines.append(
+            f"- {when_b:%a %H:%M} ({who(item['before'])}): "
+            f"no cover found ({plain(item['reason'], names)})"
+        )
+    return "\n".join(lines)
+
+
 THE_DIRECTOR = "the clinical director"
 
 
@@ -369,9 +462,10 @@ def applied(outcome: Mapping[str, Any], names: Names) -> str:
             "clinician; they need a call."
         )
     for n in outcome["notify"]:
-        who = n.get("staff") or n.get("patient")
-        how = f" by {n['channel']}" if n.get("channel") else ""
-        lines.append(f"- tell {names.get(who, who)}{how}: {n['count']} change(s)")
+        how = f" by {words(n['channel'])}" if n.get("channel") else ""
+        lines.append(
+            f"- tell {names(n.get('staff') or n.get('patient'))}{how}: {n['count']} change(s)"
+        )
     return "\n".join(lines)
 
 
@@ -399,16 +493,16 @@ def adjust_menu(
     for n, entry, others in sessions:
         before = entry["before"]
         when = datetime.fromisoformat(before["start"]).astimezone(tz)
-        who = ", ".join(names.get(p, p) for p in before["patients"][:2]) or before.get("group")
+        who = names.all(before["patients"][:2]) or names(before.get("group"))
         now = entry.get("after", {}).get("staff")
-        covered = ", ".join(names.get(s, s) for s in now) if now else "no cover yet"
-        could = ", ".join(names.get(s, s) for s in others) or "nobody else is free then"
+        covered = names.all(now) if now else "no cover yet"
+        could = names.all(others) or "nobody else is free then"
         lines.append(f"{n}. {when:%a %H:%M} ({who}): {covered}; could also be: {could}")
         if others:
             first = others[0]
             actions.append(
                 {
-                    "label": f"{n}: {names.get(first, first)}"[:75],
+                    "label": f"{n}: {names(first)}"[:75],
                     "message": f"cover {n} with {first} {proposal_id}",
                 }
             )
@@ -444,7 +538,20 @@ def unknown_staff(who: str, matches: int) -> str:
 # -- emergencies --------------------------------------------------------------------------------
 
 
-def with_bumps(offered: str, bumps: Sequence[str]) -> str:
-    lines = [offered, "To make room sooner, these lower-priority appointments could move:"]
-    lines += [f"- {b}" for b in bumps]
+def with_bumps(
+    offered: str, ways: Sequence[Any], names: Names, tz: ZoneInfo, *, clinical: bool
+) -> str:
+    """Earlier slots that need lower-priority sessions moved (assistant.proposals.RoomByMoving);
+    the sessions by their clinician and time, never by another patient's name."""
+    lines = [offered, "To make room sooner, lower-priority sessions could move:"]
+    for way in ways:
+        moves = "; ".join(
+            f"{names.all(m.staff)}'s {names.kind(m.session_type) if clinical else 'appointment'} "
+            f"at {m.start.astimezone(tz):%H:%M}"
+            + (f" to {m.moved_to.astimezone(tz):%a %H:%M}" if m.moved_to else "")
+            for m in way.moves
+        )
+        lines.append(
+            f"- {way.start.astimezone(tz):%a %H:%M} with {names.all(way.staff)} if we move {moves}"
+        )
     return "\n".join(lines)

@@ -152,7 +152,7 @@ class Answerer:
         frame_patient = ((reply.frame or {}).get("patient") or {}).get("id")
         if frame_patient and reply.options:
             patients.add(frame_patient)
-        appointments = sorted(set(privacy.APPOINTMENT_ID.findall(reply.reply)))
+        appointments = sorted(set(reply.appointments))
         blocks = render.reply_blocks(reply, render.render_id(), reply.conversation_id)
         carries = bool(patients or appointments)
         payload = {

@@ -31,7 +31,7 @@ def find_appointment(turn: Turn, frame: Frame, verb: str) -> AppointmentView | R
         rows = appointments_between(session, start, end, patient=patient, include_cancelled=False)
     rows = [r for r in rows if r.status in {"booked", "proposed"}]
     if not rows:
-        return turn.reply(wording.no_upcoming(turn.names().get(patient, patient)))
+        return turn.reply(wording.no_upcoming(turn.names()(patient)))
     return rows[0]
 
 
@@ -47,7 +47,7 @@ def cancel(turn: Turn, frame: Frame) -> Reply:
     )
     turn.state.confirm = PendingCancel(found.id, reason)
     text, actions = wording.confirm_cancel(turn.describe(found))
-    return turn.reply(text, actions=actions)
+    return turn.reply(text, actions=actions, appointments=[found.id])
 
 
 def confirm_cancel(turn: Turn, override_reason: str | None) -> Reply:
@@ -62,4 +62,8 @@ def confirm_cancel(turn: Turn, override_reason: str | None) -> Reply:
     )
     turn.state.confirm = None
     turn.state.last_change = LastChange("cancel", appointment.id)
-    return turn.reply(wording.cancelled(turn.describe(appointment)), actions=[wording.UNDO_ACTION])
+    return turn.reply(
+        wording.cancelled(turn.describe(appointment)),
+        actions=[wording.UNDO_ACTION],
+        appointments=[appointment.id],
+    )

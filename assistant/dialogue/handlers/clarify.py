@@ -24,8 +24,16 @@ def need_patient(turn: Turn, frame: Frame) -> str | Reply:
     return turn.reply(wording.WHICH_PATIENT)
 
 
+# What an answer may parse as: a bare name ("Laura Fox") or a pick ("the first one", "yes,
+# Laura Fox"). A request of its own ("find a slot for Laura Fox tomorrow") starts over instead
+# of inheriting the window and needs of the request that asked.
+_ANSWER_INTENTS = frozenset({"unknown", "confirm"})
+
+
 def answers(pending: Pending, frame: Frame) -> bool:
     """Whether `frame` answers the pending question (a patient, or a pick from the list)."""
+    if frame.get("intent") not in _ANSWER_INTENTS:
+        return False
     patient = frame.get("patient")
     return bool(patient and (patient.get("id") or patient.get("candidates"))) or (
         frame.get("option") is not None and bool(pending.candidates)

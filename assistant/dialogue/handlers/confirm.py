@@ -70,8 +70,9 @@ def confirm(turn: Turn, option: int | None, override_reason: str | None = None) 
     state.options = []
     state.awaiting_override = None
     return turn.reply(
-        wording.booked(turn.describe(after), after.id, moved=moved),
+        wording.booked(turn.describe(after), moved=moved),
         actions=[wording.UNDO_ACTION],
+        appointments=[after.id],
     )
 
 
@@ -106,4 +107,4 @@ def denied(turn: Turn, exc: RuleViolation) -> Reply:
     if not overridable:
         turn.state.awaiting_override = None
         turn.state.confirm = None
-    return turn.reply(wording.denied(exc, blocking, overridable))
+    return turn.reply(wording.denied(exc, blocking, overridable, turn.names()))

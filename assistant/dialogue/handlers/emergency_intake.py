@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from assistant import proposals
-from assistant.access import authorize
+from assistant.access import authorize, may
 from assistant.dialogue import wording
 from assistant.dialogue.handlers.clarify import need_patient
 from assistant.dialogue.handlers.find_slot import offer
@@ -26,9 +26,13 @@ def emergency(turn: Turn, frame: Frame) -> Reply:
     start, end = turn.window(frame, default=HORIZON)
     frame["window"] = {"start": start.isoformat(), "end": end.isoformat()}
     reply = offer(turn, frame, note=wording.EARLIEST_SAFE)
-    if reply.options:
+    if any(start <= o.start < end for o in turn.state.options):
         return reply
-    bumps = proposals.emergency_bumps(turn.db, patient, frame["session_type"], start, end, turn.now)
-    if bumps:
-        reply.reply = wording.with_bumps(reply.reply, bumps)
+    # Nothing inside the window (at best the nearest slots outside it): say what could make room.
+    ways = proposals.emergency_bumps(turn.db, patient, frame["session_type"], start, end, turn.now)
+    if ways:
+        clinical = may(turn.caller, "see_clinical_detail")
+        reply.reply = wording.with_bumps(
+            reply.reply, ways, turn.names(), turn.tz, clinical=clinical
+        )
     return reply

@@ -72,10 +72,13 @@ def present(turn: Turn, note: str = "") -> Reply:
         fresh = [as_option(o) for o in answer.nearest][:OPTIONS_PER_ANSWER]
         nearest = True
     names = turn.names()
-    who = names.get(request.patient, request.patient)
     if not fresh:
         state.options = []
-        return turn.reply(wording.no_slot(request.session_type, who, answer.reason))
+        return turn.reply(
+            wording.no_slot(
+                request.session_type, request.needs, request.patient, answer.reason, names
+            )
+        )
     state.options = fresh
     state.offered = state.offered + fresh
     described = [
@@ -83,7 +86,14 @@ def present(turn: Turn, note: str = "") -> Reply:
         for o in fresh
     ]
     text, actions = wording.options_offered(
-        note, who, request.session_type, described, nearest=nearest, reason=answer.reason
+        note,
+        request.patient,
+        request.session_type,
+        request.needs,
+        described,
+        names,
+        nearest=nearest,
+        reason=answer.reason,
     )
     return turn.reply(
         text,
@@ -110,13 +120,13 @@ def more(turn: Turn) -> Reply:
     return reply
 
 
-def _option_json(turn: Turn, n: int, o: Option, names: dict[str, str]) -> dict[str, Any]:
+def _option_json(turn: Turn, n: int, o: Option, names: wording.Names) -> dict[str, Any]:
     return {
         "option": n,
         "start": o.start.astimezone(turn.tz).isoformat(),
         "end": o.end.astimezone(turn.tz).isoformat(),
         "staff": o.staff,
-        "staff_names": [names.get(s, s) for s in o.staff],
+        "staff_names": [names(s) for s in o.staff],
         "room": o.room,
         "score": o.score,
         "why": o.why,

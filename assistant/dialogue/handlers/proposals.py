@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant import proposals
 from assistant.dialogue import wording
 from assistant.dialogue.reply import Reply
 from assistant.dialogue.turn import Turn
@@ -21,7 +20,7 @@ def waiting(turn: Turn) -> Reply:
         return turn.reply(wording.NOTHING_TO_APPROVE)
     names = turn.names()
     text, actions = wording.proposals_waiting(
-        [(p["id"], proposals.describe(p, names, turn.tz)) for p in pending]
+        [(p["id"], wording.absence(p, names, turn.tz)) for p in pending]
     )
     return turn.reply(text, actions=actions)
 
@@ -38,7 +37,7 @@ def reject(turn: Turn, proposal_id: str | None) -> Reply:
 
 def withdraw(turn: Turn, proposal_id: str | None) -> Reply:
     done = absences.withdraw_absence(turn.db, turn.caller, absences.WithdrawAbsence(proposal_id))
-    return turn.reply(wording.withdrawn(done["id"], turn.names().get(done["staff"], done["staff"])))
+    return turn.reply(wording.withdrawn(done["id"], turn.names()(done["staff"])))
 
 
 def adjust(turn: Turn, proposal_id: str | None) -> Reply:
@@ -50,7 +49,7 @@ def adjust(turn: Turn, proposal_id: str | None) -> Reply:
         others = absences.covers(turn.db, turn.caller, proposal["id"], entry["appointment"])
         sessions.append((n, entry, others))
     text, actions = wording.adjust_menu(
-        proposal["id"], names.get(proposal["staff"], proposal["staff"]), sessions, names, turn.tz
+        proposal["id"], names(proposal["staff"]), sessions, names, turn.tz
     )
     return turn.reply(text, actions=actions)
 
@@ -68,10 +67,8 @@ def cover(turn: Turn, proposal_id: str | None, number: int, who: str) -> Reply:
         absences.ChangeCover(proposal["id"], sessions[number - 1]["appointment"], (staff,)),
     )
     names = turn.names()
-    text, actions = wording.apply_or_adjust(
-        proposals.describe(updated, names, turn.tz), updated["id"]
-    )
-    return turn.reply(wording.cover_chosen(names.get(staff, staff), number) + text, actions=actions)
+    text, actions = wording.apply_or_adjust(wording.absence(updated, names, turn.tz), updated["id"])
+    return turn.reply(wording.cover_chosen(names(staff), number) + text, actions=actions)
 
 
 def _pending(turn: Turn, proposal_id: str | None) -> dict[str, Any]:

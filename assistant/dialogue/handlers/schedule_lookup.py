@@ -26,7 +26,8 @@ def lookup(turn: Turn, frame: Frame) -> Reply:
     )
     names = turn.names()
     mine = staff == turn.caller.staff_id and not patient
-    owner = None if mine else names.get(patient or staff or room or "", "your")
+    owner = None if mine else names(patient or staff or room)
     return turn.reply(
-        wording.schedule(owner, wording.span(start, end, turn.tz), rows, names, turn.tz)
+        wording.schedule(owner, wording.span(start, end, turn.tz), rows, names, turn.tz),
+        appointments=[r["id"] for r in rows],
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant import callers, proposals
+from assistant import callers
 from assistant.access import may
 from assistant.dialogue import wording
 from assistant.dialogue.reply import Reply
@@ -18,13 +18,13 @@ def staff_unavailable(turn: Turn, frame: Frame) -> Reply:
         turn.db, turn.caller, absences.ReportAbsence(staff, max(start, turn.now), end, turn.now)
     )
     names = turn.names()
-    text = proposals.describe(proposal, names, turn.tz)
+    text = wording.absence(proposal, names, turn.tz)
     if may(turn.caller, "approve_absence"):
         reply, actions = wording.apply_or_adjust(text, proposal["id"])
         return turn.reply(reply, actions=actions)
     approvers = [c.staff_id for c in callers.approvers(turn.db)]
     return turn.reply(
-        wording.sent_for_approval(text, [names.get(a, a) for a in approvers], proposal["id"]),
+        wording.sent_for_approval(text, [names(a) for a in approvers], proposal["id"]),
         notify=[
             {"staff": a, "kind": "approval_needed", "proposal": proposal["id"], "text": text}
             for a in approvers

@@ -19,10 +19,10 @@ def undo(turn: Turn) -> Reply:
     db, caller = turn.db, turn.caller
     if last.kind == "book":
         appointments.cancel(db, caller, appointments.Cancel(current.id, reason))
-        text = wording.undone_booking(current.id)
+        text = wording.undone_booking(turn.describe(current))
     elif last.kind == "move":
         before = last.before or {}
-        appointments.move(
+        current = appointments.move(
             db,
             caller,
             appointments.Move(
@@ -33,7 +33,7 @@ def undo(turn: Turn) -> Reply:
                 room=before["room"],
             ),
         )
-        text = wording.undone_move(current.id)
+        text = wording.undone_move(turn.describe(current))
     else:  # a cancellation is final in the record, so undo books the same session again
         rebooked = appointments.book(
             db,
@@ -48,6 +48,7 @@ def undo(turn: Turn) -> Reply:
                 reason=reason,
             ),
         )
-        text = wording.undone_cancel(rebooked.id, turn.describe(rebooked))
+        text = wording.undone_cancel(turn.describe(rebooked))
+        current = rebooked
     turn.state.last_change = None
-    return turn.reply(text)
+    return turn.reply(text, appointments=[current.id])
