@@ -472,3 +472,18 @@ def test_emergency_suggestions_name_clinicians_and_times(db: Database) -> None:
     assert "lower-priority sessions could move" in reply, reply
     assert "Tara Quinn's individual psychotherapy at 09:00" in reply
     assert not re.search(r"\b(t1|a[2-5]|p[1-5])\b|cost|Patient Number", reply), reply
+
+
+def test_an_undo_a_rule_refuses_can_be_overridden(client: TestClient, demo_db: Database) -> None:
+    # Melissa Sanchez (p0007) is below her IOP band this week, so undoing a booking for her is a
+    # cancellation LOC-BELOW-BAND refuses unless someone clinical gives a reason.
+    director = Person(client, demo_db, DIRECTOR)
+    director.says("find a slot for Melissa Sanchez tomorrow")
+    before = len(active_appointments(demo_db, "p0007"))
+    assert director.says("book option 1")["reply"].startswith("Booked:")
+    refused = director.says("undo")
+    assert refused["reply"].startswith("Not allowed") and "LOC-BELOW-BAND" in refused["reply"]
+    assert "override: <reason>" in refused["reply"]
+    done = director.says("override: booked by mistake")
+    assert done["reply"].startswith("Undone"), done["reply"]
+    assert len(active_appointments(demo_db, "p0007")) == before

@@ -5,7 +5,7 @@ from __future__ import annotations
 from assistant import schedule
 from assistant.access import authorize
 from assistant.dialogue import wording
-from assistant.dialogue.handlers import cancel
+from assistant.dialogue.handlers import cancel, undo
 from assistant.dialogue.handlers.find_slot import more, present
 from assistant.dialogue.reply import Reply
 from assistant.dialogue.state import Frame, LastChange
@@ -94,6 +94,8 @@ def override(turn: Turn, reason: str) -> Reply:
         return cancel.confirm_cancel(turn, reason)
     if waiting is None:
         return turn.reply(wording.NOTHING_TO_OVERRIDE)
+    if waiting == "undo":
+        return undo.undo(turn, override_reason=reason)
     return confirm(turn, waiting, override_reason=reason)
 
 

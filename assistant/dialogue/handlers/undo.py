@@ -6,21 +6,36 @@ from datetime import datetime
 
 from assistant.dialogue import wording
 from assistant.dialogue.reply import Reply
+from assistant.dialogue.state import LastChange
 from assistant.dialogue.turn import Turn
 from assistant.wiring import booking_service
 from clinic.booking import BookingRequest
+from clinic.errors import RuleViolation
 
 
-def undo(turn: Turn) -> Reply:
+def undo(turn: Turn, override_reason: str | None = None) -> Reply:
+    """Reverse the last change; a rule that refuses the reversal can be overridden like any."""
     last = turn.state.last_change
     if last is None:
         return turn.reply(wording.NOTHING_TO_UNDO)
+    try:
+        text, appointment = _reverse(turn, last, override_reason)
+    except RuleViolation:
+        turn.state.awaiting_override = "undo"
+        raise
+    turn.state.last_change = None
+    turn.state.awaiting_override = None
+    return turn.reply(text, appointments=[appointment])
+
+
+def _reverse(turn: Turn, last: LastChange, override_reason: str | None) -> tuple[str, str]:
+    """The change undone: what to say, and the appointment it leaves in place."""
     service = booking_service(turn.db)
     current = service.get(last.appointment)
     reason = wording.audit_reason("undo", turn.cid)
     staff_id = turn.caller.staff_id
     if last.kind == "book":
-        service.cancel(staff_id, current.id, reason=reason)
+        service.cancel(staff_id, current.id, reason=reason, override_reason=override_reason)
         text = wording.undone_booking(turn.describe(current))
     elif last.kind == "move":
         before = last.before or {}
@@ -31,6 +46,7 @@ def undo(turn: Turn) -> Reply:
             staff=before["staff"],
             room=before["room"],
             reason=reason,
+            override_reason=override_reason,
         )
         text = wording.undone_move(turn.describe(current))
     else:  # a cancellation is final in the record, so undo books the same session again
@@ -45,8 +61,8 @@ def undo(turn: Turn) -> Reply:
                 group=current.group,
             ),
             reason=reason,
+            override_reason=override_reason,
         )
         text = wording.undone_cancel(turn.describe(rebooked))
         current = rebooked
-    turn.state.last_change = None
-    return turn.reply(text, appointments=[current.id])
+    return text, current.id
