@@ -108,7 +108,13 @@ def pick_one_to(count: int) -> str:
 TIME_PASSED = "That time has already passed. When should it be?"
 NOTHING_ON_OFFER = "There is nothing on offer yet. Ask me for a slot first."
 WIDENED = "I widened the window by a week. "
-LOOKED_FURTHER = "Nothing else in that window, so I looked a week further. "
+
+
+def looked_further(until: datetime, tz: ZoneInfo) -> str:
+    last_day = (until - timedelta(seconds=1)).astimezone(tz)
+    return f"Nothing else in that window, so I looked up to {last_day:%a %d %b}. "
+
+
 EARLIEST_SAFE = "Earliest safe slots. "
 DROPPED = "OK, dropped. Nothing was booked or changed."
 

@@ -103,6 +103,19 @@ def test_none_of_those_offers_different_options(client: TestClient, demo_db: Dat
     }
 
 
+def test_none_of_those_never_repeats_the_nearest_options(
+    client: TestClient, demo_db: Database
+) -> None:
+    # Erik Dominguez already has his individual session tomorrow: only other days are near.
+    cm = Person(client, demo_db, CASE_MANAGER)
+    first = cm.says("find a slot for Erik Dominguez with Dr. Mario Hernandez tomorrow")
+    assert first["reply"].startswith("Nothing fits in that window") and first["options"]
+    second = cm.says("none of those")
+    seen = {(o["start"], tuple(o["staff"])) for o in first["options"]}
+    assert second["options"], second["reply"]
+    assert not seen & {(o["start"], tuple(o["staff"])) for o in second["options"]}
+
+
 def test_sick_call_is_applied_only_after_approval_and_moves_nothing_outside(
     client: TestClient, demo_db: Database
 ) -> None:
