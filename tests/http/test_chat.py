@@ -225,6 +225,7 @@ def test_two_people_racing_for_one_option(client: TestClient, demo_db: Database)
     assert sum(r.startswith("Booked:") for r in replies) == 1
     loser = next(r for r in results.values() if not r["reply"].startswith("Booked:"))
     assert "no longer free" in loser["reply"] and loser["options"]
+    assert not INTERNAL.search(loser["reply"]), loser["reply"]
     with demo_db.session() as session:
         assert (
             session.scalar(

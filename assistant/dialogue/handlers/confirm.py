@@ -65,7 +65,7 @@ def confirm(turn: Turn, option: int | None, override_reason: str | None = None) 
             state.last_change = LastChange("book", after.id)
     except BookingConflict as exc:
         state.offered = []
-        return present(turn, wording.no_longer_free(exc))
+        return present(turn, wording.no_longer_free(exc, turn.names()))
     except RuleViolation:
         state.awaiting_override = option
         raise
