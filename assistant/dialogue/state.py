@@ -84,8 +84,8 @@ class ConversationState:
     move_of: str | None = None
     """When set, booking an option moves this appointment instead of booking a new one."""
     confirm: PendingCancel | None = None
-    awaiting_override: int | None = None
-    """The option a rule refused; "override: <reason>" retries it."""
+    awaiting_override: int | Literal["undo"] | None = None
+    """What a rule refused, the option number or the undo; "override: <reason>" retries it."""
     last_change: LastChange | None = None
 
     def drop_offers(self) -> None:
@@ -119,7 +119,9 @@ class ConversationState:
             offered=[_option(o) for o in data.get("offered") or []],
             move_of=data.get("move_of"),
             confirm=PendingCancel(confirm["appointment"], confirm["reason"]) if confirm else None,
-            awaiting_override=waiting["option"] if waiting else None,
+            awaiting_override=(waiting.get("option") or ("undo" if waiting.get("undo") else None))
+            if waiting
+            else None,
             last_change=LastChange(change["kind"], change["appointment"], change.get("before"))
             if change
             else None,
@@ -155,7 +157,9 @@ class ConversationState:
                 "appointment": self.confirm.appointment,
                 "reason": self.confirm.reason,
             }
-        if self.awaiting_override is not None:
+        if self.awaiting_override == "undo":
+            data["awaiting_override"] = {"undo": True}
+        elif self.awaiting_override is not None:
             data["awaiting_override"] = {"option": self.awaiting_override}
         if self.last_change:
             c = self.last_change

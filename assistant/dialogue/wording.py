@@ -48,11 +48,16 @@ def words(snake: str) -> str:
 
 
 _TOKEN = re.compile(r"[\w-]+")
+_ID_AFTER_NAME = re.compile(r" \(([\w-]+)\)")
+_APPOINTMENT_ID = re.compile(r"\b(?:an? )?appointment (?=[\w-]*\d)[\w-]+")
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?(?:[+-]\d{2}:\d{2}|Z)?")
 
 
 def plain(text: str, names: Names) -> str:
     """A message from below (a rule, the solver, the booking service) with any id it quotes
-    replaced by a name and snake_case words written as words."""
+    replaced by a name ("Tara Quinn (t1)" becomes "Tara Quinn"), appointment ids dropped, ISO
+    times written as times (in the offset they carry: the facility's) and snake_case words
+    written as words."""
 
     def one(match: re.Match[str]) -> str:
         token = match.group(0)
@@ -60,6 +65,9 @@ def plain(text: str, names: Names) -> str:
             return names.of[token]
         return words(token) if "_" in token else token
 
+    text = _ID_AFTER_NAME.sub(lambda m: "" if m.group(1) in names.of else m.group(0), text)
+    text = _APPOINTMENT_ID.sub("an appointment", text)
+    text = _ISO_MOMENT.sub(lambda m: f"{datetime.fromisoformat(m.group(0)):%a %d %b %H:%M}", text)
     return _TOKEN.sub(one, text)
 
 
@@ -108,7 +116,13 @@ def pick_one_to(count: int) -> str:
 TIME_PASSED = "That time has already passed. When should it be?"
 NOTHING_ON_OFFER = "There is nothing on offer yet. Ask me for a slot first."
 WIDENED = "I widened the window by a week. "
-LOOKED_FURTHER = "Nothing else in that window, so I looked a week further. "
+
+
+def looked_further(until: datetime, tz: ZoneInfo) -> str:
+    last_day = (until - timedelta(seconds=1)).astimezone(tz)
+    return f"Nothing else in that window, so I looked up to {last_day:%a %d %b}. "
+
+
 EARLIEST_SAFE = "Earliest safe slots. "
 DROPPED = "OK, dropped. Nothing was booked or changed."
 
@@ -219,8 +233,8 @@ def no_such_option(number: int, count: int) -> str:
     return f"There is no option {number}; pick 1 to {count}."
 
 
-def no_longer_free(reason: object) -> str:
-    return f"That option is no longer free ({reason}). Here are new options. "
+def no_longer_free(reason: object, names: Names) -> str:
+    return f"That option is no longer free ({plain(str(reason), names)}). Here are new options. "
 
 
 def appointment(a: AppointmentView, names: Names, tz: ZoneInfo, *, clinical: bool) -> str:

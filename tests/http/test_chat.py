@@ -103,6 +103,19 @@ def test_none_of_those_offers_different_options(client: TestClient, demo_db: Dat
     }
 
 
+def test_none_of_those_never_repeats_the_nearest_options(
+    client: TestClient, demo_db: Database
+) -> None:
+    # Erik Dominguez already has his individual session tomorrow: only other days are near.
+    cm = Person(client, demo_db, CASE_MANAGER)
+    first = cm.says("find a slot for Erik Dominguez with Dr. Mario Hernandez tomorrow")
+    assert first["reply"].startswith("Nothing fits in that window") and first["options"]
+    second = cm.says("none of those")
+    seen = {(o["start"], tuple(o["staff"])) for o in first["options"]}
+    assert second["options"], second["reply"]
+    assert not seen & {(o["start"], tuple(o["staff"])) for o in second["options"]}
+
+
 def test_sick_call_is_applied_only_after_approval_and_moves_nothing_outside(
     client: TestClient, demo_db: Database
 ) -> None:
@@ -239,6 +252,7 @@ def test_two_people_racing_for_one_option(client: TestClient, demo_db: Database)
     assert sum(r.startswith("Booked:") for r in replies) == 1
     loser = next(r for r in results.values() if not r["reply"].startswith("Booked:"))
     assert "no longer free" in loser["reply"] and loser["options"]
+    assert not INTERNAL.search(loser["reply"]), loser["reply"]
     with demo_db.session() as session:
         assert (
             session.scalar(
@@ -499,3 +513,18 @@ def test_emergency_suggestions_name_clinicians_and_times(db: Database) -> None:
     assert "lower-priority sessions could move" in reply, reply
     assert "Tara Quinn's individual psychotherapy at 09:00" in reply
     assert not re.search(r"\b(t1|a[2-5]|p[1-5])\b|cost|Patient Number", reply), reply
+
+
+def test_an_undo_a_rule_refuses_can_be_overridden(client: TestClient, demo_db: Database) -> None:
+    # Melissa Sanchez (p0007) is below her IOP band this week, so undoing a booking for her is a
+    # cancellation LOC-BELOW-BAND refuses unless someone clinical gives a reason.
+    director = Person(client, demo_db, DIRECTOR)
+    director.says("find a slot for Melissa Sanchez tomorrow")
+    before = len(active_appointments(demo_db, "p0007"))
+    assert director.says("book option 1")["reply"].startswith("Booked:")
+    refused = director.says("undo")
+    assert refused["reply"].startswith("Not allowed") and "LOC-BELOW-BAND" in refused["reply"]
+    assert "override: <reason>" in refused["reply"]
+    done = director.says("override: booked by mistake")
+    assert done["reply"].startswith("Undone"), done["reply"]
+    assert len(active_appointments(demo_db, "p0007")) == before

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assistant.dialogue import wording
-from assistant.dialogue.handlers import cancel
+from assistant.dialogue.handlers import cancel, undo
 from assistant.dialogue.handlers.find_slot import more, present
 from assistant.dialogue.reply import Reply
 from assistant.dialogue.state import Frame, LastChange
@@ -62,7 +62,7 @@ def confirm(turn: Turn, option: int | None, override_reason: str | None = None) 
             state.last_change = LastChange("book", after.id)
     except BookingConflict as exc:
         state.offered = []
-        return present(turn, wording.no_longer_free(exc))
+        return present(turn, wording.no_longer_free(exc, turn.names()))
     except RuleViolation:
         state.awaiting_override = option
         raise
@@ -91,6 +91,8 @@ def override(turn: Turn, reason: str) -> Reply:
         return cancel.confirm_cancel(turn, reason)
     if waiting is None:
         return turn.reply(wording.NOTHING_TO_OVERRIDE)
+    if waiting == "undo":
+        return undo.undo(turn, override_reason=reason)
     return confirm(turn, waiting, override_reason=reason)
 
 

@@ -13,6 +13,8 @@ from assistant.dialogue.turn import DEFAULT_HORIZON, Turn
 from assistant.optimize import SlotsQuery, offer_slots
 
 OPTIONS_PER_ANSWER = 3
+MORE_WEEKS = 3
+"""How many weeks further "none of those" looks when nothing new is left."""
 
 
 def offer(turn: Turn, frame: Frame, *, note: str = "") -> Reply:
@@ -68,14 +70,15 @@ def present(turn: Turn, note: str = "") -> Reply:
     fresh = [o for o in map(as_option, answer.options) if o.key not in offered]
     fresh = fresh[:OPTIONS_PER_ANSWER]
     nearest = False
-    if not fresh and answer.nearest:
-        fresh = [as_option(o) for o in answer.nearest][:OPTIONS_PER_ANSWER]
-        nearest = True
+    if not fresh and answer.nearest:  # "none of those" must not show the same nearest again
+        fresh = [o for o in map(as_option, answer.nearest) if o.key not in offered]
+        fresh, nearest = fresh[:OPTIONS_PER_ANSWER], True
     names = turn.names()
     if not fresh:
         state.options = []
         return turn.reply(
-            wording.no_slot(
+            note
+            + wording.no_slot(
                 request.session_type, request.needs, request.patient, answer.reason, names
             )
         )
@@ -104,7 +107,7 @@ def present(turn: Turn, note: str = "") -> Reply:
 
 def more(turn: Turn) -> Reply:
     """ "none of those": the next options; past three answers, or when none are left, a week
-    further."""
+    further (up to MORE_WEEKS)."""
     request = turn.state.request
     if request is None:
         return turn.reply(wording.NOTHING_ON_OFFER)
@@ -114,9 +117,11 @@ def more(turn: Turn) -> Reply:
         turn.state.offered = []
         note = wording.WIDENED
     reply = present(turn, note)
-    if not reply.options:
+    for _ in range(MORE_WEEKS):
+        if reply.options:
+            break
         request.end += DEFAULT_HORIZON
-        reply = present(turn, wording.LOOKED_FURTHER)
+        reply = present(turn, wording.looked_further(request.end, turn.tz))
     return reply
 
 

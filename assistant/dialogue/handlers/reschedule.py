@@ -24,4 +24,6 @@ def reschedule(turn: Turn, frame: Frame) -> Reply:
     )
     turn.state.offered = []
     turn.state.move_of = found.id
-    return present(turn, wording.moving(turn.describe(found)))
+    reply = present(turn, wording.moving(turn.describe(found)))
+    reply.appointments = [found.id]
+    return reply
