@@ -55,8 +55,6 @@ PARTS_OF_DAY = {
 }
 """Needs served by prescribers (medication-assisted treatment); every other need binds the
 credentialed psychotherapy sessions (STF-04, STF-08)."""
-SCHEDULED = ("proposed", "booked", "checked_in")
-"""Statuses whose sessions will consume payer units (AUTH-03: scheduled, not yet documented)."""
 
 
 @dataclass

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from clinic.booking import BookingPolicy, BookingService
 from clinic.db import Database
 from clinic.facility_file import load_facility
@@ -17,8 +19,9 @@ def booking_policy(db: Database) -> BookingPolicy:
     return RulesPolicy()
 
 
-def booking_service(db: Database) -> BookingService:
-    return BookingService(db, booking_policy(db))
+def booking_service(db: Database, session: Session | None = None) -> BookingService:
+    """The booking service; with `session`, its changes join that unit of work."""
+    return BookingService(db, booking_policy(db), session=session)
 
 
 def load_facility_file(

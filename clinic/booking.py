@@ -9,6 +9,7 @@ constraints, on SQLite triggers inside `BEGIN IMMEDIATE`, so two racing bookings
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -27,13 +28,14 @@ from clinic.changes import (
     ProposedChange,
     judge,
     new_appointment_id,
+    require_known_status,
     view_of,
 )
 from clinic.db import Database
 from clinic.errors import BookingConflict, InvalidInput, NotFound
 from clinic.models import (
     ACTIVE_STATUSES,
-    APPOINTMENT_STATUSES,
+    TERMINAL_STATUSES,
     Appointment,
     AppointmentPatient,
     AppointmentStaff,
@@ -52,12 +54,13 @@ __all__ = [
     "PolicyDecision",
     "ProposedChange",
     "new_appointment_id",
+    "require_known_status",
     "view_of",
 ]
 
 # --- the service -------------------------------------------------------------------------------
 
-TERMINAL = {"cancelled", "late_cancelled", "attended", "no_show"}
+TERMINAL = frozenset(TERMINAL_STATUSES)
 TRANSITIONS: dict[str, set[str]] = {
     "proposed": {"booked", "cancelled"},
     "booked": {"checked_in", "attended", "no_show", "cancelled", "late_cancelled"},
@@ -76,10 +79,15 @@ class BookingService:
         db: Database,
         policy: BookingPolicy | None = None,
         clock: Callable[[], datetime] = now_utc,
+        *,
+        session: Session | None = None,
     ) -> None:
+        """With `session`, every change joins that transaction (a use case's unit of work,
+        which commits or rolls back everything at once) instead of opening its own."""
         self.db = db
         self.policy: BookingPolicy = policy or AllowAll()
         self.clock = clock
+        self.session = session
 
     # -- public operations ---------------------------------------------------------------------
 
@@ -250,10 +258,7 @@ class BookingService:
         reason: str | None = None,
         override_reason: str | None = None,
     ) -> AppointmentView:
-        if status not in APPOINTMENT_STATUSES:
-            raise InvalidInput(
-                f"unknown status {status!r}: use one of {', '.join(APPOINTMENT_STATUSES)}"
-            )
+        require_known_status(status)
         with self._transaction() as session:
             appointment = self._get(session, appointment_id)
             before = view_of(appointment)
@@ -281,13 +286,13 @@ class BookingService:
             )
 
     def get(self, appointment_id: str) -> AppointmentView:
-        with self.db.session() as session:
+        with self._transaction() as session:
             return view_of(self._get(session, appointment_id))
 
     # -- internals -----------------------------------------------------------------------------
 
     def _transaction(self) -> Any:
-        return self.db.session()
+        return nullcontext(self.session) if self.session is not None else self.db.session()
 
     def _get(self, session: Session, appointment_id: str) -> Appointment:
         appointment = session.get(Appointment, appointment_id)

@@ -10,8 +10,8 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from clinic.errors import RuleViolation
-from clinic.models import Appointment
+from clinic.errors import InvalidInput, RuleViolation
+from clinic.models import APPOINTMENT_STATUSES, Appointment
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,13 @@ def view_of(appointment: Appointment) -> AppointmentView:
         pinned=appointment.pinned,
         note=appointment.note,
     )
+
+
+def require_known_status(status: str) -> None:
+    if status not in APPOINTMENT_STATUSES:
+        raise InvalidInput(
+            f"unknown status {status!r}: use one of {', '.join(APPOINTMENT_STATUSES)}"
+        )
 
 
 def new_appointment_id() -> str:

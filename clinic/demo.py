@@ -122,6 +122,8 @@ class _Builder:
         groups = self._groups(staff, patients, rooms)
         self._schedule(staff, patients, groups, rooms)
         self._settle_authorizations(patients)
+        # Last, so the seeded people and history stay as they were: it only widens who may see whom.
+        _cover_every_specialization(staff)
         return {
             "version": 1,
             "facility": {
@@ -419,16 +421,17 @@ class _Builder:
         return patients
 
     def _settle_authorizations(self, patients: list[dict[str, Any]]) -> None:
-        """Units documented + sessions already booked ahead never exceed what was authorized,
-        with a few patients left close to the end (so warnings have something to show)."""
-        ahead: dict[tuple[str, str], int] = defaultdict(int)
+        """Units documented before Rota + sessions attended in its history + sessions booked
+        ahead never exceed what was authorized, with a few patients left close to the end (so
+        warnings have something to show)."""
+        counted: dict[tuple[str, str], int] = defaultdict(int)
         for a in self.appointments:
-            if a["status"] == "booked":
+            if a["status"] in ("booked", "attended"):
                 for pid in a["patients"]:
-                    ahead[(pid, a["session_type"])] += 1
+                    counted[(pid, a["session_type"])] += 1
         for patient in patients:
             for auth in patient.get("authorizations", []):
-                booked = sum(ahead.get((patient["id"], t), 0) for t in auth["session_types"])
+                booked = sum(counted.get((patient["id"], t), 0) for t in auth["session_types"])
                 if auth["units"] < booked + 2:
                     auth["units"] = booked + self.rng.choice([2, 6, 12])
                 room = auth["units"] - booked - self.rng.choice([1, 2, 3, 6, 10])
@@ -675,3 +678,13 @@ class _Builder:
         self.appointments.append(appointment)
         for p in patients:
             self.by_patient[p].append({**appointment, "_day": day})
+
+
+def _cover_every_specialization(staff: list[dict[str, Any]]) -> None:
+    """Give each specialization no therapist or counselor has to the one with fewest: those see
+    patients one to one, so "find a dual-diagnosis slot for ..." finds someone on every demo."""
+    clinicians = [s for s in staff if s["role"] in {"therapist", "counselor"}]
+    for spec in SPECIALIZATIONS:
+        if not any(spec in c["specializations"] for c in clinicians):
+            fewest = min(clinicians, key=lambda c: (len(c["specializations"]), c["id"]))
+            fewest["specializations"] = sorted({*fewest["specializations"], spec})

@@ -33,8 +33,8 @@ from clinic.models import (
 )
 from clinic.timeutil import local_iso, parse_weekly, within_weekly, zone
 
-# Statuses that record what happened, so they cannot precede the session.
-OUTCOMES = frozenset({"attended", "no_show"})
+# Statuses only a session that has started can have (late cancellation can come before).
+AFTER_START = frozenset({"attended", "no_show"})
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class Placement:
 
 def check_outcome_time(appointment_id: str, status: str, start: datetime, now: datetime) -> None:
     """An appointment is attended or a no-show only once it has started."""
-    if status in OUTCOMES and now < start:
+    if status in AFTER_START and now < start:
         raise InvalidInput(
             f"appointment {appointment_id} has not started yet; it cannot be {status}"
         )

@@ -19,6 +19,7 @@ from clinic.errors import InvalidInput, RotaError
 from clinic.facility_file.validate import FACILITY_DEFAULTS, validate
 from clinic.models import (
     ACTIVE_STATUSES,
+    SCHEDULED_STATUSES,
     Appointment,
     AppointmentPatient,
     AppointmentStaff,
@@ -39,11 +40,9 @@ from clinic.models import (
     group_facilitator,
     group_member,
 )
-from clinic.placement import OUTCOMES, Placement, check_outcome_time, place
+from clinic.placement import Placement, check_outcome_time, place
 from clinic.timeutil import now_utc, parse_date, parse_datetime, zone
 
-# Appointments still to happen: each is booked as the booking service would book it.
-BOOKABLE = frozenset(ACTIVE_STATUSES) - OUTCOMES
 FILE_REASON = "facility-file"
 
 
@@ -317,7 +316,7 @@ def _insert_appointments(
     upcoming: list[tuple[int, dict[str, Any]]] = []
     for i, a in enumerate(appointments):
         status = a.get("status", "booked")
-        if status in BOOKABLE:
+        if status in SCHEDULED_STATUSES:  # still to happen: booked as the service would
             upcoming.append((i, a))
             continue
         start = parse_datetime(a["start"], tz)

@@ -28,9 +28,11 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from assistant import callers
+from assistant import slack_store as store
 from assistant.dialogue import Dialogue
 from clinic.db import Database
-from integrations.slack import identity, privacy, store
+from integrations.slack import privacy
 from integrations.slack.answer import Answerer, is_private
 from integrations.slack.api import SendFailed, SlackApi
 from integrations.slack.settings import SlackSettings
@@ -265,7 +267,7 @@ class SlackDoor:
         cached = self._callers.get(slack_user)
         if cached and now - cached[0] < 60:
             return cached[1]
-        known = await self._on_ack_path(identity.caller_for, self.db, slack_user) is not None
+        known = await self._on_ack_path(callers.for_slack_user, self.db, slack_user) is not None
         self._callers[slack_user] = (now, known)
         return known
 
@@ -334,9 +336,9 @@ class SlackDoor:
             if not message.slack_user:
                 raise SendFailed("no recipient", permanent=True)
             channel = await self.api.dm_channel(message.slack_user)
-        if not is_private(channel) and not self._channel_safe(payload):
-            # Defence in depth: only fixed sentences are ever meant for channels.
-            raise SendFailed("withheld: patient information in a channel", permanent=True)
+        refused = await self._on_ack_path(self._refusal, message, channel)
+        if refused:  # defence in depth: the PRIV rules judge every message before it leaves
+            raise SendFailed(f"withheld: {refused}"[:200], permanent=True)
         body: dict[str, Any] = {"channel": channel, "text": payload.get("text", "")}
         if payload.get("blocks"):
             body["blocks"] = payload["blocks"]
@@ -350,11 +352,22 @@ class SlackDoor:
         ts = data.get("ts") or data.get("message_ts") or payload.get("ts")
         return channel, ts, attempts
 
-    def _channel_safe(self, payload: dict[str, Any]) -> bool:
-        scan = self.answerer._scan()
+    def _refusal(self, message: store.Owed, channel: str) -> str | None:
+        payload, audit = message.payload, message.audit or {}
         texts = [payload.get("text", "")]
         texts += [_block_text(b) for b in payload.get("blocks") or []]
-        return all(scan.channel_safe(t) for t in texts if t)
+        recipient = audit.get("recipient")
+        if recipient is None:
+            caller = callers.for_slack_user(self.db, message.slack_user or "")
+            recipient = caller.staff_id if caller else None
+        return privacy.refusal(
+            self.db,
+            self.answerer._scan(),
+            channel=channel,
+            texts=texts,
+            recipient=recipient,
+            patients=audit.get("patients") or (),
+        )
 
     async def _sweep(self) -> None:
         while True:

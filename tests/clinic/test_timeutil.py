@@ -42,3 +42,14 @@ def test_weekly_hours_follow_wall_clock_across_dst() -> None:
 def test_bad_text_gets_a_clear_message() -> None:
     with pytest.raises(InvalidInput, match="is not a date-time: use ISO 8601"):
         parse_datetime("next tuesday", NY)
+
+
+def test_business_days_count_monday_to_friday_after_the_first_day() -> None:
+    from clinic.timeutil import business_days_between
+
+    friday = date(2026, 12, 4)
+    assert business_days_between(friday, friday) == 0
+    assert business_days_between(friday, date(2026, 12, 6)) == 0  # the weekend
+    assert business_days_between(friday, date(2026, 12, 7)) == 1
+    assert business_days_between(friday, date(2026, 12, 18)) == 10
+    assert business_days_between(date(2026, 12, 7), friday) == 0
