@@ -96,16 +96,13 @@ def main() -> None:
         tokens = {s: create_token(session, s, label="bench") for s in case_managers + therapists}
     db.dispose()
     env = {**os.environ, "ROTA_DATABASE_URL": url, NOW_ENV: now.isoformat()}
-    here = Path(__file__).resolve().parent
     server = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "uvicorn",
-            "chat:serve_app",
+            "bench.chat:serve_app",  # run from the repository root: bench/ is a namespace package
             "--factory",
-            "--app-dir",
-            str(here),
             "--port",
             str(args.port),
             "--workers",
@@ -115,7 +112,7 @@ def main() -> None:
             "--no-access-log",
         ],
         env=env,
-        cwd=here.parent,
+        cwd=Path(__file__).resolve().parents[1],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
