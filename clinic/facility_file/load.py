@@ -152,14 +152,7 @@ def _insert(session: Session, data: dict[str, Any], tz: ZoneInfo) -> dict[str, i
                 capacity=r["capacity"],
                 features=r.get("features"),
                 position=i,
-                closures=[
-                    RoomUnavailability(
-                        start=parse_datetime(p["start"], tz),
-                        end=parse_datetime(p["end"], tz),
-                        reason=p.get("reason"),
-                    )
-                    for p in r.get("unavailable", [])
-                ],
+                closures=_periods(RoomUnavailability, r, tz),
             )
         )
     for i, s in enumerate(data["staff"]):
@@ -176,14 +169,7 @@ def _insert(session: Session, data: dict[str, Any], tz: ZoneInfo) -> dict[str, i
                 slack_user_id=s.get("slack_user_id"),
                 email=s.get("email"),
                 position=i,
-                unavailability=[
-                    StaffUnavailability(
-                        start=parse_datetime(p["start"], tz),
-                        end=parse_datetime(p["end"], tz),
-                        reason=p.get("reason"),
-                    )
-                    for p in s.get("unavailable", [])
-                ],
+                unavailability=_periods(StaffUnavailability, s, tz),
             )
         )
     for i, t in enumerate(data.get("session_types", BUILTIN_SESSION_TYPES)):
@@ -389,6 +375,18 @@ def _row(
             for j, p in enumerate(a["patients"])
         ],
     )
+
+
+def _periods(model: Any, item: dict[str, Any], tz: ZoneInfo) -> list[Any]:
+    """A room's closures or a person's absences (`unavailable` in the file)."""
+    return [
+        model(
+            start=parse_datetime(p["start"], tz),
+            end=parse_datetime(p["end"], tz),
+            reason=p.get("reason"),
+        )
+        for p in item.get("unavailable", [])
+    ]
 
 
 def _date(text: str | None) -> Any:
