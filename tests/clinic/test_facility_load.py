@@ -230,3 +230,25 @@ def test_a_demo_anchored_in_the_future_loads_with_its_history_before_its_start(
             select(func.max(Appointment.start)).where(Appointment.status == "attended")
         )
     assert attended is not None and attended.year == 2099
+
+
+def test_check_runs_every_booking_check_and_leaves_the_loaded_facility_alone(
+    db: Database,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ROTA_DATABASE_URL", db.url)
+    first = tmp_path / "first.json"
+    first.write_text(json.dumps(_file({"start": "2026-12-01T09:00:00", "room": "ind-1"})))
+    assert run(["load", str(first)]) == 0
+    other = _file({"start": "2026-12-01T10:00:00", "room": "ind-2"})
+    other["facility"]["name"] = "Other Clinic"
+    second = tmp_path / "second.json"
+    second.write_text(json.dumps(other))
+    capsys.readouterr()
+    assert run(["load", "--check", str(second)]) == 0
+    assert "valid (" in capsys.readouterr().out
+    with db.session() as session:
+        assert session.scalar(select(Facility.name)) == "Test Clinic"
+        assert session.scalar(select(Appointment.start)).hour == 14  # 09:00 New York, in UTC
