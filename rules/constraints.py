@@ -23,6 +23,7 @@ from rules.eligibility import (
     StaffRules,
     UnitBudget,
     Windows,
+    missing_needs,
 )
 from rules.loader import PackSet
 from rules.model import (
@@ -104,7 +105,9 @@ def build_eligibility(
                 cache_key = (st, patient.needs)
                 if cache_key not in fit_cache:
                     fit_cache[cache_key] = tuple(
-                        sid for sid in pool if patient.needs <= by_id[sid].specializations
+                        sid
+                        for sid in pool
+                        if not missing_needs(patient.needs, by_id[sid].specializations)
                     )
                 if pool and not fit_cache[cache_key]:
                     wanted = ", ".join(sorted(n.replace("_", " ") for n in patient.needs))

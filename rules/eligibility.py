@@ -8,12 +8,18 @@ Every limit names the rule it comes from (`rule`), so the solver can explain a r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 Windows = Mapping[str, tuple[tuple[int, int], ...]]
 """Weekday -> allowed [start, end) minute intervals. A missing weekday means no time that day."""
+
+
+def missing_needs(needs: Iterable[str], specializations: Iterable[str]) -> frozenset[str]:
+    """STF-NEEDS: the needs (dual_diagnosis, trauma, ...) a clinician's specializations leave
+    uncovered; empty when the clinician fits. The one definition of needs-based eligibility."""
+    return frozenset(needs) - frozenset(specializations)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ def _first_fit(problem: Problem, feas: Feasibility, demand: Demand) -> Appointme
     group = demand.group
     if group is not None:
         staff_sets: list[tuple[str, ...]] = [group.facilitators]
-        patients = group.members
+        patients = demand.patients
         size = max(
             group.capacity or 0, feas.people_in_room(kind, len(patients), len(staff_sets[0]))
         )
@@ -42,7 +42,7 @@ def _first_fit(problem: Problem, feas: Feasibility, demand: Demand) -> Appointme
     if kind.room_kinds and not rooms:
         return None
     used_days = {
-        d.index
+        d.date
         for a in feas.added
         if group is not None and a.group == group.id
         for d in [problem.day_of(a.start)]
@@ -71,14 +71,13 @@ def _first_fit(problem: Problem, feas: Feasibility, demand: Demand) -> Appointme
             day = problem.day_of(start)
             if day is None:
                 continue
-            if group is not None:
-                if any(abs(day.index - u) < max(1, group.min_days_apart) for u in used_days):
-                    continue
-            elif not feas.day_allows(patients, demand.session_type, day.index):
+            if group is not None and any(
+                abs((day.date - u).days) < group.min_days_apart for u in used_days
+            ):
                 continue
             if not feas.people_free((*staff, *patients), start, end):
                 continue
-            if any(feas.budget_left(p, demand.session_type, start) == 0 for p in patients):
+            if feas.refusal(patients, kind, start) is not None:
                 continue
             choices = rooms
             if fixed is not None and fixed.get(start):

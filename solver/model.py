@@ -19,7 +19,7 @@ REQUIREMENT_SOURCES = ("court_order", "level_of_care", "payer", "treatment_plan"
 
 @dataclass(frozen=True)
 class Day:
-    """One open day of the period. `week` counts 7-day blocks from the period start."""
+    """One open day of the period. `week` indexes `Problem.weeks` (ISO weeks)."""
 
     index: int
     date: date
@@ -92,41 +92,82 @@ class Requirement:
 
 @dataclass(frozen=True)
 class UnitBudget:
-    """A payer authorization: at most `remaining` more sessions of these types inside `window`."""
+    """A payer authorization: at most `remaining` more sessions of these types inside `window`
+    (AUTH-UNITS; none outside it, AUTH-DATE-SPAN), and at most `per_week` in any ISO week
+    (AUTH-WEEK-CAP), counting what is already booked that week."""
 
     patient: str
     session_types: frozenset[str]
     window: Window
     remaining: int
     label: str = ""
+    per_week: int | None = None
+
+
+@dataclass(frozen=True)
+class PatientLimit:
+    """At most `most` sessions (or, with `minutes`, minutes) of `session_types` for `patient` in
+    one local day or one ISO week, counting what is already booked. `rule` names the rule it
+    comes from (OPS-ONE-INDIVIDUAL, OPS-DAILY-PSYCHOTHERAPY-CAP, LOC-ABOVE-BAND, ...)."""
+
+    patient: str
+    session_types: frozenset[str]
+    per: str
+    """'day' or 'week'."""
+    most: int
+    minutes: bool = False
+    rule: str = ""
+
+
+@dataclass(frozen=True)
+class RuleWindows:
+    """When a person may take part in sessions by a rule, on top of their own hours (an intern's
+    supervisor on site, STF-INTERN-ONSITE; a patient's court commitments, CRT-COMMITMENT)."""
+
+    allowed: tuple[Window, ...]
+    rule: str
+    cofacilitated: bool = False
+    """True: the limit is lifted when someone else in the session qualifies for it and is under
+    no such limit (a licensed co-facilitator)."""
+
+
+SAME_TYPE_PER_DAY = 1
+"""A plan's own convention (not a rule): a patient has at most one session of each non-group
+type a day; the rules' limits come on top."""
 
 
 @dataclass
 class Eligibility:
-    """What the rules allow, in plain data. The rules layer's `constraints_for` produces this;
-    assistant.problem_builder.derive_eligibility converts it from the database.
+    """What the rules allow, in plain data: the rules layer's `constraints_for`, converted by
+    assistant.problem_builder.derive_eligibility (the one mapping; tests prove it complete).
 
     - `staff_for[(patient, session_type)]`: who may provide it, best fit first. A missing key
       means nobody may; `blocked[(patient, session_type)]` then says why.
+    - `qualified[session_type]`: who may provide it, patient aside (group facilitators, covers).
     - `requirements`: weekly minimums (level of care, treatment plan, court order, payer).
-    - `weekly_max[(patient, session_type)]`: a cap per week (e.g. a level-of-care band).
-    - `max_per_day[session_type]`: per patient per day (OPS-06: one individual psychotherapy).
-    - `windows[patient]`: rule-imposed windows (e.g. around court hearings); absent = none.
+    - `limits`: per-patient caps per day or ISO week (sessions or minutes), each naming its rule.
+    - `windows[person]`: rule-imposed windows for a patient or a staff member; absent = none.
     - `keep_apart`: pairs of people (staff or patients) who must never share a session.
     - `budgets`: payer unit budgets.
+    - `group_max[group]`: most patients a meeting may hold (GRP-MAX-SIZE, GRP-CAPACITY).
     """
 
     staff_for: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    qualified: dict[str, tuple[str, ...]] = field(default_factory=dict)
     requirements: list[Requirement] = field(default_factory=list)
-    weekly_max: dict[tuple[str, str], int] = field(default_factory=dict)
-    max_per_day: dict[str, int] = field(default_factory=dict)
-    windows: dict[str, tuple[Window, ...]] = field(default_factory=dict)
+    limits: list[PatientLimit] = field(default_factory=list)
+    windows: dict[str, RuleWindows] = field(default_factory=dict)
     keep_apart: frozenset[frozenset[str]] = frozenset()
     budgets: list[UnitBudget] = field(default_factory=list)
     blocked: dict[tuple[str, str], str] = field(default_factory=dict)
+    group_max: dict[str, int] = field(default_factory=dict)
 
     def may_treat(self, staff: str, patient: str, session_type: str) -> bool:
         return staff in self.staff_for.get((patient, session_type), ())
+
+    def may_attend(self, patient: str, session_type: str) -> bool:
+        """Nothing about the patient rules the session type out (phase, payer coverage)."""
+        return (patient, session_type) not in self.blocked
 
     def apart(self, people: set[str] | frozenset[str]) -> bool:
         """True when two of `people` must be kept apart."""
@@ -142,6 +183,8 @@ class GroupSpec:
     sessions_per_week: int
     capacity: int | None = None
     min_days_apart: int = 0
+    """Days between two meetings; 0 allows several meetings on the same day (the contract's
+    default: IOP and PHP days hold several groups)."""
     room: str | None = None
     available: tuple[Window, ...] | None = None
     fixed_starts: tuple[tuple[int, str | None], ...] = ()
@@ -213,6 +256,9 @@ class Problem:
     groups: tuple[GroupSpec, ...] = ()
     booked: tuple[Appointment, ...] = ()
     weights: Weights = Weights()
+    weeks: tuple[Window, ...] = ()
+    """ISO weeks (local Monday 00:00 to the next) around the period; `Day.week` indexes them.
+    Empty: 7-day blocks from the origin."""
 
     def staff_by_id(self) -> dict[str, StaffInfo]:
         return {s.id: s for s in self.staff}
@@ -222,6 +268,15 @@ class Problem:
 
     def patients_by_id(self) -> dict[str, PatientInfo]:
         return {p.id: p for p in self.patients}
+
+    def week_of(self, minute: int) -> int | None:
+        """The week a minute falls in (also outside the open days), None outside every week."""
+        if not self.weeks:
+            return minute // (7 * 24 * 60)
+        for index, (start, end) in enumerate(self.weeks):
+            if start <= minute < end:
+                return index
+        return None
 
     def day_of(self, minute: int) -> Day | None:
         for day in self.days:

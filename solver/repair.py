@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from ortools.sat.python import cp_model
 
 from solver.feasibility import Feasibility
+from solver.limits import Use, add_one_of_a_type_a_day, add_patient_limits, add_unit_budgets
 from solver.model import (
     Appointment,
     Bump,
@@ -121,7 +122,7 @@ class _Replacer:
             return out
         elig = self.problem.eligibility
         if a.group:
-            allowed = set(elig.staff_for.get(("*", a.session_type), ()))
+            allowed = set(elig.qualified.get(a.session_type, ()))
         else:
             sets = [set(elig.staff_for.get((p, a.session_type), ())) for p in a.patients]
             allowed = set.intersection(*sets) if sets else set()
@@ -163,7 +164,7 @@ class _Replacer:
                     continue
                 if staff != a.staff and day0 is not None and day.index != day0.index:
                     continue  # a cover is for the original day; other days keep the clinician
-                if not a.group and not feas.day_allows(a.patients, a.session_type, day.index):
+                if feas.refusal(a.patients, kind, start, a.minutes, totals=False) is not None:
                     continue
                 if not feas.people_free((*staff, *a.patients), start, end):
                     continue
@@ -240,7 +241,7 @@ class _Replacer:
         m = cp_model.CpModel()
         chosen: dict[tuple[str, int], cp_model.IntVar] = {}
         by_resource: dict[str, list[tuple[str, cp_model.IntervalVar]]] = defaultdict(list)
-        per_day: dict[tuple[str, str, int], list[cp_model.IntVar]] = defaultdict(list)
+        uses: list[Use] = []
         terms = []
         for a in affected:
             lits = []
@@ -254,10 +255,9 @@ class _Replacer:
                     by_resource[who].append((a.id, iv))
                 if o.appt.room:
                     by_resource["room:" + o.appt.room].append((a.id, iv))
-                day = self.problem.day_of(o.appt.start)
-                if day is not None and not a.group:
-                    for p in a.patients:
-                        per_day[(p, a.session_type, day.index)].append(lit)
+                uses.append(
+                    Use(lit, a.patients, a.session_type, o.appt.start, a.minutes, bool(a.group))
+                )
             # -- Each affected appointment: one re-placement, or none (and it is reported) ----
             m.AddAtMostOne(lits)
             miss = costs.unplaced_protected if (a.pinned or a.court) else costs.unplaced
@@ -266,13 +266,10 @@ class _Replacer:
         for items in by_resource.values():
             if len({aid for aid, _ in items}) > 1:
                 m.AddNoOverlap([iv for _, iv in items])
-        # -- The per-day limit holds among re-placed sessions too (OPS-06) -------------------
-        for (p, st, day), lits in per_day.items():
-            left = self.problem.eligibility.max_per_day.get(st, 1) - self.feas.per_day.get(
-                (p, st, day), 0
-            )
-            if len(lits) > left:
-                m.Add(sum(lits) <= max(0, left))
+        # -- The rules' limits hold among re-placed sessions too (the same functions as plan) -
+        add_one_of_a_type_a_day(m, self.feas, uses)
+        add_patient_limits(m, self.feas, uses)
+        add_unit_budgets(m, self.feas, uses, totals=False)
         m.Minimize(sum(terms))
         solver = cp_model.CpSolver()
         settings.apply(solver)
@@ -378,6 +375,8 @@ def emergency(
     for start in starts_within(intersect(feas.open, [(lo, limit)]), minutes, problem.slot_minutes):
         end = start + minutes
         if not feas.people_free(request.patients, start, end):
+            continue
+        if feas.refusal(request.patients, kind, start, minutes) is not None:
             continue
         for sid in staff_ids:
             windows = feas.session_windows(kind, request.patients, (sid,))

@@ -93,7 +93,7 @@ def make_problem(
     clinicians = [s for s in staff if s.role != "psychiatrist"]
     psychiatrists = [s for s in staff if s.role == "psychiatrist"]
     patients: list[PatientInfo] = []
-    elig = Eligibility(max_per_day={"individual": 1, "family": 1, "psychiatric_evaluation": 1})
+    elig = Eligibility()
     for i in range(n_patients):
         pid = f"P{i + 1}"
         needs = frozenset(rng.sample(SPECS, 1)) if i % 3 == 0 else frozenset()
@@ -132,7 +132,7 @@ def make_problem(
             elig.requirements.append(Requirement(pid, "psychiatric_evaluation", 1))
         if i % 9 == 2:
             elig.budgets.append(UnitBudget(pid, frozenset({"individual"}), (0, n_days * DAY), 0))
-    elig.staff_for[("*", "group")] = tuple(s.id for s in clinicians)
+    elig.qualified["group"] = tuple(s.id for s in clinicians)
 
     groups = []
     for g in range(n_groups):

@@ -17,7 +17,6 @@ from assistant.optimize import (
     plan_file,
     repair_staff_out,
 )
-from assistant.wiring import booking_service
 from clinic.db import Database
 from clinic.queries import appointments_between
 from clinic.timeutil import local_midnight
@@ -51,7 +50,7 @@ def test_plan_next_week_is_valid_beats_first_fit_and_books(demo_db: Database) ->
     data = plan_file(result, built)
     assert data["metrics"]["placed_sessions"] == result.placed
     # Booking through the service: the database accepts every proposed appointment.
-    booked = apply_plan(booking_service(demo_db), "operator", result, built)
+    booked = apply_plan(demo_db, "operator", result, built)
     with demo_db.session() as session:
         rows = appointments_between(session, start, end, include_cancelled=False)
     assert booked == len(result.new) and len(rows) == len(result.new) + len(

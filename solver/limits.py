@@ -1,0 +1,96 @@
+"""The rules' per-patient limits and payer budgets as CP-SAT constraints, shared by the plan and
+the repair models (each placement they may choose is a `Use` with its literal).
+
+One function per rule family, each naming the rule ids it enforces. What is already booked comes
+from the Feasibility index, so a constraint is added only where the choices could break it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from solver.feasibility import Feasibility
+from solver.model import SAME_TYPE_PER_DAY
+
+
+@dataclass(frozen=True)
+class Use:
+    """One placement a model may choose: its literal, who attends, what and when."""
+
+    lit: cp_model.IntVar
+    patients: tuple[str, ...]
+    session_type: str
+    start: int
+    minutes: int
+    group: bool = False
+
+
+def _cap(model: cp_model.CpModel, terms: list[tuple[int, cp_model.IntVar]], left: int) -> None:
+    if sum(coef for coef, _ in terms) > left:
+        model.Add(sum(coef * lit for coef, lit in terms) <= max(0, left))
+
+
+def add_one_of_a_type_a_day(
+    model: cp_model.CpModel, feas: Feasibility, uses: Iterable[Use]
+) -> None:
+    """The plan's convention: one session of each non-group type per patient a day."""
+    per_day: dict[tuple[str, str, int], list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
+    for use in uses:
+        day = feas.problem.day_of(use.start)
+        if use.group or day is None:
+            continue
+        for patient in use.patients:
+            per_day[(patient, use.session_type, day.index)].append((1, use.lit))
+    for key, terms in per_day.items():
+        _cap(model, terms, SAME_TYPE_PER_DAY - feas.per_day.get(key, 0))
+
+
+def add_patient_limits(model: cp_model.CpModel, feas: Feasibility, uses: Iterable[Use]) -> None:
+    """Every per-patient limit of the rules, per local day or ISO week, sessions or minutes,
+    booked sessions counted: OPS-ONE-INDIVIDUAL (individual psychotherapy a day),
+    OPS-DAILY-PSYCHOTHERAPY-CAP (psychotherapy minutes a day, group meetings included) and
+    LOC-ABOVE-BAND (clinical minutes a week, the level of care's maximum)."""
+    terms: dict[tuple[int, int], list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
+    limits = {}
+    for use in uses:
+        for patient in use.patients:
+            for limit, bucket in feas.limits_touched(patient, use.session_type, use.start):
+                limits[id(limit)] = limit
+                terms[(id(limit), bucket)].append((use.minutes if limit.minutes else 1, use.lit))
+    for (key, bucket), items in terms.items():
+        _cap(model, items, feas.limit_left(limits[key], bucket))
+
+
+def add_unit_budgets(
+    model: cp_model.CpModel, feas: Feasibility, uses: Iterable[Use], totals: bool = True
+) -> None:
+    """Payer authorizations, each member of a group paying from their own (AUTH-07): the units
+    left inside the authorization's dates (AUTH-UNITS) and the units of each ISO week
+    (AUTH-WEEK-CAP). Dates outside every authorization (AUTH-DATE-SPAN) never become choices.
+    `totals=False` for moves, which keep the units they hold."""
+    uses = list(uses)
+    problem = feas.problem
+    for budget in problem.eligibility.budgets:
+        mine = [
+            u
+            for u in uses
+            if budget.patient in u.patients
+            and u.session_type in budget.session_types
+            and budget.window[0] <= u.start < budget.window[1]
+        ]
+        if totals:
+            _cap(model, [(1, u.lit) for u in mine], budget.remaining - feas.budget_used(budget))
+        if budget.per_week is None:
+            continue
+        per_week: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
+        for u in mine:
+            week = problem.week_of(u.start)
+            if week is not None:
+                per_week[week].append((1, u.lit))
+        for week, items in per_week.items():
+            used = feas.budget_week_use.get((id(budget), week), 0)
+            _cap(model, items, budget.per_week - used)
