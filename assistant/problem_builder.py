@@ -187,15 +187,14 @@ def derive_eligibility(rules: answer.Eligibility, scope: Scope) -> Mapped:
     for sr in rules.staff.values():
         sid = sr.staff
         if sid in scope.staff and (sr.supervisor or sr.needs_cofacilitator_outside_windows):
-            # STF-INTERN-ONSITE: inside their supervisor's hours (the rules' windows); both
-            # rules: never while the supervisor is away.
+            # An intern alone: inside the rules' windows (their supervisor's hours under the
+            # threshold, STF-INTERN-ONSITE; none without a supervisor, STF-INTERN-NO-SUPERVISOR)
+            # and never while the supervisor is away (STF-INTERN-REACHABLE).
             own = _weekly_windows(sr.windows, scope.dates, clock)
-            allowed = subtract(own or [scope.horizon], scope.away.get(sr.supervisor or "", ()))
-            rule = (
-                "STF-INTERN-ONSITE"
-                if sr.needs_cofacilitator_outside_windows
-                else ("STF-INTERN-REACHABLE")
-            )
+            away = scope.away.get(sr.supervisor or "", ())
+            allowed = subtract([scope.horizon] if own is None else own, away)
+            onsite = sr.needs_cofacilitator_outside_windows
+            rule = "STF-INTERN-ONSITE" if onsite else "STF-INTERN-REACHABLE"
             elig.windows[sid] = RuleWindows(allowed, rule, cofacilitated=True)
     for budget in rules.unit_budgets:
         if budget.patient not in scope.patients:

@@ -243,6 +243,9 @@ def _staff_rules(
         return StaffRules(staff=s.id, session_types=mine, windows=_windows(s.availability))
     threshold = p.get("STF-INTERN-ONSITE", "onsite_below_hours")
     supervisor = by_id.get(s.supervisor) if s.supervisor else None
+    if supervisor is None and p.get("STF-INTERN-NO-SUPERVISOR"):
+        # Never alone: only next to a qualified co-facilitator.
+        return StaffRules(s.id, mine, {}, None, needs_cofacilitator_outside_windows=True)
     if threshold is not None and (s.supervised_hours or 0) < int(threshold):
         own = _windows(s.availability)
         windows = _intersect(own, _windows(supervisor.availability)) if supervisor else {}
