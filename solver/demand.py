@@ -69,7 +69,13 @@ def _booked_count(
     return by_patient, by_group
 
 
-def _group_blocked(problem: Problem, group: GroupSpec, attendees: tuple[str, ...]) -> str | None:
+def attendees(problem: Problem, group: GroupSpec) -> tuple[str, ...]:
+    """The members who may attend a meeting (their phase and payer allow the session type)."""
+    elig = problem.eligibility
+    return tuple(m for m in group.members if elig.may_attend(m, group.session_type))
+
+
+def group_blocked(problem: Problem, group: GroupSpec, attendees: tuple[str, ...]) -> str | None:
     """Why a standing group cannot meet at all, as the booking would say."""
     elig = problem.eligibility
     most = elig.group_max.get(group.id)
@@ -104,19 +110,19 @@ def expand_demands(problem: Problem, open_days_per_week: int = 5) -> list[Demand
     }
     for group in problem.groups:
         kind = problem.session_types.get(group.session_type)
-        attendees = tuple(m for m in group.members if elig.may_attend(m, group.session_type))
-        blocked = _group_blocked(problem, group, attendees) if kind else None
+        members = attendees(problem, group)
+        blocked = group_blocked(problem, group, members) if kind else None
         for week, span in sorted(weeks.items()):
             frac = _week_fraction(problem, week, open_days_per_week)
             required = math.floor(group.sessions_per_week * frac + 0.5)
             count = max(0, required - booked_g.get((group.id, week), 0))
             if required == 0:
                 continue
-            court = any(m in court_members for m in attendees)
+            court = any(m in court_members for m in members)
             add(
                 key=f"group:{group.id}:w{week}",
                 session_type=group.session_type,
-                patients=attendees,
+                patients=members,
                 staff_options=group.facilitators,
                 count=count,
                 required=required,

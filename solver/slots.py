@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from solver.demand import attendees, group_blocked
 from solver.feasibility import Feasibility
 from solver.model import (
     Day,
@@ -51,7 +52,10 @@ def _parties(problem: Problem, request: SlotRequest) -> _Parties | str:
         group = next((g for g in problem.groups if g.id == request.group), None)
         if group is None:
             return f"unknown group {request.group!r}"
-        members = tuple(m for m in group.members if elig.may_attend(m, group.session_type))
+        members = attendees(problem, group)
+        blocked = group_blocked(problem, group, members)
+        if blocked is not None:
+            return blocked
         return _Parties(kind, minutes, members, (group.facilitators,))
     patients = request.patients
     unknown = [p for p in patients if p not in problem.patients_by_id()]
