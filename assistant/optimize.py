@@ -296,12 +296,15 @@ def repair_plan_file(result: RepairResult, built: BuiltProblem) -> dict[str, Any
     """The repaired schedule as a plan file (metrics.moved counts the moves)."""
     moved = {m.before.id: m.after for m in result.moves}
     dropped = {u.appointment.id for u in result.unplaced}
-    schedule = [moved.get(a.id, a) for a in built.problem.booked if a.id not in dropped]
+    lo, hi = built.clock.minutes(built.start), built.clock.minutes(built.end)
+    # The problem also holds the rest of the ISO weeks (weekly limits count them): not the plan's.
+    period = [a for a in built.problem.booked if a.end > lo and a.start < hi]
+    schedule = [moved.get(a.id, a) for a in period if a.id not in dropped]
     as_plan = PlanResult(
         appointments=schedule,
         new=[],
         unmet=[],
-        required=len(built.problem.booked),
+        required=len(period),
         placed=len(schedule),
         stats=replace(result.stats),
     )

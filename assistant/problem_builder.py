@@ -407,9 +407,8 @@ def build_problem(
     patients: list[PatientInfo] = []
     for p in active:
         prefs = p.preferences or {}
-        parts = {
-            d: [PARTS_OF_DAY[part]] for d in WEEKDAYS for part in prefs.get("parts_of_day", [])
-        }
+        liked = [PARTS_OF_DAY[part] for part in prefs.get("parts_of_day", [])]
+        parts = {day: liked for day in WEEKDAYS} if liked else {}
         avoid = {d.index for d in days if d.weekday in set(prefs.get("avoid_days", []))}
         family: tuple[Window, ...] | None = None
         contacts = [c for c in (p.family_contacts or []) if c.get("availability")]

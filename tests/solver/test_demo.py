@@ -4,10 +4,11 @@ each result re-checked by the independent validator, and the CLI's machine outpu
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from assistant.optimize import (
     SlotsQuery,
@@ -17,7 +18,10 @@ from assistant.optimize import (
     plan_file,
     repair_staff_out,
 )
+from assistant.parse.times import extract, resolve
+from assistant.problem_builder import build_problem
 from clinic.db import Database
+from clinic.models import Patient
 from clinic.queries import appointments_between
 from clinic.timeutil import local_midnight
 from integrations.cli.main import run
@@ -144,3 +148,20 @@ def test_cli_slots_json_and_optimize_out(
     plan = json.loads(plan_path.read_text())
     assert plan["version"] == 1 and plan["solver"]["status"] in {"OPTIMAL", "FEASIBLE"}
     assert plan["metrics"]["required_sessions"] >= plan["metrics"]["placed_sessions"] > 0
+
+
+def test_a_morning_means_the_same_hours_to_the_parser_and_the_planner(demo_db: Database) -> None:
+    tz = demo_db.facility_tz()
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=tz)  # a Sunday: tomorrow is NEXT_WEEK's Monday
+    asked = resolve(extract("tomorrow morning", now), now)
+    assert asked is not None
+    start = local_midnight(NEXT_WEEK, tz)
+    with demo_db.read() as session:
+        built = build_problem(session, start, start + timedelta(days=1))
+        early = next(
+            p.id
+            for p in session.scalars(select(Patient).order_by(Patient.position))
+            if (p.preferences or {}).get("parts_of_day") == ["morning"]
+        )
+    liked = next(p for p in built.problem.patients if p.id == early).preferred_windows
+    assert liked == ((built.clock.minutes(asked[0]), built.clock.minutes(asked[1])),)
