@@ -12,6 +12,7 @@ import time
 
 from solver.demand import Demand, expand_demands
 from solver.feasibility import Feasibility
+from solver.limits import weekly_limit_reached
 from solver.metrics import tally, utilization
 from solver.model import Appointment, PlanResult, Problem, SolveStats
 from solver.timegrid import intersect, starts_within
@@ -127,7 +128,10 @@ def greedy_plan(problem: Problem) -> PlanResult:
     per_demand: dict[int, int] = {}
     for demand, _appt in placed:
         per_demand[demand.index] = per_demand.get(demand.index, 0) + 1
-    reasons = {d.index: "first fit found no free time" for d in demands}
+    after = Feasibility(problem, [*problem.booked, *(a for _, a in placed)])
+    reasons = {
+        d.index: weekly_limit_reached(after, d) or "first fit found no free time" for d in demands
+    }
     required, placed_total, unmet = tally(demands, per_demand, reasons)
     new = [a for _, a in placed]
     staff_u, room_u = utilization(problem, [*problem.booked, *new])

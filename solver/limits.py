@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from solver.demand import Demand
 from solver.feasibility import Feasibility
 from solver.model import SAME_TYPE_PER_DAY
 
@@ -94,3 +95,20 @@ def add_unit_budgets(
         for week, items in per_week.items():
             used = feas.budget_week_use.get((id(budget), week), 0)
             _cap(model, items, budget.per_week - used)
+
+
+def weekly_limit_reached(after: Feasibility, demand: Demand) -> str | None:
+    """Why a patient's demand stays short, when a rule has filled the week (LOC-ABOVE-BAND,
+    AUTH-WEEK-CAP); `after` counts the plan's sessions too."""
+    if demand.group is not None or demand.session_type not in after.problem.session_types:
+        return None
+    kind = after.problem.session_types[demand.session_type]
+    patient, start = demand.patients[0], demand.window[0]
+    for limit, week in after.limits_touched(patient, kind.id, start):
+        if limit.per == "week" and after.limit_left(limit, week) < (
+            kind.minutes if limit.minutes else 1
+        ):
+            return f"the week is full by {limit.rule}"
+    if after.budget_left(patient, kind.id, start, totals=False) == 0:
+        return "the payer's weekly cap is reached (AUTH-WEEK-CAP)"
+    return None

@@ -21,7 +21,13 @@ from solver.baseline import greedy_placements
 from solver.candidates import Candidate, CandidateBuilder, CandidateLimits
 from solver.demand import Demand, expand_demands
 from solver.feasibility import Feasibility
-from solver.limits import Use, add_one_of_a_type_a_day, add_patient_limits, add_unit_budgets
+from solver.limits import (
+    Use,
+    add_one_of_a_type_a_day,
+    add_patient_limits,
+    add_unit_budgets,
+    weekly_limit_reached,
+)
 from solver.metrics import tally, utilization
 from solver.model import Appointment, PlanResult, Problem, SolveStats
 from solver.rooms import RoomNeed, assign_rooms
@@ -468,10 +474,11 @@ def _result(
                 court=demand.court,
             )
         )
+    after = Feasibility(problem, [*problem.booked, *new])
     for d in demands:
         if d.index not in reasons and per_demand.get(d.index, 0) < d.count:
             who = ", ".join(d.staff_options[:4]) or "none"
-            reasons[d.index] = (
+            reasons[d.index] = weekly_limit_reached(after, d) or (
                 "every candidate time was taken by higher-priority sessions or by the "
                 f"patient's other sessions (clinicians considered: {who})"
             )

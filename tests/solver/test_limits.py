@@ -79,6 +79,8 @@ def test_the_plan_and_first_fit_keep_every_limit(problem: Problem) -> None:
         assert validate(problem, result.appointments, new=result.new) == []
         assert _week_of_p1(result.new) == 120  # two of the three sessions P1 needs
         assert sum("P4" in a.patients for a in result.new) == 1
+        reasons = {u.patient: u.reason for u in result.unmet}
+        assert "LOC-ABOVE-BAND" in reasons["P1"] and "AUTH-WEEK-CAP" in reasons["P4"]
         assert {a.start // DAY for a in result.new if a.staff == ("S2",)} == {2}
         assert [a.start // DAY for a in result.new if "P3" in a.patients] == [2]
 
