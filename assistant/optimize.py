@@ -25,7 +25,7 @@ from clinic.errors import InvalidInput, NotFound
 from clinic.models import AuditEvent
 from clinic.timeutil import day_bounds, local_iso, now_utc
 from clinic.tokens import Caller
-from solver.model import Appointment, Disruption, PlanResult, RepairResult, SlotAnswer, SlotRequest
+from solver.model import Disruption, Placement, PlanResult, RepairResult, SlotAnswer, SlotRequest
 from solver.plan import ProgressFn, plan
 from solver.repair import repair
 from solver.settings import SolverSettings
@@ -146,7 +146,7 @@ def optimize_period(
 
 
 def _appointment_record(
-    a: Appointment, built: BuiltProblem, status: str = "booked"
+    a: Placement, built: BuiltProblem, status: str = "booked"
 ) -> dict[str, Any]:
     record: dict[str, Any] = {
         "id": a.id,
@@ -266,7 +266,7 @@ def repair_staff_out(
 
 
 def repair_json(result: RepairResult, built: BuiltProblem) -> dict[str, Any]:
-    def appt(a: Appointment) -> dict[str, Any]:
+    def appt(a: Placement) -> dict[str, Any]:
         return _appointment_record(a, built)
 
     return {

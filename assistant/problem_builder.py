@@ -44,21 +44,19 @@ from rules.eligibility import missing_needs
 from rules.service import default_service
 from solver.feasibility import Feasibility
 from solver.model import (
-    Appointment as SolverAppointment,
-)
-from solver.model import (
     Day,
-    Eligibility,
     GroupSpec,
     PatientInfo,
     PatientLimit,
+    Placement,
+    PlanRules,
     Problem,
-    Requirement,
     RoomInfo,
     RuleWindows,
     SessionKind,
     StaffInfo,
     UnitBudget,
+    WeeklyMinimum,
     Window,
 )
 from solver.timegrid import normalize, subtract
@@ -125,7 +123,7 @@ class Scope:
 
 @dataclass
 class Mapped:
-    eligibility: Eligibility
+    eligibility: PlanRules
     patient_hours: dict[str, tuple[Window, ...] | None]
     """Each patient's own hours over the period (None: whenever the facility is open)."""
 
@@ -162,7 +160,7 @@ def derive_eligibility(rules: answer.Eligibility, scope: Scope) -> Mapped:
     """The rules' answer in the solver's shape: who may treat whom, weekly minimums, per-day and
     per-week limits, rule windows, payer budgets and group sizes."""
     clock = scope.clock
-    elig = Eligibility()
+    elig = PlanRules()
     types = scope.session_types
     for stype, ids in rules.qualified.items():
         if stype in types:
@@ -217,12 +215,12 @@ def derive_eligibility(rules: answer.Eligibility, scope: Scope) -> Mapped:
     return Mapped(elig, hours)
 
 
-def _patient_rules(elig: Eligibility, pr: answer.PatientRules, types: frozenset[str]) -> None:
+def _patient_rules(elig: PlanRules, pr: answer.PatientRules, types: frozenset[str]) -> None:
     """One patient's weekly minimums, treatment phase and daily and weekly limits."""
     pid = pr.patient
     for req in pr.requirements:
         if req.per_week > 0 and req.session_type in types:
-            elig.requirements.append(Requirement(pid, req.session_type, req.per_week, req.source))
+            elig.requirements.append(WeeklyMinimum(pid, req.session_type, req.per_week, req.source))
     for stype in types - pr.allowed_session_types:  # LOC-PHASE-SESSION
         elig.staff_for.pop((pid, stype), None)
         elig.blocked.setdefault((pid, stype), f"{pid}'s treatment phase excludes {stype}")
@@ -372,7 +370,7 @@ def build_problem(
             for req in order.requirements:
                 court_types[p.id].add(req.session_type_id)
     booked = tuple(
-        SolverAppointment(
+        Placement(
             id=a.id,
             session_type=a.session_type_id,
             start=clock.minutes(a.start),

@@ -14,11 +14,11 @@ from solver.demand import Demand, expand_demands
 from solver.feasibility import Feasibility
 from solver.limits import weekly_limit_reached
 from solver.metrics import tally, utilization
-from solver.model import Appointment, PlanResult, Problem, SolveStats
+from solver.model import Placement, PlanResult, Problem, SolveStats
 from solver.timegrid import intersect, starts_within
 
 
-def _first_fit(problem: Problem, feas: Feasibility, demand: Demand) -> Appointment | None:
+def _first_fit(problem: Problem, feas: Feasibility, demand: Demand) -> Placement | None:
     kind = problem.session_types[demand.session_type]
     group = demand.group
     if group is not None:
@@ -91,7 +91,7 @@ def _first_fit(problem: Problem, feas: Feasibility, demand: Demand) -> Appointme
     if best is None:
         return None
     start, _, staff, room_id = best
-    return Appointment(
+    return Placement(
         id=f"greedy-{demand.key}-{len(feas.added)}",
         session_type=demand.session_type,
         start=start,
@@ -106,9 +106,9 @@ def _first_fit(problem: Problem, feas: Feasibility, demand: Demand) -> Appointme
 
 def greedy_placements(
     problem: Problem, demands: list[Demand]
-) -> tuple[list[tuple[Demand, Appointment]], Feasibility]:
+) -> tuple[list[tuple[Demand, Placement]], Feasibility]:
     feas = Feasibility(problem)
-    out: list[tuple[Demand, Appointment]] = []
+    out: list[tuple[Demand, Placement]] = []
     for demand in demands:
         if demand.blocked:
             continue

@@ -11,7 +11,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from solver.model import Appointment, GroupSpec, Problem, Window
+from solver.model import GroupSpec, Placement, Problem, Window
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def _week_fraction(problem: Problem, week: int, open_days_per_week: int) -> floa
 
 
 def _booked_count(
-    booked: tuple[Appointment, ...], problem: Problem
+    booked: tuple[Placement, ...], problem: Problem
 ) -> tuple[dict[tuple[str, str, int], int], dict[tuple[str, int], int]]:
     """Booked sessions per (patient, session type, week) and per (group, week)."""
     by_patient: dict[tuple[str, str, int], int] = defaultdict(int)

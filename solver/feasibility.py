@@ -12,9 +12,9 @@ from collections.abc import Iterable
 
 from solver.model import (
     SAME_TYPE_PER_DAY,
-    Appointment,
     PatientInfo,
     PatientLimit,
+    Placement,
     Problem,
     RoomInfo,
     SessionKind,
@@ -25,7 +25,7 @@ from solver.timegrid import Busy, covers, intersect, normalize
 
 
 class Feasibility:
-    def __init__(self, problem: Problem, booked: Iterable[Appointment] | None = None) -> None:
+    def __init__(self, problem: Problem, booked: Iterable[Placement] | None = None) -> None:
         self.problem = problem
         self.staff = problem.staff_by_id()
         self.rooms = problem.rooms_by_id()
@@ -37,9 +37,9 @@ class Feasibility:
         self.per_day: dict[tuple[str, str, int], int] = defaultdict(int)
         self.staff_week_minutes: dict[tuple[str, int], int] = defaultdict(int)
         self._patient_windows: dict[str, tuple[Window, ...] | None] = {}
-        self.booked: list[Appointment] = []
-        self.added: list[Appointment] = []
-        self._added_by_patient: dict[str, list[Appointment]] = defaultdict(list)
+        self.booked: list[Placement] = []
+        self.added: list[Placement] = []
+        self._added_by_patient: dict[str, list[Placement]] = defaultdict(list)
         elig = problem.eligibility
         self._budgets: dict[str, list[UnitBudget]] = defaultdict(list)
         for budget in elig.budgets:
@@ -58,7 +58,7 @@ class Feasibility:
 
     # -- state -----------------------------------------------------------------------------
 
-    def add(self, appt: Appointment) -> None:
+    def add(self, appt: Placement) -> None:
         """Count `appt` as taken (booked, or placed by a greedy pass)."""
         self.booked.append(appt)
         self.added.append(appt)

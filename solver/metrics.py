@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from solver.demand import Demand
-from solver.model import Appointment, Problem, Unmet
+from solver.model import Placement, Problem, Unmet
 from solver.timegrid import intersect, normalize
 
 
-def utilization(problem: Problem, appointments: Iterable[Appointment]) -> tuple[float, float]:
+def utilization(problem: Problem, appointments: Iterable[Placement]) -> tuple[float, float]:
     """(staff, room): booked minutes / available minutes inside the period's open hours."""
     open_ = normalize(d.open for d in problem.days)
     lo, hi = problem.horizon
@@ -57,7 +57,7 @@ def tally(
     return required, placed, unmet
 
 
-def quality(problem: Problem, new: Iterable[Appointment]) -> dict[str, float]:
+def quality(problem: Problem, new: Iterable[Placement]) -> dict[str, float]:
     """How good the new sessions are for people (shares of non-group sessions, 0..1):
     with the patient's own clinician, fitting the patient's preferences, and patient-days
     carrying more than one session."""

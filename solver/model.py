@@ -81,7 +81,7 @@ class SessionKind:
 
 
 @dataclass(frozen=True)
-class Requirement:
+class WeeklyMinimum:
     """A weekly minimum: `per_week` sessions of `session_type` for `patient`."""
 
     patient: str
@@ -137,7 +137,7 @@ type a day; the rules' limits come on top."""
 
 
 @dataclass
-class Eligibility:
+class PlanRules:
     """What the rules allow, in plain data: the rules layer's `constraints_for`, converted by
     assistant.problem_builder.derive_eligibility (the one mapping; tests prove it complete).
 
@@ -154,7 +154,7 @@ class Eligibility:
 
     staff_for: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     qualified: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    requirements: list[Requirement] = field(default_factory=list)
+    requirements: list[WeeklyMinimum] = field(default_factory=list)
     limits: list[PatientLimit] = field(default_factory=list)
     windows: dict[str, RuleWindows] = field(default_factory=dict)
     keep_apart: frozenset[frozenset[str]] = frozenset()
@@ -193,7 +193,7 @@ class GroupSpec:
 
 
 @dataclass(frozen=True)
-class Appointment:
+class Placement:
     """A session in time: booked (kept), proposed by the solver, or moved by a repair."""
 
     id: str
@@ -252,9 +252,9 @@ class Problem:
     rooms: tuple[RoomInfo, ...]
     patients: tuple[PatientInfo, ...]
     session_types: dict[str, SessionKind]
-    eligibility: Eligibility
+    eligibility: PlanRules
     groups: tuple[GroupSpec, ...] = ()
-    booked: tuple[Appointment, ...] = ()
+    booked: tuple[Placement, ...] = ()
     weights: Weights = Weights()
     weeks: tuple[Window, ...] = ()
     """ISO weeks (local Monday 00:00 to the next) around the period; `Day.week` indexes them.
@@ -337,9 +337,9 @@ def _gap(value: float | None, bound: float | None) -> float | None:
 
 @dataclass
 class PlanResult:
-    appointments: list[Appointment]
+    appointments: list[Placement]
     """The whole schedule of the period: kept bookings first, then the new ones."""
-    new: list[Appointment]
+    new: list[Placement]
     unmet: list[Unmet]
     required: int
     placed: int
@@ -392,8 +392,8 @@ class Disruption:
 
 @dataclass(frozen=True)
 class Move:
-    before: Appointment
-    after: Appointment
+    before: Placement
+    after: Placement
     changes: tuple[str, ...]
     """What changed: 'staff', 'room', 'time', 'day'."""
     cost: int
@@ -402,7 +402,7 @@ class Move:
 
 @dataclass(frozen=True)
 class Unplaced:
-    appointment: Appointment
+    appointment: Placement
     reason: str
 
 
@@ -419,8 +419,8 @@ class RepairResult:
 class Bump:
     """For an emergency: an appointment that could be moved to make room, and where to."""
 
-    appointment: Appointment
-    moved_to: Appointment | None
+    appointment: Placement
+    moved_to: Placement | None
     cost: int
 
 

@@ -29,7 +29,7 @@ from solver.limits import (
     weekly_limit_reached,
 )
 from solver.metrics import tally, utilization
-from solver.model import Appointment, PlanResult, Problem, SolveStats
+from solver.model import Placement, PlanResult, Problem, SolveStats
 from solver.rooms import RoomNeed, assign_rooms
 from solver.settings import SolverSettings
 from solver.timegrid import covers
@@ -451,7 +451,7 @@ def _result(
         if c.room is None and c.kind is not None
     ]
     rooms = assign_rooms(feas, needs)
-    new: list[Appointment] = []
+    new: list[Placement] = []
     per_demand: dict[int, int] = defaultdict(int)
     reasons = dict(why_none)
     for n, c in enumerate(sorted(picked, key=lambda c: (c.start, c.staff))):
@@ -462,7 +462,7 @@ def _result(
             continue
         per_demand[c.demand] += 1
         new.append(
-            Appointment(
+            Placement(
                 id=f"plan-{n + 1}",
                 session_type=demand.session_type,
                 start=c.start,

@@ -21,11 +21,11 @@ from ortools.sat.python import cp_model
 from solver.feasibility import Feasibility
 from solver.limits import Use, add_one_of_a_type_a_day, add_patient_limits, add_unit_budgets
 from solver.model import (
-    Appointment,
     Bump,
     Disruption,
     EmergencyAnswer,
     Move,
+    Placement,
     Problem,
     RepairResult,
     SlotOption,
@@ -63,13 +63,13 @@ class RepairCosts:
 
 @dataclass(frozen=True)
 class _Option:
-    appt: Appointment
+    appt: Placement
     cost: int
     changes: tuple[str, ...]
     reason: str
 
 
-def affected_by(problem: Problem, disruption: Disruption) -> list[Appointment]:
+def affected_by(problem: Problem, disruption: Disruption) -> list[Placement]:
     return [
         a
         for a in problem.booked
@@ -102,7 +102,7 @@ class _Replacer:
     def __init__(
         self,
         problem: Problem,
-        kept: list[Appointment],
+        kept: list[Placement],
         costs: RepairCosts,
         now: int | None,
         absent: str | None,
@@ -114,7 +114,7 @@ class _Replacer:
         self.absent = absent
         self.staff = problem.staff_by_id()
 
-    def staff_choices(self, a: Appointment) -> list[tuple[tuple[str, ...], int, str]]:
+    def staff_choices(self, a: Placement) -> list[tuple[tuple[str, ...], int, str]]:
         """(staff, cost, why): the original team, then teams with the absent seat covered."""
         out: list[tuple[tuple[str, ...], int, str]] = [(a.staff, 0, "")]
         seat = self.absent if self.absent in a.staff else None
@@ -141,7 +141,7 @@ class _Replacer:
         out.sort(key=lambda item: (item[1], item[0]))
         return out
 
-    def options(self, a: Appointment) -> list[_Option]:
+    def options(self, a: Placement) -> list[_Option]:
         problem, feas, costs = self.problem, self.feas, self.costs
         kind = problem.session_types.get(a.session_type)
         if kind is None:
@@ -233,7 +233,7 @@ class _Replacer:
         return out[: costs.max_options]
 
     def solve(
-        self, affected: list[Appointment], settings: SolverSettings
+        self, affected: list[Placement], settings: SolverSettings
     ) -> tuple[list[Move], list[Unplaced], SolveStats]:
         began = time.perf_counter()
         costs = self.costs
@@ -336,7 +336,7 @@ def repair(
     return RepairResult(moves=moves, unplaced=unplaced, kept=len(kept), stats=stats)
 
 
-def _priority(problem: Problem, appt: Appointment) -> int:
+def _priority(problem: Problem, appt: Placement) -> int:
     acuity = {p.id: p.acuity for p in problem.patients}
     return max((acuity.get(p, 3) for p in appt.patients), default=3)
 
@@ -371,7 +371,7 @@ def emergency(
         staff_ids = [s for s in staff_ids if s == request.staff]
     lo = max(request.window[0], now if now is not None else request.window[0])
     feas = Feasibility(problem)
-    trials: list[tuple[int, str, list[Appointment]]] = []
+    trials: list[tuple[int, str, list[Placement]]] = []
     for start in starts_within(intersect(feas.open, [(lo, limit)]), minutes, problem.slot_minutes):
         end = start + minutes
         if not feas.people_free(request.patients, start, end):
@@ -403,7 +403,7 @@ def emergency(
         room = free_rooms.free_room(free_rooms.room_choices(kind, size), start, start + minutes)
         if kind.room_kinds and room is None:
             continue
-        urgent = Appointment(
+        urgent = Placement(
             id="emergency",
             session_type=kind.id,
             start=start,

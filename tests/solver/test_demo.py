@@ -71,10 +71,10 @@ def test_slots_for_a_demo_patient(demo_db: Database) -> None:
     assert [o.score for o in answer.options] == sorted(
         (o.score for o in answer.options), reverse=True
     )
-    from solver.model import Appointment
+    from solver.model import Placement
 
     for n, o in enumerate(answer.options):
-        appt = Appointment(
+        appt = Placement(
             f"o{n}", "individual", o.start, o.end - o.start, o.staff, ("p0002",), o.room
         )
         assert validate(built.problem, [*built.problem.booked, appt], new=[appt]) == []

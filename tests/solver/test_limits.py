@@ -10,15 +10,15 @@ import pytest
 
 from solver.baseline import greedy_plan
 from solver.model import (
-    Appointment,
     Disruption,
     GroupSpec,
     PatientLimit,
+    Placement,
     Problem,
-    Requirement,
     RuleWindows,
     SlotRequest,
     UnitBudget,
+    WeeklyMinimum,
 )
 from solver.plan import plan
 from solver.repair import emergency, repair
@@ -43,9 +43,9 @@ def problem() -> Problem:
     elig = base.eligibility
     requirements = [r for r in elig.requirements if r.patient not in {"P1", "P4", "P9"}]
     requirements += [
-        Requirement("P1", "individual", 3),
-        Requirement("P4", "individual", 3),
-        Requirement("P9", "individual", 2),
+        WeeklyMinimum("P1", "individual", 3),
+        WeeklyMinimum("P4", "individual", 3),
+        WeeklyMinimum("P9", "individual", 2),
     ]
     limits = [
         PatientLimit("P1", THERAPY, "week", 120, minutes=True, rule="LOC-ABOVE-BAND"),
@@ -69,7 +69,7 @@ def problem() -> Problem:
     return replace(base, eligibility=elig, groups=(group,))
 
 
-def _week_of_p1(appts: list[Appointment]) -> int:
+def _week_of_p1(appts: list[Placement]) -> int:
     return sum(a.minutes for a in appts if "P1" in a.patients)
 
 
@@ -91,7 +91,7 @@ def test_find_slots_repair_and_emergency_keep_every_limit(problem: Problem) -> N
     for patient in ("P1", "P4", "P5", "P9"):
         answer = find_slots(booked, SlotRequest((patient,), "individual", WEEK), k=5)
         for o in [*answer.options, *answer.nearest]:
-            appt = Appointment("o", "individual", o.start, o.end - o.start, o.staff, (patient,))
+            appt = Placement("o", "individual", o.start, o.end - o.start, o.staff, (patient,))
             appt = replace(appt, room=o.room)
             assert validate(booked, [*booked.booked, appt], new=[appt]) == [], patient
     # P1's week is full (LOC-ABOVE-BAND), and so is P4's (AUTH-WEEK-CAP).
@@ -107,5 +107,5 @@ def test_find_slots_repair_and_emergency_keep_every_limit(problem: Problem) -> N
 
     urgent = emergency(booked, SlotRequest(("P9",), "individual", WEEK), now=0, settings=FAST)
     for o in urgent.free:
-        appt = Appointment("e", "individual", o.start, o.end - o.start, o.staff, ("P9",), o.room)
+        appt = Placement("e", "individual", o.start, o.end - o.start, o.staff, ("P9",), o.room)
         assert validate(booked, [*booked.booked, appt], new=[appt]) == []

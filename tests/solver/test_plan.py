@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from solver.baseline import greedy_plan
-from solver.model import Eligibility, GroupSpec, PatientInfo, PlanResult, Problem, Requirement
+from solver.model import GroupSpec, PatientInfo, PlanResult, PlanRules, Problem, WeeklyMinimum
 from solver.plan import plan
 from solver.settings import SolverSettings
 from tests.solver.synth import DAY, day_window, make_problem
@@ -65,12 +65,12 @@ def test_court_ordered_and_acute_sessions_win_when_capacity_is_short() -> None:
         PatientInfo("court", acuity=1),
         PatientInfo("acute", acuity=5),
     )
-    elig = Eligibility(
+    elig = PlanRules(
         staff_for={(p.id, "individual"): (clinician.id,) for p in patients},
         requirements=[
-            Requirement("low", "individual", 1),
-            Requirement("court", "individual", 1, "court_order"),
-            Requirement("acute", "individual", 1),
+            WeeklyMinimum("low", "individual", 1),
+            WeeklyMinimum("court", "individual", 1, "court_order"),
+            WeeklyMinimum("acute", "individual", 1),
         ],
     )
     problem = replace(base, staff=(clinician,), patients=patients, eligibility=elig, booked=())

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from solver.model import SAME_TYPE_PER_DAY, Appointment, Problem
+from solver.model import SAME_TYPE_PER_DAY, Placement, Problem
 
 
 def _inside(windows: Iterable[tuple[int, int]] | None, start: int, end: int) -> bool:
@@ -15,17 +15,17 @@ def _inside(windows: Iterable[tuple[int, int]] | None, start: int, end: int) -> 
     return any(a <= start and end <= b for a, b in windows)
 
 
-def _overlap(a: Appointment, b: Appointment) -> bool:
+def _overlap(a: Placement, b: Placement) -> bool:
     return a.start < b.end and b.start < a.end
 
 
 def validate(
     problem: Problem,
-    schedule: list[Appointment],
+    schedule: list[Placement],
     *,
-    new: list[Appointment] | None = None,
-    keep: Iterable[Appointment] = (),
-    before: Iterable[Appointment] = (),
+    new: list[Placement] | None = None,
+    keep: Iterable[Placement] = (),
+    before: Iterable[Placement] = (),
 ) -> list[str]:
     """Violations of hard constraints in `schedule` (the whole period). `new` are the
     appointments the solver created or moved (their placement rules are checked); `keep` must
@@ -46,7 +46,7 @@ def validate(
             bad.append(f"{a.id}: a kept appointment was changed or dropped")
 
     # No double booking of any person or room, anywhere in the schedule.
-    by_resource: dict[str, list[Appointment]] = defaultdict(list)
+    by_resource: dict[str, list[Placement]] = defaultdict(list)
     for a in schedule:
         for who in (*a.staff, *a.patients):
             by_resource[who].append(a)
@@ -99,7 +99,7 @@ def validate(
                 bad.append(f"{a.id}: the family of {p} is not available then")
         if any(pair <= a.people for pair in elig.keep_apart):
             bad.append(f"{a.id}: people who must be kept apart share it")
-        # Eligibility: group sessions are run by the group's facilitators for its members;
+        # PlanRules: group sessions are run by the group's facilitators for its members;
         # anything else by a clinician the rules allow for every patient.
         if a.group:
             group = next((g for g in problem.groups if g.id == a.group), None)
