@@ -26,10 +26,11 @@ from assistant.optimize import (
 from clinic.db import Database, open_database
 from clinic.demo import generate_demo
 from clinic.facility_file import load_facility
-from clinic.models import Staff
+from clinic.models import AuditEvent, Staff
 from clinic.queries import appointments_between
 from clinic.timeutil import local_midnight
 from integrations.cli.main import run
+from rules.permissions import may
 from rules.service import RulesService
 from solver.settings import SolverSettings
 from tests.conftest import DEMO_START
@@ -122,6 +123,11 @@ def test_a_plan_books_whole_where_every_rule_limit_binds(binding_db: Database) -
     assert all(b.per_week in (1, 2) for b in elig.budgets)
     placed, booked = _plan_and_apply(binding_db, NEXT_WEEK, FAST)
     assert placed > 0 and booked == placed
+    with binding_db.read() as session:
+        actors = session.scalars(
+            select(AuditEvent.actor).where(AuditEvent.action == "appointment.book")
+        ).all()
+    assert actors.count(SYSTEM_ACTOR) == booked  # audited as the system actor
 
 
 @pytest.mark.slow
@@ -190,3 +196,10 @@ def test_a_repair_applies_whole_with_the_system_actor(demo_db: Database) -> None
         after = appointments_between(session, day, day + timedelta(days=1), staff=staff)
     left = {a.id for a in after if a.status == "booked"}
     assert left == {u.appointment.id for u in result.unplaced}
+
+
+def test_the_system_actor_may_plan_book_and_move_and_nothing_else() -> None:
+    allowed = {a for a in ("run_plan", "book", "move") if may("system", a).allowed}
+    assert allowed == {"run_plan", "book", "move"}
+    for action in ("cancel", "view_clinical", "disclose", "override", "view_audit", "export"):
+        assert not may("system", action).allowed, action
