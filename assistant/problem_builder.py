@@ -240,6 +240,14 @@ def _patient_rules(elig: PlanRules, pr: answer.PatientRules, types: frozenset[st
             "OPS-DAILY-PSYCHOTHERAPY-CAP",
         ),
         (pr.max_weekly_clinical_minutes, pr.clinical_session_types, "week", True, "LOC-ABOVE-BAND"),
+        (
+            pr.max_evaluations_per_day,
+            pr.evaluation_session_types,
+            "day",
+            False,
+            "OPS-ONE-EVALUATION",
+        ),
+        (pr.max_family_per_day, pr.family_session_types, "day", False, "OPS-FAMILY-SAME-DAY"),
     )
     for most, session_types, per, minutes, rule in limits:
         if most is not None and session_types & types:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any
 
@@ -128,6 +129,15 @@ def build_eligibility(
         st for st, c in cats.items() if c in t.get("psychotherapy_categories", ())
     )
     clinical = frozenset(st for st, c in cats.items() if c in t.get("clinical_categories", ()))
+    kinds = _SessionKinds(
+        individual=individual,
+        psychotherapy=psychotherapy,
+        clinical=clinical,
+        evaluation=frozenset(
+            st for st, c in cats.items() if c in t.get("evaluation_categories", ())
+        ),
+        family=frozenset(st for st, c in cats.items() if c == "family"),
+    )
     per_day = p.get("OPS-ONE-INDIVIDUAL", "max_per_day")
     max_per_day = {st: int(per_day) for st in individual} if per_day is not None else {}
 
@@ -138,10 +148,7 @@ def build_eligibility(
         blocked=blocked,
         max_per_day=max_per_day,
         patients={
-            x.id: _patient_rules(
-                x, p, t, period, session_types, cats, clinical, individual, psychotherapy
-            )
-            for x in patients
+            x.id: _patient_rules(x, p, t, period, session_types, cats, kinds) for x in patients
         },
         staff={s.id: _staff_rules(s, by_id, p, session_types, qualified) for s in staff},
         unit_budgets=_budgets(patients, appointments, period, tz),
@@ -156,6 +163,17 @@ def _windows(weekly: Weekly | None) -> Windows | None:
     return {day: tuple((iv.start, iv.end) for iv in spans) for day, spans in weekly.items()}
 
 
+@dataclass(frozen=True)
+class _SessionKinds:
+    """The facility's session types by what the per-day and per-week rules count."""
+
+    individual: frozenset[str]
+    psychotherapy: frozenset[str]
+    clinical: frozenset[str]
+    evaluation: frozenset[str]
+    family: frozenset[str]
+
+
 def _patient_rules(
     x: PatientFacts,
     p: _Params,
@@ -163,9 +181,7 @@ def _patient_rules(
     period: tuple[date, date],
     session_types: Mapping[str, SessionTypeFacts],
     cats: Mapping[str, str],
-    clinical: frozenset[str],
-    individual: frozenset[str],
-    psychotherapy: frozenset[str],
+    kinds: _SessionKinds,
 ) -> PatientRules:
     low = high = None
     band = band_for(x, t) if (p.get("LOC-ABOVE-BAND") or p.get("LOC-WEEK-UNDER")) else None
@@ -201,15 +217,19 @@ def _patient_rules(
         patient=x.id,
         min_weekly_clinical_minutes=low,
         max_weekly_clinical_minutes=high,
-        clinical_session_types=clinical,
+        clinical_session_types=kinds.clinical,
         requirements=tuple(requirements),
         allowed_session_types=allowed,
         windows=_windows(x.availability),
         blocked=blocked,
         max_individual_per_day=int(per_day) if per_day is not None else None,
         max_psychotherapy_minutes_per_day=int(cap) if cap is not None else None,
-        individual_session_types=individual,
-        psychotherapy_session_types=psychotherapy,
+        individual_session_types=kinds.individual,
+        psychotherapy_session_types=kinds.psychotherapy,
+        max_evaluations_per_day=1 if p.get("OPS-ONE-EVALUATION") else None,
+        evaluation_session_types=kinds.evaluation,
+        max_family_per_day=1 if p.get("OPS-FAMILY-SAME-DAY") else None,
+        family_session_types=kinds.family,
     )
 
 

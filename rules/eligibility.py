@@ -56,6 +56,12 @@ class PatientRules:
     """OPS-DAILY-PSYCHOTHERAPY-CAP."""
     individual_session_types: frozenset[str] = frozenset()
     psychotherapy_session_types: frozenset[str] = frozenset()
+    max_evaluations_per_day: int | None = None
+    """OPS-ONE-EVALUATION: diagnostic evaluations (90791, 90792) per local day."""
+    evaluation_session_types: frozenset[str] = frozenset()
+    max_family_per_day: int | None = None
+    """OPS-FAMILY-SAME-DAY: family sessions per local day without a review."""
+    family_session_types: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,10 @@ def _answer() -> answer.Eligibility:
                 max_psychotherapy_minutes_per_day=240,
                 individual_session_types=frozenset({"individual"}),
                 psychotherapy_session_types=therapy,
+                max_evaluations_per_day=1,
+                evaluation_session_types=frozenset({"psychiatric_evaluation"}),
+                max_family_per_day=1,
+                family_session_types=frozenset({"family"}),
             )
         },
         staff={
@@ -129,6 +133,8 @@ def test_each_limit_of_the_answer_becomes_a_solver_limit() -> None:
     assert limits["LOC-ABOVE-BAND"].minutes
     assert limits["OPS-DAILY-PSYCHOTHERAPY-CAP"].most == 240
     assert limits["OPS-ONE-INDIVIDUAL"].session_types == {"individual"}
+    assert limits["OPS-FAMILY-SAME-DAY"].most == 1 and limits["OPS-FAMILY-SAME-DAY"].per == "day"
+    assert "OPS-ONE-EVALUATION" not in limits  # no evaluation type in this facility
     assert elig.budgets[0].per_week == 1 and elig.budgets[0].remaining == 5
     assert elig.group_max == {"g1": 10}
     # The hearing (Tuesday 09:00-12:00 local) is cut out of the patient's time.
