@@ -17,6 +17,7 @@ from solver.model import (
     Placement,
     Problem,
     RoomInfo,
+    RuleWindows,
     SessionKind,
     UnitBudget,
     Window,
@@ -70,8 +71,9 @@ class Feasibility:
         if day is not None:
             for patient in appt.patients:
                 self.per_day[(patient, appt.session_type, day.index)] += 1
+        if week is not None:
             for staff in appt.staff:
-                self.staff_week_minutes[(staff, day.week)] += appt.minutes
+                self.staff_week_minutes[(staff, week)] += appt.minutes
         for patient in appt.patients:
             for limit, bucket in self.limits_touched(patient, appt.session_type, appt.start):
                 self.limit_use[(id(limit), bucket)] += appt.minutes if limit.minutes else 1
@@ -114,10 +116,10 @@ class Feasibility:
         return windows
 
     def _cofacilitated(
-        self, rule: object, staff_id: str, staff: tuple[str, ...], kind: SessionKind
+        self, rule: RuleWindows, staff_id: str, staff: tuple[str, ...], kind: SessionKind
     ) -> bool:
         """STF-INTERN-*: another qualified staff member under no window rule is in the session."""
-        if not getattr(rule, "cofacilitated", False):
+        if not rule.cofacilitated:
             return False
         elig = self.problem.eligibility
         qualified = elig.qualified.get(kind.id, ())
