@@ -88,7 +88,8 @@ def test_a_full_window_says_what_blocks_and_offers_the_nearest_options(problem: 
         problem.eligibility,
         staff_for={**problem.eligibility.staff_for, ("P4", "individual"): (staff_id,)},
     )
-    wall = Placement("wall", "individual", DAY, DAY, (staff_id,), ("P19",))
+    opens, closes = day_window(1)
+    wall = Placement("wall", "individual", opens, closes - opens, (staff_id,), ("P19",))
     blocked = replace(problem, eligibility=elig, booked=(*problem.booked, wall))
     answer = find_slots(blocked, SlotRequest(("P4",), "individual", day_window(1)), k=3)
     assert answer.options == []
