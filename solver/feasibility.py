@@ -214,8 +214,10 @@ class Feasibility:
         over = self.over_limit(patients, kind, start, minutes)
         if over is not None:
             return over
-        if any(self.budget_left(p, kind.id, start, totals) == 0 for p in patients):
-            return "the payer authorization (no units left, a full week, or outside its dates)"
+        for patient in patients:
+            refused = self.budget_refusal(patient, kind.id, start, totals)
+            if refused is not None:
+                return refused
         return None
 
     def staff_week_left(self, staff_id: str, week: int) -> int | None:
@@ -232,18 +234,34 @@ class Feasibility:
         (AUTH-UNITS); a covered type outside every authorization's dates gets 0 (AUTH-DATE-SPAN),
         and so does a week at the paying authorization's cap (AUTH-WEEK-CAP). `totals=False`
         leaves the total out (a move keeps the unit it already holds)."""
+        return self._budget(patient_id, session_type, start, totals)[0]
+
+    def budget_refusal(
+        self, patient_id: str, session_type: str, start: int, totals: bool = True
+    ) -> str | None:
+        """Why the payer would not pay for this session, naming the authorization and the rule."""
+        left, why = self._budget(patient_id, session_type, start, totals)
+        return why if left == 0 else None
+
+    def _budget(
+        self, patient_id: str, session_type: str, start: int, totals: bool
+    ) -> tuple[int | None, str]:
         covering = [b for b in self._budgets.get(patient_id, ()) if session_type in b.session_types]
         if not covering:
-            return None
+            return None, ""
         in_span = [b for b in covering if b.window[0] <= start < b.window[1]]
         if not in_span:
-            return 0
+            return 0, f"outside the dates of {_named(covering[0])} (AUTH-DATE-SPAN)"
         pays = max(in_span, key=lambda b: (b.remaining - self.budget_used(b), -b.window[1]))
         left = pays.remaining - self.budget_used(pays) if totals else 1
+        if left <= 0:
+            return 0, f"no units left on {_named(pays)} (AUTH-UNITS)"
         week = self.problem.week_of(start)
         if pays.per_week is not None and week is not None:
             left = min(left, pays.per_week - self.budget_week_use.get((id(pays), week), 0))
-        return max(0, left)
+            if left <= 0:
+                return 0, f"{_named(pays)} is at its weekly cap (AUTH-WEEK-CAP)"
+        return left, ""
 
     def budget_used(self, budget: UnitBudget) -> int:
         """Sessions added since solving began that this budget pays for."""
@@ -253,6 +271,10 @@ class Feasibility:
             if a.session_type in budget.session_types
             and budget.window[0] <= a.start < budget.window[1]
         )
+
+
+def _named(budget: UnitBudget) -> str:
+    return f"authorization {budget.label}" if budget.label else "the payer's authorization"
 
 
 def patient_acuity(patient: PatientInfo | None) -> int:

@@ -109,6 +109,4 @@ def weekly_limit_reached(after: Feasibility, demand: Demand) -> str | None:
             kind.minutes if limit.minutes else 1
         ):
             return f"the week is full by {limit.rule}"
-    if after.budget_left(patient, kind.id, start, totals=False) == 0:
-        return "the payer's weekly cap is reached (AUTH-WEEK-CAP)"
-    return None
+    return after.budget_refusal(patient, kind.id, start, totals=False)

@@ -162,9 +162,6 @@ class PlanRules:
     blocked: dict[tuple[str, str], str] = field(default_factory=dict)
     group_max: dict[str, int] = field(default_factory=dict)
 
-    def may_treat(self, staff: str, patient: str, session_type: str) -> bool:
-        return staff in self.staff_for.get((patient, session_type), ())
-
     def may_attend(self, patient: str, session_type: str) -> bool:
         """Nothing about the patient rules the session type out (phase, payer coverage)."""
         return (patient, session_type) not in self.blocked
