@@ -143,7 +143,6 @@ NOT_FOR_PLANS: dict[str, str] = {
         "the rule guarding the cancellation of a court-required session (CRT-REQUIRED-CANCEL); a "
         "plan never cancels"
     ),
-    "UnitBudget.payer": "only a label, when the authorization has no id",
     "GroupRules.min_members": (
         "GRP-MIN-SIZE only warns (a small group cannot be billed as a group); the booking books "
         "it and says so, and a plan places a standing group whatever its size"
@@ -199,13 +198,14 @@ def derive_eligibility(rules: answer.Eligibility, scope: Scope) -> Mapped:
             continue
         a_start = datetime.combine(budget.start, time(0), tzinfo=clock.tz)
         a_end = datetime.combine(budget.end + timedelta(days=1), time(0), tzinfo=clock.tz)
+        names = (budget.authorization, budget.payer)  # the authorization's id, else its payer
         elig.budgets.append(
             UnitBudget(
                 budget.patient,
                 frozenset(budget.session_types),
                 (clock.minutes(a_start), clock.minutes(a_end)),
                 max(0, budget.units_left),
-                label=budget.authorization or budget.payer,
+                label=next((n for n in names if n), ""),
                 per_week=budget.max_per_week,
             )
         )
