@@ -1,7 +1,10 @@
 """Directors' numbers, computed from the database (prose comes from templates, not a model).
 
-Utilization: booked clinical minutes over available minutes (weekly hours ∩ facility hours,
-minus absences). Attendance: attended / (attended + no-show + late cancel) of past sessions.
+Utilization: minutes booked in sessions over available minutes (weekly hours ∩ facility hours,
+minus absences), over the clinicians: the staff the credential rules qualify for at least one
+session type (the solver's plan figures count the same people, `solver.metrics.utilization`).
+Attendance: attended / (attended + no-show + late cancel) of past sessions.
+Authorizations: units from the one ledger (`rules.units`), warnings at the pack's thresholds.
 Unmet requirements: per ISO week, each weekly minimum (treatment plan, level of care, court
 order) against the sessions the patient actually has that week.
 """
@@ -16,7 +19,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from assistant.disclosure import raise_if_refused
+from clinic.db import Database
 from clinic.models import (
+    ACTIVE_STATUSES,
+    OUTCOME_STATUSES,
     Appointment,
     Authorization,
     CourtOrder,
@@ -26,18 +33,12 @@ from clinic.models import (
     RoomUnavailability,
     Staff,
 )
-from clinic.timeutil import day_bounds, parse_weekly, zone
-
-CLINICAL_ROLES = {
-    "therapist",
-    "counselor",
-    "psychiatrist",
-    "physician",
-    "nurse_practitioner",
-    "intern",
-}
-HELD = {"attended", "no_show", "late_cancelled"}
-KEEPS_TIME = {"proposed", "booked", "checked_in", "attended", "no_show"}
+from clinic.timeutil import business_days_between, day_bounds, parse_weekly, zone
+from clinic.tokens import Caller
+from rules.decision import Decision
+from rules.facts import authorization_facts, build_situation, patient_history
+from rules.service import RulesService, default_service
+from rules.units import ledger
 
 
 @dataclass
@@ -97,10 +98,27 @@ def _open_intervals(
     return spans
 
 
-def utilization(session: Session, start: datetime, end: datetime, now: datetime) -> Utilization:
+def clinicians(session: Session, start: datetime, end: datetime, service: RulesService) -> set[str]:
+    """Staff who deliver sessions: qualified by the credential rules for at least one type."""
+    tz = _tz(session)
+    period = (start.astimezone(tz).date(), end.astimezone(tz).date())
+    qualified = service.constraints_from_db(session, period).qualified
+    return {sid for pool in qualified.values() for sid in pool}
+
+
+def utilization(
+    session: Session,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    *,
+    service: RulesService | None = None,
+) -> Utilization:
+    who = clinicians(session, start, end, service or default_service())
     staff = session.scalars(
         select(Staff)
-        .where(Staff.role.in_(CLINICAL_ROLES))
+        .where(Staff.id.in_(who))
+        .order_by(Staff.id)
         .options(selectinload(Staff.unavailability))
     ).all()
     appointments = session.scalars(
@@ -110,7 +128,7 @@ def utilization(session: Session, start: datetime, end: datetime, now: datetime)
     ).all()
     busy: dict[str, int] = defaultdict(int)
     for a in appointments:
-        if a.status in KEEPS_TIME:
+        if a.status in ACTIVE_STATUSES:
             for sid in a.staff_ids:
                 busy[sid] += _overlap(a.start, a.end, start, end)
     rows, total_available, total_busy = [], 0, 0
@@ -145,9 +163,9 @@ def utilization(session: Session, start: datetime, end: datetime, now: datetime)
     room_busy = sum(
         _overlap(a.start, a.end, start, end)
         for a in appointments
-        if a.room_id and a.status in KEEPS_TIME
+        if a.room_id and a.status in ACTIVE_STATUSES
     )
-    past = [a for a in appointments if a.start < now and a.status in HELD]
+    past = [a for a in appointments if a.start < now and a.status in OUTCOME_STATUSES]
     attended = sum(a.status == "attended" for a in past)
     no_show = sum(a.status == "no_show" for a in past)
     return Utilization(
@@ -253,44 +271,36 @@ class Compliance:
     authorizations: list[dict[str, Any]]
 
 
-def business_days_between(first: date, last: date) -> int:
-    days, day = 0, first
-    while day < last:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            days += 1
-    return days
+def authorization_usage(
+    session: Session, auth: Authorization, service: RulesService | None = None
+) -> dict[str, Any]:
+    """Units used (documented before Rota, or held), booked but not yet held, and left."""
+    packs = (service or default_service()).packs
+    units = ledger(
+        authorization_facts(auth, packs.data),
+        patient_history(session, auth.patient_id),
+        _tz(session),
+        packs.tables,
+    )
+    return {"used": units.used, "booked": units.booked, "remaining": units.left}
 
 
-def authorization_usage(session: Session, auth: Authorization, now: datetime) -> dict[str, Any]:
-    """Units used, booked ahead (booked but not yet held), and left, for one authorization."""
-    tz = _tz(session)
-    start, _ = day_bounds(auth.start, tz)
-    _, end = day_bounds(auth.end, tz)
-    ahead = session.scalars(
-        select(Appointment.id)
-        .join(Appointment.patient_links)
-        .where(
-            Appointment.active,
-            Appointment.status.in_(("booked", "checked_in", "proposed")),
-            Appointment.session_type_id.in_(auth.session_types),
-            Appointment.start >= max(start, now),
-            Appointment.start < end,
-        )
-        .where(Appointment.patient_links.any(patient_id=auth.patient_id))
-    ).all()
-    booked_ahead = len(set(ahead))
-    return {
-        "used": auth.used,
-        "booked_ahead": booked_ahead,
-        "remaining": auth.units - auth.used - booked_ahead,
-    }
+def _threshold(service: RulesService, rule_id: str, name: str) -> int | None:
+    """A warning rule's parameter; None when the facility turned the rule off."""
+    rule = service.packs.rule(rule_id)
+    if rule is None or not rule.enabled or name not in rule.params:
+        return None
+    return int(rule.params[name])
 
 
 def compliance(
-    session: Session, now: datetime, *, units_warning: int = 2, days_warning: int = 5
+    session: Session, now: datetime, *, service: RulesService | None = None
 ) -> Compliance:
-    """Court-ordered patients on track or behind this week; authorizations running out."""
+    """Court-ordered patients on track or behind this week; authorizations running out, at the
+    authorization pack's thresholds (AUTH-LOW-UNITS warn_units, AUTH-ENDING warn_business_days)."""
+    service = service or default_service()
+    units_warning = _threshold(service, "AUTH-LOW-UNITS", "warn_units")
+    days_warning = _threshold(service, "AUTH-ENDING", "warn_business_days")
     tz = _tz(session)
     today = now.astimezone(tz).date()
     monday = today - timedelta(days=today.weekday())
@@ -332,12 +342,12 @@ def compliance(
             )
     auths = []
     for auth in session.scalars(select(Authorization).where(Authorization.end >= today)):
-        usage = authorization_usage(session, auth, now)
+        usage = authorization_usage(session, auth, service)
         days_left = business_days_between(today, auth.end)
         flags = []
-        if usage["remaining"] <= units_warning:
+        if units_warning is not None and usage["remaining"] <= units_warning:
             flags.append(f"{max(usage['remaining'], 0)} unit(s) left")
-        if days_left <= days_warning:
+        if days_warning is not None and days_left <= days_warning:
             flags.append(f"ends in {days_left} business day(s)")
         if flags:
             auths.append(
@@ -356,3 +366,25 @@ def compliance(
         court=sorted(court, key=lambda r: (r["on_track"], r["patient"])),
         authorizations=sorted(auths, key=lambda r: (r["remaining"], r["end"])),
     )
+
+
+def review_week(
+    db: Database,
+    caller: Caller,
+    patient_id: str,
+    day: date,
+    *,
+    now: datetime | None = None,
+    service: RulesService | None = None,
+) -> Decision:
+    """The patient's planned ISO week against their level of care's band (LOC-WEEK-UNDER,
+    LOC-WEEK-OVER): the warnings say what is off. Refused, with the rule's words, to a caller
+    who may not review this patient's week."""
+    service = service or default_service()
+    with db.read() as session:
+        actor, situation = build_situation(
+            session, service.packs, actor=caller.staff_id, patient=patient_id, week_of=day, now=now
+        )
+    decision = service.evaluate("review_week", actor, situation)
+    raise_if_refused(decision)
+    return decision

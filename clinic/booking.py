@@ -24,6 +24,7 @@ from clinic.errors import BookingConflict, InvalidInput, NotFound, RuleViolation
 from clinic.models import (
     ACTIVE_STATUSES,
     APPOINTMENT_STATUSES,
+    TERMINAL_STATUSES,
     Appointment,
     AppointmentPatient,
     AppointmentStaff,
@@ -149,7 +150,7 @@ def new_appointment_id() -> str:
 
 # --- the service -------------------------------------------------------------------------------
 
-TERMINAL = {"cancelled", "late_cancelled", "attended", "no_show"}
+TERMINAL = frozenset(TERMINAL_STATUSES)
 TRANSITIONS: dict[str, set[str]] = {
     "proposed": {"booked", "cancelled"},
     "booked": {"checked_in", "attended", "no_show", "cancelled", "late_cancelled"},

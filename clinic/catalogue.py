@@ -8,9 +8,28 @@ from __future__ import annotations
 
 from typing import Any
 
-PSYCHOTHERAPISTS = ["LCSW", "LPC", "LMHC", "LMFT", "PsyD", "PhD", "MD", "DO", "NP"]
-SUD_COUNSELORS = [*PSYCHOTHERAPISTS, "LCADC", "CADC", "LADC", "CAC-AD"]
-PRESCRIBERS = ["MD", "DO", "NP", "PA"]
+CREDENTIAL_GROUPS: dict[str, tuple[str, ...]] = {
+    # Licensed psychotherapists (COD-03, STF-04).
+    "psychotherapist": ("LCSW", "LPC", "LMHC", "LMFT", "PsyD", "PhD", "MD", "DO", "NP"),
+    # Certified or licensed SUD counselors (COD-07: H0004/H0005 by certified counselors).
+    "sud_counselor": ("LCADC", "LADC", "CADC", "CAC-AD"),
+    # Prescribers: evaluations with medical services, E/M, medication (COD-02, COD-13).
+    "prescriber": ("MD", "DO", "NP", "PA"),
+    # Dosing and nursing care (COD-11).
+    "nursing": ("RN", "LPN", "MD", "DO", "NP", "PharmD"),
+}
+"""Every credential Rota knows, by group: the one list the catalogue below, the credentials
+rule pack (whose matrix names these groups) and the demo draw from."""
+
+
+def credentials(*groups: str) -> list[str]:
+    """The credentials of the named groups, in order, without repeats."""
+    return list(dict.fromkeys(c for g in groups for c in CREDENTIAL_GROUPS[g]))
+
+
+PSYCHOTHERAPISTS = credentials("psychotherapist")
+SUD_COUNSELORS = credentials("psychotherapist", "sud_counselor")
+PRESCRIBERS = credentials("prescriber")
 THERAPY_ROLES = ["therapist", "counselor", "intern", "clinical_director", "psychiatrist"]
 
 BUILTIN_SESSION_TYPES: list[dict[str, Any]] = [

@@ -412,16 +412,17 @@ class _Builder:
         return patients
 
     def _settle_authorizations(self, patients: list[dict[str, Any]]) -> None:
-        """Units documented + sessions already booked ahead never exceed what was authorized,
-        with a few patients left close to the end (so warnings have something to show)."""
-        ahead: dict[tuple[str, str], int] = defaultdict(int)
+        """Units documented before Rota + sessions attended in its history + sessions booked
+        ahead never exceed what was authorized, with a few patients left close to the end (so
+        warnings have something to show)."""
+        counted: dict[tuple[str, str], int] = defaultdict(int)
         for a in self.appointments:
-            if a["status"] == "booked":
+            if a["status"] in ("booked", "attended"):
                 for pid in a["patients"]:
-                    ahead[(pid, a["session_type"])] += 1
+                    counted[(pid, a["session_type"])] += 1
         for patient in patients:
             for auth in patient.get("authorizations", []):
-                booked = sum(ahead.get((patient["id"], t), 0) for t in auth["session_types"])
+                booked = sum(counted.get((patient["id"], t), 0) for t in auth["session_types"])
                 if auth["units"] < booked + 2:
                     auth["units"] = booked + self.rng.choice([2, 6, 12])
                 room = auth["units"] - booked - self.rng.choice([1, 2, 3, 6, 10])

@@ -27,8 +27,15 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-ACTIVE_STATUSES = ("proposed", "booked", "checked_in", "attended", "no_show")
+# Appointment statuses, one definition each (every layer imports these).
+SCHEDULED_STATUSES = ("proposed", "booked", "checked_in")
+"""Booked but not yet held: the session is still to come (AUTH-03 'scheduled')."""
+ACTIVE_STATUSES = (*SCHEDULED_STATUSES, "attended", "no_show")
 """Statuses that hold the time: cancelled and late-cancelled appointments free it."""
+OUTCOME_STATUSES = ("attended", "no_show", "late_cancelled")
+"""What happened to a session whose time came: attendance rates and payer units count these."""
+TERMINAL_STATUSES = ("attended", "no_show", "cancelled", "late_cancelled")
+"""Final: an appointment in one of these can no longer be moved or change status."""
 APPOINTMENT_STATUSES = (*ACTIVE_STATUSES, "cancelled", "late_cancelled")
 
 

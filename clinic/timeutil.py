@@ -162,3 +162,19 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+BUSINESS_WEEKDAYS = 5
+"""Monday to Friday: payers count business days that way (AUTH-ENDING, reports)."""
+
+
+def business_days_between(first: date, last: date) -> int:
+    """Mon-Fri days in (first, last]: 0 when `last` is not after `first`."""
+    if last <= first:
+        return 0
+    full, rest = divmod((last - first).days, 7)
+    count = full * BUSINESS_WEEKDAYS
+    for i in range(1, rest + 1):
+        if (first + timedelta(days=full * 7 + i)).weekday() < BUSINESS_WEEKDAYS:
+            count += 1
+    return count

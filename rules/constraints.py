@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any
 
 from clinic.timeutil import Weekly
-from rules.derive import _SCHEDULED, band_for, category_of, qualifies
+from rules.derive import band_for, category_of, qualifies
 from rules.eligibility import (
     Eligibility,
     GroupRules,
@@ -34,6 +34,7 @@ from rules.model import (
     SessionTypeFacts,
     StaffFacts,
 )
+from rules.units import ledger
 
 
 class _Params:
@@ -151,7 +152,7 @@ def build_eligibility(
             x.id: _patient_rules(x, p, t, period, session_types, cats, kinds) for x in patients
         },
         staff={s.id: _staff_rules(s, by_id, p, session_types, qualified) for s in staff},
-        unit_budgets=_budgets(patients, appointments, period, tz),
+        unit_budgets=_budgets(patients, appointments, t, tz),
         keep_apart=packs.data.keep_apart if p.get("GRP-KEEP-APART") else frozenset(),
         groups={g.id: _group_rules(g, p, cats) for g in groups},
     )
@@ -280,38 +281,30 @@ def _staff_rules(
 def _budgets(
     patients: list[PatientFacts],
     appointments: Iterable[AppointmentFacts],
-    period: tuple[date, date],
+    tables: Mapping[str, Any],
     tz: tzinfo,
 ) -> tuple[UnitBudget, ...]:
-    """AUTH-03: authorized - documented - booked but not yet held, for every authorization: one
-    outside the period still says that its types need a payer's authorization (AUTH-DATE-SPAN)."""
-    booked: dict[str, list[tuple[date, str]]] = defaultdict(list)
+    """AUTH-03: the units left on every authorization (`rules.units.ledger`, net of what is
+    used and booked): one outside the period still says that its types need a payer's
+    authorization (AUTH-DATE-SPAN)."""
+    history: dict[str, list[AppointmentFacts]] = defaultdict(list)
     for a in appointments:
-        if a.status in _SCHEDULED:
-            day = a.start.astimezone(tz).date()
-            for pid in a.patients:
-                booked[pid].append((day, a.session_type))
-    out: list[UnitBudget] = []
-    for x in patients:
-        for auth in x.authorizations:
-            pending = sum(
-                1
-                for day, st in booked.get(x.id, ())
-                if auth.start <= day <= auth.end and st in auth.session_types
-            )
-            out.append(
-                UnitBudget(
-                    patient=x.id,
-                    authorization=auth.id,
-                    payer=auth.payer,
-                    session_types=auth.session_types,
-                    start=auth.start,
-                    end=auth.end,
-                    units_left=max(0, auth.units - auth.used - pending),
-                    max_per_week=auth.max_units_per_week,
-                )
-            )
-    return tuple(out)
+        for pid in a.patients:
+            history[pid].append(a)
+    return tuple(
+        UnitBudget(
+            patient=x.id,
+            authorization=auth.id,
+            payer=auth.payer,
+            session_types=auth.session_types,
+            start=auth.start,
+            end=auth.end,
+            units_left=max(0, ledger(auth, history.get(x.id, ()), tz, tables).left),
+            max_per_week=auth.max_units_per_week,
+        )
+        for x in patients
+        for auth in x.authorizations
+    )
 
 
 def _group_rules(g: GroupFacts, p: _Params, cats: Mapping[str, str]) -> GroupRules:

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from clinic.models import ACTIVE_STATUSES
-from clinic.timeutil import within_weekly
+from clinic.timeutil import business_days_between, within_weekly
 from rules import vocabulary as V
 from rules.eligibility import missing_needs
 from rules.model import (
@@ -29,14 +29,12 @@ from rules.model import (
     Situation,
     StaffFacts,
 )
+from rules.units import ledger
 
 Fact = dict[str, Any]
 Tables = Mapping[str, Any]
 
-_SCHEDULED = ("proposed", "booked", "checked_in")
-"""Booked but not yet held: units they will consume are 'scheduled', not 'documented' (AUTH-03)."""
 _CHANGES_TIME = ("book", "move", "enroll")
-_BUSINESS_DAYS = 5  # Monday..Friday
 
 
 # ---------------------------------------------------------------- shared helpers (also solver side)
@@ -73,7 +71,13 @@ def qualifies(
     if staff.role == "intern":
         return interns
     role_ok = not roles or bool(staff.roles & roles)
-    return role_ok and (not creds or bool(staff.credentials & creds))
+    return role_ok and (not creds or bool(staff.credentials & expand_credentials(creds, tables)))
+
+
+def expand_credentials(names: Iterable[str], tables: Tables) -> frozenset[str]:
+    """Credentials, with any credential group (`credential_groups`) replaced by its members."""
+    groups = tables.get("credential_groups", {})
+    return frozenset(c for n in names for c in groups.get(n, (n,)))
 
 
 def required_text(session_type: SessionTypeFacts | None, category: str, tables: Tables) -> str:
@@ -86,7 +90,7 @@ def required_text(session_type: SessionTypeFacts | None, category: str, tables: 
     if roles:
         parts.append("a " + ", ".join(sorted(r.replace("_", " ") for r in roles)))
     if creds:
-        parts.append("holding one of " + ", ".join(sorted(creds)))
+        parts.append("holding one of " + ", ".join(sorted(expand_credentials(creds, tables))))
     return " ".join(parts) or "no particular credential"
 
 
@@ -139,19 +143,6 @@ def week_bounds(day: date) -> tuple[date, date]:
     return monday, monday + timedelta(days=7)
 
 
-def business_days_between(first: date, last: date) -> int:
-    """Mon-Fri days in (first, last]."""
-    if last <= first:
-        return 0
-    days = (last - first).days
-    full, rest = divmod(days, 7)
-    count = full * _BUSINESS_DAYS
-    for i in range(1, rest + 1):
-        if (first + timedelta(days=full * 7 + i)).weekday() < _BUSINESS_DAYS:
-            count += 1
-    return count
-
-
 def role_scope(roles: Iterable[str], action: str, tables: Tables) -> str | None:
     """The widest scope any of the roles has for the action: 'all', 'own_caseload' or None."""
     best: str | None = None
@@ -189,7 +180,12 @@ class _Context:
         return when.astimezone(self.tz).date()
 
     def patient_appointments(self, patient: str) -> list[AppointmentFacts]:
-        return [a for a in self.s.existing if patient in a.patients and a.status in ACTIVE_STATUSES]
+        """The patient's other appointments that hold their time."""
+        return [a for a in self.patient_history(patient) if a.status in ACTIVE_STATUSES]
+
+    def patient_history(self, patient: str) -> list[AppointmentFacts]:
+        """Every other appointment of the patient the facts were given (held ones too)."""
+        return [a for a in self.s.existing if patient in a.patients]
 
 
 def derive(action: str, actor: StaffFacts, situation: Situation, tables: Tables) -> list[Fact]:
@@ -368,7 +364,7 @@ def _patient_fact(
         day = ctx.local_date(appt.start)
         cat = ctx.category(appt.session_type)
         _phase(ctx, fact, p, cat)
-        _authorization(ctx, fact, p, appt, day, mine, adds)
+        _authorization(ctx, fact, p, appt, day, adds)
         _week(ctx, fact, p, appt, day, mine, adds)
         _same_day(ctx, fact, appt, day, cat, mine, adds)
         _sequence(ctx, fact, p, appt, day, cat, mine)
@@ -408,7 +404,6 @@ def _authorization(
     p: PatientFacts,
     appt: AppointmentFacts,
     day: date,
-    mine: list[AppointmentFacts],
     adds: bool,
 ) -> None:
     """AUTH-01..07: which authorization pays, and what is left once this change is made."""
@@ -428,33 +423,24 @@ def _authorization(
         fact.update(auth_status="outside_span", **_auth_ids(nearest))
         return
 
-    def scheduled(a: AuthorizationFacts, lo: date, hi: date) -> int:
-        return sum(
-            1
-            for x in mine
-            if x.status in _SCHEDULED
-            and x.session_type in a.session_types
-            and lo <= ctx.local_date(x.start) <= hi
-        )
-
-    def remaining(a: AuthorizationFacts) -> int:
-        return a.units - a.used - scheduled(a, a.start, a.end) - (1 if adds else 0)
-
-    auth = max(in_span, key=lambda a: (remaining(a), -a.end.toordinal()))
-    booked = scheduled(auth, auth.start, auth.end)
+    history, this = ctx.patient_history(p.id), 1 if adds else 0
+    units = {a.id: ledger(a, history, ctx.tz, ctx.t) for a in in_span}
+    auth = max(in_span, key=lambda a: (units[a.id].left, -a.end.toordinal()))
     fact.update(
         auth_status="covered",
         **_auth_ids(auth),
-        units_used=auth.used,
-        units_scheduled=booked,
-        units_remaining_after=remaining(auth),
+        units_used=units[auth.id].used,
+        units_scheduled=units[auth.id].booked,
+        units_remaining_after=units[auth.id].left - this,
         auth_business_days_left=business_days_between(day, auth.end),
     )
     if auth.max_units_per_week is not None:
         lo, hi = week_bounds(day)
-        in_week = scheduled(auth, lo, hi - timedelta(days=1))
+        week = ledger(auth, history, ctx.tz, ctx.t, days=(lo, hi - timedelta(days=1)))
         fact["max_units_per_week"] = auth.max_units_per_week
-        fact["week_units_remaining_after"] = auth.max_units_per_week - in_week - (1 if adds else 0)
+        fact["week_units_remaining_after"] = (
+            auth.max_units_per_week - week.used - week.booked - this
+        )
 
 
 def _auth_ids(a: AuthorizationFacts) -> Fact:

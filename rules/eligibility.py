@@ -87,7 +87,7 @@ class UnitBudget:
     start: date
     end: date
     units_left: int
-    """Authorized - documented - booked but not yet held, before any new booking."""
+    """`rules.units.ledger`: authorized - used - booked but not yet held, before any new booking."""
     max_per_week: int | None = None
 
 

@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session, selectinload
 from clinic.errors import NotFound
 from clinic.models import (
     ACTIVE_STATUSES,
+    OUTCOME_STATUSES,
     Appointment,
     AppointmentPatient,
+    Authorization,
     Facility,
     Group,
     Patient,
@@ -42,6 +44,10 @@ from rules.model import (
     Situation,
     StaffFacts,
 )
+
+_COUNTED = tuple(dict.fromkeys((*ACTIVE_STATUSES, *OUTCOME_STATUSES)))
+"""Appointments the facts carry: those holding time, and held ones whose outcome may use a payer
+unit (a late cancellation, when the pack says so); plain cancellations count for nothing."""
 
 
 class AppointmentLike(Protocol):
@@ -98,19 +104,7 @@ def patient_facts(row: Patient, on: date, data: FacilityData) -> PatientFacts:
         needs=frozenset(row.needs or ()),
         primary_clinician=row.primary_clinician_id,
         availability=parse_weekly(row.availability),
-        authorizations=tuple(
-            AuthorizationFacts(
-                id=a.id or f"{a.payer}#{a.pk}",
-                payer=a.payer,
-                session_types=frozenset(a.session_types or ()),
-                units=a.units,
-                used=a.used or 0,
-                start=a.start,
-                end=a.end,
-                max_units_per_week=data.authorization_caps.get(a.id or ""),
-            )
-            for a in row.authorizations
-        ),
+        authorizations=tuple(authorization_facts(a, data) for a in row.authorizations),
         court_order=None
         if order is None
         else CourtOrderFacts(
@@ -120,13 +114,43 @@ def patient_facts(row: Patient, on: date, data: FacilityData) -> PatientFacts:
             liaison=order.liaison_id,
             report_to=order.report_to,
         ),
-        consents=frozenset(str(c).strip().lower() for c in contact.get("consent_disclose_to", [])),
+        consents=consent_recipients(contact.get("consent_disclose_to", [])),
         consent_reminders=bool(contact.get("consent_reminders", False)),
         requirements=tuple(
             (r.session_type_id, r.per_week, r.source or "treatment_plan") for r in row.requirements
         ),
         commitments=data.commitments.get(row.id, ()),
     )
+
+
+def authorization_facts(row: Authorization, data: FacilityData) -> AuthorizationFacts:
+    return AuthorizationFacts(
+        id=row.id or f"{row.payer}#{row.pk}",
+        payer=row.payer,
+        session_types=frozenset(row.session_types or ()),
+        units=row.units,
+        used=row.used or 0,
+        start=row.start,
+        end=row.end,
+        max_units_per_week=data.authorization_caps.get(row.id or ""),
+    )
+
+
+def patient_history(session: Session, patient: str) -> tuple[AppointmentFacts, ...]:
+    """The patient's appointments that hold time or had an outcome (what a unit ledger reads)."""
+    return _existing(session, [patient], exclude=None)
+
+
+def consent_recipients(entries: Iterable[object]) -> frozenset[str]:
+    """Part 2 consent recipients, lower-case. "family:spouse" (a class and who in it) names
+    both the family and the spouse."""
+    out: set[str] = set()
+    for entry in entries:
+        text = str(entry).strip().lower()
+        out.add(text)
+        if ":" in text:
+            out.update(part.strip() for part in text.split(":") if part.strip())
+    return frozenset(out)
 
 
 def session_type_facts(row: SessionType) -> SessionTypeFacts:
@@ -287,7 +311,9 @@ def situation_for_change(
     """The situation of a booking service change (book, cancel, move, set_status)."""
     after = appointment_facts(change.appointment)
     before = appointment_facts(change.before) if change.before is not None else None
-    new_status = after.status if change.action == "set_status" else None
+    # The status being recorded: a cancellation records `cancelled` or `late_cancelled`, and the
+    # attendance rules (CRT-ATTENDANCE) read it whichever action carried it.
+    new_status = after.status if change.action in ("set_status", "cancel") else None
     if change.action == "cancel" and before is not None:
         after = before  # judge the appointment being cancelled, as it was
     return build_situation(
@@ -339,7 +365,7 @@ def _existing(
     query = (
         select(Appointment)
         .join(AppointmentPatient)
-        .where(AppointmentPatient.patient_id.in_(pids), Appointment.status.in_(ACTIVE_STATUSES))
+        .where(AppointmentPatient.patient_id.in_(pids), Appointment.status.in_(_COUNTED))
         .options(selectinload(Appointment.staff_links), selectinload(Appointment.patient_links))
     )
     if exclude:
@@ -407,7 +433,7 @@ def load_world(session: Session, packs: PackSet, period: tuple[date, date]) -> W
     staff = list(session.scalars(select(Staff).options(selectinload(Staff.unavailability))))
     appointments = session.scalars(
         select(Appointment)
-        .where(Appointment.status.in_(ACTIVE_STATUSES))
+        .where(Appointment.status.in_(_COUNTED))
         .options(selectinload(Appointment.staff_links), selectinload(Appointment.patient_links))
     )
     groups = session.scalars(

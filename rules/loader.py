@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from clinic.catalogue import CREDENTIAL_GROUPS
 from clinic.errors import InvalidInput
 from rules import vocabulary as V
 from rules.compiler import check_condition
@@ -228,7 +229,10 @@ def collect(
             problems.append(Problem(str(directory), 0, "no .yaml packs in this directory"))
         files.extend(found)
     rules: dict[str, Rule] = {}
-    tables: dict[str, Any] = {}
+    # Credential groups are defined once, with the session catalogue; packs may add groups.
+    tables: dict[str, Any] = {
+        "credential_groups": {k: list(v) for k, v in CREDENTIAL_GROUPS.items()}
+    }
     data = FacilityData()
     pending: list[tuple[_Report, Path_, str, dict[str, Any]]] = []  # overrides, applied last
     for path in files:

@@ -131,9 +131,10 @@ class AppointmentFacts:
 class Disclosure:
     """Something about a patient is about to leave the scheduler (a message, a report, a prompt)."""
 
-    patient: str
+    patient: str | None
+    """None when no particular patient is concerned (a de-identified model prompt)."""
     channel: str
-    """public_channel, private_channel, dm, email, sms, court_report, llm, ehr."""
+    """public_channel, private_channel, shared_channel, dm, email, sms, court_report, llm, ehr."""
     recipient: str
     """workforce, patient, family, court, probation, payer, other_provider, llm_vendor, public."""
     content: str = "schedule"

@@ -48,7 +48,7 @@ _COMMON = {
     "weekday": "mon..sun",
     "week": "ISO week of the appointment, e.g. 2026-W49",
     "group": "group id of the appointment",
-    "new_status": "for set_status: the status being recorded",
+    "new_status": "for set_status and cancel: the status being recorded",
     "override_requested": "an override reason was given",
 }
 
@@ -83,7 +83,7 @@ FACTS: dict[str, dict[str, str]] = {
         "auth_start": "its first day",
         "auth_end": "its last day",
         "units_authorized": "units it grants",
-        "units_used": "units already documented",
+        "units_used": "units already used (documented before Rota, or sessions held)",
         "units_scheduled": "units booked but not yet held (this change excluded)",
         "units_remaining_after": "units left once this change is made",
         "auth_business_days_left": "business days from the appointment to the end date",
@@ -146,7 +146,8 @@ FACTS: dict[str, dict[str, str]] = {
     "disclosure": {
         **_COMMON,
         "patient": "the patient concerned",
-        "channel": "public_channel, private_channel, dm, email, sms, court_report, llm, ehr",
+        "channel": "public_channel, private_channel, shared_channel, dm, email, sms, "
+        "court_report, llm, ehr",
         "recipient": "workforce, patient, family, court, probation, payer, other_provider, "
         "llm_vendor, public",
         "content": "minimal, schedule, attendance or clinical",
@@ -173,7 +174,9 @@ TABLES: dict[str, str] = {
     "loc_names": "ASAM level -> words",
     "adolescent_under_age": "patients younger than this are adolescents",
     "phase_categories": "treatment phase -> categories it allows",
-    "credential_matrix": "category -> {roles, credentials, interns}",
+    "credential_matrix": "category -> {roles, credentials (or credential groups), interns}",
+    "credential_groups": "group name -> credentials (built in: clinic/catalogue.py)",
+    "units_used_by": "past-session statuses that use a payer unit (AUTH-03)",
     "needs_categories": "categories where the clinician must cover the patient's needs",
     "supervisors_billing_interns": "supervisor credentials a payer lets bill intern services",
     "roles": "role -> {actions: {action: all|own_caseload}, fields: {own, other}}",

@@ -9,11 +9,19 @@ from solver.model import Placement, Problem, Unmet
 from solver.timegrid import intersect, normalize
 
 
+def clinicians(problem: Problem) -> frozenset[str]:
+    """Staff who deliver sessions: anyone the eligibility lets provide at least one."""
+    return frozenset(s for pool in problem.eligibility.staff_for.values() for s in pool)
+
+
 def utilization(problem: Problem, appointments: Iterable[Placement]) -> tuple[float, float]:
-    """(staff, room): booked minutes / available minutes inside the period's open hours."""
+    """(staff, room): booked minutes / available minutes inside the period's open hours. Staff
+    utilization counts the clinicians only (front desk and other non-clinical staff would
+    dilute it), as the directors' report does (assistant.reports.utilization)."""
     open_ = normalize(d.open for d in problem.days)
     lo, hi = problem.horizon
-    staff_avail = {s.id: intersect(s.available, open_) for s in problem.staff}
+    who = clinicians(problem)
+    staff_avail = {s.id: intersect(s.available, open_) for s in problem.staff if s.id in who}
     room_avail = {
         r.id: intersect(r.available, open_) for r in problem.rooms if r.kind != "telehealth"
     }

@@ -3,8 +3,9 @@
 * Off unless `ROTA_LLM` names a model ("openai:gpt-4o-mini", "ollama:llama3.1"); nothing in
   Rota needs it.
 * Its input is `RedactedText`, which only the PHI redactor can make: raw text is refused by type.
-  The whole payload (prompt file + redacted text) is re-scanned before it leaves; any identifier
-  left blocks the call (PRIV-08/09).
+  The whole payload (prompt file + redacted text) is re-scanned before it leaves, and the
+  payload is a disclosure the PRIV rules judge (`assistant.disclosure`): without a business
+  associate agreement, any identifier left blocks the call (PRIV-LLM-VENDOR, PRIV-08/09).
 * Every call is audited with a SHA-256 of the payload, never the payload (PRIV-07).
 * A timeout, an outage or an unparsable answer returns None: callers keep their deterministic
   result and the user never sees an error.
@@ -29,6 +30,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel
 
+from assistant.disclosure import Disclose, judge
 from assistant.phi import RedactedText, Redactor
 from clinic.errors import InvalidInput
 
@@ -58,6 +60,8 @@ class AuditRecord:
     model: str
     payload_sha256: str
     outcome: str  # ok | timeout | error | blocked | unparsable
+    rules: tuple[str, ...] = ()
+    """The rules that blocked the call (when blocked)."""
 
 
 AuditSink = Callable[[AuditRecord], None]
@@ -79,6 +83,7 @@ def db_audit_sink(db: Any) -> AuditSink:
                     "model": record.model,
                     "payload_sha256": record.payload_sha256,
                     "outcome": record.outcome,
+                    **({"rules": list(record.rules)} if record.rules else {}),
                 },
                 reason=record.purpose,
             )
@@ -132,6 +137,7 @@ class Gateway:
         actor: str = "assistant",
         method: str = "function_calling",
         callbacks: Sequence[BaseCallbackHandler] = (),
+        vendor_baa: bool = False,
     ) -> None:
         self.model = model
         self.redactor = redactor
@@ -141,6 +147,8 @@ class Gateway:
         self.actor = actor
         self.method = method
         self.callbacks = list(callbacks)
+        self.vendor_baa = vendor_baa
+        """The vendor signed a business associate agreement (PRIV-LLM-VENDOR)."""
 
     @classmethod
     def from_env(
@@ -186,9 +194,26 @@ class Gateway:
         messages: list[BaseMessage] = [SystemMessage(system), HumanMessage(str(content))]
         digest = _payload_hash(self.name, messages)
         leaks = self.redactor.leaks(system) + self.redactor.leaks(str(content))
-        if leaks:
-            log.warning("LLM call blocked: identifiers in payload (%s)", {e.type for e in leaks})
-            self._record(purpose, digest, "blocked")
+        verdict = judge(
+            Disclose(
+                actor=self.actor,
+                channel="llm",
+                recipient="llm_vendor",
+                identifies_patient=bool(leaks),
+                deidentified=not leaks,
+                vendor_baa=self.vendor_baa,
+                purpose=purpose,
+            ),
+            None,
+        )
+        if not verdict.allowed:
+            rules = tuple(f.id for f in verdict.blocking)
+            log.warning(
+                "LLM call blocked by %s (identifiers: %s)",
+                ", ".join(rules),
+                {e.type for e in leaks},
+            )
+            self._record(purpose, digest, "blocked", rules)
             return None
         config = {"callbacks": self.callbacks} if self.callbacks else {}
         future = _POOL.submit(runnable.invoke, messages, config)
@@ -205,11 +230,11 @@ class Gateway:
         self._record(purpose, digest, "ok")
         return answer
 
-    def _record(self, purpose: str, digest: str, outcome: str) -> None:
+    def _record(self, purpose: str, digest: str, outcome: str, rules: tuple[str, ...] = ()) -> None:
         if self.audit is None:
             return
         try:
-            self.audit(AuditRecord(self.actor, purpose, self.name, digest, outcome))
+            self.audit(AuditRecord(self.actor, purpose, self.name, digest, outcome, rules))
         except Exception:  # auditing must not break the answer; it is logged loudly
             log.exception("could not write the LLM audit record")
 

@@ -24,6 +24,7 @@ from clinic.errors import NotFound, RotaError
 from clinic.models import Proposal, Staff
 from clinic.tokens import Caller
 from integrations.slack import identity, privacy, render
+from integrations.slack.privacy import is_private
 from integrations.slack.store import ACTOR, Job, Outgoing
 
 _LINK = re.compile(r"<([@#!]?)([^>|]+)(?:\|([^>]*))?>")
@@ -35,11 +36,6 @@ def conversation_id(slack_user: str, channel: str, staff_id: str) -> str:
     the same dialogue state; opaque, so it says nothing about who or where."""
     digest = hashlib.sha256(f"{slack_user}:{channel}:{staff_id}".encode()).hexdigest()
     return f"slack-{digest[:32]}"
-
-
-def is_private(channel: str | None) -> bool:
-    """A direct message with the bot (Slack's IM channel ids start with D)."""
-    return bool(channel and channel.startswith("D"))
 
 
 class Answerer:

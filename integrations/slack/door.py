@@ -334,9 +334,9 @@ class SlackDoor:
             if not message.slack_user:
                 raise SendFailed("no recipient", permanent=True)
             channel = await self.api.dm_channel(message.slack_user)
-        if not is_private(channel) and not self._channel_safe(payload):
-            # Defence in depth: only fixed sentences are ever meant for channels.
-            raise SendFailed("withheld: patient information in a channel", permanent=True)
+        refused = await self._on_ack_path(self._refusal, message, channel)
+        if refused:  # defence in depth: the PRIV rules judge every message before it leaves
+            raise SendFailed(f"withheld: {refused}"[:200], permanent=True)
         body: dict[str, Any] = {"channel": channel, "text": payload.get("text", "")}
         if payload.get("blocks"):
             body["blocks"] = payload["blocks"]
@@ -350,11 +350,22 @@ class SlackDoor:
         ts = data.get("ts") or data.get("message_ts") or payload.get("ts")
         return channel, ts, attempts
 
-    def _channel_safe(self, payload: dict[str, Any]) -> bool:
-        scan = self.answerer._scan()
+    def _refusal(self, message: store.Owed, channel: str) -> str | None:
+        payload, audit = message.payload, message.audit or {}
         texts = [payload.get("text", "")]
         texts += [_block_text(b) for b in payload.get("blocks") or []]
-        return all(scan.channel_safe(t) for t in texts if t)
+        recipient = audit.get("recipient")
+        if recipient is None:
+            caller = identity.caller_for(self.db, message.slack_user or "")
+            recipient = caller.staff_id if caller else None
+        return privacy.refusal(
+            self.db,
+            self.answerer._scan(),
+            channel=channel,
+            texts=texts,
+            recipient=recipient,
+            patients=audit.get("patients") or (),
+        )
 
     async def _sweep(self) -> None:
         while True:

@@ -4,14 +4,23 @@ Channels get fixed wording only: the same sentence whoever and whatever was aske
 in a channel confirms that a named person is a patient. Details go to the asker's DM with the
 bot, and every message that carries patient information is audited (who, where, which
 appointments and patients; never the text).
+
+Before anything is sent, `refusal` asks the disclosure use case (`assistant.disclosure`): this
+module only says what a message reveals (which patients it names; for a channel, anything that
+could identify one: a name or part of one, an id, a clock time); the consent pack's PRIV rules
+decide whether it may go there (PRIV-PUBLIC-CHANNEL, PRIV-ROLE-NEED, PRIV-CHAT-CLINICAL).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from assistant.disclosure import Disclose, disclose
 from assistant.roster import Roster
+from clinic.db import Database
+from clinic.errors import RotaError
 
 SENT_TO_DM = "I've sent you the details in a DM."
 WORKING_ON_IT = "On it. I'll send you the answer in a DM."
@@ -87,3 +96,55 @@ def scanner(roster: Roster) -> Scanner:
     _SCANNERS.clear()  # one roster at a time is enough; rosters change rarely
     _SCANNERS[id(roster)] = (roster, result)
     return result
+
+
+def is_private(channel: str | None) -> bool:
+    """A direct message with the bot (Slack's IM channel ids start with D)."""
+    return bool(channel and channel.startswith("D"))
+
+
+def refusal(
+    db: Database,
+    scan: Scanner,
+    *,
+    channel: str,
+    texts: Iterable[str],
+    recipient: str | None,
+    patients: Iterable[str] = (),
+) -> str | None:
+    """None when the message may go to `channel`; otherwise why not, in the rule's words.
+
+    A DM is judged as the recipient's look-up (`view_schedule`) of the patients it names: an
+    answer to their question or news of a change someone else made, what matters is whether
+    this recipient may see it (PRIV-ROLE-NEED). Any other conversation may hold people outside
+    the workforce's need to know, so it counts as a public channel: whatever there could
+    identify a patient is refused (PRIV-PUBLIC-CHANNEL)."""
+    texts = [t for t in texts if t]
+    named = set(patients)
+    for text in texts:
+        named.update(scan.patients_in(text))
+    if is_private(channel):
+        if not named:
+            return None
+        where, identifies = "dm", True
+    else:
+        where, identifies = "public_channel", not all(scan.channel_safe(t) for t in texts)
+        if not identifies:
+            return None
+    try:
+        disclose(
+            db,
+            Disclose(
+                actor=recipient or "unknown",
+                action="view_schedule",
+                channel=where,
+                recipient="workforce",
+                recipient_staff=recipient,
+                patients=tuple(sorted(named)),
+                identifies_patient=identifies,
+                purpose="Slack message",
+            ),
+        )
+    except RotaError as exc:
+        return str(exc)
+    return None

@@ -60,3 +60,14 @@ def test_weekly_spans_lay_a_template_over_real_days_across_dst() -> None:
         (datetime(2026, 3, 6, 14, 0, tzinfo=UTC), datetime(2026, 3, 7, 5, 0, tzinfo=UTC)),
         (datetime(2026, 3, 9, 13, 0, tzinfo=UTC), datetime(2026, 3, 9, 21, 0, tzinfo=UTC)),
     ]
+
+
+def test_business_days_count_monday_to_friday_after_the_first_day() -> None:
+    from clinic.timeutil import business_days_between
+
+    friday = date(2026, 12, 4)
+    assert business_days_between(friday, friday) == 0
+    assert business_days_between(friday, date(2026, 12, 6)) == 0  # the weekend
+    assert business_days_between(friday, date(2026, 12, 7)) == 1
+    assert business_days_between(friday, date(2026, 12, 18)) == 10
+    assert business_days_between(date(2026, 12, 7), friday) == 0

@@ -157,6 +157,20 @@ def test_a_payload_with_an_identifier_left_is_blocked(redactor: Redactor) -> Non
     missed = RedactedText("call her at 555-201-7788", _mint=_MINT)
     assert gateway.prose("summary", missed, purpose="summary") is None
     assert capture.prompts == [] and [r.outcome for r in records] == ["blocked"]
+    assert records[0].rules == ("PRIV-LLM-VENDOR",)  # the consent pack's rule decided
+
+
+def test_the_vendor_rule_not_a_hand_written_check_decides(redactor: Redactor) -> None:
+    """PRIV-LLM-VENDOR lets identifiers reach a vendor bound by a business associate agreement;
+    a facility that turns the rule off in its packs changes what the gateway does."""
+    from assistant.phi.redactor import _MINT, RedactedText
+
+    records: list[AuditRecord] = []  # no tripwire callback: this vendor may see identifiers
+    gateway = Gateway(ToolFake(messages=iter(["ok"])), redactor, name="fake",
+                      audit=records.append, timeout_s=0.5, vendor_baa=True)  # fmt: skip
+    missed = RedactedText("call her at 555-201-7788", _mint=_MINT)
+    assert gateway.prose("summary", missed, purpose="summary") == "ok"
+    assert [r.outcome for r in records] == ["ok"]
 
 
 def test_timeout_still_yields_the_rules_frame(the_roster: Roster, redactor: Redactor) -> None:

@@ -89,7 +89,7 @@ def test_policy_counts_booked_units_from_the_database(
             ),
         )
     assert "AUTH-UNITS" in str(caught.value)
-    assert "1 are documented plus 1 booked" in str(caught.value)
+    assert "1 are used plus 1 booked" in str(caught.value)
 
 
 def test_constraints_for_the_demo_facility(demo_db: Database, service: RulesService) -> None:

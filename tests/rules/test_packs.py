@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from clinic.catalogue import BUILTIN_SESSION_TYPES
+from rules.derive import category_of, expand_credentials
+from rules.facts import session_type_facts
 from rules.loader import PACKS_DIR, PackError, catalogue_ids, load_packs, validate
 from rules.service import RulesService
 from tests.rules.builders import MON, STAFF, appt, patient, situation
@@ -204,3 +208,15 @@ def test_broken_builtin_copy_refuses_to_start(tmp_path: Path) -> None:
     with pytest.raises(PackError) as caught:
         RulesService(builtin_dir=copy, use_env=False)
     assert "spacing.yaml:" in str(caught.value) and "nope" in str(caught.value)
+
+
+def test_the_credentials_pack_and_the_catalogue_name_the_same_credentials(
+    service: RulesService,
+) -> None:
+    """Credentials are defined once (clinic.catalogue.CREDENTIAL_GROUPS): the built-in session
+    catalogue and the credentials pack's matrix, which names the groups, agree on every type."""
+    tables = service.packs.tables
+    types = {t["id"]: session_type_facts(SimpleNamespace(**t)) for t in BUILTIN_SESSION_TYPES}
+    for stype in types.values():
+        row = tables["credential_matrix"][category_of(stype.id, types, tables)]
+        assert expand_credentials(row["credentials"], tables) == stype.credentials_any, stype.id

@@ -137,6 +137,35 @@ def test_the_door_withholds_patient_details_addressed_to_a_channel(slack: Slack)
     )
     slack.client.blocking_portal.call(slack.door.resend)
     assert not channel_messages(slack)
+    # The consent pack's rule refused it, and the refusal is in the audit log.
+    with slack.db.session() as session:
+        refused = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "disclosure.refused")
+        ).all()
+    assert [e.decision["fired"][0]["id"] for e in refused] == ["PRIV-PUBLIC-CHANNEL"]
+    assert refused[0].after["channel"] == "public_channel" and "text" not in refused[0].after
+
+
+def test_the_door_withholds_patient_details_from_a_role_without_the_need(slack: Slack) -> None:
+    """A DM naming a patient to the auditor (who may see no schedules) never leaves: the PRIV
+    rules judge DMs too, not only channels."""
+    from integrations.slack.store import Outgoing, claim, finish
+
+    dm = harness.dm_channel(slack.user[AUDITOR])
+    claim(slack.db, "test:dm-leak", "message", slack.user[AUDITOR], dm, {})
+    finish(
+        slack.db,
+        "test:dm-leak",
+        [Outgoing("chat.postMessage", slack.user[AUDITOR], dm, {"text": "Laura Fox is booked"})],
+    )
+    slack.client.blocking_portal.call(slack.door.resend)
+    assert not slack.dm_to(AUDITOR)
+    with slack.db.session() as session:
+        refused = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "disclosure.refused")
+        ).one()
+    assert "PRIV-ROLE-NEED" in {f["id"] for f in refused.decision["fired"]}
+    assert refused.after["patients"] == ["p0008"]
 
 
 def test_a_role_without_the_right_learns_nothing_about_who_is_a_patient(slack: Slack) -> None:
