@@ -15,7 +15,7 @@ from ortools.sat.python import cp_model
 
 from solver.demand import Demand
 from solver.feasibility import Feasibility
-from solver.model import SAME_TYPE_PER_DAY
+from solver.model import SAME_TYPE_PER_DAY, UnitBudget
 
 
 @dataclass(frozen=True)
@@ -50,18 +50,43 @@ def add_one_of_a_type_a_day(
         _cap(model, terms, SAME_TYPE_PER_DAY - feas.per_day.get(key, 0))
 
 
-def add_patient_limits(model: cp_model.CpModel, feas: Feasibility, uses: Iterable[Use]) -> None:
-    """Every per-patient limit of the rules, per local day or ISO week, sessions or minutes,
-    booked sessions counted: OPS-ONE-INDIVIDUAL (individual psychotherapy a day),
-    OPS-DAILY-PSYCHOTHERAPY-CAP (psychotherapy minutes a day, group meetings included) and
-    LOC-ABOVE-BAND (clinical minutes a week, the level of care's maximum)."""
+def add_daily_session_limits(
+    model: cp_model.CpModel, feas: Feasibility, uses: Iterable[Use]
+) -> None:
+    """Sessions of a kind per patient and local day: one individual psychotherapy
+    (OPS-ONE-INDIVIDUAL), one diagnostic evaluation (OPS-ONE-EVALUATION), one family session
+    (OPS-FAMILY-SAME-DAY)."""
+    _add_limits(model, feas, uses, per="day", minutes=False)
+
+
+def add_daily_psychotherapy_cap(
+    model: cp_model.CpModel, feas: Feasibility, uses: Iterable[Use]
+) -> None:
+    """Psychotherapy minutes per patient and local day, group meetings included
+    (OPS-DAILY-PSYCHOTHERAPY-CAP)."""
+    _add_limits(model, feas, uses, per="day", minutes=True)
+
+
+def add_weekly_clinical_maximum(
+    model: cp_model.CpModel, feas: Feasibility, uses: Iterable[Use]
+) -> None:
+    """Clinical minutes per patient and ISO week, at most the level of care's band
+    (LOC-ABOVE-BAND), what is booked that week counted."""
+    _add_limits(model, feas, uses, per="week", minutes=True)
+
+
+def _add_limits(
+    model: cp_model.CpModel, feas: Feasibility, uses: Iterable[Use], *, per: str, minutes: bool
+) -> None:
+    """The per-patient limits of one shape (`PatientLimit.per` and `.minutes`), booked counted."""
     terms: dict[tuple[int, int], list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
     limits = {}
     for use in uses:
         for patient in use.patients:
             for limit, bucket in feas.limits_touched(patient, use.session_type, use.start):
-                limits[id(limit)] = limit
-                terms[(id(limit), bucket)].append((use.minutes if limit.minutes else 1, use.lit))
+                if limit.per == per and limit.minutes == minutes:
+                    limits[id(limit)] = limit
+                    terms[(id(limit), bucket)].append((use.minutes if minutes else 1, use.lit))
     for (key, bucket), items in terms.items():
         _cap(model, items, feas.limit_left(limits[key], bucket))
 
@@ -69,32 +94,53 @@ def add_patient_limits(model: cp_model.CpModel, feas: Feasibility, uses: Iterabl
 def add_unit_budgets(
     model: cp_model.CpModel, feas: Feasibility, uses: Iterable[Use], totals: bool = True
 ) -> None:
-    """Payer authorizations, each member of a group paying from their own (AUTH-07): the units
-    left inside the authorization's dates (AUTH-UNITS) and the units of each ISO week
-    (AUTH-WEEK-CAP). Dates outside every authorization (AUTH-DATE-SPAN) never become choices.
-    `totals=False` for moves, which keep the units they hold."""
+    """Payer units left inside each authorization's dates (AUTH-UNITS), each member of a group
+    paying from their own (AUTH-07). Dates outside every authorization (AUTH-DATE-SPAN) never
+    become choices. `totals=False` for moves, which keep the units they hold."""
+    if not totals:
+        return
     uses = list(uses)
-    problem = feas.problem
-    for budget in problem.eligibility.budgets:
-        mine = [
-            u
-            for u in uses
-            if budget.patient in u.patients
-            and u.session_type in budget.session_types
-            and budget.window[0] <= u.start < budget.window[1]
-        ]
-        if totals:
-            _cap(model, [(1, u.lit) for u in mine], budget.remaining - feas.budget_used(budget))
+    for budget in feas.problem.eligibility.budgets:
+        mine = [(1, u.lit) for u in _paid_by(budget, uses)]
+        _cap(model, mine, budget.remaining - feas.budget_used(budget))
+
+
+def add_weekly_unit_caps(model: cp_model.CpModel, feas: Feasibility, uses: Iterable[Use]) -> None:
+    """Payer units per ISO week (AUTH-WEEK-CAP), what is booked that week counted."""
+    uses = list(uses)
+    for budget in feas.problem.eligibility.budgets:
         if budget.per_week is None:
             continue
         per_week: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
-        for u in mine:
-            week = problem.week_of(u.start)
+        for u in _paid_by(budget, uses):
+            week = feas.problem.week_of(u.start)
             if week is not None:
                 per_week[week].append((1, u.lit))
         for week, items in per_week.items():
-            used = feas.budget_week_use.get((id(budget), week), 0)
-            _cap(model, items, budget.per_week - used)
+            _cap(model, items, budget.per_week - feas.budget_week_use.get((id(budget), week), 0))
+
+
+def _paid_by(budget: UnitBudget, uses: list[Use]) -> list[Use]:
+    return [
+        u
+        for u in uses
+        if budget.patient in u.patients
+        and u.session_type in budget.session_types
+        and budget.window[0] <= u.start < budget.window[1]
+    ]
+
+
+def add_rule_limits(
+    model: cp_model.CpModel, feas: Feasibility, uses: Iterable[Use], totals: bool = True
+) -> None:
+    """Every limit above, in the order a planner reads them (plan and repair both call this)."""
+    uses = list(uses)
+    add_one_of_a_type_a_day(model, feas, uses)
+    add_daily_session_limits(model, feas, uses)
+    add_daily_psychotherapy_cap(model, feas, uses)
+    add_weekly_clinical_maximum(model, feas, uses)
+    add_unit_budgets(model, feas, uses, totals)
+    add_weekly_unit_caps(model, feas, uses)
 
 
 def weekly_limit_reached(after: Feasibility, demand: Demand) -> str | None:

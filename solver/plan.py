@@ -21,13 +21,7 @@ from solver.baseline import greedy_placements
 from solver.candidates import Candidate, CandidateBuilder, CandidateLimits
 from solver.demand import Demand, expand_demands
 from solver.feasibility import Feasibility
-from solver.limits import (
-    Use,
-    add_one_of_a_type_a_day,
-    add_patient_limits,
-    add_unit_budgets,
-    weekly_limit_reached,
-)
+from solver.limits import Use, add_rule_limits, weekly_limit_reached
 from solver.metrics import tally, utilization
 from solver.model import Placement, PlanResult, Problem, SolveStats
 from solver.rooms import RoomNeed, assign_rooms
@@ -81,7 +75,7 @@ def _slots(c: Candidate, slot: int) -> range:
 
 class PlanModel:
     """The CP-SAT model: one Boolean per candidate, one named function per constraint family
-    (hard constraints first). Time windows (everyone's hours, an intern's supervisor on site
+    (below; the rules' limits and payer budgets in solver/limits.py, one function per rule). Time windows (everyone's hours, an intern's supervisor on site
     STF-INTERN-ONSITE, a patient's court commitments CRT-COMMITMENT), credentials, needs and
     keep-apart pairs need no constraint: every candidate already satisfies them."""
 
@@ -116,9 +110,7 @@ class PlanModel:
         add_no_double_booking(self)
         add_room_pools(self)
         add_staff_weekly_hours(self)
-        add_one_of_a_type_a_day(self.model, feas, self.uses)
-        add_patient_limits(self.model, feas, self.uses)
-        add_unit_budgets(self.model, feas, self.uses)
+        add_rule_limits(self.model, feas, self.uses)
 
         self.aux: list[tuple[cp_model.IntVar, Callable[[set[int]], int]]] = []
         """Phase-2 helper variables and how to compute each from a set of chosen candidates,

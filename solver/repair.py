@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from ortools.sat.python import cp_model
 
 from solver.feasibility import Feasibility
-from solver.limits import Use, add_one_of_a_type_a_day, add_patient_limits, add_unit_budgets
+from solver.limits import Use, add_rule_limits
 from solver.model import (
     Bump,
     Disruption,
@@ -267,9 +267,7 @@ class _Replacer:
             if len({aid for aid, _ in items}) > 1:
                 m.AddNoOverlap([iv for _, iv in items])
         # -- The rules' limits hold among re-placed sessions too (the same functions as plan) -
-        add_one_of_a_type_a_day(m, self.feas, uses)
-        add_patient_limits(m, self.feas, uses)
-        add_unit_budgets(m, self.feas, uses, totals=False)
+        add_rule_limits(m, self.feas, uses, totals=False)
         m.Minimize(sum(terms))
         solver = cp_model.CpSolver()
         settings.apply(solver)
