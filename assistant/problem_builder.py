@@ -178,6 +178,17 @@ def derive_eligibility(rules: answer.Eligibility, scope: Scope) -> Mapped:
             continue
         hours[pid] = _weekly_windows(pr.windows, scope.dates, clock)
         _patient_rules(elig, pr, types)
+        assessed = pr.assessed_from
+        if pr.intake_first_session_types and (
+            assessed is None or clock.minutes(assessed) >= scope.horizon[0]
+        ):
+            # LOC-INTAKE-FIRST: no group or family session in a period that does not start after
+            # the intake assessment (kept simple: the whole period, not the hours after it).
+            for stype in pr.intake_first_session_types & types:
+                elig.staff_for.pop((pid, stype), None)
+                elig.blocked.setdefault(
+                    (pid, stype), f"{pid} needs the intake assessment first (LOC-INTAKE-FIRST)"
+                )
         if pr.blocked:
             away = [(clock.minutes(a), clock.minutes(b)) for a, b, _what in pr.blocked]
             elig.windows[pid] = RuleWindows(subtract([scope.horizon], away), "CRT-COMMITMENT")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any
 
+from clinic.models import ACTIVE_STATUSES
 from clinic.timeutil import Weekly
 from rules.derive import band_for, category_of, qualifies
 from rules.eligibility import (
@@ -138,7 +139,16 @@ def build_eligibility(
             st for st, c in cats.items() if c in t.get("evaluation_categories", ())
         ),
         family=frozenset(st for st, c in cats.items() if c == "family"),
+        # LOC-INTAKE-FIRST's condition names these two categories.
+        after_intake=frozenset(
+            st for st, c in cats.items() if c in ("group_psychotherapy", "family")
+        ),
     )
+    assessments: dict[str, datetime] = {}
+    for a in appointments:
+        if a.status in ACTIVE_STATUSES and cats.get(a.session_type) == "assessment":
+            for pid in a.patients:
+                assessments[pid] = min(a.start, assessments.get(pid, a.start))
     per_day = p.get("OPS-ONE-INDIVIDUAL", "max_per_day")
     max_per_day = {st: int(per_day) for st in individual} if per_day is not None else {}
 
@@ -149,7 +159,8 @@ def build_eligibility(
         blocked=blocked,
         max_per_day=max_per_day,
         patients={
-            x.id: _patient_rules(x, p, t, period, session_types, cats, kinds) for x in patients
+            x.id: _patient_rules(x, p, t, period, session_types, cats, kinds, assessments.get(x.id))
+            for x in patients
         },
         staff={s.id: _staff_rules(s, by_id, p, session_types, qualified) for s in staff},
         unit_budgets=_budgets(patients, appointments, t, tz),
@@ -173,6 +184,7 @@ class _SessionKinds:
     clinical: frozenset[str]
     evaluation: frozenset[str]
     family: frozenset[str]
+    after_intake: frozenset[str]
 
 
 def _patient_rules(
@@ -183,6 +195,7 @@ def _patient_rules(
     session_types: Mapping[str, SessionTypeFacts],
     cats: Mapping[str, str],
     kinds: _SessionKinds,
+    assessed_from: datetime | None,
 ) -> PatientRules:
     low = high = None
     band = band_for(x, t) if (p.get("LOC-ABOVE-BAND") or p.get("LOC-WEEK-UNDER")) else None
@@ -231,6 +244,10 @@ def _patient_rules(
         evaluation_session_types=kinds.evaluation,
         max_family_per_day=1 if p.get("OPS-FAMILY-SAME-DAY") else None,
         family_session_types=kinds.family,
+        intake_first_session_types=(
+            kinds.after_intake if p.get("LOC-INTAKE-FIRST") and x.phase == "intake" else frozenset()
+        ),
+        assessed_from=assessed_from,
     )
 
 

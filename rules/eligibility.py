@@ -62,6 +62,11 @@ class PatientRules:
     max_family_per_day: int | None = None
     """OPS-FAMILY-SAME-DAY: family sessions per local day without a review."""
     family_session_types: frozenset[str] = frozenset()
+    intake_first_session_types: frozenset[str] = frozenset()
+    """LOC-INTAKE-FIRST: session types (group, family) that must come after the patient's intake
+    assessment; empty when the rule does not apply (not in the intake phase, or disabled)."""
+    assessed_from: datetime | None = None
+    """When the patient's first intake assessment on file starts (None: none yet)."""
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,8 @@ def _answer() -> answer.Eligibility:
                 evaluation_session_types=frozenset({"psychiatric_evaluation"}),
                 max_family_per_day=1,
                 family_session_types=frozenset({"family"}),
+                intake_first_session_types=frozenset({"group", "family"}),
+                assessed_from=datetime(2026, 12, 8, 15, 0, tzinfo=UTC),
             )
         },
         staff={
@@ -148,3 +150,5 @@ def test_each_limit_of_the_answer_becomes_a_solver_limit() -> None:
     assert intern.allowed == ((9 * 60, 12 * 60),)
     assert "s1" not in elig.windows
     assert [r.patient for r in elig.requirements] == ["p1"]
+    # The intake assessment is on Tuesday: no group before it, so none this week.
+    assert "LOC-INTAKE-FIRST" in elig.blocked[("p1", "group")]

@@ -54,14 +54,19 @@ overrides:
 
 
 def _binding_facility() -> tuple[dict[str, Any], str]:
-    """Demo 's' with an intern (whose supervisor works mornings only), and the rules data that
-    caps every authorization per week and sends ten patients to court."""
+    """Demo 's' with an intern (whose supervisor works mornings only), a group member still in
+    intake, and the rules data that caps every authorization per week and sends ten patients to
+    court."""
     data = copy.deepcopy(generate_demo("s", seed=7, start=DEMO_START))
     staff = {s["id"]: s for s in data["staff"]}
     staff[INTERN].update(role="intern", credentials=[], supervisor=SUPERVISOR)
     staff[SUPERVISOR]["availability"] = {d: ["08:00-12:00"] for d in ("mon", "tue", "wed")}
+    newcomer = data["groups"][0]["members"][0]  # just admitted: no intake assessment yet
+    next(p for p in data["patients"] if p["id"] == newcomer)["phase"] = "intake"
     data["appointments"] = [
-        a for a in data["appointments"] if not {INTERN, SUPERVISOR} & set(a["staff"])
+        a
+        for a in data["appointments"]
+        if not {INTERN, SUPERVISOR} & set(a["staff"]) and newcomer not in a["patients"]
     ]
     auths = [a["id"] for p in data["patients"] for a in p.get("authorizations", [])]
     caps = {auth: 1 + n % 2 for n, auth in enumerate(auths)}
@@ -121,6 +126,7 @@ def test_a_plan_books_whole_where_every_rule_limit_binds(binding_db: Database) -
     assert {w.rule for w in elig.windows.values()} == {"STF-INTERN-ONSITE", "CRT-COMMITMENT"}
     assert {"LOC-ABOVE-BAND", "OPS-DAILY-PSYCHOTHERAPY-CAP"} <= {x.rule for x in elig.limits}
     assert all(b.per_week in (1, 2) for b in elig.budgets)
+    assert any("LOC-INTAKE-FIRST" in why for why in elig.blocked.values())
     placed, booked = _plan_and_apply(binding_db, NEXT_WEEK, FAST)
     assert placed > 0 and booked == placed
     with binding_db.read() as session:
@@ -203,3 +209,18 @@ def test_the_system_actor_may_plan_book_and_move_and_nothing_else() -> None:
     assert allowed == {"run_plan", "book", "move"}
     for action in ("cancel", "view_clinical", "disclose", "override", "view_audit", "export"):
         assert not may("system", action).allowed, action
+
+
+def test_a_member_still_in_intake_is_left_out_of_group_meetings(db: Database) -> None:
+    data = copy.deepcopy(generate_demo("s", seed=7, start=DEMO_START))
+    group = data["groups"][0]
+    newcomer = group["members"][0]
+    next(p for p in data["patients"] if p["id"] == newcomer)["phase"] = "intake"
+    data["appointments"] = [a for a in data["appointments"] if newcomer not in a["patients"]]
+    load_facility(db, data, actor="test")
+    tz = db.facility_tz()
+    start = local_midnight(NEXT_WEEK, tz)
+    result, built = optimize_period(db, start, start + timedelta(days=7), FAST)
+    meetings = [a for a in result.new if a.group == group["id"]]
+    assert apply_plan(db, SYSTEM_ACTOR, result, built) == len(result.new)
+    assert meetings and all(newcomer not in a.patients for a in meetings)  # LOC-INTAKE-FIRST
