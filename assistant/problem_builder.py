@@ -236,34 +236,21 @@ def _patient_rules(elig: PlanRules, pr: answer.PatientRules, types: frozenset[st
         elig.staff_for.pop((pid, stype), None)
         elig.blocked.setdefault((pid, stype), f"{pid}'s treatment phase excludes {stype}")
     limits = (
-        (
-            pr.max_individual_per_day,
-            pr.individual_session_types,
-            "day",
-            False,
-            "OPS-ONE-INDIVIDUAL",
-        ),
-        (
-            pr.max_psychotherapy_minutes_per_day,
-            pr.psychotherapy_session_types,
-            "day",
-            True,
-            "OPS-DAILY-PSYCHOTHERAPY-CAP",
-        ),
-        (pr.max_weekly_clinical_minutes, pr.clinical_session_types, "week", True, "LOC-ABOVE-BAND"),
-        (
-            pr.max_evaluations_per_day,
-            pr.evaluation_session_types,
-            "day",
-            False,
-            "OPS-ONE-EVALUATION",
-        ),
-        (pr.max_family_per_day, pr.family_session_types, "day", False, "OPS-FAMILY-SAME-DAY"),
-    )
-    for most, session_types, per, minutes, rule in limits:
+        (pr.max_individual_per_day, pr.individual_session_types, "day", False,
+         "OPS-ONE-INDIVIDUAL", "individual psychotherapy"),
+        (pr.max_psychotherapy_minutes_per_day, pr.psychotherapy_session_types, "day", True,
+         "OPS-DAILY-PSYCHOTHERAPY-CAP", "psychotherapy"),
+        (pr.max_weekly_clinical_minutes, pr.clinical_session_types, "week", True,
+         "LOC-ABOVE-BAND", "clinical services (the level of care's band)"),
+        (pr.max_evaluations_per_day, pr.evaluation_session_types, "day", False,
+         "OPS-ONE-EVALUATION", "diagnostic evaluation"),
+        (pr.max_family_per_day, pr.family_session_types, "day", False,
+         "OPS-FAMILY-SAME-DAY", "family session"),
+    )  # fmt: skip
+    for most, session_types, per, minutes, rule, what in limits:
         if most is not None and session_types & types:
             elig.limits.append(
-                PatientLimit(pid, frozenset(session_types & types), per, most, minutes, rule)
+                PatientLimit(pid, frozenset(session_types & types), per, most, minutes, rule, what)
             )
 
 

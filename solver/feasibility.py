@@ -197,7 +197,7 @@ class Feasibility:
                 return f"one {kind.id} a day"
             for limit, bucket in self.limits_touched(patient, kind.id, start):
                 if self.limit_left(limit, bucket) < (minutes if limit.minutes else 1):
-                    return limit.rule or "a daily or weekly limit"
+                    return limit.words()
         return None
 
     def refusal(

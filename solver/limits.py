@@ -154,5 +154,5 @@ def weekly_limit_reached(after: Feasibility, demand: Demand) -> str | None:
         if limit.per == "week" and after.limit_left(limit, week) < (
             kind.minutes if limit.minutes else 1
         ):
-            return f"the week is full by {limit.rule}"
+            return f"the week is full: {limit.words()}"
     return after.budget_refusal(patient, kind.id, start, totals=False)

@@ -117,6 +117,13 @@ class PatientLimit:
     most: int
     minutes: bool = False
     rule: str = ""
+    what: str = ""
+    """What is limited, in words ("individual psychotherapy"), for the reasons a person reads."""
+
+    def words(self) -> str:
+        unit = "minutes of " if self.minutes else ""
+        what = self.what or ", ".join(sorted(self.session_types))
+        return f"at most {self.most} {unit}{what} a {self.per} ({self.rule})".replace(" ()", "")
 
 
 @dataclass(frozen=True)
