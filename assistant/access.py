@@ -7,12 +7,14 @@ into PermissionDenied errors and into the fields of an appointment a caller is s
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from clinic.booking import AppointmentView
 from clinic.db import Database
-from clinic.errors import PermissionDenied
+from clinic.errors import NotFound, PermissionDenied
+from clinic.models import Staff
 from clinic.timeutil import local_iso
 from clinic.tokens import Caller
 from rules import permissions
@@ -52,21 +54,33 @@ def authorize(
     patient_id: str | None = None,
     staff_id: str | None = None,
 ) -> None:
-    """Raise PermissionDenied, with the rule's words, unless the caller may do this."""
+    """Raise PermissionDenied, with the rule's words, unless the caller may do this.
+
+    `patient_id` names the patient the action is about (the caseload rules look at it);
+    `staff_id` the staff member it is about: they must exist, and acting about oneself is
+    enough for the pack's `self_actions` (anyone may report their own absence)."""
     service = default_service()
+    pack_action = ACTION_OF.get(action, action)
     with db.read() as session:
+        if staff_id is not None and session.get(Staff, staff_id) is None:
+            raise NotFound(f"no staff member with id {staff_id!r}")
         actor, situation = build_situation(
             session, service.packs, actor=caller.staff_id, patient=patient_id
         )
-    decision = service.evaluate(ACTION_OF.get(action, action), actor, situation)
+    about_self = staff_id is not None and staff_id == caller.staff_id and patient_id is None
+    if about_self and pack_action in service.packs.tables.get("self_actions", ()):
+        return
+    # Every role the caller holds counts, however the door learnt them.
+    actor = replace(actor, extra_roles=actor.extra_roles | (caller.roles - {actor.role}))
+    decision = service.evaluate(pack_action, actor, situation)
     denials = [f for f in decision.fired if f.id.startswith("PERM-") and f.severity == "deny"]
     if denials:
         raise PermissionDenied(denials[0].message.rstrip("."))
 
 
 def may(caller: Caller, action: str) -> bool:
-    """May someone with the caller's role ask for this at all (before any patient is named)?"""
-    return permissions.may(caller.role, ACTION_OF.get(action, action)).allowed
+    """May someone with the caller's roles ask for this at all (before any patient is named)?"""
+    return permissions.may(caller.roles, ACTION_OF.get(action, action)).allowed
 
 
 def redact_for(
@@ -80,7 +94,7 @@ def redact_for(
         local_iso(appointment.end, tz),
     )
     relation = "own" if caller.staff_id in appointment.staff else "other"
-    visible = permissions.visible_fields(caller.role, relation)
+    visible = permissions.visible_fields(caller.roles, relation)
     return {
         key: value
         for key, value in record.items()

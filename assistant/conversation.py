@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from clinic.db import Database
 from clinic.errors import NotFound
 from clinic.models import ConversationState
 from clinic.timeutil import now_utc
@@ -24,6 +25,12 @@ def load_state(session: Session, conversation_id: str, staff_id: str) -> dict[st
         # Another person's conversation: say nothing about it.
         raise NotFound(f"no conversation {conversation_id!r}")
     return dict(row.state)
+
+
+def read_state(db: Database, conversation_id: str, staff_id: str) -> dict[str, Any]:
+    """`load_state` in a read-only transaction of its own (for a door checking a button)."""
+    with db.read() as session:
+        return load_state(session, conversation_id, staff_id)
 
 
 def save_state(

@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clinic.db import Database
+
 BUILTIN_SESSION_TYPES: tuple[str, ...] = (
     "individual",
     "group",
@@ -108,6 +110,12 @@ class Roster:
 
 def _clean(values: Iterable[tuple[str, str | None]]) -> tuple[tuple[str, str], ...]:
     return tuple((kind, str(v).strip()) for kind, v in values if v and str(v).strip())
+
+
+def read_roster(db: Database) -> Roster:
+    """`load_roster` in a read-only transaction of its own."""
+    with db.read() as session:
+        return load_roster(session)
 
 
 def load_roster(session: Session) -> Roster:

@@ -1,4 +1,4 @@
-"""Schedule use cases shared by every door: look up, book, cancel (authorized per caller)."""
+"""Look up the schedule, as each caller may see it (the same for every door)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from assistant.access import authorize, redact_for
-from assistant.wiring import booking_service
-from clinic.booking import AppointmentView, BookingRequest
 from clinic.db import Database
 from clinic.errors import InvalidInput
 from clinic.queries import appointments_between
@@ -46,36 +44,3 @@ def list_appointments(
         )
     tz = db.facility_tz()
     return [redact_for(db, caller, row, tz) for row in rows]
-
-
-def book(
-    db: Database,
-    caller: Caller,
-    request: BookingRequest,
-    *,
-    reason: str | None = None,
-    override_reason: str | None = None,
-) -> AppointmentView:
-    for patient in request.patients:
-        authorize(db, caller, "book", patient_id=patient)
-    return booking_service(db).book(
-        caller.staff_id, request, reason=reason, override_reason=override_reason
-    )
-
-
-def cancel(
-    db: Database,
-    caller: Caller,
-    appointment_id: str,
-    *,
-    reason: str,
-    late: bool = False,
-    override_reason: str | None = None,
-) -> AppointmentView:
-    service = booking_service(db)
-    current = service.get(appointment_id)
-    for patient in current.patients:
-        authorize(db, caller, "cancel", patient_id=patient)
-    return service.cancel(
-        caller.staff_id, appointment_id, reason=reason, late=late, override_reason=override_reason
-    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
+
 from clinic.booking import BookingPolicy, BookingService
 from clinic.db import Database
 from rules.policy import RulesPolicy
@@ -12,5 +14,6 @@ def booking_policy(db: Database) -> BookingPolicy:
     return RulesPolicy()
 
 
-def booking_service(db: Database) -> BookingService:
-    return BookingService(db, booking_policy(db))
+def booking_service(db: Database, session: Session | None = None) -> BookingService:
+    """The booking service; with `session`, its changes join that unit of work."""
+    return BookingService(db, booking_policy(db), session=session)

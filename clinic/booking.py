@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -144,6 +145,13 @@ def view_of(appointment: Appointment) -> AppointmentView:
     )
 
 
+def require_known_status(status: str) -> None:
+    if status not in APPOINTMENT_STATUSES:
+        raise InvalidInput(
+            f"unknown status {status!r}: use one of {', '.join(APPOINTMENT_STATUSES)}"
+        )
+
+
 def new_appointment_id() -> str:
     return f"appt-{uuid.uuid4().hex[:12]}"
 
@@ -180,10 +188,15 @@ class BookingService:
         db: Database,
         policy: BookingPolicy | None = None,
         clock: Callable[[], datetime] = now_utc,
+        *,
+        session: Session | None = None,
     ) -> None:
+        """With `session`, every change joins that transaction (a use case's unit of work,
+        which commits or rolls back everything at once) instead of opening its own."""
         self.db = db
         self.policy: BookingPolicy = policy or AllowAll()
         self.clock = clock
+        self.session = session
 
     # -- public operations ---------------------------------------------------------------------
 
@@ -356,10 +369,7 @@ class BookingService:
         reason: str | None = None,
         override_reason: str | None = None,
     ) -> AppointmentView:
-        if status not in APPOINTMENT_STATUSES:
-            raise InvalidInput(
-                f"unknown status {status!r}: use one of {', '.join(APPOINTMENT_STATUSES)}"
-            )
+        require_known_status(status)
         with self._transaction() as session:
             appointment = self._get(session, appointment_id)
             before = view_of(appointment)
@@ -390,13 +400,13 @@ class BookingService:
             )
 
     def get(self, appointment_id: str) -> AppointmentView:
-        with self.db.session() as session:
+        with self._transaction() as session:
             return view_of(self._get(session, appointment_id))
 
     # -- internals -----------------------------------------------------------------------------
 
     def _transaction(self) -> Any:
-        return self.db.session()
+        return nullcontext(self.session) if self.session is not None else self.db.session()
 
     def _get(self, session: Session, appointment_id: str) -> Appointment:
         appointment = session.get(Appointment, appointment_id)

@@ -121,6 +121,8 @@ class _Builder:
         groups = self._groups(staff, patients, rooms)
         self._schedule(staff, patients, groups, rooms)
         self._settle_authorizations(patients)
+        # Last, so the seeded people and history stay as they were: it only widens who may see whom.
+        _cover_every_specialization(staff)
         return {
             "version": 1,
             "facility": {
@@ -665,3 +667,13 @@ class _Builder:
         self.appointments.append(appointment)
         for p in patients:
             self.by_patient[p].append({**appointment, "_day": day})
+
+
+def _cover_every_specialization(staff: list[dict[str, Any]]) -> None:
+    """Give each specialization no therapist or counselor has to the one with fewest: those see
+    patients one to one, so "find a dual-diagnosis slot for ..." finds someone on every demo."""
+    clinicians = [s for s in staff if s["role"] in {"therapist", "counselor"}]
+    for spec in SPECIALIZATIONS:
+        if not any(spec in c["specializations"] for c in clinicians):
+            fewest = min(clinicians, key=lambda c: (len(c["specializations"]), c["id"]))
+            fewest["specializations"] = sorted({*fewest["specializations"], spec})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -23,11 +23,17 @@ def _digest(token: str) -> str:
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is speaking to a door: a staff member and their role."""
+    """Who is speaking to a door: a staff member, their staff role, and every role they hold
+    (the staff role plus any the facility's rules data grants; see assistant.callers)."""
 
     staff_id: str
     name: str
     role: str
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        # The staff role is always one of the roles, however the caller was built.
+        object.__setattr__(self, "roles", frozenset({self.role}) | frozenset(self.roles))
 
 
 def create_token(
@@ -72,15 +78,12 @@ def revoke_tokens(session: Session, staff_id: str, *, actor: str = "operator") -
     return count
 
 
-def caller_for_token(session: Session, token: str) -> Caller | None:
+def staff_for_token(session: Session, token: str) -> Staff | None:
+    """The staff member a live token speaks for, or None."""
     if not token.startswith(PREFIX):
         return None
-    row = session.execute(
-        select(ApiToken, Staff)
-        .join(Staff, Staff.id == ApiToken.staff_id)
+    return session.scalars(
+        select(Staff)
+        .join(ApiToken, Staff.id == ApiToken.staff_id)
         .where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None))
     ).first()
-    if row is None:
-        return None
-    _, staff = row
-    return Caller(staff_id=staff.id, name=staff.name, role=staff.role)

@@ -181,6 +181,7 @@ TABLES: dict[str, str] = {
     "supervisors_billing_interns": "supervisor credentials a payer lets bill intern services",
     "roles": "role -> {actions: {action: all|own_caseload}, fields: {own, other}}",
     "override_roles": "roles that may give overrides",
+    "self_actions": "actions anyone on the staff may ask for about themselves (their own absence)",
     "auth_exempt_categories": "categories that never need an authorization",
     "family_recipients": "consent recipients that mean 'family'",
 }

@@ -6,23 +6,19 @@ import json
 import os
 import sys
 import traceback
-from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import select
 
-from assistant.wiring import booking_service
-from clinic.audit import iter_events, verify_chain
-from clinic.booking import AppointmentView, BookingRequest
+from assistant import callers
+from assistant.usecases import AppointmentView, appointments, people, records
 from clinic.db import Database, database_url, open_database
 from clinic.demo import SIZES, generate_demo
 from clinic.errors import InvalidInput, RotaError
 from clinic.facility_file import dump, export_facility, load_facility, read_file, validate
-from clinic.models import Facility, Patient, Room, Staff
-from clinic.queries import appointments_between, next_open_day
-from clinic.timeutil import day_bounds, local_iso, parse_date, parse_datetime
+from clinic.timeutil import local_iso, parse_date, parse_datetime
+from clinic.tokens import Caller
 from integrations.cli import nlu_cmds
 
 app = typer.Typer(
@@ -48,8 +44,16 @@ OverrideReason = Annotated[
 ]
 
 
+OPERATOR = "operator"
+"""Who the command line acts as without --actor (its roles come from the permissions pack)."""
+
+
 def _db() -> Database:
     return open_database()
+
+
+def _caller(db: Database, actor: str) -> Caller:
+    return callers.for_actor(db, actor)
 
 
 def _print_json(data: Any) -> None:
@@ -140,8 +144,7 @@ def demo(
     anchor = parse_date(start) if start else None
     if load_it or load_if_empty:
         db = _db()
-        with db.session() as session:
-            present = session.scalar(select(Facility.name).limit(1))
+        present = records.facility_name(db)
         if present is not None and load_if_empty:
             typer.echo(f"facility {present!r} is already loaded in {db.describe()}")
             return
@@ -178,41 +181,35 @@ def agenda(
     as_json: JsonFlag = False,
 ) -> None:
     """The schedule of one person or room, or of the whole facility, for a day."""
-    if sum(x is not None for x in (staff, patient, room)) > 1:
-        raise InvalidInput("give at most one of --staff, --patient, --room")
     db = _db()
-    tz = db.facility_tz()
-    with db.read() as session:
-        if session.scalar(select(Facility.id).limit(1)) is None:
-            raise InvalidInput("no facility is loaded: run `rota demo --load` or `rota load FILE`")
-        from clinic.timeutil import now_utc
-
-        first = parse_date(day) if day else now_utc().astimezone(tz).date()
-        note = None
-        if day is None:
-            opened = next_open_day(session, first)
-            if opened != first:
-                note = f"the facility is closed on {first:%A %d %b}; showing {opened:%A %d %b}"
-                first = opened
-        start, _ = day_bounds(first, tz)
-        _, end = day_bounds(first + timedelta(days=days - 1), tz)
-        rows = appointments_between(session, start, end, staff=staff, patient=patient, room=room)
-        names = _names(session)
+    found = records.agenda(
+        db,
+        _caller(db, OPERATOR),
+        records.AgendaQuery(
+            staff=staff,
+            patient=patient,
+            room=room,
+            day=parse_date(day) if day else None,
+            days=days,
+        ),
+    )
+    tz, rows = found.tz, found.appointments
     if as_json:
         _print_json(
             {
-                "from": local_iso(start, tz),
-                "to": local_iso(end, tz),
+                "from": local_iso(found.start, tz),
+                "to": local_iso(found.end, tz),
                 "appointments": [_record(a, tz) for a in rows],
             }
         )
         return
-    if note:
-        typer.echo(note)
+    if found.note:
+        typer.echo(found.note)
+    names = records.names(db)
     who = staff or patient or room
     title = f"{names.get(who, who)} ({who})" if who else "whole facility"
     typer.echo(
-        f"Agenda for {title}, {first:%a %d %b %Y}"
+        f"Agenda for {title}, {found.first:%a %d %b %Y}"
         + (f" + {days - 1} days" if days > 1 else "")
         + f" ({tz.key})"
     )
@@ -221,13 +218,6 @@ def agenda(
         return
     for a in rows:
         typer.echo("  " + _line(a, tz, names))
-
-
-def _names(session: Any) -> dict[str, str]:
-    names: dict[str, str] = {}
-    for model in (Staff, Patient, Room):
-        names.update(dict(session.execute(select(model.id, model.name)).tuples().all()))
-    return names
 
 
 def _line(a: AppointmentView, tz: Any, names: dict[str, str]) -> str:
@@ -267,24 +257,27 @@ def book(
     note: Annotated[str | None, typer.Option(help="A note on the appointment.")] = None,
     reason: Annotated[str | None, typer.Option(help="Why (recorded in the audit log).")] = None,
     override_reason: OverrideReason = None,
-    actor: Actor = "operator",
+    actor: Actor = OPERATOR,
     as_json: JsonFlag = False,
 ) -> None:
     """Book an appointment through the booking service (every check, then the audit log)."""
     db = _db()
     tz = db.facility_tz()
-    request = BookingRequest(
-        session_type=session_type,
-        start=parse_datetime(start, tz),
-        staff=staff,
-        patients=patient,
-        room=room,
-        minutes=minutes,
-        group=group,
-        note=note,
-    )
-    booked = booking_service(db).book(
-        actor, request, reason=reason, override_reason=override_reason
+    booked = appointments.book(
+        db,
+        _caller(db, actor),
+        appointments.Book(
+            session_type=session_type,
+            start=parse_datetime(start, tz),
+            staff=tuple(staff),
+            patients=tuple(patient),
+            room=room,
+            minutes=minutes,
+            group=group,
+            note=note,
+            reason=reason,
+            override_reason=override_reason,
+        ),
     )
     _report(booked, tz, "booked", as_json)
 
@@ -307,13 +300,15 @@ def cancel(
     reason: Annotated[str, typer.Option(help="Why it is cancelled (required).")],
     late: Annotated[bool, typer.Option(help="Record a late cancellation.")] = False,
     override_reason: OverrideReason = None,
-    actor: Actor = "operator",
+    actor: Actor = OPERATOR,
     as_json: JsonFlag = False,
 ) -> None:
     """Cancel an appointment, with a reason."""
     db = _db()
-    result = booking_service(db).cancel(
-        actor, appointment_id, reason=reason, late=late, override_reason=override_reason
+    result = appointments.cancel(
+        db,
+        _caller(db, actor),
+        appointments.Cancel(appointment_id, reason, late=late, override_reason=override_reason),
     )
     _report(result, db.facility_tz(), "cancelled", as_json)
 
@@ -327,7 +322,7 @@ def move(
     room: Annotated[str | None, typer.Option(help="New room id.")] = None,
     minutes: Annotated[int | None, typer.Option(help="New length.")] = None,
     override_reason: OverrideReason = None,
-    actor: Actor = "operator",
+    actor: Actor = OPERATOR,
     as_json: JsonFlag = False,
 ) -> None:
     """Move an appointment to another time, clinician or room (every check applies again)."""
@@ -335,15 +330,18 @@ def move(
         raise InvalidInput("say what changes: --start, --staff, --room or --minutes")
     db = _db()
     tz = db.facility_tz()
-    result = booking_service(db).move(
-        actor,
-        appointment_id,
-        start=parse_datetime(start, tz) if start else None,
-        staff=staff or None,
-        room=room,
-        minutes=minutes,
-        reason=reason,
-        override_reason=override_reason,
+    result = appointments.move(
+        db,
+        _caller(db, actor),
+        appointments.Move(
+            appointment_id,
+            reason,
+            start=parse_datetime(start, tz) if start else None,
+            staff=tuple(staff or ()),
+            room=room,
+            minutes=minutes,
+            override_reason=override_reason,
+        ),
     )
     _report(result, tz, "moved", as_json)
 
@@ -359,12 +357,14 @@ def status(
         ),
     ],
     reason: Annotated[str | None, typer.Option(help="Why (recorded in the audit log).")] = None,
-    actor: Actor = "operator",
+    actor: Actor = OPERATOR,
     as_json: JsonFlag = False,
 ) -> None:
     """Record what happened: checked in, attended, no-show, late cancel."""
     db = _db()
-    result = booking_service(db).set_status(actor, appointment_id, new_status, reason=reason)
+    result = appointments.set_status(
+        db, _caller(db, actor), appointments.SetStatus(appointment_id, new_status, reason=reason)
+    )
     _report(result, db.facility_tz(), "updated", as_json)
 
 
@@ -375,8 +375,7 @@ def status(
 def audit_verify(as_json: JsonFlag = False) -> None:
     """Recompute the hash chain; exit 1 and name the first broken event if it was tampered with."""
     db = _db()
-    with db.read() as session:
-        report = verify_chain(session)
+    report = records.audit_verify(db, _caller(db, OPERATOR))
     if as_json:
         _print_json(report.__dict__)
     elif report.ok:
@@ -395,24 +394,7 @@ def audit_show(
 ) -> None:
     """Print audit events (who, what, when, why, and the rule decision)."""
     db = _db()
-    tz = db.facility_tz()
-    with db.read() as session:
-        events = list(iter_events(session, entity))[-limit:]
-        rows = [
-            {
-                "seq": e.seq,
-                "at": local_iso(e.at, tz),
-                "actor": e.actor,
-                "action": e.action,
-                "entity": e.entity_id,
-                "reason": e.reason,
-                "decision": e.decision,
-                "before": e.before,
-                "after": e.after,
-                "hash": e.hash,
-            }
-            for e in events
-        ]
+    rows = records.audit_events(db, _caller(db, OPERATOR), entity, limit)
     if as_json:
         _print_json(rows)
         return
@@ -430,26 +412,20 @@ def audit_show(
 def token_create(
     staff: Annotated[str, typer.Option(help="The staff member the token speaks for.")],
     label: Annotated[str | None, typer.Option(help="What the token is for.")] = None,
-    actor: Actor = "operator",
+    actor: Actor = OPERATOR,
 ) -> None:
     """Create a bearer token; it is printed once, last on the line, and stored only hashed."""
-    from clinic.tokens import create_token
-
-    with _db().session() as session:
-        token = create_token(session, staff, label=label, actor=actor)
+    token = people.create_token(_db(), staff, label=label, actor=actor)
     typer.echo(f"token for {staff} (shown once, keep it secret): {token}")
 
 
 @token_app.command("revoke")
 def token_revoke(
     staff: Annotated[str, typer.Option(help="Revoke every live token of this staff member.")],
-    actor: Actor = "operator",
+    actor: Actor = OPERATOR,
 ) -> None:
     """Revoke a staff member's tokens (effective immediately)."""
-    from clinic.tokens import revoke_tokens
-
-    with _db().session() as session:
-        count = revoke_tokens(session, staff, actor=actor)
+    count = people.revoke_tokens(_db(), staff, actor=actor)
     typer.echo(f"revoked {count} token(s) of {staff}")
 
 
@@ -466,21 +442,16 @@ def serve(
     """Run the HTTP API (chat, REST, OpenAPI at /schema/swagger, health at /health)."""
     import uvicorn
 
-    from clinic.tokens import create_token
     from integrations.http.app import create_app
 
     db = _db()
     base = f"http://{host}:{port}"
     typer.echo(f"Rota listening on {base}  (API docs: {base}/schema/swagger)")
     if token_for_role:
-        with db.session() as session:
-            member = session.scalars(
-                select(Staff).where(Staff.role == token_for_role).order_by(Staff.position)
-            ).first()
-            if member is None:
-                raise InvalidInput(f"no staff member has the role {token_for_role!r}")
-            token = create_token(session, member.id, label="rota serve", actor="operator")
-            typer.echo(f"token for {member.name} ({member.id}, {token_for_role}): {token}")
+        member, token = people.token_for_role(
+            db, token_for_role, label="rota serve", actor=OPERATOR
+        )
+        typer.echo(f"token for {member.name} ({member.staff_id}, {token_for_role}): {token}")
         typer.echo(
             f"try: curl -s -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' "
             f'-d \'{{"message": "help"}}\' {base}/api/chat'
@@ -505,7 +476,9 @@ def serve(
 def chat(
     as_staff: Annotated[
         str | None,
-        typer.Option("--as", help="Staff id to speak as (default: the clinical director)."),
+        typer.Option(
+            "--as", help="Staff id to speak as (default: the first who may approve changes)."
+        ),
     ] = None,
     now: Annotated[
         str | None, typer.Option(help="Pretend it is this ISO time (for rehearsals).")
@@ -514,23 +487,15 @@ def chat(
     """A terminal chat over the same use cases as Slack and the web ('quit' to leave)."""
     from assistant.dialogue import Dialogue
     from clinic.timeutil import now_utc
-    from clinic.tokens import Caller
 
     db = _db()
-    with db.session() as session:
-        query = select(Staff).order_by(Staff.position)
-        member = (
-            session.get(Staff, as_staff)
-            if as_staff
-            else session.scalars(query.where(Staff.role == "clinical_director")).first()
-        )
-        if member is None:
-            raise InvalidInput(
-                f"no staff member {as_staff!r}"
-                if as_staff
-                else "no facility is loaded: run `rota demo --load`"
-            )
-        caller = Caller(member.id, member.name, member.role)
+    if as_staff:
+        caller = callers.for_staff(db, as_staff)
+    else:
+        approvers = callers.approvers(db)
+        if not approvers:
+            raise InvalidInput("no facility is loaded: run `rota demo --load`")
+        caller = approvers[0]
     fixed = parse_datetime(now, db.facility_tz()) if now else None
     dialogue = Dialogue(db, clock=(lambda: fixed) if fixed else now_utc)
     conversation: str | None = None

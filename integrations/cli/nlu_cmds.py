@@ -17,7 +17,7 @@ import typer
 from assistant.llm import Gateway, LLMConfigError, db_audit_sink, understand
 from assistant.parse import parse
 from assistant.phi import describe, redactor_for
-from assistant.roster import Roster, load_roster
+from assistant.roster import Roster, read_roster
 from clinic.db import Database, open_database
 from clinic.errors import InvalidInput
 from clinic.timeutil import now_utc, parse_datetime, zone
@@ -26,11 +26,6 @@ JsonlFlag = Annotated[
     bool, typer.Option("--jsonl", help="Read one message a line from stdin; print one JSON a line.")
 ]
 TextArg = Annotated[str | None, typer.Argument(help="The message (omit with --jsonl).")]
-
-
-def _roster(db: Database) -> Roster:
-    with db.session() as session:
-        return load_roster(session)
 
 
 def _messages(text: str | None, jsonl: bool) -> Iterator[str]:
@@ -80,7 +75,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Print the request frame (../shared/contracts/request-frame.schema.json) of a message."""
         db = open_database()
-        roster = _roster(db)
+        roster = read_roster(db)
         tz = zone(roster.timezone)
         reference = parse_datetime(now, tz) if now else now_utc()
         local_now: datetime = reference.astimezone(tz)
@@ -101,6 +96,6 @@ def register(app: typer.Typer) -> None:
         """Print the message with every identifier replaced by a placeholder, and where they were
         (types and offsets only: the original values are never printed)."""
         db = open_database()
-        redactor = redactor_for(_roster(db))
+        redactor = redactor_for(read_roster(db))
         for message in _messages(text, jsonl):
             _emit(describe(redactor.redact(message)), jsonl)

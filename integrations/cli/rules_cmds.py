@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 import yaml
-from sqlalchemy.orm import selectinload
 
+from assistant.usecases import checks
 from clinic.db import open_database
-from clinic.errors import InvalidInput, NotFound
-from clinic.models import Appointment, SessionType, Staff
+from clinic.errors import NotFound
 from clinic.timeutil import parse_datetime
 from rules import vocabulary as V
 from rules.decision import Decision
-from rules.facts import appointment_facts, build_situation, facility_zone
 from rules.loader import PackError, Rule, collect, rules_dir_from_env
-from rules.model import AppointmentFacts
 from rules.service import default_service
 
 rules_app = typer.Typer(help="Rule packs: list, show and validate them.", add_completion=False)
@@ -137,96 +132,27 @@ def register(app: typer.Typer) -> None:
         as_json: JsonFlag = False,
     ) -> None:
         """May ACTOR do ACTION? Prints the decision; exit 0 when allowed, 3 when denied."""
-        if action not in V.ACTIONS:
-            raise InvalidInput(f"unknown action {action!r}; use one of {', '.join(V.ACTIONS)}")
-        service = default_service()
         db = open_database()
-        with db.session() as session:
-            if session.get(Staff, actor) is None:
-                raise NotFound(f"no staff member with id {actor!r} (--actor takes a staff id)")
-            tz = facility_zone(session)
-            before: AppointmentFacts | None = None
-            after: AppointmentFacts | None = None
-            if appointment is not None:
-                row = session.get(
-                    Appointment,
-                    appointment,
-                    options=[
-                        selectinload(Appointment.staff_links),
-                        selectinload(Appointment.patient_links),
-                    ],
-                )
-                if row is None:
-                    raise NotFound(f"no appointment with id {appointment!r}")
-                before = after = appointment_facts(row)
-                if action == "move":
-                    after = _moved(before, start, staff, room, minutes, tz)
-                elif action == "set_status":
-                    after = replace(before, status=status or before.status)
-            elif session_type is not None or start is not None:
-                after = _new(session, session_type, start, staff, patient, room, minutes, tz, actor)
-            _, situation = build_situation(
-                session,
-                service.packs,
+        tz = db.facility_tz()
+        decision = checks.check(
+            db,
+            checks.Check(
                 actor=actor,
-                appointment=after,
-                before=before if action == "move" else None,
-                patient=patient if after is None else None,
-                new_status=status if action == "set_status" else None,
+                action=action,
+                patient=patient,
+                staff=tuple(staff or ()),
+                session_type=session_type,
+                start=parse_datetime(start, tz) if start else None,
+                minutes=minutes,
+                room=room,
+                appointment=appointment,
+                status=status,
                 override_reason=override_reason,
-            )
-            actor_facts = situation.staff[actor]
-            decision = service.evaluate(action, actor_facts, situation)
+            ),
+        )
         if as_json:
             _echo_json(decision.to_dict())
         else:
             _print_decision(decision)
         if not decision.allowed:
             raise typer.Exit(3)
-
-
-def _moved(
-    before: AppointmentFacts,
-    start: str | None,
-    staff: list[str] | None,
-    room: str | None,
-    minutes: int | None,
-    tz: Any,
-) -> AppointmentFacts:
-    new_start = parse_datetime(start, tz) if start else before.start
-    length = timedelta(minutes=minutes) if minutes else before.end - before.start
-    return replace(
-        before,
-        start=new_start,
-        end=new_start + length,
-        staff=tuple(staff) if staff else before.staff,
-        room=room or before.room,
-    )
-
-
-def _new(
-    session: Any,
-    session_type: str | None,
-    start: str | None,
-    staff: list[str] | None,
-    patient: str | None,
-    room: str | None,
-    minutes: int | None,
-    tz: Any,
-    actor: str,
-) -> AppointmentFacts:
-    if session_type is None or start is None:
-        raise InvalidInput("a new appointment needs both --type and --start")
-    stype = session.get(SessionType, session_type)
-    if stype is None:
-        raise NotFound(f"no session type {session_type!r}")
-    begin = parse_datetime(start, tz)
-    return AppointmentFacts(
-        id="(proposed)",
-        session_type=session_type,
-        start=begin,
-        end=begin + timedelta(minutes=minutes or stype.minutes),
-        staff=tuple(staff or [actor]),
-        patients=(patient,) if patient else (),
-        room=room,
-    )

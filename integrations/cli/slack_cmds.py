@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import func, select
 
+from assistant import slack_store as store
+from assistant.usecases import people
 from clinic.db import open_database
 from clinic.errors import InvalidInput
-from clinic.models import Staff
-from integrations.slack import identity, store
 from integrations.slack.settings import SlackSettings
 
 MANIFEST = Path(__file__).resolve().parents[2] / "slack" / "manifest.yaml"
@@ -52,17 +51,13 @@ def register(app: typer.Typer) -> None:
             socket_mode.run(db, settings)
             return
         db = open_database()
-        with db.session() as session:
-            linked = session.scalar(
-                select(func.count()).select_from(Staff).where(Staff.slack_user_id.is_not(None))
-            )
-            total = session.scalar(select(func.count()).select_from(Staff))
+        links = people.slack_links(db)
         status = {
             "http_configured": settings.configured,
             "socket_mode_configured": bool(settings.app_token and settings.bot_token),
             "api_url": settings.api_url,
-            "staff_linked": linked,
-            "staff_total": total,
+            "staff_linked": links.linked,
+            "staff_total": links.total,
             **store.counts(db),
         }
         if as_json:
@@ -83,7 +78,7 @@ def register(app: typer.Typer) -> None:
         actor: Annotated[str, typer.Option(help="Who is linking (audit log).")] = "operator",
     ) -> None:
         """Link a staff member to their Slack account (recorded in the audit log)."""
-        before = identity.link(open_database(), staff, slack_user, actor=actor)
+        before = people.link_slack(open_database(), staff, slack_user, actor=actor)
         was = f" (was {before})" if before and before != slack_user else ""
         typer.echo(f"linked {staff} to Slack user {slack_user}{was}")
 
@@ -93,7 +88,7 @@ def register(app: typer.Typer) -> None:
         actor: Annotated[str, typer.Option(help="Who is unlinking (audit log).")] = "operator",
     ) -> None:
         """Forget a staff member's Slack account: Rota will refuse that Slack user."""
-        before = identity.unlink(open_database(), staff, actor=actor)
+        before = people.unlink_slack(open_database(), staff, actor=actor)
         typer.echo(f"unlinked {staff}" + (f" from {before}" if before else " (was not linked)"))
 
     @slack_app.command("resend")

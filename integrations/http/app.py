@@ -13,9 +13,9 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
-from sqlalchemy import text
 
 from assistant.dialogue import Dialogue
+from assistant.usecases import records
 from clinic.db import Database, open_database
 from integrations.http.appointments import AppointmentController
 from integrations.http.auth import provide_caller
@@ -29,9 +29,7 @@ SWAGGER_DIR = next(Path(swagger_ui_bundle.__file__).parent.glob("vendor/swagger-
 @get("/health", sync_to_thread=True, include_in_schema=True, tags=["operations"])
 def health(db: NamedDependency[Database]) -> dict[str, Any]:
     """Liveness and database reachability (no authentication)."""
-    with db.read() as session:
-        session.execute(text("SELECT 1"))
-    return {"status": "ok", "database": db.dialect}
+    return {"status": "ok", "database": records.ping(db)}
 
 
 def create_app(

@@ -1,4 +1,4 @@
-"""REST resources over the booking service: the same use cases as chat and the CLI."""
+"""REST resources over the appointment use cases: the same as chat and the CLI."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from assistant import schedule
 from assistant.access import redact_for
-from clinic.booking import BookingRequest
+from assistant.usecases import appointments
 from clinic.db import Database
 from clinic.errors import InvalidInput
 from clinic.timeutil import day_bounds, now_utc, parse_datetime
@@ -120,19 +120,22 @@ class AppointmentController(Controller):
         if data.minutes is not None and data.minutes < 5:
             raise InvalidInput("minutes must be at least 5")
         tz = db.facility_tz()
-        request = BookingRequest(
-            session_type=data.session_type,
-            start=parse_datetime(data.start, tz),
-            staff=data.staff,
-            patients=data.patients,
-            room=data.room,
-            minutes=data.minutes,
-            group=data.group,
-            note=data.note,
-            pinned=data.pinned,
-        )
-        booked = schedule.book(
-            db, caller, request, reason=data.reason, override_reason=data.override_reason
+        booked = appointments.book(
+            db,
+            caller,
+            appointments.Book(
+                session_type=data.session_type,
+                start=parse_datetime(data.start, tz),
+                staff=tuple(data.staff),
+                patients=tuple(data.patients),
+                room=data.room,
+                minutes=data.minutes,
+                group=data.group,
+                note=data.note,
+                pinned=data.pinned,
+                reason=data.reason,
+                override_reason=data.override_reason,
+            ),
         )
         return redact_for(db, caller, booked, tz)
 
@@ -147,7 +150,7 @@ class AppointmentController(Controller):
         override_reason: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
         """Cancel with a reason (the appointment stays in the record as cancelled)."""
-        cancelled = schedule.cancel(
-            db, caller, appointment_id, reason=reason, late=late, override_reason=override_reason
+        cancelled = appointments.cancel(
+            db, caller, appointments.Cancel(appointment_id, reason, late, override_reason)
         )
         return redact_for(db, caller, cancelled, db.facility_tz())

@@ -8,8 +8,9 @@ from litestar import Request
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 
+from assistant import callers
 from clinic.db import Database
-from clinic.tokens import Caller, caller_for_token
+from clinic.tokens import Caller
 
 
 def provide_caller(request: Request[Any, Any, Any], db: NamedDependency[Database]) -> Caller:
@@ -20,8 +21,7 @@ def provide_caller(request: Request[Any, Any, Any], db: NamedDependency[Database
             "send 'Authorization: Bearer <token>'; create one with `rota token create --staff ID`",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    with db.read() as session:
-        caller = caller_for_token(session, token.strip())
+    caller = callers.for_token(db, token.strip())
     if caller is None:
         raise NotAuthorizedException(
             "that token is unknown or revoked",

@@ -12,20 +12,18 @@ import re
 from datetime import datetime
 from typing import Any
 
-from assistant import gate
+from assistant import callers, gate, slack_store
 from assistant.access import may
-from assistant.conversation import load_state
+from assistant.conversation import read_state
 from assistant.dialogue import Dialogue, Reply
 from assistant.parse import parse
-from clinic.audit import append_event
-from clinic.booking import AppointmentView
+from assistant.slack_store import Job, Outgoing
+from assistant.usecases import AppointmentView, absences, appointments
 from clinic.db import Database
 from clinic.errors import NotFound, RotaError
-from clinic.models import Proposal, Staff
 from clinic.tokens import Caller
-from integrations.slack import identity, privacy, render
+from integrations.slack import privacy, render
 from integrations.slack.privacy import is_private
-from integrations.slack.store import ACTOR, Job, Outgoing
 
 _LINK = re.compile(r"<([@#!]?)([^>|]+)(?:\|([^>]*))?>")
 _APPLIED = re.compile(r"\bApplied proposal (P-[0-9a-f]+)")
@@ -47,7 +45,7 @@ class Answerer:
 
     def answer(self, job: Job) -> list[Outgoing]:
         p = job.payload
-        caller = identity.caller_for(self.db, job.slack_user)
+        caller = callers.for_slack_user(self.db, job.slack_user)
         if caller is None:
             return self._refuse(job)
         if job.kind == "mention" and p.get("shared"):
@@ -71,16 +69,7 @@ class Answerer:
     # -- the parts -----------------------------------------------------------------------------
 
     def _refuse(self, job: Job) -> list[Outgoing]:
-        with self.db.session() as session:
-            append_event(
-                session,
-                actor=ACTOR,
-                action="slack.refused",
-                entity_type="slack_user",
-                entity_id=job.slack_user,
-                after={"kind": job.kind, "channel_type": _channel_type(job.channel)},
-                reason="unknown Slack user",
-            )
+        slack_store.refused(self.db, job.slack_user, job.kind, _channel_type(job.channel))
         if job.kind == "command":
             return []  # the acknowledgement already said so
         if job.kind == "message" and is_private(job.channel):
@@ -126,8 +115,7 @@ class Answerer:
         """The option a "Book" button showed is still the one the dialogue would book."""
         match = re.search(r"(\d+)$", message)
         try:
-            with self.db.read() as session:
-                state = load_state(session, cid, caller.staff_id)
+            state = read_state(self.db, cid, caller.staff_id)
         except NotFound:
             return False
         options = state.get("options") or []
@@ -160,7 +148,7 @@ class Answerer:
         frame_patient = ((reply.frame or {}).get("patient") or {}).get("id")
         if frame_patient and reply.options:
             patients.add(frame_patient)
-        appointments = sorted(set(privacy.APPOINTMENT_ID.findall(reply.reply)))
+        appointments = sorted(set(reply.appointments))
         blocks = render.reply_blocks(reply, render.render_id(), reply.conversation_id)
         carries = bool(patients or appointments)
         payload = {
@@ -173,7 +161,7 @@ class Answerer:
     def _notifications(self, sender: Caller, reply: Reply) -> list[Outgoing]:
         """What the dialogue says others must be told, as DMs to those on Slack."""
         staff_notes = [n for n in reply.notify if n.get("staff")]
-        users = identity.slack_users(self.db, sorted({n["staff"] for n in staff_notes}))
+        users = callers.slack_users(self.db, sorted({n["staff"] for n in staff_notes}))
         applied = _APPLIED.search(reply.reply)
         proposal = self._proposal(applied.group(1)) if applied else None
         out = []
@@ -220,18 +208,15 @@ class Answerer:
     ) -> Outgoing:
         """Each affected clinician's own changes: time, room and patient, and the session type
         only for roles that may see clinical detail (minimum necessary)."""
-        from assistant.wiring import booking_service
-
         tz = self.db.facility_tz()
         names = self._names()
         moves = {m["appointment"]: m for m in (proposal or {}).get("moves", [])}
-        service = booking_service(self.db)
         lines = [f"Your schedule changed ({sender.name} approved it):"]
         patients: set[str] = set()
         ids = list(note.get("appointments") or [])
         for aid in ids:
             try:
-                now = service.get(aid)
+                now = appointments.current(self.db, aid)
             except NotFound:
                 continue
             patients.update(now.patients)
@@ -283,7 +268,7 @@ class Answerer:
         def swap(match: re.Match[str]) -> str:
             sigil, target, label = match.groups()
             if sigil == "@":
-                member = identity.caller_for(self.db, target)
+                member = callers.for_slack_user(self.db, target)
                 return member.name if member else ""
             return label or ("" if sigil == "!" else target)
 
@@ -299,14 +284,13 @@ class Answerer:
         }
 
     def _caller(self, staff_id: str) -> Caller | None:
-        with self.db.read() as session:
-            staff = session.get(Staff, staff_id)
-            return None if staff is None else Caller(staff.id, staff.name, staff.role)
+        try:
+            return callers.for_staff(self.db, staff_id)
+        except NotFound:
+            return None
 
     def _proposal(self, proposal_id: str) -> dict[str, Any] | None:
-        with self.db.read() as session:
-            row = session.get(Proposal, proposal_id)
-            return dict(row.payload) if row else None
+        return absences.payload_of(self.db, proposal_id)
 
 
 def _ephemeral(job: Job, text: str) -> Outgoing:

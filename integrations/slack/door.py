@@ -28,9 +28,11 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from assistant import callers
+from assistant import slack_store as store
 from assistant.dialogue import Dialogue
 from clinic.db import Database
-from integrations.slack import identity, privacy, store
+from integrations.slack import privacy
 from integrations.slack.answer import Answerer, is_private
 from integrations.slack.api import SendFailed, SlackApi
 from integrations.slack.settings import SlackSettings
@@ -265,7 +267,7 @@ class SlackDoor:
         cached = self._callers.get(slack_user)
         if cached and now - cached[0] < 60:
             return cached[1]
-        known = await self._on_ack_path(identity.caller_for, self.db, slack_user) is not None
+        known = await self._on_ack_path(callers.for_slack_user, self.db, slack_user) is not None
         self._callers[slack_user] = (now, known)
         return known
 
@@ -356,7 +358,7 @@ class SlackDoor:
         texts += [_block_text(b) for b in payload.get("blocks") or []]
         recipient = audit.get("recipient")
         if recipient is None:
-            caller = identity.caller_for(self.db, message.slack_user or "")
+            caller = callers.for_slack_user(self.db, message.slack_user or "")
             recipient = caller.staff_id if caller else None
         return privacy.refusal(
             self.db,

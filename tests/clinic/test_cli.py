@@ -168,3 +168,16 @@ def test_the_installed_command_runs_make_run_steps(tmp_path: Path) -> None:
         check=False,
     )
     assert agenda.returncode == 0 and "Agenda for whole facility" in agenda.stdout
+
+
+def test_the_operator_records_attendance_and_other_actors_need_the_role(
+    cli_db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's `rota status APPT …` works as the operator (the director's rights now
+    include recording attendance); an actor the pack gives no role is refused (exit 3)."""
+    assert run(["agenda", "--staff", "c004", "--day", "2026-12-01", "--json"]) == 0
+    [first, *_] = json.loads(out_of(capsys)[0])["appointments"]
+    assert run(["status", first["id"], "checked_in", "--actor", "someone"]) == 3
+    assert "may not record attendance" in out_of(capsys)[1]
+    assert run(["status", first["id"], "checked_in"]) == 0
+    assert "[checked_in]" in out_of(capsys)[0]

@@ -3,6 +3,7 @@ clinical director would use it (demo 's' facility; the clock is fixed at Mon 30 
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from datetime import datetime
@@ -16,7 +17,8 @@ from sqlalchemy import func, select
 from assistant.dialogue import Dialogue
 from assistant.reports import utilization
 from clinic.db import Database
-from clinic.models import Appointment, AuditEvent
+from clinic.facility_file import load_facility
+from clinic.models import Appointment, AuditEvent, Proposal, Staff
 from clinic.tokens import create_token
 from integrations.http.app import create_app
 
@@ -40,6 +42,7 @@ class Person:
             self.headers = {"Authorization": f"Bearer {create_token(session, staff)}"}
         self.client = client
         self.conversation: str | None = None
+        self.heard: list[dict[str, Any]] = []
 
     def says(self, message: str) -> dict[str, Any]:
         body: dict[str, Any] = {"message": message}
@@ -49,6 +52,7 @@ class Person:
         assert response.status_code == 200, response.text
         answer = response.json()
         self.conversation = answer["conversation_id"]
+        self.heard.append(answer)
         return answer
 
 
@@ -99,6 +103,19 @@ def test_none_of_those_offers_different_options(client: TestClient, demo_db: Dat
     }
 
 
+def test_none_of_those_never_repeats_the_nearest_options(
+    client: TestClient, demo_db: Database
+) -> None:
+    # Erik Dominguez already has his individual session tomorrow: only other days are near.
+    cm = Person(client, demo_db, CASE_MANAGER)
+    first = cm.says("find a slot for Erik Dominguez with Dr. Mario Hernandez tomorrow")
+    assert first["reply"].startswith("Nothing fits in that window") and first["options"]
+    second = cm.says("none of those")
+    seen = {(o["start"], tuple(o["staff"])) for o in first["options"]}
+    assert second["options"], second["reply"]
+    assert not seen & {(o["start"], tuple(o["staff"])) for o in second["options"]}
+
+
 def test_sick_call_is_applied_only_after_approval_and_moves_nothing_outside(
     client: TestClient, demo_db: Database
 ) -> None:
@@ -137,6 +154,33 @@ def test_sick_call_is_applied_only_after_approval_and_moves_nothing_outside(
         )
     notified = {n.get("staff") for n in applied["notify"]}
     assert THERAPIST in notified
+
+
+def test_the_director_picks_another_cover_in_the_chat_and_applies_it(
+    client: TestClient, demo_db: Database
+) -> None:
+    therapist, director = Person(client, demo_db, THERAPIST), Person(client, demo_db, DIRECTOR)
+    therapist.says("I'm out sick today")
+    menu = director.says("adjust")
+    assert menu["reply"].startswith("Adjust proposal")
+    [cover, *_] = [a for a in menu["actions"] if a["message"].startswith("cover 1 with")]
+    chosen = cover["message"].split()[3]
+    proposal = cover["message"].split()[-1]
+    with demo_db.session() as session:
+        row = session.get(Proposal, proposal)
+        first = sorted(
+            [*row.payload["moves"], *row.payload["unplaced"]],
+            key=lambda e: (e["before"]["start"], e["appointment"]),
+        )[0]
+    name = cover["label"].split(": ", 1)[1]
+    covered = director.says(f"cover 1 with {name}")
+    assert f"{name} now covers session 1" in covered["reply"]
+    assert covered["actions"][0]["message"] == f"apply {proposal}"
+    director.says(f"apply {proposal}")
+    with demo_db.session() as session:
+        moved = session.get(Appointment, first["appointment"])
+        assert moved.staff_ids == [chosen]
+        assert moved.start == datetime.fromisoformat(first["before"]["start"])
 
 
 def test_emergency_intake_offers_the_earliest_safe_slot(
@@ -208,6 +252,7 @@ def test_two_people_racing_for_one_option(client: TestClient, demo_db: Database)
     assert sum(r.startswith("Booked:") for r in replies) == 1
     loser = next(r for r in results.values() if not r["reply"].startswith("Booked:"))
     assert "no longer free" in loser["reply"] and loser["options"]
+    assert not INTERNAL.search(loser["reply"]), loser["reply"]
     with demo_db.session() as session:
         assert (
             session.scalar(
@@ -243,7 +288,7 @@ def test_a_denial_quotes_the_rule_and_only_the_liaison_may_override(
     # Tue 1 Dec. The court liaison is the case manager s006.
     director = Person(client, demo_db, DIRECTOR)
     asked = director.says("cancel Erik Dominguez's appointment tomorrow")
-    assert asked["reply"].startswith("Cancel individual Tue 01 Dec 15:00")
+    assert asked["reply"].startswith("Cancel individual psychotherapy Tue 01 Dec 15:00")
     denied = director.says("yes")
     assert denied["reply"].startswith("Not allowed")
     assert "CRT-REQUIRED-CANCEL" in denied["reply"] and "court order requires 1" in denied["reply"]
@@ -307,3 +352,179 @@ def test_reschedule_moves_the_appointment_into_the_window(
     ) in active_appointments(demo_db, "p0008")
     back = cm.says("undo")
     assert back["reply"].startswith("Undone")
+
+
+def test_the_design_cards_example_offers_dual_diagnosis_clinicians(
+    client: TestClient, demo_db: Database
+) -> None:
+    # Melissa Sanchez needs a women's clinician; the demo has one who also treats dual diagnosis.
+    cm = Person(client, demo_db, CASE_MANAGER)
+    answer = cm.says("find a dual-diagnosis slot for Melissa Sanchez tomorrow")
+    assert answer["frame"]["needs"] == ["dual_diagnosis"]
+    assert answer["options"], answer["reply"]
+    assert "with dual diagnosis" in answer["reply"]
+    with demo_db.session() as session:
+        for option in answer["options"]:
+            assert option["start"].startswith("2026-12-01T")
+            for staff in option["staff"]:
+                held = set(session.get(Staff, staff).specializations)
+                assert {"dual_diagnosis", "womens"} <= held
+
+
+def test_a_new_request_while_a_question_is_pending_starts_over(
+    client: TestClient, demo_db: Database
+) -> None:
+    cm = Person(client, demo_db, CASE_MANAGER)
+    assert cm.says("find a dual-diagnosis slot for Laura tomorrow")["reply"].startswith(
+        "Which patient"
+    )
+    fresh = cm.says("find a slot for Laura Fox tomorrow afternoon")
+    assert fresh["frame"]["needs"] == [] and fresh["frame"]["patient"]["id"] == "p0008"
+    assert fresh["options"], fresh["reply"]  # Laura Fox's own clinicians, no dual diagnosis asked
+    assert "dual diagnosis" not in fresh["reply"]
+    assert all(
+        o["start"].startswith("2026-12-01T") and "12:00" <= o["start"][11:16] < "17:00"
+        for o in fresh["options"]
+    )
+    # The old question is gone: a bare name now answers nothing.
+    assert cm.says("Laura Hutchinson")["reply"].startswith("I didn't catch that")
+    # A bare name still answers a question that is pending.
+    assert cm.says("find a slot for Laura next week")["reply"].startswith("Which patient")
+    answered = cm.says("Laura Hutchinson")
+    assert answered["options"] and answered["frame"]["patient"]["id"] == "p0014"
+
+
+# What a reply must not show: internal ids of patients (p0012), staff (c004, s001), demo
+# appointments (a00237) and booked ones (appt-...), groups (g01), rooms (ind-2), conversations,
+# snake_case ids (session types, needs, statuses) and the solver's costs and scores.
+# Proposal ids (P-2dbeda) and rule ids (CRT-REQUIRED-CANCEL) stay: people type and quote them.
+INTERNAL = re.compile(
+    r"\b(p\d{4}|[cs]\d{3}|a\d{5}|appt-[0-9a-f]+|g\d{2}|[a-z]{3}-\d+|conv-[0-9a-f]+)\b"
+    r"|\b[a-z]+_[a-z_]+\b|\bcost\b|\bscore\b"
+)
+
+
+def test_replies_of_every_intent_show_names_not_ids(client: TestClient, demo_db: Database) -> None:
+    cm, director = Person(client, demo_db, CASE_MANAGER), Person(client, demo_db, DIRECTOR)
+    therapist, desk = Person(client, demo_db, THERAPIST), Person(client, demo_db, FRONT_DESK)
+    for person, message in [
+        (cm, "find a dual-diagnosis slot for Laura tomorrow"),
+        (cm, "Laura Fox"),
+        (cm, "find a slot for Laura Fox tomorrow afternoon"),
+        (cm, "none of those"),
+        (cm, "book option 1"),
+        (cm, "undo"),
+        (cm, "find a slot for Laura Fox yesterday"),
+        (cm, "find a slot for Laura Fox tomorrow"),
+        (cm, "never mind"),
+        (cm, "book option 1"),
+        (cm, "cancel Laura Fox's appointment on Friday"),
+        (cm, "no"),
+        (cm, "cancel Laura Fox's appointment on Friday"),
+        (cm, "yes"),
+        (cm, "undo"),
+        (cm, "move Laura Fox to Friday morning"),
+        (cm, "book option 1"),
+        (cm, "undo"),
+        (cm, "Laura Fox's schedule this week"),
+        (cm, "emergency intake for Laura Fox today at 10am"),
+        (cm, "which court-ordered patients are behind?"),
+        (cm, "help"),
+        (cm, "blorp the flux capacitor"),
+        (director, "cancel Erik Dominguez's appointment tomorrow"),
+        (director, "yes"),
+        (director, "override: the patient is in hospital"),
+        (director, "how was therapist utilization last week?"),
+        (therapist, "what's on my schedule today"),
+        (therapist, "find a slot for Laura Fox tomorrow"),
+        (therapist, "I'm out sick today"),
+        (therapist, "apply"),
+        (director, "pending"),
+        (director, "apply"),
+        (therapist, "I'm out sick tomorrow"),
+        (director, "reject"),
+        (desk, "Brian Romero's schedule this week"),
+        (desk, "how was therapist utilization last week?"),
+    ]:
+        person.says(message)
+    intents = {
+        a["frame"]["intent"] for p in (cm, director, therapist, desk) for a in p.heard if a["frame"]
+    }
+    assert intents >= {
+        "find_slot", "confirm", "decline", "cancel", "reschedule", "schedule_lookup",
+        "emergency_intake", "compliance_report", "utilization_summary", "staff_unavailable",
+        "help", "unknown",
+    }  # fmt: skip
+    shown = [
+        text
+        for person in (cm, director, therapist, desk)
+        for answer in person.heard
+        for text in (answer["reply"], *(a["label"] for a in answer["actions"]))
+    ]
+    assert [t for t in shown if INTERNAL.search(t)] == []
+
+
+def test_emergency_suggestions_name_clinicians_and_times(db: Database) -> None:
+    # One therapist, booked back to back all morning with low-acuity patients: nothing fits
+    # an emergency intake before noon unless one of them moves.
+    week = {d: ["08:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")}
+    load_facility(
+        db,
+        {
+            "version": 1,
+            "facility": {"name": "Small Clinic", "timezone": "America/New_York"},
+            "rooms": [
+                {"id": "ind-1", "name": "Office 1", "kind": "individual", "capacity": 2},
+                {"id": "ind-2", "name": "Office 2", "kind": "individual", "capacity": 2},
+            ],
+            "staff": [
+                {
+                    "id": "t1",
+                    "name": "Tara Quinn",
+                    "role": "therapist",
+                    "credentials": ["LCSW"],
+                    "availability": week,
+                },
+                {"id": "cm1", "name": "Casey Moore", "role": "case_manager"},
+            ],
+            "patients": [
+                {"id": "p1", "name": "Ada Stone", "acuity": 5},
+                *({"id": f"p{i}", "name": f"Patient Number{i}", "acuity": 1} for i in range(2, 6)),
+            ],
+            "appointments": [
+                {
+                    "id": f"a{i}",
+                    "session_type": "individual",
+                    "start": f"2026-11-30T{7 + i:02d}:00:00-05:00",
+                    "minutes": 45,
+                    "staff": ["t1"],
+                    "patients": [f"p{i}"],
+                    "room": "ind-1",
+                    "status": "booked",
+                }
+                for i in range(2, 6)
+            ],
+        },
+    )
+    app = create_app(db, dialogue=Dialogue(db, clock=lambda: NOW))
+    with TestClient(app) as test_client:
+        answer = Person(test_client, db, "cm1").says("emergency intake for Ada Stone asap")
+    reply = answer["reply"]
+    assert "lower-priority sessions could move" in reply, reply
+    assert "Tara Quinn's individual psychotherapy at 09:00" in reply
+    assert not re.search(r"\b(t1|a[2-5]|p[1-5])\b|cost|Patient Number", reply), reply
+
+
+def test_an_undo_a_rule_refuses_can_be_overridden(client: TestClient, demo_db: Database) -> None:
+    # Melissa Sanchez (p0007) is below her IOP band this week, so undoing a booking for her is a
+    # cancellation LOC-BELOW-BAND refuses unless someone clinical gives a reason.
+    director = Person(client, demo_db, DIRECTOR)
+    director.says("find a slot for Melissa Sanchez tomorrow")
+    before = len(active_appointments(demo_db, "p0007"))
+    assert director.says("book option 1")["reply"].startswith("Booked:")
+    refused = director.says("undo")
+    assert refused["reply"].startswith("Not allowed") and "LOC-BELOW-BAND" in refused["reply"]
+    assert "override: <reason>" in refused["reply"]
+    done = director.says("override: booked by mistake")
+    assert done["reply"].startswith("Undone"), done["reply"]
+    assert len(active_appointments(demo_db, "p0007")) == before

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from slack_sdk.socket_mode.request import SocketModeRequest
 
+from assistant.callers import for_slack_user as caller_for
 from assistant.dialogue import Dialogue
 from clinic.db import Database
 from integrations.cli.main import run
 from integrations.slack.door import SlackDoor
-from integrations.slack.identity import caller_for
 from integrations.slack.settings import SlackSettings
 from integrations.slack.socket_mode import socket_handler
 from tests.slack import harness

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from clinic.db import Database
-from clinic.models import Appointment, AuditEvent, Proposal
+from clinic.models import Appointment, AuditEvent, Proposal, StaffUnavailability
 from tests.slack import harness
 from tests.slack.conftest import Slack
 from tests.slack.fake_slack import Call
@@ -50,15 +50,17 @@ def test_mention_offers_options_in_a_dm_and_a_button_books(slack: Slack) -> None
     [update] = slack.fake.of("chat.update")
     assert update.channel == offer.channel and update.args["ts"] == offer.answer["ts"]
     assert "Booked:" in update.texts() and "rota_book_1" not in harness.buttons(update)
-    booked = re.search(r"appt-[0-9a-f]+", update.texts())
-    assert booked is not None
+    assert not re.search(r"appt-[0-9a-f]+", update.texts())  # names and times, not ids
     with slack.db.session() as session:
+        booked = session.scalars(
+            select(AuditEvent.entity_id).where(AuditEvent.action == "appointment.book")
+        ).one()
         audited = session.scalars(
             select(AuditEvent).where(AuditEvent.action == "slack.message")
         ).all()
     assert [e.after["recipient"] for e in audited] == [CASE_MANAGER, CASE_MANAGER]
     assert audited[0].after["patients"] == ["p0008"] and audited[0].after["channel_type"] == "im"
-    assert audited[1].after["appointments"] == [booked.group(0)]
+    assert audited[1].after["appointments"] == [booked]
     assert all("text" not in e.after for e in audited)
 
 
@@ -100,16 +102,28 @@ def test_sick_call_by_dm_goes_to_the_director_and_each_clinician_hears_their_cha
     assert len(slack.fake.of("chat.update")) == 1
 
 
-def test_adjust_sets_the_proposal_aside(slack: Slack) -> None:
+def test_adjust_offers_other_covers_and_can_withdraw_the_absence(slack: Slack) -> None:
     slack.dm(THERAPIST, "I'm out sick today")
     slack.wait()
     [approval] = slack.dm_to(DIRECTOR)
     slack.press(DIRECTOR, approval, "rota_adjust")
     slack.wait()
-    [outcome] = slack.fake.of("chat.update")
-    assert "set aside" in outcome.texts()
+    [menu] = slack.fake.of("chat.update")
+    assert "Adjust proposal" in menu.texts() and "could also be" in menu.texts()
+    labels = {b["text"]["text"]: key for key, b in harness.buttons(menu).items()}
+    assert {"Withdraw absence", "Set aside"} <= set(labels)
     with slack.db.session() as session:
-        assert session.scalars(select(Proposal.status)).all() == ["rejected"]
+        assert session.scalars(select(Proposal.status)).all() == ["pending"]
+    menu.answer = {"ts": approval.answer["ts"]}
+    slack.press(DIRECTOR, menu, labels["Withdraw absence"])
+    slack.wait()
+    assert "Withdrawn" in slack.fake.of("chat.update")[-1].texts()
+    with slack.db.session() as session:
+        assert session.scalars(select(Proposal.status)).all() == ["withdrawn"]
+        absences = session.scalars(
+            select(StaffUnavailability).where(StaffUnavailability.staff_id == THERAPIST)
+        ).all()
+        assert absences == []
 
 
 def test_slash_command_answers_in_a_dm_and_its_buttons_keep_their_conversation(

@@ -123,7 +123,7 @@ def test_previews_do_not_carry_patient_details(slack: Slack) -> None:
 
 
 def test_the_door_withholds_patient_details_addressed_to_a_channel(slack: Slack) -> None:
-    from integrations.slack.store import Outgoing, claim, finish
+    from assistant.slack_store import Outgoing, claim, finish
 
     claim(slack.db, "test:leak", "message", slack.user[CASE_MANAGER], CHANNEL, {})
     finish(
@@ -149,7 +149,7 @@ def test_the_door_withholds_patient_details_addressed_to_a_channel(slack: Slack)
 def test_the_door_withholds_patient_details_from_a_role_without_the_need(slack: Slack) -> None:
     """A DM naming a patient to the auditor (who may see no schedules) never leaves: the PRIV
     rules judge DMs too, not only channels."""
-    from integrations.slack.store import Outgoing, claim, finish
+    from assistant.slack_store import Outgoing, claim, finish
 
     dm = harness.dm_channel(slack.user[AUDITOR])
     claim(slack.db, "test:dm-leak", "message", slack.user[AUDITOR], dm, {})

@@ -12,11 +12,11 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
+from assistant import slack_store as store
 from assistant.dialogue import Dialogue
 from clinic.models import Appointment, AuditEvent, ConversationState, Staff
 from clinic.slack_models import SlackInbox, SlackOutbox
 from integrations.http.app import create_app
-from integrations.slack import store
 from integrations.slack.route import door_of
 from tests.slack import harness
 from tests.slack.conftest import NOW, Slack

@@ -54,6 +54,20 @@ class Owed:
     attempts: int
 
 
+def refused(db: Database, slack_user: str, kind: str, channel_type: str) -> None:
+    """Audit a request from a Slack user Rota does not know (never its words)."""
+    with db.session() as session:
+        append_event(
+            session,
+            actor=ACTOR,
+            action="slack.refused",
+            entity_type="slack_user",
+            entity_id=slack_user,
+            after={"kind": kind, "channel_type": channel_type},
+            reason="unknown Slack user",
+        )
+
+
 def claim(
     db: Database, key: str, kind: str, slack_user: str, channel: str | None, payload: dict[str, Any]
 ) -> bool:

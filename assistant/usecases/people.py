@@ -1,11 +1,16 @@
-"""Who is speaking: a Slack user id maps to one staff member (facility file or `rota slack link`)."""
+"""People and how they reach Rota: bearer tokens for the HTTP API, Slack links (a Slack user id
+maps to one staff member: the facility file or `rota slack link`). Operator commands; each
+change is audited."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from assistant import callers
+from clinic import tokens
 from clinic.audit import append_event
 from clinic.db import Database
 from clinic.errors import InvalidInput, NotFound
@@ -15,27 +20,9 @@ from clinic.tokens import Caller
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 
 
-def caller_for(db: Database, slack_user: str) -> Caller | None:
-    """The staff member behind a Slack user, or None for anyone Rota does not know."""
-    if not slack_user:
-        return None
-    with db.read() as session:
-        staff = session.scalars(select(Staff).where(Staff.slack_user_id == slack_user)).first()
-        return None if staff is None else Caller(staff.id, staff.name, staff.role)
-
-
-def slack_users(db: Database, staff_ids: list[str]) -> dict[str, str]:
-    """staff id → Slack user id, for those who have one."""
-    if not staff_ids:
-        return {}
-    with db.read() as session:
-        rows = session.execute(
-            select(Staff.id, Staff.slack_user_id).where(Staff.id.in_(staff_ids))
-        ).all()
-    return {sid: uid for sid, uid in rows if uid}
-
-
-def link(db: Database, staff_id: str, slack_user: str, *, actor: str = "operator") -> str | None:
+def link_slack(
+    db: Database, staff_id: str, slack_user: str, *, actor: str = "operator"
+) -> str | None:
     """Link a staff member to a Slack user id; returns the id it replaced (if any)."""
     slack_user = slack_user.strip()
     if not _SLACK_USER.match(slack_user):
@@ -64,7 +51,7 @@ def link(db: Database, staff_id: str, slack_user: str, *, actor: str = "operator
         return before
 
 
-def unlink(db: Database, staff_id: str, *, actor: str = "operator") -> str | None:
+def unlink_slack(db: Database, staff_id: str, *, actor: str = "operator") -> str | None:
     with db.session() as session:
         staff = session.get(Staff, staff_id)
         if staff is None:
@@ -80,3 +67,42 @@ def unlink(db: Database, staff_id: str, *, actor: str = "operator") -> str | Non
             before={"slack_user_id": before},
         )
         return before
+
+
+@dataclass(frozen=True)
+class SlackLinks:
+    linked: int
+    total: int
+
+
+def slack_links(db: Database) -> SlackLinks:
+    """How many staff members are linked to a Slack user."""
+    with db.read() as session:
+        linked = session.scalar(
+            select(func.count()).select_from(Staff).where(Staff.slack_user_id.is_not(None))
+        )
+        total = session.scalar(select(func.count()).select_from(Staff))
+    return SlackLinks(int(linked or 0), int(total or 0))
+
+
+def create_token(
+    db: Database, staff_id: str, *, label: str | None = None, actor: str = "operator"
+) -> str:
+    """A new bearer token for a staff member (shown once; only its hash is kept)."""
+    with db.session() as session:
+        return tokens.create_token(session, staff_id, label=label, actor=actor)
+
+
+def token_for_role(
+    db: Database, role: str, *, label: str, actor: str = "operator"
+) -> tuple[Caller, str]:
+    """A fresh token for the first staff member holding `role` (granted roles count)."""
+    caller = callers.with_role(db, role)
+    if caller is None:
+        raise InvalidInput(f"no staff member has the role {role!r}")
+    return caller, create_token(db, caller.staff_id, label=label, actor=actor)
+
+
+def revoke_tokens(db: Database, staff_id: str, *, actor: str = "operator") -> int:
+    with db.session() as session:
+        return tokens.revoke_tokens(session, staff_id, actor=actor)

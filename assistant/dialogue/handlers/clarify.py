@@ -1,0 +1,62 @@
+"""Asking which patient a request is for, and recognising the answer."""
+
+from __future__ import annotations
+
+from assistant.dialogue import wording
+from assistant.dialogue.reply import Reply
+from assistant.dialogue.state import Frame, Pending
+from assistant.dialogue.turn import Turn
+
+
+def need_patient(turn: Turn, frame: Frame) -> str | Reply:
+    """The patient's id, or a question asking which patient (remembered as pending)."""
+    mention = frame.get("patient")
+    if mention and mention.get("id"):
+        return mention["id"]
+    if mention and mention.get("candidates"):
+        candidates = mention["candidates"][:5]
+        turn.state.pending = Pending(frame, candidates)
+        text, actions = wording.which_patient(candidates, turn.names())
+        return turn.reply(text, actions=actions)
+    turn.state.pending = Pending(frame)
+    if mention:
+        return turn.reply(wording.unknown_patient(mention.get("text")))
+    return turn.reply(wording.WHICH_PATIENT)
+
+
+# What an answer may parse as: a bare name ("Laura Fox") or a pick ("the first one", "yes,
+# Laura Fox"). A request of its own ("find a slot for Laura Fox tomorrow") starts over instead
+# of inheriting the window and needs of the request that asked.
+_ANSWER_INTENTS = frozenset({"unknown", "confirm"})
+
+
+def answers(pending: Pending, frame: Frame) -> bool:
+    """Whether `frame` answers the pending question (a patient, or a pick from the list)."""
+    if frame.get("intent") not in _ANSWER_INTENTS:
+        return False
+    patient = frame.get("patient")
+    return bool(patient and (patient.get("id") or patient.get("candidates"))) or (
+        frame.get("option") is not None and bool(pending.candidates)
+    )
+
+
+def completed(turn: Turn, pending: Pending, frame: Frame) -> Frame | Reply:
+    """The pending request with the patient the answer names, or a reply if the pick is off."""
+    original = pending.frame
+    patient = frame.get("patient")
+    if (
+        frame.get("option") is not None
+        and pending.candidates
+        and not (patient and patient.get("id"))
+    ):
+        index = frame["option"] - 1
+        if not 0 <= index < len(pending.candidates):
+            return turn.reply(wording.pick_one_to(len(pending.candidates)))
+        chosen = pending.candidates[index]
+        original["patient"] = {
+            "text": original["patient"]["text"] if original.get("patient") else chosen,
+            "id": chosen,
+        }
+    else:
+        original["patient"] = patient
+    return original

@@ -1,0 +1,142 @@
+"""find_slot / book: offer the best slots for a patient, and more on "none of those"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assistant.access import authorize
+from assistant.dialogue import wording
+from assistant.dialogue.handlers.clarify import need_patient
+from assistant.dialogue.reply import Reply
+from assistant.dialogue.state import Frame, Option, SlotSearch
+from assistant.dialogue.turn import DEFAULT_HORIZON, Turn
+from assistant.optimize import SlotsQuery, offer_slots
+
+OPTIONS_PER_ANSWER = 3
+MORE_WEEKS = 3
+"""How many weeks further "none of those" looks when nothing new is left."""
+
+
+def offer(turn: Turn, frame: Frame, *, note: str = "") -> Reply:
+    patient = need_patient(turn, frame)
+    if isinstance(patient, Reply):
+        return patient
+    authorize(turn.db, turn.caller, "find_slot", patient_id=patient)
+    start, end = turn.window(frame)
+    if end <= turn.now:
+        return turn.reply(wording.TIME_PASSED)
+    turn.state.request = SlotSearch(
+        patient=patient,
+        session_type=frame.get("session_type") or "individual",
+        start=start,
+        end=end,
+        staff=(frame.get("staff") or {}).get("id"),
+        needs=frame.get("needs") or [],
+        minutes=frame.get("duration_minutes"),
+    )
+    turn.state.offered = []
+    turn.state.move_of = None
+    return present(turn, note)
+
+
+def present(turn: Turn, note: str = "") -> Reply:
+    """Options for the request on offer that were not offered before (or the nearest ones)."""
+    state = turn.state
+    request = state.request
+    assert request is not None
+    offered = {o.key for o in state.offered}
+    query = SlotsQuery(
+        patient=request.patient,
+        session_type=request.session_type,
+        start=request.start,
+        end=request.end,
+        staff=request.staff,
+        needs=tuple(request.needs),
+        k=OPTIONS_PER_ANSWER + len(offered),
+    )
+    answer, built = offer_slots(turn.db, query, now=turn.now)
+    clock = built.clock
+
+    def as_option(o: Any) -> Option:
+        return Option(
+            start=clock.moment(o.start),
+            end=clock.moment(o.end),
+            staff=list(o.staff),
+            room=o.room,
+            score=round(o.score, 2),
+            why=dict(o.why),
+        )
+
+    fresh = [o for o in map(as_option, answer.options) if o.key not in offered]
+    fresh = fresh[:OPTIONS_PER_ANSWER]
+    nearest = False
+    if not fresh and answer.nearest:  # "none of those" must not show the same nearest again
+        fresh = [o for o in map(as_option, answer.nearest) if o.key not in offered]
+        fresh, nearest = fresh[:OPTIONS_PER_ANSWER], True
+    names = turn.names()
+    if not fresh:
+        state.options = []
+        return turn.reply(
+            note
+            + wording.no_slot(
+                request.session_type, request.needs, request.patient, answer.reason, names
+            )
+        )
+    state.options = fresh
+    state.offered = state.offered + fresh
+    described = [
+        f"{wording.option(o.start, o.end, o.staff, o.room, names, turn.tz)} — {wording.why(o.why)}"
+        for o in fresh
+    ]
+    text, actions = wording.options_offered(
+        note,
+        request.patient,
+        request.session_type,
+        request.needs,
+        described,
+        names,
+        nearest=nearest,
+        reason=answer.reason,
+    )
+    return turn.reply(
+        text,
+        options=[_option_json(turn, i, o, names) for i, o in enumerate(fresh, 1)],
+        actions=actions,
+    )
+
+
+def more(turn: Turn) -> Reply:
+    """ "none of those": the next options; past three answers, or when none are left, a week
+    further (up to MORE_WEEKS)."""
+    request = turn.state.request
+    if request is None:
+        return turn.reply(wording.NOTHING_ON_OFFER)
+    note = ""
+    if len(turn.state.offered) >= 3 * OPTIONS_PER_ANSWER:
+        request.end += DEFAULT_HORIZON
+        turn.state.offered = []
+        note = wording.WIDENED
+    reply = present(turn, note)
+    for _ in range(MORE_WEEKS):
+        if reply.options:
+            break
+        request.end += DEFAULT_HORIZON
+        reply = present(turn, wording.looked_further(request.end, turn.tz))
+    return reply
+
+
+def _option_json(turn: Turn, n: int, o: Option, names: wording.Names) -> dict[str, Any]:
+    return {
+        "option": n,
+        "start": o.start.astimezone(turn.tz).isoformat(),
+        "end": o.end.astimezone(turn.tz).isoformat(),
+        "staff": o.staff,
+        "staff_names": [names(s) for s in o.staff],
+        "room": o.room,
+        "score": o.score,
+        "why": o.why,
+        "summary": wording.why(o.why),
+    }
+
+
+__all__ = ["OPTIONS_PER_ANSWER", "more", "offer", "present"]

@@ -1,0 +1,130 @@
+"""The dialogue policy: pick the handler for a message from its words, its intent and what the
+conversation is waiting for. Handlers do the work; this module only chooses."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from assistant import gate
+from assistant.dialogue import wording
+from assistant.dialogue.handlers import (
+    cancel,
+    clarify,
+    compliance_report,
+    confirm,
+    emergency_intake,
+    find_slot,
+    help,
+    proposals,
+    reschedule,
+    schedule_lookup,
+    staff_unavailable,
+    undo,
+    utilization_summary,
+)
+from assistant.dialogue.reply import Reply
+from assistant.dialogue.state import Frame
+from assistant.dialogue.turn import Turn
+from assistant.llm.fallback import understand
+from clinic.errors import PermissionDenied, RotaError, RuleViolation
+
+Handler = Callable[[Turn, Frame], Reply]
+
+# Commands recognised by their words alone, before any understanding.
+_UNDO = re.compile(r"^\s*(undo|undo that|revert|take that back)\W*$", re.I)
+_APPLY = re.compile(
+    r"^\s*(apply|approve|approved|apply it|apply (the )?proposal)\s*(?P<id>P-[0-9a-f]+)?\W*$", re.I
+)
+_REJECT = re.compile(r"^\s*(reject|set aside|decline proposal)\s*(?P<id>P-[0-9a-f]+)?\W*$", re.I)
+_ADJUST = re.compile(r"^\s*adjust( proposal)?\s*(?P<id>P-[0-9a-f]+)?\W*$", re.I)
+_WITHDRAW = re.compile(r"^\s*withdraw( the absence| absence)?\s*(?P<id>P-[0-9a-f]+)?\W*$", re.I)
+_COVER = re.compile(
+    r"^\s*cover\s+(session\s+)?(?P<n>\d+)\s+with\s+(?P<who>.+?)\s*(?P<id>P-[0-9a-f]+)?\W*$",
+    re.I,
+)
+_PENDING = re.compile(r"^\s*(pending|proposals|what needs my approval|show proposals)\W*$", re.I)
+_OVERRIDE = re.compile(r"^\s*override\s*[:,-]?\s*(?P<reason>.+)$", re.I)
+_DROP = re.compile(r"^\s*(never ?mind|forget it|cancel that|stop|no thanks|nothing)\W*$", re.I)
+_MORE = re.compile(r"^\s*(more|more options|other options|show more)\W*$", re.I)
+
+# The intents that can wait for a patient, and so resume once one is named.
+_RESUMABLE: dict[str, Handler] = {
+    "find_slot": find_slot.offer,
+    "book": find_slot.offer,
+    "cancel": cancel.cancel,
+    "reschedule": reschedule.reschedule,
+    "emergency_intake": emergency_intake.emergency,
+}
+_INTENTS: dict[str, Handler] = {
+    **_RESUMABLE,
+    "confirm": lambda turn, frame: confirm.confirm(turn, frame.get("option")),
+    "decline": confirm.decline,
+    "schedule_lookup": schedule_lookup.lookup,
+    "staff_unavailable": staff_unavailable.staff_unavailable,
+    "utilization_summary": utilization_summary.utilization,
+    "compliance_report": compliance_report.compliance,
+    "help": help.help_,
+}
+
+
+def route(turn: Turn) -> Reply:
+    """The answer to one message; a refusal or a domain error becomes a sentence."""
+    try:
+        return _dispatch(turn)
+    except RuleViolation as exc:
+        return confirm.denied(turn, exc)
+    except PermissionDenied as exc:
+        return turn.reply(wording.cannot(exc, turn.names()))
+    except RotaError as exc:
+        return turn.reply(wording.error(exc, turn.names()))
+
+
+def _dispatch(turn: Turn) -> Reply:
+    text = turn.text
+    if _UNDO.match(text):
+        return undo.undo(turn)
+    if _PENDING.match(text):
+        return proposals.waiting(turn)
+    if m := _APPLY.match(text):
+        return proposals.apply(turn, m.group("id"))
+    if m := _REJECT.match(text):
+        return proposals.reject(turn, m.group("id"))
+    if m := _ADJUST.match(text):
+        return proposals.adjust(turn, m.group("id"))
+    if m := _WITHDRAW.match(text):
+        return proposals.withdraw(turn, m.group("id"))
+    if m := _COVER.match(text):
+        return proposals.cover(turn, m.group("id"), int(m.group("n")), m.group("who"))
+    if m := _OVERRIDE.match(text):
+        return confirm.override(turn, m.group("reason").strip())
+    if _DROP.match(text):
+        return confirm.drop(turn)
+    if _MORE.match(text):
+        return find_slot.more(turn)
+    frame = understand(
+        text,
+        roster=turn.facts.roster(),
+        now=turn.now,
+        actor=turn.caller.staff_id,
+        gateway=turn.facts.gateway(),
+    )
+    turn.frame = frame
+    intent = frame["intent"]
+    refused = gate.refusal(turn.caller, frame)
+    if refused:  # before any name is resolved: the same sentence whoever was named
+        turn.state.pending = None
+        return turn.reply(refused)
+    pending = turn.state.pending
+    if pending and clarify.answers(pending, frame):
+        resumed = clarify.completed(turn, pending, frame)
+        if isinstance(resumed, Reply):
+            return resumed
+        turn.state.pending = None
+        turn.frame = resumed
+        return _RESUMABLE[resumed["intent"]](turn, resumed)
+    turn.state.pending = None  # anything else starts over; its own question, if any, replaces it
+    handler = _INTENTS.get(intent)
+    if handler is None:
+        return turn.reply(wording.NOT_UNDERSTOOD)
+    return handler(turn, frame)

@@ -1,0 +1,191 @@
+"""What a conversation remembers between messages, as types.
+
+Stored as JSON in the conversation table (assistant.conversation); `from_dict` and `as_dict`
+are the only places that know the stored keys. The stored shape is the one the doors already
+read (the Slack door checks `options` before a "Book" button books), and an older or partial
+record loads as far as it goes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Frame = dict[str, Any]
+"""A request frame (../shared/contracts/request-frame.schema.json)."""
+
+
+@dataclass
+class Pending:
+    """A question waiting for its answer: which patient the request in `frame` is for."""
+
+    frame: Frame
+    candidates: list[str] = field(default_factory=list)
+    missing: Literal["patient"] = "patient"
+
+
+@dataclass
+class SlotSearch:
+    """The slot request on offer: what "none of those" and "book option N" refer to."""
+
+    patient: str
+    session_type: str
+    start: datetime
+    end: datetime
+    staff: str | None = None
+    needs: list[str] = field(default_factory=list)
+    minutes: int | None = None
+
+
+@dataclass
+class Option:
+    """One offered slot."""
+
+    start: datetime
+    end: datetime
+    staff: list[str]
+    room: str | None
+    score: float
+    why: dict[str, float]
+
+    @property
+    def key(self) -> tuple[datetime, tuple[str, ...]]:
+        """What makes two offers the same offer."""
+        return self.start, tuple(self.staff)
+
+
+@dataclass
+class PendingCancel:
+    """A cancellation waiting for "yes" (kept until it succeeds, so an override can retry)."""
+
+    appointment: str
+    reason: str
+
+
+@dataclass
+class LastChange:
+    """The last change made in this conversation, for "undo"."""
+
+    kind: Literal["book", "move", "cancel"]
+    appointment: str
+    before: dict[str, Any] | None = None
+    """For a move: the appointment as it was (AppointmentView.as_record())."""
+
+
+@dataclass
+class ConversationState:
+    pending: Pending | None = None
+    request: SlotSearch | None = None
+    options: list[Option] = field(default_factory=list)
+    """The options of the latest answer: what "book option N" picks from."""
+    offered: list[Option] = field(default_factory=list)
+    """Every option offered for `request` so far, so "none of those" shows new ones."""
+    move_of: str | None = None
+    """When set, booking an option moves this appointment instead of booking a new one."""
+    confirm: PendingCancel | None = None
+    awaiting_override: int | Literal["undo"] | None = None
+    """What a rule refused, the option number or the undo; "override: <reason>" retries it."""
+    last_change: LastChange | None = None
+
+    def drop_offers(self) -> None:
+        """Forget everything on offer or waiting (keeps what "undo" needs)."""
+        self.pending = self.request = self.confirm = self.move_of = None
+        self.options, self.offered, self.awaiting_override = [], [], None
+
+    # -- storage -------------------------------------------------------------------------------
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ConversationState:
+        pending, request = data.get("pending"), data.get("request")
+        confirm, change = data.get("confirm"), data.get("last_change")
+        waiting = data.get("awaiting_override")
+        return cls(
+            pending=Pending(pending["frame"], list(pending.get("candidates") or []))
+            if pending
+            else None,
+            request=SlotSearch(
+                patient=request["patient"],
+                session_type=request["session_type"],
+                start=datetime.fromisoformat(request["start"]),
+                end=datetime.fromisoformat(request["end"]),
+                staff=request.get("staff"),
+                needs=list(request.get("needs") or []),
+                minutes=request.get("minutes"),
+            )
+            if request
+            else None,
+            options=[_option(o) for o in data.get("options") or []],
+            offered=[_option(o) for o in data.get("offered") or []],
+            move_of=data.get("move_of"),
+            confirm=PendingCancel(confirm["appointment"], confirm["reason"]) if confirm else None,
+            awaiting_override=(waiting.get("option") or ("undo" if waiting.get("undo") else None))
+            if waiting
+            else None,
+            last_change=LastChange(change["kind"], change["appointment"], change.get("before"))
+            if change
+            else None,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "options": [_option_dict(o) for o in self.options],
+            "offered": [_option_dict(o) for o in self.offered],
+        }
+        if self.pending:
+            data["pending"] = {
+                "missing": self.pending.missing,
+                "frame": self.pending.frame,
+                "candidates": self.pending.candidates,
+            }
+        if self.request:
+            r = self.request
+            data["request"] = {
+                "patient": r.patient,
+                "session_type": r.session_type,
+                "start": r.start.isoformat(),
+                "end": r.end.isoformat(),
+                "staff": r.staff,
+                "needs": r.needs,
+                "minutes": r.minutes,
+            }
+        if self.move_of:
+            data["move_of"] = self.move_of
+        if self.confirm:
+            data["confirm"] = {
+                "kind": "cancel",
+                "appointment": self.confirm.appointment,
+                "reason": self.confirm.reason,
+            }
+        if self.awaiting_override == "undo":
+            data["awaiting_override"] = {"undo": True}
+        elif self.awaiting_override is not None:
+            data["awaiting_override"] = {"option": self.awaiting_override}
+        if self.last_change:
+            c = self.last_change
+            data["last_change"] = {"kind": c.kind, "appointment": c.appointment}
+            if c.before is not None:
+                data["last_change"]["before"] = c.before
+        return data
+
+
+def _option(data: dict[str, Any]) -> Option:
+    return Option(
+        start=datetime.fromisoformat(data["start"]),
+        end=datetime.fromisoformat(data["end"]),
+        staff=list(data["staff"]),
+        room=data.get("room"),
+        score=data.get("score", 0.0),
+        why=dict(data.get("why") or {}),
+    )
+
+
+def _option_dict(o: Option) -> dict[str, Any]:
+    return {
+        "start": o.start.isoformat(),
+        "end": o.end.isoformat(),
+        "staff": o.staff,
+        "room": o.room,
+        "score": o.score,
+        "why": o.why,
+    }

@@ -1,0 +1,571 @@
+"""Every sentence the dialogue says, and every button label it offers: one file to translate or
+to change the tone. Handlers decide what to say; this module decides how it reads.
+
+Functions take plain values (names by id, the facility's timezone) and return text; nothing
+here reads the database or the conversation state. Replies name people, rooms, groups and
+session types; they show no internal id and no solver cost. The ids a person types on purpose
+stay: proposal ids ("apply P-2dbeda", when several wait), rule ids in a refusal (what an
+override answers to, as the packs name them) and a court's case number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from clinic.booking import AppointmentView
+
+Action = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Names:
+    """Display names by id: `of` for patients, staff, rooms and groups; `types` for session
+    types (kept apart: a session type's id is a plain word another record could use)."""
+
+    of: Mapping[str, str]
+    types: Mapping[str, str]
+
+    def __call__(self, record_id: str | None) -> str:
+        return self.of.get(record_id or "", record_id or "")
+
+    def all(self, ids: Sequence[str]) -> str:
+        return ", ".join(self(i) for i in ids)
+
+    def kind(self, session_type: str) -> str:
+        """A session type as it reads mid-sentence ("individual psychotherapy")."""
+        name = self.types.get(session_type) or words(session_type)
+        return name[:1].lower() + name[1:] if name[1:2].islower() else name
+
+
+def words(snake: str) -> str:
+    """An identifier-like word ("dual_diagnosis") as words ("dual diagnosis")."""
+    return snake.replace("_", " ")
+
+
+_TOKEN = re.compile(r"[\w-]+")
+_ID_AFTER_NAME = re.compile(r" \(([\w-]+)\)")
+_APPOINTMENT_ID = re.compile(r"\b(?:an? )?appointment (?=[\w-]*\d)[\w-]+")
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?(?:[+-]\d{2}:\d{2}|Z)?")
+
+
+def plain(text: str, names: Names) -> str:
+    """A message from below (a rule, the solver, the booking service) with any id it quotes
+    replaced by a name ("Tara Quinn (t1)" becomes "Tara Quinn"), appointment ids dropped, ISO
+    times written as times (in the offset they carry: the facility's) and snake_case words
+    written as words."""
+
+    def one(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token in names.of:
+            return names.of[token]
+        return words(token) if "_" in token else token
+
+    text = _ID_AFTER_NAME.sub(lambda m: "" if m.group(1) in names.of else m.group(0), text)
+    text = _APPOINTMENT_ID.sub("an appointment", text)
+    text = _ISO_MOMENT.sub(lambda m: f"{datetime.fromisoformat(m.group(0)):%a %d %b %H:%M}", text)
+    return _TOKEN.sub(one, text)
+
+
+# -- the message itself -------------------------------------------------------------------------
+
+EMPTY_MESSAGE = "say something, e.g. 'find a slot for Jamie tomorrow'"
+TOO_LONG = "that message is too long (2,000 characters at most)"
+NOT_UNDERSTOOD = (
+    "I didn't catch that. Try 'find an individual slot for Jamie Rivera tomorrow "
+    "afternoon', 'what's on my schedule today', 'I'm out sick today' or 'help'."
+)
+
+
+def cannot(reason: object, names: Names) -> str:
+    return f"Sorry, I can't do that: {plain(str(reason), names)}."
+
+
+def error(exc: object, names: Names) -> str:
+    """A domain error's own message as a sentence."""
+    text = plain(str(exc), names)
+    return text[:1].upper() + text[1:] + "."
+
+
+# -- which patient ------------------------------------------------------------------------------
+
+
+def which_patient(candidates: Sequence[str], names: Names) -> tuple[str, list[Action]]:
+    listed = " or ".join(f"{i}. {names(c)}" for i, c in enumerate(candidates, 1))
+    actions = [{"label": names(c), "message": f"option {i}"} for i, c in enumerate(candidates, 1)]
+    return f"Which patient — {listed}? Reply with the name or the number.", actions
+
+
+def unknown_patient(words: str | None) -> str:
+    return f"I don't know a patient called {words!r}. Which patient do you mean?"
+
+
+WHICH_PATIENT = "Which patient is this for?"
+
+
+def pick_one_to(count: int) -> str:
+    return f"Please pick 1 to {count}."
+
+
+# -- offering slots -----------------------------------------------------------------------------
+
+TIME_PASSED = "That time has already passed. When should it be?"
+NOTHING_ON_OFFER = "There is nothing on offer yet. Ask me for a slot first."
+WIDENED = "I widened the window by a week. "
+
+
+def looked_further(until: datetime, tz: ZoneInfo) -> str:
+    last_day = (until - timedelta(seconds=1)).astimezone(tz)
+    return f"Nothing else in that window, so I looked up to {last_day:%a %d %b}. "
+
+
+EARLIEST_SAFE = "Earliest safe slots. "
+DROPPED = "OK, dropped. Nothing was booked or changed."
+
+
+def _asked(session_type: str, needs: Sequence[str], names: Names) -> str:
+    """What was asked for: "individual psychotherapy" or "... with dual diagnosis"."""
+    kind = names.kind(session_type)
+    return kind + (f" with {' and '.join(words(n) for n in needs)}" if needs else "")
+
+
+def no_slot(
+    session_type: str, needs: Sequence[str], patient: str, reason: str | None, names: Names
+) -> str:
+    because = plain(reason, names) if reason else "nothing fits"
+    return (
+        f"I found no slot for {_asked(session_type, needs, names)} for {names(patient)} then: "
+        f"{because}. Try a wider window, e.g. 'next week'."
+    )
+
+
+def options_offered(
+    note: str,
+    patient: str,
+    session_type: str,
+    needs: Sequence[str],
+    described: Sequence[str],
+    names: Names,
+    *,
+    nearest: bool = False,
+    reason: str | None = None,
+) -> tuple[str, list[Action]]:
+    """The list of options (each already described) and the buttons that go with it."""
+    head = note + (
+        f"Nothing fits in that window ({plain(reason or '', names)}); the nearest options are:"
+        if nearest
+        else f"Options for {names(patient)} ({_asked(session_type, needs, names)}):"
+    )
+    lines = [head] + [f"{i}. {text}" for i, text in enumerate(described, 1)]
+    others = ", ".join(str(i) for i in range(2, len(described) + 1))
+    lines.append(
+        "Reply 'book option 1'"
+        + (f" (or {others})" if others else "")
+        + ", or 'none of those' for more."
+    )
+    actions = [
+        {"label": f"Book {i}", "message": f"book option {i}"} for i in range(1, len(described) + 1)
+    ] + [
+        {"label": "More options", "message": "none of those"},
+        {"label": "Cancel", "message": "never mind"},
+    ]
+    return "\n".join(lines), actions
+
+
+def option(
+    start: datetime,
+    end: datetime,
+    staff: Sequence[str],
+    room: str | None,
+    names: Names,
+    tz: ZoneInfo,
+) -> str:
+    start, end = start.astimezone(tz), end.astimezone(tz)
+    where = f" in {names(room)}" if room else ""
+    return f"{start:%a %d %b %H:%M}–{end:%H:%M} with {names.all(staff)}{where}"
+
+
+_WHY: dict[str, tuple[str, str]] = {
+    "continuity": ("their own clinician", "not their usual clinician"),
+    "preference": ("fits their preferred times", "outside their preferred times"),
+    "spacing": ("no other session that day", "close to another session"),
+    "compact_day": ("joins the clinician's block", "leaves a gap in the clinician's day"),
+    "room_fit": ("", "a larger room than needed"),
+    "acuity": ("", "later than ideal for their acuity"),
+}
+
+
+def why(terms: Mapping[str, float]) -> str:
+    """One line a person understands: what is good about the option, and its main cost."""
+    good, bad = [], []
+    for term, value in terms.items():
+        words = _WHY.get(term)
+        if words is None:
+            continue
+        if value >= 0 and words[0] and (term != "compact_day" or value > 0):
+            good.append(words[0])
+        elif value < 0:
+            bad.append((value, words[1]))
+    text = ", ".join(good[:2]) or "available"
+    if bad:
+        text += f"; but {min(bad)[1]}"
+    return text
+
+
+# -- confirming, booking, overriding ------------------------------------------------------------
+
+NOTHING_TO_CONFIRM = "There's nothing to confirm. Ask me for a slot first."
+NOTHING_TO_CONFIRM_ERROR = "nothing to confirm"
+NOTHING_TO_OVERRIDE = "There is nothing waiting for an override."
+LEFT_AS_IT_WAS = "OK, I left it as it was."
+UNDO_ACTION: Action = {"label": "Undo", "message": "undo"}
+
+
+def which_option(count: int) -> str:
+    return f"Which option — 1 to {count}?"
+
+
+def no_such_option(number: int, count: int) -> str:
+    return f"There is no option {number}; pick 1 to {count}."
+
+
+def no_longer_free(reason: object, names: Names) -> str:
+    return f"That option is no longer free ({plain(str(reason), names)}). Here are new options. "
+
+
+def appointment(a: AppointmentView, names: Names, tz: ZoneInfo, *, clinical: bool) -> str:
+    """An appointment as a person reads it; its kind only for those who may see clinical detail."""
+    start, end = a.start.astimezone(tz), a.end.astimezone(tz)
+    who = names(a.group) if a.group else names.all(a.patients[:3])
+    kind = names.kind(a.session_type) if clinical else "appointment"
+    room = f" in {names(a.room)}" if a.room else ""
+    return f"{kind} {start:%a %d %b %H:%M}–{end:%H:%M} with {names.all(a.staff)} for {who}{room}"
+
+
+def booked(described: str, *, moved: bool) -> str:
+    verb = "Moved" if moved else "Booked"
+    return f"{verb}: {described}. Say 'undo' to take it back."
+
+
+def denied(
+    summary: object, blocking: Sequence[Mapping[str, Any]], overridable: bool, names: Names
+) -> str:
+    """A rule said no: each blocking rule with its id and message, and how to override."""
+    lines = ["Not allowed:"] if blocking else [f"Not allowed: {plain(str(summary), names)}"]
+    lines += [f"- {r.get('id')}: {plain(str(r.get('message')), names)}" for r in blocking]
+    if overridable:
+        lines.append("An authorized person can override it: reply 'override: <reason>'.")
+    return "\n".join(lines)
+
+
+# -- cancel, move, undo -------------------------------------------------------------------------
+
+NOTHING_TO_UNDO = "There is nothing to undo in this conversation."
+
+
+def no_upcoming(patient: str) -> str:
+    return f"{patient} has no upcoming appointment then."
+
+
+def confirm_cancel(described: str) -> tuple[str, list[Action]]:
+    return f"Cancel {described}? Reply 'yes' to cancel it.", [
+        {"label": "Yes, cancel", "message": "yes"},
+        {"label": "Keep it", "message": "no"},
+    ]
+
+
+def cancelled(described: str) -> str:
+    return f"Cancelled: {described}. Say 'undo' to rebook it."
+
+
+def moving(described: str) -> str:
+    return f"Moving {described}. "
+
+
+def undone_booking(described: str) -> str:
+    return f"Undone: the booking of {described} is cancelled."
+
+
+def undone_move(described: str) -> str:
+    return f"Undone: {described} is back at its old time."
+
+
+def undone_cancel(described: str) -> str:
+    return f"Undone: rebooked {described}."
+
+
+# Reasons recorded in the audit log with each change, by what the conversation did.
+_AUDIT_REASONS = {
+    "book": "booked in conversation {conversation}",
+    "move": "rescheduled in conversation {conversation}",
+    "undo": "undone in conversation {conversation}",
+    "cancel": "cancelled in conversation by {caller}",
+}
+
+
+def audit_reason(change: str, conversation: str, caller: str = "") -> str:
+    return _AUDIT_REASONS[change].format(conversation=conversation, caller=caller)
+
+
+# -- schedules and reports ----------------------------------------------------------------------
+
+
+def span(start: datetime, end: datetime, tz: ZoneInfo) -> str:
+    a, b = start.astimezone(tz), (end - timedelta(seconds=1)).astimezone(tz)
+    if a.date() == b.date():
+        return f"on {a:%a %d %b}"
+    return f"from {a:%a %d %b} to {b:%a %d %b}"
+
+
+def schedule(
+    owner: str | None, period: str, rows: Sequence[Mapping[str, Any]], names: Names, tz: ZoneInfo
+) -> str:
+    """A schedule as a list: the caller's own (owner None) or a named person's or room's."""
+    subject = "Your" if owner is None else f"{owner}'s"
+    if not rows:
+        return f"{subject} schedule is empty {period}."
+    lines = [f"{subject} schedule {period}:"]
+    for r in rows:
+        begin = datetime.fromisoformat(r["start"]).astimezone(tz)
+        who = names.all(r["patients"][:3]) if r.get("patients") else ""
+        if r.get("group"):
+            who = f"{names(r['group'])} ({len(r['patients'])})"
+        kind = names.kind(r["session_type"]) if "session_type" in r else "appointment"
+        room = names(r["room"]) if r.get("room") else "no room"
+        lines.append(
+            f"- {begin:%a %d %b %H:%M} {kind} with {names.all(r['staff'])}"
+            f"{' for ' + who if who else ''} in {room} [{status(r['status'])}]"
+        )
+    return "\n".join(lines)
+
+
+_STATUS = {"no_show": "no-show", "late_cancelled": "late cancellation"}
+
+
+def status(value: str) -> str:
+    return _STATUS.get(value, words(value))
+
+
+def utilization(u: Any, period: str, unmet_sessions: int, names: Names) -> list[str]:
+    """The lines of a utilization summary (assistant.reports.Utilization)."""
+    lines = [
+        f"Utilization {period}:",
+        f"- clinicians: {u.staff_utilization:.0%} of available time booked "
+        f"({u.booked_minutes / 60:.0f} of {u.available_minutes / 60:.0f} hours)",
+        f"- rooms: {u.room_utilization:.0%}",
+    ]
+    if u.attendance_rate is not None:
+        lines.append(
+            f"- attendance: {u.attendance_rate:.0%} of {u.sessions_held} past sessions; "
+            f"no-show rate {u.no_show_rate:.0%}"
+        )
+    busiest = [r for r in u.by_staff if r["utilization"] is not None][:3]
+    if busiest:
+        lines.append(
+            "- busiest: "
+            + ", ".join(f"{names(r['staff'])} {r['utilization']:.0%}" for r in busiest)
+        )
+    lines.append(
+        f"- unmet weekly requirements: {unmet_sessions} session(s) for "
+        f"{len({r['patient'] for r in u.unmet})} patient(s)"
+    )
+    return lines
+
+
+def compliance(c: Any, names: Names) -> str:
+    """Court orders behind and authorizations needing attention (assistant.reports.Compliance)."""
+    behind = [r for r in c.court if not r["on_track"]]
+    lines = [
+        f"Court orders this week: {len(c.court) - len(behind)} on track, {len(behind)} behind."
+    ]
+    for r in behind[:10]:
+        lines.append(
+            f"- {names(r['patient'])}: {r['scheduled']} of {r['required']} "
+            f"{names.kind(r['session_type'])} scheduled (case {r['case_number']})"
+        )
+    lines.append(f"Authorizations needing attention: {len(c.authorizations)}.")
+    for r in c.authorizations[:10]:
+        lines.append(f"- {names(r['patient'])} ({r['payer']}): {', '.join(r['flags'])}")
+    return "\n".join(lines)
+
+
+HELP = "\n".join(
+    [
+        "I can:",
+        "- find and book slots: 'find a dual-diagnosis slot for Jamie Rivera tomorrow afternoon', then 'book option 2'",
+        "- cancel or move: 'cancel Jamie Rivera's appointment tomorrow', 'move Jamie Rivera to Friday morning'",
+        "- show schedules: 'what's on my schedule today', 'Dr. Raman's schedule this week'",
+        "- handle absences: 'I'm out sick today', 'running 20 minutes late'",
+        "- emergencies: 'emergency intake for Jamie Rivera asap'",
+        "- reports: 'how was therapist utilization last week?', 'which court-ordered patients are behind?'",
+        "- 'undo' reverses the last change I made in this conversation.",
+    ]
+)
+
+# -- absences and proposals ---------------------------------------------------------------------
+
+NOTHING_TO_APPROVE = "Nothing is waiting for your approval."
+
+
+def absence(proposal: Mapping[str, Any], names: Names, tz: ZoneInfo) -> str:
+    """A sick-call proposal (assistant.proposals): who is out, and what happens to each session."""
+    start = datetime.fromisoformat(proposal["start"]).astimezone(tz)
+    end = datetime.fromisoformat(proposal["end"]).astimezone(tz)
+    until = "the end of the day" if end.time() == end.min.time() else f"{end:%a %H:%M}"
+    span = f"from {start:%a %d %b %H:%M} until {until}"
+    staff = names(proposal["staff"])
+    if not proposal["affected"]:
+        return f"{staff} is out {span}: no appointments are affected."
+    lines = [f"{staff} is out {span}: {proposal['affected']} appointment(s) affected."]
+
+    def who(before: Mapping[str, Any]) -> str:
+        return names.all(before["patients"][:2]) or names(before.get("group")) or ""
+
+    for move in proposal["moves"]:
+        b, a = move["before"], move["after"]
+        when_b = datetime.fromisoformat(b["start"]).astimezone(tz)
+        when_a = datetime.fromisoformat(a["start"]).astimezone(tz)
+        covering = names.all(a["staff"])
+        lines.append(
+            f"- {when_b:%a %H:%M} {names.kind(b['session_type'])} ({who(b)}): "
+            + (
+                f"{covering} covers at the same time"
+                if when_a == when_b
+                else f"moves to {when_a:%a %d %b %H:%M} with {covering}"
+            )
+        )
+    for item in proposal["unplaced"]:
+        when_b = datetime.fromisoformat(item["before"]["start"]).astimezone(tz)
+        lines.append(
+            f"- {when_b:%a %H:%M} ({who(item['before'])}): "
+            f"no cover found ({plain(item['reason'], names)})"
+        )
+    return "\n".join(lines)
+
+
+THE_DIRECTOR = "the clinical director"
+
+
+def apply_or_adjust(described: str, proposal_id: str) -> tuple[str, list[Action]]:
+    return described + f"\nReply 'apply' to make these changes (proposal {proposal_id}).", [
+        {"label": "Apply", "message": f"apply {proposal_id}"},
+        {"label": "Adjust", "message": f"adjust {proposal_id}"},
+    ]
+
+
+def sent_for_approval(described: str, approvers: Sequence[str], proposal_id: str) -> str:
+    who = ", ".join(approvers) or THE_DIRECTOR
+    return described + f"\nI've sent it to {who} for approval (proposal {proposal_id})."
+
+
+def proposals_waiting(described: Sequence[tuple[str, str]]) -> tuple[str, list[Action]]:
+    """(proposal id, description) pairs, each with its "Apply" button."""
+    text = "\n\n".join(f"{d} (proposal {pid})" for pid, d in described)
+    return text, [{"label": f"Apply {pid}", "message": f"apply {pid}"} for pid, _ in described]
+
+
+def applied(outcome: Mapping[str, Any], names: Names) -> str:
+    lines = [f"Applied proposal {outcome['id']}: {outcome['moved']} appointment(s) changed."]
+    if outcome["unplaced"]:
+        lines.append(
+            f"{len(outcome['unplaced'])} could not be re-placed and stay with the absent "
+            "clinician; they need a call."
+        )
+    for n in outcome["notify"]:
+        how = f" by {words(n['channel'])}" if n.get("channel") else ""
+        lines.append(
+            f"- tell {names(n.get('staff') or n.get('patient'))}{how}: {n['count']} change(s)"
+        )
+    return "\n".join(lines)
+
+
+def set_aside(proposal_id: str) -> str:
+    return f"Proposal {proposal_id} set aside; nothing was changed. Adjust by hand or ask me again."
+
+
+def withdrawn(proposal_id: str, staff: str) -> str:
+    return (
+        f"Withdrawn: {staff} is not out after all (proposal {proposal_id}); their absence is "
+        "removed and nothing was moved."
+    )
+
+
+def adjust_menu(
+    proposal_id: str,
+    absent: str,
+    sessions: Sequence[tuple[int, Mapping[str, Any], Sequence[str]]],
+    names: Names,
+    tz: ZoneInfo,
+) -> tuple[str, list[Action]]:
+    """Each session of a proposal (number, entry, who else could cover it), and the choices."""
+    lines = [f"Adjust proposal {proposal_id}: who covers each of {absent}'s sessions."]
+    actions: list[Action] = []
+    for n, entry, others in sessions:
+        before = entry["before"]
+        when = datetime.fromisoformat(before["start"]).astimezone(tz)
+        who = names.all(before["patients"][:2]) or names(before.get("group"))
+        now = entry.get("after", {}).get("staff")
+        covered = names.all(now) if now else "no cover yet"
+        could = names.all(others) or "nobody else is free then"
+        lines.append(f"{n}. {when:%a %H:%M} ({who}): {covered}; could also be: {could}")
+        if others:
+            first = others[0]
+            actions.append(
+                {
+                    "label": f"{n}: {names(first)}"[:75],
+                    "message": f"cover {n} with {first} {proposal_id}",
+                }
+            )
+    lines.append(
+        f"Reply 'cover N with NAME', 'withdraw {proposal_id}' if {absent} is not out after all, "
+        f"or 'reject {proposal_id}' to set it aside."
+    )
+    actions += [
+        {"label": "Withdraw absence", "message": f"withdraw {proposal_id}"},
+        {"label": "Set aside", "message": f"reject {proposal_id}"},
+    ]
+    return "\n".join(lines), actions
+
+
+def cover_chosen(staff: str, number: int) -> str:
+    return f"{staff} now covers session {number}.\n"
+
+
+def no_such_session(number: int, count: int) -> str:
+    return f"there is no session {number} in that proposal; pick 1 to {count}"
+
+
+def no_pending_proposal(proposal_id: str | None) -> str:
+    return f"no proposal {proposal_id} is pending" if proposal_id else "no proposal is pending"
+
+
+def unknown_staff(who: str, matches: int) -> str:
+    if matches > 1:
+        return f"more than one staff member is called {who!r}; give the full name"
+    return f"I don't know a staff member called {who!r}"
+
+
+# -- emergencies --------------------------------------------------------------------------------
+
+
+def with_bumps(
+    offered: str, ways: Sequence[Any], names: Names, tz: ZoneInfo, *, clinical: bool
+) -> str:
+    """Earlier slots that need lower-priority sessions moved (assistant.proposals.RoomByMoving);
+    the sessions by their clinician and time, never by another patient's name."""
+    lines = [offered, "To make room sooner, lower-priority sessions could move:"]
+    for way in ways:
+        moves = "; ".join(
+            f"{names.all(m.staff)}'s {names.kind(m.session_type) if clinical else 'appointment'} "
+            f"at {m.start.astimezone(tz):%H:%M}"
+            + (f" to {m.moved_to.astimezone(tz):%a %H:%M}" if m.moved_to else "")
+            for m in way.moves
+        )
+        lines.append(
+            f"- {way.start.astimezone(tz):%a %H:%M} with {names.all(way.staff)} if we move {moves}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,18 @@
+"""The use cases every door calls: one function per workflow, the same whichever door asked.
+
+Each takes the caller and a command (a frozen dataclass naming what the person asked), checks
+once whether the caller may (assistant.access, from the permissions pack), does the work in one
+transaction (the booking service joins it, so a failure leaves nothing half-done) and returns a
+plain value. Doors (integrations/) build commands and render results; they never query the
+database or call the booking service themselves (tests/test_architecture.py checks the imports).
+
+- appointments: book, cancel, move, set_status
+- absences: report_absence (a sick call's repair plan), apply, reject, change_cover, withdraw
+- records: agenda and names for the operator, the audit log, facility presence, health
+- people: tokens, Slack links
+- checks: "may this actor do this?" (rota check)
+"""
+
+from clinic.booking import AppointmentView
+
+__all__ = ["AppointmentView"]

@@ -1,0 +1,136 @@
+"""Book, cancel, move and record what happened: one authorization step, one transaction each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from assistant.access import authorize
+from assistant.wiring import booking_service
+from clinic.booking import AppointmentView, BookingRequest, require_known_status, view_of
+from clinic.db import Database
+from clinic.errors import NotFound
+from clinic.models import Appointment
+from clinic.tokens import Caller
+
+
+@dataclass(frozen=True)
+class Book:
+    session_type: str
+    start: datetime
+    staff: tuple[str, ...]
+    patients: tuple[str, ...]
+    room: str | None = None
+    minutes: int | None = None
+    group: str | None = None
+    note: str | None = None
+    pinned: bool = False
+    reason: str | None = None
+    override_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Cancel:
+    appointment_id: str
+    reason: str
+    late: bool = False
+    override_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Move:
+    appointment_id: str
+    reason: str
+    start: datetime | None = None
+    staff: tuple[str, ...] = field(default_factory=tuple)
+    room: str | None = None
+    minutes: int | None = None
+    override_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class SetStatus:
+    appointment_id: str
+    status: str
+    reason: str | None = None
+    override_reason: str | None = None
+
+
+def authorize_for_patients(
+    db: Database, caller: Caller, action: str, patients: Iterable[str]
+) -> None:
+    """The one authorization step of a change: the caller may do it for every patient in it
+    (an appointment without patients, such as a staff meeting, needs the role alone)."""
+    named = list(dict.fromkeys(patients))
+    for patient in named or [None]:
+        authorize(db, caller, action, patient_id=patient)
+
+
+def current(db: Database, appointment_id: str) -> AppointmentView:
+    """An appointment as it is now (its patients never change, so it may be read before the
+    change's transaction)."""
+    with db.read() as session:
+        row = session.get(Appointment, appointment_id)
+        if row is None:
+            raise NotFound(f"no appointment {appointment_id!r}")
+        return view_of(row)
+
+
+def book(db: Database, caller: Caller, cmd: Book) -> AppointmentView:
+    authorize_for_patients(db, caller, "book", cmd.patients)
+    request = BookingRequest(
+        session_type=cmd.session_type,
+        start=cmd.start,
+        staff=list(cmd.staff),
+        patients=list(cmd.patients),
+        room=cmd.room,
+        minutes=cmd.minutes,
+        group=cmd.group,
+        note=cmd.note,
+        pinned=cmd.pinned,
+    )
+    with db.session() as session:
+        return booking_service(db, session).book(
+            caller.staff_id, request, reason=cmd.reason, override_reason=cmd.override_reason
+        )
+
+
+def cancel(db: Database, caller: Caller, cmd: Cancel) -> AppointmentView:
+    authorize_for_patients(db, caller, "cancel", current(db, cmd.appointment_id).patients)
+    with db.session() as session:
+        return booking_service(db, session).cancel(
+            caller.staff_id,
+            cmd.appointment_id,
+            reason=cmd.reason,
+            late=cmd.late,
+            override_reason=cmd.override_reason,
+        )
+
+
+def move(db: Database, caller: Caller, cmd: Move) -> AppointmentView:
+    authorize_for_patients(db, caller, "move", current(db, cmd.appointment_id).patients)
+    with db.session() as session:
+        return booking_service(db, session).move(
+            caller.staff_id,
+            cmd.appointment_id,
+            start=cmd.start,
+            staff=list(cmd.staff) or None,
+            room=cmd.room,
+            minutes=cmd.minutes,
+            reason=cmd.reason,
+            override_reason=cmd.override_reason,
+        )
+
+
+def set_status(db: Database, caller: Caller, cmd: SetStatus) -> AppointmentView:
+    require_known_status(cmd.status)  # bad input is told as such, whoever asks
+    authorize_for_patients(db, caller, "set_status", current(db, cmd.appointment_id).patients)
+    with db.session() as session:
+        return booking_service(db, session).set_status(
+            caller.staff_id,
+            cmd.appointment_id,
+            cmd.status,
+            reason=cmd.reason,
+            override_reason=cmd.override_reason,
+        )
