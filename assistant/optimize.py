@@ -1,5 +1,10 @@
 """The solver's use cases, the same for every door: offer slots, plan a period, repair a
-disruption, write a plan file, and book a plan through the booking service."""
+disruption, write a plan file, and book a plan through the booking service.
+
+Applying a plan or a repair is one use case each: one authorization step (may the actor run a
+plan?), one transaction through the booking service (all or nothing), one audit event per change
+under the actor's name. Doors default to SYSTEM_ACTOR, the optimizer declared in the permissions
+pack."""
 
 from __future__ import annotations
 
@@ -11,17 +16,24 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from assistant.access import authorize
 from assistant.problem_builder import BuiltProblem, build_problem, narrow_to_needs
-from clinic.booking import BookingRequest, BookingService, MoveRequest
+from assistant.wiring import booking_service
+from clinic.booking import BookingRequest, MoveRequest
 from clinic.db import Database
 from clinic.errors import InvalidInput, NotFound
 from clinic.models import AuditEvent
 from clinic.timeutil import day_bounds, local_iso, now_utc
-from solver.model import Appointment, Disruption, PlanResult, RepairResult, SlotAnswer, SlotRequest
+from clinic.tokens import Caller
+from solver.model import Disruption, Placement, PlanResult, RepairResult, SlotAnswer, SlotRequest
 from solver.plan import ProgressFn, plan
 from solver.repair import repair
 from solver.settings import SolverSettings
 from solver.slots import NEAREST_DAYS, SlotFinder
+
+SYSTEM_ACTOR = "optimizer"
+"""Who applies plans and repairs unless a person is named (role `system` in the permissions
+pack: it may run plans, book and move, nothing else)."""
 
 _PROBLEMS: OrderedDict[tuple[Any, ...], BuiltProblem] = OrderedDict()
 _PROBLEMS_LOCK = threading.Lock()
@@ -134,7 +146,7 @@ def optimize_period(
 
 
 def _appointment_record(
-    a: Appointment, built: BuiltProblem, status: str = "booked"
+    a: Placement, built: BuiltProblem, status: str = "booked"
 ) -> dict[str, Any]:
     record: dict[str, Any] = {
         "id": a.id,
@@ -201,8 +213,15 @@ def plan_file(result: PlanResult, built: BuiltProblem, moved: int | None = None)
     }
 
 
-def apply_plan(service: BookingService, actor: str, result: PlanResult, built: BuiltProblem) -> int:
-    """Book every new appointment, all or nothing (the booking service re-checks each)."""
+def _may_run_plans(db: Database, actor: str) -> None:
+    """The use case's one authorization step (PERM-ROLE for `run_plan`)."""
+    authorize(db, Caller(staff_id=actor, name=actor, role=""), "run_plan")
+
+
+def apply_plan(db: Database, actor: str, result: PlanResult, built: BuiltProblem) -> int:
+    """Book every new appointment in one transaction, all or nothing (the booking service
+    re-checks each against the same rules the plan respected)."""
+    _may_run_plans(db, actor)
     requests = [
         BookingRequest(
             session_type=a.session_type,
@@ -216,7 +235,7 @@ def apply_plan(service: BookingService, actor: str, result: PlanResult, built: B
         for a in result.new
     ]
     if requests:
-        service.book_many(actor, requests, reason="rota optimize")
+        booking_service(db).book_many(actor, requests, reason="rota optimize")
     return len(requests)
 
 
@@ -247,7 +266,7 @@ def repair_staff_out(
 
 
 def repair_json(result: RepairResult, built: BuiltProblem) -> dict[str, Any]:
-    def appt(a: Appointment) -> dict[str, Any]:
+    def appt(a: Placement) -> dict[str, Any]:
         return _appointment_record(a, built)
 
     return {
@@ -277,12 +296,15 @@ def repair_plan_file(result: RepairResult, built: BuiltProblem) -> dict[str, Any
     """The repaired schedule as a plan file (metrics.moved counts the moves)."""
     moved = {m.before.id: m.after for m in result.moves}
     dropped = {u.appointment.id for u in result.unplaced}
-    schedule = [moved.get(a.id, a) for a in built.problem.booked if a.id not in dropped]
+    lo, hi = built.clock.minutes(built.start), built.clock.minutes(built.end)
+    # The problem also holds the rest of the ISO weeks (weekly limits count them): not the plan's.
+    period = [a for a in built.problem.booked if a.end > lo and a.start < hi]
+    schedule = [moved.get(a.id, a) for a in period if a.id not in dropped]
     as_plan = PlanResult(
         appointments=schedule,
         new=[],
         unmet=[],
-        required=len(built.problem.booked),
+        required=len(period),
         placed=len(schedule),
         stats=replace(result.stats),
     )
@@ -306,10 +328,11 @@ def repair_plan_file(result: RepairResult, built: BuiltProblem) -> dict[str, Any
 
 
 def apply_repair(
-    service: BookingService, actor: str, result: RepairResult, built: BuiltProblem, reason: str
+    db: Database, actor: str, result: RepairResult, built: BuiltProblem, reason: str
 ) -> int:
     """Every move in one transaction (the booking service re-checks each, in passes, since one
     move may free what another takes): all are applied, or none."""
+    _may_run_plans(db, actor)
     moves = [
         MoveRequest(
             appointment_id=move.before.id,
@@ -320,5 +343,5 @@ def apply_repair(
         for move in result.moves
     ]
     if moves:
-        service.move_many(actor, moves, reason=reason)
+        booking_service(db).move_many(actor, moves, reason=reason)
     return len(moves)

@@ -1,15 +1,17 @@
 """From the database to the solver's plain Problem, and back to datetimes.
 
-`derive_eligibility` asks the rules layer (`constraints_for`, the same packs that check every
-booking) who may treat whom, which weekly minimums apply and which payer units are left, and
-converts the answer to the solver's shape; nothing here encodes policy.
+The rules layer answers what any plan must respect (`constraints_for`, the same packs that check
+every booking); `derive_eligibility` is the one mapping of that answer to the solver's shape.
+Every field of the answer is either used there or named in NOT_FOR_PLANS with the reason a plan
+does not need it (tests/solver/test_mapping.py proves the two lists cover the answer). Nothing
+here encodes policy.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -27,34 +29,37 @@ from clinic.models import (
     SessionType,
     Staff,
 )
-from clinic.timeutil import WEEKDAYS, parse_hhmm, parse_weekly, zone
+from clinic.timeutil import (
+    PARTS_OF_DAY,
+    WEEKDAYS,
+    Weekly,
+    at_local,
+    parse_hhmm,
+    parse_weekly,
+    weekly_spans,
+    zone,
+)
+from rules import eligibility as answer
+from rules.eligibility import missing_needs
 from rules.service import default_service
 from solver.feasibility import Feasibility
 from solver.model import (
-    Appointment as SolverAppointment,
-)
-from solver.model import (
     Day,
-    Eligibility,
     GroupSpec,
     PatientInfo,
+    PatientLimit,
+    Placement,
+    PlanRules,
     Problem,
-    Requirement,
     RoomInfo,
+    RuleWindows,
     SessionKind,
     StaffInfo,
     UnitBudget,
+    WeeklyMinimum,
     Window,
 )
 from solver.timegrid import normalize, subtract
-
-PARTS_OF_DAY = {
-    "morning": ("00:00", "12:00"),
-    "afternoon": ("12:00", "17:00"),
-    "evening": ("17:00", "24:00"),
-}
-"""Needs served by prescribers (medication-assisted treatment); every other need binds the
-credentialed psychotherapy sessions (STF-04, STF-08)."""
 
 
 @dataclass
@@ -89,81 +94,164 @@ class BuiltProblem:
 
 
 def _local(day: date, hhmm: str, tz: ZoneInfo) -> datetime:
-    minutes = parse_hhmm(hhmm)
-    base = datetime.combine(day, time(0), tzinfo=tz)
-    # Wall-clock arithmetic, then to UTC (24:00 is the next midnight).
-    if minutes >= 24 * 60:
-        return datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
-    return base.replace(hour=minutes // 60, minute=minutes % 60).astimezone(UTC)
+    return at_local(day, parse_hhmm(hhmm), tz)
 
 
 def _weekly_windows(
-    template: dict[str, list[str]] | None, days: Iterable[date], tz: ZoneInfo, clock: Clock
+    weekly: Weekly | answer.Windows | None, days: Iterable[date], clock: Clock
 ) -> tuple[Window, ...] | None:
-    weekly = parse_weekly(template)
+    """A weekly template over the period's days, in the solver's minutes (None: no limit)."""
     if weekly is None:
         return None
-    out: list[Window] = []
-    for day in days:
-        for iv in weekly.get(WEEKDAYS[day.weekday()], []):
-            a = _local(day, f"{iv.start // 60:02d}:{iv.start % 60:02d}", tz)
-            b = _local(day, f"{iv.end // 60:02d}:{iv.end % 60:02d}", tz)
-            out.append((clock.minutes(a), clock.minutes(b)))
-    return normalize(out)
+    spans = weekly_spans(weekly, days, clock.tz)
+    return normalize((clock.minutes(a), clock.minutes(b)) for a, b in spans)
 
 
-def derive_eligibility(
-    session: Session,
-    patients: list[Patient],
-    staff: list[Staff],
-    session_types: list[SessionType],
-    period: tuple[datetime, datetime],
-    clock: Clock,
-) -> Eligibility:
-    """Who may treat whom, weekly minimums and payer units left: the rules layer's
-    `constraints_for` (the same packs every booking is checked against), in the solver's shape."""
-    start, end = period
-    tz = clock.tz
-    first, last = start.astimezone(tz).date(), end.astimezone(tz).date()
-    rules = default_service().constraints_from_db(session, (first, last))
-    active = {p.id for p in patients}
-    on_staff = {s.id for s in staff}
-    known_types = {t.id for t in session_types}
-    elig = Eligibility()
+@dataclass(frozen=True)
+class Scope:
+    """What the mapping needs besides the rules' answer: who and what is in the problem, the
+    period's open days, the clock, and when each staff member is away."""
+
+    patients: frozenset[str]
+    staff: frozenset[str]
+    session_types: frozenset[str]
+    dates: tuple[date, ...]
+    clock: Clock
+    horizon: Window
+    away: dict[str, tuple[Window, ...]] = field(default_factory=dict)
+
+
+@dataclass
+class Mapped:
+    eligibility: PlanRules
+    patient_hours: dict[str, tuple[Window, ...] | None]
+    """Each patient's own hours over the period (None: whenever the facility is open)."""
+
+
+NOT_FOR_PLANS: dict[str, str] = {
+    "Eligibility.period": "the period the rules were asked about: the Scope's own dates",
+    "Eligibility.max_per_day": (
+        "the same OPS-ONE-INDIVIDUAL limit as PatientRules.max_individual_per_day, used per patient"
+    ),
+    "PatientRules.min_weekly_clinical_minutes": (
+        "a floor the booking checks only when a cancellation drops below it (LOC-BELOW-BAND) and "
+        "a review flags (LOC-WEEK-UNDER); a plan never cancels, and its weekly minimums are the "
+        "requirements"
+    ),
+    "StaffRules.session_types": "Eligibility.qualified, by staff member instead of session type",
+    "Requirement.rule": (
+        "the rule guarding the cancellation of a court-required session (CRT-REQUIRED-CANCEL); a "
+        "plan never cancels"
+    ),
+    "GroupRules.min_members": (
+        "GRP-MIN-SIZE only warns (a small group cannot be billed as a group); the booking books "
+        "it and says so, and a plan places a standing group whatever its size"
+    ),
+    "GroupRules.closed_to_new": (
+        "GRP-CLOSED-COHORT refuses new members; a plan only ever seats a group's own members, "
+        "and enrolment is where new members are checked"
+    ),
+}
+"""Fields of the rules' answer (rules.eligibility) the mapping does not use, and why."""
+
+
+def derive_eligibility(rules: answer.Eligibility, scope: Scope) -> Mapped:
+    """The rules' answer in the solver's shape: who may treat whom, weekly minimums, per-day and
+    per-week limits, rule windows, payer budgets and group sizes."""
+    clock = scope.clock
+    elig = PlanRules()
+    types = scope.session_types
     for stype, ids in rules.qualified.items():
-        if stype in known_types:
-            elig.staff_for[("*", stype)] = tuple(s for s in ids if s in on_staff)
+        if stype in types:
+            elig.qualified[stype] = tuple(s for s in ids if s in scope.staff)
+    elig.blocked = {key: why for key, why in rules.blocked.items() if key[0] in scope.patients}
     for (pid, stype), ids in rules.staff_for.items():
-        if pid in active and stype in known_types:
-            pool = tuple(s for s in ids if s in on_staff)
+        if pid in scope.patients and stype in types:
+            pool = tuple(s for s in ids if s in scope.staff)
             if pool:
                 elig.staff_for[(pid, stype)] = pool
-    elig.blocked = {key: why for key, why in rules.blocked.items() if key[0] in active}
-    for pid, pr in rules.patients.items():
-        if pid not in active:
-            continue
-        for req in pr.requirements:
-            if req.per_week > 0 and req.session_type in known_types:
-                elig.requirements.append(
-                    Requirement(pid, req.session_type, req.per_week, req.source)
-                )
-    elig.max_per_day = dict(rules.max_per_day)
     elig.keep_apart = rules.keep_apart
-    for budget in rules.unit_budgets:
-        if budget.patient not in active:
+    hours: dict[str, tuple[Window, ...] | None] = {}
+    for pr in rules.patients.values():
+        pid = pr.patient
+        if pid not in scope.patients:
             continue
-        a_start = datetime.combine(budget.start, time(0), tzinfo=tz)
-        a_end = datetime.combine(budget.end + timedelta(days=1), time(0), tzinfo=tz)
+        hours[pid] = _weekly_windows(pr.windows, scope.dates, clock)
+        _patient_rules(elig, pr, types)
+        assessed = pr.assessed_from
+        if pr.intake_first_session_types and (
+            assessed is None or clock.minutes(assessed) >= scope.horizon[0]
+        ):
+            # LOC-INTAKE-FIRST: no group or family session in a period that does not start after
+            # the intake assessment (kept simple: the whole period, not the hours after it).
+            for stype in pr.intake_first_session_types & types:
+                elig.staff_for.pop((pid, stype), None)
+                elig.blocked.setdefault(
+                    (pid, stype), f"{pid} needs the intake assessment first (LOC-INTAKE-FIRST)"
+                )
+        if pr.blocked:
+            away = [(clock.minutes(a), clock.minutes(b)) for a, b, _what in pr.blocked]
+            elig.windows[pid] = RuleWindows(subtract([scope.horizon], away), "CRT-COMMITMENT")
+    for sr in rules.staff.values():
+        sid = sr.staff
+        if sid in scope.staff and (sr.supervisor or sr.needs_cofacilitator_outside_windows):
+            # An intern alone: inside the rules' windows (their supervisor's hours under the
+            # threshold, STF-INTERN-ONSITE; none without a supervisor, STF-INTERN-NO-SUPERVISOR)
+            # and never while the supervisor is away (STF-INTERN-REACHABLE).
+            own = _weekly_windows(sr.windows, scope.dates, clock)
+            away = scope.away.get(sr.supervisor or "", ())
+            allowed = subtract([scope.horizon] if own is None else own, away)
+            onsite = sr.needs_cofacilitator_outside_windows
+            rule = "STF-INTERN-ONSITE" if onsite else "STF-INTERN-REACHABLE"
+            elig.windows[sid] = RuleWindows(allowed, rule, cofacilitated=True)
+    for budget in rules.unit_budgets:
+        if budget.patient not in scope.patients:
+            continue
+        a_start = datetime.combine(budget.start, time(0), tzinfo=clock.tz)
+        a_end = datetime.combine(budget.end + timedelta(days=1), time(0), tzinfo=clock.tz)
+        names = (budget.authorization, budget.payer)  # the authorization's id, else its payer
         elig.budgets.append(
             UnitBudget(
                 budget.patient,
                 frozenset(budget.session_types),
                 (clock.minutes(a_start), clock.minutes(a_end)),
                 max(0, budget.units_left),
-                label=budget.authorization or budget.payer,
+                label=next((n for n in names if n), ""),
+                per_week=budget.max_per_week,
             )
         )
-    return elig
+    for gr in rules.groups.values():
+        if gr.max_members is not None:  # GRP-MAX-SIZE, GRP-CAPACITY
+            elig.group_max[gr.group] = gr.max_members
+    return Mapped(elig, hours)
+
+
+def _patient_rules(elig: PlanRules, pr: answer.PatientRules, types: frozenset[str]) -> None:
+    """One patient's weekly minimums, treatment phase and daily and weekly limits."""
+    pid = pr.patient
+    for req in pr.requirements:
+        if req.per_week > 0 and req.session_type in types:
+            elig.requirements.append(WeeklyMinimum(pid, req.session_type, req.per_week, req.source))
+    for stype in types - pr.allowed_session_types:  # LOC-PHASE-SESSION
+        elig.staff_for.pop((pid, stype), None)
+        elig.blocked.setdefault((pid, stype), f"{pid}'s treatment phase excludes {stype}")
+    limits = (
+        (pr.max_individual_per_day, pr.individual_session_types, "day", False,
+         "OPS-ONE-INDIVIDUAL", "individual psychotherapy"),
+        (pr.max_psychotherapy_minutes_per_day, pr.psychotherapy_session_types, "day", True,
+         "OPS-DAILY-PSYCHOTHERAPY-CAP", "psychotherapy"),
+        (pr.max_weekly_clinical_minutes, pr.clinical_session_types, "week", True,
+         "LOC-ABOVE-BAND", "clinical services (the level of care's band)"),
+        (pr.max_evaluations_per_day, pr.evaluation_session_types, "day", False,
+         "OPS-ONE-EVALUATION", "diagnostic evaluation"),
+        (pr.max_family_per_day, pr.family_session_types, "day", False,
+         "OPS-FAMILY-SAME-DAY", "family session"),
+    )  # fmt: skip
+    for most, session_types, per, minutes, rule, what in limits:
+        if most is not None and session_types & types:
+            elig.limits.append(
+                PatientLimit(pid, frozenset(session_types & types), per, most, minutes, rule, what)
+            )
 
 
 def build_problem(
@@ -186,7 +274,16 @@ def build_problem(
     clock = Clock(origin, tz)
     lo, hi = clock.minutes(start), clock.minutes(end)
 
-    # -- days ---------------------------------------------------------------------------------
+    # -- ISO weeks and open days ------------------------------------------------------------
+    monday = first - timedelta(days=first.weekday())
+    week_starts = [monday + timedelta(days=7 * n) for n in range((last - monday).days // 7 + 1)]
+    weeks = tuple(
+        (
+            clock.minutes(_local(w, "00:00", tz)),
+            clock.minutes(_local(w + timedelta(7), "00:00", tz)),
+        )
+        for w in week_starts
+    )
     days: list[Day] = []
     dates: list[date] = []
     current = first
@@ -195,18 +292,12 @@ def build_problem(
             a = max(lo, clock.minutes(_local(current, facility.open, tz)))
             b = min(hi, clock.minutes(_local(current, facility.close, tz)))
             if a < b:
-                days.append(
-                    Day(
-                        len(days),
-                        current,
-                        WEEKDAYS[current.weekday()],
-                        (current - first).days // 7,
-                        (a, b),
-                    )
-                )
+                weekday = WEEKDAYS[current.weekday()]
+                days.append(Day(len(days), current, weekday, (current - monday).days // 7, (a, b)))
                 dates.append(current)
         current += timedelta(days=1)
     open_windows = tuple(d.open for d in days)
+    horizon = (open_windows[0][0], open_windows[-1][1]) if open_windows else (lo, hi)
 
     # -- staff and rooms ------------------------------------------------------------------------
     staff_rows = list(
@@ -215,16 +306,19 @@ def build_problem(
         )
     )
     staff: list[StaffInfo] = []
+    away: dict[str, tuple[Window, ...]] = {}
     for s in staff_rows:
-        windows = _weekly_windows(s.availability, dates, tz, clock) or open_windows
-        away = [(clock.minutes(u.start), clock.minutes(u.end)) for u in s.unavailability]
+        windows = _weekly_windows(parse_weekly(s.availability), dates, clock) or open_windows
+        away[s.id] = normalize(
+            (clock.minutes(u.start), clock.minutes(u.end)) for u in s.unavailability
+        )
         staff.append(
             StaffInfo(
                 id=s.id,
                 role=s.role,
                 credentials=frozenset(s.credentials or []),
                 specializations=frozenset(s.specializations or []),
-                available=subtract(windows, away),
+                available=subtract(windows, away[s.id]),
                 max_minutes_per_week=s.max_minutes_per_week,
             )
         )
@@ -249,14 +343,16 @@ def build_problem(
         for t in type_rows
     }
 
-    # -- booked appointments --------------------------------------------------------------------
+    # -- booked appointments: the whole ISO weeks, since weekly limits count them ---------------
+    week_lo = clock.moment(weeks[0][0]) if weeks else start
+    week_hi = clock.moment(weeks[-1][1]) if weeks else end
     appt_rows = list(
         session.scalars(
             select(Appointment)
             .where(
                 Appointment.active,
-                Appointment.end > start - timedelta(days=1),
-                Appointment.start < end + timedelta(days=1),
+                Appointment.end > min(start - timedelta(days=1), week_lo),
+                Appointment.start < max(end + timedelta(days=1), week_hi),
             )
             .options(selectinload(Appointment.staff_links), selectinload(Appointment.patient_links))
             .order_by(Appointment.start, Appointment.id)
@@ -280,7 +376,7 @@ def build_problem(
             for req in order.requirements:
                 court_types[p.id].add(req.session_type_id)
     booked = tuple(
-        SolverAppointment(
+        Placement(
             id=a.id,
             session_type=a.session_type_id,
             start=clock.minutes(a.start),
@@ -296,19 +392,27 @@ def build_problem(
         if a.status in ACTIVE_STATUSES
     )
 
+    # -- what the rules allow (the same packs every booking is checked against) ----------------
+    active = [p for p in patient_rows if p.phase != "discharged"]
+    rules = default_service().constraints_from_db(session, (first, last))
+    scope = Scope(
+        patients=frozenset(p.id for p in active),
+        staff=frozenset(s.id for s in staff_rows),
+        session_types=frozenset(kinds),
+        dates=tuple(dates),
+        clock=clock,
+        horizon=horizon,
+        away=away,
+    )
+    mapped = derive_eligibility(rules, scope)
+
     # -- patients -------------------------------------------------------------------------------
     seen = _recent_clinicians(session, start - timedelta(days=history_days), start)
-    active = [p for p in patient_rows if p.phase != "discharged"]
     patients: list[PatientInfo] = []
     for p in active:
         prefs = p.preferences or {}
-        preferred: list[Window] = []
-        for part in prefs.get("parts_of_day", []):
-            a_txt, b_txt = PARTS_OF_DAY[part]
-            for day in dates:
-                preferred.append(
-                    (clock.minutes(_local(day, a_txt, tz)), clock.minutes(_local(day, b_txt, tz)))
-                )
+        liked = [PARTS_OF_DAY[part] for part in prefs.get("parts_of_day", [])]
+        parts = {day: liked for day in WEEKDAYS} if liked else {}
         avoid = {d.index for d in days if d.weekday in set(prefs.get("avoid_days", []))}
         family: tuple[Window, ...] | None = None
         contacts = [c for c in (p.family_contacts or []) if c.get("availability")]
@@ -316,22 +420,21 @@ def build_problem(
             family = normalize(
                 w
                 for c in contacts
-                for w in _weekly_windows(c["availability"], dates, tz, clock) or ()
+                for w in _weekly_windows(parse_weekly(c["availability"]), dates, clock) or ()
             )
         patients.append(
             PatientInfo(
                 id=p.id,
                 acuity=p.acuity or 3,
-                available=_weekly_windows(p.availability, dates, tz, clock),
+                available=mapped.patient_hours.get(p.id),
                 primary_staff=p.primary_clinician_id,
                 preferred_staff=prefs.get("clinician"),
-                preferred_windows=normalize(preferred),
+                preferred_windows=_weekly_windows(parts, dates, clock) or (),
                 avoid_days=frozenset(avoid),
                 family_windows=family,
                 seen_by=tuple(seen.get(p.id, ())),
             )
         )
-    elig = derive_eligibility(session, active, staff_rows, type_rows, (start, end), clock)
 
     # -- standing groups ------------------------------------------------------------------------
     groups: list[GroupSpec] = []
@@ -342,11 +445,10 @@ def build_problem(
     ):
         fixed: list[tuple[int, str | None]] = []
         for item in g.schedule or []:
-            for day in dates:
-                if WEEKDAYS[day.weekday()] == item["day"]:
-                    at = clock.minutes(_local(day, item["start"], tz))
-                    if lo <= at < hi:
-                        fixed.append((at, item.get("room") or g.room_id))
+            at = parse_hhmm(item["start"])
+            for moment, _ in weekly_spans({item["day"]: [(at, at)]}, dates, tz):
+                if lo <= clock.minutes(moment) < hi:
+                    fixed.append((clock.minutes(moment), item.get("room") or g.room_id))
         members = tuple(m.id for m in g.members if m.phase != "discharged")
         groups.append(
             GroupSpec(
@@ -358,8 +460,8 @@ def build_problem(
                 capacity=g.capacity,
                 min_days_apart=g.min_days_apart,
                 room=g.room_id,
-                available=_weekly_windows(g.availability, dates, tz, clock),
-                fixed_starts=tuple(fixed),
+                available=_weekly_windows(parse_weekly(g.availability), dates, clock),
+                fixed_starts=tuple(sorted(fixed)),
             )
         )
 
@@ -371,9 +473,10 @@ def build_problem(
         rooms=tuple(rooms),
         patients=tuple(patients),
         session_types=kinds,
-        eligibility=elig,
+        eligibility=mapped.eligibility,
         groups=tuple(groups),
         booked=booked,
+        weeks=weeks,
     )
     return BuiltProblem(problem, clock, start, end, {s.id: s.name for s in staff_rows})
 
@@ -402,15 +505,14 @@ def _recent_clinicians(session: Session, start: datetime, end: datetime) -> dict
 
 
 def narrow_to_needs(problem: Problem, patient: str, session_type: str, needs: list[str]) -> Problem:
-    """The problem with only clinicians who have every one of `needs` for this request."""
-    from dataclasses import replace
-
+    """The problem with only clinicians who have every one of `needs` for this request (the
+    rules' STF-NEEDS definition, applied to what the person asked for)."""
     have = {s.id: s.specializations for s in problem.staff}
     elig = problem.eligibility
     pool = tuple(
         s
         for s in elig.staff_for.get((patient, session_type), ())
-        if set(needs) <= have.get(s, frozenset())
+        if not missing_needs(needs, have.get(s, frozenset()))
     )
     staff_for = {**elig.staff_for, (patient, session_type): pool}
     blocked = dict(elig.blocked)

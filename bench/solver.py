@@ -117,18 +117,20 @@ def bench_size(size: str, settings: SolverSettings, workdir: Path) -> dict[str, 
         "no_option_answers": empty,
     }
 
-    # -- repair: the busiest clinician out for a whole booked day ------------------------------
+    # -- repair: the busiest clinician (therapist or counselor) out for a whole booked day -----
     day0 = local_midnight(START + timedelta(days=1), tz)
     with db.session() as session:
         rbuilt = build_problem(session, day0, day0 + timedelta(days=7))
     rp = rbuilt.problem
     lo = rbuilt.clock.minutes(day0)
     hi = lo + 24 * 60
+    clinicians = {s.id for s in rp.staff if s.role in ("therapist", "counselor")}
     load: dict[str, int] = {}
     for a in rp.booked:
         if lo <= a.start < hi and not a.group:
             for s in a.staff:
-                load[s] = load.get(s, 0) + 1
+                if s in clinicians:
+                    load[s] = load.get(s, 0) + 1
     busiest = max(load, key=lambda s: (load[s], s))
     t0 = time.perf_counter()
     fixed = repair(

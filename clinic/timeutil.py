@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -81,6 +82,15 @@ class Interval:
 
 Weekly = dict[str, list[Interval]]
 
+PARTS_OF_DAY: dict[str, Interval] = {
+    "morning": Interval(8 * 60, 12 * 60),
+    "afternoon": Interval(12 * 60, 17 * 60),
+    "evening": Interval(17 * 60, 21 * 60),
+}
+"""The request-frame contract's parts of day (morning [08:00, 12:00), afternoon [12:00, 17:00),
+evening [17:00, 21:00)): what a person means by "tomorrow morning" and what a preference for
+mornings means, the same for the parser and the planner."""
+
 
 def parse_weekly(template: dict[str, list[str]] | None) -> Weekly | None:
     """{'mon': ['08:00-12:00', ...]} → intervals. None means 'no restriction'."""
@@ -93,6 +103,32 @@ def parse_weekly(template: dict[str, list[str]] | None) -> Weekly | None:
             start, end = span.split("-")
             weekly[day].append(Interval(parse_hhmm(start), parse_hhmm(end)))
     return weekly
+
+
+def at_local(day: date, minutes: int, tz: ZoneInfo) -> datetime:
+    """The UTC instant `minutes` after local midnight of `day` on the wall clock (24:00 is the
+    next midnight)."""
+    if minutes >= 24 * 60:
+        return local_midnight(day + timedelta(days=minutes // (24 * 60)), tz) + timedelta(
+            minutes=minutes % (24 * 60)
+        )
+    base = datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=tz)
+    return base.astimezone(UTC)
+
+
+def weekly_spans(
+    weekly: Mapping[str, Sequence[Interval] | Sequence[tuple[int, int]]],
+    days: Iterable[date],
+    tz: ZoneInfo,
+) -> list[tuple[datetime, datetime]]:
+    """A weekly template laid over real days: every interval of each day's weekday as a UTC
+    [start, end), DST-safe. The one expansion of weekly hours into time."""
+    out: list[tuple[datetime, datetime]] = []
+    for day in days:
+        for span in weekly.get(WEEKDAYS[day.weekday()], ()):
+            start, end = (span.start, span.end) if isinstance(span, Interval) else span
+            out.append((at_local(day, start, tz), at_local(day, end, tz)))
+    return out
 
 
 def local_day_and_minutes(value: datetime, tz: ZoneInfo) -> tuple[date, str, int]:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any
 
+from clinic.models import ACTIVE_STATUSES
 from clinic.timeutil import Weekly
 from rules.derive import band_for, category_of, qualifies
 from rules.eligibility import (
@@ -23,6 +25,7 @@ from rules.eligibility import (
     StaffRules,
     UnitBudget,
     Windows,
+    missing_needs,
 )
 from rules.loader import PackSet
 from rules.model import (
@@ -105,7 +108,9 @@ def build_eligibility(
                 cache_key = (st, patient.needs)
                 if cache_key not in fit_cache:
                     fit_cache[cache_key] = tuple(
-                        sid for sid in pool if patient.needs <= by_id[sid].specializations
+                        sid
+                        for sid in pool
+                        if not missing_needs(patient.needs, by_id[sid].specializations)
                     )
                 if pool and not fit_cache[cache_key]:
                     wanted = ", ".join(sorted(n.replace("_", " ") for n in patient.needs))
@@ -126,6 +131,24 @@ def build_eligibility(
         st for st, c in cats.items() if c in t.get("psychotherapy_categories", ())
     )
     clinical = frozenset(st for st, c in cats.items() if c in t.get("clinical_categories", ()))
+    kinds = _SessionKinds(
+        individual=individual,
+        psychotherapy=psychotherapy,
+        clinical=clinical,
+        evaluation=frozenset(
+            st for st, c in cats.items() if c in t.get("evaluation_categories", ())
+        ),
+        family=frozenset(st for st, c in cats.items() if c == "family"),
+        # LOC-INTAKE-FIRST's condition names these two categories.
+        after_intake=frozenset(
+            st for st, c in cats.items() if c in ("group_psychotherapy", "family")
+        ),
+    )
+    assessments: dict[str, datetime] = {}
+    for a in appointments:
+        if a.status in ACTIVE_STATUSES and cats.get(a.session_type) == "assessment":
+            for pid in a.patients:
+                assessments[pid] = min(a.start, assessments.get(pid, a.start))
     per_day = p.get("OPS-ONE-INDIVIDUAL", "max_per_day")
     max_per_day = {st: int(per_day) for st in individual} if per_day is not None else {}
 
@@ -136,9 +159,7 @@ def build_eligibility(
         blocked=blocked,
         max_per_day=max_per_day,
         patients={
-            x.id: _patient_rules(
-                x, p, t, period, session_types, cats, clinical, individual, psychotherapy
-            )
+            x.id: _patient_rules(x, p, t, period, session_types, cats, kinds, assessments.get(x.id))
             for x in patients
         },
         staff={s.id: _staff_rules(s, by_id, p, session_types, qualified) for s in staff},
@@ -154,6 +175,18 @@ def _windows(weekly: Weekly | None) -> Windows | None:
     return {day: tuple((iv.start, iv.end) for iv in spans) for day, spans in weekly.items()}
 
 
+@dataclass(frozen=True)
+class _SessionKinds:
+    """The facility's session types by what the per-day and per-week rules count."""
+
+    individual: frozenset[str]
+    psychotherapy: frozenset[str]
+    clinical: frozenset[str]
+    evaluation: frozenset[str]
+    family: frozenset[str]
+    after_intake: frozenset[str]
+
+
 def _patient_rules(
     x: PatientFacts,
     p: _Params,
@@ -161,9 +194,8 @@ def _patient_rules(
     period: tuple[date, date],
     session_types: Mapping[str, SessionTypeFacts],
     cats: Mapping[str, str],
-    clinical: frozenset[str],
-    individual: frozenset[str],
-    psychotherapy: frozenset[str],
+    kinds: _SessionKinds,
+    assessed_from: datetime | None,
 ) -> PatientRules:
     low = high = None
     band = band_for(x, t) if (p.get("LOC-ABOVE-BAND") or p.get("LOC-WEEK-UNDER")) else None
@@ -199,15 +231,23 @@ def _patient_rules(
         patient=x.id,
         min_weekly_clinical_minutes=low,
         max_weekly_clinical_minutes=high,
-        clinical_session_types=clinical,
+        clinical_session_types=kinds.clinical,
         requirements=tuple(requirements),
         allowed_session_types=allowed,
         windows=_windows(x.availability),
         blocked=blocked,
         max_individual_per_day=int(per_day) if per_day is not None else None,
         max_psychotherapy_minutes_per_day=int(cap) if cap is not None else None,
-        individual_session_types=individual,
-        psychotherapy_session_types=psychotherapy,
+        individual_session_types=kinds.individual,
+        psychotherapy_session_types=kinds.psychotherapy,
+        max_evaluations_per_day=1 if p.get("OPS-ONE-EVALUATION") else None,
+        evaluation_session_types=kinds.evaluation,
+        max_family_per_day=1 if p.get("OPS-FAMILY-SAME-DAY") else None,
+        family_session_types=kinds.family,
+        intake_first_session_types=(
+            kinds.after_intake if p.get("LOC-INTAKE-FIRST") and x.phase == "intake" else frozenset()
+        ),
+        assessed_from=assessed_from,
     )
 
 
@@ -241,6 +281,9 @@ def _staff_rules(
         return StaffRules(staff=s.id, session_types=mine, windows=_windows(s.availability))
     threshold = p.get("STF-INTERN-ONSITE", "onsite_below_hours")
     supervisor = by_id.get(s.supervisor) if s.supervisor else None
+    if supervisor is None and p.get("STF-INTERN-NO-SUPERVISOR"):
+        # Never alone: only next to a qualified co-facilitator.
+        return StaffRules(s.id, mine, {}, None, needs_cofacilitator_outside_windows=True)
     if threshold is not None and (s.supervised_hours or 0) < int(threshold):
         own = _windows(s.availability)
         windows = _intersect(own, _windows(supervisor.availability)) if supervisor else {}

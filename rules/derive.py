@@ -19,6 +19,7 @@ from typing import Any
 from clinic.models import ACTIVE_STATUSES
 from clinic.timeutil import business_days_between, within_weekly
 from rules import vocabulary as V
+from rules.eligibility import missing_needs
 from rules.model import (
     AppointmentFacts,
     AuthorizationFacts,
@@ -629,7 +630,7 @@ def _staff_fact(ctx: _Context, base: Fact, st: StaffFacts, appt: AppointmentFact
         pid = appt.patients[0]
         patient = s.patients.get(pid)
         if patient is not None:
-            missing = sorted(patient.needs - st.specializations)
+            missing = sorted(missing_needs(patient.needs, st.specializations))
             fact["patient"] = pid
             fact["needs_missing_count"] = len(missing)
             fact["needs_missing"] = ", ".join(m.replace("_", " ") for m in missing) or None

@@ -8,12 +8,18 @@ Every limit names the rule it comes from (`rule`), so the solver can explain a r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 Windows = Mapping[str, tuple[tuple[int, int], ...]]
 """Weekday -> allowed [start, end) minute intervals. A missing weekday means no time that day."""
+
+
+def missing_needs(needs: Iterable[str], specializations: Iterable[str]) -> frozenset[str]:
+    """STF-NEEDS: the needs (dual_diagnosis, trauma, ...) a clinician's specializations leave
+    uncovered; empty when the clinician fits. The one definition of needs-based eligibility."""
+    return frozenset(needs) - frozenset(specializations)
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,17 @@ class PatientRules:
     """OPS-DAILY-PSYCHOTHERAPY-CAP."""
     individual_session_types: frozenset[str] = frozenset()
     psychotherapy_session_types: frozenset[str] = frozenset()
+    max_evaluations_per_day: int | None = None
+    """OPS-ONE-EVALUATION: diagnostic evaluations (90791, 90792) per local day."""
+    evaluation_session_types: frozenset[str] = frozenset()
+    max_family_per_day: int | None = None
+    """OPS-FAMILY-SAME-DAY: family sessions per local day without a review."""
+    family_session_types: frozenset[str] = frozenset()
+    intake_first_session_types: frozenset[str] = frozenset()
+    """LOC-INTAKE-FIRST: session types (group, family) that must come after the patient's intake
+    assessment; empty when the rule does not apply (not in the intake phase, or disabled)."""
+    assessed_from: datetime | None = None
+    """When the patient's first intake assessment on file starts (None: none yet)."""
 
 
 @dataclass(frozen=True)

@@ -12,17 +12,18 @@ import time
 
 from solver.demand import Demand, expand_demands
 from solver.feasibility import Feasibility
+from solver.limits import weekly_limit_reached
 from solver.metrics import tally, utilization
-from solver.model import Appointment, PlanResult, Problem, SolveStats
+from solver.model import Placement, PlanResult, Problem, SolveStats
 from solver.timegrid import intersect, starts_within
 
 
-def _first_fit(problem: Problem, feas: Feasibility, demand: Demand) -> Appointment | None:
+def _first_fit(problem: Problem, feas: Feasibility, demand: Demand) -> Placement | None:
     kind = problem.session_types[demand.session_type]
     group = demand.group
     if group is not None:
         staff_sets: list[tuple[str, ...]] = [group.facilitators]
-        patients = group.members
+        patients = demand.patients
         size = max(
             group.capacity or 0, feas.people_in_room(kind, len(patients), len(staff_sets[0]))
         )
@@ -42,7 +43,7 @@ def _first_fit(problem: Problem, feas: Feasibility, demand: Demand) -> Appointme
     if kind.room_kinds and not rooms:
         return None
     used_days = {
-        d.index
+        d.date
         for a in feas.added
         if group is not None and a.group == group.id
         for d in [problem.day_of(a.start)]
@@ -71,14 +72,13 @@ def _first_fit(problem: Problem, feas: Feasibility, demand: Demand) -> Appointme
             day = problem.day_of(start)
             if day is None:
                 continue
-            if group is not None:
-                if any(abs(day.index - u) < max(1, group.min_days_apart) for u in used_days):
-                    continue
-            elif not feas.day_allows(patients, demand.session_type, day.index):
+            if group is not None and any(
+                abs((day.date - u).days) < group.min_days_apart for u in used_days
+            ):
                 continue
             if not feas.people_free((*staff, *patients), start, end):
                 continue
-            if any(feas.budget_left(p, demand.session_type, start) == 0 for p in patients):
+            if feas.refusal(patients, kind, start) is not None:
                 continue
             choices = rooms
             if fixed is not None and fixed.get(start):
@@ -91,7 +91,7 @@ def _first_fit(problem: Problem, feas: Feasibility, demand: Demand) -> Appointme
     if best is None:
         return None
     start, _, staff, room_id = best
-    return Appointment(
+    return Placement(
         id=f"greedy-{demand.key}-{len(feas.added)}",
         session_type=demand.session_type,
         start=start,
@@ -106,9 +106,9 @@ def _first_fit(problem: Problem, feas: Feasibility, demand: Demand) -> Appointme
 
 def greedy_placements(
     problem: Problem, demands: list[Demand]
-) -> tuple[list[tuple[Demand, Appointment]], Feasibility]:
+) -> tuple[list[tuple[Demand, Placement]], Feasibility]:
     feas = Feasibility(problem)
-    out: list[tuple[Demand, Appointment]] = []
+    out: list[tuple[Demand, Placement]] = []
     for demand in demands:
         if demand.blocked:
             continue
@@ -128,7 +128,10 @@ def greedy_plan(problem: Problem) -> PlanResult:
     per_demand: dict[int, int] = {}
     for demand, _appt in placed:
         per_demand[demand.index] = per_demand.get(demand.index, 0) + 1
-    reasons = {d.index: "first fit found no free time" for d in demands}
+    after = Feasibility(problem, [*problem.booked, *(a for _, a in placed)])
+    reasons = {
+        d.index: weekly_limit_reached(after, d) or "first fit found no free time" for d in demands
+    }
     required, placed_total, unmet = tally(demands, per_demand, reasons)
     new = [a for _, a in placed]
     staff_u, room_u = utilization(problem, [*problem.booked, *new])

@@ -169,11 +169,9 @@ class CandidateBuilder:
                 day = problem.day_of(start)
                 if day is None:
                     continue
-                if not feas.day_allows((patient_id,), demand.session_type, day.index):
-                    blockers["the per-day limit for this session type"] += 1
-                    continue
-                if feas.budget_left(patient_id, demand.session_type, start) == 0:
-                    blockers["outside the payer authorization's dates"] += 1
+                refused = feas.refusal((patient_id,), kind, start)
+                if refused is not None:
+                    blockers[refused] += 1
                     continue
                 if not feas.people_free((staff_id, patient_id), start, end):
                     blockers["existing appointments of the patient or clinicians"] += 1
@@ -244,14 +242,14 @@ class CandidateBuilder:
         assert group is not None
         kind = problem.session_types[demand.session_type]
         size = group.capacity or feas.people_in_room(
-            kind, len(group.members), len(group.facilitators)
+            kind, len(demand.patients), len(group.facilitators)
         )
-        size = max(size, len(group.members) + len(group.facilitators))
+        size = max(size, len(demand.patients) + len(group.facilitators))
         rooms = feas.room_choices(kind, size, only=group.room)
         if kind.room_kinds and not rooms:
             blockers[f"no room of a suitable kind for {size} people"] += 1
             return
-        if problem.eligibility.apart(frozenset(group.members) | frozenset(group.facilitators)):
+        if problem.eligibility.apart(frozenset(demand.patients) | frozenset(group.facilitators)):
             blockers["two members must be kept apart"] += 1
             return
         for staff_id in group.facilitators:
@@ -260,7 +258,7 @@ class CandidateBuilder:
                 blockers["a facilitator's weekly hours are used up"] += 1
                 return
         windows = intersect(
-            feas.session_windows(kind, group.members, group.facilitators), (demand.window,)
+            feas.session_windows(kind, demand.patients, group.facilitators), (demand.window,)
         )
         if group.available is not None:
             windows = intersect(windows, group.available)
@@ -268,7 +266,7 @@ class CandidateBuilder:
             blockers["no time when all members, facilitators and the group can meet"] += 1
             return
         per_day: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        people = (*group.facilitators, *group.members)
+        people = (*group.facilitators, *demand.patients)
         if group.fixed_starts:
             for start, room_id in group.fixed_starts:
                 day = problem.day_of(start)
@@ -277,8 +275,8 @@ class CandidateBuilder:
                 end = start + kind.minutes
                 if not any(a <= start and end <= b for a, b in windows):
                     blockers["a member or facilitator is not available at the set time"] += 1
-                elif self._unfunded(group.members, demand.session_type, start):
-                    blockers["a member's payer authorization has no units left or has ended"] += 1
+                elif (refused := feas.refusal(demand.patients, kind, start)) is not None:
+                    blockers[f"a member: {refused}"] += 1
                 elif not feas.people_free(people, start, end):
                     blockers["existing appointments of members or facilitators"] += 1
                 elif self.add_group_choice(demand, start, day.index, room_id) is None:
@@ -289,8 +287,9 @@ class CandidateBuilder:
             day = problem.day_of(start)
             if day is None:
                 continue
-            if self._unfunded(group.members, demand.session_type, start):
-                blockers["a member's payer authorization has no units left or has ended"] += 1
+            refused = feas.refusal(demand.patients, kind, start)
+            if refused is not None:
+                blockers[f"a member: {refused}"] += 1
                 continue
             if not feas.people_free(people, start, end):
                 blockers["existing appointments of members or facilitators"] += 1
@@ -303,10 +302,6 @@ class CandidateBuilder:
             for _, start in _spread(items, self.limits.group_starts_per_day, demand.index):
                 self.add_group_choice(demand, start, day_index)
 
-    def _unfunded(self, members: tuple[str, ...], session_type: str, start: int) -> bool:
-        """A member whose payer pays for this type but not on this date (AUTH-07 per member)."""
-        return any(self.feas.budget_left(p, session_type, start) == 0 for p in members)
-
     def add_group_choice(
         self, demand: Demand, start: int, day_index: int, room_id: str | None = None
     ) -> Candidate | None:
@@ -317,7 +312,7 @@ class CandidateBuilder:
         end = start + kind.minutes
         size = max(
             group.capacity or 0,
-            feas.people_in_room(kind, len(group.members), len(group.facilitators)),
+            feas.people_in_room(kind, len(demand.patients), len(group.facilitators)),
         )
         rooms = feas.room_choices(kind, size, only=room_id or group.room)
         free = [(r, room) for r, room in rooms if feas.room_free(room, start, end)]

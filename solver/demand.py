@@ -11,7 +11,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from solver.model import Appointment, GroupSpec, Problem, Window
+from solver.model import GroupSpec, Placement, Problem, Window
 
 
 @dataclass(frozen=True)
@@ -53,20 +53,42 @@ def _week_fraction(problem: Problem, week: int, open_days_per_week: int) -> floa
 
 
 def _booked_count(
-    booked: tuple[Appointment, ...], problem: Problem
+    booked: tuple[Placement, ...], problem: Problem
 ) -> tuple[dict[tuple[str, str, int], int], dict[tuple[str, int], int]]:
     """Booked sessions per (patient, session type, week) and per (group, week)."""
     by_patient: dict[tuple[str, str, int], int] = defaultdict(int)
     by_group: dict[tuple[str, int], int] = defaultdict(int)
     for appt in booked:
-        day = problem.day_of(appt.start)
-        if day is None:
+        week = problem.week_of(appt.start)
+        if week is None:
             continue
         if appt.group:
-            by_group[(appt.group, day.week)] += 1
+            by_group[(appt.group, week)] += 1
         for patient in appt.patients:
-            by_patient[(patient, appt.session_type, day.week)] += 1
+            by_patient[(patient, appt.session_type, week)] += 1
     return by_patient, by_group
+
+
+def attendees(problem: Problem, group: GroupSpec) -> tuple[str, ...]:
+    """The members who may attend a meeting (their phase and payer allow the session type)."""
+    elig = problem.eligibility
+    return tuple(m for m in group.members if elig.may_attend(m, group.session_type))
+
+
+def group_blocked(problem: Problem, group: GroupSpec, attendees: tuple[str, ...]) -> str | None:
+    """Why a standing group cannot meet at all, as the booking would say."""
+    elig = problem.eligibility
+    most = elig.group_max.get(group.id)
+    if most is not None and len(attendees) > most:
+        return f"{len(attendees)} members, more than the {most} a meeting may hold (GRP-MAX-SIZE)"
+    qualified = elig.qualified.get(group.session_type)
+    if qualified is not None:
+        unqualified = [s for s in group.facilitators if s not in qualified]
+        if unqualified:
+            return f"{unqualified[0]} may not facilitate {group.session_type} (STF-CREDENTIAL)"
+    if group.members and not attendees:
+        return "no member may attend (treatment phase or payer coverage)"
+    return None
 
 
 def expand_demands(problem: Problem, open_days_per_week: int = 5) -> list[Demand]:
@@ -88,18 +110,19 @@ def expand_demands(problem: Problem, open_days_per_week: int = 5) -> list[Demand
     }
     for group in problem.groups:
         kind = problem.session_types.get(group.session_type)
+        members = attendees(problem, group)
+        blocked = group_blocked(problem, group, members) if kind else None
         for week, span in sorted(weeks.items()):
             frac = _week_fraction(problem, week, open_days_per_week)
             required = math.floor(group.sessions_per_week * frac + 0.5)
             count = max(0, required - booked_g.get((group.id, week), 0))
             if required == 0:
                 continue
-            court = any(m in court_members for m in group.members)
-            blocked = None if kind else f"unknown session type {group.session_type!r}"
+            court = any(m in court_members for m in members)
             add(
                 key=f"group:{group.id}:w{week}",
                 session_type=group.session_type,
-                patients=group.members,
+                patients=members,
                 staff_options=group.facilitators,
                 count=count,
                 required=required,
@@ -108,7 +131,7 @@ def expand_demands(problem: Problem, open_days_per_week: int = 5) -> list[Demand
                 priority=2 * weights.place + (weights.court_bonus if court else 0),
                 court=court,
                 group=group,
-                blocked=blocked,
+                blocked=blocked if kind else f"unknown session type {group.session_type!r}",
             )
 
     # Individual and family requirements (group-type requirements are met by group meetings).
@@ -136,7 +159,6 @@ def expand_demands(problem: Problem, open_days_per_week: int = 5) -> list[Demand
             blocked = elig.blocked.get((patient_id, session_type))
             if not elig.staff_for.get((patient_id, session_type)) and blocked is None:
                 blocked = f"no clinician may provide {session_type} to this patient"
-        cap = elig.weekly_max.get((patient_id, session_type))
         priority = (
             weights.place
             + weights.acuity_step * (patient.acuity - 1)
@@ -149,8 +171,6 @@ def expand_demands(problem: Problem, open_days_per_week: int = 5) -> list[Demand
                 continue
             already = booked_p.get((patient_id, session_type, week), 0)
             count = max(0, required - already)
-            if cap is not None:
-                count = min(count, max(0, cap - already))
             add(
                 key=f"patient:{patient_id}:{session_type}:w{week}",
                 session_type=session_type,

@@ -11,10 +11,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from solver.model import (
-    Appointment,
+    SAME_TYPE_PER_DAY,
     PatientInfo,
+    PatientLimit,
+    Placement,
     Problem,
     RoomInfo,
+    RuleWindows,
     SessionKind,
     UnitBudget,
     Window,
@@ -23,7 +26,7 @@ from solver.timegrid import Busy, covers, intersect, normalize
 
 
 class Feasibility:
-    def __init__(self, problem: Problem, booked: Iterable[Appointment] | None = None) -> None:
+    def __init__(self, problem: Problem, booked: Iterable[Placement] | None = None) -> None:
         self.problem = problem
         self.staff = problem.staff_by_id()
         self.rooms = problem.rooms_by_id()
@@ -35,12 +38,20 @@ class Feasibility:
         self.per_day: dict[tuple[str, str, int], int] = defaultdict(int)
         self.staff_week_minutes: dict[tuple[str, int], int] = defaultdict(int)
         self._patient_windows: dict[str, tuple[Window, ...] | None] = {}
-        self.booked: list[Appointment] = []
-        self.added: list[Appointment] = []
-        self._added_by_patient: dict[str, list[Appointment]] = defaultdict(list)
+        self.booked: list[Placement] = []
+        self.added: list[Placement] = []
+        self._added_by_patient: dict[str, list[Placement]] = defaultdict(list)
+        elig = problem.eligibility
         self._budgets: dict[str, list[UnitBudget]] = defaultdict(list)
-        for budget in problem.eligibility.budgets:
+        for budget in elig.budgets:
             self._budgets[budget.patient].append(budget)
+        self.budget_week_use: dict[tuple[int, int], int] = defaultdict(int)
+        """(id of a budget, week) -> sessions it pays for that week, booked or added."""
+        self.limits: dict[str, list[PatientLimit]] = defaultdict(list)
+        for limit in elig.limits:
+            self.limits[limit.patient].append(limit)
+        self.limit_use: dict[tuple[int, int], int] = defaultdict(int)
+        """(id of a limit, day index or week) -> sessions or minutes used, booked or added."""
         for appt in problem.booked if booked is None else booked:
             self.add(appt)
         self.added.clear()  # budgets are net of what was booked before solving
@@ -48,7 +59,7 @@ class Feasibility:
 
     # -- state -----------------------------------------------------------------------------
 
-    def add(self, appt: Appointment) -> None:
+    def add(self, appt: Placement) -> None:
         """Count `appt` as taken (booked, or placed by a greedy pass)."""
         self.booked.append(appt)
         self.added.append(appt)
@@ -56,11 +67,20 @@ class Feasibility:
             self._added_by_patient[patient].append(appt)
         self.busy.add_appointment(appt)
         day = self.problem.day_of(appt.start)
+        week = self.problem.week_of(appt.start)
         if day is not None:
             for patient in appt.patients:
                 self.per_day[(patient, appt.session_type, day.index)] += 1
+        if week is not None:
             for staff in appt.staff:
-                self.staff_week_minutes[(staff, day.week)] += appt.minutes
+                self.staff_week_minutes[(staff, week)] += appt.minutes
+        for patient in appt.patients:
+            for limit, bucket in self.limits_touched(patient, appt.session_type, appt.start):
+                self.limit_use[(id(limit), bucket)] += appt.minutes if limit.minutes else 1
+            if week is not None:
+                for budget in self._budgets.get(patient, ()):
+                    if appt.session_type in budget.session_types:
+                        self.budget_week_use[(id(budget), week)] += 1
 
     # -- windows ---------------------------------------------------------------------------
 
@@ -73,7 +93,7 @@ class Feasibility:
                 windows = intersect(windows, patient.available)
             rule = self.problem.eligibility.windows.get(patient_id)
             if rule is not None:
-                windows = intersect(windows, rule)
+                windows = intersect(windows, rule.allowed)
             self._patient_windows[patient_id] = windows
         return self._patient_windows[patient_id]
 
@@ -87,9 +107,23 @@ class Feasibility:
             patient = self.patients.get(patient_id)
             if kind.family and patient is not None and patient.family_windows is not None:
                 windows = intersect(windows, patient.family_windows)
+        staff = tuple(staff)
         for staff_id in staff:
             windows = intersect(windows, self.staff_windows.get(staff_id, ()))
+            rule = self.problem.eligibility.windows.get(staff_id)
+            if rule is not None and not self._cofacilitated(rule, staff_id, staff, kind):
+                windows = intersect(windows, rule.allowed)
         return windows
+
+    def _cofacilitated(
+        self, rule: RuleWindows, staff_id: str, staff: tuple[str, ...], kind: SessionKind
+    ) -> bool:
+        """STF-INTERN-*: another qualified staff member under no window rule is in the session."""
+        if not rule.cofacilitated:
+            return False
+        elig = self.problem.eligibility
+        qualified = elig.qualified.get(kind.id, ())
+        return any(s != staff_id and s in qualified and s not in elig.windows for s in staff)
 
     # -- rooms -----------------------------------------------------------------------------
 
@@ -129,10 +163,62 @@ class Feasibility:
     def people_free(self, people: Iterable[str], start: int, end: int) -> bool:
         return all(self.busy.free(p, start, end) for p in people)
 
-    def day_allows(self, patients: Iterable[str], session_type: str, day: int) -> bool:
-        """The per-day limit for this session type (OPS-06) still has room for each patient."""
-        limit = self.problem.eligibility.max_per_day.get(session_type, 1)
-        return all(self.per_day.get((p, session_type, day), 0) < limit for p in patients)
+    def limits_touched(
+        self, patient: str, session_type: str, start: int
+    ) -> list[tuple[PatientLimit, int]]:
+        """The patient's limits a session of this type at `start` counts against, each with its
+        bucket (day index or week)."""
+        out: list[tuple[PatientLimit, int]] = []
+        for limit in self.limits.get(patient, ()):
+            if session_type not in limit.session_types:
+                continue
+            if limit.per == "day":
+                day = self.problem.day_of(start)
+                bucket = day.index if day is not None else None
+            else:
+                bucket = self.problem.week_of(start)
+            if bucket is not None:
+                out.append((limit, bucket))
+        return out
+
+    def limit_left(self, limit: PatientLimit, bucket: int) -> int:
+        return limit.most - self.limit_use.get((id(limit), bucket), 0)
+
+    def over_limit(
+        self, patients: Iterable[str], kind: SessionKind, start: int, minutes: int | None = None
+    ) -> str | None:
+        """The rule a session would break for one of its patients (a daily or weekly limit, or
+        the plan's one-of-a-type-a-day convention), or None when it fits."""
+        minutes = kind.minutes if minutes is None else minutes
+        day = self.problem.day_of(start)
+        for patient in patients:
+            same_type = self.per_day.get((patient, kind.id, day.index), 0) if day else 0
+            if not kind.group and same_type >= SAME_TYPE_PER_DAY:
+                return f"one {kind.id} a day"
+            for limit, bucket in self.limits_touched(patient, kind.id, start):
+                if self.limit_left(limit, bucket) < (minutes if limit.minutes else 1):
+                    return limit.words()
+        return None
+
+    def refusal(
+        self,
+        patients: Iterable[str],
+        kind: SessionKind,
+        start: int,
+        minutes: int | None = None,
+        totals: bool = True,
+    ) -> str | None:
+        """Why the rules would refuse this session for one of its patients (a daily or weekly
+        limit, the payer's units or dates), or None: the checks every placer shares."""
+        patients = tuple(patients)
+        over = self.over_limit(patients, kind, start, minutes)
+        if over is not None:
+            return over
+        for patient in patients:
+            refused = self.budget_refusal(patient, kind.id, start, totals)
+            if refused is not None:
+                return refused
+        return None
 
     def staff_week_left(self, staff_id: str, week: int) -> int | None:
         cap = self.staff[staff_id].max_minutes_per_week if staff_id in self.staff else None
@@ -140,25 +226,55 @@ class Feasibility:
             return None
         return cap - self.staff_week_minutes.get((staff_id, week), 0)
 
-    def budget_left(self, patient_id: str, session_type: str, start: int) -> int | None:
+    def budget_left(
+        self, patient_id: str, session_type: str, start: int, totals: bool = True
+    ) -> int | None:
         """Units left for this session (None: no authorization covers its type, so none is
-        needed). As at booking time (AUTH-03, AUTH-DATE-SPAN): the covering authorization with
-        the most units left pays; a covered type outside every authorization's dates gets 0."""
+        needed). As at booking time: the covering authorization with the most units left pays
+        (AUTH-UNITS); a covered type outside every authorization's dates gets 0 (AUTH-DATE-SPAN),
+        and so does a week at the paying authorization's cap (AUTH-WEEK-CAP). `totals=False`
+        leaves the total out (a move keeps the unit it already holds)."""
+        return self._budget(patient_id, session_type, start, totals)[0]
+
+    def budget_refusal(
+        self, patient_id: str, session_type: str, start: int, totals: bool = True
+    ) -> str | None:
+        """Why the payer would not pay for this session, naming the authorization and the rule."""
+        left, why = self._budget(patient_id, session_type, start, totals)
+        return why if left == 0 else None
+
+    def _budget(
+        self, patient_id: str, session_type: str, start: int, totals: bool
+    ) -> tuple[int | None, str]:
         covering = [b for b in self._budgets.get(patient_id, ()) if session_type in b.session_types]
         if not covering:
-            return None
-        best = 0
-        for budget in covering:
-            if not budget.window[0] <= start < budget.window[1]:
-                continue
-            used = sum(
-                1
-                for a in self._added_by_patient.get(patient_id, ())
-                if a.session_type in budget.session_types
-                and budget.window[0] <= a.start < budget.window[1]
-            )
-            best = max(best, budget.remaining - used)
-        return best
+            return None, ""
+        in_span = [b for b in covering if b.window[0] <= start < b.window[1]]
+        if not in_span:
+            return 0, f"outside the dates of {_named(covering[0])} (AUTH-DATE-SPAN)"
+        pays = max(in_span, key=lambda b: (b.remaining - self.budget_used(b), -b.window[1]))
+        left = pays.remaining - self.budget_used(pays) if totals else 1
+        if left <= 0:
+            return 0, f"no units left on {_named(pays)} (AUTH-UNITS)"
+        week = self.problem.week_of(start)
+        if pays.per_week is not None and week is not None:
+            left = min(left, pays.per_week - self.budget_week_use.get((id(pays), week), 0))
+            if left <= 0:
+                return 0, f"{_named(pays)} is at its weekly cap (AUTH-WEEK-CAP)"
+        return left, ""
+
+    def budget_used(self, budget: UnitBudget) -> int:
+        """Sessions added since solving began that this budget pays for."""
+        return sum(
+            1
+            for a in self._added_by_patient.get(budget.patient, ())
+            if a.session_type in budget.session_types
+            and budget.window[0] <= a.start < budget.window[1]
+        )
+
+
+def _named(budget: UnitBudget) -> str:
+    return f"authorization {budget.label}" if budget.label else "the payer's authorization"
 
 
 def patient_acuity(patient: PatientInfo | None) -> int:

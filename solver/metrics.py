@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from solver.demand import Demand
-from solver.model import Appointment, Problem, Unmet
+from solver.model import Placement, Problem, Unmet
 from solver.timegrid import intersect, normalize
 
 
@@ -14,7 +14,7 @@ def clinicians(problem: Problem) -> frozenset[str]:
     return frozenset(s for pool in problem.eligibility.staff_for.values() for s in pool)
 
 
-def utilization(problem: Problem, appointments: Iterable[Appointment]) -> tuple[float, float]:
+def utilization(problem: Problem, appointments: Iterable[Placement]) -> tuple[float, float]:
     """(staff, room): booked minutes / available minutes inside the period's open hours. Staff
     utilization counts the clinicians only (front desk and other non-clinical staff would
     dilute it), as the directors' report does (assistant.reports.utilization)."""
@@ -65,7 +65,7 @@ def tally(
     return required, placed, unmet
 
 
-def quality(problem: Problem, new: Iterable[Appointment]) -> dict[str, float]:
+def quality(problem: Problem, new: Iterable[Placement]) -> dict[str, float]:
     """How good the new sessions are for people (shares of non-group sessions, 0..1):
     with the patient's own clinician, fitting the patient's preferences, and patient-days
     carrying more than one session."""

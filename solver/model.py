@@ -19,7 +19,7 @@ REQUIREMENT_SOURCES = ("court_order", "level_of_care", "payer", "treatment_plan"
 
 @dataclass(frozen=True)
 class Day:
-    """One open day of the period. `week` counts 7-day blocks from the period start."""
+    """One open day of the period. `week` indexes `Problem.weeks` (ISO weeks)."""
 
     index: int
     date: date
@@ -81,7 +81,7 @@ class SessionKind:
 
 
 @dataclass(frozen=True)
-class Requirement:
+class WeeklyMinimum:
     """A weekly minimum: `per_week` sessions of `session_type` for `patient`."""
 
     patient: str
@@ -92,41 +92,86 @@ class Requirement:
 
 @dataclass(frozen=True)
 class UnitBudget:
-    """A payer authorization: at most `remaining` more sessions of these types inside `window`."""
+    """A payer authorization: at most `remaining` more sessions of these types inside `window`
+    (AUTH-UNITS; none outside it, AUTH-DATE-SPAN), and at most `per_week` in any ISO week
+    (AUTH-WEEK-CAP), counting what is already booked that week."""
 
     patient: str
     session_types: frozenset[str]
     window: Window
     remaining: int
     label: str = ""
+    per_week: int | None = None
+
+
+@dataclass(frozen=True)
+class PatientLimit:
+    """At most `most` sessions (or, with `minutes`, minutes) of `session_types` for `patient` in
+    one local day or one ISO week, counting what is already booked. `rule` names the rule it
+    comes from (OPS-ONE-INDIVIDUAL, OPS-DAILY-PSYCHOTHERAPY-CAP, LOC-ABOVE-BAND, ...)."""
+
+    patient: str
+    session_types: frozenset[str]
+    per: str
+    """'day' or 'week'."""
+    most: int
+    minutes: bool = False
+    rule: str = ""
+    what: str = ""
+    """What is limited, in words ("individual psychotherapy"), for the reasons a person reads."""
+
+    def words(self) -> str:
+        unit = "minutes of " if self.minutes else ""
+        what = self.what or ", ".join(sorted(self.session_types))
+        return f"at most {self.most} {unit}{what} a {self.per} ({self.rule})".replace(" ()", "")
+
+
+@dataclass(frozen=True)
+class RuleWindows:
+    """When a person may take part in sessions by a rule, on top of their own hours (an intern's
+    supervisor on site, STF-INTERN-ONSITE; a patient's court commitments, CRT-COMMITMENT)."""
+
+    allowed: tuple[Window, ...]
+    rule: str
+    cofacilitated: bool = False
+    """True: the limit is lifted when someone else in the session qualifies for it and is under
+    no such limit (a licensed co-facilitator)."""
+
+
+SAME_TYPE_PER_DAY = 1
+"""A plan's own convention (not a rule): a patient has at most one session of each non-group
+type a day; the rules' limits come on top."""
 
 
 @dataclass
-class Eligibility:
-    """What the rules allow, in plain data. The rules layer's `constraints_for` produces this;
-    assistant.problem_builder.derive_eligibility converts it from the database.
+class PlanRules:
+    """What the rules allow, in plain data: the rules layer's `constraints_for`, converted by
+    assistant.problem_builder.derive_eligibility (the one mapping; tests prove it complete).
 
     - `staff_for[(patient, session_type)]`: who may provide it, best fit first. A missing key
       means nobody may; `blocked[(patient, session_type)]` then says why.
+    - `qualified[session_type]`: who may provide it, patient aside (group facilitators, covers).
     - `requirements`: weekly minimums (level of care, treatment plan, court order, payer).
-    - `weekly_max[(patient, session_type)]`: a cap per week (e.g. a level-of-care band).
-    - `max_per_day[session_type]`: per patient per day (OPS-06: one individual psychotherapy).
-    - `windows[patient]`: rule-imposed windows (e.g. around court hearings); absent = none.
+    - `limits`: per-patient caps per day or ISO week (sessions or minutes), each naming its rule.
+    - `windows[person]`: rule-imposed windows for a patient or a staff member; absent = none.
     - `keep_apart`: pairs of people (staff or patients) who must never share a session.
     - `budgets`: payer unit budgets.
+    - `group_max[group]`: most patients a meeting may hold (GRP-MAX-SIZE, GRP-CAPACITY).
     """
 
     staff_for: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
-    requirements: list[Requirement] = field(default_factory=list)
-    weekly_max: dict[tuple[str, str], int] = field(default_factory=dict)
-    max_per_day: dict[str, int] = field(default_factory=dict)
-    windows: dict[str, tuple[Window, ...]] = field(default_factory=dict)
+    qualified: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    requirements: list[WeeklyMinimum] = field(default_factory=list)
+    limits: list[PatientLimit] = field(default_factory=list)
+    windows: dict[str, RuleWindows] = field(default_factory=dict)
     keep_apart: frozenset[frozenset[str]] = frozenset()
     budgets: list[UnitBudget] = field(default_factory=list)
     blocked: dict[tuple[str, str], str] = field(default_factory=dict)
+    group_max: dict[str, int] = field(default_factory=dict)
 
-    def may_treat(self, staff: str, patient: str, session_type: str) -> bool:
-        return staff in self.staff_for.get((patient, session_type), ())
+    def may_attend(self, patient: str, session_type: str) -> bool:
+        """Nothing about the patient rules the session type out (phase, payer coverage)."""
+        return (patient, session_type) not in self.blocked
 
     def apart(self, people: set[str] | frozenset[str]) -> bool:
         """True when two of `people` must be kept apart."""
@@ -142,6 +187,8 @@ class GroupSpec:
     sessions_per_week: int
     capacity: int | None = None
     min_days_apart: int = 0
+    """Days between two meetings; 0 allows several meetings on the same day (the contract's
+    default: IOP and PHP days hold several groups)."""
     room: str | None = None
     available: tuple[Window, ...] | None = None
     fixed_starts: tuple[tuple[int, str | None], ...] = ()
@@ -150,7 +197,7 @@ class GroupSpec:
 
 
 @dataclass(frozen=True)
-class Appointment:
+class Placement:
     """A session in time: booked (kept), proposed by the solver, or moved by a repair."""
 
     id: str
@@ -209,10 +256,13 @@ class Problem:
     rooms: tuple[RoomInfo, ...]
     patients: tuple[PatientInfo, ...]
     session_types: dict[str, SessionKind]
-    eligibility: Eligibility
+    eligibility: PlanRules
     groups: tuple[GroupSpec, ...] = ()
-    booked: tuple[Appointment, ...] = ()
+    booked: tuple[Placement, ...] = ()
     weights: Weights = Weights()
+    weeks: tuple[Window, ...] = ()
+    """ISO weeks (local Monday 00:00 to the next) around the period; `Day.week` indexes them.
+    Empty: 7-day blocks from the origin."""
 
     def staff_by_id(self) -> dict[str, StaffInfo]:
         return {s.id: s for s in self.staff}
@@ -222,6 +272,15 @@ class Problem:
 
     def patients_by_id(self) -> dict[str, PatientInfo]:
         return {p.id: p for p in self.patients}
+
+    def week_of(self, minute: int) -> int | None:
+        """The week a minute falls in (also outside the open days), None outside every week."""
+        if not self.weeks:
+            return minute // (7 * 24 * 60)
+        for index, (start, end) in enumerate(self.weeks):
+            if start <= minute < end:
+                return index
+        return None
 
     def day_of(self, minute: int) -> Day | None:
         for day in self.days:
@@ -282,9 +341,9 @@ def _gap(value: float | None, bound: float | None) -> float | None:
 
 @dataclass
 class PlanResult:
-    appointments: list[Appointment]
+    appointments: list[Placement]
     """The whole schedule of the period: kept bookings first, then the new ones."""
-    new: list[Appointment]
+    new: list[Placement]
     unmet: list[Unmet]
     required: int
     placed: int
@@ -337,8 +396,8 @@ class Disruption:
 
 @dataclass(frozen=True)
 class Move:
-    before: Appointment
-    after: Appointment
+    before: Placement
+    after: Placement
     changes: tuple[str, ...]
     """What changed: 'staff', 'room', 'time', 'day'."""
     cost: int
@@ -347,7 +406,7 @@ class Move:
 
 @dataclass(frozen=True)
 class Unplaced:
-    appointment: Appointment
+    appointment: Placement
     reason: str
 
 
@@ -364,8 +423,8 @@ class RepairResult:
 class Bump:
     """For an emergency: an appointment that could be moved to make room, and where to."""
 
-    appointment: Appointment
-    moved_to: Appointment | None
+    appointment: Placement
+    moved_to: Placement | None
     cost: int
 
 

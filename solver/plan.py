@@ -21,8 +21,9 @@ from solver.baseline import greedy_placements
 from solver.candidates import Candidate, CandidateBuilder, CandidateLimits
 from solver.demand import Demand, expand_demands
 from solver.feasibility import Feasibility
+from solver.limits import Use, add_rule_limits, weekly_limit_reached
 from solver.metrics import tally, utilization
-from solver.model import Appointment, PlanResult, Problem, SolveStats
+from solver.model import Placement, PlanResult, Problem, SolveStats
 from solver.rooms import RoomNeed, assign_rooms
 from solver.settings import SolverSettings
 from solver.timegrid import covers
@@ -73,7 +74,10 @@ def _slots(c: Candidate, slot: int) -> range:
 
 
 class PlanModel:
-    """The CP-SAT model: one Boolean per candidate, one block per constraint family."""
+    """The CP-SAT model: one Boolean per candidate, one named function per constraint family
+    (below; the rules' limits and payer budgets in solver/limits.py, one function per rule). Time windows (everyone's hours, an intern's supervisor on site
+    STF-INTERN-ONSITE, a patient's court commitments CRT-COMMITMENT), credentials, needs and
+    keep-apart pairs need no constraint: every candidate already satisfies them."""
 
     def __init__(
         self,
@@ -84,114 +88,35 @@ class PlanModel:
     ) -> None:
         self.problem, self.feas, self.demands, self.cands = problem, feas, demands, cands
         self.model = cp_model.CpModel()
-        m = self.model
-        slot = problem.slot_minutes
-        self.x = [m.NewBoolVar(f"x{c.index}") for c in cands]
-        x = self.x
+        self.x = [self.model.NewBoolVar(f"x{c.index}") for c in cands]
         by_demand: dict[int, list[int]] = defaultdict(list)
         for c in cands:
             by_demand[c.demand].append(c.index)
         self.by_demand = by_demand
-
-        # -- Demand: never more sessions than the week still needs --------------------------
-        for d_index, idx in by_demand.items():
-            m.Add(sum(x[i] for i in idx) <= demands[d_index].count)
-
-        # -- Per day: the session type's daily limit per patient (OPS-06); groups meet at most
-        #    once a day and keep `min_days_apart` between meetings ----------------------------
-        day_date = {d.index: d.date for d in problem.days}
-        for d_index, idx in by_demand.items():
-            demand = demands[d_index]
-            per_day: dict[int, list[int]] = defaultdict(list)
-            for i in idx:
-                per_day[cands[i].day].append(i)
-            if demand.group is None:
-                limit = problem.eligibility.max_per_day.get(demand.session_type, 1)
-                for day, day_idx in per_day.items():
-                    left = limit - feas.per_day.get(
-                        (demand.patients[0], demand.session_type, day), 0
-                    )
-                    if len(day_idx) > left:
-                        m.Add(sum(x[i] for i in day_idx) <= max(0, left))
-                continue
-            y = {}
-            for day, day_idx in per_day.items():
-                y[day] = m.NewBoolVar(f"meets_{d_index}_{day}")
-                m.Add(sum(x[i] for i in day_idx) == y[day])
-            apart = demand.group.min_days_apart
-            days = sorted(y)
-            for a_pos, a in enumerate(days):
-                for b in days[a_pos + 1 :]:
-                    if (day_date[b] - day_date[a]).days < apart:
-                        m.AddBoolOr([y[a].Not(), y[b].Not()])
-
-        # -- No double booking: a clinician, a patient or a named room is in one place at a
-        #    time (slot-indexed; starts are on the slot grid, so sharing a slot = overlapping) -
-        cover: dict[tuple[str, int], list[int]] = defaultdict(list)
-        for c in cands:
-            people = (*c.staff, *demands[c.demand].patients)
-            keys = [*people, *(["room:" + c.room] if c.room else [])]
-            for t in _slots(c, slot):
-                for key in keys:
-                    cover[(key, t)].append(c.index)
-        self.cover = cover
-        for idx in cover.values():
-            if len(idx) > 1:
-                m.AddAtMostOne(x[i] for i in idx)
-
-        # -- Rooms: at every slot, sessions needing a room kind of at least a given size never
-        #    outnumber the free rooms of that kind and size (Hall's condition for nested sizes;
-        #    actual rooms are assigned after solving) -----------------------------------------
-        pool: dict[tuple[str, int], list[int]] = defaultdict(list)
-        for c in cands:
-            if c.kind is not None:
-                for t in _slots(c, slot):
-                    pool[(c.kind, t)].append(c.index)
-        rooms_by_kind: dict[str, list] = defaultdict(list)
-        for room in problem.rooms:
-            rooms_by_kind[room.kind].append(room)
-        for (kind, t), idx in pool.items():
-            levels = sorted({cands[i].size for i in idx})
-            free_rooms = [
-                r
-                for r in rooms_by_kind[kind]
-                if covers(feas.room_windows[r.id], t * slot, (t + 1) * slot)
-                and feas.busy.room_free(r.id, t * slot, (t + 1) * slot)
-            ]
-            for level in levels:
-                users = [i for i in idx if cands[i].size >= level]
-                cap = sum(1 for r in free_rooms if r.capacity >= level)
-                if len(users) > cap:
-                    m.Add(sum(x[i] for i in users) <= cap)
-
-        # -- Clinicians' weekly hours (max_minutes_per_week) ----------------------------------
-        minutes: dict[tuple[str, int], list[int]] = defaultdict(list)
-        for c in cands:
-            for s in c.staff:
-                minutes[(s, c.week)].append(c.index)
-        for (s, week), idx in minutes.items():
-            left = feas.staff_week_left(s, week)
-            if left is not None and sum(cands[i].minutes for i in idx) > left:
-                m.Add(sum(cands[i].minutes * x[i] for i in idx) <= max(0, left))
-
-        # -- Payer authorizations: units left in each budget window (group sessions count for
-        #    each member, AUTH-07) ------------------------------------------------------------
-        for budget in problem.eligibility.budgets:
-            idx = [
-                c.index
-                for c in cands
-                if budget.patient in demands[c.demand].patients
-                and demands[c.demand].session_type in budget.session_types
-                and budget.window[0] <= c.start < budget.window[1]
-            ]
-            if len(idx) > budget.remaining:
-                m.Add(sum(x[i] for i in idx) <= max(0, budget.remaining))
+        self.uses = [
+            Use(
+                self.x[c.index],
+                demands[c.demand].patients,
+                demands[c.demand].session_type,
+                c.start,
+                c.minutes,
+                group=demands[c.demand].group is not None,
+            )
+            for c in cands
+        ]
+        self.cover: dict[tuple[str, int], list[int]] = defaultdict(list)
+        add_weekly_counts(self)
+        add_group_meeting_days(self)
+        add_no_double_booking(self)
+        add_room_pools(self)
+        add_staff_weekly_hours(self)
+        add_rule_limits(self.model, feas, self.uses)
 
         self.aux: list[tuple[cp_model.IntVar, Callable[[set[int]], int]]] = []
         """Phase-2 helper variables and how to compute each from a set of chosen candidates,
         so that phase 2 starts from a complete hint."""
         # The placement objective (phase 1).
-        self.placement = sum(demands[c.demand].priority * x[c.index] for c in cands)
+        self.placement = sum(demands[c.demand].priority * self.x[c.index] for c in cands)
 
     # -- phase 2 terms ------------------------------------------------------------------------
 
@@ -296,6 +221,92 @@ class PlanModel:
             self.aux.append((over, over_value))
             terms.append(w.over_fair_share * over)
         return sum(terms)
+
+
+# -- hard constraints, one function per family ---------------------------------------------------
+
+
+def add_weekly_counts(pm: PlanModel) -> None:
+    """Never more sessions than the week still needs (requirements net of what is booked)."""
+    for d_index, idx in pm.by_demand.items():
+        pm.model.Add(sum(pm.x[i] for i in idx) <= pm.demands[d_index].count)
+
+
+def add_group_meeting_days(pm: PlanModel) -> None:
+    """A standing group keeps `min_days_apart` days between meetings; 0 (the facility
+    contract's default) lets it meet several times a day."""
+    day_date = {d.index: d.date for d in pm.problem.days}
+    for d_index, idx in pm.by_demand.items():
+        group = pm.demands[d_index].group
+        if group is None or group.min_days_apart <= 0:
+            continue
+        per_day: dict[int, list[int]] = defaultdict(list)
+        for i in idx:
+            per_day[pm.cands[i].day].append(i)
+        meets = {}
+        for day, day_idx in per_day.items():
+            meets[day] = pm.model.NewBoolVar(f"meets_{d_index}_{day}")
+            pm.model.Add(sum(pm.x[i] for i in day_idx) == meets[day])
+        days = sorted(meets)
+        for a_pos, a in enumerate(days):
+            for b in days[a_pos + 1 :]:
+                if (day_date[b] - day_date[a]).days < group.min_days_apart:
+                    pm.model.AddBoolOr([meets[a].Not(), meets[b].Not()])
+
+
+def add_no_double_booking(pm: PlanModel) -> None:
+    """A clinician, a patient or a named room is in one place at a time (slot-indexed; starts
+    are on the slot grid, so sharing a slot means overlapping)."""
+    slot = pm.problem.slot_minutes
+    for c in pm.cands:
+        people = (*c.staff, *pm.demands[c.demand].patients)
+        keys = [*people, *(["room:" + c.room] if c.room else [])]
+        for t in _slots(c, slot):
+            for key in keys:
+                pm.cover[(key, t)].append(c.index)
+    for idx in pm.cover.values():
+        if len(idx) > 1:
+            pm.model.AddAtMostOne(pm.x[i] for i in idx)
+
+
+def add_room_pools(pm: PlanModel) -> None:
+    """At every slot, sessions needing a room kind of at least a given size never outnumber the
+    free rooms of that kind and size (Hall's condition for nested sizes; actual rooms are
+    assigned after solving)."""
+    problem, feas, cands, slot = pm.problem, pm.feas, pm.cands, pm.problem.slot_minutes
+    pool: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for c in cands:
+        if c.kind is not None:
+            for t in _slots(c, slot):
+                pool[(c.kind, t)].append(c.index)
+    rooms_by_kind: dict[str, list] = defaultdict(list)
+    for room in problem.rooms:
+        rooms_by_kind[room.kind].append(room)
+    for (kind, t), idx in pool.items():
+        levels = sorted({cands[i].size for i in idx})
+        free_rooms = [
+            r
+            for r in rooms_by_kind[kind]
+            if covers(feas.room_windows[r.id], t * slot, (t + 1) * slot)
+            and feas.busy.room_free(r.id, t * slot, (t + 1) * slot)
+        ]
+        for level in levels:
+            users = [i for i in idx if cands[i].size >= level]
+            cap = sum(1 for r in free_rooms if r.capacity >= level)
+            if len(users) > cap:
+                pm.model.Add(sum(pm.x[i] for i in users) <= cap)
+
+
+def add_staff_weekly_hours(pm: PlanModel) -> None:
+    """Clinicians' weekly hours (the facility file's max_minutes_per_week)."""
+    minutes: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for c in pm.cands:
+        for s in c.staff:
+            minutes[(s, c.week)].append(c.index)
+    for (s, week), idx in minutes.items():
+        left = pm.feas.staff_week_left(s, week)
+        if left is not None and sum(pm.cands[i].minutes for i in idx) > left:
+            pm.model.Add(sum(pm.cands[i].minutes * pm.x[i] for i in idx) <= max(0, left))
 
 
 def status_name(code: int) -> str:
@@ -432,7 +443,7 @@ def _result(
         if c.room is None and c.kind is not None
     ]
     rooms = assign_rooms(feas, needs)
-    new: list[Appointment] = []
+    new: list[Placement] = []
     per_demand: dict[int, int] = defaultdict(int)
     reasons = dict(why_none)
     for n, c in enumerate(sorted(picked, key=lambda c: (c.start, c.staff))):
@@ -443,7 +454,7 @@ def _result(
             continue
         per_demand[c.demand] += 1
         new.append(
-            Appointment(
+            Placement(
                 id=f"plan-{n + 1}",
                 session_type=demand.session_type,
                 start=c.start,
@@ -455,10 +466,11 @@ def _result(
                 court=demand.court,
             )
         )
+    after = Feasibility(problem, [*problem.booked, *new])
     for d in demands:
         if d.index not in reasons and per_demand.get(d.index, 0) < d.count:
             who = ", ".join(d.staff_options[:4]) or "none"
-            reasons[d.index] = (
+            reasons[d.index] = weekly_limit_reached(after, d) or (
                 "every candidate time was taken by higher-priority sessions or by the "
                 f"patient's other sessions (clinicians considered: {who})"
             )

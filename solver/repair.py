@@ -19,12 +19,13 @@ from dataclasses import dataclass, replace
 from ortools.sat.python import cp_model
 
 from solver.feasibility import Feasibility
+from solver.limits import Use, add_rule_limits
 from solver.model import (
-    Appointment,
     Bump,
     Disruption,
     EmergencyAnswer,
     Move,
+    Placement,
     Problem,
     RepairResult,
     SlotOption,
@@ -62,13 +63,13 @@ class RepairCosts:
 
 @dataclass(frozen=True)
 class _Option:
-    appt: Appointment
+    appt: Placement
     cost: int
     changes: tuple[str, ...]
     reason: str
 
 
-def affected_by(problem: Problem, disruption: Disruption) -> list[Appointment]:
+def affected_by(problem: Problem, disruption: Disruption) -> list[Placement]:
     return [
         a
         for a in problem.booked
@@ -101,7 +102,7 @@ class _Replacer:
     def __init__(
         self,
         problem: Problem,
-        kept: list[Appointment],
+        kept: list[Placement],
         costs: RepairCosts,
         now: int | None,
         absent: str | None,
@@ -113,7 +114,7 @@ class _Replacer:
         self.absent = absent
         self.staff = problem.staff_by_id()
 
-    def staff_choices(self, a: Appointment) -> list[tuple[tuple[str, ...], int, str]]:
+    def staff_choices(self, a: Placement) -> list[tuple[tuple[str, ...], int, str]]:
         """(staff, cost, why): the original team, then teams with the absent seat covered."""
         out: list[tuple[tuple[str, ...], int, str]] = [(a.staff, 0, "")]
         seat = self.absent if self.absent in a.staff else None
@@ -121,7 +122,7 @@ class _Replacer:
             return out
         elig = self.problem.eligibility
         if a.group:
-            allowed = set(elig.staff_for.get(("*", a.session_type), ()))
+            allowed = set(elig.qualified.get(a.session_type, ()))
         else:
             sets = [set(elig.staff_for.get((p, a.session_type), ())) for p in a.patients]
             allowed = set.intersection(*sets) if sets else set()
@@ -140,7 +141,7 @@ class _Replacer:
         out.sort(key=lambda item: (item[1], item[0]))
         return out
 
-    def options(self, a: Appointment) -> list[_Option]:
+    def options(self, a: Placement) -> list[_Option]:
         problem, feas, costs = self.problem, self.feas, self.costs
         kind = problem.session_types.get(a.session_type)
         if kind is None:
@@ -163,7 +164,7 @@ class _Replacer:
                     continue
                 if staff != a.staff and day0 is not None and day.index != day0.index:
                     continue  # a cover is for the original day; other days keep the clinician
-                if not a.group and not feas.day_allows(a.patients, a.session_type, day.index):
+                if feas.refusal(a.patients, kind, start, a.minutes, totals=False) is not None:
                     continue
                 if not feas.people_free((*staff, *a.patients), start, end):
                     continue
@@ -232,7 +233,7 @@ class _Replacer:
         return out[: costs.max_options]
 
     def solve(
-        self, affected: list[Appointment], settings: SolverSettings
+        self, affected: list[Placement], settings: SolverSettings
     ) -> tuple[list[Move], list[Unplaced], SolveStats]:
         began = time.perf_counter()
         costs = self.costs
@@ -240,7 +241,7 @@ class _Replacer:
         m = cp_model.CpModel()
         chosen: dict[tuple[str, int], cp_model.IntVar] = {}
         by_resource: dict[str, list[tuple[str, cp_model.IntervalVar]]] = defaultdict(list)
-        per_day: dict[tuple[str, str, int], list[cp_model.IntVar]] = defaultdict(list)
+        uses: list[Use] = []
         terms = []
         for a in affected:
             lits = []
@@ -254,10 +255,9 @@ class _Replacer:
                     by_resource[who].append((a.id, iv))
                 if o.appt.room:
                     by_resource["room:" + o.appt.room].append((a.id, iv))
-                day = self.problem.day_of(o.appt.start)
-                if day is not None and not a.group:
-                    for p in a.patients:
-                        per_day[(p, a.session_type, day.index)].append(lit)
+                uses.append(
+                    Use(lit, a.patients, a.session_type, o.appt.start, a.minutes, bool(a.group))
+                )
             # -- Each affected appointment: one re-placement, or none (and it is reported) ----
             m.AddAtMostOne(lits)
             miss = costs.unplaced_protected if (a.pinned or a.court) else costs.unplaced
@@ -266,13 +266,8 @@ class _Replacer:
         for items in by_resource.values():
             if len({aid for aid, _ in items}) > 1:
                 m.AddNoOverlap([iv for _, iv in items])
-        # -- The per-day limit holds among re-placed sessions too (OPS-06) -------------------
-        for (p, st, day), lits in per_day.items():
-            left = self.problem.eligibility.max_per_day.get(st, 1) - self.feas.per_day.get(
-                (p, st, day), 0
-            )
-            if len(lits) > left:
-                m.Add(sum(lits) <= max(0, left))
+        # -- The rules' limits hold among re-placed sessions too (the same functions as plan) -
+        add_rule_limits(m, self.feas, uses, totals=False)
         m.Minimize(sum(terms))
         solver = cp_model.CpSolver()
         settings.apply(solver)
@@ -339,7 +334,7 @@ def repair(
     return RepairResult(moves=moves, unplaced=unplaced, kept=len(kept), stats=stats)
 
 
-def _priority(problem: Problem, appt: Appointment) -> int:
+def _priority(problem: Problem, appt: Placement) -> int:
     acuity = {p.id: p.acuity for p in problem.patients}
     return max((acuity.get(p, 3) for p in appt.patients), default=3)
 
@@ -374,10 +369,12 @@ def emergency(
         staff_ids = [s for s in staff_ids if s == request.staff]
     lo = max(request.window[0], now if now is not None else request.window[0])
     feas = Feasibility(problem)
-    trials: list[tuple[int, str, list[Appointment]]] = []
+    trials: list[tuple[int, str, list[Placement]]] = []
     for start in starts_within(intersect(feas.open, [(lo, limit)]), minutes, problem.slot_minutes):
         end = start + minutes
         if not feas.people_free(request.patients, start, end):
+            continue
+        if feas.refusal(request.patients, kind, start, minutes) is not None:
             continue
         for sid in staff_ids:
             windows = feas.session_windows(kind, request.patients, (sid,))
@@ -404,7 +401,7 @@ def emergency(
         room = free_rooms.free_room(free_rooms.room_choices(kind, size), start, start + minutes)
         if kind.room_kinds and room is None:
             continue
-        urgent = Appointment(
+        urgent = Placement(
             id="emergency",
             session_type=kind.id,
             start=start,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from solver.demand import attendees, group_blocked
 from solver.feasibility import Feasibility
 from solver.model import (
     Day,
@@ -51,7 +52,11 @@ def _parties(problem: Problem, request: SlotRequest) -> _Parties | str:
         group = next((g for g in problem.groups if g.id == request.group), None)
         if group is None:
             return f"unknown group {request.group!r}"
-        return _Parties(kind, minutes, group.members, (group.facilitators,))
+        members = attendees(problem, group)
+        blocked = group_blocked(problem, group, members)
+        if blocked is not None:
+            return blocked
+        return _Parties(kind, minutes, members, (group.facilitators,))
     patients = request.patients
     unknown = [p for p in patients if p not in problem.patients_by_id()]
     if unknown:
@@ -153,9 +158,6 @@ class SlotFinder:
                 day = problem.day_of(start)
                 if day is None:
                     continue
-                if not request.group and not feas.day_allows(patients, kind.id, day.index):
-                    blockers[f"the daily limit of {kind.id} sessions for the patient"] += 1
-                    continue
                 if not feas.people_free(patients, start, end):
                     blockers["the patient's other appointments"] += 1
                     continue
@@ -168,8 +170,9 @@ class SlotFinder:
                 ):
                     blockers[f"{', '.join(staff)} out of weekly hours"] += 1
                     continue
-                if any(feas.budget_left(p, kind.id, start) == 0 for p in patients):
-                    blockers["the payer authorization has no units left"] += 1
+                refused = feas.refusal(patients, kind, start, minutes)
+                if refused is not None:
+                    blockers[refused] += 1
                     continue
                 room = feas.free_room(rooms, start, end) if rooms else None
                 if rooms and room is None:

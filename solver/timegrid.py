@@ -6,7 +6,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 
-from solver.model import Appointment, Window
+from solver.model import Placement, Window
 
 
 def normalize(windows: Iterable[Window]) -> tuple[Window, ...]:
@@ -84,7 +84,7 @@ class Busy:
     def add_room(self, room: str, start: int, end: int) -> None:
         self.add(_room_key(room), start, end)
 
-    def add_appointment(self, appt: Appointment) -> None:
+    def add_appointment(self, appt: Placement) -> None:
         for person in (*appt.staff, *appt.patients):
             self.add(person, appt.start, appt.end)
         if appt.room:

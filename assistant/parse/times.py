@@ -14,11 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-PARTS: dict[str, tuple[int, int]] = {
-    "morning": (8, 12),
-    "afternoon": (12, 17),
-    "evening": (17, 21),
-}
+from clinic.timeutil import PARTS_OF_DAY
+
 _PART_WORDS = {
     "morning": "morning",
     "mornings": "morning",
@@ -463,8 +460,11 @@ def resolve(
         begin = max(start_of_day, now) if day == today else start_of_day
         return begin, _local(day, facts.before, tz)
     if facts.part:
-        lo, hi = PARTS[facts.part]
-        return _local(day, (lo, 0), tz), _local(day, (hi, 0), tz)
+        part = PARTS_OF_DAY[facts.part]
+        return (
+            _local(day, divmod(part.start, 60), tz),
+            _local(day, divmod(part.end, 60), tz),
+        )
     if unavailable and day == today:
         return now, next_day
     return start_of_day, next_day

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from assistant.optimize import (
+    SYSTEM_ACTOR,
     SlotsQuery,
     apply_plan,
     apply_repair,
@@ -22,7 +23,6 @@ from assistant.optimize import (
     repair_staff_out,
     slots_json,
 )
-from assistant.wiring import booking_service
 from clinic.db import open_database
 from clinic.errors import InvalidInput
 from clinic.timeutil import local_iso, local_midnight, parse_date, parse_datetime
@@ -123,7 +123,7 @@ def register(app: typer.Typer) -> None:
         apply: Annotated[
             bool, typer.Option("--apply", help="Book the plan (all or nothing).")
         ] = False,
-        actor: Annotated[str, typer.Option(help=ACTOR_HELP)] = "optimizer",
+        actor: Annotated[str, typer.Option(help=ACTOR_HELP)] = SYSTEM_ACTOR,
         as_json: Annotated[bool, typer.Option("--json", help="Print the plan file.")] = False,
     ) -> None:
         """Plan a period: weekly requirements and standing groups around what is booked."""
@@ -144,7 +144,7 @@ def register(app: typer.Typer) -> None:
         if out is not None:
             _write(out, data)
         if apply:
-            booked = apply_plan(booking_service(db), actor, result, built)
+            booked = apply_plan(db, actor, result, built)
             typer.echo(f"booked {booked} appointment(s)", err=True)
         if as_json:
             typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
@@ -165,7 +165,7 @@ def register(app: typer.Typer) -> None:
         apply: Annotated[
             bool, typer.Option("--apply", help="Make the moves (undone if one fails).")
         ] = False,
-        actor: Annotated[str, typer.Option(help=ACTOR_HELP)] = "optimizer",
+        actor: Annotated[str, typer.Option(help=ACTOR_HELP)] = SYSTEM_ACTOR,
         as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     ) -> None:
         """A clinician is out: re-place their appointments with the fewest changes."""
@@ -178,7 +178,7 @@ def register(app: typer.Typer) -> None:
         if out is not None:
             _write(out, repair_plan_file(result, built))
         if apply and result.moves:
-            moved = apply_repair(booking_service(db), actor, result, built, reason)
+            moved = apply_repair(db, actor, result, built, reason)
             typer.echo(f"moved {moved} appointment(s)", err=True)
         data = repair_json(result, built)
         if as_json:

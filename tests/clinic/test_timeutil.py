@@ -8,7 +8,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from clinic.errors import InvalidInput
-from clinic.timeutil import day_bounds, parse_datetime, parse_weekly, within_weekly
+from clinic.timeutil import (
+    Interval,
+    day_bounds,
+    parse_datetime,
+    parse_weekly,
+    weekly_spans,
+    within_weekly,
+)
 
 NY = ZoneInfo("America/New_York")
 
@@ -42,6 +49,17 @@ def test_weekly_hours_follow_wall_clock_across_dst() -> None:
 def test_bad_text_gets_a_clear_message() -> None:
     with pytest.raises(InvalidInput, match="is not a date-time: use ISO 8601"):
         parse_datetime("next tuesday", NY)
+
+
+def test_weekly_spans_lay_a_template_over_real_days_across_dst() -> None:
+    tz = NY
+    # Sunday 2026-03-08 clocks spring forward; 09:00-17:00 is 8 hours on Friday and Monday alike.
+    days = [date(2026, 3, 6), date(2026, 3, 7), date(2026, 3, 9)]
+    spans = weekly_spans({"mon": [Interval(9 * 60, 17 * 60)], "fri": [(9 * 60, 24 * 60)]}, days, tz)
+    assert spans == [
+        (datetime(2026, 3, 6, 14, 0, tzinfo=UTC), datetime(2026, 3, 7, 5, 0, tzinfo=UTC)),
+        (datetime(2026, 3, 9, 13, 0, tzinfo=UTC), datetime(2026, 3, 9, 21, 0, tzinfo=UTC)),
+    ]
 
 
 def test_business_days_count_monday_to_friday_after_the_first_day() -> None:

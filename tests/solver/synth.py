@@ -7,17 +7,17 @@ import random
 from datetime import UTC, date, datetime, timedelta
 
 from solver.model import (
-    Appointment,
     Day,
-    Eligibility,
     GroupSpec,
     PatientInfo,
+    Placement,
+    PlanRules,
     Problem,
-    Requirement,
     RoomInfo,
     SessionKind,
     StaffInfo,
     UnitBudget,
+    WeeklyMinimum,
 )
 
 MONDAY = date(2026, 11, 30)
@@ -93,7 +93,7 @@ def make_problem(
     clinicians = [s for s in staff if s.role != "psychiatrist"]
     psychiatrists = [s for s in staff if s.role == "psychiatrist"]
     patients: list[PatientInfo] = []
-    elig = Eligibility(max_per_day={"individual": 1, "family": 1, "psychiatric_evaluation": 1})
+    elig = PlanRules()
     for i in range(n_patients):
         pid = f"P{i + 1}"
         needs = frozenset(rng.sample(SPECS, 1)) if i % 3 == 0 else frozenset()
@@ -125,14 +125,14 @@ def make_problem(
             elig.blocked[(pid, "individual")] = "nobody has " + ", ".join(sorted(needs))
         elig.staff_for[(pid, "psychiatric_evaluation")] = tuple(s.id for s in psychiatrists)
         source = "court_order" if i % 8 == 3 else "treatment_plan"
-        elig.requirements.append(Requirement(pid, "individual", 1 + (i % 3 == 0), source))
+        elig.requirements.append(WeeklyMinimum(pid, "individual", 1 + (i % 3 == 0), source))
         if family is not None:
-            elig.requirements.append(Requirement(pid, "family", 1))
+            elig.requirements.append(WeeklyMinimum(pid, "family", 1))
         if i % 10 == 4:
-            elig.requirements.append(Requirement(pid, "psychiatric_evaluation", 1))
+            elig.requirements.append(WeeklyMinimum(pid, "psychiatric_evaluation", 1))
         if i % 9 == 2:
             elig.budgets.append(UnitBudget(pid, frozenset({"individual"}), (0, n_days * DAY), 0))
-    elig.staff_for[("*", "group")] = tuple(s.id for s in clinicians)
+    elig.qualified["group"] = tuple(s.id for s in clinicians)
 
     groups = []
     for g in range(n_groups):
@@ -153,7 +153,7 @@ def make_problem(
         p = patients[(b * 5 + 1) % n_patients]
         start = (b % n_days) * DAY + 9 * 60 + 60 * b
         booked_list.append(
-            Appointment(
+            Placement(
                 id=f"B{b + 1}",
                 session_type="individual",
                 start=start,

@@ -4,10 +4,11 @@ each result re-checked by the independent validator, and the CLI's machine outpu
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from assistant.optimize import (
     SlotsQuery,
@@ -17,8 +18,10 @@ from assistant.optimize import (
     plan_file,
     repair_staff_out,
 )
-from assistant.wiring import booking_service
+from assistant.parse.times import extract, resolve
+from assistant.problem_builder import build_problem
 from clinic.db import Database
+from clinic.models import Patient
 from clinic.queries import appointments_between
 from clinic.timeutil import local_midnight
 from integrations.cli.main import run
@@ -51,7 +54,7 @@ def test_plan_next_week_is_valid_beats_first_fit_and_books(demo_db: Database) ->
     data = plan_file(result, built)
     assert data["metrics"]["placed_sessions"] == result.placed
     # Booking through the service: the database accepts every proposed appointment.
-    booked = apply_plan(booking_service(demo_db), "operator", result, built)
+    booked = apply_plan(demo_db, "operator", result, built)
     with demo_db.session() as session:
         rows = appointments_between(session, start, end, include_cancelled=False)
     assert booked == len(result.new) and len(rows) == len(result.new) + len(
@@ -68,10 +71,10 @@ def test_slots_for_a_demo_patient(demo_db: Database) -> None:
     assert [o.score for o in answer.options] == sorted(
         (o.score for o in answer.options), reverse=True
     )
-    from solver.model import Appointment
+    from solver.model import Placement
 
     for n, o in enumerate(answer.options):
-        appt = Appointment(
+        appt = Placement(
             f"o{n}", "individual", o.start, o.end - o.start, o.staff, ("p0002",), o.room
         )
         assert validate(built.problem, [*built.problem.booked, appt], new=[appt]) == []
@@ -145,3 +148,20 @@ def test_cli_slots_json_and_optimize_out(
     plan = json.loads(plan_path.read_text())
     assert plan["version"] == 1 and plan["solver"]["status"] in {"OPTIMAL", "FEASIBLE"}
     assert plan["metrics"]["required_sessions"] >= plan["metrics"]["placed_sessions"] > 0
+
+
+def test_a_morning_means_the_same_hours_to_the_parser_and_the_planner(demo_db: Database) -> None:
+    tz = demo_db.facility_tz()
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=tz)  # a Sunday: tomorrow is NEXT_WEEK's Monday
+    asked = resolve(extract("tomorrow morning", now), now)
+    assert asked is not None
+    start = local_midnight(NEXT_WEEK, tz)
+    with demo_db.read() as session:
+        built = build_problem(session, start, start + timedelta(days=1))
+        early = next(
+            p.id
+            for p in session.scalars(select(Patient).order_by(Patient.position))
+            if (p.preferences or {}).get("parts_of_day") == ["morning"]
+        )
+    liked = next(p for p in built.problem.patients if p.id == early).preferred_windows
+    assert liked == ((built.clock.minutes(asked[0]), built.clock.minutes(asked[1])),)

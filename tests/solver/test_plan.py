@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from solver.baseline import greedy_plan
-from solver.model import Eligibility, GroupSpec, PatientInfo, PlanResult, Problem, Requirement
+from solver.model import GroupSpec, PatientInfo, PlanResult, PlanRules, Problem, WeeklyMinimum
 from solver.plan import plan
 from solver.settings import SolverSettings
 from tests.solver.synth import DAY, day_window, make_problem
@@ -65,12 +65,12 @@ def test_court_ordered_and_acute_sessions_win_when_capacity_is_short() -> None:
         PatientInfo("court", acuity=1),
         PatientInfo("acute", acuity=5),
     )
-    elig = Eligibility(
+    elig = PlanRules(
         staff_for={(p.id, "individual"): (clinician.id,) for p in patients},
         requirements=[
-            Requirement("low", "individual", 1),
-            Requirement("court", "individual", 1, "court_order"),
-            Requirement("acute", "individual", 1),
+            WeeklyMinimum("low", "individual", 1),
+            WeeklyMinimum("court", "individual", 1, "court_order"),
+            WeeklyMinimum("acute", "individual", 1),
         ],
     )
     problem = replace(base, staff=(clinician,), patients=patients, eligibility=elig, booked=())
@@ -104,3 +104,21 @@ def test_a_group_that_cannot_meet_is_reported() -> None:
     result = plan(problem, FAST)
     unmet = [u for u in result.unmet if u.group == "G9"]
     assert unmet and "members" in unmet[0].reason
+
+
+def test_a_group_meets_several_times_a_day_when_min_days_apart_is_zero() -> None:
+    # An IOP-style group: seven meetings in a five-day week, only possible two a day. The
+    # facility contract's default (min_days_apart 0) allows that; 1 means once a day.
+    base = make_problem(n_staff=4, n_rooms=6, n_patients=12, n_groups=0, booked=0)
+    members = tuple(f"P{i}" for i in (1, 4, 5, 8, 9))
+    iop = GroupSpec("IOP", "group", ("S2",), members, 7, min_days_apart=0)
+    problem = replace(base, groups=(iop,))
+    for solve in (lambda p: plan(p, FAST), greedy_plan):
+        result = solve(problem)
+        assert validate(problem, result.appointments, new=result.new) == []
+        assert len([a for a in result.new if a.group == "IOP"]) == 7
+        assert not [u for u in result.unmet if u.group == "IOP"]
+    once_a_day = replace(problem, groups=(replace(iop, min_days_apart=1),))
+    result = plan(once_a_day, FAST)
+    assert len({a.start // DAY for a in result.new if a.group == "IOP"}) == 5
+    assert [u.missing for u in result.unmet if u.group == "IOP"] == [2]

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from solver.model import Appointment, Disruption, Problem, SlotRequest
+from solver.model import Disruption, Placement, Problem, SlotRequest
 from solver.plan import plan
 from solver.repair import affected_by, emergency, repair, without_disruption
 from solver.settings import SolverSettings
@@ -23,7 +23,7 @@ def booked() -> Problem:
     return replace(base, booked=tuple(plan(base, FAST).appointments))
 
 
-def _apply(problem: Problem, result: object) -> list[Appointment]:
+def _apply(problem: Problem, result: object) -> list[Placement]:
     moved = {m.before.id: m.after for m in result.moves}  # type: ignore[attr-defined]
     dropped = {u.appointment.id for u in result.unplaced}  # type: ignore[attr-defined]
     return [moved.get(a.id, a) for a in problem.booked if a.id not in dropped]
@@ -59,7 +59,7 @@ def test_a_pinned_session_gets_a_cover_rather_than_a_new_time() -> None:
     cover_pool = base.eligibility.staff_for[(pid, "individual")]
     assert len(cover_pool) >= 2
     lead = cover_pool[0]
-    pinned = Appointment(
+    pinned = Placement(
         "pin", "individual", DAY + 10 * 60, 60, (lead,), (pid,), room="R1", pinned=True
     )
     problem = replace(base, booked=(pinned,))
@@ -73,7 +73,7 @@ def test_a_pinned_session_gets_a_cover_rather_than_a_new_time() -> None:
 def test_nobody_can_cover_gives_a_reason() -> None:
     base = make_problem(n_staff=6, n_rooms=6, n_patients=10, n_groups=0, booked=0, seed=4)
     psychiatrist = next(s.id for s in base.staff if s.role == "psychiatrist")
-    appt = Appointment(
+    appt = Placement(
         "eval", "psychiatric_evaluation", 4 * DAY + 9 * 60, 60, (psychiatrist,), ("P1",), "R5"
     )
     problem = replace(base, booked=(appt,))
@@ -102,7 +102,7 @@ def test_emergency_offers_bumps_of_lower_priority_sessions() -> None:
     assert len(staff) <= len(low)
     # Every eligible clinician is busy all Monday with lower-acuity patients.
     fill = tuple(
-        Appointment(f"f{h}-{s}", "individual", 8 * 60 + 60 * h, 60, (s,), (low[n],))
+        Placement(f"f{h}-{s}", "individual", 8 * 60 + 60 * h, 60, (s,), (low[n],))
         for n, s in enumerate(staff)
         for h in range(10)
     )
@@ -125,7 +125,7 @@ def test_pinned_or_court_sessions_are_never_bumped() -> None:
     staff = base.eligibility.staff_for[(urgent, "individual")]
     low = ["P1", "P2", "P6"]
     fill = tuple(
-        Appointment(f"f{h}-{s}", "individual", 8 * 60 + 60 * h, 60, (s,), (low[n],), pinned=True)
+        Placement(f"f{h}-{s}", "individual", 8 * 60 + 60 * h, 60, (s,), (low[n],), pinned=True)
         for n, s in enumerate(staff)
         for h in range(10)
     )

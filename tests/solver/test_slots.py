@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from solver.model import Appointment, PatientInfo, Problem, SlotRequest
+from solver.model import PatientInfo, Placement, Problem, SlotRequest
 from solver.slots import SlotFinder, find_slots
 from tests.solver.synth import DAY, day_window, make_problem
 from tests.solver.validator import validate
@@ -20,8 +20,8 @@ def problem() -> Problem:
     return make_problem(n_staff=6, n_rooms=6, n_patients=20, n_groups=1, seed=5)
 
 
-def _as_appointment(problem: Problem, request: SlotRequest, opt: object, n: int) -> Appointment:
-    return Appointment(
+def _as_appointment(problem: Problem, request: SlotRequest, opt: object, n: int) -> Placement:
+    return Placement(
         id=f"opt{n}",
         session_type=request.session_type,
         start=opt.start,  # type: ignore[attr-defined]
@@ -88,7 +88,8 @@ def test_a_full_window_says_what_blocks_and_offers_the_nearest_options(problem: 
         problem.eligibility,
         staff_for={**problem.eligibility.staff_for, ("P4", "individual"): (staff_id,)},
     )
-    wall = Appointment("wall", "individual", DAY, DAY, (staff_id,), ("P19",))
+    opens, closes = day_window(1)
+    wall = Placement("wall", "individual", opens, closes - opens, (staff_id,), ("P19",))
     blocked = replace(problem, eligibility=elig, booked=(*problem.booked, wall))
     answer = find_slots(blocked, SlotRequest(("P4",), "individual", day_window(1)), k=3)
     assert answer.options == []

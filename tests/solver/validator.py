@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from solver.model import Appointment, Problem
+from solver.model import SAME_TYPE_PER_DAY, Placement, Problem
 
 
 def _inside(windows: Iterable[tuple[int, int]] | None, start: int, end: int) -> bool:
@@ -15,17 +15,17 @@ def _inside(windows: Iterable[tuple[int, int]] | None, start: int, end: int) -> 
     return any(a <= start and end <= b for a, b in windows)
 
 
-def _overlap(a: Appointment, b: Appointment) -> bool:
+def _overlap(a: Placement, b: Placement) -> bool:
     return a.start < b.end and b.start < a.end
 
 
 def validate(
     problem: Problem,
-    schedule: list[Appointment],
+    schedule: list[Placement],
     *,
-    new: list[Appointment] | None = None,
-    keep: Iterable[Appointment] = (),
-    before: Iterable[Appointment] = (),
+    new: list[Placement] | None = None,
+    keep: Iterable[Placement] = (),
+    before: Iterable[Placement] = (),
 ) -> list[str]:
     """Violations of hard constraints in `schedule` (the whole period). `new` are the
     appointments the solver created or moved (their placement rules are checked); `keep` must
@@ -46,7 +46,7 @@ def validate(
             bad.append(f"{a.id}: a kept appointment was changed or dropped")
 
     # No double booking of any person or room, anywhere in the schedule.
-    by_resource: dict[str, list[Appointment]] = defaultdict(list)
+    by_resource: dict[str, list[Placement]] = defaultdict(list)
     for a in schedule:
         for who in (*a.staff, *a.patients):
             by_resource[who].append(a)
@@ -74,9 +74,17 @@ def validate(
             bad.append(f"{a.id}: outside facility hours")
         if a.minutes != kind.minutes:
             bad.append(f"{a.id}: lasts {a.minutes} min, {a.session_type} takes {kind.minutes}")
+        qualified = elig.qualified.get(a.session_type, ())
         for s in a.staff:
             if s not in staff or not _inside(staff[s].available, a.start, a.end):
                 bad.append(f"{a.id}: {s} is not working then")
+            rule = elig.windows.get(s)
+            cofacilitator = any(
+                o != s and o in qualified and o not in elig.windows for o in a.staff
+            )
+            waived = rule is not None and rule.cofacilitated and cofacilitator
+            if rule and not waived and not _inside(rule.allowed, a.start, a.end):
+                bad.append(f"{a.id}: {s} outside the windows of {rule.rule}")
         for p in a.patients:
             info = patients.get(p)
             if info is None:
@@ -84,22 +92,28 @@ def validate(
                 continue
             if not _inside(info.available, a.start, a.end):
                 bad.append(f"{a.id}: {p} is not available then")
-            if not _inside(elig.windows.get(p), a.start, a.end):
-                bad.append(f"{a.id}: outside the rule windows of {p}")
+            rule = elig.windows.get(p)
+            if rule is not None and not _inside(rule.allowed, a.start, a.end):
+                bad.append(f"{a.id}: {p} outside the windows of {rule.rule}")
             if kind.family and not _inside(info.family_windows, a.start, a.end):
                 bad.append(f"{a.id}: the family of {p} is not available then")
         if any(pair <= a.people for pair in elig.keep_apart):
             bad.append(f"{a.id}: people who must be kept apart share it")
-        # Eligibility: group sessions are run by the group's facilitators for its members;
+        # PlanRules: group sessions are run by the group's facilitators for its members;
         # anything else by a clinician the rules allow for every patient.
         if a.group:
             group = next((g for g in problem.groups if g.id == a.group), None)
-            if group is None or set(a.patients) != set(group.members):
-                bad.append(f"{a.id}: not the group's members")
-            elif not set(a.staff) <= set(group.facilitators) | {
-                s for s in staff if s in elig.staff_for.get(("*", a.session_type), ())
-            }:
+            attending = (
+                {m for m in group.members if (m, a.session_type) not in elig.blocked}
+                if group
+                else set()
+            )
+            if group is None or set(a.patients) != attending:
+                bad.append(f"{a.id}: not the group's members who may attend")
+            elif not set(a.staff) <= set(group.facilitators) | set(qualified):
                 bad.append(f"{a.id}: facilitated by someone not allowed")
+            elif group.id in elig.group_max and len(a.patients) > elig.group_max[group.id]:
+                bad.append(f"{a.id}: more members than the group may hold")
         elif original_staff.get(a.id) != a.staff:
             for p in a.patients:
                 for s in a.staff:
@@ -119,7 +133,12 @@ def validate(
                 if not _inside(room.available, a.start, a.end):
                     bad.append(f"{a.id}: room {room.id} is closed then")
 
-    # Per-day limits per patient and session type; groups meet at most once a day.
+    def week_of(minute: int) -> int | None:
+        if not problem.weeks:
+            return minute // (7 * 24 * 60)
+        return next((i for i, (lo, hi) in enumerate(problem.weeks) if lo <= minute < hi), None)
+
+    # One session of a non-group type per patient a day; groups keep min_days_apart.
     per_day: dict[tuple[str, str, int], int] = defaultdict(int)
     group_days: dict[str, list[int]] = defaultdict(list)
     for a in schedule:
@@ -132,13 +151,13 @@ def validate(
         for p in a.patients:
             per_day[(p, a.session_type, day)] += 1
     for (p, st, day), n in per_day.items():
-        if n > elig.max_per_day.get(st, 1):
+        if n > SAME_TYPE_PER_DAY:
             bad.append(f"{p}: {n} {st} sessions on day {day}")
     for g in problem.groups:
         days = sorted(group_days.get(g.id, []))
         for i in range(1, len(days)):
             gap = (problem.days[days[i]].date - problem.days[days[i - 1]].date).days
-            if gap < max(1, g.min_days_apart):
+            if gap < g.min_days_apart:
                 bad.append(f"group {g.id}: meetings {gap} days apart")
         per_week: dict[int, int] = defaultdict(int)
         for d in days:
@@ -146,6 +165,21 @@ def validate(
         for week, n in per_week.items():
             if n > g.sessions_per_week:
                 bad.append(f"group {g.id}: {n} meetings in week {week}")
+
+    # The rules' per-patient limits, per day or ISO week, booked sessions included.
+    for limit in elig.limits:
+        used: dict[int | None, int] = defaultdict(int)
+        touched: set[int | None] = set()
+        for a in schedule:
+            if limit.patient not in a.patients or a.session_type not in limit.session_types:
+                continue
+            bucket = day_of(a.start) if limit.per == "day" else week_of(a.start)
+            used[bucket] += a.minutes if limit.minutes else 1
+            if a.id in new_ids:
+                touched.add(bucket)
+        for bucket in touched:
+            if bucket is not None and used[bucket] > limit.most:
+                bad.append(f"{limit.patient}: {used[bucket]} over {limit.most} ({limit.rule})")
 
     # Clinicians' weekly hours.
     minutes: dict[tuple[str, int], int] = defaultdict(int)
@@ -170,4 +204,13 @@ def validate(
         )
         if used > b.remaining:
             bad.append(f"{b.patient}: {used} sessions on a budget of {b.remaining}")
+        if b.per_week is None:
+            continue
+        weekly: dict[int | None, int] = defaultdict(int)
+        for a in schedule:
+            if b.patient in a.patients and a.session_type in b.session_types:
+                weekly[week_of(a.start)] += 1
+        for week, n in weekly.items():
+            if week is not None and n > b.per_week:
+                bad.append(f"{b.patient}: {n} sessions in week {week}, cap {b.per_week}")
     return bad
