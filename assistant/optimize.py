@@ -8,22 +8,18 @@ pack."""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-
 from assistant.access import authorize
 from assistant.problem_builder import BuiltProblem, build_problem, narrow_to_needs
+from assistant.problem_cache import cached_problem
 from assistant.wiring import booking_service
 from clinic.booking import BookingRequest, MoveRequest
 from clinic.db import Database
 from clinic.errors import InvalidInput, NotFound
-from clinic.models import AuditEvent
-from clinic.timeutil import day_bounds, local_iso, now_utc
+from clinic.timeutil import local_iso, now_utc
 from clinic.tokens import Caller
 from solver.model import Disruption, Placement, PlanResult, RepairResult, SlotAnswer, SlotRequest
 from solver.plan import ProgressFn, plan
@@ -34,41 +30,6 @@ from solver.slots import NEAREST_DAYS, SlotFinder
 SYSTEM_ACTOR = "optimizer"
 """Who applies plans and repairs unless a person is named (role `system` in the permissions
 pack: it may run plans, book and move, nothing else)."""
-
-_PROBLEMS: OrderedDict[tuple[Any, ...], BuiltProblem] = OrderedDict()
-_PROBLEMS_LOCK = threading.Lock()
-_PROBLEMS_KEPT = 8
-_BUILDING: dict[tuple[Any, ...], threading.Lock] = {}
-
-
-def cached_problem(db: Database, start: datetime, end: datetime) -> BuiltProblem:
-    """The problem for whole local days around [start, end), rebuilt only after a change.
-
-    Every change to the schedule or the facility writes an audit event, so the newest event's
-    number says whether a problem built earlier is still true. Interactive requests (find a
-    slot) then cost a search, not a rebuild of the whole facility."""
-    tz = db.facility_tz()
-    lo = day_bounds(start.astimezone(tz).date(), tz)[0]
-    hi = day_bounds((end - timedelta(microseconds=1)).astimezone(tz).date(), tz)[1]
-    with db.read() as session:
-        version = session.scalar(select(func.max(AuditEvent.seq)))
-    key = (db.url, version, lo, hi)
-    with _PROBLEMS_LOCK:
-        building = _BUILDING.setdefault(key, threading.Lock())
-    with building:  # one build per key; concurrent askers wait for it instead of repeating it
-        with _PROBLEMS_LOCK:
-            built = _PROBLEMS.get(key)
-            if built is not None:
-                _PROBLEMS.move_to_end(key)
-                return built
-        with db.read() as session:
-            built = build_problem(session, lo, hi)
-        with _PROBLEMS_LOCK:
-            _PROBLEMS[key] = built
-            _BUILDING.pop(key, None)
-            while len(_PROBLEMS) > _PROBLEMS_KEPT:
-                _PROBLEMS.popitem(last=False)
-    return built
 
 
 @dataclass

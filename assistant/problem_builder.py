@@ -10,7 +10,7 @@ here encodes policy.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -22,6 +22,7 @@ from clinic.errors import InvalidInput, NotFound
 from clinic.models import (
     ACTIVE_STATUSES,
     Appointment,
+    AppointmentPatient,
     Facility,
     Group,
     Patient,
@@ -41,6 +42,9 @@ from clinic.timeutil import (
 )
 from rules import eligibility as answer
 from rules.eligibility import missing_needs
+from rules.facts import load_world
+from rules.loader import PackSet
+from rules.model import AuthorizationFacts
 from rules.service import default_service
 from solver.feasibility import Feasibility
 from solver.model import (
@@ -76,6 +80,26 @@ class Clock:
         return self.origin + timedelta(minutes=minutes)
 
 
+@dataclass(frozen=True)
+class Basis:
+    """What an appointment change can move in a built problem, and what redoing it needs
+    (assistant.problem_cache patches a cached problem with it instead of building anew)."""
+
+    booked_span: tuple[datetime, datetime]
+    """`problem.booked` holds the active appointments overlapping this span."""
+    history_span: tuple[datetime, datetime]
+    """Patients' `seen_by`: the clinicians they saw in this span."""
+    court_types: Mapping[str, frozenset[str]]
+    """Patient -> the session types their court order requires (Placement.court)."""
+    budget_sources: tuple[tuple[str, AuthorizationFacts], ...]
+    """The patient and authorization of each of `problem.eligibility.budgets`, in order."""
+    intake_first: frozenset[str]
+    """Patients whose allowed session types wait for their first assessment (LOC-INTAKE-FIRST):
+    a change to their appointments can move more than the parts above."""
+    packs: PackSet
+    tz: ZoneInfo
+
+
 @dataclass
 class BuiltProblem:
     problem: Problem
@@ -83,6 +107,7 @@ class BuiltProblem:
     start: datetime
     end: datetime
     staff_names: dict[str, str]
+    basis: Basis | None = field(default=None, repr=False, compare=False)
     _index: Feasibility | None = field(default=None, repr=False, compare=False)
 
     def index(self) -> Feasibility:
@@ -346,18 +371,7 @@ def build_problem(
     # -- booked appointments: the whole ISO weeks, since weekly limits count them ---------------
     week_lo = clock.moment(weeks[0][0]) if weeks else start
     week_hi = clock.moment(weeks[-1][1]) if weeks else end
-    appt_rows = list(
-        session.scalars(
-            select(Appointment)
-            .where(
-                Appointment.active,
-                Appointment.end > min(start - timedelta(days=1), week_lo),
-                Appointment.start < max(end + timedelta(days=1), week_hi),
-            )
-            .options(selectinload(Appointment.staff_links), selectinload(Appointment.patient_links))
-            .order_by(Appointment.start, Appointment.id)
-        )
-    )
+    booked_span = (min(start - timedelta(days=1), week_lo), max(end + timedelta(days=1), week_hi))
     patient_rows = list(
         session.scalars(
             select(Patient)
@@ -369,32 +383,22 @@ def build_problem(
             .order_by(Patient.position)
         )
     )
-    court_types: dict[str, set[str]] = defaultdict(set)
+    court_types: dict[str, frozenset[str]] = {}
     for p in patient_rows:
         order = p.court_order
         if order is not None and order.start < end.date() and order.end >= start.date():
-            for req in order.requirements:
-                court_types[p.id].add(req.session_type_id)
-    booked = tuple(
-        Placement(
-            id=a.id,
-            session_type=a.session_type_id,
-            start=clock.minutes(a.start),
-            minutes=a.minutes,
-            staff=tuple(a.staff_ids),
-            patients=tuple(a.patient_ids),
-            room=a.room_id,
-            group=a.group_id,
-            pinned=a.pinned,
-            court=any(a.session_type_id in court_types.get(p, ()) for p in a.patient_ids),
-        )
-        for a in appt_rows
-        if a.status in ACTIVE_STATUSES
+            court_types[p.id] = frozenset(req.session_type_id for req in order.requirements)
+    booked = in_order(
+        placement_of(a, clock, court_types)
+        for a in booked_rows(session, booked_span)
+        if holds_time(a)
     )
 
     # -- what the rules allow (the same packs every booking is checked against) ----------------
     active = [p for p in patient_rows if p.phase != "discharged"]
-    rules = default_service().constraints_from_db(session, (first, last))
+    service = default_service()
+    world = load_world(session, service.packs, (first, last))
+    rules = service.constraints_from_world(world, (first, last))
     scope = Scope(
         patients=frozenset(p.id for p in active),
         staff=frozenset(s.id for s in staff_rows),
@@ -407,7 +411,8 @@ def build_problem(
     mapped = derive_eligibility(rules, scope)
 
     # -- patients -------------------------------------------------------------------------------
-    seen = _recent_clinicians(session, start - timedelta(days=history_days), start)
+    history_span = (start - timedelta(days=history_days), start)
+    seen = recent_clinicians(session, history_span)
     patients: list[PatientInfo] = []
     for p in active:
         prefs = p.preferences or {}
@@ -478,23 +483,92 @@ def build_problem(
         booked=booked,
         weeks=weeks,
     )
-    return BuiltProblem(problem, clock, start, end, {s.id: s.name for s in staff_rows})
+    basis = Basis(
+        booked_span=booked_span,
+        history_span=history_span,
+        court_types=court_types,
+        budget_sources=tuple(
+            (x.id, auth)
+            for x in world.patients
+            if x.id in scope.patients
+            for auth in x.authorizations
+        ),
+        intake_first=frozenset(
+            p for p, pr in rules.patients.items() if pr.intake_first_session_types
+        ),
+        packs=service.packs,
+        tz=world.tz,
+    )
+    return BuiltProblem(problem, clock, start, end, {s.id: s.name for s in staff_rows}, basis)
 
 
-def _recent_clinicians(session: Session, start: datetime, end: datetime) -> dict[str, list[str]]:
-    """Patient -> clinicians seen in [start, end), most recent first (for continuity)."""
-    rows = session.scalars(
+def booked_rows(
+    session: Session, span: tuple[datetime, datetime], ids: Collection[str] | None = None
+) -> list[Appointment]:
+    """The active appointments in `span`; with `ids`, those of them in `span` whatever their
+    status (a patch drops the ones no longer holding time)."""
+    query = (
+        select(Appointment)
+        .where(Appointment.end > span[0], Appointment.start < span[1])
+        .options(selectinload(Appointment.staff_links), selectinload(Appointment.patient_links))
+        .order_by(Appointment.start, Appointment.id)
+    )
+    query = (
+        query.where(Appointment.id.in_(ids)) if ids is not None else query.where(Appointment.active)
+    )
+    return list(session.scalars(query))
+
+
+def holds_time(a: Appointment) -> bool:
+    return a.active and a.status in ACTIVE_STATUSES
+
+
+def in_order(placements: Iterable[Placement]) -> tuple[Placement, ...]:
+    """Booked placements in one order, however they were read (by start, then id)."""
+    return tuple(sorted(placements, key=lambda p: (p.start, p.id)))
+
+
+def placement_of(
+    a: Appointment, clock: Clock, court_types: Mapping[str, frozenset[str]]
+) -> Placement:
+    return Placement(
+        id=a.id,
+        session_type=a.session_type_id,
+        start=clock.minutes(a.start),
+        minutes=a.minutes,
+        staff=tuple(a.staff_ids),
+        patients=tuple(a.patient_ids),
+        room=a.room_id,
+        group=a.group_id,
+        pinned=a.pinned,
+        court=any(a.session_type_id in court_types.get(p, ()) for p in a.patient_ids),
+    )
+
+
+def recent_clinicians(
+    session: Session, span: tuple[datetime, datetime], patients: Collection[str] | None = None
+) -> dict[str, list[str]]:
+    """Patient -> clinicians seen in `span`, most recent first (for continuity)."""
+    query = (
         select(Appointment)
         .where(
-            Appointment.start >= start,
-            Appointment.start < end,
+            Appointment.start >= span[0],
+            Appointment.start < span[1],
             Appointment.status.in_(("attended", "booked", "checked_in")),
         )
         .options(selectinload(Appointment.staff_links), selectinload(Appointment.patient_links))
-        .order_by(Appointment.start.desc())
+        .order_by(Appointment.start.desc(), Appointment.id)
     )
+    if patients is not None:
+        query = query.where(
+            Appointment.id.in_(
+                select(AppointmentPatient.appointment_id).where(
+                    AppointmentPatient.patient_id.in_(patients)
+                )
+            )
+        )
     seen: dict[str, list[str]] = defaultdict(list)
-    for appt in rows:
+    for appt in session.scalars(query):
         if appt.group_id:
             continue
         for p in appt.patient_ids:

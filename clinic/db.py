@@ -18,6 +18,7 @@ from platformdirs import user_data_dir
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from clinic import versions
 from clinic.errors import InvalidInput
 from clinic.timeutil import zone
 
@@ -98,6 +99,8 @@ class Database:
         except BaseException:
             session.rollback()
             raise
+        else:
+            versions.written(self)  # this request's next version read must see the change
         finally:
             session.close()
 

@@ -21,7 +21,7 @@ from rules.decision import Decision, assemble
 from rules.derive import derive
 from rules.eligibility import Eligibility
 from rules.engine import DurableRulesEngine, RuleEngine
-from rules.facts import load_world
+from rules.facts import World, load_world
 from rules.loader import PACKS_DIR, PackProblem, PackSet, collect, load_packs, rules_dir_from_env
 from rules.model import (
     AppointmentFacts,
@@ -110,7 +110,10 @@ class RulesService:
 
     def constraints_from_db(self, session: Session, period: tuple[date, date]) -> Eligibility:
         """`constraints_for` every patient and staff member of the facility in the database."""
-        world = load_world(session, self._packs, period)
+        return self.constraints_from_world(load_world(session, self._packs, period), period)
+
+    def constraints_from_world(self, world: World, period: tuple[date, date]) -> Eligibility:
+        """`constraints_for` everyone in `world` (`rules.facts.load_world`)."""
         return self.constraints_for(
             world.patients,
             world.staff,

@@ -4,8 +4,8 @@
 caller book for this patient?") asks the same about the same people all day long. The people's
 facts (staff, patients, groups, session types) change only through events other than
 appointment changes (a facility load, an absence, an admission, an enrolment), each of which
-writes an audit event; so the snapshot stays true until such an event appears, the way
-`assistant.optimize.cached_problem` keys its cache on the newest audit event. The one fact of a
+writes an audit event; so the snapshot stays true until such an event appears (the facility's
+version, `clinic.versions`). The one fact of a
 role check that an appointment change moves, the patient's appointments, is read fresh.
 
 `role_situation` answers exactly what `build_situation(actor=..., patient=...)` answers (a test
@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clinic.db import Database
 from clinic.errors import NotFound
-from clinic.models import AuditEvent, Patient, SessionType, Staff
+from clinic.models import Patient, SessionType, Staff
+from clinic.versions import EventRef, read_versions
 
 # The same row readers build_situation uses, so the two answers cannot drift apart.
 from rules.facts import (
@@ -41,9 +42,6 @@ from rules.facts import _staff as _staff_rows
 from rules.loader import PackSet
 from rules.model import GroupFacts, PatientFacts, SessionTypeFacts, Situation, StaffFacts
 
-# Audit actions that change appointments only: they leave the snapshot true.
-APPOINTMENT_EVENT = "appointment."
-
 
 @dataclass(frozen=True)
 class _Snapshot:
@@ -59,9 +57,9 @@ class _Snapshot:
     groups_of: dict[str, dict[str, GroupFacts]]  # patient → the groups they belong to
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Entry:
-    seen: int | None  # the newest audit event looked at
+    version: EventRef | None  # the facility's version the snapshot is true at
     snapshot: _Snapshot
 
 
@@ -108,28 +106,20 @@ def role_situation(
 
 
 def _snapshot(db: Database, session: Session, packs: PackSet, on: date) -> _Snapshot:
-    """The snapshot still true at the newest audit event, or a new one."""
-    newest = session.scalar(select(func.max(AuditEvent.seq)))
+    """The snapshot still true at the newest event that changed more than appointments."""
+    version = read_versions(db, session).facility
     with _LOCK:
         entry = _CACHE.get(db.url)
     if (
         entry is not None
+        and entry.version == version
         and entry.snapshot.packs is packs
         and entry.snapshot.on == on
-        and (newest or 0) >= (entry.seen or 0)  # else the database was made anew
     ):
-        if entry.seen == newest:
-            return entry.snapshot
-        since = session.scalars(
-            select(AuditEvent.action).where(AuditEvent.seq > (entry.seen or 0))
-        ).all()
-        if all(action.startswith(APPOINTMENT_EVENT) for action in since):
-            with _LOCK:
-                entry.seen = newest
-            return entry.snapshot
+        return entry.snapshot
     snapshot = _read(session, packs, on)
     with _LOCK:
-        _CACHE[db.url] = _Entry(newest, snapshot)
+        _CACHE[db.url] = _Entry(version, snapshot)
     return snapshot
 
 

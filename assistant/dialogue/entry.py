@@ -18,6 +18,7 @@ from clinic.db import Database
 from clinic.errors import InvalidInput
 from clinic.timeutil import now_utc
 from clinic.tokens import Caller
+from clinic.versions import one_read_per_request
 
 MAX_MESSAGE = 2000
 
@@ -40,7 +41,8 @@ class Dialogue:
                 load_state(session, conversation_id, caller.staff_id)
             )
         turn = Turn(self.db, self.facts, caller, conversation_id, state, text, self.clock())
-        reply = route(turn)
+        with one_read_per_request():  # the caches' versions, read once for the whole turn
+            reply = route(turn)
         with self.db.session() as session:
             save_state(session, conversation_id, caller.staff_id, turn.state.as_dict())
         return reply

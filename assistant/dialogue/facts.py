@@ -7,14 +7,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from assistant.dialogue.wording import Names
 from assistant.llm.gateway import Gateway, LLMConfigError, db_audit_sink
 from assistant.phi import redactor_for
 from assistant.roster import Roster, load_roster
 from clinic.db import Database
-from clinic.models import AuditEvent, Group, Patient, SessionType, Staff
+from clinic.models import Group, SessionType
+from clinic.versions import read_versions
 
 log = logging.getLogger("rota.dialogue")
 
@@ -31,27 +32,20 @@ class Facts:
         self._gateway_roster: Roster | None = None
 
     def roster(self) -> Roster:
-        with self.db.read() as session:
-            key = (
-                self.db.url,
-                session.scalar(
-                    select(func.max(AuditEvent.seq)).where(AuditEvent.action == "facility.load")
-                ),
-                session.scalar(select(func.count()).select_from(Patient)),
-                session.scalar(select(func.count()).select_from(Staff)),
-                session.scalar(select(func.count()).select_from(Group)),
-            )
-            if key != self._key or self._roster is None:
-                roster = load_roster(session)
-                people = (roster.patients, roster.staff, roster.rooms)
-                named = {e.id: e.name for entries in people for e in entries}
-                named |= {g.id: g.name for g in session.scalars(select(Group))}
-                types = {
-                    t.id: t.name or t.id.replace("_", " ")
-                    for t in session.scalars(select(SessionType))
-                }
-                self._roster, self._names, self._key = roster, Names(named, types), key
+        # Names change only with the facility's version (a load; clinic.versions).
+        key = (self.db.url, read_versions(self.db).facility)
+        if key == self._key and self._roster is not None:
             return self._roster
+        with self.db.read() as session:
+            roster = load_roster(session)
+            people = (roster.patients, roster.staff, roster.rooms)
+            named = {e.id: e.name for entries in people for e in entries}
+            named |= {g.id: g.name for g in session.scalars(select(Group))}
+            types = {
+                t.id: t.name or t.id.replace("_", " ") for t in session.scalars(select(SessionType))
+            }
+        self._roster, self._names, self._key = roster, Names(named, types), key
+        return roster
 
     def names(self) -> Names:
         self.roster()
