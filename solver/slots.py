@@ -115,29 +115,49 @@ class SlotFinder:
         reason = _reason(blockers, len(options))
         nearest: list[SlotOption] = []
         if not options:
-            horizon = self.problem.horizon
-            day = 24 * 60
-            around = [
-                (max(horizon[0], window[0] - NEAREST_DAYS * day, now or horizon[0]), window[0]),
-                (window[1], min(horizon[1], window[1] + NEAREST_DAYS * day)),
-            ]
-            outside = [
-                opt
-                for span in around
-                if span[0] < span[1]
-                for opt in self._search(request, parties, span, Counter())
-            ]
-            outside.sort(
+            nearest = self._nearest(request, parties, window, k, now)
+        return SlotAnswer(options=options, reason=reason, nearest=nearest)
+
+    def _nearest(
+        self, request: SlotRequest, parties: _Parties, window: Window, k: int, now: int | None
+    ) -> list[SlotOption]:
+        """The k options nearest the window, up to NEAREST_DAYS outside it. Looked for a day's
+        distance at a time, nearest first, until k distinct ones are found: every option of a
+        farther day ranks after them, so the answer is that of searching every day at once."""
+        horizon = self.problem.horizon
+        day = 24 * 60
+        around = (
+            (max(horizon[0], window[0] - NEAREST_DAYS * day, now or horizon[0]), window[0]),
+            (window[1], min(horizon[1], window[1] + NEAREST_DAYS * day)),
+        )
+        found: list[SlotOption] = []
+        nearest: list[SlotOption] = []
+        for ring in range(NEAREST_DAYS + 1):
+            # The starts `ring` days (up to the next day) before the window and after it.
+            rings = ((window[0] - (ring + 1) * day + 1, window[0] - ring * day + 1),
+                     (window[1] + ring * day, window[1] + (ring + 1) * day))  # fmt: skip
+            for span, starts in zip(around, rings, strict=True):
+                if span[0] < span[1]:
+                    found += self._search(request, parties, span, Counter(), starts)
+            found.sort(
                 key=lambda o: (min(abs(o.start - window[0]), abs(o.start - window[1])), -o.score)
             )
-            nearest = _distinct(outside, k, keep_order=True)
-        return SlotAnswer(options=options, reason=reason, nearest=nearest)
+            nearest = _distinct(found, k, keep_order=True)
+            if len(nearest) >= k:
+                break
+        return nearest
 
     # -- search ----------------------------------------------------------------------------
 
     def _search(
-        self, request: SlotRequest, parties: _Parties, window: Window, blockers: Counter[str]
+        self,
+        request: SlotRequest,
+        parties: _Parties,
+        window: Window,
+        blockers: Counter[str],
+        starts: Window | None = None,
     ) -> list[SlotOption]:
+        """Every option inside `window` (with `starts`, only those starting in [a, b))."""
         problem, feas = self.problem, self.feas
         kind, minutes, patients = parties.kind, parties.minutes, parties.patients
         size = feas.people_in_room(kind, len(patients), len(parties.staff_sets[0]))
@@ -154,6 +174,8 @@ class SlotFinder:
                 blockers["no time when the patient and clinician are both available"] += 1
                 continue
             for start in starts_within(windows, minutes, problem.slot_minutes):
+                if starts is not None and not starts[0] <= start < starts[1]:
+                    continue
                 end = start + minutes
                 day = problem.day_of(start)
                 if day is None:

@@ -3,12 +3,13 @@ nearest options outside the window when there is nothing inside."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 
 import pytest
 
-from solver.model import PatientInfo, Placement, Problem, SlotRequest
-from solver.slots import SlotFinder, find_slots
+from solver.model import PatientInfo, Placement, Problem, SlotOption, SlotRequest
+from solver.slots import NEAREST_DAYS, SlotFinder, _distinct, _parties, find_slots
 from tests.solver.synth import DAY, day_window, make_problem
 from tests.solver.validator import validate
 
@@ -97,6 +98,81 @@ def test_a_full_window_says_what_blocks_and_offers_the_nearest_options(problem: 
     assert answer.nearest
     assert all(not (DAY <= o.start < 2 * DAY) for o in answer.nearest)
     assert min(min(abs(o.start - DAY), abs(o.start - 2 * DAY)) for o in answer.nearest) <= DAY
+
+
+def _nearest_searching_every_day(
+    finder: SlotFinder, request: SlotRequest, k: int, now: int | None = None
+) -> list[SlotOption]:
+    """The reference: every day within NEAREST_DAYS of the window searched at once."""
+    parties = _parties(finder.problem, request)
+    assert not isinstance(parties, str)
+    window, horizon = request.window, finder.problem.horizon
+    around = [
+        (max(horizon[0], window[0] - NEAREST_DAYS * DAY, now or horizon[0]), window[0]),
+        (window[1], min(horizon[1], window[1] + NEAREST_DAYS * DAY)),
+    ]
+    found = [
+        o
+        for span in around
+        if span[0] < span[1]
+        for o in finder._search(request, parties, span, Counter())
+    ]
+    found.sort(key=lambda o: (min(abs(o.start - window[0]), abs(o.start - window[1])), -o.score))
+    return _distinct(found, k, keep_order=True)
+
+
+def test_the_nearest_options_are_those_of_searching_every_day_at_once(problem: Problem) -> None:
+    """The nearest options are looked for a day at a time; the answer is the same as looking at
+    every day, for windows with edges at any hour."""
+    walled = problem
+    for n, (patient, _stype) in enumerate(sorted(problem.eligibility.staff_for)):
+        if _stype != "individual" or n % 3:
+            continue
+        staff_id = problem.eligibility.staff_for[(patient, "individual")][0]
+        opens, closes = day_window(2)
+        wall = Placement(f"wall{n}", "individual", opens, closes - opens, (staff_id,), ())
+        walled = replace(walled, booked=(*walled.booked, wall))
+    finder = SlotFinder(walled)
+    compared = 0
+    for patient in [p.id for p in walled.patients]:
+        for window in (
+            day_window(2),
+            day_window(2, 11 * 60 + 7, 15 * 60),
+            (2 * DAY + 600, 2 * DAY + 601),
+        ):
+            for k in (1, 3, 6):
+                request = SlotRequest((patient,), "individual", window)
+                answer = finder.find(request, k)
+                if answer.options or isinstance(_parties(walled, request), str):
+                    continue
+                assert answer.nearest == _nearest_searching_every_day(finder, request, k)
+                compared += 1
+    assert compared >= 10
+
+
+def test_nearest_options_from_nearly_full_days_look_further(problem: Problem) -> None:
+    """One clinician, busy all Wednesday and all but an hour on Tuesday and Thursday: the
+    nearest three options are the two hours and one further day, as looking at every day finds."""
+    staff_id = problem.eligibility.staff_for[("P4", "individual")][0]
+    elig = replace(
+        problem.eligibility,
+        staff_for={**problem.eligibility.staff_for, ("P4", "individual"): (staff_id,)},
+    )
+    walls = []
+    for day in (1, 2, 3):
+        opens, closes = day_window(day)
+        gap = {1: (opens + 360, opens + 420), 2: (opens, opens), 3: (opens + 60, opens + 120)}[day]
+        for n, (a, b) in enumerate(((opens, gap[0]), (gap[1], closes))):
+            if a < b:
+                walls.append(Placement(f"w{day}{n}", "individual", a, b - a, (staff_id,), ()))
+    staff = tuple(replace(s, max_minutes_per_week=None) for s in problem.staff)  # walls aside
+    blocked = replace(problem, eligibility=elig, staff=staff, booked=(*problem.booked, *walls))
+    finder = SlotFinder(blocked)
+    request = SlotRequest(("P4",), "individual", day_window(2))
+    answer = finder.find(request, 3)
+    assert not answer.options and len(answer.nearest) == 3
+    assert answer.nearest == _nearest_searching_every_day(finder, request, 3)
+    assert {o.start // DAY for o in answer.nearest} >= {1, 3}
 
 
 def test_patient_availability_and_family_windows_are_respected(problem: Problem) -> None:
