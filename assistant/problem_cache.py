@@ -36,6 +36,7 @@ from clinic.models import AppointmentPatient
 from clinic.timeutil import day_bounds
 from clinic.versions import EventRef, Versions, appointments_changed, read_versions
 from rules.facts import patient_history
+from rules.model import AppointmentFacts
 from rules.service import default_service
 from rules.units import ledger
 
@@ -44,6 +45,7 @@ from rules.units import ledger
 class _Cached:
     built: BuiltProblem
     basis: Basis
+    """What patching the problem needs (`built.basis`, never None here)."""
     facility: EventRef | None
     """The facility's version the problem was built at."""
     newest: EventRef | None
@@ -81,7 +83,7 @@ def cached_problem(db: Database, start: datetime, end: datetime) -> BuiltProblem
             _PROBLEMS[key] = _Cached(built, built.basis, versions.facility, versions.newest)
             _PROBLEMS.move_to_end(key)
             while len(_PROBLEMS) > _KEPT:
-                _PROBLEMS.popitem(last=False)
+                _UPDATING.pop(_PROBLEMS.popitem(last=False)[0], None)
     return built
 
 
@@ -104,10 +106,11 @@ def patch(session: Session, built: BuiltProblem, changed: set[str]) -> BuiltProb
     """`built` with the appointments `changed` read again: the booked sessions, and the unit
     budgets and recent clinicians of their patients. None when a change may reach further (a
     patient whose allowed session types wait for their first assessment)."""
-    basis = built.basis
-    if basis is None:
+    basis, problem, clock = built.basis, built.problem, built.clock
+    if basis is None:  # not built by build_problem
         return None
-    problem, clock = built.problem, built.clock
+    if [pid for pid, _ in basis.budget_sources] != [b.patient for b in problem.eligibility.budgets]:
+        return None  # the budgets are not the authorizations' one for one: build anew
     patients = {p for a in problem.booked if a.id in changed for p in a.patients}
     patients |= set(
         session.scalars(
@@ -127,18 +130,14 @@ def patch(session: Session, built: BuiltProblem, changed: set[str]) -> BuiltProb
         ]
     )
     # Unit budgets: the one ledger over each patient's history, as build_problem's rules read it.
-    left: dict[tuple[str, str], int] = {}
-    for pid in sorted(patients):
-        auths = [auth for who, auth in basis.budget_sources if who == pid]
-        if auths:
-            history = patient_history(session, pid)
-            for auth in auths:
-                units = ledger(auth, history, basis.tz, basis.packs.tables)
-                left[(pid, auth.id)] = max(0, units.left)
-    budgets = [
-        replace(b, remaining=left.get((pid, auth.id), b.remaining))
-        for b, (pid, auth) in zip(problem.eligibility.budgets, basis.budget_sources, strict=True)
-    ]
+    budgets = list(problem.eligibility.budgets)
+    histories: dict[str, tuple[AppointmentFacts, ...]] = {}
+    for i, (pid, auth) in enumerate(basis.budget_sources):
+        if pid in patients:
+            if pid not in histories:
+                histories[pid] = patient_history(session, pid)
+            units = ledger(auth, histories[pid], basis.tz, basis.packs.tables)
+            budgets[i] = replace(budgets[i], remaining=max(0, units.left))
     seen = recent_clinicians(session, basis.history_span, patients)
     infos = tuple(
         replace(p, seen_by=tuple(seen.get(p.id, ()))) if p.id in patients else p
