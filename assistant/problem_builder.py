@@ -46,6 +46,7 @@ from solver.feasibility import Feasibility
 from solver.model import (
     Day,
     GroupSpec,
+    MinimumLength,
     PatientInfo,
     PatientLimit,
     Placement,
@@ -53,6 +54,7 @@ from solver.model import (
     Problem,
     RoomInfo,
     RuleWindows,
+    SameDayApart,
     SessionKind,
     StaffInfo,
     UnitBudget,
@@ -157,7 +159,8 @@ NOT_FOR_PLANS: dict[str, str] = {
 
 def derive_eligibility(rules: answer.Eligibility, scope: Scope) -> Mapped:
     """The rules' answer in the solver's shape: who may treat whom, weekly minimums, per-day and
-    per-week limits, rule windows, payer budgets and group sizes."""
+    per-week limits, same-day pairs, rule windows, payer budgets, group sizes and the shortest
+    sessions."""
     clock = scope.clock
     elig = PlanRules()
     types = scope.session_types
@@ -223,6 +226,9 @@ def derive_eligibility(rules: answer.Eligibility, scope: Scope) -> Mapped:
     for gr in rules.groups.values():
         if gr.max_members is not None:  # GRP-MAX-SIZE, GRP-CAPACITY
             elig.group_max[gr.group] = gr.max_members
+    for stype, least in rules.min_minutes.items():  # COD-IOP-DAY
+        if stype in types:
+            elig.min_minutes[stype] = MinimumLength(stype, least.minutes, least.rule, least.what)
     return Mapped(elig, hours)
 
 
@@ -252,6 +258,13 @@ def _patient_rules(elig: PlanRules, pr: answer.PatientRules, types: frozenset[st
             elig.limits.append(
                 PatientLimit(pid, frozenset(session_types & types), per, most, minutes, rule, what)
             )
+    evaluations, em = pr.evaluation_session_types & types, pr.em_session_types & types
+    if evaluations and em:
+        elig.apart_same_day.append(
+            SameDayApart(
+                pid, evaluations, em, "OPS-EVAL-EM-SAME-DAY", "diagnostic evaluation and E/M visit"
+            )
+        )
 
 
 def build_problem(

@@ -20,6 +20,7 @@ from rules.derive import band_for, category_of, qualifies
 from rules.eligibility import (
     Eligibility,
     GroupRules,
+    MinimumLength,
     PatientRules,
     Requirement,
     StaffRules,
@@ -139,6 +140,7 @@ def build_eligibility(
             st for st, c in cats.items() if c in t.get("evaluation_categories", ())
         ),
         family=frozenset(st for st, c in cats.items() if c == "family"),
+        em=frozenset(st for st, c in cats.items() if c in t.get("em_categories", ())),
         # LOC-INTAKE-FIRST's condition names these two categories.
         after_intake=frozenset(
             st for st, c in cats.items() if c in ("group_psychotherapy", "family")
@@ -166,7 +168,24 @@ def build_eligibility(
         unit_budgets=_budgets(patients, appointments, t, tz),
         keep_apart=packs.data.keep_apart if p.get("GRP-KEEP-APART") else frozenset(),
         groups={g.id: _group_rules(g, p, cats) for g in groups},
+        min_minutes=_min_minutes(p, cats, names),
     )
+
+
+def _min_minutes(
+    p: _Params, cats: Mapping[str, str], names: Mapping[str, str]
+) -> dict[str, MinimumLength]:
+    """COD-IOP-DAY: every session type billed as an IOP day (its condition names the category)
+    is booked for at least the rule's minimum."""
+    least = p.get("COD-IOP-DAY", "min_minutes")
+    if least is None:
+        return {}
+    what = names.get("iop_day", "IOP day")
+    return {
+        st: MinimumLength(st, int(least), "COD-IOP-DAY", what)
+        for st, c in cats.items()
+        if c == "iop_day"
+    }
 
 
 def _windows(weekly: Weekly | None) -> Windows | None:
@@ -184,6 +203,7 @@ class _SessionKinds:
     clinical: frozenset[str]
     evaluation: frozenset[str]
     family: frozenset[str]
+    em: frozenset[str]
     after_intake: frozenset[str]
 
 
@@ -244,6 +264,7 @@ def _patient_rules(
         evaluation_session_types=kinds.evaluation,
         max_family_per_day=1 if p.get("OPS-FAMILY-SAME-DAY") else None,
         family_session_types=kinds.family,
+        em_session_types=kinds.em if p.get("OPS-EVAL-EM-SAME-DAY") else frozenset(),
         intake_first_session_types=(
             kinds.after_intake if p.get("LOC-INTAKE-FIRST") and x.phase == "intake" else frozenset()
         ),

@@ -78,7 +78,7 @@ def _first_fit(problem: Problem, feas: Feasibility, demand: Demand) -> Placement
                 continue
             if not feas.people_free((*staff, *patients), start, end):
                 continue
-            if feas.refusal(patients, kind, start) is not None:
+            if feas.refusal(patients, staff, kind, start) is not None:
                 continue
             choices = rooms
             if fixed is not None and fixed.get(start):

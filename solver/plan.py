@@ -97,6 +97,7 @@ class PlanModel:
             Use(
                 self.x[c.index],
                 demands[c.demand].patients,
+                c.staff,
                 demands[c.demand].session_type,
                 c.start,
                 c.minutes,
