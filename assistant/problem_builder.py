@@ -226,7 +226,8 @@ def derive_eligibility(rules: answer.Eligibility, scope: Scope) -> Mapped:
     for gr in rules.groups.values():
         if gr.max_members is not None:  # GRP-MAX-SIZE, GRP-CAPACITY
             elig.group_max[gr.group] = gr.max_members
-    for stype, least in rules.min_minutes.items():  # COD-IOP-DAY
+    for least in rules.min_minutes.values():  # COD-IOP-DAY
+        stype = least.session_type
         if stype in types:
             elig.min_minutes[stype] = MinimumLength(stype, least.minutes, least.rule, least.what)
     return Mapped(elig, hours)

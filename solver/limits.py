@@ -188,12 +188,16 @@ def add_rule_limits(
     add_weekly_unit_caps(model, feas, uses)
 
 
-def weekly_limit_reached(after: Feasibility, demand: Demand) -> str | None:
-    """Why a patient's demand stays short, when a rule has filled the week (LOC-ABOVE-BAND,
+def short_by_rule(after: Feasibility, demand: Demand) -> str | None:
+    """Why a demand stays short when a rule refuses it whatever the time: its session type is
+    too short to book (COD-IOP-DAY), or the patient's week is full (LOC-ABOVE-BAND,
     AUTH-WEEK-CAP); `after` counts the plan's sessions too."""
-    if demand.group is not None or demand.session_type not in after.problem.session_types:
+    kind = after.problem.session_types.get(demand.session_type)
+    if kind is None:
         return None
-    kind = after.problem.session_types[demand.session_type]
+    too_short = after.too_short(kind)
+    if too_short is not None or demand.group is not None:
+        return too_short
     patient, start = demand.patients[0], demand.window[0]
     for limit, week in after.limits_touched(patient, kind.id, start):
         if limit.per == "week" and after.limit_left(limit, week) < (
