@@ -31,7 +31,7 @@ from clinic.models import (
     Staff,
     StaffUnavailability,
 )
-from clinic.timeutil import local_iso, parse_weekly, within_weekly, zone
+from clinic.timeutil import local_iso, opening_hours, parse_weekly, within_weekly, zone
 
 # Statuses only a session that has started can have (late cancellation can come before).
 AFTER_START = frozenset({"attended", "no_show"})
@@ -96,7 +96,7 @@ def place(session: Session, request: BookingRequest, exclude_id: str | None) -> 
     when = f"{local_iso(start, tz)}–{end.astimezone(tz).strftime('%H:%M')}"
 
     # Facility hours and open days.
-    hours = parse_weekly({day: [f"{facility.open}-{facility.close}"] for day in facility.open_days})
+    hours = opening_hours(facility.open_days, facility.open, facility.close)
     if not within_weekly(hours, start, end, tz):
         raise BookingConflict(
             f"{when} is outside facility hours ({', '.join(facility.open_days)} "

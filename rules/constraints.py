@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any
 
 from clinic.models import ACTIVE_STATUSES
-from clinic.timeutil import Weekly
+from clinic.timeutil import Weekly, intersect_weekly
 from rules.derive import band_for, category_of, qualifies
 from rules.eligibility import (
     Eligibility,
@@ -277,17 +277,7 @@ def _intersect(a: Windows | None, b: Windows | None) -> Windows | None:
         return b
     if b is None:
         return a
-    out: dict[str, tuple[tuple[int, int], ...]] = {}
-    for day in set(a) & set(b):
-        spans = [
-            (max(s1, s2), min(e1, e2))
-            for s1, e1 in a[day]
-            for s2, e2 in b[day]
-            if max(s1, s2) < min(e1, e2)
-        ]
-        if spans:
-            out[day] = tuple(sorted(spans))
-    return out
+    return intersect_weekly(a, b)
 
 
 def _staff_rules(
