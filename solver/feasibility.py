@@ -221,9 +221,6 @@ class Feasibility:
         """OPS-EVAL-EM-SAME-DAY: one of the patients already has, that local day and with one of
         these clinicians, a session this one may not share a day with (an E/M visit with a
         diagnostic evaluation, or the reverse)."""
-        day = self.problem.day_of(start)
-        if day is None:
-            return None
         staff = frozenset(staff)
         for patient in patients:
             for rule in self.apart.get(patient, ()):
@@ -232,9 +229,12 @@ class Feasibility:
                 elif kind.id in rule.second:
                     other = rule.first
                 else:
-                    continue
+                    continue  # most sessions are neither: no day to look up
+                day = self.problem.day_of(start)
+                if day is None:
+                    return None
                 for session_type, by in self.sessions_on_day.get((patient, day.index), ()):
-                    if session_type in other and staff.intersection(by):
+                    if session_type in other and not staff.isdisjoint(by):
                         return rule.words()
         return None
 
