@@ -153,3 +153,16 @@ def test_find_slots_repair_and_emergency_keep_every_limit(problem: Problem) -> N
     for o in urgent.free:
         appt = Placement("e", "individual", o.start, o.end - o.start, o.staff, ("P9",), o.room)
         assert validate(booked, [*booked.booked, appt], new=[appt]) == []
+
+
+def test_a_repair_never_moves_an_em_visit_to_the_evaluating_prescriber(problem: Problem) -> None:
+    placed = plan(problem, FAST)
+    booked = replace(problem, booked=tuple(placed.new))
+    em = next(a for a in placed.new if a.session_type == "medication_management")
+    assert em.staff == ("S1",) and em.start // DAY == 0
+    fixed = repair(booked, Disruption((0, DAY), staff="S1"), FAST, now=0)
+    # S4, the only other clinician allowed, evaluates P8 that Monday: the visit cannot move.
+    assert em.id in {u.appointment.id for u in fixed.unplaced}
+    moved = {m.before.id: m.after for m in fixed.moves}
+    schedule = [moved.get(a.id, a) for a in booked.booked]
+    assert validate(booked, schedule, new=list(moved.values())) == []
