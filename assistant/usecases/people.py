@@ -13,8 +13,9 @@ from assistant import callers
 from clinic import tokens
 from clinic.audit import append_event
 from clinic.db import Database
-from clinic.errors import InvalidInput, NotFound
+from clinic.errors import InvalidInput
 from clinic.models import Staff
+from clinic.placement import load_row
 from clinic.tokens import Caller
 
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,31}$")
@@ -31,9 +32,7 @@ def link_slack(
             "person's Slack profile under 'Copy member ID')"
         )
     with db.session() as session:
-        staff = session.get(Staff, staff_id)
-        if staff is None:
-            raise NotFound(f"no staff member with id {staff_id!r}")
+        staff = load_row(session, Staff, staff_id, "staff member")
         holder = session.scalars(select(Staff).where(Staff.slack_user_id == slack_user)).first()
         if holder is not None and holder.id != staff_id:
             raise InvalidInput(f"Slack user {slack_user} is already linked to {holder.id}")
@@ -53,9 +52,7 @@ def link_slack(
 
 def unlink_slack(db: Database, staff_id: str, *, actor: str = "operator") -> str | None:
     with db.session() as session:
-        staff = session.get(Staff, staff_id)
-        if staff is None:
-            raise NotFound(f"no staff member with id {staff_id!r}")
+        staff = load_row(session, Staff, staff_id, "staff member")
         before = staff.slack_user_id
         staff.slack_user_id = None
         append_event(
