@@ -127,6 +127,17 @@ def test_errors_are_one_clear_line_and_an_exit_code(
     assert "Traceback" not in err
 
 
+def test_a_database_that_cannot_be_opened_is_named_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.sqlite3'}"
+    monkeypatch.setenv("ROTA_DATABASE_URL", url)
+    assert run(["agenda"]) == 1
+    err = out_of(capsys)[1]
+    assert err.startswith(f"rota: cannot open the database {url}: unable to open database file")
+    assert "internal error" not in err and len(err.splitlines()) == 1
+
+
 def test_an_empty_database_says_what_to_do(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
