@@ -532,7 +532,18 @@ def narrow_to_needs(problem: Problem, patient: str, session_type: str, needs: li
     blocked = dict(elig.blocked)
     if not pool:
         staff_for.pop((patient, session_type))
+        wanted = " and ".join(needs)
+        holders = [
+            s
+            for s in elig.qualified.get(session_type, ())
+            if not missing_needs(needs, have.get(s, frozenset()))
+        ]
+        # Someone has what was asked, but the patient's own needs or the rules rule them out:
+        # saying "nobody has it" would send the person looking for a clinician who exists.
         blocked[(patient, session_type)] = (
-            f"no clinician who may provide {session_type} has " + " and ".join(needs)
+            f"of the clinicians with {wanted}, none may see {patient} for {session_type} "
+            f"({patient}'s own needs or the rules rule each one out)"
+            if holders
+            else f"no clinician who may provide {session_type} has {wanted}"
         )
     return replace(problem, eligibility=replace(elig, staff_for=staff_for, blocked=blocked))

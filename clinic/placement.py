@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,6 +32,8 @@ from clinic.models import (
     StaffUnavailability,
 )
 from clinic.timeutil import local_iso, opening_hours, parse_weekly, within_weekly, zone
+
+Row = TypeVar("Row")
 
 # Statuses only a session that has started can have (late cancellation can come before).
 AFTER_START = frozenset({"attended", "no_show"})
@@ -236,7 +238,8 @@ def _clash(
     return session.scalar(query.limit(1))
 
 
-def load_row(session: Session, model: Any, key: str, what: str) -> Any:
+def load_row(session: Session, model: type[Row], key: str, what: str) -> Row:
+    """The row with this id, or NotFound saying "no {what} with id ..." (every door's wording)."""
     found = session.get(model, key)
     if found is None:
         raise NotFound(f"no {what} with id {key!r}")
