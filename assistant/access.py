@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 
 from clinic.booking import AppointmentView
 from clinic.db import Database
-from clinic.errors import NotFound, PermissionDenied
+from clinic.errors import PermissionDenied
 from clinic.models import Staff
+from clinic.placement import load_row
 from clinic.timeutil import local_iso
 from clinic.tokens import Caller
 from rules import permissions
@@ -63,8 +64,7 @@ def authorize(
     pack_action = ACTION_OF.get(action, action)
     if staff_id is not None:
         with db.read() as session:
-            if session.get(Staff, staff_id) is None:
-                raise NotFound(f"no staff member with id {staff_id!r}")
+            load_row(session, Staff, staff_id, "staff member")
     # The people's facts come from the per-facility snapshot (rules.snapshot), not fresh queries.
     actor, situation = role_situation(db, service.packs, actor=caller.staff_id, patient=patient_id)
     about_self = staff_id is not None and staff_id == caller.staff_id and patient_id is None

@@ -10,8 +10,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from clinic.db import Database
-from clinic.errors import NotFound
 from clinic.models import Staff
+from clinic.placement import load_row
 from clinic.tokens import Caller, staff_for_token
 from rules import permissions
 
@@ -26,10 +26,7 @@ def caller_of(staff: Staff) -> Caller:
 
 def for_staff(db: Database, staff_id: str) -> Caller:
     with db.read() as session:
-        staff = session.get(Staff, staff_id)
-        if staff is None:
-            raise NotFound(f"no staff member with id {staff_id!r}")
-        return caller_of(staff)
+        return caller_of(load_row(session, Staff, staff_id, "staff member"))
 
 
 def for_actor(db: Database, actor: str) -> Caller:

@@ -50,6 +50,7 @@ from solver.feasibility import Feasibility
 from solver.model import (
     Day,
     GroupSpec,
+    MinimumLength,
     PatientInfo,
     PatientLimit,
     Placement,
@@ -57,6 +58,7 @@ from solver.model import (
     Problem,
     RoomInfo,
     RuleWindows,
+    SameDayApart,
     SessionKind,
     StaffInfo,
     UnitBudget,
@@ -182,7 +184,8 @@ NOT_FOR_PLANS: dict[str, str] = {
 
 def derive_eligibility(rules: answer.Eligibility, scope: Scope) -> Mapped:
     """The rules' answer in the solver's shape: who may treat whom, weekly minimums, per-day and
-    per-week limits, rule windows, payer budgets and group sizes."""
+    per-week limits, same-day pairs, rule windows, payer budgets, group sizes and the shortest
+    sessions."""
     clock = scope.clock
     elig = PlanRules()
     types = scope.session_types
@@ -248,6 +251,10 @@ def derive_eligibility(rules: answer.Eligibility, scope: Scope) -> Mapped:
     for gr in rules.groups.values():
         if gr.max_members is not None:  # GRP-MAX-SIZE, GRP-CAPACITY
             elig.group_max[gr.group] = gr.max_members
+    for least in rules.min_minutes.values():  # COD-IOP-DAY
+        stype = least.session_type
+        if stype in types:
+            elig.min_minutes[stype] = MinimumLength(stype, least.minutes, least.rule, least.what)
     return Mapped(elig, hours)
 
 
@@ -277,6 +284,13 @@ def _patient_rules(elig: PlanRules, pr: answer.PatientRules, types: frozenset[st
             elig.limits.append(
                 PatientLimit(pid, frozenset(session_types & types), per, most, minutes, rule, what)
             )
+    evaluations, em = pr.evaluation_session_types & types, pr.em_session_types & types
+    if evaluations and em:
+        elig.apart_same_day.append(
+            SameDayApart(
+                pid, evaluations, em, "OPS-EVAL-EM-SAME-DAY", "diagnostic evaluation and E/M visit"
+            )
+        )
 
 
 def build_problem(
@@ -592,7 +606,18 @@ def narrow_to_needs(problem: Problem, patient: str, session_type: str, needs: li
     blocked = dict(elig.blocked)
     if not pool:
         staff_for.pop((patient, session_type))
+        wanted = " and ".join(needs)
+        holders = [
+            s
+            for s in elig.qualified.get(session_type, ())
+            if not missing_needs(needs, have.get(s, frozenset()))
+        ]
+        # Someone has what was asked, but the patient's own needs or the rules rule them out:
+        # saying "nobody has it" would send the person looking for a clinician who exists.
         blocked[(patient, session_type)] = (
-            f"no clinician who may provide {session_type} has " + " and ".join(needs)
+            f"of the clinicians with {wanted}, none may see {patient} for {session_type} "
+            f"({patient}'s own needs or the rules rule each one out)"
+            if holders
+            else f"no clinician who may provide {session_type} has {wanted}"
         )
     return replace(problem, eligibility=replace(elig, staff_for=staff_for, blocked=blocked))

@@ -33,7 +33,15 @@ from clinic.models import (
     RoomUnavailability,
     Staff,
 )
-from clinic.timeutil import business_days_between, day_bounds, parse_weekly, zone
+from clinic.timeutil import (
+    business_days_between,
+    day_bounds,
+    intersect_weekly,
+    opening_hours,
+    parse_weekly,
+    weekly_spans,
+    zone,
+)
 from clinic.tokens import Caller
 from rules.decision import Decision
 from rules.facts import authorization_facts, build_situation, patient_history
@@ -63,39 +71,22 @@ def _overlap(a0: datetime, a1: datetime, b0: datetime, b1: datetime) -> int:
 def _open_intervals(
     session: Session, start: datetime, end: datetime, weekly: dict[str, list[str]] | None
 ) -> list[tuple[datetime, datetime]]:
-    """Local working intervals (template ∩ facility hours) inside [start, end), as UTC pairs."""
+    """Working intervals (a weekly template ∩ facility hours) inside [start, end), as UTC
+    pairs; no template: the facility's hours."""
     facility = session.scalar(select(Facility).limit(1))
     if facility is None:
         return []
     tz = zone(facility.timezone)
-    hours = (
-        parse_weekly({d: [f"{facility.open}-{facility.close}"] for d in facility.open_days}) or {}
-    )
-    template = parse_weekly(weekly) if weekly else hours
-    spans = []
-    day = start.astimezone(tz).date()
-    while True:
-        midnight, next_midnight = day_bounds(day, tz)
-        if midnight >= end:
-            break
-        weekday = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()]
-        for iv in template.get(weekday, []):
-            for fac in hours.get(weekday, []):
-                lo, hi = max(iv.start, fac.start), min(iv.end, fac.end)
-                if lo < hi:
-                    a = datetime.combine(day, datetime.min.time(), tzinfo=tz) + timedelta(
-                        minutes=lo
-                    )
-                    b = datetime.combine(day, datetime.min.time(), tzinfo=tz) + timedelta(
-                        minutes=hi
-                    )
-                    a, b = max(a, start), min(b, end)
-                    if a < b:
-                        spans.append((a, b))
-        day += timedelta(days=1)
-        if next_midnight >= end:
-            break
-    return spans
+    hours = opening_hours(facility.open_days, facility.open, facility.close)
+    template = parse_weekly(weekly) if weekly else None
+    working = intersect_weekly(template, hours) if template is not None else hours
+    first = start.astimezone(tz).date()
+    days = [first + timedelta(days=n) for n in range((end.astimezone(tz).date() - first).days + 1)]
+    return [
+        (max(a, start), min(b, end))
+        for a, b in weekly_spans(working, days, tz)
+        if a < end and start < b
+    ]
 
 
 def clinicians(session: Session, start: datetime, end: datetime, service: RulesService) -> set[str]:

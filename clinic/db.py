@@ -16,10 +16,11 @@ from zoneinfo import ZoneInfo
 
 from platformdirs import user_data_dir
 from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from clinic import versions
-from clinic.errors import InvalidInput
+from clinic.errors import InvalidInput, RotaError
 from clinic.timeutil import zone
 
 DATABASE_URL_ENV = "ROTA_DATABASE_URL"
@@ -117,7 +118,11 @@ class Database:
     def migrate(self) -> None:
         from clinic.migrate import upgrade
 
-        upgrade(self.engine)
+        try:
+            upgrade(self.engine)
+        except OperationalError as exc:  # a missing directory, a server that is down
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unreachable"
+            raise RotaError(f"cannot open the database {self.describe()}: {reason}") from exc
 
     def facility_tz(self) -> ZoneInfo:
         """The facility's zone (UTC until a facility is loaded)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,7 +31,9 @@ from clinic.models import (
     Staff,
     StaffUnavailability,
 )
-from clinic.timeutil import local_iso, parse_weekly, within_weekly, zone
+from clinic.timeutil import local_iso, opening_hours, parse_weekly, within_weekly, zone
+
+Row = TypeVar("Row")
 
 # Statuses only a session that has started can have (late cancellation can come before).
 AFTER_START = frozenset({"attended", "no_show"})
@@ -96,7 +98,7 @@ def place(session: Session, request: BookingRequest, exclude_id: str | None) -> 
     when = f"{local_iso(start, tz)}–{end.astimezone(tz).strftime('%H:%M')}"
 
     # Facility hours and open days.
-    hours = parse_weekly({day: [f"{facility.open}-{facility.close}"] for day in facility.open_days})
+    hours = opening_hours(facility.open_days, facility.open, facility.close)
     if not within_weekly(hours, start, end, tz):
         raise BookingConflict(
             f"{when} is outside facility hours ({', '.join(facility.open_days)} "
@@ -236,7 +238,8 @@ def _clash(
     return session.scalar(query.limit(1))
 
 
-def load_row(session: Session, model: Any, key: str, what: str) -> Any:
+def load_row(session: Session, model: type[Row], key: str, what: str) -> Row:
+    """The row with this id, or NotFound saying "no {what} with id ..." (every door's wording)."""
     found = session.get(model, key)
     if found is None:
         raise NotFound(f"no {what} with id {key!r}")

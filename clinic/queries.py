@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from clinic.booking import AppointmentView, view_of
-from clinic.errors import NotFound
 from clinic.models import (
     Appointment,
     AppointmentPatient,
@@ -18,6 +17,7 @@ from clinic.models import (
     Room,
     Staff,
 )
+from clinic.placement import load_row
 from clinic.timeutil import WEEKDAYS, zone
 
 
@@ -34,13 +34,13 @@ def appointments_between(
     """Appointments starting in [start, end), optionally for one person or room, by start time."""
     query = select(Appointment).where(Appointment.start >= start, Appointment.start < end)
     if staff is not None:
-        _require(session, Staff, staff, "staff member")
+        load_row(session, Staff, staff, "staff member")
         query = query.join(AppointmentStaff).where(AppointmentStaff.staff_id == staff)
     if patient is not None:
-        _require(session, Patient, patient, "patient")
+        load_row(session, Patient, patient, "patient")
         query = query.join(AppointmentPatient).where(AppointmentPatient.patient_id == patient)
     if room is not None:
-        _require(session, Room, room, "room")
+        load_row(session, Room, room, "room")
         query = query.where(Appointment.room_id == room)
     if not include_cancelled:
         query = query.where(Appointment.active)
@@ -65,8 +65,3 @@ def next_open_day(session: Session, day: date) -> date:
 def facility_zone_name(session: Session) -> str:
     facility = session.scalar(select(Facility).limit(1))
     return zone(facility.timezone).key if facility else "UTC"
-
-
-def _require(session: Session, model: type, key: str, what: str) -> None:
-    if session.get(model, key) is None:
-        raise NotFound(f"no {what} with id {key!r}")

@@ -105,6 +105,34 @@ def parse_weekly(template: dict[str, list[str]] | None) -> Weekly | None:
     return weekly
 
 
+def opening_hours(open_days: Iterable[str], open: str, close: str) -> Weekly:
+    """A facility's hours as a weekly template: `open`-`close` on each of its open days."""
+    return {day: [Interval(parse_hhmm(open), parse_hhmm(close))] for day in open_days}
+
+
+Span = Interval | tuple[int, int]
+WeeklySpans = Mapping[str, Sequence[Span]]
+
+
+def _bounds(span: Span) -> tuple[int, int]:
+    return (span.start, span.end) if isinstance(span, Interval) else span
+
+
+def intersect_weekly(a: WeeklySpans, b: WeeklySpans) -> dict[str, tuple[tuple[int, int], ...]]:
+    """The times two weekly templates share, per weekday (a weekday with none is left out)."""
+    out: dict[str, tuple[tuple[int, int], ...]] = {}
+    for day in set(a) & set(b):
+        spans = [
+            (max(s1, s2), min(e1, e2))
+            for s1, e1 in map(_bounds, a[day])
+            for s2, e2 in map(_bounds, b[day])
+            if max(s1, s2) < min(e1, e2)
+        ]
+        if spans:
+            out[day] = tuple(sorted(spans))
+    return out
+
+
 def at_local(day: date, minutes: int, tz: ZoneInfo) -> datetime:
     """The UTC instant `minutes` after local midnight of `day` on the wall clock (24:00 is the
     next midnight)."""
@@ -117,7 +145,7 @@ def at_local(day: date, minutes: int, tz: ZoneInfo) -> datetime:
 
 
 def weekly_spans(
-    weekly: Mapping[str, Sequence[Interval] | Sequence[tuple[int, int]]],
+    weekly: WeeklySpans,
     days: Iterable[date],
     tz: ZoneInfo,
 ) -> list[tuple[datetime, datetime]]:
@@ -126,7 +154,7 @@ def weekly_spans(
     out: list[tuple[datetime, datetime]] = []
     for day in days:
         for span in weekly.get(WEEKDAYS[day.weekday()], ()):
-            start, end = (span.start, span.end) if isinstance(span, Interval) else span
+            start, end = _bounds(span)
             out.append((at_local(day, start, tz), at_local(day, end, tz)))
     return out
 

@@ -10,8 +10,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from clinic.audit import append_event
-from clinic.errors import NotFound
 from clinic.models import ApiToken, Staff
+from clinic.placement import load_row
 from clinic.timeutil import now_utc
 
 PREFIX = "rota_"
@@ -39,9 +39,7 @@ class Caller:
 def create_token(
     session: Session, staff_id: str, *, label: str | None = None, actor: str = "operator"
 ) -> str:
-    staff = session.get(Staff, staff_id)
-    if staff is None:
-        raise NotFound(f"no staff member with id {staff_id!r}")
+    load_row(session, Staff, staff_id, "staff member")
     token = PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(staff_id=staff_id, token_hash=_digest(token), label=label, created_at=now_utc())
     session.add(row)
@@ -59,8 +57,7 @@ def create_token(
 
 def revoke_tokens(session: Session, staff_id: str, *, actor: str = "operator") -> int:
     """Revoke every live token of a staff member; returns how many."""
-    if session.get(Staff, staff_id) is None:
-        raise NotFound(f"no staff member with id {staff_id!r}")
+    load_row(session, Staff, staff_id, "staff member")
     result = session.execute(
         update(ApiToken)
         .where(ApiToken.staff_id == staff_id, ApiToken.revoked_at.is_(None))

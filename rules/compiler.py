@@ -58,9 +58,10 @@ def check_condition(
             ((fact, operand),) = value.items()
             yield from _check_field(str(fact), known, here)
             if key == "$in":
-                yield from _check_list(operand, params, here)
+                yield from _check_operand(operand, params, here, expect="list")
             elif key in COMPARE:
-                yield from _check_value(operand, params, here, numeric=key != "$neq")
+                kind = "scalar" if key == "$neq" else "number"
+                yield from _check_operand(operand, params, here, expect=kind)
         elif key == "$m" or (isinstance(key, str) and key.startswith("$")):
             yield (
                 here,
@@ -72,7 +73,7 @@ def check_condition(
             )
         else:
             yield from _check_field(str(key), known, path)
-            yield from _check_value(value, params, here, numeric=False)
+            yield from _check_operand(value, params, here, expect="scalar")
 
 
 def _check_field(fact: str, known: set[str], where: str) -> Iterator[tuple[str, str]]:
@@ -88,15 +89,24 @@ def _param(value: Any) -> str | None:
     return None
 
 
-def _check_value(
-    value: Any, params: Mapping[str, Any], where: str, *, numeric: bool
+def _check_operand(
+    value: Any, params: Mapping[str, Any], where: str, *, expect: str
 ) -> Iterator[tuple[str, str]]:
+    """A condition's operand (`expect`: "list", "number" or "scalar"); a `{$param: name}` is
+    checked as the value the rule's params give it."""
     name = _param(value)
     if name is not None:
         if name not in params:
             yield where, f"parameter {name!r} is not defined in this rule's params"
             return
         value = params[name]
+    if expect == "list":
+        yield from _check_list(value, where)
+    else:
+        yield from _check_value(value, where, numeric=expect == "number")
+
+
+def _check_value(value: Any, where: str, *, numeric: bool) -> Iterator[tuple[str, str]]:
     if isinstance(value, dict):
         if "$m" in value:
             yield where, "comparing two facts ($m) is not supported; compare with a parameter"
@@ -110,13 +120,7 @@ def _check_value(
         yield where, f"a value must be a number, text or true/false, got {value!r}"
 
 
-def _check_list(value: Any, params: Mapping[str, Any], where: str) -> Iterator[tuple[str, str]]:
-    name = _param(value)
-    if name is not None:
-        if name not in params:
-            yield where, f"parameter {name!r} is not defined in this rule's params"
-            return
-        value = params[name]
+def _check_list(value: Any, where: str) -> Iterator[tuple[str, str]]:
     if not isinstance(value, list) or not all(isinstance(v, Scalar) for v in value):
         yield where, "$in needs a list of values (or {$param: name} naming a list)"
 

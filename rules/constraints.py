@@ -15,11 +15,12 @@ from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any
 
 from clinic.models import ACTIVE_STATUSES
-from clinic.timeutil import Weekly
+from clinic.timeutil import Weekly, intersect_weekly
 from rules.derive import band_for, category_of, qualifies
 from rules.eligibility import (
     Eligibility,
     GroupRules,
+    MinimumLength,
     PatientRules,
     Requirement,
     StaffRules,
@@ -139,6 +140,7 @@ def build_eligibility(
             st for st, c in cats.items() if c in t.get("evaluation_categories", ())
         ),
         family=frozenset(st for st, c in cats.items() if c == "family"),
+        em=frozenset(st for st, c in cats.items() if c in t.get("em_categories", ())),
         # LOC-INTAKE-FIRST's condition names these two categories.
         after_intake=frozenset(
             st for st, c in cats.items() if c in ("group_psychotherapy", "family")
@@ -166,7 +168,24 @@ def build_eligibility(
         unit_budgets=_budgets(patients, appointments, t, tz),
         keep_apart=packs.data.keep_apart if p.get("GRP-KEEP-APART") else frozenset(),
         groups={g.id: _group_rules(g, p, cats) for g in groups},
+        min_minutes=_min_minutes(p, cats, names),
     )
+
+
+def _min_minutes(
+    p: _Params, cats: Mapping[str, str], names: Mapping[str, str]
+) -> dict[str, MinimumLength]:
+    """COD-IOP-DAY: every session type billed as an IOP day (its condition names the category)
+    is booked for at least the rule's minimum."""
+    least = p.get("COD-IOP-DAY", "min_minutes")
+    if least is None:
+        return {}
+    what = names.get("iop_day", "IOP day")
+    return {
+        st: MinimumLength(st, int(least), "COD-IOP-DAY", what)
+        for st, c in cats.items()
+        if c == "iop_day"
+    }
 
 
 def _windows(weekly: Weekly | None) -> Windows | None:
@@ -184,6 +203,7 @@ class _SessionKinds:
     clinical: frozenset[str]
     evaluation: frozenset[str]
     family: frozenset[str]
+    em: frozenset[str]
     after_intake: frozenset[str]
 
 
@@ -244,6 +264,7 @@ def _patient_rules(
         evaluation_session_types=kinds.evaluation,
         max_family_per_day=1 if p.get("OPS-FAMILY-SAME-DAY") else None,
         family_session_types=kinds.family,
+        em_session_types=kinds.em if p.get("OPS-EVAL-EM-SAME-DAY") else frozenset(),
         intake_first_session_types=(
             kinds.after_intake if p.get("LOC-INTAKE-FIRST") and x.phase == "intake" else frozenset()
         ),
@@ -256,17 +277,7 @@ def _intersect(a: Windows | None, b: Windows | None) -> Windows | None:
         return b
     if b is None:
         return a
-    out: dict[str, tuple[tuple[int, int], ...]] = {}
-    for day in set(a) & set(b):
-        spans = [
-            (max(s1, s2), min(e1, e2))
-            for s1, e1 in a[day]
-            for s2, e2 in b[day]
-            if max(s1, s2) < min(e1, e2)
-        ]
-        if spans:
-            out[day] = tuple(sorted(spans))
-    return out
+    return intersect_weekly(a, b)
 
 
 def _staff_rules(

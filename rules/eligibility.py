@@ -59,6 +59,9 @@ class PatientRules:
     max_evaluations_per_day: int | None = None
     """OPS-ONE-EVALUATION: diagnostic evaluations (90791, 90792) per local day."""
     evaluation_session_types: frozenset[str] = frozenset()
+    em_session_types: frozenset[str] = frozenset()
+    """OPS-EVAL-EM-SAME-DAY: E/M visits that may not fall on the local day of a diagnostic
+    evaluation (`evaluation_session_types`) by the same prescriber; empty when the rule is off."""
     max_family_per_day: int | None = None
     """OPS-FAMILY-SAME-DAY: family sessions per local day without a review."""
     family_session_types: frozenset[str] = frozenset()
@@ -97,6 +100,17 @@ class UnitBudget:
 
 
 @dataclass(frozen=True)
+class MinimumLength:
+    """A session of `session_type` is booked for at least `minutes` (COD-IOP-DAY: an IOP day
+    billed as H0015 lasts 3 hours); `what` names it for a person."""
+
+    session_type: str
+    minutes: int
+    rule: str
+    what: str
+
+
+@dataclass(frozen=True)
 class GroupRules:
     group: str
     min_members: int | None
@@ -117,6 +131,7 @@ class Eligibility:
     - `max_per_day[session_type]`: per patient per local day (OPS-ONE-INDIVIDUAL).
     - `patients`, `staff`, `groups`: per-person and per-group limits (see those classes).
     - `unit_budgets`: payer units left (AUTH-03); `keep_apart`: pairs never together.
+    - `min_minutes[session_type]`: the shortest a session of that type may be (COD-IOP-DAY).
     """
 
     period: tuple[date, date]
@@ -129,6 +144,7 @@ class Eligibility:
     unit_budgets: tuple[UnitBudget, ...] = ()
     keep_apart: frozenset[frozenset[str]] = frozenset()
     groups: Mapping[str, GroupRules] = field(default_factory=dict)
+    min_minutes: Mapping[str, MinimumLength] = field(default_factory=dict)
 
     def may_treat(self, staff: str, patient: str, session_type: str) -> bool:
         return staff in self.staff_for.get((patient, session_type), ())

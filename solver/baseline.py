@@ -12,7 +12,7 @@ import time
 
 from solver.demand import Demand, expand_demands
 from solver.feasibility import Feasibility
-from solver.limits import weekly_limit_reached
+from solver.limits import short_by_rule
 from solver.metrics import tally, utilization
 from solver.model import Placement, PlanResult, Problem, SolveStats
 from solver.timegrid import intersect, starts_within
@@ -78,7 +78,7 @@ def _first_fit(problem: Problem, feas: Feasibility, demand: Demand) -> Placement
                 continue
             if not feas.people_free((*staff, *patients), start, end):
                 continue
-            if feas.refusal(patients, kind, start) is not None:
+            if feas.refusal(patients, staff, kind, start) is not None:
                 continue
             choices = rooms
             if fixed is not None and fixed.get(start):
@@ -129,9 +129,7 @@ def greedy_plan(problem: Problem) -> PlanResult:
     for demand, _appt in placed:
         per_demand[demand.index] = per_demand.get(demand.index, 0) + 1
     after = Feasibility(problem, [*problem.booked, *(a for _, a in placed)])
-    reasons = {
-        d.index: weekly_limit_reached(after, d) or "first fit found no free time" for d in demands
-    }
+    reasons = {d.index: short_by_rule(after, d) or "first fit found no free time" for d in demands}
     required, placed_total, unmet = tally(demands, per_demand, reasons)
     new = [a for _, a in placed]
     staff_u, room_u = utilization(problem, [*problem.booked, *new])

@@ -169,7 +169,7 @@ class CandidateBuilder:
                 day = problem.day_of(start)
                 if day is None:
                     continue
-                refused = feas.refusal((patient_id,), kind, start)
+                refused = feas.refusal((patient_id,), (staff_id,), kind, start)
                 if refused is not None:
                     blockers[refused] += 1
                     continue
@@ -275,7 +275,9 @@ class CandidateBuilder:
                 end = start + kind.minutes
                 if not any(a <= start and end <= b for a, b in windows):
                     blockers["a member or facilitator is not available at the set time"] += 1
-                elif (refused := feas.refusal(demand.patients, kind, start)) is not None:
+                elif (
+                    refused := feas.refusal(demand.patients, group.facilitators, kind, start)
+                ) is not None:
                     blockers[f"a member: {refused}"] += 1
                 elif not feas.people_free(people, start, end):
                     blockers["existing appointments of members or facilitators"] += 1
@@ -287,7 +289,7 @@ class CandidateBuilder:
             day = problem.day_of(start)
             if day is None:
                 continue
-            refused = feas.refusal(demand.patients, kind, start)
+            refused = feas.refusal(demand.patients, group.facilitators, kind, start)
             if refused is not None:
                 blockers[f"a member: {refused}"] += 1
                 continue

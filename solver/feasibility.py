@@ -18,6 +18,7 @@ from solver.model import (
     Problem,
     RoomInfo,
     RuleWindows,
+    SameDayApart,
     SessionKind,
     UnitBudget,
     Window,
@@ -52,6 +53,13 @@ class Feasibility:
             self.limits[limit.patient].append(limit)
         self.limit_use: dict[tuple[int, int], int] = defaultdict(int)
         """(id of a limit, day index or week) -> sessions or minutes used, booked or added."""
+        self.apart: dict[str, list[SameDayApart]] = defaultdict(list)
+        for rule in elig.apart_same_day:
+            self.apart[rule.patient].append(rule)
+        self.sessions_on_day: dict[tuple[str, int], list[tuple[str, tuple[str, ...]]]] = (
+            defaultdict(list)
+        )
+        """(patient, day index) -> (session type, staff) of each session, booked or added."""
         for appt in problem.booked if booked is None else booked:
             self.add(appt)
         self.added.clear()  # budgets are net of what was booked before solving
@@ -71,6 +79,7 @@ class Feasibility:
         if day is not None:
             for patient in appt.patients:
                 self.per_day[(patient, appt.session_type, day.index)] += 1
+                self.sessions_on_day[(patient, day.index)].append((appt.session_type, appt.staff))
         if week is not None:
             for staff in appt.staff:
                 self.staff_week_minutes[(staff, week)] += appt.minutes
@@ -200,17 +209,51 @@ class Feasibility:
                     return limit.words()
         return None
 
+    def too_short(self, kind: SessionKind, minutes: int | None = None) -> str | None:
+        """COD-IOP-DAY: the session would be shorter than its type may be booked for."""
+        least = self.problem.eligibility.min_minutes.get(kind.id)
+        length = kind.minutes if minutes is None else minutes
+        return least.words() if least is not None and length < least.minutes else None
+
+    def same_day_clash(
+        self, patients: Iterable[str], staff: Iterable[str], kind: SessionKind, start: int
+    ) -> str | None:
+        """OPS-EVAL-EM-SAME-DAY: one of the patients already has, that local day and with one of
+        these clinicians, a session this one may not share a day with (an E/M visit with a
+        diagnostic evaluation, or the reverse)."""
+        staff = frozenset(staff)
+        for patient in patients:
+            for rule in self.apart.get(patient, ()):
+                if kind.id in rule.first:
+                    other = rule.second
+                elif kind.id in rule.second:
+                    other = rule.first
+                else:
+                    continue  # most sessions are neither: no day to look up
+                day = self.problem.day_of(start)
+                if day is None:
+                    return None
+                for session_type, by in self.sessions_on_day.get((patient, day.index), ()):
+                    if session_type in other and not staff.isdisjoint(by):
+                        return rule.words()
+        return None
+
     def refusal(
         self,
         patients: Iterable[str],
+        staff: Iterable[str],
         kind: SessionKind,
         start: int,
         minutes: int | None = None,
         totals: bool = True,
     ) -> str | None:
-        """Why the rules would refuse this session for one of its patients (a daily or weekly
-        limit, the payer's units or dates), or None: the checks every placer shares."""
+        """Why the rules would refuse this session for one of its patients (its length, a
+        same-day pair with one clinician, a daily or weekly limit, the payer's units or dates),
+        or None: the checks every placer shares."""
         patients = tuple(patients)
+        refused = self.too_short(kind, minutes) or self.same_day_clash(patients, staff, kind, start)
+        if refused is not None:
+            return refused
         over = self.over_limit(patients, kind, start, minutes)
         if over is not None:
             return over

@@ -15,7 +15,7 @@ from ortools.sat.python import cp_model
 
 from solver.demand import Demand
 from solver.feasibility import Feasibility
-from solver.model import SAME_TYPE_PER_DAY, UnitBudget
+from solver.model import SAME_TYPE_PER_DAY, SameDayApart, UnitBudget
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class Use:
 
     lit: cp_model.IntVar
     patients: tuple[str, ...]
+    staff: tuple[str, ...]
     session_type: str
     start: int
     minutes: int
@@ -91,6 +92,48 @@ def _add_limits(
         _cap(model, items, feas.limit_left(limits[key], bucket))
 
 
+def add_same_day_apart(model: cp_model.CpModel, feas: Feasibility, uses: Iterable[Use]) -> None:
+    """No diagnostic evaluation and E/M visit for a patient with the same clinician on one local
+    day (OPS-EVAL-EM-SAME-DAY): per patient, day and clinician, a chosen session of one kind
+    rules out every session of the other, booked ones included."""
+    sides: dict[tuple[int, str, int, str], tuple[list[cp_model.IntVar], list[cp_model.IntVar]]]
+    sides = defaultdict(lambda: ([], []))
+    rules: dict[int, SameDayApart] = {}
+    for use in uses:
+        day = feas.problem.day_of(use.start)
+        if day is None:
+            continue
+        for patient in use.patients:
+            for rule in feas.apart.get(patient, ()):
+                side = 0 if use.session_type in rule.first else 1
+                if side and use.session_type not in rule.second:
+                    continue
+                rules[id(rule)] = rule
+                for staff in use.staff:
+                    sides[(id(rule), patient, day.index, staff)][side].append(use.lit)
+    for (key, patient, day, staff), (first, second) in sides.items():
+        rule = rules[key]
+        booked = feas.sessions_on_day.get((patient, day), ())
+        for mine, other in ((first, rule.second), (second, rule.first)):
+            if any(st in other and staff in by for st, by in booked):
+                for lit in mine:
+                    model.Add(lit == 0)
+        for a in first:
+            for b in second:
+                model.AddBoolOr([a.Not(), b.Not()])
+
+
+def add_minimum_lengths(model: cp_model.CpModel, feas: Feasibility, uses: Iterable[Use]) -> None:
+    """No session shorter than its type may be booked for (COD-IOP-DAY: an IOP day billed as
+    H0015 lasts at least 3 hours). Candidates already leave such sessions out (`Feasibility.
+    too_short`); this keeps the model itself honest about the rule."""
+    least = feas.problem.eligibility.min_minutes
+    for use in uses:
+        rule = least.get(use.session_type)
+        if rule is not None and use.minutes < rule.minutes:
+            model.Add(use.lit == 0)
+
+
 def add_unit_budgets(
     model: cp_model.CpModel, feas: Feasibility, uses: Iterable[Use], totals: bool = True
 ) -> None:
@@ -135,20 +178,26 @@ def add_rule_limits(
 ) -> None:
     """Every limit above, in the order a planner reads them (plan and repair both call this)."""
     uses = list(uses)
+    add_minimum_lengths(model, feas, uses)
     add_one_of_a_type_a_day(model, feas, uses)
     add_daily_session_limits(model, feas, uses)
+    add_same_day_apart(model, feas, uses)
     add_daily_psychotherapy_cap(model, feas, uses)
     add_weekly_clinical_maximum(model, feas, uses)
     add_unit_budgets(model, feas, uses, totals)
     add_weekly_unit_caps(model, feas, uses)
 
 
-def weekly_limit_reached(after: Feasibility, demand: Demand) -> str | None:
-    """Why a patient's demand stays short, when a rule has filled the week (LOC-ABOVE-BAND,
+def short_by_rule(after: Feasibility, demand: Demand) -> str | None:
+    """Why a demand stays short when a rule refuses it whatever the time: its session type is
+    too short to book (COD-IOP-DAY), or the patient's week is full (LOC-ABOVE-BAND,
     AUTH-WEEK-CAP); `after` counts the plan's sessions too."""
-    if demand.group is not None or demand.session_type not in after.problem.session_types:
+    kind = after.problem.session_types.get(demand.session_type)
+    if kind is None:
         return None
-    kind = after.problem.session_types[demand.session_type]
+    too_short = after.too_short(kind)
+    if too_short is not None or demand.group is not None:
+        return too_short
     patient, start = demand.patients[0], demand.window[0]
     for limit, week in after.limits_touched(patient, kind.id, start):
         if limit.per == "week" and after.limit_left(limit, week) < (

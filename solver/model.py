@@ -127,6 +127,36 @@ class PatientLimit:
 
 
 @dataclass(frozen=True)
+class SameDayApart:
+    """`patient` may not have a session of `first` and one of `second` with the same clinician on
+    one local day (OPS-EVAL-EM-SAME-DAY: a diagnostic evaluation and an E/M visit by one
+    prescriber are not billable together). `what` says it for a person."""
+
+    patient: str
+    first: frozenset[str]
+    second: frozenset[str]
+    rule: str
+    what: str = ""
+
+    def words(self) -> str:
+        return f"no {self.what} with the same clinician on one day ({self.rule})"
+
+
+@dataclass(frozen=True)
+class MinimumLength:
+    """A session of `session_type` lasts at least `minutes` (COD-IOP-DAY: an IOP day billed as
+    H0015 is at least 3 hours); a shorter one is never placed."""
+
+    session_type: str
+    minutes: int
+    rule: str
+    what: str = ""
+
+    def words(self) -> str:
+        return f"{self.what or self.session_type}: at least {self.minutes} minutes ({self.rule})"
+
+
+@dataclass(frozen=True)
 class RuleWindows:
     """When a person may take part in sessions by a rule, on top of their own hours (an intern's
     supervisor on site, STF-INTERN-ONSITE; a patient's court commitments, CRT-COMMITMENT)."""
@@ -157,6 +187,9 @@ class PlanRules:
     - `keep_apart`: pairs of people (staff or patients) who must never share a session.
     - `budgets`: payer unit budgets.
     - `group_max[group]`: most patients a meeting may hold (GRP-MAX-SIZE, GRP-CAPACITY).
+    - `apart_same_day`: pairs of session types a patient may not have with the same clinician on
+      one day (OPS-EVAL-EM-SAME-DAY).
+    - `min_minutes[session_type]`: the shortest a session of that type may be (COD-IOP-DAY).
     """
 
     staff_for: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
@@ -168,6 +201,8 @@ class PlanRules:
     budgets: list[UnitBudget] = field(default_factory=list)
     blocked: dict[tuple[str, str], str] = field(default_factory=dict)
     group_max: dict[str, int] = field(default_factory=dict)
+    apart_same_day: list[SameDayApart] = field(default_factory=list)
+    min_minutes: dict[str, MinimumLength] = field(default_factory=dict)
 
     def may_attend(self, patient: str, session_type: str) -> bool:
         """Nothing about the patient rules the session type out (phase, payer coverage)."""

@@ -21,7 +21,7 @@ from solver.baseline import greedy_placements
 from solver.candidates import Candidate, CandidateBuilder, CandidateLimits
 from solver.demand import Demand, expand_demands
 from solver.feasibility import Feasibility
-from solver.limits import Use, add_rule_limits, weekly_limit_reached
+from solver.limits import Use, add_rule_limits, short_by_rule
 from solver.metrics import tally, utilization
 from solver.model import Placement, PlanResult, Problem, SolveStats
 from solver.rooms import RoomNeed, assign_rooms
@@ -97,6 +97,7 @@ class PlanModel:
             Use(
                 self.x[c.index],
                 demands[c.demand].patients,
+                c.staff,
                 demands[c.demand].session_type,
                 c.start,
                 c.minutes,
@@ -470,7 +471,7 @@ def _result(
     for d in demands:
         if d.index not in reasons and per_demand.get(d.index, 0) < d.count:
             who = ", ".join(d.staff_options[:4]) or "none"
-            reasons[d.index] = weekly_limit_reached(after, d) or (
+            reasons[d.index] = short_by_rule(after, d) or (
                 "every candidate time was taken by higher-priority sessions or by the "
                 f"patient's other sessions (clinicians considered: {who})"
             )

@@ -164,7 +164,10 @@ class _Replacer:
                     continue
                 if staff != a.staff and day0 is not None and day.index != day0.index:
                     continue  # a cover is for the original day; other days keep the clinician
-                if feas.refusal(a.patients, kind, start, a.minutes, totals=False) is not None:
+                if (
+                    feas.refusal(a.patients, staff, kind, start, a.minutes, totals=False)
+                    is not None
+                ):
                     continue
                 if not feas.people_free((*staff, *a.patients), start, end):
                     continue
@@ -256,7 +259,15 @@ class _Replacer:
                 if o.appt.room:
                     by_resource["room:" + o.appt.room].append((a.id, iv))
                 uses.append(
-                    Use(lit, a.patients, a.session_type, o.appt.start, a.minutes, bool(a.group))
+                    Use(
+                        lit,
+                        a.patients,
+                        o.appt.staff,
+                        a.session_type,
+                        o.appt.start,
+                        a.minutes,
+                        bool(a.group),
+                    )
                 )
             # -- Each affected appointment: one re-placement, or none (and it is reported) ----
             m.AddAtMostOne(lits)
@@ -374,9 +385,9 @@ def emergency(
         end = start + minutes
         if not feas.people_free(request.patients, start, end):
             continue
-        if feas.refusal(request.patients, kind, start, minutes) is not None:
-            continue
         for sid in staff_ids:
+            if feas.refusal(request.patients, (sid,), kind, start, minutes) is not None:
+                continue
             windows = feas.session_windows(kind, request.patients, (sid,))
             if not covered(windows, start, end):
                 continue

@@ -192,7 +192,7 @@ class SlotFinder:
                 ):
                     blockers[f"{', '.join(staff)} out of weekly hours"] += 1
                     continue
-                refused = feas.refusal(patients, kind, start, minutes)
+                refused = feas.refusal(patients, staff, kind, start, minutes)
                 if refused is not None:
                     blockers[refused] += 1
                     continue

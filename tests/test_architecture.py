@@ -115,3 +115,32 @@ def test_the_role_check_sees_a_hard_coded_role() -> None:
         "clinical_director",
         "nurse",
     ]
+
+
+def _map() -> dict[str, set[str]]:
+    """The README's one-page map: each top-level package and the names listed under it."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## How it fits together", 1)[1].split("```")[1]
+    named: dict[str, set[str]] = {}
+    package = ""
+    for line in block.splitlines():
+        if line[:1].isalpha():
+            package = line.split("/", 1)[0]
+            named[package] = set()
+        elif line.startswith("  ") and package:
+            names = line[:37].strip()
+            named[package] |= {n.strip().rstrip("/") for n in names.split(",")}
+    return named
+
+
+def test_the_readme_map_names_every_module_and_only_real_ones() -> None:
+    named = _map()
+    for package in ("clinic", "rules", "solver", "assistant", "integrations"):
+        here = {
+            p.stem if p.suffix == ".py" else p.name
+            for p in (ROOT / package).iterdir()
+            if not p.name.startswith(("_", ".")) and (p.suffix == ".py" or p.is_dir())
+        }
+        assert named[package] == here, (package, named[package] ^ here)
+    for package in ("prompts", "tests", "slack"):
+        assert (ROOT / package).is_dir()

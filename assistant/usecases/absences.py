@@ -24,6 +24,7 @@ from clinic.booking import MoveRequest
 from clinic.db import Database
 from clinic.errors import BookingConflict, InvalidInput, NotFound, RuleViolation
 from clinic.models import Patient, Proposal, Staff, StaffUnavailability
+from clinic.placement import load_row
 from clinic.timeutil import now_utc
 from clinic.tokens import Caller
 from solver.settings import SolverSettings
@@ -280,8 +281,7 @@ def change_cover(db: Database, caller: Caller, cmd: ChangeCover) -> dict[str, An
         if payload["staff"] in cmd.staff:
             raise InvalidInput("that is the clinician who is out; choose someone else")
         for sid in cmd.staff:
-            if session.get(Staff, sid) is None:
-                raise NotFound(f"no staff member with id {sid!r}")
+            load_row(session, Staff, sid, "staff member")
         entry = _entry(payload, proposal.id, cmd.appointment_id)
         _try_cover(db, session, caller, entry, list(cmd.staff))
         before = entry["before"]

@@ -8,13 +8,15 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from assistant import callers
 from clinic import tokens
 from clinic.audit import append_event
 from clinic.db import Database
-from clinic.errors import InvalidInput, NotFound
+from clinic.errors import InvalidInput
 from clinic.models import Staff
+from clinic.placement import load_row
 from clinic.tokens import Caller
 
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,31}$")
@@ -31,42 +33,35 @@ def link_slack(
             "person's Slack profile under 'Copy member ID')"
         )
     with db.session() as session:
-        staff = session.get(Staff, staff_id)
-        if staff is None:
-            raise NotFound(f"no staff member with id {staff_id!r}")
+        staff = load_row(session, Staff, staff_id, "staff member")
         holder = session.scalars(select(Staff).where(Staff.slack_user_id == slack_user)).first()
         if holder is not None and holder.id != staff_id:
             raise InvalidInput(f"Slack user {slack_user} is already linked to {holder.id}")
-        before = staff.slack_user_id
-        staff.slack_user_id = slack_user
-        append_event(
-            session,
-            actor=actor,
-            action="staff.slack_link",
-            entity_type="staff",
-            entity_id=staff_id,
-            before={"slack_user_id": before},
-            after={"slack_user_id": slack_user},
-        )
-        return before
+        return _set_slack_user(session, staff, slack_user, actor)
 
 
 def unlink_slack(db: Database, staff_id: str, *, actor: str = "operator") -> str | None:
     with db.session() as session:
-        staff = session.get(Staff, staff_id)
-        if staff is None:
-            raise NotFound(f"no staff member with id {staff_id!r}")
-        before = staff.slack_user_id
-        staff.slack_user_id = None
-        append_event(
-            session,
-            actor=actor,
-            action="staff.slack_unlink",
-            entity_type="staff",
-            entity_id=staff_id,
-            before={"slack_user_id": before},
+        return _set_slack_user(
+            session, load_row(session, Staff, staff_id, "staff member"), None, actor
         )
-        return before
+
+
+def _set_slack_user(
+    session: Session, staff: Staff, slack_user: str | None, actor: str
+) -> str | None:
+    """Link (or, with None, unlink) and audit; returns the Slack user id it replaced."""
+    before, staff.slack_user_id = staff.slack_user_id, slack_user
+    append_event(
+        session,
+        actor=actor,
+        action="staff.slack_link" if slack_user else "staff.slack_unlink",
+        entity_type="staff",
+        entity_id=staff.id,
+        before={"slack_user_id": before},
+        after={"slack_user_id": slack_user} if slack_user else None,
+    )
+    return before
 
 
 @dataclass(frozen=True)

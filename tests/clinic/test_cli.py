@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -125,6 +127,17 @@ def test_errors_are_one_clear_line_and_an_exit_code(
     assert "Traceback" not in err
 
 
+def test_a_database_that_cannot_be_opened_is_named_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.sqlite3'}"
+    monkeypatch.setenv("ROTA_DATABASE_URL", url)
+    assert run(["agenda"]) == 1
+    err = out_of(capsys)[1]
+    assert err.startswith(f"rota: cannot open the database {url}: unable to open database file")
+    assert "internal error" not in err and len(err.splitlines()) == 1
+
+
 def test_an_empty_database_says_what_to_do(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -181,3 +194,34 @@ def test_the_operator_records_attendance_and_other_actors_need_the_role(
     assert "may not record attendance" in out_of(capsys)[1]
     assert run(["status", first["id"], "checked_in"]) == 0
     assert "[checked_in]" in out_of(capsys)[0]
+
+
+def _tour() -> list[list[str]]:
+    """The commands of the README's "A short tour", one argv each: comments, optional
+    `[...]` parts and the `a | b` alternatives split apart, the leading `rota` dropped."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## A short tour", 1)[1].split("```")[1]
+    commands = []
+    for line in block.splitlines():
+        line = re.sub(r"\[[^\]]*\]", "", line.split("#", 1)[0])
+        for command in line.split(" | "):
+            if command.strip().startswith("rota "):
+                commands.append(shlex.split(command)[1:])
+    return commands
+
+
+def test_the_readme_tour_runs_as_printed(
+    cli_db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The tour's ids and dates are demo s, seed 7, started 2026-11-30 (the demo_db fixture).
+    tour = {" ".join(argv[:2]): argv for argv in _tour()}
+    expected = {"check --actor": 3}  # the tour's check shows a refusal and its rules
+    for key in ("agenda --staff", "slots --patient", "check --actor", "rules show", "parse --now"):
+        assert run(tour[key]) == expected.get(key, 0), (key, out_of(capsys)[1])
+        assert out_of(capsys)[0]
+    assert run([*tour["book --patient"], "--json"]) == 0, out_of(capsys)[1]
+    appt = json.loads(out_of(capsys)[0])["id"]
+    for key in ("move APPT", "cancel APPT"):
+        argv = [appt if a == "APPT" else a for a in tour[key]]
+        assert run(argv) == 0, (key, out_of(capsys)[1])
+    assert "cancelled" in out_of(capsys)[0]

@@ -11,6 +11,8 @@ from clinic.errors import InvalidInput
 from clinic.timeutil import (
     Interval,
     day_bounds,
+    intersect_weekly,
+    opening_hours,
     parse_datetime,
     parse_weekly,
     weekly_spans,
@@ -71,3 +73,9 @@ def test_business_days_count_monday_to_friday_after_the_first_day() -> None:
     assert business_days_between(friday, date(2026, 12, 7)) == 1
     assert business_days_between(friday, date(2026, 12, 18)) == 10
     assert business_days_between(date(2026, 12, 7), friday) == 0
+
+
+def test_a_template_and_the_facility_hours_share_only_common_time() -> None:
+    hours = opening_hours(["mon", "tue"], "08:00", "17:00")
+    staff = parse_weekly({"mon": ["07:00-09:00", "12:00-20:00"], "wed": ["08:00-17:00"]})
+    assert intersect_weekly(staff or {}, hours) == {"mon": ((8 * 60, 9 * 60), (12 * 60, 17 * 60))}

@@ -371,6 +371,18 @@ def test_the_design_cards_example_offers_dual_diagnosis_clinicians(
                 assert {"dual_diagnosis", "womens"} <= held
 
 
+def test_a_need_someone_has_but_not_for_this_patient_is_not_reported_as_missing(
+    client: TestClient, demo_db: Database
+) -> None:
+    # Laura Fox needs a trauma clinician; the demo's dual-diagnosis clinicians do not treat
+    # trauma. The reply must not claim that nobody has dual diagnosis.
+    cm = Person(client, demo_db, CASE_MANAGER)
+    answer = cm.says("find a dual-diagnosis slot for Laura Fox tomorrow")
+    assert not answer["options"]
+    assert "no clinician who may provide" not in answer["reply"]
+    assert "of the clinicians with dual diagnosis, none may see Laura Fox" in answer["reply"]
+
+
 def test_a_new_request_while_a_question_is_pending_starts_over(
     client: TestClient, demo_db: Database
 ) -> None:

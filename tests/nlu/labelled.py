@@ -13,20 +13,12 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from assistant.parse.parser import FIELDS
+
 DATA = Path(__file__).parent / "data" / "labelled.yaml"
 TZ = ZoneInfo("America/New_York")
-COMPARED = (
-    "intent",
-    "patient",
-    "staff",
-    "session_type",
-    "needs",
-    "window",
-    "duration_minutes",
-    "room",
-    "option",
-    "metric",
-)
+# Every field of a frame but how sure the parser was and which parser answered.
+COMPARED = tuple(f for f in FIELDS if f not in {"confidence", "parser"})
 _SHORT = {"i": "intent", "st": "session_type", "n": "needs", "d": "duration_minutes",
           "o": "option", "m": "metric"}  # fmt: skip
 

@@ -20,6 +20,7 @@ ANSWER_TYPES = (
     answer.UnitBudget,
     answer.GroupRules,
     answer.Requirement,
+    answer.MinimumLength,
 )
 TZ = ZoneInfo("America/New_York")
 MONDAY = date(2026, 12, 7)
@@ -50,7 +51,8 @@ def _watch(value: Any, seen: set[str]) -> Any:
 def _answer() -> answer.Eligibility:
     """A facility's answer with every kind of limit: an intern under the supervised-hours
     threshold, a court commitment, a level-of-care maximum, a daily psychotherapy cap, a payer
-    with a weekly cap and a group with a size limit."""
+    with a weekly cap, a group with a size limit, an evaluation and an E/M visit that may not share
+    a prescriber's day, and an IOP day with a minimum length."""
     weekdays = {d: ((8 * 60, 17 * 60),) for d in ("mon", "tue", "wed", "thu", "fri")}
     hearing = datetime(2026, 12, 8, 14, 0, tzinfo=UTC), datetime(2026, 12, 8, 17, 0, tzinfo=UTC)
     therapy = frozenset({"individual", "group"})
@@ -78,6 +80,7 @@ def _answer() -> answer.Eligibility:
                 psychotherapy_session_types=therapy,
                 max_evaluations_per_day=1,
                 evaluation_session_types=frozenset({"psychiatric_evaluation"}),
+                em_session_types=frozenset({"medication_management"}),
                 max_family_per_day=1,
                 family_session_types=frozenset({"family"}),
                 intake_first_session_types=frozenset({"group", "family"}),
@@ -101,6 +104,7 @@ def _answer() -> answer.Eligibility:
         ),
         keep_apart=frozenset({frozenset({"p1", "p2"})}),
         groups={"g1": answer.GroupRules("g1", 2, 10, closed_to_new=True)},
+        min_minutes={"iop_day": answer.MinimumLength("iop_day", 180, "COD-IOP-DAY", "IOP day")},
     )
 
 
@@ -110,7 +114,16 @@ def _scope() -> Scope:
     return Scope(
         patients=frozenset({"p1", "p2"}),
         staff=frozenset({"s1", "i1"}),
-        session_types=frozenset({"individual", "group", "family"}),
+        session_types=frozenset(
+            {
+                "individual",
+                "group",
+                "family",
+                "iop_day",
+                "psychiatric_evaluation",
+                "medication_management",
+            }
+        ),
         dates=dates,
         clock=Clock(origin, TZ),
         horizon=(8 * 60, 4 * DAY + 17 * 60),
@@ -136,7 +149,12 @@ def test_each_limit_of_the_answer_becomes_a_solver_limit() -> None:
     assert limits["OPS-DAILY-PSYCHOTHERAPY-CAP"].most == 240
     assert limits["OPS-ONE-INDIVIDUAL"].session_types == {"individual"}
     assert limits["OPS-FAMILY-SAME-DAY"].most == 1 and limits["OPS-FAMILY-SAME-DAY"].per == "day"
-    assert "OPS-ONE-EVALUATION" not in limits  # no evaluation type in this facility
+    assert limits["OPS-ONE-EVALUATION"].session_types == {"psychiatric_evaluation"}
+    [apart] = elig.apart_same_day
+    assert apart.rule == "OPS-EVAL-EM-SAME-DAY" and apart.patient == "p1"
+    assert (apart.first, apart.second) == ({"psychiatric_evaluation"}, {"medication_management"})
+    assert elig.min_minutes["iop_day"].minutes == 180
+    assert elig.min_minutes["iop_day"].rule == "COD-IOP-DAY"
     assert elig.budgets[0].per_week == 1 and elig.budgets[0].remaining == 5
     assert elig.group_max == {"g1": 10}
     # The hearing (Tuesday 09:00-12:00 local) is cut out of the patient's time.

@@ -23,6 +23,8 @@ from assistant.optimize import (
     optimize_period,
     repair_staff_out,
 )
+from assistant.problem_builder import BuiltProblem
+from clinic.catalogue import BUILTIN_SESSION_TYPES
 from clinic.db import Database, open_database
 from clinic.demo import generate_demo
 from clinic.facility_file import load_facility
@@ -32,6 +34,7 @@ from clinic.timeutil import local_midnight
 from integrations.cli.main import run
 from rules.permissions import may
 from rules.service import RulesService
+from solver.model import PlanResult
 from solver.settings import SolverSettings
 from tests.conftest import DEMO_START
 from tests.solver.validator import validate
@@ -103,8 +106,11 @@ def binding_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Data
     database.dispose()
 
 
-def _plan_and_apply(db: Database, first: date, settings: SolverSettings) -> tuple[int, int]:
-    """(sessions the plan placed, sessions the booking booked), with the system actor."""
+def _plan_and_apply(
+    db: Database, first: date, settings: SolverSettings
+) -> tuple[PlanResult, BuiltProblem, int]:
+    """The plan of the week, its problem, and the sessions the booking booked (with the system
+    actor); the independent validator has checked the plan first."""
     tz = db.facility_tz()
     start, end = local_midnight(first, tz), local_midnight(first + timedelta(days=7), tz)
     result, built = optimize_period(db, start, end, settings)
@@ -114,7 +120,7 @@ def _plan_and_apply(db: Database, first: date, settings: SolverSettings) -> tupl
         rows = appointments_between(session, start, end, include_cancelled=False)
     kept = [a for a in built.problem.booked if start <= built.clock.moment(a.start) < end]
     assert len(rows) == len(kept) + booked
-    return len(result.new), booked
+    return result, built, booked
 
 
 def test_a_plan_books_whole_where_every_rule_limit_binds(binding_db: Database) -> None:
@@ -127,8 +133,8 @@ def test_a_plan_books_whole_where_every_rule_limit_binds(binding_db: Database) -
     assert {"LOC-ABOVE-BAND", "OPS-DAILY-PSYCHOTHERAPY-CAP"} <= {x.rule for x in elig.limits}
     assert all(b.per_week in (1, 2) for b in elig.budgets)
     assert any("LOC-INTAKE-FIRST" in why for why in elig.blocked.values())
-    placed, booked = _plan_and_apply(binding_db, NEXT_WEEK, FAST)
-    assert placed > 0 and booked == placed
+    result, _, booked = _plan_and_apply(binding_db, NEXT_WEEK, FAST)
+    assert result.new and booked == len(result.new)
     with binding_db.read() as session:
         actors = session.scalars(
             select(AuditEvent.actor).where(AuditEvent.action == "appointment.book")
@@ -181,8 +187,8 @@ def test_optimize_apply_books_the_plan_of_demo_m_through_the_cli(
 def test_a_plan_of_demo_l_books_whole(tmp_path: Path) -> None:
     db = open_database(f"sqlite:///{tmp_path / 'l.sqlite3'}")
     load_facility(db, generate_demo("l", seed=7, start=DEMO_START), actor="test")
-    placed, booked = _plan_and_apply(db, NEXT_WEEK, SolverSettings(time_limit=10.0, workers=2))
-    assert placed > 0 and booked == placed
+    result, _, booked = _plan_and_apply(db, NEXT_WEEK, SolverSettings(time_limit=10.0, workers=2))
+    assert result.new and booked == len(result.new)
     db.dispose()
 
 
@@ -224,3 +230,65 @@ def test_a_member_still_in_intake_is_left_out_of_group_meetings(db: Database) ->
     meetings = [a for a in result.new if a.group == group["id"]]
     assert apply_plan(db, SYSTEM_ACTOR, result, built) == len(result.new)
     assert meetings and all(newcomer not in a.patients for a in meetings)  # LOC-INTAKE-FIRST
+
+
+PRESCRIBER = "c001"  # demo 's': the psychiatrist; c002, a nurse practitioner, also prescribes
+IOP_TYPES = {"iop_short": 150, "iop_day": 180}
+
+
+def _evaluation_and_iop_facility() -> tuple[dict[str, Any], list[str], list[str]]:
+    """Demo 's' where OPS-EVAL-EM-SAME-DAY and COD-IOP-DAY bind: two patients come on Monday
+    morning only, have the psychiatrist as their own clinician and need a psychiatric evaluation
+    and an E/M visit; three IOP patients need an IOP day each, billed as H0015, which the
+    catalogue lists once at 150 minutes (too short to book) and once at 3 hours."""
+    data = copy.deepcopy(generate_demo("s", seed=7, start=DEMO_START))
+    iop = [
+        {"id": st, "name": f"IOP day ({minutes} min)", "minutes": minutes, "cpt": "H0015",
+         "room_kinds": ["group", "individual"], "staff_roles": ["therapist", "counselor"]}
+        for st, minutes in IOP_TYPES.items()
+    ]  # fmt: skip
+    data["session_types"] = [*copy.deepcopy(BUILTIN_SESSION_TYPES), *iop]
+    grouped = {m for g in data["groups"] for m in g["members"]}
+    free = [
+        p
+        for p in data["patients"]
+        if p["phase"] == "active_treatment" and p["id"] not in grouped and not p.get("court_order")
+    ]
+    evaluated, in_iop = free[:2], free[2:5]
+    for p in evaluated:
+        p.update(primary_clinician=PRESCRIBER, availability={"mon": ["09:00-13:00"]})
+        p["requirements"] = [
+            {"session_type": "psychiatric_evaluation", "per_week": 1, "source": "treatment_plan"},
+            {"session_type": "medication_management", "per_week": 1, "source": "treatment_plan"},
+        ]
+        p["authorizations"] = []
+    for p in in_iop:
+        p["level_of_care"] = "2.1"
+        p["requirements"] = [
+            {"session_type": st, "per_week": 1, "source": "level_of_care"} for st in IOP_TYPES
+        ]
+        p["authorizations"] = []
+    return data, [p["id"] for p in evaluated], [p["id"] for p in in_iop]
+
+
+def test_a_plan_keeps_the_evaluation_and_em_day_and_the_iop_day_minimum(db: Database) -> None:
+    data, evaluated, in_iop = _evaluation_and_iop_facility()
+    load_facility(db, data, actor="test")
+    result, built, booked = _plan_and_apply(db, NEXT_WEEK, FAST)
+    assert result.new and booked == len(result.new)  # nothing refused at --apply
+    elig = built.problem.eligibility
+    assert {p.patient for p in elig.apart_same_day} >= set(evaluated)
+    assert elig.min_minutes["iop_short"].minutes == 180
+    # OPS-EVAL-EM-SAME-DAY: both visits on the one Monday, each with another prescriber.
+    for pid in evaluated:
+        visits = {a.session_type: a for a in result.new if pid in a.patients}
+        evaluation, em = visits["psychiatric_evaluation"], visits["medication_management"]
+        assert built.problem.day_of(evaluation.start) == built.problem.day_of(em.start)
+        assert not set(evaluation.staff) & set(em.staff)
+    # COD-IOP-DAY: the 3-hour IOP day is planned and booked; the 150-minute one never is, and
+    # the plan says why.
+    iop = [a for a in result.new if a.session_type in IOP_TYPES]
+    assert {a.session_type for a in iop} == {"iop_day"} and len(iop) == len(in_iop)
+    short = [u for u in result.unmet if u.session_type == "iop_short"]
+    assert {u.patient for u in short} == set(in_iop)
+    assert all("COD-IOP-DAY" in u.reason for u in short)

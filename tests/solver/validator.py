@@ -74,6 +74,9 @@ def validate(
             bad.append(f"{a.id}: outside facility hours")
         if a.minutes != kind.minutes:
             bad.append(f"{a.id}: lasts {a.minutes} min, {a.session_type} takes {kind.minutes}")
+        least = elig.min_minutes.get(a.session_type)
+        if least is not None and a.minutes < least.minutes:
+            bad.append(f"{a.id}: {a.minutes} min, shorter than {least.minutes} ({least.rule})")
         qualified = elig.qualified.get(a.session_type, ())
         for s in a.staff:
             if s not in staff or not _inside(staff[s].available, a.start, a.end):
@@ -180,6 +183,18 @@ def validate(
         for bucket in touched:
             if bucket is not None and used[bucket] > limit.most:
                 bad.append(f"{limit.patient}: {used[bucket]} over {limit.most} ({limit.rule})")
+
+    # Session pairs a patient may not have with one clinician on one day, booked ones included.
+    for pair in elig.apart_same_day:
+        mine = [a for a in schedule if pair.patient in a.patients]
+        for a in (a for a in mine if a.session_type in pair.first):
+            for b in (b for b in mine if b.session_type in pair.second):
+                day = day_of(a.start)
+                together = (
+                    day is not None and day == day_of(b.start) and set(a.staff) & set(b.staff)
+                )
+                if together and (a.id in new_ids or b.id in new_ids):
+                    bad.append(f"{pair.patient}: {a.id} and {b.id} on one day ({pair.rule})")
 
     # Clinicians' weekly hours.
     minutes: dict[tuple[str, int], int] = defaultdict(int)
