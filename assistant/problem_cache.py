@@ -72,7 +72,7 @@ def cached_problem(db: Database, start: datetime, end: datetime) -> BuiltProblem
             cached = _PROBLEMS.get(key)
             if cached is not None:
                 _PROBLEMS.move_to_end(key)
-        if cached is not None and cached.newest == versions.newest:
+        if cached is not None and _fresh_enough(cached, versions):
             return cached.built
         with db.read() as session:
             built = _patched(session, cached, versions) if cached else None
@@ -85,6 +85,21 @@ def cached_problem(db: Database, start: datetime, end: datetime) -> BuiltProblem
             while len(_PROBLEMS) > _KEPT:
                 _UPDATING.pop(_PROBLEMS.popitem(last=False)[0], None)
     return built
+
+
+def _fresh_enough(cached: _Cached, versions: Versions) -> bool:
+    """True when the cached problem is true at `versions` or later. A request reads the versions
+    once, at its start; meanwhile another request may have brought the problem further, and a
+    newer problem serves the older question (the booking re-checks everything anyway), where
+    "patching" it backwards would rebuild it from scratch."""
+    if cached.newest == versions.newest:
+        return True
+    return (
+        cached.facility == versions.facility
+        and cached.newest is not None
+        and versions.newest is not None
+        and cached.newest.seq > versions.newest.seq
+    )
 
 
 def _patched(session: Session, cached: _Cached, versions: Versions) -> BuiltProblem | None:

@@ -3,6 +3,7 @@ gives: the same booked sessions, unit budgets and recent clinicians, the same sl
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from assistant.usecases.appointments import set_status as record_status
 from clinic.db import Database, open_database
 from clinic.models import Appointment, Authorization, Patient
 from clinic.timeutil import day_bounds
+from clinic.versions import one_read_per_request, read_versions
 from solver.model import SlotRequest
 from solver.slots import NEAREST_DAYS, SlotFinder
 from tests.assistant.conftest import DIRECTOR, END_OF_DAY, NOW, THERAPIST
@@ -177,6 +179,32 @@ def test_a_change_by_another_process_is_patched_in_too(
         other.dispose()
     after = _assert_current(demo_db, [patient])
     assert booked in {a.id for a in after.problem.booked}
+    assert _built(demo_db, builds, SEARCH) == 1
+
+
+def test_a_request_that_read_the_versions_earlier_is_served_the_newer_problem(
+    demo_db: Database, builds: list[datetime]
+) -> None:
+    """Concurrent chat turns: one reads the versions, another books and brings the cached problem
+    forward; the first then asks for the problem. It gets the newer one, not a rebuild at its
+    older version (which threw the cache away under load: 20 clients, 24 requests/s)."""
+    patient = _covered_patient(demo_db)
+    _assert_current(demo_db, [patient])
+
+    def another_worker() -> None:  # books, and its next turn brings the cache up to date
+        booked.append(_book_first_option(demo_db, patient))
+        with one_read_per_request():
+            newer.append(cached_problem(demo_db, *SEARCH))
+
+    booked: list[str] = []
+    newer: list[BuiltProblem] = []
+    with one_read_per_request():
+        read_versions(demo_db)  # this turn's versions, read at its start
+        worker = threading.Thread(target=another_worker)
+        worker.start()
+        worker.join()
+        assert booked[0] in {a.id for a in newer[0].problem.booked}
+        assert cached_problem(demo_db, *SEARCH) is newer[0]
     assert _built(demo_db, builds, SEARCH) == 1
 
 
