@@ -51,9 +51,9 @@ class CandidateLimits:
     group_starts_per_day: int = 10
     rooms_per_group_start: int = 2
     compact_max_candidates: int = 6000
-    hint_first_fit_above: int = 100_000
-    """Models with more candidates start phase 1 from the first-fit plan (see plan.py)."""
     """Above this many candidates the compact-day term is left out of phase 2 (see plan.py)."""
+    hint_first_fit_above: int = 50_000
+    """Models with more candidates start phase 1 from the first-fit plan (see plan.py)."""
 
 
 def pick_staff(problem: Problem, demand: Demand, limit: int) -> tuple[str, ...]:

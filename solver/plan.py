@@ -334,10 +334,12 @@ def plan(
     builder.build(demands)
 
     # First fit: the floor (the plan never places less) and phase 2's start when phase 1 finds
-    # nothing better. As a phase-1 hint it helps only the largest models: on the demo 'l' week
-    # (47k candidates) it kept CP-SAT's bound 2.7% open after 60 s, while without it phase 1
-    # proved its placement optimal; on 'xl' (128k) without it the first plans came late and
-    # kept 47% of patients with their clinician instead of 73%.
+    # nothing better. As a phase-1 hint it helps only the larger models: on the demo 'm' week
+    # (18k candidates) phase 1 proves its placement optimal without it; on 'l' (53k, with every
+    # rule limit in the model) first fit takes 19 s and phase 1 gets ~35 s: with the hint it
+    # ended 3.1% from the bound with 76% of patients with their own clinician, without it 9.0%
+    # and 65% (bench/solver.py, 2026-11-30); on 'xl' (128k) without it the first plans came late
+    # and kept 47% of patients with their clinician instead of 73%.
     greedy, _ = greedy_placements(problem, demands)
     hint: set[int] = set()
     for demand, appt in greedy:
