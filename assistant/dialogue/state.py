@@ -36,6 +36,8 @@ class SlotSearch:
     staff: str | None = None
     needs: list[str] = field(default_factory=list)
     minutes: int | None = None
+    soonest: bool = False
+    """Offer the earliest safe options first (an emergency), not the best-scored ones."""
 
 
 @dataclass
@@ -112,6 +114,7 @@ class ConversationState:
                 staff=request.get("staff"),
                 needs=list(request.get("needs") or []),
                 minutes=request.get("minutes"),
+                soonest=bool(request.get("soonest")),
             )
             if request
             else None,
@@ -148,6 +151,7 @@ class ConversationState:
                 "staff": r.staff,
                 "needs": r.needs,
                 "minutes": r.minutes,
+                "soonest": r.soonest,
             }
         if self.move_of:
             data["move_of"] = self.move_of

@@ -192,6 +192,8 @@ def test_emergency_intake_offers_the_earliest_safe_slot(
     assert answer["options"], answer["reply"]
     first = datetime.fromisoformat(answer["options"][0]["start"])
     assert NOW <= first < NOW.replace(hour=12, minute=31)
+    starts = [datetime.fromisoformat(o["start"]) for o in answer["options"]]
+    assert starts == sorted(starts), "the earliest safe slots come first"
     booked = cm.says("book option 1")
     assert booked["reply"].startswith("Booked:")
 

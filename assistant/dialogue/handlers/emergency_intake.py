@@ -25,7 +25,7 @@ def emergency(turn: Turn, frame: Frame) -> Reply:
     frame["session_type"] = frame.get("session_type") or "intake_assessment"
     start, end = turn.window(frame, default=HORIZON)
     frame["window"] = {"start": start.isoformat(), "end": end.isoformat()}
-    reply = offer(turn, frame, note=wording.EARLIEST_SAFE)
+    reply = offer(turn, frame, note=wording.EARLIEST_SAFE, soonest=True)
     if any(start <= o.start < end for o in turn.state.options):
         return reply
     # Nothing inside the window (at best the nearest slots outside it): say what could make room.

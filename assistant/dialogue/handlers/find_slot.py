@@ -13,11 +13,13 @@ from assistant.dialogue.turn import DEFAULT_HORIZON, Turn
 from assistant.optimize import SlotsQuery, offer_slots
 
 OPTIONS_PER_ANSWER = 3
+SOONEST_POOL = 30
+"""How many of the best-scored options an emergency ranks by time."""
 MORE_WEEKS = 3
 """How many weeks further "none of those" looks when nothing new is left."""
 
 
-def offer(turn: Turn, frame: Frame, *, note: str = "") -> Reply:
+def offer(turn: Turn, frame: Frame, *, note: str = "", soonest: bool = False) -> Reply:
     patient = need_patient(turn, frame)
     if isinstance(patient, Reply):
         return patient
@@ -33,6 +35,7 @@ def offer(turn: Turn, frame: Frame, *, note: str = "") -> Reply:
         staff=(frame.get("staff") or {}).get("id"),
         needs=frame.get("needs") or [],
         minutes=frame.get("duration_minutes"),
+        soonest=soonest,
     )
     turn.state.offered = []
     turn.state.move_of = None
@@ -52,7 +55,8 @@ def present(turn: Turn, note: str = "") -> Reply:
         end=request.end,
         staff=request.staff,
         needs=tuple(request.needs),
-        k=OPTIONS_PER_ANSWER + len(offered),
+        # Soonest first: rank a wider pool by time (every option in it is safe; time matters most).
+        k=(SOONEST_POOL if request.soonest else OPTIONS_PER_ANSWER) + len(offered),
     )
     answer, built = offer_slots(turn.db, query, now=turn.now)
     clock = built.clock
@@ -68,6 +72,8 @@ def present(turn: Turn, note: str = "") -> Reply:
         )
 
     fresh = [o for o in map(as_option, answer.options) if o.key not in offered]
+    if request.soonest:
+        fresh.sort(key=lambda o: o.start)
     fresh = fresh[:OPTIONS_PER_ANSWER]
     nearest = False
     if not fresh and answer.nearest:  # "none of those" must not show the same nearest again
