@@ -27,6 +27,9 @@ ACTIONS: dict[str, str] = {
     "view_reports": "see utilization and compliance reports",
     "approve_changes": "approve a proposed set of schedule changes (a sick call's repair)",
     "report_absence": "report another staff member's absence",
+    "manage_staff": "add staff members, change their hours, record that they leave",
+    "manage_groups": "create and end therapy groups",
+    "manage_rooms": "close a room for a period",
 }
 
 SEVERITIES = ("deny", "require_override", "warn", "oblige")
