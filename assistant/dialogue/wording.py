@@ -415,7 +415,12 @@ def absence(proposal: Mapping[str, Any], names: Names, tz: ZoneInfo) -> str:
     """A sick-call proposal (assistant.proposals): who is out, and what happens to each session."""
     start = datetime.fromisoformat(proposal["start"]).astimezone(tz)
     end = datetime.fromisoformat(proposal["end"]).astimezone(tz)
-    until = "the end of the day" if end.time() == end.min.time() else f"{end:%a %H:%M}"
+    until = f"{end:%a %H:%M}"
+    if end.time() == end.min.time():  # midnight: the end of the day before
+        last = end - timedelta(days=1)
+        until = (
+            "the end of the day" if last.date() <= start.date() else f"the end of {last:%a %d %b}"
+        )
     span = f"from {start:%a %d %b %H:%M} until {until}"
     staff = names(proposal["staff"])
     if not proposal["affected"]:
