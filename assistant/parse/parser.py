@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from assistant.parse import groups_rooms, times
 from assistant.parse import lexicon as lx
-from assistant.parse import times
 from assistant.parse.names import NameHit, common_words, index_for, tokenize
 from assistant.roster import Roster
 from clinic.timeutil import zone
@@ -76,6 +76,8 @@ FIELDS = (
     "metric",
     "confidence",
     "parser",
+    "action",
+    "group",
 )
 
 
@@ -174,7 +176,7 @@ class Parser:
             "confidence": self._confidence(st, intent, ambiguous, facts),
             "parser": "rules",
         }
-        return frame
+        return groups_rooms.recognise(st.text, frame)
 
     # -- extractors -------------------------------------------------------------------------
 
