@@ -538,6 +538,10 @@ from integrations.cli import rules_cmds  # noqa: E402
 
 rules_cmds.register(app)
 
+from integrations.cli import facility_cmds  # noqa: E402
+
+facility_cmds.register(app)  # rota staff|group|room
+
 
 # --- entry point -------------------------------------------------------------------------------
 
