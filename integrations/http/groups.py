@@ -71,10 +71,11 @@ class GroupController(Controller):
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
         group_id: FromPath[str],
-        data: JSONBody[dict[str, Any]],
+        data: JSONBody[dict[str, Any] | None] = None,
     ) -> dict[str, Any]:
         """End the group: `{"reason": ..., "override_reason": ...}` (both optional). Its future
         sessions are cancelled; the list is returned."""
+        data = data or {}
         return groups.end_group(
             db,
             caller,

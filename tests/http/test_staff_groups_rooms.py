@@ -371,3 +371,21 @@ def test_bad_closures_are_problems_naming_the_field(client: TestClient, demo_db:
     )
     with demo_db.read() as session:
         assert session.scalar(select(func.count()).select_from(RoomUnavailability)) == 0
+
+
+def test_a_group_with_no_sessions_ahead_ends_without_a_body(
+    client: TestClient, demo_db: Database
+) -> None:
+    headers = token(demo_db, DIRECTOR)
+    record = {
+        "id": "g10",
+        "name": "Family Night",
+        "session_type": "group",
+        "facilitators": ["c003"],
+        "members": ["p0050"],
+    }
+    assert client.post("/api/groups", json=record, headers=headers).status_code == 201
+    ended = client.post("/api/groups/g10/end", headers=headers)
+    assert ended.status_code == 200, ended.text
+    assert ended.json()["cancelled"] == [] and group(demo_db, "g10")["members"] == []
+    assert client.post("/api/groups/g10/end", headers=token(demo_db, THERAPIST)).status_code == 403
