@@ -1,0 +1,86 @@
+"""A session type that needs a room feature (`room_features`, e.g. step-free access) is booked
+only into a room that has it: the booking service refuses another room, names what it lacks, and
+picks a room that has it when none is named (demo 's': only Individual room 1 is accessible)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from clinic.catalogue import BUILTIN_SESSION_TYPES
+from clinic.db import Database
+from clinic.facility_file import export_facility, load_facility
+from clinic.tokens import create_token
+from integrations.http.app import create_app
+
+STEP_FREE = "individual_step_free"
+
+
+@pytest.fixture()
+def step_free_db(db: Database, demo_data: dict[str, Any]) -> Database:
+    data = copy.deepcopy(demo_data)
+    types = copy.deepcopy(data.get("session_types") or BUILTIN_SESSION_TYPES)
+    individual = next(t for t in types if t["id"] == "individual")
+    types.append(
+        {
+            **individual,
+            "id": STEP_FREE,
+            "name": "Individual (step-free)",
+            "room_kinds": ["individual"],
+            "room_features": ["accessible"],
+        }
+    )
+    data["session_types"] = types
+    for patient in data["patients"]:  # payers cover it as they cover individual sessions
+        for authorization in patient.get("authorizations", []):
+            if "individual" in authorization["session_types"]:
+                authorization["session_types"].append(STEP_FREE)
+    load_facility(db, data, actor="test")
+    return db
+
+
+@pytest.fixture()
+def client(step_free_db: Database) -> Iterator[TestClient]:
+    with TestClient(create_app(step_free_db)) as test_client:
+        yield test_client
+
+
+def test_a_room_without_the_feature_is_refused_and_one_with_it_chosen(
+    client: TestClient, step_free_db: Database
+) -> None:
+    with step_free_db.session() as session:
+        headers = {"Authorization": f"Bearer {create_token(session, 's001')}"}
+    body = {
+        "patients": ["p0022"],
+        "staff": ["c004"],
+        "session_type": STEP_FREE,
+        "reason": "wheelchair",
+    }
+    refused = client.post(
+        "/api/appointments",
+        json={**body, "start": "2026-12-08T09:00", "room": "ind-2"},
+        headers=headers,
+    )
+    assert refused.status_code == 409, refused.text
+    assert "Individual room 2 (ind-2) has no accessible" in refused.json()["detail"]
+    chosen = client.post(
+        "/api/appointments", json={**body, "start": "2026-12-08T09:00"}, headers=headers
+    )
+    assert chosen.status_code == 201, chosen.text
+    assert chosen.json()["room"] == "ind-1"
+    # ind-1 is now taken at 09:00: another step-free session then has no room at all.
+    busy = client.post(
+        "/api/appointments",
+        json={**body, "patients": ["p0010"], "staff": ["c003"], "start": "2026-12-08T09:00"},
+        headers=headers,
+    )
+    assert busy.status_code == 409, busy.text
+    assert "no individual room for 2 people is free" in busy.json()["detail"]
+    exported = next(
+        t for t in export_facility(step_free_db)["session_types"] if t["id"] == STEP_FREE
+    )
+    assert exported["room_features"] == ["accessible"]
