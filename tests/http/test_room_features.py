@@ -84,3 +84,21 @@ def test_a_room_without_the_feature_is_refused_and_one_with_it_chosen(
         t for t in export_facility(step_free_db)["session_types"] if t["id"] == STEP_FREE
     )
     assert exported["room_features"] == ["accessible"]
+
+
+def test_the_solver_offers_only_rooms_with_the_feature(step_free_db: Database) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from assistant.optimize import SlotsQuery, offer_slots
+
+    ny = ZoneInfo("America/New_York")
+    query = SlotsQuery(
+        "p0022",
+        STEP_FREE,
+        datetime(2026, 12, 8, 8, 0, tzinfo=ny),
+        datetime(2026, 12, 10, 19, 0, tzinfo=ny),
+        k=5,
+    )
+    answer, _ = offer_slots(step_free_db, query, now=datetime(2026, 11, 30, 8, 30, tzinfo=ny))
+    assert answer.options and {o.room for o in answer.options} == {"ind-1"}
