@@ -90,15 +90,17 @@ def test_the_solver_offers_only_rooms_with_the_feature(step_free_db: Database) -
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
+    from assistant import callers
     from assistant.optimize import SlotsQuery, offer_slots
+    from assistant.usecases import rooms
 
     ny = ZoneInfo("America/New_York")
-    query = SlotsQuery(
-        "p0022",
-        STEP_FREE,
-        datetime(2026, 12, 8, 8, 0, tzinfo=ny),
-        datetime(2026, 12, 10, 19, 0, tzinfo=ny),
-        k=5,
-    )
-    answer, _ = offer_slots(step_free_db, query, now=datetime(2026, 11, 30, 8, 30, tzinfo=ny))
-    assert answer.options and {o.room for o in answer.options} == {"ind-1"}
+    now = datetime(2026, 11, 30, 8, 30, tzinfo=ny)
+    start, end = datetime(2026, 12, 8, 0, 0, tzinfo=ny), datetime(2026, 12, 11, 0, 0, tzinfo=ny)
+    # The one accessible room is closed those days: other rooms are free, yet none is offered.
+    director = callers.for_staff(step_free_db, "s001")
+    rooms.close_room(step_free_db, director, rooms.CloseRoom("ind-1", start, end, now))
+    query = SlotsQuery("p0022", STEP_FREE, start, end, k=5)
+    answer, built = offer_slots(step_free_db, query, now=now)
+    offered = [(built.clock.moment(o.start), o.room) for o in answer.options]
+    assert all(room == "ind-1" and not start <= at < end for at, room in offered), offered
