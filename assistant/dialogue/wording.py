@@ -496,6 +496,11 @@ def set_aside(proposal_id: str) -> str:
 
 
 def withdrawn(proposal_id: str, staff: str) -> str:
+    if not staff:  # a room's closure (assistant.usecases.rooms): the room is open again
+        return (
+            f"Withdrawn: the room is not closed after all (proposal {proposal_id}); its closure "
+            "is removed and nothing was moved."
+        )
     return (
         f"Withdrawn: {staff} is not out after all (proposal {proposal_id}); their absence is "
         "removed and nothing was moved."

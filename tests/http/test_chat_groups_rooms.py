@@ -127,3 +127,16 @@ def test_planned_leave_from_chat_records_the_absence_and_proposes_cover(
     with demo_db.read() as session:
         proposal = session.scalars(select(Proposal).where(Proposal.kind == "absence")).one()
         assert proposal.payload["affected"] > 0
+
+
+def test_a_room_closure_withdrawn_in_chat_reopens_the_room(
+    client: TestClient, demo_db: Database
+) -> None:
+    director = Person(client, demo_db, DIRECTOR)
+    director.says("Individual room 2 is closed tomorrow")
+    proposed = director.says("yes")
+    assert "Reply 'apply'" in proposed["reply"]
+    assert count(demo_db, RoomUnavailability) == 1
+    withdrawn = director.says("withdraw")
+    assert "the room is not closed after all" in withdrawn["reply"]
+    assert count(demo_db, RoomUnavailability) == 0
