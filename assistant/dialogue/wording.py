@@ -612,11 +612,21 @@ def confirm_enrol(
     return text, [{"label": "Yes, remove", "message": "yes"}, {"label": "No", "message": "no"}]
 
 
-def enrolled(patient: str, group: Mapping[str, Any], *, join: bool) -> str:
+def enrolled(
+    patient: str, group: Mapping[str, Any], changed: int, unchanged: int, *, join: bool
+) -> str:
     count = len(group["members"])
     if join:
-        return f"Done: {patient} is now a member of {group['name']} ({count} members)."
-    return f"Done: {patient} is no longer in {group['name']} ({count} members)."
+        text = f"Done: {patient} is now a member of {group['name']} ({count} members)"
+        text += f" and joins its {changed} booked session(s) ahead."
+        if unchanged:
+            text += f" {unchanged} session(s) clash with their schedule or a rule: check them."
+        return text
+    text = f"Done: {patient} is no longer in {group['name']} ({count} members)"
+    text += f" and leaves its {changed} booked session(s) ahead."
+    if unchanged:
+        text += f" They are still in {unchanged} session(s) I could not change: check them."
+    return text
 
 
 def confirm_closure(

@@ -22,12 +22,13 @@ from assistant.access import authorize
 from assistant.wiring import booking_service
 from clinic.audit import append_event
 from clinic.db import Database
-from clinic.errors import InvalidInput, RuleViolation
+from clinic.errors import BookingConflict, InvalidInput, RuleViolation
 from clinic.facility_file.export import group_record
 from clinic.facility_file.load import group_row, insert_group_people
 from clinic.facility_file.records import check_record
 from clinic.models import SCHEDULED_STATUSES, Appointment, Group, Patient, group_member
 from clinic.placement import load_row
+from clinic.timeutil import now_utc
 from clinic.tokens import Caller
 from rules.facts import build_situation
 from rules.policy import to_policy_decision
@@ -47,12 +48,15 @@ class CreateGroup:
 class Enrol:
     group_id: str
     patient_id: str
+    now: datetime | None = None
+    """From when the group's booked sessions take the new member (default: now)."""
 
 
 @dataclass(frozen=True)
 class Unenrol:
     group_id: str
     patient_id: str
+    now: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -88,26 +92,37 @@ def create_group(db: Database, caller: Caller, cmd: CreateGroup) -> dict[str, An
 
 
 def enrol(db: Database, caller: Caller, cmd: Enrol) -> dict[str, Any]:
-    """Add a patient to a group (rules `enroll`); returns the group record."""
+    """Add a patient to a group (rules `enroll`) and to its booked sessions ahead (each moved
+    through the booking service; one the patient cannot join is listed with why). Returns
+    `{"group": the group record, "joined": [ids], "not_joined": [{appointment, reason}]}`."""
     authorize(db, caller, ENROLL, patient_id=cmd.patient_id)
     with db.session() as session:
         decision = _enrol_in(session, caller, cmd.group_id, cmd.patient_id, field="$.patient")
         after = group_record(_group(session, cmd.group_id))
         check_record(session, "groups", after, replaces=cmd.group_id)
+        joined, not_joined = _sessions_ahead_change(
+            db, session, caller, cmd.group_id, cmd.patient_id, cmd.now or now_utc(), join=True
+        )
         append_event(
             session,
             actor=caller.staff_id,
             action="group.enroll",
             entity_type="group",
             entity_id=cmd.group_id,
-            after={"patient": cmd.patient_id, "members": len(after["members"])},
+            after={
+                "patient": cmd.patient_id,
+                "members": len(after["members"]),
+                "joined": joined,
+                "not_joined": not_joined,
+            },
             decision=decision,
         )
-    return after
+    return {"group": after, "joined": joined, "not_joined": not_joined}
 
 
 def unenrol(db: Database, caller: Caller, cmd: Unenrol) -> dict[str, Any]:
-    """Take a patient out of a group; returns the group record."""
+    """Take a patient out of a group and out of its booked sessions ahead. Returns
+    `{"group": the group record, "left": [ids], "not_left": [{appointment, reason}]}`."""
     authorize(db, caller, ENROLL, patient_id=cmd.patient_id)
     with db.session() as session:
         group = _group(session, cmd.group_id)
@@ -124,15 +139,23 @@ def unenrol(db: Database, caller: Caller, cmd: Unenrol) -> dict[str, Any]:
         )
         session.expire(group)
         after = group_record(_group(session, cmd.group_id))
+        left, not_left = _sessions_ahead_change(
+            db, session, caller, cmd.group_id, cmd.patient_id, cmd.now or now_utc(), join=False
+        )
         append_event(
             session,
             actor=caller.staff_id,
             action="group.unenroll",
             entity_type="group",
             entity_id=cmd.group_id,
-            after={"patient": cmd.patient_id, "members": len(after["members"])},
+            after={
+                "patient": cmd.patient_id,
+                "members": len(after["members"]),
+                "left": left,
+                "not_left": not_left,
+            },
         )
-    return after
+    return {"group": after, "left": left, "not_left": not_left}
 
 
 def end_group(db: Database, caller: Caller, cmd: EndGroup) -> dict[str, Any]:
@@ -235,6 +258,46 @@ def _enrol_in(
     )
     session.expire(group)
     return {"allowed": True, "fired": decision.fired}
+
+
+def _sessions_ahead_change(
+    db: Database,
+    session: Session,
+    caller: Caller,
+    group_id: str,
+    patient_id: str,
+    now: datetime,
+    *,
+    join: bool,
+) -> tuple[list[str], list[dict[str, str]]]:
+    """The patient joins (or leaves) each booked session of the group from `now` on, each a
+    move through the booking service (its checks and rules) in a savepoint of its own: one the
+    patient cannot join (a clash, a rule) is left as it was and listed with the reason."""
+    ahead = session.scalars(
+        select(Appointment)
+        .where(
+            Appointment.group_id == group_id,
+            Appointment.start >= now,
+            Appointment.status == "booked",
+        )
+        .order_by(Appointment.start)
+    ).all()
+    bookings = booking_service(db, session)
+    done: list[str] = []
+    skipped: list[dict[str, str]] = []
+    why = f"{patient_id} {'joined' if join else 'left'} group {group_id}"
+    for appointment in ahead:
+        patients = appointment.patient_ids
+        if (patient_id in patients) == join:
+            continue
+        patients = [*patients, patient_id] if join else [p for p in patients if p != patient_id]
+        try:
+            with session.begin_nested():
+                bookings.move(caller.staff_id, appointment.id, patients=patients, reason=why)
+            done.append(appointment.id)
+        except (BookingConflict, RuleViolation, InvalidInput) as exc:
+            skipped.append({"appointment": appointment.id, "reason": str(exc)})
+    return done, skipped
 
 
 def _words(text: str) -> list[str]:

@@ -168,8 +168,12 @@ def group_enrol(
 ) -> None:
     """Enrol a patient (the rules' `enroll`: closed cohorts, size, keep-apart pairs)."""
     db, caller = _context(actor)
-    group = groups.enrol(db, caller, groups.Enrol(group_id, patient))
-    _out(group, as_json, f"{patient} enrolled in {group['id']} ({len(group['members'])} members)")
+    done = groups.enrol(db, caller, groups.Enrol(group_id, patient))
+    group = done["group"]
+    lines = [f"{patient} enrolled in {group['id']} ({len(group['members'])} members)"]
+    lines.append(f"  joins {len(done['joined'])} booked session(s) ahead")
+    lines += [f"  not {n['appointment']}: {n['reason']}" for n in done["not_joined"]]
+    _out(done, as_json, "\n".join(lines))
 
 
 @group_app.command("remove")
@@ -178,8 +182,12 @@ def group_remove(
 ) -> None:
     """Take a patient out of a group."""
     db, caller = _context(actor)
-    group = groups.unenrol(db, caller, groups.Unenrol(group_id, patient))
-    _out(group, as_json, f"{patient} removed from {group['id']} ({len(group['members'])} members)")
+    done = groups.unenrol(db, caller, groups.Unenrol(group_id, patient))
+    group = done["group"]
+    lines = [f"{patient} removed from {group['id']} ({len(group['members'])} members)"]
+    lines.append(f"  leaves {len(done['left'])} booked session(s) ahead")
+    lines += [f"  still in {n['appointment']}: {n['reason']}" for n in done["not_left"]]
+    _out(done, as_json, "\n".join(lines))
 
 
 @group_app.command("create")

@@ -49,7 +49,8 @@ class GroupController(Controller):
         group_id: FromPath[str],
         data: JSONBody[dict[str, Any]],
     ) -> dict[str, Any]:
-        """Enrol a patient: `{"patient": ID}`. Returns the group record."""
+        """Enrol a patient: `{"patient": ID}`. Returns the group record (`group`) and the
+        booked sessions ahead they joined (`joined`) or could not (`not_joined`, with why)."""
         patient = _text(data, "patient")
         assert patient is not None
         return groups.enrol(db, caller, groups.Enrol(group_id, patient))
@@ -62,7 +63,8 @@ class GroupController(Controller):
         group_id: FromPath[str],
         patient_id: FromPath[str],
     ) -> dict[str, Any]:
-        """Take a patient out of the group. Returns the group record."""
+        """Take a patient out of the group and its booked sessions ahead (`group`, `left`,
+        `not_left`)."""
         return groups.unenrol(db, caller, groups.Unenrol(group_id, patient_id))
 
     @post("/{group_id:str}/end", sync_to_thread=True, status_code=200)

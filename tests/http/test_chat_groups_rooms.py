@@ -4,6 +4,7 @@ facility; the clock is fixed at Mon 30 Nov 2026 08:30 New York). Nothing is writ
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -51,20 +52,22 @@ def test_enrol_and_remove_are_confirmed_before_anything_is_written(
 ) -> None:
     director = Person(client, demo_db, DIRECTOR)
     events = count(demo_db, AuditEvent)
-    asked = director.says("add Joshua Brown to the DBT skills group")
+    asked = director.says("add Robert Long to the DBT skills group")
     assert asked["frame"]["action"] == "enroll" and asked["frame"]["intent"] == "unknown"
-    assert "Add Joshua Brown to DBT Skills" in asked["reply"]
-    assert "p0003" not in members(demo_db, "g03") and count(demo_db, AuditEvent) == events
+    assert "Add Robert Long to DBT Skills" in asked["reply"]
+    assert "p0041" not in members(demo_db, "g03") and count(demo_db, AuditEvent) == events
     done = director.says("yes")
     assert "is now a member of DBT Skills" in done["reply"]
-    assert members(demo_db, "g03")[-1] == "p0003"
-    asked = director.says("remove Joshua Brown from the DBT group")
+    assert re.search(r"joins its [1-9]\d* booked session\(s\) ahead\.$", done["reply"])
+    assert done["appointments"]
+    assert members(demo_db, "g03")[-1] == "p0041"
+    asked = director.says("remove Robert Long from the DBT group")
     assert asked["frame"]["action"] == "unenroll"
     assert "left it as it was" in director.says("no")["reply"]
-    assert "p0003" in members(demo_db, "g03")
-    director.says("remove Joshua Brown from the DBT group")
+    assert "p0041" in members(demo_db, "g03")
+    director.says("remove Robert Long from the DBT group")
     assert "no longer in DBT Skills" in director.says("yes")["reply"]
-    assert "p0003" not in members(demo_db, "g03")
+    assert "p0041" not in members(demo_db, "g03")
 
 
 def test_enrolling_into_a_closed_cohort_is_refused_with_the_rule(

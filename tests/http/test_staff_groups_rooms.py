@@ -18,6 +18,7 @@ from clinic.db import Database
 from clinic.errors import BookingConflict
 from clinic.facility_file import export_facility
 from clinic.models import Appointment, AuditEvent, Proposal, RoomUnavailability
+from clinic.timeutil import now_utc
 from clinic.tokens import create_token
 from integrations.http.app import create_app
 from rules import service as rules_service
@@ -48,6 +49,19 @@ def events(db: Database) -> int:
 
 def group(db: Database, group_id: str) -> dict[str, Any]:
     return next(g for g in export_facility(db)["groups"] if g["id"] == group_id)
+
+
+def sessions_of(db: Database, group_id: str) -> dict[str, list[str]]:
+    """The group's booked sessions from now on: id -> patients."""
+    with db.read() as session:
+        rows = session.scalars(
+            select(Appointment).where(
+                Appointment.group_id == group_id,
+                Appointment.status == "booked",
+                Appointment.start >= now_utc(),
+            )
+        ).all()
+        return {a.id: a.patient_ids for a in rows}
 
 
 def is_problem(response: Any, status: int, field: str) -> dict[str, Any]:
@@ -181,19 +195,29 @@ def test_enrolled_member_is_listed_and_can_be_removed(
     client: TestClient, demo_db: Database
 ) -> None:
     headers = token(demo_db, DIRECTOR)
-    response = client.post("/api/groups/g02/members", json={"patient": "p0003"}, headers=headers)
+    response = client.post("/api/groups/g02/members", json={"patient": "p0041"}, headers=headers)
     assert response.status_code == 201, response.text
-    assert response.json()["members"][-1] == "p0003"
-    assert "p0003" in group(demo_db, "g02")["members"]
-    again = client.post("/api/groups/g02/members", json={"patient": "p0003"}, headers=headers)
+    enrolled = response.json()
+    assert enrolled["group"]["members"][-1] == "p0041"
+    # They join the group's booked sessions ahead (each through the booking service).
+    ahead = sessions_of(demo_db, "g02")
+    assert ahead and set(enrolled["joined"]) | {
+        n["appointment"] for n in enrolled["not_joined"]
+    } == set(ahead)
+    assert all(("p0041" in ahead[a]) == (a in enrolled["joined"]) for a in ahead)
+    assert enrolled["joined"], enrolled["not_joined"]
+    assert "p0041" in group(demo_db, "g02")["members"]
+    again = client.post("/api/groups/g02/members", json={"patient": "p0041"}, headers=headers)
     is_problem(again, 422, "$.patient")
-    removed = client.delete("/api/groups/g02/members/p0003", headers=headers)
-    assert removed.status_code == 200 and "p0003" not in removed.json()["members"]
-    assert "p0003" not in group(demo_db, "g02")["members"]
+    removed = client.delete("/api/groups/g02/members/p0041", headers=headers)
+    assert removed.status_code == 200 and "p0041" not in removed.json()["group"]["members"]
+    assert set(removed.json()["left"]) == set(enrolled["joined"])
+    assert not any("p0041" in patients for patients in sessions_of(demo_db, "g02").values())
+    assert "p0041" not in group(demo_db, "g02")["members"]
     is_problem(client.post("/api/groups/g02/members", json={}, headers=headers), 422, "$.patient")
     assert (
         client.post(
-            "/api/groups/g99/members", json={"patient": "p0003"}, headers=headers
+            "/api/groups/g99/members", json={"patient": "p0041"}, headers=headers
         ).status_code
         == 404
     )

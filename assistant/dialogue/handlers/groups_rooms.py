@@ -67,12 +67,19 @@ def confirm_change(turn: Turn) -> Reply:
     if change.kind in (ENROLL, UNENROLL):
         join = change.kind == ENROLL
         if join:
-            group = groups.enrol(turn.db, turn.caller, groups.Enrol(data["group"], data["patient"]))
-        else:
-            group = groups.unenrol(
-                turn.db, turn.caller, groups.Unenrol(data["group"], data["patient"])
+            done = groups.enrol(
+                turn.db, turn.caller, groups.Enrol(data["group"], data["patient"], turn.now)
             )
-        return turn.reply(wording.enrolled(turn.names()(data["patient"]), group, join=join))
+            changed, left_out = done["joined"], done["not_joined"]
+        else:
+            done = groups.unenrol(
+                turn.db, turn.caller, groups.Unenrol(data["group"], data["patient"], turn.now)
+            )
+            changed, left_out = done["left"], done["not_left"]
+        text = wording.enrolled(
+            turn.names()(data["patient"]), done["group"], len(changed), len(left_out), join=join
+        )
+        return turn.reply(text, appointments=changed)
     if change.kind == ROOM_CLOSED:
         return _closed(turn, data["room"], data["start"], data["end"])
     raise RotaError(f"unknown change {change.kind!r}")
