@@ -426,9 +426,12 @@ def absence(proposal: Mapping[str, Any], names: Names, tz: ZoneInfo) -> str:
         )
     span = f"from {start:%a %d %b %H:%M} until {until}"
     staff = names(proposal["staff"])
+    out = f"{staff} is out {span}"
+    if proposal.get("departure"):  # assistant.usecases.staff.depart: no end
+        out = f"{staff} leaves the facility from {start:%a %d %b %H:%M}"
     if not proposal["affected"]:
-        return f"{staff} is out {span}: no appointments are affected."
-    lines = [f"{staff} is out {span}: {proposal['affected']} appointment(s) affected."]
+        return f"{out}: no appointments are affected."
+    lines = [f"{out}: {proposal['affected']} appointment(s) affected."]
 
     def who(before: Mapping[str, Any]) -> str:
         return names.all(before["patients"][:2]) or names(before.get("group")) or ""

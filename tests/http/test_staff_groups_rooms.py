@@ -22,6 +22,7 @@ from clinic.timeutil import now_utc
 from clinic.tokens import create_token
 from integrations.http.app import create_app
 from rules import service as rules_service
+from tests.http.test_chat import Person
 
 DIRECTOR, THERAPIST, FRONT_DESK = "s001", "c004", "s004"
 
@@ -176,6 +177,9 @@ def test_a_departure_proposes_cover_and_revokes_the_tokens(
     assert proposal["departure"] and proposal["tokens_revoked"] >= 1 and proposal["affected"] > 0
     assert "g02" in proposal["facilitates"]
     assert client.get("/api/appointments", headers=leaving).status_code == 401
+    # The director sees it waiting in the chat, worded as a departure.
+    waiting = Person(client, demo_db, DIRECTOR).says("pending")["reply"]
+    assert "Brian Romero leaves the facility from Tue 01 Dec 00:00" in waiting
 
 
 # --- groups --------------------------------------------------------------------------------------
