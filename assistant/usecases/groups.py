@@ -228,7 +228,9 @@ def _enrol_in(
     session: Session, caller: Caller, group_id: str, patient_id: str, *, field: str
 ) -> dict[str, Any]:
     """Judge the enrolment by the rules (`enroll`) and write it; returns the decision.
-    A refusal names `field`, the request's place for the patient."""
+    A refusal names `field`, the request's place for the patient. The group's row is locked
+    first, so two enrolments at once are judged one after the other (size, capacity)."""
+    session.execute(select(Group.id).where(Group.id == group_id).with_for_update())
     group = _group(session, group_id)
     load_row(session, Patient, patient_id, "patient")
     if patient_id in {p.id for p in group.members}:
