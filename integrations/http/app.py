@@ -20,6 +20,7 @@ from clinic.db import Database, open_database
 from integrations.http.appointments import AppointmentController
 from integrations.http.auth import provide_caller
 from integrations.http.chat import ChatController
+from integrations.http.patients import PatientController
 from integrations.http.problems import EXCEPTION_HANDLERS
 from integrations.slack.route import slack_events_route
 
@@ -68,6 +69,7 @@ def create_app(
         route_handlers=[
             health,
             AppointmentController,
+            PatientController,
             ChatController,
             slack_events_route(database, conversation),
             create_static_files_router(
