@@ -46,6 +46,16 @@ from rules.service import default_service
 
 Record = dict[str, Any]
 
+PERMISSION_OF = {
+    "admit_patient": "admit_patient",
+    "discharge_patient": "discharge_patient",
+    "update_patient": "update_patient",
+    "add_authorization": "manage_authorizations",
+    "record_consent": "manage_consents",
+    "revoke_consent": "manage_consents",
+}
+"""A request's `action` (the request frame's) → the permissions pack's action."""
+
 # ------------------------------------------------------------------------------------ commands
 
 
