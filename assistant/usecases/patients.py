@@ -237,6 +237,11 @@ def update(db: Database, caller: Caller, cmd: Update) -> Record:
         raise InvalidInput("changes must be a JSON object", ["$: expected an object"])
     if "id" in cmd.changes and cmd.changes["id"] != cmd.patient_id:
         raise InvalidInput("a patient's id cannot change", ["$.id: the id cannot change"])
+    if cmd.changes.get("phase") == "discharged":  # the future sessions go with a discharge
+        raise InvalidInput(
+            "a patient is discharged with discharge (it cancels their future sessions)",
+            ["$.phase: use discharge to discharge a patient"],
+        )
 
     def edit(record: Record, session: Session) -> Record:
         merged = _merge(record, cmd.changes)
