@@ -235,6 +235,7 @@ def test_every_change_on_both_databases(any_demo_db: Database) -> None:
     ]
     out = patients.discharge(db, director, patients.Discharge("p9100", "transferred"))
     assert out["patient"]["phase"] == "discharged" and out["cancelled"] == []
+    assert "requirements" not in out["patient"]  # a discharge allows no individual sessions
     assert _events(db, "p9100") == [
         "patient.admit",
         "patient.court_order.end",
