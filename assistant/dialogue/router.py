@@ -15,6 +15,7 @@ from assistant.dialogue.handlers import (
     confirm,
     emergency_intake,
     find_slot,
+    groups_rooms,
     help,
     proposals,
     records,
@@ -57,6 +58,12 @@ _RESUMABLE: dict[str, Handler] = {
     "cancel": cancel.cancel,
     "reschedule": reschedule.reschedule,
     "emergency_intake": emergency_intake.emergency,
+}
+# Changes to the record the contract has no intent for, by the frame's `action`.
+_ACTIONS: dict[str, Handler] = {
+    groups_rooms.ENROLL: groups_rooms.ask_membership,
+    groups_rooms.UNENROLL: groups_rooms.ask_membership,
+    groups_rooms.ROOM_CLOSED: groups_rooms.ask_room_closed,
 }
 _INTENTS: dict[str, Handler] = {
     **_RESUMABLE,
@@ -134,7 +141,12 @@ def _dispatch(turn: Turn) -> Reply:
             return records.start(turn, resumed)
         return _RESUMABLE[resumed["intent"]](turn, resumed)
     turn.state.pending = None  # anything else starts over; its own question, if any, replaces it
-    handler = _INTENTS.get(intent)
+    if turn.state.change and intent in ("confirm", "decline"):
+        if intent == "confirm":
+            return groups_rooms.confirm_change(turn)
+        return groups_rooms.decline_change(turn)
+    turn.state.change = None
+    handler = _ACTIONS.get(frame.get("action") or "") or _INTENTS.get(intent)
     if handler is None:
         return turn.reply(wording.NOT_UNDERSTOOD)
     return handler(turn, frame)

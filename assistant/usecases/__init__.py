@@ -9,6 +9,10 @@ database or call the booking service themselves (tests/test_architecture.py chec
 - appointments: book, cancel, move, set_status
 - absences: report_absence (a sick call's repair plan), apply, reject, change_cover, withdraw
 - records: agenda and names for the operator, the audit log, facility presence, health
+- staff: add, update (hours, specializations), planned_leave, depart (a repair proposal each)
+- groups: create, enrol / unenrol (the rules' `enroll`), end (future sessions cancelled)
+- rooms: close_room (the closure recorded, its sessions' repair proposed)
+- periods: a period as the facility file writes one, read from what a door was sent
 - people: tokens, Slack links
 - checks: "may this actor do this?" (rota check)
 """
