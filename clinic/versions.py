@@ -32,7 +32,7 @@ APPOINTMENT_EVENT = "appointment."
 """Audit actions that change one appointment (book, cancel, move, set_status); the event's
 entity is the appointment."""
 
-UNCHANGING_EVENTS = ("disclosure", "llm_call", "slack.", "token.", "staff.slack_")
+UNCHANGING_EVENTS = ("disclosure", "llm_call", "slack.", "token.", "staff.slack_", "patient.view")
 """Audit actions (prefixes) that record something said or granted and change no fact a cache
 holds: no person, room, rule, absence or appointment."""
 

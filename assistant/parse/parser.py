@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from assistant.parse import groups_rooms, times
+from assistant.parse import groups_rooms, records, times
 from assistant.parse import lexicon as lx
 from assistant.parse.names import NameHit, common_words, index_for, tokenize
 from assistant.roster import Roster
@@ -175,8 +175,10 @@ class Parser:
             "metric": metric,
             "confidence": self._confidence(st, intent, ambiguous, facts),
             "parser": "rules",
+            "action": None,
         }
-        return groups_rooms.recognise(st.text, frame)
+        records.recognise(frame, text, now)  # living-record requests (admit, discharge, consent)
+        return groups_rooms.recognise(st.text, frame)  # enrol in a group, close a room
 
     # -- extractors -------------------------------------------------------------------------
 

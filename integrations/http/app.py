@@ -21,6 +21,7 @@ from integrations.http.appointments import AppointmentController
 from integrations.http.auth import provide_caller
 from integrations.http.chat import ChatController
 from integrations.http.groups import GroupController
+from integrations.http.patients import PatientController
 from integrations.http.problems import EXCEPTION_HANDLERS
 from integrations.http.rooms import RoomController
 from integrations.http.staff import StaffController
@@ -71,6 +72,7 @@ def create_app(
         route_handlers=[
             health,
             AppointmentController,
+            PatientController,
             ChatController,
             StaffController,
             GroupController,
