@@ -127,6 +127,9 @@ def _dispatch(turn: Turn) -> Reply:
     if refused:  # before any name is resolved: the same sentence whoever was named
         turn.state.pending = None
         return turn.reply(refused)
+    if frame.get("action") in _ACTIONS:  # a group or a room (assistant/parse/groups_rooms.py)
+        turn.state.drop_offers()
+        return _ACTIONS[frame["action"]](turn, frame)
     if frame.get("action"):  # a change to the living record (assistant/parse/records.py)
         turn.state.drop_offers()
         return records.start(turn, frame)
@@ -146,7 +149,7 @@ def _dispatch(turn: Turn) -> Reply:
             return groups_rooms.confirm_change(turn)
         return groups_rooms.decline_change(turn)
     turn.state.change = None
-    handler = _ACTIONS.get(frame.get("action") or "") or _INTENTS.get(intent)
+    handler = _INTENTS.get(intent)
     if handler is None:
         return turn.reply(wording.NOT_UNDERSTOOD)
     return handler(turn, frame)

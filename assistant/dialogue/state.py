@@ -78,6 +78,7 @@ class PendingRecord:
     missing: str | None = None
 
 
+@dataclass
 class PendingChange:
     """A change to the record waiting for "yes" (enrol in a group, close a room ...): `kind`
     names it, `data` holds what the change needs (ids and ISO times, as stored)."""
