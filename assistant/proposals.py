@@ -1,26 +1,42 @@
 """What an emergency admission could bump to be seen sooner (the sick-call use cases are in
-assistant.usecases.absences; their wording in assistant.dialogue.wording)."""
+assistant.usecases.absences; the emergency's stored proposal in assistant.usecases.emergencies)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
+from assistant.optimize import interactive_settings
 from assistant.problem_builder import build_problem
-from assistant.usecases import absences
 from clinic.db import Database
-from solver.model import SlotRequest
+from solver.model import Placement, SlotRequest
 from solver.repair import emergency
 
 
 @dataclass(frozen=True)
-class Bumped:
-    """A lower-priority appointment that would move to make room, and where it would go."""
+class Place:
+    """A session in time, as the booking service takes it."""
 
+    start: datetime
+    minutes: int
+    staff: tuple[str, ...]
+    room: str | None
+
+
+@dataclass(frozen=True)
+class Bumped:
+    """A lower-priority appointment that would move to make room, and where it would go
+    (None: it would have to be cancelled)."""
+
+    appointment: str
     session_type: str
     start: datetime
     staff: tuple[str, ...]
-    moved_to: datetime | None
+    patients: tuple[str, ...]
+    room: str | None
+    minutes: int
+    group: str | None
+    moved_to: Place | None
 
 
 @dataclass(frozen=True)
@@ -28,7 +44,9 @@ class RoomByMoving:
     """An earlier emergency slot that needs `moves` (cheapest first, by the solver's cost)."""
 
     start: datetime
+    minutes: int
     staff: tuple[str, ...]
+    room: str | None
     moves: tuple[Bumped, ...]
 
 
@@ -39,6 +57,10 @@ def emergency_bumps(
     with db.read() as session:
         built = build_problem(session, start, end)
     clock = built.clock
+
+    def place(p: Placement) -> Place:
+        return Place(clock.moment(p.start), p.minutes, tuple(p.staff), p.room)
+
     answer = emergency(
         built.problem,
         SlotRequest(
@@ -48,18 +70,25 @@ def emergency_bumps(
         ),
         k=1,
         now=clock.minutes(now),
-        settings=absences.interactive_settings(),
+        settings=interactive_settings(),
     )
     return [
         RoomByMoving(
             start=clock.moment(option.start),
+            minutes=option.end - option.start,
             staff=tuple(option.staff),
+            room=option.room,
             moves=tuple(
                 Bumped(
+                    appointment=b.appointment.id,
                     session_type=b.appointment.session_type,
                     start=clock.moment(b.appointment.start),
                     staff=tuple(b.appointment.staff),
-                    moved_to=clock.moment(b.moved_to.start) if b.moved_to else None,
+                    patients=tuple(b.appointment.patients),
+                    room=b.appointment.room,
+                    minutes=b.appointment.minutes,
+                    group=b.appointment.group,
+                    moved_to=place(b.moved_to) if b.moved_to else None,
                 )
                 for b in bumps
             ),

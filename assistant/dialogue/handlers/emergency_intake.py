@@ -1,10 +1,10 @@
-"""emergency_intake: the earliest safe slots today, or which appointments could make room."""
+"""emergency_intake: the earliest safe slots today, or a proposal of the bumps that make room."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from assistant import proposals
+from assistant import callers
 from assistant.access import authorize, may
 from assistant.dialogue import wording
 from assistant.dialogue.handlers.clarify import need_patient
@@ -12,6 +12,7 @@ from assistant.dialogue.handlers.find_slot import offer
 from assistant.dialogue.reply import Reply
 from assistant.dialogue.state import Frame
 from assistant.dialogue.turn import Turn
+from assistant.usecases import emergencies
 
 HORIZON = timedelta(hours=4)
 
@@ -28,11 +29,33 @@ def emergency(turn: Turn, frame: Frame) -> Reply:
     reply = offer(turn, frame, note=wording.EARLIEST_SAFE, soonest=True)
     if any(start <= o.start < end for o in turn.state.options):
         return reply
-    # Nothing inside the window (at best the nearest slots outside it): say what could make room.
-    ways = proposals.emergency_bumps(turn.db, patient, frame["session_type"], start, end, turn.now)
-    if ways:
-        clinical = may(turn.caller, "see_clinical_detail")
-        reply.reply = wording.with_bumps(
-            reply.reply, ways, turn.names(), turn.tz, clinical=clinical
-        )
+    # Nothing inside the window (at best the nearest slots outside it): propose what would make
+    # room, for the clinical director to approve in one step.
+    proposal = emergencies.propose_bumps(
+        turn.db,
+        turn.caller,
+        emergencies.ProposeBumps(patient, frame["session_type"], start, end, turn.now),
+    )
+    if proposal is None:
+        return reply
+    names = turn.names()
+    text = wording.emergency_proposal(
+        proposal, names, turn.tz, clinical=may(turn.caller, "see_clinical_detail")
+    )
+    if may(turn.caller, emergencies.APPROVE):
+        text, actions = wording.approve_or_reject(text, proposal["id"])
+        reply.reply = f"{reply.reply}\n{text}"
+        reply.actions = [*actions, *reply.actions]
+        return reply
+    approvers = [c.staff_id for c in callers.who_may(turn.db, emergencies.APPROVE)]
+    reply.reply = f"{reply.reply}\n" + wording.sent_for_approval(
+        text, [names(a) for a in approvers], proposal["id"]
+    )
+    reply.notify = [
+        *reply.notify,
+        *(
+            {"staff": a, "kind": "approval_needed", "proposal": proposal["id"], "text": text}
+            for a in approvers
+        ),
+    ]
     return reply
