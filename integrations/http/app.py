@@ -21,6 +21,7 @@ from integrations.http.appointments import AppointmentController
 from integrations.http.auth import provide_caller
 from integrations.http.chat import ChatController
 from integrations.http.problems import EXCEPTION_HANDLERS
+from integrations.http.proposals import ProposalController
 from integrations.slack.route import slack_events_route
 
 SWAGGER_DIR = next(Path(swagger_ui_bundle.__file__).parent.glob("vendor/swagger-ui-*"))
@@ -69,6 +70,7 @@ def create_app(
             health,
             AppointmentController,
             ChatController,
+            ProposalController,
             slack_events_route(database, conversation),
             create_static_files_router(
                 path="/static/swagger", directories=[SWAGGER_DIR], include_in_schema=False

@@ -227,7 +227,10 @@ def test_a_conflict_at_apply_rolls_back_everything(client: TestClient, clinic: D
     )
     before = schedule(clinic)
     moves_before = count(clinic, "appointment.move")
-    failed = Person(client, clinic, DIRECTOR).says("approve")
+    director = Person(client, clinic, DIRECTOR)
+    rest = client.post(f"/api/proposals/{pid}/apply", headers=director.headers)
+    assert rest.status_code == 409 and "nothing was changed" in rest.json()["detail"]
+    failed = director.says("approve")
     assert f"Proposal {pid} no longer fits the schedule" in failed["reply"], failed
     assert "nothing was changed" in failed["reply"]
     assert schedule(clinic) == before and not assessments(clinic, "p1")
@@ -270,3 +273,21 @@ def test_the_clinical_director_asking_gets_the_approve_button(
     done = director.says(approve["message"])
     assert done["reply"].startswith("Applied proposal"), done
     assert len(assessments(clinic, "p1")) == 1
+
+
+def test_the_rest_door_applies_it_once_through_the_same_use_case(
+    client: TestClient, clinic: Database
+) -> None:
+    _, pid = ask_for_room(client, clinic)
+    intake, director = Person(client, clinic, INTAKE), Person(client, clinic, DIRECTOR)
+    listed = client.get("/api/proposals", headers=director.headers).json()["proposals"]
+    assert [(p["id"], p["kind"], p["patient"]) for p in listed] == [(pid, "emergency", "p1")]
+    url = f"/api/proposals/{pid}/apply"
+    assert client.post(url, headers=intake.headers).status_code == 403
+    applied = client.post(url, headers=director.headers)
+    assert applied.status_code == 200, applied.text
+    outcome = applied.json()
+    assert outcome["booked"]["patient"] == "p1" and outcome["kind"] == "emergency"
+    again = client.post(url, headers=director.headers)
+    assert again.status_code == 422 and "already applied" in again.json()["detail"]
+    assert len(assessments(clinic, "p1")) == 1 and count(clinic, "proposal.apply") == 1
