@@ -9,6 +9,7 @@ from datetime import datetime
 from assistant.optimize import interactive_settings
 from assistant.problem_builder import build_problem
 from clinic.db import Database
+from clinic.timeutil import day_bounds
 from solver.model import Placement, SlotRequest
 from solver.repair import emergency
 
@@ -51,11 +52,21 @@ class RoomByMoving:
 
 
 def emergency_bumps(
-    db: Database, patient: str, session_type: str, start: datetime, end: datetime, now: datetime
+    db: Database,
+    patient: str,
+    session_type: str,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    staff: str | None = None,
 ) -> list[RoomByMoving]:
-    """Which lower-priority appointments could move to make room sooner (at most two ways)."""
+    """Which lower-priority appointments could move to make room sooner (at most two ways),
+    with `staff` when the request named a clinician."""
+    # The problem runs to the end of the window's day: a bumped session moves later that day.
+    tz = db.facility_tz()
+    until = max(end, day_bounds(end.astimezone(tz).date(), tz)[1])
     with db.read() as session:
-        built = build_problem(session, start, end)
+        built = build_problem(session, start, until)
     clock = built.clock
 
     def place(p: Placement) -> Place:
@@ -67,6 +78,7 @@ def emergency_bumps(
             patients=(patient,),
             session_type=session_type,
             window=(clock.minutes(start), clock.minutes(end)),
+            staff=staff,
         ),
         k=1,
         now=clock.minutes(now),

@@ -552,6 +552,15 @@ def unknown_staff(who: str, matches: int) -> str:
 # -- emergencies --------------------------------------------------------------------------------
 
 
+def admitted_walk_in(name: str, namesakes: int) -> str:
+    also = (
+        f" ({namesakes} other patient(s) have the same name: check it is not a readmission)"
+        if namesakes
+        else ""
+    )
+    return f"Admitted {name} as a new patient (phase intake){also}. "
+
+
 def emergency_proposal(
     proposal: Mapping[str, Any], names: Names, tz: ZoneInfo, *, clinical: bool
 ) -> str:

@@ -43,13 +43,17 @@ class ProposeBumps:
     start: datetime
     end: datetime
     now: datetime
+    staff: str | None = None
+    """The clinician the request named, if any."""
 
 
 def propose_bumps(db: Database, caller: Caller, cmd: ProposeBumps) -> dict[str, Any] | None:
     """Store the earliest way to make room inside the window as a pending proposal; None when
     no lower-priority session could make room."""
     authorize(db, caller, "emergency_intake", patient_id=cmd.patient)
-    ways = emergency_bumps(db, cmd.patient, cmd.session_type, cmd.start, cmd.end, cmd.now)
+    ways = emergency_bumps(
+        db, cmd.patient, cmd.session_type, cmd.start, cmd.end, cmd.now, staff=cmd.staff
+    )
     if not ways:
         return None
     payload = _payload(cmd, ways[0])

@@ -12,12 +12,17 @@ from assistant.dialogue.handlers.find_slot import offer
 from assistant.dialogue.reply import Reply
 from assistant.dialogue.state import Frame
 from assistant.dialogue.turn import Turn
-from assistant.usecases import emergencies
+from assistant.usecases import emergencies, patients
 
 HORIZON = timedelta(hours=4)
+WALK_IN_ACUITY = 5  # the facility file's highest clinical priority
 
 
 def emergency(turn: Turn, frame: Frame) -> Reply:
+    admitted = ""
+    mention = frame.get("patient") or {}
+    if mention.get("new") and mention.get("text"):
+        frame, admitted = _admit_walk_in(turn, frame, mention["text"])
     patient = need_patient(turn, frame)
     if isinstance(patient, Reply):
         return patient
@@ -26,7 +31,7 @@ def emergency(turn: Turn, frame: Frame) -> Reply:
     frame["session_type"] = frame.get("session_type") or "intake_assessment"
     start, end = turn.window(frame, default=HORIZON)
     frame["window"] = {"start": start.isoformat(), "end": end.isoformat()}
-    reply = offer(turn, frame, note=wording.EARLIEST_SAFE, soonest=True)
+    reply = offer(turn, frame, note=admitted + wording.EARLIEST_SAFE, soonest=True)
     if any(start <= o.start < end for o in turn.state.options):
         return reply
     # Nothing inside the window (at best the nearest slots outside it): propose what would make
@@ -34,7 +39,14 @@ def emergency(turn: Turn, frame: Frame) -> Reply:
     proposal = emergencies.propose_bumps(
         turn.db,
         turn.caller,
-        emergencies.ProposeBumps(patient, frame["session_type"], start, end, turn.now),
+        emergencies.ProposeBumps(
+            patient,
+            frame["session_type"],
+            start,
+            end,
+            turn.now,
+            staff=(frame.get("staff") or {}).get("id"),
+        ),
     )
     if proposal is None:
         return reply
@@ -59,3 +71,19 @@ def emergency(turn: Turn, frame: Frame) -> Reply:
         ),
     ]
     return reply
+
+
+def _admit_walk_in(turn: Turn, frame: Frame, name: str) -> tuple[Frame, str]:
+    """Admit a walk-in with the least an assessment needs: the name. The phase is intake (the
+    use case's default) and the level of care is left for the assessment to set; acuity is the
+    highest until then, so the solver may move lower-priority sessions to see them."""
+    record = patients.admit(
+        turn.db,
+        turn.caller,
+        patients.Admit({"name": name, "acuity": WALK_IN_ACUITY}, reason="emergency walk-in"),
+    )
+    namesakes = [p.id for p in turn.facts.roster().patients if p.name.casefold() == name.casefold()]
+    frame = {**frame, "patient": {"text": name, "id": record["id"]}}
+    turn.frame = frame
+    others = len([p for p in namesakes if p != record["id"]])
+    return frame, wording.admitted_walk_in(record["name"], others)
