@@ -357,6 +357,7 @@ def _patient_fact(
         "program_capability": s.program_capability,
         "in_withdrawal_management": p.phase == "withdrawal_management"
         or bool(p.level_of_care and p.level_of_care.endswith("-WM")),
+        "discharged": p.phase == "discharged",
     }
     mine = ctx.patient_appointments(p.id)
     adds = appt is not None and ctx.action in _CHANGES_TIME

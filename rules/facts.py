@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from clinic.consents import disclose_to
 from clinic.errors import NotFound
 from clinic.models import (
     ACTIVE_STATUSES,
@@ -114,7 +115,7 @@ def patient_facts(row: Patient, on: date, data: FacilityData) -> PatientFacts:
             liaison=order.liaison_id,
             report_to=order.report_to,
         ),
-        consents=consent_recipients(contact.get("consent_disclose_to", [])),
+        consents=consent_recipients(disclose_to(contact, on)),
         consent_reminders=bool(contact.get("consent_reminders", False)),
         requirements=tuple(
             (r.session_type_id, r.per_week, r.source or "treatment_plan") for r in row.requirements

@@ -28,6 +28,12 @@ ACTIONS: dict[str, str] = {
     "approve_changes": "approve a proposed set of schedule changes (a sick call's repair)",
     "report_absence": "report another staff member's absence",
     "approve_emergency": "approve moving other patients' sessions to admit an emergency",
+    "admit_patient": "admit a patient",
+    "view_patient": "see a patient's record",
+    "update_patient": "change a patient's record (level of care, phase, court order)",
+    "discharge_patient": "discharge a patient",
+    "manage_authorizations": "add, renew or adjust a payer authorization",
+    "manage_consents": "record or revoke a patient's consent to disclose",
 }
 
 SEVERITIES = ("deny", "require_override", "warn", "oblige")
@@ -101,6 +107,7 @@ FACTS: dict[str, dict[str, str]] = {
         "same_day_family_count": "other family sessions that day",
         "intake_pending": "the patient is in intake and has no assessment before this session",
         "in_withdrawal_management": "the patient is in withdrawal management",
+        "discharged": "the patient is discharged (their remaining sessions are being cancelled)",
         "medical_eval_scheduled": "a medical or psychiatric evaluation is booked or held",
         "days_since_admission": "days from admission to the appointment",
         "court_order_active": "a court order covers the appointment date",
@@ -173,6 +180,7 @@ TABLES: dict[str, str] = {
     "category_names": "category -> words",
     "loc_bands": "ASAM level -> {adult|adolescent: {min_hours, max_hours, below_hours}}",
     "loc_names": "ASAM level -> words",
+    "loc_requirements": "ASAM level -> {session type: sessions per week} the level implies",
     "adolescent_under_age": "patients younger than this are adolescents",
     "phase_categories": "treatment phase -> categories it allows",
     "credential_matrix": "category -> {roles, credentials (or credential groups), interns}",

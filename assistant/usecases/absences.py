@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session
 from assistant.access import authorize
 from assistant.optimize import interactive_settings, repair_staff_out
 from assistant.usecases import emergencies
+from assistant.usecases.notices import who_to_tell
 from assistant.wiring import booking_service
 from clinic.audit import append_event
 from clinic.booking import MoveRequest
 from clinic.db import Database
 from clinic.errors import BookingConflict, InvalidInput, NotFound, RuleViolation
-from clinic.models import Patient, Proposal, Staff, StaffUnavailability
+from clinic.models import Proposal, Staff, StaffUnavailability
 from clinic.placement import load_row
 from clinic.timeutil import now_utc
 from clinic.tokens import Caller
@@ -203,7 +204,7 @@ def apply_proposal(db: Database, caller: Caller, cmd: ApplyProposal) -> dict[str
             booking_service(db, session).move_many(
                 caller.staff_id, moves, reason=f"{payload['staff']} out (proposal {pid})"
             )
-        notify = [{**n, "proposal": pid} for n in _who_to_tell(session, payload)]
+        notify = [{**n, "proposal": pid} for n in who_to_tell(session, payload["moves"])]
         outcome = {
             "id": pid,
             "kind": proposal.kind,
@@ -440,33 +441,3 @@ def _absence_of(session: Session, payload: dict[str, Any]) -> StaffUnavailabilit
             StaffUnavailability.end == datetime.fromisoformat(payload["end"]),
         )
     ).first()
-
-
-def _who_to_tell(session: Session, payload: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each clinician whose day changed (with appointment ids), and patients whose time moved."""
-    by_staff: dict[str, list[str]] = {}
-    patients: dict[str, list[str]] = {}
-    for move in payload["moves"]:
-        for sid in {*move["before"]["staff"], *move["after"]["staff"]}:
-            by_staff.setdefault(sid, []).append(move["appointment"])
-        if move["before"]["start"] != move["after"]["start"]:
-            for pid in move["before"]["patients"]:
-                patients.setdefault(pid, []).append(move["appointment"])
-    notify = [
-        {"staff": sid, "kind": "schedule_changed", "appointments": ids, "count": len(ids)}
-        for sid, ids in sorted(by_staff.items())
-    ]
-    for pid, ids in sorted(patients.items()):
-        patient = session.get(Patient, pid)
-        contact = (patient.contact or {}) if patient else {}
-        channel = contact.get("channel") if contact.get("consent_reminders") else None
-        notify.append(
-            {
-                "patient": pid,
-                "kind": "time_changed",
-                "appointments": ids,
-                "count": len(ids),
-                "channel": channel or "phone call by staff",
-            }
-        )
-    return notify

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from assistant.access import authorize
 from assistant.proposals import Bumped, RoomByMoving, emergency_bumps
+from assistant.usecases.notices import who_to_tell
 from assistant.wiring import booking_service
 from clinic.audit import append_event
 from clinic.booking import BookingRequest, MoveRequest
@@ -234,31 +235,15 @@ def _still_there(session: Session, entry: dict[str, Any]) -> None:
 
 def _who_to_tell(session: Session, payload: dict[str, Any], booked: str) -> list[dict[str, Any]]:
     """Each clinician whose day changed (the assessment's too), and each bumped patient."""
-    by_staff: dict[str, list[str]] = {}
-    patients: dict[str, list[str]] = {}
-    for entry in [*payload["moves"], *payload["cancel"]]:
-        after = entry.get("after") or entry["before"]
-        for sid in {*entry["before"]["staff"], *after["staff"]}:
-            by_staff.setdefault(sid, []).append(entry["appointment"])
-        for pid in entry["before"]["patients"]:
-            patients.setdefault(pid, []).append(entry["appointment"])
-    for sid in payload["slot"]["staff"]:
-        by_staff.setdefault(sid, []).append(booked)
-    notify = [
-        {"staff": sid, "kind": "schedule_changed", "appointments": ids, "count": len(ids)}
-        for sid, ids in sorted(by_staff.items())
+    cancelled = [
+        {**c, "after": {"staff": c["before"]["staff"], "start": None}} for c in payload["cancel"]
     ]
-    for pid, ids in sorted(patients.items()):
-        patient = session.get(Patient, pid)
-        contact = (patient.contact or {}) if patient else {}
-        channel = contact.get("channel") if contact.get("consent_reminders") else None
-        notify.append(
-            {
-                "patient": pid,
-                "kind": "time_changed",
-                "appointments": ids,
-                "count": len(ids),
-                "channel": channel or "phone call by staff",
-            }
-        )
+    notify = who_to_tell(session, [*payload["moves"], *cancelled])
+    for sid in payload["slot"]["staff"]:
+        note = next((n for n in notify if n.get("staff") == sid), None)
+        if note is None:
+            note = {"staff": sid, "kind": "schedule_changed", "appointments": [], "count": 0}
+            notify.insert(0, note)
+        note["appointments"] = [*note["appointments"], booked]
+        note["count"] += 1
     return notify

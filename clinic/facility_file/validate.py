@@ -142,6 +142,7 @@ def _semantic_problems(data: dict[str, Any]) -> list[str]:
                     "session_types",
                     "session type",
                 )
+        problems.extend(authorization_problems(base, patient.get("authorizations", [])))
         for j, auth in enumerate(patient.get("authorizations", [])):
             dates(f"{base}.authorizations[{j}]", auth)
             for k, stype in enumerate(auth["session_types"]):
@@ -198,4 +199,38 @@ def _semantic_problems(data: dict[str, Any]) -> list[str]:
                 if other_start < end and start < other_end:
                     problems.append(f"{base}: overlaps $.appointments[{j}] for {key[0]} {key[1]!r}")
             busy[key].append((start, end, i))
+    return problems
+
+
+def authorization_problems(base: str, auths: list[dict[str, Any]]) -> list[str]:
+    """A patient's authorizations say one thing each: ids are not repeated, and two of the same
+    payer never cover the same session type on the same day (which would pay, and count units,
+    twice). Reported on the later one's field."""
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for j, auth in enumerate(auths):
+        if auth.get("id") is not None:
+            if auth["id"] in seen:
+                problems.append(
+                    f"{base}.authorizations[{j}].id: {auth['id']!r} is already the id of "
+                    f"authorizations[{seen[auth['id']]}]"
+                )
+            seen.setdefault(auth["id"], j)
+        for k, other in enumerate(auths[:j]):
+            shared = sorted(set(auth["session_types"]) & set(other["session_types"]))
+            if other["payer"] != auth["payer"] or not shared:
+                continue
+            try:
+                overlap = parse_date(auth["start"]) <= parse_date(other["end"]) and parse_date(
+                    other["start"]
+                ) <= parse_date(auth["end"])
+            except InvalidInput:
+                continue  # a bad date is reported on its own
+            if overlap:
+                name = other.get("id") or f"authorizations[{k}]"
+                problems.append(
+                    f"{base}.authorizations[{j}].start: {auth['start']}..{auth['end']} overlaps "
+                    f"{name} of the same payer ({other['payer']}, {other['start']}..{other['end']}) "
+                    f"for {', '.join(shared)}; renew or adjust that authorization instead"
+                )
     return problems

@@ -20,6 +20,7 @@ from clinic.db import Database, open_database
 from integrations.http.appointments import AppointmentController
 from integrations.http.auth import provide_caller
 from integrations.http.chat import ChatController
+from integrations.http.patients import PatientController
 from integrations.http.problems import EXCEPTION_HANDLERS
 from integrations.http.proposals import ProposalController
 from integrations.slack.route import slack_events_route
@@ -69,6 +70,7 @@ def create_app(
         route_handlers=[
             health,
             AppointmentController,
+            PatientController,
             ChatController,
             ProposalController,
             slack_events_route(database, conversation),

@@ -86,9 +86,25 @@ def test_the_loader_reads_the_vendored_facility_schema() -> None:
 
 @pytest.mark.parametrize("name", ["facility.schema.json", "request-frame.schema.json"])
 def test_vendored_schemas_are_the_contracts(name: str) -> None:
+    """The vendored schema says everything the contract says, with the same meaning; it may
+    only add fields (new `properties` or `$defs`), never change or drop one."""
     if SHARED is None:
         pytest.skip("../shared/contracts is not beside this checkout")
-    assert json.loads((VENDORED / name).read_text()) == json.loads((SHARED / name).read_text())
+    vendored = json.loads((VENDORED / name).read_text())
+    contract = json.loads((SHARED / name).read_text())
+    assert _changes(contract, vendored, "$") == []
+
+
+def _changes(contract: Any, vendored: Any, path: str, *, may_add: bool = False) -> list[str]:
+    """Where the vendored schema departs from the contract other than by adding fields."""
+    if isinstance(contract, dict) and isinstance(vendored, dict):
+        out = [f"{path}.{key}: dropped" for key in contract if key not in vendored]
+        out += [f"{path}.{key}: added" for key in vendored if key not in contract and not may_add]
+        for key in contract.keys() & vendored.keys():
+            additive = key in ("properties", "$defs")
+            out += _changes(contract[key], vendored[key], f"{path}.{key}", may_add=additive)
+        return out
+    return [] if contract == vendored else [f"{path}: changed"]
 
 
 def _broken(change: Any) -> dict[str, Any]:

@@ -1,0 +1,688 @@
+"""A patient's living record: admit, show, update, discharge; authorizations, court orders and
+Part 2 consents. One authorization step, one transaction and one audit event each.
+
+Every change is made to the record in the facility file's shape (`patient_record`), checked by
+the facility file's own validator as one record among the rest (`check_record`: the same JSON
+paths, relative to the record) and written with the file's own row builders, so a record means
+one thing whether it came in a file, over HTTP, from the command line or from a conversation.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from assistant.access import authorize
+from assistant.reports import authorization_usage
+from assistant.usecases.notices import who_to_tell
+from assistant.wiring import booking_service
+from clinic.audit import append_event
+from clinic.consents import in_force, with_derived_list
+from clinic.db import Database
+from clinic.errors import InvalidInput, NotFound, PermissionDenied
+from clinic.facility_file.export import patient_record
+from clinic.facility_file.load import authorization_row, court_order_row, patient_row
+from clinic.facility_file.records import check_record
+from clinic.models import (
+    SCHEDULED_STATUSES,
+    Appointment,
+    AppointmentPatient,
+    CourtOrder,
+    Patient,
+    SessionType,
+)
+from clinic.timeutil import local_iso, now_utc, parse_date
+from clinic.tokens import Caller
+from rules import permissions
+from rules.requirements import level_requirements, rederive
+from rules.service import default_service
+
+Record = dict[str, Any]
+
+# ------------------------------------------------------------------------------------ commands
+
+
+@dataclass(frozen=True)
+class Admit:
+    """A new patient: the facility file's patient object (an id is made when it has none)."""
+
+    record: Record
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Show:
+    patient_id: str
+
+
+@dataclass(frozen=True)
+class Update:
+    """PATCH semantics: the fields given replace those of the record (a nested object such as
+    `contact` or `preferences` is merged key by key; null removes a field)."""
+
+    patient_id: str
+    changes: Record
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Discharge:
+    patient_id: str
+    reason: str
+    override_reason: str | None = None
+    now: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AddAuthorization:
+    patient_id: str
+    authorization: Record
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RenewAuthorization:
+    """A new period of the same payer's authorization (same session types unless given)."""
+
+    patient_id: str
+    authorization_id: str
+    start: str
+    end: str
+    units: int
+    new_id: str | None = None
+    session_types: tuple[str, ...] = ()
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class AdjustAuthorization:
+    """Change units, dates, session types or documented use of one authorization."""
+
+    patient_id: str
+    authorization_id: str
+    changes: Record
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class AddCourtOrder:
+    patient_id: str
+    court_order: Record
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class EndCourtOrder:
+    patient_id: str
+    end: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordConsent:
+    """A Part 2 consent: to whom, what, until when (the file's `contact.consents` item)."""
+
+    patient_id: str
+    consent: Record
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RevokeConsent:
+    patient_id: str
+    recipient: str
+    reason: str | None = None
+    on: date | None = None
+
+
+# ------------------------------------------------------------------------------------ use cases
+
+
+def admit(db: Database, caller: Caller, cmd: Admit) -> Record:
+    """Admit a patient; returns the stored record."""
+    authorize(db, caller, "admit_patient")
+    if not isinstance(cmd.record, dict):
+        raise InvalidInput("a patient record must be a JSON object", ["$: expected an object"])
+    with db.session() as session:
+        today = _today(db)
+        record = copy.deepcopy(cmd.record)
+        record.setdefault("id", _new_id("p"))
+        record.setdefault("phase", "intake")
+        record.setdefault("admitted", today.isoformat())
+        if isinstance(record.get("authorizations"), list):
+            record["authorizations"] = [
+                {"id": _new_id("AUTH"), **a} if isinstance(a, dict) else a
+                for a in record["authorizations"]
+            ]
+        if not any(r.get("source") == "level_of_care" for r in _list(record, "requirements")):
+            derived = level_requirements(
+                record.get("level_of_care"), _tables(), _session_types(session)
+            )
+            if derived:
+                record["requirements"] = _list(record, "requirements") + derived
+        record = _normalised(record, today)
+        check_record(session, "patients", record)
+        position = (session.scalar(select(func.max(Patient.position))) or 0) + 1
+        session.add(patient_row(record, position))
+        session.flush()
+        append_event(
+            session,
+            actor=caller.staff_id,
+            action="patient.admit",
+            entity_type="patient",
+            entity_id=record["id"],
+            after={"fields": sorted(record)},
+            reason=cmd.reason,
+        )
+        return patient_record(_load(session, record["id"]))
+
+
+def show(db: Database, caller: Caller, cmd: Show) -> Record:
+    """The record as the caller may see it, with each authorization's units used, booked and
+    left from the one unit ledger (`rules.units`, through the compliance report's reader)."""
+    authorize(db, caller, "view_patient", patient_id=cmd.patient_id)
+    relation = _relation(db, caller, cmd.patient_id)
+    visible = permissions.visible_fields(caller.roles, relation)
+    with db.read() as session:
+        row = _load(session, cmd.patient_id)
+        record = _redact(patient_record(row), visible)
+        units = [
+            {
+                "id": auth.id,
+                "payer": auth.payer,
+                "start": auth.start.isoformat(),
+                "end": auth.end.isoformat(),
+                "units": auth.units,
+                **_ledger(session, auth),
+            }
+            for auth in row.authorizations
+        ]
+    out: Record = {"patient": record, "relation": relation}
+    if "authorization" in visible:
+        out["authorizations"] = units
+    if visible & CLINICAL:
+        with db.session() as session:  # clinical look-ups are logged (PERM-AUDIT-ACCESS)
+            append_event(
+                session,
+                actor=caller.staff_id,
+                action="patient.view",
+                entity_type="patient",
+                entity_id=cmd.patient_id,
+                after={"fields": sorted(visible & CLINICAL)},
+            )
+    return out
+
+
+def update(db: Database, caller: Caller, cmd: Update) -> Record:
+    """Merge the changes into the record. A new level of care re-derives the requirements it
+    implies (source level_of_care); the treatment plan's, court's and payer's are kept."""
+    if not isinstance(cmd.changes, dict):
+        raise InvalidInput("changes must be a JSON object", ["$: expected an object"])
+    if "id" in cmd.changes and cmd.changes["id"] != cmd.patient_id:
+        raise InvalidInput("a patient's id cannot change", ["$.id: the id cannot change"])
+
+    def edit(record: Record, session: Session) -> Record:
+        merged = _merge(record, cmd.changes)
+        level_changed = merged.get("level_of_care") != record.get("level_of_care")
+        if level_changed and "requirements" not in cmd.changes:
+            merged["requirements"] = rederive(
+                _list(merged, "requirements"),
+                merged.get("level_of_care"),
+                _tables(),
+                _session_types(session),
+            )
+        return merged
+
+    return _change(db, caller, cmd.patient_id, "update_patient", "patient.update", cmd.reason, edit)
+
+
+def discharge(db: Database, caller: Caller, cmd: Discharge) -> Record:
+    """Phase discharged; every future session of the patient cancelled through the booking
+    service in the same transaction. Returns the record, the cancelled sessions, the group
+    sessions kept for the others in them, and who must be told."""
+    if not cmd.reason or not cmd.reason.strip():
+        raise InvalidInput("a discharge needs a reason", ["$.reason: a reason is required"])
+    authorize(db, caller, "discharge_patient", patient_id=cmd.patient_id)
+    now = cmd.now or now_utc()
+    tz = db.facility_tz()
+    with db.session() as session:
+        row = _load(session, cmd.patient_id)
+        if row.phase == "discharged":
+            raise InvalidInput(
+                f"patient {cmd.patient_id} is already discharged",
+                ["$.phase: already discharged"],
+            )
+        before = patient_record(row)
+        # Discharged first, so the cancellations are judged as a discharge's (the level of
+        # care's weekly band no longer applies; a court's required sessions still need their
+        # liaison's word).
+        after = _normalised({**before, "phase": "discharged"}, _today(db))
+        check_record(session, "patients", after, replaces=cmd.patient_id)
+        _write(session, row, after)
+        service = booking_service(db, session)
+        cancelled: list[Record] = []
+        kept: list[Record] = []
+        moves: list[Record] = []
+        for appt in _future(session, cmd.patient_id, now):
+            if len(appt.patient_ids) > 1:  # a group goes on for the others
+                kept.append(_brief(appt, tz))
+                continue
+            view = service.cancel(
+                caller.staff_id,
+                appt.id,
+                reason=f"discharged: {cmd.reason}",
+                override_reason=cmd.override_reason,
+            )
+            cancelled.append(_brief(appt, tz))
+            moves.append(
+                {
+                    "appointment": view.id,
+                    "before": {
+                        "staff": list(view.staff),
+                        "start": view.start.isoformat(),
+                        "patients": list(view.patients),
+                    },
+                    "after": {"staff": [], "start": None},
+                }
+            )
+        notify = who_to_tell(session, moves, patient_kind="sessions_cancelled")
+        append_event(
+            session,
+            actor=caller.staff_id,
+            action="patient.discharge",
+            entity_type="patient",
+            entity_id=cmd.patient_id,
+            before={"phase": before.get("phase")},
+            after={
+                "phase": "discharged",
+                "cancelled": [c["id"] for c in cancelled],
+                "kept": [k["id"] for k in kept],
+                "notify": notify,
+            },
+            reason=cmd.reason,
+        )
+        return {
+            "patient": patient_record(row),
+            "cancelled": cancelled,
+            "kept": kept,
+            "notify": notify,
+        }
+
+
+def add_authorization(db: Database, caller: Caller, cmd: AddAuthorization) -> Record:
+    if not isinstance(cmd.authorization, dict):
+        raise InvalidInput("an authorization must be a JSON object", ["$: expected an object"])
+
+    def edit(record: Record, session: Session) -> Record:
+        auth = {"id": _new_id("AUTH"), **cmd.authorization}
+        return {**record, "authorizations": [*_list(record, "authorizations"), auth]}
+
+    return _change(
+        db,
+        caller,
+        cmd.patient_id,
+        "manage_authorizations",
+        "authorization.add",
+        cmd.reason,
+        edit,
+    )
+
+
+def renew_authorization(db: Database, caller: Caller, cmd: RenewAuthorization) -> Record:
+    """A new authorization of the same payer for the next period (the old one stays as it
+    was: its units were for its own period)."""
+
+    def edit(record: Record, session: Session) -> Record:
+        auths = _list(record, "authorizations")
+        old = auths[_auth_index(auths, cmd.authorization_id)]
+        new = {
+            "id": cmd.new_id or _new_id("AUTH"),
+            "payer": old["payer"],
+            "session_types": list(cmd.session_types) or old["session_types"],
+            "units": cmd.units,
+            "used": 0,
+            "start": cmd.start,
+            "end": cmd.end,
+        }
+        return {**record, "authorizations": [*auths, new]}
+
+    return _change(
+        db,
+        caller,
+        cmd.patient_id,
+        "manage_authorizations",
+        "authorization.renew",
+        cmd.reason,
+        edit,
+    )
+
+
+ADJUSTABLE = ("units", "used", "start", "end", "session_types")
+
+
+def adjust_authorization(db: Database, caller: Caller, cmd: AdjustAuthorization) -> Record:
+    unknown = sorted(set(cmd.changes) - set(ADJUSTABLE))
+    if unknown:
+        raise InvalidInput(
+            f"an authorization's {', '.join(unknown)} cannot be adjusted "
+            f"(only {', '.join(ADJUSTABLE)}; a new payer is a new authorization)",
+            [f"$.{key}: cannot be adjusted" for key in unknown],
+        )
+
+    def edit(record: Record, session: Session) -> Record:
+        auths = [dict(a) for a in _list(record, "authorizations")]
+        index = _auth_index(auths, cmd.authorization_id)
+        auths[index].update(cmd.changes)
+        return {**record, "authorizations": auths}
+
+    return _change(
+        db,
+        caller,
+        cmd.patient_id,
+        "manage_authorizations",
+        "authorization.adjust",
+        cmd.reason,
+        edit,
+    )
+
+
+def add_court_order(db: Database, caller: Caller, cmd: AddCourtOrder) -> Record:
+    """The patient's court order (a patient has one at a time: a new order replaces one that
+    has ended)."""
+
+    def edit(record: Record, session: Session) -> Record:
+        current = record.get("court_order")
+        if current and parse_date(current["end"]) >= _today(db):
+            raise InvalidInput(
+                f"patient {cmd.patient_id} already has court order {current['case_number']} "
+                f"in force until {current['end']}; end it first",
+                ["$.court_order: a court order is already in force"],
+            )
+        return {**record, "court_order": cmd.court_order}
+
+    return _change(
+        db, caller, cmd.patient_id, "update_patient", "court_order.add", cmd.reason, edit
+    )
+
+
+def end_court_order(db: Database, caller: Caller, cmd: EndCourtOrder) -> Record:
+    def edit(record: Record, session: Session) -> Record:
+        order = record.get("court_order")
+        if not order:
+            raise NotFound(f"patient {cmd.patient_id} has no court order")
+        return {**record, "court_order": {**order, "end": cmd.end}}
+
+    return _change(
+        db, caller, cmd.patient_id, "update_patient", "court_order.end", cmd.reason, edit
+    )
+
+
+def record_consent(db: Database, caller: Caller, cmd: RecordConsent) -> Record:
+    """Record a consent (`contact.consents`); every disclosure check reads it from now on."""
+    if not isinstance(cmd.consent, dict):
+        raise InvalidInput("a consent must be a JSON object", ["$: expected an object"])
+
+    def edit(record: Record, session: Session) -> Record:
+        contact = dict(record.get("contact") or {})
+        consent = {"given": _today(db).isoformat(), **cmd.consent}
+        contact["consents"] = [*contact.get("consents", []), consent]
+        return {**record, "contact": contact}
+
+    return _change(
+        db, caller, cmd.patient_id, "manage_consents", "consent.record", cmd.reason, edit
+    )
+
+
+def revoke_consent(db: Database, caller: Caller, cmd: RevokeConsent) -> Record:
+    """Revoke every consent in force to the recipient, from today (or `on`). A recipient only
+    in the file's plain list is recorded as revoked too, so it stops counting."""
+
+    def edit(record: Record, session: Session) -> Record:
+        on = cmd.on or _today(db)
+        contact = dict(record.get("contact") or {})
+        consents = [dict(c) for c in contact.get("consents", [])]
+        wanted = cmd.recipient.strip().lower()
+        hits = [c for c in consents if c["recipient"].lower() == wanted and in_force(c, on)]
+        plain = [r for r in contact.get("consent_disclose_to", []) if r.lower() == wanted]
+        if not hits and not plain:
+            raise InvalidInput(
+                f"patient {cmd.patient_id} has no consent in force to disclose to "
+                f"{cmd.recipient!r}",
+                ["$.recipient: no consent in force to this recipient"],
+            )
+        for consent in hits:
+            consent["revoked"] = on.isoformat()
+        if not hits:  # given before Rota: record it, revoked, so it decides from now on
+            consents.append(
+                {"recipient": plain[0], "information": "as given", "revoked": on.isoformat()}
+            )
+        contact["consents"] = consents
+        return {**record, "contact": contact}
+
+    return _change(
+        db, caller, cmd.patient_id, "manage_consents", "consent.revoke", cmd.reason, edit
+    )
+
+
+# ------------------------------------------------------------------------------------ the core
+
+
+def _change(
+    db: Database,
+    caller: Caller,
+    patient_id: str,
+    action: str,
+    event: str,
+    reason: str | None,
+    edit: Callable[[Record, Session], Record],
+) -> Record:
+    """Authorize, edit the record in the file's shape, check it as the file would, write it,
+    audit it: one transaction. Returns the stored record."""
+    authorize(db, caller, action, patient_id=patient_id)
+    with db.session() as session:
+        row = _load(session, patient_id)
+        before = patient_record(row)
+        after = _normalised(edit(copy.deepcopy(before), session), _today(db))
+        check_record(session, "patients", after, replaces=patient_id)
+        _write(session, row, after)
+        changed = sorted(k for k in {*before, *after} if before.get(k) != after.get(k))
+        append_event(
+            session,
+            actor=caller.staff_id,
+            action=f"patient.{event}" if not event.startswith("patient.") else event,
+            entity_type="patient",
+            entity_id=patient_id,
+            before={k: before.get(k) for k in changed},
+            after={k: after.get(k) for k in changed},
+            reason=reason,
+        )
+        return patient_record(row)
+
+
+def _write(session: Session, row: Patient, record: Record) -> None:
+    """Bring the row to the record, through the file's row builders; children keep their rows
+    where they can (authorizations by id, the court order in place), so what refers to them
+    (a unit ledger's history, a court report) still finds them."""
+    fresh = patient_row({**record, "authorizations": [], "court_order": None}, row.position)
+    for column in Patient.__table__.columns:
+        if column.key not in ("id", "position"):
+            setattr(row, column.key, getattr(fresh, column.key))
+    requirements = list(fresh.requirements)
+    fresh.requirements.clear()  # the builder's patient stays out of the session
+    row.requirements = requirements
+    order = record.get("court_order")
+    if order is None:
+        row.court_order = None
+    elif row.court_order is None:
+        row.court_order = court_order_row(order)
+    else:
+        new = court_order_row(order)
+        for column in CourtOrder.__table__.columns:
+            if column.key not in ("id", "patient_id"):
+                setattr(row.court_order, column.key, getattr(new, column.key))
+        order_requirements = list(new.requirements)
+        new.requirements.clear()  # the builder's order stays out of the session
+        row.court_order.requirements = order_requirements
+    by_id = {a.id: a for a in row.authorizations if a.id is not None}
+    rows = []
+    for auth in record.get("authorizations", []):
+        new = authorization_row(auth)
+        old = by_id.get(auth.get("id"))
+        if old is None:
+            rows.append(new)
+            continue
+        for key in ("payer", "session_types", "units", "used", "start", "end"):
+            setattr(old, key, getattr(new, key))
+        rows.append(old)
+    row.authorizations = rows
+    session.flush()
+
+
+def _normalised(record: Record, today: date) -> Record:
+    """What the record says in one way only: consent_disclose_to follows the recorded
+    consents; empty lists and objects are left out (as the file's export leaves them)."""
+    if isinstance(record.get("contact"), dict):
+        record["contact"] = with_derived_list(record["contact"], today)
+    return {k: v for k, v in record.items() if v is not None and v != [] and v != {}}
+
+
+def _merge(record: Record, changes: Record) -> Record:
+    """PATCH: objects merge key by key (one level: `contact`, `preferences`, `court_order`),
+    anything else replaces; None removes."""
+    out = dict(record)
+    for key, value in changes.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict) and key != "availability":
+            out[key] = {k: v for k, v in {**out[key], **value}.items() if v is not None}
+        else:
+            out[key] = value
+    return out
+
+
+def _load(session: Session, patient_id: str) -> Patient:
+    row = session.scalar(
+        select(Patient)
+        .where(Patient.id == patient_id)
+        .options(
+            selectinload(Patient.requirements),
+            selectinload(Patient.authorizations),
+            selectinload(Patient.court_order).selectinload(CourtOrder.requirements),
+        )
+    )
+    if row is None:
+        raise NotFound(f"no patient with id {patient_id!r}")
+    return row
+
+
+def _future(session: Session, patient_id: str, now: datetime) -> list[Appointment]:
+    return list(
+        session.scalars(
+            select(Appointment)
+            .join(AppointmentPatient, AppointmentPatient.appointment_id == Appointment.id)
+            .where(
+                AppointmentPatient.patient_id == patient_id,
+                Appointment.status.in_(SCHEDULED_STATUSES),
+                Appointment.start >= now,
+            )
+            .order_by(Appointment.start, Appointment.id)
+        )
+    )
+
+
+def _brief(appt: Appointment, tz: Any) -> Record:
+    return {
+        "id": appt.id,
+        "session_type": appt.session_type_id,
+        "start": local_iso(appt.start, tz),
+        "staff": list(appt.staff_ids),
+        "group": appt.group_id,
+    }
+
+
+def _ledger(session: Session, auth: Any) -> Record:
+    usage = authorization_usage(session, auth)
+    return {"used": usage["used"], "booked": usage["booked"], "left": usage["remaining"]}
+
+
+def _auth_index(auths: list[Record], auth_id: str) -> int:
+    for i, auth in enumerate(auths):
+        if auth.get("id") == auth_id:
+            return i
+    raise NotFound(f"no authorization {auth_id!r} for this patient")
+
+
+def _relation(db: Database, caller: Caller, patient_id: str) -> str:
+    """'own' when the caller may see this patient's clinical detail, else 'other'."""
+    try:
+        authorize(db, caller, "view_clinical", patient_id=patient_id)
+    except PermissionDenied:
+        return "other"
+    return "own"
+
+
+# The record's fields → the permissions pack's field names (minimum necessary).
+FIELD_OF = {
+    "name": "name",
+    "dob": "name",
+    "mrn": "name",
+    "sex": "name",
+    "admitted": "name",
+    "level_of_care": "level_of_care",
+    "requirements": "level_of_care",
+    "phase": "phase",
+    "acuity": "needs",
+    "needs": "needs",
+    "primary_clinician": "clinician",
+    "availability": "time",
+    "preferences": "time",
+    "authorizations": "authorization",
+    "court_order": "court_order",
+    "family_contacts": "contact",
+}
+CONSENT_KEYS = ("consent_disclose_to", "consents", "consent_reminders")
+CLINICAL = frozenset({"level_of_care", "phase", "needs", "court_order", "consents", "notes"})
+
+
+def _redact(record: Record, visible: set[str]) -> Record:
+    out = {
+        k: v for k, v in record.items() if k == "id" or (k in FIELD_OF and FIELD_OF[k] in visible)
+    }
+    contact = record.get("contact") or {}
+    shown = {
+        k: v
+        for k, v in contact.items()
+        if (k in CONSENT_KEYS and "consents" in visible)
+        or (k not in CONSENT_KEYS and "contact" in visible)
+    }
+    if shown:
+        out["contact"] = shown
+    return out
+
+
+def _list(record: Record, key: str) -> list[Any]:
+    return list(record.get(key) or [])
+
+
+def _tables() -> Any:
+    return default_service().packs.tables
+
+
+def _session_types(session: Session) -> set[str]:
+    return set(session.scalars(select(SessionType.id)))
+
+
+def _today(db: Database) -> date:
+    return now_utc().astimezone(db.facility_tz()).date()
+
+
+def _new_id(prefix: str) -> str:
+    """A fresh id for a record the person gave none (patients p-…, authorizations AUTH-…)."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"

@@ -1,0 +1,207 @@
+"""REST resources over a patient's living record: each body is the facility file's object for
+that record (a patient, an authorization, a court order, a consent), checked as the file checks
+it; a bad one is a 422 problem whose `errors` name each field, and nothing is written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Controller, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from assistant.usecases import patients
+from clinic.db import Database
+from clinic.tokens import Caller
+
+Reason = QueryParameter(name="reason", default=None, description="Why (kept in the audit log)")
+
+
+@dataclass
+class DischargeBody:
+    reason: str
+    override_reason: str | None = None
+
+
+@dataclass
+class RenewBody:
+    """The next period of the same payer's authorization."""
+
+    start: str
+    end: str
+    units: int
+    id: str | None = None
+    session_types: list[str] = field(default_factory=list)
+    reason: str | None = None
+
+
+@dataclass
+class EndCourtOrderBody:
+    end: str
+    reason: str | None = None
+
+
+@dataclass
+class RevokeBody:
+    recipient: str
+    reason: str | None = None
+
+
+class PatientController(Controller):
+    path = "/api/patients"
+    tags = ["patients"]
+
+    @post("/", sync_to_thread=True, status_code=201)
+    def admit(
+        self,
+        db: NamedDependency[Database],
+        caller: NamedDependency[Caller],
+        data: JSONBody[dict[str, Any]],
+        reason: str | None = Reason,
+    ) -> dict[str, Any]:
+        """Admit a patient (the facility file's patient object; an id is made when absent)."""
+        return patients.admit(db, caller, patients.Admit(data, reason))
+
+    @get("/{patient_id:str}", sync_to_thread=True)
+    def show(
+        self,
+        db: NamedDependency[Database],
+        caller: NamedDependency[Caller],
+        patient_id: FromPath[str],
+    ) -> dict[str, Any]:
+        """The record as the caller may see it, with units used / booked / left."""
+        return patients.show(db, caller, patients.Show(patient_id))
+
+    @patch("/{patient_id:str}", sync_to_thread=True)
+    def update(
+        self,
+        db: NamedDependency[Database],
+        caller: NamedDependency[Caller],
+        patient_id: FromPath[str],
+        data: JSONBody[dict[str, Any]],
+        reason: str | None = Reason,
+    ) -> dict[str, Any]:
+        """Merge fields into the record (a new level of care re-derives its requirements)."""
+        return patients.update(db, caller, patients.Update(patient_id, data, reason))
+
+    @post("/{patient_id:str}/discharge", sync_to_thread=True, status_code=200)
+    def discharge(
+        self,
+        db: NamedDependency[Database],
+        caller: NamedDependency[Caller],
+        patient_id: FromPath[str],
+        data: JSONBody[DischargeBody],
+    ) -> dict[str, Any]:
+        """Discharge: future sessions cancelled (the list), and who must be told."""
+        return patients.discharge(
+            db, caller, patients.Discharge(patient_id, data.reason, data.override_reason)
+        )
+
+    @post("/{patient_id:str}/authorizations", sync_to_thread=True, status_code=201)
+    def add_authorization(
+        self,
+        db: NamedDependency[Database],
+        caller: NamedDependency[Caller],
+        patient_id: FromPath[str],
+        data: JSONBody[dict[str, Any]],
+        reason: str | None = Reason,
+    ) -> dict[str, Any]:
+        """Add a payer authorization (the file's authorization object)."""
+        return patients.add_authorization(
+            db, caller, patients.AddAuthorization(patient_id, data, reason)
+        )
+
+    @patch("/{patient_id:str}/authorizations/{auth_id:str}", sync_to_thread=True)
+    def adjust_authorization(
+        self,
+        db: NamedDependency[Database],
+        caller: NamedDependency[Caller],
+        patient_id: FromPath[str],
+        auth_id: FromPath[str],
+        data: JSONBody[dict[str, Any]],
+        reason: str | None = Reason,
+    ) -> dict[str, Any]:
+        """Adjust units, used, start, end or session types."""
+        return patients.adjust_authorization(
+            db, caller, patients.AdjustAuthorization(patient_id, auth_id, data, reason)
+        )
+
+    @post(
+        "/{patient_id:str}/authorizations/{auth_id:str}/renew", sync_to_thread=True, status_code=201
+    )
+    def renew_authorization(
+        self,
+        db: NamedDependency[Database],
+        caller: NamedDependency[Caller],
+        patient_id: FromPath[str],
+        auth_id: FromPath[str],
+        data: JSONBody[RenewBody],
+    ) -> dict[str, Any]:
+        """A new period of the same payer's authorization."""
+        return patients.renew_authorization(
+            db,
+            caller,
+            patients.RenewAuthorization(
+                patient_id,
+                auth_id,
+                start=data.start,
+                end=data.end,
+                units=data.units,
+                new_id=data.id,
+                session_types=tuple(data.session_types),
+                reason=data.reason,
+            ),
+        )
+
+    @post("/{patient_id:str}/court-order", sync_to_thread=True, status_code=201)
+    def add_court_order(
+        self,
+        db: NamedDependency[Database],
+        caller: NamedDependency[Caller],
+        patient_id: FromPath[str],
+        data: JSONBody[dict[str, Any]],
+        reason: str | None = Reason,
+    ) -> dict[str, Any]:
+        """Add the patient's court order (the file's court_order object)."""
+        return patients.add_court_order(
+            db, caller, patients.AddCourtOrder(patient_id, data, reason)
+        )
+
+    @post("/{patient_id:str}/court-order/end", sync_to_thread=True, status_code=200)
+    def end_court_order(
+        self,
+        db: NamedDependency[Database],
+        caller: NamedDependency[Caller],
+        patient_id: FromPath[str],
+        data: JSONBody[EndCourtOrderBody],
+    ) -> dict[str, Any]:
+        """End the court order on a date."""
+        return patients.end_court_order(
+            db, caller, patients.EndCourtOrder(patient_id, data.end, data.reason)
+        )
+
+    @post("/{patient_id:str}/consents", sync_to_thread=True, status_code=201)
+    def record_consent(
+        self,
+        db: NamedDependency[Database],
+        caller: NamedDependency[Caller],
+        patient_id: FromPath[str],
+        data: JSONBody[dict[str, Any]],
+        reason: str | None = Reason,
+    ) -> dict[str, Any]:
+        """Record a Part 2 consent: {recipient, information, until?, purpose?}."""
+        return patients.record_consent(db, caller, patients.RecordConsent(patient_id, data, reason))
+
+    @post("/{patient_id:str}/consents/revoke", sync_to_thread=True, status_code=200)
+    def revoke_consent(
+        self,
+        db: NamedDependency[Database],
+        caller: NamedDependency[Caller],
+        patient_id: FromPath[str],
+        data: JSONBody[RevokeBody],
+    ) -> dict[str, Any]:
+        """Revoke every consent in force to a recipient, from today."""
+        return patients.revoke_consent(
+            db, caller, patients.RevokeConsent(patient_id, data.recipient, data.reason)
+        )

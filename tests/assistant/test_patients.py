@@ -1,0 +1,179 @@
+"""The patient use cases on the demo facility: Part 2 consents decide every disclosure, each
+change is one audit event, and a refused change leaves nothing behind."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from assistant import callers
+from assistant.disclosure import Disclose, disclose
+from assistant.usecases import patients
+from clinic.db import Database
+from clinic.errors import InvalidInput, PermissionDenied, RuleViolation
+from clinic.models import AuditEvent
+from clinic.timeutil import now_utc
+from tests.assistant.conftest import CASE_MANAGER, DIRECTOR, OTHER_THERAPIST
+
+PATIENT = "p0001"  # primary clinician c003 (OTHER_THERAPIST); family:sister in consent_disclose_to
+
+
+def _to(recipient: str, content: str = "attendance") -> Disclose:
+    return Disclose(
+        actor=DIRECTOR, channel="email", recipient=recipient, patients=(PATIENT,), content=content
+    )
+
+
+def _events(db: Database, entity: str) -> list[str]:
+    with db.read() as session:
+        return list(
+            session.scalars(
+                select(AuditEvent.action)
+                .where(AuditEvent.entity_id == entity)
+                .order_by(AuditEvent.seq)
+            )
+        )
+
+
+def test_a_recorded_consent_allows_a_disclosure_and_its_revocation_refuses_it(
+    demo_db: Database,
+) -> None:
+    db = demo_db
+    clinician = callers.for_staff(db, OTHER_THERAPIST)
+    with pytest.raises(RuleViolation, match="Part 2 consent"):
+        disclose(db, _to("probation"))
+    record = patients.record_consent(
+        db,
+        clinician,
+        patients.RecordConsent(
+            PATIENT, {"recipient": "probation", "information": "attendance", "until": "2027-06-30"}
+        ),
+    )
+    assert record["contact"]["consent_disclose_to"] == ["family:sister", "probation"]
+    assert disclose(db, _to("probation")).allowed
+
+    record = patients.revoke_consent(
+        db, clinician, patients.RevokeConsent(PATIENT, "Probation", reason="patient asked")
+    )
+    consent = record["contact"]["consents"][0]
+    assert consent["revoked"] == consent["given"]
+    assert record["contact"]["consent_disclose_to"] == ["family:sister"]
+    with pytest.raises(RuleViolation, match="Part 2 consent"):
+        disclose(db, _to("probation"))
+    # A consent given before Rota (the file's plain list) is revoked the same way.
+    assert disclose(db, _to("family")).allowed
+    patients.revoke_consent(db, clinician, patients.RevokeConsent(PATIENT, "family:sister"))
+    with pytest.raises(RuleViolation):
+        disclose(db, _to("family"))
+    with pytest.raises(InvalidInput) as nothing:
+        patients.revoke_consent(db, clinician, patients.RevokeConsent(PATIENT, "court"))
+    assert nothing.value.problems == ["$.recipient: no consent in force to this recipient"]
+    actions = _events(db, PATIENT)
+    assert actions.count("patient.consent.record") == 1
+    assert actions.count("patient.consent.revoke") == 2
+
+
+def test_an_expired_consent_no_longer_counts(demo_db: Database) -> None:
+    yesterday = (now_utc().date() - timedelta(days=2)).isoformat()
+    patients.record_consent(
+        demo_db,
+        callers.for_staff(demo_db, DIRECTOR),
+        patients.RecordConsent(
+            PATIENT, {"recipient": "court", "information": "attendance", "until": yesterday}
+        ),
+    )
+    with pytest.raises(RuleViolation, match="Part 2 consent"):
+        disclose(demo_db, _to("court"))
+
+
+def test_a_bad_consent_names_its_field(demo_db: Database) -> None:
+    director = callers.for_staff(demo_db, DIRECTOR)
+    before = _events(demo_db, PATIENT)
+    with pytest.raises(InvalidInput) as bad:
+        patients.record_consent(
+            demo_db, director, patients.RecordConsent(PATIENT, {"recipient": "court"})
+        )
+    assert bad.value.problems == ["$.contact.consents[0]: 'information' is a required property"]
+    with pytest.raises(InvalidInput) as bad_date:
+        patients.record_consent(
+            demo_db,
+            director,
+            patients.RecordConsent(
+                PATIENT, {"recipient": "court", "information": "x", "until": "soon"}
+            ),
+        )
+    assert bad_date.value.problems[0].startswith("$.contact.consents[0].until: ")
+    assert _events(demo_db, PATIENT) == before
+
+
+def test_treatment_plan_requirements_stay_when_the_level_changes(demo_db: Database) -> None:
+    clinician = callers.for_staff(demo_db, OTHER_THERAPIST)
+    record = patients.update(
+        demo_db, clinician, patients.Update(PATIENT, {"level_of_care": "1.0"}, reason="step down")
+    )
+    assert record["requirements"] == [
+        {"session_type": "case_management", "per_week": 1, "source": "treatment_plan"},
+        {"session_type": "individual", "per_week": 1, "source": "level_of_care"},
+    ]
+    # A level that implies nothing leaves only the plan's; a field set to null is removed.
+    record = patients.update(
+        demo_db, clinician, patients.Update(PATIENT, {"level_of_care": "3.7", "acuity": None})
+    )
+    assert record["requirements"] == [
+        {"session_type": "case_management", "per_week": 1, "source": "treatment_plan"}
+    ]
+    assert "acuity" not in record
+    assert _events(demo_db, PATIENT)[-2:] == ["patient.update", "patient.update"]
+
+
+def test_who_may_change_a_record(demo_db: Database) -> None:
+    case_manager = callers.for_staff(demo_db, CASE_MANAGER)
+    intake = callers.for_staff(demo_db, "s002")
+    # Authorizations are the case manager's and intake's work, for anyone.
+    patients.adjust_authorization(
+        demo_db, intake, patients.AdjustAuthorization(PATIENT, "AUTH-2017864", {"units": 30})
+    )
+    with pytest.raises(PermissionDenied, match="intake coordinator"):
+        patients.update(demo_db, intake, patients.Update(PATIENT, {"phase": "maintenance"}))
+    stranger = callers.for_staff(demo_db, "c004")  # a therapist, not on the patient's caseload
+    with pytest.raises(PermissionDenied, match="caseload"):
+        patients.discharge(demo_db, stranger, patients.Discharge(PATIENT, "done"))
+    patients.update(  # the case manager has worked with the patient: on their caseload
+        demo_db, case_manager, patients.Update(PATIENT, {"phase": "maintenance"})
+    )
+    front_desk = callers.for_staff(demo_db, "s004")
+    with pytest.raises(PermissionDenied):
+        patients.admit(demo_db, front_desk, patients.Admit({"name": "Someone"}))
+    shown = patients.show(demo_db, front_desk, patients.Show(PATIENT))
+    assert set(shown["patient"]) <= {
+        "id",
+        "name",
+        "dob",
+        "mrn",
+        "sex",
+        "admitted",
+        "primary_clinician",
+        "availability",
+        "preferences",
+    }
+    assert "authorizations" not in shown
+
+
+def test_admit_keeps_a_given_id_and_refuses_it_twice(demo_db: Database) -> None:
+    intake = callers.for_staff(demo_db, "s002")
+    record = patients.admit(
+        demo_db, intake, patients.Admit({"id": "p9000", "name": "Jamie Doe"}, reason="walk-in")
+    )
+    assert record == {
+        "id": "p9000",
+        "name": "Jamie Doe",
+        "phase": "intake",
+        "admitted": record["admitted"],
+    }
+    assert date.fromisoformat(record["admitted"])
+    with pytest.raises(InvalidInput) as twice:
+        patients.admit(demo_db, intake, patients.Admit({"id": "p9000", "name": "Jamie Doe"}))
+    assert twice.value.problems == ["$.id: 'p9000' is used twice in patients"]
+    assert _events(demo_db, "p9000") == ["patient.admit"]
