@@ -21,7 +21,7 @@ from clinic.booking import BookingRequest, BookingService
 from clinic.db import Database
 from clinic.errors import BookingConflict, InvalidInput
 from clinic.facility_file import load_facility
-from clinic.models import Appointment, AuditEvent, Proposal
+from clinic.models import Appointment, AuditEvent, Patient, Proposal, Staff
 from integrations.http.app import create_app
 from tests.http.test_chat import NOW, NY, Person
 
@@ -291,3 +291,60 @@ def test_the_rest_door_applies_it_once_through_the_same_use_case(
     again = client.post(url, headers=director.headers)
     assert again.status_code == 422 and "already applied" in again.json()["detail"]
     assert len(assessments(clinic, "p1")) == 1 and count(clinic, "proposal.apply") == 1
+
+
+def patient_named(db: Database, name: str) -> tuple[str, str | None, int | None] | None:
+    """(id, phase, acuity) of the patient called `name`."""
+    with db.read() as session:
+        row = session.scalars(select(Patient).where(Patient.name == name)).first()
+        return (row.id, row.phase, row.acuity) if row else None
+
+
+def test_a_new_walk_in_with_no_free_slot_ends_in_an_approved_bump_proposal(
+    client: TestClient, clinic: Database
+) -> None:
+    """The issue's case, in one conversation: admit, no free slot, bumps, one-step approval."""
+    coordinator, director = Person(client, clinic, INTAKE), Person(client, clinic, DIRECTOR)
+    first = coordinator.says("emergency walk-in, new patient Maria Lopez, needs an assessment now")
+    reply = first["reply"]
+    assert reply.startswith("Admitted Maria Lopez as a new patient (phase intake)."), reply
+    found = patient_named(clinic, "Maria Lopez")
+    assert found is not None and found[1:] == ("intake", 5)
+    maria = found[0]
+    assert first["frame"]["patient"] == {"text": "Maria Lopez", "id": maria}
+    assert "then book Maria Lopez's alcohol and drug assessment (intake) at Mon " in reply
+    [pid] = {n["proposal"] for n in first["notify"] if n["kind"] == "approval_needed"}
+    applied = director.says("approve")
+    assert applied["reply"].startswith(f"Applied proposal {pid}: "), applied
+    assert "booked Maria Lopez's alcohol and drug assessment (intake)" in applied["reply"]
+    [(start, staff)] = assessments(clinic, maria)
+    assert NOW <= start < NOW.replace(hour=12, minute=30) and staff == [THERAPIST]
+    with clinic.read() as session:
+        admitted = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "patient.admit")
+        ).one()
+        assert admitted.actor == INTAKE and admitted.entity_id == maria
+
+
+def test_a_new_walk_in_with_a_free_slot_is_booked_in_two_turns(demo_db: Database) -> None:
+    app = create_app(demo_db, dialogue=Dialogue(demo_db, clock=lambda: NOW))
+    with TestClient(app) as test_client:
+        coordinator = Person(test_client, demo_db, "s002")  # the demo's intake coordinator
+        first = coordinator.says(
+            "emergency walk-in, new patient Maria Lopez, needs an assessment now"
+        )
+        assert first["reply"].startswith("Admitted Maria Lopez as a new patient"), first
+        starts = [datetime.fromisoformat(o["start"]) for o in first["options"]]
+        assert starts and NOW <= starts[0] < NOW.replace(hour=12, minute=30), first["reply"]
+        assert not any(n["kind"] == "approval_needed" for n in first["notify"])
+        booked = coordinator.says("book option 1")
+    assert booked["reply"].startswith("Booked:"), booked
+    maria = patient_named(demo_db, "Maria Lopez")
+    assert maria is not None and assessments(demo_db, maria[0])[0][0] == starts[0]
+
+
+def test_a_role_that_may_not_admit_admits_nobody(client: TestClient, clinic: Database) -> None:
+    with clinic.session() as session:  # front desk: books and checks in, admits nobody
+        session.add(Staff(id="fd1", name="Frank Desk", role="front_desk", position=99))
+    answer = Person(client, clinic, "fd1").says("walk-in, new patient Maria Lopez, assessment now")
+    assert "can't" in answer["reply"] and patient_named(clinic, "Maria Lopez") is None
