@@ -552,6 +552,9 @@ def unknown_staff(who: str, matches: int) -> str:
 # -- emergencies --------------------------------------------------------------------------------
 
 
+NEW_PATIENT_NAME = "What is the new patient's name?"
+
+
 def admitted_walk_in(name: str, namesakes: int) -> str:
     also = (
         f" ({namesakes} other patient(s) have the same name: check it is not a readmission)"

@@ -59,6 +59,7 @@ _EMERGENCY = re.compile(
     r"|needs\s+to\s+be\s+seen|just\s+(?:showed|walked)\s+(?:up|in))\b"
 )
 # "new patient Maria Lopez": a person not on the roster yet, named as they will be admitted.
+_NEW_PERSON = re.compile(r"\bnew\s+(?:patient|pt|client)\b")
 _NEW_PATIENT = re.compile(
     r"(?i:\bnew\s+(?:patient|pt|client)\b)[\s,:-]*"
     r"(?P<name>[A-Z][\w'’.-]*(?:[ ][A-Z][\w'’.-]*){0,2})"
@@ -336,10 +337,14 @@ class Parser:
         """'new patient Maria Lopez': the name is taken before the roster's names are looked
         for (a new person may share a surname with someone on it); `new` marks the mention."""
         m = next((m for m in _NEW_PATIENT.finditer(st.text) if st.free(*m.span("name"))), None)
-        if m is None:
-            return None
-        st.take(m.start(), m.end())
-        return {"text": m.group("name"), "id": None, "new": True}
+        if m is not None:
+            st.take(m.start(), m.end())
+            return {"text": m.group("name"), "id": None, "new": True}
+        bare = next((m for m in _NEW_PERSON.finditer(st.low) if st.free(*m.span())), None)
+        if bare is not None:  # "a new patient" without a name: the dialogue asks for it
+            st.take(*bare.span())
+            return {"text": "", "id": None, "new": True}
+        return None
 
     def _unknown_patient(self, st: _State) -> dict[str, Any] | None:
         """A capitalised name after 'for'/'patient' that is not on the roster: id stays null."""

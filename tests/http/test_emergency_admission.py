@@ -348,3 +348,15 @@ def test_a_role_that_may_not_admit_admits_nobody(client: TestClient, clinic: Dat
         session.add(Staff(id="fd1", name="Frank Desk", role="front_desk", position=99))
     answer = Person(client, clinic, "fd1").says("walk-in, new patient Maria Lopez, assessment now")
     assert "can't" in answer["reply"] and patient_named(clinic, "Maria Lopez") is None
+
+
+def test_a_walk_in_without_a_name_is_asked_for_it_and_nothing_else(
+    client: TestClient, clinic: Database
+) -> None:
+    coordinator = Person(client, clinic, INTAKE)
+    asked = coordinator.says("emergency walk-in, new patient, needs an assessment now")
+    assert asked["reply"] == "What is the new patient's name?"
+    assert patient_named(clinic, "Maria Lopez") is None
+    answer = coordinator.says("her name is Maria Lopez")
+    assert answer["reply"].startswith("Admitted Maria Lopez as a new patient"), answer
+    assert any(n["kind"] == "approval_needed" for n in answer["notify"])

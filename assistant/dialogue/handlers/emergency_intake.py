@@ -7,7 +7,7 @@ from datetime import timedelta
 from assistant import callers
 from assistant.access import authorize, may
 from assistant.dialogue import wording
-from assistant.dialogue.handlers.clarify import need_patient
+from assistant.dialogue.handlers.clarify import need_new_name, need_patient
 from assistant.dialogue.handlers.find_slot import offer
 from assistant.dialogue.reply import Reply
 from assistant.dialogue.state import Frame
@@ -21,7 +21,9 @@ WALK_IN_ACUITY = 5  # the facility file's highest clinical priority
 def emergency(turn: Turn, frame: Frame) -> Reply:
     admitted = ""
     mention = frame.get("patient") or {}
-    if mention.get("new") and mention.get("text"):
+    if mention.get("new"):
+        if not mention.get("text"):
+            return need_new_name(turn, frame)
         frame, admitted = _admit_walk_in(turn, frame, mention["text"])
     patient = need_patient(turn, frame)
     if isinstance(patient, Reply):
