@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from assistant.parse import lexicon as lx
-from assistant.parse import times
+from assistant.parse import records, times
 from assistant.parse.names import NameHit, common_words, index_for, tokenize
 from assistant.roster import Roster
 from clinic.timeutil import zone
@@ -82,6 +82,7 @@ FIELDS = (
     "metric",
     "confidence",
     "parser",
+    "action",
 )
 
 
@@ -181,7 +182,9 @@ class Parser:
             "metric": metric,
             "confidence": self._confidence(st, intent, ambiguous, facts),
             "parser": "rules",
+            "action": None,
         }
+        records.recognise(frame, text, now)  # living-record requests (admit, discharge, consent)
         return frame
 
     # -- extractors -------------------------------------------------------------------------

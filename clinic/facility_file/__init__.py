@@ -28,7 +28,7 @@ from clinic.facility_file.load import (
     staff_row,
 )
 from clinic.facility_file.records import check_record, record_problems
-from clinic.facility_file.text import dump, read_file
+from clinic.facility_file.text import dump, parse_text, read_file
 from clinic.facility_file.validate import FACILITY_DEFAULTS, facility_schema, validate
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "group_row",
     "insert_group_people",
     "load_facility",
+    "parse_text",
     "patient_record",
     "patient_row",
     "read_file",

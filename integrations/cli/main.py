@@ -538,6 +538,10 @@ from integrations.cli import rules_cmds  # noqa: E402
 
 rules_cmds.register(app)
 
+from integrations.cli import patients_cmds  # noqa: E402
+
+patients_cmds.register(app)  # rota patient ...
+
 
 # --- entry point -------------------------------------------------------------------------------
 

@@ -1,0 +1,319 @@
+"""Living-record requests in a message: admit, discharge, update (level of care, phase), a new
+payer authorization, a Part 2 consent recorded or revoked.
+
+The request-frame contract's intents are about appointments; these requests keep the intent the
+contract gives them ("unknown" when none fits) and name what was asked in the frame's `action`,
+with what the words said in `details`. Recognisers are strict (a verb and its object), so a
+question such as "authorization status for Jamie" stays a compliance report.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+ACTIONS = (
+    "admit_patient",
+    "discharge_patient",
+    "update_patient",
+    "add_authorization",
+    "record_consent",
+    "revoke_consent",
+)
+CONFIDENCE = 0.9
+"""A recognised record request is understood: no model is asked to guess it again."""
+
+# Words for ASAM levels of care (the level-of-care pack's codes).
+LEVELS: list[tuple[str, str]] = [
+    (r"level\s+(?P<code>[0-4](?:\.\d)?(?:-wm)?)", ""),
+    (r"(?:iop|intensive\s+outpatient)", "2.1"),
+    (r"(?:php|partial\s+hospitali[sz]ation|day\s+treatment)", "2.5"),
+    (r"low[-\s]intensity\s+residential", "3.1"),
+    (r"(?:residential|rtc|inpatient\s+rehab)", "3.5"),
+    (r"(?:detox|withdrawal\s+management|medically\s+monitored\s+withdrawal)", "3.7-WM"),
+    (r"(?:op|outpatient|standard\s+outpatient)", "1.0"),
+    (r"early\s+intervention", "0.5"),
+]
+_LEVEL = [(re.compile(rf"(?<![\w-])(?:{p})(?![\w-])"), code) for p, code in LEVELS]
+PHASES = {
+    "intake": "intake",
+    "stabili[sz]ation": "stabilization",
+    "active\\s+treatment": "active_treatment",
+    "maintenance": "maintenance",
+    "withdrawal\\s+management\\s+phase": "withdrawal_management",
+}
+PAYERS = (
+    r"medicaid|medicare|aetna|cigna|tricare|humana|kaiser|anthem|optum|magellan"
+    r"|blue\s+cross(?:\s+blue\s+shield)?|bcbs|united\s*health\s*care|uhc|self[-\s]pay"
+)
+_PAYER = re.compile(rf"\b(?P<payer>{PAYERS})\b")
+_UNITS = re.compile(r"\b(?P<n>\d{1,4})\s+(?:units?|sessions?|visits?)\b")
+_MON = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
+    )
+}
+_DATE = (
+    rf"(?:(?P<mon>{_MON})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<y>\d{{4}}))?"
+    r"|(?P<iso>\d{4}-\d{2}-\d{2})"
+    r"|(?P<m2>\d{1,2})/(?P<d2>\d{1,2})(?:/(?P<y2>\d{2,4}))?)"
+)
+_UNTIL = re.compile(rf"\b(?:through|thru|until|till|til|to|ending|ends|expires?)\s+{_DATE}")
+_FROM = re.compile(rf"\b(?:from|starting|starts|effective)\s+{_DATE}")
+_REASON = re.compile(r"(?:\bbecause\b|\breason:?|\bdue\s+to\b|[,;:-]\s)\s*(?P<why>.+)$", re.I)
+
+_ADMIT = re.compile(
+    r"^\s*(?:please\s+)?(?:admit|new\s+patient:?|intake\s+new\s+patient)\s+(?P<rest>.+)$", re.I
+)
+_DISCHARGE = re.compile(r"^\s*(?:please\s+)?discharg(?:e|ing)\s+(?P<rest>.+)$", re.I)
+_CHANGE_CUE = re.compile(
+    r"\b(?:step(?:s|ped|ping)?|move[sd]?|moving|transfer(?:red)?|change[sd]?|level\s+of\s+care"
+    r"|loc|phase|is\s+now|now\s+in)\b"
+)
+_INTO = re.compile(
+    r"\b(?:to|into|in|is\s+now)\s+(?:the\s+)?(?:level\s+of\s+care\s+)?(?=(?P<rest>.+)$)"
+)
+_NEW_AUTH = re.compile(
+    r"\b(?:new|add(?:ed)?|got|approved|renewed)\b.*\b(?:auth(?:orization)?s?|prior\s+auth)\b"
+    r"|\b(?:auth(?:orization)?)\s+(?:approved|came\s+(?:back|through))\b",
+    re.I,
+)
+_CONSENT = re.compile(r"\bconsent(?:s|ed)?\b", re.I)
+_REVOKE = re.compile(
+    r"\b(?:revok(?:e|ed|es)|withdr[ae]w(?:s|n)?|pulled|no\s+longer\s+consents?)\b", re.I
+)
+_RECIPIENT = re.compile(
+    r"\b(?:share|sharing|disclose|disclosing|release|talk|speak|send|information)?\s*"
+    r"(?:with|to|for)\s+(?:(?:his|her|their|the)\s+)?(?P<who>[a-z][\w:-]*(?:\s+officer)?)",
+    re.I,
+)
+_INFORMATION = {
+    r"attendance": "attendance",
+    r"schedule|appointments?": "schedule",
+    r"progress|treatment\s+progress": "treatment progress",
+    r"diagnos[ie]s": "diagnosis",
+    r"(?:drug\s+)?(?:test|screen|uds)\s+results?": "drug test results",
+}
+_KNOWN_RECIPIENTS = {
+    "probation officer": "probation",
+    "po": "probation",
+    "parole": "probation",
+    "court": "court",
+    "judge": "court",
+}
+
+
+def recognise(frame: dict[str, Any], text: str, now: datetime) -> None:
+    """Name the living-record request in `frame` (adds `action` and `details`), if any."""
+    found = _admit(frame, text, now) or _discharge(frame, text) or _consent(frame, text, now)
+    found = found or _authorization(frame, text, now) or _update(frame, text)
+    if found is None:
+        return
+    action, details = found
+    frame["action"] = action
+    frame["details"] = details
+    frame["intent"] = "unknown"  # the contract has no intent for a record change
+    frame["confidence"] = max(frame["confidence"], CONFIDENCE)
+
+
+# -- recognisers -----------------------------------------------------------------------------
+
+
+Found = tuple[str, dict[str, Any]] | None
+
+
+def _admit(frame: dict[str, Any], text: str, now: datetime) -> Found:
+    m = _ADMIT.match(text)
+    if m is None:
+        return None
+    rest = m.group("rest")
+    name = _leading_name(rest)
+    details: dict[str, Any] = {"name": name}
+    low = text.lower()
+    level = level_of(low)
+    if level:
+        details["level_of_care"] = level
+    if frame.get("needs"):
+        details["needs"] = list(frame["needs"])
+    staff = frame.get("staff") or {}
+    if staff.get("id"):
+        details["primary_clinician"] = staff["id"]
+    auth = _auth_details(low, now)
+    if auth:
+        details["authorization"] = auth
+    return "admit_patient", details
+
+
+def _discharge(frame: dict[str, Any], text: str) -> Found:
+    m = _DISCHARGE.match(text)
+    if m is None:
+        return None
+    details: dict[str, Any] = {}
+    name_end = _name_end(frame, text)
+    reason = _REASON.search(text[name_end:]) if name_end is not None else None
+    if reason and reason.group("why").strip(" .!"):
+        details["reason"] = reason.group("why").strip(" .!")
+    return "discharge_patient", details
+
+
+def _consent(frame: dict[str, Any], text: str, now: datetime) -> Found:
+    if not _CONSENT.search(text):
+        return None
+    low = text.lower()
+    details: dict[str, Any] = {}
+    who = _recipient(text)
+    if who:
+        details["recipient"] = who
+    if _REVOKE.search(text):
+        return "revoke_consent", details
+    info = [v for p, v in _INFORMATION.items() if re.search(rf"\b(?:{p})\b", low)]
+    if info:
+        details["information"] = ", ".join(dict.fromkeys(info))
+    until = _UNTIL.search(low)
+    if until:
+        day = _date(until, now.date())
+        if day:
+            details["until"] = day.isoformat()
+    return "record_consent", details
+
+
+def _authorization(frame: dict[str, Any], text: str, now: datetime) -> Found:
+    low = text.lower()
+    if not _NEW_AUTH.search(low) or not _UNITS.search(low):
+        return None
+    return "add_authorization", _auth_details(low, now) or {}
+
+
+def _update(frame: dict[str, Any], text: str) -> Found:
+    """A new level of care or phase: a change word, then "to"/"in" and the level or phase
+    ("step Jamie down to OP", "Jamie is now in maintenance phase")."""
+    low = text.lower()
+    if not frame.get("patient") or not _CHANGE_CUE.search(low):
+        return None
+    details: dict[str, Any] = {}
+    for m in _INTO.finditer(low):
+        rest = m.group("rest")
+        level = level_of(rest)
+        if level and "level_of_care" not in details and _starts_with(rest, _LEVEL):
+            details["level_of_care"] = level
+        for pattern, phase in PHASES.items():
+            explicit = re.match(rf"(?:{pattern})\s+phase\b", rest)
+            if re.match(rf"(?:{pattern})\b", rest) and (explicit or phase != "intake"):
+                details.setdefault("phase", phase)
+    return ("update_patient", details) if details else None
+
+
+def _starts_with(text: str, table: list[tuple[re.Pattern[str], str]]) -> bool:
+    return any(pattern.match(text) for pattern, _ in table)
+
+
+# -- pieces ----------------------------------------------------------------------------------
+
+
+def level_of(low: str) -> str | None:
+    """The first level of care the text names, as the pack's code."""
+    best: tuple[int, str] | None = None
+    for pattern, code in _LEVEL:
+        for m in pattern.finditer(low):
+            value = code or m.group("code").upper()
+            if value and re.fullmatch(r"[0-4]", value):
+                value += ".0"
+            if best is None or m.start() < best[0]:
+                best = (m.start(), value)
+    return best[1] if best else None
+
+
+def _auth_details(low: str, now: datetime) -> dict[str, Any] | None:
+    payer = _PAYER.search(low)
+    units = _UNITS.search(low)
+    if payer is None and units is None:
+        return None
+    out: dict[str, Any] = {}
+    if payer:
+        out["payer"] = _payer_name(payer.group("payer"))
+    if units:
+        out["units"] = int(units.group("n"))
+    until = _UNTIL.search(low)
+    if until and (day := _date(until, now.date())):
+        out["end"] = day.isoformat()
+    start = _FROM.search(low)
+    if start and (day := _date(start, now.date())):
+        out["start"] = day.isoformat()
+    return out
+
+
+def _payer_name(raw: str) -> str:
+    words = " ".join(raw.split())
+    special = {
+        "tricare": "TRICARE",
+        "bcbs": "Blue Cross Blue Shield",
+        "blue cross": "Blue Cross Blue Shield",
+        "uhc": "UnitedHealthcare",
+    }
+    if words in special:
+        return special[words]
+    if words.replace(" ", "") == "unitedhealthcare":
+        return "UnitedHealthcare"
+    return " ".join(w.capitalize() for w in re.split(r"[\s]+", words))
+
+
+def _date(m: re.Match[str], today: date) -> date | None:
+    """A date the words name; without a year, the first such day on or after today."""
+    try:
+        if m.group("iso"):
+            return date.fromisoformat(m.group("iso"))
+        if m.group("mon"):
+            month, day, year = _MONTHS[m.group("mon")[:3]], int(m.group("d")), m.group("y")
+        else:
+            month, day, year = int(m.group("m2")), int(m.group("d2")), m.group("y2")
+        if year:
+            y = int(year) + (2000 if len(year) == 2 else 0)
+            return date(y, month, day)
+        candidate = date(today.year, month, day)
+        return candidate if candidate >= today else date(today.year + 1, month, day)
+    except ValueError:
+        return None
+
+
+def _leading_name(rest: str) -> str | None:
+    """The capitalised words a request starts with ("Maria Lopez to IOP" → "Maria Lopez")."""
+    words = []
+    for word in re.split(r"\s+", rest.strip()):
+        clean = word.strip(",.;:!")
+        if not clean or not clean[0].isupper() or clean.lower() in _NOT_NAMES:
+            break
+        words.append(clean)
+        if clean != word:  # punctuation ends the name
+            break
+    return " ".join(words) or None
+
+
+_NOT_RECIPIENTS = {
+    "the", "his", "her", "their", "me", "us", "him", "them", "share", "sharing", "disclose",
+    "disclosing", "release", "talk", "speak", "send", "information", "info",
+}  # fmt: skip
+_NOT_NAMES = {"iop", "php", "op", "medicaid", "medicare", "to", "level", "for", "with"}
+
+
+def _name_end(frame: dict[str, Any], text: str) -> int | None:
+    patient = frame.get("patient") or {}
+    mention = patient.get("text")
+    if not mention:
+        return None
+    at = text.find(mention)
+    return at + len(mention) if at >= 0 else None
+
+
+def _recipient(text: str) -> str | None:
+    for m in _RECIPIENT.finditer(text):
+        who = m.group("who").strip().lower()
+        if who in _NOT_RECIPIENTS:
+            continue
+        return _KNOWN_RECIPIENTS.get(who, who)
+    return None

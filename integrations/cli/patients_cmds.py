@@ -1,0 +1,287 @@
+"""`rota patient …`: a patient's living record from the command line (the same use cases as
+HTTP and chat). Records are the facility file's objects, read from a JSON or YAML file or `-`
+(standard input)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from assistant import callers
+from assistant.usecases import patients
+from clinic.db import Database, open_database
+from clinic.errors import InvalidInput
+from clinic.facility_file import parse_text, read_file
+from clinic.tokens import Caller
+
+OPERATOR = "operator"
+Actor = Annotated[
+    str,
+    typer.Option(help="Who is making the change (a staff id); recorded in the audit log."),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+Source = Annotated[str, typer.Argument(help="A JSON or YAML file with the record, or - for stdin.")]
+Reason = Annotated[str | None, typer.Option(help="Why (kept in the audit log).")]
+
+
+def _db() -> Database:
+    return open_database()
+
+
+def _caller(db: Database, actor: str) -> Caller:
+    return callers.for_actor(db, actor)
+
+
+def _read(source: str) -> dict[str, Any]:
+    if source != "-":
+        return read_file(Path(source))
+    data = parse_text(sys.stdin.read(), "stdin")
+    if not isinstance(data, dict):
+        raise InvalidInput("stdin: a record is one object (mapping)", ["$: expected an object"])
+    return data
+
+
+def _echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _summary(record: dict[str, Any]) -> str:
+    parts = [f"{record['id']}  {record.get('name', '')}"]
+    for key in ("level_of_care", "phase", "primary_clinician"):
+        if record.get(key):
+            parts.append(f"{key.replace('_', ' ')}: {record[key]}")
+    return "  ".join(parts)
+
+
+def _done(record: dict[str, Any], as_json: bool, what: str) -> None:
+    if as_json:
+        _echo_json(record)
+    else:
+        typer.echo(f"{what}: {_summary(record)}")
+
+
+patient_app = typer.Typer(help="Patients: admit, show, update, discharge.", add_completion=False)
+auth_app = typer.Typer(help="A patient's payer authorizations.", add_completion=False)
+court_app = typer.Typer(help="A patient's court order.", add_completion=False)
+consent_app = typer.Typer(help="A patient's Part 2 consents.", add_completion=False)
+patient_app.add_typer(auth_app, name="auth")
+patient_app.add_typer(court_app, name="court")
+patient_app.add_typer(consent_app, name="consent")
+
+
+@patient_app.command("add")
+def add(
+    source: Source, reason: Reason = None, actor: Actor = OPERATOR, as_json: JsonFlag = False
+) -> None:
+    """Admit a patient (the facility file's patient object; an id is made when absent)."""
+    db = _db()
+    record = patients.admit(db, _caller(db, actor), patients.Admit(_read(source), reason))
+    _done(record, as_json, "admitted")
+
+
+@patient_app.command("show")
+def show(patient_id: str, actor: Actor = OPERATOR, as_json: JsonFlag = False) -> None:
+    """The record as ACTOR may see it, with each authorization's units used / booked / left."""
+    db = _db()
+    shown = patients.show(db, _caller(db, actor), patients.Show(patient_id))
+    if as_json:
+        _echo_json(shown)
+        return
+    typer.echo(_summary(shown["patient"]))
+    for auth in shown.get("authorizations", []):
+        typer.echo(
+            f"  {auth['id']}  {auth['payer']}  {auth['start']}..{auth['end']}  "
+            f"{auth['units']} units: {auth['used']} used, {auth['booked']} booked, "
+            f"{auth['left']} left"
+        )
+
+
+@patient_app.command("update")
+def update(
+    patient_id: str,
+    source: Source,
+    reason: Reason = None,
+    actor: Actor = OPERATOR,
+    as_json: JsonFlag = False,
+) -> None:
+    """Merge the fields of a (partial) patient object into the record."""
+    db = _db()
+    record = patients.update(
+        db, _caller(db, actor), patients.Update(patient_id, _read(source), reason)
+    )
+    _done(record, as_json, "updated")
+
+
+@patient_app.command("discharge")
+def discharge(
+    patient_id: str,
+    reason: Annotated[str, typer.Option(help="Why (required).")],
+    override_reason: Annotated[
+        str | None, typer.Option(help="A reason that overrides a rule which allows overrides.")
+    ] = None,
+    actor: Actor = OPERATOR,
+    as_json: JsonFlag = False,
+) -> None:
+    """Discharge: every future session is cancelled (listed), with who must be told."""
+    db = _db()
+    out = patients.discharge(
+        db, _caller(db, actor), patients.Discharge(patient_id, reason, override_reason)
+    )
+    if as_json:
+        _echo_json(out)
+        return
+    typer.echo(f"discharged: {_summary(out['patient'])}")
+    for appt in out["cancelled"]:
+        typer.echo(f"  cancelled {appt['id']}  {appt['start']}  {appt['session_type']}")
+    for appt in out["kept"]:
+        typer.echo(f"  still in group session {appt['id']}  {appt['start']} (remove from group)")
+    for notice in out["notify"]:
+        who = notice.get("staff") or notice.get("patient")
+        typer.echo(f"  tell {who}: {notice['kind']} ({notice['count']})")
+
+
+@auth_app.command("add")
+def auth_add(
+    patient_id: str,
+    source: Source,
+    reason: Reason = None,
+    actor: Actor = OPERATOR,
+    as_json: JsonFlag = False,
+) -> None:
+    """Add an authorization (the file's authorization object)."""
+    db = _db()
+    record = patients.add_authorization(
+        db, _caller(db, actor), patients.AddAuthorization(patient_id, _read(source), reason)
+    )
+    _done(record, as_json, "authorization added")
+
+
+@auth_app.command("renew")
+def auth_renew(
+    patient_id: str,
+    auth_id: str,
+    start: Annotated[str, typer.Option(help="First day YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option(help="Last day YYYY-MM-DD.")],
+    units: Annotated[int, typer.Option(help="Units authorized for the new period.")],
+    new_id: Annotated[str | None, typer.Option("--id", help="The new authorization's id.")] = None,
+    reason: Reason = None,
+    actor: Actor = OPERATOR,
+    as_json: JsonFlag = False,
+) -> None:
+    """A new period of the same payer's authorization."""
+    db = _db()
+    record = patients.renew_authorization(
+        db,
+        _caller(db, actor),
+        patients.RenewAuthorization(
+            patient_id, auth_id, start=start, end=end, units=units, new_id=new_id, reason=reason
+        ),
+    )
+    _done(record, as_json, "authorization renewed")
+
+
+@auth_app.command("adjust")
+def auth_adjust(
+    patient_id: str,
+    auth_id: str,
+    units: Annotated[int | None, typer.Option(help="Units authorized.")] = None,
+    used: Annotated[int | None, typer.Option(help="Units documented before Rota.")] = None,
+    start: Annotated[str | None, typer.Option(help="First day YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option(help="Last day YYYY-MM-DD.")] = None,
+    reason: Reason = None,
+    actor: Actor = OPERATOR,
+    as_json: JsonFlag = False,
+) -> None:
+    """Adjust an authorization's units or dates."""
+    changes = {
+        k: v
+        for k, v in {"units": units, "used": used, "start": start, "end": end}.items()
+        if v is not None
+    }
+    if not changes:
+        raise InvalidInput("nothing to adjust: give --units, --used, --start or --end")
+    db = _db()
+    record = patients.adjust_authorization(
+        db, _caller(db, actor), patients.AdjustAuthorization(patient_id, auth_id, changes, reason)
+    )
+    _done(record, as_json, "authorization adjusted")
+
+
+@court_app.command("add")
+def court_add(
+    patient_id: str,
+    source: Source,
+    reason: Reason = None,
+    actor: Actor = OPERATOR,
+    as_json: JsonFlag = False,
+) -> None:
+    """Add the patient's court order (the file's court_order object)."""
+    db = _db()
+    record = patients.add_court_order(
+        db, _caller(db, actor), patients.AddCourtOrder(patient_id, _read(source), reason)
+    )
+    _done(record, as_json, "court order added")
+
+
+@court_app.command("end")
+def court_end(
+    patient_id: str,
+    end: Annotated[str, typer.Option(help="Last day YYYY-MM-DD.")],
+    reason: Reason = None,
+    actor: Actor = OPERATOR,
+    as_json: JsonFlag = False,
+) -> None:
+    """End the court order on a day."""
+    db = _db()
+    record = patients.end_court_order(
+        db, _caller(db, actor), patients.EndCourtOrder(patient_id, end, reason)
+    )
+    _done(record, as_json, "court order ended")
+
+
+@consent_app.command("add")
+def consent_add(
+    patient_id: str,
+    to: Annotated[str, typer.Option("--to", help="The recipient (e.g. probation, family:sister).")],
+    what: Annotated[str, typer.Option("--what", help="What may be disclosed (e.g. attendance).")],
+    until: Annotated[str | None, typer.Option(help="Last day in force YYYY-MM-DD.")] = None,
+    purpose: Annotated[str | None, typer.Option(help="Why the patient consents.")] = None,
+    reason: Reason = None,
+    actor: Actor = OPERATOR,
+    as_json: JsonFlag = False,
+) -> None:
+    """Record a Part 2 consent: to whom, what, until when."""
+    consent = {"recipient": to, "information": what, "until": until, "purpose": purpose}
+    db = _db()
+    record = patients.record_consent(
+        db,
+        _caller(db, actor),
+        patients.RecordConsent(
+            patient_id, {k: v for k, v in consent.items() if v is not None}, reason
+        ),
+    )
+    _done(record, as_json, f"consent to {to} recorded")
+
+
+@consent_app.command("revoke")
+def consent_revoke(
+    patient_id: str,
+    to: Annotated[str, typer.Option("--to", help="The recipient.")],
+    reason: Reason = None,
+    actor: Actor = OPERATOR,
+    as_json: JsonFlag = False,
+) -> None:
+    """Revoke every consent in force to the recipient, from today."""
+    db = _db()
+    record = patients.revoke_consent(
+        db, _caller(db, actor), patients.RevokeConsent(patient_id, to, reason)
+    )
+    _done(record, as_json, f"consent to {to} revoked")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(patient_app, name="patient")
