@@ -185,6 +185,10 @@ class Parser:
             "action": None,
         }
         records.recognise(frame, text, now)  # living-record requests (admit, discharge, consent)
+        if intent == "emergency_intake" and frame.get("action") == "admit_patient":
+            # An emergency walk-in: the emergency handler admits (with these details) and finds
+            # the assessment in the same turn, so the request stays an emergency.
+            frame["intent"], frame["action"] = intent, None
         return frame
 
     # -- extractors -------------------------------------------------------------------------

@@ -360,3 +360,16 @@ def test_a_walk_in_without_a_name_is_asked_for_it_and_nothing_else(
     answer = coordinator.says("her name is Maria Lopez")
     assert answer["reply"].startswith("Admitted Maria Lopez as a new patient"), answer
     assert any(n["kind"] == "approval_needed" for n in answer["notify"])
+
+
+def test_what_else_the_walk_in_request_says_is_kept_on_admission(
+    client: TestClient, clinic: Database
+) -> None:
+    answer = Person(client, clinic, INTAKE).says(
+        "new patient Maria Lopez, IOP, needs an emergency assessment now"
+    )
+    assert answer["frame"]["intent"] == "emergency_intake", answer["frame"]
+    assert answer["reply"].startswith("Admitted Maria Lopez"), answer["reply"]
+    with clinic.read() as session:
+        maria = session.scalars(select(Patient).where(Patient.name == "Maria Lopez")).one()
+        assert (maria.level_of_care, maria.phase) == ("2.1", "intake")

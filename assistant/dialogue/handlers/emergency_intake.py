@@ -79,10 +79,18 @@ def _admit_walk_in(turn: Turn, frame: Frame, name: str) -> tuple[Frame, str]:
     """Admit a walk-in with the least an assessment needs: the name. The phase is intake (the
     use case's default) and the level of care is left for the assessment to set; acuity is the
     highest until then, so the solver may move lower-priority sessions to see them."""
+    said = frame.get("details") or {}  # what the words said besides the name (parse.records)
     record = patients.admit(
         turn.db,
         turn.caller,
-        patients.Admit({"name": name, "acuity": WALK_IN_ACUITY}, reason="emergency walk-in"),
+        patients.Admit(
+            {
+                "name": name,
+                "acuity": WALK_IN_ACUITY,
+                **{k: said[k] for k in ("level_of_care", "needs") if said.get(k)},
+            },
+            reason="emergency walk-in",
+        ),
     )
     namesakes = [p.id for p in turn.facts.roster().patients if p.name.casefold() == name.casefold()]
     frame = {**frame, "patient": {"text": name, "id": record["id"]}}
