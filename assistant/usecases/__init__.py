@@ -7,7 +7,9 @@ plain value. Doors (integrations/) build commands and render results; they never
 database or call the booking service themselves (tests/test_architecture.py checks the imports).
 
 - appointments: book, cancel, move, set_status
-- absences: report_absence (a sick call's repair plan), apply, reject, change_cover, withdraw
+- absences: report_absence (a sick call's repair plan), apply, reject, change_cover, withdraw;
+  apply and reject decide every kind of proposal
+- emergencies: propose_bumps (an emergency's bumps as a proposal), applied by absences.apply
 - records: agenda and names for the operator, the audit log, facility presence, health
 - people: tokens, Slack links
 - checks: "may this actor do this?" (rota check)
