@@ -143,16 +143,16 @@ def free_slot_conversation(http: httpx.Client, intake: str) -> dict[str, Any]:
     coordinator = Talker(http, intake)
     t0 = time.perf_counter()
     first = coordinator.says("emergency walk-in, new patient Maria Lopez, needs an assessment now")
-    turns = 1
+    t1 = time.perf_counter()
     if not first["options"]:
-        return {"booked": False, "turns": turns, "reply": first["reply"][:300]}
+        return {"booked": False, "turns": 1, "reply": first["reply"][:300]}
     booked = coordinator.says("book option 1")
-    turns += 1
-    wall = time.perf_counter() - t0
+    t2 = time.perf_counter()
     return {
         "booked": booked["reply"].startswith("Booked"),
-        "turns": turns,
-        "wall_ms": round(wall * 1000, 1),
+        "turns": 2,
+        "wall_ms": round((t2 - t0) * 1000, 1),
+        "turn_ms": [round((t1 - t0) * 1000, 1), round((t2 - t1) * 1000, 1)],
         "first_reply": first["reply"].splitlines()[0],
     }
 
@@ -164,15 +164,17 @@ def bump_conversation(http: httpx.Client, intake: str, director: str, clinician:
         "emergency walk-in, new patient Rosa Delgado, needs an assessment before "
         f"{BUMP_BEFORE} with {clinician}"
     )
+    t1 = time.perf_counter()
     asked = [n for n in first["notify"] if n.get("kind") == "approval_needed"]
     if not asked:
         return {"booked": False, "turns": 1, "reply": first["reply"][-400:]}
     applied = approver.says(f"approve {asked[0]['proposal']}")
-    wall = time.perf_counter() - t0
+    t2 = time.perf_counter()
     return {
         "booked": applied["reply"].startswith("Applied proposal"),
         "turns": 2,
-        "wall_ms": round(wall * 1000, 1),
+        "wall_ms": round((t2 - t0) * 1000, 1),
+        "turn_ms": [round((t1 - t0) * 1000, 1), round((t2 - t1) * 1000, 1)],
         "proposal": first["reply"].split("To make room sooner", 1)[-1].strip()[:400],
         "applied": applied["reply"].splitlines()[0],
     }
