@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from assistant.access import may
+from assistant.usecases.patients import PERMISSION_OF
 from clinic.tokens import Caller
 
 # The action each intent needs, as assistant.access names it.
@@ -30,7 +31,9 @@ _ACTION_OF_INTENT = {
 
 def refusal(caller: Caller, frame: dict[str, Any]) -> str | None:
     """The sentence for a request the caller's role may not make at all, else None."""
-    action = _ACTION_OF_INTENT.get(frame.get("intent") or "")
+    action = _ACTION_OF_INTENT.get(frame.get("intent") or "") or PERMISSION_OF.get(
+        frame.get("action") or ""
+    )
     if action is None or may(caller, action):
         return None
     return (

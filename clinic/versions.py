@@ -38,6 +38,7 @@ UNCHANGING_EVENTS = (
     "slack.",
     "token.",
     "staff.slack_",
+    "patient.view",
     "proposal.create",
 )
 """Audit actions (prefixes) that record something said or granted and change no fact a cache

@@ -17,6 +17,7 @@ from assistant.dialogue.handlers import (
     find_slot,
     help,
     proposals,
+    records,
     reschedule,
     schedule_lookup,
     staff_unavailable,
@@ -46,6 +47,7 @@ _COVER = re.compile(
 _PENDING = re.compile(r"^\s*(pending|proposals|what needs my approval|show proposals)\W*$", re.I)
 _OVERRIDE = re.compile(r"^\s*override\s*[:,-]?\s*(?P<reason>.+)$", re.I)
 _DROP = re.compile(r"^\s*(never ?mind|forget it|cancel that|stop|no thanks|nothing)\W*$", re.I)
+_YES_NO = ("confirm", "decline")
 _MORE = re.compile(r"^\s*(more|more options|other options|show more)\W*$", re.I)
 
 # The intents that can wait for a patient, and so resume once one is named.
@@ -111,10 +113,16 @@ def _dispatch(turn: Turn) -> Reply:
     )
     turn.frame = frame
     intent = frame["intent"]
+    record = turn.state.record  # a living-record change waiting for a detail it asked for:
+    if record and record.missing and not frame.get("action") and intent not in _YES_NO:
+        return records.answer(turn)  # the message is the answer ("never mind" drops it above)
     refused = gate.refusal(turn.caller, frame)
     if refused:  # before any name is resolved: the same sentence whoever was named
         turn.state.pending = None
         return turn.reply(refused)
+    if frame.get("action"):  # a change to the living record (assistant/parse/records.py)
+        turn.state.drop_offers()
+        return records.start(turn, frame)
     pending = turn.state.pending
     if pending and clarify.answers(pending, frame):
         resumed = clarify.completed(turn, pending, frame)
@@ -122,6 +130,8 @@ def _dispatch(turn: Turn) -> Reply:
             return resumed
         turn.state.pending = None
         turn.frame = resumed
+        if resumed.get("action"):
+            return records.start(turn, resumed)
         return _RESUMABLE[resumed["intent"]](turn, resumed)
     turn.state.pending = None  # anything else starts over; its own question, if any, replaces it
     handler = _INTENTS.get(intent)

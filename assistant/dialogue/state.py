@@ -66,6 +66,19 @@ class PendingCancel:
 
 
 @dataclass
+class PendingRecord:
+    """A change to the living record (admit, discharge, a consent, ...) being put together:
+    waiting for the detail named in `missing`, then (missing None) for "yes"."""
+
+    action: str
+    """The frame's `action` (assistant.parse.records.ACTIONS)."""
+    patient: str | None
+    """The patient it is about (None for an admission)."""
+    details: dict[str, Any] = field(default_factory=dict)
+    missing: str | None = None
+
+
+@dataclass
 class LastChange:
     """The last change made in this conversation, for "undo"."""
 
@@ -89,10 +102,12 @@ class ConversationState:
     awaiting_override: int | Literal["undo"] | None = None
     """What a rule refused, the option number or the undo; "override: <reason>" retries it."""
     last_change: LastChange | None = None
+    record: PendingRecord | None = None
+    """A living-record change asked for and not yet made."""
 
     def drop_offers(self) -> None:
         """Forget everything on offer or waiting (keeps what "undo" needs)."""
-        self.pending = self.request = self.confirm = self.move_of = None
+        self.pending = self.request = self.confirm = self.move_of = self.record = None
         self.options, self.offered, self.awaiting_override = [], [], None
 
     # -- storage -------------------------------------------------------------------------------
@@ -102,6 +117,7 @@ class ConversationState:
         pending, request = data.get("pending"), data.get("request")
         confirm, change = data.get("confirm"), data.get("last_change")
         waiting = data.get("awaiting_override")
+        record = data.get("record")
         return cls(
             pending=Pending(pending["frame"], list(pending.get("candidates") or []))
             if pending
@@ -127,6 +143,14 @@ class ConversationState:
             else None,
             last_change=LastChange(change["kind"], change["appointment"], change.get("before"))
             if change
+            else None,
+            record=PendingRecord(
+                record["action"],
+                record.get("patient"),
+                dict(record.get("details") or {}),
+                record.get("missing"),
+            )
+            if record
             else None,
         )
 
@@ -170,6 +194,14 @@ class ConversationState:
             data["last_change"] = {"kind": c.kind, "appointment": c.appointment}
             if c.before is not None:
                 data["last_change"]["before"] = c.before
+        if self.record:
+            r = self.record
+            data["record"] = {
+                "action": r.action,
+                "patient": r.patient,
+                "details": r.details,
+                "missing": r.missing,
+            }
         return data
 
 

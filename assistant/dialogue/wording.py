@@ -304,6 +304,8 @@ _AUDIT_REASONS = {
     "move": "rescheduled in conversation {conversation}",
     "undo": "undone in conversation {conversation}",
     "cancel": "cancelled in conversation by {caller}",
+    "admit": "admitted in conversation {conversation}",
+    "update": "changed in conversation {conversation}",
 }
 
 
@@ -634,3 +636,166 @@ def emergency_waiting(
     return f"Emergency admission of {names(proposal['patient'])}. " + emergency_proposal(
         proposal, names, tz, clinical=clinical
     )
+
+
+# -- the living record (admit, discharge, level of care, authorizations, consents) --------------
+
+LEVEL_WORDS = {
+    "0.5": "early intervention (0.5)",
+    "1.0": "outpatient (OP, 1.0)",
+    "2.1": "intensive outpatient (IOP, 2.1)",
+    "2.5": "partial hospitalization (PHP, 2.5)",
+    "3.1": "low-intensity residential (3.1)",
+    "3.5": "residential (3.5)",
+    "3.7-WM": "medically monitored withdrawal management (3.7-WM)",
+}
+RECORD_QUESTIONS = {
+    "name": "What is the new patient's full name?",
+    "level_of_care": "Which level of care are they admitted to (for example IOP, PHP or OP)?",
+    "payer": "Which payer is the authorization from?",
+    "units": "How many units did the payer authorize?",
+    "end": "Through which date is the authorization (for example Jan 31)?",
+    "recipient": "Who may receive the information (for example probation, court, family)?",
+    "information": "What may be shared (for example attendance, schedule, treatment progress)?",
+}
+RECORD_YES = [{"label": "Yes", "message": "yes"}, {"label": "No", "message": "no"}]
+
+
+def level(code: str | None) -> str:
+    return LEVEL_WORDS.get(code or "", f"level {code}") if code else "no level of care"
+
+
+def discharge_reason(patient: str) -> str:
+    return f"Why is {patient} being discharged?"
+
+
+def day(value: str) -> str:
+    """A YYYY-MM-DD date as 'Jan 31, 2027'."""
+    d = datetime.fromisoformat(value)
+    return f"{d:%b} {d.day}, {d.year}"
+
+
+def authorization_words(auth: Mapping[str, Any], names: Names) -> str:
+    kinds = ", ".join(names.kind(t) for t in auth.get("session_types", []))
+    period = f"{day(auth['start'])} to {day(auth['end'])}" if auth.get("start") else ""
+    return (
+        f"{auth['payer']}: {auth['units']} units"
+        + (f" of {kinds}" if kinds else "")
+        + (f", {period}" if period else "")
+    )
+
+
+def confirm_admit(record: Mapping[str, Any], names: Names, same_name: bool) -> str:
+    parts = [f"Admit {record['name']} to {level(record.get('level_of_care'))}"]
+    if record.get("needs"):
+        parts.append("needs " + ", ".join(words(n) for n in record["needs"]))
+    if record.get("primary_clinician"):
+        parts.append(f"primary clinician {names(record['primary_clinician'])}")
+    for auth in record.get("authorizations", []):
+        parts.append("authorization " + authorization_words(auth, names))
+    text = "; ".join(parts) + "?"
+    if same_name:
+        text += f" (There is already a patient called {record['name']}: this admits a new one.)"
+    return text + " Reply 'yes' to admit."
+
+
+def admitted(record: Mapping[str, Any]) -> str:
+    return (
+        f"Admitted {record['name']} ({level(record.get('level_of_care'))}, intake phase). "
+        f"Next: 'find an intake assessment for {record['name']}'."
+    )
+
+
+def confirm_discharge(patient: str, reason: str, sessions: Sequence[str], kept: int) -> str:
+    text = f"Discharge {patient} ({reason})?"
+    if sessions:
+        text += (
+            f" Their {len(sessions)} future session(s) will be cancelled: "
+            + "; ".join(sessions)
+            + "."
+        )
+    else:
+        text += " They have no future sessions."
+    if kept:
+        text += f" {kept} group session(s) go on for the others."
+    return text + " Reply 'yes' to discharge."
+
+
+def discharged(patient: str, sessions: Sequence[str], told: Sequence[str], kept: int) -> str:
+    text = f"Discharged {patient}."
+    if sessions:
+        text += " Cancelled: " + "; ".join(sessions) + "."
+    if kept:
+        text += f" Still listed in {kept} group session(s): remove them from the group."
+    if told:
+        text += " To tell: " + "; ".join(told) + "."
+    return text
+
+
+def notice(n: Mapping[str, Any], names: Names) -> str:
+    if "staff" in n:
+        return f"{names(n['staff'])} ({n['count']} session(s) off their schedule)"
+    return f"{names(n['patient'])} by {n['channel']}"
+
+
+def confirm_update(patient: str, changes: Mapping[str, Any]) -> str:
+    said = []
+    if "level_of_care" in changes:
+        said.append(f"level of care to {level(changes['level_of_care'])}")
+    if "phase" in changes:
+        said.append(f"phase to {words(changes['phase'])}")
+    return f"Change {patient}'s {' and '.join(said)}? Reply 'yes' to change it."
+
+
+def updated(patient: str, record: Mapping[str, Any], names: Names) -> str:
+    weekly = ", ".join(
+        f"{r['per_week']} {names.kind(r['session_type'])} a week"
+        for r in record.get("requirements", [])
+    )
+    text = f"Updated {patient}: {level(record.get('level_of_care'))}"
+    if record.get("phase"):
+        text += f", {words(record['phase'])} phase"
+    return text + (f". Weekly requirements: {weekly}." if weekly else ".")
+
+
+def confirm_authorization(patient: str, auth: Mapping[str, Any], names: Names) -> str:
+    return (
+        f"Add an authorization for {patient}, {authorization_words(auth, names)}? "
+        "Reply 'yes' to add it."
+    )
+
+
+def authorization_added(patient: str, auth: Mapping[str, Any], names: Names) -> str:
+    return f"Added {patient}'s authorization: {authorization_words(auth, names)}."
+
+
+def confirm_consent(patient: str, consent: Mapping[str, Any]) -> str:
+    until = f" until {day(consent['until'])}" if consent.get("until") else ""
+    return (
+        f"Record {patient}'s Part 2 consent to share {consent['information']} with "
+        f"{consent['recipient']}{until}? Reply 'yes' to record it."
+    )
+
+
+def consent_recorded(patient: str, consent: Mapping[str, Any]) -> str:
+    return f"Recorded: {patient} consents to share {consent['information']} with {consent['recipient']}."
+
+
+def confirm_revoke(patient: str, recipient: str) -> str:
+    return (
+        f"Revoke {patient}'s consent to share with {recipient}? From today nothing about "
+        f"{patient} goes to {recipient}. Reply 'yes' to revoke it."
+    )
+
+
+def consent_revoked(patient: str, recipient: str) -> str:
+    return f"Revoked: nothing about {patient} goes to {recipient} from now on."
+
+
+def record_refused(exc: Any, names: Names) -> str:
+    """A record the facility file's checks refused: each problem, and nothing written."""
+    problems = list(getattr(exc, "problems", []) or [])
+    text = error(exc, names).rstrip(".")
+    if problems:
+        text += ": " + "; ".join(plain(p, names) for p in problems)
+    return text + ". Nothing was written."

@@ -144,8 +144,8 @@ def _admit(frame: dict[str, Any], text: str, now: datetime) -> Found:
     staff = frame.get("staff") or {}
     if staff.get("id"):
         details["primary_clinician"] = staff["id"]
-    auth = _auth_details(low, now)
-    if auth:
+    auth = authorization_details(low, now)
+    if auth and ("payer" in auth or "units" in auth):
         details["authorization"] = auth
     return "admit_patient", details
 
@@ -167,14 +167,14 @@ def _consent(frame: dict[str, Any], text: str, now: datetime) -> Found:
         return None
     low = text.lower()
     details: dict[str, Any] = {}
-    who = _recipient(text)
+    who = recipient_of(text)
     if who:
         details["recipient"] = who
     if _REVOKE.search(text):
         return "revoke_consent", details
-    info = [v for p, v in _INFORMATION.items() if re.search(rf"\b(?:{p})\b", low)]
+    info = information_of(low)
     if info:
-        details["information"] = ", ".join(dict.fromkeys(info))
+        details["information"] = info
     until = _UNTIL.search(low)
     if until:
         day = _date(until, now.date())
@@ -187,7 +187,7 @@ def _authorization(frame: dict[str, Any], text: str, now: datetime) -> Found:
     low = text.lower()
     if not _NEW_AUTH.search(low) or not _UNITS.search(low):
         return None
-    return "add_authorization", _auth_details(low, now) or {}
+    return "add_authorization", authorization_details(low, now) or {}
 
 
 def _update(frame: dict[str, Any], text: str) -> Found:
@@ -229,14 +229,13 @@ def level_of(low: str) -> str | None:
     return best[1] if best else None
 
 
-def _auth_details(low: str, now: datetime) -> dict[str, Any] | None:
-    payer = _PAYER.search(low)
-    units = _UNITS.search(low)
-    if payer is None and units is None:
-        return None
+def authorization_details(low: str, now: datetime) -> dict[str, Any] | None:
+    """The payer, units and dates of an authorization the words name (None: none of them)."""
     out: dict[str, Any] = {}
+    payer = _PAYER.search(low)
     if payer:
         out["payer"] = _payer_name(payer.group("payer"))
+    units = _UNITS.search(low)
     if units:
         out["units"] = int(units.group("n"))
     until = _UNTIL.search(low)
@@ -245,7 +244,7 @@ def _auth_details(low: str, now: datetime) -> dict[str, Any] | None:
     start = _FROM.search(low)
     if start and (day := _date(start, now.date())):
         out["start"] = day.isoformat()
-    return out
+    return out or None
 
 
 def _payer_name(raw: str) -> str:
@@ -310,7 +309,13 @@ def _name_end(frame: dict[str, Any], text: str) -> int | None:
     return at + len(mention) if at >= 0 else None
 
 
-def _recipient(text: str) -> str | None:
+def information_of(low: str) -> str | None:
+    """What a consent lets be shared, in the words of `_INFORMATION` ("attendance, schedule")."""
+    info = [v for p, v in _INFORMATION.items() if re.search(rf"\b(?:{p})\b", low)]
+    return ", ".join(dict.fromkeys(info)) or None
+
+
+def recipient_of(text: str) -> str | None:
     for m in _RECIPIENT.finditer(text):
         who = m.group("who").strip().lower()
         if who in _NOT_RECIPIENTS:

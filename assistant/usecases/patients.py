@@ -41,10 +41,22 @@ from clinic.models import (
 from clinic.timeutil import local_iso, now_utc, parse_date
 from clinic.tokens import Caller
 from rules import permissions
+from rules.facts import session_type_facts
+from rules.model import SessionTypeFacts
 from rules.requirements import level_requirements, rederive
 from rules.service import default_service
 
 Record = dict[str, Any]
+
+PERMISSION_OF = {
+    "admit_patient": "admit_patient",
+    "discharge_patient": "discharge_patient",
+    "update_patient": "update_patient",
+    "add_authorization": "manage_authorizations",
+    "record_consent": "manage_consents",
+    "revoke_consent": "manage_consents",
+}
+"""A request's `action` (the request frame's) → the permissions pack's action."""
 
 # ------------------------------------------------------------------------------------ commands
 
@@ -163,7 +175,7 @@ def admit(db: Database, caller: Caller, cmd: Admit) -> Record:
             ]
         if not any(r.get("source") == "level_of_care" for r in _list(record, "requirements")):
             derived = level_requirements(
-                record.get("level_of_care"), _tables(), _session_types(session)
+                record.get("level_of_care"), record["phase"], _tables(), _session_types(session)
             )
             if derived:
                 record["requirements"] = _list(record, "requirements") + derived
@@ -221,20 +233,27 @@ def show(db: Database, caller: Caller, cmd: Show) -> Record:
 
 
 def update(db: Database, caller: Caller, cmd: Update) -> Record:
-    """Merge the changes into the record. A new level of care re-derives the requirements it
-    implies (source level_of_care); the treatment plan's, court's and payer's are kept."""
+    """Merge the changes into the record. A new level of care or phase re-derives the
+    requirements the level implies in the phase (source level_of_care); the treatment plan's,
+    court's and payer's are kept."""
     if not isinstance(cmd.changes, dict):
         raise InvalidInput("changes must be a JSON object", ["$: expected an object"])
     if "id" in cmd.changes and cmd.changes["id"] != cmd.patient_id:
         raise InvalidInput("a patient's id cannot change", ["$.id: the id cannot change"])
+    if cmd.changes.get("phase") == "discharged":  # the future sessions go with a discharge
+        raise InvalidInput(
+            "a patient is discharged with discharge (it cancels their future sessions)",
+            ["$.phase: use discharge to discharge a patient"],
+        )
 
     def edit(record: Record, session: Session) -> Record:
         merged = _merge(record, cmd.changes)
-        level_changed = merged.get("level_of_care") != record.get("level_of_care")
-        if level_changed and "requirements" not in cmd.changes:
+        changed = any(merged.get(k) != record.get(k) for k in ("level_of_care", "phase"))
+        if changed and "requirements" not in cmd.changes:
             merged["requirements"] = rederive(
                 _list(merged, "requirements"),
                 merged.get("level_of_care"),
+                merged.get("phase"),
                 _tables(),
                 _session_types(session),
             )
@@ -263,7 +282,15 @@ def discharge(db: Database, caller: Caller, cmd: Discharge) -> Record:
         # Discharged first, so the cancellations are judged as a discharge's (the level of
         # care's weekly band no longer applies; a court's required sessions still need their
         # liaison's word).
-        after = _normalised({**before, "phase": "discharged"}, _today(db))
+        after = {**before, "phase": "discharged"}
+        after["requirements"] = rederive(  # the level implies nothing a discharge allows
+            _list(after, "requirements"),
+            after.get("level_of_care"),
+            "discharged",
+            _tables(),
+            _session_types(session),
+        )
+        after = _normalised(after, _today(db))
         check_record(session, "patients", after, replaces=cmd.patient_id)
         _write(session, row, after)
         service = booking_service(db, session)
@@ -675,8 +702,8 @@ def _tables() -> Any:
     return default_service().packs.tables
 
 
-def _session_types(session: Session) -> set[str]:
-    return set(session.scalars(select(SessionType.id)))
+def _session_types(session: Session) -> dict[str, SessionTypeFacts]:
+    return {row.id: session_type_facts(row) for row in session.scalars(select(SessionType))}
 
 
 def _today(db: Database) -> date:

@@ -177,3 +177,70 @@ def test_admit_keeps_a_given_id_and_refuses_it_twice(demo_db: Database) -> None:
         patients.admit(demo_db, intake, patients.Admit({"id": "p9000", "name": "Jamie Doe"}))
     assert twice.value.problems == ["$.id: 'p9000' is used twice in patients"]
     assert _events(demo_db, "p9000") == ["patient.admit"]
+
+
+def test_every_change_on_both_databases(any_demo_db: Database) -> None:
+    """Rows kept in place (the court order, authorizations by id) on SQLite and PostgreSQL."""
+    db = any_demo_db
+    director = callers.for_staff(db, DIRECTOR)
+    order = {
+        "case_number": "CR-1",
+        "start": "2026-12-01",
+        "end": "2027-03-31",
+        "requirements": [{"session_type": "group", "per_week": 1}],
+    }
+    record = patients.admit(
+        db,
+        director,
+        patients.Admit(
+            {
+                "id": "p9100",
+                "name": "Robin Vale",
+                "level_of_care": "2.1",
+                "primary_clinician": OTHER_THERAPIST,
+                "court_order": order,
+                "authorizations": [
+                    {
+                        "id": "A-1",
+                        "payer": "Cigna",
+                        "session_types": ["individual"],
+                        "units": 10,
+                        "start": "2026-11-30",
+                        "end": "2026-12-31",
+                    }
+                ],
+            }
+        ),
+    )
+    assert record["court_order"] == order
+    with pytest.raises(InvalidInput):
+        patients.add_court_order(db, director, patients.AddCourtOrder("p9100", order))
+    ended = patients.end_court_order(db, director, patients.EndCourtOrder("p9100", "2026-12-15"))
+    assert ended["court_order"] == {**order, "end": "2026-12-15"}
+    renewed = patients.renew_authorization(
+        db,
+        director,
+        patients.RenewAuthorization(
+            "p9100", "A-1", start="2027-01-01", end="2027-02-28", units=8, new_id="A-2"
+        ),
+    )
+    assert [a["id"] for a in renewed["authorizations"]] == ["A-1", "A-2"]
+    adjusted = patients.adjust_authorization(
+        db, director, patients.AdjustAuthorization("p9100", "A-1", {"units": 12, "used": 2})
+    )
+    assert adjusted["authorizations"][0] | {"units": 12, "used": 2} == adjusted["authorizations"][0]
+    stepped = patients.update(db, director, patients.Update("p9100", {"level_of_care": "2.5"}))
+    assert stepped["requirements"] == [
+        {"session_type": "individual", "per_week": 2, "source": "level_of_care"}
+    ]
+    out = patients.discharge(db, director, patients.Discharge("p9100", "transferred"))
+    assert out["patient"]["phase"] == "discharged" and out["cancelled"] == []
+    assert "requirements" not in out["patient"]  # a discharge allows no individual sessions
+    assert _events(db, "p9100") == [
+        "patient.admit",
+        "patient.court_order.end",
+        "patient.authorization.renew",
+        "patient.authorization.adjust",
+        "patient.update",
+        "patient.discharge",
+    ]

@@ -247,6 +247,25 @@ def test_intake_admits_but_sees_no_clinical_detail_of_other_patients(
 ) -> None:
     intake = token(demo_db, INTAKE)
     assert client.post("/api/patients", json=MARIA, headers=intake).status_code == 201
+    noted = client.post(
+        "/api/appointments",
+        json={
+            "patients": ["p0001"],
+            "staff": ["c003"],
+            "session_type": "individual",
+            "start": "2026-12-21T16:00",
+            "note": "discuss relapse triggers",
+        },
+        headers=token(demo_db, DIRECTOR),
+    )
+    assert noted.status_code == 201, noted.text
+    day = {"patient": "p0001", "from": "2026-12-21T00:00", "to": "2026-12-22T00:00"}
+    [seen] = client.get("/api/appointments", params=day, headers=intake).json()["appointments"]
+    assert "note" not in seen and "session_type" in seen  # no clinical notes for intake
+    [own] = client.get("/api/appointments", params=day, headers=token(demo_db, "c003")).json()[
+        "appointments"
+    ]
+    assert own["note"] == "discuss relapse triggers"  # the patient's own clinician sees them
     other = client.get("/api/patients/p0001", headers=intake).json()["patient"]
     assert other["name"] and "contact" in other and "authorizations" in other
     for clinical in ("level_of_care", "phase", "needs", "requirements", "court_order"):
