@@ -189,7 +189,10 @@ class Answerer:
         patients = set(self._scan().patients_in(text))
         for m in [*payload.get("moves", []), *payload.get("unplaced", [])]:
             patients.update(m["before"].get("patients") or [])
-        blocks = render.approval_blocks(pid, text, render.render_id())
+        if payload.get("patient"):  # an emergency's: the patient it makes room for
+            patients.add(payload["patient"])
+        adjustable = note.get("proposal_kind") != "emergency"  # an emergency's is apply or reject
+        blocks = render.approval_blocks(pid, text, render.render_id(), adjustable=adjustable)
         return Outgoing(
             "chat.postMessage",
             user,

@@ -68,7 +68,13 @@ def emergency(turn: Turn, frame: Frame) -> Reply:
     reply.notify = [
         *reply.notify,
         *(
-            {"staff": a, "kind": "approval_needed", "proposal": proposal["id"], "text": text}
+            {
+                "staff": a,
+                "kind": "approval_needed",
+                "proposal": proposal["id"],
+                "proposal_kind": emergencies.KIND,
+                "text": text,
+            }
             for a in approvers
         ),
     ]
