@@ -84,6 +84,21 @@ def client(clinic: Database) -> Iterator[TestClient]:
         yield test_client
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_clinic(request: pytest.FixtureRequest) -> Database:
+    """The small clinic on both databases (the claim and the rollback are the database's)."""
+    db: Database = request.getfixturevalue("db" if request.param == "sqlite" else "pg_db")
+    load_facility(db, small_clinic())
+    return db
+
+
+@pytest.fixture()
+def any_client(any_clinic: Database) -> Iterator[TestClient]:
+    app = create_app(any_clinic, dialogue=Dialogue(any_clinic, clock=lambda: NOW))
+    with TestClient(app) as test_client:
+        yield test_client
+
+
 def schedule(db: Database) -> dict[str, tuple[datetime, tuple[str, ...], str | None, bool]]:
     with db.read() as session:
         return {
@@ -173,8 +188,9 @@ def test_approving_twice_applies_once(client: TestClient, clinic: Database) -> N
 
 
 def test_two_directors_at_once_apply_it_exactly_once(
-    client: TestClient, clinic: Database, monkeypatch: pytest.MonkeyPatch
+    any_client: TestClient, any_clinic: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    client, clinic = any_client, any_clinic
     _, pid = ask_for_room(client, clinic)
     # Both are let into the moves together if the code allows it.
     arrived = threading.Barrier(2, timeout=1.0)
@@ -209,7 +225,10 @@ def test_two_directors_at_once_apply_it_exactly_once(
     assert len(assessments(clinic, "p1")) == 1 and count(clinic, "proposal.apply") == 1
 
 
-def test_a_conflict_at_apply_rolls_back_everything(client: TestClient, clinic: Database) -> None:
+def test_a_conflict_at_apply_rolls_back_everything(
+    any_client: TestClient, any_clinic: Database
+) -> None:
+    client, clinic = any_client, any_clinic
     _, pid = ask_for_room(client, clinic)
     with clinic.read() as session:
         slot = session.get(Proposal, pid).payload["slot"]
@@ -373,3 +392,29 @@ def test_what_else_the_walk_in_request_says_is_kept_on_admission(
     with clinic.read() as session:
         maria = session.scalars(select(Patient).where(Patient.name == "Maria Lopez")).one()
         assert (maria.level_of_care, maria.phase) == ("2.1", "intake")
+
+
+def test_a_bump_that_cancels_is_cancelled_with_its_reason(
+    client: TestClient, clinic: Database
+) -> None:
+    """When a bumped session has nowhere to go, the proposal cancels it (with the reason)."""
+    _, pid = ask_for_room(client, clinic)
+    with clinic.session() as session:
+        row = session.get(Proposal, pid)
+        payload = dict(row.payload)
+        payload["cancel"] = [
+            {"appointment": m["appointment"], "before": m["before"], "reason": "no room"}
+            for m in payload["moves"]
+        ]
+        payload["moves"] = []
+        row.payload = payload
+    cancelled = {c["appointment"] for c in payload["cancel"]}
+    waiting = Person(client, clinic, DIRECTOR).says("pending")["reply"]
+    assert waiting.count("- cancel Tara Quinn's individual psychotherapy at ") == len(cancelled)
+    applied = Person(client, clinic, DIRECTOR).says("approve")
+    assert f"0 session(s) moved, {len(cancelled)} cancelled" in applied["reply"], applied
+    with clinic.read() as session:
+        for appointment_id in cancelled:
+            row = session.get(Appointment, appointment_id)
+            assert row.status == "cancelled" and f"proposal {pid}" in (row.change_reason or "")
+    assert len(assessments(clinic, "p1")) == 1
