@@ -9,6 +9,8 @@ database or call the booking service themselves (tests/test_architecture.py chec
 - appointments: book, cancel, move, set_status
 - absences: report_absence (a sick call's repair plan), apply, reject, change_cover, withdraw
 - records: agenda and names for the operator, the audit log, facility presence, health
+- patients: admit, show, update, discharge; authorizations, court orders, Part 2 consents
+- notices: who must be told when appointments change
 - people: tokens, Slack links
 - checks: "may this actor do this?" (rota check)
 """
