@@ -11,6 +11,8 @@ database or call the booking service themselves (tests/test_architecture.py chec
   apply and reject decide every kind of proposal
 - emergencies: propose_bumps (an emergency's bumps as a proposal), applied by absences.apply
 - records: agenda and names for the operator, the audit log, facility presence, health
+- patients: admit, show, update, discharge; authorizations, court orders, Part 2 consents
+- notices: who must be told when appointments change
 - people: tokens, Slack links
 - checks: "may this actor do this?" (rota check)
 """
