@@ -570,23 +570,88 @@ def unknown_staff(who: str, matches: int) -> str:
 # -- emergencies --------------------------------------------------------------------------------
 
 
-def with_bumps(
-    offered: str, ways: Sequence[Any], names: Names, tz: ZoneInfo, *, clinical: bool
+NEW_PATIENT_NAME = "What is the new patient's name?"
+
+
+def admitted_walk_in(name: str, namesakes: int) -> str:
+    also = (
+        f" ({namesakes} other patient(s) have the same name: check it is not a readmission)"
+        if namesakes
+        else ""
+    )
+    return f"Admitted {name} as a new patient (phase intake){also}. "
+
+
+def emergency_proposal(
+    proposal: Mapping[str, Any], names: Names, tz: ZoneInfo, *, clinical: bool
 ) -> str:
-    """Earlier slots that need lower-priority sessions moved (assistant.proposals.RoomByMoving);
-    the sessions by their clinician and time, never by another patient's name."""
-    lines = [offered, "To make room sooner, lower-priority sessions could move:"]
-    for way in ways:
-        moves = "; ".join(
-            f"{names.all(m.staff)}'s {names.kind(m.session_type) if clinical else 'appointment'} "
-            f"at {m.start.astimezone(tz):%H:%M}"
-            + (f" to {m.moved_to.astimezone(tz):%a %H:%M}" if m.moved_to else "")
-            for m in way.moves
-        )
+    """An emergency's stored bump proposal (assistant.usecases.emergencies): each lower-priority
+    session by its clinician and time, never by another patient's name, then the booking."""
+
+    def at(moment: str) -> datetime:
+        return datetime.fromisoformat(moment).astimezone(tz)
+
+    def session(before: Mapping[str, Any]) -> str:
+        what = names.kind(before["session_type"]) if clinical else "appointment"
+        return f"{names.all(before['staff'])}'s {what} at {at(before['start']):%H:%M}"
+
+    lines = ["To make room sooner, lower-priority sessions could move:"]
+    for move in proposal["moves"]:
+        before, after = move["before"], move["after"]
+        other = after["staff"] != before["staff"]
         lines.append(
-            f"- {way.start.astimezone(tz):%a %H:%M} with {names.all(way.staff)} if we move {moves}"
+            f"- move {session(before)} to {at(after['start']):%a %H:%M}"
+            + (f" with {names.all(after['staff'])}" if other else "")
+        )
+    for item in proposal["cancel"]:
+        lines.append(f"- cancel {session(item['before'])} (no other time fits)")
+    slot = proposal["slot"]
+    room = f" in {names(slot['room'])}" if slot.get("room") else ""
+    lines.append(
+        f"then book {names(proposal['patient'])}'s {names.kind(proposal['session_type'])} at "
+        f"{at(slot['start']):%a %H:%M} with {names.all(slot['staff'])}{room}."
+    )
+    return "\n".join(lines)
+
+
+def approve_or_reject(described: str, proposal_id: str) -> tuple[str, list[Action]]:
+    return (
+        described + f"\nReply 'approve' to make these changes and book it (proposal "
+        f"{proposal_id}), or 'reject {proposal_id}'.",
+        [
+            {"label": "Approve", "message": f"approve {proposal_id}"},
+            {"label": "Reject", "message": f"reject {proposal_id}"},
+        ],
+    )
+
+
+def emergency_applied(outcome: Mapping[str, Any], names: Names, tz: ZoneInfo) -> str:
+    booked = outcome["booked"]
+    when = datetime.fromisoformat(booked["start"]).astimezone(tz)
+    room = f" in {names(booked['room'])}" if booked.get("room") else ""
+    changed = f"{outcome['moved']} session(s) moved" + (
+        f", {outcome['cancelled']} cancelled" if outcome["cancelled"] else ""
+    )
+    lines = [
+        f"Applied proposal {outcome['id']}: {changed}; booked {names(booked['patient'])}'s "
+        f"{names.kind(booked['session_type'])} at {when:%a %d %b %H:%M} with "
+        f"{names.all(booked['staff'])}{room}."
+    ]
+    for n in outcome["notify"]:
+        how = f" by {words(n['channel'])}" if n.get("channel") else ""
+        lines.append(
+            f"- tell {names(n.get('staff') or n.get('patient'))}{how}: {n['count']} change(s)"
         )
     return "\n".join(lines)
+
+
+def emergency_waiting(
+    proposal: Mapping[str, Any], names: Names, tz: ZoneInfo, *, clinical: bool
+) -> str:
+    """A pending emergency proposal in the list of what awaits approval."""
+    return f"Emergency admission of {names(proposal['patient'])}. " + emergency_proposal(
+        proposal, names, tz, clinical=clinical
+    )
 
 
 # -- the living record (admit, discharge, level of care, authorizations, consents) --------------

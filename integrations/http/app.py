@@ -23,6 +23,7 @@ from integrations.http.chat import ChatController
 from integrations.http.groups import GroupController
 from integrations.http.patients import PatientController
 from integrations.http.problems import EXCEPTION_HANDLERS
+from integrations.http.proposals import ProposalController
 from integrations.http.rooms import RoomController
 from integrations.http.staff import StaffController
 from integrations.slack.route import slack_events_route
@@ -77,6 +78,7 @@ def create_app(
             StaffController,
             GroupController,
             RoomController,
+            ProposalController,
             slack_events_route(database, conversation),
             create_static_files_router(
                 path="/static/swagger", directories=[SWAGGER_DIR], include_in_schema=False
