@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from assistant.parse import attendance, times
 from assistant.parse import lexicon as lx
-from assistant.parse import times
 from assistant.parse.names import NameHit, common_words, index_for, tokenize
 from assistant.roster import Roster
 from clinic.timeutil import zone
@@ -174,7 +174,9 @@ class Parser:
             "confidence": self._confidence(st, intent, ambiguous, facts),
             "parser": "rules",
         }
-        return frame
+        # Attendance ("Jamie checked in") lies outside the contract's intents: added fields.
+        marked = attendance.recognise(st.low, frame, now=now, actor=actor, late=facts.late)
+        return frame | marked if marked else frame
 
     # -- extractors -------------------------------------------------------------------------
 
