@@ -9,6 +9,7 @@ from collections.abc import Callable
 from assistant import gate
 from assistant.dialogue import wording
 from assistant.dialogue.handlers import (
+    attendance,
     cancel,
     clarify,
     compliance_report,
@@ -115,6 +116,9 @@ def _dispatch(turn: Turn) -> Reply:
     if refused:  # before any name is resolved: the same sentence whoever was named
         turn.state.pending = None
         return turn.reply(refused)
+    if frame.get("action"):  # attendance: its own fields, not one of the contract's intents
+        turn.state.pending = None
+        return attendance.handle(turn, frame)
     pending = turn.state.pending
     if pending and clarify.answers(pending, frame):
         resumed = clarify.completed(turn, pending, frame)
@@ -122,6 +126,8 @@ def _dispatch(turn: Turn) -> Reply:
             return resumed
         turn.state.pending = None
         turn.frame = resumed
+        if resumed.get("action"):
+            return attendance.handle(turn, resumed)
         return _RESUMABLE[resumed["intent"]](turn, resumed)
     turn.state.pending = None  # anything else starts over; its own question, if any, replaces it
     handler = _INTENTS.get(intent)

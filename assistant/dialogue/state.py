@@ -76,6 +76,21 @@ class LastChange:
 
 
 @dataclass
+class PendingAttendance:
+    """An attendance change waiting for the caller (assistant.dialogue.handlers.attendance):
+    - "pick": which of `candidates` (appointment ids) the message meant;
+    - "one": "yes" to `action` on the one appointment in `candidates` (a late cancellation);
+    - "day": "yes" to a whole day's marks (`detail`: staff, day, except_patients, except_action);
+    - "delay": which way (`candidates`: "shorten", "push") absorbs a delay (`detail`:
+      appointment, minutes, kind)."""
+
+    kind: Literal["pick", "one", "day", "delay"]
+    action: str
+    candidates: list[str] = field(default_factory=list)
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class ConversationState:
     pending: Pending | None = None
     request: SlotSearch | None = None
@@ -89,10 +104,12 @@ class ConversationState:
     awaiting_override: int | Literal["undo"] | None = None
     """What a rule refused, the option number or the undo; "override: <reason>" retries it."""
     last_change: LastChange | None = None
+    attendance: PendingAttendance | None = None
 
     def drop_offers(self) -> None:
         """Forget everything on offer or waiting (keeps what "undo" needs)."""
         self.pending = self.request = self.confirm = self.move_of = None
+        self.attendance = None
         self.options, self.offered, self.awaiting_override = [], [], None
 
     # -- storage -------------------------------------------------------------------------------
@@ -102,6 +119,7 @@ class ConversationState:
         pending, request = data.get("pending"), data.get("request")
         confirm, change = data.get("confirm"), data.get("last_change")
         waiting = data.get("awaiting_override")
+        marking = data.get("attendance")
         return cls(
             pending=Pending(pending["frame"], list(pending.get("candidates") or []))
             if pending
@@ -127,6 +145,14 @@ class ConversationState:
             else None,
             last_change=LastChange(change["kind"], change["appointment"], change.get("before"))
             if change
+            else None,
+            attendance=PendingAttendance(
+                marking["kind"],
+                marking["action"],
+                list(marking.get("candidates") or []),
+                dict(marking.get("detail") or {}),
+            )
+            if marking
             else None,
         )
 
@@ -170,6 +196,14 @@ class ConversationState:
             data["last_change"] = {"kind": c.kind, "appointment": c.appointment}
             if c.before is not None:
                 data["last_change"]["before"] = c.before
+        if self.attendance:
+            a = self.attendance
+            data["attendance"] = {
+                "kind": a.kind,
+                "action": a.action,
+                "candidates": a.candidates,
+                "detail": a.detail,
+            }
         return data
 
 

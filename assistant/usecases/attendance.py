@@ -216,10 +216,15 @@ class Unmarked:
     staff: str | None = None
 
 
+def sees_every_session(caller: Caller) -> bool:
+    """Whether the caller records attendance for any session (not only the ones they hold)."""
+    return permissions.scope(caller.roles, MARK_ATTENDANCE) == "all"
+
+
 def unmarked(db: Database, caller: Caller, cmd: Unmarked) -> list[AppointmentView]:
     authorize(db, caller, MARK_ATTENDANCE)
     staff = cmd.staff
-    if permissions.scope(caller.roles, MARK_ATTENDANCE) != "all":
+    if not sees_every_session(caller):
         if staff not in (None, caller.staff_id):
             raise PermissionDenied(
                 f"The {caller.role.replace('_', ' ')} role sees the unmarked sessions of its "

@@ -3,11 +3,12 @@ clinician's and room's day, and the ways to absorb it. Nothing moves until a per
 
 The effect: every later session of the day that shares a clinician or the room and now
 overlaps the delayed one or keeps less than BUFFER_MINUTES between them. The ways:
-- "shorten" (a late patient only): the session starts late and ends as booked, so nothing else
-  moves;
-- "push": the session runs its full length and every session it runs into moves later by as much
-  as it must, in a chain, all or nothing through the booking service (every check and rule runs
-  again; a trial inside a savepoint says beforehand whether it fits).
+- "shorten" (a late patient only): the session starts late and ends as booked, so nothing
+  moves (the record keeps its booked times);
+- "push": the session runs its full length (its record ends N minutes later) and every session it
+  runs into moves later by as much as it must, to the facility's start grid, in a chain, all or
+  nothing through the booking service (every check and rule runs again; a trial inside a
+  savepoint says beforehand whether it fits).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assistant.access import authorize
@@ -25,6 +27,7 @@ from assistant.wiring import booking_service
 from clinic.booking import AppointmentView, MoveRequest
 from clinic.db import Database
 from clinic.errors import BookingConflict, InvalidInput, RuleViolation
+from clinic.models import Facility
 from clinic.queries import appointments_between
 from clinic.timeutil import day_bounds
 from clinic.tokens import Caller
@@ -104,12 +107,16 @@ def knock_on(db: Database, caller: Caller, cmd: Delay) -> KnockOn:
             effects.append(Effect(row, _shares(appointment, row), gap_before, gap_after))
     result = KnockOn(appointment, cmd, start, end, effects)
     if cmd.kind == "late" and appointment.minutes - cmd.minutes >= 5:
-        result.ways.append(
-            Way("shorten", ((appointment.id, start, appointment.minutes - cmd.minutes),))
-        )
+        result.ways.append(Way("shorten", ()))
     if effects or cmd.kind == "over" or not result.ways:
-        result.ways.append(_trial(db, caller, _push(appointment, start, end, later)))
+        grid = timedelta(minutes=_grid(db))
+        result.ways.append(_trial(db, caller, _push(appointment, end, later, grid)))
     return result
+
+
+def _grid(db: Database) -> int:
+    with db.read() as session:
+        return session.scalar(select(Facility.slot_minutes).limit(1)) or 15
 
 
 def _later_the_same_day(db: Database, appointment: AppointmentView) -> list[AppointmentView]:
@@ -136,12 +143,14 @@ def _shares(a: AppointmentView, b: AppointmentView) -> tuple[str, ...]:
 
 
 def _push(
-    appointment: AppointmentView, start: datetime, end: datetime, later: list[AppointmentView]
+    appointment: AppointmentView, end: datetime, later: list[AppointmentView], grid: timedelta
 ) -> Way:
-    """The delayed session at full length, and each later session that it (or a session pushed
-    before it) runs into moved just far enough, keeping the buffer it had (up to BUFFER)."""
-    moves = [(appointment.id, start, int((end - start).total_seconds() // 60))]
-    placed = [(appointment, start, end)]
+    """The delayed session ending at `end`, and each later session that it (or a session pushed
+    before it) runs into moved just far enough to keep the buffer it had (up to BUFFER), rounded
+    up to the facility's start grid."""
+    minutes = int((end - appointment.start).total_seconds() // 60)
+    moves = [(appointment.id, appointment.start, minutes)]
+    placed = [(appointment, appointment.start, end)]
     for row in later:
         need = row.start
         for before, _, before_end in placed:
@@ -151,9 +160,16 @@ def _push(
             keep = min(max(booked_gap, timedelta(0)), timedelta(minutes=BUFFER_MINUTES))
             need = max(need, before_end + keep)
         if need > row.start:
+            need = _round_up(need, row.start, grid)
             moves.append((row.id, need, row.minutes))
             placed.append((row, need, need + _len(row)))
     return Way("push", tuple(moves))
+
+
+def _round_up(moment: datetime, booked: datetime, grid: timedelta) -> datetime:
+    """The first grid start at or after `moment` (the booked start is on the grid)."""
+    steps = -((booked - moment) // grid)  # ceil((moment - booked) / grid)
+    return booked + steps * grid
 
 
 def _len(a: AppointmentView) -> timedelta:
@@ -191,7 +207,8 @@ class Absorb:
 
 
 def absorb(db: Database, caller: Caller, cmd: Absorb) -> list[AppointmentView]:
-    """Make the chosen way's moves, all or nothing; returns the sessions as they now are."""
+    """Make the chosen way's moves, all or nothing; returns the sessions as they now are (for
+    "shorten", nothing moves: the delayed session, as booked)."""
     result = knock_on(db, caller, cmd.delay)
     way = next((w for w in result.ways if w.key == cmd.way), None)
     if way is None:
@@ -201,6 +218,8 @@ def absorb(db: Database, caller: Caller, cmd: Absorb) -> list[AppointmentView]:
         authorize_for_patients(
             db, caller, "move", appointments.current(db, appointment_id).patients
         )
+    if not way.moves:
+        return [result.appointment]
     reason = f"{result.appointment.id} running {cmd.delay.kind} by {cmd.delay.minutes} min"
     with db.session() as session:
         _apply(db, session, caller, way, reason)

@@ -18,6 +18,7 @@ from assistant.dialogue import Dialogue
 from assistant.usecases import records
 from clinic.db import Database, open_database
 from integrations.http.appointments import AppointmentController
+from integrations.http.attendance import AttendanceController
 from integrations.http.auth import provide_caller
 from integrations.http.chat import ChatController
 from integrations.http.problems import EXCEPTION_HANDLERS
@@ -68,6 +69,7 @@ def create_app(
         route_handlers=[
             health,
             AppointmentController,
+            AttendanceController,
             ChatController,
             slack_events_route(database, conversation),
             create_static_files_router(

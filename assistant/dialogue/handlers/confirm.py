@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assistant.dialogue import wording
-from assistant.dialogue.handlers import cancel, undo
+from assistant.dialogue.handlers import attendance, cancel, undo
 from assistant.dialogue.handlers.find_slot import more, present
 from assistant.dialogue.reply import Reply
 from assistant.dialogue.state import Frame, LastChange
@@ -14,6 +14,8 @@ from clinic.errors import BookingConflict, RuleViolation
 
 def confirm(turn: Turn, option: int | None, override_reason: str | None = None) -> Reply:
     state = turn.state
+    if state.attendance:
+        return attendance.answer(turn, option)
     if state.confirm:
         return cancel.confirm_cancel(turn, override_reason)
     options = state.options
@@ -78,6 +80,9 @@ def confirm(turn: Turn, option: int | None, override_reason: str | None = None) 
 
 def decline(turn: Turn, frame: Frame) -> Reply:
     """ "no": keep what a confirmation question asked about, or else show other options."""
+    if turn.state.attendance:
+        turn.state.attendance = None
+        return turn.reply(wording.LEFT_AS_IT_WAS)
     if turn.state.confirm:
         turn.state.confirm = None
         return turn.reply(wording.LEFT_AS_IT_WAS)
