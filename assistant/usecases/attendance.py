@@ -227,8 +227,8 @@ def unmarked(db: Database, caller: Caller, cmd: Unmarked) -> list[AppointmentVie
     if not sees_every_session(caller):
         if staff not in (None, caller.staff_id):
             raise PermissionDenied(
-                f"The {caller.role.replace('_', ' ')} role sees the unmarked sessions of its "
-                "own sessions only"
+                f"The {caller.role.replace('_', ' ')} role sees only its own unmarked sessions "
+                "(ask the front desk or a director for another clinician's)"
             )
         staff = caller.staff_id
     elif staff is not None:
