@@ -93,7 +93,13 @@ def _act(
     return _mark(turn, action, appointment.id, patient)
 
 
-def _mark(turn: Turn, action: str, appointment_id: str, patient: str | None) -> Reply:
+def _mark(
+    turn: Turn,
+    action: str,
+    appointment_id: str,
+    patient: str | None,
+    override_reason: str | None = None,
+) -> Reply:
     after = attendance.mark(
         turn.db,
         turn.caller,
@@ -101,6 +107,7 @@ def _mark(turn: Turn, action: str, appointment_id: str, patient: str | None) -> 
             appointment_id,
             action,
             reason=wording.audit_reason("attendance", turn.cid, turn.caller.name),
+            override_reason=override_reason,
         ),
     )
     return turn.reply(
@@ -217,8 +224,9 @@ def _delay(turn: Turn, delay: knock_on.Delay, patient: str | None) -> Reply:
 # --- the answer to a question -------------------------------------------------------------------
 
 
-def answer(turn: Turn, option: int | None) -> Reply:
-    """ "yes" or a number, to the attendance question waiting in this conversation."""
+def answer(turn: Turn, option: int | None, override_reason: str | None = None) -> Reply:
+    """ "yes" or a number, to the attendance question waiting in this conversation (a late
+    cancellation a rule refuses stays asked, for "override: <reason>")."""
     pending = turn.state.attendance
     if pending is None:
         raise InvalidInput(wording.NOTHING_TO_CONFIRM_ERROR)
@@ -237,12 +245,15 @@ def answer(turn: Turn, option: int | None) -> Reply:
         patient = pending.detail.get("patient")
         appointment = appointments.current(turn.db, chosen)
         return _act(turn, pending.action, appointment, patient, pending.detail.get("minutes"))
-    turn.state.attendance = None
     if pending.kind == "one":
-        return _mark(turn, pending.action, pending.candidates[0], None)
+        reply = _mark(turn, pending.action, pending.candidates[0], None, override_reason)
+        turn.state.attendance = None
+        return reply
+    turn.state.attendance = None
     done = attendance.mark_day(turn.db, turn.caller, _day_command(turn, pending.detail))
+    left = [a for a, why in done.left if why != "not started yet"]
     return turn.reply(
-        wording.day_marked(len(done.marks), len(done.left)),
+        wording.day_marked(len(done.marks), len(left)),
         appointments=[a.id for a, _ in done.marks],
     )
 

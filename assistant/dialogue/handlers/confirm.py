@@ -92,6 +92,8 @@ def decline(turn: Turn, frame: Frame) -> Reply:
 def override(turn: Turn, reason: str) -> Reply:
     """ "override: <reason>": retry what a rule refused, with the reason on record."""
     waiting = turn.state.awaiting_override
+    if turn.state.attendance and turn.state.attendance.kind == "one":
+        return attendance.answer(turn, None, override_reason=reason)
     if turn.state.confirm:
         return cancel.confirm_cancel(turn, reason)
     if waiting is None:
@@ -114,4 +116,5 @@ def denied(turn: Turn, exc: RuleViolation) -> Reply:
     if not overridable:
         turn.state.awaiting_override = None
         turn.state.confirm = None
+        turn.state.attendance = None
     return turn.reply(wording.denied(exc, blocking, overridable, turn.names()))
