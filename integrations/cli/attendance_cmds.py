@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -14,6 +15,7 @@ from clinic.db import Database, open_database
 from clinic.errors import InvalidInput
 from clinic.timeutil import now_utc, parse_date, parse_datetime
 
+T = TypeVar("T")
 ACTOR_HELP = "Who is asking (a staff id or a name); recorded in the audit log."
 
 
@@ -38,11 +40,8 @@ def register(app: typer.Typer) -> None:
         db = open_database()
         caller = callers.for_actor(db, actor)
         tz = db.facility_tz()
-        try:
-            moment = parse_datetime(now, tz) if now else now_utc()
-            on = parse_date(day) if day else moment.astimezone(tz).date()
-        except InvalidInput as exc:
-            raise InvalidInput(f"--{'day' if day and not now else 'now'}: {exc}") from exc
+        moment = _option(lambda: parse_datetime(now, tz), "--now") if now else now_utc()
+        on = _option(lambda: parse_date(day), "--day") if day else moment.astimezone(tz).date()
         rows = attendance.unmarked(db, caller, attendance.Unmarked(on, moment, staff=staff))
         if as_json:
             records_ = [redact_for(db, caller, r, tz) for r in rows]
@@ -106,6 +105,14 @@ def register(app: typer.Typer) -> None:
             fits = "" if way.fits else f"  [does not fit: {way.problem}]"
             moves = ", ".join(f"{i} to {s.astimezone(tz):%H:%M}" for i, s, _ in way.moves[1:])
             typer.echo(f"  way {way.key}: {moves or 'nothing else moves'}{fits}")
+
+
+def _option(parse: Callable[[], T], name: str) -> T:
+    """A value parsed from an option; a bad one is named in the error."""
+    try:
+        return parse()
+    except InvalidInput as exc:
+        raise InvalidInput(f"{name}: {exc}") from exc
 
 
 def _line(db: Database, caller: Any, a: AppointmentView) -> str:
