@@ -403,6 +403,7 @@ HELP = "\n".join(
         "- show schedules: 'what's on my schedule today', 'Dr. Raman's schedule this week'",
         "- handle absences: 'I'm out sick today', 'running 20 minutes late'",
         "- emergencies: 'emergency intake for Jamie Rivera asap'",
+        "- attendance: 'Jamie checked in', 'mark my 2pm a no-show', 'Jamie is running 15 minutes late', 'all my sessions today were attended except Jamie's', 'what hasn't been marked today?'",
         "- reports: 'how was therapist utilization last week?', 'which court-ordered patients are behind?'",
         "- 'undo' reverses the last change I made in this conversation.",
     ]

@@ -108,9 +108,8 @@ def knock_on(db: Database, caller: Caller, cmd: Delay) -> KnockOn:
     result = KnockOn(appointment, cmd, start, end, effects)
     if cmd.kind == "late" and appointment.minutes - cmd.minutes >= 5:
         result.ways.append(Way("shorten", ()))
-    if effects or cmd.kind == "over" or not result.ways:
-        grid = timedelta(minutes=_grid(db))
-        result.ways.append(_trial(db, caller, _push(appointment, end, later, grid)))
+    grid = timedelta(minutes=_grid(db))
+    result.ways.append(_trial(db, caller, _push(appointment, end, later, grid)))
     return result
 
 
