@@ -141,6 +141,9 @@ class MarkDay:
     except_patients: tuple[str, ...] = ()
     except_action: str | None = None
     reason: str | None = None
+    only: tuple[str, ...] | None = None
+    """The sessions a person agreed to (a preview's marks): nothing beyond them is written,
+    even if another session has started since the preview."""
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,10 @@ def plan_day(db: Database, caller: Caller, cmd: MarkDay) -> DayPlan:
             continue
         authorize(db, caller, MARK_ATTENDANCE, appointment=row)
         named = excepted & set(row.patients)
+        if cmd.only is not None and row.id not in cmd.only:
+            if named:  # not agreed to: never marked, still told as left out
+                plan.left.append((row, "excepted"))
+            continue
         if not named:
             plan.marks.append((row, cmd.action))
         elif len(row.patients) > 1:

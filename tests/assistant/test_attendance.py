@@ -169,6 +169,19 @@ def test_a_whole_day_is_previewed_then_written_with_one_patient_left_out(
     assert status(demo_db, "a00015") == "booked", "the 17:00 group has not started"
 
 
+def test_yes_writes_only_what_the_preview_showed(
+    demo_db: Database, clock: Callable[[str], datetime]
+) -> None:
+    preview = Chat(demo_db, "c005", clock("12:00"))
+    assert preview.says("all my sessions today were attended").reply.startswith(
+        "Record these 2 session(s) at once?"
+    )
+    later = Chat(demo_db, "c005", clock("16:50"))  # the same conversation, answered late
+    later.conversation = preview.conversation
+    assert later.says("yes").reply == "Recorded 2 session(s)."
+    assert [status(demo_db, a) for a in HAMILTON] == ["attended", "attended", "booked", "booked"]
+
+
 def test_a_whole_day_marks_the_named_patient_a_no_show_when_said(
     demo_db: Database, clock: Callable[[str], datetime]
 ) -> None:

@@ -8,7 +8,7 @@ whole day and a way to absorb a delay wait for "yes" or a number (state.PendingA
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 
 from assistant.access import may
 from assistant.dialogue import wording
@@ -118,7 +118,9 @@ def _mark(
 # --- a whole day --------------------------------------------------------------------------------
 
 
-def _day_command(turn: Turn, detail: dict[str, object]) -> attendance.MarkDay:
+def _day_command(
+    turn: Turn, detail: dict[str, object], only: list[str] | None = None
+) -> attendance.MarkDay:
     return attendance.MarkDay(
         staff=str(detail["staff"]),
         day=date.fromisoformat(str(detail["day"])),
@@ -127,6 +129,7 @@ def _day_command(turn: Turn, detail: dict[str, object]) -> attendance.MarkDay:
         except_patients=tuple(detail.get("except_patients") or ()),  # type: ignore[call-overload]
         except_action=detail.get("except_action"),  # type: ignore[arg-type]
         reason=wording.audit_reason("attendance", turn.cid, turn.caller.name),
+        only=tuple(only) if only is not None else None,
     )
 
 
@@ -144,7 +147,8 @@ def _plan_day(turn: Turn, frame: Frame, day: date) -> Reply:
     plan = attendance.plan_day(turn.db, turn.caller, _day_command(turn, detail))
     if not plan.marks:
         return turn.reply(wording.NOTHING_TO_MARK)
-    turn.state.attendance = PendingAttendance("day", frame["action"], [], detail)
+    agreed = [a.id for a, _ in plan.marks]  # "yes" writes these and no others
+    turn.state.attendance = PendingAttendance("day", frame["action"], agreed, detail)
     text, actions = wording.day_plan(
         frame["action"],
         [(_describe(turn, a), act) for a, act in plan.marks],
@@ -181,8 +185,8 @@ def _delay(turn: Turn, delay: knock_on.Delay, patient: str | None) -> Reply:
     result = knock_on.knock_on(turn.db, turn.caller, delay)
     names, tz = turn.names(), turn.tz
 
-    def clock(a: object, b: object) -> str:
-        return f"{a:%H:%M}–{b:%H:%M}"  # type: ignore[str-format]
+    def clock(a: datetime, b: datetime) -> str:
+        return f"{a:%H:%M}–{b:%H:%M}"
 
     runs = clock(result.start.astimezone(tz), result.end.astimezone(tz))
     effects = [
@@ -250,7 +254,8 @@ def answer(turn: Turn, option: int | None, override_reason: str | None = None) -
         turn.state.attendance = None
         return reply
     turn.state.attendance = None
-    done = attendance.mark_day(turn.db, turn.caller, _day_command(turn, pending.detail))
+    command = _day_command(turn, pending.detail, pending.candidates)
+    done = attendance.mark_day(turn.db, turn.caller, command)
     left = [a for a, why in done.left if why != "not started yet"]
     return turn.reply(
         wording.day_marked(len(done.marks), len(left)),
