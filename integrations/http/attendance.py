@@ -58,7 +58,8 @@ class DelayBody:
 class DayMarks:
     """POST /api/attendance/day: every started, unmarked session of `staff` on `day` becomes
     `action`, but those of `except_patients` (left unmarked, or `except_action`). Without
-    `confirm: true` this only says what would be written."""
+    `confirm: true` this only says what would be written; `appointments` (a preview's marks)
+    limits the write to what the person saw."""
 
     staff: str
     day: str
@@ -66,6 +67,7 @@ class DayMarks:
     except_patients: list[str] = field(default_factory=list)
     except_action: Mark | None = None
     confirm: bool = False
+    appointments: list[str] | None = None
 
 
 def _day(db: Database, text: str | None, name: str = "day") -> date:
@@ -207,6 +209,7 @@ class AttendanceController(Controller):
             action=data.action,
             except_patients=tuple(data.except_patients),
             except_action=data.except_action,
+            only=tuple(data.appointments) if data.appointments is not None else None,
         )
         plan = (attendance.mark_day if data.confirm else attendance.plan_day)(db, caller, cmd)
         tz = db.facility_tz()

@@ -128,7 +128,8 @@ def test_a_whole_day_is_previewed_then_written(client: TestClient, demo_db: Data
         "/api/attendance/day", json={**body, "confirm": True}, headers=token(demo_db, "c003")
     )
     assert refused.status_code == 403 and status(demo_db, KEVIN_0800) == "booked"
-    done = client.post("/api/attendance/day", json={**body, "confirm": True}, headers=headers)
+    agreed = {**body, "confirm": True, "appointments": marks}
+    done = client.post("/api/attendance/day", json=agreed, headers=headers)
     assert done.status_code == 200 and done.json()["written"] is True
     assert {status(demo_db, m) for m in marks} == {"attended"}
     again = client.post("/api/attendance/day", json={**body, "confirm": True}, headers=headers)
