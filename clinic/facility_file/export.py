@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from clinic.db import Database
 from clinic.errors import InvalidInput
@@ -40,140 +40,153 @@ def _iso(value: datetime, tz: ZoneInfo) -> str:
 
 def export_facility(db: Database) -> dict[str, Any]:
     with db.session() as session:
-        facility = session.scalar(select(Facility).limit(1))
-        if facility is None:
-            raise InvalidInput("there is no facility to export: load one with `rota load FILE`")
-        tz = zone(facility.timezone)
-        out: dict[str, Any] = {
-            "version": 1,
-            "facility": {
-                "name": facility.name,
-                "timezone": facility.timezone,
-                "open_days": facility.open_days,
-                "open": facility.open,
-                "close": facility.close,
-                "slot_minutes": facility.slot_minutes,
-            },
-        }
-        rooms = session.scalars(
-            select(Room).options(selectinload(Room.closures)).order_by(Room.position)
-        ).all()
-        out["rooms"] = [
-            _clean(
-                {
-                    "id": r.id,
-                    "name": r.name,
-                    "kind": r.kind,
-                    "capacity": r.capacity,
-                    "features": r.features,
-                    "unavailable": [_period(c.start, c.end, c.reason, tz) for c in r.closures]
-                    or None,
-                }
-            )
-            for r in rooms
-        ]
-        staff = session.scalars(
-            select(Staff).options(selectinload(Staff.unavailability)).order_by(Staff.position)
-        ).all()
-        out["staff"] = [
-            _clean(
-                {
-                    "id": s.id,
-                    "name": s.name,
-                    "role": s.role,
-                    "credentials": s.credentials,
-                    "specializations": s.specializations,
-                    "supervisor": s.supervisor_id,
-                    "max_minutes_per_week": s.max_minutes_per_week,
-                    "availability": s.availability,
-                    "unavailable": [_period(u.start, u.end, u.reason, tz) for u in s.unavailability]
-                    or None,
-                    "slack_user_id": s.slack_user_id,
-                    "email": s.email,
-                }
-            )
-            for s in staff
-        ]
-        out["session_types"] = [
-            _clean(
-                {
-                    "id": t.id,
-                    "name": t.name,
-                    "minutes": t.minutes,
-                    "cpt": t.cpt,
-                    "room_kinds": t.room_kinds,
-                    "staff_roles": t.staff_roles,
-                    "credentials_any": t.credentials_any,
-                    "min_patients": t.min_patients,
-                    "max_patients": t.max_patients,
-                }
-            )
-            for t in session.scalars(select(SessionType).order_by(SessionType.position))
-        ]
-        patients = session.scalars(
-            select(Patient)
-            .order_by(Patient.position)
-            .options(
-                selectinload(Patient.requirements),
-                selectinload(Patient.authorizations),
-                selectinload(Patient.court_order).selectinload(CourtOrder.requirements),
-            )
-        ).all()
-        out["patients"] = [_export_patient(p) for p in patients]
-        groups = session.scalars(
-            select(Group)
-            .order_by(Group.position)
-            .options(selectinload(Group.facilitators), selectinload(Group.members))
-        ).all()
-        out["groups"] = [
-            _clean(
-                {
-                    "id": g.id,
-                    "name": g.name,
-                    "session_type": g.session_type_id,
-                    "facilitators": [s.id for s in g.facilitators],
-                    "members": [p.id for p in g.members],
-                    "capacity": g.capacity,
-                    "closed": g.closed,
-                    "sessions_per_week": g.sessions_per_week,
-                    "min_days_apart": g.min_days_apart,
-                    "schedule": g.schedule,
-                    "room": g.room_id,
-                    "availability": g.availability,
-                }
-            )
-            for g in groups
-        ]
-        appointments = session.scalars(
-            select(Appointment)
-            .options(
-                selectinload(Appointment.staff_links),
-                selectinload(Appointment.patient_links),
-            )
-            .order_by(Appointment.position, Appointment.start, Appointment.id)
-        ).all()
-        out["appointments"] = [
-            _clean(
-                {
-                    "id": a.id,
-                    "session_type": a.session_type_id,
-                    "start": _iso(a.start, tz),
-                    "minutes": a.minutes,
-                    "staff": a.staff_ids,
-                    "patients": a.patient_ids,
-                    "group": a.group_id,
-                    "room": a.room_id,
-                    "status": a.status,
-                    "pinned": a.pinned,
-                    "note": a.note,
-                }
-            )
-            for a in appointments
-        ]
+        return facility_data(session)
+
+
+def facility_data(session: Session, *, appointments: bool = True) -> dict[str, Any]:
+    """The facility as a facility file (without its appointments when `appointments` is
+    False: what checking one changed record against the rest needs)."""
+    facility = session.scalar(select(Facility).limit(1))
+    if facility is None:
+        raise InvalidInput("there is no facility to export: load one with `rota load FILE`")
+    tz = zone(facility.timezone)
+    out: dict[str, Any] = {
+        "version": 1,
+        "facility": {
+            "name": facility.name,
+            "timezone": facility.timezone,
+            "open_days": facility.open_days,
+            "open": facility.open,
+            "close": facility.close,
+            "slot_minutes": facility.slot_minutes,
+        },
+    }
+    rooms = session.scalars(
+        select(Room).options(selectinload(Room.closures)).order_by(Room.position)
+    ).all()
+    out["rooms"] = [room_record(r, tz) for r in rooms]
+    staff = session.scalars(
+        select(Staff).options(selectinload(Staff.unavailability)).order_by(Staff.position)
+    ).all()
+    out["staff"] = [staff_record(s, tz) for s in staff]
+    out["session_types"] = [
+        _clean(
+            {
+                "id": t.id,
+                "name": t.name,
+                "minutes": t.minutes,
+                "cpt": t.cpt,
+                "room_kinds": t.room_kinds,
+                "staff_roles": t.staff_roles,
+                "credentials_any": t.credentials_any,
+                "min_patients": t.min_patients,
+                "max_patients": t.max_patients,
+            }
+        )
+        for t in session.scalars(select(SessionType).order_by(SessionType.position))
+    ]
+    patients = session.scalars(
+        select(Patient)
+        .order_by(Patient.position)
+        .options(
+            selectinload(Patient.requirements),
+            selectinload(Patient.authorizations),
+            selectinload(Patient.court_order).selectinload(CourtOrder.requirements),
+        )
+    ).all()
+    out["patients"] = [patient_record(p) for p in patients]
+    groups = session.scalars(
+        select(Group)
+        .order_by(Group.position)
+        .options(selectinload(Group.facilitators), selectinload(Group.members))
+    ).all()
+    out["groups"] = [group_record(g) for g in groups]
+    if not appointments:
         return out
+    rows = session.scalars(
+        select(Appointment)
+        .options(
+            selectinload(Appointment.staff_links),
+            selectinload(Appointment.patient_links),
+        )
+        .order_by(Appointment.position, Appointment.start, Appointment.id)
+    ).all()
+    out["appointments"] = [
+        _clean(
+            {
+                "id": a.id,
+                "session_type": a.session_type_id,
+                "start": _iso(a.start, tz),
+                "minutes": a.minutes,
+                "staff": a.staff_ids,
+                "patients": a.patient_ids,
+                "group": a.group_id,
+                "room": a.room_id,
+                "status": a.status,
+                "pinned": a.pinned,
+                "note": a.note,
+            }
+        )
+        for a in rows
+    ]
+    return out
 
 
-def _export_patient(p: Patient) -> dict[str, Any]:
+# One row -> its record in the facility file's shape (what the living record's doors return).
+
+
+def room_record(r: Room, tz: ZoneInfo) -> dict[str, Any]:
+    return _clean(
+        {
+            "id": r.id,
+            "name": r.name,
+            "kind": r.kind,
+            "capacity": r.capacity,
+            "features": r.features,
+            "unavailable": [_period(c.start, c.end, c.reason, tz) for c in r.closures] or None,
+        }
+    )
+
+
+def staff_record(s: Staff, tz: ZoneInfo) -> dict[str, Any]:
+    return _clean(
+        {
+            "id": s.id,
+            "name": s.name,
+            "role": s.role,
+            "credentials": s.credentials,
+            "specializations": s.specializations,
+            "supervisor": s.supervisor_id,
+            "max_minutes_per_week": s.max_minutes_per_week,
+            "availability": s.availability,
+            "unavailable": [_period(u.start, u.end, u.reason, tz) for u in s.unavailability]
+            or None,
+            "slack_user_id": s.slack_user_id,
+            "email": s.email,
+        }
+    )
+
+
+def group_record(g: Group) -> dict[str, Any]:
+    return _clean(
+        {
+            "id": g.id,
+            "name": g.name,
+            "session_type": g.session_type_id,
+            "facilitators": [s.id for s in g.facilitators],
+            "members": [p.id for p in g.members],
+            "capacity": g.capacity,
+            "closed": g.closed,
+            "sessions_per_week": g.sessions_per_week,
+            "min_days_apart": g.min_days_apart,
+            "schedule": g.schedule,
+            "room": g.room_id,
+            "availability": g.availability,
+        }
+    )
+
+
+def patient_record(p: Patient) -> dict[str, Any]:
     order = p.court_order
     return _clean(
         {

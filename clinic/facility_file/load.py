@@ -144,34 +144,9 @@ def _insert(session: Session, data: dict[str, Any], tz: ZoneInfo) -> dict[str, i
         )
     )
     for i, r in enumerate(data["rooms"]):
-        session.add(
-            Room(
-                id=r["id"],
-                name=r["name"],
-                kind=r["kind"],
-                capacity=r["capacity"],
-                features=r.get("features"),
-                position=i,
-                closures=_periods(RoomUnavailability, r, tz),
-            )
-        )
+        session.add(room_row(r, tz, i))
     for i, s in enumerate(data["staff"]):
-        session.add(
-            Staff(
-                id=s["id"],
-                name=s["name"],
-                role=s["role"],
-                credentials=s.get("credentials"),
-                specializations=s.get("specializations"),
-                supervisor_id=s.get("supervisor"),
-                max_minutes_per_week=s.get("max_minutes_per_week"),
-                availability=s.get("availability"),
-                slack_user_id=s.get("slack_user_id"),
-                email=s.get("email"),
-                position=i,
-                unavailability=_periods(StaffUnavailability, s, tz),
-            )
-        )
+        session.add(staff_row(s, tz, i))
     for i, t in enumerate(data.get("session_types", BUILTIN_SESSION_TYPES)):
         session.add(
             SessionType(
@@ -189,103 +164,145 @@ def _insert(session: Session, data: dict[str, Any], tz: ZoneInfo) -> dict[str, i
         )
     session.flush()
     for i, p in enumerate(data.get("patients", [])):
-        order = p.get("court_order")
-        session.add(
-            Patient(
-                id=p["id"],
-                name=p["name"],
-                dob=_date(p.get("dob")),
-                mrn=p.get("mrn"),
-                level_of_care=p.get("level_of_care"),
-                phase=p.get("phase"),
-                admitted=_date(p.get("admitted")),
-                acuity=p.get("acuity"),
-                needs=p.get("needs"),
-                sex=p.get("sex"),
-                primary_clinician_id=p.get("primary_clinician"),
-                availability=p.get("availability"),
-                preferences=p.get("preferences"),
-                contact=p.get("contact"),
-                family_contacts=p.get("family_contacts"),
-                position=i,
-                requirements=[
-                    PatientRequirement(
-                        session_type_id=r["session_type"],
-                        per_week=r["per_week"],
-                        source=r.get("source"),
-                    )
-                    for r in p.get("requirements", [])
-                ],
-                court_order=CourtOrder(
-                    case_number=order["case_number"],
-                    court=order.get("court"),
-                    start=parse_date(order["start"]),
-                    end=parse_date(order["end"]),
-                    liaison_id=order.get("liaison"),
-                    report_to=order.get("report_to"),
-                    requirements=[
-                        CourtOrderRequirement(
-                            session_type_id=r["session_type"], per_week=r["per_week"]
-                        )
-                        for r in order["requirements"]
-                    ],
-                )
-                if order
-                else None,
-                authorizations=[
-                    Authorization(
-                        id=a.get("id"),
-                        payer=a["payer"],
-                        session_types=a["session_types"],
-                        units=a["units"],
-                        used=a.get("used", 0),
-                        start=parse_date(a["start"]),
-                        end=parse_date(a["end"]),
-                    )
-                    for a in p.get("authorizations", [])
-                ],
-            )
-        )
+        session.add(patient_row(p, i))
     session.flush()
     for i, g in enumerate(data.get("groups", [])):
-        session.add(
-            Group(
-                id=g["id"],
-                name=g["name"],
-                session_type_id=g["session_type"],
-                capacity=g.get("capacity"),
-                closed=g.get("closed", False),
-                sessions_per_week=g.get("sessions_per_week"),
-                min_days_apart=g.get("min_days_apart", 0),
-                schedule=g.get("schedule"),
-                room_id=g.get("room"),
-                availability=g.get("availability"),
-                position=i,
-            )
-        )
+        session.add(group_row(g, i))
     session.flush()
     for g in data.get("groups", []):
-        if g["facilitators"]:
-            session.execute(
-                group_facilitator.insert(),
-                [
-                    {"group_id": g["id"], "staff_id": s, "position": j}
-                    for j, s in enumerate(g["facilitators"])
-                ],
-            )
-        if g["members"]:
-            session.execute(
-                group_member.insert(),
-                [
-                    {"group_id": g["id"], "patient_id": m, "position": j}
-                    for j, m in enumerate(g["members"])
-                ],
-            )
+        insert_group_people(session, g)
     session.flush()
     return {
         section: len(data.get(section, []))
         for section in ("rooms", "staff", "patients", "groups", "appointments")
     }
+
+
+# One record of the file -> its rows. The facility file's load and the living record's use cases
+# (admit, add staff, create a group, ...) build rows here, so a record means one thing.
+
+
+def room_row(r: dict[str, Any], tz: ZoneInfo, position: int) -> Room:
+    return Room(
+        id=r["id"],
+        name=r["name"],
+        kind=r["kind"],
+        capacity=r["capacity"],
+        features=r.get("features"),
+        position=position,
+        closures=_periods(RoomUnavailability, r, tz),
+    )
+
+
+def staff_row(s: dict[str, Any], tz: ZoneInfo, position: int) -> Staff:
+    return Staff(
+        id=s["id"],
+        name=s["name"],
+        role=s["role"],
+        credentials=s.get("credentials"),
+        specializations=s.get("specializations"),
+        supervisor_id=s.get("supervisor"),
+        max_minutes_per_week=s.get("max_minutes_per_week"),
+        availability=s.get("availability"),
+        slack_user_id=s.get("slack_user_id"),
+        email=s.get("email"),
+        position=position,
+        unavailability=_periods(StaffUnavailability, s, tz),
+    )
+
+
+def patient_row(p: dict[str, Any], position: int) -> Patient:
+    order = p.get("court_order")
+    return Patient(
+        id=p["id"],
+        name=p["name"],
+        dob=_date(p.get("dob")),
+        mrn=p.get("mrn"),
+        level_of_care=p.get("level_of_care"),
+        phase=p.get("phase"),
+        admitted=_date(p.get("admitted")),
+        acuity=p.get("acuity"),
+        needs=p.get("needs"),
+        sex=p.get("sex"),
+        primary_clinician_id=p.get("primary_clinician"),
+        availability=p.get("availability"),
+        preferences=p.get("preferences"),
+        contact=p.get("contact"),
+        family_contacts=p.get("family_contacts"),
+        position=position,
+        requirements=[
+            PatientRequirement(
+                session_type_id=r["session_type"], per_week=r["per_week"], source=r.get("source")
+            )
+            for r in p.get("requirements", [])
+        ],
+        court_order=court_order_row(order) if order else None,
+        authorizations=[authorization_row(a) for a in p.get("authorizations", [])],
+    )
+
+
+def court_order_row(order: dict[str, Any]) -> CourtOrder:
+    return CourtOrder(
+        case_number=order["case_number"],
+        court=order.get("court"),
+        start=parse_date(order["start"]),
+        end=parse_date(order["end"]),
+        liaison_id=order.get("liaison"),
+        report_to=order.get("report_to"),
+        requirements=[
+            CourtOrderRequirement(session_type_id=r["session_type"], per_week=r["per_week"])
+            for r in order["requirements"]
+        ],
+    )
+
+
+def authorization_row(a: dict[str, Any]) -> Authorization:
+    return Authorization(
+        id=a.get("id"),
+        payer=a["payer"],
+        session_types=a["session_types"],
+        units=a["units"],
+        used=a.get("used", 0),
+        start=parse_date(a["start"]),
+        end=parse_date(a["end"]),
+    )
+
+
+def group_row(g: dict[str, Any], position: int) -> Group:
+    """The group itself; its facilitators and members go in with `insert_group_people`."""
+    return Group(
+        id=g["id"],
+        name=g["name"],
+        session_type_id=g["session_type"],
+        capacity=g.get("capacity"),
+        closed=g.get("closed", False),
+        sessions_per_week=g.get("sessions_per_week"),
+        min_days_apart=g.get("min_days_apart", 0),
+        schedule=g.get("schedule"),
+        room_id=g.get("room"),
+        availability=g.get("availability"),
+        position=position,
+    )
+
+
+def insert_group_people(session: Session, g: dict[str, Any]) -> None:
+    """A group's facilitators and members, in the file's order (the group row must exist)."""
+    if g["facilitators"]:
+        session.execute(
+            group_facilitator.insert(),
+            [
+                {"group_id": g["id"], "staff_id": s, "position": j}
+                for j, s in enumerate(g["facilitators"])
+            ],
+        )
+    if g["members"]:
+        session.execute(
+            group_member.insert(),
+            [
+                {"group_id": g["id"], "patient_id": m, "position": j}
+                for j, m in enumerate(g["members"])
+            ],
+        )
 
 
 def _insert_appointments(
