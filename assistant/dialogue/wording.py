@@ -710,12 +710,19 @@ def way_shorten(runs: str) -> str:
     return f"Shorten it to {runs} (it ends as booked); nothing else moves."
 
 
-def way_push(moved: Sequence[str], fits: bool, problem: str | None, names: Names) -> str:
+def way_push(
+    moved: Sequence[str], fits: bool, problem: str | None, not_yours: str | None, names: Names
+) -> str:
     text = "Run it in full and move " + (
         "nothing else" if not moved else f"{len(moved)} later session(s): " + "; ".join(moved)
     )
     if not fits:
         text += f" (does not fit now: {plain(str(problem), names)})"
+    elif not_yours:
+        text += (
+            f" (it fits, but you may not make these moves: {plain(not_yours, names)}; the front "
+            "desk or a director can apply it)"
+        )
     return text + "."
 
 

@@ -26,7 +26,7 @@ from assistant.usecases.appointments import MARK_ATTENDANCE, authorize_for_patie
 from assistant.wiring import booking_service
 from clinic.booking import AppointmentView, MoveRequest
 from clinic.db import Database
-from clinic.errors import BookingConflict, InvalidInput, RuleViolation
+from clinic.errors import BookingConflict, InvalidInput, PermissionDenied, RuleViolation
 from clinic.models import Facility
 from clinic.queries import appointments_between
 from clinic.timeutil import day_bounds
@@ -65,6 +65,9 @@ class Way:
     """(appointment id, new start, new length in minutes), in order."""
     fits: bool = True
     problem: str | None = None
+    """Why it does not fit the schedule (judged as the facility would, whoever asks)."""
+    not_yours: str | None = None
+    """Why the caller may not make these moves themselves (someone who may can apply it)."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,11 @@ def knock_on(db: Database, caller: Caller, cmd: Delay) -> KnockOn:
     grid = timedelta(minutes=_grid(db))
     result.ways.append(_trial(db, caller, _push(appointment, end, later, grid)))
     return result
+
+
+TRIAL_ACTOR = "operator"
+"""Whose rights a trial runs with: whether the moves fit is the schedule's question; whether
+this caller may make them is asked separately (`Way.not_yours`)."""
 
 
 def _grid(db: Database) -> int:
@@ -176,22 +184,30 @@ def _len(a: AppointmentView) -> timedelta:
 
 
 def _trial(db: Database, caller: Caller, way: Way) -> Way:
-    """Try the moves inside a savepoint and take them back: does the chain fit?"""
+    """Try the moves inside a savepoint and take them back: does the chain fit? And may the
+    caller make them?"""
+    not_yours = None
+    try:
+        for appointment_id, _, _ in way.moves:
+            patients = appointments.current(db, appointment_id).patients
+            authorize_for_patients(db, caller, "move", patients)
+    except PermissionDenied as exc:
+        not_yours = str(exc)
     try:
         with db.session() as session:
             trial = session.begin_nested()
             try:
-                _apply(db, session, caller, way, "trying a knock-on")
+                _apply(db, session, TRIAL_ACTOR, way, "trying a knock-on")
             finally:
                 trial.rollback()
     except (BookingConflict, RuleViolation, InvalidInput) as exc:
-        return Way(way.key, way.moves, fits=False, problem=str(exc))
-    return way
+        return Way(way.key, way.moves, fits=False, problem=str(exc), not_yours=not_yours)
+    return Way(way.key, way.moves, not_yours=not_yours)
 
 
-def _apply(db: Database, session: Session, caller: Caller, way: Way, reason: str) -> None:
+def _apply(db: Database, session: Session, actor: str, way: Way, reason: str) -> None:
     booking_service(db, session).move_many(
-        caller.staff_id,
+        actor,
         [MoveRequest(i, start, None, None, minutes) for i, start, minutes in way.moves],
         reason=reason,
     )
@@ -221,5 +237,5 @@ def absorb(db: Database, caller: Caller, cmd: Absorb) -> list[AppointmentView]:
         return [result.appointment]
     reason = f"{result.appointment.id} running {cmd.delay.kind} by {cmd.delay.minutes} min"
     with db.session() as session:
-        _apply(db, session, caller, way, reason)
+        _apply(db, session, caller.staff_id, way, reason)
     return [appointments.current(db, appointment_id) for appointment_id, _, _ in way.moves]

@@ -103,6 +103,8 @@ def register(app: typer.Typer) -> None:
             )
         for way in result.ways:
             fits = "" if way.fits else f"  [does not fit: {way.problem}]"
+            if way.not_yours:
+                fits += f"  [not yours to apply: {way.not_yours}]"
             moves = ", ".join(f"{i} to {s.astimezone(tz):%H:%M}" for i, s, _ in way.moves[1:])
             typer.echo(f"  way {way.key}: {moves or 'nothing else moves'}{fits}")
 

@@ -166,6 +166,7 @@ class AttendanceController(Controller):
                     "way": w.key,
                     "fits": w.fits,
                     "problem": w.problem,
+                    "not_yours": w.not_yours,
                     "moves": [
                         {"appointment": i, "start": s.astimezone(tz).isoformat(), "minutes": m}
                         for i, s, m in w.moves

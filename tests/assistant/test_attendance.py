@@ -272,17 +272,37 @@ def test_shortening_a_late_session_moves_nothing(
     assert row(demo_db, ERNEST_1500).start.astimezone(NY) == at("15:00")
 
 
-def test_a_session_running_over_says_what_it_runs_into_and_who_may_not_move_it(
+def test_a_session_running_over_says_what_it_runs_into_and_who_may_move_it(
     demo_db: Database, clock: Callable[[str], datetime]
 ) -> None:
-    chat = Chat(demo_db, THERAPIST, clock("16:40"))
-    text = chat.says("my 3:30 is running 20 minutes over").reply
-    assert "is running 20 min over; at full length it runs 15:30–17:20" in text
-    assert "overlaps by 20 min" in text and "DBT Skills" in text
-    assert "1. Run it in full and move 1 later session(s)" in text
-    assert "does not fit now" in text and "PERM-CASELOAD" in text
+    chat = Chat(demo_db, THERAPIST, clock("14:50"))
+    text = chat.says("my 2pm is running 20 minutes over").reply
+    assert "is running 20 min over; at full length it runs 14:00–15:05" in text
+    assert "- Ernest Richards:" in text and "overlaps by 5 min" in text
+    assert "1. Run it in full and move 2 later session(s): Ernest Richards to 15:15" in text
+    assert "it fits, but you may not make these moves" in text
+    assert "the front desk or a director can apply it" in text
     before = audit_count(demo_db)
     assert "Sorry, I can't do that" in chat.says("1").reply
+    assert audit_count(demo_db) == before
+    # The front desk may: the same words, and the way is applied.
+    desk = Chat(demo_db, FRONT_DESK, clock("14:50"))
+    desk.says("Cynthia's session is running 20 minutes over")
+    assert desk.says("1").reply.startswith("Done. ")
+    assert row(demo_db, CYNTHIA_1400).end.astimezone(NY) == at("15:05")
+    assert row(demo_db, ERNEST_1500).start.astimezone(NY) == at("15:15")
+
+
+def test_an_overrun_past_the_clinicians_hours_does_not_fit(
+    demo_db: Database, clock: Callable[[str], datetime]
+) -> None:
+    chat = Chat(demo_db, FRONT_DESK, clock("16:40"))
+    text = chat.says("Bruce is running 20 minutes late").reply
+    assert "- James Savage, Angela Cole, Sophia Fuentes and 4 more:" in text
+    assert "overlaps by 20 min" in text
+    assert "does not fit now" in text and "does not work at" in text
+    before = audit_count(demo_db)
+    assert "nothing was changed" in chat.says("2").reply
     assert audit_count(demo_db) == before
     assert "How many minutes?" in chat.says("Cynthia is running late").reply
 

@@ -211,7 +211,7 @@ def _delay(turn: Turn, delay: knock_on.Delay, patient: str | None) -> Reply:
                 f"{s.astimezone(tz):%H:%M}"
                 for i, s, _ in way.moves[1:]
             ]
-            ways.append(wording.way_push(moved, way.fits, way.problem, names))
+            ways.append(wording.way_push(moved, way.fits, way.problem, way.not_yours, names))
     turn.state.attendance = PendingAttendance(
         "delay",
         "running_late" if delay.kind == "late" else "running_over",
