@@ -13,6 +13,7 @@ ACTIONS: dict[str, str] = {
     "cancel": "cancel an appointment",
     "move": "move an appointment",
     "set_status": "record attendance (check-in, attended, no-show)",
+    "mark_attendance": "record attendance for a session (check-in, attended, no-show, late cancel)",
     "enroll": "add a patient to a group",
     "review_week": "review a patient's planned week",
     "view_schedule": "see appointment times and rooms",
@@ -66,9 +67,10 @@ FACTS: dict[str, dict[str, str]] = {
     "actor": {
         **_COMMON,
         "role_may": "one of the actor's roles may perform the action (permissions pack)",
-        "scope": "all or own_caseload",
+        "scope": "all, own_caseload or own_sessions",
         "relation": "own (the patient is on the actor's caseload), other, or none (no patient)",
         "patient": "the patient concerned, if any",
+        "on_session": "the actor is one of the session's staff (absent when no session)",
         "may_override": "one of the actor's roles may give overrides",
     },
     "appointment": {
@@ -191,7 +193,7 @@ TABLES: dict[str, str] = {
     "units_used_by": "past-session statuses that use a payer unit (AUTH-03)",
     "needs_categories": "categories where the clinician must cover the patient's needs",
     "supervisors_billing_interns": "supervisor credentials a payer lets bill intern services",
-    "roles": "role -> {actions: {action: all|own_caseload}, fields: {own, other}}",
+    "roles": "role -> {actions: {action: all|own_caseload|own_sessions}, fields: {own, other}}",
     "override_roles": "roles that may give overrides",
     "self_actions": "actions anyone on the staff may ask for about themselves (their own absence)",
     "auth_exempt_categories": "categories that never need an authorization",

@@ -307,6 +307,8 @@ _AUDIT_REASONS = {
     "admit": "admitted in conversation {conversation}",
     "update": "changed in conversation {conversation}",
     "close_room": "closed in conversation by {caller}",
+    "attendance": "recorded in conversation {conversation} by {caller}",
+    "delay": "absorbing a delay, in conversation {conversation} by {caller}",
 }
 
 
@@ -404,6 +406,7 @@ HELP = "\n".join(
         "- show schedules: 'what's on my schedule today', 'Dr. Raman's schedule this week'",
         "- handle absences: 'I'm out sick today', 'running 20 minutes late'",
         "- emergencies: 'emergency intake for Jamie Rivera asap'",
+        "- attendance: 'Jamie checked in', 'mark my 2pm a no-show', 'Jamie is running 15 minutes late', 'all my sessions today were attended except Jamie's', 'what hasn't been marked today?'",
         "- reports: 'how was therapist utilization last week?', 'which court-ordered patients are behind?'",
         "- 'undo' reverses the last change I made in this conversation.",
     ]
@@ -916,3 +919,162 @@ def _period_words(start: datetime, end: datetime, tz: ZoneInfo) -> str:
             return f"on {start:%a %d %b}"
         return f"from {start:%a %d %b} to {last:%a %d %b}"
     return f"from {start:%a %d %b %H:%M} until {end:%a %d %b %H:%M}"
+
+
+# -- attendance ---------------------------------------------------------------------------------
+
+_MARKED = {
+    "check_in": "Checked in",
+    "attended": "Marked attended",
+    "no_show": "Marked a no-show",
+    "late_cancel": "Recorded a late cancellation of",
+}
+_MARK_WORDS = {
+    "check_in": "checked in",
+    "attended": "attended",
+    "no_show": "a no-show",
+    "late_cancel": "a late cancellation",
+}
+YES_NO: list[Action] = [
+    {"label": "Yes", "message": "yes"},
+    {"label": "No", "message": "no"},
+]
+HOW_LATE = "How many minutes? Say e.g. 'Jamie is running 15 minutes late'."
+
+
+def session(
+    a: AppointmentView,
+    names: Names,
+    tz: ZoneInfo,
+    *,
+    clinical: bool,
+    patient: str | None = None,
+) -> str:
+    """A session for attendance: the patient concerned (or its patients; a group's name and the
+    session's kind only for those who may see clinical detail), time, clinician and room."""
+    start, end = a.start.astimezone(tz), a.end.astimezone(tz)
+    if patient:
+        who = names(patient)
+    elif a.group and clinical:
+        who = names(a.group)
+    else:
+        more = len(a.patients) - 3
+        who = names.all(a.patients[:3]) + (f" and {more} more" if more > 0 else "")
+    kind = f" {names.kind(a.session_type)}" if clinical else ""
+    room = f" in {names(a.room)}" if a.room else ""
+    return f"{who}:{kind} {start:%a %d %b %H:%M}–{end:%H:%M} with {names.all(a.staff)}{room}"
+
+
+def marked(action: str, described: str) -> str:
+    return f"{_MARKED[action]} {described}."
+
+
+def confirm_mark(action: str, described: str) -> tuple[str, list[Action]]:
+    return f"Record {_MARK_WORDS[action]} for {described}? Reply 'yes' to record it.", YES_NO
+
+
+def which_session(described: Sequence[str]) -> tuple[str, list[Action]]:
+    lines = ["Which session?"] + [f"{i}. {d}" for i, d in enumerate(described, 1)]
+    lines.append("Reply with the number.")
+    actions = [{"label": str(i), "message": f"option {i}"} for i in range(1, len(described) + 1)]
+    return "\n".join(lines), actions
+
+
+def no_session_to_mark(action: str, who: str, day: str) -> str:
+    if action in ("running_late", "running_over"):
+        return f"I found no booked or checked-in session for {who} on {day}."
+    return f"I found no session for {who} on {day} that can be marked {_MARK_WORDS[action]}."
+
+
+def group_marked_whole(described: str) -> str:
+    return (
+        f"{described} is a group session, and a group session is marked as a whole; I left it "
+        "as it was. Mark it by its time (e.g. 'mark my 3:30 attended') once it is held."
+    )
+
+
+def day_plan(
+    action: str, marks: Sequence[tuple[str, str]], left: Sequence[tuple[str, str]]
+) -> tuple[str, list[Action]]:
+    """The question before a whole day is marked: each session and what it gets."""
+    lines = [f"Record these {len(marks)} session(s) at once?"]
+    lines += [f"- {d}: {_MARK_WORDS[a]}" for d, a in marks]
+    if left:
+        lines.append("Left unmarked:")
+        lines += [f"- {d} ({why})" for d, why in left]
+    lines.append("Reply 'yes' to record them all, or 'no'.")
+    return "\n".join(lines), YES_NO
+
+
+def day_marked(count: int, left: int) -> str:
+    tail = f"; {left} left unmarked" if left else ""
+    return f"Recorded {count} session(s){tail}."
+
+
+NOTHING_TO_MARK = "There is nothing to mark: no session that has started and is still open."
+
+
+def unmarked(described: Sequence[str], whose: str) -> str:
+    if not described:
+        return f"Everything that has started is marked ({whose})."
+    lines = [f"Not marked yet ({whose}, {len(described)}):"]
+    lines += [f"- {d}" for d in described]
+    return "\n".join(lines)
+
+
+def knock_on(
+    late: str,
+    kind: str,
+    minutes: int,
+    runs: str,
+    effects: Sequence[str],
+    ways: Sequence[str],
+) -> tuple[str, list[Action]]:
+    """A delay's effect on the rest of the day, and the ways to absorb it (numbered)."""
+    said = f"running {minutes} min late" if kind == "late" else f"running {minutes} min over"
+    lines = [f"{late} is {said}; at full length it runs {runs}."]
+    if effects:
+        lines.append("That runs into:")
+        lines += [f"- {e}" for e in effects]
+    else:
+        lines.append(
+            "Nothing later that day shares its clinician or room closely enough to feel it."
+        )
+    lines.append("Ways to absorb it:")
+    lines += [f"{i}. {w}" for i, w in enumerate(ways, 1)]
+    lines.append("Reply with the number; nothing changes until you do.")
+    actions = [{"label": f"Way {i}", "message": f"option {i}"} for i in range(1, len(ways) + 1)]
+    return "\n".join(lines), actions
+
+
+def effect(described: str, shares: str, gap_before: int, gap_after: int) -> str:
+    if gap_after < 0:
+        return f"{described} (shares {shares}): overlaps by {-gap_after} min"
+    return f"{described} (shares {shares}): {gap_after} min between them, was {gap_before}"
+
+
+def way_shorten(runs: str) -> str:
+    return f"Shorten it to {runs} (it ends as booked); nothing else moves."
+
+
+def way_push(
+    moved: Sequence[str], fits: bool, problem: str | None, not_yours: str | None, names: Names
+) -> str:
+    text = "Run it in full and move " + (
+        "nothing else" if not moved else f"{len(moved)} later session(s): " + "; ".join(moved)
+    )
+    if not fits:
+        text += f" (does not fit now: {plain(str(problem), names)})"
+    elif not_yours:
+        text += (
+            f" (it fits, but you may not make these moves: {plain(not_yours, names)}; the front "
+            "desk or a director can apply it)"
+        )
+    return text + "."
+
+
+SHORTENED = "OK: the session ends as booked; nothing else moves."
+
+
+def moved_for_delay(described: Sequence[str]) -> str:
+    return "Done. " + "; ".join(described) + "."

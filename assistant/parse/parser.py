@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from assistant.parse import groups_rooms, records, times
+from assistant.parse import attendance, groups_rooms, records, times
 from assistant.parse import lexicon as lx
 from assistant.parse.names import NameHit, common_words, index_for, tokenize
 from assistant.roster import Roster
@@ -185,12 +185,17 @@ class Parser:
             "parser": "rules",
             "action": None,
         }
+        # Requests outside the contract's intents are told by added fields (`action`, ...).
         records.recognise(frame, text, now)  # living-record requests (admit, discharge, consent)
         if intent == "emergency_intake" and frame.get("action") == "admit_patient":
             # An emergency walk-in: the emergency handler admits (with these details) and finds
             # the assessment in the same turn, so the request stays an emergency.
             frame["intent"], frame["action"] = intent, None
-        return groups_rooms.recognise(st.text, frame)  # enrol in a group, close a room
+        frame = groups_rooms.recognise(st.text, frame)  # enrol in a group, close a room
+        if frame.get("action"):
+            return frame
+        marked = attendance.recognise(st.low, frame, now=now, actor=actor, late=facts.late)
+        return frame | marked if marked else frame  # "Jamie checked in", "mark my 2pm a no-show"
 
     # -- extractors -------------------------------------------------------------------------
 

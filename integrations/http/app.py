@@ -18,6 +18,7 @@ from assistant.dialogue import Dialogue
 from assistant.usecases import records
 from clinic.db import Database, open_database
 from integrations.http.appointments import AppointmentController
+from integrations.http.attendance import AttendanceController
 from integrations.http.auth import provide_caller
 from integrations.http.chat import ChatController
 from integrations.http.groups import GroupController
@@ -74,6 +75,7 @@ def create_app(
             health,
             AppointmentController,
             PatientController,
+            AttendanceController,
             ChatController,
             StaffController,
             GroupController,
