@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -188,8 +188,19 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return local_midnight(day, tz), local_midnight(day + timedelta(days=1), tz)
 
 
+_clock: Callable[[], datetime] | None = None
+"""When set (`use_clock`), what `now_utc` answers: a test's fixed day, a replay's `--now`."""
+
+
 def now_utc() -> datetime:
-    return datetime.now(UTC)
+    """Now, in UTC: the system clock, or the clock set with `use_clock`."""
+    return _clock() if _clock is not None else datetime.now(UTC)
+
+
+def use_clock(clock: Callable[[], datetime] | None) -> None:
+    """Make `now_utc` (and so the booking service's checks) answer `clock`; None: the system's."""
+    global _clock
+    _clock = clock
 
 
 BUSINESS_WEEKDAYS = 5

@@ -273,6 +273,8 @@ def _relation(ctx: _Context) -> tuple[str, str | None]:
             return "other", pid
         if p.primary_clinician in ({actor.id} | supervised):
             continue
+        if p.court_order is not None and p.court_order.liaison == actor.id:
+            continue  # the court liaison follows the patient's court-ordered care
         if any(actor.id in g.facilitators for g in s.groups.values() if pid in g.members):
             continue
         if any(actor.id in a.staff for a in s.existing if pid in a.patients):

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
-from datetime import date
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, make_url, text
 from clinic.db import Database, open_database
 from clinic.demo import generate_demo
 from clinic.facility_file import load_facility
+from clinic.timeutil import use_clock
 
 DEMO_START = date(2026, 11, 30)  # a Monday; history is the two weeks before
 PG_URL = os.environ.get(
@@ -116,3 +117,11 @@ def pg_demo_db(pg_db: Database, demo_data: dict[str, Any]) -> Database:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_demo_db(request: pytest.FixtureRequest) -> Database:
     return request.getfixturevalue("demo_db" if request.param == "sqlite" else "pg_demo_db")
+
+
+@pytest.fixture()
+def set_now() -> Iterator[Callable[[datetime], None]]:
+    """Fix what `clinic.timeutil.now_utc` answers (the booking service's "has it started?", the
+    REST doors' "today") for one test: `set_now(moment)`; the system clock again afterwards."""
+    yield lambda moment: use_clock(lambda: moment)
+    use_clock(None)

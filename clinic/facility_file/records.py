@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from clinic.errors import InvalidInput
 from clinic.facility_file.export import facility_data
-from clinic.facility_file.validate import validate
+from clinic.facility_file.validate import semantic_problems, shape_problems
 
 SECTIONS = {"rooms": "room", "staff": "staff member", "patients": "patient", "groups": "group"}
 
@@ -41,10 +41,24 @@ def record_problems(
         items.append(record)
     else:
         items[index] = record
-    prefix = f"$.{section}[{index}]"
+    # The schema checks each item on its own: check the record alone (the whole file's shape
+    # would cost a schema pass over every patient), then the cross-references against the rest.
+    alone = {key: [] for key in SECTIONS} | {
+        "version": data["version"],
+        "facility": data["facility"],
+        section: [record],
+    }
+    shape = _relative(shape_problems(alone), f"$.{section}[0]")
+    if shape:
+        return shape
+    return _relative(semantic_problems(data), f"$.{section}[{index}]")
+
+
+def _relative(problems: list[str], prefix: str) -> list[str]:
+    """The problems under `prefix`, with their paths relative to it."""
     return [
         "$" + problem[len(prefix) :]
-        for problem in validate(data)
+        for problem in problems
         if problem.startswith(prefix) and problem[len(prefix) : len(prefix) + 1] in (".", ":", "[")
     ]
 

@@ -40,19 +40,25 @@ def _path(parts: Any) -> str:
 
 def validate(data: dict[str, Any]) -> list[str]:
     """Every problem in the file, as 'JSON path: what was expected'. Empty when it is good."""
+    problems = shape_problems(data)
+    if problems:
+        return problems  # semantic checks assume the shape is right
+    return semantic_problems(data)
+
+
+def shape_problems(data: dict[str, Any]) -> list[str]:
+    """What the JSON schema says is wrong (each item of a section is checked on its own)."""
     validator = Draft202012Validator(facility_schema(), format_checker=FormatChecker(["date"]))
-    problems = [
+    return [
         f"{_path(error.absolute_path)}: {error.message}"
         for error in sorted(
             validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))
         )
     ]
-    if problems:
-        return problems  # semantic checks assume the shape is right
-    return _semantic_problems(data)
 
 
-def _semantic_problems(data: dict[str, Any]) -> list[str]:
+def semantic_problems(data: dict[str, Any]) -> list[str]:
+    """Cross-references, periods, capacities, timezone and overlaps (the shape must be right)."""
     problems: list[str] = []
     try:
         tz = zone(data["facility"]["timezone"])

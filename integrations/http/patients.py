@@ -4,15 +4,17 @@ it; a bad one is a 422 problem whose `errors` name each field, and nothing is wr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from assistant.court_report import court_report
 from assistant.usecases import patients
 from clinic.db import Database
+from clinic.timeutil import now_utc
 from clinic.tokens import Caller
 
 Reason = QueryParameter(name="reason", default=None, description="Why (kept in the audit log)")
@@ -84,6 +86,19 @@ class PatientController(Controller):
     ) -> dict[str, Any]:
         """Merge fields into the record (a new level of care re-derives its requirements)."""
         return patients.update(db, caller, patients.Update(patient_id, data, reason))
+
+    @get("/{patient_id:str}/court-report", sync_to_thread=True)
+    def court_report(
+        self,
+        db: NamedDependency[Database],
+        caller: NamedDependency[Caller],
+        patient_id: FromPath[str],
+        weeks: int = QueryParameter(default=1, ge=1, le=52, description="ISO weeks, this one last"),
+    ) -> dict[str, Any]:
+        """The court-ordered patient's attendance for the last `weeks` weeks (a Part 2
+        disclosure: judged by the court pack's rules and audited like the command line's)."""
+        report = court_report(db, caller, patient_id, now=now_utc(), weeks=weeks)
+        return asdict(report) | {"period": [d.isoformat() for d in report.period]}
 
     @post("/{patient_id:str}/discharge", sync_to_thread=True, status_code=200)
     def discharge(

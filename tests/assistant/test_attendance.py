@@ -37,13 +37,13 @@ def at(hhmm: str) -> datetime:
 
 
 @pytest.fixture()
-def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], datetime]:
+def clock(set_now: Callable[[datetime], None]) -> Callable[[str], datetime]:
     """The booking service's clock set with the dialogue's: an outcome may be recorded only once
     a session has started, and the demo's day is fixed."""
 
     def set_to(hhmm: str) -> datetime:
         moment = at(hhmm)
-        monkeypatch.setattr(BookingService.__init__, "__defaults__", (None, lambda: moment))
+        set_now(moment)
         return moment
 
     return set_to
