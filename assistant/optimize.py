@@ -212,16 +212,35 @@ def repair_staff_out(
     now: datetime | None = None,
     reason: str = "clinician out",
 ) -> tuple[RepairResult, BuiltProblem]:
+    return repair_out(db, start, end, settings, staff=staff, now=now, reason=reason)
+
+
+def repair_out(
+    db: Database,
+    start: datetime,
+    end: datetime,
+    settings: SolverSettings,
+    *,
+    staff: str | None = None,
+    room: str | None = None,
+    now: datetime | None = None,
+    reason: str = "clinician out",
+) -> tuple[RepairResult, BuiltProblem]:
+    """Re-place what a clinician out or a room closed over [start, end) touches."""
     if end <= start:
         raise InvalidInput("the period is empty: --to must be after --from")
     # Room to re-place: the rest of the week after the disruption (at least 7 days).
     horizon_end = max(end, start + timedelta(days=7))
     with db.read() as session:
         built = build_problem(session, start, horizon_end)
-    if staff not in built.problem.staff_by_id():
+    if staff is not None and staff not in built.problem.staff_by_id():
         raise NotFound(f"no staff member with id {staff!r}")
+    if room is not None and room not in {r.id for r in built.problem.rooms}:
+        raise NotFound(f"no room with id {room!r}")
     clock = built.clock
-    disruption = Disruption((clock.minutes(start), clock.minutes(end)), staff=staff, reason=reason)
+    disruption = Disruption(
+        (clock.minutes(start), clock.minutes(end)), staff=staff, room=room, reason=reason
+    )
     moment = max(now or now_utc(), start)
     return repair(built.problem, disruption, settings, now=clock.minutes(moment)), built
 

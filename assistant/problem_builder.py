@@ -366,7 +366,11 @@ def build_problem(
         select(Room).options(selectinload(Room.closures)).order_by(Room.position)
     ):
         closed = [(clock.minutes(c.start), clock.minutes(c.end)) for c in r.closures]
-        rooms.append(RoomInfo(r.id, r.kind, r.capacity, subtract(open_windows, closed)))
+        rooms.append(
+            RoomInfo(
+                r.id, r.kind, r.capacity, subtract(open_windows, closed), tuple(r.features or ())
+            )
+        )
 
     # -- session catalogue ----------------------------------------------------------------------
     type_rows = list(session.scalars(select(SessionType).order_by(SessionType.position)))
@@ -375,6 +379,7 @@ def build_problem(
             id=t.id,
             minutes=t.minutes,
             room_kinds=tuple(t.room_kinds or ()),
+            room_features=tuple(t.room_features or ()),
             max_patients=t.max_patients,
             group=t.max_patients > 1,
             family=bool(t.room_kinds) and t.room_kinds[0] == "family",

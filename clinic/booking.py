@@ -146,6 +146,7 @@ class BookingService:
         staff: list[str] | None = None,
         room: str | None = None,
         minutes: int | None = None,
+        patients: list[str] | None = None,
         reason: str,
         override_reason: str | None = None,
     ) -> AppointmentView:
@@ -155,7 +156,7 @@ class BookingService:
             return self._move_one(
                 session,
                 actor,
-                MoveRequest(appointment_id, start, staff, room, minutes),
+                MoveRequest(appointment_id, start, staff, room, minutes, patients),
                 reason,
                 override_reason,
             )
@@ -221,7 +222,7 @@ class BookingService:
             session_type=appointment.session_type_id,
             start=new_start,
             staff=staff or before.staff,
-            patients=before.patients,
+            patients=move.patients if move.patients is not None else before.patients,
             room=room if room is not None else (None if staff or start else before.room),
             minutes=length,
             group=appointment.group_id,

@@ -36,6 +36,8 @@ class MoveRequest:
     staff: list[str] | None = None
     room: str | None = None
     minutes: int | None = None
+    patients: list[str] | None = None
+    """Who takes part after the move (a group's member joining or leaving); None keeps them."""
 
 
 @dataclass(frozen=True)

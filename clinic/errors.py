@@ -22,14 +22,18 @@ class InvalidInput(RotaError):
 
 
 class RuleViolation(RotaError):
-    """A policy rule denies the change; `decision` is the rules layer's full answer."""
+    """A policy rule denies the change; `decision` is the rules layer's full answer, `problems`
+    the fields of the request it concerns ('$.patient: why'), when a record was sent."""
 
     exit_code = 3
     http_status = 422
 
-    def __init__(self, message: str, decision: object | None = None) -> None:
+    def __init__(
+        self, message: str, decision: object | None = None, problems: list[str] | None = None
+    ) -> None:
         super().__init__(message)
         self.decision = decision
+        self.problems = problems or []
 
 
 class PermissionDenied(RotaError):

@@ -143,6 +143,7 @@ class SessionType(Base):
     minutes: Mapped[int] = mapped_column(Integer)
     cpt: Mapped[str | None] = mapped_column(String(32))
     room_kinds: Mapped[list[str] | None] = mapped_column(JSON)
+    room_features: Mapped[list[str] | None] = mapped_column(JSON)
     staff_roles: Mapped[list[str] | None] = mapped_column(JSON)
     credentials_any: Mapped[list[str] | None] = mapped_column(JSON)
     min_patients: Mapped[int] = mapped_column(Integer, default=1)

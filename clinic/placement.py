@@ -163,7 +163,7 @@ def _choose_room(
     kinds = session_type.room_kinds or []
     if room_id is not None:
         room = load_row(session, Room, room_id, "room")
-        problem = _room_problem(session, room, kinds, start, end, people, exclude_id)
+        problem = _room_problem(session, room, session_type, start, end, people, exclude_id)
         if problem:
             raise BookingConflict(f"{room.name} ({room.id}) {problem} at {when}")
         return room
@@ -175,7 +175,7 @@ def _choose_room(
     # Prefer the first kind the session type lists (in-person before telehealth).
     candidates = sorted(candidates, key=lambda r: (kinds.index(r.kind), r.position))
     for room in candidates:
-        if not _room_problem(session, room, kinds, start, end, people, exclude_id):
+        if not _room_problem(session, room, session_type, start, end, people, exclude_id):
             return room
     raise BookingConflict(f"no {' or '.join(kinds)} room for {people} people is free at {when}")
 
@@ -183,14 +183,18 @@ def _choose_room(
 def _room_problem(
     session: Session,
     room: Room,
-    kinds: list[str],
+    session_type: SessionType,
     start: datetime,
     end: datetime,
     people: int,
     exclude_id: str | None,
 ) -> str | None:
+    kinds = session_type.room_kinds or []
     if kinds and room.kind not in kinds:
         return f"is a {room.kind} room; this session needs {' or '.join(kinds)}"
+    lacking = [f for f in session_type.room_features or [] if f not in (room.features or [])]
+    if lacking:
+        return f"has no {' or '.join(lacking)}; this session needs it"
     if room.capacity < people:
         return f"holds {room.capacity} people, not {people}"
     closed = _away(session, RoomUnavailability, RoomUnavailability.room_id, room.id, start, end)

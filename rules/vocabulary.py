@@ -33,6 +33,9 @@ ACTIONS: dict[str, str] = {
     "discharge_patient": "discharge a patient",
     "manage_authorizations": "add, renew or adjust a payer authorization",
     "manage_consents": "record or revoke a patient's consent to disclose",
+    "manage_staff": "add staff members, change their hours, record that they leave",
+    "manage_groups": "create and end therapy groups",
+    "manage_rooms": "close a room for a period",
 }
 
 SEVERITIES = ("deny", "require_override", "warn", "oblige")

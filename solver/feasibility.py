@@ -149,7 +149,8 @@ class Feasibility:
         for room in self.problem.rooms:
             if only is not None and room.id != only:
                 continue
-            if room.kind in kind.room_kinds and room.capacity >= size:
+            lacks = any(f not in room.features for f in kind.room_features)
+            if room.kind in kind.room_kinds and room.capacity >= size and not lacks:
                 out.append((kind.room_kinds.index(room.kind), room))
         out.sort(key=lambda pair: (pair[0], pair[1].capacity, pair[1].id))
         return out

@@ -46,6 +46,7 @@ class RoomInfo:
     capacity: int
     available: tuple[Window, ...] = ()
     """Open windows with closures already removed."""
+    features: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ class SessionKind:
     minutes: int
     room_kinds: tuple[str, ...] = ("individual",)
     """Acceptable room kinds, best first; empty = no room needed."""
+    room_features: tuple[str, ...] = ()
+    """Features the room must have (e.g. 'accessible')."""
     max_patients: int = 1
     group: bool = False
     family: bool = False

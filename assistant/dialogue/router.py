@@ -15,6 +15,7 @@ from assistant.dialogue.handlers import (
     confirm,
     emergency_intake,
     find_slot,
+    groups_rooms,
     help,
     proposals,
     records,
@@ -28,6 +29,7 @@ from assistant.dialogue.reply import Reply
 from assistant.dialogue.state import Frame
 from assistant.dialogue.turn import Turn
 from assistant.llm.fallback import understand
+from assistant.parse.records import ACTIONS as RECORD_ACTIONS
 from clinic.errors import PermissionDenied, RotaError, RuleViolation
 
 Handler = Callable[[Turn, Frame], Reply]
@@ -57,6 +59,12 @@ _RESUMABLE: dict[str, Handler] = {
     "cancel": cancel.cancel,
     "reschedule": reschedule.reschedule,
     "emergency_intake": emergency_intake.emergency,
+}
+# Changes to the record the contract has no intent for, by the frame's `action`.
+_ACTIONS: dict[str, Handler] = {
+    groups_rooms.ENROLL: groups_rooms.ask_membership,
+    groups_rooms.UNENROLL: groups_rooms.ask_membership,
+    groups_rooms.ROOM_CLOSED: groups_rooms.ask_room_closed,
 }
 _INTENTS: dict[str, Handler] = {
     **_RESUMABLE,
@@ -120,7 +128,7 @@ def _dispatch(turn: Turn) -> Reply:
     if refused:  # before any name is resolved: the same sentence whoever was named
         turn.state.pending = None
         return turn.reply(refused)
-    if frame.get("action"):  # a change to the living record (assistant/parse/records.py)
+    if frame.get("action") in RECORD_ACTIONS:  # a patient's record (assistant/parse/records.py)
         turn.state.drop_offers()
         return records.start(turn, frame)
     pending = turn.state.pending
@@ -130,11 +138,19 @@ def _dispatch(turn: Turn) -> Reply:
             return resumed
         turn.state.pending = None
         turn.frame = resumed
-        if resumed.get("action"):
+        if resumed.get("action") in RECORD_ACTIONS:
             return records.start(turn, resumed)
-        return _RESUMABLE[resumed["intent"]](turn, resumed)
+        resume = _ACTIONS.get(resumed.get("action") or "") or _RESUMABLE[resumed["intent"]]
+        return resume(turn, resumed)
     turn.state.pending = None  # anything else starts over; its own question, if any, replaces it
-    handler = _INTENTS.get(intent)
+    if intent not in _YES_NO:
+        turn.state.record = None  # a record change waiting for "yes" is not what this is about
+    if turn.state.change and intent in ("confirm", "decline"):
+        if intent == "confirm":
+            return groups_rooms.confirm_change(turn)
+        return groups_rooms.decline_change(turn)
+    turn.state.change = None
+    handler = _ACTIONS.get(frame.get("action") or "") or _INTENTS.get(intent)
     if handler is None:
         return turn.reply(wording.NOT_UNDERSTOOD)
     return handler(turn, frame)

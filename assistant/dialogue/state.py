@@ -79,6 +79,15 @@ class PendingRecord:
 
 
 @dataclass
+class PendingChange:
+    """A change to the record waiting for "yes" (enrol in a group, close a room ...): `kind`
+    names it, `data` holds what the change needs (ids and ISO times, as stored)."""
+
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class LastChange:
     """The last change made in this conversation, for "undo"."""
 
@@ -99,6 +108,7 @@ class ConversationState:
     move_of: str | None = None
     """When set, booking an option moves this appointment instead of booking a new one."""
     confirm: PendingCancel | None = None
+    change: PendingChange | None = None
     awaiting_override: int | Literal["undo"] | None = None
     """What a rule refused, the option number or the undo; "override: <reason>" retries it."""
     last_change: LastChange | None = None
@@ -107,7 +117,8 @@ class ConversationState:
 
     def drop_offers(self) -> None:
         """Forget everything on offer or waiting (keeps what "undo" needs)."""
-        self.pending = self.request = self.confirm = self.move_of = self.record = None
+        self.pending = self.request = self.confirm = self.move_of = None
+        self.record = self.change = None
         self.options, self.offered, self.awaiting_override = [], [], None
 
     # -- storage -------------------------------------------------------------------------------
@@ -138,6 +149,9 @@ class ConversationState:
             offered=[_option(o) for o in data.get("offered") or []],
             move_of=data.get("move_of"),
             confirm=PendingCancel(confirm["appointment"], confirm["reason"]) if confirm else None,
+            change=PendingChange(data["change"]["kind"], dict(data["change"].get("data") or {}))
+            if data.get("change")
+            else None,
             awaiting_override=(waiting.get("option") or ("undo" if waiting.get("undo") else None))
             if waiting
             else None,
@@ -185,6 +199,8 @@ class ConversationState:
                 "appointment": self.confirm.appointment,
                 "reason": self.confirm.reason,
             }
+        if self.change:
+            data["change"] = {"kind": self.change.kind, "data": self.change.data}
         if self.awaiting_override == "undo":
             data["awaiting_override"] = {"undo": True}
         elif self.awaiting_override is not None:

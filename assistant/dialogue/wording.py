@@ -306,6 +306,7 @@ _AUDIT_REASONS = {
     "cancel": "cancelled in conversation by {caller}",
     "admit": "admitted in conversation {conversation}",
     "update": "changed in conversation {conversation}",
+    "close_room": "closed in conversation by {caller}",
 }
 
 
@@ -415,14 +416,24 @@ NOTHING_TO_APPROVE = "Nothing is waiting for your approval."
 
 def absence(proposal: Mapping[str, Any], names: Names, tz: ZoneInfo) -> str:
     """A sick-call proposal (assistant.proposals): who is out, and what happens to each session."""
+    if proposal.get("room"):
+        return room_closed(proposal, names, tz)
     start = datetime.fromisoformat(proposal["start"]).astimezone(tz)
     end = datetime.fromisoformat(proposal["end"]).astimezone(tz)
-    until = "the end of the day" if end.time() == end.min.time() else f"{end:%a %H:%M}"
+    until = f"{end:%a %H:%M}"
+    if end.time() == end.min.time():  # midnight: the end of the day before
+        last = end - timedelta(days=1)
+        until = (
+            "the end of the day" if last.date() <= start.date() else f"the end of {last:%a %d %b}"
+        )
     span = f"from {start:%a %d %b %H:%M} until {until}"
     staff = names(proposal["staff"])
+    out = f"{staff} is out {span}"
+    if proposal.get("departure"):  # assistant.usecases.staff.depart: no end
+        out = f"{staff} leaves the facility from {start:%a %d %b %H:%M}"
     if not proposal["affected"]:
-        return f"{staff} is out {span}: no appointments are affected."
-    lines = [f"{staff} is out {span}: {proposal['affected']} appointment(s) affected."]
+        return f"{out}: no appointments are affected."
+    lines = [f"{out}: {proposal['affected']} appointment(s) affected."]
 
     def who(before: Mapping[str, Any]) -> str:
         return names.all(before["patients"][:2]) or names(before.get("group")) or ""
@@ -490,6 +501,11 @@ def set_aside(proposal_id: str) -> str:
 
 
 def withdrawn(proposal_id: str, staff: str) -> str:
+    if not staff:  # a room's closure (assistant.usecases.rooms): the room is open again
+        return (
+            f"Withdrawn: the room is not closed after all (proposal {proposal_id}); its closure "
+            "is removed and nothing was moved."
+        )
     return (
         f"Withdrawn: {staff} is not out after all (proposal {proposal_id}); their absence is "
         "removed and nothing was moved."
@@ -734,3 +750,104 @@ def record_refused(exc: Any, names: Names) -> str:
     if problems:
         text += ": " + "; ".join(plain(p, names) for p in problems)
     return text + ". Nothing was written."
+
+
+# --- groups and rooms (assistant.dialogue.handlers.groups_rooms) --------------------------------
+
+
+def which_group(words_: str, found: Sequence[Mapping[str, Any]]) -> str:
+    if not found:
+        return f"I don't know a group called '{words_}'. Say its name as the schedule shows it."
+    listed = "; ".join(f"{g['name']} ({g['id']})" for g in found[:5])
+    return f"Which group do you mean: {listed}? Say its name in full."
+
+
+def which_patient_for(action: str) -> str:
+    verb = "add to" if action == "enroll" else "take out of"
+    return f"Which patient should I {verb} the group? Say their full name."
+
+
+def confirm_enrol(
+    patient: str, group: Mapping[str, Any], *, join: bool
+) -> tuple[str, list[Action]]:
+    size = f"{len(group['members'])} member(s)" + (
+        f", {group['capacity']} places" if group.get("capacity") else ""
+    )
+    if join:
+        text = f"Add {patient} to {group['name']} ({size})? Reply 'yes' to enrol them."
+        return text, [{"label": "Yes, enrol", "message": "yes"}, {"label": "No", "message": "no"}]
+    text = f"Take {patient} out of {group['name']} ({size})? Reply 'yes' to remove them."
+    return text, [{"label": "Yes, remove", "message": "yes"}, {"label": "No", "message": "no"}]
+
+
+def enrolled(
+    patient: str, group: Mapping[str, Any], changed: int, unchanged: int, *, join: bool
+) -> str:
+    count = len(group["members"])
+    if join:
+        text = f"Done: {patient} is now a member of {group['name']} ({count} members)"
+        text += f" and joins its {changed} booked session(s) ahead."
+        if unchanged:
+            text += f" {unchanged} session(s) clash with their schedule or a rule: check them."
+        return text
+    text = f"Done: {patient} is no longer in {group['name']} ({count} members)"
+    text += f" and leaves its {changed} booked session(s) ahead."
+    if unchanged:
+        text += f" They are still in {unchanged} session(s) I could not change: check them."
+    return text
+
+
+def confirm_closure(
+    room: str, start: datetime, end: datetime, tz: ZoneInfo
+) -> tuple[str, list[Action]]:
+    text = (
+        f"Close {room} {_period_words(start, end, tz)}? Sessions booked there will be proposed "
+        "elsewhere. Reply 'yes' to close it."
+    )
+    return text, [{"label": "Yes, close it", "message": "yes"}, {"label": "No", "message": "no"}]
+
+
+def room_closed(proposal: Mapping[str, Any], names: Names, tz: ZoneInfo) -> str:
+    """A room closure's proposal: the period, and where each of its sessions goes."""
+    start = datetime.fromisoformat(proposal["start"]).astimezone(tz)
+    end = datetime.fromisoformat(proposal["end"]).astimezone(tz)
+    room = names(proposal["room"])
+    head = f"{room} is closed {_period_words(start, end, tz)}"
+    if not proposal["affected"]:
+        return f"{head}: no appointments are affected."
+    lines = [f"{head}: {proposal['affected']} appointment(s) affected."]
+
+    def who(before: Mapping[str, Any]) -> str:
+        return names.all(before["patients"][:2]) or names(before.get("group")) or ""
+
+    for move in proposal["moves"]:
+        b, a = move["before"], move["after"]
+        when_b = datetime.fromisoformat(b["start"]).astimezone(tz)
+        when_a = datetime.fromisoformat(a["start"]).astimezone(tz)
+        where = names(a["room"]) if a.get("room") else "telehealth"
+        lines.append(
+            f"- {when_b:%a %H:%M} {names.kind(b['session_type'])} ({who(b)}): "
+            + (
+                f"moves to {where}"
+                if when_a == when_b
+                else f"moves to {when_a:%a %d %b %H:%M} in {where}"
+            )
+        )
+    for item in proposal["unplaced"]:
+        when_b = datetime.fromisoformat(item["before"]["start"]).astimezone(tz)
+        lines.append(
+            f"- {when_b:%a %H:%M} ({who(item['before'])}): no other place found "
+            f"({plain(item['reason'], names)})"
+        )
+    return "\n".join(lines)
+
+
+def _period_words(start: datetime, end: datetime, tz: ZoneInfo) -> str:
+    start, end = start.astimezone(tz), end.astimezone(tz)
+    midnight = end.min.time()
+    if start.time() == midnight and end.time() == midnight:
+        last = end - timedelta(days=1)
+        if last.date() == start.date():
+            return f"on {start:%a %d %b}"
+        return f"from {start:%a %d %b} to {last:%a %d %b}"
+    return f"from {start:%a %d %b %H:%M} until {end:%a %d %b %H:%M}"

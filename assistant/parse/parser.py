@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from assistant.parse import groups_rooms, records, times
 from assistant.parse import lexicon as lx
-from assistant.parse import records, times
 from assistant.parse.names import NameHit, common_words, index_for, tokenize
 from assistant.roster import Roster
 from clinic.timeutil import zone
@@ -77,6 +77,7 @@ FIELDS = (
     "confidence",
     "parser",
     "action",
+    "group",
 )
 
 
@@ -177,7 +178,7 @@ class Parser:
             "action": None,
         }
         records.recognise(frame, text, now)  # living-record requests (admit, discharge, consent)
-        return frame
+        return groups_rooms.recognise(st.text, frame)  # enrol in a group, close a room
 
     # -- extractors -------------------------------------------------------------------------
 

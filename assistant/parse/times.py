@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from clinic.timeutil import PARTS_OF_DAY
@@ -300,6 +301,7 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
         n = int(m.group("n"))
         facts.period = (_midnight(today - timedelta(days=n), tz), _midnight(today, tz))
         cur.take(m.start(), m.end())
+    dates: list[tuple[int, int, date]] = []
     for name in ("date_iso", "date_name", "date_name_rev", "date_num"):
         for m in cur.find(name):
             day = _date_from(m, today)
@@ -307,7 +309,12 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
                 facts.unresolved.append(m.group())
                 continue
             facts.day = day
+            dates.append((m.start(), m.end(), day))
             cur.take(m.start(), m.end())
+    span = _date_range(text, sorted(dates))
+    if span is not None:  # "Dec 21 to Jan 1": both days whole
+        first, last = span
+        facts.day, facts.period = None, (_midnight(first, tz), _midnight(last + timedelta(1), tz))
     for m in cur.find("day"):
         word = m.group("d")
         if word in ("today",):
@@ -370,6 +377,20 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
             cur.take(m.start(), m.end())
     facts.spans = cur.used
     return facts
+
+
+_DATE_TO = re.compile(r"\s*(?:to|till|til|until|thru|through|-|–)\s*")
+
+
+def _date_range(text: str, dates: list[tuple[int, int, date]]) -> tuple[date, date] | None:
+    """Two dates joined by "to", "-" or "through": the first and last day (a last day that
+    would come first is next year's: "Dec 21 to Jan 1")."""
+    for (_, end1, first), (start2, _, last) in pairwise(dates):
+        if _DATE_TO.fullmatch(text[end1:start2]):
+            if last < first:
+                last = last.replace(year=last.year + 1)
+            return first, last
+    return None
 
 
 def _period(q: str, unit: str, now: datetime) -> tuple[datetime, datetime]:

@@ -11,6 +11,10 @@ database or call the booking service themselves (tests/test_architecture.py chec
 - records: agenda and names for the operator, the audit log, facility presence, health
 - patients: admit, show, update, discharge; authorizations, court orders, Part 2 consents
 - notices: who must be told when appointments change
+- staff: add, update (hours, specializations), planned_leave, depart (a repair proposal each)
+- groups: create, enrol / unenrol (the rules' `enroll`), end (future sessions cancelled)
+- rooms: close_room (the closure recorded, its sessions' repair proposed)
+- periods: a period as the facility file writes one, read from what a door was sent
 - people: tokens, Slack links
 - checks: "may this actor do this?" (rota check)
 """

@@ -9,6 +9,7 @@ by the status), in the same transaction as everything it changes: two approvers 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -17,17 +18,19 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from assistant.access import authorize
-from assistant.optimize import repair_staff_out
+from assistant.optimize import repair_out
+from assistant.problem_builder import BuiltProblem
 from assistant.usecases.notices import who_to_tell
 from assistant.wiring import booking_service
 from clinic.audit import append_event
 from clinic.booking import MoveRequest
 from clinic.db import Database
 from clinic.errors import BookingConflict, InvalidInput, NotFound, RuleViolation
-from clinic.models import Proposal, Staff, StaffUnavailability
+from clinic.models import Proposal, RoomUnavailability, Staff, StaffUnavailability
 from clinic.placement import load_row
 from clinic.timeutil import now_utc
 from clinic.tokens import Caller
+from solver.model import RepairResult
 from solver.settings import SolverSettings
 
 INTERACTIVE_SECONDS = 5.0
@@ -46,6 +49,8 @@ class ReportAbsence:
     start: datetime
     end: datetime
     now: datetime
+    reason: str | None = None
+    """Why (planned leave, a course); default: who reported it."""
 
 
 @dataclass(frozen=True)
@@ -83,15 +88,76 @@ def report_absence(db: Database, caller: Caller, cmd: ReportAbsence) -> dict[str
     authorize(db, caller, "report_absence", staff_id=cmd.staff_id)
     if cmd.end <= cmd.start:
         raise InvalidInput("that absence is already over")
-    result, built = repair_staff_out(
+    return propose_absence(
         db,
+        caller,
         cmd.staff_id,
         cmd.start,
         cmd.end,
-        interactive_settings(),
         now=cmd.now,
+        reason=cmd.reason or f"reported by {caller.staff_id}",
+    )
+
+
+def propose_absence(
+    db: Database,
+    caller: Caller,
+    staff_id: str,
+    start: datetime,
+    end: datetime,
+    *,
+    now: datetime,
+    reason: str,
+    repair_until: datetime | None = None,
+    also: Callable[[Session], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Record an absence over [start, end) and propose its repair, for a caller already
+    authorized. `repair_until`: repair only the sessions before it (an open-ended absence);
+    `also`: more work in the same transaction, its result kept in the proposal (a departure
+    revokes the clinician's tokens)."""
+    result, built = repair_out(
+        db,
+        start,
+        min(end, repair_until) if repair_until else end,
+        interactive_settings(),
+        staff=staff_id,
+        now=now,
         reason="clinician out",
     )
+    payload: dict[str, Any] = {
+        "staff": staff_id,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        **repair_payload(result, built),
+    }
+    with db.session() as session:
+        absence = StaffUnavailability(staff_id=staff_id, start=start, end=end, reason=reason)
+        session.add(absence)
+        session.flush()
+        payload["absence"] = absence.id
+        if also is not None:
+            payload.update(also(session))
+        proposal_id = store_proposal(session, caller, "absence", payload, staff=staff_id)
+        append_event(
+            session,
+            actor=caller.staff_id,
+            action="staff.unavailable",
+            entity_type="staff",
+            entity_id=staff_id,
+            after={
+                "start": payload["start"],
+                "end": payload["end"],
+                "proposal": proposal_id,
+                "affected": payload["affected"],
+            },
+            reason=reason,
+        )
+    return {"id": proposal_id, **payload}
+
+
+def repair_payload(result: RepairResult, built: BuiltProblem) -> dict[str, Any]:
+    """A repair as a proposal stores it: each move (before, after, why) and each session left
+    without a place; what `apply_proposal` makes happen."""
     clock = built.clock
 
     def slot(a: Any) -> dict[str, Any]:
@@ -105,62 +171,40 @@ def report_absence(db: Database, caller: Caller, cmd: ReportAbsence) -> dict[str
             "group": a.group,
         }
 
-    payload: dict[str, Any] = {
-        "staff": cmd.staff_id,
-        "start": cmd.start.isoformat(),
-        "end": cmd.end.isoformat(),
-        "moves": [
-            {
-                "appointment": m.before.id,
-                "before": slot(m.before),
-                "after": slot(m.after),
-                "changes": list(m.changes),
-                "reason": m.reason,
-            }
-            for m in result.moves
-        ],
-        "unplaced": [
-            {"appointment": u.appointment.id, "before": slot(u.appointment), "reason": u.reason}
-            for u in result.unplaced
-        ],
-    }
-    payload["affected"] = len(payload["moves"]) + len(payload["unplaced"])
+    moves = [
+        {
+            "appointment": m.before.id,
+            "before": slot(m.before),
+            "after": slot(m.after),
+            "changes": list(m.changes),
+            "reason": m.reason,
+        }
+        for m in result.moves
+    ]
+    unplaced = [
+        {"appointment": u.appointment.id, "before": slot(u.appointment), "reason": u.reason}
+        for u in result.unplaced
+    ]
+    return {"moves": moves, "unplaced": unplaced, "affected": len(moves) + len(unplaced)}
+
+
+def store_proposal(
+    session: Session, caller: Caller, kind: str, payload: dict[str, Any], *, staff: str | None
+) -> str:
+    """A pending proposal of `kind`, waiting for an approver; returns its id."""
     proposal_id = f"P-{uuid.uuid4().hex[:6]}"
-    with db.session() as session:
-        absence = StaffUnavailability(
-            staff_id=cmd.staff_id,
-            start=cmd.start,
-            end=cmd.end,
-            reason=f"reported by {caller.staff_id}",
+    session.add(
+        Proposal(
+            id=proposal_id,
+            kind=kind,
+            status="pending",
+            created_by=caller.staff_id,
+            subject_staff_id=staff,
+            payload=payload,
+            created_at=now_utc(),
         )
-        session.add(absence)
-        session.flush()
-        payload["absence"] = absence.id
-        session.add(
-            Proposal(
-                id=proposal_id,
-                kind="absence",
-                status="pending",
-                created_by=caller.staff_id,
-                subject_staff_id=cmd.staff_id,
-                payload=payload,
-                created_at=now_utc(),
-            )
-        )
-        append_event(
-            session,
-            actor=caller.staff_id,
-            action="staff.unavailable",
-            entity_type="staff",
-            entity_id=cmd.staff_id,
-            after={
-                "start": payload["start"],
-                "end": payload["end"],
-                "proposal": proposal_id,
-                "affected": payload["affected"],
-            },
-        )
-    return {"id": proposal_id, **payload}
+    )
+    return proposal_id
 
 
 def pending(db: Database, caller: Caller) -> list[dict[str, Any]]:
@@ -205,7 +249,7 @@ def apply_proposal(db: Database, caller: Caller, cmd: ApplyProposal) -> dict[str
         ]
         if moves:
             booking_service(db, session).move_many(
-                caller.staff_id, moves, reason=f"{payload['staff']} out (proposal {pid})"
+                caller.staff_id, moves, reason=f"{_disruption(payload)} (proposal {pid})"
             )
         notify = [{**n, "proposal": pid} for n in who_to_tell(session, payload["moves"])]
         outcome = {
@@ -259,9 +303,9 @@ def withdraw_absence(db: Database, caller: Caller, cmd: WithdrawAbsence) -> dict
         append_event(
             session,
             actor=caller.staff_id,
-            action="staff.available",
-            entity_type="staff",
-            entity_id=payload["staff"],
+            action="room.reopen" if payload.get("room") else "staff.available",
+            entity_type="room" if payload.get("room") else "staff",
+            entity_id=payload.get("room") or payload["staff"],
             before=removed,
             after={"proposal": proposal.id},
             reason="absence withdrawn",
@@ -412,7 +456,18 @@ def _try_cover(
         trial.rollback()
 
 
-def _absence_of(session: Session, payload: dict[str, Any]) -> StaffUnavailability | None:
+def _disruption(payload: dict[str, Any]) -> str:
+    """What a proposal repairs, in words for the audit log."""
+    if payload.get("room"):
+        return f"room {payload['room']} closed"
+    return f"{payload['staff']} out"
+
+
+def _absence_of(
+    session: Session, payload: dict[str, Any]
+) -> StaffUnavailability | RoomUnavailability | None:
+    if payload.get("closure") is not None:
+        return session.get(RoomUnavailability, payload["closure"])
     if payload.get("absence") is not None:
         return session.get(StaffUnavailability, payload["absence"])
     # Proposals made before the id was kept: the row with the same clinician and times.

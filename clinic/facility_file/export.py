@@ -77,6 +77,7 @@ def facility_data(session: Session, *, appointments: bool = True) -> dict[str, A
                 "minutes": t.minutes,
                 "cpt": t.cpt,
                 "room_kinds": t.room_kinds,
+                "room_features": t.room_features,
                 "staff_roles": t.staff_roles,
                 "credentials_any": t.credentials_any,
                 "min_patients": t.min_patients,

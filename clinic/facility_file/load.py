@@ -155,6 +155,7 @@ def _insert(session: Session, data: dict[str, Any], tz: ZoneInfo) -> dict[str, i
                 minutes=t["minutes"],
                 cpt=t.get("cpt"),
                 room_kinds=t.get("room_kinds"),
+                room_features=t.get("room_features"),
                 staff_roles=t.get("staff_roles"),
                 credentials_any=t.get("credentials_any"),
                 min_patients=t.get("min_patients", 1),

@@ -541,6 +541,9 @@ rules_cmds.register(app)
 from integrations.cli import patients_cmds  # noqa: E402
 
 patients_cmds.register(app)  # rota patient ...
+from integrations.cli import facility_cmds  # noqa: E402
+
+facility_cmds.register(app)  # rota staff|group|room
 
 
 # --- entry point -------------------------------------------------------------------------------

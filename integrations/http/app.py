@@ -20,8 +20,11 @@ from clinic.db import Database, open_database
 from integrations.http.appointments import AppointmentController
 from integrations.http.auth import provide_caller
 from integrations.http.chat import ChatController
+from integrations.http.groups import GroupController
 from integrations.http.patients import PatientController
 from integrations.http.problems import EXCEPTION_HANDLERS
+from integrations.http.rooms import RoomController
+from integrations.http.staff import StaffController
 from integrations.slack.route import slack_events_route
 
 SWAGGER_DIR = next(Path(swagger_ui_bundle.__file__).parent.glob("vendor/swagger-ui-*"))
@@ -71,6 +74,9 @@ def create_app(
             AppointmentController,
             PatientController,
             ChatController,
+            StaffController,
+            GroupController,
+            RoomController,
             slack_events_route(database, conversation),
             create_static_files_router(
                 path="/static/swagger", directories=[SWAGGER_DIR], include_in_schema=False

@@ -21,7 +21,7 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> Response[dict
 
 def rota_error(request: Request[Any, Any, Any], exc: RotaError) -> Response[dict[str, Any]]:
     extra: dict[str, Any] = {}
-    if isinstance(exc, InvalidInput) and exc.problems:
+    if isinstance(exc, (InvalidInput, RuleViolation)) and exc.problems:
         extra["errors"] = exc.problems
     if isinstance(exc, RuleViolation) and exc.decision is not None:
         decision = exc.decision

@@ -157,6 +157,41 @@ def test_living_record_requests_name_their_action(
 
 
 @pytest.mark.parametrize(
+    ("text", "action", "group", "room"),
+    [
+        (
+            "add Jamie to the Tuesday relapse-prevention group",
+            "enroll",
+            "Tuesday relapse-prevention group",
+            None,
+        ),
+        ("please enrol Maria Lopez in DBT skills group", "enroll", "DBT skills group", None),
+        ("remove Jamie from the relapse group", "unenroll", "relapse group", None),
+        (
+            "take Tyler Johnson out of the early recovery group",
+            "unenroll",
+            "early recovery group",
+            None,
+        ),
+        ("Group room A is closed tomorrow", "room_closed", None, "r-grp-a"),
+        ("Room 102 is out of service Dec 3", "room_closed", None, "r-102"),
+    ],
+)
+def test_group_and_room_changes_keep_the_contract_intent_and_say_the_action(
+    demo_roster: Roster, text: str, action: str, group: str | None, room: str | None
+) -> None:
+    frame = parse(text, roster=demo_roster, now=NOW, actor="s-wright")
+    schema = json.loads(CONTRACT.read_text())
+    jsonschema.Draft202012Validator(schema).validate(frame)
+    assert frame["intent"] == "unknown" and frame["action"] == action
+    assert (frame["group"] or {}).get("text") == group
+    assert (frame["room"] or {}).get("id") == room
+    if group:
+        assert frame["patient"]["id"]
+    assert frame["confidence"] >= 0.9  # no model is asked to guess
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "authorization status for Jamie Rivera",
@@ -169,3 +204,20 @@ def test_living_record_requests_name_their_action(
 def test_questions_and_appointment_requests_name_no_action(demo_roster: Roster, text: str) -> None:
     frame = parse(text, roster=demo_roster, now=NOW)
     assert frame["action"] is None and "details" not in frame
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["book a group session for Jamie tomorrow", "I'm out sick today", "Daniel Okafor is out today"],
+)
+def test_other_requests_have_no_action(demo_roster: Roster, text: str) -> None:
+    assert parse(text, roster=demo_roster, now=NOW, actor="s-patel")["action"] is None
+
+
+def test_two_dates_joined_by_to_are_a_period(demo_roster: Roster) -> None:
+    frame = parse("Sam Patel is on leave Dec 21 to Jan 1", roster=demo_roster, now=NOW)
+    assert frame["intent"] == "staff_unavailable" and frame["staff"]["id"] == "s-patel"
+    assert frame["window"] == {
+        "start": "2026-12-21T00:00:00-05:00",
+        "end": "2027-01-02T00:00:00-05:00",
+    }

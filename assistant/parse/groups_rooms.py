@@ -1,0 +1,67 @@
+"""Recognisers for changes to groups and rooms: "add Jamie to the Tuesday relapse-prevention
+group", "remove Jamie from the relapse group", "Group room B is closed tomorrow".
+
+The request-frame contract has no intent for these, so the frame keeps the intent the contract
+would give (`unknown`) and says what was asked in the added field `action` (`enroll`,
+`unenroll`, `room_closed`); `group` holds the words naming the group (the dialogue finds it).
+The parser calls `recognise` once its frame is built (the patient, room and window are its own).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+ACTIONS = ("enroll", "unenroll", "room_closed")
+
+_GROUP = r"(?:the\s+)?(?P<group>[\w'’ -]+?\s+group)\b"
+_ENROL = re.compile(
+    r"\b(?:add|enrol+|put|sign|place|join)\s+(?P<who>.+?)\s+(?:up\s+)?"
+    rf"(?:to|in|into|for|on)\s+{_GROUP}",
+    re.I,
+)
+_UNENROL = re.compile(
+    r"\b(?:remove|take|drop|unenrol+|discharge|pull)\s+(?P<who>.+?)\s+"
+    rf"(?:out\s+of|from|off(?:\s+of)?)\s+{_GROUP}",
+    re.I,
+)
+_CLOSED = re.compile(
+    r"\b(?:closed|closing|shut|out\s+of\s+(?:use|service|action|order)|unavailable|unusable"
+    r"|off[-\s]limits|not\s+available|being\s+(?:painted|cleaned|repaired|renovated))\b",
+    re.I,
+)
+# The intents a message about a group or a room gets by mistake ("group" is a session type, a
+# room "out of service" sounds like someone out); a confirmation or a report keeps its own.
+_TAKEN_OVER = ("unknown", "find_slot", "book", "schedule_lookup", "cancel", "staff_unavailable")
+# A frame that has recognised one of these needs no model to understand it.
+CONFIDENT = 0.9
+
+
+def recognise(text: str, frame: dict[str, Any]) -> dict[str, Any]:
+    """The frame with `action` (and `group`) set when the message asks for one of these
+    changes; `action` is None otherwise. Only the intents the contract has no word for are
+    taken over (a booking, a sick call or a confirmation stays what it is)."""
+    frame.setdefault("action", None)
+    frame.setdefault("group", None)
+    if frame["action"] or frame["intent"] not in _TAKEN_OVER:
+        return frame  # another recogniser's, or a request the contract has words for
+    for action, pattern in (("unenroll", _UNENROL), ("enroll", _ENROL)):
+        m = pattern.search(text)
+        if m:
+            frame["action"] = action
+            frame["group"] = {"text": " ".join(m.group("group").split()), "id": None}
+            break
+    else:
+        if frame.get("room") and _CLOSED.search(text) and not _names_staff(frame):
+            frame["action"] = "room_closed"
+    if frame["action"]:
+        frame["intent"] = "unknown"
+        frame["session_type"] = None  # "group" named the group, not a session to book
+        frame["confidence"] = max(frame["confidence"], CONFIDENT)
+    return frame
+
+
+def _names_staff(frame: dict[str, Any]) -> bool:
+    """Someone is named as out ("Dana and Group room B are out"): a sick call, not a room."""
+    staff = frame.get("staff")
+    return bool(staff and staff.get("text"))
