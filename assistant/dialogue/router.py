@@ -31,6 +31,7 @@ from assistant.dialogue.state import Frame
 from assistant.dialogue.turn import Turn
 from assistant.llm.fallback import understand
 from assistant.parse.attendance import ACTIONS as ATTENDANCE_ACTIONS
+from assistant.parse.records import ACTIONS as RECORD_ACTIONS
 from clinic.errors import PermissionDenied, RotaError, RuleViolation
 
 Handler = Callable[[Turn, Frame], Reply]
@@ -79,8 +80,10 @@ def _by_action(turn: Turn, frame: Frame) -> Reply:
     if action in ATTENDANCE_ACTIONS:
         turn.state.pending = None
         return attendance.handle(turn, frame)
-    turn.state.drop_offers()
-    return records.start(turn, frame)
+    if action in RECORD_ACTIONS:
+        turn.state.drop_offers()
+        return records.start(turn, frame)
+    return turn.reply(wording.NOT_UNDERSTOOD)
 
 
 _INTENTS: dict[str, Handler] = {
@@ -158,6 +161,8 @@ def _dispatch(turn: Turn) -> Reply:
             return _by_action(turn, resumed)
         return _RESUMABLE[resumed["intent"]](turn, resumed)
     turn.state.pending = None  # anything else starts over; its own question, if any, replaces it
+    if intent not in _YES_NO:
+        turn.state.record = None  # a record change waiting for "yes" is not what this is about
     if turn.state.change and intent in ("confirm", "decline"):
         if intent == "confirm":
             return groups_rooms.confirm_change(turn)

@@ -736,16 +736,20 @@ def confirm_discharge(patient: str, reason: str, sessions: Sequence[str], kept: 
     else:
         text += " They have no future sessions."
     if kept:
-        text += f" {kept} group session(s) go on for the others."
+        text += f" They leave {kept} group session(s), which go on for the others."
     return text + " Reply 'yes' to discharge."
 
 
-def discharged(patient: str, sessions: Sequence[str], told: Sequence[str], kept: int) -> str:
+def discharged(
+    patient: str, sessions: Sequence[str], told: Sequence[str], left: int, kept: Sequence[str]
+) -> str:
     text = f"Discharged {patient}."
     if sessions:
         text += " Cancelled: " + "; ".join(sessions) + "."
+    if left:
+        text += f" Left {left} group session(s), which go on for the others."
     if kept:
-        text += f" Still listed in {kept} group session(s): remove them from the group."
+        text += " Still in: " + "; ".join(kept) + "."
     if told:
         text += " To tell: " + "; ".join(told) + "."
     return text
@@ -753,7 +757,7 @@ def discharged(patient: str, sessions: Sequence[str], told: Sequence[str], kept:
 
 def notice(n: Mapping[str, Any], names: Names) -> str:
     if "staff" in n:
-        return f"{names(n['staff'])} ({n['count']} session(s) off their schedule)"
+        return f"{names(n['staff'])} ({n['count']} session(s) changed)"
     return f"{names(n['patient'])} by {n['channel']}"
 
 

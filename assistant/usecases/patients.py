@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from assistant.access import authorize
@@ -24,9 +24,10 @@ from assistant.reports import authorization_usage
 from assistant.usecases.notices import who_to_tell
 from assistant.wiring import booking_service
 from clinic.audit import append_event
+from clinic.booking import AppointmentView
 from clinic.consents import in_force, with_derived_list
 from clinic.db import Database
-from clinic.errors import InvalidInput, NotFound, PermissionDenied
+from clinic.errors import BookingConflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
 from clinic.facility_file.export import patient_record
 from clinic.facility_file.load import authorization_row, court_order_row, patient_row
 from clinic.facility_file.records import check_record
@@ -37,6 +38,7 @@ from clinic.models import (
     CourtOrder,
     Patient,
     SessionType,
+    group_member,
 )
 from clinic.timeutil import local_iso, now_utc, parse_date
 from clinic.tokens import Caller
@@ -263,9 +265,11 @@ def update(db: Database, caller: Caller, cmd: Update) -> Record:
 
 
 def discharge(db: Database, caller: Caller, cmd: Discharge) -> Record:
-    """Phase discharged; every future session of the patient cancelled through the booking
-    service in the same transaction. Returns the record, the cancelled sessions, the group
-    sessions kept for the others in them, and who must be told."""
+    """Phase discharged; every future session of the patient alone cancelled, and the patient
+    taken out of shared (group) sessions ahead, which go on for the others: each through the
+    booking service, in the same transaction. The patient leaves their groups too. Returns the
+    record, the cancelled sessions, the shared ones left, any a rule kept them in (with why),
+    the groups left, and who must be told."""
     if not cmd.reason or not cmd.reason.strip():
         raise InvalidInput("a discharge needs a reason", ["$.reason: a reason is required"])
     authorize(db, caller, "discharge_patient", patient_id=cmd.patient_id)
@@ -297,9 +301,23 @@ def discharge(db: Database, caller: Caller, cmd: Discharge) -> Record:
         cancelled: list[Record] = []
         kept: list[Record] = []
         moves: list[Record] = []
+        left: list[Record] = []
         for appt in _future(session, cmd.patient_id, now):
-            if len(appt.patient_ids) > 1:  # a group goes on for the others
-                kept.append(_brief(appt, tz))
+            if len(appt.patient_ids) > 1:  # a group goes on for the others, without them
+                others = [p for p in appt.patient_ids if p != cmd.patient_id]
+                try:
+                    with session.begin_nested():
+                        view = service.move(
+                            caller.staff_id,
+                            appt.id,
+                            patients=others,
+                            reason=f"{cmd.patient_id} discharged: {cmd.reason}",
+                            override_reason=cmd.override_reason,
+                        )
+                    left.append(_brief(appt, tz))
+                    moves.append(_notice_of(view, cmd.patient_id, cancelled=False))
+                except (BookingConflict, RuleViolation, InvalidInput) as exc:
+                    kept.append({**_brief(appt, tz), "reason": str(exc)})
                 continue
             view = service.cancel(
                 caller.staff_id,
@@ -308,17 +326,13 @@ def discharge(db: Database, caller: Caller, cmd: Discharge) -> Record:
                 override_reason=cmd.override_reason,
             )
             cancelled.append(_brief(appt, tz))
-            moves.append(
-                {
-                    "appointment": view.id,
-                    "before": {
-                        "staff": list(view.staff),
-                        "start": view.start.isoformat(),
-                        "patients": list(view.patients),
-                    },
-                    "after": {"staff": [], "start": None},
-                }
+            moves.append(_notice_of(view, cmd.patient_id, cancelled=True))
+        groups = list(
+            session.scalars(
+                select(group_member.c.group_id).where(group_member.c.patient_id == cmd.patient_id)
             )
+        )
+        session.execute(delete(group_member).where(group_member.c.patient_id == cmd.patient_id))
         notify = who_to_tell(session, moves, patient_kind="sessions_cancelled")
         append_event(
             session,
@@ -330,7 +344,9 @@ def discharge(db: Database, caller: Caller, cmd: Discharge) -> Record:
             after={
                 "phase": "discharged",
                 "cancelled": [c["id"] for c in cancelled],
+                "left": [a["id"] for a in left],
                 "kept": [k["id"] for k in kept],
+                "groups": groups,
                 "notify": notify,
             },
             reason=cmd.reason,
@@ -338,7 +354,9 @@ def discharge(db: Database, caller: Caller, cmd: Discharge) -> Record:
         return {
             "patient": patient_record(row),
             "cancelled": cancelled,
+            "left": left,
             "kept": kept,
+            "groups": groups,
             "notify": notify,
         }
 
@@ -622,6 +640,18 @@ def _future(session: Session, patient_id: str, now: datetime) -> list[Appointmen
             .order_by(Appointment.start, Appointment.id)
         )
     )
+
+
+def _notice_of(view: AppointmentView, patient: str, *, cancelled: bool) -> Record:
+    """A discharge's change as `who_to_tell` reads it: a cancelled session moves to no time
+    (its clinicians and the patient hear); one the patient left keeps its time (its
+    facilitators hear)."""
+    start = view.start.isoformat()
+    return {
+        "appointment": view.id,
+        "before": {"staff": list(view.staff), "start": start, "patients": [patient]},
+        "after": {"staff": [], "start": None} if cancelled else {"staff": [], "start": start},
+    }
 
 
 def _brief(appt: Appointment, tz: Any) -> Record:

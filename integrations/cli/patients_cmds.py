@@ -137,8 +137,12 @@ def discharge(
     typer.echo(f"discharged: {_summary(out['patient'])}")
     for appt in out["cancelled"]:
         typer.echo(f"  cancelled {appt['id']}  {appt['start']}  {appt['session_type']}")
+    for appt in out["left"]:
+        typer.echo(f"  left group session {appt['id']}  {appt['start']}")
     for appt in out["kept"]:
-        typer.echo(f"  still in group session {appt['id']}  {appt['start']} (remove from group)")
+        typer.echo(f"  still in {appt['id']}  {appt['start']}: {appt['reason']}")
+    for group in out["groups"]:
+        typer.echo(f"  left group {group}")
     for notice in out["notify"]:
         who = notice.get("staff") or notice.get("patient")
         typer.echo(f"  tell {who}: {notice['kind']} ({notice['count']})")

@@ -15,7 +15,7 @@ from assistant.disclosure import Disclose, disclose
 from clinic.db import Database
 from clinic.errors import RuleViolation
 from clinic.facility_file.export import patient_record
-from clinic.models import Appointment, AuditEvent, Patient
+from clinic.models import Appointment, AppointmentPatient, AuditEvent, Patient, group_member
 from integrations.http.app import create_app
 from tests.http.test_chat import NOW, Person
 
@@ -114,9 +114,21 @@ def test_discharge_asks_why_lists_the_sessions_and_cancels_them(
     assert set(done["appointments"]) == set(listed)
     assert {n.get("patient") for n in done["notify"]} >= {PATIENT}
     assert "To tell: " in done["reply"]
+    assert "group session(s), which go on for the others" in done["reply"]
     with demo_db.read() as session:
         assert all(session.get(Appointment, a).status == "cancelled" for a in listed)  # type: ignore[union-attr]
         assert session.get(Patient, PATIENT).phase == "discharged"  # type: ignore[union-attr]
+        ahead = session.scalars(
+            select(Appointment.id)
+            .join(AppointmentPatient)
+            .where(AppointmentPatient.patient_id == PATIENT, Appointment.active)
+            .where(Appointment.start >= NOW)
+        ).all()
+        assert ahead == []  # out of every session ahead, the groups' too
+        groups = session.scalars(
+            select(group_member.c.group_id).where(group_member.c.patient_id == PATIENT)
+        ).all()
+        assert groups == []
 
 
 def test_consent_to_probation_recorded_then_revoked_in_chat(

@@ -114,6 +114,17 @@ def test_admit_show_update_and_discharge(client: TestClient, demo_db: Database) 
         {"session_type": "individual", "per_week": 2, "source": "level_of_care"},
     ]
     assert after["contact"]["phone"] == "+1555" and after["contact"]["channel"] == "sms"
+    bad = client.patch(
+        f"/api/patients/{pid}",
+        json={"primary_clinician": "ghost", "level_of_care": "1.0"},
+        headers=therapist,
+    )
+    assert bad.status_code == 422
+    assert bad.json()["errors"] == [
+        "$.primary_clinician: 'ghost' is not the id of any staff member in staff"
+    ]
+    unchanged = client.get(f"/api/patients/{pid}", headers=director).json()["patient"]
+    assert unchanged["primary_clinician"] == THERAPIST
 
     gone = client.post(
         f"/api/patients/{pid}/discharge", json={"reason": "moved away"}, headers=therapist

@@ -205,7 +205,12 @@ def _discharge(turn: Turn, record: PendingRecord, override: str | None) -> Reply
         f"{names.kind(c['session_type'])} {datetime.fromisoformat(c['start']):%a %d %b %H:%M}"
         for c in out["cancelled"]
     ]
-    text = wording.discharged(_name(turn, record), sessions, told, len(out["kept"]))
+    kept = [
+        f"{names.kind(k['session_type'])} {datetime.fromisoformat(k['start']):%a %d %b %H:%M} "
+        f"({wording.plain(k['reason'], names)})"
+        for k in out["kept"]
+    ]
+    text = wording.discharged(_name(turn, record), sessions, told, len(out["left"]), kept)
     return turn.reply(text, notify=out["notify"], appointments=[c["id"] for c in out["cancelled"]])
 
 
