@@ -19,6 +19,7 @@ from clinic.placement import load_row
 from clinic.timeutil import local_iso
 from clinic.tokens import Caller
 from rules import permissions
+from rules.facts import appointment_facts
 from rules.service import default_service
 from rules.snapshot import role_situation
 
@@ -54,12 +55,14 @@ def authorize(
     *,
     patient_id: str | None = None,
     staff_id: str | None = None,
+    appointment: AppointmentView | None = None,
 ) -> None:
     """Raise PermissionDenied, with the rule's words, unless the caller may do this.
 
     `patient_id` names the patient the action is about (the caseload rules look at it);
     `staff_id` the staff member it is about: they must exist, and acting about oneself is
-    enough for the pack's `self_actions` (anyone may report their own absence)."""
+    enough for the pack's `self_actions` (anyone may report their own absence);
+    `appointment` the session it is about (the own-sessions rules look at its staff)."""
     service = default_service()
     pack_action = ACTION_OF.get(action, action)
     if staff_id is not None:
@@ -70,6 +73,8 @@ def authorize(
     about_self = staff_id is not None and staff_id == caller.staff_id and patient_id is None
     if about_self and pack_action in service.packs.tables.get("self_actions", ()):
         return
+    if appointment is not None:
+        situation = replace(situation, appointment=appointment_facts(appointment))
     # Every role the caller holds counts, however the door learnt them.
     actor = replace(actor, extra_roles=actor.extra_roles | (caller.roles - {actor.role}))
     decision = service.evaluate(pack_action, actor, situation)

@@ -27,6 +27,15 @@ from solver.repair import repair
 from solver.settings import SolverSettings
 from solver.slots import NEAREST_DAYS, SlotFinder
 
+INTERACTIVE_SECONDS = 5.0
+
+
+def interactive_settings() -> SolverSettings:
+    """The solver's settings for someone waiting on an answer (at most a few seconds)."""
+    settings = SolverSettings.from_env()
+    return replace(settings, time_limit=min(settings.time_limit, INTERACTIVE_SECONDS))
+
+
 SYSTEM_ACTOR = "optimizer"
 """Who applies plans and repairs unless a person is named (role `system` in the permissions
 pack: it may run plans, book and move, nothing else)."""

@@ -32,9 +32,18 @@ APPOINTMENT_EVENT = "appointment."
 """Audit actions that change one appointment (book, cancel, move, set_status); the event's
 entity is the appointment."""
 
-UNCHANGING_EVENTS = ("disclosure", "llm_call", "slack.", "token.", "staff.slack_", "patient.view")
+UNCHANGING_EVENTS = (
+    "disclosure",
+    "llm_call",
+    "slack.",
+    "token.",
+    "staff.slack_",
+    "patient.view",
+    "proposal.create",
+)
 """Audit actions (prefixes) that record something said or granted and change no fact a cache
-holds: no person, room, rule, absence or appointment."""
+holds: no person, room, rule, absence or appointment (a proposal made changes nothing until it
+is applied)."""
 
 
 @dataclass(frozen=True)

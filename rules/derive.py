@@ -293,9 +293,20 @@ def _actor_fact(ctx: _Context, base: Fact) -> Fact:
         "role_may": scope is not None,
         "scope": scope,
         "relation": relation,
+        "on_session": _on_session(ctx),
         "patient": stranger or (pids[0] if pids else None),
         "may_override": bool(roles & override_roles) or _is_liaison(ctx, pids),
     }
+
+
+def _on_session(ctx: _Context) -> bool | None:
+    """Whether the actor is one of the session's staff (None when no session is concerned):
+    attendance is recorded by whoever held the session, not by anyone with the patient."""
+    s = ctx.s
+    if s.appointment is None:
+        return None
+    before = s.before.staff if s.before is not None else ()
+    return ctx.actor.id in s.appointment.staff or ctx.actor.id in before
 
 
 def _is_liaison(ctx: _Context, pids: list[str]) -> bool:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from assistant import gate
 from assistant.dialogue import wording
 from assistant.dialogue.handlers import (
+    attendance,
     cancel,
     clarify,
     compliance_report,
@@ -29,6 +30,7 @@ from assistant.dialogue.reply import Reply
 from assistant.dialogue.state import Frame
 from assistant.dialogue.turn import Turn
 from assistant.llm.fallback import understand
+from assistant.parse.attendance import ACTIONS as ATTENDANCE_ACTIONS
 from clinic.errors import PermissionDenied, RotaError, RuleViolation
 
 Handler = Callable[[Turn, Frame], Reply]
@@ -65,6 +67,22 @@ _ACTIONS: dict[str, Handler] = {
     groups_rooms.UNENROLL: groups_rooms.ask_membership,
     groups_rooms.ROOM_CLOSED: groups_rooms.ask_room_closed,
 }
+
+
+def _by_action(turn: Turn, frame: Frame) -> Reply:
+    """A request the frame's `action` names: a group or room change, attendance, or a change to
+    a patient's record (assistant/parse: groups_rooms, attendance, records)."""
+    action = frame["action"]
+    if action in _ACTIONS:
+        turn.state.drop_offers()
+        return _ACTIONS[action](turn, frame)
+    if action in ATTENDANCE_ACTIONS:
+        turn.state.pending = None
+        return attendance.handle(turn, frame)
+    turn.state.drop_offers()
+    return records.start(turn, frame)
+
+
 _INTENTS: dict[str, Handler] = {
     **_RESUMABLE,
     "confirm": lambda turn, frame: confirm.confirm(turn, frame.get("option")),
@@ -127,12 +145,8 @@ def _dispatch(turn: Turn) -> Reply:
     if refused:  # before any name is resolved: the same sentence whoever was named
         turn.state.pending = None
         return turn.reply(refused)
-    if frame.get("action") in _ACTIONS:  # a group or a room (assistant/parse/groups_rooms.py)
-        turn.state.drop_offers()
-        return _ACTIONS[frame["action"]](turn, frame)
-    if frame.get("action"):  # a change to the living record (assistant/parse/records.py)
-        turn.state.drop_offers()
-        return records.start(turn, frame)
+    if frame.get("action"):  # outside the contract's intents: told by the frame's `action`
+        return _by_action(turn, frame)
     pending = turn.state.pending
     if pending and clarify.answers(pending, frame):
         resumed = clarify.completed(turn, pending, frame)
@@ -141,7 +155,7 @@ def _dispatch(turn: Turn) -> Reply:
         turn.state.pending = None
         turn.frame = resumed
         if resumed.get("action"):
-            return records.start(turn, resumed)
+            return _by_action(turn, resumed)
         return _RESUMABLE[resumed["intent"]](turn, resumed)
     turn.state.pending = None  # anything else starts over; its own question, if any, replaces it
     if turn.state.change and intent in ("confirm", "decline"):

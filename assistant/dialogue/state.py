@@ -98,6 +98,21 @@ class LastChange:
 
 
 @dataclass
+class PendingAttendance:
+    """An attendance change waiting for the caller (assistant.dialogue.handlers.attendance):
+    - "pick": which of `candidates` (appointment ids) the message meant;
+    - "one": "yes" to `action` on the one appointment in `candidates` (a late cancellation);
+    - "day": "yes" to a whole day's marks (`detail`: staff, day, except_patients, except_action);
+    - "delay": which way (`candidates`: "shorten", "push") absorbs a delay (`detail`:
+      appointment, minutes, kind)."""
+
+    kind: Literal["pick", "one", "day", "delay"]
+    action: str
+    candidates: list[str] = field(default_factory=list)
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class ConversationState:
     pending: Pending | None = None
     request: SlotSearch | None = None
@@ -114,11 +129,12 @@ class ConversationState:
     last_change: LastChange | None = None
     record: PendingRecord | None = None
     """A living-record change asked for and not yet made."""
+    attendance: PendingAttendance | None = None
 
     def drop_offers(self) -> None:
         """Forget everything on offer or waiting (keeps what "undo" needs)."""
         self.pending = self.request = self.confirm = self.move_of = None
-        self.record = self.change = None
+        self.record = self.change = self.attendance = None
         self.options, self.offered, self.awaiting_override = [], [], None
 
     # -- storage -------------------------------------------------------------------------------
@@ -129,6 +145,7 @@ class ConversationState:
         confirm, change = data.get("confirm"), data.get("last_change")
         waiting = data.get("awaiting_override")
         record = data.get("record")
+        marking = data.get("attendance")
         return cls(
             pending=Pending(pending["frame"], list(pending.get("candidates") or []))
             if pending
@@ -165,6 +182,14 @@ class ConversationState:
                 record.get("missing"),
             )
             if record
+            else None,
+            attendance=PendingAttendance(
+                marking["kind"],
+                marking["action"],
+                list(marking.get("candidates") or []),
+                dict(marking.get("detail") or {}),
+            )
+            if marking
             else None,
         )
 
@@ -217,6 +242,14 @@ class ConversationState:
                 "patient": r.patient,
                 "details": r.details,
                 "missing": r.missing,
+            }
+        if self.attendance:
+            a = self.attendance
+            data["attendance"] = {
+                "kind": a.kind,
+                "action": a.action,
+                "candidates": a.candidates,
+                "detail": a.detail,
             }
         return data
 

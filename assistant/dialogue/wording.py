@@ -307,6 +307,8 @@ _AUDIT_REASONS = {
     "admit": "admitted in conversation {conversation}",
     "update": "changed in conversation {conversation}",
     "close_room": "closed in conversation by {caller}",
+    "attendance": "recorded in conversation {conversation} by {caller}",
+    "delay": "absorbing a delay, in conversation {conversation} by {caller}",
 }
 
 
@@ -404,6 +406,7 @@ HELP = "\n".join(
         "- show schedules: 'what's on my schedule today', 'Dr. Raman's schedule this week'",
         "- handle absences: 'I'm out sick today', 'running 20 minutes late'",
         "- emergencies: 'emergency intake for Jamie Rivera asap'",
+        "- attendance: 'Jamie checked in', 'mark my 2pm a no-show', 'Jamie is running 15 minutes late', 'all my sessions today were attended except Jamie's', 'what hasn't been marked today?'",
         "- reports: 'how was therapist utilization last week?', 'which court-ordered patients are behind?'",
         "- 'undo' reverses the last change I made in this conversation.",
     ]
@@ -570,23 +573,88 @@ def unknown_staff(who: str, matches: int) -> str:
 # -- emergencies --------------------------------------------------------------------------------
 
 
-def with_bumps(
-    offered: str, ways: Sequence[Any], names: Names, tz: ZoneInfo, *, clinical: bool
+NEW_PATIENT_NAME = "What is the new patient's name?"
+
+
+def admitted_walk_in(name: str, namesakes: int) -> str:
+    also = (
+        f" ({namesakes} other patient(s) have the same name: check it is not a readmission)"
+        if namesakes
+        else ""
+    )
+    return f"Admitted {name} as a new patient (phase intake){also}. "
+
+
+def emergency_proposal(
+    proposal: Mapping[str, Any], names: Names, tz: ZoneInfo, *, clinical: bool
 ) -> str:
-    """Earlier slots that need lower-priority sessions moved (assistant.proposals.RoomByMoving);
-    the sessions by their clinician and time, never by another patient's name."""
-    lines = [offered, "To make room sooner, lower-priority sessions could move:"]
-    for way in ways:
-        moves = "; ".join(
-            f"{names.all(m.staff)}'s {names.kind(m.session_type) if clinical else 'appointment'} "
-            f"at {m.start.astimezone(tz):%H:%M}"
-            + (f" to {m.moved_to.astimezone(tz):%a %H:%M}" if m.moved_to else "")
-            for m in way.moves
-        )
+    """An emergency's stored bump proposal (assistant.usecases.emergencies): each lower-priority
+    session by its clinician and time, never by another patient's name, then the booking."""
+
+    def at(moment: str) -> datetime:
+        return datetime.fromisoformat(moment).astimezone(tz)
+
+    def session(before: Mapping[str, Any]) -> str:
+        what = names.kind(before["session_type"]) if clinical else "appointment"
+        return f"{names.all(before['staff'])}'s {what} at {at(before['start']):%H:%M}"
+
+    lines = ["To make room sooner, lower-priority sessions could move:"]
+    for move in proposal["moves"]:
+        before, after = move["before"], move["after"]
+        other = after["staff"] != before["staff"]
         lines.append(
-            f"- {way.start.astimezone(tz):%a %H:%M} with {names.all(way.staff)} if we move {moves}"
+            f"- move {session(before)} to {at(after['start']):%a %H:%M}"
+            + (f" with {names.all(after['staff'])}" if other else "")
+        )
+    for item in proposal["cancel"]:
+        lines.append(f"- cancel {session(item['before'])} (no other time fits)")
+    slot = proposal["slot"]
+    room = f" in {names(slot['room'])}" if slot.get("room") else ""
+    lines.append(
+        f"then book {names(proposal['patient'])}'s {names.kind(proposal['session_type'])} at "
+        f"{at(slot['start']):%a %H:%M} with {names.all(slot['staff'])}{room}."
+    )
+    return "\n".join(lines)
+
+
+def approve_or_reject(described: str, proposal_id: str) -> tuple[str, list[Action]]:
+    return (
+        described + f"\nReply 'approve' to make these changes and book it (proposal "
+        f"{proposal_id}), or 'reject {proposal_id}'.",
+        [
+            {"label": "Approve", "message": f"approve {proposal_id}"},
+            {"label": "Reject", "message": f"reject {proposal_id}"},
+        ],
+    )
+
+
+def emergency_applied(outcome: Mapping[str, Any], names: Names, tz: ZoneInfo) -> str:
+    booked = outcome["booked"]
+    when = datetime.fromisoformat(booked["start"]).astimezone(tz)
+    room = f" in {names(booked['room'])}" if booked.get("room") else ""
+    changed = f"{outcome['moved']} session(s) moved" + (
+        f", {outcome['cancelled']} cancelled" if outcome["cancelled"] else ""
+    )
+    lines = [
+        f"Applied proposal {outcome['id']}: {changed}; booked {names(booked['patient'])}'s "
+        f"{names.kind(booked['session_type'])} at {when:%a %d %b %H:%M} with "
+        f"{names.all(booked['staff'])}{room}."
+    ]
+    for n in outcome["notify"]:
+        how = f" by {words(n['channel'])}" if n.get("channel") else ""
+        lines.append(
+            f"- tell {names(n.get('staff') or n.get('patient'))}{how}: {n['count']} change(s)"
         )
     return "\n".join(lines)
+
+
+def emergency_waiting(
+    proposal: Mapping[str, Any], names: Names, tz: ZoneInfo, *, clinical: bool
+) -> str:
+    """A pending emergency proposal in the list of what awaits approval."""
+    return f"Emergency admission of {names(proposal['patient'])}. " + emergency_proposal(
+        proposal, names, tz, clinical=clinical
+    )
 
 
 # -- the living record (admit, discharge, level of care, authorizations, consents) --------------
@@ -851,3 +919,162 @@ def _period_words(start: datetime, end: datetime, tz: ZoneInfo) -> str:
             return f"on {start:%a %d %b}"
         return f"from {start:%a %d %b} to {last:%a %d %b}"
     return f"from {start:%a %d %b %H:%M} until {end:%a %d %b %H:%M}"
+
+
+# -- attendance ---------------------------------------------------------------------------------
+
+_MARKED = {
+    "check_in": "Checked in",
+    "attended": "Marked attended",
+    "no_show": "Marked a no-show",
+    "late_cancel": "Recorded a late cancellation of",
+}
+_MARK_WORDS = {
+    "check_in": "checked in",
+    "attended": "attended",
+    "no_show": "a no-show",
+    "late_cancel": "a late cancellation",
+}
+YES_NO: list[Action] = [
+    {"label": "Yes", "message": "yes"},
+    {"label": "No", "message": "no"},
+]
+HOW_LATE = "How many minutes? Say e.g. 'Jamie is running 15 minutes late'."
+
+
+def session(
+    a: AppointmentView,
+    names: Names,
+    tz: ZoneInfo,
+    *,
+    clinical: bool,
+    patient: str | None = None,
+) -> str:
+    """A session for attendance: the patient concerned (or its patients; a group's name and the
+    session's kind only for those who may see clinical detail), time, clinician and room."""
+    start, end = a.start.astimezone(tz), a.end.astimezone(tz)
+    if patient:
+        who = names(patient)
+    elif a.group and clinical:
+        who = names(a.group)
+    else:
+        more = len(a.patients) - 3
+        who = names.all(a.patients[:3]) + (f" and {more} more" if more > 0 else "")
+    kind = f" {names.kind(a.session_type)}" if clinical else ""
+    room = f" in {names(a.room)}" if a.room else ""
+    return f"{who}:{kind} {start:%a %d %b %H:%M}–{end:%H:%M} with {names.all(a.staff)}{room}"
+
+
+def marked(action: str, described: str) -> str:
+    return f"{_MARKED[action]} {described}."
+
+
+def confirm_mark(action: str, described: str) -> tuple[str, list[Action]]:
+    return f"Record {_MARK_WORDS[action]} for {described}? Reply 'yes' to record it.", YES_NO
+
+
+def which_session(described: Sequence[str]) -> tuple[str, list[Action]]:
+    lines = ["Which session?"] + [f"{i}. {d}" for i, d in enumerate(described, 1)]
+    lines.append("Reply with the number.")
+    actions = [{"label": str(i), "message": f"option {i}"} for i in range(1, len(described) + 1)]
+    return "\n".join(lines), actions
+
+
+def no_session_to_mark(action: str, who: str, day: str) -> str:
+    if action in ("running_late", "running_over"):
+        return f"I found no booked or checked-in session for {who} on {day}."
+    return f"I found no session for {who} on {day} that can be marked {_MARK_WORDS[action]}."
+
+
+def group_marked_whole(described: str) -> str:
+    return (
+        f"{described} is a group session, and a group session is marked as a whole; I left it "
+        "as it was. Mark it by its time (e.g. 'mark my 3:30 attended') once it is held."
+    )
+
+
+def day_plan(
+    action: str, marks: Sequence[tuple[str, str]], left: Sequence[tuple[str, str]]
+) -> tuple[str, list[Action]]:
+    """The question before a whole day is marked: each session and what it gets."""
+    lines = [f"Record these {len(marks)} session(s) at once?"]
+    lines += [f"- {d}: {_MARK_WORDS[a]}" for d, a in marks]
+    if left:
+        lines.append("Left unmarked:")
+        lines += [f"- {d} ({why})" for d, why in left]
+    lines.append("Reply 'yes' to record them all, or 'no'.")
+    return "\n".join(lines), YES_NO
+
+
+def day_marked(count: int, left: int) -> str:
+    tail = f"; {left} left unmarked" if left else ""
+    return f"Recorded {count} session(s){tail}."
+
+
+NOTHING_TO_MARK = "There is nothing to mark: no session that has started and is still open."
+
+
+def unmarked(described: Sequence[str], whose: str) -> str:
+    if not described:
+        return f"Everything that has started is marked ({whose})."
+    lines = [f"Not marked yet ({whose}, {len(described)}):"]
+    lines += [f"- {d}" for d in described]
+    return "\n".join(lines)
+
+
+def knock_on(
+    late: str,
+    kind: str,
+    minutes: int,
+    runs: str,
+    effects: Sequence[str],
+    ways: Sequence[str],
+) -> tuple[str, list[Action]]:
+    """A delay's effect on the rest of the day, and the ways to absorb it (numbered)."""
+    said = f"running {minutes} min late" if kind == "late" else f"running {minutes} min over"
+    lines = [f"{late} is {said}; at full length it runs {runs}."]
+    if effects:
+        lines.append("That runs into:")
+        lines += [f"- {e}" for e in effects]
+    else:
+        lines.append(
+            "Nothing later that day shares its clinician or room closely enough to feel it."
+        )
+    lines.append("Ways to absorb it:")
+    lines += [f"{i}. {w}" for i, w in enumerate(ways, 1)]
+    lines.append("Reply with the number; nothing changes until you do.")
+    actions = [{"label": f"Way {i}", "message": f"option {i}"} for i in range(1, len(ways) + 1)]
+    return "\n".join(lines), actions
+
+
+def effect(described: str, shares: str, gap_before: int, gap_after: int) -> str:
+    if gap_after < 0:
+        return f"{described} (shares {shares}): overlaps by {-gap_after} min"
+    return f"{described} (shares {shares}): {gap_after} min between them, was {gap_before}"
+
+
+def way_shorten(runs: str) -> str:
+    return f"Shorten it to {runs} (it ends as booked); nothing else moves."
+
+
+def way_push(
+    moved: Sequence[str], fits: bool, problem: str | None, not_yours: str | None, names: Names
+) -> str:
+    text = "Run it in full and move " + (
+        "nothing else" if not moved else f"{len(moved)} later session(s): " + "; ".join(moved)
+    )
+    if not fits:
+        text += f" (does not fit now: {plain(str(problem), names)})"
+    elif not_yours:
+        text += (
+            f" (it fits, but you may not make these moves: {plain(not_yours, names)}; the front "
+            "desk or a director can apply it)"
+        )
+    return text + "."
+
+
+SHORTENED = "OK: the session ends as booked; nothing else moves."
+
+
+def moved_for_delay(described: Sequence[str]) -> str:
+    return "Done. " + "; ".join(described) + "."

@@ -58,7 +58,7 @@ def understand(
     """The rules' frame, or (when they are unsure and a gateway is configured) the model's."""
     frame = parse(text, roster=roster, now=now, actor=actor)
     if gateway is None or frame["confidence"] >= threshold or frame.get("action"):
-        return frame  # a change to the record the rules recognised is never guessed at
+        return frame  # a change to the record (attendance included) is never guessed at
     redaction = redactor_for(roster).redact(text, mapping)
     prompt = "parse_fallback"
     content = redaction.text

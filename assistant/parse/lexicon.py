@@ -24,6 +24,7 @@ SESSION_TYPES: dict[str, list[str]] = {
     "intake_assessment": [
         r"intake(?:\s+(?:assessment|appt|appointment|eval(?:uation)?|session))?", r"biopsychosocial",
         r"initial\s+assessment", r"new\s+(?:patient|pt|client)\s+(?:eval|assessment|appt)",
+        r"(?:needs?|for|an?)\s+(?:an?\s+)?(?:(?:emergency|emergent|urgent)\s+)?assessment\b",
     ],
     "psychiatric_evaluation": [
         r"psych(?:iatric)?\s+eval(?:uation)?s?", r"psych\s+assessment", r"psychiatric\s+assessment",

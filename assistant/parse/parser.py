@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from assistant.parse import groups_rooms, records, times
+from assistant.parse import attendance, groups_rooms, records, times
 from assistant.parse import lexicon as lx
 from assistant.parse.names import NameHit, common_words, index_for, tokenize
 from assistant.roster import Roster
@@ -57,6 +57,12 @@ _POSSESSIVE_OUT = re.compile(r"'s\s+(?:out|off|away|unavailable|gone|sick)\b")
 _EMERGENCY = re.compile(
     r"\b(?:emergency|emergent|urgent|stat|walk[-\s]?ins?|same[-\s]day|new\s+admit|admission"
     r"|needs\s+to\s+be\s+seen|just\s+(?:showed|walked)\s+(?:up|in))\b"
+)
+# "new patient Maria Lopez": a person not on the roster yet, named as they will be admitted.
+_NEW_PERSON = re.compile(r"\bnew\s+(?:patient|pt|client)\b")
+_NEW_PATIENT = re.compile(
+    r"(?i:\bnew\s+(?:patient|pt|client)\b)[\s,:-]*"
+    r"(?P<name>[A-Z][\w'’.-]*(?:[ ][A-Z][\w'’.-]*){0,2})"
 )
 _HELP = re.compile(r"\b(?:how\s+do\s+i|what\s+can\s+you\s+do|what\s+do\s+you\s+do)\b")
 _SCHEDULE_NOUN = re.compile(r"(?:'s|\bmy|\bthe|\bhis|\bher|\btheir|\byour)\s+schedule\b")
@@ -143,9 +149,11 @@ class Parser:
         metric = self._first_of(st, _METRICS)
         facts = times.extract(st.low, now, st.taken)
         st.taken += facts.spans
+        new = self._new_patient(st)
         hits = self._names(st)
         cues = self._cues(st)
         patient, staff, ambiguous = self._mentions(st, hits, cues)
+        patient = new or patient
         intent = self._intent(st, cues, facts, metric, option, patient, staff, session_type, needs)
         if intent == "confirm" and option is None:
             option = self._bare_option(st)
@@ -177,8 +185,17 @@ class Parser:
             "parser": "rules",
             "action": None,
         }
+        # Requests outside the contract's intents are told by added fields (`action`, ...).
         records.recognise(frame, text, now)  # living-record requests (admit, discharge, consent)
-        return groups_rooms.recognise(st.text, frame)  # enrol in a group, close a room
+        if intent == "emergency_intake" and frame.get("action") == "admit_patient":
+            # An emergency walk-in: the emergency handler admits (with these details) and finds
+            # the assessment in the same turn, so the request stays an emergency.
+            frame["intent"], frame["action"] = intent, None
+        frame = groups_rooms.recognise(st.text, frame)  # enrol in a group, close a room
+        if frame.get("action"):
+            return frame
+        marked = attendance.recognise(st.low, frame, now=now, actor=actor, late=facts.late)
+        return frame | marked if marked else frame  # "Jamie checked in", "mark my 2pm a no-show"
 
     # -- extractors -------------------------------------------------------------------------
 
@@ -327,6 +344,19 @@ class Parser:
             if hit.text == patient["text"]:
                 staff = sorted({p.id for p in hit.people if p.kind == "staff"})
                 return _mention(hit.text, staff) if staff else None
+        return None
+
+    def _new_patient(self, st: _State) -> dict[str, Any] | None:
+        """'new patient Maria Lopez': the name is taken before the roster's names are looked
+        for (a new person may share a surname with someone on it); `new` marks the mention."""
+        m = next((m for m in _NEW_PATIENT.finditer(st.text) if st.free(*m.span("name"))), None)
+        if m is not None:
+            st.take(m.start(), m.end())
+            return {"text": m.group("name"), "id": None, "new": True}
+        bare = next((m for m in _NEW_PERSON.finditer(st.low) if st.free(*m.span())), None)
+        if bare is not None:  # "a new patient" without a name: the dialogue asks for it
+            st.take(*bare.span())
+            return {"text": "", "id": None, "new": True}
         return None
 
     def _unknown_patient(self, st: _State) -> dict[str, Any] | None:

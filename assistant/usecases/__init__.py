@@ -7,12 +7,16 @@ plain value. Doors (integrations/) build commands and render results; they never
 database or call the booking service themselves (tests/test_architecture.py checks the imports).
 
 - appointments: book, cancel, move, set_status
-- absences: report_absence (a sick call's repair plan), apply, reject, change_cover, withdraw
+- absences: report_absence (a sick call's repair plan), apply, reject, change_cover, withdraw;
+  apply and reject decide every kind of proposal
+- emergencies: propose_bumps (an emergency's bumps as a proposal), applied by absences.apply
 - records: agenda and names for the operator, the audit log, facility presence, health
 - staff: add, update (hours, specializations), planned_leave, depart (a repair proposal each)
 - groups: create, enrol / unenrol (the rules' `enroll`), end (future sessions cancelled)
 - rooms: close_room (the closure recorded, its sessions' repair proposed)
 - periods: a period as the facility file writes one, read from what a door was sent
+- patients: admit, show, update, discharge; authorizations, court orders, Part 2 consents
+- notices: who must be told when appointments change
 - people: tokens, Slack links
 - checks: "may this actor do this?" (rota check)
 """

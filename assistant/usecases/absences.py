@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,8 +18,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from assistant.access import authorize
-from assistant.optimize import repair_out
+from assistant.optimize import interactive_settings, repair_out
 from assistant.problem_builder import BuiltProblem
+from assistant.usecases import emergencies
 from assistant.usecases.notices import who_to_tell
 from assistant.wiring import booking_service
 from clinic.audit import append_event
@@ -31,16 +32,8 @@ from clinic.placement import load_row
 from clinic.timeutil import now_utc
 from clinic.tokens import Caller
 from solver.model import RepairResult
-from solver.settings import SolverSettings
 
-INTERACTIVE_SECONDS = 5.0
 APPROVE = "approve_changes"  # the permissions pack's action for deciding on a proposal
-
-
-def interactive_settings() -> SolverSettings:
-    """The solver's settings for someone waiting on an answer (at most a few seconds)."""
-    settings = SolverSettings.from_env()
-    return replace(settings, time_limit=min(settings.time_limit, INTERACTIVE_SECONDS))
 
 
 @dataclass(frozen=True)
@@ -219,7 +212,7 @@ def waiting(db: Database) -> list[dict[str, Any]]:
         rows = session.scalars(
             select(Proposal).where(Proposal.status == "pending").order_by(Proposal.created_at)
         ).all()
-        return [{"id": p.id, **p.payload} for p in rows]
+        return [{"id": p.id, "kind": p.kind, **p.payload} for p in rows]
 
 
 def payload_of(db: Database, proposal_id: str) -> dict[str, Any] | None:
@@ -233,10 +226,14 @@ def payload_of(db: Database, proposal_id: str) -> dict[str, Any] | None:
 
 
 def apply_proposal(db: Database, caller: Caller, cmd: ApplyProposal) -> dict[str, Any]:
-    """Make every change of the proposal, all or nothing, exactly once."""
-    authorize(db, caller, APPROVE)
+    """Make every change of the proposal, all or nothing, exactly once (a sick call's repair,
+    or an emergency admission's bumps and booking: assistant.usecases.emergencies)."""
+    proposal_id, kind = _target(db, cmd.proposal_id)
+    authorize(db, caller, emergencies.APPROVE if kind == emergencies.KIND else APPROVE)
     with db.session() as session:
-        proposal = _claim(session, caller, cmd.proposal_id, "applied")
+        proposal = _claim(session, caller, proposal_id, "applied")
+        if proposal.kind == emergencies.KIND:
+            return emergencies.apply_in(db, session, caller, proposal)
         payload, pid = dict(proposal.payload), proposal.id
         moves = [
             MoveRequest(
@@ -254,6 +251,7 @@ def apply_proposal(db: Database, caller: Caller, cmd: ApplyProposal) -> dict[str
         notify = [{**n, "proposal": pid} for n in who_to_tell(session, payload["moves"])]
         outcome = {
             "id": pid,
+            "kind": proposal.kind,
             "moved": len(moves),
             "unplaced": payload["unplaced"],
             "notify": notify,
@@ -271,10 +269,11 @@ def apply_proposal(db: Database, caller: Caller, cmd: ApplyProposal) -> dict[str
 
 
 def reject_proposal(db: Database, caller: Caller, cmd: RejectProposal) -> str:
-    """Set the proposal aside: nothing moves, the absence stays recorded."""
-    authorize(db, caller, APPROVE)
+    """Set the proposal aside: nothing moves (a sick call's absence stays recorded)."""
+    proposal_id, kind = _target(db, cmd.proposal_id)
+    authorize(db, caller, emergencies.APPROVE if kind == emergencies.KIND else APPROVE)
     with db.session() as session:
-        proposal = _claim(session, caller, cmd.proposal_id, "rejected")
+        proposal = _claim(session, caller, proposal_id, "rejected")
         append_event(
             session,
             actor=caller.staff_id,
@@ -290,6 +289,7 @@ def withdraw_absence(db: Database, caller: Caller, cmd: WithdrawAbsence) -> dict
     authorize(db, caller, APPROVE)
     with db.session() as session:
         proposal = _claim(session, caller, cmd.proposal_id, "withdrawn")
+        _absence_only(proposal)
         payload = dict(proposal.payload)
         absence = _absence_of(session, payload)
         removed = None
@@ -322,6 +322,7 @@ def change_cover(db: Database, caller: Caller, cmd: ChangeCover) -> dict[str, An
         raise InvalidInput("say who covers the session")
     with db.session() as session:
         proposal = _pending(session, cmd.proposal_id, lock=True)
+        _absence_only(proposal)
         payload = dict(proposal.payload)
         if payload["staff"] in cmd.staff:
             raise InvalidInput("that is the clinician who is out; choose someone else")
@@ -367,6 +368,7 @@ def covers(
     found: list[str] = []
     with db.read() as session:
         proposal = _pending(session, proposal_id)
+        _absence_only(proposal)
         entry = _entry(dict(proposal.payload), proposal.id, appointment_id)
         absent = proposal.payload["staff"]
         staff = session.scalars(select(Staff.id).order_by(Staff.position)).all()
@@ -408,6 +410,22 @@ def _pending(session: Session, proposal_id: str | None, *, lock: bool = False) -
     if proposal.status != "pending":
         raise InvalidInput(f"proposal {proposal.id} was already {proposal.status}")
     return proposal
+
+
+def _target(db: Database, proposal_id: str | None) -> tuple[str, str]:
+    """The proposal a decision is about (named, or the newest pending one) and its kind, read
+    before the caller is authorized: who may apply it depends on its kind. The decision then
+    claims that proposal by its id, so a newer one cannot slip in between."""
+    with db.read() as session:
+        proposal = _pending(session, proposal_id)
+        return proposal.id, proposal.kind
+
+
+def _absence_only(proposal: Proposal) -> None:
+    if proposal.kind == emergencies.KIND:
+        raise InvalidInput(
+            f"proposal {proposal.id} makes room for an emergency admission: apply or reject it"
+        )
 
 
 def _claim(session: Session, caller: Caller, proposal_id: str | None, outcome: str) -> Proposal:

@@ -11,8 +11,13 @@ from assistant.wiring import booking_service
 from clinic.booking import AppointmentView, BookingRequest, require_known_status, view_of
 from clinic.db import Database
 from clinic.errors import NotFound
-from clinic.models import Appointment
+from clinic.models import OUTCOME_STATUSES, Appointment
 from clinic.tokens import Caller
+
+MARK_ATTENDANCE = "mark_attendance"
+ATTENDANCE_STATUSES = frozenset({"checked_in", *OUTCOME_STATUSES})
+"""Statuses that record what happened to a session: the clinician who held it, or someone
+whose role may for any session (the front desk, directors), records them."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,10 @@ def book(db: Database, caller: Caller, cmd: Book) -> AppointmentView:
 
 
 def cancel(db: Database, caller: Caller, cmd: Cancel) -> AppointmentView:
-    authorize_for_patients(db, caller, "cancel", current(db, cmd.appointment_id).patients)
+    appointment = current(db, cmd.appointment_id)
+    authorize_for_patients(db, caller, "cancel", appointment.patients)
+    if cmd.late:  # a late cancellation is attendance: recorded for the session's own clinician
+        authorize(db, caller, MARK_ATTENDANCE, appointment=appointment)
     with db.session() as session:
         return booking_service(db, session).cancel(
             caller.staff_id,
@@ -125,7 +133,10 @@ def move(db: Database, caller: Caller, cmd: Move) -> AppointmentView:
 
 def set_status(db: Database, caller: Caller, cmd: SetStatus) -> AppointmentView:
     require_known_status(cmd.status)  # bad input is told as such, whoever asks
-    authorize_for_patients(db, caller, "set_status", current(db, cmd.appointment_id).patients)
+    appointment = current(db, cmd.appointment_id)
+    authorize_for_patients(db, caller, "set_status", appointment.patients)
+    if cmd.status in ATTENDANCE_STATUSES:
+        authorize(db, caller, MARK_ATTENDANCE, appointment=appointment)
     with db.session() as session:
         return booking_service(db, session).set_status(
             caller.staff_id,

@@ -537,6 +537,9 @@ slack_cmds.register(app)
 from integrations.cli import rules_cmds  # noqa: E402
 
 rules_cmds.register(app)
+from integrations.cli import attendance_cmds  # noqa: E402
+
+attendance_cmds.register(app)
 
 from integrations.cli import patients_cmds  # noqa: E402
 

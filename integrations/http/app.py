@@ -18,11 +18,13 @@ from assistant.dialogue import Dialogue
 from assistant.usecases import records
 from clinic.db import Database, open_database
 from integrations.http.appointments import AppointmentController
+from integrations.http.attendance import AttendanceController
 from integrations.http.auth import provide_caller
 from integrations.http.chat import ChatController
 from integrations.http.groups import GroupController
 from integrations.http.patients import PatientController
 from integrations.http.problems import EXCEPTION_HANDLERS
+from integrations.http.proposals import ProposalController
 from integrations.http.rooms import RoomController
 from integrations.http.staff import StaffController
 from integrations.slack.route import slack_events_route
@@ -73,10 +75,12 @@ def create_app(
             health,
             AppointmentController,
             PatientController,
+            AttendanceController,
             ChatController,
             StaffController,
             GroupController,
             RoomController,
+            ProposalController,
             slack_events_route(database, conversation),
             create_static_files_router(
                 path="/static/swagger", directories=[SWAGGER_DIR], include_in_schema=False

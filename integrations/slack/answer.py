@@ -189,7 +189,10 @@ class Answerer:
         patients = set(self._scan().patients_in(text))
         for m in [*payload.get("moves", []), *payload.get("unplaced", [])]:
             patients.update(m["before"].get("patients") or [])
-        blocks = render.approval_blocks(pid, text, render.render_id())
+        if payload.get("patient"):  # an emergency's: the patient it makes room for
+            patients.add(payload["patient"])
+        adjustable = note.get("proposal_kind") != "emergency"  # an emergency's is apply or reject
+        blocks = render.approval_blocks(pid, text, render.render_id(), adjustable=adjustable)
         return Outgoing(
             "chat.postMessage",
             user,
@@ -245,8 +248,10 @@ class Answerer:
         who = ", ".join(names.get(p, p) for p in now.patients[:3])
         if now.group:
             who = f"group ({len(now.patients)})"
-        room = f" in {names.get(now.room, now.room)}" if now.room else ""
+        room = room_of(now, names)
         when = f"{now.start.astimezone(tz):%a %d %b %H:%M}–{now.end.astimezone(tz):%H:%M}"
+        if now.status in ("cancelled", "late_cancelled"):  # a discharge's, say
+            return f"{kind} {when}{room_of(now, names)} for {who}: cancelled"
         before = (move or {}).get("before") or {}
         was_mine = recipient.staff_id in (before.get("staff") or [])
         mine = recipient.staff_id in now.staff
@@ -310,3 +315,7 @@ def _audit(
         "patients": patients,
         "appointments": appointments,
     }
+
+
+def room_of(appointment: AppointmentView, names: dict[str, str]) -> str:
+    return f" in {names.get(appointment.room, appointment.room)}" if appointment.room else ""

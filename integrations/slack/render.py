@@ -136,15 +136,24 @@ def reply_blocks(reply: Reply, render: str, conversation: str) -> list[dict[str,
     return blocks
 
 
-def approval_blocks(proposal: str, text: str, render: str) -> list[dict[str, Any]]:
+def approval_blocks(
+    proposal: str, text: str, render: str, *, adjustable: bool = True
+) -> list[dict[str, Any]]:
+    """Apply, and Adjust (a sick call's covers) or, for a proposal with nothing to adjust (an
+    emergency's bumps), Reject."""
     blocks = _sections(f"Approval needed (proposal {proposal}):\n{text}")
+    second = (
+        _button("Adjust", "rota_adjust", encode(f"adjust {proposal}", render))
+        if adjustable
+        else _button("Reject", "rota_reject", encode(f"reject {proposal}", render))
+    )
     blocks.append(
         {
             "type": "actions",
             "block_id": f"rota_{render}",
             "elements": [
                 _button("Apply", "rota_apply", encode(f"apply {proposal}", render), "primary"),
-                _button("Adjust", "rota_adjust", encode(f"adjust {proposal}", render)),
+                second,
             ],
         }
     )

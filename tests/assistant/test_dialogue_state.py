@@ -11,6 +11,7 @@ from assistant.dialogue.state import (
     LastChange,
     Option,
     Pending,
+    PendingAttendance,
     PendingCancel,
     SlotSearch,
 )
@@ -30,6 +31,9 @@ def test_every_field_round_trips_through_json() -> None:
         confirm=PendingCancel("a00237", "in hospital"),
         awaiting_override=2,
         last_change=LastChange("move", "a00224", {"start": start.isoformat()}),
+        attendance=PendingAttendance(
+            "delay", "running_late", ["shorten", "push"], {"appointment": "a00267", "minutes": 10}
+        ),
     )
     stored = json.loads(json.dumps(state.as_dict()))
     assert ConversationState.from_dict(stored) == state

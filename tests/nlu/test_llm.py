@@ -241,3 +241,14 @@ def test_audit_records_go_to_the_hash_chained_log(db: Any, redactor: Redactor) -
         assert "utilization" not in str(events[0].after)
         report = verify_chain(session)
         assert report.ok and report.events >= 1, report
+
+
+def test_an_attendance_command_never_calls_the_model(
+    the_roster: Roster, redactor: Redactor
+) -> None:
+    # "Jamie attended" scores low (intent unknown) but is understood: no model is asked.
+    capture, records = Capture(), []
+    gateway = make_gateway(ToolFake(messages=iter([])), redactor, capture, records)
+    frame = understand("Jamie attended", roster=the_roster, now=NOW, gateway=gateway)
+    assert frame["action"] == "attended" and frame["confidence"] < 0.6
+    assert capture.prompts == [] and records == []

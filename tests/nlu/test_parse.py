@@ -149,6 +149,48 @@ def test_group_and_room_changes_keep_the_contract_intent_and_say_the_action(
     assert frame["confidence"] >= 0.9  # no model is asked to guess
 
 
+# The living record: requests the contract's intents do not cover carry an `action`.
+RECORD_CASES = [
+    (
+        "admit Maria Lopez to IOP, Medicaid, 24 units through Jan 31, needs a Spanish-speaking "
+        "clinician",
+        "admit_patient",
+        {
+            "name": "Maria Lopez",
+            "level_of_care": "2.1",
+            "needs": ["spanish_speaking"],
+            "authorization": {"payer": "Medicaid", "units": 24, "end": "2027-01-31"},
+        },
+    ),
+    ("discharge Jamie", "discharge_patient", {}),
+    ("discharge Jamie, moved out of state", "discharge_patient", {"reason": "moved out of state"}),
+    ("Jamie's consent to share with probation", "record_consent", {"recipient": "probation"}),
+    (
+        "Jamie consents to share attendance with her probation officer until Jun 30",
+        "record_consent",
+        {"recipient": "probation", "information": "attendance", "until": "2027-06-30"},
+    ),
+    ("Jamie revoked consent for probation", "revoke_consent", {"recipient": "probation"}),
+    ("step Jamie down to OP", "update_patient", {"level_of_care": "1.0"}),
+    ("Jamie is now in maintenance phase", "update_patient", {"phase": "maintenance"}),
+    (
+        "Jamie got a new Aetna authorization, 12 units through Mar 31",
+        "add_authorization",
+        {"payer": "Aetna", "units": 12, "end": "2027-03-31"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "action", "details"), RECORD_CASES)
+def test_living_record_requests_name_their_action(
+    demo_roster: Roster, text: str, action: str, details: dict[str, object]
+) -> None:
+    frame = parse(text, roster=demo_roster, now=NOW)
+    assert (frame["intent"], frame["action"], frame["details"]) == ("unknown", action, details)
+    if action != "admit_patient":
+        assert frame["patient"] == {"text": "Jamie", "id": "p-rivera"}
+
+
 @pytest.mark.parametrize(
     "text",
     ["book a group session for Jamie tomorrow", "I'm out sick today", "Daniel Okafor is out today"],
@@ -164,3 +206,18 @@ def test_two_dates_joined_by_to_are_a_period(demo_roster: Roster) -> None:
         "start": "2026-12-21T00:00:00-05:00",
         "end": "2027-01-02T00:00:00-05:00",
     }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "authorization status for Jamie Rivera",
+        "does Jamie have consent to share with probation?",
+        "move Jamie's session to Friday",
+        "move Lopez's intake to Dec 3 at 2",
+        "new admit just walked in, needs intake before 1",
+    ],
+)
+def test_questions_and_appointment_requests_name_no_action(demo_roster: Roster, text: str) -> None:
+    frame = parse(text, roster=demo_roster, now=NOW)
+    assert frame["action"] is None and "details" not in frame

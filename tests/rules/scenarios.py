@@ -962,4 +962,28 @@ SCENARIOS: list[Scenario] = [
         False,
         {"PERM-CASELOAD"},
     ),
+    S(
+        "therapist records attendance for a session they hold",
+        "mark_attendance",
+        "ther",
+        lambda: situation(appt("individual", MON, "10:00")),
+        True,
+        set(),
+    ),
+    S(
+        "therapist cannot record attendance for another clinician's session",
+        "mark_attendance",
+        "ther2",
+        lambda: situation(appt("individual", MON, "10:00")),
+        False,
+        {"PERM-OWN-SESSIONS"},
+    ),
+    S(
+        "front desk records attendance for any session",
+        "mark_attendance",
+        "fd",
+        lambda: situation(appt("individual", MON, "10:00")),
+        True,
+        set(),
+    ),
 ]

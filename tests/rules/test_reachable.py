@@ -21,6 +21,7 @@ from sqlalchemy import select
 from assistant import access, reports
 from assistant.court_report import court_report
 from assistant.disclosure import Disclose, disclose
+from assistant.usecases import appointments
 from clinic.booking import AppointmentView, BookingRequest, BookingService
 from clinic.catalogue import BUILTIN_SESSION_TYPES
 from clinic.db import Database, open_database
@@ -328,6 +329,11 @@ def test_every_enabled_rule_fires_from_a_production_entry_point(
     refused(lambda: book("t3", "individual", at(SAT, "16:00"), ["t1"], ["o1"]))  # CASELOAD
     book("fd", "case_management", at(SAT, "17:00"), ["cm"], ["o1"], override_reason="please")
     access.authorize(db, director, "see_clinical_detail", patient_id="o1")  # PERM-AUDIT-ACCESS
+    # wm is on t3's caseload (a session together on Monday), but t1 holds this one
+    held = book("cd", "individual", at(TUE, "09:00"), ["t1"], ["wm"])
+    therapist = Caller("t3", "Staff T3", "therapist")
+    with pytest.raises(PermissionDenied, match="only for sessions they hold"):  # OWN-SESSIONS
+        appointments.set_status(db, therapist, appointments.SetStatus(held.id, "checked_in"))
 
     enabled = {r.id for r in rules.packs.rules if r.enabled}
-    assert len(enabled) == 51 and enabled - rules.fired == set(), "rules no entry point reached"
+    assert len(enabled) == 52 and enabled - rules.fired == set(), "rules no entry point reached"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from assistant.dialogue import wording
 from assistant.dialogue.reply import Reply
 from assistant.dialogue.state import Frame, Pending
@@ -31,19 +33,44 @@ _ANSWER_INTENTS = frozenset({"unknown", "confirm"})
 
 
 def answers(pending: Pending, frame: Frame) -> bool:
-    """Whether `frame` answers the pending question (a patient, or a pick from the list)."""
+    """Whether `frame` answers the pending question (a patient, or a pick from the list; for
+    a new patient, their name)."""
     if frame.get("intent") not in _ANSWER_INTENTS:
         return False
+    if _awaits_new_name(pending):
+        return True
     patient = frame.get("patient")
     return bool(patient and (patient.get("id") or patient.get("candidates"))) or (
         frame.get("option") is not None and bool(pending.candidates)
     )
 
 
+def need_new_name(turn: Turn, frame: Frame) -> Reply:
+    """Ask for a new patient's name (remembered as pending)."""
+    turn.state.pending = Pending(frame)
+    return turn.reply(wording.NEW_PATIENT_NAME)
+
+
+def _awaits_new_name(pending: Pending) -> bool:
+    mention = pending.frame.get("patient") or {}
+    return bool(mention.get("new")) and not mention.get("text")
+
+
+_NAME_IS = re.compile(
+    r"^\s*(?:(?:her|his|their|the)\s+name\s+is|name\s+is|it'?s|it\s+is|she'?s|he'?s)\s+", re.I
+)
+
+
 def completed(turn: Turn, pending: Pending, frame: Frame) -> Frame | Reply:
     """The pending request with the patient the answer names, or a reply if the pick is off."""
     original = pending.frame
     patient = frame.get("patient")
+    if _awaits_new_name(pending):
+        name = _NAME_IS.sub("", turn.text).strip(" .,!")
+        if not name:
+            return turn.reply(wording.NEW_PATIENT_NAME)
+        original["patient"] = {"text": name, "id": None, "new": True}
+        return original
     if (
         frame.get("option") is not None
         and pending.candidates

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assistant.dialogue import wording
-from assistant.dialogue.handlers import cancel, records, undo
+from assistant.dialogue.handlers import attendance, cancel, records, undo
 from assistant.dialogue.handlers.find_slot import more, present
 from assistant.dialogue.reply import Reply
 from assistant.dialogue.state import Frame, LastChange
@@ -16,6 +16,8 @@ def confirm(turn: Turn, option: int | None, override_reason: str | None = None) 
     state = turn.state
     if state.record:
         return records.confirm(turn, override_reason)
+    if state.attendance:
+        return attendance.answer(turn, option)
     if state.confirm:
         return cancel.confirm_cancel(turn, override_reason)
     options = state.options
@@ -82,6 +84,9 @@ def decline(turn: Turn, frame: Frame) -> Reply:
     """ "no": keep what a confirmation question asked about, or else show other options."""
     if turn.state.record:
         return records.decline(turn)
+    if turn.state.attendance:
+        turn.state.attendance = None
+        return turn.reply(wording.LEFT_AS_IT_WAS)
     if turn.state.confirm:
         turn.state.confirm = None
         return turn.reply(wording.LEFT_AS_IT_WAS)
@@ -93,6 +98,8 @@ def override(turn: Turn, reason: str) -> Reply:
     waiting = turn.state.awaiting_override
     if turn.state.record:
         return records.confirm(turn, reason)
+    if turn.state.attendance and turn.state.attendance.kind == "one":
+        return attendance.answer(turn, None, override_reason=reason)
     if turn.state.confirm:
         return cancel.confirm_cancel(turn, reason)
     if waiting is None:
@@ -115,4 +122,5 @@ def denied(turn: Turn, exc: RuleViolation) -> Reply:
     if not overridable:
         turn.state.awaiting_override = None
         turn.state.confirm = None
+        turn.state.attendance = None
     return turn.reply(wording.denied(exc, blocking, overridable, turn.names()))

@@ -1,22 +1,30 @@
-"""emergency_intake: the earliest safe slots today, or which appointments could make room."""
+"""emergency_intake: the earliest safe slots today, or a proposal of the bumps that make room."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from assistant import proposals
+from assistant import callers
 from assistant.access import authorize, may
 from assistant.dialogue import wording
-from assistant.dialogue.handlers.clarify import need_patient
+from assistant.dialogue.handlers.clarify import need_new_name, need_patient
 from assistant.dialogue.handlers.find_slot import offer
 from assistant.dialogue.reply import Reply
 from assistant.dialogue.state import Frame
 from assistant.dialogue.turn import Turn
+from assistant.usecases import emergencies, patients
 
 HORIZON = timedelta(hours=4)
+WALK_IN_ACUITY = 5  # the facility file's highest clinical priority
 
 
 def emergency(turn: Turn, frame: Frame) -> Reply:
+    admitted = ""
+    mention = frame.get("patient") or {}
+    if mention.get("new"):
+        if not mention.get("text"):
+            return need_new_name(turn, frame)
+        frame, admitted = _admit_walk_in(turn, frame, mention["text"])
     patient = need_patient(turn, frame)
     if isinstance(patient, Reply):
         return patient
@@ -25,14 +33,73 @@ def emergency(turn: Turn, frame: Frame) -> Reply:
     frame["session_type"] = frame.get("session_type") or "intake_assessment"
     start, end = turn.window(frame, default=HORIZON)
     frame["window"] = {"start": start.isoformat(), "end": end.isoformat()}
-    reply = offer(turn, frame, note=wording.EARLIEST_SAFE, soonest=True)
+    reply = offer(turn, frame, note=admitted + wording.EARLIEST_SAFE, soonest=True)
     if any(start <= o.start < end for o in turn.state.options):
         return reply
-    # Nothing inside the window (at best the nearest slots outside it): say what could make room.
-    ways = proposals.emergency_bumps(turn.db, patient, frame["session_type"], start, end, turn.now)
-    if ways:
-        clinical = may(turn.caller, "see_clinical_detail")
-        reply.reply = wording.with_bumps(
-            reply.reply, ways, turn.names(), turn.tz, clinical=clinical
-        )
+    # Nothing inside the window (at best the nearest slots outside it): propose what would make
+    # room, for the clinical director to approve in one step.
+    proposal = emergencies.propose_bumps(
+        turn.db,
+        turn.caller,
+        emergencies.ProposeBumps(
+            patient,
+            frame["session_type"],
+            start,
+            end,
+            turn.now,
+            staff=(frame.get("staff") or {}).get("id"),
+        ),
+    )
+    if proposal is None:
+        return reply
+    names = turn.names()
+    text = wording.emergency_proposal(
+        proposal, names, turn.tz, clinical=may(turn.caller, "see_clinical_detail")
+    )
+    if may(turn.caller, emergencies.APPROVE):
+        text, actions = wording.approve_or_reject(text, proposal["id"])
+        reply.reply = f"{reply.reply}\n{text}"
+        reply.actions = [*actions, *reply.actions]
+        return reply
+    approvers = [c.staff_id for c in callers.who_may(turn.db, emergencies.APPROVE)]
+    reply.reply = f"{reply.reply}\n" + wording.sent_for_approval(
+        text, [names(a) for a in approvers], proposal["id"]
+    )
+    reply.notify = [
+        *reply.notify,
+        *(
+            {
+                "staff": a,
+                "kind": "approval_needed",
+                "proposal": proposal["id"],
+                "proposal_kind": emergencies.KIND,
+                "text": text,
+            }
+            for a in approvers
+        ),
+    ]
     return reply
+
+
+def _admit_walk_in(turn: Turn, frame: Frame, name: str) -> tuple[Frame, str]:
+    """Admit a walk-in with the least an assessment needs: the name. The phase is intake (the
+    use case's default) and the level of care is left for the assessment to set; acuity is the
+    highest until then, so the solver may move lower-priority sessions to see them."""
+    said = frame.get("details") or {}  # what the words said besides the name (parse.records)
+    record = patients.admit(
+        turn.db,
+        turn.caller,
+        patients.Admit(
+            {
+                "name": name,
+                "acuity": WALK_IN_ACUITY,
+                **{k: said[k] for k in ("level_of_care", "needs") if said.get(k)},
+            },
+            reason="emergency walk-in",
+        ),
+    )
+    namesakes = [p.id for p in turn.facts.roster().patients if p.name.casefold() == name.casefold()]
+    frame = {**frame, "patient": {"text": name, "id": record["id"]}}
+    turn.frame = frame
+    others = len([p for p in namesakes if p != record["id"]])
+    return frame, wording.admitted_walk_in(record["name"], others)

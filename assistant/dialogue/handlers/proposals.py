@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from assistant.access import may
 from assistant.dialogue import wording
 from assistant.dialogue.reply import Reply
 from assistant.dialogue.turn import Turn
-from assistant.usecases import absences
+from assistant.usecases import absences, emergencies
 from clinic.errors import InvalidInput, NotFound
 
 MAX_SESSIONS = 8  # sessions offered for another cover in one answer (Slack shows one row each)
@@ -19,14 +20,25 @@ def waiting(turn: Turn) -> Reply:
     if not pending:
         return turn.reply(wording.NOTHING_TO_APPROVE)
     names = turn.names()
-    text, actions = wording.proposals_waiting(
-        [(p["id"], wording.absence(p, names, turn.tz)) for p in pending]
-    )
+    clinical = may(turn.caller, "see_clinical_detail")
+
+    def described(p: dict[str, Any]) -> str:
+        if p["kind"] == emergencies.KIND:
+            return wording.emergency_waiting(p, names, turn.tz, clinical=clinical)
+        return wording.absence(p, names, turn.tz)
+
+    text, actions = wording.proposals_waiting([(p["id"], described(p)) for p in pending])
     return turn.reply(text, actions=actions)
 
 
 def apply(turn: Turn, proposal_id: str | None) -> Reply:
+    """ "approve" / "apply P-…": the one use case every door applies a proposal through."""
     outcome = absences.apply_proposal(turn.db, turn.caller, absences.ApplyProposal(proposal_id))
+    if outcome["kind"] == emergencies.KIND:
+        text = wording.emergency_applied(outcome, turn.names(), turn.tz)
+        return turn.reply(
+            text, notify=outcome["notify"], appointments=[outcome["booked"]["appointment"]]
+        )
     return turn.reply(wording.applied(outcome, turn.names()), notify=outcome["notify"])
 
 
@@ -73,7 +85,8 @@ def cover(turn: Turn, proposal_id: str | None, number: int, who: str) -> Reply:
 
 def _pending(turn: Turn, proposal_id: str | None) -> dict[str, Any]:
     pending = absences.pending(turn.db, turn.caller)
-    for proposal in reversed(pending):  # no id: the newest
+    absences_only = [p for p in pending if p["kind"] != emergencies.KIND or p["id"] == proposal_id]
+    for proposal in reversed(absences_only):  # no id: the newest sick call's
         if proposal_id in (None, proposal["id"]):
             return proposal
     raise NotFound(wording.no_pending_proposal(proposal_id))

@@ -1,0 +1,177 @@
+"""Attendance said in words: "Jamie checked in", "mark my 2pm a no-show", "Jamie attended",
+"Jamie cancelled late for today's group", "Jamie is running 15 minutes late", "my 3:30 is running
+20 minutes over", "all my sessions today were attended except Jamie's", "what hasn't been marked
+today?".
+
+These are outside the request-frame contract's intents, so the contract's fields keep their
+meaning (`intent` is "unknown", or "cancel" for a late cancellation, which is one) and the frame
+gains fields of its own (the contract allows more properties):
+- `action`: check_in | attended | no_show | late_cancel | running_late | running_over | unmarked
+- `day`: the local day (YYYY-MM-DD): today, or yesterday when said
+- `at`: "HH:MM" when a session is named by its time ("my 2pm")
+- `minutes`: how late, or how far over
+- `bulk`: the caller's whole day ("all my sessions ... except ...")
+- `except_patients`: the patients a bulk mark leaves out; `except_action`: what they get instead
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+ACTIONS = (
+    "check_in",
+    "attended",
+    "no_show",
+    "late_cancel",
+    "running_late",
+    "running_over",
+    "unmarked",
+)
+"""The frame's `action` values this module sets (the dialogue routes them to attendance)."""
+
+_MARK = re.compile(r"\bmark(?:ed)?\b")
+_NO_SHOW = re.compile(
+    r"\b(?:no[\s-]?show(?:ed|s)?|didn'?t\s+(?:show|come|turn\s+up|make\s+it)"
+    r"|did\s+not\s+(?:show|come|turn\s+up|make\s+it)|never\s+(?:showed|came))\b"
+    r"(?!\s*(?:rate|rates|%|percent|numbers|trend))"
+)
+_LATE_CANCEL = re.compile(
+    r"\b(?:cancel+ed\s+late|late[\s-]cancel+(?:ed|ation|led)?|late\s+cancel"
+    r"|cancel+ed\s+(?:at\s+the\s+last\s+minute|last[\s-]minute|on\s+short\s+notice)"
+    r"|last[\s-]minute\s+cancel+(?:ation|ed)?)\b"
+)
+_CHECK_IN = re.compile(
+    r"\b(?:checked[\s-]?in|check(?:ing)?[\s-]in|check\s+(?:\w+\s+){1,2}in"
+    r"|has\s+arrived|just\s+arrived|arrived|is\s+here|are\s+here"
+    r"|(?:is|are)\s+in\s+the\s+(?:lobby|waiting\s+room))\b"
+)
+_ATTENDED = re.compile(r"\b(?:attended|(?:was|were)\s+seen|came\s+in|made\s+it)\b")
+_RUNNING_OVER = re.compile(
+    r"\b(?:running|run|going|went|ran|is\s+running)\s+(?:\w+\s+){0,3}?(?:over|long)\b"
+    r"|\bover(?:ran|running|run)\b"
+)
+_RUNNING_LATE = re.compile(
+    r"\b(?:running|is|are|'s|will\s+be|be|gonna\s+be)\s+(?:\w+\s+){0,3}?(?:late|behind)\b"
+)
+_UNMARKED = re.compile(
+    r"\bunmarked\b|\bnot\s+(?:yet\s+)?(?:been\s+)?(?:marked|recorded|checked\s+off)\b"
+    r"|\b(?:hasn'?t|has\s+not|haven'?t|have\s+not|isn'?t|aren'?t|wasn'?t|weren'?t|still)"
+    r"\s+(?:yet\s+)?(?:been\s+)?(?:marked|recorded|checked\s+off)\b"
+)
+_BULK = re.compile(
+    r"\b(?:all\s+(?:of\s+)?(?:my|the|today'?s)\s+(?:sessions|appointments|patients|clients)"
+    r"|all\s+(?:sessions|appointments)|every\s+(?:session|appointment)|every(?:one|body))\b"
+)
+_EXCEPT = re.compile(r"\b(?:except(?:\s+for)?|but(?:\s+not)?|apart\s+from|other\s+than|besides)\b")
+_MY_TIME = re.compile(
+    r"\bmy\s+(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?P<ap>am|pm|a\.m\.|p\.m\.|a|p)?(?![\w:])"
+    r"|\bmy\s+(?P<noon>noon)\b"
+)
+_MINUTES = re.compile(r"\b(?P<n>\d{1,3})\s*(?:-\s*)?(?:min(?:ute)?s?|m)\b|\b(?P<h>an?)\s+hour\b")
+_YESTERDAY = re.compile(r"\byesterday\b")
+
+# Intents whose words an attendance message can be mistaken for; a request to book, move, find,
+# admit or report keeps its own meaning.
+_MISTAKABLE = frozenset(
+    {"unknown", "schedule_lookup", "decline", "confirm", "cancel", "utilization_summary"}
+)
+
+
+def recognise(
+    low: str,
+    frame: dict[str, Any],
+    *,
+    now: datetime,
+    actor: str | None,
+    late: int | None = None,
+) -> dict[str, Any] | None:
+    """The frame's attendance fields (with the contract's `intent`), or None for other messages."""
+    intent = frame["intent"]
+    patient = frame.get("patient")
+    my_time = _MY_TIME.search(low)
+    action = _action(low, intent, patient, my_time is not None)
+    if action is None:
+        return None
+    day = (now - timedelta(days=1) if _YESTERDAY.search(low) else now).date()
+    out: dict[str, Any] = {
+        "intent": "cancel" if action == "late_cancel" else "unknown",
+        "action": action,
+        "day": day.isoformat(),
+        "metric": None,
+        "window": None,
+    }
+    if my_time is not None:
+        out["at"] = _clock(my_time)
+        if actor:
+            out["staff"] = {"text": my_time.group(0)[:2], "id": actor}
+    if action in ("running_late", "running_over"):
+        out["minutes"] = late if late is not None else _minutes(low)
+    bulk = _BULK.search(low)
+    if bulk and action in ("attended", "no_show", "check_in"):
+        out["bulk"] = True
+        if actor and "my" in bulk.group(0):
+            out["staff"] = {"text": "my", "id": actor}
+        cut = _EXCEPT.search(low, bulk.end())
+        if cut and patient:
+            out["except_patients"], out["patient"] = [patient], None
+            tail = low[cut.end() :]
+            if action != "no_show" and _NO_SHOW.search(tail):
+                out["except_action"] = "no_show"
+            elif _LATE_CANCEL.search(tail):
+                out["except_action"] = "late_cancel"
+    return out
+
+
+def _action(low: str, intent: str, patient: Any, my_time: bool) -> str | None:
+    if intent not in _MISTAKABLE and intent != "staff_unavailable":
+        return None
+    named = bool(patient) or my_time
+    if _UNMARKED.search(low) and intent != "cancel":
+        return "unmarked"
+    if intent == "staff_unavailable":
+        # "I'm running late" is the clinician; "Jamie is running late" or "my 2pm is running
+        # late" is a session.
+        if not (patient or my_time) or _RUNNING_LATE.search(low) is None:
+            return None
+        return "running_late"
+    if _LATE_CANCEL.search(low):
+        return "late_cancel" if named else None
+    if _RUNNING_OVER.search(low) and (named or "session" in low):
+        return "running_over"
+    if _RUNNING_LATE.search(low) and named:
+        return "running_late"
+    bulk = _BULK.search(low) is not None
+    if not (named or bulk or _MARK.search(low)):
+        return None
+    if _NO_SHOW.search(low) and not (bulk and _EXCEPT.search(low)):
+        return "no_show"
+    if _ATTENDED.search(low):
+        return "attended"
+    if _CHECK_IN.search(low):
+        return "check_in"
+    if _NO_SHOW.search(low):
+        return "no_show"
+    return None
+
+
+def _clock(m: re.Match[str]) -> str:
+    if m.group("noon"):
+        return "12:00"
+    hour, minute = int(m.group("h")), int(m.group("m") or 0)
+    ap = (m.group("ap") or "").replace(".", "")
+    if ap.startswith("p") and hour < 12:
+        hour += 12
+    elif ap.startswith("a") and hour == 12:
+        hour = 0
+    elif not ap and 1 <= hour < 7:
+        hour += 12  # "my 2" in a clinic's day is 14:00
+    return f"{hour:02d}:{minute:02d}"
+
+
+def _minutes(low: str) -> int | None:
+    m = _MINUTES.search(low)
+    if m is None:
+        return None
+    return 60 if m.group("h") else int(m.group("n"))

@@ -1,0 +1,241 @@
+"""A patient running late, or a session running over: what it does to the rest of that
+clinician's and room's day, and the ways to absorb it. Nothing moves until a person picks one.
+
+The effect: every later session of the day that shares a clinician or the room and now
+overlaps the delayed one or keeps less than BUFFER_MINUTES between them. The ways:
+- "shorten" (a late patient only): the session starts late and ends as booked, so nothing
+  moves (the record keeps its booked times);
+- "push": the session runs its full length (its record ends N minutes later) and every session it
+  runs into moves later by as much as it must, to the facility's start grid, in a chain, all or
+  nothing through the booking service (every check and rule runs again; a trial inside a
+  savepoint says beforehand whether it fits).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assistant.access import authorize
+from assistant.usecases import appointments
+from assistant.usecases.appointments import MARK_ATTENDANCE, authorize_for_patients
+from assistant.wiring import booking_service
+from clinic.booking import AppointmentView, MoveRequest
+from clinic.db import Database
+from clinic.errors import BookingConflict, InvalidInput, PermissionDenied, RuleViolation
+from clinic.models import Facility
+from clinic.queries import appointments_between
+from clinic.timeutil import day_bounds
+from clinic.tokens import Caller
+
+BUFFER_MINUTES = 10
+"""Less than this between two sessions of one clinician or room is a lost buffer."""
+MAX_DELAY = 240
+Kind = Literal["late", "over"]
+OPEN = ("booked", "checked_in")
+
+
+@dataclass(frozen=True)
+class Delay:
+    appointment_id: str
+    minutes: int
+    kind: Kind = "late"
+    """late: the patient arrives `minutes` late; over: the session ends `minutes` later."""
+
+
+@dataclass(frozen=True)
+class Effect:
+    appointment: AppointmentView
+    shares: tuple[str, ...]
+    """What it shares with the delayed session: staff ids and/or the room id."""
+    gap_before: int
+    """Minutes between the delayed session's booked end and this one's start."""
+    gap_after: int
+    """The same after the delay (negative: they overlap by that much)."""
+
+
+@dataclass(frozen=True)
+class Way:
+    key: Literal["shorten", "push"]
+    moves: tuple[tuple[str, datetime, int], ...]
+    """(appointment id, new start, new length in minutes), in order."""
+    fits: bool = True
+    problem: str | None = None
+    """Why it does not fit the schedule (judged as the facility would, whoever asks)."""
+    not_yours: str | None = None
+    """Why the caller may not make these moves themselves (someone who may can apply it)."""
+
+
+@dataclass(frozen=True)
+class KnockOn:
+    appointment: AppointmentView
+    delay: Delay
+    start: datetime
+    end: datetime
+    """When the delayed session now runs, at full length."""
+    effects: list[Effect] = field(default_factory=list)
+    ways: list[Way] = field(default_factory=list)
+
+
+def _check(cmd: Delay) -> None:
+    if cmd.kind not in ("late", "over"):
+        raise InvalidInput(f"kind: must be late or over, not {cmd.kind!r}")
+    if not 1 <= cmd.minutes <= MAX_DELAY:
+        raise InvalidInput(f"minutes: must be between 1 and {MAX_DELAY}, not {cmd.minutes}")
+
+
+def knock_on(db: Database, caller: Caller, cmd: Delay) -> KnockOn:
+    """The effect of the delay and the ways to absorb it (nothing is written)."""
+    _check(cmd)
+    appointment = appointments.current(db, cmd.appointment_id)
+    if appointment.status not in OPEN:
+        raise InvalidInput(
+            f"appointment {appointment.id} is {appointment.status}; only a booked or "
+            "checked-in session can run late or over"
+        )
+    authorize(db, caller, MARK_ATTENDANCE, appointment=appointment)
+    delta = timedelta(minutes=cmd.minutes)
+    start = appointment.start + delta if cmd.kind == "late" else appointment.start
+    end = appointment.end + delta
+    later = _later_the_same_day(db, appointment)
+    effects = []
+    for row in later:
+        gap_after = int((row.start - end).total_seconds() // 60)
+        gap_before = int((row.start - appointment.end).total_seconds() // 60)
+        if gap_after < min(BUFFER_MINUTES, gap_before):
+            effects.append(Effect(row, _shares(appointment, row), gap_before, gap_after))
+    result = KnockOn(appointment, cmd, start, end, effects)
+    if cmd.kind == "late" and appointment.minutes - cmd.minutes >= 5:
+        result.ways.append(Way("shorten", ()))
+    grid = timedelta(minutes=_grid(db))
+    result.ways.append(_trial(db, caller, _push(appointment, end, later, grid)))
+    return result
+
+
+TRIAL_ACTOR = "operator"
+"""Whose rights a trial runs with: whether the moves fit is the schedule's question; whether
+this caller may make them is asked separately (`Way.not_yours`)."""
+
+
+def _grid(db: Database) -> int:
+    with db.read() as session:
+        return session.scalar(select(Facility.slot_minutes).limit(1)) or 15
+
+
+def _later_the_same_day(db: Database, appointment: AppointmentView) -> list[AppointmentView]:
+    """Open sessions after this one, the same local day, sharing a clinician or its room."""
+    tz = db.facility_tz()
+    _, day_end = day_bounds(appointment.start.astimezone(tz).date(), tz)
+    with db.read() as session:
+        rows = appointments_between(session, appointment.start, day_end, include_cancelled=False)
+    return [
+        r
+        for r in rows
+        if r.id != appointment.id
+        and r.status in OPEN
+        and r.start >= appointment.start
+        and _shares(appointment, r)
+    ]
+
+
+def _shares(a: AppointmentView, b: AppointmentView) -> tuple[str, ...]:
+    shared = [s for s in a.staff if s in b.staff]
+    if a.room is not None and a.room == b.room:
+        shared.append(a.room)
+    return tuple(shared)
+
+
+def _push(
+    appointment: AppointmentView, end: datetime, later: list[AppointmentView], grid: timedelta
+) -> Way:
+    """The delayed session ending at `end`, and each later session that it (or a session pushed
+    before it) runs into moved just far enough to keep the buffer it had (up to BUFFER), rounded
+    up to the facility's start grid."""
+    minutes = int((end - appointment.start).total_seconds() // 60)
+    moves = [(appointment.id, appointment.start, minutes)]
+    placed = [(appointment, appointment.start, end)]
+    for row in later:
+        need = row.start
+        for before, _, before_end in placed:
+            if not _shares(before, row):
+                continue
+            booked_gap = row.start - before.end
+            keep = min(max(booked_gap, timedelta(0)), timedelta(minutes=BUFFER_MINUTES))
+            need = max(need, before_end + keep)
+        if need > row.start:
+            need = _round_up(need, row.start, grid)
+            moves.append((row.id, need, row.minutes))
+            placed.append((row, need, need + _len(row)))
+    return Way("push", tuple(moves))
+
+
+def _round_up(moment: datetime, booked: datetime, grid: timedelta) -> datetime:
+    """The first grid start at or after `moment` (the booked start is on the grid)."""
+    steps = -((booked - moment) // grid)  # ceil((moment - booked) / grid)
+    return booked + steps * grid
+
+
+def _len(a: AppointmentView) -> timedelta:
+    return a.end - a.start
+
+
+def _trial(db: Database, caller: Caller, way: Way) -> Way:
+    """Try the moves inside a savepoint and take them back: does the chain fit? And may the
+    caller make them?"""
+    not_yours = None
+    try:
+        for appointment_id, _, _ in way.moves:
+            patients = appointments.current(db, appointment_id).patients
+            authorize_for_patients(db, caller, "move", patients)
+    except PermissionDenied as exc:
+        not_yours = str(exc)
+    try:
+        with db.session() as session:
+            trial = session.begin_nested()
+            try:
+                _apply(db, session, TRIAL_ACTOR, way, "trying a knock-on")
+            finally:
+                trial.rollback()
+    except (BookingConflict, RuleViolation, InvalidInput) as exc:
+        return Way(way.key, way.moves, fits=False, problem=str(exc), not_yours=not_yours)
+    return Way(way.key, way.moves, not_yours=not_yours)
+
+
+def _apply(db: Database, session: Session, actor: str, way: Way, reason: str) -> None:
+    booking_service(db, session).move_many(
+        actor,
+        [MoveRequest(i, start, None, None, minutes) for i, start, minutes in way.moves],
+        reason=reason,
+    )
+
+
+@dataclass(frozen=True)
+class Absorb:
+    """Apply one way (recomputed now, so the schedule it moves is the current one)."""
+
+    delay: Delay
+    way: Literal["shorten", "push"]
+
+
+def absorb(db: Database, caller: Caller, cmd: Absorb) -> list[AppointmentView]:
+    """Make the chosen way's moves, all or nothing; returns the sessions as they now are (for
+    "shorten", nothing moves: the delayed session, as booked)."""
+    result = knock_on(db, caller, cmd.delay)
+    way = next((w for w in result.ways if w.key == cmd.way), None)
+    if way is None:
+        offered = ", ".join(w.key for w in result.ways)
+        raise InvalidInput(f"way: {cmd.way!r} is not one of the ways offered ({offered})")
+    for appointment_id, _, _ in way.moves:
+        authorize_for_patients(
+            db, caller, "move", appointments.current(db, appointment_id).patients
+        )
+    if not way.moves:
+        return [result.appointment]
+    reason = f"{result.appointment.id} running {cmd.delay.kind} by {cmd.delay.minutes} min"
+    with db.session() as session:
+        _apply(db, session, caller.staff_id, way, reason)
+    return [appointments.current(db, appointment_id) for appointment_id, _, _ in way.moves]
