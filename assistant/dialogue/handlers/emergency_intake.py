@@ -98,6 +98,9 @@ def _admit_walk_in(turn: Turn, frame: Frame, name: str) -> tuple[Frame, str] | R
     said.setdefault("authorization", authorization_details(turn.text.lower(), turn.now))
     frame = {**frame, "details": said}
     auth = said.get("authorization") or {}
+    window = frame.get("window") or {}
+    if str(window.get("start", ""))[:10] in {auth.get("start"), auth.get("end")} - {None}:
+        frame["window"] = None  # "through Jan 31" is the authorization's end, not when to see them
     record: dict[str, Any] = {
         "name": name,
         "acuity": WALK_IN_ACUITY,
