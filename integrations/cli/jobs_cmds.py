@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Annotated, Any
 
 import typer
@@ -103,6 +104,8 @@ def register(app: typer.Typer) -> None:
         Start as many as you like, on as many machines: each job key runs once."""
         from integrations.jobs.distributed import run_worker
 
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+        logging.getLogger("rota.jobs").setLevel(logging.INFO)  # each run: job, key, outcome
         db = open_database()
         typer.echo(f"Rota worker on {db.describe()} (concurrency {concurrency}); Ctrl-C stops")
         run_worker(db, concurrency=concurrency)
