@@ -39,8 +39,8 @@ def conninfo(db: Database) -> str:
     """The libpq URL of the database (procrastinate speaks psycopg, not SQLAlchemy)."""
     if db.dialect != "postgresql":
         raise InvalidInput(
-            "ROTA_JOBS=procrastinate needs PostgreSQL: set ROTA_DATABASE_URL to a "
-            "postgresql+psycopg:// URL (the embedded scheduler serves SQLite)"
+            "rota worker (procrastinate) needs PostgreSQL: set ROTA_DATABASE_URL to a "
+            "postgresql+psycopg:// URL (on SQLite, `rota serve` runs the jobs itself)"
         )
     return db.url.replace("postgresql+psycopg://", "postgresql://", 1)
 

@@ -12,6 +12,8 @@ import pytest
 from assistant.jobs import history, run_job
 from assistant.jobs.runs import MAX_ATTEMPTS, RETRY_AFTER
 from clinic.db import Database
+from clinic.errors import InvalidInput
+from integrations.cli.main import _start_scheduler, run
 from integrations.jobs.scheduler import Scheduler
 from tests.jobs.conftest import Calls
 
@@ -133,3 +135,24 @@ def test_a_crashed_run_is_taken_over_after_its_lease_and_a_failed_one_retried(
     assert [o for o in scheduler.tick() if o.job == "test-flaky"] == []
     by_hand = run_job(db, "test-flaky", at)
     assert (by_hand.status, by_hand.attempts) == ("done", MAX_ATTEMPTS + 1)
+
+
+def test_which_engine_serve_runs_is_a_setting_and_a_bad_one_is_named(
+    db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ROTA_DATABASE_URL", db.url)
+    monkeypatch.setenv("ROTA_END_OF_DAY_AT", "23:59")
+    scheduler = _start_scheduler(db)
+    assert isinstance(scheduler, Scheduler)
+    scheduler.stop()
+    monkeypatch.setenv("ROTA_SCHEDULER", "off")
+    assert _start_scheduler(db) is None
+    monkeypatch.setenv("ROTA_SCHEDULER", "on")
+    monkeypatch.setenv("ROTA_JOBS", "procrastinate")  # the workers run the jobs: serve does not
+    assert _start_scheduler(db) is None
+    monkeypatch.setenv("ROTA_JOBS", "celery")
+    with pytest.raises(InvalidInput, match="ROTA_JOBS: must be one of embedded, procrastinate"):
+        _start_scheduler(db)
+    monkeypatch.delenv("ROTA_JOBS")
+    assert run(["worker"]) != 0  # SQLite: no procrastinate
+    assert "rota worker (procrastinate) needs PostgreSQL" in capsys.readouterr().err
