@@ -38,7 +38,8 @@ class JobOutcome:
     job: str
     key: str
     status: str
-    """done | failed (this call ran it) | already_done | running (another holds the claim)."""
+    """done | failed (this call ran it) | already_done | running (another holds the claim) |
+    failed_before (a failed run not yet due for its retry)."""
     summary: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     attempts: int = 0
@@ -161,8 +162,7 @@ def run_due(db: Database, now: datetime) -> list[JobOutcome]:
         key = due_key(db, job, now)
         if key is None:
             continue
-        seen = _row(db, job.name, key)
-        if seen is not None and seen.status == "done":
+        if not needs_run(db, job.name, key):
             continue
         outcome = run_job(db, job.name, now, retry_failed=False, key=key)
         if outcome.ran:
@@ -281,6 +281,8 @@ def _finish(
         )
 
 
-def is_done(db: Database, job: str, key: str) -> bool:
+def needs_run(db: Database, job: str, key: str) -> bool:
+    """Whether an engine's tick should run this key now: never claimed, or a crashed run past
+    its lease, or a failed one due for a retry (the same policy for every engine)."""
     seen = _row(db, job, key)
-    return seen is not None and seen.status == "done"
+    return seen is None or _may_take_over(seen, now_utc(), retry_failed=False)

@@ -3,9 +3,10 @@
 One periodic task, `rota.tick` (every minute; procrastinate defers it once per timestamp however
 many workers run), asks which job keys are due and defers one `rota.run` per key, under a
 queueing lock named after the key so a key is never queued twice. `rota.run` calls `run_job`,
-whose claim in `job_run` makes a retry or a second worker harmless; a failed run raises, so
-procrastinate retries it (RETRIES times, with backoff). A worker killed mid-run leaves its claim
-`started`: once the lease passes, the next tick's run takes it over.
+whose claim in `job_run` makes a retry or a second worker harmless. Retries follow the same policy
+as the embedded scheduler (assistant.jobs.runs: a failed key is queued again by a later tick after
+RETRY_AFTER, at most MAX_ATTEMPTS times), not procrastinate's own. A worker killed mid-run leaves
+its claim `started`: once the lease passes, the next tick's run takes it over.
 """
 
 from __future__ import annotations
@@ -20,14 +21,13 @@ from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.schema import SchemaManager
 
 from assistant.jobs import due_key, load_jobs, run_job
-from assistant.jobs.runs import is_done
+from assistant.jobs.runs import needs_run
 from clinic.db import Database
 from clinic.errors import InvalidInput, RotaError
 
 log = logging.getLogger("rota.jobs")
 
 TICK_CRON = "* * * * *"
-RETRIES = procrastinate.RetryStrategy(max_attempts=3, exponential_wait=10)
 QUEUE = "rota-jobs"
 
 
@@ -61,18 +61,21 @@ def ensure_schema(db: Database) -> bool:
             connection.execute("SELECT pg_advisory_unlock(hashtext('rota-procrastinate-schema'))")
 
 
-def make_app(db: Database, *, tick_cron: str = TICK_CRON) -> procrastinate.App:
-    """A procrastinate app whose tasks run Rota's jobs against `db`."""
+def make_app(
+    db: Database, *, tick_cron: str = TICK_CRON, connector: Any = None
+) -> procrastinate.App:
+    """A procrastinate app whose tasks run Rota's jobs against `db` (its queue on `db` itself,
+    unless another connector is given: procrastinate's in-memory one in tests)."""
     app = procrastinate.App(
-        connector=procrastinate.PsycopgConnector(conninfo=conninfo(db)),
+        connector=connector or procrastinate.PsycopgConnector(conninfo=conninfo(db)),
         import_paths=[],
     )
 
-    @app.task(name="rota.run", queue=QUEUE, retry=RETRIES, pass_context=False)
+    @app.task(name="rota.run", queue=QUEUE, pass_context=False)
     def run(name: str, key: str, now: str) -> dict[str, Any]:
-        outcome = run_job(db, name, datetime.fromisoformat(now), key=key)
+        outcome = run_job(db, name, datetime.fromisoformat(now), key=key, retry_failed=False)
         log.info("job %s (%s): %s", name, key, outcome.status)
-        if outcome.status in {"failed", "failed_before"}:
+        if outcome.status == "failed":  # shown as failed in procrastinate too
             raise JobFailed(f"{name} ({key}): {outcome.error}")
         return {"job": name, "key": key, "status": outcome.status}
 
@@ -89,7 +92,7 @@ def defer_due(db: Database, run: Any, now: datetime) -> list[str]:
     queued = []
     for job in load_jobs().values():
         key = due_key(db, job, now)
-        if key is None or is_done(db, job.name, key):
+        if key is None or not needs_run(db, job.name, key):
             continue
         try:
             run.configure(queueing_lock=f"rota.run:{job.name}:{key}").defer(
