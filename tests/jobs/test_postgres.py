@@ -116,15 +116,16 @@ def test_two_workers_run_each_job_key_once(pg_demo_db: Database) -> None:
             assert all(w.poll() is None for w in workers), [w.stderr.read() for w in workers]  # type: ignore[union-attr]
             done = [(r.key, r.status) for r in history(db, "end-of-day")] == [(key, "done")]
         assert done, history(db)
-        time.sleep(1.5)  # both workers had the time to tick and run it again, if they would
+        time.sleep(1.0)  # time for both workers to tick and run it again, if they would
     finally:
         for w in workers:
             w.send_signal(signal.SIGTERM)
         for w in workers:
             try:
-                w.wait(20)
+                w.wait(3)
             except subprocess.TimeoutExpired:
-                w.kill()
+                w.kill()  # nothing is running: no need to wait for procrastinate's next poll
+                w.wait()
     [run] = history(db, "end-of-day")
     assert (run.key, run.status, run.attempts) == (key, "done", 1)
     with db.read() as session:
