@@ -20,6 +20,8 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+from assistant.parse import lexicon as lx
+
 ACTIONS = (
     "check_in",
     "attended",
@@ -34,20 +36,25 @@ ACTIONS = (
 _MARK = re.compile(r"\bmark(?:ed)?\b")
 _NO_SHOW = re.compile(
     r"\b(?:no[\s-]?show(?:ed|s)?|didn'?t\s+(?:show|come|turn\s+up|make\s+it)"
-    r"|did\s+not\s+(?:show|come|turn\s+up|make\s+it)|never\s+(?:showed|came))\b"
+    r"|did\s+not\s+(?:show|come|turn\s+up|make\s+it)|never\s+(?:showed|came)|ns)\b"
     r"(?!\s*(?:rate|rates|%|percent|numbers|trend))"
 )
 _LATE_CANCEL = re.compile(
     r"\b(?:cancel+ed\s+late|late[\s-]cancel+(?:ed|ation|led)?|late\s+cancel"
     r"|cancel+ed\s+(?:at\s+the\s+last\s+minute|last[\s-]minute|on\s+short\s+notice)"
-    r"|last[\s-]minute\s+cancel+(?:ation|ed)?)\b"
+    r"|last[\s-]minute\s+cancel+(?:ation|ed)?|late\s+cx?ld?|lc"
+    r"|last[\s-]minute\s+(?:to\s+)?(?:cancel+|cxl))\b"
 )
 _CHECK_IN = re.compile(
-    r"\b(?:checked[\s-]?in|check(?:ing)?[\s-]in|check\s+(?:\w+\s+){1,2}in"
+    r"\b(?:checked[\s-]?in|check(?:ing)?[\s-]in|check\s+(?:\w+\s+){1,2}in|chk(?:d|ed)?[\s-]?in"
     r"|has\s+arrived|just\s+arrived|arrived|is\s+here|are\s+here"
     r"|(?:is|are)\s+in\s+the\s+(?:lobby|waiting\s+room))\b"
+    r"|'s\s+(?:here|in\s+the\s+(?:lobby|waiting\s+room))\b"
 )
-_ATTENDED = re.compile(r"\b(?:attended|(?:was|were)\s+seen|came\s+in|made\s+it)\b")
+_ATTENDED = re.compile(
+    r"\b(?:attended|(?:was|were)\s+seen|came\s+in|made\s+it|showed(?:\s+up)?|present"
+    r"|(?:was|were)\s+(?:all\s+)?there)\b"
+)
 _RUNNING_OVER = re.compile(
     r"\b(?:running|run|going|went|ran|is\s+running)\s+(?:\w+\s+){0,3}?(?:over|long)\b"
     r"|\bover(?:ran|running|run)\b"
@@ -59,6 +66,7 @@ _UNMARKED = re.compile(
     r"\bunmarked\b|\bnot\s+(?:yet\s+)?(?:been\s+)?(?:marked|recorded|checked\s+off)\b"
     r"|\b(?:hasn'?t|has\s+not|haven'?t|have\s+not|isn'?t|aren'?t|wasn'?t|weren'?t|still)"
     r"\s+(?:yet\s+)?(?:been\s+)?(?:marked|recorded|checked\s+off)\b"
+    r"|\bneeds?\s+(?:attendance\s+)?(?:marked|marking|to\s+be\s+marked)\b"
 )
 _BULK = re.compile(
     r"\b(?:all\s+(?:of\s+)?(?:my|the|today'?s)\s+(?:sessions|appointments|patients|clients)"
@@ -92,8 +100,8 @@ def recognise(
     patient = frame.get("patient")
     my_time = _MY_TIME.search(low)
     action = _action(low, intent, patient, my_time is not None)
-    if action is None:
-        return None
+    if action is None or (action != "unmarked" and lx.is_question(low)):
+        return None  # "did Jamie no-show?" asks; only "what is unmarked?" is asked by asking
     day = (now - timedelta(days=1) if _YESTERDAY.search(low) else now).date()
     out: dict[str, Any] = {
         "intent": "cancel" if action == "late_cancel" else "unknown",
@@ -136,9 +144,17 @@ def _action(low: str, intent: str, patient: Any, my_time: bool) -> str | None:
         if not (patient or my_time) or _RUNNING_LATE.search(low) is None:
             return None
         return "running_late"
+    bulk_cut = _bulk_except(low)
+    if bulk_cut is not None:
+        # "all my sessions attended but Kara late cancelled": the day's mark is before "but"
+        head = low[:bulk_cut]
+        for action, pattern in (("attended", _ATTENDED), ("check_in", _CHECK_IN)):
+            if pattern.search(head):
+                return action
+        return "no_show" if _NO_SHOW.search(head) else None
     if _LATE_CANCEL.search(low):
         return "late_cancel" if named else None
-    if _RUNNING_OVER.search(low) and (named or "session" in low):
+    if _RUNNING_OVER.search(low) and (named or re.search(r"\b(?:session|group)\b", low)):
         return "running_over"
     if _RUNNING_LATE.search(low) and named:
         return "running_late"
@@ -154,6 +170,13 @@ def _action(low: str, intent: str, patient: Any, my_time: bool) -> str | None:
     if _NO_SHOW.search(low):
         return "no_show"
     return None
+
+
+def _bulk_except(low: str) -> int | None:
+    """Where the exceptions of a whole-day mark start ("all ... except"), if it is one."""
+    bulk = _BULK.search(low)
+    cut = _EXCEPT.search(low, bulk.end()) if bulk else None
+    return cut.start() if cut else None
 
 
 def _clock(m: re.Match[str]) -> str:

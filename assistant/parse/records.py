@@ -13,6 +13,8 @@ import re
 from datetime import date, datetime
 from typing import Any
 
+from assistant.parse import lexicon as lx
+
 ACTIONS = (
     "admit_patient",
     "discharge_patient",
@@ -26,7 +28,9 @@ CONFIDENCE = 0.9
 
 # Words for ASAM levels of care (the level-of-care pack's codes).
 LEVELS: list[tuple[str, str]] = [
-    (r"level\s+(?P<code>[0-4](?:\.\d)?(?:-wm)?)", ""),
+    (r"(?:level|asam|loc)\s+(?P<code>[0-4](?:\.\d)?(?:-?wm)?)", ""),
+    # A bare ASAM code ("admit ... 3.7-WM", "LOC to 1.0"): only the pack's codes, never "2.3".
+    (r"(?P<code>0\.5|1\.0|2\.1|2\.5|3\.1|3\.3|3\.5|3\.7(?:-?wm)?|4\.0)", ""),
     (r"(?:iop|intensive\s+outpatient)", "2.1"),
     (r"(?:php|partial\s+hospitali[sz]ation|day\s+treatment)", "2.5"),
     (r"low[-\s]intensity\s+residential", "3.1"),
@@ -48,7 +52,9 @@ PAYERS = (
     r"|blue\s+cross(?:\s+blue\s+shield)?|bcbs|united\s*health\s*care|uhc|self[-\s]pay"
 )
 _PAYER = re.compile(rf"\b(?P<payer>{PAYERS})\b")
-_UNITS = re.compile(r"\b(?P<n>\d{1,4})\s+(?:units?|sessions?|visits?)\b")
+_UNITS = re.compile(
+    r"\b(?P<n>\d{1,4})\s+(?:(?:more|additional|add'?l|extra|new)\s+)?(?:units?|sessions?|visits?)\b"
+)
 _MON = (
     r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
@@ -68,23 +74,56 @@ _UNTIL = re.compile(rf"\b(?:through|thru|until|till|til|to|ending|ends|expires?)
 _FROM = re.compile(rf"\b(?:from|starting|starts|effective)\s+{_DATE}")
 _REASON = re.compile(r"(?:\bbecause\b|\breason:?|\bdue\s+to\b|[,;:-]\s)\s*(?P<why>.+)$", re.I)
 
-_ADMIT = re.compile(
-    r"^\s*(?:please\s+)?(?:admit|new\s+patient:?|intake\s+new\s+patient)\s+(?P<rest>.+)$", re.I
+# What a request may start with before its verb ("ok", "pls", "can u", "go ahead and").
+_LEAD = (
+    r"^[\W_]*(?:(?:ok(?:ay)?|so|hey|pls|plz|please|can\s+(?:you|u)|could\s+(?:you|u)"
+    r"|go\s+ahead\s+and|need\s+to|let'?s|we\s+(?:need|have)\s+to)\b[\s,]*)*"
 )
-_DISCHARGE = re.compile(r"^\s*(?:please\s+)?discharg(?:e|ing)\s+(?P<rest>.+)$", re.I)
+_ADMIT = re.compile(
+    rf"{_LEAD}(?:admit(?:ting)?|new\s+patient:?|intake\s+new\s+patient)\s+(?P<rest>.+)$", re.I
+)
+_DC = r"(?:discharg(?:e|ing)|d/c|dc)"
+_DISCHARGE = re.compile(rf"{_LEAD}{_DC}\s+(?:pt\s+|patient\s+)?(?P<rest>.+)$", re.I)
+# "Wendy Short is being discharged today", "... completed treatment, please discharge (her)"
+_DISCHARGE_LATE = re.compile(
+    rf"(?:\b(?:is|are)\s+(?:being\s+)?discharged\b(?!\s+(?:from|to)\s+(?:the\s+)?hospital)"
+    rf"|[,;.-]\s*(?:so\s+)?(?:please|pls|ok\s+to|go\s+ahead\s+and)\s+{_DC}(?:\s+(?:him|her|them))?"
+    r"[\s.!]*$)",
+    re.I,
+)
+_NOT_DISCHARGE = re.compile(
+    rf"\b{_DC}\s+(?:summary|summaries|plan|planning|paperwork|papers|date|criteria|meeting"
+    r"|note|notes|instructions|packet|form)\b"
+    r"|\b(?:don'?t|do\s+not|not|never|can'?t|cannot|shouldn'?t)\s+(?:yet\s+)?"
+    rf"(?:be\s+)?{_DC}",
+    re.I,
+)
 _CHANGE_CUE = re.compile(
     r"\b(?:step(?:s|ped|ping)?|move[sd]?|moving|transfer(?:red)?|change[sd]?|level\s+of\s+care"
-    r"|loc|phase|is\s+now|now\s+in)\b"
+    r"|loc|phase|is\s+now|now\s+in|bump(?:s|ed|ing)?)\b|->|→"
 )
 _INTO = re.compile(
-    r"\b(?:to|into|in|is\s+now)\s+(?:the\s+)?(?:level\s+of\s+care\s+)?(?=(?P<rest>.+)$)"
+    r"(?:\b(?:to|into|in|is\s+now)|->|→)\s+(?:the\s+)?(?:level\s+of\s+care\s+)?(?:asam\s+)?"
+    r"(?=(?P<rest>.+)$)"
 )
 _NEW_AUTH = re.compile(
     r"\b(?:new|add(?:ed)?|got|approved|renewed)\b.*\b(?:auth(?:orization)?s?|prior\s+auth)\b"
-    r"|\b(?:auth(?:orization)?)\s+(?:approved|came\s+(?:back|through))\b",
+    r"|\b(?:auth(?:orization)?)\s+(?:approved|came\s+(?:back|through))\b"
+    r"|\bauth(?:orization)?\s+(?:back|through)\b",
     re.I,
 )
-_CONSENT = re.compile(r"\bconsent(?:s|ed)?\b", re.I)
+# "UHC approved 15 sessions", "tricare renewed ... 21 more units": a payer said to approve.
+_PAYER_APPROVED = re.compile(
+    r"\b(?:approved|renewed|extended|authori[sz]ed|gave|granted)\b(?!\s+(?:yet|\?))", re.I
+)
+_CONSENT = re.compile(r"\bconsent(?:s|ed)?\b|\broi\b|\brelease\s+of\s+(?:information|info)\b", re.I)
+# Consent wanted, not given ("need consent from Jamie before we talk to probation").
+_CONSENT_WANTED = re.compile(
+    r"\b(?:need|needs|needed|get|getting|obtain|waiting\s+(?:on|for)|missing|without|no|ask"
+    r"|asking|request|requesting)\s+(?:a\s+|an\s+|the\s+|her\s+|his\s+|their\s+)?(?:new\s+|signed\s+)?"
+    r"(?:consent|roi|release)\b",
+    re.I,
+)
 _REVOKE = re.compile(
     r"\b(?:revok(?:e|ed|es)|withdr[ae]w(?:s|n)?|pulled|no\s+longer\s+consents?)\b", re.I
 )
@@ -115,7 +154,7 @@ _QUESTION = re.compile(r"^\s*(?:does|do|did|is|are|has|have|what|which|who|when|
 def recognise(frame: dict[str, Any], text: str, now: datetime) -> None:
     """Name the living-record request in `frame` (adds `action` and `details`), if any. A
     question ("does Jamie have consent to share with probation?") asks for none."""
-    if _QUESTION.search(text):
+    if _QUESTION.search(text) or lx.is_question(text):
         return
     found = _admit(frame, text, now) or _discharge(frame, text) or _consent(frame, text, now)
     found = found or _authorization(frame, text, now) or _update(frame, text)
@@ -142,7 +181,7 @@ def _admit(frame: dict[str, Any], text: str, now: datetime) -> Found:
     name = _leading_name(rest)
     details: dict[str, Any] = {"name": name}
     low = text.lower()
-    level = level_of(low)
+    level = _level_corrected(low)
     if level:
         details["level_of_care"] = level
     if frame.get("needs"):
@@ -158,8 +197,15 @@ def _admit(frame: dict[str, Any], text: str, now: datetime) -> Found:
 
 def _discharge(frame: dict[str, Any], text: str) -> Found:
     m = _DISCHARGE.match(text)
-    if m is None:
+    if m is None and not (frame.get("patient") and _DISCHARGE_LATE.search(text)):
         return None
+    if _NOT_DISCHARGE.search(text):
+        return None
+    if not frame.get("patient"):
+        return None  # "dc the 3pm"? who is meant is asked again
+    tail = lx.after_correction(text)
+    if tail is not None and re.search(rf"\b{_DC}\b", tail, re.I):
+        return None  # "discharge A no wait ... discharge B": who is meant is asked again
     details: dict[str, Any] = {}
     name_end = _name_end(frame, text)
     reason = _REASON.search(text[name_end:]) if name_end is not None else None
@@ -169,11 +215,11 @@ def _discharge(frame: dict[str, Any], text: str) -> Found:
 
 
 def _consent(frame: dict[str, Any], text: str, now: datetime) -> Found:
-    if not _CONSENT.search(text):
+    if not _CONSENT.search(text) or _CONSENT_WANTED.search(text):
         return None
     low = text.lower()
     details: dict[str, Any] = {}
-    who = recipient_of(text)
+    who = recipient_of(_without_patient(frame, text))
     if who:
         details["recipient"] = who
     if _REVOKE.search(text):
@@ -190,8 +236,11 @@ def _consent(frame: dict[str, Any], text: str, now: datetime) -> Found:
 
 
 def _authorization(frame: dict[str, Any], text: str, now: datetime) -> Found:
-    low = text.lower()
-    if not _NEW_AUTH.search(low) or not _UNITS.search(low):
+    low = _without_patient(frame, text).lower()  # "Sarah Kaiser" is no payer
+    if not _UNITS.search(low):
+        return None
+    payer_said = _PAYER.search(low) and _PAYER_APPROVED.search(low)
+    if not (_NEW_AUTH.search(low) or payer_said):
         return None
     return "add_authorization", authorization_details(low, now) or {}
 
@@ -200,10 +249,13 @@ def _update(frame: dict[str, Any], text: str) -> Found:
     """A new level of care or phase: a change word, then "to"/"in" and the level or phase
     ("step Jamie down to OP", "Jamie is now in maintenance phase")."""
     low = text.lower()
-    if not frame.get("patient") or not _CHANGE_CUE.search(low):
+    if not frame.get("patient"):
+        return None
+    if not _CHANGE_CUE.search(low) and not _NAME_TO.match(_masked(frame, low)):
         return None
     details: dict[str, Any] = {}
-    for m in _INTO.finditer(low):
+    tail = lx.after_correction(low)
+    for m in [*_INTO.finditer(tail or ""), *_INTO.finditer(low)]:
         rest = m.group("rest")
         level = level_of(rest)
         if level and "level_of_care" not in details and _starts_with(rest, _LEVEL):
@@ -213,6 +265,26 @@ def _update(frame: dict[str, Any], text: str) -> Found:
             if re.match(rf"(?:{pattern})\b", rest) and (explicit or phase != "intake"):
                 details.setdefault("phase", phase)
     return ("update_patient", details) if details else None
+
+
+# "Darlene Reed to OP starting monday": the patient, then "to" and a level, nothing before.
+_NAME_TO = re.compile(r"^[\W_]*@@(?:'s)?\s+(?:to|->|→)\s+")
+
+
+def _masked(frame: dict[str, Any], low: str) -> str:
+    mention = ((frame.get("patient") or {}).get("text") or "").lower()
+    return low.replace(mention, "@@", 1) if mention else low
+
+
+def _without_patient(frame: dict[str, Any], text: str) -> str:
+    mention = (frame.get("patient") or {}).get("text")
+    return text.replace(mention, " ", 1) if mention else text
+
+
+def _level_corrected(low: str) -> str | None:
+    """The level the words end up naming ("PHP no wait IOP" is IOP)."""
+    tail = lx.after_correction(low)
+    return (level_of(tail) if tail else None) or level_of(low)
 
 
 def _starts_with(text: str, table: list[tuple[re.Pattern[str], str]]) -> bool:
@@ -301,7 +373,8 @@ def _leading_name(rest: str) -> str | None:
 
 _NOT_RECIPIENTS = {
     "the", "his", "her", "their", "me", "us", "him", "them", "share", "sharing", "disclose",
-    "disclosing", "release", "talk", "speak", "send", "information", "info",
+    "disclosing", "release", "talk", "speak", "send", "information", "info", "to", "a", "an",
+    "for", "with",
 }  # fmt: skip
 _NOT_NAMES = {"iop", "php", "op", "medicaid", "medicare", "to", "level", "for", "with"}
 
