@@ -80,6 +80,10 @@ _MY_TIME = re.compile(
 _MINUTES = re.compile(r"\b(?P<n>\d{1,3})\s*(?:-\s*)?(?:min(?:ute)?s?|m)\b|\b(?P<h>an?)\s+hour\b")
 _YESTERDAY = re.compile(r"\byesterday\b")
 
+# A find_slot frame that asks for a slot ("find a check-in slot") rather than naming a session.
+_ASKS_FOR_SLOT = re.compile(
+    r"\b(?:find|slots?|openings?|open|availab\w*|free|any|need|looking|book|schedule|when)\b"
+)
 # Intents whose words an attendance message can be mistaken for; a request to book, move, find,
 # admit or report keeps its own meaning.
 _MISTAKABLE = frozenset(
@@ -133,6 +137,8 @@ def recognise(
 
 
 def _action(low: str, intent: str, patient: Any, my_time: bool) -> str | None:
+    if intent == "find_slot" and not _ASKS_FOR_SLOT.search(low):
+        intent = "unknown"  # "group is running 10 min over": a session type, nothing to find
     if intent not in _MISTAKABLE and intent != "staff_unavailable":
         return None
     named = bool(patient) or my_time
@@ -147,6 +153,8 @@ def _action(low: str, intent: str, patient: Any, my_time: bool) -> str | None:
     bulk_cut = _bulk_except(low)
     if bulk_cut is not None:
         # "all my sessions attended but Kara late cancelled": the day's mark is before "but"
+        if not patient:
+            return None  # the exception is not understood: marking everyone would be wrong
         head = low[:bulk_cut]
         for action, pattern in (("attended", _ATTENDED), ("check_in", _CHECK_IN)):
             if pattern.search(head):
