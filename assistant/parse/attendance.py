@@ -36,7 +36,7 @@ ACTIONS = (
 _MARK = re.compile(r"\bmark(?:ed)?\b")
 _NO_SHOW = re.compile(
     r"\b(?:no[\s-]?show(?:ed|s)?|didn'?t\s+(?:show|come|turn\s+up|make\s+it)"
-    r"|did\s+not\s+(?:show|come|turn\s+up|make\s+it)|never\s+(?:showed|came)|ns)\b"
+    r"|did\s+not\s+(?:show|come|turn\s+up|make\s+it)|never\s+(?:showed|came)|ns|nsd|ns'd)\b"
     r"(?!\s*(?:rate|rates|%|percent|numbers|trend))"
 )
 _LATE_CANCEL = re.compile(
@@ -76,6 +76,9 @@ _EXCEPT = re.compile(r"\b(?:except(?:\s+for)?|but(?:\s+not)?|apart\s+from|other\
 _MY_TIME = re.compile(
     r"\bmy\s+(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?P<ap>am|pm|a\.m\.|p\.m\.|a|p)?(?![\w:])"
     r"|\bmy\s+(?P<noon>noon)\b"
+)
+_THEIR_TIME = re.compile(
+    r"\b(?:his|her|their)\s+(?:\d{1,2}(?::\d{2})?\s*(?:am|pm|a|p)?|noon)(?![\w:])"
 )
 _MINUTES = re.compile(r"\b(?P<n>\d{1,3})\s*(?:-\s*)?(?:min(?:ute)?s?|m)\b|\b(?P<h>an?)\s+hour\b")
 _YESTERDAY = re.compile(r"\byesterday\b")
@@ -141,7 +144,8 @@ def _action(low: str, intent: str, patient: Any, my_time: bool) -> str | None:
         intent = "unknown"  # "group is running 10 min over": a session type, nothing to find
     if intent not in _MISTAKABLE and intent != "staff_unavailable":
         return None
-    named = bool(patient) or my_time
+    # "his 10", "her 2pm": a session meant, whose is asked (it is not the caller's)
+    named = bool(patient) or my_time or bool(_THEIR_TIME.search(low))
     if _UNMARKED.search(low) and intent != "cancel":
         return "unmarked"
     if intent == "staff_unavailable":

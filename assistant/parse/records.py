@@ -77,16 +77,18 @@ _REASON = re.compile(r"(?:\bbecause\b|\breason:?|\bdue\s+to\b|[,;:-]\s)\s*(?P<wh
 # What a request may start with before its verb ("ok", "pls", "can u", "go ahead and").
 _LEAD = (
     r"^[\W_]*(?:(?:ok(?:ay)?|so|hey|pls|plz|please|can\s+(?:you|u)|could\s+(?:you|u)"
-    r"|go\s+ahead\s+and|need\s+to|let'?s|we\s+(?:need|have)\s+to)\b[\s,]*)*"
+    r"|go\s+ahead\s+and|need\s+to|let'?s|we\s+(?:need|have)\s+to|we'?re|we\s+are|i'?m|i\s+am"
+    r"|gonna|going\s+to)\b[\s,]*)*"
 )
 _ADMIT = re.compile(
     rf"{_LEAD}(?:admit(?:ting)?|new\s+patient:?|intake\s+new\s+patient)\s+(?P<rest>.+)$", re.I
 )
 _DC = r"(?:discharg(?:e|ing)|d/c|dc)"
-_DISCHARGE = re.compile(rf"{_LEAD}{_DC}\s+(?:pt\s+|patient\s+)?(?P<rest>.+)$", re.I)
+_DISCHARGE = re.compile(rf"{_LEAD}{_DC}(?:\s*[:-]\s*|\s+)(?:pt\s+|patient\s+)?(?P<rest>.+)$", re.I)
 # "Wendy Short is being discharged today", "... completed treatment, please discharge (her)"
 _DISCHARGE_LATE = re.compile(
-    rf"(?:\b(?:is|are)\s+(?:being\s+)?discharged\b(?!\s+(?:from|to)\s+(?:the\s+)?hospital)"
+    r"(?:\b(?:is|are|has\s+been|have\s+been|needs\s+to\s+be|is\s+to\s+be|is\s+being)\s+"
+    rf"(?:being\s+)?discharged\b(?!\s+(?:from|to)\s+(?:the\s+)?hospital)"
     rf"|[,;.-]\s*(?:so\s+)?(?:please|pls|ok\s+to|go\s+ahead\s+and)\s+{_DC}(?:\s+(?:him|her|them))?"
     r"[\s.!]*$)",
     re.I,
@@ -100,7 +102,7 @@ _NOT_DISCHARGE = re.compile(
 )
 _CHANGE_CUE = re.compile(
     r"\b(?:step(?:s|ped|ping)?|move[sd]?|moving|transfer(?:red)?|change[sd]?|level\s+of\s+care"
-    r"|loc|phase|is\s+now|now\s+in|bump(?:s|ed|ing)?)\b|->|→"
+    r"|loc|phase|is\s+now|now\s+in|bump(?:s|ed|ing)?|update[sd]?)\b|->|→"
 )
 _INTO = re.compile(
     r"(?:\b(?:to|into|in|is\s+now)|->|→)\s+(?:the\s+)?(?:level\s+of\s+care\s+)?(?:asam\s+)?"
