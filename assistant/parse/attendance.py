@@ -80,6 +80,7 @@ _MY_TIME = re.compile(
 _THEIR_TIME = re.compile(
     r"\b(?:his|her|their)\s+(?:\d{1,2}(?::\d{2})?\s*(?:am|pm|a|p)?|noon)(?![\w:])"
 )
+_BARE_MINUTES = re.compile(r"\b(?P<n>\d{1,2})\s+(?:over|late|behind|long)\b")
 _MINUTES = re.compile(r"\b(?P<n>\d{1,3})\s*(?:-\s*)?(?:min(?:ute)?s?|m)\b|\b(?P<h>an?)\s+hour\b")
 _YESTERDAY = re.compile(r"\byesterday\b")
 
@@ -208,5 +209,6 @@ def _clock(m: re.Match[str]) -> str:
 def _minutes(low: str) -> int | None:
     m = _MINUTES.search(low)
     if m is None:
-        return None
+        bare = _BARE_MINUTES.search(low)  # "gonna run 15 over", "10 behind"
+        return int(bare.group("n")) if bare else None
     return 60 if m.group("h") else int(m.group("n"))

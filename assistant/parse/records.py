@@ -28,9 +28,9 @@ CONFIDENCE = 0.9
 
 # Words for ASAM levels of care (the level-of-care pack's codes).
 LEVELS: list[tuple[str, str]] = [
-    (r"(?:level|asam|loc)\s+(?P<code>[0-4](?:\.\d)?(?:-?wm)?)", ""),
+    (r"(?:level|asam|loc)\s+(?P<code>[0-4](?:\.\d)?(?:\s*-?\s*wm)?)", ""),
     # A bare ASAM code ("admit ... 3.7-WM", "LOC to 1.0"): only the pack's codes, never "2.3".
-    (r"(?P<code>0\.5|1\.0|2\.1|2\.5|3\.1|3\.3|3\.5|3\.7(?:-?wm)?|4\.0)", ""),
+    (r"(?P<code>0\.5|1\.0|2\.1|2\.5|3\.1|3\.3|3\.5|3\.7(?:\s*-?\s*wm)?|4\.0)", ""),
     (r"(?:iop|intensive\s+outpatient)", "2.1"),
     (r"(?:php|partial\s+hospitali[sz]ation|day\s+treatment)", "2.5"),
     (r"low[-\s]intensity\s+residential", "3.1"),
@@ -83,7 +83,7 @@ _LEAD = (
 _ADMIT = re.compile(
     rf"{_LEAD}(?:admit(?:ting)?|new\s+patient:?|intake\s+new\s+patient)\s+(?P<rest>.+)$", re.I
 )
-_DC = r"(?:discharg(?:e|ing)|d/c|dc)"
+_DC = r"(?:discharg(?:e|ing|ed)|d/c(?:'?d)?|dc(?:'?d)?)"
 _DISCHARGE = re.compile(rf"{_LEAD}{_DC}(?:\s*[:-]\s*|\s+)(?:pt\s+|patient\s+)?(?P<rest>.+)$", re.I)
 # "Wendy Short is being discharged today", "... completed treatment, please discharge (her)"
 _DISCHARGE_LATE = re.compile(
@@ -102,7 +102,7 @@ _NOT_DISCHARGE = re.compile(
 )
 _CHANGE_CUE = re.compile(
     r"\b(?:step(?:s|ped|ping)?|move[sd]?|moving|transfer(?:red)?|change[sd]?|level\s+of\s+care"
-    r"|loc|phase|is\s+now|now\s+in|bump(?:s|ed|ing)?|update[sd]?)\b|->|→"
+    r"|loc|phase|is\s+now|now\s+in|now|bump(?:s|ed|ing)?|update[sd]?)\b|->|→"
 )
 _INTO = re.compile(
     r"(?:\b(?:to|into|in|is\s+now)|->|→)\s+(?:the\s+)?(?:level\s+of\s+care\s+)?(?:asam\s+)?"
@@ -111,7 +111,8 @@ _INTO = re.compile(
 _NEW_AUTH = re.compile(
     r"\b(?:new|add(?:ed)?|got|approved|renewed)\b.*\b(?:auth(?:orization)?s?|prior\s+auth)\b"
     r"|\b(?:auth(?:orization)?)\s+(?:approved|came\s+(?:back|through))\b"
-    r"|\bauth(?:orization)?\s+(?:back|through)\b",
+    r"|\bauth(?:orization)?\s+(?:back|through)\b"
+    r"|\bauth(?:orization)?\b.{0,40}?\b(?:approved|came\s+(?:back|through)|went\s+through)\b",
     re.I,
 )
 # "UHC approved 15 sessions", "tricare renewed ... 21 more units": a payer said to approve.
@@ -301,7 +302,7 @@ def level_of(low: str) -> str | None:
     best: tuple[int, str] | None = None
     for pattern, code in _LEVEL:
         for m in pattern.finditer(low):
-            value = code or m.group("code").upper()
+            value = code or re.sub(r"\s*-?\s*WM$", "-WM", m.group("code").upper())
             if value and re.fullmatch(r"[0-4]", value):
                 value += ".0"
             if best is None or m.start() < best[0]:
@@ -402,4 +403,6 @@ def recipient_of(text: str) -> str | None:
         if who in _NOT_RECIPIENTS:
             continue
         return _KNOWN_RECIPIENTS.get(who, who)
-    return None
+    # "consent revoked - Elisa Armas - probation": a known recipient named anywhere
+    known = re.search(r"\b(probation\s+officer|probation|parole|po|court|judge)\b", text, re.I)
+    return _KNOWN_RECIPIENTS.get(known.group(1).lower(), known.group(1).lower()) if known else None
