@@ -52,7 +52,10 @@ _CHECK_IN = re.compile(
     r"|'s\s+(?:here|in\s+the\s+(?:lobby|waiting\s+room))\b"
 )
 _ATTENDED = re.compile(
-    r"\b(?:attended|(?:was|were)\s+seen|came\s+in|made\s+it|showed(?:\s+up)?|present"
+    r"\b(?:attended|(?:was|were)\s+seen|came\s+in|showed\s+up|present"
+    # "showed", "made it" alone or before a session, never "showed me", "made it through detox"
+    r"|(?:showed|made\s+it)(?=\s*(?:$|[,.!;)]|in\b|today|yesterday|for\b|to\s+(?:group|the\s+"
+    r"group|(?:his|her|their|the)\s+(?:session|appt|appointment|\d|group))))"
     r"|(?:was|were)\s+(?:all\s+)?there)\b"
 )
 _RUNNING_OVER = re.compile(

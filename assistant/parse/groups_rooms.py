@@ -25,7 +25,7 @@ _GROUP = (
 _ENROL = re.compile(
     r"\b(?:add|enrol+|put|sign|place|join)\s+(?P<who>.+?)\s+(?:up\s+)?"
     rf"(?:to|in|into|for|on)\s+{_GROUP}"
-    rf"|^(?P<who2>[\w'’ .-]+?)\s+(?:should|will|can|is\s+going\s+to|wants\s+to)\s+join\s+{_GROUP.replace('group>', 'group2>')}",
+    rf"|^(?P<who2>[\w'’ .-]+?)\s+(?:should|will|is\s+going\s+to)\s+join\s+{_GROUP.replace('group>', 'group2>')}",
     re.I,
 )
 _UNENROL = re.compile(

@@ -90,7 +90,8 @@ _DISCHARGE_LATE = re.compile(
     r"(?:\b(?:is|are|has\s+been|have\s+been|needs\s+to\s+be|is\s+to\s+be|is\s+being)\s+"
     rf"(?:being\s+)?discharged\b(?!\s+(?:from|to)\s+(?:the\s+)?hospital)"
     rf"|[,;.-]\s*(?:so\s+)?(?:please|pls|ok\s+to|go\s+ahead\s+and)\s+{_DC}(?:\s+(?:him|her|them))?"
-    r"[\s.!]*$)",
+    r"[\s.!]*$"
+    rf"|[,;.-]\s*(?:so\s+)?{_DC}\s+(?:him|her|them)[\s.!]*$)",
     re.I,
 )
 _NOT_DISCHARGE = re.compile(
@@ -211,6 +212,13 @@ def _discharge(frame: dict[str, Any], text: str) -> Found:
         return None  # "discharge A no wait ... discharge B": who is meant is asked again
     details: dict[str, Any] = {}
     name_end = _name_end(frame, text)
+    if m is None and name_end is not None:
+        # "Kara moved to Ohio, discharge her": the reason is said before the request
+        late = _DISCHARGE_LATE.search(text, name_end)
+        why = text[name_end : late.start() if late else len(text)].strip(" ,;:.!-")
+        if why and not re.match(r"(?:is|are|has|have|needs)\b", why, re.I):
+            details["reason"] = why
+        return "discharge_patient", details
     reason = _REASON.search(text[name_end:]) if name_end is not None else None
     if reason and reason.group("why").strip(" .!"):
         details["reason"] = reason.group("why").strip(" .!")
