@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from itertools import pairwise
 from typing import Any
 
 from assistant.parse import lexicon as lx
@@ -103,7 +104,7 @@ _NOT_DISCHARGE = re.compile(
 )
 _CHANGE_CUE = re.compile(
     r"\b(?:step(?:s|ped|ping)?|move[sd]?|moving|transfer(?:red)?|change[sd]?|level\s+of\s+care"
-    r"|loc|phase|is\s+now|now\s+in|now|bump(?:s|ed|ing)?|update[sd]?)\b|->|→"
+    r"|loc|phase|is\s+now|now\s+in|now|bump(?:s|ed|ing)?|update[sd]?|switch(?:e[sd])?)\b|->|→"
 )
 _INTO = re.compile(
     r"(?:\b(?:to|into|in|is\s+now)|->|→)\s+(?:the\s+)?(?:level\s+of\s+care\s+)?(?:asam\s+)?"
@@ -182,7 +183,7 @@ def _admit(frame: dict[str, Any], text: str, now: datetime) -> Found:
     if m is None:
         return None
     rest = m.group("rest")
-    name = _leading_name(rest)
+    name = _leading_name(rest) or _lowercase_name(rest)
     details: dict[str, Any] = {"name": name}
     low = text.lower()
     level = _level_corrected(low)
@@ -191,8 +192,8 @@ def _admit(frame: dict[str, Any], text: str, now: datetime) -> Found:
     if frame.get("needs"):
         details["needs"] = list(frame["needs"])
     staff = frame.get("staff") or {}
-    if staff.get("id"):
-        details["primary_clinician"] = staff["id"]
+    if staff.get("id") and staff.get("text", "").lower() not in (name or "").lower():
+        details["primary_clinician"] = staff["id"]  # not "Diaz" of the new "Rosa Diaz"
     auth = authorization_details(low, now)
     if auth and ("payer" in auth or "units" in auth):
         details["authorization"] = auth
@@ -262,9 +263,14 @@ def _update(frame: dict[str, Any], text: str) -> Found:
     low = text.lower()
     if not frame.get("patient"):
         return None
-    if not _CHANGE_CUE.search(low) and not _NAME_TO.match(_masked(frame, low)):
+    if not (
+        _CHANGE_CUE.search(low) or _NAME_TO.match(_masked(frame, low)) or _REASSIGN.search(low)
+    ):
         return None
     details: dict[str, Any] = {}
+    clinician = _new_clinician(frame, low)
+    if clinician:
+        return "update_patient", {"primary_clinician": clinician}
     tail = lx.after_correction(low)
     for m in [*_INTO.finditer(tail or ""), *_INTO.finditer(low)]:
         rest = m.group("rest")
@@ -282,6 +288,29 @@ def _update(frame: dict[str, Any], text: str) -> Found:
 _NAME_TO = re.compile(r"^[\W_]*@@(?:'s)?\s+(?:to|->|→)\s+")
 
 
+# "change Kara's primary clinician to Chad Davis", "reassign Kara Beck to Brian Romero"
+_CLINICIAN_TO = re.compile(
+    r"\b(?:primary(?:\s+(?:clinician|therapist|counsell?or|provider))?|clinician|therapist"
+    r"|counsell?or|provider)\s+(?:to|is\s+now|will\s+be|->|→)\s+(?:dr\.?\s+)?(?=(?P<who>.+)$)"
+)
+_REASSIGN = re.compile(
+    r"^[\W_]*(?:(?:please|pls|ok)\s+)?reassign\s+.+?\s+to\s+(?:dr\.?\s+)?(?=(?P<who>.+)$)"
+)
+
+
+def _new_clinician(frame: dict[str, Any], low: str) -> str | None:
+    """The staff member named as the patient's new primary clinician, if the words say so."""
+    staff = frame.get("staff") or {}
+    mention = (staff.get("text") or "").lower()
+    if not staff.get("id") or not mention:
+        return None
+    for pattern in (_CLINICIAN_TO, _REASSIGN):
+        m = pattern.search(low)
+        if m and m.group("who").startswith(mention):
+            return str(staff["id"])
+    return None
+
+
 def _masked(frame: dict[str, Any], low: str) -> str:
     mention = ((frame.get("patient") or {}).get("text") or "").lower()
     return low.replace(mention, "@@", 1) if mention else low
@@ -289,7 +318,9 @@ def _masked(frame: dict[str, Any], low: str) -> str:
 
 def _without_patient(frame: dict[str, Any], text: str) -> str:
     mention = (frame.get("patient") or {}).get("text")
-    return text.replace(mention, " ", 1) if mention else text
+    if not mention:
+        return text
+    return re.sub(re.escape(mention) + r"(?:'s|’s)?", " ", text, count=1)
 
 
 def _level_corrected(low: str) -> str | None:
@@ -333,7 +364,27 @@ def authorization_details(low: str, now: datetime) -> dict[str, Any] | None:
     start = _FROM.search(low)
     if start and (day := _date(start, now.date())):
         out["start"] = day.isoformat()
+    period = _period(low, now.date())
+    if period and "start" not in out:
+        out["start"], out["end"] = period[0].isoformat(), period[1].isoformat()
     return out or None
+
+
+_ANY_DATE = re.compile(rf"\b{_DATE}")
+_RANGE_SEP = re.compile(r"\s*(?:-|–|to|through|thru|until|till)\s*")
+
+
+def _period(low: str, today: date) -> tuple[date, date] | None:
+    """'12/1-2/28', 'Dec 1 to Feb 28': two dates joined as a period (the end after the start)."""
+    found = list(_ANY_DATE.finditer(low))
+    for a, b in pairwise(found):
+        if _RANGE_SEP.fullmatch(low[a.end() : b.start()]):
+            start, end = _date(a, today), _date(b, today)
+            if start and end:
+                if end < start:
+                    end = end.replace(year=end.year + 1)
+                return start, end
+    return None
 
 
 def _payer_name(raw: str) -> str:
@@ -367,6 +418,28 @@ def _date(m: re.Match[str], today: date) -> date | None:
         return candidate if candidate >= today else date(today.year + 1, month, day)
     except ValueError:
         return None
+
+
+_NAME_STOP = {
+    "to", "into", "in", "for", "at", "with", "on", "today", "tomorrow", "level", "asam", "pt",
+    "patient", "him", "her", "them", "the", "a", "an", "new", "this", "that", "someone", "asap",
+}  # fmt: skip
+
+
+def _lowercase_name(rest: str) -> str | None:
+    """'admit maria lopez to IOP': two or three plain words before a stop ('to', ',', end),
+    capitalised as a record's name."""
+    m = re.match(r"\s*([a-z][a-z'’-]+(?:\s+[a-z][a-z'’-]+){1,2})(?=\s*(?:[,.;:!-]|$|\s+\w))", rest)
+    if m is None:
+        return None
+    words = []
+    for word in m.group(1).split():
+        if word in _NAME_STOP or word in _NOT_NAMES or level_of(word):
+            break
+        words.append(word)
+    if not 2 <= len(words) <= 3:
+        return None
+    return " ".join(w[:1].upper() + w[1:] for w in words)
 
 
 def _leading_name(rest: str) -> str | None:
