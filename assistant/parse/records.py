@@ -263,14 +263,9 @@ def _update(frame: dict[str, Any], text: str) -> Found:
     low = text.lower()
     if not frame.get("patient"):
         return None
-    if not (
-        _CHANGE_CUE.search(low) or _NAME_TO.match(_masked(frame, low)) or _REASSIGN.search(low)
-    ):
+    if not (_CHANGE_CUE.search(low) or _NAME_TO.match(_masked(frame, low))):
         return None
     details: dict[str, Any] = {}
-    clinician = _new_clinician(frame, low)
-    if clinician:
-        return "update_patient", {"primary_clinician": clinician}
     tail = lx.after_correction(low)
     for m in [*_INTO.finditer(tail or ""), *_INTO.finditer(low)]:
         rest = m.group("rest")
@@ -286,29 +281,6 @@ def _update(frame: dict[str, Any], text: str) -> Found:
 
 # "Darlene Reed to OP starting monday": the patient, then "to" and a level, nothing before.
 _NAME_TO = re.compile(r"^[\W_]*@@(?:'s)?\s+(?:to|->|→)\s+")
-
-
-# "change Kara's primary clinician to Chad Davis", "reassign Kara Beck to Brian Romero"
-_CLINICIAN_TO = re.compile(
-    r"\b(?:primary(?:\s+(?:clinician|therapist|counsell?or|provider))?|clinician|therapist"
-    r"|counsell?or|provider)\s+(?:to|is\s+now|will\s+be|->|→)\s+(?:dr\.?\s+)?(?=(?P<who>.+)$)"
-)
-_REASSIGN = re.compile(
-    r"^[\W_]*(?:(?:please|pls|ok)\s+)?reassign\s+.+?\s+to\s+(?:dr\.?\s+)?(?=(?P<who>.+)$)"
-)
-
-
-def _new_clinician(frame: dict[str, Any], low: str) -> str | None:
-    """The staff member named as the patient's new primary clinician, if the words say so."""
-    staff = frame.get("staff") or {}
-    mention = (staff.get("text") or "").lower()
-    if not staff.get("id") or not mention:
-        return None
-    for pattern in (_CLINICIAN_TO, _REASSIGN):
-        m = pattern.search(low)
-        if m and m.group("who").startswith(mention):
-            return str(staff["id"])
-    return None
 
 
 def _masked(frame: dict[str, Any], low: str) -> str:
