@@ -36,7 +36,7 @@ ACTIONS = (
 _MARK = re.compile(r"\bmark(?:ed)?\b")
 _NO_SHOW = re.compile(
     r"\b(?:no[\s-]?show(?:ed|s)?|didn'?t\s+(?:show|come|turn\s+up|make\s+it)"
-    r"|did\s+not\s+(?:show|come|turn\s+up|make\s+it)|never\s+(?:showed|came)|ns|nsd|ns'd)\b"
+    r"|did\s+not\s+(?:show|come|turn\s+up|make\s+it)|never\s+(?:showed|came)|ns|nsd|ns'd|ncns|nc/ns)\b"
     r"(?!\s*(?:rate|rates|%|percent|numbers|trend))"
 )
 _LATE_CANCEL = re.compile(
@@ -47,7 +47,7 @@ _LATE_CANCEL = re.compile(
 )
 _CHECK_IN = re.compile(
     r"\b(?:checked[\s-]?in|check(?:ing)?[\s-]in|check\s+(?:\w+\s+){1,2}in|chk(?:d|ed)?[\s-]?in"
-    r"|has\s+arrived|just\s+arrived|arrived|is\s+here|are\s+here"
+    r"|has\s+arrived|just\s+arrived|arrived|is\s+here|are\s+here|here\s+(?:for|to\s+see)"
     r"|(?:is|are)\s+in\s+the\s+(?:lobby|waiting\s+room))\b"
     r"|'s\s+(?:here|in\s+the\s+(?:lobby|waiting\s+room))\b"
 )
