@@ -359,7 +359,13 @@ def is_question(text: str) -> bool:
     if polite and re.match(r"[\W_]*(?:can|could|would|will)\b", text, re.I):
         return False  # "can you add Jamie to DBT?" is a request
     rest = text[polite.end() :] if polite else text
-    return bool(_ASKS.match(rest) or _ENDS_ASKING.search(text))
+    if _ASKS.match(rest):
+        return True
+    if not _ENDS_ASKING.search(text):
+        return False
+    # "Kara no-showed, can you mark it?": the question mark asks for the last clause only
+    last = re.split(r"[,;.!]\s+|\s+-+\s+", text.strip())[-1]
+    return not re.match(r"[\W_]*(?:can|could|would|will)\s+(?:you|u)\b", last, re.I)
 
 
 # A correction inside the message ("PHP no wait IOP"): what follows the last marker counts.
