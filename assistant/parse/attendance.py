@@ -42,7 +42,7 @@ _NO_SHOW = re.compile(
 _LATE_CANCEL = re.compile(
     r"\b(?:cancel+ed\s+late|late[\s-]cancel+(?:ed|ation|led)?|late\s+cancel"
     r"|cancel+ed\s+(?:at\s+the\s+last\s+minute|last[\s-]minute|on\s+short\s+notice)"
-    r"|last[\s-]minute\s+cancel+(?:ation|ed)?|late\s+cx?ld?|lc"
+    r"|last[\s-]minute\s+cancel+(?:ation|ed)?|late\s+(?:cxl|cx|canx)(?:'?d)?|lc"
     r"|last[\s-]minute\s+(?:to\s+)?(?:cancel+|cxl))\b"
 )
 _CHECK_IN = re.compile(
@@ -52,7 +52,7 @@ _CHECK_IN = re.compile(
     r"|'s\s+(?:here|in\s+the\s+(?:lobby|waiting\s+room))\b"
 )
 _ATTENDED = re.compile(
-    r"\b(?:attended|(?:was|were)\s+seen|came\s+in|showed\s+up|present"
+    r"\b(?:attended|(?:was|were)\s+seen|came\s+in|showed\s+up|(?<!to\s)present"
     # "showed", "made it" alone or before a session, never "showed me", "made it through detox"
     r"|(?:showed|made\s+it)(?=\s*(?:$|[,.!;)]|in\b|today|yesterday|for\b|to\s+(?:group|the\s+"
     r"group|(?:his|her|their|the)\s+(?:session|appt|appointment|\d|group))))"

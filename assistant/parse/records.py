@@ -153,13 +153,10 @@ _KNOWN_RECIPIENTS = {
 }
 
 
-_QUESTION = re.compile(r"^\s*(?:does|do|did|is|are|has|have|what|which|who|when|how|why)\b", re.I)
-
-
 def recognise(frame: dict[str, Any], text: str, now: datetime) -> None:
     """Name the living-record request in `frame` (adds `action` and `details`), if any. A
     question ("does Jamie have consent to share with probation?") asks for none."""
-    if _QUESTION.search(text) or lx.is_question(text):
+    if lx.is_question(text):
         return
     found = _admit(frame, text, now) or _discharge(frame, text) or _consent(frame, text, now)
     found = found or _authorization(frame, text, now) or _update(frame, text)
