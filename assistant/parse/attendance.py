@@ -48,7 +48,7 @@ _LATE_CANCEL = re.compile(
 _CHECK_IN = re.compile(
     r"\b(?:checked[\s-]?in|check(?:ing)?[\s-]in|check\s+(?:\w+\s+){1,2}in|chk(?:d|ed)?[\s-]?in"
     r"|has\s+arrived|just\s+arrived|arrived|is\s+here|are\s+here|here\s+(?:for|to\s+see)"
-    r"|(?:is|are)\s+in\s+the\s+(?:lobby|waiting\s+room))\b"
+    r"|in\s+(?:the\s+)?(?:lobby|waiting\s+room))\b"
     r"|'s\s+(?:here|in\s+the\s+(?:lobby|waiting\s+room))\b"
 )
 _ATTENDED = re.compile(

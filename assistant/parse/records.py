@@ -54,7 +54,8 @@ PAYERS = (
 )
 _PAYER = re.compile(rf"\b(?P<payer>{PAYERS})\b")
 _UNITS = re.compile(
-    r"\b(?P<n>\d{1,4})\s+(?:(?:more|additional|add'?l|extra|new)\s+)?(?:units?|sessions?|visits?)\b"
+    r"\b(?P<n>\d{1,4})\s+(?:(?:more|additional|add'?l|extra|new|iop|php|op|group|individual"
+    r"|therapy|outpatient)\s+)?(?:units?|sessions?|visits?)\b"
 )
 _MON = (
     r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
@@ -92,7 +93,7 @@ _DISCHARGE_LATE = re.compile(
     rf"(?:being\s+)?discharged\b(?!\s+(?:from|to)\s+(?:the\s+)?hospital)"
     rf"|[,;.-]\s*(?:so\s+)?(?:please|pls|ok\s+to|go\s+ahead\s+and)\s+{_DC}(?:\s+(?:him|her|them))?"
     r"[\s.!]*$"
-    rf"|[,;.-]\s*(?:so\s+)?{_DC}\s+(?:him|her|them)[\s.!]*$)",
+    rf"|[,;.-]\s*(?:so\s+)?{_DC}\s+(?:him|her|them)\b)",
     re.I,
 )
 _NOT_DISCHARGE = re.compile(
@@ -121,7 +122,11 @@ _NEW_AUTH = re.compile(
 _PAYER_APPROVED = re.compile(
     r"\b(?:approved|renewed|extended|authori[sz]ed|gave|granted)\b(?!\s+(?:yet|\?))", re.I
 )
-_CONSENT = re.compile(r"\bconsent(?:s|ed)?\b|\broi\b|\brelease\s+of\s+(?:information|info)\b", re.I)
+_CONSENT = re.compile(
+    r"\bconsent(?:s|ed)?\b|\broi\b|\brelease\s+of\s+(?:information|info)\b"
+    r"|\bsigned\s+(?:a\s+|an\s+|the\s+)?(?:release|roi)\b",
+    re.I,
+)
 # Consent wanted, not given ("need consent from Jamie before we talk to probation").
 _CONSENT_WANTED = re.compile(
     r"\b(?:need|needs|needed|get|getting|obtain|waiting\s+(?:on|for)|missing|without|no|ask"
@@ -214,6 +219,7 @@ def _discharge(frame: dict[str, Any], text: str) -> Found:
         # "Kara moved to Ohio, discharge her": the reason is said before the request
         late = _DISCHARGE_LATE.search(text, name_end)
         why = text[name_end : late.start() if late else len(text)].strip(" ,;:.!-")
+        why = re.sub(r"^(?:'s|’s)\s+", "", why)  # "Shaun Blair's last day is today"
         if why and not re.match(r"(?:is|are|has|have|needs)\b", why, re.I):
             details["reason"] = why
         return "discharge_patient", details
@@ -427,7 +433,7 @@ def _leading_name(rest: str) -> str | None:
 _NOT_RECIPIENTS = {
     "the", "his", "her", "their", "me", "us", "him", "them", "share", "sharing", "disclose",
     "disclosing", "release", "talk", "speak", "send", "information", "info", "to", "a", "an",
-    "for", "with",
+    "for", "with", "revoke", "revoking", "withdraw", "sign", "signing", "give", "be", "have",
 }  # fmt: skip
 _NOT_NAMES = {"iop", "php", "op", "medicaid", "medicare", "to", "level", "for", "with"}
 
