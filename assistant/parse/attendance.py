@@ -17,7 +17,7 @@ gains fields of its own (the contract allows more properties):
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from assistant.parse import lexicon as lx
@@ -86,6 +86,11 @@ _THEIR_TIME = re.compile(
 _BARE_MINUTES = re.compile(r"\b(?P<n>\d{1,2})\s+(?:over|late|behind|long)\b")
 _MINUTES = re.compile(r"\b(?P<n>\d{1,3})\s*(?:-\s*)?(?:min(?:ute)?s?|m)\b|\b(?P<h>an?)\s+hour\b")
 _YESTERDAY = re.compile(r"\byesterday\b")
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEKDAY = re.compile(
+    r"\b(?:on\s+|last\s+)?(?P<wd>mon|tue|wed|thu|fri|sat|sun)(?:day|s|sday|nesday|rsday|urday)?\b"
+)
+_SLASH_DATE = re.compile(r"(?<![\d/])(?P<m>1[0-2]|0?[1-9])/(?P<d>3[01]|[12]\d|0?[1-9])(?![\d/])")
 
 # A find_slot frame that asks for a slot ("find a check-in slot") rather than naming a session.
 _ASKS_FOR_SLOT = re.compile(
@@ -113,7 +118,7 @@ def recognise(
     action = _action(low, intent, patient, my_time is not None)
     if action is None or (action != "unmarked" and lx.is_question(low)):
         return None  # "did Jamie no-show?" asks; only "what is unmarked?" is asked by asking
-    day = (now - timedelta(days=1) if _YESTERDAY.search(low) else now).date()
+    day = _day(low, now.date(), action)
     out: dict[str, Any] = {
         "intent": "cancel" if action == "late_cancel" else "unknown",
         "action": action,
@@ -186,6 +191,33 @@ def _action(low: str, intent: str, patient: Any, my_time: bool) -> str | None:
     if _NO_SHOW.search(low):
         return "no_show"
     return None
+
+
+def _day(low: str, today: date, action: str) -> date:
+    """The day a mark is for: today, yesterday, or a day named. A weekday is the last one, today
+    included (attendance is about what happened), but the next one for a late cancellation
+    (called off shortly before); arrivals and delays are today's; "11/30" is that day."""
+    if action in ("check_in", "running_late", "running_over"):
+        return today
+    if _YESTERDAY.search(low):
+        return today - timedelta(days=1)
+    slash = _SLASH_DATE.search(low)
+    if slash:
+        try:
+            named = date(today.year, int(slash.group("m")), int(slash.group("d")))
+        except ValueError:
+            return today
+        return named if named <= today else named.replace(year=today.year - 1)
+    weekday = _WEEKDAY.search(low)
+    if weekday:
+        wanted = _WEEKDAYS.index(weekday.group("wd"))
+        if action == "late_cancel" and not weekday.group(0).startswith("last"):
+            return today + timedelta(days=(wanted - today.weekday()) % 7)
+        back = (today.weekday() - wanted) % 7
+        if back == 0 and weekday.group(0).startswith("last"):
+            back = 7
+        return today - timedelta(days=back)
+    return today
 
 
 def _bulk_except(low: str) -> int | None:
