@@ -36,7 +36,8 @@ ACTIONS = (
 _MARK = re.compile(r"\bmark(?:ed)?\b")
 _NO_SHOW = re.compile(
     r"\b(?:no[\s-]?show(?:ed|s)?|didn'?t\s+(?:show|come|turn\s+up|make\s+it)"
-    r"|did\s+not\s+(?:show|come|turn\s+up|make\s+it)|never\s+(?:showed|came)|ns|nsd|ns'd|ncns|nc/ns)\b"
+    r"|did\s+not\s+(?:show|come|turn\s+up|make\s+it)|never\s+(?:showed|came)|ns|nsd|ns'd|ncns|nc/ns"
+    r"|missed\s+(?:group|(?:his|her|their|the|today'?s)\s+(?:session|appt|appointment|group|\d+\w*)))\b"
     r"(?!\s*(?:rate|rates|%|percent|numbers|trend))"
 )
 _LATE_CANCEL = re.compile(
@@ -86,6 +87,11 @@ _THEIR_TIME = re.compile(
 _BARE_MINUTES = re.compile(r"\b(?P<n>\d{1,2})\s+(?:over|late|behind|long)\b")
 _MINUTES = re.compile(r"\b(?P<n>\d{1,3})\s*(?:-\s*)?(?:min(?:ute)?s?|m)\b|\b(?P<h>an?)\s+hour\b")
 _YESTERDAY = re.compile(r"\byesterday\b")
+# A tally, not a mark: "attended 3 of 4 groups this week", "has 3 no-shows this month".
+_TALLY = re.compile(
+    r"\b\d+\s+of\s+(?:\d+|the|her|his|their)\b|\b\d+\s+(?:no[\s-]?shows|absences|groups|sessions"
+    r"|times)\b|\b(?:this|last|per)\s+(?:week|month|year)\b|\bso\s+far\b"
+)
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEKDAY = re.compile(
     r"\b(?:on\s+|last\s+)?(?P<wd>mon|tue|wed|thu|fri|sat|sun)(?:day|s|sday|nesday|rsday|urday)?\b"
@@ -118,6 +124,8 @@ def recognise(
     action = _action(low, intent, patient, my_time is not None)
     if action is None or (action != "unmarked" and lx.is_question(low)):
         return None  # "did Jamie no-show?" asks; only "what is unmarked?" is asked by asking
+    if action != "unmarked" and _TALLY.search(low):
+        return None  # "Jamie has 3 no-shows this month" reports, it marks nothing
     day = _day(low, now.date(), action)
     out: dict[str, Any] = {
         "intent": "cancel" if action == "late_cancel" else "unknown",
