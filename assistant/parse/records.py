@@ -197,6 +197,9 @@ def _admit(frame: dict[str, Any], text: str, now: datetime) -> Found:
     if staff.get("id") and staff.get("text", "").lower() not in (name or "").lower():
         details["primary_clinician"] = staff["id"]  # not "Diaz" of the new "Rosa Diaz"
     auth = authorization_details(low, now)
+    self_pay = str((auth or {}).get("payer", "")).lower().replace("-", " ") == "self pay"
+    if auth and self_pay and "units" not in auth:
+        auth = None  # a self-paying patient has no authorization to ask units and dates of
     if auth and ("payer" in auth or "units" in auth):
         details["authorization"] = auth
     return "admit_patient", details

@@ -86,7 +86,10 @@ def slot_values(frame: dict[str, Any], wanted: dict[str, Any]) -> dict[str, tupl
         elif key == "d":
             got = _flatten("details", frame.get("details") or {})
             for k, v in _flatten("details", expected).items():
-                out[k] = (str(v), None if got.get(k) is None else str(got.get(k)))
+                out[k] = (
+                    None if v is None else str(v),
+                    None if got.get(k) is None else str(got.get(k)),
+                )
         elif key == "ex":
             out["except_patients"] = (
                 expected,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from tests.nlu.dev_records import load, run_parser, score
 
-# Reached on 2026-11-30: action 0.9887, slots 0.9885, no wrong action offered (353 messages).
+# Reached on 2026-11-30: action 0.9887, slots 0.9885, no wrong action offered (354 messages).
 ACTION_FLOOR = 0.96
 SLOT_FLOOR = 0.96
 
