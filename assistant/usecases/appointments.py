@@ -62,6 +62,18 @@ class SetStatus:
     override_reason: str | None = None
 
 
+@dataclass(frozen=True)
+class SetParticipantStatus:
+    """One participant's outcome: in a group, that member's alone (the others and the session
+    keep theirs); for a one-patient session, the session's status."""
+
+    appointment_id: str
+    patient: str
+    status: str
+    reason: str | None = None
+    override_reason: str | None = None
+
+
 def authorize_for_patients(
     db: Database, caller: Caller, action: str, patients: Iterable[str]
 ) -> None:
@@ -141,6 +153,26 @@ def set_status(db: Database, caller: Caller, cmd: SetStatus) -> AppointmentView:
         return booking_service(db, session).set_status(
             caller.staff_id,
             cmd.appointment_id,
+            cmd.status,
+            reason=cmd.reason,
+            override_reason=cmd.override_reason,
+        )
+
+
+def set_participant_status(
+    db: Database, caller: Caller, cmd: SetParticipantStatus
+) -> AppointmentView:
+    require_known_status(cmd.status)
+    appointment = current(db, cmd.appointment_id)
+    cancelling = cmd.status in {"cancelled", "late_cancelled"}
+    authorize_for_patients(db, caller, "cancel" if cancelling else "set_status", [cmd.patient])
+    if cmd.status in ATTENDANCE_STATUSES:  # the group's facilitators, or a role for any session
+        authorize(db, caller, MARK_ATTENDANCE, appointment=appointment.for_patient(cmd.patient))
+    with db.session() as session:
+        return booking_service(db, session).set_participant_status(
+            caller.staff_id,
+            cmd.appointment_id,
+            cmd.patient,
             cmd.status,
             reason=cmd.reason,
             override_reason=cmd.override_reason,
