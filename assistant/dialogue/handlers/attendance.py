@@ -155,11 +155,18 @@ def _plan_day(turn: Turn, frame: Frame, day: date) -> Reply:
         frame["action"],
         [(_describe(turn, a), act) for a, act in plan.marks]
         + [(_describe(turn, a, pid), act) for a, pid, act in plan.members],
-        [(_describe(turn, a), why) for a, why in plan.left if why != "not started yet"],
+        [(_left(turn, a, excepted), why) for a, why in plan.left if why != "not started yet"],
         sessions=plan.sessions,
     )
     ids = list(dict.fromkeys(agreed + [a.id for a, _ in plan.left]))
     return turn.reply(text, actions=actions, appointments=ids)
+
+
+def _left(turn: Turn, appointment: AppointmentView, excepted: list[str]) -> str:
+    """A session left unmarked, told by the excepted member when it is a group's."""
+    named = [p for p in appointment.patients if p in excepted]
+    patient = named[0] if named and len(appointment.patients) > 1 else None
+    return _describe(turn, appointment, patient)
 
 
 # --- unmarked -----------------------------------------------------------------------------------
