@@ -10,7 +10,7 @@ from assistant.access import authorize
 from assistant.wiring import booking_service
 from clinic.booking import AppointmentView, BookingRequest, require_known_status, view_of
 from clinic.db import Database
-from clinic.errors import NotFound
+from clinic.errors import InvalidInput, NotFound
 from clinic.models import OUTCOME_STATUSES, Appointment
 from clinic.tokens import Caller
 
@@ -164,6 +164,12 @@ def set_participant_status(
 ) -> AppointmentView:
     require_known_status(cmd.status)
     appointment = current(db, cmd.appointment_id)
+    if cmd.patient not in appointment.patients:  # said first: whom the caller may mark is moot
+        raise InvalidInput(
+            f"patient: {cmd.patient!r} is not in appointment {cmd.appointment_id} "
+            f"(its patients: {', '.join(appointment.patients) or 'none'})",
+            [f"patient: {cmd.patient!r} is not in appointment {cmd.appointment_id}"],
+        )
     cancelling = cmd.status in {"cancelled", "late_cancelled"}
     authorize_for_patients(db, caller, "cancel" if cancelling else "set_status", [cmd.patient])
     if cmd.status in ATTENDANCE_STATUSES:  # the group's facilitators, or a role for any session

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -60,3 +63,18 @@ def test_delay_shows_the_knock_on_then_applies_a_way(
     )
     assert code == 0
     assert "15:15–16:00" in capsys.readouterr().out
+
+
+def test_mark_one_member_of_a_group(
+    cli_db: Database, capsys: pytest.CaptureFixture[str], set_now: Any
+) -> None:
+    set_now(datetime(2026, 11, 30, 16, 0, tzinfo=ZoneInfo("America/New_York")))
+    assert run(["attendance", "mark", "a00012", "no_show", "--actor", "c004"]) != 0
+    assert "patient: required" in capsys.readouterr().err
+    args = ["attendance", "mark", "a00012", "no_show", "--patient", "p0022", "--actor", "c004"]
+    assert run(args) == 0
+    assert capsys.readouterr().out.startswith("a00012: p0022 no_show")
+    assert run([*args[:4], "--patient", "p0017", "--actor", "c004", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["status"] == "booked"
+    assert record["outcomes"] == {"p0022": "no_show", "p0017": "no_show"}
