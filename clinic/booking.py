@@ -486,9 +486,17 @@ class BookingService:
             )
             for i, s in enumerate(placement.staff)
         ]
+        # A member who keeps their place keeps their own outcome (a late cancel stays one, and
+        # their time stays free) when the session moves.
+        kept = {link.patient_id: link.status for link in appointment.patient_links}
         appointment.patient_links = [
             AppointmentPatient(
-                patient_id=p.id, start=placement.start, end=placement.end, active=True, position=i
+                patient_id=p.id,
+                start=placement.start,
+                end=placement.end,
+                active=kept.get(p.id, "booked") in ACTIVE_STATUSES,
+                status=kept.get(p.id, appointment.status or "booked"),
+                position=i,
             )
             for i, p in enumerate(placement.patients)
         ]
