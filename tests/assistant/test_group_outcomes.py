@@ -15,6 +15,7 @@ from sqlalchemy import select
 from assistant import callers
 from assistant.court_report import court_report
 from assistant.usecases import attendance
+from clinic.booking import BookingService
 from clinic.db import Database, open_database
 from clinic.errors import InvalidInput, PermissionDenied
 from clinic.facility_file import export_facility, load_facility
@@ -202,3 +203,18 @@ def test_the_facility_file_round_trips_each_members_outcome(
         )
     finally:
         other.dispose()
+
+
+def test_a_moved_group_keeps_each_members_outcome(
+    demo_db: Database, clock: Callable[[str], datetime]
+) -> None:
+    clock("15:00")
+    service = BookingService(demo_db)  # the service alone: its own checks, no rule packs
+    service.set_participant_status(THERAPIST, GROUP, BRUCE, "late_cancelled", reason="called")
+    with pytest.raises(InvalidInput, match="cancellation needs a reason"):
+        service.set_participant_status(THERAPIST, GROUP, DUSTIN, "late_cancelled")
+    service.move(THERAPIST, GROUP, minutes=75, reason="the group ends early today")
+    status, active, own, holds = outcomes(demo_db)
+    assert (status, active) == ("booked", True)
+    assert own[BRUCE] == "late_cancelled" and not holds[BRUCE], "his place stays given up"
+    assert own[DUSTIN] == "booked" and holds[DUSTIN]
