@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from assistant.access import authorize
 from assistant.optimize import interactive_settings, repair_out
 from assistant.problem_builder import BuiltProblem
-from assistant.usecases import emergencies
+from assistant.usecases import emergencies, morning_plan
 from assistant.usecases.notices import who_to_tell
 from assistant.wiring import booking_service
 from clinic.audit import append_event
@@ -234,6 +234,8 @@ def apply_proposal(db: Database, caller: Caller, cmd: ApplyProposal) -> dict[str
         proposal = _claim(session, caller, proposal_id, "applied")
         if proposal.kind == emergencies.KIND:
             return emergencies.apply_in(db, session, caller, proposal)
+        if proposal.kind == morning_plan.KIND:
+            return morning_plan.apply_in(db, session, caller, proposal)
         payload, pid = dict(proposal.payload), proposal.id
         moves = [
             MoveRequest(
@@ -426,6 +428,8 @@ def _absence_only(proposal: Proposal) -> None:
         raise InvalidInput(
             f"proposal {proposal.id} makes room for an emergency admission: apply or reject it"
         )
+    if proposal.kind == morning_plan.KIND:
+        raise InvalidInput(f"proposal {proposal.id} is the morning plan: apply or reject it")
 
 
 def _claim(session: Session, caller: Caller, proposal_id: str | None, outcome: str) -> Proposal:

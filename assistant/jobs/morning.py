@@ -1,0 +1,282 @@
+"""The morning cycle (default 06:00 local): plan the open demand of the coming days as a
+proposal, build the exception report, and deliver it — the report to the clinical director,
+each clinician's own agenda for the day — once per facility and local day.
+
+Once: everything the run writes (its claim, the proposal, the messages owed) is one transaction
+whose first row is the claim `morning:<local day>`; a second run for the same day (a retry, a
+second worker, a restart) finds the claim and writes nothing. The solver and the report run
+before it and only read, so a crash in the middle loses nothing and leaves nothing half-done.
+
+Settings: ROTA_MORNING_SECONDS (solver time, default 20), ROTA_MORNING_DAYS (business days
+after today to plan, default 2), ROTA_MORNING_APPLY=1 (book the plan at once instead of
+proposing it; off by default: nothing moves without an approver).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from assistant import callers, morning_report
+from assistant.optimize import SYSTEM_ACTOR, optimize_period
+from assistant.slack_store import Outgoing
+from assistant.usecases import morning_plan, records
+from assistant.usecases.absences import store_proposal
+from clinic.audit import append_event
+from clinic.db import Database
+from clinic.errors import InvalidInput
+from clinic.models import SCHEDULED_STATUSES, Appointment
+from clinic.slack_models import SlackInbox, SlackOutbox
+from clinic.timeutil import BUSINESS_WEEKDAYS, day_bounds, now_utc
+from clinic.tokens import Caller
+from solver.settings import SolverSettings
+
+NAME = "morning"
+DIRECTOR_ROLE = "clinical_director"
+
+
+@dataclass(frozen=True)
+class Settings:
+    seconds: float = 20.0
+    days: int = 2
+    apply: bool = False
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        try:
+            seconds = float(os.environ.get("ROTA_MORNING_SECONDS") or 20)
+            days = int(os.environ.get("ROTA_MORNING_DAYS") or 2)
+        except ValueError as exc:
+            raise InvalidInput(f"ROTA_MORNING_SECONDS / ROTA_MORNING_DAYS: {exc}") from exc
+        if seconds <= 0 or days < 0:
+            raise InvalidInput("ROTA_MORNING_SECONDS must be positive, ROTA_MORNING_DAYS >= 0")
+        return cls(seconds, days, os.environ.get("ROTA_MORNING_APPLY") == "1")
+
+
+def claim_key(day: date) -> str:
+    return f"{NAME}:{day.isoformat()}"
+
+
+def run(db: Database, now: datetime, settings: Settings | None = None) -> dict[str, Any]:
+    """The morning cycle for the local day of `now`; returns what it did (or that the day's
+    run already happened)."""
+    settings = settings or Settings.from_env()
+    tz = db.facility_tz()
+    day = now.astimezone(tz).date()
+    key = claim_key(day)
+    if _claimed(db, key):
+        return {"job": NAME, "day": day.isoformat(), "skipped": "already ran for this day"}
+    began = time.perf_counter()
+    proposal = plan(db, now, settings)
+    planned = time.perf_counter() - began
+    report = morning_report.build(db, now, unplaced=proposal["unmet"] if proposal else None)
+    built = time.perf_counter() - began - planned
+    messages, unreachable = deliveries(db, report, now)
+    try:
+        with db.session() as session:
+            session.add(_claim_row(key))
+            session.flush()  # the claim first: a second run stops here (primary key)
+            proposal_id, booked = None, 0
+            system = Caller(SYSTEM_ACTOR, SYSTEM_ACTOR, "system")
+            if proposal and proposal["bookings"]:
+                if settings.apply:  # the facility opted in: book it now, all or nothing
+                    booked = morning_plan.book_in(
+                        db, session, SYSTEM_ACTOR, proposal, f"morning plan {day}"
+                    )
+                else:
+                    proposal_id = store_proposal(
+                        session, system, morning_plan.KIND, proposal, staff=None
+                    )
+            _queue(session, key, messages)
+            counts = {k: v["count"] for k, v in report["sections"].items()}
+            append_event(
+                session,
+                actor=SYSTEM_ACTOR,
+                action="job.morning",
+                entity_type="job",
+                entity_id=key,
+                after={"proposal": proposal_id, "booked": booked, "counts": counts},
+            )
+    except IntegrityError:  # another worker claimed the day between our check and our insert
+        return {"job": NAME, "day": day.isoformat(), "skipped": "already ran for this day"}
+    return {
+        "job": NAME,
+        "day": day.isoformat(),
+        "proposal": proposal_id,
+        "booked": booked,
+        "planned": len(proposal["bookings"]) if proposal else 0,
+        "counts": counts,
+        "messages": len(messages),
+        "not_on_slack": unreachable,
+        # The email seam: when the outbox lands, the director's report also goes by email
+        # (ROTA_SMTP_URL); until then Slack is the only channel.
+        "email": "not configured",
+        "seconds": {"plan": round(planned, 2), "report": round(built, 2)},
+    }
+
+
+# --- plan ------------------------------------------------------------------------------------
+
+
+def plan(db: Database, now: datetime, settings: Settings) -> dict[str, Any] | None:
+    """The open demand from `now` to the end of the `settings.days`-th business day after
+    today, placed by the solver within `settings.seconds`; None when the facility is closed."""
+    tz = db.facility_tz()
+    today = now.astimezone(tz).date()
+    last = today
+    for _ in range(settings.days):
+        last += timedelta(days=1)
+        while last.weekday() >= BUSINESS_WEEKDAYS:
+            last += timedelta(days=1)
+    _, end = day_bounds(last, tz)
+    solver = replace(SolverSettings.from_env(), time_limit=settings.seconds)
+    try:
+        result, built = optimize_period(db, now, end, solver)
+    except InvalidInput:  # the facility is not open in that period
+        return None
+    return morning_plan.payload(result, built, today.isoformat())
+
+
+# --- delivery --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message to one staff member; `patients`/`appointments`: what it discloses (audited
+    when sent, never the words)."""
+
+    staff: str
+    text: str
+    patients: tuple[str, ...]
+    appointments: tuple[str, ...]
+
+
+def deliveries(
+    db: Database, report: dict[str, Any], now: datetime
+) -> tuple[list[Outgoing], list[str]]:
+    """The director's report and each clinician's agenda as Slack DMs; and who is not on
+    Slack (named, so a person can reach them another way)."""
+    wanted = []
+    director = callers.with_role(db, DIRECTOR_ROLE)
+    names = records.names(db)
+    if director is not None:
+        wanted.append(
+            Message(
+                director.staff_id,
+                morning_report.text(report, names),
+                tuple(sorted(morning_report.patients_in(report))),
+                tuple(sorted(morning_report.appointments_in(report))),
+            )
+        )
+    wanted += agendas(db, now, names)
+    users = callers.slack_users(db, sorted({m.staff for m in wanted}))
+    out = [
+        Outgoing(
+            "chat.postMessage",
+            users[m.staff],
+            None,
+            {"text": m.text},
+            {
+                "recipient": m.staff,
+                "channel_type": "im",
+                "patients": list(m.patients),
+                "appointments": list(m.appointments),
+            },
+        )
+        for m in wanted
+        if m.staff in users
+    ]
+    return out, sorted({m.staff for m in wanted if m.staff not in users})
+
+
+def agendas(db: Database, now: datetime, names: dict[str, str]) -> list[Message]:
+    """Each clinician's own sessions of the day (minimum necessary: no one else's)."""
+    tz = db.facility_tz()
+    today = now.astimezone(tz).date()
+    start, end = day_bounds(today, tz)
+    mine: dict[str, list[Appointment]] = {}
+    with db.read() as session:
+        rows = session.scalars(
+            select(Appointment)
+            .where(
+                Appointment.start >= start,
+                Appointment.start < end,
+                Appointment.status.in_(SCHEDULED_STATUSES),
+            )
+            .order_by(Appointment.start, Appointment.id)
+            .options(selectinload(Appointment.staff_links), selectinload(Appointment.patient_links))
+        ).all()
+        for a in rows:
+            for sid in a.staff_ids:
+                mine.setdefault(sid, []).append(a)
+        out = []
+        for sid, sessions in sorted(mine.items()):
+            lines = [f"Your sessions on {today:%A %d %b}: {len(sessions)}"]
+            for a in sessions:
+                who = ", ".join(names.get(p, p) for p in a.patient_ids)
+                room = f" in {names.get(a.room_id, a.room_id)}" if a.room_id else ""
+                lines.append(
+                    f"• {a.start.astimezone(tz):%H:%M}–{a.end.astimezone(tz):%H:%M} "
+                    f"{a.session_type_id}{room}: {who}"
+                )
+            out.append(
+                Message(
+                    sid,
+                    "\n".join(lines),
+                    tuple(sorted({p for a in sessions for p in a.patient_ids})),
+                    tuple(a.id for a in sessions),
+                )
+            )
+    return out
+
+
+# --- the claim and the messages owed -----------------------------------------------------------
+
+
+def _claimed(db: Database, key: str) -> bool:
+    with db.read() as session:
+        return session.get(SlackInbox, key) is not None
+
+
+def _claim_row(key: str) -> SlackInbox:
+    """The day's claim. It lives with the Slack inbox's keys (one key, one run) until the job
+    engine's own claim table takes it over; kept `done` so the Slack door never answers it."""
+    moment = now_utc()
+    return SlackInbox(
+        key=key,
+        kind="job",
+        status="done",
+        slack_user="-",
+        channel=None,
+        payload={},
+        attempts=1,
+        received_at=moment,
+        finished_at=moment,
+    )
+
+
+def _queue(session: Any, key: str, messages: list[Outgoing]) -> None:
+    """Owe the messages (the Slack door's sweep sends them, with retries)."""
+    moment = now_utc()
+    for seq, m in enumerate(messages):
+        session.add(
+            SlackOutbox(
+                inbox_key=key,
+                seq=seq,
+                method=m.method,
+                slack_user=m.slack_user,
+                channel=m.channel,
+                payload=m.payload,
+                audit=m.audit,
+                status="pending",
+                attempts=0,
+                created_at=moment,
+            )
+        )
