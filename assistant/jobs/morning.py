@@ -2,10 +2,12 @@
 proposal, build the exception report, and deliver it — the report to the clinical director,
 each clinician's own agenda for the day — once per facility and local day.
 
-Once: everything the run writes (its claim, the proposal, the messages owed) is one transaction
-whose first row is the claim `morning:<local day>`; a second run for the same day (a retry, a
-second worker, a restart) finds the claim and writes nothing. The solver and the report run
-before it and only read, so a crash in the middle loses nothing and leaves nothing half-done.
+Once: the engines claim the run per local day in `job_run` (assistant.jobs.run_job), so a second
+worker never starts it. Inside, everything the run writes (the proposal, the messages owed, and
+its audit event keyed `job:morning:<local day>`) is one transaction, and a run that finds that
+event writes nothing: a retry after a crash that happened once the work was committed (the run
+taken over when its lease passed) sends nothing twice. The solver and the report run before
+and only read, so a crash in the middle loses nothing and leaves nothing half-done.
 
 Settings: ROTA_MORNING_SECONDS (solver time, default 20), ROTA_MORNING_DAYS (business days
 after today to plan, default 2), ROTA_MORNING_APPLY=1 (book the plan at once instead of
@@ -21,10 +23,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from assistant import callers, morning_report
+from assistant.jobs import job
 from assistant.optimize import SYSTEM_ACTOR, optimize_period
 from assistant.slack_store import Outgoing
 from assistant.usecases import morning_plan, records
@@ -32,8 +34,8 @@ from assistant.usecases.absences import store_proposal
 from clinic.audit import append_event
 from clinic.db import Database
 from clinic.errors import InvalidInput
-from clinic.models import SCHEDULED_STATUSES, Appointment
-from clinic.slack_models import SlackInbox, SlackOutbox
+from clinic.models import SCHEDULED_STATUSES, Appointment, AuditEvent
+from clinic.slack_models import SlackOutbox
 from clinic.timeutil import BUSINESS_WEEKDAYS, day_bounds, now_utc
 from clinic.tokens import Caller
 from solver.settings import SolverSettings
@@ -61,9 +63,10 @@ class Settings:
 
 
 def claim_key(day: date) -> str:
-    return f"{NAME}:{day.isoformat()}"
+    return f"job:{NAME}:{day.isoformat()}"
 
 
+@job(NAME, daily_at="06:00")
 def run(db: Database, now: datetime, settings: Settings | None = None) -> dict[str, Any]:
     """The morning cycle for the local day of `now`; returns what it did (or that the day's
     run already happened)."""
@@ -71,7 +74,9 @@ def run(db: Database, now: datetime, settings: Settings | None = None) -> dict[s
     tz = db.facility_tz()
     day = now.astimezone(tz).date()
     key = claim_key(day)
-    if _claimed(db, key):
+    with db.read() as session:
+        done = _claimed(session, key)
+    if done:
         return {"job": NAME, "day": day.isoformat(), "skipped": "already ran for this day"}
     began = time.perf_counter()
     proposal = plan(db, now, settings)
@@ -79,33 +84,30 @@ def run(db: Database, now: datetime, settings: Settings | None = None) -> dict[s
     report = morning_report.build(db, now, unplaced=proposal["unmet"] if proposal else None)
     built = time.perf_counter() - began - planned
     messages, unreachable = deliveries(db, report, now)
-    try:
-        with db.session() as session:
-            session.add(_claim_row(key))
-            session.flush()  # the claim first: a second run stops here (primary key)
-            proposal_id, booked = None, 0
-            system = Caller(SYSTEM_ACTOR, SYSTEM_ACTOR, "system")
-            if proposal and proposal["bookings"]:
-                if settings.apply:  # the facility opted in: book it now, all or nothing
-                    booked = morning_plan.book_in(
-                        db, session, SYSTEM_ACTOR, proposal, f"morning plan {day}"
-                    )
-                else:
-                    proposal_id = store_proposal(
-                        session, system, morning_plan.KIND, proposal, staff=None
-                    )
-            _queue(session, key, messages)
-            counts = {k: v["count"] for k, v in report["sections"].items()}
-            append_event(
-                session,
-                actor=SYSTEM_ACTOR,
-                action="job.morning",
-                entity_type="job",
-                entity_id=key,
-                after={"proposal": proposal_id, "booked": booked, "counts": counts},
-            )
-    except IntegrityError:  # another worker claimed the day between our check and our insert
-        return {"job": NAME, "day": day.isoformat(), "skipped": "already ran for this day"}
+    with db.session() as session:
+        if _claimed(session, key):  # a run for this day committed while we planned
+            return {"job": NAME, "day": day.isoformat(), "skipped": "already ran for this day"}
+        proposal_id, booked = None, 0
+        system = Caller(SYSTEM_ACTOR, SYSTEM_ACTOR, "system")
+        if proposal and proposal["bookings"]:
+            if settings.apply:  # the facility opted in: book it now, all or nothing
+                booked = morning_plan.book_in(
+                    db, session, SYSTEM_ACTOR, proposal, f"morning plan {day}"
+                )
+            else:
+                proposal_id = store_proposal(
+                    session, system, morning_plan.KIND, proposal, staff=None
+                )
+        _queue(session, key, messages)
+        counts = {k: v["count"] for k, v in report["sections"].items()}
+        append_event(
+            session,
+            actor=SYSTEM_ACTOR,
+            action="job.morning",
+            entity_type="job",
+            entity_id=key,
+            after={"proposal": proposal_id, "booked": booked, "counts": counts},
+        )
     return {
         "job": NAME,
         "day": day.isoformat(),
@@ -237,29 +239,17 @@ def agendas(db: Database, now: datetime, names: dict[str, str]) -> list[Message]
     return out
 
 
-# --- the claim and the messages owed -----------------------------------------------------------
+# --- the marker and the messages owed -----------------------------------------------------------
 
 
-def _claimed(db: Database, key: str) -> bool:
-    with db.read() as session:
-        return session.get(SlackInbox, key) is not None
-
-
-def _claim_row(key: str) -> SlackInbox:
-    """The day's claim. It lives with the Slack inbox's keys (one key, one run) until the job
-    engine's own claim table takes it over; kept `done` so the Slack door never answers it."""
-    moment = now_utc()
-    return SlackInbox(
-        key=key,
-        kind="job",
-        status="done",
-        slack_user="-",
-        channel=None,
-        payload={},
-        attempts=1,
-        received_at=moment,
-        finished_at=moment,
+def _claimed(session: Session, key: str) -> bool:
+    """Whether a run for this key committed its work (its audit event is written with it)."""
+    seen = session.scalar(
+        select(AuditEvent.seq)
+        .where(AuditEvent.entity_id == key, AuditEvent.action == f"job.{NAME}")
+        .limit(1)
     )
+    return seen is not None
 
 
 def _queue(session: Any, key: str, messages: list[Outgoing]) -> None:

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from assistant import callers, morning_report, slack_store
-from assistant.jobs import morning
+from assistant.jobs import morning, run_due, run_job
 from assistant.reports import review_week
 from assistant.usecases import absences, attendance
 from clinic.db import Database
@@ -303,3 +303,23 @@ def test_rota_morning_prints_the_report_without_delivering(
         assert session.scalar(select(func.count()).select_from(Proposal)) == 0
     assert rota(["morning", "--now", "yesterday-ish"]) != 0
     assert "--now" in capsys.readouterr().err
+
+
+def test_the_engines_run_the_morning_cycle_at_six_once_per_day(
+    demo_db: Database,
+    set_now: Callable[[datetime], None],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    set_now(NOW)
+    monkeypatch.setenv("ROTA_DATABASE_URL", demo_db.url)
+    monkeypatch.setenv("ROTA_MORNING_SECONDS", "2")
+    assert run_due(demo_db, NOW - timedelta(minutes=1)) == []  # 05:59: not due yet
+    assert rota(["jobs", "run", "morning", "--now", "2026-12-01T06:00", "--json"]) == 0
+    assert '"proposal": "P-' in capsys.readouterr().out
+    again = run_job(demo_db, "morning", NOW + timedelta(hours=1))
+    assert again.status == "already_done"
+    # Even run again by hand past the engine's claim, the day's work is not done twice.
+    assert morning.run(demo_db, NOW, QUICK)["skipped"]
+    with demo_db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Proposal)) == 1
