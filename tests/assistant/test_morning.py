@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from assistant import callers, morning_report, slack_store
+from assistant.dialogue import Dialogue
 from assistant.jobs import morning, run_due, run_job
 from assistant.reports import review_week
 from assistant.usecases import absences, attendance
@@ -323,3 +324,21 @@ def test_the_engines_run_the_morning_cycle_at_six_once_per_day(
     assert morning.run(demo_db, NOW, QUICK)["skipped"]
     with demo_db.read() as session:
         assert session.scalar(select(func.count()).select_from(Proposal)) == 1
+
+
+def test_the_director_sees_the_morning_plan_in_chat_and_applies_it(
+    demo_db: Database, set_now: Callable[[datetime], None]
+) -> None:
+    set_now(NOW)
+    done = morning.run(demo_db, NOW, QUICK)
+    director = callers.with_role(demo_db, "clinical_director")
+    dialogue = Dialogue(demo_db, clock=lambda: NOW)
+    shown = dialogue.handle(director, "pending", None)
+    assert f"Morning plan for 2026-12-01: {done['planned']} new session(s)" in shown.reply
+    assert {"label": f"Apply {done['proposal']}", "message": f"apply {done['proposal']}"} in (
+        shown.actions
+    )
+    before = len(_schedule(demo_db))
+    applied = dialogue.handle(director, f"apply {done['proposal']}", shown.conversation_id)
+    assert f"{done['planned']} session(s) booked" in applied.reply
+    assert len(_schedule(demo_db)) == before + done["planned"]
