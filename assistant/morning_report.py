@@ -29,8 +29,9 @@ from clinic.models import (
     StaffUnavailability,
 )
 from clinic.timeutil import WEEKDAYS, day_bounds, local_iso
-from rules.derive import band_for, band_position, band_text, category_of
-from rules.facts import patient_facts, session_type_facts
+from rules.derive import age_from_dob, band_for, band_position, band_text, category_of
+from rules.facts import session_type_facts
+from rules.model import PatientFacts
 from rules.service import RulesService, default_service
 
 UNMARKED = ("booked", "checked_in")
@@ -181,7 +182,7 @@ def _roomless(session: Session, d: Day, today: list[Appointment]) -> list[dict[s
 def _loc_behind(session: Session, d: Day, service: RulesService) -> list[dict[str, Any]]:
     """Patients whose ISO week (booked and held) is under their level of care's band
     (LOC-WEEK-UNDER's reading: clinical hours of the week against the band's minimum)."""
-    tables, data = service.packs.tables, service.packs.data
+    tables = service.packs.tables
     clinical = frozenset(tables.get("clinical_categories", ()))
     types = {t.id: session_type_facts(t) for t in session.scalars(select(SessionType))}
     monday = d.day - timedelta(days=d.day.weekday())
@@ -200,7 +201,9 @@ def _loc_behind(session: Session, d: Day, service: RulesService) -> list[dict[st
     for p in session.scalars(
         select(Patient).where(Patient.phase != "discharged").order_by(Patient.id)
     ):
-        band = band_for(patient_facts(p, d.day, data), tables)
+        # Only what the band reads (age, level): the full facts would load every relation.
+        facts = PatientFacts(p.id, age=age_from_dob(p.dob, d.day), level_of_care=p.level_of_care)
+        band = band_for(facts, tables)
         if band is None:
             continue
         hours = round(minutes.get(p.id, 0) / 60, 2)
