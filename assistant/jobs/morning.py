@@ -42,6 +42,10 @@ from solver.settings import SolverSettings
 
 NAME = "morning"
 DIRECTOR_ROLE = "clinical_director"
+PREVIEW_REPORT = "Rota: this morning's report."
+PREVIEW_AGENDA = "Rota: your sessions today."
+"""What notifications show: no patient detail."""
+BLOCK_CHARS, MAX_BLOCKS = 2900, 50
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,8 @@ def run(db: Database, now: datetime, settings: Settings | None = None) -> dict[s
     planned = time.perf_counter() - began
     report = morning_report.build(db, now, unplaced=proposal["unmet"] if proposal else None)
     built = time.perf_counter() - began - planned
-    messages, unreachable = deliveries(db, report, now)
+    messages = deliveries(db, report, now)
+    users = callers.slack_users(db, sorted({m.staff for m in messages}))
     with db.session() as session:
         if _claimed(session, key):  # a run for this day committed while we planned
             return {"job": NAME, "day": day.isoformat(), "skipped": "already ran for this day"}
@@ -98,7 +103,9 @@ def run(db: Database, now: datetime, settings: Settings | None = None) -> dict[s
                 proposal_id = store_proposal(
                     session, system, morning_plan.KIND, proposal, staff=None
                 )
-        _queue(session, key, messages)
+        planned_n = len(proposal["bookings"]) if proposal else 0
+        outgoing = slack_messages(with_plan(messages, proposal_id, planned_n), users)
+        _queue(session, key, outgoing)
         counts = {k: v["count"] for k, v in report["sections"].items()}
         append_event(
             session,
@@ -113,10 +120,10 @@ def run(db: Database, now: datetime, settings: Settings | None = None) -> dict[s
         "day": day.isoformat(),
         "proposal": proposal_id,
         "booked": booked,
-        "planned": len(proposal["bookings"]) if proposal else 0,
+        "planned": planned_n,
         "counts": counts,
-        "messages": len(messages),
-        "not_on_slack": unreachable,
+        "messages": len(outgoing),
+        "not_on_slack": sorted({m.staff for m in messages if m.staff not in users}),
         # The email seam: when the outbox lands, the director's report also goes by email
         # (ROTA_SMTP_URL); until then Slack is the only channel.
         "email": "not configured",
@@ -158,13 +165,12 @@ class Message:
     text: str
     patients: tuple[str, ...]
     appointments: tuple[str, ...]
+    report: bool = False
+    """The director's report (else a clinician's agenda)."""
 
 
-def deliveries(
-    db: Database, report: dict[str, Any], now: datetime
-) -> tuple[list[Outgoing], list[str]]:
-    """The director's report and each clinician's agenda as Slack DMs; and who is not on
-    Slack (named, so a person can reach them another way)."""
+def deliveries(db: Database, report: dict[str, Any], now: datetime) -> list[Message]:
+    """The director's report (first) and each clinician's agenda, one message each."""
     wanted = []
     director = callers.with_role(db, DIRECTOR_ROLE)
     names = records.names(db)
@@ -175,16 +181,32 @@ def deliveries(
                 morning_report.text(report, names),
                 tuple(sorted(morning_report.patients_in(report))),
                 tuple(sorted(morning_report.appointments_in(report))),
+                report=True,
             )
         )
-    wanted += agendas(db, now, names)
-    users = callers.slack_users(db, sorted({m.staff for m in wanted}))
-    out = [
+    return wanted + agendas(db, now, names)
+
+
+def with_plan(messages: list[Message], proposal_id: str | None, planned: int) -> list[Message]:
+    """The director's report says what the morning plan proposes and how to apply it."""
+    if proposal_id is None:
+        return messages
+    note = (
+        f"\nMorning plan {proposal_id}: {planned} session(s) proposed, nothing booked yet. "
+        f"Reply 'apply {proposal_id}' to book them all, or 'reject {proposal_id}'."
+    )
+    return [replace(m, text=m.text + note) if m.report else m for m in messages]
+
+
+def slack_messages(messages: list[Message], users: dict[str, str]) -> list[Outgoing]:
+    """Slack DMs for those on Slack: a neutral preview (lock screens show it), the words in
+    blocks (Slack's limits: 3,000 characters a block, 50 blocks), and what each discloses."""
+    return [
         Outgoing(
             "chat.postMessage",
             users[m.staff],
             None,
-            {"text": m.text},
+            {"text": PREVIEW_REPORT if m.report else PREVIEW_AGENDA, "blocks": _blocks(m.text)},
             {
                 "recipient": m.staff,
                 "channel_type": "im",
@@ -192,10 +214,21 @@ def deliveries(
                 "appointments": list(m.appointments),
             },
         )
-        for m in wanted
+        for m in messages
         if m.staff in users
     ]
-    return out, sorted({m.staff for m in wanted if m.staff not in users})
+
+
+def _blocks(text: str) -> list[dict[str, Any]]:
+    chunks: list[str] = []
+    for line in text.split("\n"):
+        if chunks and len(chunks[-1]) + len(line) + 1 <= BLOCK_CHARS:
+            chunks[-1] += "\n" + line
+        else:
+            chunks.append(line[:BLOCK_CHARS])
+    if len(chunks) > MAX_BLOCKS:
+        chunks = [*chunks[: MAX_BLOCKS - 1], "… more in `rota morning` (the full report)"]
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": c}} for c in chunks]
 
 
 def agendas(db: Database, now: datetime, names: dict[str, str]) -> list[Message]:

@@ -251,7 +251,10 @@ def test_the_morning_cycle_proposes_moves_nothing_and_runs_once_a_day(
     director = callers.with_role(demo_db, "clinical_director")
     users = callers.slack_users(demo_db, [director.staff_id])
     (report,) = [m for m in owed if m.slack_user == users[director.staff_id]]
-    assert report.payload["text"].startswith("Morning report for 2026-12-01")
+    words = "\n".join(b["text"]["text"] for b in report.payload["blocks"])
+    assert words.startswith("Morning report for 2026-12-01")
+    assert f"apply {first['proposal']}" in words
+    assert report.payload["text"] == morning.PREVIEW_REPORT  # what a lock screen shows
     today = _today(demo_db)
     for m in owed:
         if m is report:
