@@ -106,6 +106,7 @@ def run(db: Database, now: datetime, settings: Settings | None = None) -> dict[s
         planned_n = len(proposal["bookings"]) if proposal else 0
         outgoing = slack_messages(with_plan(messages, proposal_id, planned_n), users)
         _queue(session, key, outgoing)
+        emailed = email_report(session, messages, key, now)
         counts = {k: v["count"] for k, v in report["sections"].items()}
         append_event(
             session,
@@ -124,9 +125,7 @@ def run(db: Database, now: datetime, settings: Settings | None = None) -> dict[s
         "counts": counts,
         "messages": len(outgoing),
         "not_on_slack": sorted({m.staff for m in messages if m.staff not in users}),
-        # The email seam: when the outbox lands, the director's report also goes by email
-        # (ROTA_SMTP_URL); until then Slack is the only channel.
-        "email": "not configured",
+        "emailed": emailed,
         "seconds": {"plan": round(planned, 2), "report": round(built, 2)},
     }
 
@@ -283,6 +282,14 @@ def _claimed(session: Session, key: str) -> bool:
         .limit(1)
     )
     return seen is not None
+
+
+def email_report(session: Session, messages: list[Message], key: str, now: datetime) -> int:
+    """The seam for email: the director's report also goes by email once the patient outbox
+    (branch `outbox`: assistant.outbox.enqueue(session, channel="email", recipient=…,
+    template="morning_report", context={"text": …}, key=f"{key}:email", now=now)) is merged,
+    in this same transaction so it is owed exactly once. Until then: nothing, 0 emails."""
+    return 0
 
 
 def _queue(session: Any, key: str, messages: list[Outgoing]) -> None:

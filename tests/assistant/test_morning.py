@@ -345,3 +345,15 @@ def test_the_director_sees_the_morning_plan_in_chat_and_applies_it(
     applied = dialogue.handle(director, f"apply {done['proposal']}", shown.conversation_id)
     assert f"{done['planned']} session(s) booked" in applied.reply
     assert len(_schedule(demo_db)) == before + done["planned"]
+
+
+def test_the_report_and_the_cycle_read_the_same_on_postgresql(
+    demo_db: Database, pg_demo_db: Database, set_now: Callable[[datetime], None]
+) -> None:
+    set_now(NOW)
+    crafted = {name: craft(db) for name, db in (("sqlite", demo_db), ("pg", pg_demo_db))}
+    assert crafted["sqlite"] == crafted["pg"]
+    lite, pg = (morning_report.build(db, NOW) for db in (demo_db, pg_demo_db))
+    assert lite == pg
+    done = morning.run(pg_demo_db, NOW, QUICK)
+    assert done["proposal"] and morning.run(pg_demo_db, NOW, QUICK)["skipped"]
