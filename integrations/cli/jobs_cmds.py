@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Annotated, Any
 
 import typer
@@ -101,9 +102,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run a procrastinate worker (PostgreSQL): it ticks every minute and runs due jobs.
         Start as many as you like, on as many machines: each job key runs once."""
-        from integrations.jobs.distributed import run_worker
+        from integrations.jobs.distributed import conninfo, run_worker
 
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+        logging.getLogger("rota.jobs").setLevel(logging.INFO)  # each run: job, key, outcome
         db = open_database()
+        conninfo(db)  # PostgreSQL, or a clear refusal before anything starts
         typer.echo(f"Rota worker on {db.describe()} (concurrency {concurrency}); Ctrl-C stops")
         run_worker(db, concurrency=concurrency)
 

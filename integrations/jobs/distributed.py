@@ -17,6 +17,7 @@ from typing import Any
 import procrastinate
 import psycopg
 from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.schema import SchemaManager
 
 from assistant.jobs import due_key, load_jobs, run_job
 from assistant.jobs.runs import is_done
@@ -38,8 +39,8 @@ def conninfo(db: Database) -> str:
     """The libpq URL of the database (procrastinate speaks psycopg, not SQLAlchemy)."""
     if db.dialect != "postgresql":
         raise InvalidInput(
-            "ROTA_JOBS=procrastinate needs PostgreSQL: set ROTA_DATABASE_URL to a "
-            "postgresql+psycopg:// URL (the embedded scheduler serves SQLite)"
+            "rota worker (procrastinate) needs PostgreSQL: set ROTA_DATABASE_URL to a "
+            "postgresql+psycopg:// URL (on SQLite, `rota serve` runs the jobs itself)"
         )
     return db.url.replace("postgresql+psycopg://", "postgresql://", 1)
 
@@ -47,7 +48,7 @@ def conninfo(db: Database) -> str:
 def ensure_schema(db: Database) -> bool:
     """Create procrastinate's tables unless they exist (serialized by an advisory lock, so
     workers starting together do it once). True if it was created now."""
-    schema = procrastinate.SchemaManager.get_schema()
+    schema = SchemaManager.get_schema()
     with psycopg.connect(conninfo(db), autocommit=True) as connection:
         connection.execute("SELECT pg_advisory_lock(hashtext('rota-procrastinate-schema'))")
         try:
@@ -70,6 +71,7 @@ def make_app(db: Database, *, tick_cron: str = TICK_CRON) -> procrastinate.App:
     @app.task(name="rota.run", queue=QUEUE, retry=RETRIES, pass_context=False)
     def run(name: str, key: str, now: str) -> dict[str, Any]:
         outcome = run_job(db, name, datetime.fromisoformat(now), key=key)
+        log.info("job %s (%s): %s", name, key, outcome.status)
         if outcome.status in {"failed", "failed_before"}:
             raise JobFailed(f"{name} ({key}): {outcome.error}")
         return {"job": name, "key": key, "status": outcome.status}
