@@ -6,6 +6,7 @@ and the day's messages owed once."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
@@ -296,7 +297,7 @@ def test_rota_morning_prints_the_report_without_delivering(
     monkeypatch.setenv("ROTA_DATABASE_URL", demo_db.url)
     monkeypatch.setenv("ROTA_MORNING_SECONDS", "2")
     assert rota(["morning", "--now", "2026-12-01T06:00", "--json"]) == 0
-    data = __import__("json").loads(capsys.readouterr().out)
+    data = json.loads(capsys.readouterr().out)
     assert data["sections"]["closed_rooms"]["rows"][0]["room"] == crafted["room"]
     assert data["sections"]["sessions_without_room"]["count"] == 1
     assert rota(["morning", "--now", "2026-12-01T06:00", "--no-plan"]) == 0
@@ -357,3 +358,24 @@ def test_the_report_and_the_cycle_read_the_same_on_postgresql(
     assert lite == pg
     done = morning.run(pg_demo_db, NOW, QUICK)
     assert done["proposal"] and morning.run(pg_demo_db, NOW, QUICK)["skipped"]
+
+
+def test_rota_morning_names_patients_only_for_a_role_that_sees_names(
+    demo_db: Database,
+    crafted: dict[str, Any],
+    grant_roles: Callable[[dict[str, str]], None],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("ROTA_DATABASE_URL", demo_db.url)
+    grant_roles({"audit1": "auditor"})
+    patient = crafted["court"][0]
+    args = ["morning", "--now", "2026-12-01T06:00", "--no-plan", "--json", "--actor"]
+    assert rota([*args, "s001"]) == 0  # the clinical director
+    assert patient in json.loads(capsys.readouterr().out)["names"]
+    assert rota([*args, "audit1"]) == 0  # reads reports, sees no names
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["sections"]["court_orders_behind"]["rows"][0]["patient"] == patient
+    assert patient not in shown["names"] and crafted["absent"] in shown["names"]
+    assert rota([*args, "c004"]) != 0  # a therapist does not read the facility's report
+    assert "therapist" in capsys.readouterr().err
