@@ -72,8 +72,9 @@ def claim_key(day: date) -> str:
 
 @job(NAME, daily_at="06:00")
 def run(db: Database, now: datetime, settings: Settings | None = None) -> dict[str, Any]:
-    """The morning cycle for the local day of `now`; returns what it did (or that the day's
-    run already happened)."""
+    """Plan the coming days as a proposal, then DM the morning report and each agenda.
+
+    Returns what it did for the local day of `now`, or that the day's run already happened."""
     settings = settings or Settings.from_env()
     tz = db.facility_tz()
     day = now.astimezone(tz).date()
