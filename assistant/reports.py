@@ -44,7 +44,13 @@ from clinic.timeutil import (
 )
 from clinic.tokens import Caller
 from rules.decision import Decision
-from rules.facts import authorization_facts, build_situation, patient_history
+from rules.facts import (
+    authorization_facts,
+    build_situation,
+    patient_histories,
+    patient_history,
+)
+from rules.model import AppointmentFacts
 from rules.service import RulesService, default_service
 from rules.units import ledger
 
@@ -278,14 +284,20 @@ class Compliance:
 
 
 def authorization_usage(
-    session: Session, auth: Authorization, service: RulesService | None = None
+    session: Session,
+    auth: Authorization,
+    service: RulesService | None = None,
+    *,
+    history: tuple[AppointmentFacts, ...] | None = None,
+    tz: Any = None,
 ) -> dict[str, Any]:
-    """Units used (documented before Rota, or held), booked but not yet held, and left."""
+    """Units used (documented before Rota, or held), booked but not yet held, and left.
+    `history`, `tz`: the patient's appointments and the facility's zone, when already read."""
     packs = (service or default_service()).packs
     units = ledger(
         authorization_facts(auth, packs.data),
-        patient_history(session, auth.patient_id),
-        _tz(session),
+        patient_history(session, auth.patient_id) if history is None else history,
+        tz or _tz(session),
         packs.tables,
     )
     return {"used": units.used, "booked": units.booked, "remaining": units.left}
@@ -348,8 +360,12 @@ def compliance(
                 }
             )
     auths = []
-    for auth in session.scalars(select(Authorization).where(Authorization.end >= today)):
-        usage = authorization_usage(session, auth, service)
+    live = session.scalars(select(Authorization).where(Authorization.end >= today)).all()
+    histories = patient_histories(session, [a.patient_id for a in live])  # one query, not N
+    for auth in live:
+        usage = authorization_usage(
+            session, auth, service, history=histories[auth.patient_id], tz=tz
+        )
         days_left = business_days_between(today, auth.end)
         flags = []
         if units_warning is not None and usage["remaining"] <= units_warning:

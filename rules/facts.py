@@ -144,6 +144,19 @@ def patient_history(session: Session, patient: str) -> tuple[AppointmentFacts, .
     return tuple(a.for_patient(patient) for a in _existing(session, [patient], exclude=None))
 
 
+def patient_histories(
+    session: Session, patients: Iterable[str]
+) -> dict[str, tuple[AppointmentFacts, ...]]:
+    """`patient_history` of many patients in one query (a report over every authorization)."""
+    pids = sorted(set(patients))
+    found: dict[str, list[AppointmentFacts]] = {pid: [] for pid in pids}
+    for a in _existing(session, pids, exclude=None):
+        for pid in a.patients:
+            if pid in found:
+                found[pid].append(a)
+    return {pid: tuple(rows) for pid, rows in found.items()}
+
+
 def consent_recipients(entries: Iterable[object]) -> frozenset[str]:
     """Part 2 consent recipients, lower-case. "family:spouse" (a class and who in it) names
     both the family and the spouse."""

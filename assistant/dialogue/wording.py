@@ -463,6 +463,28 @@ def absence(proposal: Mapping[str, Any], names: Names, tz: ZoneInfo) -> str:
     return "\n".join(lines)
 
 
+def morning_plan(proposal: Mapping[str, Any], names: Names, tz: ZoneInfo) -> str:
+    """The morning plan (assistant.usecases.morning_plan): the sessions it would book."""
+    bookings, unmet = proposal["bookings"], proposal["unmet"]
+    lines = [
+        f"Morning plan for {proposal['day']}: {len(bookings)} new session(s) to book"
+        + (f", {len(unmet)} request(s) left without a place." if unmet else ".")
+    ]
+    for b in bookings[:8]:
+        when = datetime.fromisoformat(b["start"]).astimezone(tz)
+        lines.append(
+            f"- {when:%a %H:%M} {names.kind(b['session_type'])}: "
+            f"{names.all(b['patients'])} with {names.all(b['staff'])}"
+        )
+    if len(bookings) > 8:
+        lines.append(f"- and {len(bookings) - 8} more")
+    return "\n".join(lines)
+
+
+def morning_plan_applied(outcome: Mapping[str, Any]) -> str:
+    return f"Applied the morning plan {outcome['id']}: {outcome['booked']} session(s) booked."
+
+
 THE_DIRECTOR = "the clinical director"
 
 

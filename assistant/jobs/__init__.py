@@ -40,7 +40,7 @@ class Job:
 JOBS: dict[str, Job] = {}
 """Every registered job by name (filled by importing JOB_MODULES: see `load_jobs`)."""
 
-JOB_MODULES: tuple[str, ...] = ("assistant.jobs.end_of_day",)
+JOB_MODULES: tuple[str, ...] = ("assistant.jobs.end_of_day", "assistant.jobs.morning")
 """The modules whose `@job` functions make up the registry."""
 
 

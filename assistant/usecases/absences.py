@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from assistant.access import authorize
 from assistant.optimize import interactive_settings, repair_out
 from assistant.problem_builder import BuiltProblem
-from assistant.usecases import emergencies, knock_on
+from assistant.usecases import emergencies, knock_on, morning_plan
 from assistant.usecases.notices import who_to_tell
 from assistant.wiring import booking_service
 from clinic.audit import append_event
@@ -423,7 +423,11 @@ def _target(db: Database, proposal_id: str | None) -> tuple[str, str]:
 
 _APPROVER = {emergencies.KIND: emergencies.APPROVE, knock_on.KIND: knock_on.APPROVE}
 """Who may decide a proposal, by its kind (a sick call's or a room's: APPROVE)."""
-_APPLY_IN = {emergencies.KIND: emergencies.apply_in, knock_on.KIND: knock_on.apply_in}
+_APPLY_IN = {
+    emergencies.KIND: emergencies.apply_in,
+    knock_on.KIND: knock_on.apply_in,
+    morning_plan.KIND: morning_plan.apply_in,
+}
 """How a proposal of another kind than an absence's is applied inside the claiming transaction."""
 
 
@@ -436,6 +440,8 @@ def _absence_only(proposal: Proposal) -> None:
         raise InvalidInput(
             f"proposal {proposal.id} makes room for an emergency admission: apply or reject it"
         )
+    if proposal.kind == morning_plan.KIND:
+        raise InvalidInput(f"proposal {proposal.id} is the morning plan: apply or reject it")
 
 
 def _claim(session: Session, caller: Caller, proposal_id: str | None, outcome: str) -> Proposal:

@@ -575,6 +575,9 @@ facility_cmds.register(app)  # rota staff|group|room
 from integrations.cli import jobs_cmds  # noqa: E402
 
 jobs_cmds.register(app)  # rota jobs ..., rota worker
+from integrations.cli import morning_cmds  # noqa: E402
+
+morning_cmds.register(app)  # rota morning
 
 
 # --- entry point -------------------------------------------------------------------------------

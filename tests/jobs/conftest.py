@@ -30,8 +30,10 @@ class Calls:
 @pytest.fixture()
 def add_job() -> Iterator[Callable[..., Calls]]:
     """`add_job(name, daily_at=..., every_minutes=..., body=...)`: a job that records its calls
-    (and then runs `body(db, now)`, which may raise or sleep)."""
-    load_jobs()
+    (and then runs `body(db, now)`, which may raise or sleep). The facility's own jobs
+    (morning, end-of-day) are set aside meanwhile: an engine's tick runs only the test's."""
+    real = dict(load_jobs())
+    JOBS.clear()
     added: list[str] = []
 
     def add(
@@ -55,5 +57,5 @@ def add_job() -> Iterator[Callable[..., Calls]]:
         return calls
 
     yield add
-    for name in added:
-        JOBS.pop(name, None)
+    JOBS.clear()
+    JOBS.update(real)

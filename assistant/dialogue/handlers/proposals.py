@@ -9,7 +9,7 @@ from assistant.access import may
 from assistant.dialogue import wording
 from assistant.dialogue.reply import Reply
 from assistant.dialogue.turn import Turn
-from assistant.usecases import absences, emergencies, knock_on
+from assistant.usecases import absences, emergencies, knock_on, morning_plan
 from clinic.errors import InvalidInput, NotFound
 
 MAX_SESSIONS = 8  # sessions offered for another cover in one answer (Slack shows one row each)
@@ -27,6 +27,8 @@ def waiting(turn: Turn) -> Reply:
             return wording.emergency_waiting(p, names, turn.tz, clinical=clinical)
         if p["kind"] == knock_on.KIND:
             return wording.knock_on_proposal(p, names, turn.tz)
+        if p["kind"] == morning_plan.KIND:
+            return wording.morning_plan(p, names, turn.tz)
         return wording.absence(p, names, turn.tz)
 
     text, actions = wording.proposals_waiting([(p["id"], described(p)) for p in pending])
@@ -41,6 +43,8 @@ def apply(turn: Turn, proposal_id: str | None) -> Reply:
         return turn.reply(
             text, notify=outcome["notify"], appointments=[outcome["booked"]["appointment"]]
         )
+    if outcome["kind"] == morning_plan.KIND:
+        return turn.reply(wording.morning_plan_applied(outcome))
     return turn.reply(wording.applied(outcome, turn.names()), notify=outcome["notify"])
 
 
@@ -87,7 +91,8 @@ def cover(turn: Turn, proposal_id: str | None, number: int, who: str) -> Reply:
 
 def _pending(turn: Turn, proposal_id: str | None) -> dict[str, Any]:
     pending = absences.pending(turn.db, turn.caller)
-    absences_only = [p for p in pending if p["kind"] != emergencies.KIND or p["id"] == proposal_id]
+    others = (emergencies.KIND, morning_plan.KIND)  # apply or reject only: no cover to adjust
+    absences_only = [p for p in pending if p["kind"] not in others or p["id"] == proposal_id]
     for proposal in reversed(absences_only):  # no id: the newest sick call's
         if proposal_id in (None, proposal["id"]):
             return proposal
