@@ -547,6 +547,9 @@ patients_cmds.register(app)  # rota patient ...
 from integrations.cli import facility_cmds  # noqa: E402
 
 facility_cmds.register(app)  # rota staff|group|room
+from integrations.cli import outbox_cmds  # noqa: E402
+
+outbox_cmds.register(app)  # rota outbox list|retry|send|replies
 
 
 # --- entry point -------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Scheduled work (placeholder until the job registry lands: take the registry's version)."""
