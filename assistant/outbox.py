@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from clinic.audit import append_event
 from clinic.db import Database
 from clinic.errors import InvalidInput, NotFound
+from clinic.models import Patient
 from clinic.outbox_models import OUTBOX_STATUSES, OutboxMessage
 
 ACTOR = "rota-outbox"
@@ -165,7 +166,14 @@ def _claim(db: Database, now: datetime, limit: int, channels: set[str]) -> list[
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         out = []
-        for row in session.scalars(query):
+        batch = list(session.scalars(query))
+        still = _still_consented(session, [r.patient_id for r in batch if r.patient_id])
+        for row in batch:
+            if row.patient_id is not None and still.get(row.patient_id) != row.channel:
+                # consent revoked (or the channel changed) since it was queued: not sent
+                row.status, row.context = "refused", {}
+                _audit(session, row, "outbox.withheld", now)
+                continue
             row.attempts += 1
             row.next_attempt_at = now + LEASE
             out.append(
@@ -180,6 +188,18 @@ def _claim(db: Database, now: datetime, limit: int, channels: set[str]) -> list[
                 )
             )
         return out
+
+
+def _still_consented(session: Session, patients: list[str]) -> dict[str, str]:
+    """Each patient's chosen channel, if they still consent to reminders."""
+    if not patients:
+        return {}
+    found = session.execute(select(Patient.id, Patient.contact).where(Patient.id.in_(patients)))
+    return {
+        pid: str(contact.get("channel"))
+        for pid, contact in found
+        if contact and contact.get("consent_reminders")
+    }
 
 
 def _sent(db: Database, message: _Claimed, now: datetime) -> None:
@@ -223,7 +243,7 @@ def _audit(session: Session, row: OutboxMessage, action: str, now: datetime) -> 
             "appointments": list(row.appointment_ids),
             "attempts": row.attempts,
         },
-        reason=row.last_error if action == "outbox.dead" else None,
+        reason={"outbox.dead": row.last_error, "outbox.withheld": "consent withdrawn"}.get(action),
     )
 
 
