@@ -115,13 +115,8 @@ def replies(db: Database, caller: Caller, *, since: datetime | None = None) -> l
         query = select(PatientReply).order_by(PatientReply.id.desc())
         if since is not None:
             query = query.where(PatientReply.received_at >= since)
-        rows = list(session.scalars(query))
-    out = []
-    for row in rows:
-        if row.patient_id is not None and not _may_see(db, caller, row.patient_id):
-            continue
-        out.append(_reply_view(row))
-    return out
+        rows = [_reply_view(r) for r in session.scalars(query)]
+    return [r for r in rows if r.patient is None or _may_see(db, caller, r.patient)]
 
 
 def _may_see(db: Database, caller: Caller, patient: str) -> bool:

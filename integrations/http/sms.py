@@ -58,7 +58,7 @@ class ReplyController(Controller):
     def list_replies(
         self,
         db: NamedDependency[Database],
-        caller: Caller,
+        caller: NamedDependency[Caller],
         since: FromQuery[datetime | None] = None,
     ) -> list[dict[str, Any]]:
         """Patients' answers to reminders (confirm, callback), newest first."""
