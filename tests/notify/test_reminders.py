@@ -240,3 +240,20 @@ def test_a_moved_session_tells_its_patient_once(
     assert notices[0].appointment_ids == [target.id] and notices[0].status == "sent"
     mail = smtp.mailbox.messages[-1]
     assert mail["Subject"] == "Your appointment changed" and "is cancelled" in words(mail)
+
+
+def test_a_discharge_tells_the_patient_once_about_all_their_cancelled_sessions(
+    demo_db: Database, at: Callable[[datetime], None], channels: list[str], smtp: SmtpPeer
+) -> None:
+    at(MONDAY_10AM)
+    operator = callers.for_actor(demo_db, "operator")
+    patient = "p0008"  # email, opted in to reminders; two sessions ahead
+    outcome = patients.discharge(demo_db, operator, patients.Discharge(patient, reason="completed"))
+    cancelled = [c["id"] for c in outcome["cancelled"]]
+    assert len(cancelled) > 1, "the demo patient has several upcoming sessions"
+    outbox_job.run(demo_db, MONDAY_10AM)
+    notices = [r for r in outbox_rows(demo_db) if r.template == "changed"]
+    assert [(r.patient_id, r.status) for r in notices] == [(patient, "sent")]
+    assert sorted(notices[0].appointment_ids) == sorted(cancelled)
+    assert len(smtp.mailbox.messages) == 1
+    assert words(smtp.mailbox.messages[0]).count("is cancelled") == len(cancelled)
