@@ -132,6 +132,32 @@ def finish(db: Database, key: str, outgoing: list[Outgoing], *, error: str | Non
             )
 
 
+def queue_once(db: Database, key: str, outgoing: list[Outgoing]) -> bool:
+    """Queue messages Rota sends on its own (a scheduled job's DMs) under `key`, once: False if
+    messages under this key were queued before (a re-run after a crash sends nothing twice)."""
+    now = now_utc()
+    with db.session() as session:
+        seen = session.scalars(select(SlackOutbox.id).where(SlackOutbox.inbox_key == key)).first()
+        if seen is not None:
+            return False
+        for seq, message in enumerate(outgoing):
+            session.add(
+                SlackOutbox(
+                    inbox_key=key,
+                    seq=seq,
+                    method=message.method,
+                    slack_user=message.slack_user,
+                    channel=message.channel,
+                    payload=message.payload,
+                    audit=message.audit,
+                    status="pending",
+                    attempts=0,
+                    created_at=now,
+                )
+            )
+    return True
+
+
 def unfinished(db: Database) -> list[str]:
     """Requests claimed but never answered (the process stopped): to run again."""
     with db.read() as session:

@@ -1,1 +1,96 @@
-"""Scheduled work (placeholder until the job registry lands: take the registry's version)."""
+"""The jobs Rota runs by itself: a registry of task functions, and the one way to run them.
+
+A task is a pure use case `run(db, now) -> summary` registered with `@job(name, daily_at=...)` or
+`@job(name, every_minutes=...)`. Engines (integrations/jobs: the embedded scheduler, procrastinate
+workers, `rota jobs run`) only decide *when* to call `run_job`; `run_job` claims the run in the
+database first, so whichever engine calls, each job key runs once.
+
+`daily_at` is "HH:MM" facility-local, or "close" for the facility's closing time; the setting
+`ROTA_<NAME>_AT` (e.g. ROTA_MORNING_AT=06:30, ROTA_END_OF_DAY_AT=18:00) overrides it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from clinic.db import Database
+
+Task = Callable[[Database, datetime], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    run: Task
+    daily_at: str | None = None
+    every_minutes: int | None = None
+    describe: str = ""
+
+    def __post_init__(self) -> None:
+        if (self.daily_at is None) == (self.every_minutes is None):
+            raise ValueError(f"job {self.name}: give exactly one of daily_at and every_minutes")
+        if self.every_minutes is not None and not 1 <= self.every_minutes <= 1440:
+            raise ValueError(f"job {self.name}: every_minutes must be 1..1440")
+
+
+JOBS: dict[str, Job] = {}
+"""Every registered job by name (filled by importing JOB_MODULES: see `load_jobs`)."""
+
+JOB_MODULES: tuple[str, ...] = (
+    "assistant.jobs.end_of_day",
+    "assistant.jobs.reminders",
+    "assistant.jobs.outbox",
+)
+"""The modules whose `@job` functions make up the registry."""
+
+
+def job(
+    name: str, *, daily_at: str | None = None, every_minutes: int | None = None
+) -> Callable[[Task], Task]:
+    """Register `run(db, now) -> summary` as the job `name` (its docstring describes it)."""
+
+    def register(run: Task) -> Task:
+        describe = (run.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+        JOBS[name] = Job(name, run, daily_at, every_minutes, describe)
+        return run
+
+    return register
+
+
+def load_jobs() -> dict[str, Job]:
+    """The registry, with every job module imported."""
+    for module in JOB_MODULES:
+        importlib.import_module(module)
+    return JOBS
+
+
+from assistant.jobs.runs import (  # noqa: E402  (runs needs Job, defined above)
+    JobOutcome,
+    RunRecord,
+    daily_time,
+    due_key,
+    history,
+    key_at,
+    run_due,
+    run_job,
+)
+
+__all__ = [
+    "JOBS",
+    "JOB_MODULES",
+    "Job",
+    "JobOutcome",
+    "RunRecord",
+    "daily_time",
+    "due_key",
+    "history",
+    "job",
+    "key_at",
+    "load_jobs",
+    "run_due",
+    "run_job",
+]

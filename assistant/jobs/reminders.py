@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from assistant import messages
+from assistant.jobs import job
 from clinic.db import Database
 from clinic.models import Appointment, AppointmentPatient, Patient
 from clinic.queries import facility_zone_name
@@ -32,6 +33,7 @@ HISTORY = timedelta(days=180)
 MISSED = ("no_show", "late_cancelled")
 
 
+@job("reminders", every_minutes=15)
 def run(db: Database, now: datetime) -> dict[str, Any]:
     """Queue every reminder due at `now` (the outbox job sends them)."""
     with db.session() as session:

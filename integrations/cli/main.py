@@ -447,11 +447,8 @@ def serve(
     ] = None,
     workers: Annotated[int, typer.Option(min=1, max=16, help="Worker processes.")] = 1,
 ) -> None:
-    """Run the HTTP API (chat, REST, OpenAPI at /schema/swagger, health at /health)."""
-    import uvicorn
-
-    from integrations.http.app import create_app
-
+    """Run the HTTP API (chat, REST, OpenAPI at /schema/swagger, health at /health), and the
+    embedded job scheduler (see `rota jobs list`) unless ROTA_SCHEDULER=off."""
     db = _db()
     base = f"http://{host}:{port}"
     typer.echo(f"Rota listening on {base}  (API docs: {base}/schema/swagger)")
@@ -464,6 +461,38 @@ def serve(
             f"try: curl -s -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' "
             f'-d \'{{"message": "help"}}\' {base}/api/chat'
         )
+    scheduler = _start_scheduler(db)
+    try:
+        _serve(db, host, port, workers)
+    finally:
+        if scheduler is not None:
+            scheduler.stop()
+
+
+def _start_scheduler(db: Database) -> Any:
+    """The embedded job scheduler, unless ROTA_SCHEDULER=off or ROTA_JOBS=procrastinate (then
+    `rota worker` processes run the jobs and this server stays stateless)."""
+    from integrations.jobs import serve_schedules
+    from integrations.jobs.scheduler import Scheduler
+
+    if not serve_schedules():
+        typer.echo("jobs: not scheduled here (ROTA_SCHEDULER=off or ROTA_JOBS=procrastinate)")
+        return None
+    from integrations import notify
+
+    channels = notify.configure()  # the outbox job sends through these (SMTP, Twilio)
+    scheduler = Scheduler(db)
+    scheduler.start()
+    typer.echo("jobs: the embedded scheduler runs due jobs (ROTA_SCHEDULER=off stops it)")
+    typer.echo(f"outbox channels: {', '.join(channels) or 'none (set ROTA_SMTP_URL, TWILIO_*)'}")
+    return scheduler
+
+
+def _serve(db: Database, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    from integrations.http.app import create_app
+
     if workers == 1:
         uvicorn.run(create_app(db), host=host, port=port, log_level="warning", access_log=False)
         return
@@ -547,6 +576,9 @@ patients_cmds.register(app)  # rota patient ...
 from integrations.cli import facility_cmds  # noqa: E402
 
 facility_cmds.register(app)  # rota staff|group|room
+from integrations.cli import jobs_cmds  # noqa: E402
+
+jobs_cmds.register(app)  # rota jobs ..., rota worker
 from integrations.cli import outbox_cmds  # noqa: E402
 
 outbox_cmds.register(app)  # rota outbox list|retry|send|replies

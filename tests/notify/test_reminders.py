@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from email.message import Message
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from assistant import callers
@@ -20,6 +21,7 @@ from assistant.usecases import appointments, patients
 from clinic.db import Database
 from clinic.models import AuditEvent, Patient
 from clinic.outbox_models import OutboxMessage
+from integrations.cli.main import run
 from tests.notify.conftest import MONDAY_10AM
 from tests.notify.peers import SmtpPeer, TwilioPeer
 
@@ -257,3 +259,28 @@ def test_a_discharge_tells_the_patient_once_about_all_their_cancelled_sessions(
     assert sorted(notices[0].appointment_ids) == sorted(cancelled)
     assert len(smtp.mailbox.messages) == 1
     assert words(smtp.mailbox.messages[0]).count("is cancelled") == len(cancelled)
+
+
+def test_rota_jobs_run_reminders_then_outbox_as_of_a_moment(
+    demo_db: Database,
+    channels: list[str],
+    smtp: SmtpPeer,
+    twilio: TwilioPeer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("ROTA_DATABASE_URL", demo_db.url)
+    assert run(["jobs", "list", "--json"]) == 0
+    listed = capsys.readouterr().out
+    assert '"reminders"' in listed and '"outbox"' in listed
+    moment = "2026-11-30T10:00"  # facility time: the demo's Monday, 10:00
+    assert run(["jobs", "run", "reminders", "--now", moment, "--json"]) == 0
+    assert '"queued"' in capsys.readouterr().out
+    assert run(["jobs", "run", "outbox", "--now", moment, "--json"]) == 0
+    capsys.readouterr()
+    sent = [r for r in outbox_rows(demo_db) if r.status == "sent"]
+    assert sent and len(smtp.mailbox.messages) + len(twilio.received) == len(sent)
+    assert run(["jobs", "run", "reminders", "--now", moment]) == 0  # the same slot: already ran
+    assert len(outbox_rows(demo_db)) == len(
+        [r for r in outbox_rows(demo_db) if r.status in {"sent", "refused"}]
+    )

@@ -1,0 +1,113 @@
+"""The distributed engine: procrastinate on PostgreSQL.
+
+One periodic task, `rota.tick` (every minute; procrastinate defers it once per timestamp however
+many workers run), asks which job keys are due and defers one `rota.run` per key, under a
+queueing lock named after the key so a key is never queued twice. `rota.run` calls `run_job`,
+whose claim in `job_run` makes a retry or a second worker harmless. Retries follow the same policy
+as the embedded scheduler (assistant.jobs.runs: a failed key is queued again by a later tick after
+RETRY_AFTER, at most MAX_ATTEMPTS times), not procrastinate's own. A worker killed mid-run leaves
+its claim `started`: once the lease passes, the next tick's run takes it over.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import procrastinate
+import psycopg
+from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.schema import SchemaManager
+
+from assistant.jobs import due_key, load_jobs, run_job
+from assistant.jobs.runs import needs_run
+from clinic.db import Database
+from clinic.errors import InvalidInput, RotaError
+
+log = logging.getLogger("rota.jobs")
+
+TICK_CRON = "* * * * *"
+QUEUE = "rota-jobs"
+
+
+class JobFailed(RotaError):
+    """A job run that failed: raised inside the worker so procrastinate retries it."""
+
+
+def conninfo(db: Database) -> str:
+    """The libpq URL of the database (procrastinate speaks psycopg, not SQLAlchemy)."""
+    if db.dialect != "postgresql":
+        raise InvalidInput(
+            "rota worker (procrastinate) needs PostgreSQL: set ROTA_DATABASE_URL to a "
+            "postgresql+psycopg:// URL (on SQLite, `rota serve` runs the jobs itself)"
+        )
+    return db.url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def ensure_schema(db: Database) -> bool:
+    """Create procrastinate's tables unless they exist (serialized by an advisory lock, so
+    workers starting together do it once). True if it was created now."""
+    schema = SchemaManager.get_schema()
+    with psycopg.connect(conninfo(db), autocommit=True) as connection:
+        connection.execute("SELECT pg_advisory_lock(hashtext('rota-procrastinate-schema'))")
+        try:
+            row = connection.execute("SELECT to_regclass('procrastinate_jobs')").fetchone()
+            if row is not None and row[0] is not None:
+                return False
+            connection.execute(schema)  # type: ignore[arg-type]  # procrastinate's own SQL
+            return True
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(hashtext('rota-procrastinate-schema'))")
+
+
+def make_app(
+    db: Database, *, tick_cron: str = TICK_CRON, connector: Any = None
+) -> procrastinate.App:
+    """A procrastinate app whose tasks run Rota's jobs against `db` (its queue on `db` itself,
+    unless another connector is given: procrastinate's in-memory one in tests)."""
+    app = procrastinate.App(
+        connector=connector or procrastinate.PsycopgConnector(conninfo=conninfo(db)),
+        import_paths=[],
+    )
+
+    @app.task(name="rota.run", queue=QUEUE, pass_context=False)
+    def run(name: str, key: str, now: str) -> dict[str, Any]:
+        outcome = run_job(db, name, datetime.fromisoformat(now), key=key, retry_failed=False)
+        log.info("job %s (%s): %s", name, key, outcome.status)
+        if outcome.status == "failed":  # shown as failed in procrastinate too
+            raise JobFailed(f"{name} ({key}): {outcome.error}")
+        return {"job": name, "key": key, "status": outcome.status}
+
+    @app.periodic(cron=tick_cron, periodic_id="rota-tick")
+    @app.task(name="rota.tick", queue=QUEUE, queueing_lock="rota.tick", pass_context=False)
+    def tick(timestamp: int) -> list[str]:
+        return defer_due(db, run, datetime.fromtimestamp(timestamp, UTC))
+
+    return app
+
+
+def defer_due(db: Database, run: Any, now: datetime) -> list[str]:
+    """Queue one `rota.run` per job key due at `now` and not done (once per key)."""
+    queued = []
+    for job in load_jobs().values():
+        key = due_key(db, job, now)
+        if key is None or not needs_run(db, job.name, key):
+            continue
+        try:
+            run.configure(queueing_lock=f"rota.run:{job.name}:{key}").defer(
+                name=job.name, key=key, now=now.isoformat()
+            )
+        except AlreadyEnqueued:
+            continue
+        queued.append(f"{job.name}:{key}")
+    return queued
+
+
+def run_worker(db: Database, *, concurrency: int = 1, wait: bool = True) -> None:
+    """Run a worker in the foreground until SIGINT/SIGTERM (or, without wait, the queue is
+    empty)."""
+    ensure_schema(db)
+    app = make_app(db)
+    with app.open():
+        app.run_worker(queues=[QUEUE], concurrency=concurrency, wait=wait, name="rota-worker")
