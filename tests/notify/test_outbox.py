@@ -5,6 +5,7 @@ Twilio webhook, and a clear refusal of a bad channel configuration."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
@@ -190,3 +191,37 @@ def test_a_patient_confirms_or_asks_for_a_call_back_by_sms_and_the_case_manager_
             session.scalars(select(AuditEvent).where(AuditEvent.action == "patient.reply"))
         )
         assert len(events) == 2 and "Body" not in str(events[0].after)
+
+
+@pytest.mark.postgres
+def test_two_drains_at_once_on_postgresql_send_each_message_once(
+    pg_db: Database, smtp: SmtpPeer
+) -> None:
+    now = MONDAY_10AM
+    with pg_db.session() as session:
+        for i in range(40):
+            outbox.enqueue(
+                session,
+                channel="email",
+                recipient=f"patient{i}@example.org",
+                template="reminder",
+                context={"when": "Tue 01 Dec at 10:00"},
+                key=f"race:{i}",
+                now=now,
+            )
+    up = notify.from_env({"ROTA_SMTP_URL": smtp.url, "ROTA_MAIL_FROM": "a@example.org"})
+    results: list[dict[str, int]] = []
+
+    def drain() -> None:
+        results.append(outbox.drain(pg_db, now, up, limit=10))
+        results.append(outbox.drain(pg_db, now, up, limit=10))
+
+    threads = [threading.Thread(target=drain) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(r["sent"] for r in results) == 40
+    assert sorted(m["To"] for m in smtp.mailbox.messages) == sorted(
+        f"patient{i}@example.org" for i in range(40)
+    )
