@@ -51,3 +51,16 @@ class BookingConflict(RotaError):
 
     exit_code = 5
     http_status = 409
+
+
+class LikelyDuplicate(RotaError):
+    """The person to admit looks like a patient already in care (same name and date of birth,
+    or same phone); `existing` describes that record so the caller can use it instead, or
+    admit anyway by saying so."""
+
+    exit_code = 5
+    http_status = 409
+
+    def __init__(self, message: str, existing: dict[str, object]) -> None:
+        super().__init__(message)
+        self.existing = existing

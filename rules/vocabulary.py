@@ -29,6 +29,7 @@ ACTIONS: dict[str, str] = {
     "approve_changes": "approve a proposed set of schedule changes (a sick call's repair)",
     "report_absence": "report another staff member's absence",
     "approve_emergency": "approve moving other patients' sessions to admit an emergency",
+    "approve_knock_on": "approve moving the rest of a day for a session running late or over",
     "admit_patient": "admit a patient",
     "view_patient": "see a patient's record",
     "update_patient": "change a patient's record (level of care, phase, court order)",

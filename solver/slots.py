@@ -228,10 +228,15 @@ class SlotFinder:
         w = self.problem.weights
         feas = self.feas
         day_lo, day_hi = day.open
-        terms: dict[str, float] = {
-            "continuity": -continuity_penalty(patient, staff, w),
-            "preference": -preference_penalty(patient, staff, start, end, day, w),
-        }
+        # Continuity and preferences are terms only for a patient who has a clinician or a
+        # preference: a zero there is otherwise no match, and "why" must not word it as one.
+        terms: dict[str, float] = {}
+        if patient is not None and (patient.primary_staff or patient.seen_by):
+            terms["continuity"] = -continuity_penalty(patient, staff, w)
+        if patient is not None and (
+            patient.preferred_staff or patient.preferred_windows or patient.avoid_days
+        ):
+            terms["preference"] = -preference_penalty(patient, staff, start, end, day, w)
         # Spacing: not on the same day as the patient's other sessions; not the day next to a
         # session of the same type.
         spacing = 0.0

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -191,7 +191,7 @@ def option(
 
 _WHY: dict[str, tuple[str, str]] = {
     "continuity": ("their own clinician", "not their usual clinician"),
-    "preference": ("fits their preferred times", "outside their preferred times"),
+    "preference": ("fits their preferences", "not what they prefer"),
     "spacing": ("no other session that day", "close to another session"),
     "compact_day": ("joins the clinician's block", "leaves a gap in the clinician's day"),
     "room_fit": ("", "a larger room than needed"),
@@ -576,6 +576,38 @@ def unknown_staff(who: str, matches: int) -> str:
 NEW_PATIENT_NAME = "What is the new patient's name?"
 
 
+SAME_OR_NEW: list[Action] = [
+    {"label": "Same person", "message": "same"},
+    {"label": "Someone else", "message": "new"},
+]
+
+
+def same_walk_in(existing: Mapping[str, Any], today: date, tz: ZoneInfo) -> str:
+    """A walk-in who looks like a patient already in care: ask before admitting twice."""
+    when = ""
+    if existing.get("admitted_at"):
+        at = datetime.fromisoformat(existing["admitted_at"]).astimezone(tz)
+        day = "today" if at.date() == today else f"on {at:%b} {at.day}"
+        when = f" admitted {day} at {at:%H:%M}"
+    elif existing.get("admitted"):
+        when = f" admitted on {existing['admitted']}"
+    pronoun = {"f": "her", "m": "his"}.get(str(existing.get("sex") or "")[:1].lower(), "their")
+    return (
+        f"Is this the {existing['name']}{when} ({existing['id']})? Reply 'same' to use "
+        f"{pronoun} record or 'new' to admit another."
+    )
+
+
+WALK_IN_AUTHORIZATION_INCOMPLETE = (
+    "The authorization was not recorded: it needs the payer, the units and the end date "
+    "(add it with 'add authorization for <name>, <payer>, <units> units through <date>'). "
+)
+
+
+def walk_in_authorization(auth: Mapping[str, Any], names: Names) -> str:
+    return f"Recorded the authorization {authorization_words(auth, names)}. "
+
+
 def admitted_walk_in(name: str, namesakes: int) -> str:
     also = (
         f" ({namesakes} other patient(s) have the same name: check it is not a readmission)"
@@ -704,7 +736,9 @@ def authorization_words(auth: Mapping[str, Any], names: Names) -> str:
     )
 
 
-def confirm_admit(record: Mapping[str, Any], names: Names, same_name: bool) -> str:
+def confirm_admit(
+    record: Mapping[str, Any], names: Names, existing: Mapping[str, Any] | None
+) -> str:
     parts = [f"Admit {record['name']} to {level(record.get('level_of_care'))}"]
     if record.get("needs"):
         parts.append("needs " + ", ".join(words(n) for n in record["needs"]))
@@ -713,8 +747,11 @@ def confirm_admit(record: Mapping[str, Any], names: Names, same_name: bool) -> s
     for auth in record.get("authorizations", []):
         parts.append("authorization " + authorization_words(auth, names))
     text = "; ".join(parts) + "?"
-    if same_name:
-        text += f" (There is already a patient called {record['name']}: this admits a new one.)"
+    if existing:
+        text += (
+            f" ({existing['name']} ({existing['id']}) is already a patient with the same "
+            f"{existing['matched_on']}: this admits another person.)"
+        )
     return text + " Reply 'yes' to admit."
 
 
@@ -1071,10 +1108,30 @@ def way_push(
         text += f" (does not fit now: {plain(str(problem), names)})"
     elif not_yours:
         text += (
-            f" (it fits, but you may not make these moves: {plain(not_yours, names)}; the front "
-            "desk or a director can apply it)"
+            f" (it fits, but you may not make these moves: {plain(not_yours, names)}; pick it "
+            "to send it to the front desk or a director to apply)"
         )
     return text + "."
+
+
+def knock_on_proposal(proposal: Mapping[str, Any], names: Names, tz: ZoneInfo) -> str:
+    """A stored push (assistant.usecases.knock_on): the session run in full and each session
+    moved later, by clinician and time (never by another patient's name)."""
+    first, *later = proposal["moves"]
+    delay = proposal["delay"]
+    end = datetime.fromisoformat(first["after"]["end"]).astimezone(tz)
+    start = datetime.fromisoformat(first["before"]["start"]).astimezone(tz)
+    lines = [
+        f"{names.all(first['before']['staff'])}'s session at {start:%a %H:%M} is running "
+        f"{delay['kind']} by {delay['minutes']} min: run it in full to {end:%H:%M}"
+    ]
+    for m in later:
+        was = datetime.fromisoformat(m["before"]["start"]).astimezone(tz)
+        to = datetime.fromisoformat(m["after"]["start"]).astimezone(tz)
+        lines.append(
+            f"- move {names.all(m['before']['staff'])}'s session at {was:%H:%M} to {to:%H:%M}"
+        )
+    return "\n".join(lines)
 
 
 SHORTENED = "OK: the session ends as booked; nothing else moves."

@@ -64,6 +64,11 @@ _NEW_PATIENT = re.compile(
     r"(?i:\bnew\s+(?:patient|pt|client)\b)[\s,:-]*"
     r"(?P<name>[A-Z][\w'’.-]*(?:[ ][A-Z][\w'’.-]*){0,2})"
 )
+# "new patient maria lopez": typed in lower case, the words after it up to the first one that is
+# not a name (a common word, or one already read as a time, a need or a session type).
+_NEW_PATIENT_LOWER = re.compile(
+    r"(?i:\bnew\s+(?:patient|pt|client)\b)[\s,:-]*(?P<name>[a-z][a-z'’.-]*(?:[ ][a-z][a-z'’.-]*){0,2})"
+)
 _HELP = re.compile(r"\b(?:how\s+do\s+i|what\s+can\s+you\s+do|what\s+do\s+you\s+do)\b")
 _SCHEDULE_NOUN = re.compile(r"(?:'s|\bmy|\bthe|\bhis|\bher|\btheir|\byour)\s+schedule\b")
 _SPECIFIC_UNAVAILABLE = re.compile(
@@ -353,10 +358,31 @@ class Parser:
         if m is not None:
             st.take(m.start(), m.end())
             return {"text": m.group("name"), "id": None, "new": True}
+        lower = self._new_patient_lower(st)
+        if lower is not None:
+            return lower
         bare = next((m for m in _NEW_PERSON.finditer(st.low) if st.free(*m.span())), None)
         if bare is not None:  # "a new patient" without a name: the dialogue asks for it
             st.take(*bare.span())
             return {"text": "", "id": None, "new": True}
+        return None
+
+    def _new_patient_lower(self, st: _State) -> dict[str, Any] | None:
+        """'new patient maria lopez': the leading words that can be a name, capitalised."""
+        common = common_words()
+        for m in _NEW_PATIENT_LOWER.finditer(st.text):
+            end, words = m.start("name"), []
+            for word in re.finditer(r"[^ ]+", m.group("name")):
+                a, b = m.start("name") + word.start(), m.start("name") + word.end()
+                key = word.group().strip(".").lower()
+                if key in common or key in lx.FILLER or not st.free(a, b):
+                    break
+                words.append(word.group().strip("."))
+                end = b
+            if words:
+                st.take(m.start(), end)
+                name = " ".join(w[:1].upper() + w[1:] for w in words)
+                return {"text": name, "id": None, "new": True}
         return None
 
     def _unknown_patient(self, st: _State) -> dict[str, Any] | None:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from assistant.access import authorize
 from assistant.optimize import interactive_settings, repair_out
 from assistant.problem_builder import BuiltProblem
-from assistant.usecases import emergencies
+from assistant.usecases import emergencies, knock_on
 from assistant.usecases.notices import tell_patients, who_to_tell
 from assistant.wiring import booking_service
 from clinic.audit import append_event
@@ -227,13 +227,13 @@ def payload_of(db: Database, proposal_id: str) -> dict[str, Any] | None:
 
 def apply_proposal(db: Database, caller: Caller, cmd: ApplyProposal) -> dict[str, Any]:
     """Make every change of the proposal, all or nothing, exactly once (a sick call's repair,
-    or an emergency admission's bumps and booking: assistant.usecases.emergencies)."""
+    an emergency admission's bumps and booking, a knock-on's push: by kind, _APPLY_IN)."""
     proposal_id, kind = _target(db, cmd.proposal_id)
-    authorize(db, caller, emergencies.APPROVE if kind == emergencies.KIND else APPROVE)
+    authorize(db, caller, _APPROVER.get(kind, APPROVE))
     with db.session() as session:
         proposal = _claim(session, caller, proposal_id, "applied")
-        if proposal.kind == emergencies.KIND:
-            return emergencies.apply_in(db, session, caller, proposal)
+        if proposal.kind in _APPLY_IN:
+            return _APPLY_IN[proposal.kind](db, session, caller, proposal)
         payload, pid = dict(proposal.payload), proposal.id
         moves = [
             MoveRequest(
@@ -272,7 +272,7 @@ def apply_proposal(db: Database, caller: Caller, cmd: ApplyProposal) -> dict[str
 def reject_proposal(db: Database, caller: Caller, cmd: RejectProposal) -> str:
     """Set the proposal aside: nothing moves (a sick call's absence stays recorded)."""
     proposal_id, kind = _target(db, cmd.proposal_id)
-    authorize(db, caller, emergencies.APPROVE if kind == emergencies.KIND else APPROVE)
+    authorize(db, caller, _APPROVER.get(kind, APPROVE))
     with db.session() as session:
         proposal = _claim(session, caller, proposal_id, "rejected")
         append_event(
@@ -422,7 +422,17 @@ def _target(db: Database, proposal_id: str | None) -> tuple[str, str]:
         return proposal.id, proposal.kind
 
 
+_APPROVER = {emergencies.KIND: emergencies.APPROVE, knock_on.KIND: knock_on.APPROVE}
+"""Who may decide a proposal, by its kind (a sick call's or a room's: APPROVE)."""
+_APPLY_IN = {emergencies.KIND: emergencies.apply_in, knock_on.KIND: knock_on.apply_in}
+"""How a proposal of another kind than an absence's is applied inside the claiming transaction."""
+
+
 def _absence_only(proposal: Proposal) -> None:
+    if proposal.kind == knock_on.KIND:
+        raise InvalidInput(
+            f"proposal {proposal.id} absorbs a session running late or over: apply or reject it"
+        )
     if proposal.kind == emergencies.KIND:
         raise InvalidInput(
             f"proposal {proposal.id} makes room for an emergency admission: apply or reject it"

@@ -13,9 +13,10 @@ overlaps the delayed one or keeps less than BUFFER_MINUTES between them. The way
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,13 +24,15 @@ from sqlalchemy.orm import Session
 from assistant.access import authorize
 from assistant.usecases import appointments
 from assistant.usecases.appointments import MARK_ATTENDANCE, authorize_for_patients
+from assistant.usecases.notices import tell_patients, who_to_tell
 from assistant.wiring import booking_service
+from clinic.audit import append_event
 from clinic.booking import AppointmentView, MoveRequest
 from clinic.db import Database
 from clinic.errors import BookingConflict, InvalidInput, PermissionDenied, RuleViolation
-from clinic.models import Facility
+from clinic.models import Appointment, Facility, Proposal
 from clinic.queries import appointments_between
-from clinic.timeutil import day_bounds
+from clinic.timeutil import day_bounds, now_utc
 from clinic.tokens import Caller
 
 BUFFER_MINUTES = 10
@@ -239,3 +242,143 @@ def absorb(db: Database, caller: Caller, cmd: Absorb) -> list[AppointmentView]:
     with db.session() as session:
         _apply(db, session, caller.staff_id, way, reason)
     return [appointments.current(db, appointment_id) for appointment_id, _, _ in way.moves]
+
+
+# --- a push the caller may not make: a proposal for those who may --------------------------------
+
+KIND = "knock_on"
+APPROVE = "approve_knock_on"
+"""The permissions pack's action for applying one: moving the rest of a clinician's day is the
+front desk's or a director's call (a therapist may see the push but not move others' patients)."""
+
+
+@dataclass(frozen=True)
+class ProposePush:
+    """Store the push for the delay as a pending proposal (recomputed now)."""
+
+    delay: Delay
+
+
+def propose_push(db: Database, caller: Caller, cmd: ProposePush) -> dict[str, Any]:
+    """The push as a stored proposal, applied in one step through
+    assistant.usecases.absences.apply_proposal (the one way every proposal is applied): each
+    session it moves must still be where the proposal found it, then every move runs through
+    the booking service at once, or none does."""
+    result = knock_on(db, caller, cmd.delay)
+    way = next(w for w in result.ways if w.key == "push")
+    if not way.fits:
+        raise BookingConflict(f"the push does not fit the schedule now: {way.problem}")
+    payload = _push_payload(db, result, way)
+    with db.session() as session:
+        proposal_id = f"P-{uuid.uuid4().hex[:6]}"
+        session.add(
+            Proposal(
+                id=proposal_id,
+                kind=KIND,
+                status="pending",
+                created_by=caller.staff_id,
+                subject_staff_id=result.appointment.staff[0] if result.appointment.staff else None,
+                payload=payload,
+                created_at=now_utc(),
+            )
+        )
+        append_event(
+            session,
+            actor=caller.staff_id,
+            action="proposal.create",
+            entity_type="proposal",
+            entity_id=proposal_id,
+            after={"kind": KIND, "appointment": result.appointment.id, "affected": len(way.moves)},
+            reason=payload["reason"],
+        )
+    return {"id": proposal_id, "kind": KIND, **payload}
+
+
+def apply_in(db: Database, session: Session, caller: Caller, proposal: Proposal) -> dict[str, Any]:
+    """Make the push's moves inside the claiming transaction: a conflict rolls all of it back,
+    the claim included, so the proposal stays pending and nothing has changed."""
+    payload, pid = dict(proposal.payload), proposal.id
+    try:
+        for move in payload["moves"]:
+            _still_there(session, move)
+        _apply(
+            db,
+            session,
+            caller.staff_id,
+            Way(
+                "push",
+                tuple(
+                    (m["appointment"], datetime.fromisoformat(m["after"]["start"]), m["minutes"])
+                    for m in payload["moves"]
+                ),
+            ),
+            f"{payload['reason']} (proposal {pid})",
+        )
+    except (BookingConflict, RuleViolation) as exc:
+        raise BookingConflict(
+            f"proposal {pid} no longer fits the schedule ({exc}); nothing was changed and it "
+            "is still pending"
+        ) from exc
+    notify = [{**n, "proposal": pid} for n in who_to_tell(session, payload["moves"])]
+    tell_patients(session, payload["moves"], change=f"proposal:{pid}")
+    outcome = {
+        "id": pid,
+        "kind": KIND,
+        "moved": len(payload["moves"]),
+        "unplaced": [],
+        "notify": notify,
+    }
+    proposal.outcome = outcome
+    append_event(
+        session,
+        actor=caller.staff_id,
+        action="proposal.apply",
+        entity_type="proposal",
+        entity_id=pid,
+        after={"moved": len(payload["moves"]), "notify": notify},
+    )
+    return outcome
+
+
+def _push_payload(db: Database, result: KnockOn, way: Way) -> dict[str, Any]:
+    """Each move with the session as it was and as it will be (the shape the proposals' doors
+    and who_to_tell read: appointment, before, after)."""
+    moves = []
+    for appointment_id, start, minutes in way.moves:
+        a = appointments.current(db, appointment_id)
+        before = {
+            "start": a.start.isoformat(),
+            "end": a.end.isoformat(),
+            "staff": list(a.staff),
+            "room": a.room,
+            "patients": list(a.patients),
+            "session_type": a.session_type,
+            "group": a.group,
+        }
+        after = {**before, "start": start.isoformat()}
+        after["end"] = (start + timedelta(minutes=minutes)).isoformat()
+        moves.append({"appointment": a.id, "before": before, "after": after, "minutes": minutes})
+    delay = result.delay
+    return {
+        "appointment": result.appointment.id,
+        "delay": {"minutes": delay.minutes, "kind": delay.kind},
+        "reason": f"{result.appointment.id} running {delay.kind} by {delay.minutes} min",
+        "moves": moves,
+        "unplaced": [],  # the shape every proposal shares
+        "affected": len(moves) - 1,
+    }
+
+
+def _still_there(session: Session, move: dict[str, Any]) -> None:
+    """A session the push moves must be as the proposal found it: otherwise the chain was
+    worked out for another schedule."""
+    row = session.get(Appointment, move["appointment"])
+    was = move["before"]
+    if (
+        row is None
+        or not row.active
+        or row.status not in OPEN
+        or row.start != datetime.fromisoformat(was["start"])
+        or row.end != datetime.fromisoformat(was["end"])
+    ):
+        raise BookingConflict(f"the session at {was['start']} it moves has changed since")

@@ -27,7 +27,14 @@ from clinic.audit import append_event
 from clinic.booking import AppointmentView
 from clinic.consents import in_force, with_derived_list
 from clinic.db import Database
-from clinic.errors import BookingConflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
+from clinic.errors import (
+    BookingConflict,
+    InvalidInput,
+    LikelyDuplicate,
+    NotFound,
+    PermissionDenied,
+    RuleViolation,
+)
 from clinic.facility_file.export import patient_record
 from clinic.facility_file.load import authorization_row, court_order_row, patient_row
 from clinic.facility_file.records import check_record
@@ -35,6 +42,7 @@ from clinic.models import (
     SCHEDULED_STATUSES,
     Appointment,
     AppointmentPatient,
+    AuditEvent,
     CourtOrder,
     Patient,
     SessionType,
@@ -69,6 +77,8 @@ class Admit:
 
     record: Record
     reason: str | None = None
+    duplicate_ok: bool = False
+    """Admit even when a patient in care looks like the same person (the caller checked)."""
 
 
 @dataclass(frozen=True)
@@ -183,6 +193,8 @@ def admit(db: Database, caller: Caller, cmd: Admit) -> Record:
                 record["requirements"] = _list(record, "requirements") + derived
         record = _normalised(record, today)
         check_record(session, "patients", record)
+        if not cmd.duplicate_ok:
+            _refuse_duplicate(session, record, db.facility_tz())
         position = (session.scalar(select(func.max(Patient.position))) or 0) + 1
         session.add(patient_row(record, position))
         session.flush()
@@ -611,6 +623,68 @@ def _merge(record: Record, changes: Record) -> Record:
         else:
             out[key] = value
     return out
+
+
+def likely_duplicate(db: Database, caller: Caller, record: Record) -> Record | None:
+    """The patient in care that `record` likely describes again (see `_duplicate_of`), for a
+    door that asks before it admits; None when there is none."""
+    authorize(db, caller, "admit_patient")
+    with db.read() as session:
+        return _duplicate_of(session, record, db.facility_tz())
+
+
+def _refuse_duplicate(session: Session, record: Record, tz: Any) -> None:
+    existing = _duplicate_of(session, record, tz)
+    if existing is None:
+        return
+    raise LikelyDuplicate(
+        f"{existing['name']} ({existing['id']}) is already a patient with the same "
+        f"{existing['matched_on']}; use that record, or admit anyway with duplicate_ok",
+        existing,
+    )
+
+
+def _duplicate_of(session: Session, record: Record, tz: Any) -> Record | None:
+    """The same walk-in reported twice must not become two patients: a patient not discharged
+    with the same name (case aside) and, when both are known, the same date of birth, or with
+    the same phone number, is likely the same person."""
+    name = str(record.get("name") or "").strip().casefold()
+    dob, phone = record.get("dob"), _digits((record.get("contact") or {}).get("phone"))
+    rows = session.scalars(
+        select(Patient)
+        .where((Patient.phase.is_(None)) | (Patient.phase != "discharged"))
+        .order_by(Patient.position)
+    )
+    for row in rows:
+        same_name = row.name.strip().casefold() == name and (
+            not dob or row.dob is None or row.dob.isoformat() == str(dob)
+        )
+        same_phone = bool(phone) and _digits((row.contact or {}).get("phone")) == phone
+        if not (same_name or same_phone):
+            continue
+        at = session.scalar(
+            select(AuditEvent.at)
+            .where(AuditEvent.entity_id == row.id, AuditEvent.action == "patient.admit")
+            .order_by(AuditEvent.seq.desc())
+            .limit(1)
+        )
+        matched = "phone"
+        if same_name:
+            matched = "name and date of birth" if dob and row.dob else "name"
+        return {
+            "id": row.id,
+            "name": row.name,
+            "sex": row.sex,
+            "admitted": row.admitted.isoformat() if row.admitted else None,
+            "admitted_at": local_iso(at, tz) if at else None,
+            "matched_on": matched,
+        }
+    return None
+
+
+def _digits(phone: object) -> str:
+    """A phone number as its last ten digits ('(555) 010-2000' and '555.010.2000' are one)."""
+    return "".join(c for c in str(phone or "") if c.isdigit())[-10:]
 
 
 def _load(session: Session, patient_id: str) -> Patient:

@@ -78,12 +78,29 @@ def register(app: typer.Typer) -> None:
         apply: Annotated[
             str | None, typer.Option(help="Apply this way: shorten or push (default: only show).")
         ] = None,
+        propose: Annotated[
+            bool,
+            typer.Option(
+                "--propose",
+                help="Store the push as a proposal for the front desk or a director to apply.",
+            ),
+        ] = False,
         actor: Annotated[str, typer.Option(help=ACTOR_HELP)] = "operator",
     ) -> None:
         """The knock-on of a late patient or an overrunning session, and the ways to absorb it."""
         db = open_database()
         caller = callers.for_actor(db, actor)
         cmd = knock_on.Delay(appointment_id, minutes, "over" if over else "late")
+        if propose:
+            if apply is not None:
+                raise InvalidInput("--propose stores the push for approval; leave out --apply")
+            stored = knock_on.propose_push(db, caller, knock_on.ProposePush(cmd))
+            typer.echo(
+                f"proposal {stored['id']} ({stored['kind']}): {len(stored['moves'])} session(s) "
+                f"to move; the front desk or a director applies it ('apply {stored['id']}' in "
+                f"chat, or POST /api/proposals/{stored['id']}/apply)"
+            )
+            return
         if apply is not None:
             moved = knock_on.absorb(db, caller, knock_on.Absorb(cmd, apply))  # type: ignore[arg-type]
             typer.echo(f"applied {apply}:")

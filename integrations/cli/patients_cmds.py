@@ -26,6 +26,12 @@ Actor = Annotated[
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 Source = Annotated[str, typer.Argument(help="A JSON or YAML file with the record, or - for stdin.")]
 Reason = Annotated[str | None, typer.Option(help="Why (kept in the audit log).")]
+DuplicateOk = Annotated[
+    bool,
+    typer.Option(
+        "--duplicate-ok", help="Admit even if a patient in care looks like the same person."
+    ),
+]
 
 
 def _db() -> Database:
@@ -75,11 +81,18 @@ patient_app.add_typer(consent_app, name="consent")
 
 @patient_app.command("add")
 def add(
-    source: Source, reason: Reason = None, actor: Actor = OPERATOR, as_json: JsonFlag = False
+    source: Source,
+    reason: Reason = None,
+    actor: Actor = OPERATOR,
+    as_json: JsonFlag = False,
+    duplicate_ok: DuplicateOk = False,
 ) -> None:
-    """Admit a patient (the facility file's patient object; an id is made when absent)."""
+    """Admit a patient (the facility file's patient object; an id is made when absent). A
+    patient in care with the same name (and date of birth) or phone stops it (exit 5) unless
+    --duplicate-ok says this is another person."""
     db = _db()
-    record = patients.admit(db, _caller(db, actor), patients.Admit(_read(source), reason))
+    cmd = patients.Admit(_read(source), reason, duplicate_ok)
+    record = patients.admit(db, _caller(db, actor), cmd)
     _done(record, as_json, "admitted")
 
 

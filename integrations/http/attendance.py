@@ -47,11 +47,15 @@ class CheckIn:
 @dataclass
 class DelayBody:
     """POST /api/appointments/{id}/delay: late = the patient arrives `minutes` late; over = the
-    session ends `minutes` later. With `way`, that way is applied; without, nothing is written."""
+    session ends `minutes` later. With `way`, that way is applied; without, nothing is written.
+    With `"propose": true` (and no `way`), the push is stored as a proposal (kind "knock_on")
+    for the front desk or a director to apply with POST /api/proposals/{id}/apply: what a
+    caller whose push is `not_yours` does."""
 
     minutes: int
     kind: Literal["late", "over"] = "late"
     way: Literal["shorten", "push"] | None = None
+    propose: bool = False
 
 
 @dataclass
@@ -142,6 +146,11 @@ class AttendanceController(Controller):
         and room's day, and the ways to absorb it; with `way`, apply that way (all or nothing)."""
         tz = db.facility_tz()
         cmd = knock_on.Delay(appointment_id, data.minutes, data.kind)
+        if data.propose:
+            if data.way is not None:
+                problem = "$.propose: propose stores the push for approval; leave out way"
+                raise InvalidInput(f"the request has a problem: {problem}", [problem])
+            return {"proposal": knock_on.propose_push(db, caller, knock_on.ProposePush(cmd))}
         if data.way is not None:
             moved = knock_on.absorb(db, caller, knock_on.Absorb(cmd, data.way))
             return {"way": data.way, "appointments": [redact_for(db, caller, a, tz) for a in moved]}

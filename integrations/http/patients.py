@@ -14,6 +14,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from assistant.court_report import court_report
 from assistant.usecases import patients
 from clinic.db import Database
+from clinic.errors import InvalidInput
 from clinic.timeutil import now_utc
 from clinic.tokens import Caller
 
@@ -62,8 +63,18 @@ class PatientController(Controller):
         data: JSONBody[dict[str, Any]],
         reason: str | None = Reason,
     ) -> dict[str, Any]:
-        """Admit a patient (the facility file's patient object; an id is made when absent)."""
-        return patients.admit(db, caller, patients.Admit(data, reason))
+        """Admit a patient (the facility file's patient object; an id is made when absent).
+
+        A patient not discharged with the same name (and date of birth, when both are known)
+        or the same phone is likely the same person: 409, the problem's `existing` names that
+        record (`id`, `name`, `admitted_at`). Send `"duplicate_ok": true` in the body to admit
+        another person anyway."""
+        record = dict(data) if isinstance(data, dict) else data
+        duplicate_ok = record.pop("duplicate_ok", False) if isinstance(record, dict) else False
+        if not isinstance(duplicate_ok, bool):
+            problem = "$.duplicate_ok: expected true or false"
+            raise InvalidInput(f"the request has a problem: {problem}", [problem])
+        return patients.admit(db, caller, patients.Admit(record, reason, duplicate_ok))
 
     @get("/{patient_id:str}", sync_to_thread=True)
     def show(

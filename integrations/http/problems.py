@@ -8,7 +8,7 @@ from typing import Any
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from clinic.errors import InvalidInput, RotaError, RuleViolation
+from clinic.errors import InvalidInput, LikelyDuplicate, RotaError, RuleViolation
 
 log = logging.getLogger("rota.http")
 PROBLEM = "application/problem+json"
@@ -26,6 +26,8 @@ def rota_error(request: Request[Any, Any, Any], exc: RotaError) -> Response[dict
     if isinstance(exc, RuleViolation) and exc.decision is not None:
         decision = exc.decision
         extra["rules"] = getattr(decision, "fired", None)
+    if isinstance(exc, LikelyDuplicate):
+        extra["existing"] = exc.existing
     return problem(exc.http_status, exc.__class__.__name__, str(exc), **extra)
 
 

@@ -191,7 +191,8 @@ class Answerer:
             patients.update(m["before"].get("patients") or [])
         if payload.get("patient"):  # an emergency's: the patient it makes room for
             patients.add(payload["patient"])
-        adjustable = note.get("proposal_kind") != "emergency"  # an emergency's is apply or reject
+        # an emergency's or a knock-on's is apply or reject (no covers to adjust)
+        adjustable = note.get("proposal_kind") not in ("emergency", "knock_on")
         blocks = render.approval_blocks(pid, text, render.render_id(), adjustable=adjustable)
         return Outgoing(
             "chat.postMessage",

@@ -18,7 +18,7 @@ from assistant.dialogue.reply import Reply
 from assistant.reports import authorization_usage
 from clinic.booking import BookingService
 from clinic.db import Database
-from clinic.models import Appointment, AuditEvent, Authorization
+from clinic.models import Appointment, AuditEvent, Authorization, Proposal
 from tests.assistant.conftest import DIRECTOR, FRONT_DESK, NY, OTHER_THERAPIST, THERAPIST
 
 # Today's sessions of the demo (ids are the demo's own, seed 7).
@@ -281,16 +281,52 @@ def test_a_session_running_over_says_what_it_runs_into_and_who_may_move_it(
     assert "- Ernest Richards:" in text and "overlaps by 5 min" in text
     assert "1. Run it in full and move 2 later session(s): Ernest Richards to 15:15" in text
     assert "it fits, but you may not make these moves" in text
-    assert "the front desk or a director can apply it" in text
-    before = audit_count(demo_db)
-    assert "Sorry, I can't do that" in chat.says("1").reply
-    assert audit_count(demo_db) == before
-    # The front desk may: the same words, and the way is applied.
-    desk = Chat(demo_db, FRONT_DESK, clock("14:50"))
-    desk.says("Cynthia's session is running 20 minutes over")
-    assert desk.says("1").reply.startswith("Done. ")
+    assert "pick it to send it to the front desk or a director to apply" in text
+    # Picking it stores the push as a proposal (kind knock_on); nothing moves yet.
+    sent = chat.says("1")
+    [pid] = {n["proposal"] for n in sent.notify if n["kind"] == "approval_needed"}
+    assert FRONT_DESK in {n["staff"] for n in sent.notify}, "the front desk is asked"
+    assert f"for approval (proposal {pid})" in sent.reply
+    assert "Brian Romero's session at Mon 14:00 is running over by 20 min" in sent.reply
+    assert "- move Roger Serrano's session at 15:00 to 15:15" in sent.reply
+    assert row(demo_db, ERNEST_1500).start.astimezone(NY) == at("15:00")
+    with demo_db.read() as session:
+        stored = session.get(Proposal, pid)
+        assert stored is not None and (stored.kind, stored.status) == ("knock_on", "pending")
+    # The therapist may not apply it; the front desk does, in one step, through the one path.
+    assert "Sorry, I can't do that" in chat.says(f"apply {pid}").reply
+    desk = Chat(demo_db, FRONT_DESK, clock("14:51"))
+    done = desk.says(f"apply {pid}")
+    assert done.reply.startswith(f"Applied proposal {pid}: 3 appointment(s) changed."), done.reply
     assert row(demo_db, CYNTHIA_1400).end.astimezone(NY) == at("15:05")
     assert row(demo_db, ERNEST_1500).start.astimezone(NY) == at("15:15")
+    assert row(demo_db, MICHAEL_1600).start.astimezone(NY) == at("16:15")
+    # Claimed once: a second approval changes nothing.
+    before = audit_count(demo_db)
+    assert "already applied" in Chat(demo_db, DIRECTOR, clock("14:52")).says(f"apply {pid}").reply
+    assert audit_count(demo_db) == before
+
+
+def test_a_knock_on_proposal_whose_sessions_moved_since_changes_nothing(
+    demo_db: Database, clock: Callable[[str], datetime]
+) -> None:
+    """All or nothing: a session the push would move was moved by hand meanwhile, so applying
+    fails, nothing changes (not even the delayed session) and the proposal stays pending."""
+    chat = Chat(demo_db, THERAPIST, clock("14:50"))
+    chat.says("my 2pm is running 20 minutes over")
+    [pid] = {n["proposal"] for n in chat.says("1").notify if n["kind"] == "approval_needed"}
+    with demo_db.session() as session:
+        moved = session.get(Appointment, MICHAEL_1600)
+        assert moved is not None
+        moved.start, moved.end = at("16:30"), at("17:15")
+    before = audit_count(demo_db)
+    reply = Chat(demo_db, FRONT_DESK, clock("14:51")).says(f"apply {pid}").reply
+    assert "no longer fits the schedule" in reply and "still pending" in reply, reply
+    assert audit_count(demo_db) == before
+    assert row(demo_db, CYNTHIA_1400).end.astimezone(NY) == at("14:45")
+    assert row(demo_db, ERNEST_1500).start.astimezone(NY) == at("15:00")
+    with demo_db.read() as session:
+        assert session.get(Proposal, pid).status == "pending"  # type: ignore[union-attr]
 
 
 def test_an_overrun_past_the_clinicians_hours_does_not_fit(

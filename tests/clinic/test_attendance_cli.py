@@ -60,3 +60,16 @@ def test_delay_shows_the_knock_on_then_applies_a_way(
     )
     assert code == 0
     assert "15:15–16:00" in capsys.readouterr().out
+
+
+def test_a_therapist_proposes_the_push_they_may_not_make(
+    cli_db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["attendance", "delay", "a00267", "--minutes", "20", "--over", "--actor", "c004"]
+    assert run([*base, "--apply", "push"]) == 3  # not theirs to make
+    capsys.readouterr()
+    assert run([*base, "--propose"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("proposal P-") and "(knock_on): 3 session(s) to move" in out
+    assert run([*base, "--propose", "--apply", "push"]) == 2
+    assert "leave out --apply" in capsys.readouterr().err

@@ -94,3 +94,21 @@ def test_a_bad_record_exits_non_zero_naming_the_field(
     assert "stdin: not valid YAML" in out_of(capsys)[1]
     assert run(["patient", "show", "p7777"]) == 4
     assert "no patient with id 'p7777'" in out_of(capsys)[1]
+
+
+def test_add_refuses_a_likely_duplicate_unless_told(
+    cli_db: Database,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    record = tmp_path / "walk-in.yaml"
+    record.write_text("name: Walk In\ncontact: {phone: '555-010-7777'}\n")
+    assert run(["patient", "add", str(record), "--actor", "s002"]) == 0, out_of(capsys)[1]
+    pid = out_of(capsys)[0].split("admitted: ")[1].split()[0]
+    other = tmp_path / "same-phone.yaml"
+    other.write_text("name: W. In\ncontact: {phone: '(555) 010 7777'}\n")
+    assert run(["patient", "add", str(other), "--actor", "s002"]) == 5
+    err = out_of(capsys)[1]
+    assert f"Walk In ({pid}) is already a patient with the same phone" in err, err
+    assert run(["patient", "add", str(other), "--actor", "s002", "--duplicate-ok"]) == 0
+    assert "admitted: " in out_of(capsys)[0]

@@ -161,3 +161,35 @@ def test_a_late_patient_knock_on_is_shown_then_applied(
     moved = {a["id"]: a for a in applied.json()["appointments"]}
     assert moved[CYNTHIA_1400]["end"] == "2026-11-30T14:55-05:00"
     assert moved[ERNEST_1500]["start"] == "2026-11-30T15:15-05:00"
+
+
+def test_a_push_the_therapist_may_not_make_is_proposed_and_the_front_desk_applies_it(
+    client: TestClient, demo_db: Database
+) -> None:
+    url = f"/api/appointments/{CYNTHIA_1400}/delay"
+    mine = token(demo_db, THERAPIST)
+    shown = client.post(url, json={"minutes": 20, "kind": "over"}, headers=mine).json()
+    [push] = [w for w in shown["ways"] if w["way"] == "push"]
+    assert push["fits"] and push["not_yours"], push
+    both = client.post(
+        url, json={"minutes": 20, "kind": "over", "way": "push", "propose": True}, headers=mine
+    )
+    assert both.status_code == 422 and both.json()["errors"][0].startswith("$.propose:")
+    proposed = client.post(url, json={"minutes": 20, "kind": "over", "propose": True}, headers=mine)
+    assert proposed.status_code == 200, proposed.text
+    proposal = proposed.json()["proposal"]
+    assert proposal["kind"] == "knock_on" and proposal["affected"] == 2
+    assert [m["after"]["start"][11:16] for m in proposal["moves"]] == ["19:00", "20:15", "21:15"]
+    assert status(demo_db, ERNEST_1500) == "booked"
+    with demo_db.read() as session:
+        assert session.get(Appointment, ERNEST_1500).start.hour == 20  # type: ignore[union-attr]
+    apply = f"/api/proposals/{proposal['id']}/apply"
+    assert client.post(apply, headers=mine).status_code == 403
+    done = client.post(apply, headers=token(demo_db, FRONT_DESK))
+    assert done.status_code == 200, done.text
+    assert done.json()["moved"] == 3
+    with demo_db.read() as session:
+        assert session.get(Appointment, ERNEST_1500).start.hour == 20  # type: ignore[union-attr]
+        assert session.get(Appointment, ERNEST_1500).start.minute == 15  # type: ignore[union-attr]
+    again = client.post(apply, headers=token(demo_db, DIRECTOR))
+    assert again.status_code == 422 and "already applied" in again.json()["detail"]

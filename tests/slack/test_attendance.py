@@ -54,3 +54,26 @@ def test_a_therapist_records_the_day_with_the_yes_button(slack: Slack) -> None:
     slack.wait()
     assert "Recorded 1 session(s)." in slack.dm_to(THERAPIST)[-1].texts()
     assert status(slack.db, KEVIN_0800) == "attended"
+
+
+def test_a_push_the_therapist_may_not_make_goes_to_the_front_desk_to_apply(slack: Slack) -> None:
+    """A session running over: the therapist picks the push, which is not theirs to make; the
+    front desk gets it as a proposal (Apply or Reject, nothing to adjust) and one press moves
+    the rest of the day."""
+    slack.dm(THERAPIST, "my 2pm is running 20 minutes over")
+    slack.wait()
+    slack.dm(THERAPIST, "1")
+    slack.wait()
+    assert "for approval (proposal P-" in slack.dm_to(THERAPIST)[-1].texts()
+    [approval] = slack.dm_to(FRONT_DESK)
+    assert {b["text"]["text"] for b in harness.buttons(approval).values()} == {"Apply", "Reject"}
+    assert status(slack.db, "a00220") == "booked"
+    slack.press(FRONT_DESK, approval, "rota_apply")
+    slack.wait()
+    [outcome] = slack.fake.of("chat.update")
+    assert (
+        "Applied proposal P-" in outcome.texts() and "3 appointment(s) changed" in outcome.texts()
+    )
+    with slack.db.read() as session:
+        ernest = session.get(Appointment, "a00220")
+        assert ernest is not None and (ernest.start.hour, ernest.start.minute) == (20, 15)

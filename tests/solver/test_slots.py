@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from assistant.dialogue.wording import why
 from solver.model import PatientInfo, Placement, Problem, SlotOption, SlotRequest
 from solver.slots import NEAREST_DAYS, SlotFinder, _distinct, _parties, find_slots
 from tests.solver.synth import DAY, day_window, make_problem
@@ -43,9 +44,16 @@ def test_options_are_distinct_valid_and_in_score_order(problem: Problem) -> None
         assert scores == sorted(scores, reverse=True)
         for n, opt in enumerate(answer.options):
             assert opt.score == pytest.approx(100 + sum(opt.why.values()), abs=0.05)
-            assert {"continuity", "preference", "spacing", "room_fit", "compact_day"} <= set(
-                opt.why
+            assert {"spacing", "room_fit", "compact_day"} <= set(opt.why)
+            # continuity and preference are terms only where the patient has a clinician or a
+            # preference (a zero is otherwise no match, and must not read as one)
+            patient = problem.patients_by_id()[pid]
+            has_clinician = bool(patient.primary_staff or patient.seen_by)
+            has_preference = bool(
+                patient.preferred_staff or patient.preferred_windows or patient.avoid_days
             )
+            assert ("continuity" in opt.why) == has_clinician
+            assert ("preference" in opt.why) == has_preference
             appt = _as_appointment(problem, request, opt, n)
             schedule = [*problem.booked, appt]
             assert validate(problem, schedule, new=[appt]) == []
@@ -67,6 +75,27 @@ def test_continuity_and_preferences_raise_the_rank(problem: Problem) -> None:
     forced = find_slots(problem, SlotRequest(("P1",), "individual", WEEK, staff=other), k=1)
     assert forced.options[0].why["continuity"] < 0
     assert forced.options[0].score < best.score
+
+
+def test_a_patient_without_clinician_or_preferences_has_no_such_terms(problem: Problem) -> None:
+    """No primary clinician and no preferences: the options say nothing about either (what
+    "why" words as "their own clinician" or "fits their preferences" would be untrue)."""
+    bare = replace(
+        problem.patients_by_id()["P1"],
+        primary_staff=None,
+        seen_by=(),
+        preferred_staff=None,
+        preferred_windows=(),
+        avoid_days=frozenset(),
+    )
+    patients = tuple(bare if p.id == "P1" else p for p in problem.patients)
+    alone = replace(problem, patients=patients)
+    options = find_slots(alone, SlotRequest(("P1",), "individual", WEEK), k=3).options
+    assert options
+    for opt in options:
+        assert "continuity" not in opt.why and "preference" not in opt.why
+        assert "their own clinician" not in why(opt.why)
+        assert "fits their preferences" not in why(opt.why)
 
 
 def test_a_requested_clinician_without_the_credentials_gets_a_reason(problem: Problem) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
+from assistant import callers
 from assistant.access import may
 from assistant.dialogue import wording
 from assistant.dialogue.handlers.clarify import need_patient
@@ -216,7 +217,13 @@ def _delay(turn: Turn, delay: knock_on.Delay, patient: str | None) -> Reply:
         "delay",
         "running_late" if delay.kind == "late" else "running_over",
         [w.key for w in result.ways],
-        {"appointment": delay.appointment_id, "minutes": delay.minutes, "kind": delay.kind},
+        {
+            "appointment": delay.appointment_id,
+            "minutes": delay.minutes,
+            "kind": delay.kind,
+            # a push that fits but is not the caller's to make is proposed when picked
+            "propose": any(w.key == "push" and w.fits and w.not_yours for w in result.ways),
+        },
     )
     text, actions = wording.knock_on(
         _describe(turn, result.appointment, patient), delay.kind, delay.minutes, runs, effects, ways
@@ -266,10 +273,34 @@ def answer(turn: Turn, option: int | None, override_reason: str | None = None) -
 def _absorb(turn: Turn, pending: PendingAttendance, way: str) -> Reply:
     detail = pending.detail
     delay = knock_on.Delay(str(detail["appointment"]), int(detail["minutes"]), detail["kind"])
+    if way == "push" and detail.get("propose"):
+        return _propose_push(turn, delay)
     moved = knock_on.absorb(turn.db, turn.caller, knock_on.Absorb(delay, way))  # type: ignore[arg-type]
     if way == "shorten":
         return turn.reply(wording.SHORTENED, appointments=[a.id for a in moved])
     return turn.reply(
         wording.moved_for_delay([_describe(turn, a) for a in moved]),
         appointments=[a.id for a in moved],
+    )
+
+
+def _propose_push(turn: Turn, delay: knock_on.Delay) -> Reply:
+    """The push stored as a proposal; those who may apply it are told, with its id."""
+    proposal = knock_on.propose_push(turn.db, turn.caller, knock_on.ProposePush(delay))
+    names = turn.names()
+    text = wording.knock_on_proposal(proposal, names, turn.tz)
+    approvers = [c.staff_id for c in callers.who_may(turn.db, knock_on.APPROVE)]
+    notify = [
+        {
+            "staff": a,
+            "kind": "approval_needed",
+            "proposal": proposal["id"],
+            "proposal_kind": knock_on.KIND,
+            "text": text,
+        }
+        for a in approvers
+    ]
+    reply = wording.sent_for_approval(text, [names(a) for a in approvers], proposal["id"])
+    return turn.reply(
+        reply, notify=notify, appointments=[m["appointment"] for m in proposal["moves"]]
     )

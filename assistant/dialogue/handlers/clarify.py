@@ -37,7 +37,7 @@ def answers(pending: Pending, frame: Frame) -> bool:
     a new patient, their name)."""
     if frame.get("intent") not in _ANSWER_INTENTS:
         return False
-    if _awaits_new_name(pending):
+    if _awaits_new_name(pending) or _awaits_same_or_new(pending):
         return True
     patient = frame.get("patient")
     return bool(patient and (patient.get("id") or patient.get("candidates"))) or (
@@ -49,6 +49,35 @@ def need_new_name(turn: Turn, frame: Frame) -> Reply:
     """Ask for a new patient's name (remembered as pending)."""
     turn.state.pending = Pending(frame)
     return turn.reply(wording.NEW_PATIENT_NAME)
+
+
+def _awaits_same_or_new(pending: Pending) -> bool:
+    """A walk-in who looks like a patient in care: 'same' or 'new' (assistant.dialogue.handlers
+    .emergency_intake asked)."""
+    return bool((pending.frame.get("patient") or {}).get("existing"))
+
+
+_SAME = re.compile(r"^\W*(?:same|the\s+same|same\s+(?:one|person|patient)|yes,?\s+same)\W*$", re.I)
+_NEW = re.compile(
+    r"^\W*(?:new|a\s+new\s+one|new\s+(?:one|person|patient)|another|someone\s+else)\W*$", re.I
+)
+
+
+def _same_or_new(turn: Turn, original: Frame) -> Frame | Reply:
+    """'same': the request goes on with the patient in care; 'new': admit another person."""
+    mention = dict(original["patient"])
+    existing = mention.pop("existing")
+    if _SAME.match(turn.text):
+        original["patient"] = {"text": existing["name"], "id": existing["id"]}
+    elif _NEW.match(turn.text):
+        original["patient"] = {**mention, "another": True}
+    else:
+        turn.state.pending = Pending(original, [existing["id"]])
+        today = turn.now.astimezone(turn.tz).date()
+        return turn.reply(
+            wording.same_walk_in(existing, today, turn.tz), actions=wording.SAME_OR_NEW
+        )
+    return original
 
 
 def _awaits_new_name(pending: Pending) -> bool:
@@ -65,6 +94,8 @@ def completed(turn: Turn, pending: Pending, frame: Frame) -> Frame | Reply:
     """The pending request with the patient the answer names, or a reply if the pick is off."""
     original = pending.frame
     patient = frame.get("patient")
+    if _awaits_same_or_new(pending):
+        return _same_or_new(turn, original)
     if _awaits_new_name(pending):
         name = _NAME_IS.sub("", turn.text).strip(" .,!")
         if not name:

@@ -9,7 +9,7 @@ from assistant.access import may
 from assistant.dialogue import wording
 from assistant.dialogue.reply import Reply
 from assistant.dialogue.turn import Turn
-from assistant.usecases import absences, emergencies
+from assistant.usecases import absences, emergencies, knock_on
 from clinic.errors import InvalidInput, NotFound
 
 MAX_SESSIONS = 8  # sessions offered for another cover in one answer (Slack shows one row each)
@@ -25,6 +25,8 @@ def waiting(turn: Turn) -> Reply:
     def described(p: dict[str, Any]) -> str:
         if p["kind"] == emergencies.KIND:
             return wording.emergency_waiting(p, names, turn.tz, clinical=clinical)
+        if p["kind"] == knock_on.KIND:
+            return wording.knock_on_proposal(p, names, turn.tz)
         return wording.absence(p, names, turn.tz)
 
     text, actions = wording.proposals_waiting([(p["id"], described(p)) for p in pending])

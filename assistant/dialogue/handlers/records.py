@@ -134,9 +134,11 @@ def _missing(record: PendingRecord) -> str | None:
 
 def _ask_admit(turn: Turn, record: PendingRecord) -> Reply:
     draft = _admission(turn, record)
-    known = {p.name.lower() for p in turn.facts.roster().patients}
-    same_name = draft["name"].lower() in known
-    text = wording.confirm_admit(draft, turn.names(), same_name)
+    # Someone in care who looks like the same person is named in the question, so the "yes"
+    # that follows admits another person knowingly (never silently twice).
+    existing = patients.likely_duplicate(turn.db, turn.caller, draft)
+    record.details["duplicate_of"] = existing["id"] if existing else None
+    text = wording.confirm_admit(draft, turn.names(), existing)
     return turn.reply(text, actions=wording.RECORD_YES)
 
 
@@ -163,7 +165,7 @@ def _ask_update(turn: Turn, record: PendingRecord) -> Reply:
 
 
 def _ask_authorization(turn: Turn, record: PendingRecord) -> Reply:
-    auth = _authorization(turn, record.details)
+    auth = authorization_record(turn, record.details)
     text = wording.confirm_authorization(_name(turn, record), auth, turn.names())
     return turn.reply(text, actions=wording.RECORD_YES)
 
@@ -185,7 +187,11 @@ def _admit(turn: Turn, record: PendingRecord, override: str | None) -> Reply:
     stored = patients.admit(
         turn.db,
         turn.caller,
-        patients.Admit(_admission(turn, record), reason=wording.audit_reason("admit", turn.cid)),
+        patients.Admit(
+            _admission(turn, record),
+            reason=wording.audit_reason("admit", turn.cid),
+            duplicate_ok=bool(record.details.get("duplicate_of")),
+        ),
     )
     return turn.reply(wording.admitted(stored))
 
@@ -227,7 +233,7 @@ def _update(turn: Turn, record: PendingRecord, override: str | None) -> Reply:
 
 def _add_authorization(turn: Turn, record: PendingRecord, override: str | None) -> Reply:
     assert record.patient is not None
-    auth = _authorization(turn, record.details)
+    auth = authorization_record(turn, record.details)
     patients.add_authorization(
         turn.db, turn.caller, patients.AddAuthorization(record.patient, auth)
     )
@@ -283,11 +289,12 @@ def _admission(turn: Turn, record: PendingRecord) -> dict[str, Any]:
         if d.get(key):
             out[key] = d[key]
     if d.get("authorization"):
-        out["authorizations"] = [_authorization(turn, d["authorization"])]
+        out["authorizations"] = [authorization_record(turn, d["authorization"])]
     return out
 
 
-def _authorization(turn: Turn, said: dict[str, Any]) -> dict[str, Any]:
+def authorization_record(turn: Turn, said: dict[str, Any]) -> dict[str, Any]:
+    """The facility file's authorization object the words describe."""
     types = [t for t in DEFAULT_AUTH_TYPES if t in turn.facts.roster().session_types]
     today = turn.now.astimezone(turn.tz).date().isoformat()
     return {
