@@ -13,6 +13,7 @@ overlaps the delayed one or keeps less than BUFFER_MINUTES between them. The way
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -239,8 +240,23 @@ def absorb(db: Database, caller: Caller, cmd: Absorb) -> list[AppointmentView]:
     if not way.moves:
         return [result.appointment]
     reason = f"{result.appointment.id} running {cmd.delay.kind} by {cmd.delay.minutes} min"
+    before = {aid: appointments.current(db, aid) for aid, _, _ in way.moves}
+    moves = [
+        {
+            "appointment": aid,
+            "before": {
+                "staff": before[aid].staff,
+                "start": before[aid].start,
+                "patients": before[aid].patients,
+            },
+            "after": {"staff": before[aid].staff, "start": start},
+        }
+        for aid, start, _ in way.moves
+    ]
+    change = hashlib.sha1(repr([(m["appointment"], m["after"]["start"]) for m in moves]).encode())
     with db.session() as session:
         _apply(db, session, caller.staff_id, way, reason)
+        tell_patients(session, moves, change=f"push:{change.hexdigest()[:16]}")
     return [appointments.current(db, appointment_id) for appointment_id, _, _ in way.moves]
 
 

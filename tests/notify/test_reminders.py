@@ -284,3 +284,30 @@ def test_rota_jobs_run_reminders_then_outbox_as_of_a_moment(
     assert len(outbox_rows(demo_db)) == len(
         [r for r in outbox_rows(demo_db) if r.status in {"sent", "refused"}]
     )
+
+
+def test_a_pushed_afternoon_tells_each_patient_whose_time_changed_once(
+    demo_db: Database, at: Callable[[datetime], None], channels: list[str]
+) -> None:
+    from litestar.testing import TestClient
+
+    from clinic.tokens import create_token
+    from integrations.http.app import create_app
+
+    at(MONDAY_10AM)
+    with demo_db.session() as session:
+        front_desk = {"Authorization": f"Bearer {create_token(session, 's004')}"}
+    with TestClient(create_app(demo_db)) as client:
+        url = "/api/appointments/a00267/delay"  # the 14:00 session runs 10 minutes late
+        shown = client.post(url, json={"minutes": 10}, headers=front_desk).json()
+        [push] = [w for w in shown["ways"] if w["way"] == "push"]
+        applied = client.post(url, json={"minutes": 10, "way": "push"}, headers=front_desk)
+        assert applied.status_code == 200, applied.text
+    moved = {m["appointment"] for m in push["moves"] if m["start"][11:16] != "14:00"}
+    assert moved == {"a00220", "a00234"}  # the 14:00 session keeps its start: it runs longer
+    notices = [r for r in outbox_rows(demo_db) if r.template == "changed"]
+    assert notices and {a for r in notices for a in r.appointment_ids} <= moved
+    assert len({r.patient_id for r in notices}) == len(notices)  # one notice per patient
+    refused = [r.patient_id for r in notices if r.status == "refused"]
+    audited = {e.entity_id for e in audit(demo_db, "disclosure.refused")}
+    assert set(refused) <= audited
