@@ -38,6 +38,7 @@ ACTION_OF = {
 # Appointment record keys → the pack's field names.
 FIELD_OF = {
     "patients": "name",
+    "outcomes": "name",  # keyed by patient: who was a no-show in a group
     "staff": "clinician",
     "room": "room",
     "start": "time",

@@ -97,7 +97,12 @@ def court_report(
             .order_by(Appointment.start)
         ).all()
         sessions = [
-            {"start": local_iso(a.start, tz), "session_type": a.session_type_id, "status": a.status}
+            # The patient's own outcome: in a group the session's status may be the others'.
+            {
+                "start": local_iso(a.start, tz),
+                "session_type": a.session_type_id,
+                "status": a.outcome_of(patient_id),
+            }
             for a in rows
         ]
     return CourtReport(

@@ -97,6 +97,11 @@ def clinicians(session: Session, start: datetime, end: datetime, service: RulesS
     return {sid for pool in qualified.values() for sid in pool}
 
 
+def _outcomes(a: Appointment) -> list[str]:
+    """Each participant's outcome (a session without patients counts once, as itself)."""
+    return [a.outcome_of(pid) for pid in a.patient_ids] or [a.status]
+
+
 def utilization(
     session: Session,
     start: datetime,
@@ -156,9 +161,19 @@ def utilization(
         for a in appointments
         if a.room_id and a.status in ACTIVE_STATUSES
     )
-    past = [a for a in appointments if a.start < now and a.status in OUTCOME_STATUSES]
-    attended = sum(a.status == "attended" for a in past)
-    no_show = sum(a.status == "no_show" for a in past)
+    # Attendance is each participant's: one member's no-show in a group counts as one.
+    past = [
+        outcome
+        for a in appointments
+        if a.start < now
+        for outcome in _outcomes(a)
+        if outcome in OUTCOME_STATUSES
+    ]
+    held = sum(
+        1 for a in appointments if a.start < now and set(_outcomes(a)) & set(OUTCOME_STATUSES)
+    )
+    attended = sum(o == "attended" for o in past)
+    no_show = sum(o == "no_show" for o in past)
     return Utilization(
         start=start,
         end=end,
@@ -168,7 +183,7 @@ def utilization(
         available_minutes=total_available,
         attendance_rate=round(attended / len(past), 3) if past else None,
         no_show_rate=round(no_show / (attended + no_show), 3) if attended + no_show else None,
-        sessions_held=len(past),
+        sessions_held=held,
         by_staff=sorted(rows, key=lambda r: -(r["utilization"] or 0)),
         unmet=unmet_requirements(session, start, end),
     )
@@ -304,12 +319,13 @@ def compliance(
         .where(
             Appointment.start >= week_start,
             Appointment.start < now,
-            Appointment.status == "attended",
+            Appointment.status.in_(ACTIVE_STATUSES),
         )
         .options(selectinload(Appointment.patient_links))
     ):
         for pid in a.patient_ids:
-            held[(pid, a.session_type_id)] += 1
+            if a.outcome_of(pid) == "attended":  # the member's own outcome, not the group's
+                held[(pid, a.session_type_id)] += 1
     court = []
     orders = session.scalars(
         select(CourtOrder)

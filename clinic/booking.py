@@ -61,6 +61,8 @@ __all__ = [
 # --- the service -------------------------------------------------------------------------------
 
 TERMINAL = frozenset(TERMINAL_STATUSES)
+OPEN_OUTCOMES = frozenset({"proposed", "booked", "checked_in"})
+"""A participant's outcomes that are not final: the session's status still speaks for them."""
 TRANSITIONS: dict[str, set[str]] = {
     "proposed": {"booked", "cancelled"},
     "booked": {"checked_in", "attended", "no_show", "cancelled", "late_cancelled"},
@@ -277,14 +279,98 @@ class BookingService:
                 raise InvalidInput(f"appointment {appointment_id} was cancelled; book a new one")
             appointment.status = status
             appointment.active = active
-            for link in (*appointment.staff_links, *appointment.patient_links):
-                link.active = active
+            for staff_link in appointment.staff_links:
+                staff_link.active = active
+            for link in appointment.patient_links:
+                # A member who already has an outcome of their own keeps it (the group's
+                # no-show stays one when the session is marked attended).
+                if link.status in OPEN_OUTCOMES or len(appointment.patient_links) == 1:
+                    link.status = status
+                link.active = active and link.status in ACTIVE_STATUSES
             appointment.updated_at, appointment.updated_by = now, actor
             appointment.change_reason = reason
             action = "cancel" if status in {"cancelled", "late_cancelled"} else "set_status"
             return self._settle(
                 session, action, actor, appointment, before, reason, override_reason, now
             )
+
+    def set_participant_status(
+        self,
+        actor: str,
+        appointment_id: str,
+        patient: str,
+        status: str,
+        *,
+        reason: str | None = None,
+        override_reason: str | None = None,
+    ) -> AppointmentView:
+        """Record one participant's outcome. For a one-patient session that is the session's
+        status (set_status); in a group only that member changes, and the rules judge the
+        session as that member lived it. A member's late cancel frees their time, not the
+        group's. When no member is left open the session itself takes the outcome."""
+        require_known_status(status)
+        if status in {"cancelled", "late_cancelled"} and not (reason or "").strip():
+            raise InvalidInput("a cancellation needs a reason (e.g. --reason 'patient ill')")
+        with self._transaction() as session:
+            appointment = self._get(session, appointment_id)
+            link = next((x for x in appointment.patient_links if x.patient_id == patient), None)
+            if link is None:
+                raise InvalidInput(
+                    f"patient: {patient!r} is not in appointment {appointment_id} "
+                    f"(its patients: {', '.join(appointment.patient_ids) or 'none'})"
+                )
+        if len(appointment.patient_ids) == 1:
+            return self.set_status(
+                actor, appointment_id, status, reason=reason, override_reason=override_reason
+            )
+        with self._transaction() as session:
+            appointment = self._get(session, appointment_id)
+            link = next(x for x in appointment.patient_links if x.patient_id == patient)
+            before = view_of(appointment)
+            allowed = TRANSITIONS.get(link.status, set())
+            if status not in allowed:
+                raise InvalidInput(
+                    f"{patient} is {link.status} in appointment {appointment_id}; they cannot "
+                    f"become {status}"
+                    + (f" (they can become: {', '.join(sorted(allowed))})" if allowed else "")
+                )
+            if not appointment.active:
+                raise InvalidInput(f"appointment {appointment_id} was cancelled; book a new one")
+            now = self.clock()
+            check_outcome_time(appointment_id, status, appointment.start, now)
+            link.status = status
+            link.active = status in ACTIVE_STATUSES
+            self._close_when_all_marked(appointment)
+            appointment.updated_at, appointment.updated_by = now, actor
+            appointment.change_reason = reason
+            action = "cancel" if status in {"cancelled", "late_cancelled"} else "set_status"
+            return self._settle(
+                session,
+                action,
+                actor,
+                appointment,
+                before,
+                reason,
+                override_reason,
+                now,
+                patient=patient,
+            )
+
+    @staticmethod
+    def _close_when_all_marked(appointment: Appointment) -> None:
+        """A group whose every member has an outcome is over: the session is attended when
+        anyone attended, else a no-show when anyone was one, else cancelled like its members
+        (and then it frees the room and the staff's time)."""
+        outcomes = [link.status for link in appointment.patient_links]
+        if any(o in OPEN_OUTCOMES for o in outcomes):
+            return
+        for status in ("attended", "no_show", "late_cancelled", "cancelled"):
+            if status in outcomes:
+                appointment.status = status
+                break
+        appointment.active = appointment.status in ACTIVE_STATUSES
+        for staff_link in appointment.staff_links:
+            staff_link.active = appointment.active
 
     def get(self, appointment_id: str) -> AppointmentView:
         with self._transaction() as session:
@@ -345,17 +431,23 @@ class BookingService:
         reason: str | None,
         override_reason: str | None,
         at: datetime,
+        *,
+        patient: str | None = None,
     ) -> AppointmentView:
         """The end of every change: the rules judge it, the database guards fire, and one audit
-        event records who, what, why and the decision."""
+        event records who, what, why and the decision. With `patient`, the change is that one
+        participant's: the rules judge the session as they lived it."""
         after = view_of(appointment)
-        change = ProposedChange(action, actor, after, before, reason, override_reason)
+        judged, was = after, before
+        if patient is not None and before is not None:
+            judged, was = after.for_patient(patient), before.for_patient(patient)
+        change = ProposedChange(action, actor, judged, was, reason, override_reason)
         decision = judge(self.policy, session, change)
         self._flush(session)
         append_event(
             session,
             actor=actor,
-            action=f"appointment.{action}",
+            action=f"appointment.{action}" + (".participant" if patient else ""),
             entity_type="appointment",
             entity_id=appointment.id,
             before=before.as_record() if before else None,
@@ -394,9 +486,17 @@ class BookingService:
             )
             for i, s in enumerate(placement.staff)
         ]
+        # A member who keeps their place keeps their own outcome (a late cancel stays one, and
+        # their time stays free) when the session moves.
+        kept = {link.patient_id: link.status for link in appointment.patient_links}
         appointment.patient_links = [
             AppointmentPatient(
-                patient_id=p.id, start=placement.start, end=placement.end, active=True, position=i
+                patient_id=p.id,
+                start=placement.start,
+                end=placement.end,
+                active=kept.get(p.id, "booked") in ACTIVE_STATUSES,
+                status=kept.get(p.id, appointment.status or "booked"),
+                position=i,
             )
             for i, p in enumerate(placement.patients)
         ]

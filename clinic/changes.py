@@ -4,7 +4,7 @@ the change the policy judges and its decision, and the policy seam itself."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -53,10 +53,21 @@ class AppointmentView:
     status: str
     pinned: bool
     note: str | None
+    outcomes: dict[str, str] = field(default_factory=dict, hash=False, compare=True)
+    """Participants whose own outcome is not `status` (a group member's no-show, say)."""
 
     @property
     def minutes(self) -> int:
         return int((self.end - self.start).total_seconds() // 60)
+
+    def outcome_of(self, patient: str) -> str:
+        """What happened to (or is planned for) one participant."""
+        return self.outcomes.get(patient, self.status)
+
+    def for_patient(self, patient: str) -> AppointmentView:
+        """The session as one participant lived it: theirs alone, with their own outcome (what
+        the rules judge when one member's attendance is recorded)."""
+        return replace(self, patients=[patient], status=self.outcome_of(patient), outcomes={})
 
     def as_record(self) -> dict[str, Any]:
         """JSON-ready (UTC ISO times), for audit events and machine output."""
@@ -125,6 +136,7 @@ def view_of(appointment: Appointment) -> AppointmentView:
         status=appointment.status,
         pinned=appointment.pinned,
         note=appointment.note,
+        outcomes=appointment.outcomes,
     )
 
 

@@ -342,6 +342,19 @@ class Appointment(Base):
     def minutes(self) -> int:
         return int((self.end - self.start).total_seconds() // 60)
 
+    @property
+    def outcomes(self) -> dict[str, str]:
+        """Participants whose own outcome is not the session's (a group's no-show, say)."""
+        return {
+            link.patient_id: link.status
+            for link in self.patient_links
+            if link.status != self.status
+        }
+
+    def outcome_of(self, patient_id: str) -> str:
+        """What happened to (or is planned for) one participant."""
+        return self.outcomes.get(patient_id, self.status)
+
 
 class AppointmentStaff(Base):
     __tablename__ = "appointment_staff"
@@ -370,6 +383,10 @@ class AppointmentPatient(Base):
     start: Mapped[datetime]
     end: Mapped[datetime]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(20), default="booked", server_default="booked")
+    """This participant's own outcome (one of APPOINTMENT_STATUSES). For a one-patient session
+    it always follows the appointment's status; in a group one member may be a no-show or
+    cancel late while the session goes on (their `active` is then their own too)."""
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     appointment: Mapped[Appointment] = relationship(back_populates="patient_links")

@@ -318,7 +318,7 @@ def _budgets(
     history: dict[str, list[AppointmentFacts]] = defaultdict(list)
     for a in appointments:
         for pid in a.patients:
-            history[pid].append(a)
+            history[pid].append(a.for_patient(pid))
     return tuple(
         UnitBudget(
             patient=x.id,

@@ -185,7 +185,7 @@ class _Context:
 
     def patient_history(self, patient: str) -> list[AppointmentFacts]:
         """Every other appointment of the patient the facts were given (held ones too)."""
-        return [a for a in self.s.existing if patient in a.patients]
+        return [a.for_patient(patient) for a in self.s.existing if patient in a.patients]
 
 
 def derive(action: str, actor: StaffFacts, situation: Situation, tables: Tables) -> list[Fact]:

@@ -63,6 +63,7 @@ class AppointmentLike(Protocol):
     room: str | None
     group: str | None
     status: str
+    # and, optionally, `outcomes: Mapping[str, str]` (participants' own outcomes)
 
 
 class ChangeLike(Protocol):
@@ -138,8 +139,9 @@ def authorization_facts(row: Authorization, data: FacilityData) -> Authorization
 
 
 def patient_history(session: Session, patient: str) -> tuple[AppointmentFacts, ...]:
-    """The patient's appointments that hold time or had an outcome (what a unit ledger reads)."""
-    return _existing(session, [patient], exclude=None)
+    """The patient's appointments that hold time or had an outcome (what a unit ledger reads),
+    each with the patient's own outcome as its status."""
+    return tuple(a.for_patient(patient) for a in _existing(session, [patient], exclude=None))
 
 
 def consent_recipients(entries: Iterable[object]) -> frozenset[str]:
@@ -178,6 +180,7 @@ def appointment_facts(a: Appointment | AppointmentLike) -> AppointmentFacts:
             room=a.room_id,
             group=a.group_id,
             status=a.status,
+            outcomes=tuple(a.outcomes.items()),
         )
     return AppointmentFacts(
         id=a.id,
@@ -189,6 +192,7 @@ def appointment_facts(a: Appointment | AppointmentLike) -> AppointmentFacts:
         room=a.room,
         group=a.group,
         status=a.status,
+        outcomes=tuple(getattr(a, "outcomes", {}).items()),
     )
 
 

@@ -9,7 +9,7 @@ here; `rules.derive` computes them from this data for every decision.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -121,10 +121,22 @@ class AppointmentFacts:
     room: str | None = None
     group: str | None = None
     status: str = "booked"
+    outcomes: tuple[tuple[str, str], ...] = ()
+    """(patient, status) of participants whose own outcome is not `status` (a group's no-show)."""
 
     @property
     def minutes(self) -> int:
         return int((self.end - self.start).total_seconds() // 60)
+
+    def outcome_of(self, patient: str) -> str:
+        return dict(self.outcomes).get(patient, self.status)
+
+    def for_patient(self, patient: str) -> AppointmentFacts:
+        """The session as one participant lived it (their own outcome as its status): what a
+        patient's history, unit ledger and court count read."""
+        if not self.outcomes:
+            return self
+        return replace(self, status=self.outcome_of(patient), outcomes=())
 
 
 @dataclass(frozen=True, slots=True)

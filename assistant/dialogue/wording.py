@@ -1035,10 +1035,14 @@ def group_marked_whole(described: str) -> str:
 
 
 def day_plan(
-    action: str, marks: Sequence[tuple[str, str]], left: Sequence[tuple[str, str]]
+    action: str,
+    marks: Sequence[tuple[str, str]],
+    left: Sequence[tuple[str, str]],
+    sessions: int | None = None,
 ) -> tuple[str, list[Action]]:
-    """The question before a whole day is marked: each session and what it gets."""
-    lines = [f"Record these {len(marks)} session(s) at once?"]
+    """The question before a whole day is marked: each session (or group member: `sessions`
+    then counts the sessions) and what it gets."""
+    lines = [f"Record these {len(marks) if sessions is None else sessions} session(s) at once?"]
     lines += [f"- {d}: {_MARK_WORDS[a]}" for d, a in marks]
     if left:
         lines.append("Left unmarked:")

@@ -17,8 +17,10 @@ gains fields of its own (the contract allows more properties):
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+
+from assistant.parse import lexicon as lx
 
 ACTIONS = (
     "check_in",
@@ -34,20 +36,29 @@ ACTIONS = (
 _MARK = re.compile(r"\bmark(?:ed)?\b")
 _NO_SHOW = re.compile(
     r"\b(?:no[\s-]?show(?:ed|s)?|didn'?t\s+(?:show|come|turn\s+up|make\s+it)"
-    r"|did\s+not\s+(?:show|come|turn\s+up|make\s+it)|never\s+(?:showed|came))\b"
+    r"|did\s+not\s+(?:show|come|turn\s+up|make\s+it)|never\s+(?:showed|came)|ns|nsd|ns'd|ncns|nc/ns"
+    r"|missed\s+(?:group|(?:his|her|their|the|today'?s)\s+(?:session|appt|appointment|group|\d+\w*)))\b"
     r"(?!\s*(?:rate|rates|%|percent|numbers|trend))"
 )
 _LATE_CANCEL = re.compile(
     r"\b(?:cancel+ed\s+late|late[\s-]cancel+(?:ed|ation|led)?|late\s+cancel"
     r"|cancel+ed\s+(?:at\s+the\s+last\s+minute|last[\s-]minute|on\s+short\s+notice)"
-    r"|last[\s-]minute\s+cancel+(?:ation|ed)?)\b"
+    r"|last[\s-]minute\s+cancel+(?:ation|ed)?|late\s+(?:cxl|cx|canx)(?:'?d)?|lc"
+    r"|last[\s-]minute\s+(?:to\s+)?(?:cancel+|cxl))\b"
 )
 _CHECK_IN = re.compile(
-    r"\b(?:checked[\s-]?in|check(?:ing)?[\s-]in|check\s+(?:\w+\s+){1,2}in"
-    r"|has\s+arrived|just\s+arrived|arrived|is\s+here|are\s+here"
-    r"|(?:is|are)\s+in\s+the\s+(?:lobby|waiting\s+room))\b"
+    r"\b(?:checked[\s-]?in|check(?:ing)?[\s-]in|check\s+(?:\w+\s+){1,2}in|chk(?:d|ed)?[\s-]?in"
+    r"|has\s+arrived|just\s+arrived|arrived|is\s+here|are\s+here|here\s+(?:for|to\s+see)"
+    r"|in\s+(?:the\s+)?(?:lobby|waiting\s+room))\b"
+    r"|'s\s+(?:here|in\s+the\s+(?:lobby|waiting\s+room))\b"
 )
-_ATTENDED = re.compile(r"\b(?:attended|(?:was|were)\s+seen|came\s+in|made\s+it)\b")
+_ATTENDED = re.compile(
+    r"\b(?:attended|(?:was|were)\s+seen|came\s+in|showed\s+up|(?<!to\s)present"
+    # "showed", "made it" alone or before a session, never "showed me", "made it through detox"
+    r"|(?:showed|made\s+it)(?=\s*(?:$|[,.!;)]|in\b|today|yesterday|for\b|to\s+(?:group|the\s+"
+    r"group|(?:his|her|their|the)\s+(?:session|appt|appointment|\d|group))))"
+    r"|(?:was|were)\s+(?:all\s+)?there)\b"
+)
 _RUNNING_OVER = re.compile(
     r"\b(?:running|run|going|went|ran|is\s+running)\s+(?:\w+\s+){0,3}?(?:over|long)\b"
     r"|\bover(?:ran|running|run)\b"
@@ -59,6 +70,7 @@ _UNMARKED = re.compile(
     r"\bunmarked\b|\bnot\s+(?:yet\s+)?(?:been\s+)?(?:marked|recorded|checked\s+off)\b"
     r"|\b(?:hasn'?t|has\s+not|haven'?t|have\s+not|isn'?t|aren'?t|wasn'?t|weren'?t|still)"
     r"\s+(?:yet\s+)?(?:been\s+)?(?:marked|recorded|checked\s+off)\b"
+    r"|\bneeds?\s+(?:attendance\s+)?(?:marked|marking|to\s+be\s+marked)\b"
 )
 _BULK = re.compile(
     r"\b(?:all\s+(?:of\s+)?(?:my|the|today'?s)\s+(?:sessions|appointments|patients|clients)"
@@ -69,9 +81,27 @@ _MY_TIME = re.compile(
     r"\bmy\s+(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?P<ap>am|pm|a\.m\.|p\.m\.|a|p)?(?![\w:])"
     r"|\bmy\s+(?P<noon>noon)\b"
 )
+_THEIR_TIME = re.compile(
+    r"\b(?:his|her|their)\s+(?:\d{1,2}(?::\d{2})?\s*(?:am|pm|a|p)?|noon)(?![\w:])"
+)
+_BARE_MINUTES = re.compile(r"\b(?P<n>\d{1,2})\s+(?:over|late|behind|long)\b")
 _MINUTES = re.compile(r"\b(?P<n>\d{1,3})\s*(?:-\s*)?(?:min(?:ute)?s?|m)\b|\b(?P<h>an?)\s+hour\b")
 _YESTERDAY = re.compile(r"\byesterday\b")
+# A tally, not a mark: "attended 3 of 4 groups this week", "has 3 no-shows this month".
+_TALLY = re.compile(
+    r"\b\d+\s+of\s+(?:\d+|the|her|his|their)\b|\b\d+\s+(?:no[\s-]?shows|absences|groups|sessions"
+    r"|times)\b|\b(?:this|last|per)\s+(?:week|month|year)\b|\bso\s+far\b"
+)
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEKDAY = re.compile(
+    r"\b(?:on\s+|last\s+)?(?P<wd>mon|tue|wed|thu|fri|sat|sun)(?:day|s|sday|nesday|rsday|urday)?\b"
+)
+_SLASH_DATE = re.compile(r"(?<![\d/])(?P<m>1[0-2]|0?[1-9])/(?P<d>3[01]|[12]\d|0?[1-9])(?![\d/])")
 
+# A find_slot frame that asks for a slot ("find a check-in slot") rather than naming a session.
+_ASKS_FOR_SLOT = re.compile(
+    r"\b(?:find|slots?|openings?|open|availab\w*|free|any|need|looking|book|schedule|when)\b"
+)
 # Intents whose words an attendance message can be mistaken for; a request to book, move, find,
 # admit or report keeps its own meaning.
 _MISTAKABLE = frozenset(
@@ -92,9 +122,11 @@ def recognise(
     patient = frame.get("patient")
     my_time = _MY_TIME.search(low)
     action = _action(low, intent, patient, my_time is not None)
-    if action is None:
-        return None
-    day = (now - timedelta(days=1) if _YESTERDAY.search(low) else now).date()
+    if action is None or (action != "unmarked" and lx.is_question(low)):
+        return None  # "did Jamie no-show?" asks; only "what is unmarked?" is asked by asking
+    if action != "unmarked" and _TALLY.search(low):
+        return None  # "Jamie has 3 no-shows this month" reports, it marks nothing
+    day = _day(low, now.date(), action)
     out: dict[str, Any] = {
         "intent": "cancel" if action == "late_cancel" else "unknown",
         "action": action,
@@ -125,9 +157,12 @@ def recognise(
 
 
 def _action(low: str, intent: str, patient: Any, my_time: bool) -> str | None:
+    if intent == "find_slot" and not _ASKS_FOR_SLOT.search(low):
+        intent = "unknown"  # "group is running 10 min over": a session type, nothing to find
     if intent not in _MISTAKABLE and intent != "staff_unavailable":
         return None
-    named = bool(patient) or my_time
+    # "his 10", "her 2pm": a session meant, whose is asked (it is not the caller's)
+    named = bool(patient) or my_time or bool(_THEIR_TIME.search(low))
     if _UNMARKED.search(low) and intent != "cancel":
         return "unmarked"
     if intent == "staff_unavailable":
@@ -136,9 +171,19 @@ def _action(low: str, intent: str, patient: Any, my_time: bool) -> str | None:
         if not (patient or my_time) or _RUNNING_LATE.search(low) is None:
             return None
         return "running_late"
+    bulk_cut = _bulk_except(low)
+    if bulk_cut is not None:
+        # "all my sessions attended but Kara late cancelled": the day's mark is before "but"
+        if not patient:
+            return None  # the exception is not understood: marking everyone would be wrong
+        head = low[:bulk_cut]
+        for action, pattern in (("attended", _ATTENDED), ("check_in", _CHECK_IN)):
+            if pattern.search(head):
+                return action
+        return "no_show" if _NO_SHOW.search(head) else None
     if _LATE_CANCEL.search(low):
         return "late_cancel" if named else None
-    if _RUNNING_OVER.search(low) and (named or "session" in low):
+    if _RUNNING_OVER.search(low) and (named or re.search(r"\b(?:session|group)\b", low)):
         return "running_over"
     if _RUNNING_LATE.search(low) and named:
         return "running_late"
@@ -154,6 +199,40 @@ def _action(low: str, intent: str, patient: Any, my_time: bool) -> str | None:
     if _NO_SHOW.search(low):
         return "no_show"
     return None
+
+
+def _day(low: str, today: date, action: str) -> date:
+    """The day a mark is for: today, yesterday, or a day named. A weekday is the last one, today
+    included (attendance is about what happened), but the next one for a late cancellation
+    (called off shortly before); arrivals and delays are today's; "11/30" is that day."""
+    if action in ("check_in", "running_late", "running_over"):
+        return today
+    if _YESTERDAY.search(low):
+        return today - timedelta(days=1)
+    slash = _SLASH_DATE.search(low)
+    if slash:
+        try:
+            named = date(today.year, int(slash.group("m")), int(slash.group("d")))
+        except ValueError:
+            return today
+        return named if named <= today else named.replace(year=today.year - 1)
+    weekday = _WEEKDAY.search(low)
+    if weekday:
+        wanted = _WEEKDAYS.index(weekday.group("wd"))
+        if action == "late_cancel" and not weekday.group(0).startswith("last"):
+            return today + timedelta(days=(wanted - today.weekday()) % 7)
+        back = (today.weekday() - wanted) % 7
+        if back == 0 and weekday.group(0).startswith("last"):
+            back = 7
+        return today - timedelta(days=back)
+    return today
+
+
+def _bulk_except(low: str) -> int | None:
+    """Where the exceptions of a whole-day mark start ("all ... except"), if it is one."""
+    bulk = _BULK.search(low)
+    cut = _EXCEPT.search(low, bulk.end()) if bulk else None
+    return cut.start() if cut else None
 
 
 def _clock(m: re.Match[str]) -> str:
@@ -173,5 +252,6 @@ def _clock(m: re.Match[str]) -> str:
 def _minutes(low: str) -> int | None:
     m = _MINUTES.search(low)
     if m is None:
-        return None
+        bare = _BARE_MINUTES.search(low)  # "gonna run 15 over", "10 behind"
+        return int(bare.group("n")) if bare else None
     return 60 if m.group("h") else int(m.group("n"))

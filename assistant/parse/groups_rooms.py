@@ -12,12 +12,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from assistant.parse import lexicon as lx
+
 ACTIONS = ("enroll", "unenroll", "room_closed")
 
-_GROUP = r"(?:the\s+)?(?P<group>[\w'’ -]+?\s+group)\b"
+_DAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri)(?:day)?'?s?\s+)"
+# A group: words ending in "group", or a known topic without it ("add Jamie to DBT").
+_GROUP = (
+    r"(?:the\s+)?(?P<group>[\w'’ -]+?\s+group\b"
+    rf"|{_DAY}?(?:{lx.GROUP_TOPICS})(?:\s+group)?(?![\w'-]))"
+)
 _ENROL = re.compile(
     r"\b(?:add|enrol+|put|sign|place|join)\s+(?P<who>.+?)\s+(?:up\s+)?"
-    rf"(?:to|in|into|for|on)\s+{_GROUP}",
+    rf"(?:to|in|into|for|on)\s+{_GROUP}"
+    rf"|^(?P<who2>[\w'’ .-]+?)\s+(?:should|will|is\s+going\s+to)\s+join\s+{_GROUP.replace('group>', 'group2>')}",
     re.I,
 )
 _UNENROL = re.compile(
@@ -25,6 +33,8 @@ _UNENROL = re.compile(
     rf"(?:out\s+of|from|off(?:\s+of)?)\s+{_GROUP}",
     re.I,
 )
+# "close medical room 1 friday": the imperative, with a room named.
+_CLOSE = re.compile(r"^[\W_]*(?:(?:pls|please|ok)\s+)?(?:close|shut|block(?:\s+off)?)\b", re.I)
 _CLOSED = re.compile(
     r"\b(?:closed|closing|shut|out\s+of\s+(?:use|service|action|order)|unavailable|unusable"
     r"|off[-\s]limits|not\s+available|being\s+(?:painted|cleaned|repaired|renovated))\b",
@@ -45,14 +55,18 @@ def recognise(text: str, frame: dict[str, Any]) -> dict[str, Any]:
     frame.setdefault("group", None)
     if frame["action"] or frame["intent"] not in _TAKEN_OVER:
         return frame  # another recogniser's, or a request the contract has words for
+    if lx.is_question(text):
+        return frame  # "is Jamie in DBT?", "is group room 1 closed tomorrow?"
     for action, pattern in (("unenroll", _UNENROL), ("enroll", _ENROL)):
         m = pattern.search(text)
         if m:
+            words = m.groupdict().get("group") or m.groupdict().get("group2") or ""
             frame["action"] = action
-            frame["group"] = {"text": " ".join(m.group("group").split()), "id": None}
+            frame["group"] = {"text": " ".join(words.split()), "id": None}
             break
     else:
-        if frame.get("room") and _CLOSED.search(text) and not _names_staff(frame):
+        closed = _CLOSED.search(text) or _CLOSE.search(text)
+        if frame.get("room") and closed and not _names_staff(frame):
             frame["action"] = "room_closed"
     if frame["action"]:
         frame["intent"] = "unknown"

@@ -334,3 +334,61 @@ OPTION_RE = re.compile(
     r"|(?<![\w])(?:go\s+with|take|do|pick|choose|book|let'?s\s+do|let'?s\s+go\s+with)\s+#?(?P<n3>\d{1,2})\b(?!\s*(?:am|pm|:|min|hour))"
 )
 BARE_NUMBER_RE = re.compile(r"^\s*#?(?P<n>\d{1,2})[.!)]?\s*(?:please|pls|plz|thanks|thx)?[.!]?\s*$")
+
+
+# -- requests versus questions (the record and attendance recognisers) ------------------------
+# "can you admit ..." asks for a change; "can we discharge ...?" or "did Jamie no-show?" asks
+# about one, and a question never changes a record.
+_POLITE = re.compile(
+    r"^[\W_]*(?:(?:ok(?:ay)?|so|hey|hi|pls|plz|please|can\s+(?:you|u)|could\s+(?:you|u)"
+    r"|would\s+you|will\s+you|go\s+ahead\s+and)\b[\s,]*)+",
+    re.I,
+)
+_ASKS = re.compile(
+    r"^[\W_]*(?:does|do|did|is|are|was|were|has|have|had|what|which|who|whose|when|where|how"
+    r"|why|should|can|could|shall|will|would|any|anyone|anybody|am\s+i)\b"
+    r"|^[\W_]*\w+(?:'s|\s+is|\s+are)?\s+(?:still|already|yet)\b.*\?",
+    re.I,
+)
+_ENDS_ASKING = re.compile(r"\?[\W_]*$")
+
+
+def is_question(text: str) -> bool:
+    """The message asks something rather than asking for something to be done."""
+    polite = _POLITE.match(text)
+    if polite and re.match(r"[\W_]*(?:can|could|would|will)\b", text, re.I):
+        return False  # "can you add Jamie to DBT?" is a request
+    rest = text[polite.end() :] if polite else text
+    if _ASKS.match(rest):
+        return True
+    if not _ENDS_ASKING.search(text):
+        return False
+    # "Kara no-showed, can you mark it?": the question mark asks for the last clause only
+    last = re.split(r"[,;.!]\s+|\s+-+\s+", text.strip())[-1]
+    return not re.match(r"[\W_]*(?:can|could|would|will)\s+(?:you|u)\b", last, re.I)
+
+
+# A correction inside the message ("PHP no wait IOP"): what follows the last marker counts.
+CORRECTION_RE = re.compile(
+    r"\b(?:no\s+wait|wait\s+no|scratch\s+that|i\s+mean|i\s+meant|sorry|actually|correction)\b"
+    r"[\s,:-]*",
+    re.I,
+)
+
+
+def after_correction(text: str) -> str | None:
+    """The words after the last correction marker (None: the message corrects nothing)."""
+    last = None
+    for m in CORRECTION_RE.finditer(text):
+        last = m
+    return text[last.end() :] if last else None
+
+
+# Groups by topic, as clinics name them ("add Jamie to DBT"): with these words the trailing
+# "group" may be left out.
+GROUP_TOPICS = (
+    r"relapse[\s-]+prevention|early[\s-]+recovery(?:\s+skills)?|dbt(?:\s+skills)?"
+    r"|seeking\s+safety|women'?s(?:\s+process)?|grupo(?:\s+de\s+recuperaci[oó]n)?"
+    r"|mat\s+support|family\s+education|veterans?(?:\s+recovery)?|anger\s+management"
+    r"|mindfulness(?:[\s-]+based\s+relapse\s+prevention)?|adolescent\s+skills"
+)

@@ -137,6 +137,12 @@ class Parser:
                 alts.add(re.escape(name[4:]).replace(r"\ ", r"\s+"))
             if len(room.id) >= 3:
                 alts.add(re.escape(room.id.lower()))
+            base = re.sub(r"\s+1$", "", name)
+            if base != name and not any(
+                r.name.lower().strip() != name and r.name.lower().startswith(base)
+                for r in roster.rooms
+            ):  # "the group room" when "Group room 1" is the only one
+                alts.add(r"the\s+" + re.escape(base).replace(r"\ ", r"\s+"))
             body = "|".join(sorted(alts, key=len, reverse=True))
             out.append((room.id, re.compile(rf"(?<![\w-])(?:{body})(?![\w:-])")))
         return out

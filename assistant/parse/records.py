@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from itertools import pairwise
 from typing import Any
+
+from assistant.parse import lexicon as lx
 
 ACTIONS = (
     "admit_patient",
@@ -26,7 +29,9 @@ CONFIDENCE = 0.9
 
 # Words for ASAM levels of care (the level-of-care pack's codes).
 LEVELS: list[tuple[str, str]] = [
-    (r"level\s+(?P<code>[0-4](?:\.\d)?(?:-wm)?)", ""),
+    (r"(?:level|asam|loc)\s+(?P<code>[0-4](?:\.\d)?(?:\s*-?\s*wm)?)", ""),
+    # A bare ASAM code ("admit ... 3.7-WM", "LOC to 1.0"): only the pack's codes, never "2.3".
+    (r"(?P<code>0\.5|1\.0|2\.1|2\.5|3\.1|3\.3|3\.5|3\.7(?:\s*-?\s*wm)?|4\.0)", ""),
     (r"(?:iop|intensive\s+outpatient)", "2.1"),
     (r"(?:php|partial\s+hospitali[sz]ation|day\s+treatment)", "2.5"),
     (r"low[-\s]intensity\s+residential", "3.1"),
@@ -48,7 +53,10 @@ PAYERS = (
     r"|blue\s+cross(?:\s+blue\s+shield)?|bcbs|united\s*health\s*care|uhc|self[-\s]pay"
 )
 _PAYER = re.compile(rf"\b(?P<payer>{PAYERS})\b")
-_UNITS = re.compile(r"\b(?P<n>\d{1,4})\s+(?:units?|sessions?|visits?)\b")
+_UNITS = re.compile(
+    r"\b(?P<n>\d{1,4})\s+(?:(?:more|additional|add'?l|extra|new|iop|php|op|group|individual"
+    r"|therapy|outpatient)\s+)?(?:units?|sessions?|visits?)\b"
+)
 _MON = (
     r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
@@ -68,23 +76,64 @@ _UNTIL = re.compile(rf"\b(?:through|thru|until|till|til|to|ending|ends|expires?)
 _FROM = re.compile(rf"\b(?:from|starting|starts|effective)\s+{_DATE}")
 _REASON = re.compile(r"(?:\bbecause\b|\breason:?|\bdue\s+to\b|[,;:-]\s)\s*(?P<why>.+)$", re.I)
 
-_ADMIT = re.compile(
-    r"^\s*(?:please\s+)?(?:admit|new\s+patient:?|intake\s+new\s+patient)\s+(?P<rest>.+)$", re.I
+# What a request may start with before its verb ("ok", "pls", "can u", "go ahead and").
+_LEAD = (
+    r"^[\W_]*(?:(?:ok(?:ay)?|so|hey|pls|plz|please|can\s+(?:you|u)|could\s+(?:you|u)"
+    r"|go\s+ahead\s+and|need\s+to|let'?s|we\s+(?:need|have)\s+to|we'?re|we\s+are|i'?m|i\s+am"
+    r"|gonna|going\s+to)\b[\s,]*)*"
 )
-_DISCHARGE = re.compile(r"^\s*(?:please\s+)?discharg(?:e|ing)\s+(?P<rest>.+)$", re.I)
+_ADMIT = re.compile(
+    rf"{_LEAD}(?:admit(?:ting)?|new\s+patient:?|intake\s+new\s+patient)\s+(?P<rest>.+)$", re.I
+)
+_DC = r"(?:discharg(?:e|ing|ed)|d/c(?:'?d)?|dc(?:'?d)?)"
+_DISCHARGE = re.compile(rf"{_LEAD}{_DC}(?:\s*[:-]\s*|\s+)(?:pt\s+|patient\s+)?(?P<rest>.+)$", re.I)
+# "Wendy Short is being discharged today", "... completed treatment, please discharge (her)"
+_DISCHARGE_LATE = re.compile(
+    r"(?:\b(?:is|are|has\s+been|have\s+been|needs\s+to\s+be|is\s+to\s+be|is\s+being)\s+"
+    rf"(?:being\s+)?discharged\b(?!\s+(?:from|to)\s+(?:the\s+)?hospital)"
+    rf"|[,;.-]\s*(?:so\s+)?(?:please|pls|ok\s+to|go\s+ahead\s+and)\s+{_DC}(?:\s+(?:him|her|them))?"
+    r"[\s.!]*$"
+    rf"|[,;.-]\s*(?:so\s+)?{_DC}\s+(?:him|her|them)\b)",
+    re.I,
+)
+_NOT_DISCHARGE = re.compile(
+    rf"\b{_DC}\s+(?:summary|summaries|plan|planning|paperwork|papers|date|criteria|meeting"
+    r"|note|notes|instructions|packet|form)\b"
+    r"|\b(?:don'?t|do\s+not|not|never|can'?t|cannot|shouldn'?t)\s+(?:yet\s+)?"
+    rf"(?:be\s+)?{_DC}",
+    re.I,
+)
 _CHANGE_CUE = re.compile(
     r"\b(?:step(?:s|ped|ping)?|move[sd]?|moving|transfer(?:red)?|change[sd]?|level\s+of\s+care"
-    r"|loc|phase|is\s+now|now\s+in)\b"
+    r"|loc|phase|is\s+now|now\s+in|now|bump(?:s|ed|ing)?|update[sd]?|switch(?:e[sd])?)\b|->|→"
 )
 _INTO = re.compile(
-    r"\b(?:to|into|in|is\s+now)\s+(?:the\s+)?(?:level\s+of\s+care\s+)?(?=(?P<rest>.+)$)"
+    r"(?:\b(?:to|into|in|is\s+now)|->|→)\s+(?:the\s+)?(?:level\s+of\s+care\s+)?(?:asam\s+)?"
+    r"(?=(?P<rest>.+)$)"
 )
 _NEW_AUTH = re.compile(
     r"\b(?:new|add(?:ed)?|got|approved|renewed)\b.*\b(?:auth(?:orization)?s?|prior\s+auth)\b"
-    r"|\b(?:auth(?:orization)?)\s+(?:approved|came\s+(?:back|through))\b",
+    r"|\b(?:auth(?:orization)?)\s+(?:approved|came\s+(?:back|through))\b"
+    r"|\bauth(?:orization)?\s+(?:back|through)\b"
+    r"|\bauth(?:orization)?\b.{0,40}?\b(?:approved|came\s+(?:back|through)|went\s+through)\b",
     re.I,
 )
-_CONSENT = re.compile(r"\bconsent(?:s|ed)?\b", re.I)
+# "UHC approved 15 sessions", "tricare renewed ... 21 more units": a payer said to approve.
+_PAYER_APPROVED = re.compile(
+    r"\b(?:approved|renewed|extended|authori[sz]ed|gave|granted)\b(?!\s+(?:yet|\?))", re.I
+)
+_CONSENT = re.compile(
+    r"\bconsent(?:s|ed)?\b|\broi\b|\brelease\s+of\s+(?:information|info)\b"
+    r"|\bsigned\s+(?:a\s+|an\s+|the\s+)?(?:release|roi)\b",
+    re.I,
+)
+# Consent wanted, not given ("need consent from Jamie before we talk to probation").
+_CONSENT_WANTED = re.compile(
+    r"\b(?:need|needs|needed|get|getting|obtain|waiting\s+(?:on|for)|missing|without|no|ask"
+    r"|asking|request|requesting)\s+(?:a\s+|an\s+|the\s+|her\s+|his\s+|their\s+)?(?:new\s+|signed\s+)?"
+    r"(?:consent|roi|release)\b",
+    re.I,
+)
 _REVOKE = re.compile(
     r"\b(?:revok(?:e|ed|es)|withdr[ae]w(?:s|n)?|pulled|no\s+longer\s+consents?)\b", re.I
 )
@@ -109,13 +158,10 @@ _KNOWN_RECIPIENTS = {
 }
 
 
-_QUESTION = re.compile(r"^\s*(?:does|do|did|is|are|has|have|what|which|who|when|how|why)\b", re.I)
-
-
 def recognise(frame: dict[str, Any], text: str, now: datetime) -> None:
     """Name the living-record request in `frame` (adds `action` and `details`), if any. A
     question ("does Jamie have consent to share with probation?") asks for none."""
-    if _QUESTION.search(text):
+    if lx.is_question(text):
         return
     found = _admit(frame, text, now) or _discharge(frame, text) or _consent(frame, text, now)
     found = found or _authorization(frame, text, now) or _update(frame, text)
@@ -139,18 +185,21 @@ def _admit(frame: dict[str, Any], text: str, now: datetime) -> Found:
     if m is None:
         return None
     rest = m.group("rest")
-    name = _leading_name(rest)
+    name = _leading_name(rest) or _lowercase_name(rest)
     details: dict[str, Any] = {"name": name}
     low = text.lower()
-    level = level_of(low)
+    level = _level_corrected(low)
     if level:
         details["level_of_care"] = level
     if frame.get("needs"):
         details["needs"] = list(frame["needs"])
     staff = frame.get("staff") or {}
-    if staff.get("id"):
-        details["primary_clinician"] = staff["id"]
+    if staff.get("id") and staff.get("text", "").lower() not in (name or "").lower():
+        details["primary_clinician"] = staff["id"]  # not "Diaz" of the new "Rosa Diaz"
     auth = authorization_details(low, now)
+    self_pay = str((auth or {}).get("payer", "")).lower().replace("-", " ") == "self pay"
+    if auth and self_pay and "units" not in auth:
+        auth = None  # a self-paying patient has no authorization to ask units and dates of
     if auth and ("payer" in auth or "units" in auth):
         details["authorization"] = auth
     return "admit_patient", details
@@ -158,10 +207,25 @@ def _admit(frame: dict[str, Any], text: str, now: datetime) -> Found:
 
 def _discharge(frame: dict[str, Any], text: str) -> Found:
     m = _DISCHARGE.match(text)
-    if m is None:
+    if m is None and not (frame.get("patient") and _DISCHARGE_LATE.search(text)):
         return None
+    if _NOT_DISCHARGE.search(text):
+        return None
+    if not frame.get("patient"):
+        return None  # "dc the 3pm"? who is meant is asked again
+    tail = lx.after_correction(text)
+    if tail is not None and re.search(rf"\b{_DC}\b", tail, re.I):
+        return None  # "discharge A no wait ... discharge B": who is meant is asked again
     details: dict[str, Any] = {}
     name_end = _name_end(frame, text)
+    if m is None and name_end is not None:
+        # "Kara moved to Ohio, discharge her": the reason is said before the request
+        late = _DISCHARGE_LATE.search(text, name_end)
+        why = text[name_end : late.start() if late else len(text)].strip(" ,;:.!-")
+        why = re.sub(r"^(?:'s|’s)\s+", "", why)  # "Shaun Blair's last day is today"
+        if why and not re.match(r"(?:is|are|has|have|needs)\b", why, re.I):
+            details["reason"] = why
+        return "discharge_patient", details
     reason = _REASON.search(text[name_end:]) if name_end is not None else None
     if reason and reason.group("why").strip(" .!"):
         details["reason"] = reason.group("why").strip(" .!")
@@ -169,11 +233,11 @@ def _discharge(frame: dict[str, Any], text: str) -> Found:
 
 
 def _consent(frame: dict[str, Any], text: str, now: datetime) -> Found:
-    if not _CONSENT.search(text):
+    if not _CONSENT.search(text) or _CONSENT_WANTED.search(text):
         return None
     low = text.lower()
     details: dict[str, Any] = {}
-    who = recipient_of(text)
+    who = recipient_of(_without_patient(frame, text))
     if who:
         details["recipient"] = who
     if _REVOKE.search(text):
@@ -190,8 +254,11 @@ def _consent(frame: dict[str, Any], text: str, now: datetime) -> Found:
 
 
 def _authorization(frame: dict[str, Any], text: str, now: datetime) -> Found:
-    low = text.lower()
-    if not _NEW_AUTH.search(low) or not _UNITS.search(low):
+    low = _without_patient(frame, text).lower()  # "Sarah Kaiser" is no payer
+    if not _UNITS.search(low):
+        return None
+    payer_said = _PAYER.search(low) and _PAYER_APPROVED.search(low)
+    if not (_NEW_AUTH.search(low) or payer_said):
         return None
     return "add_authorization", authorization_details(low, now) or {}
 
@@ -200,10 +267,13 @@ def _update(frame: dict[str, Any], text: str) -> Found:
     """A new level of care or phase: a change word, then "to"/"in" and the level or phase
     ("step Jamie down to OP", "Jamie is now in maintenance phase")."""
     low = text.lower()
-    if not frame.get("patient") or not _CHANGE_CUE.search(low):
+    if not frame.get("patient"):
+        return None
+    if not (_CHANGE_CUE.search(low) or _NAME_TO.match(_masked(frame, low))):
         return None
     details: dict[str, Any] = {}
-    for m in _INTO.finditer(low):
+    tail = lx.after_correction(low)
+    for m in [*_INTO.finditer(tail or ""), *_INTO.finditer(low)]:
         rest = m.group("rest")
         level = level_of(rest)
         if level and "level_of_care" not in details and _starts_with(rest, _LEVEL):
@@ -213,6 +283,28 @@ def _update(frame: dict[str, Any], text: str) -> Found:
             if re.match(rf"(?:{pattern})\b", rest) and (explicit or phase != "intake"):
                 details.setdefault("phase", phase)
     return ("update_patient", details) if details else None
+
+
+# "Darlene Reed to OP starting monday": the patient, then "to" and a level, nothing before.
+_NAME_TO = re.compile(r"^[\W_]*@@(?:'s)?\s+(?:to|->|→)\s+")
+
+
+def _masked(frame: dict[str, Any], low: str) -> str:
+    mention = ((frame.get("patient") or {}).get("text") or "").lower()
+    return low.replace(mention, "@@", 1) if mention else low
+
+
+def _without_patient(frame: dict[str, Any], text: str) -> str:
+    mention = (frame.get("patient") or {}).get("text")
+    if not mention:
+        return text
+    return re.sub(re.escape(mention) + r"(?:'s|’s)?", " ", text, count=1)
+
+
+def _level_corrected(low: str) -> str | None:
+    """The level the words end up naming ("PHP no wait IOP" is IOP)."""
+    tail = lx.after_correction(low)
+    return (level_of(tail) if tail else None) or level_of(low)
 
 
 def _starts_with(text: str, table: list[tuple[re.Pattern[str], str]]) -> bool:
@@ -227,7 +319,7 @@ def level_of(low: str) -> str | None:
     best: tuple[int, str] | None = None
     for pattern, code in _LEVEL:
         for m in pattern.finditer(low):
-            value = code or m.group("code").upper()
+            value = code or re.sub(r"\s*-?\s*WM$", "-WM", m.group("code").upper())
             if value and re.fullmatch(r"[0-4]", value):
                 value += ".0"
             if best is None or m.start() < best[0]:
@@ -250,7 +342,27 @@ def authorization_details(low: str, now: datetime) -> dict[str, Any] | None:
     start = _FROM.search(low)
     if start and (day := _date(start, now.date())):
         out["start"] = day.isoformat()
+    period = _period(low, now.date())
+    if period and "start" not in out:
+        out["start"], out["end"] = period[0].isoformat(), period[1].isoformat()
     return out or None
+
+
+_ANY_DATE = re.compile(rf"\b{_DATE}")
+_RANGE_SEP = re.compile(r"\s*(?:-|–|to|through|thru|until|till)\s*")
+
+
+def _period(low: str, today: date) -> tuple[date, date] | None:
+    """'12/1-2/28', 'Dec 1 to Feb 28': two dates joined as a period (the end after the start)."""
+    found = list(_ANY_DATE.finditer(low))
+    for a, b in pairwise(found):
+        if _RANGE_SEP.fullmatch(low[a.end() : b.start()]):
+            start, end = _date(a, today), _date(b, today)
+            if start and end:
+                if end < start:
+                    end = end.replace(year=end.year + 1)
+                return start, end
+    return None
 
 
 def _payer_name(raw: str) -> str:
@@ -286,6 +398,28 @@ def _date(m: re.Match[str], today: date) -> date | None:
         return None
 
 
+_NAME_STOP = {
+    "to", "into", "in", "for", "at", "with", "on", "today", "tomorrow", "level", "asam", "pt",
+    "patient", "him", "her", "them", "the", "a", "an", "new", "this", "that", "someone", "asap",
+}  # fmt: skip
+
+
+def _lowercase_name(rest: str) -> str | None:
+    """'admit maria lopez to IOP': two or three plain words before a stop ('to', ',', end),
+    capitalised as a record's name."""
+    m = re.match(r"\s*([a-z][a-z'’-]+(?:\s+[a-z][a-z'’-]+){1,2})(?=\s*(?:[,.;:!-]|$|\s+\w))", rest)
+    if m is None:
+        return None
+    words = []
+    for word in m.group(1).split():
+        if word in _NAME_STOP or word in _NOT_NAMES or level_of(word):
+            break
+        words.append(word)
+    if not 2 <= len(words) <= 3:
+        return None
+    return " ".join(w[:1].upper() + w[1:] for w in words)
+
+
 def _leading_name(rest: str) -> str | None:
     """The capitalised words a request starts with ("Maria Lopez to IOP" → "Maria Lopez")."""
     words = []
@@ -301,7 +435,8 @@ def _leading_name(rest: str) -> str | None:
 
 _NOT_RECIPIENTS = {
     "the", "his", "her", "their", "me", "us", "him", "them", "share", "sharing", "disclose",
-    "disclosing", "release", "talk", "speak", "send", "information", "info",
+    "disclosing", "release", "talk", "speak", "send", "information", "info", "to", "a", "an",
+    "for", "with", "revoke", "revoking", "withdraw", "sign", "signing", "give", "be", "have",
 }  # fmt: skip
 _NOT_NAMES = {"iop", "php", "op", "medicaid", "medicare", "to", "level", "for", "with"}
 
@@ -327,4 +462,6 @@ def recipient_of(text: str) -> str | None:
         if who in _NOT_RECIPIENTS:
             continue
         return _KNOWN_RECIPIENTS.get(who, who)
-    return None
+    # "consent revoked - Elisa Armas - probation": a known recipient named anywhere
+    known = re.search(r"\b(probation\s+officer|probation|parole|po|court|judge)\b", text, re.I)
+    return _KNOWN_RECIPIENTS.get(known.group(1).lower(), known.group(1).lower()) if known else None

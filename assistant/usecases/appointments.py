@@ -13,7 +13,7 @@ from assistant.usecases.notices import tell_patients
 from assistant.wiring import booking_service
 from clinic.booking import AppointmentView, BookingRequest, require_known_status, view_of
 from clinic.db import Database
-from clinic.errors import NotFound
+from clinic.errors import InvalidInput, NotFound
 from clinic.models import OUTCOME_STATUSES, Appointment
 from clinic.tokens import Caller
 
@@ -60,6 +60,18 @@ class Move:
 @dataclass(frozen=True)
 class SetStatus:
     appointment_id: str
+    status: str
+    reason: str | None = None
+    override_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class SetParticipantStatus:
+    """One participant's outcome: in a group, that member's alone (the others and the session
+    keep theirs); for a one-patient session, the session's status."""
+
+    appointment_id: str
+    patient: str
     status: str
     reason: str | None = None
     override_reason: str | None = None
@@ -161,6 +173,32 @@ def set_status(db: Database, caller: Caller, cmd: SetStatus) -> AppointmentView:
         return booking_service(db, session).set_status(
             caller.staff_id,
             cmd.appointment_id,
+            cmd.status,
+            reason=cmd.reason,
+            override_reason=cmd.override_reason,
+        )
+
+
+def set_participant_status(
+    db: Database, caller: Caller, cmd: SetParticipantStatus
+) -> AppointmentView:
+    require_known_status(cmd.status)
+    appointment = current(db, cmd.appointment_id)
+    if cmd.patient not in appointment.patients:  # said first: whom the caller may mark is moot
+        raise InvalidInput(
+            f"patient: {cmd.patient!r} is not in appointment {cmd.appointment_id} "
+            f"(its patients: {', '.join(appointment.patients) or 'none'})",
+            [f"patient: {cmd.patient!r} is not in appointment {cmd.appointment_id}"],
+        )
+    cancelling = cmd.status in {"cancelled", "late_cancelled"}
+    authorize_for_patients(db, caller, "cancel" if cancelling else "set_status", [cmd.patient])
+    if cmd.status in ATTENDANCE_STATUSES:  # the group's facilitators, or a role for any session
+        authorize(db, caller, MARK_ATTENDANCE, appointment=appointment.for_patient(cmd.patient))
+    with db.session() as session:
+        return booking_service(db, session).set_participant_status(
+            caller.staff_id,
+            cmd.appointment_id,
+            cmd.patient,
             cmd.status,
             reason=cmd.reason,
             override_reason=cmd.override_reason,

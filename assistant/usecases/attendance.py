@@ -81,7 +81,9 @@ def find(db: Database, caller: Caller, cmd: Find) -> list[AppointmentView]:
         rows = appointments_between(
             session, start, end, patient=cmd.patient, staff=cmd.staff, include_cancelled=False
         )
-    rows = [r for r in rows if r.status in FROM[cmd.action]]
+    patient = cmd.patient
+    # A named patient's own outcome decides (a group may go on while their no-show is recorded).
+    rows = [r for r in rows if (r.outcome_of(patient) if patient else r.status) in FROM[cmd.action]]
     if cmd.at is not None:
         rows = [r for r in rows if r.start.astimezone(tz).time() == cmd.at]
     if cmd.session_type is not None:
@@ -100,11 +102,33 @@ class Mark:
     """check_in, attended, no_show or late_cancel."""
     reason: str | None = None
     override_reason: str | None = None
+    patient: str | None = None
+    """Whose outcome: needed for a group session, except to mark every member not yet marked
+    attended at once; in a group only that member's outcome changes."""
 
 
 def mark(db: Database, caller: Caller, cmd: Mark) -> AppointmentView:
-    """Record what happened to one session (a late cancellation cancels it, late)."""
+    """Record what happened to one session, or to one participant of it (a late cancellation
+    cancels it, late: for a group member, only their place)."""
     status = status_of(cmd.action)
+    if cmd.patient is not None:
+        return appointments.set_participant_status(
+            db,
+            caller,
+            appointments.SetParticipantStatus(
+                cmd.appointment_id,
+                cmd.patient,
+                status,
+                reason=cmd.reason or ("late cancellation" if status == "late_cancelled" else None),
+                override_reason=cmd.override_reason,
+            ),
+        )
+    if cmd.action != "attended" and len(appointments.current(db, cmd.appointment_id).patients) > 1:
+        raise InvalidInput(
+            f"patient: required for a group session's {cmd.action.replace('_', ' ')} "
+            "(each member's outcome is their own)",
+            [f"patient: required for a group session's {cmd.action}"],
+        )
     if status == "late_cancelled":
         return appointments.cancel(
             db,
@@ -152,6 +176,15 @@ class DayPlan:
     """Each session and the action it gets."""
     left: list[tuple[AppointmentView, str]] = field(default_factory=list)
     """Sessions left unmarked, and why."""
+    members: list[tuple[AppointmentView, str, str]] = field(default_factory=list)
+    """Group sessions with an excepted member, marked member by member: (session, patient,
+    action). The excepted member gets `except_action`, or is left out (and then their
+    session is also in `left`)."""
+
+    @property
+    def sessions(self) -> int:
+        """How many sessions the plan writes to."""
+        return len(self.marks) + len({a.id for a, _, _ in self.members})
 
 
 def plan_day(db: Database, caller: Caller, cmd: MarkDay) -> DayPlan:
@@ -180,9 +213,16 @@ def plan_day(db: Database, caller: Caller, cmd: MarkDay) -> DayPlan:
         if not named:
             plan.marks.append((row, cmd.action))
         elif len(row.patients) > 1:
-            # A group session's status is the session's: one member's outcome cannot be told
-            # apart from the others', so the session is left for a person to mark.
-            plan.left.append((row, "a group session with an excepted patient in it"))
+            # Each member's outcome is their own: the others get the action, the excepted
+            # member the one said for them, or stays unmarked.
+            for pid in row.patients:
+                own = row.outcome_of(pid)
+                if pid not in named and own in FROM[cmd.action]:
+                    plan.members.append((row, pid, cmd.action))
+                elif pid in named and cmd.except_action and own in FROM[cmd.except_action]:
+                    plan.members.append((row, pid, cmd.except_action))
+            if cmd.except_action is None:
+                plan.left.append((row, "excepted"))
         elif cmd.except_action is not None and row.status in FROM[cmd.except_action]:
             plan.marks.append((row, cmd.except_action))
         else:
@@ -193,10 +233,11 @@ def plan_day(db: Database, caller: Caller, cmd: MarkDay) -> DayPlan:
 def mark_day(db: Database, caller: Caller, cmd: MarkDay) -> DayPlan:
     """Write the plan in one transaction: every session is marked, or none is."""
     plan = plan_day(db, caller, cmd)
-    if not plan.marks:
+    if not plan.sessions:
         raise InvalidInput("there is nothing to mark: no started, unmarked session that day")
     reason = cmd.reason or "day marked at once"
     done: list[tuple[AppointmentView, str]] = []
+    members: list[tuple[AppointmentView, str, str]] = []
     with db.session() as session:
         service = booking_service(db, session)
         for row, action in plan.marks:
@@ -206,7 +247,12 @@ def mark_day(db: Database, caller: Caller, cmd: MarkDay) -> DayPlan:
             else:
                 after = service.set_status(caller.staff_id, row.id, status, reason=reason)
             done.append((after, action))
-    return DayPlan(marks=done, left=plan.left)
+        for row, patient, action in plan.members:
+            after = service.set_participant_status(
+                caller.staff_id, row.id, patient, status_of(action), reason=reason
+            )
+            members.append((after, patient, action))
+    return DayPlan(marks=done, left=plan.left, members=members)
 
 
 # --- what is still unmarked ----------------------------------------------------------------------
@@ -244,4 +290,11 @@ def unmarked(db: Database, caller: Caller, cmd: Unmarked) -> list[AppointmentVie
     start, end = day_bounds(cmd.day, tz)
     with db.read() as session:
         rows = appointments_between(session, start, end, staff=staff, include_cancelled=False)
-    return [r for r in rows if r.status in OPEN and r.start <= cmd.now]
+    return [r for r in rows if r.start <= cmd.now and _open(r)]
+
+
+def _open(row: AppointmentView) -> bool:
+    """Some participant's outcome is still to be recorded (in a group, each member's own)."""
+    if not row.patients:
+        return row.status in OPEN
+    return any(row.outcome_of(pid) in OPEN for pid in row.patients)

@@ -126,6 +126,7 @@ def facility_data(session: Session, *, appointments: bool = True) -> dict[str, A
                 "status": a.status,
                 "pinned": a.pinned,
                 "note": a.note,
+                "outcomes": a.outcomes or None,  # only members whose outcome is their own
             }
         )
         for a in rows

@@ -320,10 +320,19 @@ def _insert_appointments(
     upcoming: list[tuple[int, dict[str, Any]]] = []
     for i, a in enumerate(appointments):
         status = a.get("status", "booked")
+        start = parse_datetime(a["start"], tz)
+        # A member's own outcome, like the session's, only once the session has begun.
+        early = [
+            f"$.appointments[{i}].outcomes.{pid}: {exc}"
+            for pid, own in (a.get("outcomes") or {}).items()
+            if (exc := _outcome_problem(a["id"], own, start, now))
+        ]
+        if early:
+            problems += early
+            continue
         if status in SCHEDULED_STATUSES:  # still to happen: booked as the service would
             upcoming.append((i, a))
             continue
-        start = parse_datetime(a["start"], tz)
         try:
             check_outcome_time(a["id"], status, start, now)
         except RotaError as exc:
@@ -359,6 +368,14 @@ def _insert_appointments(
     return problems
 
 
+def _outcome_problem(appointment_id: str, status: str, start: datetime, now: datetime) -> str:
+    try:
+        check_outcome_time(appointment_id, status, start, now)
+    except RotaError as exc:
+        return str(exc)
+    return ""
+
+
 def _room_id(placement: Placement) -> str | None:
     return placement.room.id if placement.room else None
 
@@ -368,6 +385,8 @@ def _row(
 ) -> Appointment:
     status = a.get("status", "booked")
     active = status in ACTIVE_STATUSES
+    outcomes: dict[str, str] = a.get("outcomes") or {}
+    own = {p: outcomes.get(p, status) for p in a["patients"]}
     return Appointment(
         id=a["id"],
         session_type_id=a["session_type"],
@@ -389,7 +408,15 @@ def _row(
             for j, s in enumerate(a["staff"])
         ],
         patient_links=[
-            AppointmentPatient(patient_id=p, start=start, end=end, active=active, position=j)
+            # A member's late cancel frees their time, not the session's.
+            AppointmentPatient(
+                patient_id=p,
+                start=start,
+                end=end,
+                active=active and own[p] in ACTIVE_STATUSES,
+                status=own[p],
+                position=j,
+            )
             for j, p in enumerate(a["patients"])
         ],
     )

@@ -189,6 +189,10 @@ def semantic_problems(data: dict[str, Any]) -> list[str]:
             ref(f"{base}.staff[{j}]", sid, "staff", "staff member")
         for j, pid in enumerate(appt["patients"]):
             ref(f"{base}.patients[{j}]", pid, "patients", "patient")
+        outcomes = appt.get("outcomes") or {}
+        for pid in outcomes:
+            if pid not in appt["patients"]:
+                problems.append(f"{base}.outcomes.{pid}: {pid!r} is not one of its patients")
         try:
             start = parse_datetime(appt["start"], tz)
         except InvalidInput as exc:
@@ -198,7 +202,12 @@ def semantic_problems(data: dict[str, Any]) -> list[str]:
             continue
         end = start + timedelta(minutes=appt["minutes"])
         keys = [("staff member", s) for s in appt["staff"]]
-        keys += [("patient", p) for p in appt["patients"]]
+        # A member who cancelled (late or not) holds no time in it.
+        keys += [
+            ("patient", p)
+            for p in appt["patients"]
+            if outcomes.get(p, appt.get("status", "booked")) in ACTIVE_STATUSES
+        ]
         keys += [("room", appt["room"])] if appt.get("room") else []
         for key in keys:
             for other_start, other_end, j in busy[key]:

@@ -56,17 +56,24 @@ def register(app: typer.Typer) -> None:
         appointment_id: Annotated[str, typer.Argument(help="The appointment's id.")],
         action: Annotated[str, typer.Argument(help="check_in, attended, no_show or late_cancel.")],
         reason: Annotated[str | None, typer.Option(help="Why (kept in the audit log).")] = None,
+        patient: Annotated[
+            str | None,
+            typer.Option(help="Whose outcome (a patient id; required for a group session)."),
+        ] = None,
         actor: Annotated[str, typer.Option(help=ACTOR_HELP)] = "operator",
         as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     ) -> None:
-        """Record what happened to one session."""
+        """Record what happened to one session, or to one member of a group session."""
         db = open_database()
         caller = callers.for_actor(db, actor)
-        after = attendance.mark(db, caller, attendance.Mark(appointment_id, action, reason))
+        after = attendance.mark(
+            db, caller, attendance.Mark(appointment_id, action, reason, patient=patient)
+        )
         if as_json:
             typer.echo(json.dumps(redact_for(db, caller, after, db.facility_tz()), indent=2))
             return
-        typer.echo(f"{after.id}: {after.status}  " + _line(db, caller, after))
+        status = after.status if patient is None else f"{patient} {after.outcome_of(patient)}"
+        typer.echo(f"{after.id}: {status}  " + _line(db, caller, after))
 
     @group.command("delay")
     def delay(

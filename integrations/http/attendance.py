@@ -32,16 +32,20 @@ class StatusChange:
 
 @dataclass
 class AttendanceMark:
-    """POST /api/appointments/{id}/attendance."""
+    """POST /api/appointments/{id}/attendance. `patient`: whose outcome (required for a group
+    session, except `attended` for every member not yet marked)."""
 
     action: Mark
     reason: str | None = None
     override_reason: str | None = None
+    patient: str | None = None
 
 
 @dataclass
 class CheckIn:
     reason: str | None = None
+    patient: str | None = None
+    """Who arrived (required for a group session)."""
 
 
 @dataclass
@@ -115,7 +119,9 @@ class AttendanceController(Controller):
         changed = attendance.mark(
             db,
             caller,
-            attendance.Mark(appointment_id, data.action, data.reason, data.override_reason),
+            attendance.Mark(
+                appointment_id, data.action, data.reason, data.override_reason, data.patient
+            ),
         )
         return redact_for(db, caller, changed, db.facility_tz())
 
@@ -128,9 +134,9 @@ class AttendanceController(Controller):
         data: JSONBody[CheckIn | None] = None,
     ) -> dict[str, Any]:
         """The patient has arrived."""
-        reason = data.reason if data else None
+        reason, patient = (data.reason, data.patient) if data else (None, None)
         changed = attendance.mark(
-            db, caller, attendance.Mark(appointment_id, "check_in", reason=reason)
+            db, caller, attendance.Mark(appointment_id, "check_in", reason=reason, patient=patient)
         )
         return redact_for(db, caller, changed, db.facility_tz())
 
@@ -227,8 +233,14 @@ class AttendanceController(Controller):
         def row(a: AppointmentView, what: str, key: str) -> dict[str, Any]:
             return {**redact_for(db, caller, a, tz), key: what}
 
+        def member(a: AppointmentView, patient: str, action: str) -> dict[str, Any]:
+            """A group member's mark; who it is, only to a caller who may see patients."""
+            shown = row(a, action, "action")
+            return {**shown, "patient": patient} if "patients" in shown else shown
+
         return {
             "written": data.confirm,
             "marks": [row(a, act, "action") for a, act in plan.marks],
+            "members": [member(a, pid, act) for a, pid, act in plan.members],
             "left": [row(a, why, "why") for a, why in plan.left],
         }

@@ -132,7 +132,7 @@ def test_two_started_sessions_of_a_patient_are_asked_about_with_numbers(
     assert [status(demo_db, a) for a in ANGELA] == ["attended", "booked"]
 
 
-def test_a_late_cancellation_asks_first_and_a_group_member_is_not_marked_alone(
+def test_a_late_cancellation_asks_first_and_a_group_member_is_cancelled_alone(
     demo_db: Database, clock: Callable[[str], datetime]
 ) -> None:
     chat = Chat(demo_db, DIRECTOR, clock("07:30"))
@@ -145,12 +145,22 @@ def test_a_late_cancellation_asks_first_and_a_group_member_is_not_marked_alone(
     done = chat.says("override: flu, make-up booked for Wednesday")
     assert done.reply.startswith("Recorded a late cancellation of Carol Ingram")
     assert status(demo_db, CAROL_0800) == "late_cancelled"
-    # A group's status is the whole group's: one member's late cancellation is not recorded by
-    # cancelling everyone's session.
+    # In a group, one member's late cancellation is theirs alone: the session goes on.
     before = audit_count(demo_db)
-    refusal = chat.says("Bruce cancelled late for today's group").reply
-    assert "group session is marked as a whole" in refusal
-    assert status(demo_db, GROUP_1530) == "booked" and audit_count(demo_db) == before
+    question = chat.says("Bruce cancelled late for today's group").reply
+    assert question.startswith("Record a late cancellation for Bruce Barnes: group counseling")
+    assert audit_count(demo_db) == before, "nothing before 'yes'"
+    # The same rules judge his week as hers: his cancellation leaves him short too.
+    assert "LOC-BELOW-BAND: Cancelling leaves Bruce Barnes" in chat.says("yes").reply
+    assert audit_count(demo_db) == before
+    done = chat.says("override: family emergency, make-up booked")
+    assert done.reply.startswith("Recorded a late cancellation of Bruce Barnes")
+    with demo_db.read() as session:
+        group = session.get(Appointment, GROUP_1530)
+        assert group is not None and (group.status, group.active) == ("booked", True)
+        assert group.outcomes == {"p0011": "late_cancelled"}, "Bruce's alone"
+        bruce = next(link for link in group.patient_links if link.patient_id == "p0011")
+        assert not bruce.active, "his time is free; the group's is not"
 
 
 # --- a whole day ------------------------------------------------------------------------------

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -73,3 +76,18 @@ def test_a_therapist_proposes_the_push_they_may_not_make(
     assert out.startswith("proposal P-") and "(knock_on): 3 session(s) to move" in out
     assert run([*base, "--propose", "--apply", "push"]) == 2
     assert "leave out --apply" in capsys.readouterr().err
+
+
+def test_mark_one_member_of_a_group(
+    cli_db: Database, capsys: pytest.CaptureFixture[str], set_now: Any
+) -> None:
+    set_now(datetime(2026, 11, 30, 16, 0, tzinfo=ZoneInfo("America/New_York")))
+    assert run(["attendance", "mark", "a00012", "no_show", "--actor", "c004"]) != 0
+    assert "patient: required" in capsys.readouterr().err
+    args = ["attendance", "mark", "a00012", "no_show", "--patient", "p0022", "--actor", "c004"]
+    assert run(args) == 0
+    assert capsys.readouterr().out.startswith("a00012: p0022 no_show")
+    assert run([*args[:4], "--patient", "p0017", "--actor", "c004", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["status"] == "booked"
+    assert record["outcomes"] == {"p0022": "no_show", "p0017": "no_show"}

@@ -4,7 +4,9 @@ time any test runs): check-in, marks, the unmarked list, a whole day, a delay's 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from litestar.testing import TestClient
@@ -193,3 +195,35 @@ def test_a_push_the_therapist_may_not_make_is_proposed_and_the_front_desk_applie
         assert session.get(Appointment, ERNEST_1500).start.minute == 15  # type: ignore[union-attr]
     again = client.post(apply, headers=token(demo_db, DIRECTOR))
     assert again.status_code == 422 and "already applied" in again.json()["detail"]
+
+
+def test_a_group_members_outcome_names_the_patient(
+    client: TestClient, demo_db: Database, set_now: Any
+) -> None:
+    # Brian Romero's 15:30 group (eight members); at 16:00 it has started.
+    set_now(datetime(2026, 11, 30, 16, 0, tzinfo=ZoneInfo("America/New_York")))
+    url, me = "/api/appointments/a00012/attendance", token(demo_db, THERAPIST)
+    other, desk = token(demo_db, OTHER_THERAPIST), token(demo_db, FRONT_DESK)
+    before = events(demo_db)
+    missing = client.post(url, json={"action": "no_show"}, headers=me)
+    assert missing.status_code == 422 and missing.json()["errors"][0].startswith(
+        "patient: required"
+    )
+    stranger = client.post(url, json={"action": "no_show", "patient": "p0001"}, headers=me)
+    assert stranger.status_code == 422 and "patient: 'p0001' is not in appointment" in stranger.text
+    refused = client.post(
+        url,
+        json={"action": "no_show", "patient": "p0017"},
+        headers=other,
+    )
+    assert refused.status_code == 403 and "only for sessions they hold" in refused.text
+    assert events(demo_db) == before
+    done = client.post(url, json={"action": "no_show", "patient": "p0022"}, headers=me)
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert body["status"] == "booked" and body["outcomes"] == {"p0022": "no_show"}
+    front = client.post(url, json={"action": "no_show", "patient": "p0017"}, headers=desk)
+    assert front.status_code == 200, front.text
+    assert front.json()["outcomes"] == {"p0022": "no_show", "p0017": "no_show"}
+    assert "session_type" not in front.json(), "the desk sees who, never what"
+    assert status(demo_db, "a00012") == "booked"

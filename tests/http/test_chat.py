@@ -18,7 +18,7 @@ from assistant.dialogue import Dialogue
 from assistant.reports import utilization
 from clinic.db import Database
 from clinic.facility_file import load_facility
-from clinic.models import Appointment, AuditEvent, Proposal, Staff
+from clinic.models import Appointment, AppointmentPatient, AuditEvent, Proposal, Staff
 from clinic.tokens import create_token
 from integrations.http.app import create_app
 
@@ -204,15 +204,25 @@ def test_summary_numbers_match_a_direct_count(client: TestClient, demo_db: Datab
     metrics = answer["options"][0]["metrics"]
     start, end = datetime(2026, 11, 23, tzinfo=NY), datetime(2026, 11, 30, tzinfo=NY)
     with demo_db.session() as session:
-        past = session.scalars(
+        held = session.scalars(
             select(Appointment.status).where(
                 Appointment.start >= start,
                 Appointment.start < end,
                 Appointment.status.in_(("attended", "no_show", "late_cancelled")),
             )
         ).all()
+        # Attendance is each participant's own outcome (a group of eight is eight).
+        past = session.scalars(
+            select(AppointmentPatient.status)
+            .join(Appointment)
+            .where(
+                Appointment.start >= start,
+                Appointment.start < end,
+                AppointmentPatient.status.in_(("attended", "no_show", "late_cancelled")),
+            )
+        ).all()
         direct = utilization(session, start, end, NOW)
-    assert metrics["sessions_held"] == len(past)
+    assert metrics["sessions_held"] == len(held)
     assert metrics["attendance_rate"] == round(past.count("attended") / len(past), 3)
     no_shows = past.count("no_show")
     assert metrics["no_show_rate"] == round(no_shows / (no_shows + past.count("attended")), 3)

@@ -85,10 +85,10 @@ def _act(
         kind = "late" if action == "running_late" else "over"
         return _delay(turn, knock_on.Delay(appointment.id, int(minutes or 0), kind), patient)
     described = _describe(turn, appointment, patient)
-    if patient and len(appointment.patients) > 1 and action != "check_in":
-        return turn.reply(wording.group_marked_whole(described), appointments=[appointment.id])
-    if action == "late_cancel":
-        turn.state.attendance = PendingAttendance("one", action, [appointment.id])
+    if action == "late_cancel":  # a group member's: their place alone (patient in detail)
+        turn.state.attendance = PendingAttendance(
+            "one", action, [appointment.id], {"patient": patient}
+        )
         text, actions = wording.confirm_mark(action, described)
         return turn.reply(text, actions=actions, appointments=[appointment.id])
     return _mark(turn, action, appointment.id, patient)
@@ -109,6 +109,7 @@ def _mark(
             action,
             reason=wording.audit_reason("attendance", turn.cid, turn.caller.name),
             override_reason=override_reason,
+            patient=patient,  # named: only their outcome (in a group the others keep theirs)
         ),
     )
     return turn.reply(
@@ -146,17 +147,27 @@ def _plan_day(turn: Turn, frame: Frame, day: date) -> Reply:
         "except_action": frame.get("except_action"),
     }
     plan = attendance.plan_day(turn.db, turn.caller, _day_command(turn, detail))
-    if not plan.marks:
+    if not plan.sessions:
         return turn.reply(wording.NOTHING_TO_MARK)
-    agreed = [a.id for a, _ in plan.marks]  # "yes" writes these and no others
+    # "yes" writes these sessions and no others (a group's members as planned here).
+    agreed = list(dict.fromkeys([a.id for a, _ in plan.marks] + [a.id for a, _, _ in plan.members]))
     turn.state.attendance = PendingAttendance("day", frame["action"], agreed, detail)
     text, actions = wording.day_plan(
         frame["action"],
-        [(_describe(turn, a), act) for a, act in plan.marks],
-        [(_describe(turn, a), why) for a, why in plan.left if why != "not started yet"],
+        [(_describe(turn, a), act) for a, act in plan.marks]
+        + [(_describe(turn, a, pid), act) for a, pid, act in plan.members],
+        [(_left(turn, a, excepted), why) for a, why in plan.left if why != "not started yet"],
+        sessions=plan.sessions,
     )
-    ids = [a.id for a, _ in plan.marks] + [a.id for a, _ in plan.left]
+    ids = list(dict.fromkeys(agreed + [a.id for a, _ in plan.left]))
     return turn.reply(text, actions=actions, appointments=ids)
+
+
+def _left(turn: Turn, appointment: AppointmentView, excepted: list[str]) -> str:
+    """A session left unmarked, told by the excepted member when it is a group's."""
+    named = [p for p in appointment.patients if p in excepted]
+    patient = named[0] if named and len(appointment.patients) > 1 else None
+    return _describe(turn, appointment, patient)
 
 
 # --- unmarked -----------------------------------------------------------------------------------
@@ -257,7 +268,8 @@ def answer(turn: Turn, option: int | None, override_reason: str | None = None) -
         appointment = appointments.current(turn.db, chosen)
         return _act(turn, pending.action, appointment, patient, pending.detail.get("minutes"))
     if pending.kind == "one":
-        reply = _mark(turn, pending.action, pending.candidates[0], None, override_reason)
+        patient = pending.detail.get("patient")
+        reply = _mark(turn, pending.action, pending.candidates[0], patient, override_reason)
         turn.state.attendance = None
         return reply
     turn.state.attendance = None
@@ -265,8 +277,10 @@ def answer(turn: Turn, option: int | None, override_reason: str | None = None) -
     done = attendance.mark_day(turn.db, turn.caller, command)
     left = [a for a, why in done.left if why != "not started yet"]
     return turn.reply(
-        wording.day_marked(len(done.marks), len(left)),
-        appointments=[a.id for a, _ in done.marks],
+        wording.day_marked(done.sessions, len(left)),
+        appointments=list(
+            dict.fromkeys([a.id for a, _ in done.marks] + [a.id for a, _, _ in done.members])
+        ),
     )
 
 
