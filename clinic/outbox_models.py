@@ -1,7 +1,7 @@
 """What Rota owes the outside world (the outbox) and what patients answered (replies).
 
 Kept apart from `clinic.models` like Slack's bookkeeping; the tables are created by the
-hand-written migration 0008_outbox. A message's `context` (the words' ingredients) is kept only
+hand-written migration 0009_outbox. A message's `context` (the words' ingredients) is kept only
 until it is sent: the row then keeps who, over which channel, which template and when.
 """
 
