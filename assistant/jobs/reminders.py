@@ -55,17 +55,26 @@ def run(db: Database, now: datetime) -> dict[str, Any]:
                 .order_by(Appointment.start, Appointment.id)
             )
         )
-        pids = sorted({pid for a in appointments for pid in a.patient_ids})
+        pids = sorted({pid for a in appointments for pid in _expected(a)})
         patients = {p.id: p for p in session.scalars(select(Patient).where(Patient.id.in_(pids)))}
         risky = high_risk(session, pids, now)
         counts: Counter[str] = Counter()
         for appointment in appointments:
-            for pid in appointment.patient_ids:
+            for pid in _expected(appointment):
                 window = due_window(appointment.start, now, pid in risky)
                 if window is None or pid not in patients:
                     continue
                 counts[remind(session, patients[pid], appointment, window, now, tz)] += 1
         return {"night": False, "appointments": len(appointments), **dict(sorted(counts.items()))}
+
+
+def _expected(appointment: Appointment) -> list[str]:
+    """The patients still expected at a session (a group member who cancelled is not)."""
+    return [
+        link.patient_id
+        for link in appointment.patient_links
+        if link.active and link.status == "booked"
+    ]
 
 
 def is_night(local: time) -> bool:
@@ -86,15 +95,14 @@ def high_risk(session: Session, patients: list[str], now: datetime) -> set[str]:
     if not patients:
         return set()
     rows = session.execute(
-        select(AppointmentPatient.patient_id, Appointment.status, func.count())
-        .join(Appointment, Appointment.id == AppointmentPatient.appointment_id)
+        select(AppointmentPatient.patient_id, AppointmentPatient.status, func.count())
         .where(
             AppointmentPatient.patient_id.in_(patients),
-            Appointment.status.in_(("attended", *MISSED)),
-            Appointment.start < now,
-            Appointment.start >= now - HISTORY,
+            AppointmentPatient.status.in_(("attended", *MISSED)),  # each member's own outcome
+            AppointmentPatient.start < now,
+            AppointmentPatient.start >= now - HISTORY,
         )
-        .group_by(AppointmentPatient.patient_id, Appointment.status)
+        .group_by(AppointmentPatient.patient_id, AppointmentPatient.status)
     )
     total: Counter[str] = Counter()
     missed: Counter[str] = Counter()
