@@ -39,6 +39,8 @@ ACTIONS: dict[str, str] = {
     "manage_staff": "add staff members, change their hours, record that they leave",
     "manage_groups": "create and end therapy groups",
     "manage_rooms": "close a room for a period",
+    "manage_outbox": "see the messages owed to patients and retry a dead one",
+    "view_replies": "see patients' answers to reminders (confirm, call back)",
 }
 
 SEVERITIES = ("deny", "require_override", "warn", "oblige")

@@ -40,7 +40,12 @@ class Job:
 JOBS: dict[str, Job] = {}
 """Every registered job by name (filled by importing JOB_MODULES: see `load_jobs`)."""
 
-JOB_MODULES: tuple[str, ...] = ("assistant.jobs.end_of_day", "assistant.jobs.morning")
+JOB_MODULES: tuple[str, ...] = (
+    "assistant.jobs.end_of_day",
+    "assistant.jobs.morning",
+    "assistant.jobs.reminders",
+    "assistant.jobs.outbox",
+)
 """The modules whose `@job` functions make up the registry."""
 
 

@@ -16,7 +16,8 @@ database or call the booking service themselves (tests/test_architecture.py chec
 - rooms: close_room (the closure recorded, its sessions' repair proposed)
 - periods: a period as the facility file writes one, read from what a door was sent
 - patients: admit, show, update, discharge; authorizations, court orders, Part 2 consents
-- notices: who must be told when appointments change
+- notices: who must be told when appointments change; one notice per patient (the outbox)
+- outbox: the messages owed to patients, a dead one retried; patients' SMS replies
 - people: tokens, Slack links
 - checks: "may this actor do this?" (rota check)
 """

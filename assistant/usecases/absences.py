@@ -21,7 +21,7 @@ from assistant.access import authorize
 from assistant.optimize import interactive_settings, repair_out
 from assistant.problem_builder import BuiltProblem
 from assistant.usecases import emergencies, knock_on, morning_plan
-from assistant.usecases.notices import who_to_tell
+from assistant.usecases.notices import tell_patients, who_to_tell
 from assistant.wiring import booking_service
 from clinic.audit import append_event
 from clinic.booking import MoveRequest
@@ -249,6 +249,7 @@ def apply_proposal(db: Database, caller: Caller, cmd: ApplyProposal) -> dict[str
                 caller.staff_id, moves, reason=f"{_disruption(payload)} (proposal {pid})"
             )
         notify = [{**n, "proposal": pid} for n in who_to_tell(session, payload["moves"])]
+        tell_patients(session, payload["moves"], change=f"proposal:{pid}")
         outcome = {
             "id": pid,
             "kind": proposal.kind,

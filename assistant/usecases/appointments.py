@@ -6,7 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy.orm import Session
+
 from assistant.access import authorize
+from assistant.usecases.notices import tell_patients
 from assistant.wiring import booking_service
 from clinic.booking import AppointmentView, BookingRequest, require_known_status, view_of
 from clinic.db import Database
@@ -119,19 +122,23 @@ def cancel(db: Database, caller: Caller, cmd: Cancel) -> AppointmentView:
     if cmd.late:  # a late cancellation is attendance: recorded for the session's own clinician
         authorize(db, caller, MARK_ATTENDANCE, appointment=appointment)
     with db.session() as session:
-        return booking_service(db, session).cancel(
+        after = booking_service(db, session).cancel(
             caller.staff_id,
             cmd.appointment_id,
             reason=cmd.reason,
             late=cmd.late,
             override_reason=cmd.override_reason,
         )
+        if not cmd.late:  # a late cancellation is the patient's own: nobody to tell
+            _tell(session, appointment, None)
+        return after
 
 
 def move(db: Database, caller: Caller, cmd: Move) -> AppointmentView:
-    authorize_for_patients(db, caller, "move", current(db, cmd.appointment_id).patients)
+    before = current(db, cmd.appointment_id)
+    authorize_for_patients(db, caller, "move", before.patients)
     with db.session() as session:
-        return booking_service(db, session).move(
+        after = booking_service(db, session).move(
             caller.staff_id,
             cmd.appointment_id,
             start=cmd.start,
@@ -141,6 +148,19 @@ def move(db: Database, caller: Caller, cmd: Move) -> AppointmentView:
             reason=cmd.reason,
             override_reason=cmd.override_reason,
         )
+        _tell(session, before, after.start)
+        return after
+
+
+def _tell(session: Session, before: AppointmentView, start: datetime | None) -> None:
+    """The patients of a moved or cancelled session get one notice (keyed by the change)."""
+    change = f"{before.id}:{before.start.isoformat()}>{start.isoformat() if start else 'cancelled'}"
+    move = {
+        "appointment": before.id,
+        "before": {"staff": before.staff, "start": before.start, "patients": before.patients},
+        "after": {"staff": [], "start": start},
+    }
+    tell_patients(session, [move], change=change)
 
 
 def set_status(db: Database, caller: Caller, cmd: SetStatus) -> AppointmentView:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from assistant.access import authorize
 from assistant.proposals import Bumped, RoomByMoving, emergency_bumps
-from assistant.usecases.notices import who_to_tell
+from assistant.usecases.notices import tell_patients, who_to_tell
 from assistant.wiring import booking_service
 from clinic.audit import append_event
 from clinic.booking import BookingRequest, MoveRequest
@@ -239,6 +239,7 @@ def _who_to_tell(session: Session, payload: dict[str, Any], booked: str) -> list
         {**c, "after": {"staff": c["before"]["staff"], "start": None}} for c in payload["cancel"]
     ]
     notify = who_to_tell(session, [*payload["moves"], *cancelled])
+    tell_patients(session, [*payload["moves"], *cancelled], change=f"proposal:{booked}")
     for sid in payload["slot"]["staff"]:
         note = next((n for n in notify if n.get("staff") == sid), None)
         if note is None:

@@ -13,6 +13,7 @@ overlaps the delayed one or keeps less than BUFFER_MINUTES between them. The way
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 from assistant.access import authorize
 from assistant.usecases import appointments
 from assistant.usecases.appointments import MARK_ATTENDANCE, authorize_for_patients
-from assistant.usecases.notices import who_to_tell
+from assistant.usecases.notices import tell_patients, who_to_tell
 from assistant.wiring import booking_service
 from clinic.audit import append_event
 from clinic.booking import AppointmentView, MoveRequest
@@ -239,8 +240,23 @@ def absorb(db: Database, caller: Caller, cmd: Absorb) -> list[AppointmentView]:
     if not way.moves:
         return [result.appointment]
     reason = f"{result.appointment.id} running {cmd.delay.kind} by {cmd.delay.minutes} min"
+    before = {aid: appointments.current(db, aid) for aid, _, _ in way.moves}
+    moves = [
+        {
+            "appointment": aid,
+            "before": {
+                "staff": before[aid].staff,
+                "start": before[aid].start,
+                "patients": before[aid].patients,
+            },
+            "after": {"staff": before[aid].staff, "start": start},
+        }
+        for aid, start, _ in way.moves
+    ]
+    change = hashlib.sha1(repr([(m["appointment"], m["after"]["start"]) for m in moves]).encode())
     with db.session() as session:
         _apply(db, session, caller.staff_id, way, reason)
+        tell_patients(session, moves, change=f"push:{change.hexdigest()[:16]}")
     return [appointments.current(db, appointment_id) for appointment_id, _, _ in way.moves]
 
 
@@ -320,6 +336,7 @@ def apply_in(db: Database, session: Session, caller: Caller, proposal: Proposal)
             "is still pending"
         ) from exc
     notify = [{**n, "proposal": pid} for n in who_to_tell(session, payload["moves"])]
+    tell_patients(session, payload["moves"], change=f"proposal:{pid}")
     outcome = {
         "id": pid,
         "kind": KIND,

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from assistant.access import authorize
 from assistant.reports import authorization_usage
-from assistant.usecases.notices import who_to_tell
+from assistant.usecases.notices import tell_patients, who_to_tell
 from assistant.wiring import booking_service
 from clinic.audit import append_event
 from clinic.booking import AppointmentView
@@ -346,6 +346,7 @@ def discharge(db: Database, caller: Caller, cmd: Discharge) -> Record:
         )
         session.execute(delete(group_member).where(group_member.c.patient_id == cmd.patient_id))
         notify = who_to_tell(session, moves, patient_kind="sessions_cancelled")
+        tell_patients(session, moves, change=f"discharge:{cmd.patient_id}")
         append_event(
             session,
             actor=caller.staff_id,

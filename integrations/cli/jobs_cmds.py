@@ -13,6 +13,7 @@ from assistant.jobs.runs import describe_schedule, history
 from clinic.db import open_database
 from clinic.errors import InvalidInput
 from clinic.timeutil import local_iso, now_utc, parse_datetime
+from integrations import notify
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 SAID = {
@@ -57,6 +58,7 @@ def register(app: typer.Typer) -> None:
             moment = parse_datetime(now, tz) if now else now_utc()
         except InvalidInput as exc:
             raise InvalidInput(f"--now: {exc}") from exc
+        notify.configure()  # the outbox job sends through the channels the environment sets
         outcome = run_job(db, name, moment)
         if as_json:
             typer.echo(json.dumps(_outcome(outcome), indent=2, default=str))
@@ -108,6 +110,7 @@ def register(app: typer.Typer) -> None:
         logging.getLogger("rota.jobs").setLevel(logging.INFO)  # each run: job, key, outcome
         db = open_database()
         conninfo(db)  # PostgreSQL, or a clear refusal before anything starts
+        notify.configure()  # SMTP and Twilio, for the outbox job
         typer.echo(f"Rota worker on {db.describe()} (concurrency {concurrency}); Ctrl-C stops")
         run_worker(db, concurrency=concurrency)
 

@@ -478,9 +478,13 @@ def _start_scheduler(db: Database) -> Any:
     if not serve_schedules():
         typer.echo("jobs: not scheduled here (ROTA_SCHEDULER=off or ROTA_JOBS=procrastinate)")
         return None
+    from integrations import notify
+
+    channels = notify.configure()  # the outbox job sends through these (SMTP, Twilio)
     scheduler = Scheduler(db)
     scheduler.start()
     typer.echo("jobs: the embedded scheduler runs due jobs (ROTA_SCHEDULER=off stops it)")
+    typer.echo(f"outbox channels: {', '.join(channels) or 'none (set ROTA_SMTP_URL, TWILIO_*)'}")
     return scheduler
 
 
@@ -578,6 +582,10 @@ jobs_cmds.register(app)  # rota jobs ..., rota worker
 from integrations.cli import morning_cmds  # noqa: E402
 
 morning_cmds.register(app)  # rota morning
+
+from integrations.cli import outbox_cmds  # noqa: E402
+
+outbox_cmds.register(app)  # rota outbox list|retry|send|replies
 
 
 # --- entry point -------------------------------------------------------------------------------

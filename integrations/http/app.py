@@ -26,6 +26,7 @@ from integrations.http.patients import PatientController
 from integrations.http.problems import EXCEPTION_HANDLERS
 from integrations.http.proposals import ProposalController
 from integrations.http.rooms import RoomController
+from integrations.http.sms import ReplyController, sms_inbound
 from integrations.http.staff import StaffController
 from integrations.slack.route import slack_events_route
 
@@ -81,6 +82,8 @@ def create_app(
             GroupController,
             RoomController,
             ProposalController,
+            ReplyController,
+            sms_inbound,
             slack_events_route(database, conversation),
             create_static_files_router(
                 path="/static/swagger", directories=[SWAGGER_DIR], include_in_schema=False

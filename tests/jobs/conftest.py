@@ -30,9 +30,9 @@ class Calls:
 @pytest.fixture()
 def add_job() -> Iterator[Callable[..., Calls]]:
     """`add_job(name, daily_at=..., every_minutes=..., body=...)`: a job that records its calls
-    (and then runs `body(db, now)`, which may raise or sleep). The facility's own jobs
-    (morning, end-of-day) are set aside meanwhile: an engine's tick runs only the test's."""
-    real = dict(load_jobs())
+    (and then runs `body(db, now)`, which may raise or sleep). The registered jobs are set aside
+    for the test (morning and end-of-day, and the periodic `reminders` and `outbox`, would run at every tick)."""
+    registered = dict(load_jobs())
     JOBS.clear()
     added: list[str] = []
 
@@ -57,5 +57,6 @@ def add_job() -> Iterator[Callable[..., Calls]]:
         return calls
 
     yield add
-    JOBS.clear()
-    JOBS.update(real)
+    for name in added:
+        JOBS.pop(name, None)
+    JOBS.update(registered)
