@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from assistant import callers, morning_report
+from assistant import callers, morning_report, outbox
 from assistant.jobs import job
 from assistant.optimize import SYSTEM_ACTOR, optimize_period
 from assistant.slack_store import Outgoing
@@ -34,7 +34,7 @@ from assistant.usecases.absences import store_proposal
 from clinic.audit import append_event
 from clinic.db import Database
 from clinic.errors import InvalidInput
-from clinic.models import SCHEDULED_STATUSES, Appointment, AuditEvent
+from clinic.models import SCHEDULED_STATUSES, Appointment, AuditEvent, Staff
 from clinic.slack_models import SlackOutbox
 from clinic.timeutil import BUSINESS_WEEKDAYS, day_bounds, now_utc
 from clinic.tokens import Caller
@@ -286,11 +286,25 @@ def _claimed(session: Session, key: str) -> bool:
 
 
 def email_report(session: Session, messages: list[Message], key: str, now: datetime) -> int:
-    """The seam for email: the director's report also goes by email once the patient outbox
-    (branch `outbox`: assistant.outbox.enqueue(session, channel="email", recipient=…,
-    template="morning_report", context={"text": …}, key=f"{key}:email", now=now)) is merged,
-    in this same transaction so it is owed exactly once. Until then: nothing, 0 emails."""
-    return 0
+    """The director's report by email too (when they have an address), owed in this same
+    transaction through the one outbox, so it is sent exactly once. Returns how many."""
+    owed = 0
+    for m in messages:
+        if not m.report:
+            continue
+        address = session.scalar(select(Staff.email).where(Staff.id == m.staff))
+        if address and outbox.enqueue(
+            session,
+            channel="email",
+            recipient=address,
+            template="morning_report",
+            context={"text": m.text, "day": key.rsplit(":", 1)[-1]},
+            key=f"{key}:email:{m.staff}",
+            appointment_ids=m.appointments,
+            now=now,
+        ):
+            owed += 1
+    return owed
 
 
 def _queue(session: Any, key: str, messages: list[Outgoing]) -> None:

@@ -30,8 +30,10 @@ from clinic.models import (
     Proposal,
     RoomUnavailability,
     SessionType,
+    Staff,
     StaffUnavailability,
 )
+from clinic.outbox_models import OutboxMessage
 from clinic.slack_models import SlackOutbox
 from clinic.timeutil import day_bounds
 from integrations.cli.main import run as rota
@@ -319,7 +321,8 @@ def test_the_engines_run_the_morning_cycle_at_six_once_per_day(
     set_now(NOW)
     monkeypatch.setenv("ROTA_DATABASE_URL", demo_db.url)
     monkeypatch.setenv("ROTA_MORNING_SECONDS", "2")
-    assert run_due(demo_db, NOW - timedelta(minutes=1)) == []  # 05:59: not due yet
+    early = run_due(demo_db, NOW - timedelta(minutes=1))  # 05:59: the morning is not due yet
+    assert "morning" not in {outcome.job for outcome in early}
     assert rota(["jobs", "run", "morning", "--now", "2026-12-01T06:00", "--json"]) == 0
     assert '"proposal": "P-' in capsys.readouterr().out
     again = run_job(demo_db, "morning", NOW + timedelta(hours=1))
@@ -379,3 +382,25 @@ def test_rota_morning_names_patients_only_for_a_role_that_sees_names(
     assert patient not in shown["names"] and crafted["absent"] in shown["names"]
     assert rota([*args, "c004"]) != 0  # a therapist does not read the facility's report
     assert "therapist" in capsys.readouterr().err
+
+
+def test_the_director_with_an_address_gets_the_report_by_email_once(
+    demo_db: Database, set_now: Callable[[datetime], None]
+) -> None:
+    set_now(NOW)
+    director = callers.with_role(demo_db, "clinical_director")
+    assert director is not None
+    with demo_db.session() as session:
+        staff = session.get(Staff, director.staff_id)
+        assert staff is not None
+        staff.email = "director@example.org"
+    assert morning.run(demo_db, NOW, QUICK)["proposal"]
+    assert morning.run(demo_db, NOW, QUICK)["skipped"]
+    with demo_db.read() as session:
+        emails = [
+            (e.channel, e.recipient, e.context["day"], bool(e.context["text"]))
+            for e in session.scalars(
+                select(OutboxMessage).where(OutboxMessage.template == "morning_report")
+            )
+        ]
+    assert emails == [("email", "director@example.org", "2026-12-01", True)]
