@@ -8,10 +8,12 @@ when, never the words.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from clinic.audit import append_event
 from clinic.db import Database
@@ -115,21 +117,27 @@ def finish(db: Database, key: str, outgoing: list[Outgoing], *, error: str | Non
         row.error = error
         row.finished_at = now
         row.payload = {}
-        for seq, message in enumerate(outgoing):
-            session.add(
-                SlackOutbox(
-                    inbox_key=key,
-                    seq=seq,
-                    method=message.method,
-                    slack_user=message.slack_user,
-                    channel=message.channel,
-                    payload=message.payload,
-                    audit=message.audit,
-                    status="pending",
-                    attempts=0,
-                    created_at=now,
-                )
+        owe(session, key, outgoing, now)
+
+
+def owe(session: Session, key: str, outgoing: list[Outgoing], now: datetime) -> None:
+    """Queue `outgoing` under `key` in the caller's transaction (the door's sweep sends them in
+    order, with retries)."""
+    for seq, message in enumerate(outgoing):
+        session.add(
+            SlackOutbox(
+                inbox_key=key,
+                seq=seq,
+                method=message.method,
+                slack_user=message.slack_user,
+                channel=message.channel,
+                payload=message.payload,
+                audit=message.audit,
+                status="pending",
+                attempts=0,
+                created_at=now,
             )
+        )
 
 
 def queue_once(db: Database, key: str, outgoing: list[Outgoing]) -> bool:
@@ -140,21 +148,7 @@ def queue_once(db: Database, key: str, outgoing: list[Outgoing]) -> bool:
         seen = session.scalars(select(SlackOutbox.id).where(SlackOutbox.inbox_key == key)).first()
         if seen is not None:
             return False
-        for seq, message in enumerate(outgoing):
-            session.add(
-                SlackOutbox(
-                    inbox_key=key,
-                    seq=seq,
-                    method=message.method,
-                    slack_user=message.slack_user,
-                    channel=message.channel,
-                    payload=message.payload,
-                    audit=message.audit,
-                    status="pending",
-                    attempts=0,
-                    created_at=now,
-                )
-            )
+        owe(session, key, outgoing, now)
     return True
 
 

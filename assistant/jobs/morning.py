@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from assistant import callers, morning_report, outbox
+from assistant import callers, morning_report, outbox, slack_store
 from assistant.jobs import job
 from assistant.optimize import SYSTEM_ACTOR, optimize_period
 from assistant.slack_store import Outgoing
@@ -35,7 +35,6 @@ from clinic.audit import append_event
 from clinic.db import Database
 from clinic.errors import InvalidInput
 from clinic.models import SCHEDULED_STATUSES, Appointment, AuditEvent, Staff
-from clinic.slack_models import SlackOutbox
 from clinic.timeutil import BUSINESS_WEEKDAYS, day_bounds, now_utc
 from clinic.tokens import Caller
 from solver.settings import SolverSettings
@@ -106,7 +105,7 @@ def run(db: Database, now: datetime, settings: Settings | None = None) -> dict[s
                 )
         planned_n = len(proposal["bookings"]) if proposal else 0
         outgoing = slack_messages(with_plan(messages, proposal_id, planned_n), users)
-        _queue(session, key, outgoing)
+        slack_store.owe(session, key, outgoing, now_utc())
         emailed = email_report(session, messages, key, now)
         counts = {k: v["count"] for k, v in report["sections"].items()}
         append_event(
@@ -305,23 +304,3 @@ def email_report(session: Session, messages: list[Message], key: str, now: datet
         ):
             owed += 1
     return owed
-
-
-def _queue(session: Any, key: str, messages: list[Outgoing]) -> None:
-    """Owe the messages (the Slack door's sweep sends them, with retries)."""
-    moment = now_utc()
-    for seq, m in enumerate(messages):
-        session.add(
-            SlackOutbox(
-                inbox_key=key,
-                seq=seq,
-                method=m.method,
-                slack_user=m.slack_user,
-                channel=m.channel,
-                payload=m.payload,
-                audit=m.audit,
-                status="pending",
-                attempts=0,
-                created_at=moment,
-            )
-        )
