@@ -15,7 +15,8 @@ database or call the booking service themselves (tests/test_architecture.py chec
 - groups: create, enrol / unenrol (the rules' `enroll`), end (future sessions cancelled)
 - rooms: close_room (the closure recorded, its sessions' repair proposed)
 - periods: a period as the facility file writes one, read from what a door was sent
-- patients: admit, show, update, discharge; authorizations, court orders, Part 2 consents
+- patients: admit, show, update, discharge (`change_record`: a record changed as the file checks it)
+- paperwork: authorizations (add, renew, adjust), court orders (add, end), Part 2 consents
 - notices: who must be told when appointments change; one notice per patient (the outbox)
 - outbox: the messages owed to patients, a dead one retried; patients' SMS replies
 - people: tokens, Slack links

@@ -1,5 +1,6 @@
-"""A patient's living record: admit, show, update, discharge; authorizations, court orders and
-Part 2 consents. One authorization step, one transaction and one audit event each.
+"""A patient's living record: admit, show, update, discharge (their paperwork — authorizations,
+court orders, Part 2 consents — is assistant.usecases.paperwork, on the same `change_record`).
+One authorization step, one transaction and one audit event each.
 
 Every change is made to the record in the facility file's shape (`patient_record`), checked by
 the facility file's own validator as one record among the rest (`check_record`: the same JSON
@@ -25,7 +26,7 @@ from assistant.usecases.notices import tell_patients, who_to_tell
 from assistant.wiring import booking_service
 from clinic.audit import append_event
 from clinic.booking import AppointmentView
-from clinic.consents import in_force, with_derived_list
+from clinic.consents import with_derived_list
 from clinic.db import Database
 from clinic.errors import (
     BookingConflict,
@@ -48,7 +49,7 @@ from clinic.models import (
     SessionType,
     group_member,
 )
-from clinic.timeutil import local_iso, now_utc, parse_date
+from clinic.timeutil import local_iso, now_utc
 from clinic.tokens import Caller
 from rules import permissions
 from rules.facts import session_type_facts
@@ -104,68 +105,6 @@ class Discharge:
     now: datetime | None = None
 
 
-@dataclass(frozen=True)
-class AddAuthorization:
-    patient_id: str
-    authorization: Record
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
-class RenewAuthorization:
-    """A new period of the same payer's authorization (same session types unless given)."""
-
-    patient_id: str
-    authorization_id: str
-    start: str
-    end: str
-    units: int
-    new_id: str | None = None
-    session_types: tuple[str, ...] = ()
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
-class AdjustAuthorization:
-    """Change units, dates, session types or documented use of one authorization."""
-
-    patient_id: str
-    authorization_id: str
-    changes: Record
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
-class AddCourtOrder:
-    patient_id: str
-    court_order: Record
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
-class EndCourtOrder:
-    patient_id: str
-    end: str
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
-class RecordConsent:
-    """A Part 2 consent: to whom, what, until when (the file's `contact.consents` item)."""
-
-    patient_id: str
-    consent: Record
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
-class RevokeConsent:
-    patient_id: str
-    recipient: str
-    reason: str | None = None
-    on: date | None = None
-
-
 # ------------------------------------------------------------------------------------ use cases
 
 
@@ -175,22 +114,22 @@ def admit(db: Database, caller: Caller, cmd: Admit) -> Record:
     if not isinstance(cmd.record, dict):
         raise InvalidInput("a patient record must be a JSON object", ["$: expected an object"])
     with db.session() as session:
-        today = _today(db)
+        today = facility_today(db)
         record = copy.deepcopy(cmd.record)
-        record.setdefault("id", _new_id("p"))
+        record.setdefault("id", new_id("p"))
         record.setdefault("phase", "intake")
         record.setdefault("admitted", today.isoformat())
         if isinstance(record.get("authorizations"), list):
             record["authorizations"] = [
-                {"id": _new_id("AUTH"), **a} if isinstance(a, dict) else a
+                {"id": new_id("AUTH"), **a} if isinstance(a, dict) else a
                 for a in record["authorizations"]
             ]
-        if not any(r.get("source") == "level_of_care" for r in _list(record, "requirements")):
+        if not any(r.get("source") == "level_of_care" for r in items_of(record, "requirements")):
             derived = level_requirements(
                 record.get("level_of_care"), record["phase"], _tables(), _session_types(session)
             )
             if derived:
-                record["requirements"] = _list(record, "requirements") + derived
+                record["requirements"] = items_of(record, "requirements") + derived
         record = _normalised(record, today)
         check_record(session, "patients", record)
         if not cmd.duplicate_ok:
@@ -265,7 +204,7 @@ def update(db: Database, caller: Caller, cmd: Update) -> Record:
         changed = any(merged.get(k) != record.get(k) for k in ("level_of_care", "phase"))
         if changed and "requirements" not in cmd.changes:
             merged["requirements"] = rederive(
-                _list(merged, "requirements"),
+                items_of(merged, "requirements"),
                 merged.get("level_of_care"),
                 merged.get("phase"),
                 _tables(),
@@ -273,7 +212,9 @@ def update(db: Database, caller: Caller, cmd: Update) -> Record:
             )
         return merged
 
-    return _change(db, caller, cmd.patient_id, "update_patient", "patient.update", cmd.reason, edit)
+    return change_record(
+        db, caller, cmd.patient_id, "update_patient", "patient.update", cmd.reason, edit
+    )
 
 
 def discharge(db: Database, caller: Caller, cmd: Discharge) -> Record:
@@ -300,13 +241,13 @@ def discharge(db: Database, caller: Caller, cmd: Discharge) -> Record:
         # liaison's word).
         after = {**before, "phase": "discharged"}
         after["requirements"] = rederive(  # the level implies nothing a discharge allows
-            _list(after, "requirements"),
+            items_of(after, "requirements"),
             after.get("level_of_care"),
             "discharged",
             _tables(),
             _session_types(session),
         )
-        after = _normalised(after, _today(db))
+        after = _normalised(after, facility_today(db))
         check_record(session, "patients", after, replaces=cmd.patient_id)
         _write(session, row, after)
         service = booking_service(db, session)
@@ -374,165 +315,10 @@ def discharge(db: Database, caller: Caller, cmd: Discharge) -> Record:
         }
 
 
-def add_authorization(db: Database, caller: Caller, cmd: AddAuthorization) -> Record:
-    if not isinstance(cmd.authorization, dict):
-        raise InvalidInput("an authorization must be a JSON object", ["$: expected an object"])
-
-    def edit(record: Record, session: Session) -> Record:
-        auth = {"id": _new_id("AUTH"), **cmd.authorization}
-        return {**record, "authorizations": [*_list(record, "authorizations"), auth]}
-
-    return _change(
-        db,
-        caller,
-        cmd.patient_id,
-        "manage_authorizations",
-        "authorization.add",
-        cmd.reason,
-        edit,
-    )
-
-
-def renew_authorization(db: Database, caller: Caller, cmd: RenewAuthorization) -> Record:
-    """A new authorization of the same payer for the next period (the old one stays as it
-    was: its units were for its own period)."""
-
-    def edit(record: Record, session: Session) -> Record:
-        auths = _list(record, "authorizations")
-        old = auths[_auth_index(auths, cmd.authorization_id)]
-        new = {
-            "id": cmd.new_id or _new_id("AUTH"),
-            "payer": old["payer"],
-            "session_types": list(cmd.session_types) or old["session_types"],
-            "units": cmd.units,
-            "used": 0,
-            "start": cmd.start,
-            "end": cmd.end,
-        }
-        return {**record, "authorizations": [*auths, new]}
-
-    return _change(
-        db,
-        caller,
-        cmd.patient_id,
-        "manage_authorizations",
-        "authorization.renew",
-        cmd.reason,
-        edit,
-    )
-
-
-ADJUSTABLE = ("units", "used", "start", "end", "session_types")
-
-
-def adjust_authorization(db: Database, caller: Caller, cmd: AdjustAuthorization) -> Record:
-    unknown = sorted(set(cmd.changes) - set(ADJUSTABLE))
-    if unknown:
-        raise InvalidInput(
-            f"an authorization's {', '.join(unknown)} cannot be adjusted "
-            f"(only {', '.join(ADJUSTABLE)}; a new payer is a new authorization)",
-            [f"$.{key}: cannot be adjusted" for key in unknown],
-        )
-
-    def edit(record: Record, session: Session) -> Record:
-        auths = [dict(a) for a in _list(record, "authorizations")]
-        index = _auth_index(auths, cmd.authorization_id)
-        auths[index].update(cmd.changes)
-        return {**record, "authorizations": auths}
-
-    return _change(
-        db,
-        caller,
-        cmd.patient_id,
-        "manage_authorizations",
-        "authorization.adjust",
-        cmd.reason,
-        edit,
-    )
-
-
-def add_court_order(db: Database, caller: Caller, cmd: AddCourtOrder) -> Record:
-    """The patient's court order (a patient has one at a time: a new order replaces one that
-    has ended)."""
-
-    def edit(record: Record, session: Session) -> Record:
-        current = record.get("court_order")
-        if current and parse_date(current["end"]) >= _today(db):
-            raise InvalidInput(
-                f"patient {cmd.patient_id} already has court order {current['case_number']} "
-                f"in force until {current['end']}; end it first",
-                ["$.court_order: a court order is already in force"],
-            )
-        return {**record, "court_order": cmd.court_order}
-
-    return _change(
-        db, caller, cmd.patient_id, "update_patient", "court_order.add", cmd.reason, edit
-    )
-
-
-def end_court_order(db: Database, caller: Caller, cmd: EndCourtOrder) -> Record:
-    def edit(record: Record, session: Session) -> Record:
-        order = record.get("court_order")
-        if not order:
-            raise NotFound(f"patient {cmd.patient_id} has no court order")
-        return {**record, "court_order": {**order, "end": cmd.end}}
-
-    return _change(
-        db, caller, cmd.patient_id, "update_patient", "court_order.end", cmd.reason, edit
-    )
-
-
-def record_consent(db: Database, caller: Caller, cmd: RecordConsent) -> Record:
-    """Record a consent (`contact.consents`); every disclosure check reads it from now on."""
-    if not isinstance(cmd.consent, dict):
-        raise InvalidInput("a consent must be a JSON object", ["$: expected an object"])
-
-    def edit(record: Record, session: Session) -> Record:
-        contact = dict(record.get("contact") or {})
-        consent = {"given": _today(db).isoformat(), **cmd.consent}
-        contact["consents"] = [*contact.get("consents", []), consent]
-        return {**record, "contact": contact}
-
-    return _change(
-        db, caller, cmd.patient_id, "manage_consents", "consent.record", cmd.reason, edit
-    )
-
-
-def revoke_consent(db: Database, caller: Caller, cmd: RevokeConsent) -> Record:
-    """Revoke every consent in force to the recipient, from today (or `on`). A recipient only
-    in the file's plain list is recorded as revoked too, so it stops counting."""
-
-    def edit(record: Record, session: Session) -> Record:
-        on = cmd.on or _today(db)
-        contact = dict(record.get("contact") or {})
-        consents = [dict(c) for c in contact.get("consents", [])]
-        wanted = cmd.recipient.strip().lower()
-        hits = [c for c in consents if c["recipient"].lower() == wanted and in_force(c, on)]
-        plain = [r for r in contact.get("consent_disclose_to", []) if r.lower() == wanted]
-        if not hits and not plain:
-            raise InvalidInput(
-                f"patient {cmd.patient_id} has no consent in force to disclose to "
-                f"{cmd.recipient!r}",
-                ["$.recipient: no consent in force to this recipient"],
-            )
-        for consent in hits:
-            consent["revoked"] = on.isoformat()
-        if not hits:  # given before Rota: record it, revoked, so it decides from now on
-            consents.append(
-                {"recipient": plain[0], "information": "as given", "revoked": on.isoformat()}
-            )
-        contact["consents"] = consents
-        return {**record, "contact": contact}
-
-    return _change(
-        db, caller, cmd.patient_id, "manage_consents", "consent.revoke", cmd.reason, edit
-    )
-
-
 # ------------------------------------------------------------------------------------ the core
 
 
-def _change(
+def change_record(
     db: Database,
     caller: Caller,
     patient_id: str,
@@ -547,7 +333,7 @@ def _change(
     with db.session() as session:
         row = _load(session, patient_id)
         before = patient_record(row)
-        after = _normalised(edit(copy.deepcopy(before), session), _today(db))
+        after = _normalised(edit(copy.deepcopy(before), session), facility_today(db))
         check_record(session, "patients", after, replaces=patient_id)
         _write(session, row, after)
         changed = sorted(k for k in {*before, *after} if before.get(k) != after.get(k))
@@ -744,7 +530,7 @@ def _ledger(session: Session, auth: Any) -> Record:
     return {"used": usage["used"], "booked": usage["booked"], "left": usage["remaining"]}
 
 
-def _auth_index(auths: list[Record], auth_id: str) -> int:
+def authorization_index(auths: list[Record], auth_id: str) -> int:
     for i, auth in enumerate(auths):
         if auth.get("id") == auth_id:
             return i
@@ -799,7 +585,7 @@ def _redact(record: Record, visible: set[str]) -> Record:
     return out
 
 
-def _list(record: Record, key: str) -> list[Any]:
+def items_of(record: Record, key: str) -> list[Any]:
     return list(record.get(key) or [])
 
 
@@ -811,10 +597,10 @@ def _session_types(session: Session) -> dict[str, SessionTypeFacts]:
     return {row.id: session_type_facts(row) for row in session.scalars(select(SessionType))}
 
 
-def _today(db: Database) -> date:
+def facility_today(db: Database) -> date:
     return now_utc().astimezone(db.facility_tz()).date()
 
 
-def _new_id(prefix: str) -> str:
+def new_id(prefix: str) -> str:
     """A fresh id for a record the person gave none (patients p-…, authorizations AUTH-…)."""
     return f"{prefix}-{uuid.uuid4().hex[:8]}"

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from assistant import callers
-from assistant.usecases import patients
+from assistant.usecases import paperwork, patients
 from clinic.db import Database, open_database
 from clinic.errors import InvalidInput
 from clinic.facility_file import parse_text, read_file
@@ -171,8 +171,8 @@ def auth_add(
 ) -> None:
     """Add an authorization (the file's authorization object)."""
     db = _db()
-    record = patients.add_authorization(
-        db, _caller(db, actor), patients.AddAuthorization(patient_id, _read(source), reason)
+    record = paperwork.add_authorization(
+        db, _caller(db, actor), paperwork.AddAuthorization(patient_id, _read(source), reason)
     )
     _done(record, as_json, "authorization added")
 
@@ -191,10 +191,10 @@ def auth_renew(
 ) -> None:
     """A new period of the same payer's authorization."""
     db = _db()
-    record = patients.renew_authorization(
+    record = paperwork.renew_authorization(
         db,
         _caller(db, actor),
-        patients.RenewAuthorization(
+        paperwork.RenewAuthorization(
             patient_id, auth_id, start=start, end=end, units=units, new_id=new_id, reason=reason
         ),
     )
@@ -222,8 +222,8 @@ def auth_adjust(
     if not changes:
         raise InvalidInput("nothing to adjust: give --units, --used, --start or --end")
     db = _db()
-    record = patients.adjust_authorization(
-        db, _caller(db, actor), patients.AdjustAuthorization(patient_id, auth_id, changes, reason)
+    record = paperwork.adjust_authorization(
+        db, _caller(db, actor), paperwork.AdjustAuthorization(patient_id, auth_id, changes, reason)
     )
     _done(record, as_json, "authorization adjusted")
 
@@ -238,8 +238,8 @@ def court_add(
 ) -> None:
     """Add the patient's court order (the file's court_order object)."""
     db = _db()
-    record = patients.add_court_order(
-        db, _caller(db, actor), patients.AddCourtOrder(patient_id, _read(source), reason)
+    record = paperwork.add_court_order(
+        db, _caller(db, actor), paperwork.AddCourtOrder(patient_id, _read(source), reason)
     )
     _done(record, as_json, "court order added")
 
@@ -254,8 +254,8 @@ def court_end(
 ) -> None:
     """End the court order on a day."""
     db = _db()
-    record = patients.end_court_order(
-        db, _caller(db, actor), patients.EndCourtOrder(patient_id, end, reason)
+    record = paperwork.end_court_order(
+        db, _caller(db, actor), paperwork.EndCourtOrder(patient_id, end, reason)
     )
     _done(record, as_json, "court order ended")
 
@@ -274,10 +274,10 @@ def consent_add(
     """Record a Part 2 consent: to whom, what, until when."""
     consent = {"recipient": to, "information": what, "until": until, "purpose": purpose}
     db = _db()
-    record = patients.record_consent(
+    record = paperwork.record_consent(
         db,
         _caller(db, actor),
-        patients.RecordConsent(
+        paperwork.RecordConsent(
             patient_id, {k: v for k, v in consent.items() if v is not None}, reason
         ),
     )
@@ -294,8 +294,8 @@ def consent_revoke(
 ) -> None:
     """Revoke every consent in force to the recipient, from today."""
     db = _db()
-    record = patients.revoke_consent(
-        db, _caller(db, actor), patients.RevokeConsent(patient_id, to, reason)
+    record = paperwork.revoke_consent(
+        db, _caller(db, actor), paperwork.RevokeConsent(patient_id, to, reason)
     )
     _done(record, as_json, f"consent to {to} revoked")
 

@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from assistant.court_report import court_report
-from assistant.usecases import patients
+from assistant.usecases import paperwork, patients
 from clinic.db import Database
 from clinic.errors import InvalidInput
 from clinic.timeutil import now_utc
@@ -134,8 +134,8 @@ class PatientController(Controller):
         reason: str | None = Reason,
     ) -> dict[str, Any]:
         """Add a payer authorization (the file's authorization object)."""
-        return patients.add_authorization(
-            db, caller, patients.AddAuthorization(patient_id, data, reason)
+        return paperwork.add_authorization(
+            db, caller, paperwork.AddAuthorization(patient_id, data, reason)
         )
 
     @patch("/{patient_id:str}/authorizations/{auth_id:str}", sync_to_thread=True)
@@ -149,8 +149,8 @@ class PatientController(Controller):
         reason: str | None = Reason,
     ) -> dict[str, Any]:
         """Adjust units, used, start, end or session types."""
-        return patients.adjust_authorization(
-            db, caller, patients.AdjustAuthorization(patient_id, auth_id, data, reason)
+        return paperwork.adjust_authorization(
+            db, caller, paperwork.AdjustAuthorization(patient_id, auth_id, data, reason)
         )
 
     @post(
@@ -165,10 +165,10 @@ class PatientController(Controller):
         data: JSONBody[RenewBody],
     ) -> dict[str, Any]:
         """A new period of the same payer's authorization."""
-        return patients.renew_authorization(
+        return paperwork.renew_authorization(
             db,
             caller,
-            patients.RenewAuthorization(
+            paperwork.RenewAuthorization(
                 patient_id,
                 auth_id,
                 start=data.start,
@@ -190,8 +190,8 @@ class PatientController(Controller):
         reason: str | None = Reason,
     ) -> dict[str, Any]:
         """Add the patient's court order (the file's court_order object)."""
-        return patients.add_court_order(
-            db, caller, patients.AddCourtOrder(patient_id, data, reason)
+        return paperwork.add_court_order(
+            db, caller, paperwork.AddCourtOrder(patient_id, data, reason)
         )
 
     @post("/{patient_id:str}/court-order/end", sync_to_thread=True, status_code=200)
@@ -203,8 +203,8 @@ class PatientController(Controller):
         data: JSONBody[EndCourtOrderBody],
     ) -> dict[str, Any]:
         """End the court order on a date."""
-        return patients.end_court_order(
-            db, caller, patients.EndCourtOrder(patient_id, data.end, data.reason)
+        return paperwork.end_court_order(
+            db, caller, paperwork.EndCourtOrder(patient_id, data.end, data.reason)
         )
 
     @post("/{patient_id:str}/consents", sync_to_thread=True, status_code=201)
@@ -217,7 +217,9 @@ class PatientController(Controller):
         reason: str | None = Reason,
     ) -> dict[str, Any]:
         """Record a Part 2 consent: {recipient, information, until?, purpose?}."""
-        return patients.record_consent(db, caller, patients.RecordConsent(patient_id, data, reason))
+        return paperwork.record_consent(
+            db, caller, paperwork.RecordConsent(patient_id, data, reason)
+        )
 
     @post("/{patient_id:str}/consents/revoke", sync_to_thread=True, status_code=200)
     def revoke_consent(
@@ -228,6 +230,6 @@ class PatientController(Controller):
         data: JSONBody[RevokeBody],
     ) -> dict[str, Any]:
         """Revoke every consent in force to a recipient, from today."""
-        return patients.revoke_consent(
-            db, caller, patients.RevokeConsent(patient_id, data.recipient, data.reason)
+        return paperwork.revoke_consent(
+            db, caller, paperwork.RevokeConsent(patient_id, data.recipient, data.reason)
         )

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from assistant import callers
 from assistant.disclosure import Disclose, disclose
-from assistant.usecases import patients
+from assistant.usecases import paperwork, patients
 from clinic.db import Database
 from clinic.errors import InvalidInput, PermissionDenied, RuleViolation
 from clinic.models import AuditEvent
@@ -44,18 +44,18 @@ def test_a_recorded_consent_allows_a_disclosure_and_its_revocation_refuses_it(
     clinician = callers.for_staff(db, OTHER_THERAPIST)
     with pytest.raises(RuleViolation, match="Part 2 consent"):
         disclose(db, _to("probation"))
-    record = patients.record_consent(
+    record = paperwork.record_consent(
         db,
         clinician,
-        patients.RecordConsent(
+        paperwork.RecordConsent(
             PATIENT, {"recipient": "probation", "information": "attendance", "until": "2027-06-30"}
         ),
     )
     assert record["contact"]["consent_disclose_to"] == ["family:sister", "probation"]
     assert disclose(db, _to("probation")).allowed
 
-    record = patients.revoke_consent(
-        db, clinician, patients.RevokeConsent(PATIENT, "Probation", reason="patient asked")
+    record = paperwork.revoke_consent(
+        db, clinician, paperwork.RevokeConsent(PATIENT, "Probation", reason="patient asked")
     )
     consent = record["contact"]["consents"][0]
     assert consent["revoked"] == consent["given"]
@@ -64,11 +64,11 @@ def test_a_recorded_consent_allows_a_disclosure_and_its_revocation_refuses_it(
         disclose(db, _to("probation"))
     # A consent given before Rota (the file's plain list) is revoked the same way.
     assert disclose(db, _to("family")).allowed
-    patients.revoke_consent(db, clinician, patients.RevokeConsent(PATIENT, "family:sister"))
+    paperwork.revoke_consent(db, clinician, paperwork.RevokeConsent(PATIENT, "family:sister"))
     with pytest.raises(RuleViolation):
         disclose(db, _to("family"))
     with pytest.raises(InvalidInput) as nothing:
-        patients.revoke_consent(db, clinician, patients.RevokeConsent(PATIENT, "court"))
+        paperwork.revoke_consent(db, clinician, paperwork.RevokeConsent(PATIENT, "court"))
     assert nothing.value.problems == ["$.recipient: no consent in force to this recipient"]
     actions = _events(db, PATIENT)
     assert actions.count("patient.consent.record") == 1
@@ -77,10 +77,10 @@ def test_a_recorded_consent_allows_a_disclosure_and_its_revocation_refuses_it(
 
 def test_an_expired_consent_no_longer_counts(demo_db: Database) -> None:
     yesterday = (now_utc().date() - timedelta(days=2)).isoformat()
-    patients.record_consent(
+    paperwork.record_consent(
         demo_db,
         callers.for_staff(demo_db, DIRECTOR),
-        patients.RecordConsent(
+        paperwork.RecordConsent(
             PATIENT, {"recipient": "court", "information": "attendance", "until": yesterday}
         ),
     )
@@ -92,15 +92,15 @@ def test_a_bad_consent_names_its_field(demo_db: Database) -> None:
     director = callers.for_staff(demo_db, DIRECTOR)
     before = _events(demo_db, PATIENT)
     with pytest.raises(InvalidInput) as bad:
-        patients.record_consent(
-            demo_db, director, patients.RecordConsent(PATIENT, {"recipient": "court"})
+        paperwork.record_consent(
+            demo_db, director, paperwork.RecordConsent(PATIENT, {"recipient": "court"})
         )
     assert bad.value.problems == ["$.contact.consents[0]: 'information' is a required property"]
     with pytest.raises(InvalidInput) as bad_date:
-        patients.record_consent(
+        paperwork.record_consent(
             demo_db,
             director,
-            patients.RecordConsent(
+            paperwork.RecordConsent(
                 PATIENT, {"recipient": "court", "information": "x", "until": "soon"}
             ),
         )
@@ -132,8 +132,8 @@ def test_who_may_change_a_record(demo_db: Database) -> None:
     case_manager = callers.for_staff(demo_db, CASE_MANAGER)
     intake = callers.for_staff(demo_db, "s002")
     # Authorizations are the case manager's and intake's work, for anyone.
-    patients.adjust_authorization(
-        demo_db, intake, patients.AdjustAuthorization(PATIENT, "AUTH-2017864", {"units": 30})
+    paperwork.adjust_authorization(
+        demo_db, intake, paperwork.AdjustAuthorization(PATIENT, "AUTH-2017864", {"units": 30})
     )
     with pytest.raises(PermissionDenied, match="intake coordinator"):
         patients.update(demo_db, intake, patients.Update(PATIENT, {"phase": "maintenance"}))
@@ -214,19 +214,19 @@ def test_every_change_on_both_databases(any_demo_db: Database) -> None:
     )
     assert record["court_order"] == order
     with pytest.raises(InvalidInput):
-        patients.add_court_order(db, director, patients.AddCourtOrder("p9100", order))
-    ended = patients.end_court_order(db, director, patients.EndCourtOrder("p9100", "2026-12-15"))
+        paperwork.add_court_order(db, director, paperwork.AddCourtOrder("p9100", order))
+    ended = paperwork.end_court_order(db, director, paperwork.EndCourtOrder("p9100", "2026-12-15"))
     assert ended["court_order"] == {**order, "end": "2026-12-15"}
-    renewed = patients.renew_authorization(
+    renewed = paperwork.renew_authorization(
         db,
         director,
-        patients.RenewAuthorization(
+        paperwork.RenewAuthorization(
             "p9100", "A-1", start="2027-01-01", end="2027-02-28", units=8, new_id="A-2"
         ),
     )
     assert [a["id"] for a in renewed["authorizations"]] == ["A-1", "A-2"]
-    adjusted = patients.adjust_authorization(
-        db, director, patients.AdjustAuthorization("p9100", "A-1", {"units": 12, "used": 2})
+    adjusted = paperwork.adjust_authorization(
+        db, director, paperwork.AdjustAuthorization("p9100", "A-1", {"units": 12, "used": 2})
     )
     assert adjusted["authorizations"][0] | {"units": 12, "used": 2} == adjusted["authorizations"][0]
     stepped = patients.update(db, director, patients.Update("p9100", {"level_of_care": "2.5"}))

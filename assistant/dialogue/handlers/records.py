@@ -23,7 +23,7 @@ from assistant.parse.records import (
     level_of,
     recipient_of,
 )
-from assistant.usecases import patients
+from assistant.usecases import paperwork, patients
 from clinic.errors import InvalidInput, RuleViolation
 from clinic.queries import appointments_between
 
@@ -234,8 +234,8 @@ def _update(turn: Turn, record: PendingRecord, override: str | None) -> Reply:
 def _add_authorization(turn: Turn, record: PendingRecord, override: str | None) -> Reply:
     assert record.patient is not None
     auth = authorization_record(turn, record.details)
-    patients.add_authorization(
-        turn.db, turn.caller, patients.AddAuthorization(record.patient, auth)
+    paperwork.add_authorization(
+        turn.db, turn.caller, paperwork.AddAuthorization(record.patient, auth)
     )
     return turn.reply(wording.authorization_added(_name(turn, record), auth, turn.names()))
 
@@ -245,14 +245,16 @@ def _record_consent(turn: Turn, record: PendingRecord, override: str | None) -> 
     consent = {
         k: record.details[k] for k in ("recipient", "information", "until") if record.details.get(k)
     }
-    patients.record_consent(turn.db, turn.caller, patients.RecordConsent(record.patient, consent))
+    paperwork.record_consent(turn.db, turn.caller, paperwork.RecordConsent(record.patient, consent))
     return turn.reply(wording.consent_recorded(_name(turn, record), consent))
 
 
 def _revoke_consent(turn: Turn, record: PendingRecord, override: str | None) -> Reply:
     assert record.patient is not None
     recipient = record.details["recipient"]
-    patients.revoke_consent(turn.db, turn.caller, patients.RevokeConsent(record.patient, recipient))
+    paperwork.revoke_consent(
+        turn.db, turn.caller, paperwork.RevokeConsent(record.patient, recipient)
+    )
     return turn.reply(wording.consent_revoked(_name(turn, record), recipient))
 
 
