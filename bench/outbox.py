@@ -25,13 +25,16 @@ from clinic.db import open_database
 from integrations import notify
 from tests.notify.peers import SmtpPeer
 
+NOW = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
+"""A fixed moment (Tue 1 Dec 2026, 09:00 in New York), so every run measures the same work."""
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--batch", type=int, default=200)
     args = parser.parse_args()
-    now = datetime.now(UTC)
+    now = NOW
     with tempfile.TemporaryDirectory() as folder, SmtpPeer() as smtp:
         db = open_database(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
         channels = notify.from_env(

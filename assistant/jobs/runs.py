@@ -218,9 +218,8 @@ def _claim(
             )
             session.flush()
         return 1, None
-    except IntegrityError:
-        pass  # the key is claimed: done, running, or free to take over
-    seen = _row(db, job, key)
+    except IntegrityError:  # the key is claimed: done, running, or free to take over
+        seen = _row(db, job, key)
     assert seen is not None
     if not _may_take_over(seen, started, retry_failed=retry_failed):
         return None, seen
