@@ -104,12 +104,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run a procrastinate worker (PostgreSQL): it ticks every minute and runs due jobs.
         Start as many as you like, on as many machines: each job key runs once."""
-        from integrations.jobs.distributed import conninfo, run_worker
+        from integrations.jobs.distributed import conninfo, run_worker, tick_cron
 
         logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
         logging.getLogger("rota.jobs").setLevel(logging.INFO)  # each run: job, key, outcome
         db = open_database()
         conninfo(db)  # PostgreSQL, or a clear refusal before anything starts
+        tick_cron()  # a bad ROTA_JOBS_TICK_SECONDS: refused before anything starts
         notify.configure()  # SMTP and Twilio, for the outbox job
         typer.echo(f"Rota worker on {db.describe()} (concurrency {concurrency}); Ctrl-C stops")
         run_worker(db, concurrency=concurrency)

@@ -14,6 +14,7 @@ from procrastinate.testing import InMemoryConnector
 from assistant.jobs import history
 from assistant.jobs.runs import RETRY_AFTER
 from clinic.db import Database
+from clinic.errors import InvalidInput
 from integrations.jobs.distributed import QUEUE, defer_due, make_app
 from tests.jobs.conftest import Calls
 
@@ -60,3 +61,17 @@ def test_ticks_queue_each_due_key_once_and_retry_a_failure_by_the_policy(
     asyncio.run(scenario())
     [done] = history(db, "test-noon")
     assert (done.status, done.attempts, len(calls.nows)) == ("done", 2, 2)
+
+
+def test_the_worker_tick_is_a_minute_unless_told_and_refuses_a_period_that_splits_no_minute(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from integrations.jobs.distributed import TICK_CRON, tick_cron
+
+    monkeypatch.delenv("ROTA_JOBS_TICK_SECONDS", raising=False)
+    assert tick_cron() == TICK_CRON
+    monkeypatch.setenv("ROTA_JOBS_TICK_SECONDS", "15")
+    assert tick_cron() == "* * * * * */15"
+    monkeypatch.setenv("ROTA_JOBS_TICK_SECONDS", "7")
+    with pytest.raises(InvalidInput, match="dividing a minute"):
+        tick_cron()

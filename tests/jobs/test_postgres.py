@@ -12,15 +12,19 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from assistant.jobs import history, run_job
 from clinic.db import Database
 from clinic.job_models import JobRun
+from clinic.models import AuditEvent
+from clinic.outbox_models import OutboxMessage
 from clinic.slack_models import SlackOutbox
 from clinic.timeutil import now_utc
 from tests.jobs.conftest import Calls
+from tests.notify.peers import SmtpPeer
 
 ROOT = Path(__file__).resolve().parents[2]
 NOON = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -143,3 +147,104 @@ def test_two_workers_run_each_job_key_once(pg_demo_db: Database) -> None:
         keys = list(session.scalars(select(SlackOutbox.inbox_key)))
     assert ran == len([r for r in runs if r.status == "done"])
     assert len(keys) == len(set(keys)) == run.summary["dms_queued"]
+
+
+def _workers(env: dict[str, str], n: int = 2) -> list[subprocess.Popen[str]]:
+    rota = str(Path(sys.executable).with_name("rota"))
+    return [
+        subprocess.Popen(
+            [rota, "worker", "--concurrency", "2"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(n)
+    ]
+
+
+def _until(check: Callable[[], bool], seconds: float, workers: list[Any]) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        alive = [w for w in workers if w.poll() is None]
+        assert len(alive) == len(workers), [w.stderr.read() for w in workers if w.poll()]
+        if check():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _stop(workers: list[subprocess.Popen[str]], *, hard: bool) -> None:
+    for w in workers:
+        w.send_signal(signal.SIGKILL if hard else signal.SIGTERM)
+    for w in workers:
+        try:
+            w.wait(5)
+        except subprocess.TimeoutExpired:
+            w.kill()
+            w.wait()
+
+
+def test_workers_killed_in_the_middle_of_the_morning_cycle_lose_nothing_and_send_once(
+    pg_demo_db: Database,
+) -> None:
+    """The machine dies while the morning cycle is planning: the next workers take the run over
+    once its lease passes, and the director's report reaches the mail server exactly once."""
+    db = pg_demo_db
+    with SmtpPeer() as smtp:
+        env = {
+            **os.environ,
+            "ROTA_DATABASE_URL": db.url,
+            "ROTA_MORNING_AT": "00:00",  # due whatever the time of day
+            "ROTA_END_OF_DAY_AT": "23:59",  # not this test's
+            "ROTA_MORNING_SECONDS": "6",  # the solver's share: the window the kill falls in
+            "ROTA_JOB_LEASE_MINUTES": "0.25",
+            "ROTA_JOBS_TICK_SECONDS": "2",
+            "ROTA_SMTP_URL": smtp.url,
+            "ROTA_MAIL_FROM": "rota@example.org",
+            "PYTHONPATH": str(ROOT),
+        }
+        key = datetime.now(UTC).astimezone(db.facility_tz()).date().isoformat()
+
+        def morning() -> list[tuple[str, int]]:
+            return [(r.status, r.attempts) for r in history(db, "morning")]
+
+        first = _workers(env)
+        try:
+            assert _until(lambda: morning() == [("started", 1)], 60, first), morning()
+        finally:
+            _stop(first, hard=True)  # the power goes mid-plan
+        with db.read() as session:
+            assert _morning_events(session) == 0  # nothing of the run was committed
+        second = _workers(env)
+        try:
+            assert _until(lambda: morning() == [("done", 2)], 90, second), morning()
+            # the outbox job runs once a minute: the report goes out at the next one
+            assert _until(lambda: bool(_reports(smtp)), 75, second)
+            time.sleep(3)  # ticks enough for a duplicate, if one could happen
+        finally:
+            _stop(second, hard=False)
+    [run] = history(db, "morning")
+    assert (run.key, run.status, run.attempts) == (key, "done", 2)
+    with db.read() as session:
+        assert _morning_events(session) == 1
+        proposals = session.scalar(text("SELECT count(*) FROM proposal"))
+        emails = session.execute(
+            select(OutboxMessage.key, OutboxMessage.status).where(
+                OutboxMessage.template == "morning_report"
+            )
+        ).all()
+    assert proposals == (1 if run.summary["proposal"] else 0)
+    directors = len(emails)
+    assert directors >= 1 and {status for _, status in emails} == {"sent"}
+    assert len(_reports(smtp)) == directors  # one report per director, never two
+
+
+def _reports(smtp: SmtpPeer) -> list[str]:
+    subjects = [str(m["Subject"]) for m in smtp.mailbox.messages]
+    return [s for s in subjects if s.startswith("Morning report")]
+
+
+def _morning_events(session: Any) -> int:
+    return int(session.scalar(select(func.count()).where(AuditEvent.action == "job.morning")) or 0)
