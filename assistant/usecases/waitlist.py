@@ -68,6 +68,13 @@ MIN_LEAD = timedelta(hours=1)
 """A slot starting sooner than this is not offered, and an offer closes this long before it."""
 SMS_SETTING = "ROTA_WAITLIST_SMS"
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_NAMES = dict(
+    zip(
+        DAYS,
+        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+        strict=True,
+    )
+)
 PRIOR_NO_SHOW = 0.25
 """The no-show share a patient with no history is assumed to have (addiction-treatment
 outpatient no-show rates run 20-40%); their own history pulls it from there."""
@@ -274,17 +281,22 @@ def add(db: Database, caller: Caller, cmd: AddEntry) -> EntryView:
 def _check_entry(cmd: AddEntry) -> tuple[tuple[str, ...], list[str]]:
     problems: list[str] = []
     days = tuple(d.strip().lower()[:3] for d in cmd.days)
-    problems += [f"$.days: {d!r} is not a weekday" for d in days if d not in DAYS]
+    problems += [
+        f"$.days: {given!r} is not a weekday (mon ... sun)"
+        for given, day in zip(cmd.days, days, strict=True)
+        if day not in DAYS or not DAY_NAMES[day].startswith(given.strip().lower())
+    ]
+    times: dict[str, int] = {}
     for name, value in (("time_from", cmd.time_from), ("time_until", cmd.time_until)):
-        if value is not None:
-            try:
-                valid = 0 <= parse_hhmm(value) <= 24 * 60
-            except ValueError:
-                valid = False
-            if not valid:
-                problems.append(f"$.{name}: {value!r} is not a time like 09:30")
-    ordered = not problems and cmd.time_from and cmd.time_until
-    if ordered and parse_hhmm(cmd.time_until or "") <= parse_hhmm(cmd.time_from or ""):
+        if value is None:
+            continue
+        try:
+            times[name] = parse_hhmm(value)
+        except ValueError:
+            times[name] = -1
+        if not 0 <= times[name] <= 24 * 60:
+            problems.append(f"$.{name}: {value!r} is not a time like 09:30")
+    if 0 <= times.get("time_until", 1441) <= times.get("time_from", -1):
         problems.append("$.time_until: must be after time_from")
     if cmd.earliest and cmd.latest and cmd.latest < cmd.earliest:
         problems.append("$.latest: must not be before earliest")
