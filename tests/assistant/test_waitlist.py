@@ -256,3 +256,42 @@ def test_only_who_may_book_for_the_patient_sees_or_accepts_their_offer(
     [offer] = open_offers(demo_db)
     with pytest.raises(PermissionDenied):
         waitlist.accept(demo_db, other, waitlist.AcceptOffer(offer.id))
+
+
+def test_a_move_and_a_late_cancellation_free_their_times_too(
+    demo_db: Database, set_now: Callable[[datetime], None]
+) -> None:
+    put_on_list(demo_db, set_now, "p0041")
+    director = callers.for_staff(demo_db, DIRECTOR)
+    moved = appointments.move(
+        demo_db,
+        director,
+        appointments.Move(FREED, "patient asked", start=SLOT + timedelta(days=1, hours=1)),
+    )
+    assert moved.start != SLOT
+    [offer] = open_offers(demo_db)
+    assert (offer.patient, offer.start, offer.staff) == ("p0041", SLOT, "c003")
+    assert waitlist.accept(demo_db, director, waitlist.AcceptOffer(offer.id)).appointment
+    # Amanda Diaz's first individual session on Wednesday, cancelled late: p0016 is offered it.
+    put_on_list(demo_db, set_now, "p0016")
+    with demo_db.read() as session:
+        wednesday = session.scalars(
+            select(Appointment)
+            .join(AppointmentStaff, AppointmentStaff.appointment_id == Appointment.id)
+            .where(
+                AppointmentStaff.staff_id == "c003",
+                Appointment.session_type_id == "individual",
+                Appointment.start > SLOT + timedelta(hours=12),
+                Appointment.active,
+            )
+            .order_by(Appointment.start)
+        ).first()
+        assert wednesday is not None
+        freed, freed_start = wednesday.id, wednesday.start
+    appointments.cancel(
+        demo_db,
+        director,
+        appointments.Cancel(freed, "called at 7am", late=True, override_reason="ill"),
+    )
+    [late] = open_offers(demo_db)
+    assert (late.patient, late.start) == ("p0016", freed_start)
