@@ -25,11 +25,13 @@ from assistant.dialogue.handlers import (
     staff_unavailable,
     undo,
     utilization_summary,
+    waitlist,
 )
 from assistant.dialogue.reply import Reply
 from assistant.dialogue.state import Frame
 from assistant.dialogue.turn import Turn
 from assistant.llm.fallback import understand
+from assistant.parse import waitlist as waitlist_words
 from assistant.parse.attendance import ACTIONS as ATTENDANCE_ACTIONS
 from assistant.parse.records import ACTIONS as RECORD_ACTIONS
 from clinic.errors import PermissionDenied, RotaError, RuleViolation
@@ -52,6 +54,7 @@ _PENDING = re.compile(r"^\s*(pending|proposals|what needs my approval|show propo
 _OVERRIDE = re.compile(r"^\s*override\s*[:,-]?\s*(?P<reason>.+)$", re.I)
 _DROP = re.compile(r"^\s*(never ?mind|forget it|cancel that|stop|no thanks|nothing)\W*$", re.I)
 _YES_NO = ("confirm", "decline")
+_ACCEPT_OFFER = re.compile(r"^\s*accept\s+(?:waitlist\s+)?offer\s+#?(?P<id>\d+)\W*$", re.I)
 _MORE = re.compile(r"^\s*(more|more options|other options|show more)\W*$", re.I)
 
 # The intents that can wait for a patient, and so resume once one is named.
@@ -67,6 +70,8 @@ _ACTIONS: dict[str, Handler] = {
     groups_rooms.ENROLL: groups_rooms.ask_membership,
     groups_rooms.UNENROLL: groups_rooms.ask_membership,
     groups_rooms.ROOM_CLOSED: groups_rooms.ask_room_closed,
+    waitlist_words.ADD: waitlist.add,
+    waitlist_words.LIST: waitlist.who,
 }
 
 
@@ -132,6 +137,8 @@ def _dispatch(turn: Turn) -> Reply:
         return confirm.drop(turn)
     if _MORE.match(text):
         return find_slot.more(turn)
+    if m := _ACCEPT_OFFER.match(text):
+        return waitlist.accept(turn, int(m.group("id")))
     frame = understand(
         text,
         roster=turn.facts.roster(),

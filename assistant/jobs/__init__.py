@@ -45,6 +45,7 @@ JOB_MODULES: tuple[str, ...] = (
     "assistant.jobs.morning",
     "assistant.jobs.reminders",
     "assistant.jobs.outbox",
+    "assistant.jobs.waitlist",
 )
 """The modules whose `@job` functions make up the registry."""
 

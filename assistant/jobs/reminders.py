@@ -92,8 +92,21 @@ def due_window(start: datetime, now: datetime, risky: bool) -> int | None:
 def high_risk(session: Session, patients: list[str], now: datetime) -> set[str]:
     """Patients who missed at least HIGH_RISK_RATE of their own recent sessions (their own
     attendance history stands in for a learned no-show model)."""
+    return {
+        pid
+        for pid, (missed, total) in attendance_counts(session, patients, now).items()
+        if total >= HIGH_RISK_MIN_OUTCOMES and missed / total >= HIGH_RISK_RATE
+    }
+
+
+def attendance_counts(
+    session: Session, patients: list[str], now: datetime
+) -> dict[str, tuple[int, int]]:
+    """Each patient's (missed, outcomes) over the HISTORY before `now`: the one place a
+    patient's own attendance rate is counted (reminders and the waitlist's ranking read it).
+    Patients without an outcome are absent."""
     if not patients:
-        return set()
+        return {}
     rows = session.execute(
         select(AppointmentPatient.patient_id, AppointmentPatient.status, func.count())
         .where(
@@ -110,11 +123,7 @@ def high_risk(session: Session, patients: list[str], now: datetime) -> set[str]:
         total[pid] += n
         if status in MISSED:
             missed[pid] += n
-    return {
-        pid
-        for pid, n in total.items()
-        if n >= HIGH_RISK_MIN_OUTCOMES and missed[pid] / n >= HIGH_RISK_RATE
-    }
+    return {pid: (missed[pid], n) for pid, n in total.items()}
 
 
 def remind(

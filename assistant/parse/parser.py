@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from assistant.parse import attendance, groups_rooms, records, times
+from assistant.parse import attendance, groups_rooms, records, times, waitlist
 from assistant.parse import lexicon as lx
 from assistant.parse.names import NameHit, common_words, index_for, tokenize
 from assistant.roster import Roster
@@ -202,6 +202,7 @@ class Parser:
             # An emergency walk-in: the emergency handler admits (with these details) and finds
             # the assessment in the same turn, so the request stays an emergency.
             frame["intent"], frame["action"] = intent, None
+        frame = waitlist.recognise(st.text, frame, self.tz)  # "put Jamie on the waitlist"
         frame = groups_rooms.recognise(st.text, frame)  # enrol in a group, close a room
         if frame.get("action"):
             return frame

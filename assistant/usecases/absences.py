@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from assistant.access import authorize
 from assistant.optimize import interactive_settings, repair_out
 from assistant.problem_builder import BuiltProblem
-from assistant.usecases import emergencies, knock_on, morning_plan
+from assistant.usecases import emergencies, knock_on, morning_plan, waitlist
 from assistant.usecases.notices import tell_patients, who_to_tell
 from assistant.wiring import booking_service
 from clinic.audit import append_event
@@ -250,6 +250,8 @@ def apply_proposal(db: Database, caller: Caller, cmd: ApplyProposal) -> dict[str
             )
         notify = [{**n, "proposal": pid} for n in who_to_tell(session, payload["moves"])]
         tell_patients(session, payload["moves"], change=f"proposal:{pid}")
+        freed = [waitlist.slot_of_move(m) for m in payload["moves"]]
+        waitlist.offer_freed(db, session, freed, actor=caller.staff_id)
         outcome = {
             "id": pid,
             "kind": proposal.kind,

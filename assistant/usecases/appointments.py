@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from assistant.access import authorize
+from assistant.usecases import waitlist
 from assistant.usecases.notices import tell_patients
 from assistant.wiring import booking_service
 from clinic.booking import AppointmentView, BookingRequest, require_known_status, view_of
@@ -21,6 +22,8 @@ MARK_ATTENDANCE = "mark_attendance"
 ATTENDANCE_STATUSES = frozenset({"checked_in", *OUTCOME_STATUSES})
 """Statuses that record what happened to a session: the clinician who held it, or someone
 whose role may for any session (the front desk, directors), records them."""
+FREES_TIME = frozenset({"cancelled", "late_cancelled"})
+"""Statuses that leave the session's time free for someone on the waitlist."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,7 @@ def cancel(db: Database, caller: Caller, cmd: Cancel) -> AppointmentView:
         )
         if not cmd.late:  # a late cancellation is the patient's own: nobody to tell
             _tell(session, appointment, None)
+        waitlist.offer_freed(db, session, [waitlist.slot_of(appointment)], actor=caller.staff_id)
         return after
 
 
@@ -149,6 +153,8 @@ def move(db: Database, caller: Caller, cmd: Move) -> AppointmentView:
             override_reason=cmd.override_reason,
         )
         _tell(session, before, after.start)
+        if after.start != before.start or after.staff != before.staff:
+            waitlist.offer_freed(db, session, [waitlist.slot_of(before)], actor=caller.staff_id)
         return after
 
 
@@ -170,13 +176,18 @@ def set_status(db: Database, caller: Caller, cmd: SetStatus) -> AppointmentView:
     if cmd.status in ATTENDANCE_STATUSES:
         authorize(db, caller, MARK_ATTENDANCE, appointment=appointment)
     with db.session() as session:
-        return booking_service(db, session).set_status(
+        after = booking_service(db, session).set_status(
             caller.staff_id,
             cmd.appointment_id,
             cmd.status,
             reason=cmd.reason,
             override_reason=cmd.override_reason,
         )
+        if cmd.status in FREES_TIME:
+            waitlist.offer_freed(
+                db, session, [waitlist.slot_of(appointment)], actor=caller.staff_id
+            )
+        return after
 
 
 def set_participant_status(

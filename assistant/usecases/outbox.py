@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from assistant import outbox
 from assistant.access import authorize
+from assistant.usecases import waitlist
 from clinic.audit import append_event
 from clinic.db import Database
 from clinic.errors import InvalidInput, PermissionDenied
@@ -24,7 +25,7 @@ from clinic.tokens import Caller
 
 MANAGE = "manage_outbox"
 VIEW_REPLIES = "view_replies"
-ANSWERS = {"C": "confirm", "R": "callback"}
+ANSWERS = {"C": "confirm", "R": "callback", "Y": "accept"}  # Y/YES takes a waitlist offer
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,10 @@ class ReplyView:
 
 
 def record_reply(db: Database, cmd: RecordReply) -> ReplyView | None:
-    """Record what a patient answered: "C" confirms, "R" asks for a call back (anything else is
-    kept as unknown, so a person calls). The words themselves are not kept. None when the
-    provider sent the same message again. Called by the SMS webhook, whose signature is the
-    caller's authority."""
+    """Record what a patient answered: "C" confirms, "R" asks for a call back, "Y" accepts their
+    open waitlist offer (anything else is kept as unknown, so a person calls). The words
+    themselves are not kept. None when the provider sent the same message again. Called by the
+    SMS webhook, whose signature is the caller's authority."""
     if not cmd.message_id.strip():
         raise InvalidInput("the reply has no message id", problems=["$.MessageSid: required"])
     now = now_utc()
@@ -103,9 +104,12 @@ def record_reply(db: Database, cmd: RecordReply) -> ReplyView | None:
                 entity_id=patient,
                 after={"answer": answer, "appointments": appointments},
             )
-            return _reply_view(row)
+            view = _reply_view(row)
     except IntegrityError:  # the provider retried a webhook it had already delivered
         return None
+    if answer == "accept" and patient:  # first to accept books it; a loser is told by SMS
+        waitlist.accept_by_sms(db, patient)
+    return view
 
 
 def replies(db: Database, caller: Caller, *, since: datetime | None = None) -> list[ReplyView]:

@@ -587,6 +587,10 @@ from integrations.cli import outbox_cmds  # noqa: E402
 
 outbox_cmds.register(app)  # rota outbox list|retry|send|replies
 
+from integrations.cli import waitlist_cmds  # noqa: E402
+
+waitlist_cmds.register(app)  # rota waitlist add|list|withdraw|offers|accept
+
 
 # --- entry point -------------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from integrations.http.proposals import ProposalController
 from integrations.http.rooms import RoomController
 from integrations.http.sms import ReplyController, sms_inbound
 from integrations.http.staff import StaffController
+from integrations.http.waitlist import WaitlistController
 from integrations.slack.route import slack_events_route
 
 SWAGGER_DIR = next(Path(swagger_ui_bundle.__file__).parent.glob("vendor/swagger-ui-*"))
@@ -83,6 +84,7 @@ def create_app(
             RoomController,
             ProposalController,
             ReplyController,
+            WaitlistController,
             sms_inbound,
             slack_events_route(database, conversation),
             create_static_files_router(

@@ -1,0 +1,112 @@
+"""/api/waitlist: patients waiting for a freed time, and the offers made to them.
+
+POST adds an entry, GET lists them, DELETE /{id} withdraws one; GET /offers lists the open
+offers and POST /offers/{id}/accept books one for the patient (the first to accept wins: a
+later acceptance of the same time is a 409 "that time was just taken", and the patient stays
+on the list)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from litestar import Controller, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from assistant.usecases import waitlist
+from clinic.db import Database
+from clinic.tokens import Caller
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """Who waits for what: a session type, optionally a clinician, weekdays ("tue"), a time of
+    day (facility time, "08:00"-"12:00"), dates, and a priority (0 normal, 1 high, 2 urgent)."""
+
+    patient: str
+    session_type: str
+    staff: str | None = None
+    days: list[str] | None = None
+    time_from: str | None = None
+    time_until: str | None = None
+    earliest: date | None = None
+    latest: date | None = None
+    priority: int = 0
+    note: str | None = None
+
+
+class WaitlistController(Controller):
+    path = "/api/waitlist"
+    tags = ["waitlist"]
+
+    @post("/", sync_to_thread=True, status_code=201)
+    def add(
+        self,
+        db: NamedDependency[Database],
+        caller: NamedDependency[Caller],
+        data: JSONBody[NewEntry],
+    ) -> dict[str, Any]:
+        """Put a patient on the waitlist."""
+        cmd = waitlist.AddEntry(
+            patient=data.patient,
+            session_type=data.session_type,
+            staff=data.staff,
+            days=tuple(data.days or ()),
+            time_from=data.time_from,
+            time_until=data.time_until,
+            earliest=data.earliest,
+            latest=data.latest,
+            priority=data.priority,
+            note=data.note,
+        )
+        return waitlist.as_record(waitlist.add(db, caller, cmd))
+
+    @get("/", sync_to_thread=True)
+    def list_entries(
+        self,
+        db: NamedDependency[Database],
+        caller: NamedDependency[Caller],
+        status: FromQuery[list[str] | None] = None,
+        patient: FromQuery[str | None] = None,
+    ) -> list[dict[str, Any]]:
+        """Who is waiting (and who has an offer open), oldest first."""
+        cmd = waitlist.ListEntries(patient=patient)
+        if status:
+            cmd = waitlist.ListEntries(statuses=tuple(status), patient=patient)
+        return [waitlist.as_record(e) for e in waitlist.entries(db, caller, cmd)]
+
+    @delete("/{entry_id:int}", sync_to_thread=True, status_code=200)
+    def withdraw(
+        self,
+        db: NamedDependency[Database],
+        caller: NamedDependency[Caller],
+        entry_id: FromPath[int],
+        reason: FromQuery[str | None] = None,
+    ) -> dict[str, Any]:
+        """Take an entry off the list (its open offers close)."""
+        return waitlist.as_record(
+            waitlist.withdraw(db, caller, waitlist.Withdraw(entry_id, reason=reason))
+        )
+
+    @get("/offers", sync_to_thread=True)
+    def list_offers(
+        self,
+        db: NamedDependency[Database],
+        caller: NamedDependency[Caller],
+        status: FromQuery[list[str] | None] = None,
+    ) -> list[dict[str, Any]]:
+        """Offers (open ones by default), newest first, each with its rank's reasons."""
+        cmd = waitlist.ListOffers(statuses=tuple(status)) if status else waitlist.ListOffers()
+        return [waitlist.as_record(o) for o in waitlist.offers(db, caller, cmd)]
+
+    @post("/offers/{offer_id:int}/accept", sync_to_thread=True, status_code=200)
+    def accept(
+        self,
+        db: NamedDependency[Database],
+        caller: NamedDependency[Caller],
+        offer_id: FromPath[int],
+    ) -> dict[str, Any]:
+        """Book the offered time for the patient (409 when someone else just took it)."""
+        return waitlist.as_record(waitlist.accept(db, caller, waitlist.AcceptOffer(offer_id)))
