@@ -175,6 +175,23 @@ def standing_holds(
     return ec.as_holds(standing, words)
 
 
+def parse_week(text: str | None, today: date) -> date:
+    """A week as a door is sent it: an ISO week ("2026-W49"), any date in it ("2026-11-30"), or
+    nothing (this week)."""
+    if not text:
+        return today
+    try:
+        if "W" in text.upper():
+            year, week_no = text.upper().split("-W")
+            return date.fromisocalendar(int(year), int(week_no), 1)
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidInput(
+            f"week: {text!r} is not a week; use 2026-W49 or a date such as 2026-11-30",
+            problems=["week"],
+        ) from exc
+
+
 @dataclass(frozen=True)
 class Week:
     day: date

@@ -587,6 +587,10 @@ from integrations.cli import outbox_cmds  # noqa: E402
 
 outbox_cmds.register(app)  # rota outbox list|retry|send|replies
 
+from integrations.cli import capacity_cmds  # noqa: E402
+
+capacity_cmds.register(app)  # rota capacity
+
 
 # --- entry point -------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ emergency flow gets, and whose answer says why."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,8 +24,10 @@ from clinic.db import Database
 from clinic.errors import InvalidInput
 from clinic.facility_file import load_facility
 from clinic.tokens import Caller
+from integrations.cli.main import run
 from integrations.http.app import create_app
 from rules import service as rules_service
+from tests.http.test_api import token
 from tests.http.test_chat import Person
 
 NY = ZoneInfo("America/New_York")
@@ -316,3 +319,35 @@ def test_in_chat_the_emergency_gets_the_held_slot_and_an_ordinary_request_hears_
     urgent = Person(client, clinic, INTAKE).says("emergency intake for Ben Hale asap")
     starts = [o["start"][11:16] for o in urgent["options"]]
     assert starts and starts[0] == "10:00", urgent
+
+
+# --- the doors ----------------------------------------------------------------------------------
+
+
+def test_rota_capacity_prints_the_week(
+    clinic: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ROTA_DATABASE_URL", clinic.url)
+    assert run(["capacity", "--week", "2026-W49", "--now", "2026-11-30T05:00"]) == 0
+    out = capsys.readouterr().out
+    assert "4 emergency or same-day admissions in the 8 weeks 2026-10-05 to 2026-11-30" in out
+    assert "Mon 2026-11-30: hold 1 (arrivals 4, 0.5 a day; by block 10:00 4)" in out
+    assert "  10:00-11:00 Tara Quinn: held (released 2026-11-30 06:00)" in out
+    assert run(["capacity", "--week", "2026-W49", "--now", "2026-11-30T05:00", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["days"][0]["held"][0]["staff"] == THERAPIST
+    assert run(["capacity", "--week", "next week"]) != 0
+    assert "week: 'next week' is not a week" in capsys.readouterr().err
+
+
+def test_get_api_capacity_shows_the_week(
+    clinic: Database, set_now: Callable[[datetime], None]
+) -> None:
+    set_now(MONDAY.replace(hour=7))
+    with TestClient(create_app(clinic)) as http:
+        answer = http.get("/api/capacity?week=2026-11-30", headers=token(clinic, INTAKE))
+        assert answer.status_code == 200, answer.text
+        monday = answer.json()["days"][0]
+        assert monday["hold"] == 1 and monday["held"][0]["status"] == "released"
+        bad = http.get("/api/capacity?week=soon", headers=token(clinic, INTAKE))
+        assert bad.status_code in (400, 422) and "not a week" in bad.text
