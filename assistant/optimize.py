@@ -116,11 +116,18 @@ def optimize_period(
     end: datetime,
     settings: SolverSettings,
     on_progress: ProgressFn | None = None,
+    *,
+    holds_at: datetime | None = None,
 ) -> tuple[PlanResult, BuiltProblem]:
+    """The period's plan; with `holds_at`, the slots held for emergency admissions at that
+    moment (OPS-EMERGENCY-HOLD) are left out of it, as the slot finder leaves them."""
     with db.read() as session:
         built = build_problem(session, start, end)
     if not built.problem.days:
         raise InvalidInput("the facility is not open in that period")
+    if holds_at is not None:
+        holds = capacity.standing_holds(db, built, holds_at, end)
+        built = replace(built, problem=replace(built.problem, holds=holds), _index=None)
     return plan(built.problem, settings, on_progress=on_progress), built
 
 

@@ -17,7 +17,7 @@ from litestar.testing import TestClient
 from assistant import callers
 from assistant import emergency_capacity as ec
 from assistant.dialogue import Dialogue
-from assistant.optimize import SlotsQuery, offer_slots
+from assistant.optimize import SlotsQuery, offer_slots, optimize_period
 from assistant.usecases import capacity
 from clinic.booking import BookingRequest, BookingService
 from clinic.db import Database
@@ -27,6 +27,7 @@ from clinic.tokens import Caller
 from integrations.cli.main import run
 from integrations.http.app import create_app
 from rules import service as rules_service
+from solver.settings import SolverSettings
 from tests.http.test_api import token
 from tests.http.test_chat import Person
 
@@ -351,3 +352,34 @@ def test_get_api_capacity_shows_the_week(
         assert monday["hold"] == 1 and monday["held"][0]["status"] == "released"
         bad = http.get("/api/capacity?week=soon", headers=token(clinic, INTAKE))
         assert bad.status_code in (400, 422) and "not a week" in bad.text
+
+
+def test_the_morning_plan_leaves_the_held_slot_alone(
+    db: Database, set_now: Callable[[datetime], None]
+) -> None:
+    """Ada needs an individual session a day (5 a week) and Tara's only free hour on Monday is the
+    held one: planned at 05:00 (the hold stands) she is left unplaced, without the holds she
+    gets 10:00."""
+    set_now(MONDAY - timedelta(weeks=9))
+    afternoon = [
+        (f"{12 + (30 + 45 * i) // 60}:{(30 + 45 * i) % 60:02d}", f"p{10 + i}") for i in range(6)
+    ]
+    data = clinic_file(
+        [("08:30", "p6"), ("09:15", "p7"), ("11:00", "p2"), ("11:45", "p3"), *afternoon]
+    )
+    data["patients"] += [
+        {"id": f"p{10 + i}", "name": f"Other Person{i}", "acuity": 1} for i in range(6)
+    ]
+    data["patients"][0]["requirements"] = [{"session_type": "individual", "per_week": 5}]
+    load_facility(db, data)
+    emergencies_on_past_mondays(db, set_now)
+    end = MONDAY + timedelta(days=1)
+    early = MONDAY.replace(hour=5)
+    free, built = optimize_period(db, early, end, SolverSettings(time_limit=2, workers=1))
+    assert [a.patients for a in free.new] == [("p1",)], (free.unmet, free.required)
+    assert built.clock.moment(free.new[0].start) == MONDAY.replace(hour=10)
+    held, built = optimize_period(
+        db, early, end, SolverSettings(time_limit=2, workers=1), holds_at=early
+    )
+    assert held.new == [] and built.problem.holds
+    assert [u.patient for u in held.unmet] == ["p1"]
