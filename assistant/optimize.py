@@ -15,12 +15,14 @@ from typing import Any
 from assistant.access import authorize
 from assistant.problem_builder import BuiltProblem, build_problem, narrow_to_needs
 from assistant.problem_cache import cached_problem
+from assistant.usecases import capacity
 from assistant.wiring import booking_service
 from clinic.booking import BookingRequest, MoveRequest
 from clinic.db import Database
 from clinic.errors import InvalidInput, NotFound
 from clinic.timeutil import local_iso, now_utc
 from clinic.tokens import Caller
+from solver.feasibility import Feasibility
 from solver.model import Disruption, Placement, PlanResult, RepairResult, SlotAnswer, SlotRequest
 from solver.plan import ProgressFn, plan
 from solver.repair import repair
@@ -50,6 +52,9 @@ class SlotsQuery:
     staff: str | None = None
     needs: tuple[str, ...] = ()
     k: int = 3
+    emergency: bool = False
+    """An emergency admission: it may take the slots held for emergencies (OPS-EMERGENCY-HOLD)
+    that every other request is not offered until they are released."""
 
 
 def offer_slots(
@@ -77,6 +82,10 @@ def offer_slots(
     # A fresh finder per request (it keeps per-search state); the index is shared when the
     # problem is the cached one.
     index = built.index() if problem is built.problem else None
+    if not query.emergency:
+        holds = capacity.standing_holds(db, built, moment, query.end)
+        if holds:
+            index = (index or Feasibility(problem)).holding(holds)
     answer = SlotFinder(problem, index).find(request, query.k, now=clock.minutes(moment))
     return answer, built
 
@@ -107,11 +116,18 @@ def optimize_period(
     end: datetime,
     settings: SolverSettings,
     on_progress: ProgressFn | None = None,
+    *,
+    holds_at: datetime | None = None,
 ) -> tuple[PlanResult, BuiltProblem]:
+    """The period's plan; with `holds_at`, the slots held for emergency admissions at that
+    moment (OPS-EMERGENCY-HOLD) are left out of it, as the slot finder leaves them."""
     with db.read() as session:
         built = build_problem(session, start, end)
     if not built.problem.days:
         raise InvalidInput("the facility is not open in that period")
+    if holds_at is not None:
+        holds = capacity.standing_holds(db, built, holds_at, end)
+        built = replace(built, problem=replace(built.problem, holds=holds), _index=None)
     return plan(built.problem, settings, on_progress=on_progress), built
 
 

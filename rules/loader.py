@@ -42,7 +42,10 @@ OVERRIDE_KEYS = {"params", "severity", "enabled", "message", "oblige", "override
 BASES = ("S", "S-weak", "B", "P")
 DATA_KEYS = {
     "keep_apart", "roles", "interns", "authorization_caps", "commitments", "program_capability",
+    "emergency_hold",
 }  # fmt: skip
+EMERGENCY_HOLD_KEYS = {"service_level", "release_hours", "weeks", "minimum", "block_hours"}
+"""OPS-EMERGENCY-HOLD settings a facility may set (assistant.emergency_capacity.HoldSettings)."""
 Path_ = tuple[str | int, ...]
 
 
@@ -103,6 +106,9 @@ class FacilityData:
     """Patient id -> times they are elsewhere (court hearings, probation meetings)."""
     program_capability: str = "DDC"
     """STF-08 co-occurring capability of the program: AOS, DDC or DDE."""
+    emergency_hold: Mapping[str, float] = field(default_factory=dict)
+    """OPS-EMERGENCY-HOLD settings (service_level, release_hours, weeks, minimum, block_hours);
+    the ones left out keep their defaults."""
 
 
 @dataclass(frozen=True)
@@ -488,6 +494,24 @@ def _read_data(raw: Any, report: _Report, data: FacilityData) -> FacilityData:
             report(("data", "program_capability"), "program_capability must be AOS, DDC or DDE")
         else:
             updates["program_capability"] = value
+    if "emergency_hold" in raw:
+        hold = raw["emergency_hold"]
+        if not isinstance(hold, dict):
+            report(("data", "emergency_hold"), "emergency_hold must be a mapping")
+        else:
+            kept: dict[str, float] = {}
+            for key, value in hold.items():
+                if key not in EMERGENCY_HOLD_KEYS:
+                    report(
+                        ("data", "emergency_hold", key),
+                        f"unknown setting {key!r}; expected "
+                        + ", ".join(sorted(EMERGENCY_HOLD_KEYS)),
+                    )
+                elif isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                    report(("data", "emergency_hold", key), f"{key} must be a number >= 0")
+                else:
+                    kept[str(key)] = value
+            updates["emergency_hold"] = {**data.emergency_hold, **kept}
     return replace(data, **updates)
 
 

@@ -7,11 +7,13 @@ the slot finder, the repair and the greedy baseline all ask it, so they agree on
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from collections.abc import Iterable
 
 from solver.model import (
     SAME_TYPE_PER_DAY,
+    Hold,
     PatientInfo,
     PatientLimit,
     Placement,
@@ -60,6 +62,7 @@ class Feasibility:
             defaultdict(list)
         )
         """(patient, day index) -> (session type, staff) of each session, booked or added."""
+        self.holds = _by_staff(problem.holds)
         for appt in problem.booked if booked is None else booked:
             self.add(appt)
         self.added.clear()  # budgets are net of what was booked before solving
@@ -90,6 +93,21 @@ class Feasibility:
                 for budget in self._budgets.get(patient, ()):
                     if appt.session_type in budget.session_types:
                         self.budget_week_use[(id(budget), week)] += 1
+
+    def holding(self, holds: Iterable[Hold]) -> Feasibility:
+        """This index with `holds` standing instead of the problem's (a shallow copy: the
+        indexes are shared, so it is for searching, not for adding placements)."""
+        other = copy.copy(self)
+        other.holds = _by_staff(holds)
+        return other
+
+    def held(self, staff: Iterable[str], start: int, end: int) -> str | None:
+        """OPS-EMERGENCY-HOLD: why one of `staff` is held back over [start, end), or None."""
+        for staff_id in staff:
+            for hold in self.holds.get(staff_id, ()):
+                if hold.window[0] < end and start < hold.window[1]:
+                    return hold.words()
+        return None
 
     # -- windows ---------------------------------------------------------------------------
 
@@ -250,8 +268,9 @@ class Feasibility:
     ) -> str | None:
         """Why the rules would refuse this session for one of its patients (its length, a
         same-day pair with one clinician, a daily or weekly limit, the payer's units or dates),
-        or None: the checks every placer shares."""
-        patients = tuple(patients)
+        or its clinicians' time is held for emergency admissions; None: the checks every placer
+        shares."""
+        patients, staff = tuple(patients), tuple(staff)
         refused = self.too_short(kind, minutes) or self.same_day_clash(patients, staff, kind, start)
         if refused is not None:
             return refused
@@ -262,6 +281,8 @@ class Feasibility:
             refused = self.budget_refusal(patient, kind.id, start, totals)
             if refused is not None:
                 return refused
+        if self.holds:
+            return self.held(staff, start, start + (kind.minutes if minutes is None else minutes))
         return None
 
     def staff_week_left(self, staff_id: str, week: int) -> int | None:
@@ -315,6 +336,13 @@ class Feasibility:
             if a.session_type in budget.session_types
             and budget.window[0] <= a.start < budget.window[1]
         )
+
+
+def _by_staff(holds: Iterable[Hold]) -> dict[str, tuple[Hold, ...]]:
+    out: dict[str, list[Hold]] = defaultdict(list)
+    for hold in holds:
+        out[hold.staff].append(hold)
+    return {staff: tuple(items) for staff, items in out.items()}
 
 
 def _named(budget: UnitBudget) -> str:

@@ -171,6 +171,23 @@ class RuleWindows:
     no such limit (a licensed co-facilitator)."""
 
 
+@dataclass(frozen=True)
+class Hold:
+    """Clinician time held back for emergency admissions (OPS-EMERGENCY-HOLD): an ordinary
+    request is not offered `staff` inside `window` while the hold stands; the emergency flow
+    searches without holds, so it may take the time. Whoever builds the holds decides which
+    still stand at a given moment (they are released some hours before they start)."""
+
+    staff: str
+    window: Window
+    until: str
+    """When the hold is released, in words a person reads ("06:00 today")."""
+    rule: str = "OPS-EMERGENCY-HOLD"
+
+    def words(self) -> str:
+        return f"time held for emergency admissions until {self.until} ({self.rule})"
+
+
 SAME_TYPE_PER_DAY = 1
 """A plan's own convention (not a rule): a patient has at most one session of each non-group
 type a day; the rules' limits come on top."""
@@ -301,6 +318,9 @@ class Problem:
     weeks: tuple[Window, ...] = ()
     """ISO weeks (local Monday 00:00 to the next) around the period; `Day.week` indexes them.
     Empty: 7-day blocks from the origin."""
+    holds: tuple[Hold, ...] = ()
+    """Clinician time held for emergency admissions (OPS-EMERGENCY-HOLD): every placer that
+    asks `Feasibility.refusal` leaves it alone."""
 
     def staff_by_id(self) -> dict[str, StaffInfo]:
         return {s.id: s for s in self.staff}

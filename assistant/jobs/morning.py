@@ -146,7 +146,7 @@ def plan(db: Database, now: datetime, settings: Settings) -> dict[str, Any] | No
     _, end = day_bounds(last, tz)
     solver = replace(SolverSettings.from_env(), time_limit=settings.seconds)
     try:
-        result, built = optimize_period(db, now, end, solver)
+        result, built = optimize_period(db, now, end, solver, holds_at=now)
     except InvalidInput:  # the facility is not open in that period
         return None
     return morning_plan.payload(result, built, today.isoformat())

@@ -591,6 +591,10 @@ from integrations.cli import waitlist_cmds  # noqa: E402
 
 waitlist_cmds.register(app)  # rota waitlist add|list|withdraw|offers|accept
 
+from integrations.cli import capacity_cmds  # noqa: E402
+
+capacity_cmds.register(app)  # rota capacity
+
 
 # --- entry point -------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from clinic.db import Database, open_database
 from integrations.http.appointments import AppointmentController
 from integrations.http.attendance import AttendanceController
 from integrations.http.auth import provide_caller
+from integrations.http.capacity import CapacityController
 from integrations.http.chat import ChatController
 from integrations.http.groups import GroupController
 from integrations.http.patients import PatientController
@@ -83,6 +84,7 @@ def create_app(
             GroupController,
             RoomController,
             ProposalController,
+            CapacityController,
             ReplyController,
             WaitlistController,
             sms_inbound,

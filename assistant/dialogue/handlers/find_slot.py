@@ -57,6 +57,7 @@ def present(turn: Turn, note: str = "") -> Reply:
         needs=tuple(request.needs),
         # Soonest first: rank a wider pool by time (every option in it is safe; time matters most).
         k=(SOONEST_POOL if request.soonest else OPTIONS_PER_ANSWER) + len(offered),
+        emergency=request.soonest,  # only an emergency asks for the soonest: it may take held slots
     )
     answer, built = offer_slots(turn.db, query, now=turn.now)
     clock = built.clock
