@@ -18,7 +18,7 @@ from sqlalchemy import select, text
 from assistant.jobs import history, run_job
 from clinic.db import Database
 from clinic.job_models import JobRun
-from clinic.slack_models import SlackOutbox
+from clinic.outbox_models import OutboxMessage
 from clinic.timeutil import now_utc
 from tests.jobs.conftest import Calls
 
@@ -140,6 +140,8 @@ def test_two_workers_run_each_job_key_once(pg_demo_db: Database) -> None:
                 "AND status = 'succeeded'"
             )
         ).scalar()
-        keys = list(session.scalars(select(SlackOutbox.inbox_key)))
+        keys = list(
+            session.scalars(select(OutboxMessage.key).where(OutboxMessage.channel == "slack"))
+        )
     assert ran == len([r for r in runs if r.status == "done"])
     assert len(keys) == len(set(keys)) == run.summary["dms_queued"]
