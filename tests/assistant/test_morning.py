@@ -418,7 +418,13 @@ def test_the_director_with_an_address_gets_the_report_by_email_once(
         emails = [
             (e.channel, e.recipient, e.context["day"], bool(e.context["text"]))
             for e in session.scalars(
-                select(OutboxMessage).where(OutboxMessage.template == "morning_report")
+                select(OutboxMessage).where(
+                    OutboxMessage.template == "morning_report", OutboxMessage.channel == "email"
+                )
             )
         ]
+        on_slack = session.scalars(
+            select(OutboxMessage.channel).where(OutboxMessage.template == "morning_report")
+        ).all()
     assert emails == [("email", "director@example.org", "2026-12-01", True)]
+    assert sorted(on_slack) == ["email", "slack"]  # and once by Slack DM, the same report
