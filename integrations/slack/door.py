@@ -310,24 +310,28 @@ class SlackDoor:
 
     async def _deliver(self, key: str | None) -> None:
         """Send what the outbox owes on Slack (only `key`'s, if given), in order within each
-        request: once one fails, the rest of its request waits for it."""
+        request: once one is still owed after its try, the rest of its request waits for it."""
         claimed = await self._on_ack_path(
             outbox.claim, self.db, now_utc(), (outbox.SLACK,), request=key
         )
         self._sending.update(m.id for m in claimed)
         waiting: set[str | None] = set()
+        held: list[outbox.Claimed] = []
         try:
             for message in claimed:
                 if message.request in waiting:
-                    await self._on_ack_path(outbox.release, self.db, [message], now_utc())
+                    held.append(message)
                 elif not await self._deliver_one(message):
                     waiting.add(message.request)
                 self._sending.discard(message.id)
+            if held:
+                await self._on_ack_path(outbox.release, self.db, held, now_utc())
         finally:
             self._sending.difference_update(m.id for m in claimed)
 
     async def _deliver_one(self, message: outbox.Claimed) -> bool:
-        """One try; whether it was sent."""
+        """One try; False while the message is still owed (to be tried again), True once it is
+        settled: sent, dead (a person retries it) or withheld (never sent)."""
         try:
             where = await self._send(message)
         except _Withheld as exc:
@@ -335,19 +339,20 @@ class SlackDoor:
                 outbox.settle_failed, self.db, message, now_utc(), str(exc), final="refused"
             )
             log.warning("Slack message %s withheld", message.id)
+            return True
         except SendFailed as exc:
             final = "dead" if exc.permanent else None
-            await self._on_ack_path(
+            outcome = await self._on_ack_path(
                 outbox.settle_failed, self.db, message, now_utc(), str(exc), final=final
             )
-            if exc.permanent:
+            if outcome == "dead":
                 log.warning("Slack message %s not sent: %s", message.id, exc)
+            return outcome != "failed"
         except Exception as exc:  # a bug or the database: the lease runs out, the sweep retries
             log.error("Slack message %s: %s", message.id, exc.__class__.__name__)
-        else:
-            await self._on_ack_path(outbox.settle_sent, self.db, message, now_utc(), where=where)
-            return True
-        return False
+            return False
+        await self._on_ack_path(outbox.settle_sent, self.db, message, now_utc(), where=where)
+        return True
 
     async def _send(self, message: outbox.Claimed) -> dict[str, Any]:
         """Make the Web API call: where it went (the Slack channel and the message's ts)."""

@@ -291,3 +291,20 @@ def test_outbox_keeps_no_text_once_sent(slack: Slack) -> None:
     with slack.db.session() as session:
         assert session.scalar(select(func.count()).select_from(ConversationState)) == 1
         assert session.scalar(select(func.count()).select_from(Appointment)) > 0
+
+
+def test_a_withheld_answer_does_not_hold_back_the_rest_of_its_request(slack: Slack) -> None:
+    user = slack.user[CASE_MANAGER]
+    dm = harness.dm_channel(user)
+    assert store.claim(slack.db, "test:leak", "mention", user, "C0FRONTDESK", {})
+    store.finish(
+        slack.db,
+        "test:leak",
+        [
+            outbox.SlackMessage("chat.postMessage", user, "C0FRONTDESK", {"text": "Laura Fox"}),
+            outbox.SlackMessage("chat.postMessage", user, dm, {"text": "see your DM"}),
+        ],
+    )
+    slack.client.blocking_portal.call(slack.door.resend)  # one pass sends what may go
+    assert [c.args["text"] for c in slack.fake.messages()] == ["see your DM"]
+    assert [(r.status, r.context) for r in slack_rows(slack)][0] == ("refused", {})
