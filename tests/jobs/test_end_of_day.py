@@ -134,5 +134,5 @@ def test_the_slack_door_delivers_the_list_to_the_clinicians_dm_once(
     queued = _queued(slack.db)
     assert len(queued) == 8 and all(r.status == "sent" for r in queued.values())
     assert {r.template for r in queued.values()} == {"end_of_day"}
-    posted = [c for c in slack.fake.of("chat.postMessage")]
+    posted = slack.fake.of("chat.postMessage")
     assert len(posted) == 8 == len({c.channel for c in posted})  # one DM each, none twice
