@@ -1,15 +1,19 @@
-"""One outbox for everything that leaves Rota for a patient (SMS, email).
+"""One outbox for everything that leaves Rota: SMS and email to patients, Slack messages to
+staff.
 
 At least once, never twice for one purpose: `enqueue` claims a message by its idempotency key
-(a reminder's key names the appointment, the patient and the window), so a job that runs twice
-queues it once. `drain` claims due messages (a lease, so a second worker or a crashed one never
-loses or doubles them), sends each through its channel's adapter (integrations/notify), and
-retries with exponential backoff; after `MAX_ATTEMPTS` a message is dead until a person retries
-it. Every delivery and every death is audited: recipient, channel, template, appointment ids,
-never the text.
+(a reminder's key names the appointment, the patient and the window; a Slack message's the
+request or job run and its place in the answer), so a job that runs twice queues it once.
+`claim` takes due messages (a lease, so a second worker or a crashed one never loses or doubles
+them); the sender settles each (`settle_sent`, `settle_failed`): a failed try is retried with
+exponential backoff, and after `MAX_ATTEMPTS` (or at once, when retrying cannot help) a message
+is dead until a person retries it. Every delivery and every death is audited: recipient (masked),
+channel, template, appointment ids, never the text.
 
-Slack keeps its own ordered outbox (assistant/slack_store): its messages answer one request in
-sequence and carry Block Kit, which this one does not model.
+Who sends: `drain` (the `outbox` job) sends SMS and email through integrations/notify; the Slack
+door sends channel "slack" itself (it owns the async Web API client), right after a request is
+answered and on its periodic sweep, through the same claim and settle. The messages of one Slack
+request leave in order: one waits while an earlier one of its request is still owed.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,7 +37,8 @@ from clinic.models import Patient
 from clinic.outbox_models import OUTBOX_STATUSES, OutboxMessage
 
 ACTOR = "rota-outbox"
-CHANNELS = ("email", "sms")
+CHANNELS = ("email", "sms", "slack")
+SLACK = "slack"
 MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = 30
 BACKOFF_CAP = timedelta(hours=1)
@@ -86,10 +91,12 @@ def enqueue(
     patient: str | None = None,
     now: datetime,
     status: str = "pending",
+    extra: Mapping[str, Any] | None = None,
 ) -> bool:
     """Queue a message in the caller's transaction; False when `key` was queued before (the
     same reminder asked for again). `status` "refused" records a disclosure the rules refused,
-    so it is judged once."""
+    so it is judged once. `extra`: what the row keeps after sending besides who and which
+    template (never words)."""
     if channel not in CHANNELS:
         raise InvalidInput(f"unknown channel {channel!r}; use one of {', '.join(CHANNELS)}")
     if session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:
@@ -106,6 +113,7 @@ def enqueue(
         attempts=0,
         next_attempt_at=now,
         created_at=now,
+        extra=dict(extra) if extra is not None else None,
     )
     try:
         with session.begin_nested():  # two jobs racing: the unique key decides, the rest stays
@@ -115,11 +123,56 @@ def enqueue(
     return True
 
 
-# --- drain -------------------------------------------------------------------------------------
+# --- Slack's messages ---------------------------------------------------------------------------
+
+
+@dataclass
+class SlackMessage:
+    """One Web API call owed to a person: `channel` None means the recipient's DM with the bot;
+    `audit` (recipient staff, channel type, patients, appointments) is set when it carries
+    patient information; `template` names what kind of message it is (never its words)."""
+
+    method: str  # chat.postMessage | chat.postEphemeral | chat.update
+    slack_user: str | None
+    channel: str | None
+    payload: dict[str, Any]
+    audit: dict[str, Any] | None = None
+    template: str = "slack_answer"
+
+
+def owe_slack(session: Session, key: str, messages: Sequence[SlackMessage], now: datetime) -> int:
+    """Queue Slack messages under `key` (a request, or a job's run and recipient) in the
+    caller's transaction, in order, each under `<key>:<seq>`; how many were new (a re-run
+    queues nothing twice)."""
+    queued = 0
+    for seq, m in enumerate(messages):
+        queued += enqueue(
+            session,
+            channel=SLACK,
+            recipient=m.slack_user or "",
+            template=m.template,
+            context={"payload": m.payload},
+            key=f"{key}:{seq}",
+            appointment_ids=(m.audit or {}).get("appointments") or (),
+            now=now,
+            extra={
+                "request": key,
+                "seq": seq,
+                "method": m.method,
+                "slack_channel": m.channel,
+                "audit": m.audit,
+            },
+        )
+    return queued
+
+
+# --- claim, send, settle -----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class _Claimed:
+class Claimed:
+    """A message taken for one try (leased until settled)."""
+
     id: int
     key: str
     channel: str
@@ -127,6 +180,12 @@ class _Claimed:
     template: str
     context: dict[str, Any]
     attempts: int
+    extra: dict[str, Any]
+
+    @property
+    def request(self) -> str | None:
+        """The Slack request (or job run) whose answer this is a part of."""
+        return self.extra.get("request")
 
 
 def drain(
@@ -138,20 +197,33 @@ def drain(
 ) -> dict[str, int]:
     """Send what is due at `now`: counts of sent, failed (to be retried) and dead messages."""
     channels = senders() if channels is None else channels
-    claimed = _claim(db, now, limit, set(channels))
+    claimed = claim(db, now, set(channels) - {SLACK}, limit=limit)
     counts = {"sent": 0, "failed": 0, "dead": 0}
     for message in claimed:
         try:
             channels[message.channel](render(message))
         except Exception as exc:  # an adapter's failure is a failed try, never a crash
-            counts[_failed(db, message, now, f"{type(exc).__name__}: {exc}")] += 1
+            counts[settle_failed(db, message, now, f"{type(exc).__name__}: {exc}")] += 1
         else:
-            _sent(db, message, now)
+            settle_sent(db, message, now)
             counts["sent"] += 1
     return counts
 
 
-def _claim(db: Database, now: datetime, limit: int, channels: set[str]) -> list[_Claimed]:
+def claim(
+    db: Database,
+    now: datetime,
+    channels: Iterable[str],
+    *,
+    limit: int = 200,
+    request: str | None = None,
+) -> list[Claimed]:
+    """Take the messages due at `now` on `channels` for one try each (only `request`'s, if
+    given), oldest first: each is leased for `LEASE` and its try counted. A message waits while
+    an earlier one of its request is still owed and not taken with it."""
+    channels = set(channels)
+    if not channels:
+        return []
     with db.session() as session:
         query = (
             select(OutboxMessage)
@@ -163,21 +235,26 @@ def _claim(db: Database, now: datetime, limit: int, channels: set[str]) -> list[
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(limit)
         )
+        if request is not None:
+            query = query.where(OutboxMessage.key.startswith(f"{request}:", autoescape=True))
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
-        out = []
         batch = list(session.scalars(query))
+        if request is not None:  # the prefix is a hint; the row's own request decides
+            batch = [r for r in batch if (r.extra or {}).get("request") == request]
+        batch = _in_order(session, batch)
         still = _still_consented(session, [r.patient_id for r in batch if r.patient_id])
+        out = []
         for row in batch:
             if row.patient_id is not None and still.get(row.patient_id) != row.channel:
                 # consent revoked (or the channel changed) since it was queued: not sent
                 row.status, row.context = "refused", {}
-                _audit(session, row, "outbox.withheld", now)
+                _audit(session, row, "outbox.withheld", now, "consent withdrawn")
                 continue
             row.attempts += 1
             row.next_attempt_at = now + LEASE
             out.append(
-                _Claimed(
+                Claimed(
                     row.id,
                     row.key,
                     row.channel,
@@ -185,9 +262,37 @@ def _claim(db: Database, now: datetime, limit: int, channels: set[str]) -> list[
                     row.template,
                     dict(row.context),
                     row.attempts,
+                    dict(row.extra or {}),
                 )
             )
         return out
+
+
+def _in_order(session: Session, batch: list[OutboxMessage]) -> list[OutboxMessage]:
+    """The batch in id order, without the messages of a request that has an earlier message
+    still owed outside the batch (backing off, or leased by another sender)."""
+    batch = sorted(batch, key=lambda r: r.id)
+    requests = {(r.extra or {}).get("request") for r in batch} - {None}
+    if not requests:
+        return batch
+    taken = {r.id for r in batch}
+    first_waiting: dict[str, int] = {}
+    earlier = session.execute(
+        select(OutboxMessage.id, OutboxMessage.extra)
+        .where(
+            OutboxMessage.status == "pending",
+            OutboxMessage.channel == SLACK,
+            OutboxMessage.id < batch[-1].id,
+        )
+        .order_by(OutboxMessage.id)
+    )
+    for mid, extra in earlier:
+        request = (extra or {}).get("request")
+        if request in requests and mid not in taken and request not in first_waiting:
+            first_waiting[request] = mid
+    return [
+        r for r in batch if r.id < first_waiting.get((r.extra or {}).get("request") or "", r.id + 1)
+    ]
 
 
 def _still_consented(session: Session, patients: list[str]) -> dict[str, str]:
@@ -202,25 +307,55 @@ def _still_consented(session: Session, patients: list[str]) -> dict[str, str]:
     }
 
 
-def _sent(db: Database, message: _Claimed, now: datetime) -> None:
+def settle_sent(
+    db: Database, message: Claimed, now: datetime, *, where: Mapping[str, Any] | None = None
+) -> None:
+    """Delivered: the row keeps who, when and (`where`: a Slack message's channel and ts)
+    where; the words are dropped. Audited, and a Slack message carrying patient information
+    is audited as that disclosure too (PRIV-07, PRIV-10)."""
     with db.session() as session:
         row = session.get(OutboxMessage, message.id)
-        assert row is not None
+        if row is None or row.status == "sent":
+            return
         row.status, row.sent_at, row.context, row.last_error = "sent", now, {}, None
+        if where:
+            row.extra = {**(row.extra or {}), **where}
         _audit(session, row, "outbox.sent", now)
+        if row.channel == SLACK and (row.extra or {}).get("audit"):
+            _slack_disclosure(session, row)
 
 
-def _failed(db: Database, message: _Claimed, now: datetime, error: str) -> str:
+def settle_failed(
+    db: Database, message: Claimed, now: datetime, error: str, *, final: str | None = None
+) -> str:
+    """A failed try: "failed" (due again after `backoff`), or "dead" after `MAX_ATTEMPTS` tries
+    or at once when `final` is "dead" (retrying cannot help: a person may fix it and retry);
+    `final` "refused": the rules withheld it, its words are dropped and it is never sent."""
     with db.session() as session:
         row = session.get(OutboxMessage, message.id)
         assert row is not None
         row.last_error = error[:200]
-        if row.attempts >= MAX_ATTEMPTS:
+        if final == "refused":
+            row.status, row.context = "refused", {}
+            _audit(session, row, "outbox.withheld", now, row.last_error)
+            return "refused"
+        if final == "dead" or row.attempts >= MAX_ATTEMPTS:
             row.status = "dead"
-            _audit(session, row, "outbox.dead", now)
+            _audit(session, row, "outbox.dead", now, row.last_error)
             return "dead"
         row.next_attempt_at = now + backoff(row.attempts)
         return "failed"
+
+
+def release(db: Database, messages: Iterable[Claimed], now: datetime) -> None:
+    """Claimed but not tried (an earlier message of their request failed): due again, in
+    their turn, with the try not counted."""
+    with db.session() as session:
+        for message in messages:
+            row = session.get(OutboxMessage, message.id)
+            if row is not None and row.status == "pending":
+                row.attempts = max(0, row.attempts - 1)
+                row.next_attempt_at = now
 
 
 def backoff(attempts: int) -> timedelta:
@@ -228,7 +363,9 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=BACKOFF_SECONDS * 2 ** (attempts - 1)), BACKOFF_CAP)
 
 
-def _audit(session: Session, row: OutboxMessage, action: str, now: datetime) -> None:
+def _audit(
+    session: Session, row: OutboxMessage, action: str, now: datetime, reason: str | None = None
+) -> None:
     append_event(
         session,
         actor=ACTOR,
@@ -243,7 +380,29 @@ def _audit(session: Session, row: OutboxMessage, action: str, now: datetime) -> 
             "appointments": list(row.appointment_ids),
             "attempts": row.attempts,
         },
-        reason={"outbox.dead": row.last_error, "outbox.withheld": "consent withdrawn"}.get(action),
+        reason=reason,
+    )
+
+
+def _slack_disclosure(session: Session, row: OutboxMessage) -> None:
+    """A Slack message that carried patient information: to whom, where, which patients and
+    appointments (never the words)."""
+    extra = row.extra or {}
+    channel, ts = extra.get("slack_channel"), extra.get("ts")
+    append_event(
+        session,
+        actor="rota-slack",
+        action="slack.message",
+        entity_type="slack_message",
+        entity_id=f"{channel}:{ts}" if ts else channel,
+        after={
+            **extra["audit"],
+            "slack_user": row.recipient or None,
+            "channel": channel,
+            "method": extra.get("method"),
+            "request": extra.get("request"),
+        },
+        reason="message carrying patient information (PRIV-07, PRIV-10)",
     )
 
 
@@ -258,7 +417,7 @@ def mask(recipient: str) -> str:
 # --- words -------------------------------------------------------------------------------------
 
 
-def render(message: _Claimed | OutboxMessage) -> Outgoing:
+def render(message: Claimed | OutboxMessage) -> Outgoing:
     subject, body = template_text(message.template)
     context = {k: str(v) for k, v in message.context.items()}
     return Outgoing(
@@ -333,6 +492,16 @@ def rows(session: Session, statuses: Iterable[str], limit: int) -> list[MessageV
     if statuses:
         query = query.where(OutboxMessage.status.in_(statuses))
     return [view(r) for r in session.scalars(query)]
+
+
+def counts(session: Session, channel: str) -> dict[str, int]:
+    """How many messages of a channel are in each status."""
+    found = session.execute(
+        select(OutboxMessage.status, func.count())
+        .where(OutboxMessage.channel == channel)
+        .group_by(OutboxMessage.status)
+    )
+    return {status: n for status, n in found}
 
 
 def revive(session: Session, message_id: int, now: datetime, actor: str) -> MessageView:

@@ -1,23 +1,25 @@
-"""The inbox (claimed on receipt, so a retried event or a double click acts once, and work
-survives a restart) and the outbox (what the bot owes people, sent with retries).
+"""Slack's inbox: a request claimed on receipt (so a retried event or a double click acts
+once, and work survives a restart), then answered. What the answer owes people goes through the
+one outbox (assistant.outbox, channel "slack") in the same transaction, and the Slack door sends
+it from there.
 
-Message text is kept only until it is answered or sent: the rows then keep who, where and
-when, never the words.
+A request's text is kept only until it is answered: the row then keeps who, where and when,
+never the words.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
+from assistant import outbox
+from assistant.outbox import SlackMessage
 from clinic.audit import append_event
 from clinic.db import Database
-from clinic.slack_models import SlackInbox, SlackOutbox
+from clinic.slack_models import SlackInbox
 from clinic.timeutil import now_utc
 
 ACTOR = "rota-slack"
@@ -30,29 +32,6 @@ class Job:
     slack_user: str
     channel: str | None
     payload: dict[str, Any]
-    attempts: int
-
-
-@dataclass
-class Outgoing:
-    """One Web API call to make: `channel` None means the recipient's DM with the bot."""
-
-    method: str
-    slack_user: str | None
-    channel: str | None
-    payload: dict[str, Any]
-    audit: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class Owed:
-    id: int
-    inbox_key: str
-    method: str
-    slack_user: str | None
-    channel: str | None
-    payload: dict[str, Any]
-    audit: dict[str, Any] | None
     attempts: int
 
 
@@ -106,8 +85,11 @@ def start(db: Database, key: str) -> Job | None:
         return Job(row.key, row.kind, row.slack_user, row.channel, dict(row.payload), row.attempts)
 
 
-def finish(db: Database, key: str, outgoing: list[Outgoing], *, error: str | None = None) -> None:
-    """Answered: queue what must be sent and forget the request's text, in one transaction."""
+def finish(
+    db: Database, key: str, outgoing: list[SlackMessage], *, error: str | None = None
+) -> None:
+    """Answered: queue what must be sent (in order, under `<key>:<seq>`) and forget the
+    request's text, in one transaction."""
     now = now_utc()
     with db.session() as session:
         row = session.get(SlackInbox, key)
@@ -117,39 +99,7 @@ def finish(db: Database, key: str, outgoing: list[Outgoing], *, error: str | Non
         row.error = error
         row.finished_at = now
         row.payload = {}
-        owe(session, key, outgoing, now)
-
-
-def owe(session: Session, key: str, outgoing: list[Outgoing], now: datetime) -> None:
-    """Queue `outgoing` under `key` in the caller's transaction (the door's sweep sends them in
-    order, with retries)."""
-    for seq, message in enumerate(outgoing):
-        session.add(
-            SlackOutbox(
-                inbox_key=key,
-                seq=seq,
-                method=message.method,
-                slack_user=message.slack_user,
-                channel=message.channel,
-                payload=message.payload,
-                audit=message.audit,
-                status="pending",
-                attempts=0,
-                created_at=now,
-            )
-        )
-
-
-def queue_once(db: Database, key: str, outgoing: list[Outgoing]) -> bool:
-    """Queue messages Rota sends on its own (a scheduled job's DMs) under `key`, once: False if
-    messages under this key were queued before (a re-run after a crash sends nothing twice)."""
-    now = now_utc()
-    with db.session() as session:
-        seen = session.scalars(select(SlackOutbox.id).where(SlackOutbox.inbox_key == key)).first()
-        if seen is not None:
-            return False
-        owe(session, key, outgoing, now)
-    return True
+        outbox.owe_slack(session, key, outgoing, now)
 
 
 def unfinished(db: Database) -> list[str]:
@@ -164,69 +114,12 @@ def unfinished(db: Database) -> list[str]:
         )
 
 
-def owed(db: Database, key: str | None = None) -> list[Owed]:
-    """Messages not yet sent, oldest first (those of one request, if given)."""
-    query = select(SlackOutbox).where(SlackOutbox.status == "pending")
-    if key is not None:
-        query = query.where(SlackOutbox.inbox_key == key)
-    with db.read() as session:
-        return [
-            Owed(
-                r.id,
-                r.inbox_key,
-                r.method,
-                r.slack_user,
-                r.channel,
-                dict(r.payload),
-                dict(r.audit) if r.audit else None,
-                r.attempts,
-            )
-            for r in session.scalars(query.order_by(SlackOutbox.id))
-        ]
-
-
-def sent(db: Database, message: Owed, channel: str | None, ts: str | None, attempts: int) -> None:
-    """Delivered: keep the record (and audit a message carrying patient data), drop the words."""
-    with db.session() as session:
-        row = session.get(SlackOutbox, message.id)
-        if row is None or row.status == "sent":
-            return
-        row.status, row.sent_at, row.payload = "sent", now_utc(), {}
-        row.attempts = message.attempts + attempts
-        row.channel = channel or row.channel
-        if message.audit:
-            append_event(
-                session,
-                actor=ACTOR,
-                action="slack.message",
-                entity_type="slack_message",
-                entity_id=f"{channel}:{ts}" if ts else channel,
-                after={
-                    **message.audit,
-                    "slack_user": message.slack_user,
-                    "channel": channel,
-                    "method": message.method,
-                    "request": message.inbox_key,
-                },
-                reason="message carrying patient information (PRIV-07, PRIV-10)",
-            )
-
-
-def not_sent(db: Database, message: Owed, error: str, attempts: int, *, final: bool) -> None:
-    with db.session() as session:
-        row = session.get(SlackOutbox, message.id)
-        if row is None:
-            return
-        row.attempts = message.attempts + attempts
-        row.last_error = error[:200]
-        if final:
-            row.status, row.payload = "failed", {}
-
-
 def counts(db: Database) -> dict[str, int]:
+    """Requests by status, and the Slack messages in the outbox by status."""
     with db.read() as session:
         out: dict[str, int] = {}
-        for table, name in ((SlackInbox, "requests"), (SlackOutbox, "messages")):
-            for status in session.scalars(select(table.status)):
-                out[f"{name}_{status}"] = out.get(f"{name}_{status}", 0) + 1
+        for status in session.scalars(select(SlackInbox.status)):
+            out[f"requests_{status}"] = out.get(f"requests_{status}", 0) + 1
+        for status, n in outbox.counts(session, outbox.SLACK).items():
+            out[f"messages_{status}"] = n
         return out

@@ -1,8 +1,10 @@
 """What Rota owes the outside world (the outbox) and what patients answered (replies).
 
 Kept apart from `clinic.models` like Slack's bookkeeping; the tables are created by the
-hand-written migration 0009_outbox. A message's `context` (the words' ingredients) is kept only
-until it is sent: the row then keeps who, over which channel, which template and when.
+hand-written migrations 0009_outbox and 0010_one_outbox. A message's `context` (the words'
+ingredients, or a Slack message's Block Kit payload) is kept only until it is sent: the row then
+keeps who, over which channel, which template and when, and (`extra`) where a Slack message went
+and what it disclosed.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
-    channel: Mapped[str] = mapped_column(String(16))  # email | sms
-    recipient: Mapped[str] = mapped_column(String(320))  # an address or a phone number
+    channel: Mapped[str] = mapped_column(String(16))  # email | sms | slack
+    # an address, a phone number or a Slack user id
+    recipient: Mapped[str] = mapped_column(String(320))
     patient_id: Mapped[str | None] = mapped_column(String(64), index=True)
     template: Mapped[str] = mapped_column(String(64))
     context: Mapped[dict[str, Any]] = mapped_column(JSON)  # emptied once sent
@@ -39,6 +42,11 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # Slack's: the request it answers and its place in the answer (`request`, `seq`), the Web
+    # API method, the Slack channel (None: the recipient's DM), the ts once sent, and `audit`
+    # (recipient staff, patients, appointments) for the PRIV check and the disclosure audit.
+    # Never the words; kept after sending.
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),)
 

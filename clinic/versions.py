@@ -40,6 +40,7 @@ UNCHANGING_EVENTS = (
     "staff.slack_",
     "patient.view",
     "proposal.create",
+    "outbox.",
 )
 """Audit actions (prefixes) that record something said or granted and change no fact a cache
 holds: no person, room, rule, absence or appointment (a proposal made changes nothing until it

@@ -2,7 +2,8 @@
 and are still unmarked gets their list as a Slack DM (once per clinician and day).
 
 The list is the attendance use case's own (`attendance.unmarked`, asked as the clinician, so it
-holds only their sessions); the DM goes through the Slack outbox the door already sends from.
+holds only their sessions); the DM goes through the one outbox (channel "slack", under
+`job:end-of-day:<local day>:<staff>:0`), which the Slack door sends from.
 Clinicians not on Slack are counted in the summary (the next morning's report lists what is
 still unmarked).
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from assistant import callers, slack_store
+from assistant import callers, outbox
 from assistant.access import may
 from assistant.jobs import job
 from assistant.roster import read_roster
@@ -21,7 +22,7 @@ from clinic.booking import AppointmentView
 from clinic.db import Database
 from clinic.errors import NotFound, PermissionDenied
 from clinic.queries import appointments_between
-from clinic.timeutil import day_bounds
+from clinic.timeutil import day_bounds, now_utc
 from clinic.tokens import Caller
 
 NAME = "end-of-day"
@@ -53,7 +54,11 @@ def end_of_day(db: Database, now: datetime) -> dict[str, Any]:
         if not user:
             continue
         message = _message(user, caller, day, rows, names, tz)
-        if slack_store.queue_once(db, f"job:{NAME}:{day.isoformat()}:{staff_id}", [message]):
+        with db.session() as session:
+            fresh = outbox.owe_slack(
+                session, f"job:{NAME}:{day.isoformat()}:{staff_id}", [message], now_utc()
+            )
+        if fresh:
             queued += 1
         else:
             already += 1
@@ -86,7 +91,7 @@ def _message(
     rows: list[AppointmentView],
     names: dict[str, str],
     tz: Any,
-) -> slack_store.Outgoing:
+) -> outbox.SlackMessage:
     """The clinician's own sessions: time, kind (if their role sees clinical detail), who."""
     clinical = may(caller, "see_clinical_detail")
     lines = [f"*{len(rows)} session(s) today ({day:%a %d %b}) still have no attendance:*"]
@@ -110,4 +115,6 @@ def _message(
         "patients": sorted({p for row in rows for p in row.patients}),
         "appointments": sorted(row.id for row in rows),
     }
-    return slack_store.Outgoing("chat.postMessage", user, None, payload, audit)
+    return outbox.SlackMessage(
+        "chat.postMessage", user, None, payload, audit, template="end_of_day"
+    )

@@ -3,7 +3,8 @@ proposal, build the exception report, and deliver it — the report to the clini
 each clinician's own agenda for the day — once per facility and local day.
 
 Once: the engines claim the run per local day in `job_run` (assistant.jobs.run_job), so a second
-worker never starts it. Inside, everything the run writes (the proposal, the messages owed, and
+worker never starts it. Inside, everything the run writes (the proposal, the messages owed in
+the one outbox — Slack DMs under `job:morning:<local day>:<n>`, the email report — and
 its audit event keyed `job:morning:<local day>`) is one transaction, and a run that finds that
 event writes nothing: a retry after a crash that happened once the work was committed (the run
 taken over when its lease passed) sends nothing twice. The solver and the report run before
@@ -25,10 +26,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from assistant import callers, morning_report, outbox, slack_store
+from assistant import callers, morning_report, outbox
 from assistant.jobs import job
 from assistant.optimize import SYSTEM_ACTOR, optimize_period
-from assistant.slack_store import Outgoing
+from assistant.outbox import SlackMessage
 from assistant.usecases import morning_plan, records
 from assistant.usecases.absences import store_proposal
 from clinic.audit import append_event
@@ -105,7 +106,7 @@ def run(db: Database, now: datetime, settings: Settings | None = None) -> dict[s
                 )
         planned_n = len(proposal["bookings"]) if proposal else 0
         outgoing = slack_messages(with_plan(messages, proposal_id, planned_n), users)
-        slack_store.owe(session, key, outgoing, now_utc())
+        outbox.owe_slack(session, key, outgoing, now_utc())
         emailed = email_report(session, messages, key, now)
         counts = {k: v["count"] for k, v in report["sections"].items()}
         append_event(
@@ -197,11 +198,11 @@ def with_plan(messages: list[Message], proposal_id: str | None, planned: int) ->
     return [replace(m, text=m.text + note) if m.report else m for m in messages]
 
 
-def slack_messages(messages: list[Message], users: dict[str, str]) -> list[Outgoing]:
+def slack_messages(messages: list[Message], users: dict[str, str]) -> list[SlackMessage]:
     """Slack DMs for those on Slack: a neutral preview (lock screens show it), the words in
     blocks (Slack's limits: 3,000 characters a block, 50 blocks), and what each discloses."""
     return [
-        Outgoing(
+        SlackMessage(
             "chat.postMessage",
             users[m.staff],
             None,
@@ -212,6 +213,7 @@ def slack_messages(messages: list[Message], users: dict[str, str]) -> list[Outgo
                 "patients": list(m.patients),
                 "appointments": list(m.appointments),
             },
+            template="morning_report" if m.report else "morning_agenda",
         )
         for m in messages
         if m.staff in users

@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from assistant import messages, slack_store
+from assistant import messages, outbox
 from assistant.access import authorize
 from assistant.jobs.reminders import attendance_counts
 from assistant.wiring import booking_service
@@ -739,8 +739,8 @@ def _deliver(
 def dm_staff(
     session: Session, staff_id: str, text: str, key: str, patient: str, now: datetime
 ) -> bool:
-    """The waitlist's one Slack DM to a staff member, through the Slack outbox the jobs use
-    (in the caller's transaction); False when they are not on Slack."""
+    """The waitlist's one Slack DM to a staff member, through the one outbox (in the caller's
+    transaction); False when they are not on Slack."""
     user = session.scalar(select(Staff.slack_user_id).where(Staff.id == staff_id))
     if not user:
         return False
@@ -749,9 +749,8 @@ def dm_staff(
         "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}}],
     }
     audit = {"recipient": staff_id, "channel_type": "im", "patients": [patient]}
-    slack_store.owe(
-        session, key, [slack_store.Outgoing("chat.postMessage", user, None, payload, audit)], now
-    )
+    message = outbox.SlackMessage("chat.postMessage", user, None, payload, audit, "waitlist")
+    outbox.owe_slack(session, key, [message], now)
     return True
 
 

@@ -1,5 +1,5 @@
-"""`rota outbox …`: what Rota owes patients (queued, sent, dead), a dead message retried,
-the queue sent now, and patients' replies."""
+"""`rota outbox …`: what Rota owes people (SMS and email to patients, Slack messages to staff:
+queued, sent, dead), a dead message retried, the queue sent now, and patients' replies."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ ACTOR_HELP = "Who is asking (a staff id or a name); recorded in the audit log."
 
 def register(app: typer.Typer) -> None:
     group = typer.Typer(
-        help="The outbox: messages to patients (SMS, email), retries, replies.",
+        help="The outbox: messages to patients (SMS, email) and staff (Slack), retries, replies.",
         add_completion=False,
     )
     app.add_typer(group, name="outbox")
@@ -53,14 +53,16 @@ def register(app: typer.Typer) -> None:
         message_id: Annotated[int, typer.Argument(help="The dead message's id (outbox list).")],
         actor: Annotated[str, typer.Option(help=ACTOR_HELP)] = "operator",
     ) -> None:
-        """Put a dead message back in the queue, due now."""
+        """Put a dead message back in the queue, due now (a Slack message goes with the Slack
+        door's next sweep)."""
         db = open_database()
         row = outbox.retry(db, callers.for_actor(db, actor), outbox.Retry(message_id))
         typer.echo(f"Message #{row.id} is queued again ({row.channel} to {row.recipient}).")
 
     @group.command("send")
     def send() -> None:
-        """Send what is due now through the configured channels (ROTA_SMTP_URL, TWILIO_*)."""
+        """Send what is due now through the configured channels (ROTA_SMTP_URL, TWILIO_*; Slack
+        messages are sent by the Slack door: `rota serve`, `rota slack resend`)."""
         channels = notify.configure()
         if not channels:
             typer.echo(

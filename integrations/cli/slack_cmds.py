@@ -93,8 +93,8 @@ def register(app: typer.Typer) -> None:
 
     @slack_app.command("resend")
     def resend() -> None:
-        """Send every message still owed after a Slack outage (the server also does this every
-        30 seconds)."""
+        """Send the Slack messages due now after an outage (the server also does this every
+        30 seconds; one backing off after a failed try waits its turn)."""
         from assistant.dialogue import Dialogue
         from integrations.slack.door import SlackDoor
 
@@ -107,7 +107,7 @@ def register(app: typer.Typer) -> None:
         counts = store.counts(db)
         typer.echo(
             f"sent; {counts.get('messages_pending', 0)} still owed, "
-            f"{counts.get('messages_failed', 0)} failed for good"
+            f"{counts.get('messages_dead', 0)} dead (`rota outbox list --dead`)"
         )
 
     @slack_app.command("manifest")

@@ -16,8 +16,9 @@ from assistant import callers, gate, slack_store
 from assistant.access import may
 from assistant.conversation import read_state
 from assistant.dialogue import Dialogue, Reply
+from assistant.outbox import SlackMessage
 from assistant.parse import parse
-from assistant.slack_store import Job, Outgoing
+from assistant.slack_store import Job
 from assistant.usecases import AppointmentView, absences, appointments
 from clinic.db import Database
 from clinic.errors import NotFound, RotaError
@@ -43,7 +44,7 @@ class Answerer:
 
     # -- the entry point -----------------------------------------------------------------------
 
-    def answer(self, job: Job) -> list[Outgoing]:
+    def answer(self, job: Job) -> list[SlackMessage]:
         p = job.payload
         caller = callers.for_slack_user(self.db, job.slack_user)
         if caller is None:
@@ -58,7 +59,7 @@ class Answerer:
         if not text:
             text = "help"
         reply = self._ask(caller, text, cid)
-        out: list[Outgoing] = []
+        out: list[SlackMessage] = []
         if job.kind == "mention" and not is_private(channel):
             out.append(_ephemeral(job, privacy.SENT_TO_DM))
         where = channel if job.kind == "message" and is_private(channel) else None
@@ -68,13 +69,13 @@ class Answerer:
 
     # -- the parts -----------------------------------------------------------------------------
 
-    def _refuse(self, job: Job) -> list[Outgoing]:
+    def _refuse(self, job: Job) -> list[SlackMessage]:
         slack_store.refused(self.db, job.slack_user, job.kind, _channel_type(job.channel))
         if job.kind == "command":
             return []  # the acknowledgement already said so
         if job.kind == "message" and is_private(job.channel):
             return [
-                Outgoing(
+                SlackMessage(
                     "chat.postMessage", job.slack_user, job.channel, {"text": privacy.UNKNOWN_USER}
                 )
             ]
@@ -96,7 +97,7 @@ class Answerer:
             message = str(exc)
             return Reply(cid, message[:1].upper() + message[1:] + ".")
 
-    def _press(self, job: Job, caller: Caller) -> list[Outgoing]:
+    def _press(self, job: Job, caller: Caller) -> list[SlackMessage]:
         p = job.payload
         value = render.decode(p.get("value"))
         channel, ts = job.channel or "", p.get("message_ts")
@@ -131,7 +132,7 @@ class Answerer:
 
     def _update(
         self, job: Job, caller: Caller, channel: str, ts: str | None, reply: Reply
-    ) -> Outgoing:
+    ) -> SlackMessage:
         if not (ts and is_private(channel)):
             # Buttons only ever go to DMs; anything else gets its answer in the DM.
             return self._reply_message(job.slack_user, caller, reply, None)
@@ -142,7 +143,7 @@ class Answerer:
 
     def _reply_message(
         self, slack_user: str, caller: Caller, reply: Reply, channel: str | None
-    ) -> Outgoing:
+    ) -> SlackMessage:
         """The dialogue's reply for the asker's DM (channel None: open it when sending)."""
         patients = set(self._scan().patients_in(reply.reply))
         frame_patient = ((reply.frame or {}).get("patient") or {}).get("id")
@@ -156,9 +157,9 @@ class Answerer:
             "blocks": blocks,
         }
         audit = _audit(caller, "im", sorted(patients), appointments) if carries else None
-        return Outgoing("chat.postMessage", slack_user, channel, payload, audit)
+        return SlackMessage("chat.postMessage", slack_user, channel, payload, audit)
 
-    def _notifications(self, sender: Caller, reply: Reply) -> list[Outgoing]:
+    def _notifications(self, sender: Caller, reply: Reply) -> list[SlackMessage]:
         """What the dialogue says others must be told, as DMs to those on Slack."""
         staff_notes = [n for n in reply.notify if n.get("staff")]
         users = callers.slack_users(self.db, sorted({n["staff"] for n in staff_notes}))
@@ -178,7 +179,7 @@ class Answerer:
                 out.append(self._changes(user, recipient, sender, note, proposal))
         return out
 
-    def _approval(self, user: str, recipient: Caller, note: dict[str, Any]) -> Outgoing:
+    def _approval(self, user: str, recipient: Caller, note: dict[str, Any]) -> SlackMessage:
         pid = str(note.get("proposal", ""))
         text = str(note.get("text", ""))
         payload = self._proposal(pid) or {}
@@ -194,12 +195,13 @@ class Answerer:
         # an emergency's or a knock-on's is apply or reject (no covers to adjust)
         adjustable = note.get("proposal_kind") not in ("emergency", "knock_on")
         blocks = render.approval_blocks(pid, text, render.render_id(), adjustable=adjustable)
-        return Outgoing(
+        return SlackMessage(
             "chat.postMessage",
             user,
             None,
             {"text": "Rota: a schedule change needs your approval.", "blocks": blocks},
             _audit(recipient, "im", sorted(patients), appointments),
+            template="slack_approval",
         )
 
     def _changes(
@@ -209,7 +211,7 @@ class Answerer:
         sender: Caller,
         note: dict[str, Any],
         proposal: dict[str, Any] | None,
-    ) -> Outgoing:
+    ) -> SlackMessage:
         """Each affected clinician's own changes: time, room and patient, and the session type
         only for roles that may see clinical detail (minimum necessary)."""
         tz = self.db.facility_tz()
@@ -225,12 +227,13 @@ class Answerer:
                 continue
             patients.update(now.patients)
             lines.append("- " + self._change_line(recipient, now, moves.get(aid), names, tz))
-        return Outgoing(
+        return SlackMessage(
             "chat.postMessage",
             user,
             None,
             {"text": privacy.NEUTRAL_PREVIEW, "blocks": render.text_blocks("\n".join(lines))},
             _audit(recipient, "im", sorted(patients), sorted(ids)),
+            template="slack_changes",
         )
 
     def _change_line(
@@ -299,8 +302,8 @@ class Answerer:
         return absences.payload_of(self.db, proposal_id)
 
 
-def _ephemeral(job: Job, text: str) -> Outgoing:
-    return Outgoing("chat.postEphemeral", job.slack_user, job.channel, {"text": text})
+def _ephemeral(job: Job, text: str) -> SlackMessage:
+    return SlackMessage("chat.postEphemeral", job.slack_user, job.channel, {"text": text})
 
 
 def _channel_type(channel: str | None) -> str:

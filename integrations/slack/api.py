@@ -32,10 +32,9 @@ MAX_RETRY_AFTER = 120.0
 class SendFailed(Exception):
     """A call that failed; `permanent` means retrying cannot help."""
 
-    def __init__(self, reason: str, *, permanent: bool, attempts: int = 1) -> None:
+    def __init__(self, reason: str, *, permanent: bool) -> None:
         super().__init__(reason)
         self.permanent = permanent
-        self.attempts = attempts
 
 
 def make_client(settings: SlackSettings) -> AsyncWebClient:
@@ -60,11 +59,8 @@ class SlackApi:
         self._dm: dict[str, str] = {}
 
     async def call(self, method: str, **kwargs: Any) -> dict[str, Any]:
-        return (await self.call_counted(method, **kwargs))[0]
-
-    async def call_counted(self, method: str, **kwargs: Any) -> tuple[dict[str, Any], int]:
-        """One Web API method, retried: its answer and the attempts it took. Raises SendFailed
-        when it cannot be done (now)."""
+        """One Web API method, retried within this try: its answer. Raises SendFailed when it
+        cannot be done (now); the outbox decides when to try again."""
         delay = self.settings.backoff
         reason = "no attempt made"
         attempts = max(1, self.settings.attempts)
@@ -73,7 +69,7 @@ class SlackApi:
             try:
                 response = await self.client.api_call(method, json=kwargs)
                 data = dict(response.data) if isinstance(response.data, dict) else {}
-                return data, attempt
+                return data
             except SlackApiError as exc:
                 status = getattr(exc.response, "status_code", 0)
                 error = _error_of(exc)
@@ -81,14 +77,14 @@ class SlackApi:
                 if status == 429 or error == "ratelimited":
                     wait = min(_retry_after(exc), MAX_RETRY_AFTER)
                 elif status < 500 and error not in _TRANSIENT:
-                    raise SendFailed(reason, permanent=True, attempts=attempt) from None
+                    raise SendFailed(reason, permanent=True) from None
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                 reason = f"{method}: {exc.__class__.__name__}"
             if attempt < attempts:
                 log.warning("Slack %s failed (%s); retrying in %.1fs", method, reason, wait)
                 await self._sleep(wait)
                 delay *= 2
-        raise SendFailed(reason, permanent=False, attempts=attempts)
+        raise SendFailed(reason, permanent=False)
 
     async def dm_channel(self, slack_user: str) -> str:
         """The bot's direct-message channel with a person (opened once, then remembered)."""

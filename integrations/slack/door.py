@@ -9,8 +9,11 @@ after the acknowledgement, deliver with retries.
   a reference to. Bolt's lazy listeners are not used: they are fire-and-forget and lost on a
   restart; here an unanswered request stays "pending" in the database and is picked up again
   when the door starts.
-* Answers go into an outbox first and are then sent; a Slack outage leaves them there for the
-  next sweep, so a confirmed booking is never left unannounced.
+* Answers go into the one outbox first (assistant.outbox, channel "slack", in the transaction
+  that finishes the request) and are sent right after; a Slack outage leaves them there, backing
+  off, for the next sweep, so a confirmed booking is never left unannounced. A message Slack
+  refuses for good is dead at once (`rota outbox list --dead`; `rota outbox retry ID` puts it
+  back for the sweep); one the PRIV rules withhold is refused and never sent.
 """
 
 from __future__ import annotations
@@ -28,10 +31,11 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from assistant import callers
+from assistant import callers, outbox
 from assistant import slack_store as store
 from assistant.dialogue import Dialogue
 from clinic.db import Database
+from clinic.timeutil import now_utc
 from integrations.slack import privacy
 from integrations.slack.answer import Answerer, is_private
 from integrations.slack.api import SendFailed, SlackApi
@@ -134,7 +138,7 @@ class SlackDoor:
         )
 
     async def resend(self) -> None:
-        """Send every message still owed (after an outage)."""
+        """Send every Slack message due now (what the sweep does; after an outage)."""
         await self._deliver(None)
 
     # -- Bolt ----------------------------------------------------------------------------------
@@ -291,7 +295,7 @@ class SlackDoor:
                 await self._in_worker(store.finish, self.db, key, outgoing)
             except Exception as exc:  # never the details: they may name a patient
                 log.error("Slack request %s failed: %s", key, exc.__class__.__name__)
-                sorry = store.Outgoing(
+                sorry = outbox.SlackMessage(
                     "chat.postMessage",
                     job.slack_user,
                     job.channel if is_private(job.channel) else None,
@@ -305,60 +309,84 @@ class SlackDoor:
     # -- delivering ----------------------------------------------------------------------------
 
     async def _deliver(self, key: str | None) -> None:
-        for message in await self._on_ack_path(store.owed, self.db, key):
-            if message.id in self._sending:
-                continue
-            self._sending.add(message.id)
-            try:
-                channel, ts, attempts = await self._send(message)
-            except SendFailed as exc:
-                await self._on_ack_path(
-                    store.not_sent,
-                    self.db,
-                    message,
-                    str(exc),
-                    getattr(exc, "attempts", 1),
-                    final=exc.permanent,
-                )
-                if exc.permanent:
-                    log.warning("Slack message %s not sent: %s", message.id, exc)
-            except Exception as exc:  # a bug or the database: the sweep tries again later
-                log.error("Slack message %s: %s", message.id, exc.__class__.__name__)
-            else:
-                await self._on_ack_path(store.sent, self.db, message, channel, ts, attempts)
-            finally:
+        """Send what the outbox owes on Slack (only `key`'s, if given), in order within each
+        request: once one is still owed after its try, the rest of its request waits for it."""
+        claimed = await self._on_ack_path(
+            outbox.claim, self.db, now_utc(), (outbox.SLACK,), request=key
+        )
+        self._sending.update(m.id for m in claimed)
+        waiting: set[str | None] = set()
+        held: list[outbox.Claimed] = []
+        try:
+            for message in claimed:
+                if message.request in waiting:
+                    held.append(message)
+                elif not await self._deliver_one(message):
+                    waiting.add(message.request)
                 self._sending.discard(message.id)
+            if held:
+                await self._on_ack_path(outbox.release, self.db, held, now_utc())
+        finally:
+            self._sending.difference_update(m.id for m in claimed)
 
-    async def _send(self, message: store.Owed) -> tuple[str, str | None, int]:
-        payload = message.payload
-        channel = message.channel
+    async def _deliver_one(self, message: outbox.Claimed) -> bool:
+        """One try; False while the message is still owed (to be tried again), True once it is
+        settled: sent, dead (a person retries it) or withheld (never sent)."""
+        try:
+            where = await self._send(message)
+        except _Withheld as exc:
+            await self._on_ack_path(
+                outbox.settle_failed, self.db, message, now_utc(), str(exc), final="refused"
+            )
+            log.warning("Slack message %s withheld", message.id)
+            return True
+        except SendFailed as exc:
+            final = "dead" if exc.permanent else None
+            outcome = await self._on_ack_path(
+                outbox.settle_failed, self.db, message, now_utc(), str(exc), final=final
+            )
+            if outcome == "dead":
+                log.warning("Slack message %s not sent: %s", message.id, exc)
+            return outcome != "failed"
+        except Exception as exc:  # a bug or the database: the lease runs out, the sweep retries
+            log.error("Slack message %s: %s", message.id, exc.__class__.__name__)
+            return False
+        await self._on_ack_path(outbox.settle_sent, self.db, message, now_utc(), where=where)
+        return True
+
+    async def _send(self, message: outbox.Claimed) -> dict[str, Any]:
+        """Make the Web API call: where it went (the Slack channel and the message's ts)."""
+        payload = message.context.get("payload") or {}
+        method = message.extra.get("method") or "chat.postMessage"
+        channel = message.extra.get("slack_channel")
         if channel is None:
-            if not message.slack_user:
+            if not message.recipient:
                 raise SendFailed("no recipient", permanent=True)
-            channel = await self.api.dm_channel(message.slack_user)
+            channel = await self.api.dm_channel(message.recipient)
         refused = await self._on_ack_path(self._refusal, message, channel)
         if refused:  # defence in depth: the PRIV rules judge every message before it leaves
-            raise SendFailed(f"withheld: {refused}"[:200], permanent=True)
+            raise _Withheld(f"withheld: {refused}"[:200])
         body: dict[str, Any] = {"channel": channel, "text": payload.get("text", "")}
         if payload.get("blocks"):
             body["blocks"] = payload["blocks"]
-        if message.method == "chat.postEphemeral":
-            body["user"] = message.slack_user
-        elif message.method == "chat.update":
+        if method == "chat.postEphemeral":
+            body["user"] = message.recipient
+        elif method == "chat.update":
             body["ts"] = payload["ts"]
         else:
             body.update(unfurl_links=False, unfurl_media=False)
-        data, attempts = await self.api.call_counted(message.method, **body)
+        data = await self.api.call(method, **body)
         ts = data.get("ts") or data.get("message_ts") or payload.get("ts")
-        return channel, ts, attempts
+        return {"slack_channel": channel, "ts": ts}
 
-    def _refusal(self, message: store.Owed, channel: str) -> str | None:
-        payload, audit = message.payload, message.audit or {}
+    def _refusal(self, message: outbox.Claimed, channel: str) -> str | None:
+        payload = message.context.get("payload") or {}
+        audit = message.extra.get("audit") or {}
         texts = [payload.get("text", "")]
         texts += [_block_text(b) for b in payload.get("blocks") or []]
         recipient = audit.get("recipient")
         if recipient is None:
-            caller = callers.for_slack_user(self.db, message.slack_user or "")
+            caller = callers.for_slack_user(self.db, message.recipient)
             recipient = caller.staff_id if caller else None
         return privacy.refusal(
             self.db,
@@ -376,6 +404,10 @@ class SlackDoor:
                 await self._deliver(None)
             except Exception as exc:
                 log.error("Slack outbox sweep failed: %s", exc.__class__.__name__)
+
+
+class _Withheld(Exception):
+    """The PRIV rules refused the message: it is never sent (not a failure to retry)."""
 
 
 def _render_of(value: str | None) -> str | None:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from assistant import callers, morning_report, slack_store
+from assistant import callers, morning_report
 from assistant.dialogue import Dialogue
 from assistant.jobs import morning, run_due, run_job
 from assistant.reports import review_week
@@ -34,7 +34,6 @@ from clinic.models import (
     StaffUnavailability,
 )
 from clinic.outbox_models import OutboxMessage
-from clinic.slack_models import SlackOutbox
 from clinic.timeutil import day_bounds
 from integrations.cli.main import run as rota
 from tests.assistant.conftest import NY
@@ -227,6 +226,24 @@ def test_each_section_of_the_morning_report_is_counted_from_the_database(
         assert "LOC-WEEK-UNDER" in {f.id for f in decision.fired}
 
 
+def _slack_owed(db: Database) -> list[Any]:
+    """The Slack messages the outbox owes, oldest first: key, recipient, payload, audit."""
+    with db.read() as session:
+        return [
+            SimpleNamespace(
+                key=r.key,
+                slack_user=r.recipient,
+                payload=r.context["payload"],
+                audit=r.extra["audit"],
+            )
+            for r in session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.channel == "slack", OutboxMessage.status == "pending")
+                .order_by(OutboxMessage.id)
+            )
+        ]
+
+
 def _schedule(db: Database) -> list[tuple[Any, ...]]:
     with db.read() as session:
         return [
@@ -248,8 +265,9 @@ def test_the_morning_cycle_proposes_moves_nothing_and_runs_once_a_day(
     with demo_db.read() as session:
         proposal = session.get(Proposal, first["proposal"])
         assert (proposal.kind, proposal.status) == ("morning_plan", "pending")
-    owed = slack_store.owed(demo_db)
+    owed = _slack_owed(demo_db)
     assert len(owed) == first["messages"] > 1
+    assert [m.key for m in owed] == [f"job:morning:2026-12-01:{n}" for n in range(len(owed))]
     # The director gets the report; each clinician only their own sessions.
     director = callers.with_role(demo_db, "clinical_director")
     users = callers.slack_users(demo_db, [director.staff_id])
@@ -268,7 +286,7 @@ def test_the_morning_cycle_proposes_moves_nothing_and_runs_once_a_day(
     again = morning.run(demo_db, NOW + timedelta(minutes=5), QUICK)
     assert again["skipped"]
     with demo_db.read() as session:
-        assert session.scalar(select(func.count()).select_from(SlackOutbox)) == len(owed)
+        assert len(_slack_owed(demo_db)) == len(owed)
         assert session.scalar(select(func.count()).select_from(Proposal)) == 1
 
     # The director applies the plan in one step: every proposed session booked.
@@ -306,7 +324,7 @@ def test_rota_morning_prints_the_report_without_delivering(
     out = capsys.readouterr().out
     assert "Rooms closed today: 1" in out and "Sessions without a room: 1" in out
     with demo_db.read() as session:  # shown, never delivered, never proposed
-        assert session.scalar(select(func.count()).select_from(SlackOutbox)) == 0
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
         assert session.scalar(select(func.count()).select_from(Proposal)) == 0
     assert rota(["morning", "--now", "yesterday-ish"]) != 0
     assert "--now" in capsys.readouterr().err
@@ -400,7 +418,13 @@ def test_the_director_with_an_address_gets_the_report_by_email_once(
         emails = [
             (e.channel, e.recipient, e.context["day"], bool(e.context["text"]))
             for e in session.scalars(
-                select(OutboxMessage).where(OutboxMessage.template == "morning_report")
+                select(OutboxMessage).where(
+                    OutboxMessage.template == "morning_report", OutboxMessage.channel == "email"
+                )
             )
         ]
+        on_slack = session.scalars(
+            select(OutboxMessage.channel).where(OutboxMessage.template == "morning_report")
+        ).all()
     assert emails == [("email", "director@example.org", "2026-12-01", True)]
+    assert sorted(on_slack) == ["email", "slack"]  # and once by Slack DM, the same report

@@ -27,7 +27,6 @@ from clinic.models import (
     Patient,
 )
 from clinic.outbox_models import OutboxMessage
-from clinic.slack_models import SlackOutbox
 from clinic.waitlist_models import WaitlistEntry, WaitlistOffer
 from tests.assistant.conftest import DIRECTOR, NOW, NY, THERAPIST
 
@@ -126,10 +125,12 @@ def test_a_cancellation_offers_the_time_to_the_best_ranked_with_reasons(
     # The court-ordered patient's offer goes to their liaison (s006) as a Slack DM.
     with demo_db.read() as session:
         dm = session.scalar(
-            select(SlackOutbox).where(SlackOutbox.inbox_key == f"waitlist:offer:{offers[0].id}")
+            select(OutboxMessage).where(OutboxMessage.key == f"waitlist:offer:{offers[0].id}:0")
         )
-        assert dm is not None and dm.audit is not None and dm.audit["recipient"] == "s006"
-        assert f"accept offer {offers[0].id}" in dm.payload["blocks"][0]["text"]["text"]
+        assert dm is not None and dm.channel == "slack"
+        assert dm.extra["audit"]["recipient"] == "s006"
+        blocks = dm.context["payload"]["blocks"]
+        assert f"accept offer {offers[0].id}" in blocks[0]["text"]["text"]
         entries = {e.patient_id: e.status for e in session.scalars(select(WaitlistEntry))}
     assert entries == {
         "p0016": "offered",

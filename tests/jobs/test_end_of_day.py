@@ -17,7 +17,7 @@ from assistant.jobs.end_of_day import PREVIEW, end_of_day
 from assistant.usecases import attendance
 from clinic.db import Database
 from clinic.models import Staff
-from clinic.slack_models import SlackOutbox
+from clinic.outbox_models import OutboxMessage
 from integrations.cli.main import run
 from tests.slack.conftest import Slack
 
@@ -29,10 +29,17 @@ DAY = CLOSE.date()
 def _queued(db: Database) -> dict[str, Any]:
     """The end-of-day DMs queued, by clinician (status, payload, audit)."""
     with db.read() as session:
-        rows = session.scalars(select(SlackOutbox).where(SlackOutbox.inbox_key.like("job:%")))
+        rows = session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.channel == "slack", OutboxMessage.key.like("job:end-of-day:%")
+            )
+        )
         return {
-            r.inbox_key.rsplit(":", 1)[1]: SimpleNamespace(
-                status=r.status, payload=dict(r.payload), audit=dict(r.audit or {})
+            r.extra["request"].rsplit(":", 1)[1]: SimpleNamespace(
+                status=r.status,
+                payload=dict(r.context.get("payload") or {}),
+                audit=dict(r.extra["audit"] or {}),
+                template=r.template,
             )
             for r in rows
         }
@@ -108,14 +115,24 @@ def test_settings_and_bad_input_are_named(
     assert run(["jobs", "history"]) == 0 and "no job has run yet" in capsys.readouterr().out
 
 
-def test_the_slack_door_delivers_the_list_to_the_clinicians_dm(
+def test_the_slack_door_delivers_the_list_to_the_clinicians_dm_once(
     slack: Slack, set_now: Callable[[datetime], None]
 ) -> None:
     set_now(CLOSE)
     summary = end_of_day(slack.db, CLOSE)
     assert summary["dms_queued"] == 8
+    # Re-run before the door sent anything (a take-over after a crash): queued once.
+    assert end_of_day(slack.db, CLOSE)["dms_already_queued"] == 8
     slack.client.blocking_portal.call(slack.door.resend)  # what the door's sweep does
+    slack.client.blocking_portal.call(slack.door.resend)
+    # And again after they were sent: nothing new is owed.
+    assert end_of_day(slack.db, CLOSE)["dms_queued"] == 0
+    slack.client.blocking_portal.call(slack.door.resend)
     sent = slack.dm_to("c003")
     assert len(sent) == 1 and sent[0].args["text"] == PREVIEW
     assert "still have no attendance" in sent[0].texts()
-    assert all(r.status == "sent" for r in _queued(slack.db).values())
+    queued = _queued(slack.db)
+    assert len(queued) == 8 and all(r.status == "sent" for r in queued.values())
+    assert {r.template for r in queued.values()} == {"end_of_day"}
+    posted = slack.fake.of("chat.postMessage")
+    assert len(posted) == 8 == len({c.channel for c in posted})  # one DM each, none twice

@@ -21,7 +21,6 @@ from clinic.db import Database
 from clinic.job_models import JobRun
 from clinic.models import AuditEvent
 from clinic.outbox_models import OutboxMessage
-from clinic.slack_models import SlackOutbox
 from clinic.timeutil import now_utc
 from tests.jobs.conftest import Calls
 from tests.notify.peers import SmtpPeer
@@ -144,7 +143,9 @@ def test_two_workers_run_each_job_key_once(pg_demo_db: Database) -> None:
                 "AND status = 'succeeded'"
             )
         ).scalar()
-        keys = list(session.scalars(select(SlackOutbox.inbox_key)))
+        keys = list(
+            session.scalars(select(OutboxMessage.key).where(OutboxMessage.channel == "slack"))
+        )
     assert ran == len([r for r in runs if r.status == "done"])
     assert len(keys) == len(set(keys)) == run.summary["dms_queued"]
 

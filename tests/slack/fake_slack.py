@@ -25,6 +25,8 @@ class Call:
     at: float
     answer: dict[str, Any] = field(default_factory=dict)
     status: int = 200
+    ok: bool = True
+    """False for a scripted failure (even one answered with HTTP 200, as Slack does)."""
 
     @property
     def channel(self) -> str:
@@ -97,7 +99,7 @@ class FakeSlack:
 
     def of(self, method: str) -> list[Call]:
         with self._lock:
-            return [c for c in self.calls if c.method == method and c.status == 200]
+            return [c for c in self.calls if c.method == method and c.ok]
 
     def attempts(self, method: str) -> list[Call]:
         with self._lock:
@@ -109,8 +111,7 @@ class FakeSlack:
             return [
                 c
                 for c in self.calls
-                if c.status == 200
-                and c.method in {"chat.postMessage", "chat.postEphemeral", "chat.update"}
+                if c.ok and c.method in {"chat.postMessage", "chat.postEphemeral", "chat.update"}
             ]
 
     # -- serving -------------------------------------------------------------------------------
@@ -126,7 +127,13 @@ class FakeSlack:
         with self._lock:
             queue = self._failures.get(method) or []
             failure = queue.pop(0) if queue else None
-            call = Call(method, args, time.monotonic(), status=failure.status if failure else 200)
+            call = Call(
+                method,
+                args,
+                time.monotonic(),
+                status=failure.status if failure else 200,
+                ok=failure is None,
+            )
             self.calls.append(call)
         if failure is not None:
             call.status = failure.status

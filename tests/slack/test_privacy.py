@@ -8,6 +8,7 @@ import re
 from sqlalchemy import func, select
 
 from clinic.models import AuditEvent, ConversationState, Patient
+from clinic.outbox_models import OutboxMessage
 from clinic.slack_models import SlackInbox
 from tests.slack import harness
 from tests.slack.conftest import Slack
@@ -123,14 +124,15 @@ def test_previews_do_not_carry_patient_details(slack: Slack) -> None:
 
 
 def test_the_door_withholds_patient_details_addressed_to_a_channel(slack: Slack) -> None:
-    from assistant.slack_store import Outgoing, claim, finish
+    from assistant.outbox import SlackMessage
+    from assistant.slack_store import claim, finish
 
     claim(slack.db, "test:leak", "message", slack.user[CASE_MANAGER], CHANNEL, {})
     finish(
         slack.db,
         "test:leak",
         [
-            Outgoing(
+            SlackMessage(
                 "chat.postMessage", slack.user[CASE_MANAGER], CHANNEL, {"text": "Laura Fox at 2pm"}
             )
         ],
@@ -149,14 +151,19 @@ def test_the_door_withholds_patient_details_addressed_to_a_channel(slack: Slack)
 def test_the_door_withholds_patient_details_from_a_role_without_the_need(slack: Slack) -> None:
     """A DM naming a patient to the auditor (who may see no schedules) never leaves: the PRIV
     rules judge DMs too, not only channels."""
-    from assistant.slack_store import Outgoing, claim, finish
+    from assistant.outbox import SlackMessage
+    from assistant.slack_store import claim, finish
 
     dm = harness.dm_channel(slack.user[AUDITOR])
     claim(slack.db, "test:dm-leak", "message", slack.user[AUDITOR], dm, {})
     finish(
         slack.db,
         "test:dm-leak",
-        [Outgoing("chat.postMessage", slack.user[AUDITOR], dm, {"text": "Laura Fox is booked"})],
+        [
+            SlackMessage(
+                "chat.postMessage", slack.user[AUDITOR], dm, {"text": "Laura Fox is booked"}
+            )
+        ],
     )
     slack.client.blocking_portal.call(slack.door.resend)
     assert not slack.dm_to(AUDITOR)
@@ -166,6 +173,13 @@ def test_the_door_withholds_patient_details_from_a_role_without_the_need(slack: 
         ).one()
     assert "PRIV-ROLE-NEED" in {f["id"] for f in refused.decision["fired"]}
     assert refused.after["patients"] == ["p0008"]
+    # In the outbox: refused with its reason, the words dropped, never to be retried.
+    with slack.db.session() as session:
+        row = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.key == "test:dm-leak:0")
+        ).one()
+        assert (row.status, row.context) == ("refused", {})
+        assert row.last_error.startswith("withheld:")
 
 
 def test_a_role_without_the_right_learns_nothing_about_who_is_a_patient(slack: Slack) -> None:
