@@ -26,6 +26,7 @@ from integrations.http.patients import PatientController
 from integrations.http.problems import EXCEPTION_HANDLERS
 from integrations.http.proposals import ProposalController
 from integrations.http.rooms import RoomController
+from integrations.http.series import SeriesController
 from integrations.http.sms import ReplyController, sms_inbound
 from integrations.http.staff import StaffController
 from integrations.slack.route import slack_events_route
@@ -82,6 +83,7 @@ def create_app(
             GroupController,
             RoomController,
             ProposalController,
+            SeriesController,
             ReplyController,
             sms_inbound,
             slack_events_route(database, conversation),
