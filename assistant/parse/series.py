@@ -34,7 +34,7 @@ _DAY = r"(?P<day>" + "|".join(sorted(_WD, key=len, reverse=True)) + r")"
 _EVERY = re.compile(
     rf"\b(?:every|each)\s+(?:week\s+on\s+)?{_DAY}s?\b"
     rf"|\bweekly\s+(?:on\s+)?{_DAY.replace('day>', 'day2>')}s?\b"
-    rf"|\b(?:on\s+)?{_DAY.replace('day>', 'day3>')}s\b"
+    r"|\b(?:on\s+)?(?P<day3>monday|tuesday|wednesday|thursday|friday|saturday|sunday)s\b"
     rf"|\b{_DAY.replace('day>', 'day4>')}s?\s+weekly\b"
 )
 _WEEKLY = re.compile(r"\b(?:weekly|every\s+week|each\s+week|once\s+a\s+week)\b")
