@@ -34,7 +34,8 @@ from clinic.booking import AppointmentView, BookingRequest, BookingService, view
 from clinic.db import Database
 from clinic.errors import BookingConflict, InvalidInput, NotFound, RotaError, RuleViolation
 from clinic.models import SCHEDULED_STATUSES, Appointment, Series, SeriesOccurrence
-from clinic.timeutil import WEEKDAYS, at_local, now_utc, parse_hhmm
+from clinic.queries import facility_zone_name
+from clinic.timeutil import WEEKDAYS, at_local, local_iso, now_utc, parse_hhmm, zone
 from clinic.tokens import Caller
 
 MAX_OCCURRENCES = 52
@@ -389,6 +390,8 @@ def _get(session: Session, series_id: str) -> Series:
 
 
 def _record(session: Session, row: Series) -> dict[str, Any]:
+    """The series as every door shows it (times facility-local, with their offset)."""
+    tz = zone(facility_zone_name(session))
     occurrences = []
     for occ in row.occurrences:
         appointment = session.get(Appointment, occ.appointment_id)
@@ -397,8 +400,8 @@ def _record(session: Session, row: Series) -> dict[str, Any]:
             {
                 "occurrence": occ.position,
                 "appointment": appointment.id,
-                "start": appointment.start.isoformat(),
-                "end": appointment.end.isoformat(),
+                "start": local_iso(appointment.start, tz),
+                "end": local_iso(appointment.end, tz),
                 "staff": appointment.staff_ids,
                 "room": appointment.room_id,
                 "status": appointment.status,
