@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from assistant.access import authorize
 from assistant.usecases.appointments import authorize_for_patients
-from assistant.usecases.notices import tell_patients
+from assistant.usecases.notices import tell_patients, who_to_tell
 from assistant.wiring import booking_service
 from clinic.audit import append_event
 from clinic.booking import AppointmentView, BookingRequest, BookingService, view_of
@@ -151,6 +151,10 @@ class SeriesOutcome:
     series: dict[str, Any] | None = None
     written: bool = False
     notices: dict[str, str] = field(default_factory=dict)
+    """Each patient's one notice of the change (queued, refused, no_channel …)."""
+    notify: list[dict[str, Any]] = field(default_factory=list)
+    """Who must be told (notices.who_to_tell): each clinician whose days changed, and each
+    patient, once for the whole change."""
 
     @property
     def refused(self) -> bool:
@@ -165,6 +169,7 @@ class SeriesOutcome:
             "appointments": [a.as_record() for a in self.done],
             "failed": [f.as_record() for f in self.failed],
             "notices": self.notices,
+            "notify": self.notify,
         }
 
 
@@ -518,6 +523,7 @@ def change_series(db: Database, caller: Caller, cmd: ChangeSeries) -> SeriesOutc
             notices = tell_patients(
                 session, moves, change=_change_key(row.id, "move", moved), now=now
             )
+            notify = who_to_tell(session, moves)
             record = _record(session, row)
             append_event(
                 session,
@@ -531,7 +537,7 @@ def change_series(db: Database, caller: Caller, cmd: ChangeSeries) -> SeriesOutc
             )
     except _Rollback:
         return SeriesOutcome(days, moved if cmd.dry_run and not failed else [], failed)
-    return SeriesOutcome(days, moved, [], record, written=True, notices=notices)
+    return SeriesOutcome(days, moved, [], record, True, notices, notify)
 
 
 def _move(
@@ -589,6 +595,7 @@ def cancel_series(db: Database, caller: Caller, cmd: CancelSeries) -> SeriesOutc
             notices = tell_patients(
                 session, moves, change=_change_key(row.id, "cancel", cancelled), now=now
             )
+            notify = who_to_tell(session, moves, patient_kind="sessions_cancelled")
             record = _record(session, row)
             append_event(
                 session,
@@ -602,7 +609,7 @@ def cancel_series(db: Database, caller: Caller, cmd: CancelSeries) -> SeriesOutc
             )
     except _Rollback:
         return SeriesOutcome(days, cancelled if cmd.dry_run else [], [])
-    return SeriesOutcome(days, cancelled, [], record, written=True, notices=notices)
+    return SeriesOutcome(days, cancelled, [], record, True, notices, notify)
 
 
 def _notice_move(

@@ -589,6 +589,7 @@ outbox_cmds.register(app)  # rota outbox list|retry|send|replies
 from integrations.cli import series_cmds  # noqa: E402
 
 series_cmds.register(app)  # rota series book|show|cancel|move
+series_cmds.register_holidays(app)  # rota holiday add|list
 
 
 # --- entry point -------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""`rota series book|show|cancel|move`: weekly series at the terminal (assistant.usecases.series).
+"""`rota series book|show|cancel|move`: weekly series at the terminal (assistant.usecases.series);
+`rota holiday add|list`: days the whole facility is closed (assistant.usecases.closures).
 
 A series refused because some week does not fit prints every failing week on stderr and exits
 5 (a booking conflict); nothing was booked or changed then."""
@@ -12,7 +13,7 @@ import typer
 
 from assistant import callers
 from assistant.access import redact_for
-from assistant.usecases import series
+from assistant.usecases import closures, series
 from clinic.db import Database, open_database
 from clinic.errors import BookingConflict
 from clinic.timeutil import parse_date
@@ -144,6 +145,48 @@ def register(app: typer.Typer) -> None:
             ),
         )
         _report(db, actor, outcome, "moved", as_json)
+
+
+def register_holidays(app: typer.Typer) -> None:
+    group = typer.Typer(
+        help="Holidays: days the whole facility is closed (nothing is booked then).",
+        add_completion=False,
+    )
+    app.add_typer(group, name="holiday")
+
+    @group.command("add")
+    def add(
+        first_day: Annotated[str, typer.Argument(help="First closed day, YYYY-MM-DD.")],
+        reason: Annotated[str, typer.Option(help="What it is, e.g. 'Christmas Day'.")],
+        last_day: Annotated[
+            str | None, typer.Option("--to", help="Last closed day (default: the same day).")
+        ] = None,
+        actor: Actor = "operator",
+        as_json: JsonFlag = False,
+    ) -> None:
+        """Close the whole facility from the start of the first day to the end of the last."""
+        db = open_database()
+        first = parse_date(first_day)
+        record = closures.close_facility(
+            db,
+            callers.for_actor(db, actor),
+            closures.CloseFacility(first, parse_date(last_day) if last_day else first, reason),
+        )
+        if as_json:
+            typer.echo(json.dumps(record, indent=2))
+            return
+        typer.echo(f"closed {record['start']} to {record['end']}: {record['reason']}")
+
+    @group.command("list")
+    def list_(actor: Actor = "operator", as_json: JsonFlag = False) -> None:
+        """Closures still to come or under way."""
+        db = open_database()
+        rows = closures.closures(db, callers.for_actor(db, actor))
+        if as_json:
+            typer.echo(json.dumps(rows, indent=2))
+            return
+        for row in rows:
+            typer.echo(f"{row['start']} to {row['end']}: {row['reason']}")
 
 
 def _report(

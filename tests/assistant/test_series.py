@@ -12,11 +12,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from assistant.usecases import series
+from assistant.usecases import closures, series
+from clinic.audit import verify_chain
 from clinic.db import Database
 from clinic.errors import InvalidInput, PermissionDenied
 from clinic.facility_file import load_facility
-from clinic.models import Appointment, AuditEvent, FacilityClosure
+from clinic.models import Appointment, AuditEvent
 from clinic.outbox_models import OutboxMessage
 from clinic.tokens import Caller
 
@@ -24,6 +25,7 @@ NY = ZoneInfo("America/New_York")
 NOW = datetime(2026, 11, 30, 8, 30, tzinfo=NY)
 CASE_MANAGER = Caller("casey", "Casey Moore", "case_manager")
 OTHER_THERAPIST = Caller("omar", "Omar Field", "counselor")
+FRONT_DESK = Caller("casey", "Casey Moore", "front_desk")
 TUESDAYS = [
     date(2026, 12, 1),
     date(2026, 12, 8),
@@ -154,18 +156,17 @@ def test_skip_failing_books_the_other_weeks_and_lists_the_skipped_one(
     assert booked_days(db) == [d for d in TUESDAYS if d != date(2026, 12, 15)]
     positions = [o["occurrence"] for o in outcome.series["occurrences"]]  # type: ignore[index]
     assert positions == [1, 2, 4, 5, 6, 7, 8]
+    with db.read() as session:  # the week rolled back left no gap in the audit chain
+        assert verify_chain(session).ok
 
 
 def test_a_series_across_a_holiday_reports_the_conflict(clinic: Callable[..., Database]) -> None:
     db = clinic()
-    with db.session() as session:  # the facility closed all of Tue 15 Dec (week 3)
-        session.add(
-            FacilityClosure(
-                start=datetime(2026, 12, 15, tzinfo=NY),
-                end=datetime(2026, 12, 16, tzinfo=NY),
-                reason="staff holiday",
-            )
-        )
+    closures.close_facility(  # the facility closed all of Tue 15 Dec (week 3)
+        db,
+        FRONT_DESK,
+        closures.CloseFacility(date(2026, 12, 15), date(2026, 12, 15), "staff holiday"),
+    )
     outcome = series.book_series(db, CASE_MANAGER, weekly())
     assert outcome.refused and booked_days(db) == []
     assert len(outcome.failed) == 1
@@ -219,6 +220,8 @@ def test_cancel_this_following_and_all(clinic: Callable[..., Database]) -> None:
         db, CASE_MANAGER, series.CancelSeries(sid, "all", "discharged")
     )
     assert len(everything.done) == 4 and booked_days(db) == []
+    told = {n.get("staff") or n.get("patient"): n["count"] for n in everything.notify}
+    assert told == {"dana": 4, "jamie": 4}  # Dana once, Jamie once, for the whole change
     assert everything.series["status"] == "cancelled"  # type: ignore[index]
     assert len(_notices(db)) == 3
 
@@ -309,3 +312,25 @@ def test_until_a_date_counts_the_weeks(clinic: Callable[..., Database]) -> None:
     )
     assert outcome.written and len(outcome.days) == 9
     assert outcome.days[0] == date(2026, 12, 3) and outcome.days[-1] == date(2027, 1, 28)
+
+
+def test_units_and_savepoints_on_both_databases(
+    any_db: Database, set_now: Callable[[datetime], None]
+) -> None:
+    """The same weeks refused on PostgreSQL (exclusion constraints, real savepoints) as on
+    SQLite, and the weeks that fit booked with --skip-failing."""
+    set_now(NOW)
+    load_facility(any_db, facility(units=6, leave="2026-12-15"), actor="test")
+    refused = series.book_series(any_db, CASE_MANAGER, weekly())
+    assert [f.position for f in refused.failed] == [3, 8]  # the leave frees a unit for week 7
+    assert booked_days(any_db) == []
+    kept = series.book_series(any_db, CASE_MANAGER, weekly(skip_failing=True))
+    assert kept.written and booked_days(any_db) == [
+        d for i, d in enumerate(TUESDAYS) if i not in (2, 7)
+    ]
+    gone = series.cancel_series(
+        any_db,
+        CASE_MANAGER,
+        series.CancelSeries(kept.series["id"], "all", "discharged"),  # type: ignore[index]
+    )
+    assert len(gone.done) == 6 and booked_days(any_db) == []

@@ -61,3 +61,19 @@ def test_a_refused_series_lists_each_week_and_exits_5(
     assert "7 session(s) booked" in out and "skipped Tue 15 Dec" in out
     assert run([*BOOK, "--count", "0"]) == 2
     assert "1 to 52" in capsys.readouterr().err
+
+
+def test_a_holiday_added_at_the_terminal_is_named_in_a_series(
+    cli: Callable[..., Database], capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli()
+    assert (
+        run(["holiday", "add", "2026-12-22", "--reason", "Winter break", "--to", "2026-12-23"]) == 0
+    )
+    assert "Winter break" in capsys.readouterr().out
+    assert run(["holiday", "list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["end"] == "2026-12-24T00:00-05:00"
+    assert run([*BOOK, "--count", "8"]) == 5
+    err = capsys.readouterr().err
+    assert "Tue 22 Dec: the facility is closed" in err and "(Winter break)" in err
+    assert run(["holiday", "add", "2026-12-22", "--reason", "x", "--actor", "dana"]) == 3

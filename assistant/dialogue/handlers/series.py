@@ -211,7 +211,9 @@ def confirm(turn: Turn) -> Reply:
         )
         turn.state.series = data["series"]
         return turn.reply(
-            wording.series_cancelled(len(done.done)), appointments=[a.id for a in done.done]
+            wording.series_cancelled(len(done.done)),
+            notify=done.notify,
+            appointments=[a.id for a in done.done],
         )
     if change.kind == MOVE:
         done = series.change_series(turn.db, turn.caller, _move_command(turn, data, dry_run=False))
@@ -220,6 +222,7 @@ def confirm(turn: Turn) -> Reply:
         turn.state.series = data["series"]
         return turn.reply(
             wording.series_moved(len(done.done), data["time"]),
+            notify=done.notify,
             appointments=[a.id for a in done.done],
         )
     raise RotaError(f"unknown change {change.kind!r}")
