@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from assistant.problem_builder import build_problem
 from assistant.usecases import closures, series
 from clinic.audit import verify_chain
 from clinic.db import Database
@@ -334,3 +335,15 @@ def test_units_and_savepoints_on_both_databases(
         series.CancelSeries(kept.series["id"], "all", "discharged"),  # type: ignore[index]
     )
     assert len(gone.done) == 6 and booked_days(any_db) == []
+
+
+def test_the_slot_finder_sees_no_open_hours_on_a_holiday(clinic: Callable[..., Database]) -> None:
+    db = clinic()
+    closures.close_facility(
+        db, FRONT_DESK, closures.CloseFacility(date(2026, 12, 15), date(2026, 12, 15), "holiday")
+    )
+    with db.read() as session:
+        built = build_problem(
+            session, datetime(2026, 12, 14, tzinfo=NY), datetime(2026, 12, 17, tzinfo=NY)
+        )
+    assert [d.date for d in built.problem.days] == [date(2026, 12, 14), date(2026, 12, 16)]

@@ -177,8 +177,16 @@ def test_weekly_until_and_cancel_all_in_the_chat(
     days = booked_days(db)
     assert len(days) == 9 and all(d.weekday() == 3 for d in days)
     with db.read() as session:
-        first = session.scalars(select(Appointment).order_by(Appointment.start)).first()
-        assert first is not None and first.start.astimezone(NY).hour == 10
+        hours = {a.start.astimezone(NY).hour for a in session.scalars(select(Appointment))}
+        assert hours == {10}
+    asked = casey.says("move all of Jamie's Thursday sessions with Dana to 3 pm")
+    assert asked["frame"]["scope"] == "all" and "Move 9 session(s)" in asked["reply"]
+    moved = casey.says("yes")
+    assert "Moved 9 session(s) of the series to 15:00" in moved["reply"]
+    assert {n.get("staff") or n.get("patient") for n in moved["notify"]} == {"dana", "jamie"}
+    with db.read() as session:
+        hours = {a.start.astimezone(NY).hour for a in session.scalars(select(Appointment))}
+        assert hours == {15}
     asked = casey.says("cancel all of Jamie's Thursday sessions with Dana")
     assert asked["frame"]["scope"] == "all" and "Cancel 9 session(s)" in asked["reply"]
     assert "Cancelled 9" in casey.says("yes")["reply"]
