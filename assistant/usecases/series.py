@@ -312,8 +312,8 @@ def book_series(db: Database, caller: Caller, cmd: BookSeries) -> SeriesOutcome:
                     booked.append((position, view))
                 except (BookingConflict, RuleViolation) as exc:
                     failed.append(_problem(position, day, exc))
-                except (NotFound, InvalidInput):
-                    raise  # the same for every week: the request itself is wrong
+                # NotFound and InvalidInput (an unknown clinician, a time off the grid) are the
+                # same for every week: the request itself is wrong, and says so.
             if cmd.dry_run or not booked or (failed and not cmd.skip_failing):
                 raise _Rollback
             row = Series(
@@ -507,6 +507,11 @@ def change_series(db: Database, caller: Caller, cmd: ChangeSeries) -> SeriesOutc
                 minutes = parse_hhmm(clock) if clock else local.hour * 60 + local.minute
                 start = at_local(day, minutes, tz)
                 days.append(day)
+                if start <= now:
+                    failed.append(
+                        WeekProblem(position, day, "that time has already passed", (), "invalid")
+                    )
+                    continue
                 try:
                     with session.begin_nested():
                         after = _move(service, caller, appointment.id, start, cmd)

@@ -273,6 +273,11 @@ def test_a_move_that_fails_one_week_changes_nothing_and_names_it(
     assert refused.refused and len(refused.failed) == 3
     assert refused.failed[0].words().startswith("Thu 03 Dec: ")
     assert booked_days(db)[0] == date(2026, 12, 3)
+    earlier = series.change_series(  # Monday of this week, 08:00: already past at 08:30
+        db, CASE_MANAGER, series.ChangeSeries(sid, "all", "x", weekday="mon", time="08:00")
+    )
+    assert earlier.refused
+    assert [f.words() for f in earlier.failed] == ["Mon 30 Nov: that time has already passed"]
 
 
 @pytest.mark.parametrize(
