@@ -24,6 +24,7 @@ from clinic.models import (
     Appointment,
     AppointmentPatient,
     Facility,
+    FacilityClosure,
     Group,
     Patient,
     Room,
@@ -325,11 +326,22 @@ def build_problem(
     )
     days: list[Day] = []
     dates: list[date] = []
+    closed = [  # holidays (facility-wide closures): the open hours they cut off a day's ends
+        (clock.minutes(c.start), clock.minutes(c.end))
+        for c in session.scalars(
+            select(FacilityClosure).where(FacilityClosure.start < end, FacilityClosure.end > start)
+        )
+    ]
     current = first
     while current <= last:
         if WEEKDAYS[current.weekday()] in (facility.open_days or WEEKDAYS[:5]):
             a = max(lo, clock.minutes(_local(current, facility.open, tz)))
             b = min(hi, clock.minutes(_local(current, facility.close, tz)))
+            for c_start, c_end in closed:
+                if c_start <= a < c_end:
+                    a = c_end
+                if c_start < b <= c_end:
+                    b = c_start
             if a < b:
                 weekday = WEEKDAYS[current.weekday()]
                 days.append(Day(len(days), current, weekday, (current - monday).days // 7, (a, b)))

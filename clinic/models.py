@@ -394,6 +394,62 @@ class AppointmentPatient(Base):
     __table_args__ = (Index("ix_appointment_patient_time", "patient_id", "start", "end"),)
 
 
+class FacilityClosure(Base):
+    """The whole facility closed for a period (a holiday, a snow day): nothing is booked then.
+    The facility file has no holidays, so a closure is the holiday (`clinic.placement` refuses
+    any session that overlaps one, with its reason)."""
+
+    __tablename__ = "facility_closure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    start: Mapped[datetime] = mapped_column(index=True)
+    end: Mapped[datetime]
+    reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class Series(Base):
+    """A recurring series: one patient with one clinician, weekly on `weekday` at `time`
+    (facility-local), `count` sessions or until `until`. Its appointments are ordinary ones,
+    linked in order by `SeriesOccurrence`; the pattern here is what "all" and "following"
+    changes update."""
+
+    __tablename__ = "series"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patient.id"), index=True)
+    staff_id: Mapped[str] = mapped_column(ForeignKey("staff.id"), index=True)
+    session_type_id: Mapped[str] = mapped_column(ForeignKey("session_type.id"))
+    weekday: Mapped[str] = mapped_column(String(3))
+    time: Mapped[str] = mapped_column(String(5))
+    minutes: Mapped[int | None] = mapped_column(Integer)
+    room_id: Mapped[str | None] = mapped_column(ForeignKey("room.id"))
+    count: Mapped[int | None] = mapped_column(Integer)
+    until: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | cancelled
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+
+    occurrences: Mapped[list[SeriesOccurrence]] = relationship(
+        back_populates="series", cascade="all, delete-orphan", order_by="SeriesOccurrence.position"
+    )
+
+
+class SeriesOccurrence(Base):
+    """The series' `position`-th session (1-based) is this appointment (moves keep the id)."""
+
+    __tablename__ = "series_occurrence"
+
+    series_id: Mapped[str] = mapped_column(
+        ForeignKey("series.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    appointment_id: Mapped[str] = mapped_column(
+        ForeignKey("appointment.id", ondelete="CASCADE"), unique=True
+    )
+
+    series: Mapped[Series] = relationship(back_populates="occurrences")
+
+
 class AuditEvent(Base):
     """Append-only and hash-chained: `hash` covers every field and the previous event's hash."""
 

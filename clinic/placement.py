@@ -23,6 +23,7 @@ from clinic.models import (
     AppointmentPatient,
     AppointmentStaff,
     Facility,
+    FacilityClosure,
     Group,
     Patient,
     Room,
@@ -103,6 +104,16 @@ def place(session: Session, request: BookingRequest, exclude_id: str | None) -> 
         raise BookingConflict(
             f"{when} is outside facility hours ({', '.join(facility.open_days)} "
             f"{facility.open}–{facility.close} {tz.key})"
+        )
+    # Facility-wide closures (holidays).
+    closed = session.scalar(
+        select(FacilityClosure)
+        .where(FacilityClosure.start < end, FacilityClosure.end > start)
+        .limit(1)
+    )
+    if closed is not None:
+        raise BookingConflict(
+            f"the facility is closed at {when}" + (f" ({closed.reason})" if closed.reason else "")
         )
     # Staff: weekly availability, unavailability, existing appointments.
     for member in staff:

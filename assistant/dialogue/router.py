@@ -22,6 +22,7 @@ from assistant.dialogue.handlers import (
     records,
     reschedule,
     schedule_lookup,
+    series,
     staff_unavailable,
     undo,
     utilization_summary,
@@ -157,6 +158,8 @@ def _dispatch(turn: Turn) -> Reply:
         return turn.reply(refused)
     if frame.get("action"):  # outside the contract's intents: told by the frame's `action`
         return _by_action(turn, frame)
+    if frame.get("repeat") or frame.get("scope"):  # a weekly series (assistant/parse/series)
+        return series.handle(turn, frame)
     pending = turn.state.pending
     if pending and clarify.answers(pending, frame):
         resumed = clarify.completed(turn, pending, frame)
@@ -171,6 +174,8 @@ def _dispatch(turn: Turn) -> Reply:
     if intent not in _YES_NO:
         turn.state.record = None  # a record change waiting for "yes" is not what this is about
     if turn.state.change and intent in ("confirm", "decline"):
+        if turn.state.change.kind in series.KINDS:
+            return series.confirm(turn) if intent == "confirm" else series.decline(turn)
         if intent == "confirm":
             return groups_rooms.confirm_change(turn)
         return groups_rooms.decline_change(turn)

@@ -130,6 +130,9 @@ class ConversationState:
     record: PendingRecord | None = None
     """A living-record change asked for and not yet made."""
     attendance: PendingAttendance | None = None
+    series: str | None = None
+    """The series this conversation last booked or changed: what "cancel this and following"
+    is about when no patient is named."""
 
     def drop_offers(self) -> None:
         """Forget everything on offer or waiting (keeps what "undo" needs)."""
@@ -191,6 +194,7 @@ class ConversationState:
             )
             if marking
             else None,
+            series=data.get("series"),
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -251,6 +255,8 @@ class ConversationState:
                 "candidates": a.candidates,
                 "detail": a.detail,
             }
+        if self.series:
+            data["series"] = self.series
         return data
 
 

@@ -1165,3 +1165,113 @@ SHORTENED = "OK: the session ends as booked; nothing else moves."
 
 def moved_for_delay(described: Sequence[str]) -> str:
     return "Done. " + "; ".join(described) + "."
+
+
+# -- recurring series (assistant.dialogue.handlers.series) ---------------------------------------
+
+_WEEKDAY_WORDS = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+    "sat": "Saturday",
+    "sun": "Sunday",
+}
+SERIES_WHOSE = (
+    "whose series? Name the patient, e.g. 'book Jamie with Dana every Tuesday at 2 pm for 8 "
+    "weeks' or 'cancel Jamie's Tuesday sessions with Dana from Dec 15 on'"
+)
+SERIES_WITH_WHOM = (
+    "with whom? Name the clinician, e.g. 'book Jamie with Dana every Tuesday at 2 pm for 8 weeks'"
+)
+SERIES_WHAT_TIME = "at what time? e.g. 'every Tuesday at 2 pm for 8 weeks'"
+SERIES_HOW_LONG = "for how long? Say 'for 8 weeks' or 'until Jan 31'"
+SERIES_UNTIL_UNCLEAR = "until when? Say a day, e.g. 'until Jan 31'"
+SERIES_NEW_TIME = "to what time? e.g. 'move Jamie's Tuesday sessions with Dana to 3 pm'"
+
+
+def series_days(days: Sequence[date]) -> str:
+    return ", ".join(f"{d:%a %d %b}" for d in days)
+
+
+def series_pattern(weekday: str, time: str) -> str:
+    return f"every {_WEEKDAY_WORDS.get(weekday, weekday)} at {time}"
+
+
+def series_failures(failed: Sequence[Any], names: Names) -> str:
+    """Each failing week in plain words: "Tue 15 Dec: Dana Reyes is unavailable … (leave)"."""
+    return "\n".join(f"- {plain(f.words(), names)}" for f in failed)
+
+
+def confirm_series_book(
+    who: str, staff: str, pattern: str, days: Sequence[date], failed: Sequence[Any], names: Names
+) -> tuple[str, list[Action]]:
+    head = f"Book {who} with {staff} {pattern}, {len(days)} session(s): {series_days(days)}."
+    if not failed:
+        return head + f" Reply 'yes' to book all {len(days)}.", [
+            {"label": f"Yes, book all {len(days)}", "message": "yes"},
+            {"label": "No", "message": "no"},
+        ]
+    rest = len(days) - len(failed)
+    text = (
+        f"{head}\n{len(failed)} of them cannot be booked, so nothing is booked yet:\n"
+        f"{series_failures(failed, names)}\n"
+    )
+    if not rest:
+        return text + "None of the weeks fits; try another time or clinician.", []
+    return text + f"Reply 'yes' to book the other {rest} and skip those.", [
+        {"label": f"Book the other {rest}", "message": "yes"},
+        {"label": "No", "message": "no"},
+    ]
+
+
+def series_booked(count: int, skipped: Sequence[Any], names: Names) -> str:
+    text = f"Booked {count} session(s) of the series."
+    if skipped:
+        text += f" Skipped:\n{series_failures(skipped, names)}"
+    return text
+
+
+def series_refused(failed: Sequence[Any], names: Names) -> str:
+    return f"Nothing was changed: these weeks no longer fit:\n{series_failures(failed, names)}"
+
+
+def which_series(found: Sequence[Mapping[str, Any]], names: Names) -> str:
+    if not found:
+        return "I found no weekly series for that patient."
+    listed = "; ".join(
+        f"{series_pattern(s['weekday'], s['time'])} with {names(s['staff'])}" for s in found
+    )
+    return f"Which series? There are {len(found)}: {listed}. Name the weekday or the clinician."
+
+
+def confirm_series_cancel(
+    who: str, staff: str, pattern: str, days: Sequence[date]
+) -> tuple[str, list[Action]]:
+    text = (
+        f"Cancel {len(days)} session(s) of {who}'s series with {staff} ({pattern}): "
+        f"{series_days(days)}? Reply 'yes' to cancel them."
+    )
+    return text, [{"label": "Yes, cancel them", "message": "yes"}, {"label": "No", "message": "no"}]
+
+
+def confirm_series_move(
+    who: str, staff: str, pattern: str, days: Sequence[date], time: str
+) -> tuple[str, list[Action]]:
+    text = (
+        f"Move {len(days)} session(s) of {who}'s series with {staff} ({pattern}) to {time}: "
+        f"{series_days(days)}? Reply 'yes' to move them."
+    )
+    return text, [{"label": "Yes, move them", "message": "yes"}, {"label": "No", "message": "no"}]
+
+
+def series_cancelled(count: int) -> str:
+    return f"Cancelled {count} session(s) of the series; the patient gets one notice."
+
+
+def series_moved(count: int, time: str) -> str:
+    return f"Moved {count} session(s) of the series to {time}; the patient gets one notice."
+
+
+SERIES_NOTHING_LEFT = "No session of that series is still to come: nothing to change."

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from assistant.parse import attendance, groups_rooms, records, times, waitlist
+from assistant.parse import attendance, groups_rooms, records, series, times, waitlist
 from assistant.parse import lexicon as lx
 from assistant.parse.names import NameHit, common_words, index_for, tokenize
 from assistant.roster import Roster
@@ -203,6 +203,9 @@ class Parser:
             # the assessment in the same turn, so the request stays an emergency.
             frame["intent"], frame["action"] = intent, None
         frame = waitlist.recognise(st.text, frame, self.tz)  # "put Jamie on the waitlist"
+        repeating = None if frame.get("action") else series.recognise(st.low, frame, now)
+        if repeating:  # "every Tuesday at 2 pm for 8 weeks", "cancel this and following"
+            return frame | repeating
         frame = groups_rooms.recognise(st.text, frame)  # enrol in a group, close a room
         if frame.get("action"):
             return frame

@@ -14,6 +14,9 @@ database or call the booking service themselves (tests/test_architecture.py chec
 - staff: add, update (hours, specializations), planned_leave, depart (a repair proposal each)
 - groups: create, enrol / unenrol (the rules' `enroll`), end (future sessions cancelled)
 - rooms: close_room (the closure recorded, its sessions' repair proposed)
+- series: book_series (a weekly series, all or nothing, every failing week named),
+  change_series and cancel_series (this, following or all), show_series, find_series
+- closures: close_facility (a holiday: nothing is booked on it), closures
 - periods: a period as the facility file writes one, read from what a door was sent
 - patients: admit, show, update, discharge (`change_record`: a record changed as the file checks it)
 - paperwork: authorizations (add, renew, adjust), court orders (add, end), Part 2 consents

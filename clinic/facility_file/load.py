@@ -28,12 +28,15 @@ from clinic.models import (
     CourtOrder,
     CourtOrderRequirement,
     Facility,
+    FacilityClosure,
     Group,
     Patient,
     PatientRequirement,
     Proposal,
     Room,
     RoomUnavailability,
+    Series,
+    SeriesOccurrence,
     SessionType,
     Staff,
     StaffUnavailability,
@@ -108,7 +111,7 @@ def load_facility(
 
 
 def _clear(session: Session) -> None:
-    for table in (AppointmentPatient, AppointmentStaff, Appointment):
+    for table in (SeriesOccurrence, Series, AppointmentPatient, AppointmentStaff, Appointment):
         session.execute(delete(table))
     session.execute(delete(group_member))
     session.execute(delete(group_facilitator))
@@ -126,6 +129,7 @@ def _clear(session: Session) -> None:
         SessionType,
         Staff,
         Room,
+        FacilityClosure,
         Facility,
     ):
         session.execute(delete(model))

@@ -586,6 +586,10 @@ morning_cmds.register(app)  # rota morning
 from integrations.cli import outbox_cmds  # noqa: E402
 
 outbox_cmds.register(app)  # rota outbox list|retry|send|replies
+from integrations.cli import series_cmds  # noqa: E402
+
+series_cmds.register(app)  # rota series book|show|cancel|move
+series_cmds.register_holidays(app)  # rota holiday add|list
 
 from integrations.cli import waitlist_cmds  # noqa: E402
 

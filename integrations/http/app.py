@@ -27,6 +27,7 @@ from integrations.http.patients import PatientController
 from integrations.http.problems import EXCEPTION_HANDLERS
 from integrations.http.proposals import ProposalController
 from integrations.http.rooms import RoomController
+from integrations.http.series import SeriesController
 from integrations.http.sms import ReplyController, sms_inbound
 from integrations.http.staff import StaffController
 from integrations.http.waitlist import WaitlistController
@@ -85,6 +86,7 @@ def create_app(
             RoomController,
             ProposalController,
             CapacityController,
+            SeriesController,
             ReplyController,
             WaitlistController,
             sms_inbound,
