@@ -233,7 +233,7 @@ def test_workers_killed_in_the_middle_of_the_morning_cycle_lose_nothing_and_send
         proposals = session.scalar(text("SELECT count(*) FROM proposal"))
         emails = session.execute(
             select(OutboxMessage.key, OutboxMessage.status).where(
-                OutboxMessage.template == "morning_report"
+                OutboxMessage.template == "morning_report", OutboxMessage.channel == "email"
             )
         ).all()
     assert proposals == (1 if run.summary["proposal"] else 0)
