@@ -36,16 +36,25 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
+from assistant.access import authorize
 from clinic.attendance_history import MISSED, OUTCOMES, RECENT, AttendanceRow
 from clinic.audit import append_event
 from clinic.db import Database
 from clinic.errors import InvalidInput, NotFound
-from clinic.models import Appointment, AppointmentPatient, AppointmentStaff, Group, Patient
+from clinic.models import (
+    SCHEDULED_STATUSES,
+    Appointment,
+    AppointmentPatient,
+    AppointmentStaff,
+    Group,
+    Patient,
+)
 from clinic.queries import facility_zone_name
 from clinic.risk_models import RiskModel
 from clinic.timeutil import now_utc, zone
+from clinic.tokens import Caller
 
 KIND = "logistic-v1"
 HELD_OUT_WEEKS = 3
@@ -537,6 +546,56 @@ def no_show_probabilities(
     return out
 
 
+def appointment_risks(
+    session: Session, appointments: Sequence[Appointment], now: datetime
+) -> dict[str, dict[str, float]]:
+    """Each still-expected patient's no-show probability, per appointment id (lead time from
+    when it was booked, its own staff)."""
+    pairs = [
+        (a, link.patient_id)
+        for a in appointments
+        for link in a.patient_links
+        if link.active and link.status in SCHEDULED_STATUSES
+    ]
+    risks = no_show_probabilities(
+        session,
+        [
+            RiskQuery(
+                pid,
+                a.start,
+                a.session_type_id,
+                lead_days_of(a.start, a.created_at),
+                tuple(a.staff_ids),
+            )
+            for a, pid in pairs
+        ],
+        now=now,
+    )
+    out: dict[str, dict[str, float]] = defaultdict(dict)
+    for (a, pid), p in zip(pairs, risks, strict=True):
+        out[a.id][pid] = p
+    return dict(out)
+
+
+def upcoming_risks(
+    session: Session, appointment_ids: Sequence[str], now: datetime
+) -> dict[str, dict[str, float]]:
+    """`appointment_risks` of those among `appointment_ids` still to come, rounded for people."""
+    rows = session.scalars(
+        select(Appointment)
+        .where(
+            Appointment.id.in_(list(appointment_ids)),
+            Appointment.status.in_(SCHEDULED_STATUSES),
+            Appointment.start > now,
+        )
+        .options(selectinload(Appointment.patient_links), selectinload(Appointment.staff_links))
+    ).all()
+    return {
+        aid: {pid: round(p, 2) for pid, p in risks.items()}
+        for aid, risks in appointment_risks(session, rows, now).items()
+    }
+
+
 def facility_prior(session: Session, now: datetime) -> Prior:
     """The beta prior from every patient's outcomes in the last half year (no model stored)."""
     rows = session.execute(
@@ -602,9 +661,35 @@ def enrolment_suggestion(session: Session, group_id: str, now: datetime) -> dict
         "group": group_id,
         "capacity": capacity,
         "members": len(members),
-        "next_session": start.isoformat(),
+        "next_session": start.astimezone(zone(facility_zone_name(session))).isoformat(
+            timespec="minutes"
+        ),
         "expected_attendance": None if expected is None else round(expected, 3),
         "expected_present": None if expected is None else round(expected * len(members), 1),
         "suggested_enrolment": suggested,
         "room_for": None if suggested is None else max(0, suggested - len(members)),
     }
+
+
+# --- the use cases the doors call ----------------------------------------------------------------
+
+
+def train_model(
+    db: Database, caller: Caller, now: datetime, *, held_out_weeks: int = HELD_OUT_WEEKS
+) -> dict[str, Any]:
+    """`rota risk train`: retrain now (whoever may run plans may retrain)."""
+    authorize(db, caller, "run_plan")
+    return retrain(db, now, actor=caller.staff_id, held_out_weeks=held_out_weeks)
+
+
+def model_report(db: Database, caller: Caller) -> dict[str, Any] | None:
+    """`rota risk show`: the model in force, its window and held-out metrics."""
+    authorize(db, caller, "view_reports")
+    return show(db)
+
+
+def suggest_enrolment(db: Database, caller: Caller, group_id: str, now: datetime) -> dict[str, Any]:
+    """`rota group show`: a group's expected attendance and how many to enrol."""
+    authorize(db, caller, "view_reports")
+    with db.read() as session:
+        return enrolment_suggestion(session, group_id, now)

@@ -94,22 +94,12 @@ def high_risk(
 ) -> set[tuple[str, str]]:
     """(appointment, patient) pairs whose no-show probability is at least no_show.HIGH_RISK
     (the stored model's, else the patient's smoothed own rate)."""
-    pairs = [(a, pid) for a in appointments for pid in _expected(a)]
-    risks = no_show.no_show_probabilities(
-        session,
-        [
-            no_show.RiskQuery(
-                pid,
-                a.start,
-                a.session_type_id,
-                no_show.lead_days_of(a.start, a.created_at),
-                tuple(a.staff_ids),
-            )
-            for a, pid in pairs
-        ],
-        now=now,
-    )
-    return {(a.id, pid) for (a, pid), p in zip(pairs, risks, strict=True) if no_show.is_high(p)}
+    return {
+        (aid, pid)
+        for aid, risks in no_show.appointment_risks(session, appointments, now).items()
+        for pid, p in risks.items()
+        if no_show.is_high(p)
+    }
 
 
 def remind(

@@ -586,6 +586,9 @@ morning_cmds.register(app)  # rota morning
 from integrations.cli import outbox_cmds  # noqa: E402
 
 outbox_cmds.register(app)  # rota outbox list|retry|send|replies
+from integrations.cli import risk_cmds  # noqa: E402
+
+risk_cmds.register(app)  # rota risk train|show
 
 
 # --- entry point -------------------------------------------------------------------------------
