@@ -287,7 +287,7 @@ def train(
         raise InvalidInput("held-out weeks: at least 1")
     cutoff = until - timedelta(weeks=held_out_weeks)
     before = [r for r in rows if r.start < cutoff]
-    if len(before) < MIN_TRAINING_OUTCOMES:
+    if len(before) < MIN_TRAINING_OUTCOMES or not rows:
         raise InvalidInput(
             f"not enough attendance history to train: {len(before)} outcomes before the "
             f"{held_out_weeks} held-out weeks, at least {MIN_TRAINING_OUTCOMES} needed"
@@ -395,13 +395,13 @@ def retrain(
     now: datetime,
     *,
     actor: str = "retrain-risk",
-    held_out_weeks: int = HELD_OUT_WEEKS,
+    held_out_weeks: int | None = None,
 ) -> dict[str, Any]:
     """Train on the facility's history before `now`, store the fit as the next version, and
     return what `rota risk show` prints."""
     with db.read() as session:
         rows = history_rows(session, now - TRAINING_WINDOW, now)
-    trained = train(rows, now, held_out_weeks=held_out_weeks)
+    trained = train(rows, now, held_out_weeks=held_out_weeks or HELD_OUT_WEEKS)
     with db.session() as session:
         latest = session.scalar(select(func.max(RiskModel.version))) or 0
         row = RiskModel(
@@ -586,7 +586,7 @@ def upcoming_risks(
         .where(
             Appointment.id.in_(list(appointment_ids)),
             Appointment.status.in_(SCHEDULED_STATUSES),
-            Appointment.start > now,
+            Appointment.start >= now,
         )
         .options(selectinload(Appointment.patient_links), selectinload(Appointment.staff_links))
     ).all()
@@ -651,7 +651,7 @@ def enrolment_suggestion(session: Session, group_id: str, now: datetime) -> dict
         now=now,
     )
     capacity = group.capacity
-    expected = 1 - sum(risks) / len(risks) if risks else None
+    expected = round(1 - sum(risks) / len(risks), 3) if risks else None
     suggested = None
     if capacity and expected:
         suggested = max(
@@ -664,7 +664,7 @@ def enrolment_suggestion(session: Session, group_id: str, now: datetime) -> dict
         "next_session": start.astimezone(zone(facility_zone_name(session))).isoformat(
             timespec="minutes"
         ),
-        "expected_attendance": None if expected is None else round(expected, 3),
+        "expected_attendance": expected,
         "expected_present": None if expected is None else round(expected * len(members), 1),
         "suggested_enrolment": suggested,
         "room_for": None if suggested is None else max(0, suggested - len(members)),
@@ -675,7 +675,7 @@ def enrolment_suggestion(session: Session, group_id: str, now: datetime) -> dict
 
 
 def train_model(
-    db: Database, caller: Caller, now: datetime, *, held_out_weeks: int = HELD_OUT_WEEKS
+    db: Database, caller: Caller, now: datetime, *, held_out_weeks: int | None = None
 ) -> dict[str, Any]:
     """`rota risk train`: retrain now (whoever may run plans may retrain)."""
     authorize(db, caller, "run_plan")

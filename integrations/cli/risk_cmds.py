@@ -29,8 +29,11 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option(help="As if it were this ISO time (history before it).")
         ] = None,
         held_out_weeks: Annotated[
-            int, typer.Option(min=1, help="Score on this many latest weeks.")
-        ] = no_show.HELD_OUT_WEEKS,
+            int | None,
+            typer.Option(
+                min=1, help=f"Score on this many latest weeks ({no_show.HELD_OUT_WEEKS})."
+            ),
+        ] = None,
         actor: Actor = "operator",
         as_json: JsonFlag = False,
     ) -> None:
