@@ -1,5 +1,5 @@
 """Reminders due at `now`: 48 h and 2 h before each booked appointment (also 24 h when the
-patient's no-show probability for it is at least no_show.HIGH_RISK), never at night in the
+patient's no-show probability for it is at least no_show.EXTRA_REMINDER_FROM), never at night in the
 facility's timezone.
 
 "Due" means the window has opened and its reminder was not sent: an appointment 25 hours after
@@ -92,13 +92,13 @@ def due_window(start: datetime, now: datetime, risky: bool) -> int | None:
 def high_risk(
     session: Session, appointments: Sequence[Appointment], now: datetime
 ) -> set[tuple[str, str]]:
-    """(appointment, patient) pairs whose no-show probability is at least no_show.HIGH_RISK
-    (the stored model's, else the patient's smoothed own rate)."""
+    """(appointment, patient) pairs whose no-show probability is at least
+    no_show.EXTRA_REMINDER_FROM (the stored model's, else the patient's smoothed own rate)."""
     return {
         (aid, pid)
         for aid, risks in no_show.appointment_risks(session, appointments, now).items()
         for pid, p in risks.items()
-        if no_show.is_high(p)
+        if no_show.needs_extra_reminder(p)
     }
 
 
