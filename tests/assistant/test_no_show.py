@@ -260,3 +260,67 @@ def test_group_enrolment_is_capacity_over_expected_attendance(
     monkeypatch.setenv("ROTA_DATABASE_URL", demo_db.url)
     assert run(["group", "show", gid]) == 0
     assert f"enrol up to {s['suggested_enrolment']}" in capsys.readouterr().out
+
+
+@pytest.mark.postgres
+def test_training_and_asking_work_on_postgresql(
+    pg_demo_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pg_demo_db.read() as session:
+        rows = no_show.history_rows(session, NOW - timedelta(weeks=26), NOW)
+        fallback = no_show.facility_prior(session, NOW)
+    assert rows and 0 < fallback.rate < 1
+    _short_history(monkeypatch)
+    trained = no_show.retrain(pg_demo_db, NOW)
+    assert trained["version"] == 1 and trained["n"] == len(rows)
+    with pg_demo_db.read() as session:
+        pid = rows[0].patient_id
+        risk = no_show.no_show_probability(
+            session, pid, NOW + timedelta(days=1), "individual", now=NOW
+        )
+    assert 0 < risk < 1
+
+
+def _never_come(db: Database, count: int = 5) -> list[str]:
+    """The `count` patients with the most past sessions miss all of them (test set-up)."""
+    with db.session() as session:
+        past = list(
+            session.scalars(
+                select(AppointmentPatient).where(
+                    AppointmentPatient.status.in_(("attended", "no_show")),
+                    AppointmentPatient.start < NOW,
+                )
+            )
+        )
+        by_patient: dict[str, list[AppointmentPatient]] = {}
+        for link in past:
+            by_patient.setdefault(link.patient_id, []).append(link)
+        chosen = sorted(by_patient, key=lambda p: (-len(by_patient[p]), p))[:count]
+        for pid in chosen:
+            for link in by_patient[pid]:
+                link.status = "no_show"
+    return chosen
+
+
+def test_chat_flags_a_high_risk_option_and_agenda_line(
+    demo_db: Database, set_now: Callable[[datetime], None]
+) -> None:
+    from assistant.dialogue import Dialogue
+    from clinic.models import Patient
+
+    set_now(NOW)
+    absent = _never_come(demo_db)
+    with demo_db.read() as session:
+        name = session.get(Patient, absent[0]).name
+        risk = no_show.no_show_probability(
+            session, absent[0], NOW + timedelta(days=1), "individual", now=NOW
+        )
+    assert no_show.is_high(risk)
+    chat = Dialogue(demo_db, clock=lambda: NOW)
+    case_manager = callers.for_actor(demo_db, "s006")
+    offered = chat.handle(case_manager, f"find an individual slot for {name} tomorrow")
+    assert offered.options, offered.reply
+    assert all(no_show.is_high(o["no_show_risk"]) for o in offered.options)
+    assert offered.reply.count("high no-show risk") == len(offered.options)
+    agenda = chat.handle(case_manager, f"show {name}'s schedule this week")
+    assert "high no-show risk" in agenda.reply, agenda.reply
