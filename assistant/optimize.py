@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from assistant import no_show
 from assistant.access import authorize
 from assistant.problem_builder import BuiltProblem, build_problem, narrow_to_needs
 from assistant.problem_cache import cached_problem
@@ -90,7 +91,27 @@ def offer_slots(
     return answer, built
 
 
-def slots_json(answer: SlotAnswer, built: BuiltProblem) -> dict[str, Any]:
+def option_risks(
+    db: Database,
+    patient: str,
+    session_type: str,
+    options: list[tuple[datetime, list[str]]],
+    now: datetime | None = None,
+) -> list[float]:
+    """The patient's no-show probability at each option (start, staff), booked now."""
+    queries = [
+        no_show.RiskQuery(patient, start, session_type, None, tuple(staff))
+        for start, staff in options
+    ]
+    with db.read() as session:
+        return no_show.no_show_probabilities(session, queries, now=now)
+
+
+def slots_json(
+    answer: SlotAnswer, built: BuiltProblem, risks: list[float] | None = None
+) -> dict[str, Any]:
+    """The options as JSON; `risks` (one per option, `option_risks`) adds `no_show_risk`."""
+
     def option(o: Any) -> dict[str, Any]:
         return {
             "start": local_iso(built.clock.moment(o.start), built.clock.tz),
@@ -102,6 +123,9 @@ def slots_json(answer: SlotAnswer, built: BuiltProblem) -> dict[str, Any]:
         }
 
     out: dict[str, Any] = {"options": [option(o) for o in answer.options], "reason": answer.reason}
+    for item, risk in zip(out["options"], risks or [], strict=False):
+        item["no_show_risk"] = round(risk, 2)
+        item["high_no_show_risk"] = no_show.is_high(risk)
     if answer.nearest:
         out["nearest"] = [option(o) for o in answer.nearest]
     return out

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from assistant import no_show
 from assistant.access import authorize, redact_for
 from clinic.db import Database
 from clinic.errors import InvalidInput
 from clinic.queries import appointments_between
+from clinic.timeutil import now_utc
 from clinic.tokens import Caller
 
 MAX_RANGE = timedelta(days=62)
@@ -42,5 +44,10 @@ def list_appointments(
         rows = appointments_between(
             session, period.start, period.end, staff=staff, patient=patient, room=room
         )
+        risks = no_show.upcoming_risks(session, [r.id for r in rows], now_utc())
     tz = db.facility_tz()
-    return [redact_for(db, caller, row, tz) for row in rows]
+    records = [redact_for(db, caller, row, tz) for row in rows]
+    for record in records:  # each patient's no-show risk, to whoever may see the patients
+        if record["id"] in risks and "patients" in record:
+            record["no_show_risk"] = risks[record["id"]]
+    return records

@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from assistant.no_show import is_high
 from clinic.booking import AppointmentView
 
 Action = dict[str, str]
@@ -344,8 +345,22 @@ def schedule(
         lines.append(
             f"- {begin:%a %d %b %H:%M} {kind} with {names.all(r['staff'])}"
             f"{' for ' + who if who else ''} in {room} [{status(r['status'])}]"
+            f"{session_risk_flag(r.get('no_show_risk'), names, group=bool(r.get('group')))}"
         )
     return "\n".join(lines)
+
+
+def no_show_flag(risk: float) -> str:
+    """An offered option's flag (nothing when the risk is ordinary)."""
+    return f" — high no-show risk ({risk:.0%})" if is_high(risk) else ""
+
+
+def session_risk_flag(risks: Mapping[str, float] | None, names: Names, *, group: bool) -> str:
+    """An agenda line's flag: who of its patients is at high no-show risk."""
+    high = [pid for pid, risk in (risks or {}).items() if is_high(risk)]
+    if not high:
+        return ""
+    return f" — high no-show risk: {names.all(high)}" if group else " — high no-show risk"
 
 
 _STATUS = {"no_show": "no-show", "late_cancelled": "late cancellation"}

@@ -6,7 +6,8 @@ workers, `rota jobs run`) only decide *when* to call `run_job`; `run_job` claims
 database first, so whichever engine calls, each job key runs once.
 
 `daily_at` is "HH:MM" facility-local, or "close" for the facility's closing time; the setting
-`ROTA_<NAME>_AT` (e.g. ROTA_MORNING_AT=06:30, ROTA_END_OF_DAY_AT=18:00) overrides it.
+`ROTA_<NAME>_AT` (e.g. ROTA_MORNING_AT=06:30, ROTA_END_OF_DAY_AT=18:00) overrides it. With
+`weekday` (0 = Monday … 6 = Sunday) a daily_at job runs once a week, on that day.
 """
 
 from __future__ import annotations
@@ -29,12 +30,15 @@ class Job:
     daily_at: str | None = None
     every_minutes: int | None = None
     describe: str = ""
+    weekday: int | None = None  # with daily_at: weekly, on this day (0 = Monday)
 
     def __post_init__(self) -> None:
         if (self.daily_at is None) == (self.every_minutes is None):
             raise ValueError(f"job {self.name}: give exactly one of daily_at and every_minutes")
         if self.every_minutes is not None and not 1 <= self.every_minutes <= 1440:
             raise ValueError(f"job {self.name}: every_minutes must be 1..1440")
+        if self.weekday is not None and (self.daily_at is None or not 0 <= self.weekday <= 6):
+            raise ValueError(f"job {self.name}: weekday needs daily_at and must be 0..6")
 
 
 JOBS: dict[str, Job] = {}
@@ -46,18 +50,23 @@ JOB_MODULES: tuple[str, ...] = (
     "assistant.jobs.reminders",
     "assistant.jobs.outbox",
     "assistant.jobs.waitlist",
+    "assistant.jobs.risk",
 )
 """The modules whose `@job` functions make up the registry."""
 
 
 def job(
-    name: str, *, daily_at: str | None = None, every_minutes: int | None = None
+    name: str,
+    *,
+    daily_at: str | None = None,
+    every_minutes: int | None = None,
+    weekday: int | None = None,
 ) -> Callable[[Task], Task]:
     """Register `run(db, now) -> summary` as the job `name` (its docstring describes it)."""
 
     def register(run: Task) -> Task:
         describe = (run.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
-        JOBS[name] = Job(name, run, daily_at, every_minutes, describe)
+        JOBS[name] = Job(name, run, daily_at, every_minutes, describe, weekday)
         return run
 
     return register

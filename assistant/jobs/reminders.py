@@ -1,5 +1,6 @@
-"""Reminders due at `now`: 48 h and 2 h before each booked appointment (also 24 h for a patient
-who often misses), never at night in the facility's timezone.
+"""Reminders due at `now`: 48 h and 2 h before each booked appointment (also 24 h when the
+patient's no-show probability for it is at least no_show.EXTRA_REMINDER_FROM), never at night in the
+facility's timezone.
 
 "Due" means the window has opened and its reminder was not sent: an appointment 25 hours after
 `now` has its 48-hour reminder due now. Only the narrowest open window is sent, so a reminder
@@ -11,26 +12,23 @@ after a crash, queues it once; a moved appointment has a new start and is remind
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from assistant import messages
+from assistant import messages, no_show
 from assistant.jobs import job
 from clinic.db import Database
-from clinic.models import Appointment, AppointmentPatient, Patient
+from clinic.models import Appointment, Patient
 from clinic.queries import facility_zone_name
 from clinic.timeutil import zone
 
 WINDOWS = (48, 2)  # hours before the appointment
 HIGH_RISK_WINDOWS = (48, 24, 2)
 NIGHT_FROM, NIGHT_UNTIL = time(21, 0), time(8, 0)
-HIGH_RISK_RATE = 0.3  # share of the patient's own outcomes that were missed
-HIGH_RISK_MIN_OUTCOMES = 3  # fewer outcomes than this say nothing yet
-HISTORY = timedelta(days=180)
-MISSED = ("no_show", "late_cancelled")
 
 
 @job("reminders", every_minutes=15)
@@ -51,17 +49,19 @@ def run(db: Database, now: datetime) -> dict[str, Any]:
                     Appointment.start > now,
                     Appointment.start <= horizon,
                 )
-                .options(selectinload(Appointment.patient_links))
+                .options(
+                    selectinload(Appointment.patient_links), selectinload(Appointment.staff_links)
+                )
                 .order_by(Appointment.start, Appointment.id)
             )
         )
         pids = sorted({pid for a in appointments for pid in _expected(a)})
         patients = {p.id: p for p in session.scalars(select(Patient).where(Patient.id.in_(pids)))}
-        risky = high_risk(session, pids, now)
+        risky = high_risk(session, appointments, now)
         counts: Counter[str] = Counter()
         for appointment in appointments:
             for pid in _expected(appointment):
-                window = due_window(appointment.start, now, pid in risky)
+                window = due_window(appointment.start, now, (appointment.id, pid) in risky)
                 if window is None or pid not in patients:
                     continue
                 counts[remind(session, patients[pid], appointment, window, now, tz)] += 1
@@ -89,41 +89,17 @@ def due_window(start: datetime, now: datetime, risky: bool) -> int | None:
     return min(opened) if opened else None
 
 
-def high_risk(session: Session, patients: list[str], now: datetime) -> set[str]:
-    """Patients who missed at least HIGH_RISK_RATE of their own recent sessions (their own
-    attendance history stands in for a learned no-show model)."""
+def high_risk(
+    session: Session, appointments: Sequence[Appointment], now: datetime
+) -> set[tuple[str, str]]:
+    """(appointment, patient) pairs whose no-show probability is at least
+    no_show.EXTRA_REMINDER_FROM (the stored model's, else the patient's smoothed own rate)."""
     return {
-        pid
-        for pid, (missed, total) in attendance_counts(session, patients, now).items()
-        if total >= HIGH_RISK_MIN_OUTCOMES and missed / total >= HIGH_RISK_RATE
+        (aid, pid)
+        for aid, risks in no_show.appointment_risks(session, appointments, now).items()
+        for pid, p in risks.items()
+        if no_show.needs_extra_reminder(p)
     }
-
-
-def attendance_counts(
-    session: Session, patients: list[str], now: datetime
-) -> dict[str, tuple[int, int]]:
-    """Each patient's (missed, outcomes) over the HISTORY before `now`: the one place a
-    patient's own attendance rate is counted (reminders and the waitlist's ranking read it).
-    Patients without an outcome are absent."""
-    if not patients:
-        return {}
-    rows = session.execute(
-        select(AppointmentPatient.patient_id, AppointmentPatient.status, func.count())
-        .where(
-            AppointmentPatient.patient_id.in_(patients),
-            AppointmentPatient.status.in_(("attended", *MISSED)),  # each member's own outcome
-            AppointmentPatient.start < now,
-            AppointmentPatient.start >= now - HISTORY,
-        )
-        .group_by(AppointmentPatient.patient_id, AppointmentPatient.status)
-    )
-    total: Counter[str] = Counter()
-    missed: Counter[str] = Counter()
-    for pid, status, n in rows:
-        total[pid] += n
-        if status in MISSED:
-            missed[pid] += n
-    return {pid: (missed[pid], n) for pid, n in total.items()}
 
 
 def remind(

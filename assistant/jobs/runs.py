@@ -85,7 +85,10 @@ def daily_time(db: Database, job: Job) -> int:
 
 
 def key_at(db: Database, job: Job, now: datetime) -> str:
-    """The key of the run `now` belongs to: the local date, or the start of the UTC slot."""
+    """The key of the run `now` belongs to: the local date (a weekly job's: the date of its
+    latest weekly moment at or before now), or the start of the UTC slot."""
+    if job.weekday is not None:
+        return _weekly_key(db, job, now)
     if job.every_minutes is None:
         return now.astimezone(db.facility_tz()).date().isoformat()
     slot = job.every_minutes * 60
@@ -99,14 +102,29 @@ def due_key(db: Database, job: Job, now: datetime) -> str | None:
     if job.every_minutes is not None:
         return key_at(db, job, now)
     local = now.astimezone(db.facility_tz())
+    if job.weekday is not None:  # always one due: a missed week is caught up, once
+        return _weekly_key(db, job, now)
     if local.hour * 60 + local.minute < daily_time(db, job):
         return None
     return local.date().isoformat()
 
 
+def _weekly_key(db: Database, job: Job, now: datetime) -> str:
+    """The date of a weekly job's latest moment (its weekday at its time) at or before now."""
+    assert job.weekday is not None
+    local = now.astimezone(db.facility_tz())
+    day = local.date() - timedelta(days=(local.weekday() - job.weekday) % 7)
+    if day == local.date() and local.hour * 60 + local.minute < daily_time(db, job):
+        day -= timedelta(days=7)
+    return day.isoformat()
+
+
 def describe_schedule(db: Database, job: Job) -> str:
     if job.every_minutes is not None:
         return f"every {job.every_minutes} min"
+    if job.weekday is not None:
+        day = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[job.weekday]
+        return f"weekly, {day} at {format_hhmm(daily_time(db, job))}"
     return f"daily at {format_hhmm(daily_time(db, job))}"
 
 

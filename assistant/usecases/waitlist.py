@@ -32,9 +32,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from assistant import messages, outbox
+from assistant import messages, no_show, outbox
 from assistant.access import authorize
-from assistant.jobs.reminders import attendance_counts
 from assistant.wiring import booking_service
 from clinic.audit import append_event
 from clinic.booking import AppointmentView, BookingRequest, ProposedChange
@@ -75,11 +74,6 @@ DAY_NAMES = dict(
         strict=True,
     )
 )
-PRIOR_NO_SHOW = 0.25
-"""The no-show share a patient with no history is assumed to have (addiction-treatment
-outpatient no-show rates run 20-40%); their own history pulls it from there."""
-PRIOR_WEIGHT = 4
-"""How many sessions' worth of weight the prior carries against the patient's own outcomes."""
 PREVIEW = "Rota: a freed time for someone on your waitlist."
 """The Slack notification text (lock screens show it): no patient detail."""
 
@@ -435,12 +429,9 @@ def acuity_of_level(level: str | None) -> int:
 def no_show_probability(
     session: Session, patient_id: str, start: datetime, session_type: str
 ) -> float:
-    """THE one source of a waiting patient's no-show risk for the ranking (point it at a
-    learned model, assistant.no_show, when there is one). For now: the patient's own missed
-    share over the reminders' history window (`reminders.attendance_counts`, the one place it
-    is counted), smoothed toward PRIOR_NO_SHOW so two sessions say little."""
-    missed, total = attendance_counts(session, [patient_id], now_utc()).get(patient_id, (0, 0))
-    return (missed + PRIOR_WEIGHT * PRIOR_NO_SHOW) / (total + PRIOR_WEIGHT)
+    """A waiting patient's no-show risk for the ranking: the stored model's (assistant.no_show),
+    else the patient's smoothed own rate."""
+    return no_show.no_show_probability(session, patient_id, start, session_type, now=now_utc())
 
 
 def court_order_due(session: Session, view: AppointmentView, actor: str) -> bool:

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 import yaml
 
-from assistant import callers
+from assistant import callers, no_show
 from assistant.usecases import groups, rooms, staff
 from assistant.usecases.periods import read_period
 from clinic.db import Database, open_database
@@ -22,7 +22,9 @@ from clinic.timeutil import now_utc
 from clinic.tokens import Caller
 
 staff_app = typer.Typer(help="Staff members: add, change hours, leave.", add_completion=False)
-group_app = typer.Typer(help="Therapy groups: enrol, remove, create, end.", add_completion=False)
+group_app = typer.Typer(
+    help="Therapy groups: show, enrol, remove, create, end.", add_completion=False
+)
 room_app = typer.Typer(help="Rooms: close for a period.", add_completion=False)
 
 OPERATOR = "operator"
@@ -160,6 +162,25 @@ def staff_leave(
 
 GroupArg = Annotated[str, typer.Argument(help="Group id.")]
 PatientArg = Annotated[str, typer.Argument(help="Patient id.")]
+
+
+@group_app.command("show")
+def group_show(group_id: GroupArg, actor: Actor = OPERATOR, as_json: JsonFlag = False) -> None:
+    """Expected attendance at the next session and how many to enrol (over-enrolment)."""
+    db, caller = _context(actor)
+    s = no_show.suggest_enrolment(db, caller, group_id, now_utc())
+    lines = [f"{group_id}: {s['members']} members, capacity {s['capacity'] or '-'}"]
+    if s["expected_attendance"] is not None:
+        lines.append(
+            f"  expected attendance {s['expected_attendance']:.0%} "
+            f"(about {s['expected_present']} present at {s['next_session']})"
+        )
+    if s["suggested_enrolment"] is not None:
+        lines.append(
+            f"  enrol up to {s['suggested_enrolment']} (room for {s['room_for']} more) "
+            "= capacity / expected attendance"
+        )
+    _out(s, as_json, "\n".join(lines))
 
 
 @group_app.command("enrol")

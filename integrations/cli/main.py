@@ -599,6 +599,10 @@ from integrations.cli import capacity_cmds  # noqa: E402
 
 capacity_cmds.register(app)  # rota capacity
 
+from integrations.cli import risk_cmds  # noqa: E402
+
+risk_cmds.register(app)  # rota risk train|show
+
 
 # --- entry point -------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from assistant.optimize import (
     apply_repair,
     offer_slots,
     optimize_period,
+    option_risks,
     plan_file,
     repair_json,
     repair_plan_file,
@@ -93,14 +94,21 @@ def register(app: typer.Typer) -> None:
             k=k,
         )
         answer, built = offer_slots(db, query)
-        data = slots_json(answer, built)
+        risks = option_risks(
+            db,
+            patient,
+            session_type,
+            [(built.clock.moment(o.start), list(o.staff)) for o in answer.options],
+        )
+        data = slots_json(answer, built, risks)
         if as_json:
             typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
             return
         for n, o in enumerate(data["options"], 1):
             terms = ", ".join(f"{name} {value:+g}" for name, value in o["why"].items() if value)
+            flag = "  HIGH NO-SHOW RISK" if o["high_no_show_risk"] else ""
             typer.echo(
-                f"{n}. {o['start']}–{o['end'][11:16]}  {o['staff']}  room {o['room']}  score {o['score']:g}  ({terms or 'no penalties'})"
+                f"{n}. {o['start']}–{o['end'][11:16]}  {o['staff']}  room {o['room']}  score {o['score']:g}  ({terms or 'no penalties'})  no-show risk {o['no_show_risk']:.0%}{flag}"
             )
         if data["reason"]:
             typer.echo(data["reason"])

@@ -19,7 +19,7 @@ from assistant.jobs import outbox as outbox_job
 from assistant.jobs import reminders
 from assistant.usecases import appointments, patients
 from clinic.db import Database
-from clinic.models import AuditEvent, Patient
+from clinic.models import Appointment, AppointmentPatient, AuditEvent, Patient
 from clinic.outbox_models import OutboxMessage
 from integrations.cli.main import run
 from tests.notify.conftest import MONDAY_10AM
@@ -31,6 +31,37 @@ FORBIDDEN_WORDS = ("treatment", "recovery", "addiction", "substance", "therapy",
 
 def words(mail: Message) -> str:
     return mail.get_payload(decode=True).decode()
+
+
+def often_missing(db: Database, now: datetime, count: int = 3) -> set[str]:
+    """Make `count` patients booked 2–24 hours after `now` miss every session they had (test
+    set-up, written directly): their no-show risk is then high."""
+    with db.session() as session:
+        soon = session.scalars(
+            select(AppointmentPatient.patient_id).where(
+                AppointmentPatient.status == "booked",
+                AppointmentPatient.start > now + timedelta(hours=2),
+                AppointmentPatient.start <= now + timedelta(hours=24),
+            )
+        )
+        chosen: set[str] = set()
+        for pid in soon:
+            past = list(
+                session.scalars(
+                    select(AppointmentPatient).where(
+                        AppointmentPatient.patient_id == pid,
+                        AppointmentPatient.status.in_(("attended", "no_show")),
+                        AppointmentPatient.start < now,
+                    )
+                )
+            )
+            if len(past) >= 4 and pid not in chosen:
+                for link in past:
+                    link.status = "no_show"
+                chosen.add(pid)
+            if len(chosen) == count:
+                break
+    return chosen
 
 
 def run_day(db: Database, now: datetime) -> dict[str, int]:
@@ -122,18 +153,22 @@ def test_the_window_that_opened_is_due_and_nothing_goes_at_night(
     assert outbox_rows(demo_db) == []
     morning = datetime.fromisoformat("2026-12-01T08:00:00-05:00")
     at(morning)
+    assert often_missing(demo_db, morning)
     reminders.run(demo_db, morning)
     rows = outbox_rows(demo_db)
     assert rows and {r.key.rsplit(":", 1)[1] for r in rows} == {"48h", "24h", "2h"}
     with demo_db.read() as session:
-        risky = reminders.high_risk(session, [r.patient_id for r in rows], morning)
+        ids = {r.key.split(":")[1] for r in rows}
+        booked = list(session.scalars(select(Appointment).where(Appointment.id.in_(ids))))
+        risky = reminders.high_risk(session, booked, morning)
     # An appointment 25 hours ahead has its 48-hour reminder due now (none sent before); the
     # narrowest open window is the one sent (24 hours too for a patient who often misses).
     for row in rows:
         start = datetime.fromisoformat(row.key.split(":", 3)[3].rsplit(":", 1)[0])
         window = int(row.key.rsplit(":", 1)[1].removesuffix("h"))
         assert start - timedelta(hours=window) <= morning < start
-        assert window == reminders.due_window(start, morning, row.patient_id in risky)
+        pair = (row.key.split(":")[1], row.patient_id)
+        assert window == reminders.due_window(start, morning, pair in risky)
         if timedelta(hours=24) < start - morning:
             assert window == 48
 
@@ -142,15 +177,27 @@ def test_a_patient_who_often_misses_also_gets_a_24_hour_reminder(
     demo_db: Database, at: Callable[[datetime], None]
 ) -> None:
     at(MONDAY_10AM)
+    missing = often_missing(demo_db, MONDAY_10AM)
     with demo_db.read() as session:
-        risky = reminders.high_risk(
-            session, [p for (p,) in session.execute(select(Patient.id))], MONDAY_10AM
+        booked = list(
+            session.scalars(
+                select(Appointment).where(
+                    Appointment.status == "booked",
+                    Appointment.start > MONDAY_10AM,
+                    Appointment.start <= MONDAY_10AM + timedelta(hours=48),
+                )
+            )
         )
+        risky = reminders.high_risk(session, booked, MONDAY_10AM)
+        expected = {p for a in booked for p in a.patient_ids}
     start = MONDAY_10AM + timedelta(hours=20)
     assert reminders.due_window(start, MONDAY_10AM, risky=False) == 48
     assert reminders.due_window(start, MONDAY_10AM, risky=True) == 24
     assert reminders.due_window(MONDAY_10AM + timedelta(hours=49), MONDAY_10AM, False) is None
-    assert risky  # the demo's history has patients who miss a third of their sessions
+    # Those who missed every session are at high risk (their smoothed rate, with no model
+    # stored); most patients are not.
+    assert missing and missing <= {pid for _, pid in risky}
+    assert len({pid for _, pid in risky}) < len(expected) / 2
 
 
 def test_revoked_consent_and_a_part_2_patient_without_consent_get_nothing_and_it_is_audited(

@@ -136,7 +136,16 @@ def test_cli_slots_json_and_optimize_out(
     assert code == 0
     data = json.loads(out)
     assert len(data["options"]) == 2 and data["reason"] is None
-    assert set(data["options"][0]) == {"start", "end", "staff", "room", "score", "why"}
+    assert set(data["options"][0]) == {
+        "start",
+        "end",
+        "staff",
+        "room",
+        "score",
+        "why",
+        "no_show_risk",  # the patient's chance of missing it (assistant/no_show.py)
+        "high_no_show_risk",
+    }
     code = run(
         ["slots", "--patient", "p0002", "--from", "2026-12-09T19:00", "--to", "2026-12-07T08:00"]
     )

@@ -10,7 +10,7 @@ from assistant.dialogue.handlers.clarify import need_patient
 from assistant.dialogue.reply import Reply
 from assistant.dialogue.state import Frame, Option, SlotSearch
 from assistant.dialogue.turn import DEFAULT_HORIZON, Turn
-from assistant.optimize import SlotsQuery, offer_slots
+from assistant.optimize import SlotsQuery, offer_slots, option_risks
 
 OPTIONS_PER_ANSWER = 3
 SOONEST_POOL = 30
@@ -91,9 +91,17 @@ def present(turn: Turn, note: str = "") -> Reply:
         )
     state.options = fresh
     state.offered = state.offered + fresh
+    risks = option_risks(
+        turn.db,
+        request.patient,
+        request.session_type,
+        [(o.start, o.staff) for o in fresh],
+        turn.now,
+    )
     described = [
         f"{wording.option(o.start, o.end, o.staff, o.room, names, turn.tz)} — {wording.why(o.why)}"
-        for o in fresh
+        f"{wording.no_show_flag(risk)}"
+        for o, risk in zip(fresh, risks, strict=True)
     ]
     text, actions = wording.options_offered(
         note,
@@ -107,7 +115,10 @@ def present(turn: Turn, note: str = "") -> Reply:
     )
     return turn.reply(
         text,
-        options=[_option_json(turn, i, o, names) for i, o in enumerate(fresh, 1)],
+        options=[
+            _option_json(turn, i, o, names, risk)
+            for i, (o, risk) in enumerate(zip(fresh, risks, strict=True), 1)
+        ],
         actions=actions,
     )
 
@@ -132,7 +143,9 @@ def more(turn: Turn) -> Reply:
     return reply
 
 
-def _option_json(turn: Turn, n: int, o: Option, names: wording.Names) -> dict[str, Any]:
+def _option_json(
+    turn: Turn, n: int, o: Option, names: wording.Names, risk: float
+) -> dict[str, Any]:
     return {
         "option": n,
         "start": o.start.astimezone(turn.tz).isoformat(),
@@ -143,6 +156,7 @@ def _option_json(turn: Turn, n: int, o: Option, names: wording.Names) -> dict[st
         "score": o.score,
         "why": o.why,
         "summary": wording.why(o.why),
+        "no_show_risk": round(risk, 2),
     }
 
 
