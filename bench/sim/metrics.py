@@ -106,6 +106,7 @@ def measure(world: World) -> dict[str, Any]:
         }
     outcomes = [a.outcome_of(p) for a in rows for p in a.patients]
     return {
+        "draws": {"digest": draws.digest(), **dict(sorted(world.ledger.handled.items()))},
         "utilization": billable(rows, report, room_available),
         "required_sessions": required(world, rows),
         "patients_affected_per_week": round(changed / weeks, 2),

@@ -43,6 +43,7 @@ from bench.sim.events import Arrival, Draws
 from bench.sim.policies import REFUSED, Policy, standing_series
 from clinic.booking import AppointmentView
 from clinic.db import Database, open_database
+from clinic.demo import GROUP_MIN_MEMBERS
 from clinic.models import CourtOrder, Group, Patient
 from clinic.queries import appointments_between
 from clinic.timeutil import WEEKDAYS, at_local, day_bounds, parse_hhmm, use_clock
@@ -74,6 +75,8 @@ class Ledger:
     refilled: int = 0
     marked: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     group_refused: int = 0
+    handled: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    """Exogenous events this run lived through (the same for every policy on the same draws)."""
     seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
 
 
@@ -134,14 +137,15 @@ def paperwork_in_order(demo: dict[str, Any], last: date) -> dict[str, Any]:
 
 def smaller(demo: dict[str, Any], patients: int) -> dict[str, Any]:
     """The demo with only its first `patients` patients (their sessions and groups; a group
-    left with fewer than two members goes, with its meetings): a tiny facility for tests."""
+    left with fewer members than a group session takes goes, with its meetings): a tiny
+    facility for tests."""
     out = copy.deepcopy(demo)
     kept = {p["id"] for p in out["patients"][:patients]}
     out["patients"] = out["patients"][:patients]
     groups = []
     for group in out["groups"]:
         group["members"] = [m for m in group["members"] if m in kept]
-        if len(group["members"]) >= 2:
+        if len(group["members"]) >= GROUP_MIN_MEMBERS:
             groups.append(group)
     out["groups"] = groups
     alive = {g["id"] for g in groups}
@@ -183,6 +187,7 @@ def live_day(world: World, day: int) -> None:
         world.at(day, SICK_CALL)
         last = draws.days[call.day + call.days - 1]
         policy.sick_call(world, call.staff, world.now, day_bounds(last, world.tz)[1])
+        led.handled["sick_calls"] += 1
     led.seconds["sick_calls"] += time.perf_counter() - clock
     clock = time.perf_counter()
     world.at(day, MORNING)
@@ -308,6 +313,7 @@ def arrive(world: World, arrival: Arrival) -> None:
         ),
     )
     world.ledger.arrivals[arrival.patient] = arrival
+    world.ledger.handled["emergencies" if arrival.emergency else "referrals"] += 1
     world.ledger.arrived_at[arrival.patient] = world.now
     if arrival.record.get("primary_clinician"):
         world.primary[arrival.patient] = arrival.record["primary_clinician"]
@@ -328,6 +334,7 @@ def discharge(world: World, patient: str, day: int) -> None:
         patients.Discharge(patient, reason="treatment ended", now=world.now),
     )
     world.ledger.discharged_on[patient] = day
+    world.ledger.handled["discharges"] += 1
 
 
 def weekly_round(world: World, first_day: int) -> None:
