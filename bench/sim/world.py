@@ -361,6 +361,10 @@ def weekly_round(world: World, first_day: int) -> None:
 
 
 def book_groups(world: World, monday: date) -> None:
+    """Each standing group's meetings of the week at their fixed times, where the group has
+    no meeting that day yet (a morning plan may have placed it already)."""
+    start = day_bounds(monday, world.tz)[0]
+    end = day_bounds(monday + timedelta(days=5), world.tz)[0]
     with world.db.read() as session:
         groups = session.scalars(
             select(Group).options(selectinload(Group.members), selectinload(Group.facilitators))
@@ -375,9 +379,16 @@ def book_groups(world: World, monday: date) -> None:
             )
             for g in groups
         ]
+        met = {
+            (row.group, row.start.astimezone(world.tz).date())
+            for row in appointments_between(session, start, end, include_cancelled=False)
+            if row.group
+        }
     for gid, session_type, staff, members, schedule in plans:
         for meeting in schedule:
             day = monday + timedelta(days=WEEKDAYS.index(meeting["day"]))
+            if (gid, day) in met:
+                continue
             moment = at_local(day, parse_hhmm(meeting["start"]), world.tz)
             try:
                 book(
