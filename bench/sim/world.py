@@ -324,15 +324,37 @@ def arrive(world: World, arrival: Arrival) -> None:
 
 
 def discharge(world: World, patient: str, day: int) -> None:
+    """Discharge as the director; a court-ordered patient's as their court liaison, who
+    approves the court's sessions ending (CRT-REQUIRED-CANCEL) with a reason."""
     with world.db.read() as session:
         row = session.get(Patient, patient)
         if row is None or row.phase == "discharged":
             return
-    patients.discharge(
-        world.db,
-        world.director,
-        patients.Discharge(patient, reason="treatment ended", now=world.now),
-    )
+        liaison = row.court_order.liaison_id if row.court_order is not None else None
+    try:
+        patients.discharge(
+            world.db,
+            world.director,
+            patients.Discharge(patient, reason="treatment ended", now=world.now),
+        )
+    except REFUSED:
+        if liaison is None:
+            world.ledger.handled["discharges_refused"] += 1
+            return
+        try:
+            patients.discharge(
+                world.db,
+                callers.for_staff(world.db, liaison),
+                patients.Discharge(
+                    patient,
+                    reason="treatment ended",
+                    override_reason="the court was told of the discharge",
+                    now=world.now,
+                ),
+            )
+        except REFUSED:
+            world.ledger.handled["discharges_refused"] += 1
+            return
     world.ledger.discharged_on[patient] = day
     world.ledger.handled["discharges"] += 1
 
