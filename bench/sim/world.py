@@ -163,8 +163,7 @@ def _live(
 ) -> dict[str, Any]:
     tz = ZoneInfo(demo["facility"]["timezone"])
     moment = day_bounds(start, tz)[0]
-    world_box: list[World] = []
-    use_clock(lambda: world_box[0].now if world_box else moment)
+    use_clock(lambda: moment)
     load_facility_file(db, demo, actor="operator", source="simulation", as_of=start)
     director = callers.with_role(db, DIRECTOR)
     assert director is not None, "the demo has a clinical director"
@@ -172,7 +171,7 @@ def _live(
         p["id"]: p["primary_clinician"] for p in demo["patients"] if "primary_clinician" in p
     }
     world = World(db, tz, draws, policy, director, moment, primary)
-    world_box.append(world)
+    use_clock(lambda: world.now)
     world.ledger.requirements = required_now(db)
     for day in range(len(draws.days)):
         live_day(world, day)
