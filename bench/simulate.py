@@ -51,9 +51,10 @@ def run(
     draws = draw(demo, START, weeks, seed)
     policies = {}
     for policy in (Manual(), Rota(morning_seconds=morning_seconds)):
-        t0 = time.perf_counter()
+        t0, cpu = time.perf_counter(), time.process_time()
         policies[policy.name] = simulate(demo, draws, policy, START)
         policies[policy.name]["wall_seconds"] = round(time.perf_counter() - t0, 1)
+        policies[policy.name]["cpu_seconds"] = round(time.process_time() - cpu, 1)
     return {
         "size": size,
         "weeks": weeks,

@@ -15,7 +15,7 @@ from bench.simulate import DEMO_SEED, START, run
 from clinic.demo import generate_demo
 
 PATIENTS = 12
-TIMINGS = ("seconds", "wall_seconds")
+TIMINGS = ("seconds", "wall_seconds", "cpu_seconds")
 
 
 def tiny_demo() -> dict[str, Any]:
