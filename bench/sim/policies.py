@@ -1,0 +1,389 @@
+"""The two ways of running the same month: *manual* and *Rota*. Both act only through the real
+use cases (assistant.usecases.*, assistant.optimize.offer_slots, assistant.jobs.morning), as the
+clinical director, on the same database schema and under the same rules; they differ only in
+how they decide.
+
+manual — what a front desk does by hand:
+- a request is booked in the earliest free slot with the patient's own clinician (any
+  qualified clinician for medication management and case management); no ranking;
+- a sick call: the absence is recorded (its repair proposal is set aside), and each of the
+  clinician's sessions is cancelled and offered again with the same clinician on another day
+  (the earliest free slot in the next 7 days), else it stays cancelled; a group meeting is
+  cancelled;
+- an emergency walk-in gets the earliest free assessment slot with anyone, today if possible;
+- no morning plan, no waitlist, the fixed reminders only.
+
+Rota — what the assistant does:
+- a request: the slot finder's best-ranked option (continuity, preferences, spacing, compact
+  days, acuity; any qualified clinician);
+- every business day at 07:00 the morning job plans the open demand of today and the next two
+  business days and books it (ROTA_MORNING_APPLY=1), its solver capped at `morning_seconds`;
+- a sick call: the repair proposal (a cover at the same time, else another time) is applied
+  by the director; a session it could not place is cancelled (the next mornings' plans may
+  place its demand again);
+- an emergency walk-in: the soonest safe slot; with none within 30 minutes, the bumps proposal
+  (assistant.usecases.emergencies) applied by the director;
+- the hooks below (waitlist refill, risk-based reminders, buffers, emergency hold-back,
+  recurring series) are no-ops until their modules exist; each is one function.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from assistant.dialogue.handlers.find_slot import SOONEST_POOL
+from assistant.jobs import morning
+from assistant.optimize import SlotsQuery, offer_slots
+from assistant.usecases import absences, appointments, emergencies
+from clinic.booking import AppointmentView
+from clinic.errors import BookingConflict, InvalidInput, NotFound, RuleViolation
+from clinic.queries import appointments_between
+
+if TYPE_CHECKING:
+    from bench.sim.world import World
+
+REFUSED = (BookingConflict, RuleViolation, InvalidInput, NotFound)
+"""What a booking may be refused with; the policy then tries its next option."""
+OWN_CLINICIAN_TYPES = frozenset({"individual", "family", "intake_assessment"})
+"""Session types a manual scheduler books with the patient's own clinician."""
+EMERGENCY_TARGET = timedelta(minutes=30)
+EMERGENCY_HORIZON = timedelta(hours=4)  # as the emergency conversation looks
+REBOOK_WITHIN = timedelta(days=7)
+INTAKE_WITHIN = timedelta(days=14)
+SICK = "the clinician is out sick and nobody covers the session"
+"""The director's override when a sick call's cancellation leaves a patient below their band."""
+EVERY_OPTION = 400
+"""k for a first-fit look: every free slot of one clinician in a week or two."""
+
+
+@dataclass
+class Policy:
+    name: str = "policy"
+    tally: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def count(self, key: str, n: int = 1) -> None:
+        self.tally[key] = self.tally.get(key, 0) + n
+
+    def timed(self, key: str, began: float) -> None:
+        self.seconds[key] = self.seconds.get(key, 0.0) + time.perf_counter() - began
+
+    # Each step the engine asks of a policy ---------------------------------------------------
+
+    def morning(self, world: World) -> None:
+        """07:00 each business day."""
+
+    def request(
+        self, world: World, patient: str, session_type: str, start: datetime, end: datetime
+    ) -> AppointmentView | None:
+        raise NotImplementedError
+
+    def intake(self, world: World, patient: str, arrival: datetime) -> AppointmentView | None:
+        """A referral's first session (an intake assessment), from the day after the call on
+        (the patient needs notice), within two weeks."""
+        first = world.next_morning(arrival)
+        return self.request(world, patient, "intake_assessment", first, first + INTAKE_WITHIN)
+
+    def emergency(self, world: World, patient: str, arrival: datetime) -> AppointmentView | None:
+        raise NotImplementedError
+
+    def sick_call(self, world: World, staff: str, start: datetime, end: datetime) -> None:
+        raise NotImplementedError
+
+    def freed(self, world: World, appointment: AppointmentView, patient: str) -> int:
+        """A session a patient cancelled late: how many places a waitlist refilled."""
+        return 0
+
+    def reminded(self, world: World, day: int) -> set[str]:
+        """Patients who get an extra, risk-targeted reminder for the sessions of day `day`."""
+        return set()
+
+    # Shared mechanics ------------------------------------------------------------------------
+
+    def options(
+        self,
+        world: World,
+        patient: str,
+        session_type: str,
+        start: datetime,
+        end: datetime,
+        *,
+        staff: str | None = None,
+        k: int = 3,
+    ) -> list[Any]:
+        began = time.perf_counter()
+        try:
+            answer, built = offer_slots(
+                world.db,
+                SlotsQuery(patient, session_type, start, end, staff=staff, k=k),
+                now=world.now,
+            )
+        except REFUSED:
+            return []
+        finally:
+            self.timed("slot_finder", began)
+        self.count("slot_searches")
+        clock = built.clock
+        return [
+            (clock.moment(o.start), o)
+            for o in answer.options
+            if start <= clock.moment(o.start) and clock.moment(o.end) <= end
+        ]
+
+    def book_first(
+        self, world: World, patient: str, session_type: str, choices: list[Any], why: str
+    ) -> AppointmentView | None:
+        """Book the first of `choices` the booking service accepts."""
+        for moment, option in choices[:5]:
+            try:
+                booked = appointments.book(
+                    world.db,
+                    world.director,
+                    appointments.Book(
+                        session_type=session_type,
+                        start=moment,
+                        staff=tuple(option.staff),
+                        patients=(patient,),
+                        room=option.room,
+                        reason=why,
+                    ),
+                )
+            except REFUSED:
+                self.count("bookings_refused")
+                continue
+            self.count("booked")
+            return booked
+        self.count("requests_unplaced")
+        return None
+
+    def sessions_of(self, world: World, staff: str, start: datetime, end: datetime) -> list[Any]:
+        with world.db.read() as session:
+            rows = appointments_between(session, start, end, staff=staff, include_cancelled=False)
+        return [r for r in rows if r.status in ("booked", "checked_in") and r.start >= world.now]
+
+
+class Manual(Policy):
+    def __init__(self) -> None:
+        super().__init__("manual")
+
+    def earliest(
+        self,
+        world: World,
+        patient: str,
+        session_type: str,
+        start: datetime,
+        end: datetime,
+        staff: str | None,
+    ) -> list[Any]:
+        found = self.options(world, patient, session_type, start, end, staff=staff, k=EVERY_OPTION)
+        return sorted(found, key=lambda pair: (pair[0], pair[1].staff))
+
+    def request(
+        self, world: World, patient: str, session_type: str, start: datetime, end: datetime
+    ) -> AppointmentView | None:
+        own = world.primary.get(patient) if session_type in OWN_CLINICIAN_TYPES else None
+        choices = self.earliest(world, patient, session_type, start, end, own)
+        return self.book_first(world, patient, session_type, choices, "first free slot")
+
+    def emergency(self, world: World, patient: str, arrival: datetime) -> AppointmentView | None:
+        close = world.closing(arrival)
+        choices = self.earliest(world, patient, "intake_assessment", arrival, close, None)
+        if not choices:  # nothing today: the first free slot of the next days
+            choices = self.earliest(
+                world, patient, "intake_assessment", close, close + timedelta(days=3), None
+            )
+        return self.book_first(world, patient, "intake_assessment", choices, "walk-in")
+
+    def sick_call(self, world: World, staff: str, start: datetime, end: datetime) -> None:
+        proposal = absences.report_absence(
+            world.db,
+            world.director,
+            absences.ReportAbsence(staff, start, end, world.now, reason="sick"),
+        )
+        absences.reject_proposal(world.db, world.director, absences.RejectProposal(proposal["id"]))
+        for row in self.sessions_of(world, staff, start, end):
+            try:
+                appointments.cancel(
+                    world.db,
+                    world.director,
+                    appointments.Cancel(row.id, reason=f"{staff} out sick", override_reason=SICK),
+                )
+            except REFUSED:
+                self.count("sick_cancel_refused")
+                continue
+            self.count("sick_cancelled")
+            if len(row.patients) != 1:
+                continue  # a group meeting is not moved by hand
+            patient = row.patients[0]
+            choices = self.earliest(
+                world, patient, row.session_type, end, end + REBOOK_WITHIN, staff
+            )
+            if self.book_first(world, patient, row.session_type, choices, "rebooked after sick"):
+                self.count("sick_rebooked")
+
+
+class Rota(Policy):
+    def __init__(self, morning_seconds: float = 5.0) -> None:
+        super().__init__("rota")
+        self.morning_seconds = morning_seconds
+
+    def morning(self, world: World) -> None:
+        emergency_hold_back(world, self)
+        began = time.perf_counter()
+        done = morning.run(
+            world.db, world.now, morning.Settings(seconds=self.morning_seconds, apply=True)
+        )
+        self.timed("morning", began)
+        self.count("morning_booked", done.get("booked", 0))
+        buffers(world, self)
+
+    def request(
+        self, world: World, patient: str, session_type: str, start: datetime, end: datetime
+    ) -> AppointmentView | None:
+        choices = self.options(world, patient, session_type, start, end, k=3)
+        return self.book_first(world, patient, session_type, choices, "slot finder")
+
+    def emergency(self, world: World, patient: str, arrival: datetime) -> AppointmentView | None:
+        choices = self.options(
+            world,
+            patient,
+            "intake_assessment",
+            arrival,
+            arrival + EMERGENCY_HORIZON,
+            k=SOONEST_POOL,
+        )
+        choices.sort(key=lambda pair: (pair[0], pair[1].staff))
+        soon = [c for c in choices if c[0] <= arrival + EMERGENCY_TARGET]
+        if soon:
+            return self.book_first(world, patient, "intake_assessment", soon, "walk-in")
+        bumped = self.bump(world, patient, arrival)
+        if bumped is not None:
+            return bumped
+        if not choices:  # nothing in the next hours: the soonest of the next days
+            close = world.closing(arrival)
+            choices = self.options(
+                world,
+                patient,
+                "intake_assessment",
+                close,
+                close + timedelta(days=3),
+                k=SOONEST_POOL,
+            )
+            choices.sort(key=lambda pair: (pair[0], pair[1].staff))
+        return self.book_first(world, patient, "intake_assessment", choices, "walk-in")
+
+    def bump(self, world: World, patient: str, arrival: datetime) -> AppointmentView | None:
+        """The bumps that make room within 30 minutes, applied by the director."""
+        began = time.perf_counter()
+        try:
+            proposal = emergencies.propose_bumps(
+                world.db,
+                world.director,
+                emergencies.ProposeBumps(
+                    patient,
+                    "intake_assessment",
+                    arrival,
+                    arrival + EMERGENCY_TARGET + timedelta(minutes=1),
+                    world.now,
+                ),
+            )
+            if proposal is None:
+                return None
+            outcome = absences.apply_proposal(
+                world.db, world.director, absences.ApplyProposal(proposal["id"])
+            )
+        except REFUSED:
+            self.count("bumps_refused")
+            return None
+        finally:
+            self.timed("bump", began)
+        self.count("emergency_bumped", outcome.get("moved", 0) + outcome.get("cancelled", 0))
+        return appointments.current(world.db, outcome["booked"]["appointment"])
+
+    def sick_call(self, world: World, staff: str, start: datetime, end: datetime) -> None:
+        began = time.perf_counter()
+        proposal = absences.report_absence(
+            world.db,
+            world.director,
+            absences.ReportAbsence(staff, start, end, world.now, reason="sick"),
+        )
+        self.timed("repair", began)
+        try:
+            outcome = absences.apply_proposal(
+                world.db, world.director, absences.ApplyProposal(proposal["id"])
+            )
+            self.count("sick_moved", outcome["moved"])
+            unplaced = [u["appointment"] for u in outcome["unplaced"]]
+        except REFUSED:  # the repair no longer fits: set it aside, cancel what is left
+            absences.reject_proposal(
+                world.db, world.director, absences.RejectProposal(proposal["id"])
+            )
+            self.count("repairs_refused")
+            unplaced = [r.id for r in self.sessions_of(world, staff, start, end)]
+        for appointment_id in unplaced:
+            try:
+                appointments.cancel(
+                    world.db,
+                    world.director,
+                    appointments.Cancel(
+                        appointment_id, reason=f"{staff} out sick, no cover", override_reason=SICK
+                    ),
+                )
+                self.count("sick_cancelled")
+            except REFUSED:
+                self.count("sick_cancel_refused")
+
+    def freed(self, world: World, appointment: AppointmentView, patient: str) -> int:
+        return waitlist_refill(world, self, appointment, patient)
+
+    def reminded(self, world: World, day: int) -> set[str]:
+        return risk_reminders(world, self, day)
+
+
+# --- the hooks: one function each, no-ops until their modules exist ----------------------------
+
+
+def waitlist_refill(world: World, policy: Policy, freed: AppointmentView, patient: str) -> int:
+    """A place freed by a late cancellation (or a no-show pattern) offered to the waitlist.
+
+    Will call assistant.usecases.waitlist (the best-ranked waiting patients offered the slot,
+    the first to accept books it) and return how many places were refilled; the engine adds it
+    to `waitlist_refilled`. Returns 0 until that module exists."""
+    return 0
+
+
+def risk_reminders(world: World, policy: Policy, day: int) -> set[str]:
+    """Patients whose predicted no-show risk earns an extra reminder for day `day`'s sessions.
+
+    Will call assistant.no_show (the trained model's risk per booked session, above the
+    facility's threshold) and return those patients; the engine then lowers their no-show
+    probability by events.REMINDER_EFFECT on the same draws. Returns nobody until then."""
+    return set()
+
+
+def buffers(world: World, policy: Policy) -> None:
+    """Over-enrolment and buffers from predicted attendance.
+
+    Will call assistant.no_show for each group's expected attendance and enrol up to capacity ×
+    expected attendance from the waitlist (assistant.usecases.waitlist), after the morning plan.
+    Does nothing until those modules exist."""
+
+
+def emergency_hold_back(world: World, policy: Policy) -> None:
+    """Assessment slots held back for emergency and same-day admissions.
+
+    Will call the emergency hold-back use case (slots held per weekday and hour from the
+    history of admissions, released N hours ahead), before the morning plan, so the plan and
+    the slot finder leave them free. Does nothing until it exists."""
+
+
+def standing_series(world: World, policy: Policy, patient: str, session_type: str) -> bool:
+    """Whether a recurring series already covers the patient's weekly sessions of this type.
+
+    Will call the recurring-series use case ("every Tuesday at 2 pm for 8 weeks", booked at
+    admission), so the weekly round asks only for what a series does not cover. False (nothing
+    covered) until it exists."""
+    return False
