@@ -4,17 +4,18 @@ the very same month — common random numbers).
 
 The streams and their rates (`Rates`; per day means per business day, Mon-Fri):
 
-- Attendance. Each patient has a propensity to miss (no-show) and to cancel late, drawn once:
-  no-show ~ Beta with mean 0.25 (concentration 10), late cancellation ~ Beta with mean 0.06
-  (concentration 16). For every patient and day, the outcomes of their 1st, 2nd, ... session
-  that day are drawn up front from those propensities (one uniform each), so whichever session
-  a policy booked for them that day meets the same fate under both policies. Missed
-  appointments in outpatient addiction treatment run roughly 20-40%: the 67 programmes of
-  NIATx's STAR project went from 37.4% to 19.9% outpatient no-shows (Molfenter 2013, Subst Use
-  Misuse 48(9):743-749, which also cites 15-50% not returning for a second appointment); 25%
-  sits inside that range. A reminder that a policy targets (the reminders hook) lowers a
-  patient's no-show probability by REMINDER_EFFECT (relative), on the same uniform, so the
-  coupling stays monotone.
+- Attendance is drawn from the one stated process, clinic.attendance_process
+  (`AttendanceProcess(seed)`: patients' own tendencies, lead time, weekday, hour, session type,
+  recent misses, first visit, own clinician, weekly and storm shocks; sourced from the rules
+  catalogue OPS-01..OPS-04). What is drawn here, up front, is only one uniform per patient,
+  day and n-th session of that day (common random numbers): the engine compares it with the
+  process's risk of the session the policy actually booked (`Draws.outcome`), a late
+  cancellation being the first LATE_CANCEL_SHARE of that risk on the same uniform, so
+  whichever session a policy booked for a patient that day meets a fate drawn from the same
+  number under both policies, and a lower risk never turns an attendance into a miss. Both
+  policies send the standard reminders: every visit is `reminded` (the process's risk ratio
+  0.77, OPS-03). An extra, risk-targeted reminder (Rota's reminders hook) further lowers that
+  session's risk by REMINDER_EFFECT (relative), on the same uniform.
 - Sick calls: each clinician, each business day, calls in sick with probability 0.025 (about
   six days a year; US absence rates for healthcare practitioners run around 2-3% of scheduled
   days), for 1, 2 or 3 business days with weights 0.7 / 0.2 / 0.1. Reported at 06:30.
@@ -41,6 +42,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from clinic.attendance_process import LATE_CANCEL_SHARE, AttendanceProcess, Visit
 from clinic.demo import LEVELS
 
 CLINICAL_ROLES = frozenset(
@@ -59,10 +61,6 @@ found no effect of a pre-admission phone reminder); used only through the remind
 
 @dataclass(frozen=True)
 class Rates:
-    no_show_mean: float = 0.25
-    no_show_concentration: float = 10.0
-    late_cancel_mean: float = 0.06
-    late_cancel_concentration: float = 16.0
     sick_per_clinician_day: float = 0.025
     sick_length_weights: tuple[float, ...] = (0.7, 0.2, 0.1)
     emergencies_per_day_per_100: float = 0.6
@@ -100,24 +98,31 @@ class Draws:
     seed: int
     days: list[date]
     rates: Rates
-    propensity: dict[str, tuple[float, float]]
-    """patient → (no-show, late-cancel) probability."""
     uniforms: dict[str, list[list[float]]]
     """patient → per day index → SESSIONS_PER_DAY_DRAWN uniforms (one per session that day)."""
     sick: list[SickCall] = field(default_factory=list)
     arrivals: list[Arrival] = field(default_factory=list)
     discharges: list[Discharge] = field(default_factory=list)
 
-    def outcome(self, patient: str, day: int, nth: int, reminded: bool = False) -> str:
-        """attended, no_show or late_cancel for the patient's `nth` session (0-based, in start
-        order) of day index `day`."""
-        p_no_show, p_late = self.propensity[patient]
-        if reminded:
-            p_no_show *= 1 - REMINDER_EFFECT
-        u = self.uniforms[patient][day][min(nth, SESSIONS_PER_DAY_DRAWN - 1)]
-        if u < p_late:
+    @property
+    def process(self) -> AttendanceProcess:
+        """The stated attendance process, on this month's seed."""
+        return AttendanceProcess(self.seed)
+
+    def risk(self, visit: Visit, extra_reminder: bool = False) -> float:
+        """The process's no-show-or-late-cancellation risk of `visit`, less REMINDER_EFFECT when
+        a policy sent an extra reminder."""
+        p = self.process.no_show_probability(visit)
+        return p * (1 - REMINDER_EFFECT) if extra_reminder else p
+
+    def outcome(self, day: int, nth: int, visit: Visit, extra_reminder: bool = False) -> str:
+        """attended, no_show or late_cancel for `visit`, the patient's `nth` session (0-based,
+        in start order) of day index `day`."""
+        risk = self.risk(visit, extra_reminder)
+        u = self.uniforms[visit.patient_id][day][min(nth, SESSIONS_PER_DAY_DRAWN - 1)]
+        if u < risk * LATE_CANCEL_SHARE:
             return "late_cancel"
-        if u < p_late + p_no_show:
+        if u < risk:
             return "no_show"
         return "attended"
 
@@ -126,7 +131,6 @@ class Draws:
         body = {
             "seed": self.seed,
             "days": [d.isoformat() for d in self.days],
-            "propensity": sorted(self.propensity.items()),
             "uniforms": sorted(self.uniforms.items()),
             "sick": [asdict(s) for s in self.sick],
             "arrivals": [asdict(a) for a in self.arrivals],
@@ -187,13 +191,8 @@ def draw(demo: dict[str, Any], start: date, weeks: int, seed: int, rates: Rates 
     arrivals.sort(key=lambda a: (a.day, a.minute, a.patient))
 
     everyone = [p["id"] for p in patients] + [a.patient for a in arrivals]
-    propensity: dict[str, tuple[float, float]] = {}
     uniforms: dict[str, list[list[float]]] = {}
     for pid in everyone:
-        propensity[pid] = (
-            _beta(rng, rates.no_show_mean, rates.no_show_concentration),
-            _beta(rng, rates.late_cancel_mean, rates.late_cancel_concentration),
-        )
         uniforms[pid] = [
             [rng.random() for _ in range(SESSIONS_PER_DAY_DRAWN)] for _ in range(len(days))
         ]
@@ -216,11 +215,7 @@ def draw(demo: dict[str, Any], start: date, weeks: int, seed: int, rates: Rates 
                 discharges.append(Discharge(pid, 5 * w + rng.randrange(5)))
                 break
     discharges.sort(key=lambda x: (x.day, x.patient))
-    return Draws(seed, days, rates, propensity, uniforms, sick, arrivals, discharges)
-
-
-def _beta(rng: random.Random, mean: float, concentration: float) -> float:
-    return rng.betavariate(mean * concentration, (1 - mean) * concentration)
+    return Draws(seed, days, rates, uniforms, sick, arrivals, discharges)
 
 
 FIRST = ["Avery", "Blake", "Casey", "Devon", "Emery", "Finley", "Harper", "Jordan", "Kai", "Logan"]

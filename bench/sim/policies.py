@@ -11,7 +11,7 @@ manual — what a front desk does by hand:
   (the earliest free slot in the next 7 days), else it stays cancelled; a group meeting is
   cancelled;
 - an emergency walk-in gets the earliest free assessment slot with anyone, today if possible;
-- no morning plan, no waitlist, the fixed reminders only.
+- no morning plan, no waitlist, the standard reminders only (sent to everyone, as under Rota).
 
 Rota — what the assistant does:
 - a request: the slot finder's best-ranked option (continuity, preferences, spacing, compact
@@ -34,12 +34,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from assistant import no_show
 from assistant.dialogue.handlers.find_slot import SOONEST_POOL
 from assistant.jobs import morning
 from assistant.optimize import SlotsQuery, offer_slots
-from assistant.usecases import absences, appointments, emergencies
+from assistant.usecases import absences, appointments, emergencies, waitlist
 from clinic.booking import AppointmentView
 from clinic.errors import BookingConflict, InvalidInput, NotFound, RuleViolation
+from clinic.models import Appointment
 from clinic.queries import appointments_between
 
 if TYPE_CHECKING:
@@ -97,8 +102,9 @@ class Policy:
         """A session a patient cancelled late: how many places a waitlist refilled."""
         return 0
 
-    def reminded(self, world: World, day: int) -> set[str]:
-        """Patients who get an extra, risk-targeted reminder for the sessions of day `day`."""
+    def reminded(self, world: World, day: int) -> set[tuple[str, str]]:
+        """(appointment, patient) places of day `day` that get an extra, risk-targeted reminder
+        (on top of the standard reminders every policy sends)."""
         return set()
 
     # Shared mechanics ------------------------------------------------------------------------
@@ -244,7 +250,10 @@ class Rota(Policy):
         self, world: World, patient: str, session_type: str, start: datetime, end: datetime
     ) -> AppointmentView | None:
         choices = self.options(world, patient, session_type, start, end, k=3)
-        return self.book_first(world, patient, session_type, choices, "slot finder")
+        booked = self.book_first(world, patient, session_type, choices, "slot finder")
+        if booked is None:
+            wait(world, self, patient, session_type, start)
+        return booked
 
     def emergency(self, world: World, patient: str, arrival: datetime) -> AppointmentView | None:
         choices = self.options(
@@ -339,7 +348,7 @@ class Rota(Policy):
     def freed(self, world: World, appointment: AppointmentView, patient: str) -> int:
         return waitlist_refill(world, self, appointment, patient)
 
-    def reminded(self, world: World, day: int) -> set[str]:
+    def reminded(self, world: World, day: int) -> set[tuple[str, str]]:
         return risk_reminders(world, self, day)
 
 
@@ -347,21 +356,79 @@ class Rota(Policy):
 
 
 def waitlist_refill(world: World, policy: Policy, freed: AppointmentView, patient: str) -> int:
-    """A place freed by a late cancellation (or a no-show pattern) offered to the waitlist.
+    """A place freed by a late cancellation, refilled from the waitlist.
 
-    Will call assistant.usecases.waitlist (the best-ranked waiting patients offered the slot,
-    the first to accept books it) and return how many places were refilled; the engine adds it
-    to `waitlist_refilled`. Returns 0 until that module exists."""
+    The late cancellation (appointments.cancel, late) already made its offers through
+    assistant.usecases.waitlist.offer_freed (the best-ranked waiting patients the slot suits,
+    none when it starts within the hour); the case manager accepts for the top-ranked one in one
+    click (waitlist.accept), else the next. Returns 1 when an accepted offer booked a session
+    that the database holds as booked (what the engine adds to `waitlist_refilled`), else 0."""
+    offers = [
+        o
+        for o in waitlist.offers(world.db, world.director, waitlist.ListOffers())
+        if o.start == freed.start and freed.staff and o.staff == freed.staff[0]
+    ]
+    policy.count("waitlist_offers", len(offers))
+    for offer in sorted(offers, key=lambda o: o.rank):
+        try:
+            taken = waitlist.accept(world.db, world.director, waitlist.AcceptOffer(offer.id))
+        except REFUSED:
+            policy.count("waitlist_accept_refused")
+            continue
+        if taken.appointment is None:
+            continue
+        booked = appointments.current(world.db, taken.appointment)
+        if booked.outcome_of(offer.patient) == "booked":
+            policy.count("waitlist_refilled")
+            return 1
     return 0
 
 
-def risk_reminders(world: World, policy: Policy, day: int) -> set[str]:
-    """Patients whose predicted no-show risk earns an extra reminder for day `day`'s sessions.
+def wait(world: World, policy: Policy, patient: str, session_type: str, start: datetime) -> None:
+    """A patient the policy could not place goes on the waitlist for that session type, from
+    the day asked for (one open entry per patient and type: a second is refused, and kept)."""
+    try:
+        waitlist.add(
+            world.db,
+            world.director,
+            waitlist.AddEntry(
+                patient,
+                session_type,
+                earliest=start.astimezone(world.tz).date(),
+                note="behind their weekly minimum"
+                if session_type != "intake_assessment"
+                else "referral waiting for an intake",
+            ),
+        )
+    except REFUSED:
+        policy.count("waitlist_already")
+        return
+    policy.count("waitlisted")
 
-    Will call assistant.no_show (the trained model's risk per booked session, above the
-    facility's threshold) and return those patients; the engine then lowers their no-show
-    probability by events.REMINDER_EFFECT on the same draws. Returns nobody until then."""
-    return set()
+
+def risk_reminders(world: World, policy: Policy, day: int) -> set[tuple[str, str]]:
+    """The places of day `day` whose predicted no-show risk earns an extra reminder.
+
+    assistant.no_show's risk (through `no_show_probabilities`, lead time from booking, the
+    session's own staff) of every place still booked today; those at or above
+    no_show.EXTRA_REMINDER_FROM get one (counted as `extra_reminders`), and the engine lowers
+    their risk by events.REMINDER_EFFECT on the same draws."""
+    start, end = world.bounds(day)
+    with world.db.read() as session:
+        rows = session.scalars(
+            select(Appointment)
+            .where(Appointment.start >= start, Appointment.start < end)
+            .options(selectinload(Appointment.patient_links))
+        ).all()
+        risks = no_show.appointment_risks(session, rows, world.now)
+    chosen = {
+        (appointment, patient)
+        for appointment, by_patient in risks.items()
+        for patient, risk in by_patient.items()
+        if no_show.needs_extra_reminder(risk)
+    }
+    policy.count("extra_reminders", len(chosen))
+    return chosen
 
 
 def buffers(world: World, policy: Policy) -> None:

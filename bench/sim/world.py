@@ -6,8 +6,9 @@ is decided comes from the policy.
 A business day (facility time):
 - 06:30 sick calls starting today (the policy repairs);
 - 07:00 the policy's morning (Rota: the morning job, its plan booked);
-- 07:30 late cancellations of today's sessions (the patient's drawn outcome), each freed place
-  handed to the policy's waitlist hook;
+- 07:30 the policy's extra reminders (Rota: risk-targeted), then late cancellations of today's
+  sessions (the patient's drawn outcome, from clinic.attendance_process on the session as
+  booked: events.Draws.outcome), each freed place handed to the policy's waitlist hook;
 - during the day, in time order: new patients (an emergency walk-in's assessment, a
   referral's intake: admitted, then the policy books), discharges at 12:00, and on Fridays at
   14:00 the weekly round: next week's standing group meetings at their fixed times (the same
@@ -41,10 +42,12 @@ from assistant.wiring import load_facility_file
 from bench.sim import metrics
 from bench.sim.events import Arrival, Draws
 from bench.sim.policies import REFUSED, Policy, standing_series
+from clinic.attendance_history import MISSED, OUTCOMES, RECENT
+from clinic.attendance_process import Visit
 from clinic.booking import AppointmentView
 from clinic.db import Database, open_database
 from clinic.demo import GROUP_MIN_MEMBERS
-from clinic.models import CourtOrder, Group, Patient
+from clinic.models import Appointment, AppointmentPatient, CourtOrder, Group, Patient
 from clinic.queries import appointments_between
 from clinic.timeutil import WEEKDAYS, at_local, day_bounds, parse_hhmm, use_clock
 from clinic.tokens import Caller
@@ -244,14 +247,75 @@ def nth_sessions(rows: list[AppointmentView]) -> dict[tuple[str, str], int]:
     }
 
 
-def late_cancels(world: World, day: int, reminded: set[str]) -> None:
+def visits(world: World, day: int, rows: list[AppointmentView]) -> dict[tuple[str, str], Visit]:
+    """(appointment, patient) → what the attendance process knows of that place: the session
+    as booked (local start, type, days booked ahead, with the patient's own clinician or not),
+    the patient's misses among their last RECENT sessions before today, whether they have never
+    had a session before, and the standard reminders (every policy sends them)."""
+    day_start = world.bounds(day)[0]
+    ids = [r.id for r in rows]
+    pids = sorted({p for r in rows for p in r.patients})
+    with world.db.read() as session:
+        created = dict(
+            session.execute(
+                select(Appointment.id, Appointment.created_at).where(Appointment.id.in_(ids))
+            ).all()
+        )
+        past: dict[str, list[str]] = defaultdict(list)
+        for pid, status in session.execute(
+            select(AppointmentPatient.patient_id, AppointmentPatient.status)
+            .where(
+                AppointmentPatient.patient_id.in_(pids),
+                AppointmentPatient.status.in_(OUTCOMES),
+                AppointmentPatient.start < day_start,
+            )
+            .order_by(AppointmentPatient.start)
+        ):
+            past[pid].append(status)
+    out: dict[tuple[str, str], Visit] = {}
+    for row in rows:
+        booked = created.get(row.id) or row.start
+        if booked.tzinfo is None:
+            booked = booked.replace(tzinfo=row.start.tzinfo)
+        lead = max(0, (row.start - booked).days)
+        for p in row.patients:
+            own = world.primary.get(p)
+            out[(row.id, p)] = Visit(
+                patient_id=p,
+                start=row.start.astimezone(world.tz).replace(tzinfo=None),
+                session_type=row.session_type,
+                lead_days=lead,
+                recent_misses=sum(s in MISSED for s in past[p][-RECENT:]),
+                first_visit=not past[p],
+                own_clinician=own is None or own in row.staff,
+                reminded=True,
+            )
+    return out
+
+
+def fate(
+    world: World,
+    day: int,
+    row: AppointmentView,
+    patient: str,
+    order: dict[tuple[str, str], int],
+    seen: dict[tuple[str, str], Visit],
+    reminded: set[tuple[str, str]],
+) -> str:
+    """The drawn outcome of one patient's place in one of today's sessions."""
+    key = (row.id, patient)
+    return world.draws.outcome(day, order[key], seen[key], key in reminded)
+
+
+def late_cancels(world: World, day: int, reminded: set[tuple[str, str]]) -> None:
     rows = todays(world, day)
     order = nth_sessions(rows)
+    seen = visits(world, day, rows)
     for row in rows:
         for p in row.patients:
-            if row.outcome_of(p) != "booked" or p not in world.draws.propensity:
+            if row.outcome_of(p) != "booked" or p not in world.draws.uniforms:
                 continue
-            if world.draws.outcome(p, day, order[(row.id, p)], p in reminded) != "late_cancel":
+            if fate(world, day, row, p, order, seen, reminded) != "late_cancel":
                 continue
             try:
                 attendance.mark(
@@ -268,14 +332,15 @@ def late_cancels(world: World, day: int, reminded: set[str]) -> None:
             world.ledger.refilled += world.policy.freed(world, row, p)
 
 
-def mark_day(world: World, day: int, reminded: set[str]) -> None:
+def mark_day(world: World, day: int, reminded: set[tuple[str, str]]) -> None:
     rows = todays(world, day)
     order = nth_sessions(rows)
+    seen = visits(world, day, rows)
     for row in rows:
         for p in row.patients:
-            if row.outcome_of(p) not in OPEN or p not in world.draws.propensity:
+            if row.outcome_of(p) not in OPEN or p not in world.draws.uniforms:
                 continue
-            drawn = world.draws.outcome(p, day, order[(row.id, p)], p in reminded)
+            drawn = fate(world, day, row, p, order, seen, reminded)
             action = "attended" if drawn == "attended" else "no_show"
             try:
                 attendance.mark(
