@@ -19,7 +19,9 @@ arrivals and requirements): the figures the seed's claims are about.
   after arrival (and was not cancelled);
 - conflicts: pairs of active appointments overlapping in time for one clinician, one room
   (beyond a group room's single meeting) or one patient, counted in the database;
-- waitlist refilled: places freed by late cancellations that a waitlist filled (the hook).
+- waitlist refilled: places freed by late cancellations that a waitlist filled, counted in the
+  database (accepted offers whose booked session holds the patient), next to what the hook
+  reported (`waitlist_refilled_by_hook`; the two must agree).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from clinic.models import (
     Room,
 )
 from clinic.timeutil import day_bounds
+from clinic.waitlist_models import WaitlistOffer
 
 if TYPE_CHECKING:
     from bench.sim.world import World
@@ -50,6 +53,29 @@ if TYPE_CHECKING:
 KEPT = ("booked", "checked_in", "attended", "no_show")
 """A participant's outcomes that kept the session's place (it happened or could have)."""
 EMERGENCY_TARGET = timedelta(minutes=30)
+
+
+def refilled_in_database(world: World) -> int:
+    """Accepted waitlist offers whose session exists and holds the offered patient."""
+    with world.db.read() as session:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(WaitlistOffer)
+                .join(
+                    AppointmentPatient,
+                    and_(
+                        AppointmentPatient.appointment_id == WaitlistOffer.appointment_id,
+                        AppointmentPatient.patient_id == WaitlistOffer.patient_id,
+                    ),
+                )
+                .where(
+                    WaitlistOffer.status == "accepted",
+                    AppointmentPatient.status.in_((*KEPT, "late_cancelled")),
+                )
+            )
+            or 0
+        )
 
 
 def measure(world: World) -> dict[str, Any]:
@@ -113,7 +139,8 @@ def measure(world: World) -> dict[str, Any]:
         "referral_to_first_session_days": waits(world, first_session),
         "emergencies": emergencies(world, assessments),
         "conflicts": conflicts,
-        "waitlist_refilled": world.ledger.refilled,
+        "waitlist_refilled": refilled_in_database(world),
+        "waitlist_refilled_by_hook": world.ledger.refilled,
         "sessions": {
             "attended": outcomes.count("attended"),
             "no_show": outcomes.count("no_show"),

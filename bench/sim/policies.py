@@ -23,8 +23,10 @@ Rota — what the assistant does:
   place its demand again);
 - an emergency walk-in: the soonest safe slot; with none within 30 minutes, the bumps proposal
   (assistant.usecases.emergencies) applied by the director;
-- the hooks below (waitlist refill, risk-based reminders, buffers, emergency hold-back,
-  recurring series) are no-ops until their modules exist; each is one function.
+- the hooks below, one function each: waitlist refill (unplaced requests waitlisted, a late
+  cancellation's offers accepted), risk-based extra reminders, emergency hold-back (held by
+  the slot finder and the morning plan; the hook counts the held slots; a walk-in's own search
+  may take them); buffers and recurring series are still no-ops.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from assistant import no_show
 from assistant.dialogue.handlers.find_slot import SOONEST_POOL
 from assistant.jobs import morning
 from assistant.optimize import SlotsQuery, offer_slots
-from assistant.usecases import absences, appointments, emergencies, waitlist
+from assistant.usecases import absences, appointments, capacity, emergencies, waitlist
 from clinic.booking import AppointmentView
 from clinic.errors import BookingConflict, InvalidInput, NotFound, RuleViolation
 from clinic.models import Appointment
@@ -119,12 +121,18 @@ class Policy:
         *,
         staff: str | None = None,
         k: int = 3,
+        emergency: bool = False,
     ) -> list[Any]:
+        """The slot finder's options; `emergency` lets them take the slots held back for
+        emergencies (an emergency's own search, and every search of the manual desk, which
+        holds nothing back)."""
         began = time.perf_counter()
         try:
             answer, built = offer_slots(
                 world.db,
-                SlotsQuery(patient, session_type, start, end, staff=staff, k=k),
+                SlotsQuery(
+                    patient, session_type, start, end, staff=staff, k=k, emergency=emergency
+                ),
                 now=world.now,
             )
         except REFUSED:
@@ -184,7 +192,9 @@ class Manual(Policy):
         end: datetime,
         staff: str | None,
     ) -> list[Any]:
-        found = self.options(world, patient, session_type, start, end, staff=staff, k=EVERY_OPTION)
+        found = self.options(
+            world, patient, session_type, start, end, staff=staff, k=EVERY_OPTION, emergency=True
+        )  # no hold-back by hand: every free slot is taken in turn
         return sorted(found, key=lambda pair: (pair[0], pair[1].staff))
 
     def request(
@@ -263,6 +273,7 @@ class Rota(Policy):
             arrival,
             arrival + EMERGENCY_HORIZON,
             k=SOONEST_POOL,
+            emergency=True,
         )
         choices.sort(key=lambda pair: (pair[0], pair[1].staff))
         soon = [c for c in choices if c[0] <= arrival + EMERGENCY_TARGET]
@@ -280,6 +291,7 @@ class Rota(Policy):
                 close,
                 close + timedelta(days=3),
                 k=SOONEST_POOL,
+                emergency=True,
             )
             choices.sort(key=lambda pair: (pair[0], pair[1].staff))
         return self.book_first(world, patient, "intake_assessment", choices, "walk-in")
@@ -440,11 +452,20 @@ def buffers(world: World, policy: Policy) -> None:
 
 
 def emergency_hold_back(world: World, policy: Policy) -> None:
-    """Assessment slots held back for emergency and same-day admissions.
+    """Assessment slots held back for emergency and same-day admissions, today.
 
-    Will call the emergency hold-back use case (slots held per weekday and hour from the
-    history of admissions, released N hours ahead), before the morning plan, so the plan and
-    the slot finder leave them free. Does nothing until it exists."""
+    Nothing to apply: the slot finder (assistant.optimize.offer_slots, every request but an
+    emergency's) and the morning plan hold them already, from assistant.usecases.capacity's
+    count of same-day intake assessments in the weeks before this one (in the simulation the
+    walk-ins' assessments, booked the day they arrive). This reads today's held slots
+    (capacity.week) and counts them (`held_slots`, and `held_slots_released` of those already
+    released at 07:00) so the figures show what the hold-back did."""
+    today = world.now.astimezone(world.tz).date()
+    shown = capacity.week(world.db, world.director, capacity.Week(today, world.now))
+    for d in shown["days"]:
+        if d["date"] == today.isoformat():
+            policy.count("held_slots", len(d["held"]))
+            policy.count("held_slots_released", sum(h["status"] == "released" for h in d["held"]))
 
 
 def standing_series(world: World, policy: Policy, patient: str, session_type: str) -> bool:

@@ -88,3 +88,13 @@ def test_shares_are_shares(week: dict[str, Any]) -> None:
 def test_the_same_seed_gives_the_same_figures(week: dict[str, Any]) -> None:
     again = run("s", 1, week["seed"], morning_seconds=2.0, patients=PATIENTS)
     assert without_timings(again) == without_timings(week)
+
+
+def test_rotas_hooks_ran_and_manuals_did_not(week: dict[str, Any]) -> None:
+    manual, rota = week["policies"]["manual"], week["policies"]["rota"]
+    # Risk-based reminders and the emergency hold-back looked at every morning (Rota only).
+    assert "extra_reminders" in rota["policy"] and "held_slots" in rota["policy"]
+    assert "extra_reminders" not in manual["policy"] and "held_slots" not in manual["policy"]
+    # The refills the hook reported are bookings the database holds; manual has no waitlist.
+    assert rota["waitlist_refilled"] == rota["waitlist_refilled_by_hook"] >= 0
+    assert manual["waitlist_refilled"] == 0
