@@ -338,7 +338,9 @@ def _insert_appointments(
         except RotaError as exc:
             problems.append(f"$.appointments[{i}]: {exc}")
             continue
-        session.add(_row(a, i, start, start + timedelta(minutes=a["minutes"]), a.get("room"), now))
+        booked_at = parse_datetime(a["booked_at"], tz) if a.get("booked_at") else None
+        end = start + timedelta(minutes=a["minutes"])
+        session.add(_row(a, i, start, end, a.get("room"), now, booked_at))
     session.flush()
     # Hold the rows the checks look up, so the session's (weak) identity map answers them.
     rows = [session.scalars(select(model)).all() for model in (Staff, Patient, Room, SessionType)]
@@ -357,7 +359,10 @@ def _insert_appointments(
         try:
             with session.begin_nested():  # a refused booking leaves nothing behind
                 placement = place(session, request, exclude_id=None)
-                row = _row(a, i, placement.start, placement.end, _room_id(placement), now)
+                booked_at = parse_datetime(a["booked_at"], tz) if a.get("booked_at") else None
+                row = _row(
+                    a, i, placement.start, placement.end, _room_id(placement), now, booked_at
+                )
                 session.add(row)
                 session.flush()
                 change = ProposedChange("book", actor, view_of(row), None, FILE_REASON, None)
@@ -381,8 +386,15 @@ def _room_id(placement: Placement) -> str | None:
 
 
 def _row(
-    a: dict[str, Any], i: int, start: datetime, end: datetime, room: str | None, now: datetime
+    a: dict[str, Any],
+    i: int,
+    start: datetime,
+    end: datetime,
+    room: str | None,
+    now: datetime,
+    booked_at: datetime | None = None,
 ) -> Appointment:
+    """`booked_at` (the file's, when it has one) is when it was booked: its creation time."""
     status = a.get("status", "booked")
     active = status in ACTIVE_STATUSES
     outcomes: dict[str, str] = a.get("outcomes") or {}
@@ -398,7 +410,7 @@ def _row(
         active=active,
         pinned=a.get("pinned", False),
         note=a.get("note"),
-        created_at=now,
+        created_at=booked_at or now,
         created_by=FILE_REASON,
         updated_at=now,
         updated_by=FILE_REASON,

@@ -1,0 +1,820 @@
+"""The demo facility's people and its weekly plan.
+
+Patients first (level of care, needs, availability), then the groups their levels imply (IOP
+cohorts three days a week, three hours a day; weekly OP groups), then the staff those loads need
+(counselors and therapists carrying caseloads and groups, prescribers for medication management,
+case managers), then everyone's weekly hours sized to their planned load (PLANNED_SHARE of it
+booked), then one conflict-free template week that the history repeats.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from faker import Faker
+
+from clinic.catalogue import BUILTIN_SESSION_TYPES
+from clinic.demo import SPECIALIZATIONS
+from clinic.timeutil import WEEKDAYS, format_hhmm, parse_hhmm
+
+TIMEZONE = "America/New_York"
+OPEN, CLOSE, SLOT = "08:00", "19:00", 15
+WORKDAYS = ["mon", "tue", "wed", "thu", "fri"]
+HISTORY_WEEKS = 12
+
+# Proportions (the README's "The demo facility" states and sources them).
+IOP_SHARE = 0.40  # ASAM 2.1; the rest is ASAM 1.0 outpatient
+MAT_SHARE = 0.35  # on medication for opioid or alcohol use disorder
+COURT_SHARE = 0.20  # criminal-justice referrals with a court order
+AUTH_SHARE = {"2.1": 0.95, "1.0": 0.60}  # payer prior authorization on file
+CASE_MANAGEMENT_SHARE = 0.30  # besides every court-ordered patient
+OP_GROUP_SHARE = 0.50  # OP patients who also attend one weekly group
+REMINDER_CONSENT_SHARE = 0.70
+NEED_SHARES = {
+    "dual_diagnosis": 0.30,
+    "trauma": 0.20,
+    "family_systems": 0.06,
+    "womens": 0.12,
+    "spanish_speaking": 0.08,
+    "veterans": 0.05,
+    "adolescent": 0.04,
+}
+PLANNED_SHARE = 0.85  # planned minutes / working minutes; cancellations and new admissions
+# bring the held share of the past weeks to about 0.68
+FULL_LOAD = 1824  # minutes a week a full-time clinician carries at that share (40 h × 0.76)
+SUPPORT_LOAD = 1500  # prescribers and case managers: a new one per this many minutes a week
+COHORT_SIZE = 11
+OP_GROUP_SIZE = 10
+GROUP_MINUTES = 90
+PAYERS = ["Medicaid", "Aetna", "Blue Cross Blue Shield", "UnitedHealthcare", "Cigna", "TRICARE"]
+COURTS = ["Essex County Drug Court", "Hudson County Superior Court", "Municipal Treatment Court"]
+# Weekly OP groups by the need they serve (None: any patient).
+OP_TOPICS = [
+    ("Women's Process Group", "womens"),
+    ("Grupo de Recuperación", "spanish_speaking"),
+    ("Veterans Recovery", "veterans"),
+    ("MAT Support", "mat"),
+    ("Seeking Safety", "trauma"),
+    ("DBT Skills", "dual_diagnosis"),
+    ("Adolescent Skills", "adolescent"),
+    ("Family Education", "family_systems"),
+]
+GENERAL_TOPICS = [
+    "Relapse Prevention",
+    "Early Recovery Skills",
+    "Mindfulness-Based Relapse Prevention",
+    "Anger Management",
+]
+# IOP cohorts: three days a week, a process group then a skills group (3 h a day, 9 h a week).
+IOP_TRACKS = {
+    "morning": {"start": "09:00", "shift": "day"},
+    "evening": {"start": "16:00", "shift": "late"},
+}
+IOP_DAYS = [("mon", "wed", "fri"), ("tue", "wed", "thu")]
+# A working day of 4, 6 or 8 hours, by shift.
+SHIFT_DAYS = {
+    "day": {
+        240: ["08:00-12:00"],
+        360: ["08:00-12:00", "12:30-14:30"],
+        480: ["08:00-12:00", "12:30-16:30"],
+    },
+    "late": {240: ["15:00-19:00"], 360: ["13:00-19:00"], 480: ["10:30-14:30", "15:00-19:00"]},
+}
+PATIENT_HOURS = {
+    "evening": {d: ["15:00-19:00"] for d in WORKDAYS},  # works days
+    "morning": {d: ["08:00-13:00"] for d in ("mon", "tue", "wed", "thu")},
+    "any": None,
+}
+STYPE = {t["id"]: t for t in BUILTIN_SESSION_TYPES}
+# Where a clinician's sessions may go before their hours are sized to them.
+WINDOWS = {
+    "day": {d: ["08:00-16:30"] for d in WORKDAYS},
+    "late": {d: ["10:30-19:00"] for d in WORKDAYS},
+    "any": {d: ["08:00-19:00"] for d in WORKDAYS},
+}
+
+
+@dataclass
+class Slot:
+    """One weekly session of the template: the same weekday, time, people and room every week."""
+
+    day: str
+    start: int
+    minutes: int
+    session_type: str
+    staff: list[str]
+    patients: list[str]
+    room: str
+    group: str | None = None
+
+
+@dataclass
+class Clinician:
+    record: dict[str, Any]
+    shift: str
+    load: int = 0
+    group_days: set[str] = field(default_factory=set)
+
+    @property
+    def id(self) -> str:
+        return str(self.record["id"])
+
+
+class FacilityPlan:
+    def __init__(self, patients: int, seed: int, start: date) -> None:
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.fake = Faker("en_US")
+        self.fake.seed_instance(seed)
+        self.fake_es = Faker("es_MX")
+        self.fake_es.seed_instance(seed + 1)
+        self.today = start
+        monday = start - timedelta(days=start.weekday())
+        # The week of `start` (the next one when it falls on a weekend) is booked.
+        self.week = monday + timedelta(days=7) if start.weekday() >= 5 else monday
+        self.first_week = self.week - timedelta(days=7 * HISTORY_WEEKS)
+        self.busy: dict[tuple[str, str], set[int]] = defaultdict(set)
+        self.slots: list[Slot] = []
+        self.unplaced: list[tuple[str, str, str]] = []
+        self.patients = [self._patient(i) for i in range(patients)]
+        self.by_id = {p["id"]: p for p in self.patients}
+        self.klass = {p["id"]: p.pop("_class") for p in self.patients}
+        self.groups: list[dict[str, Any]] = []
+        self.staff: list[dict[str, Any]] = []
+        self._build()
+
+    # -- patients -------------------------------------------------------------------------------
+
+    def _patient(self, i: int) -> dict[str, Any]:
+        rng = self.rng
+        level = "2.1" if rng.random() < IOP_SHARE else "1.0"
+        needs = {n for n, share in NEED_SHARES.items() if rng.random() < share}
+        if rng.random() < MAT_SHARE:
+            needs.add("mat")
+        if "adolescent" in needs:  # adolescents: outpatient, not in adult-specific groups
+            level = "1.0"
+            needs -= {"womens", "veterans", "mat"}
+        while len(needs) > 2:  # intake matches the patient to a clinician covering them all
+            needs.discard(sorted(needs)[0] if "mat" not in needs else sorted(needs - {"mat"})[0])
+        sex = rng.choice(["female", "male", "male", "female", "male", "other"])
+        if "womens" in needs:
+            sex = "female"
+        fake = self.fake_es if "spanish_speaking" in needs else self.fake
+        first = fake.first_name_female() if sex == "female" else fake.first_name_male()
+        name = f"{first} {fake.last_name()}"
+        age = rng.randint(15, 17) if "adolescent" in needs else rng.randint(19, 68)
+        # OP stays run for months; IOP for weeks: admitted days ago.
+        if level == "2.1":
+            days_in = rng.randint(3, 84)
+        else:
+            days_in = rng.randint(120, 365) if rng.random() < 0.65 else rng.randint(3, 119)
+        admitted = self.today - timedelta(days=days_in)
+        klass = rng.choices(["any", "evening", "morning"], [60, 30, 10])[0]
+        if "adolescent" in needs:
+            klass = "evening"  # after school
+        patient: dict[str, Any] = {
+            "id": f"p{i + 1:04d}",
+            "name": name,
+            "dob": (self.today - timedelta(days=age * 365 + rng.randint(0, 364))).isoformat(),
+            "mrn": f"{rng.randrange(10**7, 10**8)}",
+            "level_of_care": level,
+            "phase": _phase(days_in),
+            "admitted": admitted.isoformat(),
+            "acuity": rng.choices([1, 2, 3, 4, 5], [10, 30, 35, 18, 7])[0],
+            "needs": sorted(needs),
+            "sex": sex,
+            "_class": klass,
+        }
+        requirements = [{"session_type": "individual", "per_week": 1, "source": "level_of_care"}]
+        if "mat" in needs:
+            requirements.append(
+                {"session_type": "medication_management", "per_week": 1, "source": "treatment_plan"}
+            )
+        court = rng.random() < COURT_SHARE and "adolescent" not in needs
+        if court or rng.random() < CASE_MANAGEMENT_SHARE:
+            requirements.append(
+                {"session_type": "case_management", "per_week": 1, "source": "treatment_plan"}
+            )
+        patient["requirements"] = requirements
+        if court:
+            patient["court_order"] = {
+                "case_number": f"CR-{self.today.year}-{rng.randrange(10**5, 10**6)}",
+                "court": rng.choice(COURTS),
+                "start": (admitted - timedelta(days=7)).isoformat(),
+                "end": (admitted + timedelta(days=rng.choice([180, 270, 365]))).isoformat(),
+                "requirements": [{"session_type": "individual", "per_week": 1}],
+                "report_to": "probation officer",
+            }
+        if rng.random() < AUTH_SHARE[level]:
+            start = max(admitted, self.today - timedelta(days=rng.randint(10, 80)))
+            covered = ["individual", "group", "family", "case_management"]
+            if "mat" in needs:
+                covered.append("medication_management")
+            patient["authorizations"] = [
+                {
+                    "id": f"AUTH-{rng.randrange(10**6, 10**7)}",
+                    "payer": rng.choice(PAYERS),
+                    "session_types": covered,
+                    "units": 0,  # settled against the history (history.settle_authorizations)
+                    "used": rng.randint(0, 6),
+                    "start": start.isoformat(),
+                    "end": max(
+                        start + timedelta(days=90), self.week + timedelta(days=11)
+                    ).isoformat(),
+                }
+            ]
+        if PATIENT_HOURS[klass] is not None:
+            patient["availability"] = PATIENT_HOURS[klass]
+        preferences: dict[str, Any] = {}
+        if rng.random() < 0.4:
+            preferences["parts_of_day"] = [
+                {"evening": "evening", "morning": "morning"}.get(klass)
+                or rng.choice(["morning", "afternoon"])
+            ]
+        if preferences:
+            patient["preferences"] = preferences
+        channel = rng.choice(["sms", "sms", "sms", "email", "phone", "none"])
+        contact: dict[str, Any] = {
+            "channel": channel,
+            "consent_reminders": channel != "none" and rng.random() < REMINDER_CONSENT_SHARE / 0.83,
+        }
+        if channel in {"sms", "phone"}:
+            contact["phone"] = (
+                f"+1{rng.randrange(201, 990)}{rng.randrange(200, 999)}{rng.randrange(1000, 9999)}"
+            )
+        if channel == "email":
+            contact["email"] = f"{first.lower()}.{i}@example.com"
+        disclose = ["court"] if court else []
+        if rng.random() < 0.4 or "family_systems" in needs:
+            relation = rng.choice(["spouse", "mother", "father", "sister", "partner", "son"])
+            patient["family_contacts"] = [
+                {
+                    "name": f"{fake.first_name()} {name.split()[-1]}",
+                    "relation": relation,
+                    "availability": {d: ["17:00-19:00"] for d in WORKDAYS},
+                }
+            ]
+            if rng.random() < 0.6:
+                disclose.append(f"family:{relation}")
+        if disclose:
+            contact["consent_disclose_to"] = disclose
+        patient["contact"] = contact
+        return patient
+
+    # -- the plan -------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        iop = [p for p in self.patients if p["level_of_care"] == "2.1"]
+        op_group = [
+            p
+            for p in self.patients
+            if p["level_of_care"] == "1.0"
+            and self.klass[p["id"]] != "morning"
+            and self.rng.random() < OP_GROUP_SHARE
+        ]
+        cohorts = self._cohorts(iop)
+        op_groups = self._op_groups(op_group)
+        mat = [p for p in self.patients if "mat" in p["needs"]]
+        managed = [p for p in self.patients if _wants(p, "case_management")]
+        # Staff enough for the planned load at FULL_LOAD each.
+        caseload_minutes = 45 * len(self.patients) + 540 * len(cohorts) + 90 * len(op_groups)
+        k = max(3, math.ceil(caseload_minutes / FULL_LOAD))
+        prescribers = max(1, math.ceil(20 * len(mat) / SUPPORT_LOAD))
+        managers = max(1, math.ceil(30 * len(managed) / SUPPORT_LOAD))
+        interns = 0  # interns need their supervisor on site: left to facilities' own files
+        clinicians = self._staff(k, prescribers, interns)
+        support = self._support_staff(managers)
+        evening = sum(1 for p in self.patients if self.klass[p["id"]] == "evening")
+        caseload = [
+            c for c in clinicians if c.record["role"] in {"therapist", "counselor", "intern"}
+        ]
+        leads = [c for c in caseload if c.record["role"] != "intern"]
+        n_late = max(1, math.ceil(len(leads) * evening / len(self.patients) + 0.34))
+        for c in leads[len(leads) - n_late :]:
+            c.shift = "late"
+        shifts = {c.id: c.shift for c in leads}
+        for c in caseload:
+            if c.record["role"] == "intern":
+                c.shift = shifts[c.record["supervisor"]]
+        self._place_groups(cohorts, op_groups, caseload, support)
+        self._assign_primaries(caseload)
+        self._size_hours(clinicians, support)
+        self._place_individuals(clinicians, support)
+        self.staff = [c.record for c in clinicians] + [c.record for c in support]
+        for k2, s in enumerate(self.staff):
+            s["slack_user_id"] = f"U{self.rng.randrange(16**9):09X}{k2:02d}"
+        self.rooms = self._rooms()
+        _cover_every_specialization(self.staff)
+
+    def _cohorts(self, iop: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        cohorts = []
+        for track in ("morning", "evening"):
+            pool = [p for p in iop if (self.klass[p["id"]] == "evening") == (track == "evening")]
+            n = math.ceil(len(pool) / COHORT_SIZE)
+            for c in range(n):
+                members = pool[c::n]
+                cohorts.append({"track": track, "members": members, "label": chr(ord("A") + c)})
+        return cohorts
+
+    def _op_groups(self, pool: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        groups = []
+        left = list(pool)
+        for topic, need in OP_TOPICS:
+            for evening in (False, True):
+                mine = [
+                    p
+                    for p in left
+                    if need in p["needs"] and (self.klass[p["id"]] == "evening") == evening
+                ]
+                if len(mine) < 5:
+                    continue
+                n = math.ceil(len(mine) / 12)
+                for c in range(n):
+                    groups.append(
+                        {"topic": topic, "need": need, "members": mine[c::n], "evening": evening}
+                    )
+                left = [p for p in left if p not in mine]
+        t = 0
+        for evening in (False, True):
+            mine = [p for p in left if (self.klass[p["id"]] == "evening") == evening]
+            n = math.ceil(len(mine) / OP_GROUP_SIZE)
+            for c in range(n):
+                topic = GENERAL_TOPICS[t % len(GENERAL_TOPICS)]
+                t += 1
+                groups.append(
+                    {"topic": topic, "need": None, "members": mine[c::n], "evening": evening}
+                )
+        return groups
+
+    # -- staff ----------------------------------------------------------------------------------
+
+    def _staff(self, k: int, prescribers: int, interns: int) -> list[Clinician]:
+        plan: list[tuple[str, list[str] | None]] = []
+        for j in range(prescribers):
+            plan.append(
+                [("psychiatrist", ["MD"]), ("nurse_practitioner", ["NP"]), ("physician", ["DO"])][
+                    j % 3
+                ]
+            )
+        therapists = (k - interns + 1) // 2
+        plan += [("therapist", None)] * therapists
+        plan += [("counselor", None)] * (k - interns - therapists)
+        plan += [("intern", [])] * interns
+        out = []
+        for i, (role, creds) in enumerate(plan):
+            if creds is None:
+                creds = (
+                    [self.rng.choice(["LCSW", "LPC", "LMFT", "PsyD"])]
+                    if role == "therapist"
+                    else [self.rng.choice(["CADC", "LCADC"])]
+                )
+                if self.rng.random() < 0.3:
+                    creds.append("LCADC" if role == "therapist" else "CADC")
+            if role in {"psychiatrist", "nurse_practitioner", "physician"}:
+                specs = ["dual_diagnosis", "mat"] if i % 2 == 0 else ["mat"]
+            else:
+                specs = sorted(
+                    {SPECIALIZATIONS[i % len(SPECIALIZATIONS)], "dual_diagnosis"}
+                    | ({"mat"} if self.rng.random() < 0.6 else set())
+                    | ({"trauma"} if self.rng.random() < 0.5 else set())
+                )
+            record = self._person(f"c{i + 1:03d}", role, sorted(set(creds)), specs)
+            if role != "intern":
+                record["max_minutes_per_week"] = 2400
+            else:
+                record["max_minutes_per_week"] = 1200
+            out.append(Clinician(record, "any" if role in PRESCRIBER_ROLES else "day"))
+        therapists_ids = [c.id for c in out if c.record["role"] == "therapist"]
+        for n, c in enumerate(c for c in out if c.record["role"] == "intern"):
+            c.record["supervisor"] = therapists_ids[n % len(therapists_ids)]
+            c.record["specializations"] = []
+        return out
+
+    def _support_staff(self, managers: int) -> list[Clinician]:
+        extra = [
+            ("clinical_director", ["LCSW", "LCADC"], "day"),
+            ("intake_coordinator", ["CADC"], "day"),
+            ("nurse", ["RN"], "day"),
+            ("front_desk", [], "day"),
+            ("auditor", [], "day"),
+        ]
+        extra += [("case_manager", [], "any") for m in range(managers)]
+        out = []
+        for j, (role, creds, shift) in enumerate(extra):
+            out.append(Clinician(self._person(f"s{j + 1:03d}", role, creds, []), shift))
+        return out
+
+    def _person(self, sid: str, role: str, creds: list[str], specs: list[str]) -> dict[str, Any]:
+        fake = self.fake_es if "spanish_speaking" in specs else self.fake
+        title = "Dr. " if role in {"psychiatrist", "physician"} or "PsyD" in creds else ""
+        return {
+            "id": sid,
+            "name": f"{title}{fake.first_name()} {fake.last_name()}",
+            "role": role,
+            "credentials": creds,
+            "specializations": specs,
+            "availability": {d: ["08:00-12:00", "12:30-16:30"] for d in WORKDAYS},
+            "email": f"{sid}@example.org",
+        }
+
+    # -- groups ---------------------------------------------------------------------------------
+
+    def _place_groups(
+        self,
+        cohorts: list[dict[str, Any]],
+        op_groups: list[dict[str, Any]],
+        caseload: list[Clinician],
+        support: list[Clinician],
+    ) -> None:
+        leads = [c for c in caseload if c.record["role"] != "intern"]
+        n = 0
+        for i, cohort in enumerate(cohorts):
+            track = IOP_TRACKS[cohort["track"]]
+            days = IOP_DAYS[i % len(IOP_DAYS)]
+            start = parse_hhmm(track["start"])
+            fits = [
+                c for c in leads if c.shift == track["shift"] and not (c.group_days & set(days))
+            ]
+            if not fits:
+                fits = [c for c in leads if not (c.group_days & set(days))] or leads
+                fits[0].shift = track["shift"]
+            lead = min(fits, key=lambda c: (c.load, c.id))
+            ids = [p["id"] for p in cohort["members"]]
+            room = self._group_room([lead.id, *ids], days, start, 180)
+            name = f"IOP {cohort['track'].title()} {cohort['label']}"
+            for part, offset in (("Process Group", 0), ("Skills Group", GROUP_MINUTES)):
+                n += 1
+                gid = f"g{n:02d}"
+                self._add_group(gid, f"{name} — {part}", [lead.id], ids, days, start + offset, room)
+            lead.load += 540
+            lead.group_days |= set(days)
+            cohort["lead"] = lead
+        director = next(c for c in support if c.record["role"] == "clinical_director")
+        for j, group in enumerate(op_groups):
+            ids = [p["id"] for p in group["members"]]
+            need = group["need"]
+            shift = "late" if group["evening"] else "day"
+            fits = [
+                c
+                for c in leads
+                if c.shift == shift and (need is None or need in c.record["specializations"])
+            ] or [c for c in leads if c.shift == shift]
+            if need is None and not group["evening"] and director.load < 180:
+                fits = [director]
+            start = parse_hhmm("17:30" if group["evening"] else "10:00")
+            for lead in sorted(fits, key=lambda c: (c.load, c.id)):
+                days = [
+                    d for d in WORKDAYS[j % 5 :] + WORKDAYS[: j % 5] if d not in lead.group_days
+                ]
+                placed = False
+                for day in days:
+                    room = self._group_room([lead.id, *ids], (day,), start, GROUP_MINUTES)
+                    if room is None:
+                        continue
+                    n += 1
+                    name = group["topic"]
+                    self._add_group(f"g{n:02d}", name, [lead.id], ids, (day,), start, room)
+                    lead.load += GROUP_MINUTES
+                    lead.group_days.add(day)
+                    if need and need not in lead.record["specializations"]:
+                        lead.record["specializations"] = sorted(
+                            {*lead.record["specializations"], need}
+                        )
+                    placed = True
+                    break
+                if placed:
+                    break
+        # Number groups for the same topic.
+        seen: dict[str, int] = defaultdict(int)
+        for g in self.groups:
+            seen[g["name"]] += 1
+        count: dict[str, int] = defaultdict(int)
+        for g in self.groups:
+            if seen[g["name"]] > 1:
+                count[g["name"]] += 1
+                g["name"] = f"{g['name']} {count[g['name']]}"
+
+    def _group_room(
+        self, people: list[str], days: tuple[str, ...], start: int, minutes: int
+    ) -> str | None:
+        for r in range(1, 100):
+            room = f"gro-{r}"
+            if all(self._free([*people, room], d, start, minutes) for d in days):
+                return room
+        return None
+
+    def _add_group(
+        self,
+        gid: str,
+        name: str,
+        staff: list[str],
+        members: list[str],
+        days: tuple[str, ...],
+        start: int,
+        room: str | None,
+    ) -> None:
+        assert room is not None
+        schedule = []
+        for d in days:
+            self._take([*staff, *members, room], d, start, GROUP_MINUTES)
+            self.slots.append(Slot(d, start, GROUP_MINUTES, "group", staff, members, room, gid))
+            schedule.append({"day": d, "start": format_hhmm(start), "room": room})
+        self.groups.append(
+            {
+                "id": gid,
+                "name": name,
+                "session_type": "group",
+                "facilitators": staff,
+                "members": members,
+                "capacity": 12,
+                "closed": False,
+                "sessions_per_week": len(days),
+                "min_days_apart": 1,
+                "room": room,
+                "schedule": schedule,
+            }
+        )
+
+    # -- caseloads ------------------------------------------------------------------------------
+
+    def _assign_primaries(self, caseload: list[Clinician]) -> None:
+        leads = {}
+        for g in self.groups:
+            if g["name"].startswith("IOP") and "Process" in g["name"]:
+                for m in g["members"]:
+                    leads[m] = g["facilitators"][0]
+        by_id = {c.id: c for c in caseload}
+        interns = [c for c in caseload if c.record["role"] == "intern"]
+        for p in self.patients:
+            shift = {"evening": "late", "morning": "day"}.get(self.klass[p["id"]])
+            needs = set(p["needs"])
+            lead = by_id.get(leads.get(p["id"], ""))
+            if lead is not None and needs <= set(lead.record["specializations"]):
+                chosen = lead
+            else:
+                pool = [
+                    c
+                    for c in caseload
+                    if (shift is None or c.shift == shift) and c.record["role"] != "intern"
+                ]
+                if not needs and interns:
+                    pool += [
+                        i for i in interns if i.load < 900 and (shift is None or i.shift == shift)
+                    ]
+                fits = [c for c in pool if needs <= set(c.record["specializations"])]
+                if not fits:
+                    fits = pool
+                chosen = min(fits, key=lambda c: (c.load, c.id))
+                chosen.record["specializations"] = sorted(
+                    {*chosen.record["specializations"], *needs}
+                )
+            p["primary_clinician"] = chosen.id
+            chosen.load += 45
+
+    def _size_hours(self, clinicians: list[Clinician], support: list[Clinician]) -> None:
+        """Hours sized to the planned load: whole days of 4, 6 or 8 hours, the group days first."""
+        mat = [p for p in self.patients if "mat" in p["needs"]]
+        prescribers = [c for c in clinicians if c.record["role"] in PRESCRIBER_ROLES]
+        for j, p in enumerate(mat):
+            c = prescribers[j % len(prescribers)]
+            p["_prescriber"] = c.id
+            c.load += 20
+        managers = [c for c in support if c.record["role"] == "case_manager"]
+        for p in (x for x in self.patients if _wants(x, "case_management")):
+            m = min(managers, key=lambda c: (c.load, c.id))
+            p["_manager"] = m.id
+            m.load += 30
+            if "court_order" in p:
+                p["court_order"]["liaison"] = m.id
+        intake = next(c for c in support if c.record["role"] == "intake_coordinator")
+        admissions = sum(
+            1 for p in self.patients if date.fromisoformat(p["admitted"]) >= self.first_week
+        )
+        intake.load = max(60, round(60 * admissions / HISTORY_WEEKS))
+        for c in [*clinicians, *support]:
+            if c.record["role"] == "intake_coordinator":
+                c.record["availability"] = self._hours(c)
+            elif c.record["role"] not in {"nurse", "front_desk", "auditor"}:
+                c.record["availability"] = WINDOWS[c.shift]  # until the plan sizes them
+
+    def _hours(self, c: Clinician) -> dict[str, list[str]]:
+        capacity = max(240, math.ceil(c.load / PLANNED_SHARE / 120) * 120)
+        required = [d for d in WORKDAYS if d in c.group_days]
+        capacity = min(capacity, 480 * len(WORKDAYS))
+        days = max(len(required), math.ceil(capacity / 480))
+        rest = [d for d in WORKDAYS if d not in required]
+        offset = int(c.id[1:]) % max(1, len(rest))
+        order = required + rest[offset:] + rest[:offset]
+        chosen = order[:days]
+        lengths = {d: 240 for d in chosen}
+        left = capacity - 240 * days
+        i = 0
+        while left > 0 and any(v < 480 for v in lengths.values()):
+            d = chosen[i % days]
+            if lengths[d] < 480:
+                lengths[d] += 120
+                left -= 120
+            i += 1
+        return {d: SHIFT_DAYS[c.shift][lengths[d]] for d in WORKDAYS if d in lengths}
+
+    # -- individual sessions --------------------------------------------------------------------
+
+    def _place_individuals(self, clinicians: list[Clinician], support: list[Clinician]) -> None:
+        everyone = {c.id: c for c in [*clinicians, *support]}
+        for p in self.patients:
+            plan = [("individual", p["primary_clinician"])]
+            if "_prescriber" in p:
+                plan.append(("medication_management", p.pop("_prescriber")))
+            if "_manager" in p:
+                plan.append(("case_management", p.pop("_manager")))
+            for stype, sid in plan:
+                minutes = STYPE[stype]["minutes"]
+                room = "med-" + sid if stype == "medication_management" else "off-" + sid
+                if self._place_one(p, everyone[sid], stype, minutes, room):
+                    continue
+                if stype == "individual":  # their counselor is full then: another one takes them
+                    others = sorted(
+                        (
+                            c
+                            for c in clinicians
+                            if c.record["role"] in {"therapist", "counselor"}
+                            and set(p["needs"]) <= set(c.record["specializations"])
+                            and c.id != sid
+                        ),
+                        key=lambda c: (sum(s.minutes for s in self.slots if c.id in s.staff), c.id),
+                    )
+                    for c in others:
+                        if self._place_one(p, c, stype, minutes, "off-" + c.id):
+                            p["primary_clinician"] = c.id
+                            break
+                    else:
+                        self.unplaced.append((p["id"], stype, sid))
+                else:
+                    self.unplaced.append((p["id"], stype, sid))
+        for c in everyone.values():
+            if c.record["role"] != "intake_coordinator":
+                self._fit_hours(c)
+
+    def _place_one(
+        self, p: dict[str, Any], c: Clinician, stype: str, minutes: int, room: str
+    ) -> bool:
+        """First fit in the clinician's day order (group days first), so their weeks are
+        compact; their hours are sized around what lands (`_fit_hours`)."""
+        hours = c.record["availability"]
+        rest = [d for d in WORKDAYS if d not in c.group_days]
+        offset = int(c.id[1:]) % len(rest) if rest else 0
+        days = [d for d in WORKDAYS if d in c.group_days] + rest[offset:] + rest[:offset]
+        for day in days:
+            if stype == "individual" and any(
+                s.day == day and s.session_type == "individual" and p["id"] in s.patients
+                for s in self.slots
+            ):
+                continue
+            for span in hours.get(day, []):
+                a, b = (parse_hhmm(x) for x in span.split("-"))
+                for start in range(a, b - minutes + 1, SLOT):
+                    if not _inside(p.get("availability"), day, start, minutes):
+                        continue
+                    if self._free([c.id, p["id"], room], day, start, minutes):
+                        self._take([c.id, p["id"], room], day, start, minutes)
+                        self.slots.append(Slot(day, start, minutes, stype, [c.id], [p["id"]], room))
+                        return True
+        return False
+
+    def _fit_hours(self, c: Clinician) -> None:
+        """Working hours around the clinician's sessions: each working day from its first
+        session to its last, widened inside their shift's window until the sessions fill
+        PLANNED_SHARE of them (a day of at least four hours)."""
+        mine = [s for s in self.slots if c.id in s.staff]
+        if not mine:
+            return
+        window = {
+            d: tuple(parse_hhmm(x) for x in WINDOWS[c.shift][d][0].split("-")) for d in WORKDAYS
+        }
+        spans: dict[str, list[int]] = {}
+        for s in mine:
+            a, b = spans.setdefault(s.day, [s.start, s.start + s.minutes])
+            spans[s.day] = [min(a, s.start), max(b, s.start + s.minutes)]
+        load = sum(s.minutes for s in mine)
+        want = math.ceil(load / PLANNED_SHARE / 30) * 30
+
+        def total() -> int:
+            return sum(b - a for a, b in spans.values())
+
+        for d, (a, b) in list(spans.items()):  # at least four hours a day
+            b = math.ceil(b / SLOT) * SLOT
+            shortest = 120 if c.record["role"] == "clinical_director" else 240
+            while b - a < shortest and (a > window[d][0] or b < window[d][1]):
+                if b < window[d][1]:
+                    b += SLOT
+                if b - a < shortest and a > window[d][0]:
+                    a -= SLOT
+            spans[d] = [a, b]
+        order = [d for d in WORKDAYS if d in spans]
+        i = 0
+        while total() < want:
+            grown = False
+            for d in order:
+                if total() >= want:
+                    break
+                a, b = spans[d]
+                if i % 2 == 0 and b < window[d][1]:
+                    spans[d][1] = b + SLOT
+                    grown = True
+                elif a > window[d][0]:
+                    spans[d][0] = a - SLOT
+                    grown = True
+                elif b < window[d][1]:
+                    spans[d][1] = b + SLOT
+                    grown = True
+            i += 1
+            if not grown:
+                free = [d for d in WORKDAYS if d not in spans]
+                if not free:
+                    break
+                spans[free[0]] = [window[free[0]][0], window[free[0]][0] + 240]
+                order.append(free[0])
+        c.record["availability"] = {
+            d: [f"{format_hhmm(a)}-{format_hhmm(b)}"]
+            for d in WORKDAYS
+            if d in spans
+            for a, b in [spans[d]]
+        }
+
+    def _free(self, keys: list[str], day: str, start: int, minutes: int) -> bool:
+        cells = set(range(start // SLOT, -(-(start + minutes) // SLOT)))
+        return all(not (self.busy[(k, day)] & cells) for k in keys)
+
+    def _take(self, keys: list[str], day: str, start: int, minutes: int) -> None:
+        for k in keys:
+            self.busy[(k, day)].update(range(start // SLOT, -(-(start + minutes) // SLOT)))
+
+    # -- rooms ----------------------------------------------------------------------------------
+
+    def _rooms(self) -> list[dict[str, Any]]:
+        """Every clinician's office (individual), prescribers' exam rooms (medical), the group
+        rooms the schedule uses, a family room and a telehealth booth."""
+        used = {s.room for s in self.slots}
+        rooms: list[dict[str, Any]] = []
+        for s in self.staff:
+            if s["role"] in PRESCRIBER_ROLES:
+                rooms.append(_room(f"med-{s['id']}", f"Exam room {s['id']}", "medical", 3))
+            elif s["role"] not in {"nurse", "front_desk", "auditor"}:
+                rooms.append(_room(f"off-{s['id']}", f"Office {s['id']}", "individual", 3))
+        groups = sorted((r for r in used if r.startswith("gro-")), key=lambda r: int(r[4:]))
+        groups.append(f"gro-{len(groups) + 1}")  # a spare for make-ups and one-off groups
+        rooms += [_room(r, f"Group room {r[4:]}", "group", 14) for r in groups]
+        rooms.append(_room("fam-1", "Family room 1", "family", 6))
+        rooms.append(_room("tel-1", "Telehealth booth 1", "telehealth", 2))
+        rooms[0]["features"] = ["accessible"]
+        return rooms
+
+
+PRESCRIBER_ROLES = {"psychiatrist", "nurse_practitioner", "physician"}
+
+
+def _room(rid: str, name: str, kind: str, capacity: int) -> dict[str, Any]:
+    return {"id": rid, "name": name, "kind": kind, "capacity": capacity}
+
+
+def _phase(days_in: int) -> str:
+    if days_in < 14:
+        return "intake"
+    if days_in < 45:
+        return "stabilization"
+    if days_in < 180:
+        return "active_treatment"
+    return "maintenance"
+
+
+def _wants(p: dict[str, Any], stype: str) -> bool:
+    return any(r["session_type"] == stype for r in p["requirements"])
+
+
+def _inside(hours: dict[str, list[str]] | None, day: str, start: int, minutes: int) -> bool:
+    if hours is None:
+        return parse_hhmm(OPEN) <= start and start + minutes <= parse_hhmm(CLOSE)
+    for span in hours.get(day, []):
+        a, b = (parse_hhmm(x) for x in span.split("-"))
+        if a <= start and start + minutes <= b:
+            return True
+    return False
+
+
+def weekday_of(day: date) -> str:
+    return WEEKDAYS[day.weekday()]
+
+
+def _cover_every_specialization(staff: list[dict[str, Any]]) -> None:
+    """Each specialization no therapist or counselor has goes to the one with fewest: those see
+    patients one to one, so "find a dual-diagnosis slot for ..." finds someone on every demo."""
+    clinicians = [s for s in staff if s["role"] in {"therapist", "counselor"}]
+    for spec in SPECIALIZATIONS:
+        if not any(spec in c["specializations"] for c in clinicians):
+            fewest = min(clinicians, key=lambda c: (len(c["specializations"]), c["id"]))
+            fewest["specializations"] = sorted({*fewest["specializations"], spec})

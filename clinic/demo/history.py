@@ -1,0 +1,241 @@
+"""The plan lived: HISTORY_WEEKS weeks of the template week before the week of `start`, and that
+week booked. Each patient's sessions start the day after their intake; attendance is drawn from
+`clinic.attendance_process` one patient at a time in time order (their recent misses are their own
+earlier draws), with the lead time each booking was made at (`booked_at`)."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from clinic.attendance_process import AttendanceProcess, Visit
+from clinic.demo.facility import (
+    CLOSE,
+    HISTORY_WEEKS,
+    OPEN,
+    SLOT,
+    TIMEZONE,
+    WORKDAYS,
+    FacilityPlan,
+    Slot,
+    weekday_of,
+)
+from clinic.timeutil import WEEKDAYS, parse_hhmm
+
+MISSED = ("no_show", "late_cancelled")
+INDIVIDUAL_LEAD_DAYS = [1, 2, 3, 4, 5, 6, 7, 7, 7, 7, 7, 14, 14, 21]
+INTAKE_LEAD_DAYS = [0, 1, 1, 2, 2, 3, 4, 5, 7, 10]
+GROUP_LEAD_DAYS = [7, 14, 21, 28]
+
+
+def live(plan: FacilityPlan) -> dict[str, Any]:
+    tz = ZoneInfo(TIMEZONE)
+    rng = random.Random(f"{plan.seed}:history")
+    staff = {s["id"]: s for s in plan.staff}
+    away = _annual_leave(plan, staff, tz)
+    entries = _intakes(plan, staff, rng)
+    admitted = {p["id"]: date.fromisoformat(p["admitted"]) for p in plan.patients}
+    for w in range(HISTORY_WEEKS + 1):
+        monday = plan.first_week + timedelta(days=7 * w)
+        for slot in plan.slots:
+            day = monday + timedelta(days=WEEKDAYS.index(slot.day))
+            if any(day in away.get(s, ()) for s in slot.staff):
+                continue
+            present = [p for p in slot.patients if admitted[p] < day]
+            if not present or (slot.group and len(present) < 3):
+                continue
+            entries.append((day, slot, present))
+    entries.sort(key=lambda e: (e[0], e[1].start, e[1].room))
+    process = AttendanceProcess(plan.seed)
+    reminded = {p["id"]: bool(p["contact"].get("consent_reminders")) for p in plan.patients}
+    primary = {p["id"]: p["primary_clinician"] for p in plan.patients}
+    past: dict[str, list[str]] = defaultdict(list)
+    cutoff = datetime.combine(plan.today - timedelta(days=1), time(17, 0), tzinfo=tz)
+    appointments = []
+    for day, slot, present in entries:
+        start = datetime.combine(day, time(slot.start // 60, slot.start % 60), tzinfo=tz)
+        lead = rng.choice(
+            INTAKE_LEAD_DAYS
+            if slot.session_type == "intake_assessment"
+            else GROUP_LEAD_DAYS
+            if slot.group
+            else INDIVIDUAL_LEAD_DAYS
+        )
+        booked = datetime.combine(
+            day - timedelta(days=lead),
+            time(rng.randint(9, 16), rng.choice([0, 15, 30, 45])),
+            tzinfo=tz,
+        )
+        if slot.session_type != "intake_assessment":
+            # Booked at the intake at the earliest (and before the file's today).
+            intake = max(admitted[p] for p in present)
+            booked = max(booked, datetime.combine(intake, time(17, 0), tzinfo=tz))
+        booked = min(booked, cutoff, start - timedelta(hours=1))
+        appointment: dict[str, Any] = {
+            "id": "",
+            "session_type": slot.session_type,
+            "start": start.isoformat(timespec="seconds"),
+            "minutes": slot.minutes,
+            "staff": list(slot.staff),
+            "patients": list(present),
+            "room": slot.room,
+            "status": "booked",
+            "pinned": False,
+            "booked_at": booked.isoformat(timespec="seconds"),
+        }
+        if slot.group:
+            appointment["group"] = slot.group
+        if day < plan.today:
+            own = {}
+            for pid in present:
+                visit = Visit(
+                    patient_id=pid,
+                    start=start,
+                    session_type=slot.session_type,
+                    lead_days=min((day - booked.date()).days, (day - admitted[pid]).days + 1),
+                    recent_misses=sum(o in MISSED for o in past[pid][-3:]),
+                    first_visit=slot.session_type == "intake_assessment",
+                    own_clinician=primary[pid] in slot.staff,
+                    reminded=reminded[pid],
+                )
+                own[pid] = process.outcome(visit)
+                past[pid].append(own[pid])
+            status = _session_status(list(own.values()))
+            appointment["status"] = status
+            differ = {pid: o for pid, o in own.items() if o != status}
+            if differ:
+                appointment["outcomes"] = differ
+        appointments.append(appointment)
+    for n, a in enumerate(appointments):
+        a["id"] = f"a{n + 1:05d}"
+    _settle_authorizations(plan, appointments, rng)
+    return {
+        "version": 1,
+        "facility": {
+            "name": f"{plan.fake.city()} Recovery Center",
+            "timezone": TIMEZONE,
+            "open_days": WORKDAYS,
+            "open": OPEN,
+            "close": CLOSE,
+            "slot_minutes": SLOT,
+        },
+        "rooms": plan.rooms,
+        "staff": plan.staff,
+        "patients": plan.patients,
+        "groups": plan.groups,
+        "appointments": appointments,
+    }
+
+
+def _session_status(outcomes: list[str]) -> str:
+    """A session is held when anyone came; otherwise it has its participants' outcome."""
+    for status in ("attended", "no_show", "late_cancelled", "cancelled"):
+        if status in outcomes:
+            return status
+    return "cancelled"
+
+
+def _annual_leave(
+    plan: FacilityPlan, staff: dict[str, dict[str, Any]], tz: ZoneInfo
+) -> dict[str, set[date]]:
+    """A therapist's planned day off in the booked week (no group that day, no intern to
+    supervise), so repair and agendas have something to show."""
+    supervisors = {s.get("supervisor") for s in plan.staff}
+    grouped = {(sid, s.day) for s in plan.slots if s.group for sid in s.staff}
+    for member in plan.staff:
+        if member["role"] != "therapist" or member["id"] in supervisors:
+            continue
+        for offset in (3, 4, 2, 1, 0):
+            day = plan.week + timedelta(days=offset)
+            name = weekday_of(day)
+            if name in member["availability"] and (member["id"], name) not in grouped:
+                member["unavailable"] = [
+                    {
+                        "start": datetime.combine(day, time(0, 0), tzinfo=tz).isoformat(),
+                        "end": datetime.combine(
+                            day + timedelta(days=1), time(0, 0), tzinfo=tz
+                        ).isoformat(),
+                        "reason": "annual leave",
+                    }
+                ]
+                return {member["id"]: {day}}
+    return {}
+
+
+def _intakes(
+    plan: FacilityPlan, staff: dict[str, dict[str, Any]], rng: random.Random
+) -> list[tuple[date, Slot, list[str]]]:
+    """Each patient admitted inside the history has an intake assessment with the intake
+    coordinator on their admission day (moved to the coordinator's nearest earlier working day)."""
+    coordinator = next(s for s in plan.staff if s["role"] == "intake_coordinator")
+    hours = coordinator["availability"]
+    taken: dict[date, set[int]] = defaultdict(set)
+    out = []
+    for p in plan.patients:
+        day = date.fromisoformat(p["admitted"])
+        if day < plan.first_week:
+            continue
+        placed = None
+        for back in range(0, 21):
+            d = day - timedelta(days=back)
+            if d < plan.first_week or d >= plan.today:
+                continue
+            for span in hours.get(weekday_of(d), []):
+                a, b = (parse_hhmm(x) for x in span.split("-"))
+                for start in range(a, b - 60 + 1, 60):
+                    if start not in taken[d]:
+                        placed = (d, start)
+                        break
+                if placed:
+                    break
+            if placed:
+                break
+        if placed is None:
+            continue
+        d, start = placed
+        taken[d].add(start)
+        p["admitted"] = d.isoformat()
+        room = f"off-{coordinator['id']}"
+        out.append(
+            (
+                d,
+                Slot(
+                    weekday_of(d),
+                    start,
+                    60,
+                    "intake_assessment",
+                    [coordinator["id"]],
+                    [p["id"]],
+                    room,
+                ),
+                [p["id"]],
+            )
+        )
+    return out
+
+
+def _settle_authorizations(
+    plan: FacilityPlan, appointments: list[dict[str, Any]], rng: random.Random
+) -> None:
+    """Units documented before Rota + sessions in the authorization's span (held or booked)
+    never exceed what was authorized, with a few patients left close to the end (so warnings
+    have something to show)."""
+    counted: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for a in appointments:
+        for pid in a["patients"]:
+            own = (a.get("outcomes") or {}).get(pid, a["status"])
+            if own != "cancelled":
+                counted[pid].append((a["start"][:10], a["session_type"]))
+    for patient in plan.patients:
+        for auth in patient.get("authorizations", []):
+            used = sum(
+                1
+                for day, stype in counted[patient["id"]]
+                if stype in auth["session_types"] and auth["start"] <= day <= auth["end"]
+            )
+            auth["units"] = used + rng.choice([3, 6, 12, 24])
+            room = auth["units"] - used - rng.choice([2, 3, 6])
+            auth["used"] = max(0, min(auth["used"], room))
