@@ -6,7 +6,7 @@ real people. The README's "The demo facility" states the proportions and the gen
 
 - `facility`: the people and the weekly plan (caseloads, IOP cohorts, OP groups, medication
   management, case management, everyone's hours sized to their planned load);
-- `history`: that plan lived for HISTORY_WEEKS weeks before the week of `start` (attendance drawn
+- `history`: that plan lived for 12 weeks (by default) before the week of `start` (attendance drawn
   from `clinic.attendance_process`, one patient at a time in time order) and booked in that week.
 """
 
@@ -41,7 +41,11 @@ SPECIALIZATIONS = [
 ]
 
 
-def generate_demo(size: str = "s", seed: int = 7, start: date | None = None) -> dict[str, Any]:
+def generate_demo(
+    size: str = "s", seed: int = 7, start: date | None = None, *, history_weeks: int = 12
+) -> dict[str, Any]:
+    """The demo facility of `size`; `history_weeks` (default 12) shortens or lengthens the history
+    alone (the people and the plan stay the same), for tests that need no history."""
     if size not in SIZES:
         from clinic.errors import InvalidInput
 
@@ -50,4 +54,4 @@ def generate_demo(size: str = "s", seed: int = 7, start: date | None = None) -> 
     from clinic.demo.history import live
 
     plan = FacilityPlan(SIZES[size].patients, seed, start or date.today())
-    return live(plan)
+    return live(plan, history_weeks)

@@ -595,7 +595,8 @@ class FacilityPlan:
         admissions = sum(
             1 for p in self.patients if date.fromisoformat(p["admitted"]) >= self.first_week
         )
-        intake.load = max(60, round(60 * admissions / HISTORY_WEEKS))
+        # About 1.4 intakes booked per admission: a missed or cancelled one is booked again.
+        intake.load = max(60, round(60 * 1.4 * admissions / HISTORY_WEEKS))
         for c in [*clinicians, *support]:
             if c.record["role"] == "intake_coordinator":
                 c.record["availability"] = self._hours(c)
@@ -649,7 +650,7 @@ class FacilityPlan:
                         key=lambda c: (sum(s.minutes for s in self.slots if c.id in s.staff), c.id),
                     )
                     for c in others:
-                        if self._place_one(p, c, stype, minutes, "off-" + c.id):
+                        if self._place_one(p, c, stype, minutes, "off-" + c.id, WINDOWS["any"]):
                             p["primary_clinician"] = c.id
                             break
                     else:
@@ -661,11 +662,17 @@ class FacilityPlan:
                 self._fit_hours(c)
 
     def _place_one(
-        self, p: dict[str, Any], c: Clinician, stype: str, minutes: int, room: str
+        self,
+        p: dict[str, Any],
+        c: Clinician,
+        stype: str,
+        minutes: int,
+        room: str,
+        hours: dict[str, list[str]] | None = None,
     ) -> bool:
         """First fit in the clinician's day order (group days first), so their weeks are
         compact; their hours are sized around what lands (`_fit_hours`)."""
-        hours = c.record["availability"]
+        hours = hours or c.record["availability"]
         rest = [d for d in WORKDAYS if d not in c.group_days]
         offset = int(c.id[1:]) % len(rest) if rest else 0
         days = [d for d in WORKDAYS if d in c.group_days] + rest[offset:] + rest[:offset]
@@ -677,7 +684,10 @@ class FacilityPlan:
                 continue
             for span in hours.get(day, []):
                 a, b = (parse_hhmm(x) for x in span.split("-"))
-                for start in range(a, b - minutes + 1, SLOT):
+                starts = list(range(a, b - minutes + 1, SLOT))
+                if c.shift == "any":  # part-time staff: a compact day around the early afternoon
+                    starts.sort(key=lambda m: (abs(m - parse_hhmm("13:30")), m))
+                for start in starts:
                     if not _inside(p.get("availability"), day, start, minutes):
                         continue
                     if self._free([c.id, p["id"], room], day, start, minutes):
@@ -688,62 +698,65 @@ class FacilityPlan:
 
     def _fit_hours(self, c: Clinician) -> None:
         """Working hours around the clinician's sessions: each working day from its first
-        session to its last, widened inside their shift's window until the sessions fill
-        PLANNED_SHARE of them (a day of at least four hours)."""
-        mine = [s for s in self.slots if c.id in s.staff]
+        session to its last (split in two where a part-timer's day has a gap of 90 minutes or
+        more), widened inside their shift's window until the sessions fill PLANNED_SHARE of
+        them (a day of at least four hours, two for the clinical director)."""
+        mine = sorted((s for s in self.slots if c.id in s.staff), key=lambda s: s.start)
         if not mine:
             return
         window = {
             d: tuple(parse_hhmm(x) for x in WINDOWS[c.shift][d][0].split("-")) for d in WORKDAYS
         }
-        spans: dict[str, list[int]] = {}
+        by_day: dict[str, list[list[int]]] = defaultdict(list)
         for s in mine:
-            a, b = spans.setdefault(s.day, [s.start, s.start + s.minutes])
-            spans[s.day] = [min(a, s.start), max(b, s.start + s.minutes)]
+            end = math.ceil((s.start + s.minutes) / SLOT) * SLOT
+            day = by_day[s.day]
+            if day and (c.shift != "any" or s.start - day[-1][1] < 90):
+                day[-1][1] = max(day[-1][1], end)
+            else:
+                day.append([s.start, end])
         load = sum(s.minutes for s in mine)
         want = math.ceil(load / PLANNED_SHARE / 30) * 30
+        shortest = 120 if c.record["role"] == "clinical_director" else 240
 
         def total() -> int:
-            return sum(b - a for a, b in spans.values())
+            return sum(b - a for spans in by_day.values() for a, b in spans)
 
-        for d, (a, b) in list(spans.items()):  # at least four hours a day
-            b = math.ceil(b / SLOT) * SLOT
-            shortest = 120 if c.record["role"] == "clinical_director" else 240
-            while b - a < shortest and (a > window[d][0] or b < window[d][1]):
-                if b < window[d][1]:
-                    b += SLOT
-                if b - a < shortest and a > window[d][0]:
-                    a -= SLOT
-            spans[d] = [a, b]
-        order = [d for d in WORKDAYS if d in spans]
+        def grow(d: str, k: int, at_end: bool) -> bool:
+            spans = by_day[d]
+            lo = spans[k - 1][1] + 30 if k else window[d][0]
+            hi = spans[k + 1][0] - 30 if k + 1 < len(spans) else window[d][1]
+            if at_end and spans[k][1] + SLOT <= hi:
+                spans[k][1] += SLOT
+                return True
+            if not at_end and spans[k][0] - SLOT >= lo:
+                spans[k][0] -= SLOT
+                return True
+            return False
+
+        for d, spans in by_day.items():
+            while sum(b - a for a, b in spans) < shortest and (
+                grow(d, len(spans) - 1, True) or grow(d, 0, False)
+            ):
+                pass
         i = 0
         while total() < want:
             grown = False
-            for d in order:
-                if total() >= want:
-                    break
-                a, b = spans[d]
-                if i % 2 == 0 and b < window[d][1]:
-                    spans[d][1] = b + SLOT
-                    grown = True
-                elif a > window[d][0]:
-                    spans[d][0] = a - SLOT
-                    grown = True
-                elif b < window[d][1]:
-                    spans[d][1] = b + SLOT
-                    grown = True
+            for d in [d for d in WORKDAYS if d in by_day]:
+                for k in range(len(by_day[d])):
+                    if total() >= want:
+                        break
+                    grown = grow(d, k, i % 2 == 0) or grow(d, k, i % 2 == 1) or grown
             i += 1
             if not grown:
-                free = [d for d in WORKDAYS if d not in spans]
+                free = [d for d in WORKDAYS if d not in by_day]
                 if not free:
                     break
-                spans[free[0]] = [window[free[0]][0], window[free[0]][0] + 240]
-                order.append(free[0])
+                by_day[free[0]] = [[window[free[0]][0], window[free[0]][0] + 240]]
         c.record["availability"] = {
-            d: [f"{format_hhmm(a)}-{format_hhmm(b)}"]
+            d: [f"{format_hhmm(a)}-{format_hhmm(b)}" for a, b in by_day[d]]
             for d in WORKDAYS
-            if d in spans
-            for a, b in [spans[d]]
+            if d in by_day
         }
 
     def _free(self, keys: list[str], day: str, start: int, minutes: int) -> bool:

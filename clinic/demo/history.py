@@ -21,6 +21,7 @@ from clinic.demo.facility import (
     WORKDAYS,
     FacilityPlan,
     Slot,
+    _phase,
     weekday_of,
 )
 from clinic.timeutil import WEEKDAYS, parse_hhmm
@@ -31,15 +32,21 @@ INTAKE_LEAD_DAYS = [0, 1, 1, 2, 2, 3, 4, 5, 7, 10]
 GROUP_LEAD_DAYS = [7, 14, 21, 28]
 
 
-def live(plan: FacilityPlan) -> dict[str, Any]:
+def live(plan: FacilityPlan, weeks: int = HISTORY_WEEKS) -> dict[str, Any]:
     tz = ZoneInfo(TIMEZONE)
     rng = random.Random(f"{plan.seed}:history")
     staff = {s["id"]: s for s in plan.staff}
     away = _annual_leave(plan, staff, tz)
-    entries = _intakes(plan, staff, rng)
+    first_week = plan.week - timedelta(days=7 * weeks)
+    process = AttendanceProcess(plan.seed)
+    reminded = {p["id"]: bool(p["contact"].get("consent_reminders")) for p in plan.patients}
+    past: dict[str, list[str]] = defaultdict(list)
+    cutoff = datetime.combine(plan.today - timedelta(days=1), time(17, 0), tzinfo=tz)
+    intakes = _intakes(plan, first_week, process, rng, reminded, past, cutoff)
+    entries: list[tuple[date, Slot, list[str]]] = []
     admitted = {p["id"]: date.fromisoformat(p["admitted"]) for p in plan.patients}
-    for w in range(HISTORY_WEEKS + 1):
-        monday = plan.first_week + timedelta(days=7 * w)
+    for w in range(weeks + 1):
+        monday = first_week + timedelta(days=7 * w)
         for slot in plan.slots:
             day = monday + timedelta(days=WEEKDAYS.index(slot.day))
             if any(day in away.get(s, ()) for s in slot.staff):
@@ -49,45 +56,16 @@ def live(plan: FacilityPlan) -> dict[str, Any]:
                 continue
             entries.append((day, slot, present))
     entries.sort(key=lambda e: (e[0], e[1].start, e[1].room))
-    process = AttendanceProcess(plan.seed)
-    reminded = {p["id"]: bool(p["contact"].get("consent_reminders")) for p in plan.patients}
     primary = {p["id"]: p["primary_clinician"] for p in plan.patients}
-    past: dict[str, list[str]] = defaultdict(list)
-    cutoff = datetime.combine(plan.today - timedelta(days=1), time(17, 0), tzinfo=tz)
-    appointments = []
+    appointments = list(intakes)
     for day, slot, present in entries:
         start = datetime.combine(day, time(slot.start // 60, slot.start % 60), tzinfo=tz)
-        lead = rng.choice(
-            INTAKE_LEAD_DAYS
-            if slot.session_type == "intake_assessment"
-            else GROUP_LEAD_DAYS
-            if slot.group
-            else INDIVIDUAL_LEAD_DAYS
-        )
-        booked = datetime.combine(
-            day - timedelta(days=lead),
-            time(rng.randint(9, 16), rng.choice([0, 15, 30, 45])),
-            tzinfo=tz,
-        )
-        if slot.session_type != "intake_assessment":
-            # Booked at the intake at the earliest (and before the file's today).
-            intake = max(admitted[p] for p in present)
-            booked = max(booked, datetime.combine(intake, time(17, 0), tzinfo=tz))
+        booked = _booked_at(rng, day, GROUP_LEAD_DAYS if slot.group else INDIVIDUAL_LEAD_DAYS)
+        # Booked at the intake at the earliest (and before the file's today).
+        intake = max(admitted[p] for p in present)
+        booked = max(booked, datetime.combine(intake, time(17, 0), tzinfo=tz))
         booked = min(booked, cutoff, start - timedelta(hours=1))
-        appointment: dict[str, Any] = {
-            "id": "",
-            "session_type": slot.session_type,
-            "start": start.isoformat(timespec="seconds"),
-            "minutes": slot.minutes,
-            "staff": list(slot.staff),
-            "patients": list(present),
-            "room": slot.room,
-            "status": "booked",
-            "pinned": False,
-            "booked_at": booked.isoformat(timespec="seconds"),
-        }
-        if slot.group:
-            appointment["group"] = slot.group
+        appointment = _appointment(slot, start, present, booked)
         if day < plan.today:
             own = {}
             for pid in present:
@@ -109,6 +87,7 @@ def live(plan: FacilityPlan) -> dict[str, Any]:
             if differ:
                 appointment["outcomes"] = differ
         appointments.append(appointment)
+    appointments.sort(key=lambda a: (a["start"], a["room"]))
     for n, a in enumerate(appointments):
         a["id"] = f"a{n + 1:05d}"
     _settle_authorizations(plan, appointments, rng)
@@ -165,55 +144,114 @@ def _annual_leave(
     return {}
 
 
+def _booked_at(rng: random.Random, day: date, leads: list[int]) -> datetime:
+    lead = rng.choice(leads)
+    moment = time(rng.randint(9, 16), rng.choice([0, 15, 30, 45]))
+    return datetime.combine(day - timedelta(days=lead), moment, tzinfo=ZoneInfo(TIMEZONE))
+
+
+def _appointment(
+    slot: Slot, start: datetime, patients: list[str], booked: datetime
+) -> dict[str, Any]:
+    appointment: dict[str, Any] = {
+        "id": "",  # numbered in time order once all are drawn
+        "session_type": slot.session_type,
+        "start": start.isoformat(timespec="seconds"),
+        "minutes": slot.minutes,
+        "staff": list(slot.staff),
+        "patients": list(patients),
+        "room": slot.room,
+        "status": "booked",
+        "pinned": False,
+        "booked_at": booked.isoformat(timespec="seconds"),
+    }
+    if slot.group:
+        appointment["group"] = slot.group
+    return appointment
+
+
 def _intakes(
-    plan: FacilityPlan, staff: dict[str, dict[str, Any]], rng: random.Random
-) -> list[tuple[date, Slot, list[str]]]:
-    """Each patient admitted inside the history has an intake assessment with the intake
-    coordinator on their admission day (moved to the coordinator's nearest earlier working day)."""
+    plan: FacilityPlan,
+    first_week: date,
+    process: AttendanceProcess,
+    rng: random.Random,
+    reminded: dict[str, bool],
+    past: dict[str, list[str]],
+    cutoff: datetime,
+) -> list[dict[str, Any]]:
+    """Each patient admitted inside the history came to an intake assessment with the intake
+    coordinator (on the coordinator's nearest working day at or before the admission drawn).
+    An intake missed or cancelled (drawn like any visit, `first_visit`) is booked again three
+    or more days later until one is kept: the patient is admitted that day, and their sessions
+    begin the day after. One still not kept by the booked week is booked in it."""
+    tz = ZoneInfo(TIMEZONE)
     coordinator = next(s for s in plan.staff if s["role"] == "intake_coordinator")
     hours = coordinator["availability"]
+    room = f"off-{coordinator['id']}"
+    last = plan.week + timedelta(days=4)
     taken: dict[date, set[int]] = defaultdict(set)
+
+    def free(d: date) -> int | None:
+        for span in hours.get(weekday_of(d), []):
+            a, b = (parse_hhmm(x) for x in span.split("-"))
+            for start in range(a, b - 60 + 1, 60):
+                if start not in taken[d]:
+                    return start
+        return None
+
     out = []
     for p in plan.patients:
         day = date.fromisoformat(p["admitted"])
-        if day < plan.first_week:
+        if day < first_week:
             continue
-        placed = None
-        for back in range(0, 21):
-            d = day - timedelta(days=back)
-            if d < plan.first_week or d >= plan.today:
-                continue
-            for span in hours.get(weekday_of(d), []):
-                a, b = (parse_hhmm(x) for x in span.split("-"))
-                for start in range(a, b - 60 + 1, 60):
-                    if start not in taken[d]:
-                        placed = (d, start)
-                        break
-                if placed:
-                    break
-            if placed:
-                break
-        if placed is None:
-            continue
-        d, start = placed
-        taken[d].add(start)
-        p["admitted"] = d.isoformat()
-        room = f"off-{coordinator['id']}"
-        out.append(
+        d = next(
             (
-                d,
-                Slot(
-                    weekday_of(d),
-                    start,
-                    60,
-                    "intake_assessment",
-                    [coordinator["id"]],
-                    [p["id"]],
-                    room,
-                ),
-                [p["id"]],
-            )
+                x
+                for back in range(21)
+                if first_week <= (x := day - timedelta(days=back)) < plan.today
+                and free(x) is not None
+            ),
+            None,
         )
+        while d is not None and d <= last:
+            start_minute = free(d)
+            if start_minute is None:
+                d += timedelta(days=1)
+                continue
+            taken[d].add(start_minute)
+            slot = Slot(
+                weekday_of(d),
+                start_minute,
+                60,
+                "intake_assessment",
+                [coordinator["id"]],
+                [p["id"]],
+                room,
+            )
+            start = datetime.combine(d, time(start_minute // 60, start_minute % 60), tzinfo=tz)
+            booked = min(_booked_at(rng, d, INTAKE_LEAD_DAYS), cutoff, start - timedelta(hours=1))
+            appointment = _appointment(slot, start, [p["id"]], booked)
+            out.append(appointment)
+            p["admitted"] = d.isoformat()
+            if d >= plan.today:
+                break  # booked in the booked week
+            visit = Visit(
+                patient_id=p["id"],
+                start=start,
+                session_type="intake_assessment",
+                lead_days=(d - booked.date()).days,
+                recent_misses=sum(o in MISSED for o in past[p["id"]][-3:]),
+                first_visit=True,
+                own_clinician=p["primary_clinician"] == coordinator["id"],
+                reminded=reminded[p["id"]],
+            )
+            outcome = process.outcome(visit)
+            past[p["id"]].append(outcome)
+            appointment["status"] = outcome
+            if outcome == "attended":
+                break
+            d += timedelta(days=3)
+        p["phase"] = _phase((plan.today - date.fromisoformat(p["admitted"])).days)
     return out
 
 
