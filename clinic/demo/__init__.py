@@ -53,5 +53,5 @@ def generate_demo(
     from clinic.demo.facility import FacilityPlan
     from clinic.demo.history import live
 
-    plan = FacilityPlan(SIZES[size].patients, seed, start or date.today())
+    plan = FacilityPlan(size, SIZES[size].patients, seed, start or date.today())
     return live(plan, history_weeks)

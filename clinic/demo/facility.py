@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from faker import Faker
-
 from clinic.catalogue import BUILTIN_SESSION_TYPES
 from clinic.demo import SPECIALIZATIONS
+from clinic.demo.roster import roster
 from clinic.timeutil import WEEKDAYS, format_hhmm, parse_hhmm
 
 TIMEZONE = "America/New_York"
@@ -28,9 +27,9 @@ WORKDAYS = ["mon", "tue", "wed", "thu", "fri"]
 HISTORY_WEEKS = 12
 
 # Proportions (the README's "The demo facility" states and sources them).
-IOP_SHARE = 0.40  # ASAM 2.1; the rest is ASAM 1.0 outpatient
-MAT_SHARE = 0.35  # on medication for opioid or alcohol use disorder
-COURT_SHARE = 0.20  # criminal-justice referrals with a court order
+IOP_FROM = {"2.1", "2.5"}  # the roster's levels that are IOP here (~38 %); the rest is OP (1.0)
+MAT_EXTRA = 0.28  # besides the roster's "mat" needs (~10 %): ~35 % on MAT
+COURT_EXTRA = 0.11  # besides the roster's court orders (~10 %): ~20 % court-ordered
 AUTH_SHARE = {"2.1": 0.95, "1.0": 0.60}  # payer prior authorization on file
 CASE_MANAGEMENT_SHARE = 0.30  # besides every court-ordered patient
 OP_GROUP_SHARE = 0.50  # OP patients who also attend one weekly group
@@ -126,13 +125,10 @@ class Clinician:
 
 
 class FacilityPlan:
-    def __init__(self, patients: int, seed: int, start: date) -> None:
+    def __init__(self, size: str, patients: int, seed: int, start: date) -> None:
         self.seed = seed
-        self.rng = random.Random(seed)
-        self.fake = Faker("en_US")
-        self.fake.seed_instance(seed)
-        self.fake_es = Faker("es_MX")
-        self.fake_es.seed_instance(seed + 1)
+        self.rng = random.Random(f"{seed}:plan")
+        staff, people, self.fake = roster(size, patients, seed, start)
         self.today = start
         monday = start - timedelta(days=start.weekday())
         # The week of `start` (the next one when it falls on a weekend) is booked.
@@ -141,68 +137,51 @@ class FacilityPlan:
         self.busy: dict[tuple[str, str], set[int]] = defaultdict(set)
         self.slots: list[Slot] = []
         self.unplaced: list[tuple[str, str, str]] = []
-        self.patients = [self._patient(i) for i in range(patients)]
-        self.by_id = {p["id"]: p for p in self.patients}
+        self.patients = [self._patient(p) for p in people]
         self.klass = {p["id"]: p.pop("_class") for p in self.patients}
         self.groups: list[dict[str, Any]] = []
         self.staff: list[dict[str, Any]] = []
-        self._build()
+        self._build(staff)
 
     # -- patients -------------------------------------------------------------------------------
 
-    def _patient(self, i: int) -> dict[str, Any]:
+    def _patient(self, drawn: dict[str, Any]) -> dict[str, Any]:
+        """The roster's patient (who they are) with this plan's level of care, admission,
+        requirements, court order and authorization (what the program does with them)."""
         rng = self.rng
-        level = "2.1" if rng.random() < IOP_SHARE else "1.0"
-        needs = {n for n, share in NEED_SHARES.items() if rng.random() < share}
-        if rng.random() < MAT_SHARE:
+        needs = set(drawn["needs"])
+        adolescent = "adolescent" in needs
+        if not adolescent and "mat" not in needs and rng.random() < MAT_EXTRA:
             needs.add("mat")
-        if "adolescent" in needs:  # adolescents: outpatient, not in adult-specific groups
-            level = "1.0"
-            needs -= {"womens", "veterans", "mat"}
-        while len(needs) > 2:  # intake matches the patient to a clinician covering them all
-            needs.discard(sorted(needs)[0] if "mat" not in needs else sorted(needs - {"mat"})[0])
-        sex = rng.choice(["female", "male", "male", "female", "male", "other"])
-        if "womens" in needs:
-            sex = "female"
-        fake = self.fake_es if "spanish_speaking" in needs else self.fake
-        first = fake.first_name_female() if sex == "female" else fake.first_name_male()
-        name = f"{first} {fake.last_name()}"
-        age = rng.randint(15, 17) if "adolescent" in needs else rng.randint(19, 68)
+        level = "2.1" if drawn["level_of_care"] in IOP_FROM and not adolescent else "1.0"
         # OP stays run for months; IOP for weeks: admitted days ago.
         if level == "2.1":
             days_in = rng.randint(3, 84)
         else:
             days_in = rng.randint(120, 365) if rng.random() < 0.65 else rng.randint(3, 119)
         admitted = self.today - timedelta(days=days_in)
-        klass = rng.choices(["any", "evening", "morning"], [60, 30, 10])[0]
-        if "adolescent" in needs:
-            klass = "evening"  # after school
-        patient: dict[str, Any] = {
-            "id": f"p{i + 1:04d}",
-            "name": name,
-            "dob": (self.today - timedelta(days=age * 365 + rng.randint(0, 364))).isoformat(),
-            "mrn": f"{rng.randrange(10**7, 10**8)}",
-            "level_of_care": level,
-            "phase": _phase(days_in),
-            "admitted": admitted.isoformat(),
-            "acuity": rng.choices([1, 2, 3, 4, 5], [10, 30, 35, 18, 7])[0],
-            "needs": sorted(needs),
-            "sex": sex,
-            "_class": klass,
+        hours = drawn.get("availability")
+        klass = "any" if hours is None else "evening" if "fri" in hours else "morning"
+        patient = {
+            key: drawn[key]
+            for key in ("id", "name", "dob", "mrn", "acuity", "sex", "availability", "preferences")
+            if key in drawn
         }
+        patient.update(
+            level_of_care=level,
+            phase=_phase(days_in),
+            admitted=admitted.isoformat(),
+            needs=sorted(needs),
+            _class=klass,
+        )
         requirements = [{"session_type": "individual", "per_week": 1, "source": "level_of_care"}]
         if "mat" in needs:
             requirements.append(
                 {"session_type": "medication_management", "per_week": 1, "source": "treatment_plan"}
             )
-        court = rng.random() < COURT_SHARE and "adolescent" not in needs
-        if court or rng.random() < CASE_MANAGEMENT_SHARE:
-            requirements.append(
-                {"session_type": "case_management", "per_week": 1, "source": "treatment_plan"}
-            )
-        patient["requirements"] = requirements
-        if court:
-            patient["court_order"] = {
+        order = drawn.get("court_order")
+        if order is None and not adolescent and rng.random() < COURT_EXTRA:
+            order = {
                 "case_number": f"CR-{self.today.year}-{rng.randrange(10**5, 10**6)}",
                 "court": rng.choice(COURTS),
                 "start": (admitted - timedelta(days=7)).isoformat(),
@@ -210,65 +189,44 @@ class FacilityPlan:
                 "requirements": [{"session_type": "individual", "per_week": 1}],
                 "report_to": "probation officer",
             }
+        if order is not None:
+            order = {**order, "start": (admitted - timedelta(days=7)).isoformat()}
+            order["end"] = max(order["end"], (self.week + timedelta(days=30)).isoformat())
+        if order is not None or rng.random() < CASE_MANAGEMENT_SHARE:
+            requirements.append(
+                {"session_type": "case_management", "per_week": 1, "source": "treatment_plan"}
+            )
+        patient["requirements"] = requirements
+        if order is not None:
+            patient["court_order"] = order
         if rng.random() < AUTH_SHARE[level]:
             start = max(admitted, self.today - timedelta(days=rng.randint(10, 80)))
-            covered = ["individual", "group", "family", "case_management"]
+            covered = ["individual", "group", "family", "case_management", "intake_assessment"]
             if "mat" in needs:
                 covered.append("medication_management")
+            end = max(start + timedelta(days=90), self.week + timedelta(days=11))
             patient["authorizations"] = [
                 {
                     "id": f"AUTH-{rng.randrange(10**6, 10**7)}",
                     "payer": rng.choice(PAYERS),
                     "session_types": covered,
-                    "units": 0,  # settled against the history (history.settle_authorizations)
+                    "units": 0,  # settled against the history (history._settle_authorizations)
                     "used": rng.randint(0, 6),
                     "start": start.isoformat(),
-                    "end": max(
-                        start + timedelta(days=90), self.week + timedelta(days=11)
-                    ).isoformat(),
+                    "end": end.isoformat(),
                 }
             ]
-        if PATIENT_HOURS[klass] is not None:
-            patient["availability"] = PATIENT_HOURS[klass]
-        preferences: dict[str, Any] = {}
-        if rng.random() < 0.4:
-            preferences["parts_of_day"] = [
-                {"evening": "evening", "morning": "morning"}.get(klass)
-                or rng.choice(["morning", "afternoon"])
-            ]
-        if preferences:
-            patient["preferences"] = preferences
-        channel = rng.choice(["sms", "sms", "sms", "email", "phone", "none"])
-        contact: dict[str, Any] = {
-            "channel": channel,
-            "consent_reminders": channel != "none" and rng.random() < REMINDER_CONSENT_SHARE / 0.83,
-        }
-        if channel in {"sms", "phone"}:
-            contact["phone"] = (
-                f"+1{rng.randrange(201, 990)}{rng.randrange(200, 999)}{rng.randrange(1000, 9999)}"
-            )
-        if channel == "email":
-            contact["email"] = f"{first.lower()}.{i}@example.com"
-        disclose = ["court"] if court else []
-        if rng.random() < 0.4 or "family_systems" in needs:
-            relation = rng.choice(["spouse", "mother", "father", "sister", "partner", "son"])
-            patient["family_contacts"] = [
-                {
-                    "name": f"{fake.first_name()} {name.split()[-1]}",
-                    "relation": relation,
-                    "availability": {d: ["17:00-19:00"] for d in WORKDAYS},
-                }
-            ]
-            if rng.random() < 0.6:
-                disclose.append(f"family:{relation}")
-        if disclose:
-            contact["consent_disclose_to"] = disclose
+        contact = dict(drawn["contact"])
+        if order is not None and "court" not in contact.get("consent_disclose_to", []):
+            contact["consent_disclose_to"] = ["court", *contact.get("consent_disclose_to", [])]
         patient["contact"] = contact
+        if drawn.get("family_contacts"):
+            patient["family_contacts"] = drawn["family_contacts"]
         return patient
 
     # -- the plan -------------------------------------------------------------------------------
 
-    def _build(self) -> None:
+    def _build(self, roster_staff: list[dict[str, Any]]) -> None:
         iop = [p for p in self.patients if p["level_of_care"] == "2.1"]
         op_group = [
             p
@@ -279,16 +237,7 @@ class FacilityPlan:
         ]
         cohorts = self._cohorts(iop)
         op_groups = self._op_groups(op_group)
-        mat = [p for p in self.patients if "mat" in p["needs"]]
-        managed = [p for p in self.patients if _wants(p, "case_management")]
-        # Staff enough for the planned load at FULL_LOAD each.
-        caseload_minutes = 45 * len(self.patients) + 540 * len(cohorts) + 90 * len(op_groups)
-        k = max(3, math.ceil(caseload_minutes / FULL_LOAD))
-        prescribers = max(1, math.ceil(20 * len(mat) / SUPPORT_LOAD))
-        managers = max(1, math.ceil(30 * len(managed) / SUPPORT_LOAD))
-        interns = 0  # interns need their supervisor on site: left to facilities' own files
-        clinicians = self._staff(k, prescribers, interns)
-        support = self._support_staff(managers)
+        clinicians, support = self._staff(roster_staff)
         evening = sum(1 for p in self.patients if self.klass[p["id"]] == "evening")
         caseload = [
             c for c in clinicians if c.record["role"] in {"therapist", "counselor", "intern"}
@@ -305,9 +254,7 @@ class FacilityPlan:
         self._assign_primaries(caseload)
         self._size_hours(clinicians, support)
         self._place_individuals(clinicians, support)
-        self.staff = [c.record for c in clinicians] + [c.record for c in support]
-        for k2, s in enumerate(self.staff):
-            s["slack_user_id"] = f"U{self.rng.randrange(16**9):09X}{k2:02d}"
+        self.staff = [c.record for c in [*clinicians, *support]]
         self.rooms = self._rooms()
         _cover_every_specialization(self.staff)
 
@@ -353,74 +300,21 @@ class FacilityPlan:
 
     # -- staff ----------------------------------------------------------------------------------
 
-    def _staff(self, k: int, prescribers: int, interns: int) -> list[Clinician]:
-        plan: list[tuple[str, list[str] | None]] = []
-        for j in range(prescribers):
-            plan.append(
-                [("psychiatrist", ["MD"]), ("nurse_practitioner", ["NP"]), ("physician", ["DO"])][
-                    j % 3
-                ]
-            )
-        therapists = (k - interns + 1) // 2
-        plan += [("therapist", None)] * therapists
-        plan += [("counselor", None)] * (k - interns - therapists)
-        plan += [("intern", [])] * interns
-        out = []
-        for i, (role, creds) in enumerate(plan):
-            if creds is None:
-                creds = (
-                    [self.rng.choice(["LCSW", "LPC", "LMFT", "PsyD"])]
-                    if role == "therapist"
-                    else [self.rng.choice(["CADC", "LCADC"])]
-                )
-                if self.rng.random() < 0.3:
-                    creds.append("LCADC" if role == "therapist" else "CADC")
-            if role in {"psychiatrist", "nurse_practitioner", "physician"}:
-                specs = ["dual_diagnosis", "mat"] if i % 2 == 0 else ["mat"]
+    def _staff(self, drawn: list[dict[str, Any]]) -> tuple[list[Clinician], list[Clinician]]:
+        """The roster's staff: clinicians (prescribers, therapists, counselors, interns) and the
+        rest; everyone's hours are this plan's (`_fit_hours`)."""
+        clinicians, support = [], []
+        for member in drawn:
+            record = {k: v for k, v in member.items() if k != "unavailable"}
+            if record["role"] in PRESCRIBER_ROLES:
+                clinicians.append(Clinician(record, "any"))
+            elif record["role"] == "case_manager":
+                support.append(Clinician(record, "any"))
+            elif record["role"] in {"therapist", "counselor", "intern"}:
+                clinicians.append(Clinician(record, "day"))
             else:
-                specs = sorted(
-                    {SPECIALIZATIONS[i % len(SPECIALIZATIONS)], "dual_diagnosis"}
-                    | ({"mat"} if self.rng.random() < 0.6 else set())
-                    | ({"trauma"} if self.rng.random() < 0.5 else set())
-                )
-            record = self._person(f"c{i + 1:03d}", role, sorted(set(creds)), specs)
-            if role != "intern":
-                record["max_minutes_per_week"] = 2400
-            else:
-                record["max_minutes_per_week"] = 1200
-            out.append(Clinician(record, "any" if role in PRESCRIBER_ROLES else "day"))
-        therapists_ids = [c.id for c in out if c.record["role"] == "therapist"]
-        for n, c in enumerate(c for c in out if c.record["role"] == "intern"):
-            c.record["supervisor"] = therapists_ids[n % len(therapists_ids)]
-            c.record["specializations"] = []
-        return out
-
-    def _support_staff(self, managers: int) -> list[Clinician]:
-        extra = [
-            ("clinical_director", ["LCSW", "LCADC"], "day"),
-            ("intake_coordinator", ["CADC"], "day"),
-            ("nurse", ["RN"], "day"),
-            ("front_desk", [], "day"),
-            ("auditor", [], "day"),
-        ]
-        extra += [("case_manager", [], "any") for m in range(managers)]
-        out = []
-        for j, (role, creds, shift) in enumerate(extra):
-            out.append(Clinician(self._person(f"s{j + 1:03d}", role, creds, []), shift))
-        return out
-
-    def _person(self, sid: str, role: str, creds: list[str], specs: list[str]) -> dict[str, Any]:
-        fake = self.fake_es if "spanish_speaking" in specs else self.fake
-        title = "Dr. " if role in {"psychiatrist", "physician"} or "PsyD" in creds else ""
-        return {
-            "id": sid,
-            "name": f"{title}{fake.first_name()} {fake.last_name()}",
-            "role": role,
-            "credentials": creds,
-            "specializations": specs,
-            "availability": {d: ["08:00-12:00", "12:30-16:30"] for d in WORKDAYS},
-            "email": f"{sid}@example.org",
-        }
+                support.append(Clinician(record, "day"))
+        return clinicians, support
 
     # -- groups ---------------------------------------------------------------------------------
 
@@ -657,9 +551,15 @@ class FacilityPlan:
                         self.unplaced.append((p["id"], stype, sid))
                 else:
                     self.unplaced.append((p["id"], stype, sid))
+        self.staff_records = [c.record for c in everyone.values()]
         for c in everyone.values():
-            if c.record["role"] != "intake_coordinator":
+            if c.record["role"] not in {"intake_coordinator", "intern"}:
                 self._fit_hours(c)
+        for c in everyone.values():
+            if c.record["role"] == "intern":  # their supervisor's hours, on the days they work
+                days = {s.day for s in self.slots if c.id in s.staff}
+                sup = everyone[c.record["supervisor"]].record["availability"]
+                c.record["availability"] = {d: sup[d] for d in WORKDAYS if d in days and d in sup}
 
     def _place_one(
         self,
@@ -674,8 +574,7 @@ class FacilityPlan:
         compact; their hours are sized around what lands (`_fit_hours`)."""
         hours = hours or c.record["availability"]
         rest = [d for d in WORKDAYS if d not in c.group_days]
-        offset = int(c.id[1:]) % len(rest) if rest else 0
-        days = [d for d in WORKDAYS if d in c.group_days] + rest[offset:] + rest[:offset]
+        days = [d for d in WORKDAYS if d in c.group_days] + rest  # the week starts full
         for day in days:
             if stype == "individual" and any(
                 s.day == day and s.session_type == "individual" and p["id"] in s.patients
@@ -701,14 +600,16 @@ class FacilityPlan:
         session to its last (split in two where a part-timer's day has a gap of 90 minutes or
         more), widened inside their shift's window until the sessions fill PLANNED_SHARE of
         them (a day of at least four hours, two for the clinical director)."""
+        interns = {x["id"] for x in self.staff_records if x.get("supervisor") == c.id}
         mine = sorted((s for s in self.slots if c.id in s.staff), key=lambda s: s.start)
-        if not mine:
+        theirs = [s for s in self.slots if interns & set(s.staff) and c.id not in s.staff]
+        if not mine and not theirs:
             return
         window = {
             d: tuple(parse_hhmm(x) for x in WINDOWS[c.shift][d][0].split("-")) for d in WORKDAYS
         }
         by_day: dict[str, list[list[int]]] = defaultdict(list)
-        for s in mine:
+        for s in sorted([*mine, *theirs], key=lambda s: s.start):  # on site for their interns
             end = math.ceil((s.start + s.minutes) / SLOT) * SLOT
             day = by_day[s.day]
             if day and (c.shift != "any" or s.start - day[-1][1] < 90):
@@ -770,28 +671,40 @@ class FacilityPlan:
     # -- rooms ----------------------------------------------------------------------------------
 
     def _rooms(self) -> list[dict[str, Any]]:
-        """Every clinician's office (individual), prescribers' exam rooms (medical), the group
-        rooms the schedule uses, a family room and a telehealth booth."""
+        """An individual room (office) per staff member who sees patients, the group rooms the
+        schedule uses and a spare, a family room, an exam room (medical) per prescriber and a
+        telehealth booth; the placement's office names become these ids."""
         used = {s.room for s in self.slots}
-        rooms: list[dict[str, Any]] = []
-        for s in self.staff:
-            if s["role"] in PRESCRIBER_ROLES:
-                rooms.append(_room(f"med-{s['id']}", f"Exam room {s['id']}", "medical", 3))
-            elif s["role"] not in {"nurse", "front_desk", "auditor"}:
-                rooms.append(_room(f"off-{s['id']}", f"Office {s['id']}", "individual", 3))
+        offices = [s["id"] for s in self.staff if s["role"] in SEES_PATIENTS]
+        exams = [s["id"] for s in self.staff if s["role"] in PRESCRIBER_ROLES]
+        self.office = {f"off-{sid}": f"ind-{k + 1}" for k, sid in enumerate(offices)}
+        self.office |= {f"med-{sid}": f"med-{k + 1}" for k, sid in enumerate(exams)}
+        for slot in self.slots:
+            slot.room = self.office.get(slot.room, slot.room)
         groups = sorted((r for r in used if r.startswith("gro-")), key=lambda r: int(r[4:]))
         groups.append(f"gro-{len(groups) + 1}")  # a spare for make-ups and one-off groups
-        rooms += [_room(r, f"Group room {r[4:]}", "group", 14) for r in groups]
-        rooms.append(_room("fam-1", "Family room 1", "family", 6))
-        rooms.append(_room("tel-1", "Telehealth booth 1", "telehealth", 2))
+        rooms = [_room(f"ind-{k + 1}", "individual", 3) for k in range(len(offices))]
+        rooms += [_room(r, "group", 14) for r in groups]
+        rooms.append(_room("fam-1", "family", 6))
+        rooms += [_room(f"med-{k + 1}", "medical", 3) for k in range(len(exams))]
+        rooms.append(_room("tel-1", "telehealth", 2))
         rooms[0]["features"] = ["accessible"]
         return rooms
 
 
+SEES_PATIENTS = {
+    "therapist",
+    "counselor",
+    "intern",
+    "clinical_director",
+    "intake_coordinator",
+    "case_manager",
+}
 PRESCRIBER_ROLES = {"psychiatrist", "nurse_practitioner", "physician"}
 
 
-def _room(rid: str, name: str, kind: str, capacity: int) -> dict[str, Any]:
+def _room(rid: str, kind: str, capacity: int) -> dict[str, Any]:
+    name = f"{kind.title()} room {rid.split('-')[1]}"
     return {"id": rid, "name": name, "kind": kind, "capacity": capacity}
 
 

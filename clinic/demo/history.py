@@ -187,7 +187,7 @@ def _intakes(
     tz = ZoneInfo(TIMEZONE)
     coordinator = next(s for s in plan.staff if s["role"] == "intake_coordinator")
     hours = coordinator["availability"]
-    room = f"off-{coordinator['id']}"
+    room = plan.office[f"off-{coordinator['id']}"]
     last = plan.week + timedelta(days=4)
     taken: dict[date, set[int]] = defaultdict(set)
 
