@@ -313,6 +313,8 @@ class FacilityPlan:
             elif record["role"] in {"therapist", "counselor", "intern"}:
                 clinicians.append(Clinician(record, "day"))
             else:
+                if record["role"] == "intake_coordinator":  # assesses every kind of patient
+                    record["specializations"] = sorted(SPECIALIZATIONS)
                 support.append(Clinician(record, "day"))
         return clinicians, support
 
