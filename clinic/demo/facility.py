@@ -1,10 +1,11 @@
-"""The demo facility's people and its weekly plan.
+"""The demo facility's weekly plan for the roster's people (`clinic.demo.roster`).
 
-Patients first (level of care, needs, availability), then the groups their levels imply (IOP
-cohorts three days a week, three hours a day; weekly OP groups), then the staff those loads need
-(counselors and therapists carrying caseloads and groups, prescribers for medication management,
-case managers), then everyone's weekly hours sized to their planned load (PLANNED_SHARE of it
-booked), then one conflict-free template week that the history repeats.
+Patients get a level of care (IOP or OP), an admission, requirements, court orders and
+authorizations; then the groups their levels imply (IOP cohorts three days a week, three hours a
+day; weekly OP topic groups) and their leads; then primary clinicians covering every need;
+medication management and case management; one conflict-free template week placed first fit
+from Monday; and last everyone's weekly hours sized around what they carry (PLANNED_SHARE of
+them planned). The history (`clinic.demo.history`) repeats the template week.
 """
 
 from __future__ import annotations
@@ -33,20 +34,8 @@ COURT_EXTRA = 0.11  # besides the roster's court orders (~10 %): ~20 % court-ord
 AUTH_SHARE = {"2.1": 0.95, "1.0": 0.60}  # payer prior authorization on file
 CASE_MANAGEMENT_SHARE = 0.30  # besides every court-ordered patient
 OP_GROUP_SHARE = 0.50  # OP patients who also attend one weekly group
-REMINDER_CONSENT_SHARE = 0.70
-NEED_SHARES = {
-    "dual_diagnosis": 0.30,
-    "trauma": 0.20,
-    "family_systems": 0.06,
-    "womens": 0.12,
-    "spanish_speaking": 0.08,
-    "veterans": 0.05,
-    "adolescent": 0.04,
-}
 PLANNED_SHARE = 0.85  # planned minutes / working minutes; cancellations and new admissions
 # bring the held share of the past weeks to about 0.68
-FULL_LOAD = 1824  # minutes a week a full-time clinician carries at that share (40 h × 0.76)
-SUPPORT_LOAD = 1500  # prescribers and case managers: a new one per this many minutes a week
 COHORT_SIZE = 11
 OP_GROUP_SIZE = 10
 GROUP_MINUTES = 90
@@ -83,11 +72,6 @@ SHIFT_DAYS = {
         480: ["08:00-12:00", "12:30-16:30"],
     },
     "late": {240: ["15:00-19:00"], 360: ["13:00-19:00"], 480: ["10:30-14:30", "15:00-19:00"]},
-}
-PATIENT_HOURS = {
-    "evening": {d: ["15:00-19:00"] for d in WORKDAYS},  # works days
-    "morning": {d: ["08:00-13:00"] for d in ("mon", "tue", "wed", "thu")},
-    "any": None,
 }
 STYPE = {t["id"]: t for t in BUILTIN_SESSION_TYPES}
 # Where a clinician's sessions may go before their hours are sized to them.
