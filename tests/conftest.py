@@ -19,11 +19,11 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 
 from clinic.db import Database, open_database
-from clinic.demo import generate_demo
 from clinic.facility_file import load_facility
 from clinic.timeutil import use_clock
+from tests.legacy_demo import generate_demo
 
-DEMO_START = date(2026, 11, 30)  # a Monday; history is the two weeks before
+DEMO_START = date(2026, 11, 30)  # a Monday; history is the two weeks before (legacy demo)
 PG_URL = os.environ.get(
     "ROTA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

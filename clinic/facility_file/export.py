@@ -127,6 +127,7 @@ def facility_data(session: Session, *, appointments: bool = True) -> dict[str, A
                 "pinned": a.pinned,
                 "note": a.note,
                 "outcomes": a.outcomes or None,  # only members whose outcome is their own
+                "booked_at": _iso(a.created_at, tz) if a.created_at else None,
             }
         )
         for a in rows

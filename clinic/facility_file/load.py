@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from clinic.audit import append_event
@@ -322,6 +322,9 @@ def _insert_appointments(
     violations ('$.appointments[i]: why'); the caller rolls back when there is any."""
     problems: list[str] = []
     upcoming: list[tuple[int, dict[str, Any]]] = []
+    rows: list[dict[str, Any]] = []
+    staff_links: list[dict[str, Any]] = []
+    patient_links: list[dict[str, Any]] = []
     for i, a in enumerate(appointments):
         status = a.get("status", "booked")
         start = parse_datetime(a["start"], tz)
@@ -342,7 +345,20 @@ def _insert_appointments(
         except RotaError as exc:
             problems.append(f"$.appointments[{i}]: {exc}")
             continue
-        session.add(_row(a, i, start, start + timedelta(minutes=a["minutes"]), a.get("room"), now))
+        booked_at = parse_datetime(a["booked_at"], tz) if a.get("booked_at") else None
+        end = start + timedelta(minutes=a["minutes"])
+        values, staff, patients = _row_values(a, i, start, end, a.get("room"), now, booked_at)
+        rows.append(values)
+        staff_links += [{**link, "appointment_id": a["id"]} for link in staff]
+        patient_links += [{**link, "appointment_id": a["id"]} for link in patients]
+    # History in bulk (a demo's twelve weeks are thousands of rows): nothing to check per row.
+    for model, batch in (
+        (Appointment, rows),
+        (AppointmentStaff, staff_links),
+        (AppointmentPatient, patient_links),
+    ):
+        if batch:
+            session.execute(insert(model), batch)
     session.flush()
     # Hold the rows the checks look up, so the session's (weak) identity map answers them.
     rows = [session.scalars(select(model)).all() for model in (Staff, Patient, Room, SessionType)]
@@ -361,7 +377,10 @@ def _insert_appointments(
         try:
             with session.begin_nested():  # a refused booking leaves nothing behind
                 placement = place(session, request, exclude_id=None)
-                row = _row(a, i, placement.start, placement.end, _room_id(placement), now)
+                booked_at = parse_datetime(a["booked_at"], tz) if a.get("booked_at") else None
+                row = _row(
+                    a, i, placement.start, placement.end, _room_id(placement), now, booked_at
+                )
                 session.add(row)
                 session.flush()
                 change = ProposedChange("book", actor, view_of(row), None, FILE_REASON, None)
@@ -385,45 +404,71 @@ def _room_id(placement: Placement) -> str | None:
 
 
 def _row(
-    a: dict[str, Any], i: int, start: datetime, end: datetime, room: str | None, now: datetime
+    a: dict[str, Any],
+    i: int,
+    start: datetime,
+    end: datetime,
+    room: str | None,
+    now: datetime,
+    booked_at: datetime | None = None,
 ) -> Appointment:
+    values, staff, patients = _row_values(a, i, start, end, room, now, booked_at)
+    return Appointment(
+        **values,
+        staff_links=[AppointmentStaff(**link) for link in staff],
+        patient_links=[AppointmentPatient(**link) for link in patients],
+    )
+
+
+def _row_values(
+    a: dict[str, Any],
+    i: int,
+    start: datetime,
+    end: datetime,
+    room: str | None,
+    now: datetime,
+    booked_at: datetime | None = None,
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """One appointment of the file as its row and its staff and patient links (column values).
+    `booked_at` (the file's, when it has one) is when it was booked: its creation time."""
     status = a.get("status", "booked")
     active = status in ACTIVE_STATUSES
     outcomes: dict[str, str] = a.get("outcomes") or {}
     own = {p: outcomes.get(p, status) for p in a["patients"]}
-    return Appointment(
-        id=a["id"],
-        session_type_id=a["session_type"],
-        start=start,
-        end=end,
-        room_id=room,
-        group_id=a.get("group"),
-        status=status,
-        active=active,
-        pinned=a.get("pinned", False),
-        note=a.get("note"),
-        created_at=now,
-        created_by=FILE_REASON,
-        updated_at=now,
-        updated_by=FILE_REASON,
-        position=i,
-        staff_links=[
-            AppointmentStaff(staff_id=s, start=start, end=end, active=active, position=j)
-            for j, s in enumerate(a["staff"])
-        ],
-        patient_links=[
-            # A member's late cancel frees their time, not the session's.
-            AppointmentPatient(
-                patient_id=p,
-                start=start,
-                end=end,
-                active=active and own[p] in ACTIVE_STATUSES,
-                status=own[p],
-                position=j,
-            )
-            for j, p in enumerate(a["patients"])
-        ],
-    )
+    values = {
+        "id": a["id"],
+        "session_type_id": a["session_type"],
+        "start": start,
+        "end": end,
+        "room_id": room,
+        "group_id": a.get("group"),
+        "status": status,
+        "active": active,
+        "pinned": a.get("pinned", False),
+        "note": a.get("note"),
+        "created_at": booked_at or now,
+        "created_by": FILE_REASON,
+        "updated_at": now,
+        "updated_by": FILE_REASON,
+        "position": i,
+    }
+    staff = [
+        {"staff_id": s, "start": start, "end": end, "active": active, "position": j}
+        for j, s in enumerate(a["staff"])
+    ]
+    patients = [
+        # A member's late cancel frees their time, not the session's.
+        {
+            "patient_id": p,
+            "start": start,
+            "end": end,
+            "active": active and own[p] in ACTIVE_STATUSES,
+            "status": own[p],
+            "position": j,
+        }
+        for j, p in enumerate(a["patients"])
+    ]
+    return values, staff, patients
 
 
 def _periods(model: Any, item: dict[str, Any], tz: ZoneInfo) -> list[Any]:

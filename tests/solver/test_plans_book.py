@@ -186,7 +186,9 @@ def test_optimize_apply_books_the_plan_of_demo_m_through_the_cli(
 @pytest.mark.slow
 def test_a_plan_of_demo_l_books_whole(tmp_path: Path) -> None:
     db = open_database(f"sqlite:///{tmp_path / 'l.sqlite3'}")
-    load_facility(db, generate_demo("l", seed=7, start=DEMO_START), actor="test")
+    # A week of history is enough to plan the next one (twelve would cost the suite a minute).
+    data = generate_demo("l", seed=7, start=DEMO_START, history_weeks=1)
+    load_facility(db, data, actor="test")
     result, _, booked = _plan_and_apply(db, NEXT_WEEK, SolverSettings(time_limit=10.0, workers=2))
     assert result.new and booked == len(result.new)
     db.dispose()

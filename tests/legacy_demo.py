@@ -1,10 +1,7 @@
-"""Realistic, deterministic synthetic facilities (`rota demo`), valid against the facility schema.
-
-Same size, seed and start date → the same file, byte for byte. Names come from Faker, never
-from real people. Appointments cover the two weeks before the week of `start` (attended,
-no-show, cancelled) and that week itself (booked), placed without conflicts and inside
-everyone's hours, so the file loads through the same checks as any other.
-"""
+"""The demo facility as it was before issue 13 (two weeks of history, 10-18 % of clinician time
+booked), kept for the tests that pin its appointments by id and time (tests/conftest.py
+`demo_data`). `rota demo` and the benches use `clinic.demo`; these tests are to move to it
+(behaviour, not this file's numbers) and this copy then goes."""
 
 from __future__ import annotations
 
