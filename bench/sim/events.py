@@ -43,7 +43,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from clinic.attendance_process import LATE_CANCEL_SHARE, AttendanceProcess, Visit
-from clinic.demo import LEVELS
+from clinic.demo.roster import LEVELS
 
 CLINICAL_ROLES = frozenset(
     {"therapist", "counselor", "intern", "psychiatrist", "nurse_practitioner", "physician"}

@@ -45,8 +45,8 @@ from bench.sim.policies import REFUSED, Policy, standing_series
 from clinic.attendance_history import MISSED, OUTCOMES, RECENT
 from clinic.attendance_process import Visit
 from clinic.booking import AppointmentView
+from clinic.catalogue import BUILTIN_SESSION_TYPES
 from clinic.db import Database, open_database
-from clinic.demo import GROUP_MIN_MEMBERS
 from clinic.models import Appointment, AppointmentPatient, CourtOrder, Group, Patient
 from clinic.queries import appointments_between
 from clinic.timeutil import WEEKDAYS, at_local, day_bounds, parse_hhmm, use_clock
@@ -61,6 +61,7 @@ SICK_CALL, MORNING, LATE_CANCELS, DISCHARGE, WEEKLY_ROUND, END_OF_DAY = (
     19 * 60 + 30,
 )
 OPEN = ("booked", "checked_in")
+GROUP_MIN_MEMBERS = next(t["min_patients"] for t in BUILTIN_SESSION_TYPES if t["id"] == "group")
 DIRECTOR = "clinical_director"
 
 
@@ -155,6 +156,8 @@ def smaller(demo: dict[str, Any], patients: int) -> dict[str, Any]:
     appointments = []
     for a in out["appointments"]:
         a["patients"] = [p for p in a["patients"] if p in kept]
+        if "outcomes" in a:  # a group member's own outcome, for the members kept
+            a["outcomes"] = {p: o for p, o in a["outcomes"].items() if p in kept}
         if a["patients"] and (a.get("group") is None or a["group"] in alive):
             appointments.append(a)
     out["appointments"] = appointments
