@@ -249,9 +249,13 @@ class Rota(Policy):
     def morning(self, world: World) -> None:
         emergency_hold_back(world, self)
         began = time.perf_counter()
-        done = morning.run(
-            world.db, world.now, morning.Settings(seconds=self.morning_seconds, apply=True)
-        )
+        try:
+            done = morning.run(
+                world.db, world.now, morning.Settings(seconds=self.morning_seconds, apply=True)
+            )
+        except REFUSED:  # the booking service refused the plan (all or nothing): none booked
+            self.count("morning_refused")
+            done = {}
         self.timed("morning", began)
         self.count("morning_booked", done.get("booked", 0))
         buffers(world, self)
