@@ -359,7 +359,10 @@ def build_problem(
     staff: list[StaffInfo] = []
     away: dict[str, tuple[Window, ...]] = {}
     for s in staff_rows:
-        windows = _weekly_windows(parse_weekly(s.availability), dates, clock) or open_windows
+        # No weekly hours: the facility's. Hours that miss every day of the period: no time
+        # (an empty tuple, which `or` would have read as "no limit").
+        weekly = _weekly_windows(parse_weekly(s.availability), dates, clock)
+        windows = open_windows if weekly is None else weekly
         away[s.id] = normalize(
             (clock.minutes(u.start), clock.minutes(u.end)) for u in s.unavailability
         )
