@@ -32,6 +32,7 @@ Rota — what the assistant does:
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -67,7 +68,9 @@ EVERY_OPTION = 400
 
 
 @dataclass
-class Policy:
+class Policy(ABC):
+    """What both policies share; `request`, `emergency` and `sick_call` are each policy's own."""
+
     name: str = "policy"
     tally: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -80,13 +83,14 @@ class Policy:
 
     # Each step the engine asks of a policy ---------------------------------------------------
 
-    def morning(self, world: World) -> None:
+    def morning(self, world: World) -> None:  # noqa: B027  (by hand, nothing happens at 07:00)
         """07:00 each business day."""
 
+    @abstractmethod
     def request(
         self, world: World, patient: str, session_type: str, start: datetime, end: datetime
     ) -> AppointmentView | None:
-        raise NotImplementedError
+        """A session of `session_type` for `patient` between `start` and `end`, booked or None."""
 
     def intake(self, world: World, patient: str, arrival: datetime) -> AppointmentView | None:
         """A referral's first session (an intake assessment), from the day after the call on
@@ -94,11 +98,13 @@ class Policy:
         first = world.next_morning(arrival)
         return self.request(world, patient, "intake_assessment", first, first + INTAKE_WITHIN)
 
+    @abstractmethod
     def emergency(self, world: World, patient: str, arrival: datetime) -> AppointmentView | None:
-        raise NotImplementedError
+        """A walk-in's assessment, as soon as the policy can, booked or None."""
 
+    @abstractmethod
     def sick_call(self, world: World, staff: str, start: datetime, end: datetime) -> None:
-        raise NotImplementedError
+        """`staff` is out from `start` to `end`: what happens to their sessions."""
 
     def freed(self, world: World, appointment: AppointmentView, patient: str) -> int:
         """A session a patient cancelled late: how many places a waitlist refilled."""
