@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -328,6 +328,41 @@ def _local(db: Database, kind: str, rota_id: str) -> Record | None:
         return next((r for r in data.get(kind, []) if r["id"] == rota_id), None)
 
 
+def link_loaded(db: Database, links: list[tuple[str, Remote, str]]) -> None:
+    """After a whole facility was loaded from a server: one link per (kind, resource, Rota
+    id), each with the digest of the record as it was loaded."""
+    tz = db.facility_tz()
+    with db.session() as session:
+        records = {kind: _all_local(session, kind, tz) for kind in {k for k, _, _ in links}}
+        for kind, remote, rota_id in links:
+            session.add(
+                FhirLink(
+                    server=remote.server,
+                    resource_type=remote.resource_type,
+                    fhir_id=remote.fhir_id,
+                    rota_id=rota_id,
+                    version_id=remote.version_id,
+                    last_updated=remote.last_updated,
+                    record_digest=digest(records[kind].get(rota_id)),
+                    deleted=False,
+                    synced_at=now_utc(),
+                )
+            )
+
+
+def _all_local(session: Any, kind: str, tz: Any) -> dict[str, Record]:
+    """Every record of a kind as `_local` reads one."""
+    if kind == "appointments":
+        rows = session.scalars(
+            select(Appointment).options(
+                selectinload(Appointment.staff_links), selectinload(Appointment.patient_links)
+            )
+        )
+        return {r.id: _appointment_record(view_of(r), tz) for r in rows}
+    data = facility_data(session, appointments=False)
+    return {r["id"]: r for r in data.get(kind, [])}
+
+
 def _appointment_record(view: AppointmentView, tz: Any) -> Record:
     return {
         "id": view.id,
@@ -405,8 +440,14 @@ def link_of(db: Database, server: str, resource_type: str, fhir_id: str) -> Reco
 
 @dataclass(frozen=True)
 class Cursor:
+    """Where the sync of one resource type from one server stands: `last_updated`, the newest
+    meta.lastUpdated of the last finished run (the next asks for newer); `next_url`, the page
+    an unfinished run stopped before (the next run resumes there), with `high_water`, the
+    newest lastUpdated that run had seen."""
+
     last_updated: str | None
     next_url: str | None
+    high_water: str | None
     pages: int
 
 
@@ -414,29 +455,39 @@ def cursor(db: Database, server: str, resource_type: str) -> Cursor:
     with db.read() as session:
         row = session.get(FhirCursor, (server, resource_type))
         if row is None:
-            return Cursor(None, None, 0)
-        return Cursor(row.last_updated, row.next_url, row.pages)
+            return Cursor(None, None, None, 0)
+        return Cursor(row.last_updated, row.next_url, row.high_water, row.pages)
 
 
 def save_cursor(
-    db: Database,
-    server: str,
-    resource_type: str,
-    *,
-    last_updated: str | None,
-    next_url: str | None,
+    db: Database, server: str, resource_type: str, *, seen: str | None, next_url: str | None
 ) -> None:
-    """After each page: the newest lastUpdated imported and the next page (None: done)."""
+    """After each page: the newest lastUpdated seen and the next page; with no next page the
+    run is finished and what it saw becomes the point the next run starts from."""
     with db.session() as session:
         row = session.get(FhirCursor, (server, resource_type))
         if row is None:
             row = FhirCursor(server=server, resource_type=resource_type, pages=0)
             session.add(row)
-        if last_updated and (row.last_updated is None or last_updated > row.last_updated):
-            row.last_updated = last_updated
+        row.high_water = later(row.high_water, seen)
         row.next_url = next_url
         row.pages = (row.pages or 0) + 1
+        if next_url is None:
+            row.last_updated = later(row.last_updated, row.high_water)
+            row.high_water = None
         row.updated_at = now_utc()
+
+
+def later(a: str | None, b: str | None) -> str | None:
+    """The later of two FHIR instants (either may be None)."""
+    if a is None or b is None:
+        return a or b
+    return a if _instant(a) >= _instant(b) else b
+
+
+def _instant(text: str) -> datetime:
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def record_import(db: Database, caller: Caller, source: str, counts: Record) -> None:
