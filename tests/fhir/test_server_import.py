@@ -16,6 +16,7 @@ from assistant import callers
 from assistant.usecases import exchange, patients
 from clinic.db import Database
 from clinic.errors import RotaError
+from integrations.cli.main import run
 from integrations.fhir.client import FhirClient, FhirGone, FhirUnavailable
 from integrations.fhir.mapping import facility_to_bundle
 from integrations.fhir.sync import import_server
@@ -170,3 +171,24 @@ def test_a_sync_that_stops_part_way_resumes_at_the_page_it_did_not_finish(
     assert _results(report) == {"Appointment/a5": "updated"}
     assert _appointment(db, "a5")["start"] == "2026-12-03T11:00:00-05:00"
     assert exchange.cursor(db, server.base_url, "Appointment").next_url is None
+
+
+def test_the_command_line_imports_with_the_bearer_token_from_the_environment(
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    set_now: Callable[[datetime], None],
+) -> None:
+    set_now(NOW)
+    monkeypatch.setenv("ROTA_DATABASE_URL", f"sqlite:///{tmp_path / 'rota.sqlite3'}")
+    with FhirTestServer(token="s3cret") as fhir:
+        for entry in facility_to_bundle(tiny_facility())["entry"]:
+            fhir.put(entry["resource"])
+        monkeypatch.setenv("ROTA_FHIR_TOKEN", "wrong")
+        assert run(["fhir", "import", "--server", fhir.base_url]) != 0
+        assert "401" in capsys.readouterr().err
+        monkeypatch.setenv("ROTA_FHIR_TOKEN", "s3cret")
+        assert run(["fhir", "import", "--server", fhir.base_url]) == 0
+        out = capsys.readouterr().out
+    assert out.startswith("loaded 15 resources: 2 rooms, 2 staff, 3 patients")
+    assert all(s.headers.get("authorization") == "Bearer s3cret" for s in fhir.requests()[-3:])
