@@ -114,10 +114,21 @@ class Outcome:
         return {k: v for k, v in vars(self).items() if v is not None}
 
 
-def digest(record: Record | None) -> str | None:
+# Fields a server sync does not bring in (they change in Rota on their own: units used, leave),
+# left out of the digest so they never read as a conflicting local change.
+NOT_SYNCED = {
+    "patients": frozenset({"authorizations", "family_contacts"}),
+    "staff": frozenset({"unavailable"}),
+    "rooms": frozenset({"unavailable"}),
+}
+
+
+def digest(kind: str, record: Record | None) -> str | None:
+    """A fingerprint of what a sync brings in of a record (to tell a change made in Rota)."""
     if record is None:
         return None
-    return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
+    kept = {k: v for k, v in record.items() if k not in NOT_SYNCED.get(kind, frozenset())}
+    return hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def known_ids(db: Database, server: str) -> dict[tuple[str, str], str]:
@@ -146,7 +157,12 @@ def apply(db: Database, caller: Caller, item: Incoming) -> Outcome:
     )
     if same_version and not (item.record is None and link and not link.deleted):
         return Outcome(item.label, "unchanged", rota_id)
-    if link and local is not None and link.record_digest and digest(local) != link.record_digest:
+    if (
+        link
+        and local is not None
+        and link.record_digest
+        and digest(item.kind, local) != link.record_digest
+    ):
         return Outcome(
             item.label,
             "conflict",
@@ -162,7 +178,7 @@ def apply(db: Database, caller: Caller, item: Incoming) -> Outcome:
         return Outcome(item.label, "refused", rota_id, "; ".join([str(exc), *problems]))
     if item.remote and rota_id:
         after = _local(db, item.kind, rota_id)
-        _save_link(db, item.remote, rota_id, digest(after), deleted=item.record is None)
+        _save_link(db, item.remote, rota_id, digest(item.kind, after), deleted=item.record is None)
     return Outcome(item.label, result, rota_id)
 
 
@@ -343,7 +359,7 @@ def link_loaded(db: Database, links: list[tuple[str, Remote, str]]) -> None:
                     rota_id=rota_id,
                     version_id=remote.version_id,
                     last_updated=remote.last_updated,
-                    record_digest=digest(records[kind].get(rota_id)),
+                    record_digest=digest(kind, records[kind].get(rota_id)),
                     deleted=False,
                     synced_at=now_utc(),
                 )
