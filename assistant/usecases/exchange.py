@@ -131,6 +131,12 @@ def digest(kind: str, record: Record | None) -> str | None:
     return hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def local_digest(db: Database, kind: str, rota_id: str) -> str | None:
+    """The digest of a Rota record as it is now: what FHIR write-back stores after writing it
+    to the server, so the next import does not take Rota's own change for a conflict."""
+    return digest(kind, _local(db, kind, rota_id))
+
+
 def known_ids(db: Database, server: str) -> dict[tuple[str, str], str]:
     """(resource type, server id) → Rota id, for every resource imported from `server`."""
     with db.read() as session:
