@@ -198,7 +198,7 @@ def test_a_bundle_into_a_living_facility_goes_record_by_record(
     assert results == {
         "Patient/p1": "updated", "Patient/p9": "created", "Appointment/ehr-1": "created",
     }  # fmt: skip
-    assert exchange._local(db, "patients", "p1")["dob"] == "1990-04-05"
+    assert exchange.local_record(db, "patients", "p1")["dob"] == "1990-04-05"
 
 
 def test_not_a_bundle_is_said_plainly(db: Database) -> None:
