@@ -81,6 +81,15 @@ def test_an_empty_database_gets_the_whole_facility_paging_through_next_links(
 def test_an_incremental_sync_applies_moves_cancellations_deletions_and_reports_conflicts(
     db: Database, server: FhirTestServer
 ) -> None:
+    _incremental_sync(db, server)
+
+
+@pytest.mark.postgres
+def test_the_incremental_sync_on_postgresql(pg_db: Database, server: FhirTestServer) -> None:
+    _incremental_sync(pg_db, server)
+
+
+def _incremental_sync(db: Database, server: FhirTestServer) -> None:
     _import(db, server)
     operator = callers.for_actor(db, "operator")
     a2 = server.get("Appointment", "a2")
