@@ -220,7 +220,8 @@ def _write(
     if item.kind == "appointments":
         return _appointment(db, caller, item, record, rota_id, local)
     if local is None:  # rooms and session types come with the facility file
-        raise InvalidInput(f"a new {item.kind} record is added with the facility file")
+        noun = {"rooms": "room", "session_types": "session type"}.get(item.kind, item.kind)
+        raise InvalidInput(f"a new {noun} is added with the facility file, not by an import")
     return ("unchanged" if _same(local, changes) else "skipped"), rota_id
 
 
