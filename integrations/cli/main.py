@@ -603,6 +603,10 @@ from integrations.cli import risk_cmds  # noqa: E402
 
 risk_cmds.register(app)  # rota risk train|show
 
+from integrations.cli import fhir_cmds  # noqa: E402
+
+fhir_cmds.register(app)  # rota fhir export|import
+from integrations.cli import fhir_push_cmds  # noqa: E402, F401  (adds rota fhir push)
 
 # --- entry point -------------------------------------------------------------------------------
 
