@@ -6,7 +6,9 @@ change, and the log is append-only and numbered, so reading the events after a s
 never misses a change, whichever use case, door or job made it, and needs nothing added to any
 of them. `queue_changes` (run by the `fhir_push` job every minute) turns the events since the
 cursor into one "fhir" outbox row per changed appointment, and moves the cursor, in one
-transaction. Several changes to one appointment before it is sent make one row: the row names
+transaction. Appends to the log are serialized until their transaction commits (SQLite's one
+writer; an advisory lock on PostgreSQL), so no event can become visible with a number below the
+cursor: none is skipped. Several changes to one appointment before it is sent make one row: the row names
 the appointment, and the sender sends the appointment as it is when it is sent.
 
 How it is sent: `drain` claims the due "fhir" rows (the outbox's lease, backoff and dead
