@@ -18,8 +18,8 @@ last wrote). A 412 is a conflict — someone changed the appointment on the EHR 
 wrote it: the row is dead at once, the conflict audited, the EHR's version left as it is. A change
 made while its row was being sent is queued again after it (never lost, never coalesced away).
 
-Not pushed: changes the FHIR import itself made (their reason starts "FHIR import"): they came
-from the EHR. Appointments loaded with a facility file are pushed on request (`rota fhir push
+Not pushed: changes the FHIR import itself made (their reason starts `exchange.IMPORT_REASON`):
+they came from the EHR. Appointments loaded with a facility file are pushed on request (`rota fhir push
 --from --to`). Off unless a FHIR server is configured (ROTA_FHIR_BASE_URL).
 """
 
@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from assistant import outbox
 from assistant.access import authorize
-from assistant.usecases.exchange import local_digest
+from assistant.usecases.exchange import IMPORT_REASON, local_digest
 from clinic.audit import append_event
 from clinic.db import Database
 from clinic.errors import InvalidInput
@@ -53,8 +53,6 @@ CHANNEL = "fhir"
 TEMPLATE = "fhir_appointment"  # names what kind of message a row is (there are no words)
 ACTOR = "rota-fhir"
 PUSHED, CONFLICT, BACKLOG = "fhir.pushed", "fhir.conflict", "fhir.backlog"
-IMPORT_REASON = "FHIR import"
-"""Changes whose audit reason starts so came from the EHR (the FHIR import): not sent back."""
 BATCH = 200
 
 Json = dict[str, Any]
