@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 
@@ -39,7 +39,7 @@ from assistant.access import authorize
 from assistant.usecases.exchange import IMPORT_REASON, local_digest
 from clinic.audit import append_event
 from clinic.db import Database
-from clinic.errors import InvalidInput
+from clinic.errors import InvalidInput, NotFound
 from clinic.facility_file.export import appointment_record
 from clinic.fhir_models import FhirLink
 from clinic.models import Appointment, AuditEvent, Facility, SessionType
@@ -53,6 +53,7 @@ CHANNEL = "fhir"
 TEMPLATE = "fhir_appointment"  # names what kind of message a row is (there are no words)
 ACTOR = "rota-fhir"
 PUSHED, CONFLICT, BACKLOG = "fhir.pushed", "fhir.conflict", "fhir.backlog"
+OVERWRITE = "fhir.overwrite"
 BATCH = 200
 
 Json = dict[str, Any]
@@ -80,6 +81,12 @@ class PushItem:
     record: Json
     facility: Json
     link: Link | None
+    known: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(resource type, Rota id) → the server's logical id, for the clinicians, patients and
+    room of this appointment that the server has under an id of its own (fhir_link)."""
+    overwrite: bool = False
+    """A person chose Rota's version over the server's (after a conflict): written If-Match
+    the server's current version instead of the one Rota last wrote."""
 
 
 @dataclass(frozen=True)
@@ -183,6 +190,52 @@ def push_now(
             break
     waiting = status(db, sender.server)["rows"].get("pending", 0)
     return {"server": sender.server, "queued": queued, **totals, "waiting": waiting}
+
+
+def overwrite(
+    db: Database, caller: Caller, sender: Pusher, appointment_id: str, reason: str, now: datetime
+) -> dict[str, Any]:
+    """After a conflict, a person's decision that Rota's version wins: the appointment is
+    written over the server's current version (If-Match that one), through the outbox like
+    any other; the decision is audited (`fhir.overwrite`, with the reason)."""
+    authorize(db, caller, "export")
+    if not reason.strip():
+        raise InvalidInput("say why Rota's version should replace the EHR's (--reason)")
+    with db.session() as session:
+        if session.get(Appointment, appointment_id) is None:
+            raise NotFound(f"no appointment {appointment_id!r}")
+        if _link(session, sender.server, appointment_id) is None:
+            raise InvalidInput(
+                f"appointment {appointment_id} is not on {sender.server} yet: "
+                "`rota fhir push` writes it"
+            )
+        seq = _newest_events(session, [appointment_id])[appointment_id]
+        outbox.enqueue(
+            session,
+            channel=CHANNEL,
+            recipient=sender.server,
+            template=TEMPLATE,
+            context={},
+            key=f"{row_key(sender.server, appointment_id, seq)}:overwrite:{now.isoformat()}",
+            appointment_ids=[appointment_id],
+            now=now,
+            extra={
+                "server": sender.server,
+                "appointment": appointment_id,
+                "seq": seq,
+                "overwrite": True,
+            },
+        )
+        append_event(
+            session,
+            actor=caller.staff_id,
+            action=OVERWRITE,
+            entity_type="appointment",
+            entity_id=appointment_id,
+            after={"server": sender.server},
+            reason=reason,
+        )
+    return {"server": sender.server, **drain(db, now, sender)}
 
 
 def queue_range(
@@ -292,12 +345,21 @@ def drain(db: Database, now: datetime, sender: Pusher, *, limit: int = BATCH) ->
             record = _record(session, appointment_id)
             facility = facility or _facility(session)
             link = _link(session, sender.server, appointment_id)
+            known = _known(session, sender.server, record) if record else {}
         if record is None:
             outbox.settle_failed(db, message, now, "no such appointment", final="dead")
             counts["dead"] += 1
             continue
         try:
-            pushed = sender(PushItem(appointment_id, record, facility, link))
+            item = PushItem(
+                appointment_id,
+                record,
+                facility,
+                link,
+                known,
+                overwrite=bool(message.extra.get("overwrite")),
+            )
+            pushed = sender(item)
         except PushConflict as exc:
             _record_conflict(db, sender.server, appointment_id, link, exc, now)
             outbox.settle_failed(db, message, now, f"conflict: {exc}", final="dead")
@@ -359,6 +421,24 @@ def _link(session: Session, server: str, appointment_id: str) -> Link | None:
     if row is None:
         return None
     return Link(row.fhir_id, row.version_id, etag_of(row.version_id))
+
+
+def _known(session: Session, server: str, record: Json) -> dict[tuple[str, str], str]:
+    """The server's own logical ids of the appointment's clinicians, patients and room."""
+    wanted = {("Practitioner", s) for s in record.get("staff", [])} | {
+        ("Patient", p) for p in record.get("patients", [])
+    }
+    if record.get("room"):
+        wanted.add(("Location", record["room"]))
+    rows = session.execute(
+        select(FhirLink.resource_type, FhirLink.rota_id, FhirLink.fhir_id).where(
+            FhirLink.server == server,
+            FhirLink.resource_type.in_({t for t, _ in wanted}),
+            FhirLink.rota_id.in_({r for _, r in wanted}),
+            FhirLink.deleted.is_(False),
+        )
+    )
+    return {(t, r): f for t, r, f in rows if (t, r) in wanted}
 
 
 def etag_of(version_id: str | None) -> str | None:

@@ -26,7 +26,7 @@ from integrations.fhir.client import (
     configured,
     identifier_search,
 )
-from integrations.fhir.mapping import FhirContext, appointment_to_fhir
+from integrations.fhir.mapping import FhirContext, appointment_to_fhir, fhir_id
 
 Json = dict[str, Any]
 _VOLATILE = ("id", "meta", "text")  # what a server adds: not part of what Rota says
@@ -41,8 +41,11 @@ class AppointmentPusher:
 
     def __call__(self, item: PushItem) -> Pushed:
         ctx = FhirContext.for_facility(item.facility)
-        resource = appointment_to_fhir(item.record, ctx)
+        resource = _their_ids(appointment_to_fhir(item.record, ctx), item)
         try:
+            if item.overwrite and item.link is not None:
+                now = self.client.read("Appointment", item.link.fhir_id)
+                return self._update(resource, Link(item.link.fhir_id, now.version_id, now.etag))
             if item.link is None:
                 return self._create(resource, ctx.system("appointment"), item.appointment_id)
             return self._update(resource, item.link)
@@ -85,6 +88,27 @@ class AppointmentPusher:
             return self.client.read("Appointment", fhir_id).version_id
         except FhirRejected:
             return None
+
+
+def _their_ids(resource: Json, item: PushItem) -> Json:
+    """Participants the server knows under its own logical ids (imported from it) referenced
+    by those ids; the others by Rota's (`Patient/<Rota id>`, as the mapping writes them)."""
+    record = item.record
+    ours = {
+        f"{t}/{fhir_id(rota_id)}": (t, rota_id)
+        for t, ids in (
+            ("Practitioner", record.get("staff", [])),
+            ("Patient", record.get("patients", [])),
+            ("Location", [record["room"]] if record.get("room") else []),
+        )
+        for rota_id in ids
+    }
+    for participant in resource.get("participant", []):
+        actor = participant.get("actor") or {}
+        theirs = item.known.get(ours.get(actor.get("reference", ""), ("", "")))
+        if theirs:
+            actor["reference"] = f"{ours[actor['reference']][0]}/{theirs}"
+    return resource
 
 
 def _same(found: Json, resource: Json) -> bool:

@@ -17,6 +17,8 @@ from assistant import callers, fhir_writeback, outbox
 from assistant.jobs import fhir_push as job
 from assistant.usecases import appointments
 from clinic.db import Database
+from clinic.errors import InvalidInput
+from clinic.fhir_models import FhirLink
 from clinic.migrate import alembic_config, upgrade
 from clinic.models import Appointment, AuditEvent
 from integrations.cli.main import run
@@ -197,6 +199,22 @@ def test_a_booking_is_created_and_a_change_on_the_ehr_is_a_conflict_not_overwrit
     assert entity == booked.id
     assert after["written_version"] == "1" and after["server_version"] == "2"
 
+    # A person decides Rota's version wins: written If-Match the EHR's version now.
+    sender = fhir_writeback.pusher()
+    assert sender is not None
+    with pytest.raises(InvalidInput, match="say why"):
+        fhir_writeback.overwrite(demo_db, operator(demo_db), sender, booked.id, " ", MONDAY_8AM)
+    done = fhir_writeback.overwrite(
+        demo_db, operator(demo_db), sender, booked.id, "the move stands", MONDAY_8AM
+    )
+    assert done["sent"] == 1
+    assert ehr.requests("PUT", "Appointment")[-1].headers["if-match"] == 'W/"2"'
+    written = ehr.get("Appointment", ours[booked.id]["id"])
+    assert written["meta"]["versionId"] == "3" and "comment" not in written
+    assert (
+        datetime.fromisoformat(written["start"]) == appointments.current(demo_db, booked.id).start
+    )
+
 
 def test_off_unless_configured(demo_db: Database) -> None:
     fhir_writeback.use_pusher(None)
@@ -319,3 +337,28 @@ def test_the_cursor_table_migrates_down_and_up(any_db: Database) -> None:
     assert "fhir_push_cursor" not in inspect(engine).get_table_names()
     upgrade(engine)
     assert "fhir_push_cursor" in inspect(engine).get_table_names()
+
+
+def test_participants_the_ehr_knows_under_its_own_ids_are_referenced_by_those(
+    demo_db: Database, ehr: FhirTestServer
+) -> None:
+    switched_on(demo_db)
+    [aid] = later_booked(demo_db)
+    view = appointments.current(demo_db, aid)
+    patient, clinician = view.patients[0], view.staff[0]
+    with demo_db.session() as session:  # the patient came from the EHR, as its Patient/ehr-77
+        session.add(
+            FhirLink(
+                server=ehr.base_url,
+                resource_type="Patient",
+                fhir_id="ehr-77",
+                rota_id=patient,
+                synced_at=MONDAY_8AM,
+            )
+        )
+    move_by(demo_db, aid, 1)
+    assert tick(demo_db, MONDAY_8AM)["sent"] == 1
+    [written] = on_server(ehr)
+    actors = {p["actor"]["reference"] for p in written["participant"]}
+    assert "Patient/ehr-77" in actors and f"Practitioner/{clinician}" in actors
+    assert f"Patient/{patient}" not in actors
