@@ -26,9 +26,11 @@ they came from the EHR. Appointments loaded with a facility file are pushed on r
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
@@ -54,7 +56,9 @@ TEMPLATE = "fhir_appointment"  # names what kind of message a row is (there are 
 ACTOR = "rota-fhir"
 PUSHED, CONFLICT, BACKLOG = "fhir.pushed", "fhir.conflict", "fhir.backlog"
 OVERWRITE = "fhir.overwrite"
-BATCH = 200
+BATCH = 200  # rows one run of the job sends at most
+CLAIM = 5  # rows claimed at once: 5 × (up to 3 requests × the timeout) stays within the lease
+BUDGET_SECONDS = 45.0  # a run of the every-minute job stops taking rows after this
 
 Json = dict[str, Any]
 
@@ -246,8 +250,8 @@ def queue_range(
     if end < start:
         raise InvalidInput("--to must not be before --from")
     tz = db.facility_tz()
-    lo = datetime.combine(start, time(0), tz)
-    hi = datetime.combine(end + timedelta(days=1), time(0), tz)
+    lo = datetime.combine(start, clock_time(0), tz)
+    hi = datetime.combine(end + timedelta(days=1), clock_time(0), tz)
     with db.session() as session:
         ids = list(
             session.scalars(
@@ -326,13 +330,42 @@ def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
 # --- sending -------------------------------------------------------------------------------------
 
 
-def drain(db: Database, now: datetime, sender: Pusher, *, limit: int = BATCH) -> dict[str, int]:
+def drain(
+    db: Database,
+    now: datetime,
+    sender: Pusher,
+    *,
+    limit: int = BATCH,
+    budget: float = BUDGET_SECONDS,
+) -> dict[str, int]:
     """Send the due "fhir" rows: counts of sent, failed (retried later with the outbox's
     backoff), dead (after the outbox's tries, or at once on a conflict or a refusal) and
-    conflicts (dead ones, audited as such)."""
+    conflicts (dead ones, audited as such). Rows are claimed a few at a time, so each is sent
+    well within the outbox's lease even from a slow server (a row whose lease ran out could be
+    taken by a second runner and sent twice), and a run stops taking more after `budget`
+    seconds (the next run goes on)."""
     counts = {"sent": 0, "failed": 0, "dead": 0, "conflicts": 0}
     facility: Json | None = None
-    for message in outbox.claim(db, now, {CHANNEL}, limit=limit):
+    started = time.monotonic()
+    taken = 0
+    while taken < limit and time.monotonic() - started < budget:
+        claimed = outbox.claim(db, now, {CHANNEL}, limit=min(CLAIM, limit - taken))
+        if not claimed:
+            break
+        taken += len(claimed)
+        facility = _send(db, now, sender, claimed, counts, facility)
+    return counts
+
+
+def _send(
+    db: Database,
+    now: datetime,
+    sender: Pusher,
+    claimed: list[outbox.Claimed],
+    counts: dict[str, int],
+    facility: Json | None,
+) -> Json | None:
+    for message in claimed:
         if message.extra.get("server") != sender.server:
             outbox.settle_failed(
                 db, message, now, f"queued for {message.extra.get('server')}", final="dead"
@@ -380,7 +413,7 @@ def drain(db: Database, now: datetime, sender: Pusher, *, limit: int = BATCH) ->
             newest = _newest_events(session, [appointment_id])[appointment_id]
             if newest > seq:
                 _queue(session, sender.server, {appointment_id: newest}, now)
-    return counts
+    return facility
 
 
 def _record(session: Session, appointment_id: str) -> Json | None:

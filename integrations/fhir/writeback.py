@@ -70,10 +70,15 @@ class AppointmentPusher:
         try:
             answer = self.client.update(resource, if_match=link.etag or etag_of(link.version_id))
         except FhirVersionConflict as exc:
+            now = self._now(link.fhir_id)
+            if now is not None and _same(now.resource or {}, resource):
+                # Rota's own write whose answer was lost (or sent twice): the server already
+                # says what Rota says, so it is written, at the server's version.
+                return _pushed(now)
             raise PushConflict(
                 f"Appointment/{link.fhir_id} was changed on the EHR since Rota wrote version "
                 f"{link.version_id}; not overwritten",
-                server_version=self._version_now(link.fhir_id),
+                server_version=now.version_id if now else None,
             ) from exc
         except FhirNotFound as exc:
             gone = "deleted" if isinstance(exc, FhirGone) else "not found"
@@ -82,10 +87,10 @@ class AppointmentPusher:
             ) from exc
         return _pushed(answer)
 
-    def _version_now(self, fhir_id: str) -> str | None:
-        """The EHR's version now, for the conflict report (None: it could not be read)."""
+    def _now(self, fhir_id: str) -> Answer | None:
+        """The EHR's Appointment now, after a 412 (None: it could not be read)."""
         try:
-            return self.client.read("Appointment", fhir_id).version_id
+            return self.client.read("Appointment", fhir_id)
         except FhirRejected:
             return None
 

@@ -321,7 +321,7 @@ def test_a_change_made_while_its_appointment_is_being_sent_is_sent_after_it(
             return read_then
 
     assert fhir_writeback.queue_changes(demo_db, real.server, MONDAY_8AM) == 1
-    counts = fhir_writeback.drain(demo_db, MONDAY_8AM, MovesMeanwhile())
+    counts = fhir_writeback.drain(demo_db, MONDAY_8AM, MovesMeanwhile(), limit=1)
     assert counts["sent"] == 1
     start = appointments.current(demo_db, aid).start
     assert datetime.fromisoformat(on_server(ehr)[0]["start"]) != start  # the EHR is behind
@@ -362,3 +362,29 @@ def test_participants_the_ehr_knows_under_its_own_ids_are_referenced_by_those(
     actors = {p["actor"]["reference"] for p in written["participant"]}
     assert "Patient/ehr-77" in actors and f"Practitioner/{clinician}" in actors
     assert f"Patient/{patient}" not in actors
+
+
+def test_a_write_whose_answer_was_lost_is_neither_duplicated_nor_a_conflict(
+    demo_db: Database, ehr: FhirTestServer
+) -> None:
+    switched_on(demo_db)
+    [aid] = later_booked(demo_db)
+    move_by(demo_db, aid, 1)
+    ehr.lose_answer_next(1)  # the create is done, its answer lost
+    assert tick(demo_db, MONDAY_8AM)["failed"] == 1 and len(on_server(ehr)) == 1
+    assert tick(demo_db, MONDAY_8AM + timedelta(seconds=31))["sent"] == 1  # matched, not made
+    assert len(on_server(ehr)) == 1 and on_server(ehr)[0]["meta"]["versionId"] == "1"
+
+    move_by(demo_db, aid, 1)
+    ehr.lose_answer_next(1)  # the update is done (version 2), its answer lost
+    later = MONDAY_8AM + timedelta(minutes=2)
+    assert tick(demo_db, later)["failed"] == 1
+    again = tick(demo_db, later + timedelta(seconds=31))  # 412, but the EHR says what Rota says
+    assert again["sent"] == 1 and again["conflicts"] == 0
+    [written] = on_server(ehr)
+    assert written["meta"]["versionId"] == "2"
+    assert datetime.fromisoformat(written["start"]) == appointments.current(demo_db, aid).start
+
+    move_by(demo_db, aid, 1)  # and the next change goes If-Match that version
+    assert tick(demo_db, later + timedelta(minutes=2))["sent"] == 1
+    assert ehr.requests("PUT", "Appointment")[-1].headers["if-match"] == 'W/"2"'
