@@ -8,19 +8,20 @@ of them. `queue_changes` (run by the `fhir_push` job every minute) turns the eve
 cursor into one "fhir" outbox row per changed appointment, and moves the cursor, in one
 transaction. Appends to the log are serialized until their transaction commits (SQLite's one
 writer; an advisory lock on PostgreSQL), so no event can become visible with a number below the
-cursor: none is skipped. Several changes to one appointment before it is sent make one row: the row names
-the appointment, and the sender sends the appointment as it is when it is sent.
+cursor: none is skipped. Several changes to one appointment before it is sent make one row:
+the row names the appointment, and the sender sends the appointment as it is when it is sent.
 
 How it is sent: `drain` claims the due "fhir" rows (the outbox's lease, backoff and dead
 letters) and hands each appointment to the configured `Pusher` (integrations/fhir/writeback:
 conditional create by Rota's identifier the first time, then update with If-Match the ETag Rota
 last wrote). A 412 is a conflict — someone changed the appointment on the EHR since Rota last
-wrote it: the row is dead at once, the conflict audited, the EHR's version left as it is. A change
-made while its row was being sent is queued again after it (never lost, never coalesced away).
+wrote it: the row is dead at once, the conflict audited, the EHR's version left as it is (a
+person may then choose Rota's: `overwrite`). A change made while its row was being sent is
+queued again after it (never lost, never coalesced away).
 
 Not pushed: changes the FHIR import itself made (their reason starts `exchange.IMPORT_REASON`):
-they came from the EHR. Appointments loaded with a facility file are pushed on request (`rota fhir push
---from --to`). Off unless a FHIR server is configured (ROTA_FHIR_BASE_URL).
+they came from the EHR. Appointments loaded with a facility file are pushed on request (`rota
+fhir push --from --to`). Off unless a FHIR server is configured (ROTA_FHIR_BASE_URL).
 """
 
 from __future__ import annotations
