@@ -193,6 +193,8 @@ def push_now(
             totals[k] += n
         if not counts["sent"] + counts["failed"] + counts["dead"]:
             break
+        if counts["failed"] and not counts["sent"]:
+            break  # the server is not answering: the rest wait for the outbox's retries
     waiting = status(db, sender.server)["rows"].get("pending", 0)
     return {"server": sender.server, "queued": queued, **totals, "waiting": waiting}
 
