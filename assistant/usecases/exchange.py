@@ -134,7 +134,7 @@ def digest(kind: str, record: Record | None) -> str | None:
 def local_digest(db: Database, kind: str, rota_id: str) -> str | None:
     """The digest of a Rota record as it is now: what FHIR write-back stores after writing it
     to the server, so the next import does not take Rota's own change for a conflict."""
-    return digest(kind, _local(db, kind, rota_id))
+    return digest(kind, local_record(db, kind, rota_id))
 
 
 def known_ids(db: Database, server: str) -> dict[tuple[str, str], str]:
@@ -157,7 +157,7 @@ def apply(db: Database, caller: Caller, item: Incoming) -> Outcome:
     rota_id = link.rota_id if link else (item.record or {}).get("id")
     if item.kind not in KINDS:
         raise InvalidInput(f"{item.label}: unknown kind {item.kind!r}")
-    local = _local(db, item.kind, rota_id) if rota_id else None
+    local = local_record(db, item.kind, rota_id) if rota_id else None
     same_version = bool(
         link and item.remote and link.version_id and link.version_id == item.remote.version_id
     )
@@ -183,7 +183,7 @@ def apply(db: Database, caller: Caller, item: Incoming) -> Outcome:
         problems = getattr(exc, "problems", [])
         return Outcome(item.label, "refused", rota_id, "; ".join([str(exc), *problems]))
     if item.remote and rota_id:
-        after = _local(db, item.kind, rota_id)
+        after = local_record(db, item.kind, rota_id)
         _save_link(db, item.remote, rota_id, digest(item.kind, after), deleted=item.record is None)
     return Outcome(item.label, result, rota_id)
 
@@ -220,7 +220,8 @@ def _write(
     if item.kind == "appointments":
         return _appointment(db, caller, item, record, rota_id, local)
     if local is None:  # rooms and session types come with the facility file
-        raise InvalidInput(f"a new {item.kind} record is added with the facility file")
+        noun = {"rooms": "room", "session_types": "session type"}.get(item.kind, item.kind)
+        raise InvalidInput(f"a new {noun} is added with the facility file, not by an import")
     return ("unchanged" if _same(local, changes) else "skipped"), rota_id
 
 
@@ -328,7 +329,9 @@ def _delete(
 # --- reading the local record and the links ----------------------------------------------------
 
 
-def _local(db: Database, kind: str, rota_id: str) -> Record | None:
+def local_record(db: Database, kind: str, rota_id: str) -> Record | None:
+    """One Rota record of a kind (the facility file's shape; an appointment as its view), or
+    None; what the conflict check fingerprints."""
     tz = db.facility_tz()
     with db.read() as session:
         if kind == "patients":
@@ -378,7 +381,7 @@ def link_loaded(db: Database, links: list[tuple[str, Remote, str]]) -> None:
 
 
 def _all_local(session: Any, kind: str, tz: Any) -> dict[str, Record]:
-    """Every record of a kind as `_local` reads one."""
+    """Every record of a kind as `local_record` reads one."""
     if kind == "appointments":
         rows = session.scalars(
             select(Appointment).options(

@@ -245,8 +245,9 @@ def _incoming(
         role = roles.get(resource["id"])
         if role is not None:
             return None  # already brought in with its role in this run
-        record = staff_from_fhir(resource, None, [])
-        if (rtype, resource["id"]) in resolver.known:
+        known = (rtype, resource["id"]) in resolver.known
+        record = staff_from_fhir(resource, None, [] if known else warnings)
+        if known:  # its role was not sent: Rota's role and hours stay
             record = {k: v for k, v in record.items() if k not in ROLE_FIELDS}
         return exchange.Incoming("staff", record, where, remote)
     if rtype == "Patient":

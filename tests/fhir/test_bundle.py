@@ -198,7 +198,7 @@ def test_a_bundle_into_a_living_facility_goes_record_by_record(
     assert results == {
         "Patient/p1": "updated", "Patient/p9": "created", "Appointment/ehr-1": "created",
     }  # fmt: skip
-    assert exchange._local(db, "patients", "p1")["dob"] == "1990-04-05"
+    assert exchange.local_record(db, "patients", "p1")["dob"] == "1990-04-05"
 
 
 def test_not_a_bundle_is_said_plainly(db: Database) -> None:
@@ -206,3 +206,25 @@ def test_not_a_bundle_is_said_plainly(db: Database) -> None:
         import_bundle(
             db, callers.for_actor(db, "operator"), {"resourceType": "Patient"}, source="x"
         )
+
+
+def test_a_record_not_applied_is_listed_and_the_command_exits_1(
+    db: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    set_now: Callable[[datetime], None],
+) -> None:
+    set_now(NOW)
+    load_facility_file(db, tiny_facility())
+    changed = tiny_facility()
+    changed["rooms"].append({"id": "r9", "name": "Annex", "kind": "individual", "capacity": 3})
+    monkeypatch.setenv("ROTA_DATABASE_URL", db.url)
+
+    code = run(
+        ["fhir", "import", "--bundle", str(_bundle_file(tmp_path, facility_to_bundle(changed)))]
+    )
+
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "refused Location/r9: a new room is added with the facility file" in out

@@ -48,7 +48,7 @@ def _import(db: Database, server: FhirTestServer, **options: Any) -> dict[str, A
 
 
 def _appointment(db: Database, rota_id: str) -> dict[str, Any]:
-    return exchange._local(db, "appointments", rota_id) or {}
+    return exchange.local_record(db, "appointments", rota_id) or {}
 
 
 def _results(report: dict[str, Any]) -> dict[str, str]:
@@ -81,6 +81,15 @@ def test_an_empty_database_gets_the_whole_facility_paging_through_next_links(
 def test_an_incremental_sync_applies_moves_cancellations_deletions_and_reports_conflicts(
     db: Database, server: FhirTestServer
 ) -> None:
+    _incremental_sync(db, server)
+
+
+@pytest.mark.postgres
+def test_the_incremental_sync_on_postgresql(pg_db: Database, server: FhirTestServer) -> None:
+    _incremental_sync(pg_db, server)
+
+
+def _incremental_sync(db: Database, server: FhirTestServer) -> None:
     _import(db, server)
     operator = callers.for_actor(db, "operator")
     a2 = server.get("Appointment", "a2")
@@ -126,8 +135,8 @@ def test_an_incremental_sync_applies_moves_cancellations_deletions_and_reports_c
     assert _appointment(db, "a4")["status"] == "cancelled"
     new_id = exchange.link_of(db, server.base_url, "Appointment", "ehr-77")["rota_id"]
     assert _appointment(db, new_id)["staff"] == ["c2"]
-    assert exchange._local(db, "patients", "p1")["dob"] == "1990-04-03"
-    assert exchange._local(db, "patients", "p2")["dob"] == "1985-01-01"  # Rota's change stays
+    assert exchange.local_record(db, "patients", "p1")["dob"] == "1990-04-03"
+    assert exchange.local_record(db, "patients", "p2")["dob"] == "1985-01-01"  # Rota's change stays
     conflict = next(o for o in report["outcomes"] if o["result"] == "conflict")
     assert "changed in Rota" in conflict["detail"]
 
