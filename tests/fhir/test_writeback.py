@@ -21,6 +21,7 @@ from clinic.errors import InvalidInput
 from clinic.fhir_models import FhirLink
 from clinic.migrate import alembic_config, upgrade
 from clinic.models import Appointment, AuditEvent
+from integrations import notify
 from integrations.cli.main import run
 from integrations.fhir import writeback
 from integrations.fhir.client import FhirClient
@@ -224,6 +225,18 @@ def test_off_unless_configured(demo_db: Database) -> None:
     with demo_db.read() as session:
         assert outbox.rows(session, [], 10) == []
     assert writeback.configure({}) is None and fhir_writeback.pusher() is None
+
+
+def test_the_environment_switches_it_on_with_the_other_channels(
+    fhir_server: FhirTestServer,
+) -> None:
+    try:
+        assert notify.configure({"ROTA_FHIR_BASE_URL": fhir_server.base_url}) == ["fhir"]
+        sender = fhir_writeback.pusher()
+        assert sender is not None and sender.server == fhir_server.base_url
+    finally:
+        notify.configure({})
+    assert fhir_writeback.pusher() is None
 
 
 def test_rota_fhir_push_sends_a_backlog_and_dead_letters_show_in_outbox_list(
