@@ -6,27 +6,32 @@ change, and the log is append-only and numbered, so reading the events after a s
 never misses a change, whichever use case, door or job made it, and needs nothing added to any
 of them. `queue_changes` (run by the `fhir_push` job every minute) turns the events since the
 cursor into one "fhir" outbox row per changed appointment, and moves the cursor, in one
-transaction. Several changes to one appointment before it is sent make one row: the row names
-the appointment, and the sender sends the appointment as it is when it is sent.
+transaction. Appends to the log are serialized until their transaction commits (SQLite's one
+writer; an advisory lock on PostgreSQL), so no event can become visible with a number below the
+cursor: none is skipped. Several changes to one appointment before it is sent make one row:
+the row names the appointment, and the sender sends the appointment as it is when it is sent.
 
 How it is sent: `drain` claims the due "fhir" rows (the outbox's lease, backoff and dead
 letters) and hands each appointment to the configured `Pusher` (integrations/fhir/writeback:
 conditional create by Rota's identifier the first time, then update with If-Match the ETag Rota
 last wrote). A 412 is a conflict — someone changed the appointment on the EHR since Rota last
-wrote it: the row is dead at once, the conflict audited, the EHR's version left as it is. A change
-made while its row was being sent is queued again after it (never lost, never coalesced away).
+wrote it: the row is dead at once, the conflict audited, the EHR's version left as it is (a
+person may then choose Rota's: `overwrite`). A change made while its row was being sent is
+queued again after it (never lost, never coalesced away).
 
-Not pushed: changes the FHIR import itself made (their reason starts "FHIR import"): they came
-from the EHR. Appointments loaded with a facility file are pushed on request (`rota fhir push
---from --to`). Off unless a FHIR server is configured (ROTA_FHIR_BASE_URL).
+Not pushed: changes the FHIR import itself made (their reason starts `exchange.IMPORT_REASON`):
+they came from the EHR. Appointments loaded with a facility file are pushed on request (`rota
+fhir push --from --to`). Off unless a FHIR server is configured (ROTA_FHIR_BASE_URL).
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
@@ -34,10 +39,10 @@ from sqlalchemy.orm import Session
 
 from assistant import outbox
 from assistant.access import authorize
-from assistant.usecases.exchange import local_digest
+from assistant.usecases.exchange import IMPORT_REASON, local_digest
 from clinic.audit import append_event
 from clinic.db import Database
-from clinic.errors import InvalidInput
+from clinic.errors import InvalidInput, NotFound
 from clinic.facility_file.export import appointment_record
 from clinic.fhir_models import FhirLink
 from clinic.models import Appointment, AuditEvent, Facility, SessionType
@@ -51,9 +56,10 @@ CHANNEL = "fhir"
 TEMPLATE = "fhir_appointment"  # names what kind of message a row is (there are no words)
 ACTOR = "rota-fhir"
 PUSHED, CONFLICT, BACKLOG = "fhir.pushed", "fhir.conflict", "fhir.backlog"
-IMPORT_REASON = "FHIR import"
-"""Changes whose audit reason starts so came from the EHR (the FHIR import): not sent back."""
-BATCH = 200
+OVERWRITE = "fhir.overwrite"
+BATCH = 200  # rows one run of the job sends at most
+CLAIM = 5  # rows claimed at once: 5 × (up to 3 requests × the timeout) stays within the lease
+BUDGET_SECONDS = 45.0  # a run of the every-minute job stops taking rows after this
 
 Json = dict[str, Any]
 
@@ -80,6 +86,12 @@ class PushItem:
     record: Json
     facility: Json
     link: Link | None
+    known: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(resource type, Rota id) → the server's logical id, for the clinicians, patients and
+    room of this appointment that the server has under an id of its own (fhir_link)."""
+    overwrite: bool = False
+    """A person chose Rota's version over the server's (after a conflict): written If-Match
+    the server's current version instead of the one Rota last wrote."""
 
 
 @dataclass(frozen=True)
@@ -181,8 +193,56 @@ def push_now(
             totals[k] += n
         if not counts["sent"] + counts["failed"] + counts["dead"]:
             break
+        if counts["failed"] and not counts["sent"]:
+            break  # the server is not answering: the rest wait for the outbox's retries
     waiting = status(db, sender.server)["rows"].get("pending", 0)
     return {"server": sender.server, "queued": queued, **totals, "waiting": waiting}
+
+
+def overwrite(
+    db: Database, caller: Caller, sender: Pusher, appointment_id: str, reason: str, now: datetime
+) -> dict[str, Any]:
+    """After a conflict, a person's decision that Rota's version wins: the appointment is
+    written over the server's current version (If-Match that one), through the outbox like
+    any other; the decision is audited (`fhir.overwrite`, with the reason)."""
+    authorize(db, caller, "export")
+    if not reason.strip():
+        raise InvalidInput("say why Rota's version should replace the EHR's (--reason)")
+    with db.session() as session:
+        if session.get(Appointment, appointment_id) is None:
+            raise NotFound(f"no appointment {appointment_id!r}")
+        if _link(session, sender.server, appointment_id) is None:
+            raise InvalidInput(
+                f"appointment {appointment_id} is not on {sender.server} yet: "
+                "`rota fhir push` writes it"
+            )
+        seq = _newest_events(session, [appointment_id])[appointment_id]
+        outbox.enqueue(
+            session,
+            channel=CHANNEL,
+            recipient=sender.server,
+            template=TEMPLATE,
+            context={},
+            key=f"{row_key(sender.server, appointment_id, seq)}:overwrite:{now.isoformat()}",
+            appointment_ids=[appointment_id],
+            now=now,
+            extra={
+                "server": sender.server,
+                "appointment": appointment_id,
+                "seq": seq,
+                "overwrite": True,
+            },
+        )
+        append_event(
+            session,
+            actor=caller.staff_id,
+            action=OVERWRITE,
+            entity_type="appointment",
+            entity_id=appointment_id,
+            after={"server": sender.server},
+            reason=reason,
+        )
+    return {"server": sender.server, **drain(db, now, sender)}
 
 
 def queue_range(
@@ -193,8 +253,8 @@ def queue_range(
     if end < start:
         raise InvalidInput("--to must not be before --from")
     tz = db.facility_tz()
-    lo = datetime.combine(start, time(0), tz)
-    hi = datetime.combine(end + timedelta(days=1), time(0), tz)
+    lo = datetime.combine(start, clock_time(0), tz)
+    hi = datetime.combine(end + timedelta(days=1), clock_time(0), tz)
     with db.session() as session:
         ids = list(
             session.scalars(
@@ -273,13 +333,42 @@ def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
 # --- sending -------------------------------------------------------------------------------------
 
 
-def drain(db: Database, now: datetime, sender: Pusher, *, limit: int = BATCH) -> dict[str, int]:
+def drain(
+    db: Database,
+    now: datetime,
+    sender: Pusher,
+    *,
+    limit: int = BATCH,
+    budget: float = BUDGET_SECONDS,
+) -> dict[str, int]:
     """Send the due "fhir" rows: counts of sent, failed (retried later with the outbox's
     backoff), dead (after the outbox's tries, or at once on a conflict or a refusal) and
-    conflicts (dead ones, audited as such)."""
+    conflicts (dead ones, audited as such). Rows are claimed a few at a time, so each is sent
+    well within the outbox's lease even from a slow server (a row whose lease ran out could be
+    taken by a second runner and sent twice), and a run stops taking more after `budget`
+    seconds (the next run goes on)."""
     counts = {"sent": 0, "failed": 0, "dead": 0, "conflicts": 0}
     facility: Json | None = None
-    for message in outbox.claim(db, now, {CHANNEL}, limit=limit):
+    started = time.monotonic()
+    taken = 0
+    while taken < limit and time.monotonic() - started < budget:
+        claimed = outbox.claim(db, now, {CHANNEL}, limit=min(CLAIM, limit - taken))
+        if not claimed:
+            break
+        taken += len(claimed)
+        facility = _send(db, now, sender, claimed, counts, facility)
+    return counts
+
+
+def _send(
+    db: Database,
+    now: datetime,
+    sender: Pusher,
+    claimed: list[outbox.Claimed],
+    counts: dict[str, int],
+    facility: Json | None,
+) -> Json | None:
+    for message in claimed:
         if message.extra.get("server") != sender.server:
             outbox.settle_failed(
                 db, message, now, f"queued for {message.extra.get('server')}", final="dead"
@@ -292,12 +381,21 @@ def drain(db: Database, now: datetime, sender: Pusher, *, limit: int = BATCH) ->
             record = _record(session, appointment_id)
             facility = facility or _facility(session)
             link = _link(session, sender.server, appointment_id)
+            known = _known(session, sender.server, record) if record else {}
         if record is None:
             outbox.settle_failed(db, message, now, "no such appointment", final="dead")
             counts["dead"] += 1
             continue
         try:
-            pushed = sender(PushItem(appointment_id, record, facility, link))
+            item = PushItem(
+                appointment_id,
+                record,
+                facility,
+                link,
+                known,
+                overwrite=bool(message.extra.get("overwrite")),
+            )
+            pushed = sender(item)
         except PushConflict as exc:
             _record_conflict(db, sender.server, appointment_id, link, exc, now)
             outbox.settle_failed(db, message, now, f"conflict: {exc}", final="dead")
@@ -318,7 +416,7 @@ def drain(db: Database, now: datetime, sender: Pusher, *, limit: int = BATCH) ->
             newest = _newest_events(session, [appointment_id])[appointment_id]
             if newest > seq:
                 _queue(session, sender.server, {appointment_id: newest}, now)
-    return counts
+    return facility
 
 
 def _record(session: Session, appointment_id: str) -> Json | None:
@@ -359,6 +457,24 @@ def _link(session: Session, server: str, appointment_id: str) -> Link | None:
     if row is None:
         return None
     return Link(row.fhir_id, row.version_id, etag_of(row.version_id))
+
+
+def _known(session: Session, server: str, record: Json) -> dict[tuple[str, str], str]:
+    """The server's own logical ids of the appointment's clinicians, patients and room."""
+    wanted = {("Practitioner", s) for s in record.get("staff", [])} | {
+        ("Patient", p) for p in record.get("patients", [])
+    }
+    if record.get("room"):
+        wanted.add(("Location", record["room"]))
+    rows = session.execute(
+        select(FhirLink.resource_type, FhirLink.rota_id, FhirLink.fhir_id).where(
+            FhirLink.server == server,
+            FhirLink.resource_type.in_({t for t, _ in wanted}),
+            FhirLink.rota_id.in_({r for _, r in wanted}),
+            FhirLink.deleted.is_(False),
+        )
+    )
+    return {(t, r): f for t, r, f in rows if (t, r) in wanted}
 
 
 def etag_of(version_id: str | None) -> str | None:

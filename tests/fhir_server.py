@@ -4,7 +4,8 @@ conditional create (If-None-Exist), update with If-Match (412 on a stale ETag), 
 read after), search by `_id`, `identifier`, `status` and `_lastUpdated` with `_count` paging and
 `next` links, type-level and system-level `_history` (deletions included), and a SMART
 backend-services token endpoint. Faults on demand: `fail_next(2)` answers the next two requests
-with 503, `slow_next(1, 2.0)` makes the next one wait.
+with 503, `lose_answer_next(1)` does the next one but answers 504, `slow_next(1, 2.0)` makes
+the next one wait.
 
 The standard library's threading HTTP server: no event loop to share with the code under test,
 and it starts in milliseconds. `fhir_server` is the pytest fixture (tests/conftest.py imports it).
@@ -161,6 +162,12 @@ class FhirTestServer:
         with self._lock:
             self._faults.extend([(status, 0.0)] * n)
 
+    def lose_answer_next(self, n: int, status: int = 504) -> None:
+        """The next `n` requests are carried out, but answered `status` (a gateway that timed
+        out after the server did the work: the client cannot know it was done)."""
+        with self._lock:
+            self._faults.extend([(-status, 0.0)] * n)
+
     def slow_next(self, n: int, seconds: float) -> None:
         """The next `n` requests wait `seconds` before being handled."""
         with self._lock:
@@ -247,12 +254,24 @@ class FhirTestServer:
         body: Json | None,
     ) -> tuple[int, dict[str, str], Json | None]:
         self.seen.append(Seen(method, path, query, headers, body))
-        fault = self._next_fault()
-        if fault is not None:
-            status, delay = fault
-            time.sleep(delay)
-            if status:
-                raise Reply(status, f"injected fault ({status})", "transient")
+        fault = self._next_fault() or (0, 0.0)
+        status, delay = fault
+        time.sleep(delay)
+        if status > 0:
+            raise Reply(status, f"injected fault ({status})", "transient")
+        answer = self._answer(method, path, query, headers, body)
+        if status < 0:
+            raise Reply(-status, f"injected fault after the work was done ({-status})", "timeout")
+        return answer
+
+    def _answer(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: dict[str, str],
+        body: Json | None,
+    ) -> tuple[int, dict[str, str], Json | None]:
         if path == "/auth/token" and method == "POST":
             return 200, {}, self._token(query)
         if not path.startswith("/fhir"):

@@ -225,9 +225,14 @@ def _write(
     return ("unchanged" if _same(local, changes) else "skipped"), rota_id
 
 
+IMPORT_REASON = "FHIR import of"
+"""How the reason of every change the import makes begins (FHIR write-back does not send those
+back: they came from the EHR)."""
+
+
 def _why(item: Incoming) -> str:
     where = f" from {item.remote.server}" if item.remote else ""
-    return f"FHIR import of {item.label}{where}"
+    return f"{IMPORT_REASON} {item.label}{where}"
 
 
 def _same(local: Record, changes: Record) -> bool:

@@ -1,5 +1,5 @@
 """`rota fhir push`: write appointments back to the EHR now (the `fhir_push` job does it every
-minute when the server runs jobs)."""
+minute when the server runs jobs); `rota fhir overwrite`: after a conflict, Rota's version wins."""
 
 from __future__ import annotations
 
@@ -30,11 +30,7 @@ def fhir_push(
     """Write appointment changes back to the FHIR server (ROTA_FHIR_BASE_URL) now: what
     changed since the last run, and with --from/--to every appointment in those days.
     Failures are retried by the outbox; dead ones are in `rota outbox list --dead`."""
-    server = writeback.configure()
-    if server is None:
-        raise InvalidInput("no FHIR server is configured: set ROTA_FHIR_BASE_URL")
-    sender = fhir_writeback.pusher()
-    assert sender is not None
+    sender = _sender()
     db = open_database()
     result = fhir_writeback.push_now(
         db,
@@ -45,3 +41,29 @@ def fhir_push(
         end=parse_date(end) if end else None,
     )
     typer.echo(json.dumps(result))
+
+
+@fhir_app.command("overwrite")
+def fhir_overwrite(
+    appointment: Annotated[str, typer.Argument(help="The appointment's Rota id.")],
+    reason: Annotated[str, typer.Option(help="Why Rota's version replaces the EHR's (audited).")],
+    actor: Actor = OPERATOR,
+) -> None:
+    """After a write-back conflict (`rota outbox list --dead`), write Rota's version of the
+    appointment over the EHR's current one: a person's decision, audited."""
+    sender = _sender()
+    db = open_database()
+    result = fhir_writeback.overwrite(
+        db, callers.for_actor(db, actor), sender, appointment, reason, now_utc()
+    )
+    typer.echo(json.dumps(result))
+    if result["sent"] != 1:
+        raise typer.Exit(1)
+
+
+def _sender() -> fhir_writeback.Pusher:
+    if writeback.configure() is None:
+        raise InvalidInput("no FHIR server is configured: set ROTA_FHIR_BASE_URL")
+    sender = fhir_writeback.pusher()
+    assert sender is not None
+    return sender

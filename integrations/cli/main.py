@@ -480,11 +480,13 @@ def _start_scheduler(db: Database) -> Any:
         return None
     from integrations import notify
 
-    channels = notify.configure()  # the outbox job sends through these (SMTP, Twilio)
+    channels = notify.configure()  # the outbox job sends through these (SMTP, Twilio, FHIR)
     scheduler = Scheduler(db)
     scheduler.start()
     typer.echo("jobs: the embedded scheduler runs due jobs (ROTA_SCHEDULER=off stops it)")
-    typer.echo(f"outbox channels: {', '.join(channels) or 'none (set ROTA_SMTP_URL, TWILIO_*)'}")
+    typer.echo(
+        f"outbox channels: {', '.join(channels) or 'none (set ROTA_SMTP_URL, TWILIO_*, ROTA_FHIR_BASE_URL)'}"
+    )
     return scheduler
 
 

@@ -26,7 +26,7 @@ from integrations.fhir.client import (
     configured,
     identifier_search,
 )
-from integrations.fhir.mapping import FhirContext, appointment_to_fhir
+from integrations.fhir.mapping import FhirContext, appointment_to_fhir, fhir_id
 
 Json = dict[str, Any]
 _VOLATILE = ("id", "meta", "text")  # what a server adds: not part of what Rota says
@@ -41,8 +41,11 @@ class AppointmentPusher:
 
     def __call__(self, item: PushItem) -> Pushed:
         ctx = FhirContext.for_facility(item.facility)
-        resource = appointment_to_fhir(item.record, ctx)
+        resource = _their_ids(appointment_to_fhir(item.record, ctx), item)
         try:
+            if item.overwrite and item.link is not None:
+                now = self.client.read("Appointment", item.link.fhir_id)
+                return self._update(resource, Link(item.link.fhir_id, now.version_id, now.etag))
             if item.link is None:
                 return self._create(resource, ctx.system("appointment"), item.appointment_id)
             return self._update(resource, item.link)
@@ -67,10 +70,15 @@ class AppointmentPusher:
         try:
             answer = self.client.update(resource, if_match=link.etag or etag_of(link.version_id))
         except FhirVersionConflict as exc:
+            now = self._now(link.fhir_id)
+            if now is not None and _same(now.resource or {}, resource):
+                # Rota's own write whose answer was lost (or sent twice): the server already
+                # says what Rota says, so it is written, at the server's version.
+                return _pushed(now)
             raise PushConflict(
                 f"Appointment/{link.fhir_id} was changed on the EHR since Rota wrote version "
                 f"{link.version_id}; not overwritten",
-                server_version=self._version_now(link.fhir_id),
+                server_version=now.version_id if now else None,
             ) from exc
         except FhirNotFound as exc:
             gone = "deleted" if isinstance(exc, FhirGone) else "not found"
@@ -79,12 +87,33 @@ class AppointmentPusher:
             ) from exc
         return _pushed(answer)
 
-    def _version_now(self, fhir_id: str) -> str | None:
-        """The EHR's version now, for the conflict report (None: it could not be read)."""
+    def _now(self, fhir_id: str) -> Answer | None:
+        """The EHR's Appointment now, after a 412 (None: it could not be read)."""
         try:
-            return self.client.read("Appointment", fhir_id).version_id
+            return self.client.read("Appointment", fhir_id)
         except FhirRejected:
             return None
+
+
+def _their_ids(resource: Json, item: PushItem) -> Json:
+    """Participants the server knows under its own logical ids (imported from it) referenced
+    by those ids; the others by Rota's (`Patient/<Rota id>`, as the mapping writes them)."""
+    record = item.record
+    ours = {
+        f"{t}/{fhir_id(rota_id)}": (t, rota_id)
+        for t, ids in (
+            ("Practitioner", record.get("staff", [])),
+            ("Patient", record.get("patients", [])),
+            ("Location", [record["room"]] if record.get("room") else []),
+        )
+        for rota_id in ids
+    }
+    for participant in resource.get("participant", []):
+        actor = participant.get("actor") or {}
+        theirs = item.known.get(ours.get(actor.get("reference", ""), ("", "")))
+        if theirs:
+            actor["reference"] = f"{ours[actor['reference']][0]}/{theirs}"
+    return resource
 
 
 def _same(found: Json, resource: Json) -> bool:

@@ -10,13 +10,18 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from alembic import command
+from sqlalchemy import inspect, select
 
 from assistant import callers, fhir_writeback, outbox
 from assistant.jobs import fhir_push as job
 from assistant.usecases import appointments
 from clinic.db import Database
+from clinic.errors import InvalidInput
+from clinic.fhir_models import FhirLink
+from clinic.migrate import alembic_config, upgrade
 from clinic.models import Appointment, AuditEvent
+from integrations import notify
 from integrations.cli.main import run
 from integrations.fhir import writeback
 from integrations.fhir.client import FhirClient
@@ -27,23 +32,21 @@ MONDAY_8AM = datetime.fromisoformat("2026-11-30T13:00:00+00:00")  # 08:00 in New
 
 @pytest.fixture()
 def ehr(
-    demo_db: Database, fhir_server: FhirTestServer, set_now: Callable[[datetime], None]
+    fhir_server: FhirTestServer, set_now: Callable[[datetime], None]
 ) -> Iterator[FhirTestServer]:
-    """Write-back configured to the local FHIR server (fast retries for reads), the job's
-    cursor set: changes from here on are written back."""
+    """Write-back configured to the local FHIR server (fast retries for reads)."""
     set_now(MONDAY_8AM)
     client = FhirClient(fhir_server.base_url, retry_wait=0.01)
     fhir_writeback.use_pusher(writeback.AppointmentPusher(client))
-    assert job.run(demo_db, MONDAY_8AM) == {
-        "queued": 0,
-        "sent": 0,
-        "failed": 0,
-        "dead": 0,
-        "conflicts": 0,
-    }
     yield fhir_server
     fhir_writeback.use_pusher(None)
     client.close()
+
+
+def switched_on(db: Database) -> None:
+    """The job's first run sets its cursor: changes from here on are written back."""
+    nothing = {"queued": 0, "sent": 0, "failed": 0, "dead": 0, "conflicts": 0}
+    assert job.run(db, MONDAY_8AM) == nothing
 
 
 def later_booked(db: Database, n: int = 1) -> list[str]:
@@ -87,8 +90,10 @@ def on_server(server: FhirTestServer) -> list[dict]:
 
 
 def test_fails_twice_then_one_appointment_then_if_match_on_move_and_cancel(
-    demo_db: Database, ehr: FhirTestServer
+    any_demo_db: Database, ehr: FhirTestServer
 ) -> None:
+    demo_db = any_demo_db
+    switched_on(demo_db)
     [aid] = later_booked(demo_db)
     move_by(demo_db, aid, 1)
     ehr.fail_next(2)  # the EHR is down for the first two tries
@@ -136,6 +141,7 @@ def test_fails_twice_then_one_appointment_then_if_match_on_move_and_cancel(
 def test_several_changes_before_a_send_make_one_row_and_the_latest_state(
     demo_db: Database, ehr: FhirTestServer
 ) -> None:
+    switched_on(demo_db)
     [aid] = later_booked(demo_db)
     move_by(demo_db, aid, 1)
     move_by(demo_db, aid, 1)
@@ -153,6 +159,7 @@ def test_several_changes_before_a_send_make_one_row_and_the_latest_state(
 def test_a_booking_is_created_and_a_change_on_the_ehr_is_a_conflict_not_overwritten(
     demo_db: Database, ehr: FhirTestServer
 ) -> None:
+    switched_on(demo_db)
     [aid] = later_booked(demo_db)
     before = appointments.current(demo_db, aid)
     appointments.cancel(demo_db, operator(demo_db), appointments.Cancel(aid, "to rebook"))
@@ -193,6 +200,22 @@ def test_a_booking_is_created_and_a_change_on_the_ehr_is_a_conflict_not_overwrit
     assert entity == booked.id
     assert after["written_version"] == "1" and after["server_version"] == "2"
 
+    # A person decides Rota's version wins: written If-Match the EHR's version now.
+    sender = fhir_writeback.pusher()
+    assert sender is not None
+    with pytest.raises(InvalidInput, match="say why"):
+        fhir_writeback.overwrite(demo_db, operator(demo_db), sender, booked.id, " ", MONDAY_8AM)
+    done = fhir_writeback.overwrite(
+        demo_db, operator(demo_db), sender, booked.id, "the move stands", MONDAY_8AM
+    )
+    assert done["sent"] == 1
+    assert ehr.requests("PUT", "Appointment")[-1].headers["if-match"] == 'W/"2"'
+    written = ehr.get("Appointment", ours[booked.id]["id"])
+    assert written["meta"]["versionId"] == "3" and "comment" not in written
+    assert (
+        datetime.fromisoformat(written["start"]) == appointments.current(demo_db, booked.id).start
+    )
+
 
 def test_off_unless_configured(demo_db: Database) -> None:
     fhir_writeback.use_pusher(None)
@@ -202,6 +225,18 @@ def test_off_unless_configured(demo_db: Database) -> None:
     with demo_db.read() as session:
         assert outbox.rows(session, [], 10) == []
     assert writeback.configure({}) is None and fhir_writeback.pusher() is None
+
+
+def test_the_environment_switches_it_on_with_the_other_channels(
+    fhir_server: FhirTestServer,
+) -> None:
+    try:
+        assert notify.configure({"ROTA_FHIR_BASE_URL": fhir_server.base_url}) == ["fhir"]
+        sender = fhir_writeback.pusher()
+        assert sender is not None and sender.server == fhir_server.base_url
+    finally:
+        notify.configure({})
+    assert fhir_writeback.pusher() is None
 
 
 def test_rota_fhir_push_sends_a_backlog_and_dead_letters_show_in_outbox_list(
@@ -214,13 +249,13 @@ def test_rota_fhir_push_sends_a_backlog_and_dead_letters_show_in_outbox_list(
     set_now(MONDAY_8AM)
     monkeypatch.setenv("ROTA_DATABASE_URL", demo_db.url)
     monkeypatch.setenv("ROTA_FHIR_BASE_URL", fhir_server.base_url)
+    tuesday = datetime.fromisoformat("2026-12-01T00:00:00-05:00")  # New York's day
     with demo_db.read() as session:
-        on_tuesday = [
-            a.id
-            for a in session.scalars(select(Appointment))
-            if appointments.current(demo_db, a.id).start.astimezone(demo_db.facility_tz()).date()
-            == (MONDAY_8AM + timedelta(days=1)).date()
-        ]
+        on_tuesday = session.scalars(
+            select(Appointment.id).where(
+                Appointment.start >= tuesday, Appointment.start < tuesday + timedelta(days=1)
+            )
+        ).all()
     assert run(["fhir", "push", "--from", "2026-12-01", "--to", "2026-12-01"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["queued"] == result["sent"] == len(on_tuesday) > 0
@@ -239,3 +274,130 @@ def test_rota_fhir_push_sends_a_backlog_and_dead_letters_show_in_outbox_list(
     listed = capsys.readouterr().out
     assert "fhir" in listed and aid in listed and "refused" in listed
     fhir_writeback.use_pusher(None)
+
+
+def test_a_status_change_reaches_the_ehr(
+    demo_db: Database, ehr: FhirTestServer, set_now: Callable[[datetime], None]
+) -> None:
+    switched_on(demo_db)
+    evening = MONDAY_8AM + timedelta(hours=10)
+    set_now(evening)
+    with demo_db.read() as session:
+        held = session.scalars(
+            select(Appointment.id)
+            .where(Appointment.status == "booked", Appointment.end < evening)
+            .where(Appointment.start > MONDAY_8AM)
+            .order_by(Appointment.start)
+        ).first()
+    assert held is not None
+    appointments.set_status(
+        demo_db, operator(demo_db), appointments.SetStatus(held, "attended", reason="came")
+    )
+    assert tick(demo_db, evening)["sent"] == 1
+    [written] = on_server(ehr)
+    assert written["status"] == "fulfilled"
+
+
+def test_changes_the_fhir_import_made_are_not_sent_back(
+    demo_db: Database, ehr: FhirTestServer
+) -> None:
+    switched_on(demo_db)
+    [aid] = later_booked(demo_db)
+    start = appointments.current(demo_db, aid).start
+    appointments.move(
+        demo_db,
+        operator(demo_db),
+        appointments.Move(
+            aid, "FHIR import of Appointment/x1 from https://ehr", start=start + timedelta(days=7)
+        ),
+    )
+    assert tick(demo_db, MONDAY_8AM)["queued"] == 0 and not on_server(ehr)
+
+
+def test_a_change_made_while_its_appointment_is_being_sent_is_sent_after_it(
+    demo_db: Database, ehr: FhirTestServer
+) -> None:
+    switched_on(demo_db)
+    [aid] = later_booked(demo_db)
+    move_by(demo_db, aid, 1)
+    real = fhir_writeback.pusher()
+    assert real is not None
+
+    class MovesMeanwhile:
+        server = real.server
+
+        def __call__(self, item: fhir_writeback.PushItem) -> fhir_writeback.Pushed:
+            read_then = real(item)  # the state read before the move below
+            if not getattr(self, "moved", False):
+                self.moved = True
+                move_by(demo_db, aid, 1)  # a person moves it while the EHR answers
+            return read_then
+
+    assert fhir_writeback.queue_changes(demo_db, real.server, MONDAY_8AM) == 1
+    counts = fhir_writeback.drain(demo_db, MONDAY_8AM, MovesMeanwhile(), limit=1)
+    assert counts["sent"] == 1
+    start = appointments.current(demo_db, aid).start
+    assert datetime.fromisoformat(on_server(ehr)[0]["start"]) != start  # the EHR is behind
+    assert tick(demo_db, MONDAY_8AM)["sent"] == 1  # the move's own row
+    [written] = on_server(ehr)
+    assert datetime.fromisoformat(written["start"]) == start and written["meta"]["versionId"] == "2"
+
+
+def test_the_cursor_table_migrates_down_and_up(any_db: Database) -> None:
+    engine = any_db.engine
+    assert "fhir_push_cursor" in inspect(engine).get_table_names()
+    command.downgrade(alembic_config(engine), "0014")
+    assert "fhir_push_cursor" not in inspect(engine).get_table_names()
+    upgrade(engine)
+    assert "fhir_push_cursor" in inspect(engine).get_table_names()
+
+
+def test_participants_the_ehr_knows_under_its_own_ids_are_referenced_by_those(
+    demo_db: Database, ehr: FhirTestServer
+) -> None:
+    switched_on(demo_db)
+    [aid] = later_booked(demo_db)
+    view = appointments.current(demo_db, aid)
+    patient, clinician = view.patients[0], view.staff[0]
+    with demo_db.session() as session:  # the patient came from the EHR, as its Patient/ehr-77
+        session.add(
+            FhirLink(
+                server=ehr.base_url,
+                resource_type="Patient",
+                fhir_id="ehr-77",
+                rota_id=patient,
+                synced_at=MONDAY_8AM,
+            )
+        )
+    move_by(demo_db, aid, 1)
+    assert tick(demo_db, MONDAY_8AM)["sent"] == 1
+    [written] = on_server(ehr)
+    actors = {p["actor"]["reference"] for p in written["participant"]}
+    assert "Patient/ehr-77" in actors and f"Practitioner/{clinician}" in actors
+    assert f"Patient/{patient}" not in actors
+
+
+def test_a_write_whose_answer_was_lost_is_neither_duplicated_nor_a_conflict(
+    demo_db: Database, ehr: FhirTestServer
+) -> None:
+    switched_on(demo_db)
+    [aid] = later_booked(demo_db)
+    move_by(demo_db, aid, 1)
+    ehr.lose_answer_next(1)  # the create is done, its answer lost
+    assert tick(demo_db, MONDAY_8AM)["failed"] == 1 and len(on_server(ehr)) == 1
+    assert tick(demo_db, MONDAY_8AM + timedelta(seconds=31))["sent"] == 1  # matched, not made
+    assert len(on_server(ehr)) == 1 and on_server(ehr)[0]["meta"]["versionId"] == "1"
+
+    move_by(demo_db, aid, 1)
+    ehr.lose_answer_next(1)  # the update is done (version 2), its answer lost
+    later = MONDAY_8AM + timedelta(minutes=2)
+    assert tick(demo_db, later)["failed"] == 1
+    again = tick(demo_db, later + timedelta(seconds=31))  # 412, but the EHR says what Rota says
+    assert again["sent"] == 1 and again["conflicts"] == 0
+    [written] = on_server(ehr)
+    assert written["meta"]["versionId"] == "2"
+    assert datetime.fromisoformat(written["start"]) == appointments.current(demo_db, aid).start
+
+    move_by(demo_db, aid, 1)  # and the next change goes If-Match that version
+    assert tick(demo_db, later + timedelta(minutes=2))["sent"] == 1
+    assert ehr.requests("PUT", "Appointment")[-1].headers["if-match"] == 'W/"2"'
