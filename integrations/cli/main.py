@@ -603,6 +603,10 @@ from integrations.cli import risk_cmds  # noqa: E402
 
 risk_cmds.register(app)  # rota risk train|show
 
+from integrations.cli import fhir_cmds  # noqa: E402
+
+fhir_cmds.register(app)  # rota fhir export|import
+
 
 # --- entry point -------------------------------------------------------------------------------
 
