@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Controller, delete, get, post
+from litestar import delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
@@ -16,6 +16,8 @@ from clinic.db import Database
 from clinic.errors import InvalidInput
 from clinic.timeutil import day_bounds, now_utc, parse_datetime
 from clinic.tokens import Caller
+from integrations.http.api import ApiController
+from integrations.http.fields import LOCAL, DateTime, described
 
 
 @dataclass
@@ -25,14 +27,25 @@ class NewAppointment:
     patients: list[str]
     staff: list[str]
     session_type: str
-    start: str
+    start: DateTime
     room: str | None = None
-    minutes: int | None = None
+    minutes: Annotated[int | None, described("Length (default: the session type's)", ge=5)] = None
     group: str | None = None
     note: str | None = None
     reason: str | None = None
     override_reason: str | None = None
     pinned: bool = False
+
+
+FROM = QueryParameter(
+    name="from", default=None, format="date-time", description="Start (default: today)" + LOCAL
+)
+TO = QueryParameter(
+    name="to",
+    default=None,
+    format="date-time",
+    description="End, exclusive (default: the day's end)" + LOCAL,
+)
 
 
 def _period(db: NamedDependency[Database], start: str | None, end: str | None) -> schedule.Period:
@@ -43,7 +56,7 @@ def _period(db: NamedDependency[Database], start: str | None, end: str | None) -
     return schedule.Period(first, last)
 
 
-class AppointmentController(Controller):
+class AppointmentController(ApiController):
     path = "/api"
     tags = ["appointments"]
 
@@ -52,10 +65,8 @@ class AppointmentController(Controller):
         self,
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
-        start: str | None = QueryParameter(
-            name="from", default=None, description="ISO start (default: today)"
-        ),
-        end: str | None = QueryParameter(name="to", default=None, description="ISO end, exclusive"),
+        start: str | None = FROM,
+        end: str | None = TO,
         staff: FromQuery[str | None] = None,
         patient: FromQuery[str | None] = None,
         room: FromQuery[str | None] = None,
@@ -77,8 +88,8 @@ class AppointmentController(Controller):
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
         staff_id: FromPath[str],
-        start: str | None = QueryParameter(name="from", default=None),
-        end: str | None = QueryParameter(name="to", default=None),
+        start: str | None = FROM,
+        end: str | None = TO,
     ) -> dict[str, Any]:
         """One staff member's agenda (default: today)."""
         period = _period(db, start, end)
@@ -96,8 +107,8 @@ class AppointmentController(Controller):
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
         patient_id: FromPath[str],
-        start: str | None = QueryParameter(name="from", default=None),
-        end: str | None = QueryParameter(name="to", default=None),
+        start: str | None = FROM,
+        end: str | None = TO,
     ) -> dict[str, Any]:
         """One patient's agenda (default: today)."""
         period = _period(db, start, end)

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio
-from litestar import Controller, Request, Response, get, post
+from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from twilio.request_validator import RequestValidator
@@ -21,6 +21,7 @@ from twilio.request_validator import RequestValidator
 from assistant.usecases import outbox as outbox_usecases
 from clinic.db import Database
 from clinic.tokens import Caller
+from integrations.http.api import ApiController
 
 EMPTY_TWIML = b'<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
@@ -50,7 +51,7 @@ async def sms_inbound(
     return Response(EMPTY_TWIML, media_type="application/xml")
 
 
-class ReplyController(Controller):
+class ReplyController(ApiController):
     path = "/api/sms/replies"
     tags = ["messages"]
 
