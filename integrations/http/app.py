@@ -23,6 +23,7 @@ from integrations.http.attendance import AttendanceController
 from integrations.http.auth import provide_caller
 from integrations.http.capacity import CapacityController
 from integrations.http.chat import ChatController
+from integrations.http.fhir import BulkSettings, fhir_aware, fhir_router
 from integrations.http.groups import GroupController
 from integrations.http.patients import PatientController
 from integrations.http.problems import EXCEPTION_HANDLERS
@@ -56,6 +57,7 @@ def create_app(
     *,
     dialogue: Dialogue | None = None,
     debug: bool = False,
+    fhir_bulk: BulkSettings | None = None,
 ) -> Litestar:
     database = db or open_database()
     conversation = dialogue or Dialogue(database)
@@ -98,6 +100,7 @@ def create_app(
             ReplyController,
             WaitlistController,
             sms_inbound,
+            fhir_router(fhir_bulk),
             slack_events_route(database, conversation),
             create_static_files_router(
                 path="/static/swagger", directories=[SWAGGER_DIR], include_in_schema=False
@@ -108,7 +111,7 @@ def create_app(
             "caller": Provide(provide_caller, sync_to_thread=True),
             "dialogue": Provide(lambda: conversation, use_cache=True, sync_to_thread=False),
         },
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers=fhir_aware(EXCEPTION_HANDLERS),  # OperationOutcome under /fhir/
         openapi_config=openapi,
         debug=debug,
     )

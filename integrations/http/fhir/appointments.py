@@ -1,0 +1,217 @@
+"""Appointment: search by patient, practitioner and date, read, and create through the booking
+use case (every check and rule of Rota's own booking; a refusal is an OperationOutcome)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from assistant import schedule
+from assistant.access import redact_for
+from assistant.usecases import appointments
+from assistant.usecases import directory as directory_uc
+from clinic.db import Database
+from clinic.errors import InvalidInput
+from clinic.timeutil import day_bounds, now_utc
+from clinic.tokens import Caller
+from integrations.fhir.mapping import appointment_from_fhir, appointment_to_fhir, fhir_id
+from integrations.fhir.mapping.common import Json
+from integrations.http.api import BEARER
+from integrations.http.fhir.capability import allowed
+from integrations.http.fhir.context import Facade, facade, fhir, strict
+from integrations.http.fhir.outcome import FHIR_JSON, outcome_responses
+from integrations.http.fhir.resources import COUNT, READ_ERRORS
+from integrations.http.fhir.search import count, date_bound, reference_id, searchset
+from integrations.http.fhir.slots import parse_slot_id
+
+WRITE_ERRORS = outcome_responses(400, 401, 403, 404, 406, 409, 422)
+BOOKABLE = frozenset({"booked", "proposed", "pending"})
+"""Appointment.status a create may carry: it is booked (Rota books what it is asked to)."""
+DOOR = "fhir"
+
+
+def as_record(record: Json) -> Json:
+    """An appointment as the caller may see it (`assistant.access.redact_for`) → the facility
+    file's appointment record the mapping reads (hidden people are simply not there)."""
+    start = datetime.fromisoformat(record["start"])
+    end = datetime.fromisoformat(record["end"])
+    return {
+        **{k: v for k, v in record.items() if k != "end" and v is not None},
+        "minutes": int((end - start).total_seconds() // 60),
+        "staff": record.get("staff") or [],
+        "patients": record.get("patients") or [],
+    }
+
+
+def to_fhir(view: Facade, record: Json) -> Json:
+    return appointment_to_fhir(as_record(record), view.ctx)
+
+
+class AppointmentFhirController(Controller):
+    path = "/fhir/r4/Appointment"
+    tags = ["fhir"]
+    security = BEARER
+
+    @get("/", sync_to_thread=True, media_type=FHIR_JSON, responses=READ_ERRORS)
+    def search(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        caller: NamedDependency[Caller],
+        patient: str | None = QueryParameter(
+            name="patient", default=None, description="Patient/ID"
+        ),
+        practitioner: str | None = QueryParameter(
+            name="practitioner", default=None, description="Practitioner/ID"
+        ),
+        date: list[str] | None = QueryParameter(
+            name="date",
+            default=None,
+            description="[prefix]date or dateTime of the start, repeatable (default: today)",
+        ),
+        limit: int | None = COUNT,
+    ) -> Response[dict[str, Any]]:
+        """Appointments starting in the dates asked (searchset Bundle), as the caller may see
+        them; a patient's appointments need the right to manage that patient (else 403)."""
+        strict(request, allowed("Appointment"))
+        view = facade(request, directory_uc.directory(db, caller))
+        bound = date_bound("date", date or [], view.tz)
+        today = now_utc().astimezone(view.tz).date()
+        lo = bound.start or day_bounds(today, view.tz)[0]
+        hi = bound.end or (lo + timedelta(days=1) if bound.start else day_bounds(today, view.tz)[1])
+        staff = _staff_id(view, practitioner) if practitioner else None
+        pid = reference_id("patient", patient, "Patient") if patient else None
+        rows = schedule.list_appointments(
+            db, caller, schedule.Period(lo, hi), staff=staff, patient=pid
+        )
+        directory_uc.record_disclosure(db, caller, rows[: count(limit)], door=DOOR)
+        resources = [to_fhir(view, r) for r in rows]
+        return fhir(searchset(resources, view.base, str(request.url), count(limit)))
+
+    @get("/{logical_id:str}", sync_to_thread=True, media_type=FHIR_JSON, responses=READ_ERRORS)
+    def read(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        caller: NamedDependency[Caller],
+        logical_id: FromPath[str],
+    ) -> Response[dict[str, Any]]:
+        """One appointment, with the fields the caller's role may see."""
+        strict(request, frozenset())
+        view = facade(request, directory_uc.directory(db, caller))
+        record = directory_uc.appointment(db, caller, logical_id)
+        directory_uc.record_disclosure(db, caller, [record], door=DOOR)
+        return fhir(to_fhir(view, record))
+
+    @post("/", sync_to_thread=True, media_type=FHIR_JSON, status_code=201, responses=WRITE_ERRORS)
+    def create(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        caller: NamedDependency[Caller],
+        data: JSONBody[dict[str, Any]],
+    ) -> Response[dict[str, Any]]:
+        """Book an Appointment: the patient as a participant, and either a Slot from a Slot
+        search (`slot`) or the clinician, serviceType and start. Answers 201 with the booked
+        Appointment and its Location."""
+        strict(request, frozenset())
+        view = facade(request, directory_uc.directory(db, caller))
+        cmd = booking_of(view, data)
+        booked = appointments.book(db, caller, cmd)
+        record = redact_for(db, caller, booked, view.tz)
+        resource = to_fhir(view, record)
+        where = f"{view.base}/Appointment/{resource['id']}"
+        return fhir(resource, 201, headers={"Location": where})
+
+
+def _staff_id(view: Facade, reference: str) -> str:
+    """A Practitioner's logical id → the staff member's Rota id (unknown: as given)."""
+    logical = reference_id("practitioner", reference, "Practitioner")
+    by_fhir = {fhir_id(s["id"]): s["id"] for s in view.directory.staff}
+    return by_fhir.get(logical, logical)
+
+
+def booking_of(view: Facade, resource: Json) -> appointments.Book:
+    """The booking an Appointment asks for; what a Slot it names says fills what it leaves out."""
+    if not isinstance(resource, dict) or resource.get("resourceType") != "Appointment":
+        raise InvalidInput("the body must be a FHIR Appointment (resourceType 'Appointment')")
+    status = resource.get("status", "booked")
+    if status not in BOOKABLE:
+        raise InvalidInput(
+            f"Appointment.status {status!r}: a new appointment is booked "
+            f"(send one of {', '.join(sorted(BOOKABLE))})"
+        )
+    given = {k: v for k, v in resource.items() if k not in ("id", "meta", "slot", "status")}
+    given.update(id="new", status="booked")
+    slots = resource.get("slot") or []
+    if slots:
+        ref = (slots[0] or {}).get("reference", "") if isinstance(slots[0], dict) else ""
+        given = _from_slot(view, given, reference_id("slot", ref, "Slot"))
+    given["participant"] = [
+        {"status": "accepted", **p} if isinstance(p, dict) else p
+        for p in given.get("participant") or []
+    ]
+    if not given.get("end") and not given.get("minutesDuration"):
+        given["minutesDuration"] = _minutes_of(view, given)
+    record = appointment_from_fhir(given)
+    assert record is not None  # status is booked
+    start = datetime.fromisoformat(record["start"])
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=view.tz)
+    staff_ids = {fhir_id(s["id"]): s["id"] for s in view.directory.staff}
+    room_ids = {fhir_id(r["id"]): r["id"] for r in view.directory.rooms}
+    texts = [c.get("text") for c in resource.get("reasonCode") or [] if isinstance(c, dict)]
+    return appointments.Book(
+        session_type=record["session_type"],
+        start=start,
+        staff=tuple(staff_ids.get(s, s) for s in record["staff"]),
+        patients=tuple(record["patients"]),
+        room=room_ids.get(record["room"], record["room"]) if record.get("room") else None,
+        minutes=record.get("minutes"),
+        note=record.get("note"),
+        reason=resource.get("description") or next((t for t in texts if t), None),
+    )
+
+
+def _minutes_of(view: Facade, given: Json) -> int | None:
+    """The session type's own length, for an Appointment that gives a start only."""
+    codes = [
+        c.get("code")
+        for concept in given.get("serviceType") or []
+        if isinstance(concept, dict)
+        for c in concept.get("coding") or []
+        if isinstance(c, dict)
+    ]
+    lengths = {t["id"]: t["minutes"] for t in view.directory.session_types}
+    return next((lengths[c] for c in codes if c in lengths), None)
+
+
+def _from_slot(view: Facade, given: Json, slot: str) -> Json:
+    """The Appointment with the Slot's clinician, session type, start and end where it said
+    none (what it did say stands: the booking checks it all)."""
+    staff, session_type, start = parse_slot_id(slot)
+    minutes = next(
+        (t["minutes"] for t in view.directory.session_types if t["id"] == session_type), None
+    )
+    if minutes is None:
+        raise InvalidInput(f"slot {slot!r}: Rota no longer offers {session_type!r}")
+    out = dict(given)
+    parts = list(out.get("participant") or [])
+    kinds = {str((p.get("actor") or {}).get("reference", "")).split("/")[0] for p in parts}
+    if "Practitioner" not in kinds:
+        parts.append(
+            {"actor": {"reference": f"Practitioner/{fhir_id(staff)}"}, "status": "accepted"}
+        )
+    out["participant"] = parts
+    out.setdefault(
+        "serviceType",
+        [{"coding": [{"system": view.ctx.system("session-type"), "code": session_type}]}],
+    )
+    if "start" not in out:
+        out["start"] = start.astimezone(view.tz).isoformat()
+        out["end"] = (start + timedelta(minutes=minutes)).astimezone(view.tz).isoformat()
+    return out
