@@ -39,7 +39,7 @@ def metadata(
     request: Request[Any, Any, Any], fhir_settings: NamedDependency[BulkSettings]
 ) -> Response[dict[str, Any]]:
     """The CapabilityStatement: what this server implements (no token needed)."""
-    strict(request, frozenset({"mode"}))
+    strict(request, frozenset())
     statement = capability_statement(
         base_url(request),
         now_utc().isoformat(timespec="seconds"),

@@ -4,11 +4,11 @@ use case (every check and rule of Rota's own booking; a refusal is an OperationO
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import Body
 
 from assistant import schedule
 from assistant.access import redact_for
@@ -24,7 +24,7 @@ from integrations.http.api import BEARER
 from integrations.http.fhir.capability import allowed
 from integrations.http.fhir.context import Facade, facade, fhir, strict
 from integrations.http.fhir.outcome import FHIR_JSON, outcome_responses
-from integrations.http.fhir.resources import COUNT, READ_ERRORS
+from integrations.http.fhir.resources import COUNT, READ_ERRORS, LogicalId, dates, reference
 from integrations.http.fhir.search import count, date_bound, reference_id, searchset
 from integrations.http.fhir.slots import parse_slot_id
 
@@ -32,6 +32,87 @@ WRITE_ERRORS = outcome_responses(400, 401, 403, 404, 406, 409, 422)
 BOOKABLE = frozenset({"booked", "proposed", "pending"})
 """Appointment.status a create may carry: it is booked (Rota books what it is asked to)."""
 DOOR = "fhir"
+_REF = r"[A-Za-z0-9\-.]{1,64}$"
+NEW_APPOINTMENT: dict[str, Any] = {
+    "description": (
+        "A FHIR R4 Appointment to book (application/json is read too): the patient as a "
+        "participant, and either a Slot or the clinician, serviceType and start."
+    ),
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["resourceType", "participant"],
+    # A Slot says who, what and when; without one, the Appointment must.
+    "anyOf": [{"required": ["slot"]}, {"required": ["start", "serviceType"]}],
+    "properties": {
+        "resourceType": {"enum": ["Appointment"]},
+        "status": {"enum": sorted(BOOKABLE)},
+        "slot": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["reference"],
+                "properties": {"reference": {"type": "string", "pattern": "^Slot/" + _REF}},
+            },
+        },
+        "participant": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["actor"],
+                "properties": {
+                    "actor": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["reference"],
+                        "properties": {
+                            "reference": {
+                                "type": "string",
+                                "pattern": "^(Patient|Practitioner|PractitionerRole|Location)/"
+                                + _REF,
+                            }
+                        },
+                    },
+                    "status": {"enum": ["accepted", "declined", "tentative", "needs-action"]},
+                },
+            },
+        },
+        "serviceType": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["coding"],
+                "properties": {
+                    "coding": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["code"],
+                            "properties": {
+                                "system": {"type": "string", "format": "uri"},
+                                "code": {"type": "string", "pattern": r"^[A-Za-z0-9_.:\-]{1,64}$"},
+                            },
+                        },
+                    }
+                },
+            },
+        },
+        "start": {"type": "string", "format": "date-time"},
+        "end": {"type": "string", "format": "date-time"},
+        "minutesDuration": {"type": "integer", "minimum": 1},
+        "description": {"type": "string"},
+        "comment": {"type": "string"},
+    },
+}
+"""What the create reads, as the OpenAPI document declares it. Other Appointment elements are
+not declared; sent anyway, the R4B model checks them (422 when they are not FHIR)."""
 
 
 def as_record(record: Json) -> Json:
@@ -62,16 +143,10 @@ class AppointmentFhirController(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
-        patient: str | None = QueryParameter(
-            name="patient", default=None, description="Patient/ID"
-        ),
-        practitioner: str | None = QueryParameter(
-            name="practitioner", default=None, description="Practitioner/ID"
-        ),
-        date: list[str] | None = QueryParameter(
-            name="date",
-            default=None,
-            description="[prefix]date or dateTime of the start, repeatable (default: today)",
+        patient: str | None = reference("patient", "Patient"),
+        practitioner: str | None = reference("practitioner", "Practitioner"),
+        date: list[str] | None = dates(
+            "date", "[prefix]date or dateTime of the start (default: today)"
         ),
         limit: int | None = COUNT,
     ) -> Response[dict[str, Any]]:
@@ -81,16 +156,32 @@ class AppointmentFhirController(Controller):
         view = facade(request, directory_uc.directory(db, caller))
         bound = date_bound("date", date or [], view.tz)
         today = now_utc().astimezone(view.tz).date()
-        lo = bound.start or day_bounds(today, view.tz)[0]
-        hi = bound.end or (lo + timedelta(days=1) if bound.start else day_bounds(today, view.tz)[1])
+        # One bound alone means a day from it; none, today.
+        lo, hi = day_bounds(today, view.tz)
+        if bound.start is not None:
+            lo, hi = bound.start, bound.end or bound.start + timedelta(days=1)
+        elif bound.end is not None:
+            lo, hi = bound.end - timedelta(days=1), bound.end
         staff = _staff_id(view, practitioner) if practitioner else None
         pid = reference_id("patient", patient, "Patient") if patient else None
-        rows = schedule.list_appointments(
-            db, caller, schedule.Period(lo, hi), staff=staff, patient=pid
+        warnings = []
+        if hi - lo > schedule.MAX_RANGE:
+            hi = lo + schedule.MAX_RANGE
+            warnings.append(
+                f"only appointments starting before {hi.astimezone(view.tz).isoformat()} were "
+                f"searched (at most {schedule.MAX_RANGE.days} days at a time): ask again from there"
+            )
+        # No time between the dates asked: nothing matches (the rights are checked all the same).
+        period = schedule.Period(
+            lo, hi if hi > lo and not bound.empty else lo + timedelta(seconds=1)
         )
+        rows = schedule.list_appointments(db, caller, period, staff=staff, patient=pid)
+        if bound.empty or hi <= lo:
+            rows = []
         directory_uc.record_disclosure(db, caller, rows[: count(limit)], door=DOOR)
         resources = [to_fhir(view, r) for r in rows]
-        return fhir(searchset(resources, view.base, str(request.url), count(limit)))
+        bundle = searchset(resources, view.base, str(request.url), count(limit), warnings)
+        return fhir(bundle)
 
     @get("/{logical_id:str}", sync_to_thread=True, media_type=FHIR_JSON, responses=READ_ERRORS)
     def read(
@@ -98,7 +189,7 @@ class AppointmentFhirController(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
-        logical_id: FromPath[str],
+        logical_id: LogicalId,
     ) -> Response[dict[str, Any]]:
         """One appointment, with the fields the caller's role may see."""
         strict(request, frozenset())
@@ -113,7 +204,7 @@ class AppointmentFhirController(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
-        data: JSONBody[dict[str, Any]],
+        data: Annotated[dict[str, Any], Body(schema_extra=NEW_APPOINTMENT, media_type=FHIR_JSON)],
     ) -> Response[dict[str, Any]]:
         """Book an Appointment: the patient as a participant, and either a Slot from a Slot
         search (`slot`) or the clinician, serviceType and start. Answers 201 with the booked

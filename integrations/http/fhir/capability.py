@@ -53,7 +53,8 @@ SEARCH: dict[str, dict[str, Param]] = {
         "start": Param(
             "date",
             SP + "Slot-start",
-            "prefixes eq, lt, le, gt, ge; default: the next 7 days; at most 31 days",
+            "prefixes eq, lt, le, gt, ge; default: the next 7 days; at most 31 days (a "
+            "warning says where it stopped)",
         ),
         "status": Param("token", SP + "Slot-status", "free only: busy time is not published"),
         "_count": COUNT,
@@ -66,7 +67,8 @@ SEARCH: dict[str, dict[str, Param]] = {
         "date": Param(
             "date",
             SP + "Appointment-date",
-            "the start; prefixes eq, lt, le, gt, ge; default: today; at most 62 days",
+            "the start; prefixes eq, lt, le, gt, ge; default: today; one bound alone: the "
+            "day from it; at most 62 days (a warning says where it stopped)",
         ),
         "_count": COUNT,
     },

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath, QueryParameter
+from litestar.params import Parameter, QueryParameter
 
 from assistant.usecases import directory as directory_uc
 from assistant.usecases import open_slots as slots_uc
@@ -29,7 +29,8 @@ from integrations.http.fhir.capability import allowed
 from integrations.http.fhir.context import Facade, facade, fhir, strict
 from integrations.http.fhir.outcome import FHIR_JSON, outcome_responses
 from integrations.http.fhir.search import (
-    BadSearch,
+    DATE_PATTERN,
+    ID_PATTERN,
     count,
     date_bound,
     reference_id,
@@ -46,8 +47,39 @@ SLOT_DAYS = 7
 LATE_END = timedelta(hours=4)
 """Longer than any session: how far past the last start a slot may end."""
 
-COUNT = QueryParameter(name="_count", default=None, ge=0, le=1000, description="page size")
-ID = QueryParameter(name="_id", default=None, description="the logical id")
+COUNT = QueryParameter(
+    name="_count",
+    default=None,
+    ge=0,
+    le=1000,
+    schema_extra={"minimum": 0},  # Litestar leaves out a bound of 0
+    description="at most this many entries (default 100)",
+)
+ID = QueryParameter(name="_id", default=None, pattern=ID_PATTERN, description="the logical id")
+LogicalId = Annotated[str, Parameter(pattern=ID_PATTERN, description="the logical id")]
+
+
+def reference(name: str, *types: str) -> Any:
+    """A reference search parameter: `Type/id` (one of `types`) or the bare id."""
+    kinds = "|".join(types)
+    return QueryParameter(
+        name=name,
+        default=None,
+        pattern=rf"^(({kinds})/)?[A-Za-z0-9\-.]{{1,64}}$",
+        description=f"{' or '.join(f'{t}/ID' for t in types)}, or the bare ID",
+    )
+
+
+def dates(name: str, description: str) -> Any:
+    """A repeatable FHIR date search parameter ([prefix]date or dateTime)."""
+    return QueryParameter(
+        name=name,
+        default=None,
+        schema_extra={"items": {"type": "string", "pattern": DATE_PATTERN}},
+        description=f"{description}; repeatable: {name}=ge2026-12-01&{name}=lt2026-12-08",
+    )
+
+
 NAME = QueryParameter(name="name", default=None, description="part of the name, any case")
 SERVICE_TYPE = QueryParameter(
     name="service-type", default=None, description="session type code (or system|code)"
@@ -55,10 +87,15 @@ SERVICE_TYPE = QueryParameter(
 
 
 def _search(
-    request: Request[Any, Any, Any], rtype: str, resources: list[Json], limit: int | None
+    request: Request[Any, Any, Any],
+    rtype: str,
+    resources: list[Json],
+    limit: int | None,
+    warnings: list[str] | None = None,
 ) -> Response[dict[str, Any]]:
     strict(request, allowed(rtype))
-    return fhir(searchset(resources, _base(request), str(request.url), count(limit)))
+    bundle = searchset(resources, _base(request), str(request.url), count(limit), warnings)
+    return fhir(bundle)
 
 
 def _base(request: Request[Any, Any, Any]) -> str:
@@ -157,7 +194,7 @@ class PractitionerController(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
-        logical_id: FromPath[str],
+        logical_id: LogicalId,
     ) -> Response[dict[str, Any]]:
         """One staff member."""
         view = facade(request, directory_uc.directory(db, caller))
@@ -190,7 +227,7 @@ class LocationController(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
-        logical_id: FromPath[str],
+        logical_id: LogicalId,
     ) -> Response[dict[str, Any]]:
         """The facility (`facility`) or one room."""
         view = facade(request, directory_uc.directory(db, caller))
@@ -209,9 +246,7 @@ class ScheduleController(Controller):
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
         logical_id: str | None = ID,
-        actor: str | None = QueryParameter(
-            name="actor", default=None, description="Practitioner/ID"
-        ),
+        actor: str | None = reference("actor", "Practitioner", "PractitionerRole", "Location"),
         service_type: str | None = SERVICE_TYPE,
         limit: int | None = COUNT,
     ) -> Response[dict[str, Any]]:
@@ -231,7 +266,7 @@ class ScheduleController(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
-        logical_id: FromPath[str],
+        logical_id: LogicalId,
     ) -> Response[dict[str, Any]]:
         """One clinician's Schedule (`staff-ID`)."""
         view = facade(request, directory_uc.directory(db, caller))
@@ -249,17 +284,9 @@ class SlotController(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
-        start: list[str] | None = QueryParameter(
-            name="start",
-            default=None,
-            description="[prefix]date or dateTime, repeatable: ge2026-12-01&start=lt2026-12-08",
-        ),
-        schedule: str | None = QueryParameter(
-            name="schedule", default=None, description="Schedule/ID"
-        ),
-        actor: str | None = QueryParameter(
-            name="schedule.actor", default=None, description="Practitioner/ID"
-        ),
+        start: list[str] | None = dates("start", "[prefix]date or dateTime of the slot's start"),
+        schedule: str | None = reference("schedule", "Schedule"),
+        actor: str | None = reference("schedule.actor", "Practitioner"),
         service_type: str | None = SERVICE_TYPE,
         status: str | None = QueryParameter(
             name="status", default=None, description="free (the only status published)"
@@ -283,14 +310,20 @@ class SlotController(Controller):
         codes = _codes(service_type)
         if status is not None and "free" not in _codes(status):
             staff = []  # busy time is never published
-        if not staff or hi <= lo:
+        if not staff or bound.empty or hi <= lo:
             return _search(request, "Slot", [], limit)
+        warnings = []
         if hi + LATE_END - lo > slots_uc.MAX_WINDOW:
-            raise BadSearch(f"start: ask for at most {slots_uc.MAX_WINDOW.days} days of slots")
+            hi = lo + slots_uc.MAX_WINDOW - LATE_END
+            warnings.append(
+                f"only slots starting before {hi.astimezone(view.tz).isoformat()} were searched "
+                f"(at most {slots_uc.MAX_WINDOW.days} days at a time): ask again from there"
+            )
         # A slot starting before `hi` may end after it: search a little further, keep the starts.
         query = slots_uc.OpenSlotsQuery(lo, hi + LATE_END, tuple(staff), tuple(codes))
         found = [s for s in slots_uc.open_slots(db, caller, query, now) if s.start < hi]
-        return _search(request, "Slot", [slot_to_fhir(s, view.ctx, view.tz) for s in found], limit)
+        resources = [slot_to_fhir(s, view.ctx, view.tz) for s in found]
+        return _search(request, "Slot", resources, limit, warnings)
 
     @get("/{logical_id:str}", sync_to_thread=True, media_type=FHIR_JSON, responses=READ_ERRORS)
     def read(
@@ -298,7 +331,7 @@ class SlotController(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
-        logical_id: FromPath[str],
+        logical_id: LogicalId,
     ) -> Response[dict[str, Any]]:
         """One slot, while it is still free (404 once it is taken or past)."""
         staff, session_type, start = parse_slot_id(logical_id)

@@ -6,6 +6,7 @@ date (the whole local day) or a date-time (facility-local without an offset); a 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -14,6 +15,16 @@ from zoneinfo import ZoneInfo
 from litestar.exceptions import ClientException
 
 PREFIXES = ("eq", "lt", "le", "gt", "ge")
+DATE_PATTERN = (
+    r"^(eq|lt|le|gt|ge)?(19|2[0-9])[0-9]{2}-"
+    r"((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-9])|(0[13-9]|1[0-2])-30|(0[13578]|1[02])-31)"
+    r"(T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,6})?)?"
+    r"(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9])?)?$"
+)
+"""A FHIR date search value as the OpenAPI document declares it: years 1900 to 2999 (a
+scheduler's), days that some year has (29 February only in a leap year, as the parser says)."""
+ID_PATTERN = r"^[A-Za-z0-9\-.]{1,64}$"
+"""A FHIR logical id (R4 datatypes: id)."""
 
 
 class BadSearch(ClientException):
@@ -26,10 +37,12 @@ MAX_COUNT = 1000
 
 @dataclass(frozen=True)
 class Bound:
-    """[start, end) from a list of prefixed date values (either end None: open)."""
+    """[start, end) from a list of prefixed date values (either end None: open; `empty`: the
+    values leave no time between them, so nothing matches)."""
 
     start: datetime | None = None
     end: datetime | None = None
+    empty: bool = False
 
 
 def date_bound(name: str, values: list[str], tz: ZoneInfo) -> Bound:
@@ -47,13 +60,16 @@ def date_bound(name: str, values: list[str], tz: ZoneInfo) -> Bound:
             hi = after if hi is None else min(hi, after)
         if prefix == "lt":
             hi = first if hi is None else min(hi, first)
-    if lo is not None and hi is not None and hi <= lo:
-        raise BadSearch(f"{name}: the values leave no time between them")
-    return Bound(lo, hi)
+    return Bound(lo, hi, empty=lo is not None and hi is not None and hi <= lo)
 
 
 def _span(name: str, text: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """A date is its whole local day; a date-time is the instant (to the second)."""
+    if not re.match(DATE_PATTERN, text):
+        raise BadSearch(
+            f"{name}: {text!r} is not a FHIR date or dateTime between 1900 and 2999 (with an "
+            f"optional prefix {', '.join(PREFIXES)})"
+        )
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
@@ -97,10 +113,15 @@ def count(value: int | None) -> int:
 
 
 def searchset(
-    resources: list[dict[str, Any]], base: str, self_url: str, limit: int
+    resources: list[dict[str, Any]],
+    base: str,
+    self_url: str,
+    limit: int,
+    warnings: list[str] | None = None,
 ) -> dict[str, Any]:
     """A searchset Bundle of the first `limit` matches; `total` counts them all (no `entry`
-    when nothing matched: FHIR forbids an empty array)."""
+    when nothing matched: FHIR forbids an empty array). `warnings` travel as an
+    OperationOutcome entry (search mode `outcome`), as FHIR's search says."""
     bundle = {
         "resourceType": "Bundle",
         "type": "searchset",
@@ -115,6 +136,14 @@ def searchset(
             for r in resources[:limit]
         ],
     }
+    if warnings:
+        issues = [{"severity": "warning", "code": "too-costly", "diagnostics": w} for w in warnings]
+        bundle["entry"].append(
+            {
+                "resource": {"resourceType": "OperationOutcome", "issue": issues},
+                "search": {"mode": "outcome"},
+            }
+        )
     if not bundle["entry"]:
         del bundle["entry"]
     return bundle
