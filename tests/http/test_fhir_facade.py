@@ -269,3 +269,22 @@ def test_bulk_publish_can_be_turned_off(demo_db: Database) -> None:
         assert off.status_code == 404 and off.json()["resourceType"] == "OperationOutcome"
         statement = requests.get(f"{url}/fhir/r4/metadata", timeout=10).json()
         assert "operation" not in statement["rest"][0]
+
+
+def test_a_failure_inside_is_an_operation_outcome_without_a_trace(
+    demo_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from litestar.testing import TestClient
+
+    from assistant.usecases import directory
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(directory, "directory", broken)
+    with TestClient(create_app(demo_db)) as test_client:
+        headers = {"Authorization": f"Bearer {token(demo_db, DIRECTOR)}"}
+        response = test_client.get("/fhir/r4/Practitioner", headers=headers)
+    assert response.status_code == 500
+    assert response.json()["resourceType"] == "OperationOutcome"
+    assert "secret" not in response.text and "Traceback" not in response.text
