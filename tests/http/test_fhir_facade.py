@@ -236,6 +236,13 @@ def test_json_only_tokens_required_and_every_error_an_operation_outcome(
         assert response.headers["content-type"].startswith("application/fhir+json")
         assert response.json()["resourceType"] == "OperationOutcome"
     assert get("Slot", {**bearer, "Accept": "application/json"}, _count="1").status_code == 200
+    # Paging: the next link carries on where the page stopped, nothing lost or repeated.
+    first = get("Slot", bearer, _count="7").json()
+    following = next(link["url"] for link in first["link"] if link["relation"] == "next")
+    second = requests.get(following, headers=bearer, timeout=30).json()
+    ids = [e["resource"]["id"] for page in (first, second) for e in page["entry"]]
+    every = [e["resource"]["id"] for e in get("Slot", bearer, _count="14").json()["entry"]]
+    assert ids == every and len(set(ids)) == 14 and first["total"] == second["total"]
     assert get("Practitioner/s006", bearer, _format="json").json()["id"] == "s006"
     assert get("Location/facility", bearer).json()["physicalType"]["coding"][0]["code"] == "bu"
     schedule = get("Schedule/staff-s006", bearer).json()

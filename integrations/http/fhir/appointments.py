@@ -24,8 +24,15 @@ from integrations.http.api import BEARER
 from integrations.http.fhir.capability import allowed
 from integrations.http.fhir.context import Facade, facade, fhir, strict
 from integrations.http.fhir.outcome import FHIR_JSON, outcome_responses
-from integrations.http.fhir.resources import COUNT, READ_ERRORS, LogicalId, dates, reference
-from integrations.http.fhir.search import count, date_bound, reference_id, searchset
+from integrations.http.fhir.resources import (
+    COUNT,
+    OFFSET,
+    READ_ERRORS,
+    LogicalId,
+    dates,
+    reference,
+)
+from integrations.http.fhir.search import count, date_bound, reference_id, searchset, skip
 from integrations.http.fhir.slots import parse_slot_id
 
 WRITE_ERRORS = outcome_responses(400, 401, 403, 404, 406, 409, 422)
@@ -149,6 +156,7 @@ class AppointmentFhirController(Controller):
             "date", "[prefix]date or dateTime of the start (default: today)"
         ),
         limit: int | None = COUNT,
+        offset: int | None = OFFSET,
     ) -> Response[dict[str, Any]]:
         """Appointments starting in the dates asked (searchset Bundle), as the caller may see
         them; a patient's appointments need the right to manage that patient (else 403)."""
@@ -178,9 +186,10 @@ class AppointmentFhirController(Controller):
         rows = schedule.list_appointments(db, caller, period, staff=staff, patient=pid)
         if bound.empty or hi <= lo:
             rows = []
-        directory_uc.record_disclosure(db, caller, rows[: count(limit)], door=DOOR)
+        first, size = skip(offset), count(limit)
+        directory_uc.record_disclosure(db, caller, rows[first : first + size], door=DOOR)
         resources = [to_fhir(view, r) for r in rows]
-        bundle = searchset(resources, view.base, str(request.url), count(limit), warnings)
+        bundle = searchset(resources, view.base, str(request.url), size, warnings, first)
         return fhir(bundle)
 
     @get("/{logical_id:str}", sync_to_thread=True, media_type=FHIR_JSON, responses=READ_ERRORS)

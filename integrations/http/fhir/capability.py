@@ -20,17 +20,20 @@ class Param:
 
 
 COUNT = Param("number", None, "at most this many entries (default 100, at most 1000)")
+OFFSET = Param("number", None, "skip this many matches (what the Bundle's `next` link sends)")
 
 SEARCH: dict[str, dict[str, Param]] = {
     "Practitioner": {
         "_id": Param("token", SP + "Resource-id", "the logical id"),
         "name": Param("string", SP + "Practitioner-name", "part of the name, any case"),
         "_count": COUNT,
+        "_offset": OFFSET,
     },
     "Location": {
         "_id": Param("token", SP + "Resource-id", "the logical id"),
         "name": Param("string", SP + "Location-name", "part of the name, any case"),
         "_count": COUNT,
+        "_offset": OFFSET,
     },
     "Schedule": {
         "_id": Param("token", SP + "Resource-id", "the logical id"),
@@ -39,6 +42,7 @@ SEARCH: dict[str, dict[str, Param]] = {
             "token", SP + "Schedule-service-type", "a session type code the clinician provides"
         ),
         "_count": COUNT,
+        "_offset": OFFSET,
     },
     "Slot": {
         "schedule": Param(
@@ -58,6 +62,7 @@ SEARCH: dict[str, dict[str, Param]] = {
         ),
         "status": Param("token", SP + "Slot-status", "free only: busy time is not published"),
         "_count": COUNT,
+        "_offset": OFFSET,
     },
     "Appointment": {
         "patient": Param(
@@ -71,6 +76,7 @@ SEARCH: dict[str, dict[str, Param]] = {
             "day from it; at most 62 days (a warning says where it stopped)",
         ),
         "_count": COUNT,
+        "_offset": OFFSET,
     },
 }
 

@@ -35,6 +35,7 @@ from integrations.http.fhir.search import (
     date_bound,
     reference_id,
     searchset,
+    skip,
     token_codes,
 )
 from integrations.http.fhir.slots import parse_slot_id, slot_id, slot_to_fhir
@@ -54,6 +55,13 @@ COUNT = QueryParameter(
     le=1000,
     schema_extra={"minimum": 0},  # Litestar leaves out a bound of 0
     description="at most this many entries (default 100)",
+)
+OFFSET = QueryParameter(
+    name="_offset",
+    default=None,
+    ge=0,
+    schema_extra={"minimum": 0},
+    description="skip this many matches (the Bundle's next link pages with it)",
 )
 ID = QueryParameter(name="_id", default=None, pattern=ID_PATTERN, description="the logical id")
 LogicalId = Annotated[str, Parameter(pattern=ID_PATTERN, description="the logical id")]
@@ -91,10 +99,12 @@ def _search(
     rtype: str,
     resources: list[Json],
     limit: int | None,
+    offset: int | None,
     warnings: list[str] | None = None,
 ) -> Response[dict[str, Any]]:
     strict(request, allowed(rtype))
-    bundle = searchset(resources, _base(request), str(request.url), count(limit), warnings)
+    url = str(request.url)
+    bundle = searchset(resources, _base(request), url, count(limit), warnings, skip(offset))
     return fhir(bundle)
 
 
@@ -182,11 +192,12 @@ class PractitionerController(Controller):
         logical_id: str | None = ID,
         name: str | None = NAME,
         limit: int | None = COUNT,
+        offset: int | None = OFFSET,
     ) -> Response[dict[str, Any]]:
         """Search the clinicians and other staff (searchset Bundle)."""
         view = facade(request, directory_uc.directory(db, caller))
         found = _named(_by_id(practitioners(view), logical_id), name)
-        return _search(request, "Practitioner", found, limit)
+        return _search(request, "Practitioner", found, limit, offset)
 
     @get("/{logical_id:str}", sync_to_thread=True, media_type=FHIR_JSON, responses=READ_ERRORS)
     def read(
@@ -215,11 +226,12 @@ class LocationController(Controller):
         logical_id: str | None = ID,
         name: str | None = NAME,
         limit: int | None = COUNT,
+        offset: int | None = OFFSET,
     ) -> Response[dict[str, Any]]:
         """Search the facility and its rooms (searchset Bundle)."""
         view = facade(request, directory_uc.directory(db, caller))
         found = _named(_by_id(locations(view), logical_id), name)
-        return _search(request, "Location", found, limit)
+        return _search(request, "Location", found, limit, offset)
 
     @get("/{logical_id:str}", sync_to_thread=True, media_type=FHIR_JSON, responses=READ_ERRORS)
     def read(
@@ -249,6 +261,7 @@ class ScheduleController(Controller):
         actor: str | None = reference("actor", "Practitioner", "PractitionerRole", "Location"),
         service_type: str | None = SERVICE_TYPE,
         limit: int | None = COUNT,
+        offset: int | None = OFFSET,
     ) -> Response[dict[str, Any]]:
         """Search the clinicians' Schedules (searchset Bundle)."""
         view = facade(request, directory_uc.directory(db, caller))
@@ -258,7 +271,7 @@ class ScheduleController(Controller):
             found = [r for r in found if any(wanted.endswith(a["reference"]) for a in r["actor"])]
         if service_type is not None:
             found = [r for r in found if _offers(r, _codes(service_type))]
-        return _search(request, "Schedule", found, limit)
+        return _search(request, "Schedule", found, limit, offset)
 
     @get("/{logical_id:str}", sync_to_thread=True, media_type=FHIR_JSON, responses=READ_ERRORS)
     def read(
@@ -292,6 +305,7 @@ class SlotController(Controller):
             name="status", default=None, description="free (the only status published)"
         ),
         limit: int | None = COUNT,
+        offset: int | None = OFFSET,
     ) -> Response[dict[str, Any]]:
         """Free slots from Rota's slot finder (searchset Bundle, earliest first)."""
         strict(request, allowed("Slot"))
@@ -311,7 +325,7 @@ class SlotController(Controller):
         if status is not None and "free" not in _codes(status):
             staff = []  # busy time is never published
         if not staff or bound.empty or hi <= lo:
-            return _search(request, "Slot", [], limit)
+            return _search(request, "Slot", [], limit, offset)
         warnings = []
         if hi + LATE_END - lo > slots_uc.MAX_WINDOW:
             hi = lo + slots_uc.MAX_WINDOW - LATE_END
@@ -323,7 +337,7 @@ class SlotController(Controller):
         query = slots_uc.OpenSlotsQuery(lo, hi + LATE_END, tuple(staff), tuple(codes))
         found = [s for s in slots_uc.open_slots(db, caller, query, now) if s.start < hi]
         resources = [slot_to_fhir(s, view.ctx, view.tz) for s in found]
-        return _search(request, "Slot", resources, limit, warnings)
+        return _search(request, "Slot", resources, limit, offset, warnings)
 
     @get("/{logical_id:str}", sync_to_thread=True, media_type=FHIR_JSON, responses=READ_ERRORS)
     def read(

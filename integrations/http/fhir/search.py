@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from litestar.exceptions import ClientException
@@ -112,28 +113,50 @@ def count(value: int | None) -> int:
     return value
 
 
+def skip(value: int | None) -> int:
+    if value is not None and value < 0:
+        raise BadSearch("_offset: at least 0")
+    return value or 0
+
+
+def page_url(url: str, offset: int) -> str:
+    """The same search from another match on (`_offset`)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "_offset"]
+    if offset:
+        query.append(("_offset", str(offset)))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
 def searchset(
     resources: list[dict[str, Any]],
     base: str,
     self_url: str,
     limit: int,
     warnings: list[str] | None = None,
+    offset: int = 0,
 ) -> dict[str, Any]:
-    """A searchset Bundle of the first `limit` matches; `total` counts them all (no `entry`
-    when nothing matched: FHIR forbids an empty array). `warnings` travel as an
-    OperationOutcome entry (search mode `outcome`), as FHIR's search says."""
+    """A searchset Bundle of `limit` matches from `offset` on, with `next` and `previous`
+    links to the other pages; `total` counts them all (no `entry` when none is on this page:
+    FHIR forbids an empty array). `warnings` travel as an OperationOutcome entry (search mode
+    `outcome`), as FHIR's search says."""
+    links = [{"relation": "self", "url": self_url}]
+    if offset + limit < len(resources) and limit > 0:
+        links.append({"relation": "next", "url": page_url(self_url, offset + limit)})
+    if offset > 0 and limit > 0:
+        links.append({"relation": "previous", "url": page_url(self_url, max(0, offset - limit))})
     bundle = {
         "resourceType": "Bundle",
         "type": "searchset",
         "total": len(resources),
-        "link": [{"relation": "self", "url": self_url}],
+        "link": links,
         "entry": [
             {
                 "fullUrl": f"{base}/{r['resourceType']}/{r['id']}",
                 "resource": r,
                 "search": {"mode": "match"},
             }
-            for r in resources[:limit]
+            for r in resources[offset : offset + limit]
         ],
     }
     if warnings:
