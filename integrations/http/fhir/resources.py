@@ -26,7 +26,7 @@ from integrations.fhir.mapping import (
 from integrations.fhir.mapping.common import FACILITY_LOCATION_ID, Json
 from integrations.http.api import BEARER
 from integrations.http.fhir.capability import allowed
-from integrations.http.fhir.context import Facade, facade, fhir, strict
+from integrations.http.fhir.context import Facade, base_url, facade, fhir, strict
 from integrations.http.fhir.outcome import FHIR_JSON, outcome_responses
 from integrations.http.fhir.search import (
     DATE_PATTERN,
@@ -104,12 +104,8 @@ def _search(
 ) -> Response[dict[str, Any]]:
     strict(request, allowed(rtype))
     url = str(request.url)
-    bundle = searchset(resources, _base(request), url, count(limit), warnings, skip(offset))
+    bundle = searchset(resources, base_url(request), url, count(limit), warnings, skip(offset))
     return fhir(bundle)
-
-
-def _base(request: Request[Any, Any, Any]) -> str:
-    return str(request.base_url).rstrip("/") + "/fhir/r4"
 
 
 def _read(resources: list[Json], rtype: str, logical_id: str) -> Response[dict[str, Any]]:
