@@ -52,5 +52,7 @@ class FhirCursor(Base):
     resource_type: Mapped[str] = mapped_column(String(40), primary_key=True)
     last_updated: Mapped[str | None] = mapped_column(String(40))
     next_url: Mapped[str | None] = mapped_column(String(2000))
+    high_water: Mapped[str | None] = mapped_column(String(40))
+    """The newest meta.lastUpdated of the run in progress (becomes `last_updated` at its end)."""
     pages: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -114,10 +114,27 @@ class Outcome:
         return {k: v for k, v in vars(self).items() if v is not None}
 
 
-def digest(record: Record | None) -> str | None:
+# Fields a server sync does not bring in (they change in Rota on their own: units used, leave),
+# left out of the digest so they never read as a conflicting local change.
+NOT_SYNCED = {
+    "patients": frozenset({"authorizations", "family_contacts"}),
+    "staff": frozenset({"unavailable"}),
+    "rooms": frozenset({"unavailable"}),
+}
+
+
+def digest(kind: str, record: Record | None) -> str | None:
+    """A fingerprint of what a sync brings in of a record (to tell a change made in Rota)."""
     if record is None:
         return None
-    return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
+    kept = {k: v for k, v in record.items() if k not in NOT_SYNCED.get(kind, frozenset())}
+    return hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def local_digest(db: Database, kind: str, rota_id: str) -> str | None:
+    """The digest of a Rota record as it is now: what FHIR write-back stores after writing it
+    to the server, so the next import does not take Rota's own change for a conflict."""
+    return digest(kind, local_record(db, kind, rota_id))
 
 
 def known_ids(db: Database, server: str) -> dict[tuple[str, str], str]:
@@ -140,13 +157,18 @@ def apply(db: Database, caller: Caller, item: Incoming) -> Outcome:
     rota_id = link.rota_id if link else (item.record or {}).get("id")
     if item.kind not in KINDS:
         raise InvalidInput(f"{item.label}: unknown kind {item.kind!r}")
-    local = _local(db, item.kind, rota_id) if rota_id else None
+    local = local_record(db, item.kind, rota_id) if rota_id else None
     same_version = bool(
         link and item.remote and link.version_id and link.version_id == item.remote.version_id
     )
     if same_version and not (item.record is None and link and not link.deleted):
         return Outcome(item.label, "unchanged", rota_id)
-    if link and local is not None and link.record_digest and digest(local) != link.record_digest:
+    if (
+        link
+        and local is not None
+        and link.record_digest
+        and digest(item.kind, local) != link.record_digest
+    ):
         return Outcome(
             item.label,
             "conflict",
@@ -161,8 +183,8 @@ def apply(db: Database, caller: Caller, item: Incoming) -> Outcome:
         problems = getattr(exc, "problems", [])
         return Outcome(item.label, "refused", rota_id, "; ".join([str(exc), *problems]))
     if item.remote and rota_id:
-        after = _local(db, item.kind, rota_id)
-        _save_link(db, item.remote, rota_id, digest(after), deleted=item.record is None)
+        after = local_record(db, item.kind, rota_id)
+        _save_link(db, item.remote, rota_id, digest(item.kind, after), deleted=item.record is None)
     return Outcome(item.label, result, rota_id)
 
 
@@ -198,7 +220,8 @@ def _write(
     if item.kind == "appointments":
         return _appointment(db, caller, item, record, rota_id, local)
     if local is None:  # rooms and session types come with the facility file
-        raise InvalidInput(f"a new {item.kind} record is added with the facility file")
+        noun = {"rooms": "room", "session_types": "session type"}.get(item.kind, item.kind)
+        raise InvalidInput(f"a new {noun} is added with the facility file, not by an import")
     return ("unchanged" if _same(local, changes) else "skipped"), rota_id
 
 
@@ -301,7 +324,9 @@ def _delete(
 # --- reading the local record and the links ----------------------------------------------------
 
 
-def _local(db: Database, kind: str, rota_id: str) -> Record | None:
+def local_record(db: Database, kind: str, rota_id: str) -> Record | None:
+    """One Rota record of a kind (the facility file's shape; an appointment as its view), or
+    None; what the conflict check fingerprints."""
     tz = db.facility_tz()
     with db.read() as session:
         if kind == "patients":
@@ -326,6 +351,41 @@ def _local(db: Database, kind: str, rota_id: str) -> Record | None:
             return _appointment_record(view_of(arow), tz) if arow else None
         data = facility_data(session, appointments=False)
         return next((r for r in data.get(kind, []) if r["id"] == rota_id), None)
+
+
+def link_loaded(db: Database, links: list[tuple[str, Remote, str]]) -> None:
+    """After a whole facility was loaded from a server: one link per (kind, resource, Rota
+    id), each with the digest of the record as it was loaded."""
+    tz = db.facility_tz()
+    with db.session() as session:
+        records = {kind: _all_local(session, kind, tz) for kind in {k for k, _, _ in links}}
+        for kind, remote, rota_id in links:
+            session.add(
+                FhirLink(
+                    server=remote.server,
+                    resource_type=remote.resource_type,
+                    fhir_id=remote.fhir_id,
+                    rota_id=rota_id,
+                    version_id=remote.version_id,
+                    last_updated=remote.last_updated,
+                    record_digest=digest(kind, records[kind].get(rota_id)),
+                    deleted=False,
+                    synced_at=now_utc(),
+                )
+            )
+
+
+def _all_local(session: Any, kind: str, tz: Any) -> dict[str, Record]:
+    """Every record of a kind as `local_record` reads one."""
+    if kind == "appointments":
+        rows = session.scalars(
+            select(Appointment).options(
+                selectinload(Appointment.staff_links), selectinload(Appointment.patient_links)
+            )
+        )
+        return {r.id: _appointment_record(view_of(r), tz) for r in rows}
+    data = facility_data(session, appointments=False)
+    return {r["id"]: r for r in data.get(kind, [])}
 
 
 def _appointment_record(view: AppointmentView, tz: Any) -> Record:
@@ -405,8 +465,14 @@ def link_of(db: Database, server: str, resource_type: str, fhir_id: str) -> Reco
 
 @dataclass(frozen=True)
 class Cursor:
+    """Where the sync of one resource type from one server stands: `last_updated`, the newest
+    meta.lastUpdated of the last finished run (the next asks for newer); `next_url`, the page
+    an unfinished run stopped before (the next run resumes there), with `high_water`, the
+    newest lastUpdated that run had seen."""
+
     last_updated: str | None
     next_url: str | None
+    high_water: str | None
     pages: int
 
 
@@ -414,29 +480,39 @@ def cursor(db: Database, server: str, resource_type: str) -> Cursor:
     with db.read() as session:
         row = session.get(FhirCursor, (server, resource_type))
         if row is None:
-            return Cursor(None, None, 0)
-        return Cursor(row.last_updated, row.next_url, row.pages)
+            return Cursor(None, None, None, 0)
+        return Cursor(row.last_updated, row.next_url, row.high_water, row.pages)
 
 
 def save_cursor(
-    db: Database,
-    server: str,
-    resource_type: str,
-    *,
-    last_updated: str | None,
-    next_url: str | None,
+    db: Database, server: str, resource_type: str, *, seen: str | None, next_url: str | None
 ) -> None:
-    """After each page: the newest lastUpdated imported and the next page (None: done)."""
+    """After each page: the newest lastUpdated seen and the next page; with no next page the
+    run is finished and what it saw becomes the point the next run starts from."""
     with db.session() as session:
         row = session.get(FhirCursor, (server, resource_type))
         if row is None:
             row = FhirCursor(server=server, resource_type=resource_type, pages=0)
             session.add(row)
-        if last_updated and (row.last_updated is None or last_updated > row.last_updated):
-            row.last_updated = last_updated
+        row.high_water = later(row.high_water, seen)
         row.next_url = next_url
         row.pages = (row.pages or 0) + 1
+        if next_url is None:
+            row.last_updated = later(row.last_updated, row.high_water)
+            row.high_water = None
         row.updated_at = now_utc()
+
+
+def later(a: str | None, b: str | None) -> str | None:
+    """The later of two FHIR instants (either may be None)."""
+    if a is None or b is None:
+        return a or b
+    return a if _instant(a) >= _instant(b) else b
+
+
+def _instant(text: str) -> datetime:
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def record_import(db: Database, caller: Caller, source: str, counts: Record) -> None:

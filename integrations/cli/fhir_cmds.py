@@ -87,8 +87,9 @@ def fhir_import(
     as_json: JsonFlag = False,
 ) -> None:
     """Bring FHIR resources in: into an empty database, the whole facility at once; into a
-    living one, record by record through the same use cases as every change (conflicts with
-    changes made in Rota are reported, never overwritten)."""
+    living one, record by record through the same use cases as every change. Conflicts with
+    changes made in Rota are reported, never overwritten; exit 1 when any record was not
+    applied (a conflict or a refusal)."""
     if (bundle is None) == (server is None):
         raise InvalidInput("give one of --bundle FILE or --server URL")
     if since and server is None:
@@ -101,7 +102,10 @@ def fhir_import(
         from integrations.fhir.sync import import_server  # the HTTP client only when used
 
         report = import_server(db, caller, str(server), since=since)
-    _report(report.as_record(), as_json)
+    record = report.as_record()
+    _report(record, as_json)
+    if any(o["result"] in ("conflict", "refused") for o in record["outcomes"]):
+        raise typer.Exit(1)  # something was not applied: a script must notice
 
 
 def _report(record: dict[str, Any], as_json: bool) -> None:

@@ -606,7 +606,7 @@ risk_cmds.register(app)  # rota risk train|show
 from integrations.cli import fhir_cmds  # noqa: E402
 
 fhir_cmds.register(app)  # rota fhir export|import
-
+from integrations.cli import fhir_push_cmds  # noqa: E402, F401  (adds rota fhir push)
 
 # --- entry point -------------------------------------------------------------------------------
 

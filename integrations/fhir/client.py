@@ -161,11 +161,6 @@ def _from_location(location: str | None, part: str) -> str | None:
     return parts[-1] if part == "id" and len(parts) >= 2 else None
 
 
-def etag_of(version_id: str | None) -> str | None:
-    """The weak ETag of a version, as FHIR servers send and expect it."""
-    return f'W/"{version_id}"' if version_id else None
-
-
 def identifier_search(system: str | None, value: str) -> str:
     """A token search on identifier: `identifier=system|value`."""
     return f"identifier={system}|{value}" if system else f"identifier={value}"

@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("resource_type", sa.String(40), primary_key=True),
         sa.Column("last_updated", sa.String(40), nullable=True),
         sa.Column("next_url", sa.String(2000), nullable=True),
+        sa.Column("high_water", sa.String(40), nullable=True),
         sa.Column("pages", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )

@@ -8,6 +8,7 @@ record came from the database, a file or a use case.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable
@@ -266,16 +267,35 @@ def label(resource: Json) -> str:
     return f"{resource.get('resourceType', 'resource')}/{resource.get('id', '?')}"
 
 
+def prune(value: Any) -> Any:
+    """Without nulls, empty arrays and empty objects, which FHIR's JSON does not allow."""
+    if isinstance(value, dict):
+        out = {k: prune(v) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v is not None and v != [] and v != {}}
+    if isinstance(value, list):
+        items = [prune(v) for v in value]
+        return [v for v in items if v is not None and v != [] and v != {}]
+    return value
+
+
+@functools.cache
+def _model(resource_type: str) -> Any:
+    return get_fhir_model_class(resource_type)
+
+
 def validated(resource: Json) -> Json:
-    """The resource as the R4B model reads and writes it; a problem names the resource and the
-    field."""
+    """The resource, once its R4B model has accepted it (the JSON given is returned as it is:
+    writing it out through the model again would double the cost and change nothing Rota
+    reads); a problem names the resource and the field."""
     rtype = resource.get("resourceType")
     try:
-        model = get_fhir_model_class(str(rtype))
+        model = _model(str(rtype))
     except (KeyError, ValueError) as exc:
         raise InvalidInput(f"{label(resource)}: unknown resourceType {rtype!r}") from exc
+    resource = prune(resource)
     try:
-        return model.model_validate(resource).model_dump(mode="json", exclude_none=True)
+        model.model_validate(resource)
+        return resource
     except ValidationError as exc:
         problems = [
             f"{label(resource)}: {'.'.join(str(p) for p in (rtype, *err['loc']))}: {err['msg']}"

@@ -474,8 +474,8 @@ def bundle_to_facility(bundle: Json, resolver: Resolver | None = None) -> Facili
     """A Bundle → a facility file (every resource validated; none left unread silently: a
     resource of a type Rota does not map is a warning)."""
     resources = resources_of(bundle)  # each validated by the function that reads it
-    for r in resources:
-        if r["resourceType"] not in KIND_OF:
+    for r in resources:  # read raw below (the others are validated where they are read)
+        if r["resourceType"] not in KIND_OF or r["resourceType"] in ("Coverage", "RelatedPerson"):
             validated(r)
     resolver = resolver or Resolver()
     for r in resources:
