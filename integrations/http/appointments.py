@@ -17,7 +17,7 @@ from clinic.errors import InvalidInput
 from clinic.timeutil import day_bounds, now_utc, parse_datetime
 from clinic.tokens import Caller
 from integrations.http.api import ApiController
-from integrations.http.fields import DateTime, datetime_query, described, read_datetime
+from integrations.http.fields import DateTime, described, read_datetime, when_query
 
 
 @dataclass
@@ -37,8 +37,8 @@ class NewAppointment:
     pinned: bool = False
 
 
-FROM = datetime_query("from", "Start (default: today)")
-TO = datetime_query("to", "End, exclusive (default: the day's end)")
+FROM = when_query("from", "Start (default: today)")
+TO = when_query("to", "End, exclusive (default: the day's end)")
 
 
 def _period(db: NamedDependency[Database], start: str | None, end: str | None) -> schedule.Period:

@@ -21,7 +21,7 @@ from clinic.db import Database
 from clinic.timeutil import parse_datetime
 from clinic.tokens import Caller
 from integrations.http.api import ApiController
-from integrations.http.fields import datetime_query
+from integrations.http.fields import when_query
 
 EMPTY_TWIML = b'<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
@@ -60,7 +60,7 @@ class ReplyController(ApiController):
         self,
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
-        since: str | None = datetime_query("since", "Only replies received from then on"),
+        since: str | None = when_query("since", "Only replies received from then on"),
     ) -> list[dict[str, Any]]:
         """Patients' answers to reminders (confirm, callback), newest first."""
         after = parse_datetime(since, db.facility_tz()) if since else None
