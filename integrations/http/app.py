@@ -9,11 +9,13 @@ from typing import Literal
 
 import swagger_ui_bundle
 from litestar import Litestar, get
+from litestar.datastructures import MutableScopeHeaders
 from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
+from litestar.types import Message, Scope
 
 from assistant.dialogue import Dialogue
 from assistant.usecases import records
@@ -50,6 +52,21 @@ def health(db: NamedDependency[Database]) -> Health:
     """Liveness and database reachability (no authentication: no `security` here, while every
     /api route declares the bearer token)."""
     return Health(status="ok", database=records.ping(db))
+
+
+async def allow_every_method(message: Message, scope: Scope) -> None:
+    """Litestar 2.25's automatic OPTIONS answer lists only the methods of the first handler on
+    a path (registering a second one rebuilds the route, but the OPTIONS handler keeps the first
+    route's methods); the `Allow` header must list every method the path serves."""
+    if message["type"] != "http.response.start" or scope.get("method") != "OPTIONS":
+        return
+    handler = scope.get("route_handler")
+    if handler is None or handler.http_methods != {"OPTIONS"}:
+        return
+    served = scope["litestar_app"].route_handler_method_map
+    methods = {m for path in handler.paths for m in served.get(path, {}) if m.isupper()}
+    if methods:
+        MutableScopeHeaders.from_message(message)["Allow"] = ", ".join(sorted(methods))
 
 
 def create_app(
@@ -112,6 +129,7 @@ def create_app(
             "dialogue": Provide(lambda: conversation, use_cache=True, sync_to_thread=False),
         },
         exception_handlers=fhir_aware(EXCEPTION_HANDLERS),  # OperationOutcome under /fhir/
+        before_send=[allow_every_method],
         openapi_config=openapi,
         debug=debug,
     )

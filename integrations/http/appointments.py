@@ -17,7 +17,7 @@ from clinic.errors import InvalidInput
 from clinic.timeutil import day_bounds, now_utc, parse_datetime
 from clinic.tokens import Caller
 from integrations.http.api import ApiController
-from integrations.http.fields import LOCAL, DateTime, described
+from integrations.http.fields import DateTime, described, read_datetime, when_query
 
 
 @dataclass
@@ -37,15 +37,8 @@ class NewAppointment:
     pinned: bool = False
 
 
-FROM = QueryParameter(
-    name="from", default=None, format="date-time", description="Start (default: today)" + LOCAL
-)
-TO = QueryParameter(
-    name="to",
-    default=None,
-    format="date-time",
-    description="End, exclusive (default: the day's end)" + LOCAL,
-)
+FROM = when_query("from", "Start (default: today)")
+TO = when_query("to", "End, exclusive (default: the day's end)")
 
 
 def _period(db: NamedDependency[Database], start: str | None, end: str | None) -> schedule.Period:
@@ -136,7 +129,7 @@ class AppointmentController(ApiController):
             caller,
             appointments.Book(
                 session_type=data.session_type,
-                start=parse_datetime(data.start, tz),
+                start=read_datetime(data.start, tz, "start"),
                 staff=tuple(data.staff),
                 patients=tuple(data.patients),
                 room=data.room,

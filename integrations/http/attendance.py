@@ -20,7 +20,7 @@ from clinic.models import APPOINTMENT_STATUSES
 from clinic.timeutil import now_utc, parse_date
 from clinic.tokens import Caller
 from integrations.http.api import ApiController
-from integrations.http.fields import Day, OptionalDay, described
+from integrations.http.fields import Day, date_query, described
 
 Mark = Literal["check_in", "attended", "no_show", "late_cancel"]
 
@@ -200,7 +200,7 @@ class AttendanceController(ApiController):
         self,
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
-        day: OptionalDay = None,
+        day: str | None = date_query("day", "The day (default: today)"),
         staff: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
         """Sessions of the day (default today) that have started and have no outcome yet: a

@@ -8,20 +8,20 @@ X-Twilio-Signature header, checked with TWILIO_AUTH_TOKEN over the public URL Tw
 from __future__ import annotations
 
 import os
-from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromQuery
 from twilio.request_validator import RequestValidator
 
 from assistant.usecases import outbox as outbox_usecases
 from clinic.db import Database
+from clinic.timeutil import parse_datetime
 from clinic.tokens import Caller
 from integrations.http.api import ApiController
+from integrations.http.fields import when_query
 
 EMPTY_TWIML = b'<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
@@ -60,10 +60,11 @@ class ReplyController(ApiController):
         self,
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
-        since: FromQuery[datetime | None] = None,
+        since: str | None = when_query("since", "Only replies received from then on"),
     ) -> list[dict[str, Any]]:
         """Patients' answers to reminders (confirm, callback), newest first."""
-        rows = outbox_usecases.replies(db, caller, since=since)
+        after = parse_datetime(since, db.facility_tz()) if since else None
+        rows = outbox_usecases.replies(db, caller, since=after)
         return [outbox_usecases.as_record(r) for r in rows]
 
 

@@ -13,14 +13,14 @@ from typing import Annotated, Any
 
 from litestar import delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from assistant.usecases import waitlist
 from clinic.db import Database
 from clinic.tokens import Caller
 from clinic.waitlist_models import ENTRY_STATUSES, OFFER_STATUSES
 from integrations.http.api import ApiController
-from integrations.http.fields import WEEKDAYS, OptionalTimeOfDay, described
+from integrations.http.fields import WEEKDAYS, OptionalTimeOfDay, RowId, described
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class WaitlistController(ApiController):
         self,
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
-        entry_id: FromPath[int],
+        entry_id: RowId,
         reason: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
         """Take an entry off the list (its open offers close)."""
@@ -117,7 +117,7 @@ class WaitlistController(ApiController):
         self,
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
-        offer_id: FromPath[int],
+        offer_id: RowId,
     ) -> dict[str, Any]:
         """Book the offered time for the patient (409 when someone else just took it)."""
         return waitlist.as_record(waitlist.accept(db, caller, waitlist.AcceptOffer(offer_id)))
