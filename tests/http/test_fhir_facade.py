@@ -212,6 +212,19 @@ def test_a_role_that_may_not_see_the_patient_gets_403(origin: str, demo_db: Data
     assert body["resourceType"] == "OperationOutcome"
     assert body["issue"][0]["code"] == "forbidden"
     assert "own caseload" in body["issue"][0]["details"]["text"]
+    # Others' sessions: time, room and clinician only (no patient, no session type).
+    today = list(
+        Appointment.where(struct={"date": "2026-11-30"}).perform_resources_iter(fhir.server)
+    )
+    others = [
+        a
+        for a in today
+        if f"Practitioner/{THERAPIST}" not in {p.actor.reference for p in a.participant}
+    ]
+    assert others
+    for appointment in others:
+        assert not any(p.actor.reference.startswith("Patient/") for p in appointment.participant)
+        assert appointment.serviceType is None
 
 
 def test_json_only_tokens_required_and_every_error_an_operation_outcome(

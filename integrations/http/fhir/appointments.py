@@ -18,7 +18,12 @@ from clinic.db import Database
 from clinic.errors import InvalidInput
 from clinic.timeutil import day_bounds, now_utc
 from clinic.tokens import Caller
-from integrations.fhir.mapping import appointment_from_fhir, appointment_to_fhir, fhir_id
+from integrations.fhir.mapping import (
+    appointment_from_fhir,
+    appointment_to_fhir,
+    fhir_id,
+    validated,
+)
 from integrations.fhir.mapping.common import Json
 from integrations.http.api import BEARER
 from integrations.http.fhir.capability import allowed
@@ -135,8 +140,19 @@ def as_record(record: Json) -> Json:
     }
 
 
+HIDDEN_TYPE = "-"
+"""Stands for a session type the caller may not see, while mapping; its serviceType is then
+dropped (optional in R4)."""
+
+
 def to_fhir(view: Facade, record: Json) -> Json:
-    return appointment_to_fhir(as_record(record), view.ctx)
+    """The Appointment as the caller may see it: what the role hides is not in it."""
+    shown = as_record(record)
+    hidden = "session_type" not in shown
+    resource = appointment_to_fhir({"session_type": HIDDEN_TYPE, **shown}, view.ctx)
+    if hidden:
+        del resource["serviceType"]
+    return resource
 
 
 class AppointmentFhirController(Controller):
@@ -240,21 +256,22 @@ def booking_of(view: Facade, resource: Json) -> appointments.Book:
     if not isinstance(resource, dict) or resource.get("resourceType") != "Appointment":
         raise InvalidInput("the body must be a FHIR Appointment (resourceType 'Appointment')")
     status = resource.get("status", "booked")
-    if status not in BOOKABLE:
+    if not isinstance(status, str) or status not in BOOKABLE:
         raise InvalidInput(
             f"Appointment.status {status!r}: a new appointment is booked "
             f"(send one of {', '.join(sorted(BOOKABLE))})"
         )
-    given = {k: v for k, v in resource.items() if k not in ("id", "meta", "slot", "status")}
+    given = {k: v for k, v in resource.items() if k not in ("id", "meta", "status")}
     given.update(id="new", status="booked")
-    slots = resource.get("slot") or []
+    parts = given.get("participant")
+    if isinstance(parts, list):  # R4 wants each participant's status; "accepted" unless said
+        given["participant"] = [
+            {"status": "accepted", **p} if isinstance(p, dict) else p for p in parts
+        ]
+    given = validated(given)  # any shape the R4B model refuses is a 422 naming the field
+    slots = given.pop("slot", [])
     if slots:
-        ref = (slots[0] or {}).get("reference", "") if isinstance(slots[0], dict) else ""
-        given = _from_slot(view, given, reference_id("slot", ref, "Slot"))
-    given["participant"] = [
-        {"status": "accepted", **p} if isinstance(p, dict) else p
-        for p in given.get("participant") or []
-    ]
+        given = _from_slot(view, given, reference_id("slot", slots[0].get("reference", ""), "Slot"))
     if not given.get("end") and not given.get("minutesDuration"):
         given["minutesDuration"] = _minutes_of(view, given)
     record = appointment_from_fhir(given)
@@ -264,7 +281,7 @@ def booking_of(view: Facade, resource: Json) -> appointments.Book:
         start = start.replace(tzinfo=view.tz)
     staff_ids = {fhir_id(s["id"]): s["id"] for s in view.directory.staff}
     room_ids = {fhir_id(r["id"]): r["id"] for r in view.directory.rooms}
-    texts = [c.get("text") for c in resource.get("reasonCode") or [] if isinstance(c, dict)]
+    texts = [c.get("text") for c in given.get("reasonCode") or []]
     return appointments.Book(
         session_type=record["session_type"],
         start=start,
@@ -273,7 +290,7 @@ def booking_of(view: Facade, resource: Json) -> appointments.Book:
         room=room_ids.get(record["room"], record["room"]) if record.get("room") else None,
         minutes=record.get("minutes"),
         note=record.get("note"),
-        reason=resource.get("description") or next((t for t in texts if t), None),
+        reason=given.get("description") or next((t for t in texts if t), None),
     )
 
 
