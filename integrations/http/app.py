@@ -13,13 +13,14 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.spec import Components
 from litestar.static_files import create_static_files_router
 from litestar.types import Message, Scope
 
 from assistant.dialogue import Dialogue
 from assistant.usecases import records
 from clinic.db import Database, open_database
+from integrations.http.api import SECURITY_SCHEMES
 from integrations.http.appointments import AppointmentController
 from integrations.http.attendance import AttendanceController
 from integrations.http.auth import provide_caller
@@ -93,13 +94,7 @@ def create_app(
                 favicon="<link rel='icon' href='data:,'>",  # the default points at a CDN
             )
         ],
-        components=Components(
-            security_schemes={
-                "bearer": SecurityScheme(
-                    type="http", scheme="bearer", description="rota token create --staff ID"
-                ),
-            }
-        ),
+        components=Components(security_schemes=SECURITY_SCHEMES),
     )
     return Litestar(
         route_handlers=[

@@ -16,7 +16,6 @@ from assistant.usecases import AppointmentView, appointments, attendance, knock_
 from assistant.usecases.knock_on import MAX_DELAY
 from clinic.db import Database
 from clinic.errors import InvalidInput
-from clinic.models import APPOINTMENT_STATUSES
 from clinic.timeutil import now_utc, parse_date
 from clinic.tokens import Caller
 from integrations.http.api import ApiController
@@ -29,7 +28,7 @@ Mark = Literal["check_in", "attended", "no_show", "late_cancel"]
 class StatusChange:
     """POST /api/appointments/{id}/status: any status the booking service allows next."""
 
-    status: Annotated[str, described(enum=APPOINTMENT_STATUSES)]
+    status: Annotated[str, described(enum=appointments.STATUSES)]
     reason: str | None = None
     override_reason: str | None = None
 

@@ -20,7 +20,7 @@ from assistant.usecases import outbox as outbox_usecases
 from clinic.db import Database
 from clinic.timeutil import parse_datetime
 from clinic.tokens import Caller
-from integrations.http.api import ApiController
+from integrations.http.api import ApiController, webhook_operation
 from integrations.http.fields import when_query
 
 EMPTY_TWIML = b'<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -30,14 +30,27 @@ def _forbidden(text: str, status: int = 403) -> Response[bytes]:
     return Response(text.encode(), status_code=status, media_type="text/plain")
 
 
-@post("/api/sms/inbound", include_in_schema=False, status_code=200)
+@post(
+    "/api/sms/inbound",
+    status_code=200,
+    tags=["webhooks"],
+    security=[{"twilioSignature": []}],
+    operation_class=webhook_operation(
+        requests=("application/x-www-form-urlencoded",),
+        answers={200: ("application/xml",), 403: ("text/plain",), 503: ("text/plain",)},
+    ),
+)
 async def sms_inbound(
     request: Request[Any, Any, Any], db: NamedDependency[Database]
 ) -> Response[bytes]:
+    """Twilio's webhook: a patient's SMS reply (form fields From, Body, MessageSid), signed;
+    answered with empty TwiML. 503 when TWILIO_AUTH_TOKEN is not set on this server."""
     token = os.environ.get("TWILIO_AUTH_TOKEN")
     if not token:
         return _forbidden("SMS replies are not configured (TWILIO_AUTH_TOKEN)", 503)
-    params = dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
+    # Undecodable bytes cannot carry a valid signature: replaced, then refused (403), not a 500.
+    text = (await request.body()).decode("utf-8", errors="replace")
+    params = dict(parse_qsl(text, keep_blank_values=True))
     url = os.environ.get("ROTA_SMS_WEBHOOK_URL") or str(request.url)
     signature = request.headers.get("x-twilio-signature", "")
     if not RequestValidator(token).validate(url, params, signature):

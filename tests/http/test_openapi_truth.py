@@ -1,6 +1,7 @@
 """The OpenAPI document tells the truth: schemathesis (every check, coverage + fuzzing +
 stateful phases) against the live app over demo s answers no failure, for a clinical director
-and for a therapist; and the document declares who needs a token and what errors look like.
+and for a therapist; and the document declares who needs a token (or a signature) and what
+errors look like.
 
 Every route the app has is fuzzed (the document is read from the app), so a new route must
 follow the rules in README "The API document"."""
@@ -28,7 +29,16 @@ ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "422", "429"]
 
 
 @pytest.fixture()
-def app(demo_db: Database) -> Litestar:
+def app(demo_db: Database, monkeypatch: pytest.MonkeyPatch) -> Litestar:
+    """The app as deployed with its webhooks configured (unconfigured, they answer a documented
+    503). Slack's API URL points at a closed local port: the tests stay offline."""
+    for name, value in {
+        "SLACK_SIGNING_SECRET": "fuzz-secret",
+        "SLACK_BOT_TOKEN": "xoxb-fuzz",
+        "ROTA_SLACK_API_URL": "http://127.0.0.1:9/",
+        "TWILIO_AUTH_TOKEN": "fuzz-secret",
+    }.items():
+        monkeypatch.setenv(name, value)
     return create_app(demo_db)
 
 
@@ -82,6 +92,10 @@ def test_health_needs_no_token_and_every_api_route_says_it_does(document: dict) 
         for method, op in item.items()
     ]
     assert len(operations) > 40
+    slack, sms = paths_of(document, "/slack/events", "/api/sms/inbound")
+    assert slack["security"] == [{"slackSignature": []}]
+    assert sms["security"] == [{"twilioSignature": []}]
+    operations = [(p, m, op) for p, m, op in operations if op is not sms]
     for path, method, op in operations:
         assert op["security"] == [{"bearer": []}], (method, path)
         for status in ("400", "401", "403", "404", "422"):
@@ -91,6 +105,10 @@ def test_health_needs_no_token_and_every_api_route_says_it_does(document: dict) 
             }, (method, path, status)
         if method != "get":
             assert "application/problem+json" in op["responses"]["409"]["content"]
+
+
+def paths_of(document: dict, *paths: str) -> list[dict]:
+    return [document["paths"][path]["post"] for path in paths]
 
 
 def test_times_dates_and_statuses_are_declared(document: dict) -> None:
