@@ -1,7 +1,8 @@
 """FHIR facade benchmark: the Slot search's latency over HTTP (uvicorn on 127.0.0.1, one client,
 requests one after another) on a demo facility, at fixed dates (the clock is set to the demo's
 first morning, 2026-11-30 07:00 facility time). Prints one JSON document: p50/p95/max per kind
-of search and over all, the first (cold) request apart, and the slots each answer held.
+of search and over all, the first (cold) request apart, and the slots each answer held; then
+the time to fetch each SMART Scheduling Links bulk file once (14 days of free slots).
 
 Kinds, cycled: one clinician and one session type over 7 days (`clinician_week`), every
 clinician for one session type over one day (`type_day`), the default search (every clinician
@@ -114,6 +115,16 @@ def main() -> None:
                     continue
                 timings.setdefault(kind, []).append(elapsed)
                 sizes.setdefault(kind, []).append(response.json()["total"])
+            # The SMART Scheduling Links files (14 days of free slots), each fetched once.
+            bulk: dict[str, dict[str, float]] = {}
+            manifest = client.get("/$bulk-publish").json()
+            for output in manifest["output"]:
+                t0 = time.perf_counter()
+                body = httpx.get(output["url"], timeout=300).text
+                bulk[output["type"]] = {
+                    "ms": round((time.perf_counter() - t0) * 1000, 1),
+                    "lines": len(body.splitlines()),
+                }
         server.should_exit = True
         thread.join(timeout=10)
         db.dispose()
@@ -128,6 +139,7 @@ def main() -> None:
                 "clock": "2026-11-30T07:00 facility time",
                 "cold_first_request_ms": cold,
                 "slot_search": summary(every),
+                "bulk_publish_files": bulk,
                 "by_kind": {
                     kind: {**summary(ms), "median_total_slots": statistics.median(sizes[kind])}
                     for kind, ms in timings.items()
