@@ -193,6 +193,22 @@ def test_a_refused_booking_is_an_operation_outcome_in_plain_words(
         f"{origin}/fhir/r4/Appointment", json=wrong, headers=headers, timeout=30
     )
     assert refused.status_code == 422 and refused.json()["resourceType"] == "OperationOutcome"
+    # A rule says no: a case manager may not give a psychiatric evaluation (STF-CREDENTIAL).
+    ruled = {
+        "resourceType": "Appointment",
+        "start": "2026-12-01T10:00:00-05:00",
+        "serviceType": [{"coding": [{"code": "psychiatric_evaluation"}]}],
+        "participant": [
+            {"actor": {"reference": "Patient/p0050"}},
+            {"actor": {"reference": "Practitioner/s006"}},
+        ],
+    }
+    no = requests.post(f"{origin}/fhir/r4/Appointment", json=ruled, headers=headers, timeout=30)
+    assert no.status_code == 422
+    issues = no.json()["issue"]
+    assert issues[0]["code"] == "business-rule"
+    assert "may not provide psychiatric evaluation" in issues[0]["details"]["text"]
+    assert any(i["diagnostics"].startswith("STF-CREDENTIAL: ") for i in issues[1:])
 
 
 def test_a_role_that_may_not_see_the_patient_gets_403(origin: str, demo_db: Database) -> None:

@@ -79,13 +79,18 @@ def rota_error(request: Request[Any, Any, Any], exc: RotaError) -> Response[dict
         more = list(exc.problems)
     if isinstance(exc, RuleViolation):
         code = "business-rule"
-        fired = getattr(exc.decision, "fired", None) or []
+        # One issue per rule that refused (the booking's decision lists them as records).
+        fired = [_record(f) for f in getattr(exc.decision, "fired", None) or []]
         more += [
-            f"{f.id}: {f.message}"
+            f"{f.get('id')}: {f.get('message')}"
             for f in fired
-            if getattr(f, "severity", "") in ("deny", "require_override")
+            if f.get("severity") in ("deny", "require_override") and not f.get("overridden")
         ]
     return outcome(exc.http_status, str(exc), code=code, more=more)
+
+
+def _record(fired: Any) -> dict[str, Any]:
+    return fired if isinstance(fired, dict) else fired.to_dict()
 
 
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
