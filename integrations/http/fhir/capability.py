@@ -139,17 +139,12 @@ def capability_statement(base: str, date: str, *, bulk_publish: bool) -> dict[st
         "resource": resources,
     }
     if bulk_publish:
-        rest["operation"] = [
-            {
-                "name": "bulk-publish",
-                "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/bulk-publish",
-                "documentation": (
-                    "SMART Scheduling Links: GET $bulk-publish is a manifest of Location, "
-                    "Schedule and Slot NDJSON files (free slots only, no patient data, no "
-                    "token)."
-                ),
-            }
-        ]
+        # Said in words: the bulk publication has no OperationDefinition to point at.
+        rest["documentation"] += (
+            " Free slots are also published as SMART Scheduling Links bulk files: GET "
+            "$bulk-publish is a manifest of Location, Schedule and Slot NDJSON files (free "
+            "slots only, no patient data, no token)."
+        )
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
