@@ -39,12 +39,11 @@ def to_utc(value: datetime, tz: ZoneInfo) -> datetime:
 def parse_datetime(text: str, tz: ZoneInfo) -> datetime:
     """ISO 8601 (offset optional, 'Z' allowed) → aware UTC."""
     try:
-        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError as exc:
+        return to_utc(datetime.fromisoformat(text.strip().replace("Z", "+00:00")), tz)
+    except (ValueError, OverflowError) as exc:  # OverflowError: year 1 or 9999 moved to UTC
         raise InvalidInput(
             f"{text!r} is not a date-time: use ISO 8601, e.g. 2026-12-01T09:00 or 2026-12-01T09:00-05:00"
         ) from exc
-    return to_utc(value, tz)
 
 
 def parse_date(text: str) -> date:

@@ -15,8 +15,11 @@ from assistant.wiring import booking_service
 from clinic.booking import AppointmentView, BookingRequest, require_known_status, view_of
 from clinic.db import Database
 from clinic.errors import InvalidInput, NotFound
-from clinic.models import OUTCOME_STATUSES, Appointment
+from clinic.models import APPOINTMENT_STATUSES, OUTCOME_STATUSES, Appointment
 from clinic.tokens import Caller
+
+STATUSES = APPOINTMENT_STATUSES
+"""Every status SetStatus names (the booking service says which may follow which)."""
 
 MARK_ATTENDANCE = "mark_attendance"
 ATTENDANCE_STATUSES = frozenset({"checked_in", *OUTCOME_STATUSES})

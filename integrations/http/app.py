@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
 import swagger_ui_bundle
 from litestar import Litestar, get
+from litestar.datastructures import MutableScopeHeaders
 from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.spec import Components
 from litestar.static_files import create_static_files_router
+from litestar.types import Message, Scope
 
 from assistant.dialogue import Dialogue
 from assistant.usecases import records
 from clinic.db import Database, open_database
+from integrations.http.api import SECURITY_SCHEMES
 from integrations.http.appointments import AppointmentController
 from integrations.http.attendance import AttendanceController
 from integrations.http.auth import provide_caller
 from integrations.http.capacity import CapacityController
 from integrations.http.chat import ChatController
+from integrations.http.fhir import BulkSettings, fhir_aware, fhir_router
 from integrations.http.groups import GroupController
 from integrations.http.patients import PatientController
 from integrations.http.problems import EXCEPTION_HANDLERS
@@ -36,10 +41,33 @@ from integrations.slack.route import slack_events_route
 SWAGGER_DIR = next(Path(swagger_ui_bundle.__file__).parent.glob("vendor/swagger-ui-*"))
 
 
-@get("/health", sync_to_thread=True, include_in_schema=True, tags=["operations"])
-def health(db: NamedDependency[Database]) -> dict[str, Any]:
-    """Liveness and database reachability (no authentication)."""
-    return {"status": "ok", "database": records.ping(db)}
+@dataclass
+class Health:
+    status: Literal["ok"]
+    database: str
+    """The database's dialect (sqlite, postgresql)."""
+
+
+@get("/health", sync_to_thread=True, tags=["operations"])
+def health(db: NamedDependency[Database]) -> Health:
+    """Liveness and database reachability (no authentication: no `security` here, while every
+    /api route declares the bearer token)."""
+    return Health(status="ok", database=records.ping(db))
+
+
+async def allow_every_method(message: Message, scope: Scope) -> None:
+    """Litestar 2.25's automatic OPTIONS answer lists only the methods of the first handler on
+    a path (registering a second one rebuilds the route, but the OPTIONS handler keeps the first
+    route's methods); the `Allow` header must list every method the path serves."""
+    if message["type"] != "http.response.start" or scope.get("method") != "OPTIONS":
+        return
+    handler = scope.get("route_handler")
+    if handler is None or handler.http_methods != {"OPTIONS"}:
+        return
+    served = scope["litestar_app"].route_handler_method_map
+    methods = {m for path in handler.paths for m in served.get(path, {}) if m.isupper()}
+    if methods:
+        MutableScopeHeaders.from_message(message)["Allow"] = ", ".join(sorted(methods))
 
 
 def create_app(
@@ -47,6 +75,7 @@ def create_app(
     *,
     dialogue: Dialogue | None = None,
     debug: bool = False,
+    fhir_bulk: BulkSettings | None = None,
 ) -> Litestar:
     database = db or open_database()
     conversation = dialogue or Dialogue(database)
@@ -65,14 +94,7 @@ def create_app(
                 favicon="<link rel='icon' href='data:,'>",  # the default points at a CDN
             )
         ],
-        components=Components(
-            security_schemes={
-                "bearer": SecurityScheme(
-                    type="http", scheme="bearer", description="rota token create --staff ID"
-                ),
-            }
-        ),
-        security=[{"bearer": []}],
+        components=Components(security_schemes=SECURITY_SCHEMES),
     )
     return Litestar(
         route_handlers=[
@@ -90,6 +112,7 @@ def create_app(
             ReplyController,
             WaitlistController,
             sms_inbound,
+            fhir_router(fhir_bulk),
             slack_events_route(database, conversation),
             create_static_files_router(
                 path="/static/swagger", directories=[SWAGGER_DIR], include_in_schema=False
@@ -100,7 +123,8 @@ def create_app(
             "caller": Provide(provide_caller, sync_to_thread=True),
             "dialogue": Provide(lambda: conversation, use_cache=True, sync_to_thread=False),
         },
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers=fhir_aware(EXCEPTION_HANDLERS),  # OperationOutcome under /fhir/
+        before_send=[allow_every_method],
         openapi_config=openapi,
         debug=debug,
     )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Controller, delete, get, post
+from litestar import delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
@@ -16,6 +16,8 @@ from clinic.db import Database
 from clinic.errors import InvalidInput
 from clinic.timeutil import day_bounds, now_utc, parse_datetime
 from clinic.tokens import Caller
+from integrations.http.api import ApiController
+from integrations.http.fields import DateTime, described, read_datetime, when_query
 
 
 @dataclass
@@ -25,14 +27,18 @@ class NewAppointment:
     patients: list[str]
     staff: list[str]
     session_type: str
-    start: str
+    start: DateTime
     room: str | None = None
-    minutes: int | None = None
+    minutes: Annotated[int | None, described("Length (default: the session type's)", ge=5)] = None
     group: str | None = None
     note: str | None = None
     reason: str | None = None
     override_reason: str | None = None
     pinned: bool = False
+
+
+FROM = when_query("from", "Start (default: today)")
+TO = when_query("to", "End, exclusive (default: the day's end)")
 
 
 def _period(db: NamedDependency[Database], start: str | None, end: str | None) -> schedule.Period:
@@ -43,7 +49,7 @@ def _period(db: NamedDependency[Database], start: str | None, end: str | None) -
     return schedule.Period(first, last)
 
 
-class AppointmentController(Controller):
+class AppointmentController(ApiController):
     path = "/api"
     tags = ["appointments"]
 
@@ -52,10 +58,8 @@ class AppointmentController(Controller):
         self,
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
-        start: str | None = QueryParameter(
-            name="from", default=None, description="ISO start (default: today)"
-        ),
-        end: str | None = QueryParameter(name="to", default=None, description="ISO end, exclusive"),
+        start: str | None = FROM,
+        end: str | None = TO,
         staff: FromQuery[str | None] = None,
         patient: FromQuery[str | None] = None,
         room: FromQuery[str | None] = None,
@@ -77,8 +81,8 @@ class AppointmentController(Controller):
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
         staff_id: FromPath[str],
-        start: str | None = QueryParameter(name="from", default=None),
-        end: str | None = QueryParameter(name="to", default=None),
+        start: str | None = FROM,
+        end: str | None = TO,
     ) -> dict[str, Any]:
         """One staff member's agenda (default: today)."""
         period = _period(db, start, end)
@@ -96,8 +100,8 @@ class AppointmentController(Controller):
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
         patient_id: FromPath[str],
-        start: str | None = QueryParameter(name="from", default=None),
-        end: str | None = QueryParameter(name="to", default=None),
+        start: str | None = FROM,
+        end: str | None = TO,
     ) -> dict[str, Any]:
         """One patient's agenda (default: today)."""
         period = _period(db, start, end)
@@ -125,7 +129,7 @@ class AppointmentController(Controller):
             caller,
             appointments.Book(
                 session_type=data.session_type,
-                start=parse_datetime(data.start, tz),
+                start=read_datetime(data.start, tz, "start"),
                 staff=tuple(data.staff),
                 patients=tuple(data.patients),
                 room=data.room,

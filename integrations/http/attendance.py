@@ -5,18 +5,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, get, post
+from litestar import get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from assistant.access import redact_for
 from assistant.usecases import AppointmentView, appointments, attendance, knock_on
+from assistant.usecases.knock_on import MAX_DELAY
 from clinic.db import Database
 from clinic.errors import InvalidInput
 from clinic.timeutil import now_utc, parse_date
 from clinic.tokens import Caller
+from integrations.http.api import ApiController
+from integrations.http.fields import Day, date_query, described
 
 Mark = Literal["check_in", "attended", "no_show", "late_cancel"]
 
@@ -25,7 +28,7 @@ Mark = Literal["check_in", "attended", "no_show", "late_cancel"]
 class StatusChange:
     """POST /api/appointments/{id}/status: any status the booking service allows next."""
 
-    status: str
+    status: Annotated[str, described(enum=appointments.STATUSES)]
     reason: str | None = None
     override_reason: str | None = None
 
@@ -56,7 +59,7 @@ class DelayBody:
     for the front desk or a director to apply with POST /api/proposals/{id}/apply: what a
     caller whose push is `not_yours` does."""
 
-    minutes: int
+    minutes: Annotated[int, described(ge=1, le=MAX_DELAY)]
     kind: Literal["late", "over"] = "late"
     way: Literal["shorten", "push"] | None = None
     propose: bool = False
@@ -70,7 +73,7 @@ class DayMarks:
     limits the write to what the person saw."""
 
     staff: str
-    day: str
+    day: Day
     action: Mark = "attended"
     except_patients: list[str] = field(default_factory=list)
     except_action: Mark | None = None
@@ -87,7 +90,7 @@ def _day(db: Database, text: str | None, name: str = "day") -> date:
         raise InvalidInput(f"{name}: {exc}") from exc
 
 
-class AttendanceController(Controller):
+class AttendanceController(ApiController):
     path = "/api"
     tags = ["attendance"]
 
@@ -196,7 +199,7 @@ class AttendanceController(Controller):
         self,
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
-        day: FromQuery[str | None] = None,
+        day: str | None = date_query("day", "The day (default: today)"),
         staff: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
         """Sessions of the day (default today) that have started and have no outcome yet: a

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, get
+from litestar import get
 from litestar.di import NamedDependency
-from litestar.params import FromQuery
+from litestar.params import QueryParameter
 
 from assistant.usecases import capacity
 from clinic.db import Database
 from clinic.timeutil import now_utc
 from clinic.tokens import Caller
+from integrations.http.api import ApiController
+from integrations.http.fields import WEEK_PATTERN
 
 
-class CapacityController(Controller):
+class CapacityController(ApiController):
     path = "/api/capacity"
     tags = ["capacity"]
 
@@ -24,7 +26,11 @@ class CapacityController(Controller):
         self,
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
-        week: FromQuery[str | None] = None,
+        week: str | None = QueryParameter(
+            default=None,
+            pattern=WEEK_PATTERN,
+            description="An ISO week (2026-W49) or any date in it (default: this week)",
+        ),
     ) -> dict[str, Any]:
         """The held slots of `week` (2026-W49 or any date in it; default this week)."""
         now = now_utc()

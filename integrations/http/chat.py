@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from litestar import Controller, post
+from litestar import post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from assistant.dialogue import Dialogue
 from clinic.tokens import Caller
+from integrations.http.api import ApiController
 
 
 @dataclass
@@ -19,7 +20,7 @@ class ChatMessage:
     conversation_id: str | None = None
 
 
-class ChatController(Controller):
+class ChatController(ApiController):
     path = "/api/chat"
     tags = ["chat"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, delete, post
+from litestar import delete, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
@@ -14,6 +14,7 @@ from clinic.db import Database
 from clinic.errors import InvalidInput
 from clinic.timeutil import now_utc
 from clinic.tokens import Caller
+from integrations.http.api import ApiController
 
 
 def _text(data: dict[str, Any], key: str, *, required: bool = True) -> str | None:
@@ -26,7 +27,7 @@ def _text(data: dict[str, Any], key: str, *, required: bool = True) -> str | Non
     return value
 
 
-class GroupController(Controller):
+class GroupController(ApiController):
     path = "/api/groups"
     tags = ["groups"]
 

@@ -5,9 +5,9 @@ it; a bad one is a 422 problem whose `errors` name each field, and nothing is wr
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Controller, get, patch, post
+from litestar import get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
@@ -17,6 +17,8 @@ from clinic.db import Database
 from clinic.errors import InvalidInput
 from clinic.timeutil import now_utc
 from clinic.tokens import Caller
+from integrations.http.api import ApiController
+from integrations.http.fields import Day, described
 
 Reason = QueryParameter(name="reason", default=None, description="Why (kept in the audit log)")
 
@@ -31,9 +33,9 @@ class DischargeBody:
 class RenewBody:
     """The next period of the same payer's authorization."""
 
-    start: str
-    end: str
-    units: int
+    start: Day
+    end: Day
+    units: Annotated[int, described(ge=1)]
     id: str | None = None
     session_types: list[str] = field(default_factory=list)
     reason: str | None = None
@@ -41,7 +43,7 @@ class RenewBody:
 
 @dataclass
 class EndCourtOrderBody:
-    end: str
+    end: Day
     reason: str | None = None
 
 
@@ -51,7 +53,7 @@ class RevokeBody:
     reason: str | None = None
 
 
-class PatientController(Controller):
+class PatientController(ApiController):
     path = "/api/patients"
     tags = ["patients"]
 

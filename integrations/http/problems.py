@@ -1,17 +1,63 @@
-"""Errors as RFC 9457 problem details. No stack trace ever reaches a client."""
+"""Errors as RFC 9457 problem details, and how the OpenAPI document declares them. No stack
+trace ever reaches a client."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 
 from clinic.errors import InvalidInput, LikelyDuplicate, RotaError, RuleViolation
 
 log = logging.getLogger("rota.http")
 PROBLEM = "application/problem+json"
+
+
+@dataclass
+class Problem:
+    """An error (RFC 9457): `errors` names each field at fault, `rules` the rules that refused,
+    `existing` the record a likely duplicate matches, `failed` the weeks of a refused series."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[str] | None = None
+    rules: list[Any] | None = None
+    existing: dict[str, Any] | None = None
+    failed: list[dict[str, Any]] | None = None
+
+
+# What each status means on this API (the same words in the document as in the code's errors).
+MEANING = {
+    400: "Malformed request: a parameter or body that does not match this document",
+    401: "No bearer token, or one that is unknown or revoked",
+    403: "The caller's roles may not do this",
+    404: "No such record (or the caller may not know it exists)",
+    409: "Conflict: the time or room is taken, a likely duplicate, or the record changed",
+    422: "Well formed but refused: a value out of range, or a clinical or privacy rule says no",
+}
+
+
+def problem_responses(
+    *statuses: int, media_type: str = PROBLEM, model: type = Problem
+) -> dict[int, ResponseSpec]:
+    """The OpenAPI responses for these error statuses (route handlers' `responses=`); another
+    error format (e.g. FHIR's OperationOutcome) passes its own media type and model."""
+    return {
+        status: ResponseSpec(
+            data_container=model,
+            media_type=media_type,
+            description=MEANING.get(status, HTTPStatus(status).phrase),
+            generate_examples=False,
+        )
+        for status in statuses
+    }
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
@@ -57,8 +103,6 @@ def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
 
 
 def _title(status: int) -> str:
-    from http import HTTPStatus
-
     try:
         return HTTPStatus(status).phrase
     except ValueError:

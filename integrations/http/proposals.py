@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, get, post
+from litestar import get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from assistant.usecases import absences
 from clinic.db import Database
 from clinic.tokens import Caller
+from integrations.http.api import ApiController
 
 
-class ProposalController(Controller):
+class ProposalController(ApiController):
     path = "/api/proposals"
     tags = ["proposals"]
 

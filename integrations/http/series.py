@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Controller, Response, delete, get, patch, post
+from litestar import Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
@@ -20,6 +20,8 @@ from clinic.db import Database
 from clinic.errors import InvalidInput
 from clinic.timeutil import parse_date
 from clinic.tokens import Caller
+from integrations.http.api import ApiController
+from integrations.http.fields import OptionalDay, OptionalTimeOfDay, TimeOfDay, described
 from integrations.http.problems import problem
 
 
@@ -31,11 +33,11 @@ class NewSeries:
     patient: str
     staff: str
     session_type: str
-    weekday: str
-    time: str
-    count: int | None = None
-    until: str | None = None
-    first_day: str | None = None
+    weekday: Annotated[str, described("mon … sun (a full name is read too)")]
+    time: TimeOfDay
+    count: Annotated[int | None, described("How many weeks (or give until)", ge=1, le=52)] = None
+    until: OptionalDay = None
+    first_day: OptionalDay = None
     room: str | None = None
     minutes: int | None = None
     skip_failing: bool = False
@@ -49,13 +51,16 @@ class SeriesChange:
     counted from occurrence `from_occurrence` (1-based; default: the next one), to a new time, weekday
     or clinician."""
 
-    scope: str
+    scope: Annotated[str, described(enum=SCOPES)]
     reason: str
-    time: str | None = None
+    time: OptionalTimeOfDay = None
     weekday: str | None = None
     staff: str | None = None
-    from_occurrence: int | None = None
+    from_occurrence: Annotated[int | None, described(ge=1)] = None
     override_reason: str | None = None
+
+
+SCOPES = ("this", "following", "all")
 
 
 def _day(text: str | None, field: str) -> date | None:
@@ -87,7 +92,7 @@ def _answer(
     return Response(body, status_code=status)
 
 
-class SeriesController(Controller):
+class SeriesController(ApiController):
     path = "/api/series"
     tags = ["series"]
 
@@ -164,9 +169,11 @@ class SeriesController(Controller):
         series_id: FromPath[str],
         reason: str = QueryParameter(name="reason", description="Why (required)"),
         which: str = QueryParameter(
-            name="scope", default="all", description="this | following | all (default)"
+            name="scope", default="all", enum=SCOPES, description="this | following | all"
         ),
-        occurrence: int | None = QueryParameter(name="from", default=None),
+        occurrence: int | None = QueryParameter(
+            name="from", default=None, ge=1, description="Counted from this occurrence (1-based)"
+        ),
         override_reason: str | None = QueryParameter(name="override_reason", default=None),
     ) -> Response[dict[str, Any]]:
         """Cancel this occurrence, this and the following ones, or all still to come."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, patch, post
+from litestar import patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
@@ -14,9 +14,10 @@ from assistant.usecases.periods import read_period
 from clinic.db import Database
 from clinic.timeutil import now_utc
 from clinic.tokens import Caller
+from integrations.http.api import ApiController
 
 
-class StaffController(Controller):
+class StaffController(ApiController):
     path = "/api/staff"
     tags = ["staff"]
 

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Controller, delete, get, post
+from litestar import delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from assistant.usecases import waitlist
 from clinic.db import Database
 from clinic.tokens import Caller
+from clinic.waitlist_models import ENTRY_STATUSES, OFFER_STATUSES
+from integrations.http.api import ApiController
+from integrations.http.fields import WEEKDAYS, OptionalTimeOfDay, RowId, described
 
 
 @dataclass(frozen=True)
@@ -28,16 +31,20 @@ class NewEntry:
     patient: str
     session_type: str
     staff: str | None = None
-    days: list[str] | None = None
-    time_from: str | None = None
-    time_until: str | None = None
+    days: Annotated[
+        list[str] | None, described(schema_extra={"items": {"type": "string", "enum": WEEKDAYS}})
+    ] = None
+    time_from: OptionalTimeOfDay = None
+    time_until: OptionalTimeOfDay = None
     earliest: date | None = None
     latest: date | None = None
-    priority: int = 0
+    priority: Annotated[
+        int, described("0 normal, 1 high, 2 urgent", le=2, schema_extra={"minimum": 0})
+    ] = 0
     note: str | None = None
 
 
-class WaitlistController(Controller):
+class WaitlistController(ApiController):
     path = "/api/waitlist"
     tags = ["waitlist"]
 
@@ -68,7 +75,9 @@ class WaitlistController(Controller):
         self,
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
-        status: FromQuery[list[str] | None] = None,
+        status: list[str] | None = QueryParameter(
+            default=None, schema_extra={"items": {"type": "string", "enum": ENTRY_STATUSES}}
+        ),
         patient: FromQuery[str | None] = None,
     ) -> list[dict[str, Any]]:
         """Who is waiting (and who has an offer open), oldest first."""
@@ -82,7 +91,7 @@ class WaitlistController(Controller):
         self,
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
-        entry_id: FromPath[int],
+        entry_id: RowId,
         reason: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
         """Take an entry off the list (its open offers close)."""
@@ -95,7 +104,9 @@ class WaitlistController(Controller):
         self,
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
-        status: FromQuery[list[str] | None] = None,
+        status: list[str] | None = QueryParameter(
+            default=None, schema_extra={"items": {"type": "string", "enum": OFFER_STATUSES}}
+        ),
     ) -> list[dict[str, Any]]:
         """Offers (open ones by default), newest first, each with its rank's reasons."""
         cmd = waitlist.ListOffers(statuses=tuple(status)) if status else waitlist.ListOffers()
@@ -106,7 +117,7 @@ class WaitlistController(Controller):
         self,
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
-        offer_id: FromPath[int],
+        offer_id: RowId,
     ) -> dict[str, Any]:
         """Book the offered time for the patient (409 when someone else just took it)."""
         return waitlist.as_record(waitlist.accept(db, caller, waitlist.AcceptOffer(offer_id)))

@@ -11,12 +11,15 @@ from typing import Any
 
 from litestar import Litestar, Request, Response, post
 from litestar.handlers import HTTPRouteHandler
+from slack_sdk.signature import SignatureVerifier
 
 from assistant.dialogue import Dialogue
 from clinic.db import Database
+from integrations.http.api import webhook_operation
 from integrations.slack.door import SlackDoor
 from integrations.slack.settings import SlackSettings
 
+INVALID = b'{"error": "invalid request"}'  # Bolt's own answer to a bad signature
 NOT_CONFIGURED = (
     "Slack is not configured on this server: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN."
 )
@@ -27,19 +30,36 @@ def slack_events_route(
 ) -> HTTPRouteHandler:
     settings = settings or SlackSettings.from_env()
     door = SlackDoor(db, dialogue, settings) if settings.configured else None
+    verifier = SignatureVerifier(settings.signing_secret or "unset")  # unused when unset
 
     @post(
         "/slack/events",
-        include_in_schema=False,
+        tags=["webhooks"],
+        security=[{"slackSignature": []}],
+        operation_class=webhook_operation(
+            requests=("application/x-www-form-urlencoded", "application/json"),
+            answers={
+                200: ("application/json", "text/plain"),
+                401: ("application/json",),
+                503: ("text/plain",),
+            },
+        ),
         opt={"slack_door": door},
         status_code=200,
         request_max_body_size=1_000_000,
     )
     async def slack_events(request: Request[Any, Any, Any]) -> Response[bytes]:
+        """Slack's events, slash commands and interactivity, signed. 503 when
+        SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN are not set on this server."""
         if door is None:
             return Response(NOT_CONFIGURED.encode(), status_code=503, media_type="text/plain")
-        body = (await request.body()).decode("utf-8")
-        answer = await door.dispatch(body, request.url.query or "", dict(request.headers))
+        body = (await request.body()).decode("utf-8", errors="replace")  # bad bytes: 401, not 500
+        headers = dict(request.headers)
+        # Checked before Bolt parses the body: an unsigned body that is not what Slack sends
+        # (bad JSON, a JSON list) is refused like any unsigned one, not a 500 inside Bolt.
+        if not verifier.is_valid_request(body, headers):
+            return Response(INVALID, status_code=401, media_type="application/json")
+        answer = await door.dispatch(body, request.url.query or "", headers)
         return Response(
             content=(answer.body or "").encode(),
             status_code=answer.status,

@@ -1,0 +1,82 @@
+"""The shapes of the doors' text fields as the OpenAPI document declares them: date-times,
+dates, facility-local times of day, weeks, row ids. The use cases still read and check each
+value (a bad one is a 422 problem naming the field); where Litestar can check a pattern (a
+query parameter) it refuses a value off it with 400. Either way the document and the server
+agree on what is well formed."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from litestar.params import KwargDefinition, Parameter, QueryParameter
+
+from clinic.errors import InvalidInput
+from clinic.timeutil import parse_datetime
+
+_DAY = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_TIME = r"T[0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?"
+_OFFSET = r"(Z|[+-][0-9]{2}:[0-9]{2})"
+# What parse_datetime is sent by a door: RFC 3339, or the same without offset (and seconds).
+DATETIME_PATTERN = f"^{_DAY}{_TIME}{_OFFSET}?$"
+LOCAL_DATETIME_PATTERN = f"^{_DAY}{_TIME}$"
+# A period's bound may also be a bare date (its midnight).
+WHEN_PATTERN = f"^{_DAY}({_TIME}{_OFFSET}?)?$"
+HHMM_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+WEEK_PATTERN = r"^[0-9]{4}-(W(0[1-9]|[1-4][0-9]|5[0-3])|[0-9]{2}-[0-9]{2})$"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+_RFC3339 = {"type": "string", "format": "date-time"}
+_LOCAL = {
+    "type": "string",
+    "pattern": LOCAL_DATETIME_PATTERN,
+    "description": "Facility-local time (no offset)",
+}
+_DATE = {"type": "string", "format": "date"}
+DATETIME = "A date-time: RFC 3339, or without offset (facility-local time, seconds optional)"
+
+
+def described(description: str | None = None, **schema: Any) -> KwargDefinition:
+    """A field's schema (format, pattern, enum, ge/le, schema_extra ...) and description, for
+    `Annotated[type, described(...)]` in a request body's dataclass."""
+    return KwargDefinition(description=description, **schema)
+
+
+DateTime = Annotated[
+    str, described(DATETIME, pattern=DATETIME_PATTERN, schema_extra={"anyOf": [_RFC3339, _LOCAL]})
+]
+Day = Annotated[str, described("A date, YYYY-MM-DD", format="date")]
+OptionalDay = Annotated[str | None, described("A date, YYYY-MM-DD", format="date")]
+TimeOfDay = Annotated[str, described("Facility-local time of day, HH:MM", pattern=HHMM_PATTERN)]
+OptionalTimeOfDay = Annotated[
+    str | None, described("Facility-local time of day, HH:MM", pattern=HHMM_PATTERN)
+]
+# Row ids: positive and JSON-safe (2^53 - 1); a larger one is a 400, not an overflow deep inside.
+RowId = Annotated[int, Parameter(ge=1, le=2**53 - 1)]
+
+
+def when_query(name: str, description: str) -> Any:
+    """An optional query parameter holding a date-time or a date (e.g. a period's `from`);
+    Litestar refuses one off WHEN_PATTERN with 400."""
+    return QueryParameter(
+        name=name,
+        default=None,
+        pattern=WHEN_PATTERN,
+        schema_extra={"anyOf": [_RFC3339, _LOCAL, _DATE]},
+        description=f"{description}. {DATETIME}, or a date (its midnight)",
+    )
+
+
+def date_query(name: str, description: str) -> Any:
+    """An optional date query parameter (YYYY-MM-DD)."""
+    return QueryParameter(name=name, default=None, format="date", description=description)
+
+
+def read_datetime(text: str, tz: ZoneInfo, name: str) -> datetime:
+    """A body's date-time as the document declares it (DATETIME_PATTERN), as aware UTC."""
+    if not re.match(DATETIME_PATTERN, text):
+        problem = f"$.{name}: {text!r} is not a date-time such as 2026-12-01T09:00"
+        raise InvalidInput(f"the request has a problem: {problem}", [problem])
+    return parse_datetime(text, tz)
