@@ -603,6 +603,10 @@ from integrations.cli import risk_cmds  # noqa: E402
 
 risk_cmds.register(app)  # rota risk train|show
 
+from integrations.cli import ical_cmds  # noqa: E402
+
+ical_cmds.register(app)  # rota ical url|revoke|list|initials
+
 
 # --- entry point -------------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from integrations.http.auth import provide_caller
 from integrations.http.capacity import CapacityController
 from integrations.http.chat import ChatController
 from integrations.http.groups import GroupController
+from integrations.http.ical import calendar_feed
 from integrations.http.patients import PatientController
 from integrations.http.problems import EXCEPTION_HANDLERS
 from integrations.http.proposals import ProposalController
@@ -90,6 +91,7 @@ def create_app(
             ReplyController,
             WaitlistController,
             sms_inbound,
+            calendar_feed,
             slack_events_route(database, conversation),
             create_static_files_router(
                 path="/static/swagger", directories=[SWAGGER_DIR], include_in_schema=False
