@@ -607,6 +607,10 @@ from integrations.cli import ical_cmds  # noqa: E402
 
 ical_cmds.register(app)  # rota ical url|revoke|list|initials
 
+from integrations.cli import import_cmds  # noqa: E402
+
+import_cmds.register(app)  # rota import csv
+
 
 # --- entry point -------------------------------------------------------------------------------
 
