@@ -19,7 +19,7 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import Any
 
@@ -141,25 +141,34 @@ def import_rows(db: Database, caller: Caller, cmd: ImportRows) -> ImportReport:
     try:
         with db.session() as session:
             roster = Roster.read(session)
+            row_of: dict[str, int] = {}  # what this file wrote so far: id → its row
             for row in rows:
                 try:
                     with session.begin_nested():
                         if isinstance(row, ClientRow):
-                            report.imported.append(
-                                _client(db, session, caller, roster, row, cmd.columns)
-                            )
+                            made = _client(db, session, caller, roster, row, cmd.columns)
                         else:
-                            report.imported.append(
-                                _appointment(db, session, caller, roster, row, cmd)
-                            )
+                            made = _appointment(db, session, caller, roster, row, cmd)
+                    report.imported.append(made)
+                    row_of[made] = row.row
                 except _RowError as exc:
-                    report.problems.append(exc.problem)
+                    report.problems.append(_in_file_terms(exc.problem, row_of))
             if cmd.dry_run or report.problems:
                 raise _Rollback
     except _Rollback:
         pass
     report.problems.sort(key=lambda p: p.row)
     return report
+
+
+def _in_file_terms(problem: RowProblem, row_of: dict[str, int]) -> RowProblem:
+    """A clash with a row of the same file names that row (its id exists only in this
+    transaction, which is rolled back)."""
+    text = problem.problem
+    for made, row in row_of.items():
+        text = text.replace(f"appointment {made}", f"the session of row {row}")
+        text = text.replace(f"({made},", f"(row {row},")
+    return replace(problem, problem=text)
 
 
 class _RowError(Exception):

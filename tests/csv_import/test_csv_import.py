@@ -110,8 +110,10 @@ def test_a_bad_files_dry_run_names_every_bad_row_and_nothing_is_half_written(
         assert "row 5, column 'Patient': no patient named 'Nobody Known'" in err
         assert "row 6, column 'Service Type': no session type named 'Yoga'" in err
         assert "row 7, column 'Location': no room named 'Broom closet'" in err
-        assert "row 9, column 'Start Time': " in err  # row 8 took Amanda Diaz's 9:00
-        assert "row 8" not in err
+        assert (
+            "row 9, column 'Start Time': Amanda Diaz (c003) already has the session of row 8" in err
+        )
+        assert "  - row 8" not in err
         assert counts(cli) == before  # the good row 8 was not written either
 
     bad_clients = str(DATA / "simplepractice_clients_bad.csv")
@@ -123,7 +125,7 @@ def test_a_bad_files_dry_run_names_every_bad_row_and_nothing_is_half_written(
     assert "row 5, column 'Date of Birth': '4/1/85' has a two-digit year" in err
     assert "row 6, column 'Sex': 'Robot' is not a sex Rota records" in err
     assert "row 7, column 'Primary Clinician': no clinician named 'Dr. Nobody'" in err
-    assert "row 8" not in err  # a blank line
+    assert "  - row 8" not in err  # a blank line
     assert "row 9, column 'Legal First Name': Jordan Whitfield is already a patient" in err
     assert run([*CLIENTS, bad_clients]) == 2
     capsys.readouterr()
@@ -140,3 +142,12 @@ def test_a_file_without_a_needed_column_is_refused_before_any_row(
         == 2
     )
     assert "needs the column(s) 'Clinician'" in capsys.readouterr().err
+
+
+def test_a_row_that_repeats_an_earlier_row_of_the_file_names_that_row(
+    cli: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run([*CLIENTS, str(DATA / "simplepractice_clients_bad.csv"), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "  - row 2" not in err  # Jordan Whitfield is new here
+    assert "row 9, column 'Legal First Name': Jordan Whitfield is already a patient (row 2," in err

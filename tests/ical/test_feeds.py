@@ -247,3 +247,10 @@ def test_the_setting_travels_in_the_facility_file(db: Database) -> None:
 def export_facility_after(db: Database, data: dict[str, Any], *, replace: bool = False) -> Any:
     load_facility(db, data, actor="test", replace=replace)
     return export_facility(db)
+
+
+def test_openapi_documents_the_feed_without_a_token(client: TestClient) -> None:
+    operation = client.get("/schema/openapi.json").json()["paths"]["/ical/{feed}"]["get"]
+    assert "text/calendar" in operation["responses"]["200"]["content"]
+    assert "application/problem+json" in operation["responses"]["404"]["content"]
+    assert operation["security"] == [{}]  # no bearer token: the secret URL is the credential
