@@ -12,13 +12,13 @@ import icalendar
 import pytest
 from alembic import command
 from litestar.testing import TestClient
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import selectinload
 
 from assistant import callers
 from assistant.usecases import appointments, feeds
 from clinic.db import Database
-from clinic.errors import RotaError
+from clinic.errors import NotFound, RotaError
 from clinic.facility_file import export_facility, load_facility
 from clinic.feed_models import CalendarFeed
 from clinic.migrate import alembic_config, upgrade
@@ -254,3 +254,28 @@ def test_openapi_documents_the_feed_without_a_token(client: TestClient) -> None:
     assert "text/calendar" in operation["responses"]["200"]["content"]
     assert "application/problem+json" in operation["responses"]["404"]["content"]
     assert operation["security"] == [{}]  # no bearer token: the secret URL is the credential
+
+
+def test_on_postgresql_a_move_raises_sequence_and_initials_are_audited(
+    pg_demo_db: Database, set_now: Callable[[datetime], None]
+) -> None:
+    set_now(NOW)
+    operator = callers.for_actor(pg_demo_db, "operator")
+    issued = feeds.issue(pg_demo_db, operator, "staff", "c004")
+    feeds.set_patient_initials(pg_demo_db, operator, True)
+    before = {e.uid: e for e in feeds.fetch(pg_demo_db, issued.path).events}
+    target = min(
+        (a for a in staff_appointments(pg_demo_db, "c004") if a.start > NOW + timedelta(days=1)),
+        key=lambda a: a.start,
+    )
+    _move_somewhere(pg_demo_db, target)
+    after = {e.uid: e for e in feeds.fetch(pg_demo_db, issued.path).events}
+    uid = f"{target.id}@rota"
+    assert after.keys() == before.keys() and after[uid].sequence > before[uid].sequence
+    assert after[uid].start != before[uid].start
+    with pg_demo_db.read() as session:
+        fetches = session.scalar(select(func.count()).where(AuditEvent.action == "disclosure"))
+    assert fetches == 2
+    feeds.revoke(pg_demo_db, operator, token=issued.path)
+    with pytest.raises(NotFound):
+        feeds.fetch(pg_demo_db, issued.path)
