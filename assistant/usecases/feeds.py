@@ -8,7 +8,8 @@ Each event keeps the appointment's id as its UID and counts the appointment's ch
 SEQUENCE (its audit events: every book, move, cancel and status change writes one), so a
 calendar client updates the event it has instead of adding a second. A cancelled session
 stays in the feed, STATUS:CANCELLED, for `CANCELLED_KEPT` after the cancellation, so clients
-that saw it remove it rather than keep a stale copy.
+that saw it remove it rather than keep a stale copy; a session moved to another clinician or
+room stays, cancelled, in the feed it left (read from the audit log's moves) for as long.
 
 Patients' initials appear only where the facility allows it (`calendar_patient_initials`,
 default off); a fetch of a feed that shows them is a disclosure and is audited. Creating and
@@ -22,6 +23,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
@@ -273,6 +275,7 @@ def fetch(db: Database, token: str, *, now: datetime | None = None) -> Feed:
         name = _subject(session, feed.kind, feed.subject_id)
         rows = _appointments(session, feed, now)
         events, shown = _events(session, rows, initials)
+        events += _moved_away(session, feed, now, {r.id for r in rows})
         feed_id, kind, subject = feed.id, feed.kind, feed.subject_id
     if shown:  # the initials left Rota: a disclosure to whoever holds the URL
         with db.session() as session:
@@ -359,6 +362,61 @@ def _events(
             )
         )
     return events, shown
+
+
+def _moved_away(
+    session: Session, feed: CalendarFeed, now: datetime, present: set[str]
+) -> list[FeedEvent]:
+    """Sessions moved to another clinician or room in the last `CANCELLED_KEPT`: in this feed
+    they are STATUS:CANCELLED (as they were, without patients), so a subscribed calendar
+    drops them instead of keeping the old time."""
+    moves = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.action == "appointment.move", AuditEvent.at >= now - CANCELLED_KEPT)
+        .order_by(AuditEvent.seq)
+    )
+    gone: dict[str, tuple[dict[str, Any], datetime]] = {}
+    for event in moves:
+        if event.entity_id is None or event.entity_id in present:
+            continue
+        if _holds(feed, event.before) and not _holds(feed, event.after):
+            assert event.before is not None
+            gone[event.entity_id] = (event.before, event.at)
+        elif _holds(feed, event.after):
+            gone.pop(event.entity_id, None)
+    if not gone:
+        return []
+    changes = _change_counts(session, list(gone))
+    types = {t.id: t.name or t.id for t in session.scalars(select(SessionType))}
+    rooms = dict(session.execute(select(Room.id, Room.name)).tuples().all())
+    out = []
+    for appointment_id, (was, at) in gone.items():
+        start, end = datetime.fromisoformat(was["start"]), datetime.fromisoformat(was["end"])
+        if not now - PAST <= start < now + AHEAD:
+            continue
+        out.append(
+            FeedEvent(
+                uid=f"{appointment_id}@rota",
+                sequence=changes.get(appointment_id, 0),
+                start=start,
+                end=end,
+                summary=types.get(was.get("session_type", ""), str(was.get("session_type"))),
+                location=rooms.get(was["room"]) if was.get("room") else None,
+                description="Moved to another clinician or room",
+                status="CANCELLED",
+                last_modified=at,
+            )
+        )
+    return sorted(out, key=lambda e: (e.start, e.uid))
+
+
+def _holds(feed: CalendarFeed, record: dict[str, Any] | None) -> bool:
+    """Whether an appointment as an audit event recorded it belongs in this feed."""
+    if not record:
+        return False
+    if feed.kind == "staff":
+        return feed.subject_id in (record.get("staff") or [])
+    return record.get("room") == feed.subject_id
 
 
 def _status(status: str) -> str:

@@ -279,3 +279,32 @@ def test_on_postgresql_a_move_raises_sequence_and_initials_are_audited(
     feeds.revoke(pg_demo_db, operator, token=issued.path)
     with pytest.raises(NotFound):
         feeds.fetch(pg_demo_db, issued.path)
+
+
+def test_a_session_given_to_another_clinician_is_cancelled_in_the_feed_it_left(
+    client: TestClient, demo_db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mine, theirs = new_url(capsys, "--staff", "c004"), None
+    before = events(client, mine)
+    caller = callers.for_actor(demo_db, "operator")
+    for target in sorted(staff_appointments(demo_db, "c004"), key=lambda a: a.start):
+        if target.start < NOW + timedelta(days=1) or target.group_id is not None:
+            continue
+        for other in ("c003", "c005", "c006", "c007", "c008"):
+            try:
+                appointments.move(
+                    demo_db, caller, appointments.Move(target.id, "cover", staff=(other,))
+                )
+            except RotaError:
+                continue
+            theirs = new_url(capsys, "--staff", other)
+            break
+        if theirs:
+            break
+    assert theirs is not None, "no cover found"
+    uid = f"{target.id}@rota"
+    left, joined = events(client, mine), events(client, theirs)
+    assert str(left[uid]["STATUS"]) == "CANCELLED" and left[uid]["DTSTART"].dt == target.start
+    assert int(left[uid]["SEQUENCE"]) > int(before[uid]["SEQUENCE"])
+    assert str(joined[uid]["STATUS"]) == "CONFIRMED"
+    assert sorted(left) == sorted(before)
