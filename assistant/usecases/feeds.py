@@ -272,7 +272,10 @@ def fetch(db: Database, token: str, *, now: datetime | None = None) -> Feed:
             raise NotFound("not found")
         tz = ZoneInfo(facility.timezone)
         initials = bool(facility.calendar_patient_initials)
-        name = _subject(session, feed.kind, feed.subject_id)
+        try:
+            name = _subject(session, feed.kind, feed.subject_id)
+        except NotFound:  # the clinician or room is gone: say no more than for any other URL
+            raise NotFound("not found") from None
         rows = _appointments(session, feed, now)
         events, shown = _events(session, rows, initials)
         events += _moved_away(session, feed, now, {r.id for r in rows})
