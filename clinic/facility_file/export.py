@@ -61,6 +61,8 @@ def facility_data(session: Session, *, appointments: bool = True) -> dict[str, A
             "slot_minutes": facility.slot_minutes,
         },
     }
+    if facility.calendar_patient_initials:  # said only when allowed (the default is no)
+        out["facility"]["calendar_patient_initials"] = True
     rooms = session.scalars(
         select(Room).options(selectinload(Room.closures)).order_by(Room.position)
     ).all()

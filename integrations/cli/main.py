@@ -608,7 +608,17 @@ risk_cmds.register(app)  # rota risk train|show
 from integrations.cli import fhir_cmds  # noqa: E402
 
 fhir_cmds.register(app)  # rota fhir export|import
-from integrations.cli import fhir_push_cmds  # noqa: E402, F401  (adds rota fhir push)
+
+from integrations.cli import fhir_push_cmds  # noqa: E402, F401, I001  (adds rota fhir push)
+
+from integrations.cli import ical_cmds  # noqa: E402
+
+ical_cmds.register(app)  # rota ical url|revoke|list|initials
+
+from integrations.cli import import_cmds  # noqa: E402
+
+import_cmds.register(app)  # rota import csv
+
 
 # --- entry point -------------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from integrations.http.capacity import CapacityController
 from integrations.http.chat import ChatController
 from integrations.http.fhir import BulkSettings, fhir_aware, fhir_router
 from integrations.http.groups import GroupController
+from integrations.http.ical import calendar_feed
 from integrations.http.patients import PatientController
 from integrations.http.problems import EXCEPTION_HANDLERS
 from integrations.http.proposals import ProposalController
@@ -113,6 +114,7 @@ def create_app(
             WaitlistController,
             sms_inbound,
             fhir_router(fhir_bulk),
+            calendar_feed,
             slack_events_route(database, conversation),
             create_static_files_router(
                 path="/static/swagger", directories=[SWAGGER_DIR], include_in_schema=False
