@@ -308,7 +308,9 @@ def _sessions_by_week(
         day = a.start.astimezone(tz).date()
         monday = day - timedelta(days=day.weekday())
         for pid in a.patient_ids:
-            outcome = a.outcome_of(pid)
+            # A cancelled session is cancelled for everyone, whatever its members' rows say.
+            cancelled_whole = a.status in ("cancelled", "late_cancelled")
+            outcome = a.status if cancelled_whole else a.outcome_of(pid)
             if outcome in ACTIVE_STATUSES:
                 kept[(pid, a.session_type_id, monday)] += 1
             elif outcome in ("cancelled", "late_cancelled"):

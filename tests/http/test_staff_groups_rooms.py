@@ -4,9 +4,11 @@ naming the field, and nothing is written."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from litestar.testing import TestClient
@@ -36,6 +38,12 @@ def client(demo_db: Database) -> Iterator[TestClient]:
 @pytest.fixture(autouse=True)
 def quick_solver(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ROTA_SOLVER_TIME_LIMIT", "2")
+
+
+@pytest.fixture(autouse=True)
+def demo_monday(set_now: Callable[[datetime], None]) -> None:
+    """The demo's first morning, whatever the wall clock says (its sessions ahead are that week)."""
+    set_now(datetime(2026, 11, 30, 8, 0, tzinfo=ZoneInfo("America/New_York")))
 
 
 def token(db: Database, staff: str) -> dict[str, str]:
