@@ -18,7 +18,24 @@ from clinic.errors import InvalidInput
 from clinic.timeutil import now_utc
 from clinic.tokens import Caller
 from integrations.http.api import ApiController
+from integrations.http.contracts import facility_object, json_object
 from integrations.http.fields import Day, described
+
+NewPatient = Annotated[
+    dict[str, Any],
+    json_object(
+        facility_object(
+            "patients",
+            optional=("id",),
+            duplicate_ok={"type": "boolean", "description": "Admit even if likely a duplicate"},
+        )
+    ),
+]
+PatientChanges = Annotated[dict[str, Any], json_object(facility_object("patients", partial=True))]
+NewAuthorization = Annotated[
+    dict[str, Any], json_object(facility_object("patients.authorizations", optional=("id",)))
+]
+NewCourtOrder = Annotated[dict[str, Any], json_object(facility_object("patients.court_order"))]
 
 Reason = QueryParameter(name="reason", default=None, description="Why (kept in the audit log)")
 
@@ -62,7 +79,7 @@ class PatientController(ApiController):
         self,
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
-        data: JSONBody[dict[str, Any]],
+        data: NewPatient,
         reason: str | None = Reason,
     ) -> dict[str, Any]:
         """Admit a patient (the facility file's patient object; an id is made when absent).
@@ -94,7 +111,7 @@ class PatientController(ApiController):
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
         patient_id: FromPath[str],
-        data: JSONBody[dict[str, Any]],
+        data: PatientChanges,
         reason: str | None = Reason,
     ) -> dict[str, Any]:
         """Merge fields into the record (a new level of care re-derives its requirements)."""
@@ -132,7 +149,7 @@ class PatientController(ApiController):
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
         patient_id: FromPath[str],
-        data: JSONBody[dict[str, Any]],
+        data: NewAuthorization,
         reason: str | None = Reason,
     ) -> dict[str, Any]:
         """Add a payer authorization (the file's authorization object)."""
@@ -188,7 +205,7 @@ class PatientController(ApiController):
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
         patient_id: FromPath[str],
-        data: JSONBody[dict[str, Any]],
+        data: NewCourtOrder,
         reason: str | None = Reason,
     ) -> dict[str, Any]:
         """Add the patient's court order (the file's court_order object)."""
