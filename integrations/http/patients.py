@@ -19,7 +19,7 @@ from clinic.timeutil import now_utc
 from clinic.tokens import Caller
 from integrations.http.api import ApiController
 from integrations.http.contracts import facility_object, json_object
-from integrations.http.fields import Day, described
+from integrations.http.fields import SAID_PATTERN, Day, described
 
 NewPatient = Annotated[
     dict[str, Any],
@@ -35,6 +35,17 @@ PatientChanges = Annotated[dict[str, Any], json_object(facility_object("patients
 NewAuthorization = Annotated[
     dict[str, Any], json_object(facility_object("patients.authorizations", optional=("id",)))
 ]
+AUTHORIZATION = facility_object("patients.authorizations")
+AuthorizationChanges = Annotated[
+    dict[str, Any],
+    json_object(
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {k: AUTHORIZATION["properties"][k] for k in paperwork.ADJUSTABLE},
+        }
+    ),
+]
 NewCourtOrder = Annotated[dict[str, Any], json_object(facility_object("patients.court_order"))]
 
 Reason = QueryParameter(name="reason", default=None, description="Why (kept in the audit log)")
@@ -42,7 +53,7 @@ Reason = QueryParameter(name="reason", default=None, description="Why (kept in t
 
 @dataclass
 class DischargeBody:
-    reason: str
+    reason: Annotated[str, described("Why (required)", pattern=SAID_PATTERN)]
     override_reason: str | None = None
 
 
@@ -164,7 +175,7 @@ class PatientController(ApiController):
         caller: NamedDependency[Caller],
         patient_id: FromPath[str],
         auth_id: FromPath[str],
-        data: JSONBody[dict[str, Any]],
+        data: AuthorizationChanges,
         reason: str | None = Reason,
     ) -> dict[str, Any]:
         """Adjust units, used, start, end or session types."""
