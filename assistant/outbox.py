@@ -1,5 +1,5 @@
 """One outbox for everything that leaves Rota: SMS and email to patients, Slack messages to
-staff.
+staff, appointments written back to the EHR (FHIR).
 
 At least once, never twice for one purpose: `enqueue` claims a message by its idempotency key
 (a reminder's key names the appointment, the patient and the window; a Slack message's the
@@ -13,7 +13,9 @@ channel, template, appointment ids, never the text.
 Who sends: `drain` (the `outbox` job) sends SMS and email through integrations/notify; the Slack
 door sends channel "slack" itself (it owns the async Web API client), right after a request is
 answered and on its periodic sweep, through the same claim and settle. The messages of one Slack
-request leave in order: one waits while an earlier one of its request is still owed.
+request leave in order: one waits while an earlier one of its request is still owed. Channel
+"fhir" (appointments written back to the EHR) is sent by assistant.fhir_writeback through the
+same claim and settle.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from clinic.models import Patient
 from clinic.outbox_models import OUTBOX_STATUSES, OutboxMessage
 
 ACTOR = "rota-outbox"
-CHANNELS = ("email", "sms", "slack")
+CHANNELS = ("email", "sms", "slack", "fhir")  # fhir: assistant.fhir_writeback sends those
 SLACK = "slack"
 MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = 30

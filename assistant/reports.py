@@ -195,6 +195,87 @@ def utilization(
     )
 
 
+@dataclass
+class NoShows:
+    """Missed sessions in a period: each participant's own outcome (one member missing a group
+    counts once). The rate is no-shows over attended + no-shows, as in `Utilization`."""
+
+    start: datetime
+    end: datetime
+    attended: int
+    no_shows: int
+    late_cancellations: int
+    rate: float | None
+    previous_rate: float | None  # the period of the same length just before
+    by_session_type: list[dict[str, Any]] = field(default_factory=list)
+    by_weekday: list[dict[str, Any]] = field(default_factory=list)
+    patients_missing_twice: int = 0
+
+
+def _rate(missed: int, attended: int) -> float | None:
+    return round(missed / (missed + attended), 3) if missed + attended else None
+
+
+def _outcome_rows(
+    session: Session, start: datetime, end: datetime
+) -> list[tuple[Appointment, str, str]]:
+    """(appointment, patient, outcome) for every participant outcome recorded in the period."""
+    rows = session.scalars(
+        select(Appointment)
+        .where(Appointment.start >= start, Appointment.start < end)
+        .options(selectinload(Appointment.patient_links))
+    ).all()
+    return [
+        (a, pid, a.outcome_of(pid))
+        for a in rows
+        for pid in a.patient_ids
+        if a.outcome_of(pid) in OUTCOME_STATUSES
+    ]
+
+
+def no_shows(session: Session, start: datetime, end: datetime, now: datetime) -> NoShows:
+    tz = _tz(session)
+    until = min(end, now)
+    rows = _outcome_rows(session, start, until)
+    before = _outcome_rows(session, start - (until - start), start) if until > start else []
+
+    def tally(keyed: dict[str, list[str]], label: str) -> list[dict[str, Any]]:
+        out = []
+        for key, outcomes in keyed.items():
+            missed, came = outcomes.count("no_show"), outcomes.count("attended")
+            out.append(
+                {
+                    label: key,
+                    "sessions": len(outcomes),
+                    "no_shows": missed,
+                    "rate": _rate(missed, came),
+                }
+            )
+        return sorted(out, key=lambda r: (-(r["rate"] or 0), -r["sessions"]))
+
+    by_type: dict[str, list[str]] = defaultdict(list)
+    by_day: dict[str, list[str]] = defaultdict(list)
+    missed_by_patient: dict[str, int] = defaultdict(int)
+    for a, pid, outcome in rows:
+        by_type[a.session_type_id].append(outcome)
+        by_day[a.start.astimezone(tz).strftime("%A")].append(outcome)
+        missed_by_patient[pid] += outcome == "no_show"
+    outcomes = [o for _, _, o in rows]
+    previous = [o for _, _, o in before]
+    return NoShows(
+        start=start,
+        end=end,
+        attended=outcomes.count("attended"),
+        no_shows=outcomes.count("no_show"),
+        late_cancellations=outcomes.count("late_cancelled"),
+        rate=_rate(outcomes.count("no_show"), outcomes.count("attended")),
+        previous_rate=_rate(previous.count("no_show"), previous.count("attended")),
+        by_session_type=tally(by_type, "session_type"),
+        by_weekday=tally(by_day, "weekday"),
+        patients_missing_twice=sum(1 for n in missed_by_patient.values() if n >= 2),
+    )
+
+
 def _weeks(start: datetime, end: datetime, tz: Any) -> list[tuple[date, datetime, datetime]]:
     first = start.astimezone(tz).date()
     monday = first - timedelta(days=first.weekday())
@@ -211,21 +292,28 @@ def _weeks(start: datetime, end: datetime, tz: Any) -> list[tuple[date, datetime
 
 def _sessions_by_week(
     session: Session, start: datetime, end: datetime
-) -> dict[tuple[str, str, date], int]:
-    """(patient, session type, Monday) → sessions that keep their time (booked or held)."""
+) -> tuple[dict[tuple[str, str, date], int], dict[tuple[str, str, date], int]]:
+    """(patient, session type, Monday) → sessions that keep their time (booked or held), and
+    → sessions cancelled (ahead or late) in that week: a requirement left unmet after a
+    cancellation is one nobody rebooked."""
     tz = _tz(session)
-    counts: dict[tuple[str, str, date], int] = defaultdict(int)
+    kept: dict[tuple[str, str, date], int] = defaultdict(int)
+    cancelled: dict[tuple[str, str, date], int] = defaultdict(int)
     rows = session.scalars(
         select(Appointment)
-        .where(Appointment.start >= start, Appointment.start < end, Appointment.active)
+        .where(Appointment.start >= start, Appointment.start < end)
         .options(selectinload(Appointment.patient_links))
     ).all()
     for a in rows:
         day = a.start.astimezone(tz).date()
         monday = day - timedelta(days=day.weekday())
         for pid in a.patient_ids:
-            counts[(pid, a.session_type_id, monday)] += 1
-    return counts
+            outcome = a.outcome_of(pid)
+            if outcome in ACTIVE_STATUSES:
+                kept[(pid, a.session_type_id, monday)] += 1
+            elif outcome in ("cancelled", "late_cancelled"):
+                cancelled[(pid, a.session_type_id, monday)] += 1
+    return kept, cancelled
 
 
 def _tz(session: Session) -> Any:
@@ -238,7 +326,7 @@ def unmet_requirements(session: Session, start: datetime, end: datetime) -> list
     weeks = _weeks(start, end, tz)
     if not weeks:
         return []
-    counts = _sessions_by_week(session, weeks[0][1], weeks[-1][2])
+    counts, cancelled = _sessions_by_week(session, weeks[0][1], weeks[-1][2])
     patients = session.scalars(
         select(Patient)
         .where(Patient.phase != "discharged")
@@ -263,6 +351,7 @@ def unmet_requirements(session: Session, start: datetime, end: datetime) -> list
             for stype, (per_week, source) in week_needed.items():
                 got = counts.get((patient.id, stype, monday), 0)
                 if got < per_week:
+                    dropped = cancelled.get((patient.id, stype, monday), 0)
                     unmet.append(
                         {
                             "patient": patient.id,
@@ -271,6 +360,7 @@ def unmet_requirements(session: Session, start: datetime, end: datetime) -> list
                             "required": per_week,
                             "have": got,
                             "missing": per_week - got,
+                            "cancelled_not_rebooked": min(dropped, per_week - got),
                             "source": source,
                         }
                     )
@@ -324,7 +414,7 @@ def compliance(
     monday = today - timedelta(days=today.weekday())
     week_start, _ = day_bounds(monday, tz)
     week_end, _ = day_bounds(monday + timedelta(days=7), tz)
-    counts = _sessions_by_week(session, week_start, week_end)
+    counts, _ = _sessions_by_week(session, week_start, week_end)
     held: dict[tuple[str, str], int] = defaultdict(int)
     for a in session.scalars(
         select(Appointment)

@@ -74,6 +74,8 @@ class Facility(Base):
     open: Mapped[str] = mapped_column(String(5))
     close: Mapped[str] = mapped_column(String(5))
     slot_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    calendar_patient_initials: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Calendar feeds may show patients' initials (the file's `calendar_patient_initials`)."""
 
 
 class Room(Base):

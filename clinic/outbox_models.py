@@ -29,7 +29,7 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
-    channel: Mapped[str] = mapped_column(String(16))  # email | sms | slack
+    channel: Mapped[str] = mapped_column(String(16))  # email | sms | slack | fhir
     # an address, a phone number or a Slack user id
     recipient: Mapped[str] = mapped_column(String(320))
     patient_id: Mapped[str | None] = mapped_column(String(64), index=True)

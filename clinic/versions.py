@@ -41,6 +41,11 @@ UNCHANGING_EVENTS = (
     "patient.view",
     "proposal.create",
     "outbox.",
+    "fhir.pushed",
+    "fhir.conflict",
+    "fhir.backlog",
+    "fhir.overwrite",
+    "ical.",
 )
 """Audit actions (prefixes) that record something said or granted and change no fact a cache
 holds: no person, room, rule, absence or appointment (a proposal made changes nothing until it

@@ -9,6 +9,7 @@ not put the same clinician in overlapping times (so the k options are real alter
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from solver.demand import attendees, group_blocked
@@ -118,6 +119,41 @@ class SlotFinder:
             nearest = self._nearest(request, parties, window, k, now)
         return SlotAnswer(options=options, reason=reason, nearest=nearest)
 
+    def open_slots(
+        self,
+        session_type: str,
+        window: Window,
+        staff: Iterable[str] | None = None,
+        now: int | None = None,
+    ) -> list[SlotOption]:
+        """The free slots nobody has asked for yet (a published slot list, a FHIR Slot search):
+        for one session type, every qualified clinician's free times inside `window`, tiled by
+        the session's length, each with a free room, clinician by clinician, earliest first.
+
+        The same search as `find` with no patient named: the clinician, the room, the weekly
+        hours, the holds for emergencies and the session's own length are checked; what depends
+        on the patient (caseload, limits, the payer's units) is the booking's to check. Group
+        sessions are never open: they are standing groups, joined by enrolment."""
+        kind = self.problem.session_types.get(session_type)
+        if kind is None or kind.group:
+            return []
+        wanted = None if staff is None else set(staff)
+        qualified = self.problem.eligibility.qualified.get(session_type, ())
+        staff_sets = tuple((s,) for s in qualified if wanted is None or s in wanted)
+        lo = max(window[0], now) if now is not None else window[0]
+        if not staff_sets or lo >= window[1]:
+            return []
+        parties = _Parties(kind, kind.minutes, (), staff_sets)
+        request = SlotRequest(patients=(), session_type=session_type, window=(lo, window[1]))
+        found = self._search(request, parties, (lo, window[1]), Counter(), scored=False)
+        tiled: list[SlotOption] = []
+        taken_until: dict[tuple[str, ...], int] = {}
+        for option in sorted(found, key=lambda o: (o.staff, o.start)):
+            if option.start >= taken_until.get(option.staff, lo):
+                tiled.append(option)
+                taken_until[option.staff] = option.end
+        return tiled
+
     def _nearest(
         self, request: SlotRequest, parties: _Parties, window: Window, k: int, now: int | None
     ) -> list[SlotOption]:
@@ -156,8 +192,10 @@ class SlotFinder:
         window: Window,
         blockers: Counter[str],
         starts: Window | None = None,
+        scored: bool = True,
     ) -> list[SlotOption]:
-        """Every option inside `window` (with `starts`, only those starting in [a, b))."""
+        """Every option inside `window` (with `starts`, only those starting in [a, b));
+        `scored=False` leaves the score terms out (nobody ranks open slots)."""
         problem, feas = self.problem, self.feas
         kind, minutes, patients = parties.kind, parties.minutes, parties.patients
         size = feas.people_in_room(kind, len(patients), len(parties.staff_sets[0]))
@@ -200,7 +238,11 @@ class SlotFinder:
                 if rooms and room is None:
                     blockers["no suitable room free"] += 1
                     continue
-                why = self._terms(patient_info, staff, start, end, day, kind, room, size)
+                why = (
+                    self._terms(patient_info, staff, start, end, day, kind, room, size)
+                    if scored
+                    else {}
+                )
                 out.append(
                     SlotOption(
                         start=start,

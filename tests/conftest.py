@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, make_url, text
 from clinic.db import Database, open_database
 from clinic.facility_file import load_facility
 from clinic.timeutil import use_clock
+from tests.fhir_server import fhir_server  # noqa: F401  (the FHIR test server, as a fixture)
 from tests.legacy_demo import generate_demo
 
 DEMO_START = date(2026, 11, 30)  # a Monday; history is the two weeks before (legacy demo)

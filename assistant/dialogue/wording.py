@@ -389,10 +389,43 @@ def utilization(u: Any, period: str, unmet_sessions: int, names: Names) -> list[
             "- busiest: "
             + ", ".join(f"{names(r['staff'])} {r['utilization']:.0%}" for r in busiest)
         )
+    dropped = sum(r.get("cancelled_not_rebooked", 0) for r in u.unmet)
     lines.append(
         f"- unmet weekly requirements: {unmet_sessions} session(s) for "
         f"{len({r['patient'] for r in u.unmet})} patient(s)"
+        + (f"; {dropped} of them cancelled and not rebooked" if dropped else "")
     )
+    return lines
+
+
+def no_shows(n: Any, period: str, names: Names) -> list[str]:
+    """The lines of a no-show summary (assistant.reports.NoShows): aggregates only."""
+    if n.rate is None:
+        return [f"No attendance was recorded {period}."]
+    trend = ""
+    if n.previous_rate is not None:
+        trend = f" (the period before: {n.previous_rate:.0%})"
+    lines = [
+        f"No-shows {period}:",
+        f"- {n.no_shows} no-show(s) against {n.attended} attended: rate {n.rate:.0%}{trend}",
+        f"- late cancellations: {n.late_cancellations}",
+    ]
+    types = [r for r in n.by_session_type if r["rate"] is not None][:3]
+    if types:
+        lines.append(
+            "- most missed: "
+            + ", ".join(
+                f"{names.kind(r['session_type'])} {r['rate']:.0%} of {r['sessions']}" for r in types
+            )
+        )
+    days = [r for r in n.by_weekday if r["rate"] is not None]
+    if len(days) > 1:
+        worst, best = days[0], days[-1]
+        lines.append(
+            f"- worst day: {worst['weekday']} {worst['rate']:.0%}; "
+            f"best: {best['weekday']} {best['rate']:.0%}"
+        )
+    lines.append(f"- patients who missed two or more: {n.patients_missing_twice}")
     return lines
 
 

@@ -51,6 +51,7 @@ JOB_MODULES: tuple[str, ...] = (
     "assistant.jobs.outbox",
     "assistant.jobs.waitlist",
     "assistant.jobs.risk",
+    "assistant.jobs.fhir_push",
 )
 """The modules whose `@job` functions make up the registry."""
 

@@ -111,43 +111,49 @@ class Discharge:
 def admit(db: Database, caller: Caller, cmd: Admit) -> Record:
     """Admit a patient; returns the stored record."""
     authorize(db, caller, "admit_patient")
+    with db.session() as session:
+        return admit_in(db, session, caller, cmd)
+
+
+def admit_in(db: Database, session: Session, caller: Caller, cmd: Admit) -> Record:
+    """`admit`'s change inside a unit of work the caller opened and authorized (an import
+    admits many patients in one transaction)."""
     if not isinstance(cmd.record, dict):
         raise InvalidInput("a patient record must be a JSON object", ["$: expected an object"])
-    with db.session() as session:
-        today = facility_today(db)
-        record = copy.deepcopy(cmd.record)
-        record.setdefault("id", new_id("p"))
-        record.setdefault("phase", "intake")
-        record.setdefault("admitted", today.isoformat())
-        check_shape("patients", record)  # before anything is derived from its fields
-        if isinstance(record.get("authorizations"), list):
-            record["authorizations"] = [
-                {"id": new_id("AUTH"), **a} if isinstance(a, dict) else a
-                for a in record["authorizations"]
-            ]
-        if not any(r.get("source") == "level_of_care" for r in items_of(record, "requirements")):
-            derived = level_requirements(
-                record.get("level_of_care"), record["phase"], _tables(), _session_types(session)
-            )
-            if derived:
-                record["requirements"] = items_of(record, "requirements") + derived
-        record = _normalised(record, today)
-        check_record(session, "patients", record)
-        if not cmd.duplicate_ok:
-            _refuse_duplicate(session, record, db.facility_tz())
-        position = (session.scalar(select(func.max(Patient.position))) or 0) + 1
-        session.add(patient_row(record, position))
-        session.flush()
-        append_event(
-            session,
-            actor=caller.staff_id,
-            action="patient.admit",
-            entity_type="patient",
-            entity_id=record["id"],
-            after={"fields": sorted(record)},
-            reason=cmd.reason,
+    today = facility_today(db)
+    record = copy.deepcopy(cmd.record)
+    record.setdefault("id", new_id("p"))
+    record.setdefault("phase", "intake")
+    record.setdefault("admitted", today.isoformat())
+    check_shape("patients", record)  # before anything is derived from its fields
+    if isinstance(record.get("authorizations"), list):
+        record["authorizations"] = [
+            {"id": new_id("AUTH"), **a} if isinstance(a, dict) else a
+            for a in record["authorizations"]
+        ]
+    if not any(r.get("source") == "level_of_care" for r in items_of(record, "requirements")):
+        derived = level_requirements(
+            record.get("level_of_care"), record["phase"], _tables(), _session_types(session)
         )
-        return patient_record(_load(session, record["id"]))
+        if derived:
+            record["requirements"] = items_of(record, "requirements") + derived
+    record = _normalised(record, today)
+    check_record(session, "patients", record)
+    if not cmd.duplicate_ok:
+        _refuse_duplicate(session, record, db.facility_tz())
+    position = (session.scalar(select(func.max(Patient.position))) or 0) + 1
+    session.add(patient_row(record, position))
+    session.flush()
+    append_event(
+        session,
+        actor=caller.staff_id,
+        action="patient.admit",
+        entity_type="patient",
+        entity_id=record["id"],
+        after={"fields": sorted(record)},
+        reason=cmd.reason,
+    )
+    return patient_record(_load(session, record["id"]))
 
 
 def show(db: Database, caller: Caller, cmd: Show) -> Record:

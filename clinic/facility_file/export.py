@@ -61,6 +61,8 @@ def facility_data(session: Session, *, appointments: bool = True) -> dict[str, A
             "slot_minutes": facility.slot_minutes,
         },
     }
+    if facility.calendar_patient_initials:  # said only when allowed (the default is no)
+        out["facility"]["calendar_patient_initials"] = True
     rooms = session.scalars(
         select(Room).options(selectinload(Room.closures)).order_by(Room.position)
     ).all()
@@ -112,27 +114,29 @@ def facility_data(session: Session, *, appointments: bool = True) -> dict[str, A
         )
         .order_by(Appointment.position, Appointment.start, Appointment.id)
     ).all()
-    out["appointments"] = [
-        _clean(
-            {
-                "id": a.id,
-                "session_type": a.session_type_id,
-                "start": _iso(a.start, tz),
-                "minutes": a.minutes,
-                "staff": a.staff_ids,
-                "patients": a.patient_ids,
-                "group": a.group_id,
-                "room": a.room_id,
-                "status": a.status,
-                "pinned": a.pinned,
-                "note": a.note,
-                "outcomes": a.outcomes or None,  # only members whose outcome is their own
-                "booked_at": _iso(a.created_at, tz) if a.created_at else None,
-            }
-        )
-        for a in rows
-    ]
+    out["appointments"] = [appointment_record(a, tz) for a in rows]
     return out
+
+
+def appointment_record(a: Appointment, tz: ZoneInfo) -> dict[str, Any]:
+    """One appointment in the facility file's shape (times in the facility's zone)."""
+    return _clean(
+        {
+            "id": a.id,
+            "session_type": a.session_type_id,
+            "start": _iso(a.start, tz),
+            "minutes": a.minutes,
+            "staff": a.staff_ids,
+            "patients": a.patient_ids,
+            "group": a.group_id,
+            "room": a.room_id,
+            "status": a.status,
+            "pinned": a.pinned,
+            "note": a.note,
+            "outcomes": a.outcomes or None,  # only members whose outcome is their own
+            "booked_at": _iso(a.created_at, tz) if a.created_at else None,
+        }
+    )
 
 
 # One row -> its record in the facility file's shape (what the living record's doors return).

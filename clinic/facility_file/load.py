@@ -145,6 +145,7 @@ def _insert(session: Session, data: dict[str, Any], tz: ZoneInfo) -> dict[str, i
             open=facility["open"],
             close=facility["close"],
             slot_minutes=facility["slot_minutes"],
+            calendar_patient_initials=facility.get("calendar_patient_initials", False),
         )
     )
     for i, r in enumerate(data["rooms"]):

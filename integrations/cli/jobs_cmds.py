@@ -111,7 +111,7 @@ def register(app: typer.Typer) -> None:
         db = open_database()
         conninfo(db)  # PostgreSQL, or a clear refusal before anything starts
         tick_cron()  # a bad ROTA_JOBS_TICK_SECONDS: refused before anything starts
-        notify.configure()  # SMTP and Twilio, for the outbox job
+        notify.configure()  # SMTP and Twilio for the outbox job; the FHIR server for fhir_push
         typer.echo(f"Rota worker on {db.describe()} (concurrency {concurrency}); Ctrl-C stops")
         run_worker(db, concurrency=concurrency)
 

@@ -480,11 +480,13 @@ def _start_scheduler(db: Database) -> Any:
         return None
     from integrations import notify
 
-    channels = notify.configure()  # the outbox job sends through these (SMTP, Twilio)
+    channels = notify.configure()  # the outbox job sends through these (SMTP, Twilio, FHIR)
     scheduler = Scheduler(db)
     scheduler.start()
     typer.echo("jobs: the embedded scheduler runs due jobs (ROTA_SCHEDULER=off stops it)")
-    typer.echo(f"outbox channels: {', '.join(channels) or 'none (set ROTA_SMTP_URL, TWILIO_*)'}")
+    typer.echo(
+        f"outbox channels: {', '.join(channels) or 'none (set ROTA_SMTP_URL, TWILIO_*, ROTA_FHIR_BASE_URL)'}"
+    )
     return scheduler
 
 
@@ -602,6 +604,20 @@ capacity_cmds.register(app)  # rota capacity
 from integrations.cli import risk_cmds  # noqa: E402
 
 risk_cmds.register(app)  # rota risk train|show
+
+from integrations.cli import fhir_cmds  # noqa: E402
+
+fhir_cmds.register(app)  # rota fhir export|import
+
+from integrations.cli import fhir_push_cmds  # noqa: E402, F401, I001  (adds rota fhir push)
+
+from integrations.cli import ical_cmds  # noqa: E402
+
+ical_cmds.register(app)  # rota ical url|revoke|list|initials
+
+from integrations.cli import import_cmds  # noqa: E402
+
+import_cmds.register(app)  # rota import csv
 
 
 # --- entry point -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from assistant import callers
+from assistant.jobs import fhir_push as fhir_push_job
 from assistant.jobs import outbox as drain_job
 from assistant.usecases import outbox
 from clinic.db import open_database
@@ -66,10 +67,15 @@ def register(app: typer.Typer) -> None:
         channels = notify.configure()
         if not channels:
             typer.echo(
-                "No channel is configured: set ROTA_SMTP_URL or TWILIO_ACCOUNT_SID.", err=True
+                "No channel is configured: set ROTA_SMTP_URL, TWILIO_ACCOUNT_SID or "
+                "ROTA_FHIR_BASE_URL.",
+                err=True,
             )
             raise typer.Exit(1)
-        counts = drain_job.run(open_database(), now_utc())
+        db, now = open_database(), now_utc()
+        counts = drain_job.run(db, now)
+        if "fhir" in channels:  # appointments written back to the EHR (ROTA_FHIR_BASE_URL)
+            counts = {**counts, "fhir": fhir_push_job.run(db, now)}
         typer.echo(json.dumps({"channels": channels, **counts}))
 
     @group.command("replies")

@@ -26,7 +26,9 @@ from integrations.http.attendance import AttendanceController
 from integrations.http.auth import provide_caller
 from integrations.http.capacity import CapacityController
 from integrations.http.chat import ChatController
+from integrations.http.fhir import BulkSettings, fhir_aware, fhir_router
 from integrations.http.groups import GroupController
+from integrations.http.ical import calendar_feed
 from integrations.http.patients import PatientController
 from integrations.http.problems import EXCEPTION_HANDLERS
 from integrations.http.proposals import ProposalController
@@ -74,6 +76,7 @@ def create_app(
     *,
     dialogue: Dialogue | None = None,
     debug: bool = False,
+    fhir_bulk: BulkSettings | None = None,
 ) -> Litestar:
     database = db or open_database()
     conversation = dialogue or Dialogue(database)
@@ -110,6 +113,8 @@ def create_app(
             ReplyController,
             WaitlistController,
             sms_inbound,
+            fhir_router(fhir_bulk),
+            calendar_feed,
             slack_events_route(database, conversation),
             create_static_files_router(
                 path="/static/swagger", directories=[SWAGGER_DIR], include_in_schema=False
@@ -120,7 +125,7 @@ def create_app(
             "caller": Provide(provide_caller, sync_to_thread=True),
             "dialogue": Provide(lambda: conversation, use_cache=True, sync_to_thread=False),
         },
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers=fhir_aware(EXCEPTION_HANDLERS),  # OperationOutcome under /fhir/
         before_send=[allow_every_method],
         openapi_config=openapi,
         debug=debug,

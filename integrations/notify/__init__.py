@@ -1,6 +1,7 @@
-"""The outbox's channels: email over SMTP, SMS through Twilio. `configure()` reads the
-environment once and hands the adapters it can build to the outbox (assistant.outbox);
-a channel that is not configured is not sent on, and its messages wait in the outbox."""
+"""The outbox's channels: email over SMTP, SMS through Twilio, and FHIR write-back to the EHR.
+`configure()` reads the environment once and hands the adapters it can build to the outbox
+(assistant.outbox) and the FHIR sender to the write-back job (assistant.fhir_writeback); a
+channel that is not configured is not sent on, and its messages wait in the outbox."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 from collections.abc import Mapping
 
 from assistant import outbox
+from integrations.fhir import writeback
 from integrations.notify.email import SmtpSender
 from integrations.notify.sms import TwilioSender
 
@@ -23,7 +25,9 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, outbox.Sender]:
 
 
 def configure(env: Mapping[str, str] | None = None) -> list[str]:
-    """Give the outbox the channels the environment configures; their names."""
+    """Give the outbox the channels the environment configures; their names ("fhir" when a
+    FHIR server is configured: ROTA_FHIR_BASE_URL)."""
     channels = from_env(env)
     outbox.use_senders(channels)
-    return sorted(channels)
+    fhir = writeback.configure(env)
+    return sorted([*channels, *(["fhir"] if fhir else [])])

@@ -230,6 +230,30 @@ def test_summary_numbers_match_a_direct_count(client: TestClient, demo_db: Datab
     assert f"{metrics['attendance_rate']:.0%}" in answer["reply"]
 
 
+def test_a_no_show_question_gets_the_no_shows_not_the_utilization(
+    client: TestClient, demo_db: Database
+) -> None:
+    director = Person(client, demo_db, DIRECTOR)
+    answer = director.says("summarize no-shows last week")
+    assert answer["reply"].startswith("No-shows from Mon 23 Nov")
+    assert "booked" not in answer["reply"]  # not the utilization summary
+    metrics = answer["options"][0]["metrics"]
+    start, end = datetime(2026, 11, 23, tzinfo=NY), datetime(2026, 11, 30, tzinfo=NY)
+    with demo_db.session() as session:
+        outcomes = session.scalars(
+            select(AppointmentPatient.status)
+            .join(Appointment)
+            .where(Appointment.start >= start, Appointment.start < end)
+        ).all()
+    assert metrics["no_shows"] == outcomes.count("no_show")
+    assert metrics["attended"] == outcomes.count("attended")
+    assert metrics["late_cancellations"] == outcomes.count("late_cancelled")
+    assert (
+        f"{metrics['no_shows']} no-show(s) against {metrics['attended']} attended"
+        in (answer["reply"])
+    )
+
+
 def test_roles_are_enforced(client: TestClient, demo_db: Database) -> None:
     front_desk = Person(client, demo_db, FRONT_DESK)
     answer = front_desk.says("how was therapist utilization last week?")

@@ -1,0 +1,1 @@
+"""CSV exports of small practice-management systems (TherapyNotes-style, SimplePractice-style)."""

@@ -1,0 +1,91 @@
+"""Rota ↔ FHIR R4, one function per resource each way, on the facility file's records.
+
+To FHIR: `*_to_fhir(record, ctx)` returns the resource as JSON, validated by its R4B model;
+`facility_to_bundle(file)` the whole facility as a Bundle of type `collection`.
+From FHIR: `*_from_fhir(resource, ...)` returns the record; `bundle_to_facility(bundle)` a
+facility file with the resource behind each of its paths.
+"""
+
+from integrations.fhir.mapping.common import (
+    EXT,
+    FHIR_VERSION,
+    FhirContext,
+    fhir_id,
+    reference,
+    rota_identifier,
+    slug,
+    validated,
+)
+from integrations.fhir.mapping.from_fhir import (
+    FacilityFromBundle,
+    Resolver,
+    appointment_from_fhir,
+    authorization_from_fhir,
+    bundle_to_facility,
+    facility_from_fhir,
+    family_contact_from_fhir,
+    group_from_fhir,
+    patient_from_fhir,
+    resources_of,
+    room_from_fhir,
+    rota_id_of,
+    session_type_from_fhir,
+    staff_from_fhir,
+)
+from integrations.fhir.mapping.to_fhir import (
+    STATUS_TO_FHIR,
+    appointment_to_fhir,
+    coverage_to_fhir,
+    facility_location_to_fhir,
+    facility_to_bundle,
+    group_to_fhir,
+    healthcare_service_to_fhir,
+    location_to_fhir,
+    patient_to_fhir,
+    practitioner_role_to_fhir,
+    practitioner_to_fhir,
+    related_person_to_fhir,
+    resources_of_patient,
+    schedule_id,
+    schedule_to_fhir,
+)
+
+__all__ = [
+    "EXT",
+    "FHIR_VERSION",
+    "STATUS_TO_FHIR",
+    "FacilityFromBundle",
+    "FhirContext",
+    "Resolver",
+    "appointment_from_fhir",
+    "appointment_to_fhir",
+    "authorization_from_fhir",
+    "bundle_to_facility",
+    "coverage_to_fhir",
+    "facility_from_fhir",
+    "facility_location_to_fhir",
+    "facility_to_bundle",
+    "family_contact_from_fhir",
+    "fhir_id",
+    "group_from_fhir",
+    "group_to_fhir",
+    "healthcare_service_to_fhir",
+    "location_to_fhir",
+    "patient_from_fhir",
+    "patient_to_fhir",
+    "practitioner_role_to_fhir",
+    "practitioner_to_fhir",
+    "reference",
+    "related_person_to_fhir",
+    "resources_of",
+    "resources_of_patient",
+    "room_from_fhir",
+    "rota_id_of",
+    "rota_identifier",
+    "schedule_id",
+    "schedule_to_fhir",
+    "session_type_from_fhir",
+    "slug",
+    "staff_from_fhir",
+    "validated",
+]

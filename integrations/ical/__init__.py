@@ -1,0 +1,1 @@
+"""iCalendar: a calendar feed (assistant.usecases.feeds) rendered for calendar clients."""
