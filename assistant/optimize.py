@@ -18,6 +18,7 @@ from assistant.problem_builder import BuiltProblem, build_problem, narrow_to_nee
 from assistant.problem_cache import cached_problem
 from assistant.usecases import capacity
 from assistant.wiring import booking_service
+from clinic import queries
 from clinic.booking import BookingRequest, MoveRequest
 from clinic.db import Database
 from clinic.errors import InvalidInput, NotFound
@@ -278,9 +279,13 @@ def repair_out(
     """Re-place what a clinician out or a room closed over [start, end) touches."""
     if end <= start:
         raise InvalidInput("the period is empty: --to must be after --from")
-    # Room to re-place: the rest of the week after the disruption (at least 7 days).
-    horizon_end = max(end, start + timedelta(days=7))
     with db.read() as session:
+        # Nothing is booked after the last session: a leave or closure of years would build a
+        # problem of years (minutes, not seconds). A week past it is room enough to re-place.
+        last = queries.last_booked_end(session, start)
+        end = min(end, max(last or start, start) + timedelta(days=7))
+        # Room to re-place: the rest of the week after the disruption (at least 7 days).
+        horizon_end = max(end, start + timedelta(days=7))
         built = build_problem(session, start, horizon_end)
     if staff is not None and staff not in built.problem.staff_by_id():
         raise NotFound(f"no staff member with id {staff!r}")

@@ -26,9 +26,13 @@ def in_force(consent: Mapping[str, Any], on: date) -> bool:
 def disclose_to(contact: Mapping[str, Any] | None, on: date) -> list[str]:
     """The recipients the patient consents to disclosure to on `on` (see the module's words)."""
     contact = contact or {}
-    recorded = list(contact.get("consents") or ())
+    # A malformed consent (not an object, no recipient) is left for the record's schema check
+    # to name, rather than failing here first.
+    recorded = [
+        c for c in _list(contact.get("consents")) if isinstance(c, Mapping) and "recipient" in c
+    ]
     named = {_key(c["recipient"]) for c in recorded}
-    out = [r for r in contact.get("consent_disclose_to") or () if _key(r) not in named]
+    out = [r for r in _list(contact.get("consent_disclose_to")) if _key(r) not in named]
     out += [c["recipient"] for c in recorded if in_force(c, on)]
     return list(dict.fromkeys(out))
 
@@ -40,6 +44,10 @@ def with_derived_list(contact: Mapping[str, Any] | None, on: date) -> dict[str, 
     if out.get("consents"):
         out["consent_disclose_to"] = disclose_to(out, on)
     return out
+
+
+def _list(value: object) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else []
 
 
 def _key(recipient: object) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from clinic.booking import AppointmentView, view_of
@@ -48,6 +48,13 @@ def appointments_between(
         selectinload(Appointment.staff_links), selectinload(Appointment.patient_links)
     )
     return [view_of(a) for a in session.scalars(query.order_by(Appointment.start, Appointment.id))]
+
+
+def last_booked_end(session: Session, after: datetime) -> datetime | None:
+    """When the last active appointment ending after `after` ends (None: nothing booked)."""
+    return session.scalar(
+        select(func.max(Appointment.end)).where(Appointment.active, Appointment.end > after)
+    )
 
 
 def next_open_day(session: Session, day: date) -> date:

@@ -38,7 +38,7 @@ from clinic.errors import (
 )
 from clinic.facility_file.export import patient_record
 from clinic.facility_file.load import authorization_row, court_order_row, patient_row
-from clinic.facility_file.records import check_record
+from clinic.facility_file.records import check_record, check_shape
 from clinic.models import (
     SCHEDULED_STATUSES,
     Appointment,
@@ -125,6 +125,7 @@ def admit_in(db: Database, session: Session, caller: Caller, cmd: Admit) -> Reco
     record.setdefault("id", new_id("p"))
     record.setdefault("phase", "intake")
     record.setdefault("admitted", today.isoformat())
+    check_shape("patients", record)  # before anything is derived from its fields
     if isinstance(record.get("authorizations"), list):
         record["authorizations"] = [
             {"id": new_id("AUTH"), **a} if isinstance(a, dict) else a

@@ -18,6 +18,8 @@ from clinic.facility_file.export import facility_data
 from clinic.facility_file.validate import semantic_problems, shape_problems
 
 SECTIONS = {"rooms": "room", "staff": "staff member", "patients": "patient", "groups": "group"}
+# Only the record's own problems are kept: any facility the schema accepts will do beside it.
+_ANY_FACILITY = {"name": "any", "timezone": "UTC"}
 
 
 def record_problems(
@@ -43,15 +45,30 @@ def record_problems(
         items[index] = record
     # The schema checks each item on its own: check the record alone (the whole file's shape
     # would cost a schema pass over every patient), then the cross-references against the rest.
-    alone = {key: [] for key in SECTIONS} | {
-        "version": data["version"],
-        "facility": data["facility"],
-        section: [record],
-    }
-    shape = _relative(shape_problems(alone), f"$.{section}[0]")
+    shape = shape_of(section, record, data["version"], data["facility"])
     if shape:
         return shape
     return _relative(semantic_problems(data), f"$.{section}[{index}]")
+
+
+def shape_of(section: str, record: Any, version: Any = 1, facility: Any | None = None) -> list[str]:
+    """The schema's problems with `record` alone, as an item of `section` (no database read):
+    what a use case refuses before it derives anything from the record."""
+    alone = {key: [] for key in SECTIONS} | {
+        "version": version,
+        "facility": facility if facility is not None else _ANY_FACILITY,
+        section: [record],
+    }
+    return _relative(shape_problems(alone), f"$.{section}[0]")
+
+
+def check_shape(section: str, record: Any) -> None:
+    """Raise InvalidInput listing every problem `shape_of` finds."""
+    problems = shape_of(section, record)
+    if problems:
+        raise InvalidInput(
+            f"the {SECTIONS[section]} record has {len(problems)} problem(s)", problems
+        )
 
 
 def _relative(problems: list[str], prefix: str) -> list[str]:

@@ -20,7 +20,7 @@ from litestar.openapi.spec import (
     SecurityScheme,
 )
 
-from integrations.http.problems import problem_responses
+from integrations.http.problems import PROBLEM, Problem, problem_responses
 
 BEARER: list[SecurityRequirement] = [{"bearer": []}]
 # How each caller proves who it is: the schemes the document declares (components).
@@ -57,14 +57,21 @@ class ApiController(Controller):
     security = BEARER
     read_errors: ClassVar[tuple[int, ...]] = READ_ERRORS
     write_errors: ClassVar[tuple[int, ...]] = WRITE_ERRORS
+    # Another error format (a FHIR facade's OperationOutcome): its media type and model.
+    error_media_type: ClassVar[str] = PROBLEM
+    error_model: ClassVar[type] = Problem
 
     def get_route_handlers(self) -> list[BaseRouteHandler]:
         handlers = super().get_route_handlers()
         for handler in handlers:
             if isinstance(handler, HTTPRouteHandler):
                 reads = handler.http_methods <= {"GET", "HEAD"}
-                statuses = self.read_errors if reads else self.write_errors
-                handler.responses = {**problem_responses(*statuses), **(handler.responses or {})}
+                errors = problem_responses(
+                    *(self.read_errors if reads else self.write_errors),
+                    media_type=self.error_media_type,
+                    model=self.error_model,
+                )
+                handler.responses = {**errors, **(handler.responses or {})}
         return handlers
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import post
 from litestar.di import NamedDependency
@@ -12,11 +12,12 @@ from litestar.params import JSONBody
 from assistant.dialogue import Dialogue
 from clinic.tokens import Caller
 from integrations.http.api import ApiController
+from integrations.http.fields import SAID_PATTERN, described
 
 
 @dataclass
 class ChatMessage:
-    message: str
+    message: Annotated[str, described(pattern=SAID_PATTERN)]
     conversation_id: str | None = None
 
 

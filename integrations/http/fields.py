@@ -16,23 +16,25 @@ from litestar.params import KwargDefinition, Parameter, QueryParameter
 from clinic.errors import InvalidInput
 from clinic.timeutil import parse_datetime
 
-_DAY = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-_TIME = r"T[0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?"
-_OFFSET = r"(Z|[+-][0-9]{2}:[0-9]{2})"
-# What parse_datetime is sent by a door: RFC 3339, or the same without offset (and seconds).
+_DAY = r"[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+_HH_MM = r"([01][0-9]|2[0-3]):[0-5][0-9]"
+_TIME = f"T{_HH_MM}(:[0-5][0-9]([.][0-9]{{1,6}})?)?"
+_OFFSET = f"(Z|[+-]{_HH_MM})"
+# What parse_datetime is sent by a door: RFC 3339, seconds and offset optional.
 DATETIME_PATTERN = f"^{_DAY}{_TIME}{_OFFSET}?$"
-LOCAL_DATETIME_PATTERN = f"^{_DAY}{_TIME}$"
 # A period's bound may also be a bare date (its midnight).
 WHEN_PATTERN = f"^{_DAY}({_TIME}{_OFFSET}?)?$"
-HHMM_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
-WEEK_PATTERN = r"^[0-9]{4}-(W(0[1-9]|[1-4][0-9]|5[0-3])|[0-9]{2}-[0-9]{2})$"
+HHMM_PATTERN = f"^{_HH_MM}$"
+WEEK_PATTERN = f"^([1-9][0-9]{{3}}-W(0[1-9]|[1-4][0-9]|5[0-3])|{_DAY})$"
+# Free text that must say something (a reason, a message): not empty, not only spaces.
+SAID_PATTERN = r"\S"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 _RFC3339 = {"type": "string", "format": "date-time"}
-_LOCAL = {
+_SHORT = {
     "type": "string",
-    "pattern": LOCAL_DATETIME_PATTERN,
-    "description": "Facility-local time (no offset)",
+    "pattern": DATETIME_PATTERN,
+    "description": "Seconds optional; without an offset, facility-local time",
 }
 _DATE = {"type": "string", "format": "date"}
 DATETIME = "A date-time: RFC 3339, or without offset (facility-local time, seconds optional)"
@@ -45,7 +47,7 @@ def described(description: str | None = None, **schema: Any) -> KwargDefinition:
 
 
 DateTime = Annotated[
-    str, described(DATETIME, pattern=DATETIME_PATTERN, schema_extra={"anyOf": [_RFC3339, _LOCAL]})
+    str, described(DATETIME, pattern=DATETIME_PATTERN, schema_extra={"anyOf": [_RFC3339, _SHORT]})
 ]
 Day = Annotated[str, described("A date, YYYY-MM-DD", format="date")]
 OptionalDay = Annotated[str | None, described("A date, YYYY-MM-DD", format="date")]
@@ -64,7 +66,7 @@ def when_query(name: str, description: str) -> Any:
         name=name,
         default=None,
         pattern=WHEN_PATTERN,
-        schema_extra={"anyOf": [_RFC3339, _LOCAL, _DATE]},
+        schema_extra={"anyOf": [_RFC3339, _SHORT, _DATE]},
         description=f"{description}. {DATETIME}, or a date (its midnight)",
     )
 

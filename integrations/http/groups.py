@@ -3,11 +3,11 @@ cases (enrolment is judged by the rules' `enroll`). Bodies are the facility file
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import delete, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath
 
 from assistant.usecases import groups
 from clinic.db import Database
@@ -15,6 +15,21 @@ from clinic.errors import InvalidInput
 from clinic.timeutil import now_utc
 from clinic.tokens import Caller
 from integrations.http.api import ApiController
+from integrations.http.contracts import facility_object, json_object
+
+NewGroup = Annotated[dict[str, Any], json_object(facility_object("groups"))]
+Enrolment = Annotated[
+    dict[str, Any],
+    json_object(
+        {
+            "type": "object",
+            "required": ["patient"],
+            "properties": {"patient": facility_object("id")},
+        }
+    ),
+]
+TEXT = {"type": "string", "minLength": 1}
+ENDING = {"type": "object", "properties": {"reason": TEXT, "override_reason": TEXT}}
 
 
 def _text(data: dict[str, Any], key: str, *, required: bool = True) -> str | None:
@@ -36,7 +51,7 @@ class GroupController(ApiController):
         self,
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
-        data: JSONBody[dict[str, Any]],
+        data: NewGroup,
     ) -> dict[str, Any]:
         """Create a group (the facility file's group object; each member enrolled by the
         rules)."""
@@ -48,7 +63,7 @@ class GroupController(ApiController):
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
         group_id: FromPath[str],
-        data: JSONBody[dict[str, Any]],
+        data: Enrolment,
     ) -> dict[str, Any]:
         """Enrol a patient: `{"patient": ID}`. Returns the group record (`group`) and the
         booked sessions ahead they joined (`joined`) or could not (`not_joined`, with why)."""
@@ -74,7 +89,7 @@ class GroupController(ApiController):
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
         group_id: FromPath[str],
-        data: JSONBody[dict[str, Any] | None] = None,
+        data: Annotated[dict[str, Any] | None, json_object(ENDING)] = None,
     ) -> dict[str, Any]:
         """End the group: `{"reason": ..., "override_reason": ...}` (both optional). Its future
         sessions are cancelled; the list is returned."""

@@ -18,14 +18,42 @@ from clinic.errors import InvalidInput
 from clinic.timeutil import now_utc
 from clinic.tokens import Caller
 from integrations.http.api import ApiController
-from integrations.http.fields import Day, described
+from integrations.http.contracts import facility_object, json_object
+from integrations.http.fields import SAID_PATTERN, Day, described
+
+NewPatient = Annotated[
+    dict[str, Any],
+    json_object(
+        facility_object(
+            "patients",
+            optional=("id",),
+            duplicate_ok={"type": "boolean", "description": "Admit even if likely a duplicate"},
+        )
+    ),
+]
+PatientChanges = Annotated[dict[str, Any], json_object(facility_object("patients", partial=True))]
+NewAuthorization = Annotated[
+    dict[str, Any], json_object(facility_object("patients.authorizations", optional=("id",)))
+]
+AUTHORIZATION = facility_object("patients.authorizations")
+AuthorizationChanges = Annotated[
+    dict[str, Any],
+    json_object(
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {k: AUTHORIZATION["properties"][k] for k in paperwork.ADJUSTABLE},
+        }
+    ),
+]
+NewCourtOrder = Annotated[dict[str, Any], json_object(facility_object("patients.court_order"))]
 
 Reason = QueryParameter(name="reason", default=None, description="Why (kept in the audit log)")
 
 
 @dataclass
 class DischargeBody:
-    reason: str
+    reason: Annotated[str, described("Why (required)", pattern=SAID_PATTERN)]
     override_reason: str | None = None
 
 
@@ -62,7 +90,7 @@ class PatientController(ApiController):
         self,
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
-        data: JSONBody[dict[str, Any]],
+        data: NewPatient,
         reason: str | None = Reason,
     ) -> dict[str, Any]:
         """Admit a patient (the facility file's patient object; an id is made when absent).
@@ -94,7 +122,7 @@ class PatientController(ApiController):
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
         patient_id: FromPath[str],
-        data: JSONBody[dict[str, Any]],
+        data: PatientChanges,
         reason: str | None = Reason,
     ) -> dict[str, Any]:
         """Merge fields into the record (a new level of care re-derives its requirements)."""
@@ -132,7 +160,7 @@ class PatientController(ApiController):
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
         patient_id: FromPath[str],
-        data: JSONBody[dict[str, Any]],
+        data: NewAuthorization,
         reason: str | None = Reason,
     ) -> dict[str, Any]:
         """Add a payer authorization (the file's authorization object)."""
@@ -147,7 +175,7 @@ class PatientController(ApiController):
         caller: NamedDependency[Caller],
         patient_id: FromPath[str],
         auth_id: FromPath[str],
-        data: JSONBody[dict[str, Any]],
+        data: AuthorizationChanges,
         reason: str | None = Reason,
     ) -> dict[str, Any]:
         """Adjust units, used, start, end or session types."""
@@ -188,7 +216,7 @@ class PatientController(ApiController):
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
         patient_id: FromPath[str],
-        data: JSONBody[dict[str, Any]],
+        data: NewCourtOrder,
         reason: str | None = Reason,
     ) -> dict[str, Any]:
         """Add the patient's court order (the file's court_order object)."""

@@ -3,11 +3,11 @@ closure is recorded and its sessions' repair proposed, for an approver to apply.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath
 
 from assistant.usecases import rooms
 from assistant.usecases.periods import read_period
@@ -15,6 +15,11 @@ from clinic.db import Database
 from clinic.timeutil import now_utc
 from clinic.tokens import Caller
 from integrations.http.api import ApiController
+from integrations.http.contracts import facility_object, json_object
+
+# read_period refuses any other key
+PERIOD = facility_object("period") | {"additionalProperties": False}
+Closure = Annotated[dict[str, Any], json_object(PERIOD)]
 
 
 class RoomController(ApiController):
@@ -27,7 +32,7 @@ class RoomController(ApiController):
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
         room_id: FromPath[str],
-        data: JSONBody[dict[str, Any]],
+        data: Closure,
     ) -> dict[str, Any]:
         """Close the room over `{start, end, reason}`; returns the repair proposal."""
         period = read_period(data, db.facility_tz())

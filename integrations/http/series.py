@@ -21,7 +21,7 @@ from clinic.errors import InvalidInput
 from clinic.timeutil import parse_date
 from clinic.tokens import Caller
 from integrations.http.api import ApiController
-from integrations.http.fields import OptionalDay, OptionalTimeOfDay, TimeOfDay, described
+from integrations.http.fields import WEEKDAYS, OptionalDay, OptionalTimeOfDay, TimeOfDay, described
 from integrations.http.problems import problem
 
 
@@ -33,7 +33,7 @@ class NewSeries:
     patient: str
     staff: str
     session_type: str
-    weekday: Annotated[str, described("mon … sun (a full name is read too)")]
+    weekday: Annotated[str, described("mon … sun (a full name is read too)", enum=WEEKDAYS)]
     time: TimeOfDay
     count: Annotated[int | None, described("How many weeks (or give until)", ge=1, le=52)] = None
     until: OptionalDay = None

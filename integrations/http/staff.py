@@ -3,11 +3,11 @@ staff use cases. Bodies are the facility file's objects (a staff record, a perio
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath
 
 from assistant.usecases import staff
 from assistant.usecases.periods import read_period
@@ -15,6 +15,12 @@ from clinic.db import Database
 from clinic.timeutil import now_utc
 from clinic.tokens import Caller
 from integrations.http.api import ApiController
+from integrations.http.contracts import facility_object, json_object
+
+NewStaff = Annotated[dict[str, Any], json_object(facility_object("staff"))]
+StaffChanges = Annotated[dict[str, Any], json_object(facility_object("staff", partial=True))]
+LEAVE = facility_object("period", optional=("end",), for_good={"type": "boolean"})
+Leave = Annotated[dict[str, Any], json_object(LEAVE | {"additionalProperties": False})]
 
 
 class StaffController(ApiController):
@@ -26,7 +32,7 @@ class StaffController(ApiController):
         self,
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
-        data: JSONBody[dict[str, Any]],
+        data: NewStaff,
     ) -> dict[str, Any]:
         """Add a staff member (the facility file's staff object, checked as the file is)."""
         return staff.add_staff(db, caller, staff.AddStaff(data))
@@ -37,7 +43,7 @@ class StaffController(ApiController):
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
         staff_id: FromPath[str],
-        data: JSONBody[dict[str, Any]],
+        data: StaffChanges,
     ) -> dict[str, Any]:
         """Change fields of the staff record (JSON merge patch: null removes a field), e.g.
         availability, max_minutes_per_week, specializations."""
@@ -49,7 +55,7 @@ class StaffController(ApiController):
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
         staff_id: FromPath[str],
-        data: JSONBody[dict[str, Any]],
+        data: Leave,
     ) -> dict[str, Any]:
         """Planned leave: a period `{start, end, reason}`; the repair proposal is returned.
         `{start, reason, "for_good": true}` (no end): they leave the facility (their sessions
