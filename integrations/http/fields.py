@@ -29,6 +29,14 @@ WEEK_PATTERN = f"^([1-9][0-9]{{3}}-W(0[1-9]|[1-4][0-9]|5[0-3])|{_DAY})$"
 # Free text that must say something (a reason, a message): not empty, not only spaces.
 SAID_PATTERN = r"\S"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PATTERN_WORDS = {
+    DATETIME_PATTERN: "a date-time such as 2026-12-01T14:00 (facility time) or with an offset",
+    WHEN_PATTERN: "a date such as 2026-12-01 or a date-time such as 2026-12-01T14:00",
+    HHMM_PATTERN: "a time of day such as 14:00",
+    WEEK_PATTERN: "a week such as 2026-W49, or any date in it such as 2026-11-30",
+    SAID_PATTERN: "some words (it may not be empty)",
+}
+"""What each pattern asks for, in words: a 400 says this, not the regular expression."""
 
 _RFC3339 = {"type": "string", "format": "date-time"}
 _SHORT = {

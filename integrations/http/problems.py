@@ -13,6 +13,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
 from clinic.errors import InvalidInput, LikelyDuplicate, RotaError, RuleViolation
+from integrations.http.fields import PATTERN_WORDS
 
 log = logging.getLogger("rota.http")
 PROBLEM = "application/problem+json"
@@ -77,17 +78,28 @@ def rota_error(request: Request[Any, Any, Any], exc: RotaError) -> Response[dict
     return problem(exc.http_status, exc.__class__.__name__, str(exc), **extra)
 
 
+def _in_words(error: dict[str, Any]) -> str:
+    """One of Litestar's validation errors as a person reads it: a pattern's meaning, not the
+    regular expression ("week: expected a week such as 2026-W49, …")."""
+    key, message = str(error.get("key", "")), str(error.get("message", ""))
+    for pattern, words in PATTERN_WORDS.items():
+        if "matching regex" in message and pattern in message:
+            message = f"expected {words}"
+            break
+    return f"{key}: {message}" if key else message
+
+
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     extra: dict[str, Any] = {}
+    detail = str(exc.detail)
     if isinstance(exc, ValidationException) and exc.extra:
         extra["errors"] = [
-            f"{e.get('source', 'body')}.{e.get('key', '')}: {e.get('message', '')}".strip(".")
-            if isinstance(e, dict)
-            else str(e)
+            _in_words(e) if isinstance(e, dict) else str(e)
             for e in (exc.extra if isinstance(exc.extra, list) else [exc.extra])
         ]
+        detail = f"{detail}: " + "; ".join(extra["errors"])
     headers = getattr(exc, "headers", None) or {}
-    response = problem(exc.status_code, _title(exc.status_code), str(exc.detail), **extra)
+    response = problem(exc.status_code, _title(exc.status_code), detail, **extra)
     response.headers.update(headers)
     return response
 
