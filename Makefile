@@ -18,7 +18,7 @@ run: $(STAMP)
 	$(BIN)/rota serve --token-for-role clinical_director
 
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile  # one worker per core; a file's tests stay together
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
