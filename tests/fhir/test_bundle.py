@@ -1,7 +1,8 @@
 """`rota fhir export` and `rota fhir import --bundle`: the facility as a FHIR R4 Bundle and back.
 
 The round trip (facility → Bundle → fresh database → Bundle, identical but for the timestamp)
-is checked on demo s; demo m's is in bench/fhir_import.py (too slow for the suite). A bad
+is checked on demo s here and on demo m in test_bundle_m.py (a file of its own, so another
+test worker takes it); l's is in bench/fhir_import.py. A bad
 Bundle names the resource and the field, exits non-zero and leaves the database empty."""
 
 from __future__ import annotations
@@ -40,21 +41,27 @@ def _without_timestamp(bundle: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in bundle.items() if k != "timestamp"}
 
 
+def round_trip(tmp_path: Path, size: str) -> tuple[dict[str, Any], Database]:
+    """Demo `size` → Bundle → a fresh database → Bundle again, asserted equal but for their
+    timestamps; returns the first Bundle and the database it came from."""
+    first = open_database(f"sqlite:///{tmp_path / 'first.sqlite3'}")
+    load_facility_file(first, generate_demo(size, 7, DEMO_START), as_of=DEMO_START)
+    bundle = export_bundle(first, callers.for_actor(first, "operator"))
+    second = open_database(f"sqlite:///{tmp_path / 'second.sqlite3'}")
+    report = import_bundle(second, callers.for_actor(second, "operator"), bundle, source="test")
+    again = export_bundle(second, callers.for_actor(second, "operator"))
+    assert report.mode == "loaded" and report.warnings == []
+    assert _without_timestamp(again) == _without_timestamp(bundle)
+    second.dispose()
+    return bundle, first
+
+
 @pytest.mark.slow
 def test_demo_s_round_trips_through_a_bundle_into_a_fresh_database(
     tmp_path: Path, set_now: Callable[[datetime], None]
 ) -> None:
     set_now(NOW)  # the demo's anchor, DEMO_START, is today
-    first = open_database(f"sqlite:///{tmp_path / 'first.sqlite3'}")
-    load_facility_file(first, generate_demo("s", 7, DEMO_START), as_of=DEMO_START)
-    bundle = export_bundle(first, callers.for_actor(first, "operator"))
-
-    second = open_database(f"sqlite:///{tmp_path / 'second.sqlite3'}")
-    report = import_bundle(second, callers.for_actor(second, "operator"), bundle, source="test")
-    again = export_bundle(second, callers.for_actor(second, "operator"))
-
-    assert report.mode == "loaded" and report.warnings == []
-    assert _without_timestamp(again) == _without_timestamp(bundle)
+    bundle, first = round_trip(tmp_path, "s")
     kinds = {e["resource"]["resourceType"] for e in bundle["entry"]}
     assert kinds >= {
         "Patient", "Practitioner", "PractitionerRole", "Location", "HealthcareService",
@@ -62,6 +69,7 @@ def test_demo_s_round_trips_through_a_bundle_into_a_fresh_database(
     }  # fmt: skip
     exported = [e for e in records.audit_events(first, callers.for_actor(first, "operator"))]
     assert any(e["action"] == "facility.export" for e in exported)  # a disclosure, audited
+    first.dispose()
 
 
 def test_the_mapping_speaks_fhir_where_fhir_has_a_word() -> None:
