@@ -120,6 +120,20 @@ def any_demo_db(request: pytest.FixtureRequest) -> Database:
     return request.getfixturevalue("demo_db" if request.param == "sqlite" else "pg_demo_db")
 
 
+def pin_clock(moment: datetime) -> Callable[[], Iterator[None]]:
+    """An autouse fixture for a module whose tests read "now" against the demo's dates:
+    `demo_clock = pin_clock(datetime(2026, 11, 30, 8, tzinfo=NY))` at module level. Without it
+    such a test passes or fails with the day the suite happens to run."""
+
+    @pytest.fixture(autouse=True)
+    def _pinned() -> Iterator[None]:
+        use_clock(lambda: moment)
+        yield
+        use_clock(None)
+
+    return _pinned
+
+
 @pytest.fixture()
 def set_now() -> Iterator[Callable[[datetime], None]]:
     """Fix what `clinic.timeutil.now_utc` answers (the booking service's "has it started?", the

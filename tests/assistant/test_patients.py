@@ -4,6 +4,8 @@ change is one audit event, and a refused change leaves nothing behind."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from datetime import datetime as _datetime
+from zoneinfo import ZoneInfo as _ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -16,6 +18,10 @@ from clinic.errors import InvalidInput, PermissionDenied, RuleViolation
 from clinic.models import AuditEvent
 from clinic.timeutil import now_utc
 from tests.assistant.conftest import CASE_MANAGER, DIRECTOR, OTHER_THERAPIST
+from tests.conftest import pin_clock
+
+demo_clock = pin_clock(_datetime(2026, 11, 30, 8, 0, tzinfo=_ZoneInfo("America/New_York")))
+"""The demo's Monday, whatever the wall clock says (the tests read "now" against it)."""
 
 PATIENT = "p0001"  # primary clinician c003 (OTHER_THERAPIST); family:sister in consent_disclose_to
 

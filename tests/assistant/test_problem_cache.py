@@ -6,7 +6,9 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 from datetime import datetime, timedelta
+from datetime import datetime as _datetime
 from typing import Any
+from zoneinfo import ZoneInfo as _ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -25,6 +27,10 @@ from clinic.versions import one_read_per_request, read_versions
 from solver.model import SlotRequest
 from solver.slots import NEAREST_DAYS, SlotFinder
 from tests.assistant.conftest import DIRECTOR, END_OF_DAY, NOW, THERAPIST
+from tests.conftest import pin_clock
+
+demo_clock = pin_clock(_datetime(2026, 11, 30, 8, 0, tzinfo=_ZoneInfo("America/New_York")))
+"""The demo's Monday, whatever the wall clock says (the tests read "now" against it)."""
 
 TOMORROW = (NOW + timedelta(days=1)).replace(hour=8, minute=0)
 DAY = (TOMORROW, END_OF_DAY + timedelta(days=1))

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime as _datetime
+from zoneinfo import ZoneInfo as _ZoneInfo
 
 import pytest
 
 from clinic.db import Database
 from clinic.facility_file import export_facility
 from integrations.cli.main import run
+from tests.conftest import pin_clock
+
+demo_clock = pin_clock(_datetime(2026, 11, 30, 8, 0, tzinfo=_ZoneInfo("America/New_York")))
+"""The demo's Monday, whatever the wall clock says (the tests read "now" against it)."""
 
 
 @pytest.fixture()

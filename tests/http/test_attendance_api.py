@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from datetime import datetime as _datetime
 from typing import Any
 from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo as _ZoneInfo
 
 import pytest
 from litestar.testing import TestClient
@@ -16,6 +18,10 @@ from clinic.db import Database
 from clinic.models import Appointment, AuditEvent
 from clinic.tokens import create_token
 from integrations.http.app import create_app
+from tests.conftest import pin_clock
+
+demo_clock = pin_clock(_datetime(2026, 11, 30, 18, 0, tzinfo=_ZoneInfo("America/New_York")))
+"""The demo's Monday, whatever the wall clock says (the tests read "now" against it)."""
 
 KEVIN_0800, CYNTHIA_1400, ERNEST_1500 = "a00216", "a00267", "a00220"
 DIRECTOR, THERAPIST, OTHER_THERAPIST, FRONT_DESK = "s001", "c004", "c003", "s004"

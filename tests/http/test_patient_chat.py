@@ -4,7 +4,9 @@ missing, says what it will do, and writes only on "yes" (demo 's', Mon 30 Nov 08
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime as _datetime
 from typing import Any
+from zoneinfo import ZoneInfo as _ZoneInfo
 
 import pytest
 from litestar.testing import TestClient
@@ -17,7 +19,11 @@ from clinic.errors import RuleViolation
 from clinic.facility_file.export import patient_record
 from clinic.models import Appointment, AppointmentPatient, AuditEvent, Patient, group_member
 from integrations.http.app import create_app
+from tests.conftest import pin_clock
 from tests.http.test_chat import NOW, Person
+
+demo_clock = pin_clock(_datetime(2026, 11, 30, 8, 0, tzinfo=_ZoneInfo("America/New_York")))
+"""The demo's Monday, whatever the wall clock says (the tests read "now" against it)."""
 
 INTAKE, FRONT_DESK, DIRECTOR = "s002", "s004", "s001"
 CLINICIAN, PATIENT, NAME = "c003", "p0001", "Elizabeth Cabrera"  # c003 is her primary clinician
