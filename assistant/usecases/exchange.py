@@ -27,7 +27,7 @@ from clinic.db import Database
 from clinic.errors import InvalidInput, LikelyDuplicate, RotaError
 from clinic.facility_file.export import facility_data, group_record, patient_record, staff_record
 from clinic.fhir_models import FhirCursor, FhirLink
-from clinic.models import Appointment, CourtOrder, Facility, Group, Patient, Staff
+from clinic.models import Appointment, Facility, Group, Staff
 from clinic.timeutil import now_utc
 from clinic.tokens import Caller
 
@@ -335,15 +335,7 @@ def local_record(db: Database, kind: str, rota_id: str) -> Record | None:
     tz = db.facility_tz()
     with db.read() as session:
         if kind == "patients":
-            row = session.scalar(
-                select(Patient)
-                .where(Patient.id == rota_id)
-                .options(
-                    selectinload(Patient.requirements),
-                    selectinload(Patient.authorizations),
-                    selectinload(Patient.court_order).selectinload(CourtOrder.requirements),
-                )
-            )
+            row = patients.find_patient(session, rota_id)
             return patient_record(row) if row else None
         if kind == "staff":
             srow = session.get(Staff, rota_id)

@@ -480,8 +480,9 @@ def _digits(phone: object) -> str:
     return "".join(c for c in str(phone or "") if c.isdigit())[-10:]
 
 
-def _load(session: Session, patient_id: str) -> Patient:
-    row = session.scalar(
+def find_patient(session: Session, patient_id: str) -> Patient | None:
+    """A patient with what their record holds (requirements, authorizations, court order)."""
+    return session.scalar(
         select(Patient)
         .where(Patient.id == patient_id)
         .options(
@@ -490,6 +491,10 @@ def _load(session: Session, patient_id: str) -> Patient:
             selectinload(Patient.court_order).selectinload(CourtOrder.requirements),
         )
     )
+
+
+def _load(session: Session, patient_id: str) -> Patient:
+    row = find_patient(session, patient_id)
     if row is None:
         raise NotFound(f"no patient with id {patient_id!r}")
     return row
