@@ -113,9 +113,27 @@ def read_examples(path: Path = EXAMPLES) -> list[Example]:
 
 
 @lru_cache(maxsize=1)
-def model() -> IntentModel:
-    """The model, trained once per process from the shipped development examples."""
+def _shipped() -> IntentModel:
     return IntentModel(read_examples())
+
+
+_in_use: IntentModel | None = None
+_enabled = True
+
+
+def model() -> IntentModel | None:
+    """The model the parser consults: trained once per process from the shipped development
+    examples, unless a measurement put another in place (`use_model`); None when switched off."""
+    if not _enabled:
+        return None
+    return _in_use or _shipped()
+
+
+def use_model(replacement: IntentModel | None, *, enabled: bool = True) -> None:
+    """For measurements: consult `replacement` (a model trained on part of the development
+    set: cross-validation), the shipped model again (None), or no model (enabled=False)."""
+    global _in_use, _enabled
+    _in_use, _enabled = replacement, enabled
 
 
 def combine(rules_intent: str, guessed_by_fallback: bool, guess: Guess) -> str:

@@ -164,7 +164,10 @@ class Parser:
         frame, read = self._parse(text, now, actor)
         if read.how == "exact" or frame.get("action") or frame.get("repeat") or frame.get("scope"):
             return frame  # a change to the record, a series, a bare number: the rules are exact
-        guess = intents.model().guess(read.model_text)
+        learned_model = intents.model()
+        if learned_model is None:
+            return frame
+        guess = learned_model.guess(read.model_text)
         intent = intents.combine(frame["intent"], read.how == "fallback", guess)
         report = intent in ("utilization_summary", "compliance_report") and read.metric is None
         if intent == frame["intent"] and not report:
