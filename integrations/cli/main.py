@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from assistant import callers
-from assistant.usecases import AppointmentView, appointments, people, records
+from assistant.usecases import AppointmentView, appointments, feeds, people, records, web_sign_in
 from assistant.wiring import load_facility_file
 from clinic.db import Database, database_url, open_database
 from clinic.demo import SIZES, generate_demo
@@ -46,6 +46,7 @@ OverrideReason = Annotated[
 
 
 OPERATOR = "operator"
+DEFAULT_BASE = "http://127.0.0.1:8000"  # `rota serve`'s default address
 """Who the command line acts as without --actor (its roles come from the permissions pack)."""
 
 
@@ -420,11 +421,30 @@ def audit_show(
 def token_create(
     staff: Annotated[str, typer.Option(help="The staff member the token speaks for.")],
     label: Annotated[str | None, typer.Option(help="What the token is for.")] = None,
+    link: Annotated[
+        bool,
+        typer.Option(
+            "--link",
+            help="Instead, a one-time web sign-in link (works once, for 15 minutes; relative to "
+            "http://127.0.0.1:8000 unless ROTA_BASE_URL is set).",
+        ),
+    ] = False,
     actor: Actor = OPERATOR,
 ) -> None:
-    """Create a bearer token; it is printed once, last on the line, and stored only hashed."""
+    """Create a bearer token (or, with --link, a one-time sign-in link); it is printed once,
+    last on the line, and stored only hashed."""
+    if link:
+        url = _sign_in_url(os.environ.get(feeds.BASE_URL_ENV) or DEFAULT_BASE, staff, actor)
+        typer.echo(f"sign-in link for {staff} (works once, for 15 minutes): {url}")
+        return
     token = people.create_token(_db(), staff, label=label, actor=actor)
     typer.echo(f"token for {staff} (shown once, keep it secret): {token}")
+
+
+def _sign_in_url(base: str, staff: str, actor: str) -> str:
+    # The secret goes after '#': browsers never send it to a server (integrations/web/signin.py).
+    secret = web_sign_in.create_link(_db(), staff, actor=actor)
+    return f"{base.rstrip('/')}/signin/link#{secret}"
 
 
 @token_app.command("revoke")
@@ -461,6 +481,8 @@ def serve(
             f"try: curl -s -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' "
             f'-d \'{{"message": "help"}}\' {base}/api/chat'
         )
+        url = _sign_in_url(base, member.staff_id, OPERATOR)
+        typer.echo(f"open the board in a browser (link works once, for 15 minutes): {url}")
     scheduler = _start_scheduler(db)
     try:
         _serve(db, host, port, workers)

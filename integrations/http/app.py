@@ -38,6 +38,7 @@ from integrations.http.sms import ReplyController, sms_inbound
 from integrations.http.staff import StaffController
 from integrations.http.waitlist import WaitlistController
 from integrations.slack.route import slack_events_route
+from integrations.web import TEMPLATE_CONFIG, web_handlers
 
 SWAGGER_DIR = next(Path(swagger_ui_bundle.__file__).parent.glob("vendor/swagger-ui-*"))
 
@@ -119,7 +120,9 @@ def create_app(
             create_static_files_router(
                 path="/static/swagger", directories=[SWAGGER_DIR], include_in_schema=False
             ),
+            *web_handlers(),
         ],
+        template_config=TEMPLATE_CONFIG,
         dependencies={
             "db": Provide(lambda: database, use_cache=True, sync_to_thread=False),
             "caller": Provide(provide_caller, sync_to_thread=True),

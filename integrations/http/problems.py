@@ -89,15 +89,24 @@ def _in_words(error: dict[str, Any]) -> str:
     return f"{key}: {message}" if key else message
 
 
-def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
-    extra: dict[str, Any] = {}
+def http_detail(exc: HTTPException) -> tuple[str, list[str]]:
+    """What an HTTP error says, and each field at fault in words (for every door's error page)."""
     detail = str(exc.detail)
+    errors: list[str] = []
     if isinstance(exc, ValidationException) and exc.extra:
-        extra["errors"] = [
+        errors = [
             _in_words(e) if isinstance(e, dict) else str(e)
             for e in (exc.extra if isinstance(exc.extra, list) else [exc.extra])
         ]
-        detail = f"{detail}: " + "; ".join(extra["errors"])
+        detail = f"{detail}: " + "; ".join(errors)
+    return detail, errors
+
+
+def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    extra: dict[str, Any] = {}
+    detail, errors = http_detail(exc)
+    if errors:
+        extra["errors"] = errors
     headers = getattr(exc, "headers", None) or {}
     response = problem(exc.status_code, _title(exc.status_code), detail, **extra)
     response.headers.update(headers)

@@ -1,0 +1,57 @@
+"""The web door: server-rendered pages (Jinja2 + htmx) on the same use cases, roles and audit
+as every other door. `web_handlers()` is what the Litestar app mounts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar import Router
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import ResponseHeader
+from litestar.di import Provide
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from integrations.web import signin
+from integrations.web.errors import EXCEPTION_HANDLERS
+from integrations.web.session import provide_visitor
+
+HERE = Path(__file__).parent
+TEMPLATE_CONFIG = TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine)
+
+# Scripts only from this site (no inline script, no CDN); styles may be set inline (positions
+# of blocks on the board). Pages carry patient information: never cached, never framed.
+PAGE_HEADERS = [
+    ResponseHeader(
+        name="Content-Security-Policy",
+        value=(
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+            "form-action 'self'; base-uri 'none'"
+        ),
+    ),
+    ResponseHeader(name="Cache-Control", value="no-store"),
+    ResponseHeader(name="Referrer-Policy", value="same-origin"),
+    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
+]
+
+
+def _pages() -> list[Any]:
+    """Every page's handlers (a page module adds itself here)."""
+    return [*signin.HANDLERS]
+
+
+def web_handlers() -> list[Any]:
+    pages = Router(
+        path="/",
+        route_handlers=_pages(),
+        dependencies={"visitor": Provide(provide_visitor)},
+        exception_handlers=EXCEPTION_HANDLERS,
+        response_headers=PAGE_HEADERS,
+        include_in_schema=False,
+    )
+    static = create_static_files_router(
+        path="/static/web", directories=[HERE / "static"], include_in_schema=False
+    )
+    return [pages, static]
