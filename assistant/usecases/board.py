@@ -308,9 +308,7 @@ def _rows(
     return rows
 
 
-def _axis(
-    hours: tuple[int, int], views: list[AppointmentView], tz: ZoneInfo
-) -> tuple[int, int]:
+def _axis(hours: tuple[int, int], views: list[AppointmentView], tz: ZoneInfo) -> tuple[int, int]:
     """The opening hours, stretched to whole hours and to any session outside them."""
     lo, hi = hours
     for v in views:
