@@ -290,8 +290,9 @@ def _rows(
     views: list[AppointmentView],
     bands: dict[str, list[BandRow]],
 ) -> list[Row]:
-    """Rooms: every room. Staff: whoever holds a session that day, is away that day, or
-    works that weekday by their availability (the front desk without sessions is left out)."""
+    """Rooms: every room. Staff: whoever holds a session that day or is away that day, and
+    whoever works that weekday in a role some session type is held by (the front desk and
+    the auditor are not rows)."""
     if query.by == "rooms":
         return [
             Row(r.id, r.name, r.kind.replace("_", " ").capitalize())
@@ -299,9 +300,12 @@ def _rows(
         ]
     weekday = WEEKDAYS[query.day.weekday()]
     busy = {s for v in views for s in v.staff} | set(bands)
+    holders: set[str] = set()
+    for roles in session.scalars(select(SessionType.staff_roles)):
+        holders |= set(roles or ())
     rows = []
     for s in session.scalars(select(Staff).order_by(Staff.position, Staff.id)):
-        works = bool((s.availability or {}).get(weekday))
+        works = bool((s.availability or {}).get(weekday)) and (not holders or s.role in holders)
         if s.id in busy or works:
             detail = _ROLE_WORDS.get(s.role, s.role.replace("_", " ").capitalize())
             rows.append(Row(s.id, s.name, detail))
