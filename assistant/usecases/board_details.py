@@ -150,12 +150,20 @@ def _log_clinical_look_up(
 def _marks(
     db: Database, caller: Caller, view: AppointmentView, patient: str | None
 ) -> tuple[str, ...]:
-    """The marks that would be accepted now: the status allows them, the session has started
-    for an outcome, and the pack lets the caller record attendance for it."""
+    """The marks that make sense now and would be accepted: the status allows them, a check-in
+    is on the session's day, an outcome once it has started, and the pack lets the caller
+    record attendance for it."""
     status = view.outcome_of(patient) if patient else view.status
-    started = now_utc() >= view.start
+    now = now_utc()
+    started = now >= view.start
+    tz = db.facility_tz()
+    on_the_day = now.astimezone(tz).date() == view.start.astimezone(tz).date()
     possible = tuple(
-        m for m in BOARD_MARKS if status in attendance.FROM[m] and (started or m not in AFTER_START)
+        m
+        for m in BOARD_MARKS
+        if status in attendance.FROM[m]
+        and (started or m not in AFTER_START)
+        and (on_the_day or m != "check_in")  # people arrive on the day
     )
     if not possible:
         return ()

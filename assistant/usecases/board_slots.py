@@ -9,6 +9,7 @@ checks the rules and conflicts again.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -133,15 +134,9 @@ def find_slots(db: Database, caller: Caller, cmd: FindSlots) -> SlotOptions:
     )
     found = list(answer.options) or list(answer.nearest)[:OPTIONS]
     clock = built.clock
-    with db.read() as session:
-        ids = {s for o in found for s in o.staff}
-        labels = {
-            i: n for i, n in session.execute(select(Staff.id, Staff.name).where(Staff.id.in_(ids)))
-        }
-        rooms = {o.room for o in found if o.room}
-        labels |= {
-            i: n for i, n in session.execute(select(Room.id, Room.name).where(Room.id.in_(rooms)))
-        }
+    with db.read() as session:  # names for ids, in the options and in the finder's reason
+        labels = {i: n for i, n in session.execute(select(Staff.id, Staff.name))}
+        labels |= {i: n for i, n in session.execute(select(Room.id, Room.name))}
     options = []
     for o in found:
         begins = clock.moment(o.start).astimezone(tz)
@@ -158,4 +153,7 @@ def find_slots(db: Database, caller: Caller, cmd: FindSlots) -> SlotOptions:
                 other_day=begins.date() != cmd.day,
             )
         )
-    return SlotOptions(patient, session_type, cmd.move_of, tuple(options), answer.reason)
+    reason = answer.reason
+    if reason:
+        reason = re.sub(r"[\w-]+", lambda m: labels.get(m.group(0), m.group(0)), reason)
+    return SlotOptions(patient, session_type, cmd.move_of, tuple(options), reason)

@@ -148,6 +148,12 @@ def test_check_in_from_the_details(signed_in_client, demo_db) -> None:
     )
     details = client.get(f"/board/blocks/{later.id}").text
     assert "Check in" in details and "No-show" not in details  # not started: no outcome yet
+    tomorrow = next(
+        b
+        for r in board.day_board(demo_db, DIRECTOR, board.BoardQuery(date(2026, 12, 1))).rows
+        for b in r.blocks
+    )
+    assert "Check in" not in client.get(f"/board/blocks/{tomorrow.id}").text  # on the day only
     done = client.post(f"/board/blocks/{later.id}/attendance", data={"action": "check_in"})
     assert done.status_code == 200
     assert "Checked in." in done.text and '<dd class="d-status">Checked in</dd>' in done.text
