@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from assistant.parse import attendance, groups_rooms, records, series, times, waitlist
+from assistant.parse import attendance, groups_rooms, intents, records, series, times, waitlist
 from assistant.parse import lexicon as lx
 from assistant.parse.names import NameHit, common_words, index_for, tokenize
 from assistant.roster import Roster
@@ -116,6 +116,16 @@ def _lower(text: str) -> str:
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
+@dataclass
+class _Read:
+    """What the rules read besides the frame: how they found the intent, the metric named in
+    words (None when the frame's is a default), and the text the intent model reads."""
+
+    how: str
+    metric: str | None
+    model_text: str
+
+
 class Parser:
     """Compiled once per roster; `parse` is pure and thread-safe."""
 
@@ -151,21 +161,44 @@ class Parser:
         if now.tzinfo is None:
             now = now.replace(tzinfo=self.tz)
         now = now.astimezone(self.tz)
-        st = _State(text, _lower(text))
-        option = self._option(st)
-        duration = self._duration(st)
-        room = self._room(st)
-        session_type = self._first_of(st, _SESSION, allowed=self.session_types)
-        needs = self._all_of(st, _NEEDS)
-        metric = self._first_of(st, _METRICS)
-        facts = times.extract(st.low, now, st.taken)
-        st.taken += facts.spans
-        new = self._new_patient(st)
-        hits = self._names(st)
+        frame, read = self._parse(text, now, actor)
+        if read.how == "exact" or frame.get("action") or frame.get("repeat") or frame.get("scope"):
+            return frame  # a change to the record, a series, a bare number: the rules are exact
+        learned_model = intents.model()
+        if learned_model is None:
+            return frame
+        guess = learned_model.guess(read.model_text)
+        intent = intents.combine(frame["intent"], read.how == "fallback", guess)
+        report = intent in ("utilization_summary", "compliance_report") and read.metric is None
+        if intent == frame["intent"] and not report:
+            return frame
+        learned, _ = self._parse(text, now, actor, intent=intent, guess=guess)
+        return frame if learned.get("action") else learned
+
+    def _parse(
+        self,
+        text: str,
+        now: datetime,
+        actor: str | None,
+        *,
+        intent: str | None = None,
+        guess: intents.Guess | None = None,
+    ) -> tuple[dict[str, Any], _Read]:
+        """The frame for an intent (the rules' own when none is given)."""
+        st, option, duration, room, session_type, needs, metric, facts, new, hits = self._read(
+            text, now
+        )
+        read = _Read(how="given", metric=metric, model_text=intents.masked(st.low, st.names))
         cues = self._cues(st)
         patient, staff, ambiguous = self._mentions(st, hits, cues)
         patient = new or patient
-        intent = self._intent(st, cues, facts, metric, option, patient, staff, session_type, needs)
+        if intent is None:
+            intent, read.how = self._intent(
+                st, cues, facts, metric, option, patient, staff, session_type, needs
+            )
+        reports = ("utilization_summary", "compliance_report")
+        if intent in reports and metric is None and guess is not None:
+            metric = guess.metric if guess.metric_probability >= intents.METRIC_SURE else None
         if intent == "confirm" and option is None:
             option = self._bare_option(st)
         if patient is not None and staff is None and intent == "staff_unavailable":
@@ -205,14 +238,33 @@ class Parser:
         frame = waitlist.recognise(st.text, frame, self.tz)  # "put Jamie on the waitlist"
         repeating = None if frame.get("action") else series.recognise(st.low, frame, now)
         if repeating:  # "every Tuesday at 2 pm for 8 weeks", "cancel this and following"
-            return frame | repeating
+            return frame | repeating, read
         frame = groups_rooms.recognise(st.text, frame)  # enrol in a group, close a room
         if frame.get("action"):
-            return frame
+            return frame, read
         marked = attendance.recognise(st.low, frame, now=now, actor=actor, late=facts.late)
-        return frame | marked if marked else frame  # "Jamie checked in", "mark my 2pm a no-show"
+        return (frame | marked if marked else frame), read  # "Jamie checked in", "my 2pm no-show"
 
     # -- extractors -------------------------------------------------------------------------
+
+    def _read(self, text: str, now: datetime) -> tuple[Any, ...]:
+        """The extractors in their fixed order, up to the names (each takes its characters)."""
+        st = _State(text, _lower(text))
+        option = self._option(st)
+        duration = self._duration(st)
+        room = self._room(st)
+        session_type = self._first_of(st, _SESSION, allowed=self.session_types)
+        needs = self._all_of(st, _NEEDS)
+        metric = self._first_of(st, _METRICS)
+        facts = times.extract(st.low, now, st.taken)
+        st.taken += facts.spans
+        new = self._new_patient(st)
+        hits = self._names(st)
+        return st, option, duration, room, session_type, needs, metric, facts, new, hits
+
+    def model_text(self, text: str, now: datetime) -> str:
+        """The message as the intent model reads it: lowercase, the names found masked."""
+        return self._parse(text, now.astimezone(self.tz), None)[1].model_text
 
     def _option(self, st: _State) -> int | None:
         for m in st.matches(lx.OPTION_RE):
@@ -443,18 +495,20 @@ class Parser:
         staff: dict[str, Any] | None,
         session_type: str | None,
         needs: list[str],
-    ) -> str:
+    ) -> tuple[str, str]:
+        """The rules' intent, and how they found it: "exact" (a bare number, "how do I"), "cue"
+        (words that say it), or "fallback" (a guess from what the message names)."""
         low = st.low.strip()
         if lx.BARE_NUMBER_RE.match(low):
-            return "confirm"
+            return "confirm", "exact"
         if _HELP.search(low):
-            return "help"
+            return "help", "exact"
         if session_type in (None, "intake_assessment", "crisis"):
             m = _EMERGENCY.search(low)
             if m and (session_type or not m.group().startswith(("emergen", "urgent", "stat"))):
-                return "emergency_intake"
+                return "emergency_intake", "cue"
             if session_type == "intake_assessment" and facts.now:
-                return "emergency_intake"
+                return "emergency_intake", "cue"
         self_ref = bool(_SELF.search(low))
         unavailable = (
             facts.late is not None
@@ -464,44 +518,47 @@ class Parser:
         )
         if unavailable:
             if patient is None or staff is not None or self_ref:
-                return "staff_unavailable"
+                return "staff_unavailable", "cue"
             if "cancel" in cues or _SPECIFIC_UNAVAILABLE.search(low):
-                return "cancel"  # the patient called out: their session goes
+                return "cancel", "cue"  # the patient called out: their session goes
         if "reschedule" in cues:
-            return "reschedule"
+            return "reschedule", "cue"
         if "cancel" in cues:
             if _DECLINE_ONLY.search(low) and patient is None and not facts.any:
-                return "decline"
-            return "cancel"
+                return "decline", "cue"
+            return "cancel", "cue"
         if metric is not None:
-            return "utilization_summary" if metric in lx.SUMMARY_METRICS else "compliance_report"
+            return (
+                "utilization_summary" if metric in lx.SUMMARY_METRICS else "compliance_report",
+                "cue",
+            )
         if "compliance_report" in cues and any(
             c.startswith("complian") for c in cues["compliance_report"]
         ):
-            return "compliance_report"
+            return "compliance_report", "cue"
         if "utilization_summary" in cues and "utiliz" in " ".join(cues["utilization_summary"]):
-            return "utilization_summary"
+            return "utilization_summary", "cue"
         if _BOOK_IT.search(low) or option is not None:
-            return "confirm"
+            return "confirm", "exact"
         if "book" in cues:
             if cues["book"] == ["schedule"] and _SCHEDULE_NOUN.search(low):
-                return "schedule_lookup"
-            return "book"
+                return "schedule_lookup", "cue"
+            return "book", "cue"
         if "find_slot" in cues:
-            return "find_slot"
+            return "find_slot", "cue"
         if "schedule_lookup" in cues:
-            return "schedule_lookup"
+            return "schedule_lookup", "cue"
         if "decline" in cues:
-            return "decline"
+            return "decline", "cue"
         if "confirm" in cues:
-            return "confirm"
+            return "confirm", "cue"
         if "help" in cues:
-            return "help"
+            return "help", "cue"
         if session_type or needs:
-            return "find_slot"
+            return "find_slot", "fallback"
         if (patient or staff) and facts.any:
-            return "schedule_lookup"
-        return "unknown"
+            return "schedule_lookup", "fallback"
+        return "unknown", "fallback"
 
     def _confidence(
         self, st: _State, intent: str, ambiguous: bool, facts: times.TimeFacts

@@ -177,6 +177,8 @@ class NumberRecognizer(_Recognizer):
     PHONE = re.compile(
         r"(?<![\w+])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-]?)\d{3}[\s.-]?\d{4}(?:\s*(?:x|ext\.?)\s*\d{1,5})?(?!\d)"
         r"|(?<![\w])\+\d{10,15}(?!\d)"
+        r"|(?<![\w+])\+\d{1,3}(?:[\s.-]\d{1,4}){2,5}(?![\w-])"  # international: +44 20 7946 0958
+        r"|(?<![\w.+:/-])\d{3}[\s.-]\d{4}(?:\s*(?:x|ext\.?)\s*\d{1,5})?(?![\w:/-]|\.\d)"  # local: 555-0142
     )
     SSN = re.compile(r"(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w-])|(?<!\d)\d{3}\s\d{2}\s\d{4}(?!\d)")
     ZIP = re.compile(rf"(?<=\b(?:{_STATES})\s)\d{{5}}(?:-\d{{4}})?\b|(?<![\w.-])\d{{5}}-\d{{4}}\b")
@@ -202,6 +204,8 @@ class NumberRecognizer(_Recognizer):
     def find(self, text: str) -> list[RecognizerResult]:
         out: list[RecognizerResult] = []
         for m in self.PHONE.finditer(text):
+            if _clock_range(m.group()) and context_kind(text, m.start(), "RANGE") == "RANGE":
+                continue  # "930-1030": a session's times, unless "call"/"cell" comes before
             kind = context_kind(text, m.start(), "PHONE")
             kind = (
                 kind
@@ -239,6 +243,17 @@ class NumberRecognizer(_Recognizer):
                     kind = "ID"
                 out.append(_result(kind, m.start(), m.end(), score, "number"))
         return out
+
+
+_QUARTER_CLOCK = re.compile(r"(?:0?[1-9]|1\d|2[0-3])(?:00|15|30|45)")
+
+
+def _clock_range(value: str) -> bool:
+    """Two clock times on the quarter hour joined by a dash ("930-1030", "800-1200"): a time
+    range. A local number whose halves both read so ("215-1030") is rare; the words before it
+    ("call", "cell") still make it a phone."""
+    parts = re.fullmatch(r"(\d{3,4})-(\d{4})", value)
+    return bool(parts and _QUARTER_CLOCK.fullmatch(parts[1]) and _QUARTER_CLOCK.fullmatch(parts[2]))
 
 
 def _zip_context(text: str, start: int) -> bool:

@@ -1,4 +1,4 @@
-"""Loads tests/nlu/data/labelled.yaml into (text, now, actor, expected frame) cases and scores a
+"""Loads tests/nlu/data/labelled.yaml (or a held-out file in the same shorthand) into (text, now, actor, expected frame) cases and scores a
 parser against them: exact-frame rate, and accuracy per intent and per field."""
 
 from __future__ import annotations
@@ -47,8 +47,9 @@ def _time(value: str) -> str:
     return local.isoformat(timespec="seconds")
 
 
-def load() -> list[Case]:
-    doc = yaml.safe_load(DATA.read_text())
+def load(path: Path = DATA) -> list[Case]:
+    """The cases of a file in this shorthand (the labelled set, or a frozen held-out set)."""
+    doc = yaml.safe_load(path.read_text())
     defaults = doc["defaults"]
     cases = []
     for raw in doc["cases"]:

@@ -1,0 +1,147 @@
+"""A learned intent and metric classifier beside the rules (issue 16).
+
+The rules are exact where a message says what it wants in words they know; staff write in
+their own words too ("not gonna make it in", "how full were the group rooms"). This model reads
+word and character n-grams (scikit-learn: TF-IDF into a logistic regression, whose
+probabilities are calibrated enough to threshold), trained at first use (well under a second)
+on the development examples in data/intent_examples.tsv: every development message with the
+names of people replaced by NAME (`build_intents.py` writes the file from the labelled
+development sets; no held-out message is ever in it). At run time the parser masks the names
+it found the same way.
+
+`combine` decides between the rules and the model: it keeps the rules' intent when the model
+agrees or is unsure, and takes the model's when the rules only guessed (their fallbacks) or the
+model is sure and gives the rules' intent almost no chance.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+EXAMPLES = Path(__file__).parent / "data" / "intent_examples.tsv"
+NAME = "NAME"
+_DIGITS = re.compile(r"\d")
+
+SURE = 0.7
+"""The model's probability above which it overrides an intent the rules found by a cue..."""
+UNLIKELY = 0.1
+"""...when it gives the rules' intent less than this."""
+FALLBACK_SURE = 0.5
+"""Where the rules only guessed, the model's intent when it is at least this sure (gibberish
+spreads the probabilities thin and stays `unknown`)."""
+METRIC_SURE = 0.4
+"""A report request that names no metric in words the rules know takes the model's above this."""
+UNSURE_MARGIN = 0.2
+"""Top two probabilities closer than this: the message could mean either (ask, don't act)."""
+
+
+@dataclass(frozen=True)
+class Guess:
+    intent: str
+    probability: float
+    runner_up: str
+    runner_up_probability: float
+    probabilities: dict[str, float]
+    metric: str | None
+    metric_probability: float
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    intent: str
+    metric: str
+
+
+def masked(low: str, names: list[tuple[int, int]]) -> str:
+    """The lowercase message with each name span replaced by NAME and digits by 0."""
+    out, last = [], 0
+    for start, end in sorted(names):
+        out.append(low[last:start])
+        out.append(f" {NAME} ")
+        last = end
+    out.append(low[last:])
+    return _DIGITS.sub("0", "".join(out))
+
+
+def _pipeline() -> Pipeline:
+    features = FeatureUnion(
+        [
+            ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"[\w']+|[^\w\s]")),
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)),
+        ]
+    )  # fmt: skip
+    classifier = LogisticRegression(C=8.0, max_iter=3000, class_weight="balanced")
+    return Pipeline([("features", features), ("classifier", classifier)])
+
+
+class IntentModel:
+    def __init__(self, examples: list[Example]) -> None:
+        self.intents = _pipeline().fit([e.text for e in examples], [e.intent for e in examples])
+        with_metric = [e for e in examples if e.metric]
+        self.metrics = _pipeline().fit(
+            [e.text for e in with_metric], [e.metric for e in with_metric]
+        )
+
+    def guess(self, text: str) -> Guess:
+        probs = self.intents.predict_proba([text])[0]
+        ranked = sorted(zip(self.intents.classes_, probs, strict=True), key=lambda p: -p[1])
+        metric_probs = self.metrics.predict_proba([text])[0]
+        m = int(metric_probs.argmax())
+        return Guess(
+            intent=str(ranked[0][0]),
+            probability=float(ranked[0][1]),
+            runner_up=str(ranked[1][0]),
+            runner_up_probability=float(ranked[1][1]),
+            probabilities={str(k): float(v) for k, v in ranked},
+            metric=str(self.metrics.classes_[m]),
+            metric_probability=float(metric_probs[m]),
+        )
+
+
+def read_examples(path: Path = EXAMPLES) -> list[Example]:
+    with path.open(newline="") as fh:
+        return [Example(r["text"], r["intent"], r["metric"]) for r in csv.DictReader(fh, delimiter="\t")]  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> IntentModel:
+    return IntentModel(read_examples())
+
+
+_in_use: IntentModel | None = None
+_enabled = True
+
+
+def model() -> IntentModel | None:
+    """The model the parser consults: trained once per process from the shipped development
+    examples, unless a measurement put another in place (`use_model`); None when switched off."""
+    if not _enabled:
+        return None
+    return _in_use or _shipped()
+
+
+def use_model(replacement: IntentModel | None, *, enabled: bool = True) -> None:
+    """For measurements: consult `replacement` (a model trained on part of the development
+    set: cross-validation), the shipped model again (None), or no model (enabled=False)."""
+    global _in_use, _enabled
+    _in_use, _enabled = replacement, enabled
+
+
+def combine(rules_intent: str, guessed_by_fallback: bool, guess: Guess) -> str:
+    """The intent of the frame: the rules' unless the model clearly knows better."""
+    if guess.intent == rules_intent:
+        return rules_intent
+    if guessed_by_fallback and guess.probability >= FALLBACK_SURE:
+        return guess.intent
+    if guess.probability >= SURE and guess.probabilities.get(rules_intent, 0.0) < UNLIKELY:
+        return guess.intent
+    return rules_intent
