@@ -194,3 +194,9 @@ def test_the_move_dialog_offers_times_for_the_one_patient(signed_in_client, demo
     options = client.post("/board/slots", data={"move_of": later.id, "day": "2026-12-01"})
     assert options.status_code == 200
     assert "Move here" in options.text and "—" in options.text  # each option with its reason
+    form = dict(re.findall(r'name="(\w+)" value="([^"]*)"', options.text.split("<form")[1]))
+    assert form["move_of"] == later.id
+    moved = client.post("/board/book", data=form)
+    assert moved.status_code == 200 and "Moved for" in moved.text
+    monday = board.day_board(demo_db, DIRECTOR, board.BoardQuery(MONDAY))
+    assert later.id not in {b.id for r in monday.rows for b in r.blocks}
