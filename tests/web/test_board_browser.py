@@ -114,3 +114,16 @@ def test_other_views_are_accessible(signed_in_page, live_server, path: str) -> N
     page.goto(f"{live_server.url}{path}")
     page.locator("#board-title").wait_for()
     assert_accessible(page)
+
+
+def test_an_error_in_a_dialog_is_said_in_the_dialog(signed_in_page, live_server) -> None:
+    page = signed_in_page("s004")
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("button", name="Find a slot…").click()
+    dialog = page.locator("#board-dialog")
+    dialog.get_by_label("Day").fill("2026-11-20")
+    dialog.get_by_role("button", name="Find slots").click()
+    alert = page.locator("#board-dialog-flash")
+    alert.get_by_text("has passed").wait_for()
+    assert "pick today or a later day" in alert.inner_text()
+    assert dialog.is_visible()
