@@ -29,6 +29,7 @@ from integrations.web.session import Visitor
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 POLL_MS = 5000
+MAX_DAYS_AWAY = 3653
 CHANGED = {"HX-Trigger": "board-changed"}
 """Tells this page's board to refresh now (after the person's own change)."""
 
@@ -37,12 +38,15 @@ def _day(db: Database, text: str | None) -> date:
     if text is None or not text.strip():
         return board.today(db)
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise ClientException(
             f"“{text.strip()[:40]}” is not a day: give it as year-month-day, "
             "for example /board?day=2026-12-01"
         ) from None
+    if abs((day - board.today(db)).days) > MAX_DAYS_AWAY:
+        raise ClientException(f"{day.isoformat()} is too far away: pick a day within ten years")
+    return day
 
 
 def _etag(version: str, visitor: Visitor, query: board.BoardQuery) -> str:

@@ -74,6 +74,7 @@ def test_a_bad_day_is_a_400_page_in_plain_words(signed_in_client) -> None:
     assert "is not a day" in response.text and "2026-12-01" in response.text
     assert "Traceback" not in response.text
     assert client.get("/board?day=2026-11-30&by=floors").status_code == 400
+    assert "too far away" in client.get("/board?day=0001-01-01").text
 
 
 def test_an_empty_day_says_so(signed_in_client) -> None:
