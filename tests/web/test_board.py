@@ -4,40 +4,16 @@ plain words, the ETag refresh, attendance and booking through the dialogs."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
 from datetime import date
 
-import pytest
-from litestar import Litestar
 from litestar.testing import TestClient
 
 from assistant.usecases import board, board_slots
-from clinic.db import Database
 from clinic.tokens import Caller
-from integrations.web.session import SESSION_COOKIE
-from tests.web.browser import sign_in
 
 MONDAY = date(2026, 11, 30)
 DIRECTOR = Caller("s001", "David Walker", "clinical_director")
 FRONT_DESK = "s004"
-
-
-@pytest.fixture()
-def signed_in_client(
-    web_app: Litestar, demo_db: Database
-) -> Iterator[Callable[[str], TestClient[Litestar]]]:
-    """As tests/web/conftest.py's, which passes `headers=` that this Litestar's TestClient does
-    not take (the CSRF header is set on the client after it is made). The clients are not
-    entered: two clients entering one app's lifespan hang on leaving it."""
-
-    def make(staff_id: str) -> TestClient[Litestar]:
-        cookie, csrf = sign_in(demo_db, staff_id)
-        client = TestClient(web_app)
-        client.headers["X-CSRF-Token"] = csrf
-        client.cookies.set(SESSION_COOKIE, cookie)
-        return client
-
-    yield make
 
 
 def _blocks(html: str) -> int:
@@ -85,7 +61,6 @@ def test_an_empty_day_says_so(signed_in_client) -> None:
 
 
 def test_without_a_session_the_board_sends_to_signin(web_app) -> None:
-    from litestar.testing import TestClient
 
     with TestClient(web_app) as client:
         response = client.get("/board?day=2026-11-30", follow_redirects=False)
