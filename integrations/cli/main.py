@@ -518,12 +518,14 @@ def _serve(db: Database, host: str, port: int, workers: int) -> None:
     from integrations.http.app import create_app
 
     if workers == 1:
-        uvicorn.run(create_app(db), host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.run(
+            create_app(db, settle=True), host=host, port=port, log_level="warning", access_log=False
+        )
         return
     # Several processes: each builds its own app from ROTA_DATABASE_URL.
     os.environ.setdefault("ROTA_DATABASE_URL", db.url)
     uvicorn.run(
-        "integrations.http.app:create_app",
+        "integrations.http.app:create_serving_app",
         factory=True,
         workers=workers,
         host=host,

@@ -73,6 +73,11 @@ async def allow_every_method(message: Message, scope: Scope) -> None:
         MutableScopeHeaders.from_message(message)["Allow"] = ", ".join(sorted(methods))
 
 
+def create_serving_app() -> Litestar:
+    """The app of one `rota serve --workers N` process (uvicorn's factory)."""
+    return create_app(settle=True)
+
+
 def settle_memory() -> None:
     """What is imported by now lives as long as the process: keep it out of the garbage
     collector's full passes (about 300,000 objects from spaCy, Presidio, LangChain...; each full
@@ -87,7 +92,10 @@ def create_app(
     dialogue: Dialogue | None = None,
     debug: bool = False,
     fhir_bulk: BulkSettings | None = None,
+    settle: bool = False,
 ) -> Litestar:
+    """The app; `settle` (a server process, never tests: frozen objects are never freed)
+    freezes what is imported out of the garbage collector once it has started."""
     database = db or open_database()
     conversation = dialogue or Dialogue(database)
     # Request bodies may carry patient details: never log them, and keep library loggers quiet.
@@ -139,7 +147,7 @@ def create_app(
         },
         exception_handlers=fhir_aware(EXCEPTION_HANDLERS),  # OperationOutcome under /fhir/
         before_send=[allow_every_method],
-        on_startup=[settle_memory],
+        on_startup=[settle_memory] if settle else [],
         openapi_config=openapi,
         debug=debug,
     )
