@@ -1,0 +1,158 @@
+"""The director's dashboard: the weekly series behind its charts, and this morning's lists.
+
+Every figure comes from the reports the other doors already use — `assistant.reports`
+(utilization, no-shows, unmet weekly minimums, court orders and authorizations) and the morning
+exception report (`assistant.usecases.morning`) — called once per ISO week; this module only
+lines them up by week and sums the rows of a week. It is `view_reports` in the permissions pack
+(directors, case managers, auditors); anyone else is refused with the rule's words.
+
+Aggregates only: the series carry counts and shares; the lists carry patient ids (the ids the
+patient pages use), never a patient's name.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from assistant import morning_report, reports
+from assistant.access import authorize
+from assistant.usecases import morning
+from clinic.db import Database
+from clinic.errors import InvalidInput
+from clinic.timeutil import day_bounds
+from clinic.tokens import Caller
+from rules.service import default_service
+
+WEEK_CHOICES = (4, 8, 12)
+"""How many weeks the dashboard may show, the current week last."""
+SOURCES = ("level_of_care", "treatment_plan", "court_order")
+"""Where a weekly minimum comes from (assistant.reports.unmet_requirements' `source`)."""
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    now: datetime
+    weeks: int = 8
+
+
+@dataclass(frozen=True)
+class WeekFigures:
+    """One ISO week (Monday `monday`, in the facility's zone) as the reports see it."""
+
+    monday: date
+    utilization: reports.Utilization
+    no_shows: reports.NoShows
+    short: dict[str, int]
+    """Sessions missing against weekly minimums, by source of the minimum."""
+    cancelled_not_rebooked: int
+    patients_short: int
+
+    # Shares of available time (0..1), as the reports round them. Booked = billable (someone
+    # attended) + non-billable (no-show, or not marked yet) + ahead (still to come).
+    @property
+    def clinician_billable(self) -> float | None:
+        u = self.utilization
+        return _share(u.billable_minutes, u.available_minutes)
+
+    @property
+    def clinician_non_billable(self) -> float | None:
+        u = self.utilization
+        missed = u.booked_minutes - u.billable_minutes - u.ahead_minutes
+        return _share(missed, u.available_minutes)
+
+    @property
+    def clinician_ahead(self) -> float | None:
+        u = self.utilization
+        return _share(u.ahead_minutes, u.available_minutes)
+
+    @property
+    def room_billable(self) -> float | None:
+        u = self.utilization
+        return _share(u.room_billable_minutes, u.room_available_minutes)
+
+
+@dataclass(frozen=True)
+class DashboardData:
+    day: date
+    weeks: list[WeekFigures]
+    court: list[dict[str, Any]]
+    """This week's court-ordered minimums, each with sessions scheduled and attended."""
+    authorizations: list[dict[str, Any]]
+    """Authorizations at the pack's warning thresholds (units or days running out)."""
+    morning: dict[str, Any]
+    """The morning exception report (without the morning plan's open demand: see Approvals);
+    its `names` hold staff and rooms only."""
+
+
+def week_count(text: str | int | None) -> int:
+    """The weeks a person asked for; the dashboard's choices only."""
+    if text in (None, ""):
+        return 8
+    try:
+        weeks = int(str(text))
+    except ValueError:
+        weeks = 0
+    if weeks not in WEEK_CHOICES:
+        choices = ", ".join(str(n) for n in WEEK_CHOICES)
+        raise InvalidInput(f"weeks: choose one of {choices} (you sent {text!r})")
+    return weeks
+
+
+def dashboard(db: Database, caller: Caller, cmd: Dashboard) -> DashboardData:
+    authorize(db, caller, "view_reports")
+    week_count(cmd.weeks)
+    tz = db.facility_tz()
+    today = cmd.now.astimezone(tz).date()
+    this_monday = today - timedelta(days=today.weekday())
+    mondays = [this_monday - timedelta(days=7 * n) for n in range(cmd.weeks - 1, -1, -1)]
+    span_start = day_bounds(mondays[0], tz)[0]
+    span_end = day_bounds(this_monday + timedelta(days=7), tz)[0]
+    service = default_service()
+    with db.read() as session:
+        # Who counts as a clinician is worked out once for the whole span (the rules' slowest
+        # reading), then every week's utilization counts those people.
+        staff_ids = reports.clinicians(session, span_start, span_end, service)
+        weeks = []
+        for monday in mondays:
+            start = day_bounds(monday, tz)[0]
+            end = day_bounds(monday + timedelta(days=7), tz)[0]
+            used = reports.utilization(
+                session, start, end, cmd.now, service=service, staff_ids=staff_ids
+            )
+            missed = reports.no_shows(session, start, end, cmd.now)
+            weeks.append(_week(monday, used, missed))
+        checks = reports.compliance(session, cmd.now, service=service)
+    report = morning.report(db, caller, morning.MorningReport(now=cmd.now, plan=False))
+    patients = morning_report.patients_in(report)
+    report["names"] = {k: v for k, v in report["names"].items() if k not in patients}
+    return DashboardData(
+        day=today,
+        weeks=weeks,
+        court=checks.court,
+        authorizations=checks.authorizations,
+        morning=report,
+    )
+
+
+def _week(monday: date, used: reports.Utilization, missed: reports.NoShows) -> WeekFigures:
+    short: dict[str, int] = defaultdict(int)
+    dropped = 0
+    for row in used.unmet:
+        short[row["source"]] += row["missing"]
+        dropped += row["cancelled_not_rebooked"]
+    return WeekFigures(
+        monday=monday,
+        utilization=used,
+        no_shows=missed,
+        short={source: short.get(source, 0) for source in SOURCES}
+        | {k: v for k, v in short.items() if k not in SOURCES},
+        cancelled_not_rebooked=dropped,
+        patients_short=len({row["patient"] for row in used.unmet}),
+    )
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 3) if whole else None
