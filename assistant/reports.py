@@ -129,9 +129,12 @@ def utilization(
     *,
     service: RulesService | None = None,
     staff_ids: Collection[str] | None = None,
+    with_unmet: bool = True,
 ) -> Utilization:
     """`staff_ids`: the clinicians to count, when the caller already knows them (a report of
-    many weeks works them out once for its whole span); default: `clinicians` of the period."""
+    many weeks works them out once for its whole span); default: `clinicians` of the period.
+    `with_unmet=False` leaves `unmet` empty, for a caller that reads `unmet_requirements` of
+    many weeks at once."""
     who = (
         set(staff_ids)
         if staff_ids is not None
@@ -218,7 +221,7 @@ def utilization(
         no_show_rate=round(no_show / (attended + no_show), 3) if attended + no_show else None,
         sessions_held=held,
         by_staff=sorted(rows, key=lambda r: -(r["utilization"] or 0)),
-        unmet=unmet_requirements(session, start, end),
+        unmet=unmet_requirements(session, start, end) if with_unmet else [],
         billable_minutes=total_billed,
         ahead_minutes=total_ahead,
         room_booked_minutes=room_busy,

@@ -115,13 +115,24 @@ def dashboard(db: Database, caller: Caller, cmd: Dashboard) -> DashboardData:
         # Who counts as a clinician is worked out once for the whole span (the rules' slowest
         # reading), then every week's utilization counts those people.
         staff_ids = reports.clinicians(session, span_start, span_end, service)
+        # The weekly minimums of every week in one reading (it loads every patient's plan).
+        unmet: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in reports.unmet_requirements(session, span_start, span_end):
+            unmet[row["week"]].append(row)
         weeks = []
         for monday in mondays:
             start = day_bounds(monday, tz)[0]
             end = day_bounds(monday + timedelta(days=7), tz)[0]
             used = reports.utilization(
-                session, start, end, cmd.now, service=service, staff_ids=staff_ids
+                session,
+                start,
+                end,
+                cmd.now,
+                service=service,
+                staff_ids=staff_ids,
+                with_unmet=False,
             )
+            used.unmet = unmet[monday.isoformat()]
             missed = reports.no_shows(session, start, end, cmd.now)
             weeks.append(_week(monday, used, missed))
         checks = reports.compliance(session, cmd.now, service=service)
