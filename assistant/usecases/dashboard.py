@@ -2,7 +2,7 @@
 
 Every figure comes from the reports the other doors already use — `assistant.reports`
 (utilization, no-shows, unmet weekly minimums, court orders and authorizations) and the morning
-exception report (`assistant.usecases.morning`) — called once per ISO week; this module only
+exception report (`assistant.morning_report`, as `rota morning` builds it) — called once per ISO week; this module only
 lines them up by week and sums the rows of a week. It is `view_reports` in the permissions pack
 (directors, case managers, auditors); anyone else is refused with the rule's words.
 
@@ -12,19 +12,23 @@ patient pages use), never a patient's name.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from assistant import morning_report, reports
 from assistant.access import authorize
-from assistant.usecases import morning
+from assistant.usecases import records
 from clinic.db import Database
 from clinic.errors import InvalidInput
 from clinic.timeutil import day_bounds
 from clinic.tokens import Caller
-from rules.service import default_service
+from clinic.versions import read_versions
+from rules.service import RulesService, default_service
 
 WEEK_CHOICES = (4, 8, 12)
 """How many weeks the dashboard may show, the current week last."""
@@ -114,7 +118,7 @@ def dashboard(db: Database, caller: Caller, cmd: Dashboard) -> DashboardData:
     with db.read() as session:
         # Who counts as a clinician is worked out once for the whole span (the rules' slowest
         # reading), then every week's utilization counts those people.
-        staff_ids = reports.clinicians(session, span_start, span_end, service)
+        staff_ids = _clinicians(db, session, span_start, span_end, service)
         # The weekly minimums of every week in one reading (it loads every patient's plan).
         unmet: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in reports.unmet_requirements(session, span_start, span_end):
@@ -136,9 +140,11 @@ def dashboard(db: Database, caller: Caller, cmd: Dashboard) -> DashboardData:
             missed = reports.no_shows(session, start, end, cmd.now)
             weeks.append(_week(monday, used, missed))
         checks = reports.compliance(session, cmd.now, service=service)
-    report = morning.report(db, caller, morning.MorningReport(now=cmd.now, plan=False))
+    # The morning report as `rota morning` builds it, on the court and authorization figures
+    # just read (the open demand of the morning plan is shown with the plan, on Approvals).
+    report = morning_report.build(db, cmd.now, service=service, checks=checks)
     patients = morning_report.patients_in(report)
-    report["names"] = {k: v for k, v in report["names"].items() if k not in patients}
+    report["names"] = {k: v for k, v in records.names(db).items() if k not in patients}
     return DashboardData(
         day=today,
         weeks=weeks,
@@ -146,6 +152,27 @@ def dashboard(db: Database, caller: Caller, cmd: Dashboard) -> DashboardData:
         authorizations=checks.authorizations,
         morning=report,
     )
+
+
+_CLINICIANS: dict[str, tuple[tuple[Any, ...], set[str]]] = {}
+_LOCK = threading.Lock()
+
+
+def _clinicians(
+    db: Database, session: Session, start: datetime, end: datetime, service: RulesService
+) -> set[str]:
+    """`reports.clinicians` of the span, kept until people or rules change: who is qualified
+    moves only with events that change the facility's version (clinic.versions), and reading
+    it loads the whole facility, the dashboard's slowest step."""
+    key = (read_versions(db, session).facility, start, end, id(service.packs))
+    with _LOCK:
+        kept = _CLINICIANS.get(db.url)
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    found = reports.clinicians(session, start, end, service)
+    with _LOCK:
+        _CLINICIANS[db.url] = (key, found)
+    return found
 
 
 def _week(monday: date, used: reports.Utilization, missed: reports.NoShows) -> WeekFigures:

@@ -55,7 +55,7 @@
         return [0, Math.max(percent ? 10 : 1, Math.ceil((max || 0) * 1.15))];
       } } },
       axes: [
-        { values: "{MMM} {D}" },
+        { values: "{MMM} {D}", splits: function (u) { return u.data[0]; } },
         { label: unit, values: function (u, vals) {
           return vals.map(function (v) { return percent ? v + "%" : String(v); });
         } },
