@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from assistant import reports
 from clinic.db import Database
-from clinic.models import Patient
+from clinic.models import Appointment, Patient
 from clinic.timeutil import day_bounds
 from integrations.web.dashboard import TABLES
 from integrations.web.session import SESSION_COOKIE
@@ -243,3 +243,27 @@ def test_signed_out_visitors_are_sent_to_sign_in(web_app: Litestar) -> None:
         answer = client.get("/dashboard?weeks=4", follow_redirects=False)
         assert answer.status_code == 303
         assert answer.headers["location"].startswith("/signin?next=/dashboard")
+
+
+def test_billable_time_is_the_sessions_someone_attended(demo_db: Database) -> None:
+    used, _ = _the_week(demo_db, HISTORY_WEEK)
+    clinicians = {r["staff"] for r in used.by_staff}
+    with demo_db.read() as session:
+        held = [
+            a
+            for a in session.scalars(
+                select(Appointment).where(
+                    Appointment.start >= used.start, Appointment.start < used.end
+                )
+            )
+            if any(a.outcome_of(p) == "attended" for p in a.patient_ids)
+        ]
+        minutes = sum(
+            int((a.end - a.start).total_seconds() // 60) * len(set(a.staff_ids) & clinicians)
+            for a in held
+        )
+    assert 0 < used.billable_minutes == minutes < used.booked_minutes  # no-shows are not billed
+    assert used.ahead_minutes == 0
+    this_week, _ = _the_week(demo_db, date(2026, 11, 30))  # Monday 10:00: nothing held yet
+    assert this_week.billable_minutes == 0 and this_week.ahead_minutes > 0
+    assert this_week.ahead_minutes <= this_week.booked_minutes
