@@ -112,19 +112,25 @@ def dashboard(db: Database, caller: Caller, cmd: Dashboard) -> DashboardData:
     today = cmd.now.astimezone(tz).date()
     this_monday = today - timedelta(days=today.weekday())
     mondays = [this_monday - timedelta(days=7 * n) for n in range(cmd.weeks - 1, -1, -1)]
-    span_start = day_bounds(mondays[0], tz)[0]
     span_end = day_bounds(this_monday + timedelta(days=7), tz)[0]
     service = default_service()
     with db.read() as session:
-        # Who counts as a clinician is worked out once for the whole span (the rules' slowest
-        # reading), then every week's utilization counts those people.
-        staff_ids = _clinicians(db, session, span_start, span_end, service)
-        # The weekly minimums of every week in one reading (it loads every patient's plan).
+        # Who counts as a clinician is worked out once for the longest span the dashboard
+        # shows (the rules' slowest reading), and every week's utilization counts those people.
+        longest = day_bounds(this_monday - timedelta(days=7 * (max(WEEK_CHOICES) - 1)), tz)[0]
+        staff_ids = _clinicians(db, session, longest, span_end, service)
+        # A week that has ended keeps its figures until something is written (any audit event).
+        key = (read_versions(db, session).newest, this_monday, id(service.packs))
+        with _LOCK:
+            kept = _PAST.get(db.url)
+        past = dict(kept[1]) if kept is not None and kept[0] == key else {}
+        todo = [m for m in mondays if m not in past]
+        # The weekly minimums of the weeks to read, in one reading (it loads every plan).
         unmet: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for row in reports.unmet_requirements(session, span_start, span_end):
-            unmet[row["week"]].append(row)
-        weeks = []
-        for monday in mondays:
+        if todo:
+            for row in reports.unmet_requirements(session, day_bounds(todo[0], tz)[0], span_end):
+                unmet[row["week"]].append(row)
+        for monday in todo:
             start = day_bounds(monday, tz)[0]
             end = day_bounds(monday + timedelta(days=7), tz)[0]
             used = reports.utilization(
@@ -138,7 +144,10 @@ def dashboard(db: Database, caller: Caller, cmd: Dashboard) -> DashboardData:
             )
             used.unmet = unmet[monday.isoformat()]
             missed = reports.no_shows(session, start, end, cmd.now)
-            weeks.append(_week(monday, used, missed))
+            past[monday] = _week(monday, used, missed)
+        weeks = [past[m] for m in mondays]
+        with _LOCK:
+            _PAST[db.url] = (key, {m: w for m, w in past.items() if m < this_monday})
         checks = reports.compliance(session, cmd.now, service=service)
     # The morning report as `rota morning` builds it, on the court and authorization figures
     # just read (the open demand of the morning plan is shown with the plan, on Approvals).
@@ -155,6 +164,7 @@ def dashboard(db: Database, caller: Caller, cmd: Dashboard) -> DashboardData:
 
 
 _CLINICIANS: dict[str, tuple[tuple[Any, ...], set[str]]] = {}
+_PAST: dict[str, tuple[tuple[Any, ...], dict[date, WeekFigures]]] = {}
 _LOCK = threading.Lock()
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -14,14 +14,16 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import select
 
-from assistant import reports
+from assistant import callers, reports
+from assistant.usecases import attendance
+from assistant.usecases.dashboard import Dashboard, dashboard
 from clinic.db import Database
 from clinic.models import Appointment, Patient
 from clinic.timeutil import day_bounds
 from integrations.web.dashboard import TABLES
 from integrations.web.session import SESSION_COOKIE
 from tests.web.browser import sign_in
-from tests.web.conftest import DEMO_NOW
+from tests.web.conftest import DEMO_NOW, NY
 
 Client = Callable[[str], TestClient[Litestar]]
 DIRECTOR, THERAPIST, FRONT_DESK = "s001", "c003", "s004"
@@ -267,3 +269,27 @@ def test_billable_time_is_the_sessions_someone_attended(demo_db: Database) -> No
     this_week, _ = _the_week(demo_db, date(2026, 11, 30))  # Monday 10:00: nothing held yet
     assert this_week.billable_minutes == 0 and this_week.ahead_minutes > 0
     assert this_week.ahead_minutes <= this_week.booked_minutes
+
+
+def test_a_past_week_shows_a_session_marked_after_it_ended(
+    demo_db: Database, set_now: Callable[[datetime], None]
+) -> None:
+    """Ended weeks are kept between requests: until the next write, and no longer."""
+    later = datetime(2026, 12, 7, 10, tzinfo=NY)  # the demo's first week has ended
+    set_now(later)
+    director = callers.for_staff(demo_db, DIRECTOR)
+    ask = Dashboard(now=later, weeks=4)
+    before = dashboard(demo_db, director, ask).weeks[-2]
+    assert before.monday == date(2026, 11, 30) and before.utilization.billable_minutes == 0
+    with demo_db.read() as session:
+        first = session.scalars(
+            select(Appointment)
+            .where(Appointment.start >= before.utilization.start, Appointment.status == "booked")
+            .order_by(Appointment.start)
+        ).first()
+        assert first is not None
+        session_id, minutes = first.id, int((first.end - first.start).total_seconds() // 60)
+        staff = len(first.staff_ids)
+    attendance.mark(demo_db, director, attendance.Mark(session_id, "attended"))
+    after = dashboard(demo_db, director, ask).weeks[-2]
+    assert after.utilization.billable_minutes == minutes * staff
