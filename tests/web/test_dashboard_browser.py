@@ -50,7 +50,10 @@ def test_a_director_reads_a_chart_and_its_numbers(
     page.get_by_role("link", name="8 weeks").click()
     page.wait_for_url("**/dashboard?weeks=8")
     assert page.locator("#t-clinicians tbody tr").count() == 8
-    assert_accessible(page)
-    page.locator("#t-clinicians").scroll_into_view_if_needed()
-    page.evaluate("() => window.scrollTo(0, 0)")
+    page.locator("figure.chart canvas").first.wait_for()
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+    assert_accessible(page)  # every table and list shown
+
+    page.goto(f"{live_server.url}/dashboard?weeks=4")
+    page.locator('figure[data-chart="requirements"] canvas').first.wait_for()
     screenshot(page, "dashboard")
