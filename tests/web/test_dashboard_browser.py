@@ -31,16 +31,15 @@ def test_a_director_reads_a_chart_and_its_numbers(
     cells = [c.strip() for c in row.locator("th, td").all_inner_texts()]
     assert cells[0] == "2026-11-16" and cells[1].endswith("%") and cells[4] != "0"
 
-    # The chart plots what the table says: uPlot's own data for the week is the table's.
+    # The chart plots what the table says: uPlot's own series for that week.
     plotted = page.evaluate(
         """() => {
-            const table = document.getElementById('t-attendance');
-            const cells = [...table.querySelectorAll('tbody tr')]
-                .find(tr => tr.children[0].dataset.value === '2026-11-16').children;
-            return [cells[1].dataset.value, cells[2].dataset.value];
+            const chart = document.querySelector('figure[data-chart="attendance"]').uplot;
+            const at = chart.data[0].indexOf(Date.parse('2026-11-16T12:00:00Z') / 1000);
+            return [chart.data[1][at], chart.data[2][at]];
         }"""
     )
-    assert cells[1] == f"{plotted[0]} %" and cells[2] == f"{plotted[1]} %"
+    assert [cells[1], cells[2]] == [f"{v:.1f} %" for v in plotted]
 
     link = card.get_by_role("link", name="Download “Attendance and no-shows by week” as CSV")
     with page.expect_download() as download:

@@ -65,6 +65,7 @@
       cursor: { drag: { x: false, y: false } },
     };
     var chart = new uPlot(options, read.data, target);
+    figure.uplot = chart; // for the browser tests: what the chart plots
     figure.dataset.drawn = "1";
     window.addEventListener("resize", function () {
       chart.setSize({ width: Math.max(280, target.clientWidth || 560), height: 220 });
