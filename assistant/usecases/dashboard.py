@@ -2,8 +2,8 @@
 
 Every figure comes from the reports the other doors already use — `assistant.reports`
 (utilization, no-shows, unmet weekly minimums, court orders and authorizations) and the morning
-exception report (`assistant.morning_report`, as `rota morning` builds it) — called once per ISO week; this module only
-lines them up by week and sums the rows of a week. It is `view_reports` in the permissions pack
+exception report (`assistant.morning_report`, as `rota morning` builds it), called once per ISO
+week; this module only lines them up by week and sums the rows of a week. It is `view_reports` in the permissions pack
 (directors, case managers, auditors); anyone else is refused with the rule's words.
 
 Aggregates only: the series carry counts and shares; the lists carry patient ids (the ids the
@@ -88,7 +88,7 @@ class DashboardData:
     """Authorizations at the pack's warning thresholds (units or days running out)."""
     morning: dict[str, Any]
     """The morning exception report (without the morning plan's open demand: see Approvals);
-    its `names` hold staff and rooms only."""
+    its `names` name no patient the report lists (they appear by id)."""
 
 
 def week_count(text: str | int | None) -> int:
