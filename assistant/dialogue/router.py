@@ -29,7 +29,7 @@ from assistant.dialogue.handlers import (
     waitlist,
 )
 from assistant.dialogue.reply import Reply
-from assistant.dialogue.state import Frame
+from assistant.dialogue.state import Frame, IntentChoice
 from assistant.dialogue.turn import Turn
 from assistant.llm.fallback import understand
 from assistant.parse import waitlist as waitlist_words
@@ -116,6 +116,25 @@ def route(turn: Turn) -> Reply:
         return turn.reply(wording.error(exc, turn.names()))
 
 
+def _intent_chosen(turn: Turn, frame: Frame) -> Frame | Reply:
+    """A message that reads two ways is asked about, never acted on; the answer ("1", "option
+    2", "no") picks the reading and the original request goes on."""
+    asked = turn.state.intent_choice
+    turn.state.intent_choice = None
+    if asked is not None:
+        if frame["intent"] == "confirm" and frame.get("option") in range(1, len(asked.intents) + 1):
+            picked = asked.intents[frame["option"] - 1]
+            return {**asked.frame, "intent": picked, "alternatives": None, "confidence": 1.0}
+        if frame["intent"] == "decline":
+            return turn.reply(wording.DROPPED)
+    either = frame.get("alternatives")
+    if either and frame.get("parser") != "llm":
+        turn.state.intent_choice = IntentChoice(frame, list(either))
+        text, actions = wording.which_intent(either)
+        return turn.reply(text, actions=actions)
+    return frame
+
+
 def _dispatch(turn: Turn) -> Reply:
     text = turn.text
     if _UNDO.match(text):
@@ -148,6 +167,10 @@ def _dispatch(turn: Turn) -> Reply:
         gateway=turn.facts.gateway(),
     )
     turn.frame = frame
+    chosen = _intent_chosen(turn, frame)
+    if isinstance(chosen, Reply):
+        return chosen
+    frame = turn.frame = chosen
     intent = frame["intent"]
     record = turn.state.record  # a living-record change waiting for a detail it asked for:
     if record and record.missing and not frame.get("action") and intent not in _YES_NO:

@@ -113,6 +113,15 @@ class PendingAttendance:
 
 
 @dataclass
+class IntentChoice:
+    """A message that reads two ways (the rules and the intent model disagree): the frame and
+    the intents asked between; the answer picks one and the request goes on."""
+
+    frame: Frame
+    intents: list[str]
+
+
+@dataclass
 class ConversationState:
     pending: Pending | None = None
     request: SlotSearch | None = None
@@ -130,6 +139,7 @@ class ConversationState:
     record: PendingRecord | None = None
     """A living-record change asked for and not yet made."""
     attendance: PendingAttendance | None = None
+    intent_choice: IntentChoice | None = None
     series: str | None = None
     """The series this conversation last booked or changed: what "cancel this and following"
     is about when no patient is named."""
@@ -137,7 +147,7 @@ class ConversationState:
     def drop_offers(self) -> None:
         """Forget everything on offer or waiting (keeps what "undo" needs)."""
         self.pending = self.request = self.confirm = self.move_of = None
-        self.record = self.change = self.attendance = None
+        self.record = self.change = self.attendance = self.intent_choice = None
         self.options, self.offered, self.awaiting_override = [], [], None
 
     # -- storage -------------------------------------------------------------------------------
@@ -195,6 +205,9 @@ class ConversationState:
             if marking
             else None,
             series=data.get("series"),
+            intent_choice=IntentChoice(choice["frame"], list(choice["intents"]))
+            if (choice := data.get("intent_choice"))
+            else None,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -257,6 +270,11 @@ class ConversationState:
             }
         if self.series:
             data["series"] = self.series
+        if self.intent_choice:
+            data["intent_choice"] = {
+                "frame": self.intent_choice.frame,
+                "intents": self.intent_choice.intents,
+            }
         return data
 
 

@@ -76,6 +76,29 @@ def plain(text: str, names: Names) -> str:
 
 EMPTY_MESSAGE = "say something, e.g. 'find a slot for Jamie tomorrow'"
 TOO_LONG = "that message is too long (2,000 characters at most)"
+INTENT_WORDS = {
+    "find_slot": "find open slots",
+    "book": "book an appointment",
+    "cancel": "cancel an appointment",
+    "reschedule": "move an appointment",
+    "schedule_lookup": "see a schedule",
+    "staff_unavailable": "report someone out (an absence)",
+    "emergency_intake": "an emergency or walk-in assessment",
+    "utilization_summary": "a utilization report",
+    "compliance_report": "a compliance report",
+}
+
+
+def which_intent(choices: Sequence[str]) -> tuple[str, list[Action]]:
+    """Ask which of two readings the person meant, rather than guess and act."""
+    listed = " or ".join(f"{i}. {INTENT_WORDS.get(c, c)}" for i, c in enumerate(choices, 1))
+    actions = [
+        {"label": INTENT_WORDS.get(c, c).capitalize(), "message": f"option {i}"}
+        for i, c in enumerate(choices, 1)
+    ]
+    return f"Do you want to {listed}? Reply with the number.", actions
+
+
 NOT_UNDERSTOOD = (
     "I didn't catch that. Try 'find an individual slot for Jamie Rivera tomorrow "
     "afternoon', 'what's on my schedule today', 'I'm out sick today' or 'help'."

@@ -30,17 +30,31 @@ EXAMPLES = Path(__file__).parent / "data" / "intent_examples.tsv"
 NAME = "NAME"
 _DIGITS = re.compile(r"\d")
 
-SURE = 0.7
+SURE = 0.6
 """The model's probability above which it overrides an intent the rules found by a cue..."""
-UNLIKELY = 0.1
+UNLIKELY = 0.2
 """...when it gives the rules' intent less than this."""
 FALLBACK_SURE = 0.5
 """Where the rules only guessed, the model's intent when it is at least this sure (gibberish
 spreads the probabilities thin and stays `unknown`)."""
 METRIC_SURE = 0.4
 """A report request that names no metric in words the rules know takes the model's above this."""
-UNSURE_MARGIN = 0.2
-"""Top two probabilities closer than this: the message could mean either (ask, don't act)."""
+ASK = 0.5
+"""The model gives another intent at least this much where the rules' stood..."""
+ASK_DOUBT = 0.25
+"""...and the rules' intent less than this: ask which."""
+ASKED_CONFIDENCE = 0.5
+"""The confidence of a frame that has to ask (below the LLM fallback's threshold)."""
+# Asking is for requests that change something or answer a different question; "yes"/"no",
+# "help" and small talk are read in the conversation's context and never asked about.
+_CONSEQUENTIAL = frozenset(
+    {"book", "cancel", "reschedule", "staff_unavailable", "emergency_intake",
+     "utilization_summary", "compliance_report"}
+)  # fmt: skip
+_NEVER_ASKED = frozenset({"confirm", "decline", "help", "unknown"})
+# "yes" and "no" answer whatever is waiting (a booking, a cancellation): only words the rules
+# read as such may say them, never a model's guess at a message they could not read.
+_RULES_ONLY = frozenset({"confirm", "decline"})
 
 
 @dataclass(frozen=True)
@@ -136,9 +150,23 @@ def use_model(replacement: IntentModel | None, *, enabled: bool = True) -> None:
     _in_use, _enabled = replacement, enabled
 
 
+def alternatives(chosen: str, guess: Guess) -> list[str] | None:
+    """The two readings to ask between, when the rules' intent stood against a model that
+    reads the message another way and either reading would act or report."""
+    other = guess.intent
+    if other == chosen or guess.probability < ASK:
+        return None
+    if guess.probabilities.get(chosen, 0.0) >= ASK_DOUBT:
+        return None
+    pair = {chosen, other}
+    if pair & _NEVER_ASKED or not pair & _CONSEQUENTIAL:
+        return None
+    return [chosen, other]
+
+
 def combine(rules_intent: str, guessed_by_fallback: bool, guess: Guess) -> str:
     """The intent of the frame: the rules' unless the model clearly knows better."""
-    if guess.intent == rules_intent:
+    if guess.intent == rules_intent or guess.intent in _RULES_ONLY:
         return rules_intent
     if guessed_by_fallback and guess.probability >= FALLBACK_SURE:
         return guess.intent

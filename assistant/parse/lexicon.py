@@ -39,6 +39,9 @@ SESSION_TYPES: dict[str, list[str]] = {
         r"(?:suboxone|buprenorphine|bupe|subutex|vivitrol|naltrexone|methadone|mat|sublocade)"
         r"\s+(?:follow[-\s]?up|f/?u|check|appt|appointment|visit|induction|review|refill)",
         r"med\s+mgmt", r"prescriber\s+(?:visit|appt)",
+        # A medication named alone implies its visit: "his vivitrol shot", "jamie's suboxone".
+        r"(?:suboxone|buprenorphine|bupe|subutex|vivitrol|naltrexone|methadone|sublocade|brixadi)"
+        r"(?:\s+(?:shot|injection|dose|dosing|script|prescription))?",
     ],
     "case_management": [
         r"case\s+management(?:\s+(?:session|appt|meeting))?", r"case\s+mgmt", r"cm\s+(?:appt|session|meeting|check[-\s]?in)",

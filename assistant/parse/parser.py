@@ -170,10 +170,16 @@ class Parser:
         guess = learned_model.guess(read.model_text)
         intent = intents.combine(frame["intent"], read.how == "fallback", guess)
         report = intent in ("utilization_summary", "compliance_report") and read.metric is None
-        if intent == frame["intent"] and not report:
-            return frame
-        learned, _ = self._parse(text, now, actor, intent=intent, guess=guess)
-        return frame if learned.get("action") else learned
+        if intent != frame["intent"] or report:
+            learned, _ = self._parse(text, now, actor, intent=intent, guess=guess)
+            if learned.get("action"):
+                return frame
+            frame = learned
+        either = intents.alternatives(frame["intent"], guess)
+        if either:  # two readings that would do different things: the dialogue asks which
+            confidence = min(frame["confidence"], intents.ASKED_CONFIDENCE)
+            frame = {**frame, "alternatives": either, "confidence": confidence}
+        return frame
 
     def _parse(
         self,

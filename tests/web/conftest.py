@@ -47,19 +47,15 @@ def signed_in_client(
 ) -> Iterator[Callable[[str], TestClient[Litestar]]]:
     """`signed_in_client("s001")`: a TestClient with that person's session cookie; it sends the
     session's CSRF header on every request (drop it to test a refusal: `client.headers.pop(...)`)."""
-    clients: list[TestClient[Litestar]] = []
-
     def make(staff_id: str) -> TestClient[Litestar]:
         cookie, csrf = sign_in(demo_db, staff_id)
-        client = TestClient(web_app, headers={"X-CSRF-Token": csrf})
-        client.__enter__()
+        # Not entered: several clients of one app must not each run its lifespan.
+        client = TestClient(web_app)
+        client.headers["X-CSRF-Token"] = csrf
         client.cookies.set(SESSION_COOKIE, cookie)
-        clients.append(client)
         return client
 
     yield make
-    for client in clients:
-        client.__exit__(None, None, None)
 
 
 @dataclass

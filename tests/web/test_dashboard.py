@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
 
@@ -21,36 +21,11 @@ from clinic.db import Database
 from clinic.models import Appointment, Patient
 from clinic.timeutil import day_bounds
 from integrations.web.dashboard import TABLES
-from integrations.web.session import SESSION_COOKIE
-from tests.web.browser import sign_in
 from tests.web.conftest import DEMO_NOW, NY
 
 Client = Callable[[str], TestClient[Litestar]]
 DIRECTOR, THERAPIST, FRONT_DESK = "s001", "c003", "s004"
 HISTORY_WEEK = date(2026, 11, 16)  # the demo's first week of held sessions
-
-
-@pytest.fixture()
-def signed_in_client(web_app: Litestar, demo_db: Database) -> Iterator[Client]:
-    """As tests/web/conftest.py's fixture of this name, whose `TestClient(headers=...)` this
-    Litestar's TestClient does not accept (the lead's fixture; reported, not edited here).
-    One client at a time: two running one app's lifespan at once hang on shutdown."""
-    clients: list[TestClient[Litestar]] = []
-
-    def make(staff_id: str) -> TestClient[Litestar]:
-        while clients:
-            clients.pop().__exit__(None, None, None)
-        cookie, csrf = sign_in(demo_db, staff_id)
-        client = TestClient(web_app)
-        client.__enter__()
-        client.headers["X-CSRF-Token"] = csrf
-        client.cookies.set(SESSION_COOKIE, cookie)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)
 
 
 class Tables(HTMLParser):
