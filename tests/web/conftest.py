@@ -47,6 +47,7 @@ def signed_in_client(
 ) -> Iterator[Callable[[str], TestClient[Litestar]]]:
     """`signed_in_client("s001")`: a TestClient with that person's session cookie; it sends the
     session's CSRF header on every request (drop it to test a refusal: `client.headers.pop(...)`)."""
+
     def make(staff_id: str) -> TestClient[Litestar]:
         cookie, csrf = sign_in(demo_db, staff_id)
         # Not entered: several clients of one app must not each run its lifespan.
