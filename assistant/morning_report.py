@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from assistant.reports import compliance
+from assistant.reports import Compliance, compliance
 from clinic.db import Database
 from clinic.models import (
     SCHEDULED_STATUSES,
@@ -74,14 +74,17 @@ def build(
     *,
     unplaced: list[dict[str, Any]] | None = None,
     service: RulesService | None = None,
+    checks: Compliance | None = None,
 ) -> dict[str, Any]:
     """The report for the local day of `now`. `unplaced`: the morning plan's open demand left
-    without a place, with the solver's reasons (none when no plan was made)."""
+    without a place, with the solver's reasons (none when no plan was made); `checks`: the
+    court and authorization figures of `now` (`assistant.reports.compliance`), when the caller
+    has them already."""
     service = service or default_service()
     with db.read() as session:
         d = the_day(db, session, now)
         today = _appointments(session, d.start, d.end)
-        checks = compliance(session, now, service=service)
+        checks = checks or compliance(session, now, service=service)
         sections: dict[str, list[dict[str, Any]]] = {
             "absences_without_cover": _absent(session, d, today),
             "closed_rooms": _closed(session, d, today),

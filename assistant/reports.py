@@ -12,6 +12,7 @@ order) against the sessions the patient actually has that week.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -68,6 +69,13 @@ class Utilization:
     sessions_held: int
     by_staff: list[dict[str, Any]] = field(default_factory=list)
     unmet: list[dict[str, Any]] = field(default_factory=list)
+    # Billable: minutes of sessions someone attended (no-shows and sessions still ahead are not);
+    # `ahead`: booked minutes that start after `now`. Room figures as the staff ones.
+    billable_minutes: int = 0
+    ahead_minutes: int = 0
+    room_booked_minutes: int = 0
+    room_available_minutes: int = 0
+    room_billable_minutes: int = 0
 
 
 def _overlap(a0: datetime, a1: datetime, b0: datetime, b1: datetime) -> int:
@@ -108,6 +116,11 @@ def _outcomes(a: Appointment) -> list[str]:
     return [a.outcome_of(pid) for pid in a.patient_ids] or [a.status]
 
 
+def _attended(a: Appointment) -> bool:
+    """Held with someone there: billable (a group counts when any member attended)."""
+    return any(outcome == "attended" for outcome in _outcomes(a))
+
+
 def utilization(
     session: Session,
     start: datetime,
@@ -115,8 +128,18 @@ def utilization(
     now: datetime,
     *,
     service: RulesService | None = None,
+    staff_ids: Collection[str] | None = None,
+    with_unmet: bool = True,
 ) -> Utilization:
-    who = clinicians(session, start, end, service or default_service())
+    """`staff_ids`: the clinicians to count, when the caller already knows them (a report of
+    many weeks works them out once for its whole span); default: `clinicians` of the period.
+    `with_unmet=False` leaves `unmet` empty, for a caller that reads `unmet_requirements` of
+    many weeks at once."""
+    who = (
+        set(staff_ids)
+        if staff_ids is not None
+        else clinicians(session, start, end, service or default_service())
+    )
     staff = session.scalars(
         select(Staff)
         .where(Staff.id.in_(who))
@@ -129,11 +152,16 @@ def utilization(
         .options(selectinload(Appointment.staff_links), selectinload(Appointment.patient_links))
     ).all()
     busy: dict[str, int] = defaultdict(int)
+    billed: dict[str, int] = defaultdict(int)
+    ahead: dict[str, int] = defaultdict(int)
     for a in appointments:
         if a.status in ACTIVE_STATUSES:
+            minutes = _overlap(a.start, a.end, start, end)
             for sid in a.staff_ids:
-                busy[sid] += _overlap(a.start, a.end, start, end)
-    rows, total_available, total_busy = [], 0, 0
+                busy[sid] += minutes
+                billed[sid] += minutes if _attended(a) else 0
+                ahead[sid] += _overlap(a.start, a.end, max(start, now), end)
+    rows, total_available, total_busy, total_billed, total_ahead = [], 0, 0, 0, 0
     for member in staff:
         spans = _open_intervals(session, start, end, member.availability)
         available = sum(_overlap(a, b, start, end) for a, b in spans)
@@ -141,8 +169,11 @@ def utilization(
             available -= sum(_overlap(a, b, away.start, away.end) for a, b in spans)
         available = max(available, 0)
         booked = min(busy.get(member.id, 0), available) if available else busy.get(member.id, 0)
+        billable = min(billed.get(member.id, 0), booked)
         total_available += available
         total_busy += booked
+        total_billed += billable
+        total_ahead += min(ahead.get(member.id, 0), booked - billable)
         rows.append(
             {
                 "staff": member.id,
@@ -150,6 +181,7 @@ def utilization(
                 "role": member.role,
                 "booked_minutes": booked,
                 "available_minutes": available,
+                "billable_minutes": billable,
                 "utilization": round(booked / available, 3) if available else None,
             }
         )
@@ -162,11 +194,9 @@ def utilization(
         sum(_overlap(a, b, c.start, c.end) for a, b in _open_intervals(session, start, end, None))
         for c in closures
     )
-    room_busy = sum(
-        _overlap(a.start, a.end, start, end)
-        for a in appointments
-        if a.room_id and a.status in ACTIVE_STATUSES
-    )
+    in_rooms = [a for a in appointments if a.room_id and a.status in ACTIVE_STATUSES]
+    room_busy = sum(_overlap(a.start, a.end, start, end) for a in in_rooms)
+    room_billed = sum(_overlap(a.start, a.end, start, end) for a in in_rooms if _attended(a))
     # Attendance is each participant's: one member's no-show in a group counts as one.
     past = [
         outcome
@@ -191,7 +221,12 @@ def utilization(
         no_show_rate=round(no_show / (attended + no_show), 3) if attended + no_show else None,
         sessions_held=held,
         by_staff=sorted(rows, key=lambda r: -(r["utilization"] or 0)),
-        unmet=unmet_requirements(session, start, end),
+        unmet=unmet_requirements(session, start, end) if with_unmet else [],
+        billable_minutes=total_billed,
+        ahead_minutes=total_ahead,
+        room_booked_minutes=room_busy,
+        room_available_minutes=max(room_available, 0),
+        room_billable_minutes=room_billed,
     )
 
 
