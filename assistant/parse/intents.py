@@ -55,6 +55,9 @@ _NEVER_ASKED = frozenset({"confirm", "decline", "help", "unknown"})
 # "yes" and "no" answer whatever is waiting (a booking, a cancellation): only words the rules
 # read as such may say them, never a model's guess at a message they could not read.
 _RULES_ONLY = frozenset({"confirm", "decline"})
+# An emergency takes the slots held back for emergencies: a request whose words the rules read
+# (say "find an intake assessment today") is not escalated by a model's guess, nor asked about.
+_ESCALATIONS = frozenset({"emergency_intake"})
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,8 @@ def alternatives(chosen: str, guess: Guess) -> list[str] | None:
     pair = {chosen, other}
     if pair & _NEVER_ASKED or not pair & _CONSEQUENTIAL:
         return None
+    if other in _ESCALATIONS and chosen in ("find_slot", "book", "schedule_lookup"):
+        return None
     return [chosen, other]
 
 
@@ -168,6 +173,8 @@ def combine(rules_intent: str, guessed_by_fallback: bool, guess: Guess) -> str:
     """The intent of the frame: the rules' unless the model clearly knows better."""
     if guess.intent == rules_intent or guess.intent in _RULES_ONLY:
         return rules_intent
+    if guess.intent in _ESCALATIONS and not guessed_by_fallback:
+        return rules_intent  # an ordinary request the rules read is never made an emergency
     if guessed_by_fallback and guess.probability >= FALLBACK_SURE:
         return guess.intent
     if guess.probability >= SURE and guess.probabilities.get(rules_intent, 0.0) < UNLIKELY:

@@ -95,8 +95,10 @@ def _chromium() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Per module, not per session: Playwright's sync API keeps an event loop running in this
+    # thread, and a later test in the same worker that calls asyncio.run() would fail.
     executable = _chromium()
     if executable is None:
         reason = "no Chromium found (apt-get install chromium); browser tests skipped"
