@@ -19,6 +19,7 @@ from litestar.static_files import create_static_files_router
 from litestar.types import Message, Scope
 
 from assistant.dialogue import Dialogue
+from assistant.parse import intents
 from assistant.usecases import records
 from clinic.db import Database, open_database
 from integrations.http.api import SECURITY_SCHEMES
@@ -81,7 +82,9 @@ def create_serving_app() -> Litestar:
 def settle_memory() -> None:
     """What is imported by now lives as long as the process: keep it out of the garbage
     collector's full passes (about 300,000 objects from spaCy, Presidio, LangChain...; each full
-    pass over them cost 150-250 ms of a request, the board's p95 on demo m: bench/web.py)."""
+    pass over them cost 150-250 ms of a request, the board's p95 on demo m: bench/web.py).
+    The intent model is trained first (about 2 s), so no one's first message waits for it."""
+    intents.model()
     gc.collect()
     gc.freeze()
 
