@@ -128,7 +128,10 @@ def main() -> None:
     }
     m = out.get("m")
     if isinstance(m, dict):
-        out["board_p95_under_300ms_on_m"] = m["render_ms"]["p95"] < TARGET_P95_MS_M
+        # As `rota serve` runs: it freezes import-time objects once started (settle_memory).
+        served = m["render_ms_after_gc_freeze"]["p95"]
+        out["board_p95_under_300ms_on_m_as_served"] = served < TARGET_P95_MS_M
+        out["board_p95_under_300ms_on_m_unfrozen"] = m["render_ms"]["p95"] < TARGET_P95_MS_M
         out["page_and_assets_under_500KB_on_m"] = (
             m["page_and_assets_bytes"] < TARGET_ASSETS_KB * 1024
         )
