@@ -13,7 +13,7 @@ from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from integrations.web import approvals, patient, signin
+from integrations.web import approvals, chat, patient, signin
 from integrations.web.errors import EXCEPTION_HANDLERS
 from integrations.web.session import provide_visitor
 
@@ -39,7 +39,7 @@ PAGE_HEADERS = [
 
 def _pages() -> list[Any]:
     """Every page's handlers (a page module adds itself here)."""
-    return [*signin.HANDLERS, *approvals.HANDLERS, *patient.HANDLERS]
+    return [*signin.HANDLERS, *approvals.HANDLERS, *patient.HANDLERS, *chat.HANDLERS]
 
 
 def web_handlers() -> list[Any]:
