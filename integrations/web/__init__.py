@@ -13,7 +13,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from integrations.web import board, dashboard, signin
+from integrations.web import approvals, board, chat, dashboard, patient, signin
 from integrations.web.errors import EXCEPTION_HANDLERS
 from integrations.web.session import provide_visitor
 
@@ -39,7 +39,14 @@ PAGE_HEADERS = [
 
 def _pages() -> list[Any]:
     """Every page's handlers (a page module adds itself here)."""
-    return [*signin.HANDLERS, *board.HANDLERS, *dashboard.HANDLERS]
+    return [
+        *signin.HANDLERS,
+        *board.HANDLERS,
+        *dashboard.HANDLERS,
+        *approvals.HANDLERS,
+        *patient.HANDLERS,
+        *chat.HANDLERS,
+    ]
 
 
 def web_handlers() -> list[Any]:
