@@ -13,3 +13,12 @@ document.addEventListener("htmx:sendError", function () {
     flash.textContent = "Rota could not be reached. Check the connection and try again.";
   }
 });
+
+// The chat panel's box empties once its message was answered (no inline handlers: the page's
+// Content-Security-Policy allows scripts from this file only).
+document.addEventListener("htmx:afterRequest", function (event) {
+  var form = event.detail.elt;
+  if (form && form.classList && form.classList.contains("chat-form") && event.detail.successful) {
+    form.reset();
+  }
+});
