@@ -147,6 +147,7 @@ class TimeFacts:
     leave: tuple[int, int] | None = None
     period: tuple[datetime, datetime] | None = None
     weekday_next_week: int | None = None
+    days: tuple[date, date] | None = None  # "thursday and friday", "today-tomorrow": whole days
     now: bool = False
     late: int | None = None
     late_bare: bool = False
@@ -315,6 +316,7 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
     if span is not None:  # "Dec 21 to Jan 1": both days whole
         first, last = span
         facts.day, facts.period = None, (_midnight(first, tz), _midnight(last + timedelta(1), tz))
+    named: list[tuple[int, int, date]] = []  # days named by word, for "thursday and friday"
     for m in cur.find("day"):
         word = m.group("d")
         if word in ("today",):
@@ -329,6 +331,7 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
             facts.day = today + timedelta(days=1)
         if m.group("ap"):
             facts.part = "morning" if m.group("ap") == "a" else "afternoon"
+        named.append((m.start(), m.end(), facts.day))
         cur.take(m.start(), m.end())
     for m in cur.find("weekday"):
         q, wd = m.group("q"), m.group("wd")
@@ -337,7 +340,9 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
         facts.day = _weekday(q, _WEEKDAYS[wd], today)
         if m.group("ap"):
             facts.part = "morning" if m.group("ap") == "a" else "afternoon"
+        named.append((m.start(), m.end(), facts.day))
         cur.take(m.start(), m.end())
+    facts.days = _day_span(text, sorted(named))
     for m in cur.find("part"):
         facts.part = _PART_WORDS[m.group("p")]
         before = text[: m.start()].rstrip()
@@ -393,6 +398,25 @@ def _date_range(text: str, dates: list[tuple[int, int, date]]) -> tuple[date, da
     return None
 
 
+_DAYS_JOIN = re.compile(r"\s*(?:and|or|&|/|to|till|til|until|thru|through|-|–)\s*")
+
+
+def _day_span(text: str, named: list[tuple[int, int, date]]) -> tuple[date, date] | None:
+    """Days named by word and joined ("thursday and friday", "thurs-fri", "today or
+    tomorrow", "thursday through monday"): the first and the last, both whole days."""
+    joined = [
+        (first, last)
+        for (_, end1, first), (start2, _, last) in pairwise(named)
+        if _DAYS_JOIN.fullmatch(text[end1:start2])
+    ]
+    if not joined:
+        return None
+    first, last = joined[0][0], joined[-1][1]
+    while last < first:  # "friday to monday": the Monday after
+        last += timedelta(days=7)
+    return first, last
+
+
 def _period(q: str, unit: str, now: datetime) -> tuple[datetime, datetime]:
     tz = now.tzinfo
     assert isinstance(tz, ZoneInfo)
@@ -444,6 +468,13 @@ def resolve(
         at = (now.astimezone(UTC) + facts.in_delta).astimezone(tz)
         return at, at
     has_clock = any((facts.exact, facts.after, facts.before, facts.range, facts.leave))
+    if facts.days is not None and not has_clock and not facts.part:
+        end = _midnight(facts.days[1] + timedelta(days=1), tz)
+        if unavailable and facts.days[0] == today:
+            return now, end  # "out today and tomorrow": from now, as "out today" is
+        return _midnight(facts.days[0], tz), end
+    if facts.days is not None:
+        facts.day = facts.days[0]  # "thursday and friday at 2": the first of them
     if facts.period is not None and facts.day is None and not has_clock:
         return facts.period
     if facts.now and facts.day is None and not has_clock and not facts.part:
