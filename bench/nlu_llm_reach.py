@@ -22,7 +22,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
 from assistant.llm import Gateway, understand
@@ -31,11 +30,7 @@ from assistant.phi import redactor_for
 from bench.nlu_heldout import held_out_files
 from tests.nlu import labelled
 from tests.nlu.roster_data import FACILITY, roster
-
-
-class ToolFake(GenericFakeChatModel):
-    def bind_tools(self, tools: Any, **kwargs: Any) -> ToolFake:
-        return self
+from tests.nlu.test_llm import ToolFake  # the fake chat model the gateway tests use
 
 
 class Capture(BaseCallbackHandler):

@@ -17,8 +17,9 @@ from clinic.timeutil import now_utc
 PREFIX = "rota_"
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def secret_digest(secret: str) -> str:
+    """What is stored of a secret shown once (a token, a link, a cookie, a feed URL)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,9 @@ def create_token(
 ) -> str:
     load_row(session, Staff, staff_id, "staff member")
     token = PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(staff_id=staff_id, token_hash=_digest(token), label=label, created_at=now_utc())
+    row = ApiToken(
+        staff_id=staff_id, token_hash=secret_digest(token), label=label, created_at=now_utc()
+    )
     session.add(row)
     session.flush()
     append_event(
@@ -82,5 +85,5 @@ def staff_for_token(session: Session, token: str) -> Staff | None:
     return session.scalars(
         select(Staff)
         .join(ApiToken, Staff.id == ApiToken.staff_id)
-        .where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None))
+        .where(ApiToken.token_hash == secret_digest(token), ApiToken.revoked_at.is_(None))
     ).first()

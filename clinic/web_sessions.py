@@ -7,7 +7,6 @@ the cookie) and only their SHA-256 is kept.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +18,7 @@ from clinic.audit import append_event
 from clinic.errors import InvalidInput
 from clinic.models import Staff
 from clinic.placement import load_row
+from clinic.tokens import secret_digest
 from clinic.web_models import SignInLink, WebSession
 
 LINK_MINUTES = 15
@@ -45,16 +45,12 @@ class OpenSession:
     """The idle clock was last written more than TOUCH_EVERY ago (see `touch`)."""
 
 
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def create_link(session: Session, staff_id: str, *, actor: str, now: datetime) -> str:
     load_row(session, Staff, staff_id, "staff member")
     token = LINK_PREFIX + secrets.token_urlsafe(32)
     row = SignInLink(
         staff_id=staff_id,
-        token_hash=_digest(token),
+        token_hash=secret_digest(token),
         created_at=now,
         created_by=actor,
         expires_at=now + timedelta(minutes=LINK_MINUTES),
@@ -75,7 +71,7 @@ def create_link(session: Session, staff_id: str, *, actor: str, now: datetime) -
 def redeem_link(session: Session, token: str, *, now: datetime) -> str:
     """The staff id a link signs in, marking it used; InvalidInput when it cannot."""
     row = session.scalars(
-        select(SignInLink).where(SignInLink.token_hash == _digest(token)).with_for_update()
+        select(SignInLink).where(SignInLink.token_hash == secret_digest(token)).with_for_update()
     ).first()
     if row is None:
         raise InvalidInput("that sign-in link is not valid; ask for a new one")
@@ -104,7 +100,7 @@ def start(
     secret = SESSION_PREFIX + secrets.token_urlsafe(32)
     row = WebSession(
         staff_id=staff_id,
-        token_hash=_digest(secret),
+        token_hash=secret_digest(secret),
         csrf_token=secrets.token_urlsafe(32),
         created_at=now,
         last_seen_at=now,
@@ -131,7 +127,7 @@ def find(
         return None
     row = session.scalars(
         select(WebSession).where(
-            WebSession.token_hash == _digest(secret), WebSession.ended_at.is_(None)
+            WebSession.token_hash == secret_digest(secret), WebSession.ended_at.is_(None)
         )
     ).first()
     if row is None or row.expires_at <= now or row.last_seen_at + policy.idle <= now:
@@ -152,7 +148,7 @@ def end(session: Session, secret: str, *, now: datetime) -> bool:
     """Sign a session out; False when there was nothing live to end."""
     row = session.scalars(
         select(WebSession).where(
-            WebSession.token_hash == _digest(secret), WebSession.ended_at.is_(None)
+            WebSession.token_hash == secret_digest(secret), WebSession.ended_at.is_(None)
         )
     ).first()
     if row is None:

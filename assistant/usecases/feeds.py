@@ -18,7 +18,6 @@ revoking feeds are audited too.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -47,7 +46,7 @@ from clinic.models import (
 )
 from clinic.placement import load_row
 from clinic.timeutil import now_utc
-from clinic.tokens import Caller
+from clinic.tokens import Caller, secret_digest
 
 PAST = timedelta(days=30)
 """How far back a feed reaches (sessions that started before then are left out)."""
@@ -111,10 +110,6 @@ class FeedInfo:
 # -- tokens -------------------------------------------------------------------------------------
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def token_of(text: str) -> str | None:
     """The token in a feed URL, path or bare token (None when it cannot be one)."""
     tail = text.strip().rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
@@ -152,7 +147,7 @@ def issue(
         row = CalendarFeed(
             kind=kind,
             subject_id=subject,
-            token_hash=_digest(token),
+            token_hash=secret_digest(token),
             created_at=now_utc(),
             created_by=caller.staff_id,
         )
@@ -197,7 +192,7 @@ def revoke(
             CalendarFeed.revoked_at.is_(None),
         )
         if token is not None:
-            query = query.where(CalendarFeed.token_hash == _digest(token_of(token) or token))
+            query = query.where(CalendarFeed.token_hash == secret_digest(token_of(token) or token))
         rows = list(session.scalars(query.order_by(CalendarFeed.id)))
         now = now_utc()
         for row in rows:
@@ -254,7 +249,7 @@ def _live(session: Session, token: str) -> CalendarFeed | None:
         return None
     return session.scalars(
         select(CalendarFeed).where(
-            CalendarFeed.token_hash == _digest(bare), CalendarFeed.revoked_at.is_(None)
+            CalendarFeed.token_hash == secret_digest(bare), CalendarFeed.revoked_at.is_(None)
         )
     ).first()
 
