@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, text
 
 from assistant.access import authorize
+from clinic import access_log
 from clinic.audit import ChainReport, iter_events, verify_chain
 from clinic.booking import AppointmentView
 from clinic.db import Database
@@ -80,6 +81,8 @@ def agenda(db: Database, caller: Caller, query: AgendaQuery) -> Agenda:
         rows = appointments_between(
             session, start, end, staff=query.staff, patient=query.patient, room=query.room
         )
+    shown = dict.fromkeys(p for row in rows for p in row.patients)
+    access_log.record_reads(db, caller, access_log.SCHEDULE_VIEW, shown)
     return Agenda(first, start, end, tz, rows, note)
 
 
