@@ -108,9 +108,7 @@ def record_reads(
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown access outcome {outcome!r}")
     at = now_utc()
-    rows = [
-        _row(caller, action, p, outcome, reason, detail, at) for p in dict.fromkeys(patients)
-    ]
+    rows = [_row(caller, action, p, outcome, reason, detail, at) for p in dict.fromkeys(patients)]
     current = _BATCH.get()
     if current is None or current.db is not db:
         _write(db, rows)
