@@ -19,6 +19,7 @@ from platformdirs import user_data_dir
 from sqlalchemy import Engine, create_engine, event, make_url, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool, SingletonThreadPool
 
 from clinic import encryption, versions
 from clinic.errors import InvalidInput, RotaError
@@ -97,7 +98,10 @@ def _sqlite_engine(url: str) -> Engine:
         # The dialect sends PRAGMA key first on every connection; the key stays out of the
         # URL string (Database.url), in the URL object only.
         keyed = parsed.set(drivername="sqlite+pysqlcipher", password=key)
-        engine = create_engine(keyed, connect_args=connect_args)
+        # That dialect defaults to one connection per thread, which would hand a nested read
+        # the connection of the transaction around it; a file gets a pool, as plain SQLite does.
+        pool = QueuePool if path is not None else SingletonThreadPool
+        engine = create_engine(keyed, connect_args=connect_args, poolclass=pool)
         where = path or parsed.database
         event.listen(engine, "connect", lambda conn, _r: encryption.verify_key(conn, where))
     event.listen(engine, "connect", _sqlite_pragmas)
@@ -184,8 +188,8 @@ class Database:
         self._tz = None
 
     def describe(self) -> str:
-        """The URL without any password, for people."""
-        return self.engine.url.render_as_string(hide_password=True)
+        """The URL without any password (nor the SQLCipher driver's name), for people."""
+        return make_url(self.url).render_as_string(hide_password=True)
 
     def dispose(self) -> None:
         self.engine.dispose()
