@@ -2,12 +2,18 @@
 the booking service, on SQLite (embedded) and PostgreSQL. Prints one JSON document.
 
     .venv/bin/python bench/storage.py [--repeat 3] [--bookings 400] [--no-postgres]
+        [--encrypted] [--sizes s,m,l,xl]
+
+--encrypted adds "sqlcipher": the same runs on a SQLite file encrypted with SQLCipher (a
+throwaway ROTA_DB_KEY), beside plain SQLite, plus bookings into the loaded demo 'm' facility on
+both, and the ratios encrypted/plain.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -27,17 +33,35 @@ from sqlalchemy import create_engine, make_url, text
 from clinic.booking import BookingRequest, BookingService
 from clinic.db import Database, open_database
 from clinic.demo import SIZES, generate_demo
+from clinic.encryption import DB_KEY_ENV
+from clinic.errors import RotaError
 from clinic.facility_file import load_facility
 from rules.policy import RulesPolicy
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 NY = ZoneInfo("America/New_York")
+BENCH_KEY = "storage bench: a throwaway key"
+
+
+@contextmanager
+def keyed(key: str | None) -> Iterator[None]:
+    """ROTA_DB_KEY as given (None: unset) for the block, then as it was."""
+    before = os.environ.pop(DB_KEY_ENV, None)
+    if key is not None:
+        os.environ[DB_KEY_ENV] = key
+    try:
+        yield
+    finally:
+        os.environ.pop(DB_KEY_ENV, None)
+        if before is not None:
+            os.environ[DB_KEY_ENV] = before
 
 
 @contextmanager
 def fresh_database(kind: str) -> Iterator[Database]:
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
+    if kind in ("sqlite", "sqlcipher"):
+        key = BENCH_KEY if kind == "sqlcipher" else None
+        with tempfile.TemporaryDirectory() as tmp, keyed(key):
             db = open_database(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
             try:
                 yield db
@@ -64,9 +88,9 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def bench_loads(kind: str, repeat: int) -> dict[str, dict[str, float | int]]:
+def bench_loads(kind: str, repeat: int, sizes: list[str]) -> dict[str, dict[str, float | int]]:
     results: dict[str, dict[str, float | int]] = {}
-    for size in SIZES:
+    for size in sizes:
         data = generate_demo(size, seed=7, start=date(2026, 11, 30))
         runs = []
         for _ in range(repeat if size != "xl" else max(1, repeat // 2)):
@@ -124,21 +148,75 @@ def bench_bookings(kind: str, count: int, with_rules: bool) -> dict[str, float |
                         )
                     slot += 1
             day += timedelta(days=1)
-        requests = requests[:count]
-        latencies = []
-        started = time.perf_counter()
-        for request in requests:
-            t0 = time.perf_counter()
+        return timed_bookings(service, requests[:count])
+
+
+def timed_bookings(service: BookingService, requests: list[BookingRequest]) -> dict:
+    """Each request booked in turn; a refusal (a clash, a rule) is counted, not timed."""
+    latencies = []
+    refused = 0
+    started = time.perf_counter()
+    for request in requests:
+        t0 = time.perf_counter()
+        try:
             service.book("operator", request)
-            latencies.append((time.perf_counter() - t0) * 1000)
-        elapsed = time.perf_counter() - started
+        except RotaError:
+            refused += 1
+            continue
+        latencies.append((time.perf_counter() - t0) * 1000)
+    elapsed = time.perf_counter() - started
     latencies.sort()
     return {
-        "bookings": count,
-        "per_second": round(count / elapsed, 1),
+        "bookings": len(latencies),
+        "refused": refused,
+        "per_second": round(len(latencies) / elapsed, 1),
         "p50_ms": round(statistics.median(latencies), 2),
         "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 2),
     }
+
+
+def demo_requests(data: dict, count: int) -> list[BookingRequest]:
+    """Individual sessions past the demo's weeks, inside each clinician's availability, one
+    office per clinician, patients in turn (never two at once)."""
+    clinicians = [s for s in data["staff"] if s["role"] in ("therapist", "counselor")]
+    offices = [r["id"] for r in data["rooms"] if r["kind"] == "individual"]
+    patients = [p["id"] for p in data["patients"]]
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    requests: list[BookingRequest] = []
+    day, turn = date(2027, 1, 4), 0
+    while len(requests) < count:
+        for hour in range(8, 18):
+            for k, person in enumerate(clinicians[: len(offices)]):
+                windows = person.get("availability", {}).get(days[day.weekday()], [])
+                if not any(_within(w, hour) for w in windows):
+                    continue
+                start = datetime(day.year, day.month, day.day, hour, tzinfo=NY)
+                requests.append(
+                    BookingRequest(
+                        session_type="individual",
+                        start=start,
+                        staff=[person["id"]],
+                        patients=[patients[turn % len(patients)]],
+                        room=offices[k],
+                    )
+                )
+                turn += 1
+        day += timedelta(days=1)
+    return requests[:count]
+
+
+def _within(window: str, hour: int) -> bool:
+    opens, closes = (int(a) * 60 + int(b) for a, b in (t.split(":") for t in window.split("-")))
+    return opens <= hour * 60 and hour * 60 + 45 <= closes
+
+
+def bench_demo_bookings(kind: str, size: str, count: int) -> dict:
+    """Bookings through the rule packs into a loaded demo facility: the clash checks read a
+    real database of thousands of appointments, as they do in use."""
+    data = generate_demo(size, seed=7, start=date(2026, 11, 30))
+    with fresh_database(kind) as db:
+        load_facility(db, data, actor="bench")
+        return timed_bookings(BookingService(db, RulesPolicy()), demo_requests(data, count))
 
 
 def main() -> None:
@@ -146,17 +224,31 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--bookings", type=int, default=400)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--encrypted", action="store_true", help="Also SQLCipher, beside plain.")
+    parser.add_argument("--sizes", default=",".join(SIZES), help="Demo sizes to load.")
     args = parser.parse_args()
-    kinds = ["sqlite"] if args.no_postgres else ["sqlite", "postgresql"]
+    sizes = [s for s in args.sizes.split(",") if s]
+    kinds = ["sqlite"] + (["sqlcipher"] if args.encrypted else [])
+    kinds += [] if args.no_postgres else ["postgresql"]
     report: dict[str, object] = {
         "benchmark": "storage",
         "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()},
     }
     for kind in kinds:
         report[kind] = {
-            "load": bench_loads(kind, args.repeat),
+            "load": bench_loads(kind, args.repeat, sizes),
             "booking": bench_bookings(kind, args.bookings, with_rules=False),
             "booking_with_rules": bench_bookings(kind, args.bookings, with_rules=True),
+        }
+    if args.encrypted:
+        for kind in ("sqlite", "sqlcipher"):
+            report[kind]["booking_demo_m"] = bench_demo_bookings(kind, "m", args.bookings)  # type: ignore[index]
+        report["ratio_sqlcipher_to_sqlite"] = {
+            run: {
+                stat: round(report["sqlcipher"][run][stat] / report["sqlite"][run][stat], 2)  # type: ignore[index]
+                for stat in ("p50_ms", "p95_ms", "per_second")
+            }
+            for run in ("booking", "booking_with_rules", "booking_demo_m")
         }
     if "postgresql" in report:
         report["ratio_postgresql_to_sqlite_bookings_per_second"] = round(

@@ -2,6 +2,7 @@
 
 SQLite (the embedded default) gets WAL, a busy timeout and `BEGIN IMMEDIATE` on every
 transaction, so two writers are serialized instead of both passing a check-then-insert.
+With ROTA_DB_KEY set, SQLite files are SQLCipher-encrypted (clinic/encryption.py).
 PostgreSQL gets exclusion constraints (see the first migration) and is the arbiter itself.
 """
 
@@ -15,11 +16,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from platformdirs import user_data_dir
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, make_url, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool, SingletonThreadPool
 
-from clinic import versions
+from clinic import encryption, versions
 from clinic.errors import InvalidInput, RotaError
 from clinic.timeutil import zone
 
@@ -41,6 +43,29 @@ def database_url(url: str | None = None) -> str:
     return f"sqlite:///{path}"
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL (None for PostgreSQL or an in-memory database)."""
+    if not url.startswith("sqlite"):
+        return None
+    name = make_url(url).database
+    return Path(name) if name and name != ":memory:" else None
+
+
+def encrypt_database(url: str | None = None, *, keep_plain: bool = True) -> encryption.Encrypted:
+    """`rota db encrypt`: the embedded database in force, converted to SQLCipher with ROTA_DB_KEY."""
+    in_force = database_url(url)
+    path = sqlite_path(in_force)
+    if path is None:
+        raise InvalidInput(
+            "only an embedded SQLite database can be encrypted by Rota; for PostgreSQL "
+            "encrypt the disk or volume it lives on (see the README's Security section)"
+        )
+    key = encryption.db_key()
+    if key is None:
+        raise InvalidInput(f"set {encryption.DB_KEY_ENV} to the key the encrypted file should have")
+    return encryption.encrypt_file(path, key, keep_plain=keep_plain)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (below)
     cursor = dbapi_connection.cursor()
@@ -59,14 +84,36 @@ def _sqlite_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _sqlite_engine(url: str) -> Engine:
+    connect_args = {"check_same_thread": False, "timeout": 30}
+    key = encryption.db_key()
+    parsed = make_url(url)
+    path = sqlite_path(url)
+    if path is not None:
+        encryption.check_file(path, keyed=key is not None)
+    if key is None:
+        engine = create_engine(url, connect_args=connect_args)
+    else:
+        encryption.sqlcipher()  # installed, or one line saying how
+        # The dialect sends PRAGMA key first on every connection; the key stays out of the
+        # URL string (Database.url), in the URL object only.
+        keyed = parsed.set(drivername="sqlite+pysqlcipher", password=key)
+        # That dialect defaults to one connection per thread, which would hand a nested read
+        # the connection of the transaction around it; a file gets a pool, as plain SQLite does.
+        pool = QueuePool if path is not None else SingletonThreadPool
+        engine = create_engine(keyed, connect_args=connect_args, poolclass=pool)
+        where = path or parsed.database
+        event.listen(engine, "connect", lambda conn, _r: encryption.verify_key(conn, where))
+    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
-        return engine
+        return _sqlite_engine(url)
     if url.startswith("postgresql"):
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30)
     raise InvalidInput(
@@ -141,8 +188,8 @@ class Database:
         self._tz = None
 
     def describe(self) -> str:
-        """The URL without any password, for people."""
-        return self.engine.url.render_as_string(hide_password=True)
+        """The URL without any password (nor the SQLCipher driver's name), for people."""
+        return make_url(self.url).render_as_string(hide_password=True)
 
     def dispose(self) -> None:
         self.engine.dispose()

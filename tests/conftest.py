@@ -3,6 +3,10 @@
 PostgreSQL tests use ROTA_TEST_POSTGRES_URL (default: the local server's `test` database), each
 test in a schema of its own. Under CI (CI=true) an unreachable server fails the run; elsewhere
 those tests are skipped with a one-line reason.
+
+ROTA_TEST_SQLITE=sqlcipher runs every SQLite database of the suite encrypted (SQLCipher, keyed
+with TEST_DB_KEY through ROTA_DB_KEY, which the `rota` subprocesses inherit too). Otherwise the
+suite's SQLite files are plain, whatever ROTA_DB_KEY the developer's shell carries.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 
 from clinic.db import Database, open_database
+from clinic.encryption import DB_KEY_ENV
 from clinic.facility_file import load_facility
 from clinic.timeutil import use_clock
 from tests.fhir_server import fhir_server  # noqa: F401  (the FHIR test server, as a fixture)
@@ -28,6 +33,15 @@ DEMO_START = date(2026, 11, 30)  # a Monday; history is the two weeks before (le
 PG_URL = os.environ.get(
     "ROTA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+
+TEST_DB_KEY = "rota test key: not a secret"
+SQLITE_MODE = os.environ.get("ROTA_TEST_SQLITE", "plain")
+if SQLITE_MODE == "sqlcipher":
+    os.environ[DB_KEY_ENV] = TEST_DB_KEY
+elif SQLITE_MODE == "plain":
+    os.environ.pop(DB_KEY_ENV, None)
+else:
+    raise pytest.UsageError(f"ROTA_TEST_SQLITE is {SQLITE_MODE!r}: use plain or sqlcipher")
 
 
 def _postgres_reachable() -> str | None:

@@ -22,7 +22,7 @@ from assistant.usecases import (
     web_sign_in,
 )
 from assistant.wiring import load_facility_file
-from clinic.db import Database, database_url, open_database
+from clinic.db import Database, database_url, encrypt_database, open_database
 from clinic.demo import SIZES, generate_demo
 from clinic.errors import InvalidInput, RotaError
 from clinic.facility_file import dump, read_file
@@ -95,6 +95,33 @@ def db_upgrade() -> None:
 def db_where() -> None:
     """Print the database URL in force (ROTA_DATABASE_URL or the embedded default)."""
     typer.echo(database_url())
+
+
+@db_app.command("encrypt")
+def db_encrypt(
+    remove_plain: Annotated[
+        bool,
+        typer.Option(
+            "--remove-plain",
+            help="Delete the plain original once the encrypted file is in place "
+            "(default: keep it as NAME.plain until you have checked the new file).",
+        ),
+    ] = False,
+) -> None:
+    """Encrypt the embedded SQLite database with the key in ROTA_DB_KEY (SQLCipher).
+
+    Stop every Rota process using the file first. The encrypted copy is written beside it,
+    verified (opens with the key, integrity check, same rows in every table), then swapped in;
+    on any failure the original is left as it was."""
+    done = encrypt_database(keep_plain=not remove_plain)
+    typer.echo(f"encrypted {done.path} ({done.tables} tables, {done.rows} rows)")
+    open_database().dispose()  # it opens with the key, at the newest schema
+    if done.plain_copy is not None:
+        typer.echo(
+            f"the plain original is kept at {done.plain_copy}: it is unencrypted patient data; "
+            "delete it (shred) once Rota works with the encrypted file"
+        )
+    typer.echo("keep ROTA_DB_KEY safe: without it the database cannot be read")
 
 
 @app.command()
