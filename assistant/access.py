@@ -7,6 +7,7 @@ into PermissionDenied errors and into the fields of an appointment a caller is s
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -132,6 +133,25 @@ def may(caller: Caller, action: str) -> bool:
     return permissions.may(caller.roles, ACTION_OF.get(action, action)).allowed
 
 
+def relation_to(db: Database, caller: Caller, patient_id: str) -> str:
+    """'own' when the caller may see this patient's clinical detail, else 'other' (the
+    pack's `fields` key for what a patient's record shows them)."""
+    return "own" if permits(db, caller, "view_clinical", patient_id=patient_id) else "other"
+
+
+def patient_fields(db: Database, caller: Caller, patient_id: str) -> set[str]:
+    """The pack's fields the caller may see of what is said about this patient (a waitlist
+    entry, an offer): as the patient's record shows them."""
+    return permissions.visible_fields(caller.roles, relation_to(db, caller, patient_id))
+
+
+def session_fields(caller: Caller, staff: Iterable[str]) -> set[str]:
+    """The pack's fields the caller may see of a session: their own sessions (they are one of
+    its staff) in full, others' as the pack grants for others."""
+    relation = "own" if caller.staff_id in staff else "other"
+    return permissions.visible_fields(caller.roles, relation)
+
+
 def redact_for(
     db: Database, caller: Caller, appointment: AppointmentView, tz: ZoneInfo
 ) -> dict[str, Any]:
@@ -142,8 +162,7 @@ def redact_for(
         local_iso(appointment.start, tz),
         local_iso(appointment.end, tz),
     )
-    relation = "own" if caller.staff_id in appointment.staff else "other"
-    visible = permissions.visible_fields(caller.roles, relation)
+    visible = session_fields(caller, appointment.staff)
     return {
         key: value
         for key, value in record.items()

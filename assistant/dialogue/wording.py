@@ -151,14 +151,15 @@ EARLIEST_SAFE = "Earliest safe slots. "
 DROPPED = "OK, dropped. Nothing was booked or changed."
 
 
-def _asked(session_type: str, needs: Sequence[str], names: Names) -> str:
-    """What was asked for: "individual psychotherapy" or "... with dual diagnosis"."""
-    kind = names.kind(session_type)
+def _asked(session_type: str | None, needs: Sequence[str], names: Names) -> str:
+    """What was asked for: "individual psychotherapy" or "... with dual diagnosis" ("a
+    session" for a caller who may not see the session's type)."""
+    kind = names.kind(session_type) if session_type else "a session"
     return kind + (f" with {' and '.join(words(n) for n in needs)}" if needs else "")
 
 
 def no_slot(
-    session_type: str, needs: Sequence[str], patient: str, reason: str | None, names: Names
+    session_type: str | None, needs: Sequence[str], patient: str, reason: str | None, names: Names
 ) -> str:
     because = plain(reason, names) if reason else "nothing fits"
     return (
@@ -170,7 +171,7 @@ def no_slot(
 def options_offered(
     note: str,
     patient: str,
-    session_type: str,
+    session_type: str | None,
     needs: Sequence[str],
     described: Sequence[str],
     names: Names,
@@ -182,7 +183,8 @@ def options_offered(
     head = note + (
         f"Nothing fits in that window ({plain(reason or '', names)}); the nearest options are:"
         if nearest
-        else f"Options for {names(patient)} ({_asked(session_type, needs, names)}):"
+        else f"Options for {names(patient)}"
+        + (f" ({_asked(session_type, needs, names)}):" if session_type or needs else ":")
     )
     lines = [head] + [f"{i}. {text}" for i, text in enumerate(described, 1)]
     others = ", ".join(str(i) for i in range(2, len(described) + 1))

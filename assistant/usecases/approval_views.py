@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from assistant.access import may
+from assistant.access import may, session_fields
 from assistant.usecases import absences, emergencies, knock_on, morning_plan
 from assistant.usecases.records import names
 from clinic.db import Database
@@ -74,13 +74,15 @@ def waiting_for(db: Database, caller: Caller) -> list[ProposalView]:
         deciding = may(caller, decider_of(proposal["kind"]))
         if not (deciding or may(caller, absences.APPROVE)):
             continue
-        out.append(describe(proposal, known, tz, deciding))
+        out.append(describe(proposal, known, tz, deciding, caller))
     return out
 
 
 def describe(
-    proposal: dict[str, Any], known: dict[str, str], tz: ZoneInfo, may_decide: bool
+    proposal: dict[str, Any], known: dict[str, str], tz: ZoneInfo, may_decide: bool, caller: Caller
 ) -> ProposalView:
+    """The proposal in words, each session's type only where the caller may see it (the
+    front desk decides a late patient's knock-on from times, rooms and names)."""
     kind = proposal["kind"]
 
     def name(i: str | None) -> str:
@@ -97,7 +99,8 @@ def describe(
         return f"{when(slot.get('start'))} with {staff}{room}"
 
     def who(slot: dict[str, Any]) -> str:
-        kind_words = str(slot.get("session_type") or "session").replace("_", " ")
+        shown = "session_type" in session_fields(caller, slot.get("staff") or [])
+        kind_words = str((shown and slot.get("session_type")) or "session").replace("_", " ")
         people = ", ".join(name(p) for p in slot.get("patients") or [])
         return f"{people} — {kind_words}" if people else kind_words
 

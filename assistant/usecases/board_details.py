@@ -14,9 +14,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from assistant.access import authorize, permits, redact_for
+from assistant.access import authorize, patient_fields, permits, redact_for
 from assistant.usecases import appointments, attendance
-from assistant.usecases.patients import CLINICAL, _relation
+from assistant.usecases.patients import CLINICAL
 from clinic import access_log
 from clinic.booking import AppointmentView
 from clinic.db import Database
@@ -24,7 +24,6 @@ from clinic.errors import RotaError
 from clinic.models import Group, Patient, Room, SessionType, Staff
 from clinic.timeutil import now_utc
 from clinic.tokens import Caller
-from rules import permissions
 
 BOARD_MARKS = ("check_in", "attended", "no_show")
 """The attendance buttons a block offers (a late cancellation is a cancellation: chat or API)."""
@@ -125,8 +124,7 @@ def details(db: Database, caller: Caller, appointment_id: str) -> Details:
 
 
 def _clinical_fields(db: Database, caller: Caller, patient: str) -> set[str]:
-    relation = _relation(db, caller, patient)
-    return permissions.visible_fields(caller.roles, relation) & CLINICAL
+    return patient_fields(db, caller, patient) & CLINICAL
 
 
 def _log_look_up(

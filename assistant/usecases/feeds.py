@@ -28,7 +28,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from assistant.access import authorize
+from assistant import callers
+from assistant.access import authorize, session_fields
 from clinic import access_log
 from clinic.audit import append_event
 from clinic.db import Database
@@ -48,6 +49,7 @@ from clinic.models import (
 from clinic.placement import load_row
 from clinic.timeutil import now_utc
 from clinic.tokens import Caller, secret_digest
+from rules.permissions import roles_granted
 
 PAST = timedelta(days=30)
 """How far back a feed reaches (sessions that started before then are left out)."""
@@ -273,8 +275,9 @@ def fetch(db: Database, token: str, *, now: datetime | None = None) -> Feed:
         except NotFound:  # the clinician or room is gone: say no more than for any other URL
             raise NotFound("not found") from None
         rows = _appointments(session, feed, now)
-        events, shown = _events(session, rows, initials)
-        events += _moved_away(session, feed, now, {r.id for r in rows})
+        issuer = _issuer(session, feed.created_by)
+        events, shown = _events(session, rows, initials, issuer)
+        events += _moved_away(session, feed, now, {r.id for r in rows}, issuer)
         feed_id, kind, subject = feed.id, feed.kind, feed.subject_id
     if shown:  # the initials left Rota: a disclosure to whoever holds the URL
         with db.session() as session:
@@ -321,9 +324,20 @@ def _appointments(session: Session, feed: CalendarFeed, now: datetime) -> list[A
     return [r for r in rows if r.active or r.status in _CANCELLED]
 
 
+def _issuer(session: Session, created_by: str) -> Caller:
+    """Who issued the feed: it says what they may see, to whoever holds its URL."""
+    staff = session.get(Staff, created_by)
+    if staff is not None:
+        return callers.caller_of(staff)
+    return Caller(created_by, created_by, callers.UNKNOWN_ROLE, roles=roles_granted(created_by))
+
+
 def _events(
-    session: Session, rows: list[Appointment], initials: bool
+    session: Session, rows: list[Appointment], initials: bool, issuer: Caller
 ) -> tuple[list[FeedEvent], set[str]]:
+    """Each session as the issuer may see it: its type and group only where the permissions
+    pack shows them a session's type (a front desk's room feed says "Session", so it cannot
+    be laid over the day's board to learn who is in which group)."""
     ids = [r.id for r in rows]
     changes = _change_counts(session, ids)
     types = {t.id: t.name or t.id for t in session.scalars(select(SessionType))}
@@ -342,8 +356,9 @@ def _events(
     shown: set[str] = set()
     events = []
     for r in rows:
-        summary = types.get(r.session_type_id, r.session_type_id)
-        if r.group_id is not None:
+        typed = "session_type" in session_fields(issuer, r.staff_ids)
+        summary = types.get(r.session_type_id, r.session_type_id) if typed else "Session"
+        if r.group_id is not None and typed:
             summary = f"{summary}: {groups.get(r.group_id, r.group_id)}"
         elif initials and r.patient_ids:
             summary = (
@@ -368,7 +383,7 @@ def _events(
 
 
 def _moved_away(
-    session: Session, feed: CalendarFeed, now: datetime, present: set[str]
+    session: Session, feed: CalendarFeed, now: datetime, present: set[str], issuer: Caller
 ) -> list[FeedEvent]:
     """Sessions moved to another clinician or room in the last `CANCELLED_KEPT`: in this feed
     they are STATUS:CANCELLED (as they were, without patients), so a subscribed calendar
@@ -403,7 +418,9 @@ def _moved_away(
                 sequence=changes.get(appointment_id, 0),
                 start=start,
                 end=end,
-                summary=types.get(was.get("session_type", ""), str(was.get("session_type"))),
+                summary=types.get(was.get("session_type", ""), str(was.get("session_type")))
+                if "session_type" in session_fields(issuer, was.get("staff") or [])
+                else "Session",
                 location=rooms.get(was["room"]) if was.get("room") else None,
                 description="Moved to another clinician or room",
                 status="CANCELLED",

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from assistant.access import authorize, permits
+from assistant.access import authorize, relation_to
 from assistant.reports import authorization_usage
 from assistant.usecases.notices import tell_patients, who_to_tell
 from assistant.wiring import booking_service
@@ -160,7 +160,7 @@ def show(db: Database, caller: Caller, cmd: Show) -> Record:
     """The record as the caller may see it, with each authorization's units used, booked and
     left from the one unit ledger (`rules.units`, through the compliance report's reader)."""
     authorize(db, caller, "view_patient", patient_id=cmd.patient_id)
-    relation = _relation(db, caller, cmd.patient_id)
+    relation = relation_to(db, caller, cmd.patient_id)
     visible = permissions.visible_fields(caller.roles, relation)
     with db.read() as session:
         row = _load(session, cmd.patient_id)
@@ -545,11 +545,6 @@ def authorization_index(auths: list[Record], auth_id: str) -> int:
         if auth.get("id") == auth_id:
             return i
     raise NotFound(f"no authorization {auth_id!r} for this patient")
-
-
-def _relation(db: Database, caller: Caller, patient_id: str) -> str:
-    """'own' when the caller may see this patient's clinical detail, else 'other'."""
-    return "own" if permits(db, caller, "view_clinical", patient_id=patient_id) else "other"
 
 
 # The record's fields → the permissions pack's field names (minimum necessary).

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from assistant.access import authorize
+from assistant.access import authorize, session_fields
 from assistant.usecases.appointments import authorize_for_patients
 from assistant.usecases.notices import tell_patients, who_to_tell
 from assistant.wiring import booking_service
@@ -363,7 +363,7 @@ def show_series(db: Database, caller: Caller, series_id: str) -> dict[str, Any]:
     with db.read() as session:
         row = _get(session, series_id)
         authorize(db, caller, "view_schedule", patient_id=row.patient_id)
-        return _record(session, row)
+        return shown_to(caller, _record(session, row))
 
 
 def find_series(
@@ -384,7 +384,15 @@ def find_series(
         if day:
             query = query.where(Series.weekday == day)
         rows = session.scalars(query.order_by(Series.created_at)).all()
-        return [_record(session, row) for row in rows]
+        return [shown_to(caller, _record(session, row)) for row in rows]
+
+
+def shown_to(caller: Caller, record: dict[str, Any]) -> dict[str, Any]:
+    """The series as the caller may see it: its session type only for whom the pack shows a
+    session's type (its clinician; not the front desk), as the occurrences' appointments."""
+    if "session_type" in session_fields(caller, [record["staff"]]):
+        return record
+    return {**record, "session_type": None}
 
 
 def _get(session: Session, series_id: str) -> Series:

@@ -25,15 +25,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from assistant import messages, no_show, outbox
-from assistant.access import authorize, permits
+from assistant.access import authorize, patient_fields, permits
 from assistant.wiring import booking_service
 from clinic.audit import append_event
 from clinic.booking import AppointmentView, BookingRequest, ProposedChange
@@ -128,7 +128,8 @@ class AcceptOffer:
 class EntryView:
     id: int
     patient: str
-    session_type: str
+    session_type: str | None
+    """None when the caller may not see it (shown_to)."""
     staff: str | None
     days: tuple[str, ...]
     time_from: str | None
@@ -148,7 +149,8 @@ class OfferView:
     id: int
     entry: int
     patient: str
-    session_type: str
+    session_type: str | None
+    """None when the caller may not see it (shown_to)."""
     start: datetime
     end: datetime
     staff: str
@@ -314,7 +316,7 @@ def entries(db: Database, caller: Caller, cmd: ListEntries) -> list[EntryView]:
         if cmd.patient:
             query = query.where(WaitlistEntry.patient_id == cmd.patient)
         rows = [entry_view(r) for r in session.scalars(query)]
-    return [r for r in rows if _may_book(db, caller, r.patient)]
+    return [shown_to(db, caller, r) for r in rows if _may_book(db, caller, r.patient)]
 
 
 def withdraw(db: Database, caller: Caller, cmd: Withdraw) -> EntryView:
@@ -369,7 +371,28 @@ def offers(db: Database, caller: Caller, cmd: ListOffers) -> list[OfferView]:
         if cmd.statuses:
             query = query.where(WaitlistOffer.status.in_(cmd.statuses))
         rows = [offer_view(r) for r in session.scalars(query)]
-    return [r for r in rows if _may_book(db, caller, r.patient)]
+    return [shown_to(db, caller, r) for r in rows if _may_book(db, caller, r.patient)]
+
+
+# What an entry or offer says → the permissions pack's field a caller must have to be told it.
+_FIELD_OF = {"session_type": "session_type", "note": "notes"}
+# A ranking's terms that come from the patient's clinical record (the rest are the list's own).
+_REASON_FIELD = {"court_order_due": "court_order", "acuity": "needs"}
+View = TypeVar("View", "EntryView", "OfferView")
+
+
+def shown_to(db: Database, caller: Caller, view: View) -> View:
+    """The entry or offer as the caller may see it, as the patient's record shows them: what
+    the pack does not grant is left out (None), and so are the ranking's clinical reasons.
+    The front desk books from the list; it is not told what the session is, nor why."""
+    visible = patient_fields(db, caller, view.patient)
+    hidden: dict[str, Any] = {k: None for k, f in _FIELD_OF.items() if f not in visible}
+    if isinstance(view, OfferView):
+        hidden.pop("note", None)
+        hidden["reasons"] = tuple(
+            r for r in view.reasons if _REASON_FIELD.get(r["term"], "time") in visible
+        )
+    return replace(view, **hidden)
 
 
 def _may_book(db: Database, caller: Caller, patient: str) -> bool:

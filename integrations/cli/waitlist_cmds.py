@@ -86,7 +86,7 @@ def register(app: typer.Typer) -> None:
                 if x
             )
             typer.echo(
-                f"  #{r.id} {r.patient} {r.session_type} {window or 'any time'} "
+                f"  #{r.id} {r.patient} {r.session_type or 'session'} {window or 'any time'} "
                 f"[{r.status}] since {r.created_at:%Y-%m-%d}"
             )
 
@@ -124,7 +124,8 @@ def register(app: typer.Typer) -> None:
         for r in rows:
             why = ", ".join(f"{x['term']} {x['points']:g}" for x in r.reasons if x["points"])
             typer.echo(
-                f"  #{r.id} {r.patient} {r.session_type} {r.start.astimezone(tz):%a %d %b %H:%M} "
+                f"  #{r.id} {r.patient} {r.session_type or 'session'} "
+                f"{r.start.astimezone(tz):%a %d %b %H:%M} "
                 f"with {r.staff} [{r.status}, {r.channel}] rank {r.rank} score {r.score:g} ({why})"
             )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.access import authorize
+from assistant.access import authorize, patient_fields
 from assistant.dialogue import wording
 from assistant.dialogue.handlers.clarify import need_patient
 from assistant.dialogue.reply import Reply
@@ -83,13 +83,14 @@ def present(turn: Turn, note: str = "") -> Reply:
         fresh = [o for o in map(as_option, answer.nearest) if o.key not in offered]
         fresh, nearest = fresh[:OPTIONS_PER_ANSWER], True
     names = turn.names()
+    # What was asked for is said back only as far as the caller may see it of the patient.
+    visible = patient_fields(turn.db, turn.caller, request.patient)
+    kind = request.session_type if "session_type" in visible else None
+    needs = request.needs if "needs" in visible else ()
     if not fresh:
         state.options = []
         return turn.reply(
-            note
-            + wording.no_slot(
-                request.session_type, request.needs, request.patient, answer.reason, names
-            )
+            note + wording.no_slot(kind, needs, request.patient, answer.reason, names)
         )
     state.options = fresh
     state.offered = state.offered + fresh
@@ -108,8 +109,8 @@ def present(turn: Turn, note: str = "") -> Reply:
     text, actions = wording.options_offered(
         note,
         request.patient,
-        request.session_type,
-        request.needs,
+        kind,
+        needs,
         described,
         names,
         nearest=nearest,

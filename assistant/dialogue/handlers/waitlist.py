@@ -77,7 +77,7 @@ def who(turn: Turn, frame: Frame) -> Reply:
     for r in rows:
         offered = " (offered a time)" if r.status == "offered" else ""
         lines.append(
-            f"- {names(r.patient)}: {names.kind(r.session_type)}{_window(r, names)}, "
+            f"- {names(r.patient)}: {_kind(r, names)}{_window(r, names)}, "
             f"since {r.created_at.astimezone(turn.tz):%a %d %b}{offered}"
         )
     return turn.reply("\n".join(lines))
@@ -92,6 +92,11 @@ def accept(turn: Turn, offer_id: int) -> Reply:
         f"{offer.start.astimezone(turn.tz):%a %d %b at %H:%M}; the other patients offered "
         "that time are told it was taken."
     )
+
+
+def _kind(entry: waitlist.EntryView, names: wording.Names) -> str:
+    """What the entry waits for, when the caller may be told (else "a session")."""
+    return names.kind(entry.session_type) if entry.session_type else "a session"
 
 
 def _window(entry: waitlist.EntryView, names: wording.Names) -> str:
