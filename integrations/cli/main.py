@@ -643,6 +643,10 @@ from integrations.cli import import_cmds  # noqa: E402
 
 import_cmds.register(app)  # rota import csv
 
+from integrations.cli import retention_cmds  # noqa: E402
+
+retention_cmds.register(app)  # rota purge [--dry-run]
+
 
 # --- entry point -------------------------------------------------------------------------------
 
