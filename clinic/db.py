@@ -60,15 +60,21 @@ def _sqlite_begin(connection: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
+    """The engine; never echoing, and with SQL parameters (patient names, phone numbers) kept
+    out of its log lines and exception messages (`hide_parameters`): see integrations/log_policy."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.startswith("postgresql"):
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30)
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=10, max_overflow=30, hide_parameters=True
+        )
     raise InvalidInput(
         f"unsupported database URL {url.split(':', 1)[0]!r}: "
         "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"

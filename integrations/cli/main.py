@@ -21,6 +21,7 @@ from clinic.facility_file import dump, export_facility, read_file
 from clinic.timeutil import local_iso, parse_date, parse_datetime
 from clinic.tokens import Caller
 from integrations.cli import nlu_cmds
+from integrations.log_policy import protect_logs
 
 app = typer.Typer(
     name="rota",
@@ -653,6 +654,7 @@ retention_cmds.register(app)  # rota purge [--dry-run]
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; every error becomes one line on stderr."""
+    protect_logs()  # whatever the root level, no library logs patient information
     try:
         app(args=argv, prog_name="rota", standalone_mode=True)
         return 0
