@@ -395,3 +395,31 @@ def test_the_libraries_that_log_bodies_are_pinned_whatever_the_root_level(
         assert name in QUIET
         assert not logging.getLogger(name).isEnabledFor(logging.INFO), name
     assert logging.getLogger("rota.jobs").isEnabledFor(logging.DEBUG)  # ours stay audible
+
+
+def test_a_failing_job_logs_its_class_never_its_words(
+    demo_db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A job's exception may name a patient ("no slot for Kevin Fowler"): the log says which
+    job failed and how, the job's own record keeps the words for `rota jobs history`."""
+    from assistant.jobs import JOBS, history, job, run_job
+    from clinic.errors import InvalidInput
+
+    _, name = _a_booked_patient(demo_db, THERAPIST)
+
+    @job("phi-probe", every_minutes=60)
+    def probe(db: Database, now: datetime) -> dict[str, Any]:
+        """Fails naming a patient."""
+        raise InvalidInput(f"no slot for {name}")
+
+    caplog.set_level(logging.DEBUG)
+    try:
+        outcome = run_job(demo_db, "phi-probe", NOW)
+    finally:
+        JOBS.pop("phi-probe", None)
+    assert outcome.status == "failed" and name in (outcome.error or "")
+    assert any(
+        "phi-probe" in r.getMessage() and "InvalidInput" in r.getMessage() for r in caplog.records
+    )
+    assert name not in caplog.text
+    assert name in (history(demo_db, None, 1)[0].error or "")
