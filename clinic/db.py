@@ -92,7 +92,7 @@ def _sqlite_engine(url: str) -> Engine:
     if path is not None:
         encryption.check_file(path, keyed=key is not None)
     if key is None:
-        engine = create_engine(url, connect_args=connect_args)
+        engine = create_engine(url, connect_args=connect_args, hide_parameters=True)
     else:
         encryption.sqlcipher()  # installed, or one line saying how
         # The dialect sends PRAGMA key first on every connection; the key stays out of the
@@ -101,7 +101,9 @@ def _sqlite_engine(url: str) -> Engine:
         # That dialect defaults to one connection per thread, which would hand a nested read
         # the connection of the transaction around it; a file gets a pool, as plain SQLite does.
         pool = QueuePool if path is not None else SingletonThreadPool
-        engine = create_engine(keyed, connect_args=connect_args, poolclass=pool)
+        engine = create_engine(
+            keyed, connect_args=connect_args, poolclass=pool, hide_parameters=True
+        )
         where = path or parsed.database
         event.listen(engine, "connect", lambda conn, _r: encryption.verify_key(conn, where))
     event.listen(engine, "connect", _sqlite_pragmas)
@@ -110,12 +112,16 @@ def _sqlite_engine(url: str) -> Engine:
 
 
 def make_engine(url: str) -> Engine:
+    """The engine; never echoing, and with SQL parameters (patient names, phone numbers) kept
+    out of its log lines and exception messages (`hide_parameters`): see integrations/log_policy."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
     if url.startswith("postgresql"):
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30)
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=10, max_overflow=30, hide_parameters=True
+        )
     raise InvalidInput(
         f"unsupported database URL {url.split(':', 1)[0]!r}: "
         "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"

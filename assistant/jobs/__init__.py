@@ -52,6 +52,7 @@ JOB_MODULES: tuple[str, ...] = (
     "assistant.jobs.waitlist",
     "assistant.jobs.risk",
     "assistant.jobs.fhir_push",
+    "assistant.jobs.retention",
 )
 """The modules whose `@job` functions make up the registry."""
 

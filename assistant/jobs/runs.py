@@ -165,7 +165,14 @@ def run_job(
         summary = job.run(db, now)
     except Exception as exc:
         error = f"{exc.__class__.__name__}: {exc}"[:1000]
-        log.warning("job %s (%s) failed: %s", job.name, key, error)
+        # The log gets the exception's class only: its words may name a patient. The run's
+        # row keeps them for a person who asks (`rota jobs history`).
+        log.warning(
+            "job %s (%s) failed: %s (rota jobs history has the detail)",
+            job.name,
+            key,
+            exc.__class__.__name__,
+        )
         _finish(db, job.name, key, attempt, "failed", {}, error)
         return JobOutcome(job.name, key, "failed", {}, error, attempt)
     summary = dict(summary or {})

@@ -29,6 +29,7 @@ from clinic.facility_file import dump, read_file
 from clinic.timeutil import local_iso, parse_date, parse_datetime
 from clinic.tokens import Caller
 from integrations.cli import nlu_cmds
+from integrations.log_policy import protect_logs
 
 app = typer.Typer(
     name="rota",
@@ -734,12 +735,17 @@ from integrations.cli import import_cmds  # noqa: E402
 
 import_cmds.register(app)  # rota import csv
 
+from integrations.cli import retention_cmds  # noqa: E402
+
+retention_cmds.register(app)  # rota purge [--dry-run]
+
 
 # --- entry point -------------------------------------------------------------------------------
 
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; every error becomes one line on stderr."""
+    protect_logs()  # whatever the root level, no library logs patient information
     try:
         app(args=argv, prog_name="rota", standalone_mode=True)
         return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -39,6 +38,7 @@ from integrations.http.series import SeriesController
 from integrations.http.sms import ReplyController, sms_inbound
 from integrations.http.staff import StaffController
 from integrations.http.waitlist import WaitlistController
+from integrations.log_policy import protect_logs
 from integrations.slack.route import slack_events_route
 from integrations.web import TEMPLATE_CONFIG, web_handlers
 
@@ -102,7 +102,7 @@ def create_app(
     database = db or open_database()
     conversation = dialogue or Dialogue(database)
     # Request bodies may carry patient details: never log them, and keep library loggers quiet.
-    logging.getLogger("slack_bolt").setLevel(logging.WARNING)
+    protect_logs()
     openapi = OpenAPIConfig(
         title="Rota",
         version="1",
@@ -150,7 +150,8 @@ def create_app(
         },
         exception_handlers=fhir_aware(EXCEPTION_HANDLERS),  # OperationOutcome under /fhir/
         before_send=[allow_every_method],
-        on_startup=[settle_memory] if settle else [],
+        # Litestar configures logging as the app starts: pin the noisy libraries after it.
+        on_startup=[protect_logs, *([settle_memory] if settle else [])],
         openapi_config=openapi,
         debug=debug,
     )

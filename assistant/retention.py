@@ -1,0 +1,169 @@
+"""Minimum data kept (HIPAA minimum necessary; issue 19): what Rota no longer needs is deleted.
+
+After the retention period (ROTA_RETENTION_DAYS, default 30) these go:
+- conversation state not touched within the period (a conversation still in progress stays);
+- outbox messages that were settled (sent, refused, dead) before the period: the words were
+  dropped on sending, but the row still holds the recipient's full address. Each delivery,
+  refusal and death is already in the audit log (masked recipient, patient, channel, template,
+  appointments: assistant.outbox._audit), so the row adds nothing the record needs. Pending
+  messages are still owed and stay;
+- Slack requests answered (done, failed) before the period (the text was dropped on answering;
+  the key only deduplicates Slack's retries, which come within minutes);
+- patients' replies to reminders received before the period (the words were never kept; the
+  answer is in the audit log as `patient.reply`).
+As soon as they can no longer be used: web sessions ended, expired or idle past the policy, and
+sign-in links used or expired.
+
+NEVER purged: the audit log (`audit_event`) and the access log. HIPAA (45 CFR 164.316(b)(2))
+keeps that documentation six years, and the audit log's hash chain breaks if a row goes. This
+module names the tables it may delete from (`PURGED`) and touches no other.
+
+Each real run writes one audit event `retention.purge` with the counts (never content).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from assistant.usecases.web_sign_in import policy as web_policy
+from clinic.audit import append_event
+from clinic.db import Database
+from clinic.errors import InvalidInput
+from clinic.models import Base, ConversationState
+from clinic.outbox_models import OutboxMessage, PatientReply
+from clinic.slack_models import SlackInbox
+from clinic.web_models import SignInLink, WebSession
+
+ACTOR = "rota-retention"
+DAYS_ENV = "ROTA_RETENTION_DAYS"
+DEFAULT_DAYS = 30
+PURGED = (
+    "conversation_state",
+    "outbox_message",
+    "slack_inbox",
+    "patient_reply",
+    "web_session",
+    "sign_in_link",
+)
+"""Every table retention deletes from. The audit log and the access log are never among them."""
+NEVER_PURGED = ("audit_event", "access_event")
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    """What a run removed (or, dry, would remove): rows per table, and the cut-off used."""
+
+    counts: dict[str, int]
+    days: int
+    cutoff: datetime
+    dry_run: bool
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def as_record(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "days": self.days,
+            "cutoff": self.cutoff.isoformat(),
+            "counts": dict(self.counts),
+            "total": self.total,
+        }
+
+
+def retention_days() -> int:
+    """ROTA_RETENTION_DAYS, a whole number of days of at least 1 (default 30)."""
+    raw = os.environ.get(DAYS_ENV, "").strip()
+    if not raw:
+        return DEFAULT_DAYS
+    if not raw.isdigit() or int(raw) < 1:
+        raise InvalidInput(f"{DAYS_ENV} must be a whole number of days (at least 1), not {raw!r}")
+    return int(raw)
+
+
+def purge(
+    db: Database,
+    now: datetime,
+    *,
+    days: int | None = None,
+    dry_run: bool = False,
+    actor: str = ACTOR,
+) -> PurgeReport:
+    """Delete what the retention policy no longer keeps, as of `now`, in one transaction; with
+    `dry_run`, count it and change nothing (no audit event either)."""
+    days = retention_days() if days is None else days
+    if days < 1:
+        raise InvalidInput("the retention period must be at least 1 day")
+    cutoff = now - timedelta(days=days)
+    idle = web_policy().idle
+    targets = _targets(now, cutoff, idle)
+    if dry_run:
+        with db.read() as session:
+            counts = {t: _count(session, model, where) for t, (model, where) in targets.items()}
+        return PurgeReport(counts, days, cutoff, dry_run=True)
+    with db.session() as session:
+        counts = {t: _count(session, model, where) for t, (model, where) in targets.items()}
+        for model, where in targets.values():
+            session.execute(delete(model).where(where).execution_options(synchronize_session=False))
+        append_event(
+            session,
+            actor=actor,
+            action="retention.purge",
+            entity_type="retention",
+            after={"days": days, "cutoff": cutoff.isoformat(), "counts": counts},
+            reason=f"retention period {days} days ({DAYS_ENV})",
+        )
+    return PurgeReport(counts, days, cutoff, dry_run=False)
+
+
+def _targets(
+    now: datetime, cutoff: datetime, idle: timedelta
+) -> dict[str, tuple[type[Base], ColumnElement[bool]]]:
+    """Each purged table's model and the condition a row is deleted under."""
+    settled = ("sent", "refused", "dead")
+    targets: dict[str, tuple[type[Base], ColumnElement[bool]]] = {
+        # updated within the period: a conversation still in progress is kept
+        "conversation_state": (ConversationState, ConversationState.updated_at < cutoff),
+        "outbox_message": (
+            OutboxMessage,
+            and_(
+                OutboxMessage.status.in_(settled),
+                OutboxMessage.created_at < cutoff,
+                or_(OutboxMessage.sent_at.is_(None), OutboxMessage.sent_at < cutoff),
+            ),
+        ),
+        "slack_inbox": (
+            SlackInbox,
+            and_(
+                SlackInbox.status.in_(("done", "failed")),
+                func.coalesce(SlackInbox.finished_at, SlackInbox.received_at) < cutoff,
+            ),
+        ),
+        "patient_reply": (PatientReply, PatientReply.received_at < cutoff),
+        # no use once over: ended, past the absolute expiry, or idle past the policy
+        "web_session": (
+            WebSession,
+            or_(
+                WebSession.ended_at.is_not(None),
+                WebSession.expires_at <= now,
+                WebSession.last_seen_at <= now - idle,
+            ),
+        ),
+        "sign_in_link": (
+            SignInLink,
+            or_(SignInLink.used_at.is_not(None), SignInLink.expires_at <= now),
+        ),
+    }
+    assert tuple(targets) == PURGED and not set(targets) & set(NEVER_PURGED)
+    return targets
+
+
+def _count(session: Session, model: type[Base], where: ColumnElement[bool]) -> int:
+    return int(session.scalar(select(func.count()).select_from(model).where(where)) or 0)

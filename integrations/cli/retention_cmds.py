@@ -1,0 +1,52 @@
+"""`rota purge [--dry-run]`: delete what the retention policy no longer keeps, now (the
+`retention` job does the same daily); counts per table. Never the audit or access log."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from assistant import retention
+from clinic.db import open_database
+from clinic.errors import InvalidInput
+from clinic.timeutil import now_utc, parse_datetime
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("purge")
+    def purge(
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="Count what would go; change nothing.")
+        ] = False,
+        days: Annotated[
+            int | None,
+            typer.Option(
+                min=1, help="Retention period in days (default ROTA_RETENTION_DAYS or 30)."
+            ),
+        ] = None,
+        now: Annotated[
+            str | None, typer.Option(help="As if it were this ISO time (tests, rehearsals).")
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    ) -> None:
+        """Delete conversation state, settled outbox messages, answered Slack requests and
+        patients' replies older than the retention period, and ended web sessions and spent
+        sign-in links; the audit log and the access log are never purged."""
+        db = open_database()
+        try:
+            moment = parse_datetime(now, db.facility_tz()) if now else now_utc()
+        except InvalidInput as exc:
+            raise InvalidInput(f"--now: {exc}") from exc
+        report = retention.purge(db, moment, days=days, dry_run=dry_run)
+        if as_json:
+            typer.echo(json.dumps(report.as_record(), indent=2))
+            return
+        verb = "would delete" if dry_run else "deleted"
+        typer.echo(
+            f"retention {report.days} days (before {report.cutoff:%Y-%m-%d %H:%M} UTC): "
+            f"{verb} {report.total} row(s)"
+        )
+        for table, n in report.counts.items():
+            typer.echo(f"  {table:<20} {n}")
