@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from assistant.break_glass import Emergency, break_glass, opens
 from clinic.booking import AppointmentView
 from clinic.db import Database
 from clinic.errors import PermissionDenied
@@ -33,7 +34,8 @@ ACTION_OF = {
     "approve_absence": "approve_changes",
     "report_absence_for_others": "report_absence",
     "see_clinical_detail": "view_clinical",
-    "patient_schedule": "move",  # whoever may manage a patient's appointments may see them
+    # One patient's agenda is part of their record: whoever may see the record sees it.
+    "patient_schedule": "view_patient",
 }
 # Appointment record keys → the pack's field names.
 FIELD_OF = {
@@ -57,13 +59,19 @@ def authorize(
     patient_id: str | None = None,
     staff_id: str | None = None,
     appointment: AppointmentView | None = None,
-) -> None:
+    emergency: Emergency | None = None,
+) -> bool:
     """Raise PermissionDenied, with the rule's words, unless the caller may do this.
 
     `patient_id` names the patient the action is about (the caseload rules look at it);
     `staff_id` the staff member it is about: they must exist, and acting about oneself is
     enough for the pack's `self_actions` (anyone may report their own absence);
-    `appointment` the session it is about (the own-sessions rules look at its staff)."""
+    `appointment` the session it is about (the own-sessions rules look at its staff);
+    `emergency` a reason the caller gave: it opens what the pack's `break_glass` table lets a
+    reason open (a record outside the caseload), logged as emergency access.
+
+    Returns True when the access was emergency access (the caller sees what they would for
+    their own caseload), False for an ordinary one."""
     service = default_service()
     pack_action = ACTION_OF.get(action, action)
     if staff_id is not None:
@@ -73,15 +81,20 @@ def authorize(
     actor, situation = role_situation(db, service.packs, actor=caller.staff_id, patient=patient_id)
     about_self = staff_id is not None and staff_id == caller.staff_id and patient_id is None
     if about_self and pack_action in service.packs.tables.get("self_actions", ()):
-        return
+        return False
     if appointment is not None:
         situation = replace(situation, appointment=appointment_facts(appointment))
     # Every role the caller holds counts, however the door learnt them.
     actor = replace(actor, extra_roles=actor.extra_roles | (caller.roles - {actor.role}))
     decision = service.evaluate(pack_action, actor, situation)
     denials = [f for f in decision.fired if f.id.startswith("PERM-") and f.severity == "deny"]
-    if denials:
-        raise PermissionDenied(denials[0].message.rstrip("."))
+    if not denials:
+        return False
+    refusal = denials[0].message.rstrip(".")
+    if emergency is not None and patient_id is not None and all(opens(f.id) for f in denials):
+        break_glass(db, caller, patient_id, emergency, refusal)
+        return True
+    raise PermissionDenied(refusal)
 
 
 def may(caller: Caller, action: str) -> bool:
@@ -90,16 +103,22 @@ def may(caller: Caller, action: str) -> bool:
 
 
 def redact_for(
-    db: Database, caller: Caller, appointment: AppointmentView, tz: ZoneInfo
+    db: Database,
+    caller: Caller,
+    appointment: AppointmentView,
+    tz: ZoneInfo,
+    *,
+    opened: bool = False,
 ) -> dict[str, Any]:
     """The appointment as the caller may see it: clinicians see their own sessions in full and
-    only times, rooms and clinicians of others'; front desk never sees clinical detail."""
+    only times, rooms and clinicians of others'; front desk never sees clinical detail.
+    `opened`: the caller opened the session's patient in an emergency (seen as their own)."""
     record = appointment.as_record()
     record["start"], record["end"] = (
         local_iso(appointment.start, tz),
         local_iso(appointment.end, tz),
     )
-    relation = "own" if caller.staff_id in appointment.staff else "other"
+    relation = "own" if opened or caller.staff_id in appointment.staff else "other"
     visible = permissions.visible_fields(caller.roles, relation)
     return {
         key: value

@@ -14,6 +14,7 @@ from assistant.dialogue.handlers import (
     clarify,
     compliance_report,
     confirm,
+    emergency_access,
     emergency_intake,
     find_slot,
     groups_rooms,
@@ -56,6 +57,11 @@ _OVERRIDE = re.compile(r"^\s*override\s*[:,-]?\s*(?P<reason>.+)$", re.I)
 _DROP = re.compile(r"^\s*(never ?mind|forget it|cancel that|stop|no thanks|nothing)\W*$", re.I)
 _YES_NO = ("confirm", "decline")
 _ACCEPT_OFFER = re.compile(r"^\s*accept\s+(?:waitlist\s+)?offer\s+#?(?P<id>\d+)\W*$", re.I)
+# "open Jamie Rivera — reason: crisis call" (break the glass: assistant.break_glass).
+_OPEN = re.compile(
+    r"^\s*open\s+(?P<who>.+?)\s*(?:[,;:—–-]+\s*)?\b(?:reason|because)\b\s*[:,—–-]?\s*(?P<reason>.*)$",
+    re.I,
+)
 _MORE = re.compile(r"^\s*(more|more options|other options|show more)\W*$", re.I)
 
 # The intents that can wait for a patient, and so resume once one is named.
@@ -155,6 +161,8 @@ def _dispatch(turn: Turn) -> Reply:
         return confirm.override(turn, m.group("reason").strip())
     if _DROP.match(text):
         return confirm.drop(turn)
+    if m := _OPEN.match(text):
+        return emergency_access.open_patient(turn, m.group("who"), m.group("reason").strip())
     if _MORE.match(text):
         return find_slot.more(turn)
     if m := _ACCEPT_OFFER.match(text):
