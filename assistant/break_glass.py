@@ -83,7 +83,9 @@ def break_glass(
     decision = permissions.may(caller.roles, ACTION)
     if not decision.allowed:
         denial = next((f for f in decision.fired if f.severity == "deny"), None)
-        raise PermissionDenied((denial.message if denial else "emergency access refused").rstrip("."))
+        raise PermissionDenied(
+            (denial.message if denial else "emergency access refused").rstrip(".")
+        )
     problem = reason_problem(emergency.reason)
     if problem:
         raise PermissionDenied(problem)

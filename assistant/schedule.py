@@ -52,7 +52,9 @@ def list_appointments(
         )
         risks = no_show.upcoming_risks(session, [r.id for r in rows], now_utc())
     tz = db.facility_tz()
-    if opened and patient is not None:  # the opened patient only: a group's other members stay closed
+    if (
+        opened and patient is not None
+    ):  # the opened patient only: a group's other members stay closed
         rows = [r if caller.staff_id in r.staff else r.for_patient(patient) for r in rows]
     records = [redact_for(db, caller, row, tz, opened=opened) for row in rows]
     for record in records:  # each patient's no-show risk, to whoever may see the patients

@@ -162,7 +162,9 @@ def admit_in(db: Database, session: Session, caller: Caller, cmd: Admit) -> Reco
 def show(db: Database, caller: Caller, cmd: Show) -> Record:
     """The record as the caller may see it, with each authorization's units used, booked and
     left from the one unit ledger (`rules.units`, through the compliance report's reader)."""
-    opened = authorize(db, caller, "view_patient", patient_id=cmd.patient_id, emergency=cmd.emergency)
+    opened = authorize(
+        db, caller, "view_patient", patient_id=cmd.patient_id, emergency=cmd.emergency
+    )
     # Emergency access shows what the patient's own clinician sees (the reason is logged).
     relation = "own" if opened else _relation(db, caller, cmd.patient_id)
     visible = permissions.visible_fields(caller.roles, relation)

@@ -8,6 +8,7 @@ patient works; the day's schedule still shows others' sessions with time, room a
 from __future__ import annotations
 
 import pytest
+from httpx import Response
 from litestar.testing import TestClient
 from sqlalchemy import select
 
@@ -27,14 +28,15 @@ from tests.security.conftest import (
     chat,
 )
 from tests.slack.conftest import Slack
+from tests.web.test_approvals import Client
 
 RECORD_RULE = "may see a patient's record and agenda only for patients on their own caseload"
 FHIR_JSON = {"Accept": "application/fhir+json"}
 
 
-def refused_for_caseload(response: object) -> str:
-    assert getattr(response, "status_code") == 403, getattr(response, "text")
-    text = str(getattr(response, "text"))
+def refused_for_caseload(response: Response) -> str:
+    assert response.status_code == 403, response.text
+    text = response.text
     assert OTHERS_NAME not in text and "Traceback" not in text
     return text
 
@@ -108,9 +110,9 @@ def test_fhir_search_by_patient_is_refused_and_a_read_names_no_patient(
 
 
 def test_slot_search_for_another_therapists_patient_is_refused_on_the_board_and_in_chat(
-    client: TestClient, demo_db: Database, signed_in_client: object
+    client: TestClient, demo_db: Database, signed_in_client: Client
 ) -> None:
-    web = signed_in_client(THERAPIST)  # type: ignore[operator]
+    web = signed_in_client(THERAPIST)
     board = web.post(
         "/board/slots",
         data={"patient": OTHERS_PATIENT, "session_type": "individual", "day": "2026-12-01"},
@@ -140,12 +142,12 @@ def test_a_slack_dm_about_another_therapists_patient_is_refused(slack: Slack) ->
 
 
 def test_the_web_patient_page_refuses_and_asks_for_an_emergency_reason_instead(
-    signed_in_client: object,
+    signed_in_client: Client,
 ) -> None:
-    page = signed_in_client(THERAPIST).get(f"/patients/{OTHERS_PATIENT}")  # type: ignore[operator]
+    page = signed_in_client(THERAPIST).get(f"/patients/{OTHERS_PATIENT}")
     text = refused_for_caseload(page)
     assert "own caseload" in text and 'name="reason"' in text
-    own = signed_in_client(THERAPIST).get(f"/patients/{OWN_PATIENT}")  # type: ignore[operator]
+    own = signed_in_client(THERAPIST).get(f"/patients/{OWN_PATIENT}")
     assert own.status_code == 200 and "Kevin Fowler" in own.text
 
 
