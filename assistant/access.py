@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from assistant.break_glass import Emergency, break_glass, opens
 from clinic import access_log
 from clinic.booking import AppointmentView
 from clinic.db import Database
@@ -21,6 +22,7 @@ from clinic.placement import load_row
 from clinic.timeutil import local_iso
 from clinic.tokens import Caller
 from rules import permissions
+from rules.decision import FiredRule
 from rules.facts import appointment_facts
 from rules.service import default_service
 from rules.snapshot import role_situation
@@ -35,7 +37,8 @@ ACTION_OF = {
     "approve_absence": "approve_changes",
     "report_absence_for_others": "report_absence",
     "see_clinical_detail": "view_clinical",
-    "patient_schedule": "move",  # whoever may manage a patient's appointments may see them
+    # One patient's agenda is part of their record: whoever may see the record sees it.
+    "patient_schedule": "view_patient",
 }
 # Appointment record keys → the pack's field names.
 FIELD_OF = {
@@ -59,26 +62,42 @@ def authorize(
     patient_id: str | None = None,
     staff_id: str | None = None,
     appointment: AppointmentView | None = None,
-) -> None:
+    emergency: Emergency | None = None,
+) -> bool:
     """Raise PermissionDenied, with the rule's words, unless the caller may do this.
 
     `patient_id` names the patient the action is about (the caseload rules look at it);
     `staff_id` the staff member it is about: they must exist, and acting about oneself is
     enough for the pack's `self_actions` (anyone may report their own absence);
-    `appointment` the session it is about (the own-sessions rules look at its staff).
+    `appointment` the session it is about (the own-sessions rules look at its staff);
+    `emergency` a reason the caller gave: it opens what the pack's `break_glass` table lets a
+    reason open (a record outside the caseload), logged as emergency access.
 
-    A refusal about a patient is written to the access log as `denied` (HIPAA §164.312(b):
-    attempts count too). A use case that only asks whether to offer something calls `permits`,
-    which logs nothing."""
-    refusal = _refusal(
+    Returns True when the access was emergency access (the caller sees what they would for
+    their own caseload), False for an ordinary one. A refusal about a patient is written to the
+    access log as `denied` (HIPAA §164.312(b): attempts count too); a use case that only asks
+    whether to offer something calls `permits`, which logs nothing."""
+    denials = _denials(
         db, caller, action, patient_id=patient_id, staff_id=staff_id, appointment=appointment
     )
-    if refusal is None:
-        return
+    if not denials:
+        return False
+    refusal = denials[0].message.rstrip(".")
+    pack_action = ACTION_OF.get(action, action)
+    if emergency is not None and patient_id is not None and all(opens(f.id) for f in denials):
+        try:
+            first_time = patient_id not in emergency.opened
+            break_glass(db, caller, patient_id, emergency, refusal)
+        except PermissionDenied as refused:
+            access_log.record_denied(db, caller, pack_action, patient_id, reason=str(refused))
+            raise
+        if first_time:
+            access_log.record_break_glass(
+                db, caller, patient_id, emergency.reason or "", action=pack_action
+            )
+        return True
     if patient_id is not None:
-        access_log.record_denied(
-            db, caller, ACTION_OF.get(action, action), patient_id, reason=refusal
-        )
+        access_log.record_denied(db, caller, pack_action, patient_id, reason=refusal)
     raise PermissionDenied(refusal)
 
 
@@ -93,13 +112,12 @@ def permits(
 ) -> bool:
     """Whether `authorize` would let this through: for deciding what to offer (a button, a
     list entry), so nothing is logged as an attempt."""
-    refusal = _refusal(
+    return not _denials(
         db, caller, action, patient_id=patient_id, staff_id=staff_id, appointment=appointment
     )
-    return refusal is None
 
 
-def _refusal(
+def _denials(
     db: Database,
     caller: Caller,
     action: str,
@@ -107,8 +125,8 @@ def _refusal(
     patient_id: str | None,
     staff_id: str | None,
     appointment: AppointmentView | None,
-) -> str | None:
-    """The rule's words refusing this, or None when it is allowed."""
+) -> list[FiredRule]:
+    """The permission rules refusing this (none: it is allowed)."""
     service = default_service()
     pack_action = ACTION_OF.get(action, action)
     if staff_id is not None:
@@ -118,14 +136,13 @@ def _refusal(
     actor, situation = role_situation(db, service.packs, actor=caller.staff_id, patient=patient_id)
     about_self = staff_id is not None and staff_id == caller.staff_id and patient_id is None
     if about_self and pack_action in service.packs.tables.get("self_actions", ()):
-        return None
+        return []
     if appointment is not None:
         situation = replace(situation, appointment=appointment_facts(appointment))
     # Every role the caller holds counts, however the door learnt them.
     actor = replace(actor, extra_roles=actor.extra_roles | (caller.roles - {actor.role}))
     decision = service.evaluate(pack_action, actor, situation)
-    denials = [f for f in decision.fired if f.id.startswith("PERM-") and f.severity == "deny"]
-    return denials[0].message.rstrip(".") if denials else None
+    return [f for f in decision.fired if f.id.startswith("PERM-") and f.severity == "deny"]
 
 
 def may(caller: Caller, action: str) -> bool:
@@ -145,24 +162,31 @@ def patient_fields(db: Database, caller: Caller, patient_id: str) -> set[str]:
     return permissions.visible_fields(caller.roles, relation_to(db, caller, patient_id))
 
 
-def session_fields(caller: Caller, staff: Iterable[str]) -> set[str]:
+def session_fields(caller: Caller, staff: Iterable[str], *, opened: bool = False) -> set[str]:
     """The pack's fields the caller may see of a session: their own sessions (they are one of
-    its staff) in full, others' as the pack grants for others."""
-    relation = "own" if caller.staff_id in staff else "other"
+    its staff) in full, others' as the pack grants for others; `opened`: its patient was
+    opened in an emergency (seen as their own)."""
+    relation = "own" if opened or caller.staff_id in staff else "other"
     return permissions.visible_fields(caller.roles, relation)
 
 
 def redact_for(
-    db: Database, caller: Caller, appointment: AppointmentView, tz: ZoneInfo
+    db: Database,
+    caller: Caller,
+    appointment: AppointmentView,
+    tz: ZoneInfo,
+    *,
+    opened: bool = False,
 ) -> dict[str, Any]:
     """The appointment as the caller may see it: clinicians see their own sessions in full and
-    only times, rooms and clinicians of others'; front desk never sees clinical detail."""
+    only times, rooms and clinicians of others'; front desk never sees clinical detail.
+    `opened`: the caller opened the session's patient in an emergency (seen as their own)."""
     record = appointment.as_record()
     record["start"], record["end"] = (
         local_iso(appointment.start, tz),
         local_iso(appointment.end, tz),
     )
-    visible = session_fields(caller, appointment.staff)
+    visible = session_fields(caller, appointment.staff, opened=opened)
     return {
         key: value
         for key, value in record.items()

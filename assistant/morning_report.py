@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from assistant import break_glass
 from assistant.reports import Compliance, compliance
 from clinic.db import Database
 from clinic.models import (
@@ -48,6 +49,8 @@ SECTIONS = (
     "unplaced",
     "unmarked_yesterday",
 )
+AUDIT_SECTIONS = ("emergency_access",)
+"""Sections only for readers who may read the audit log (`build(..., audit=True)`)."""
 
 
 @dataclass(frozen=True)
@@ -75,11 +78,13 @@ def build(
     unplaced: list[dict[str, Any]] | None = None,
     service: RulesService | None = None,
     checks: Compliance | None = None,
+    audit: bool = False,
 ) -> dict[str, Any]:
     """The report for the local day of `now`. `unplaced`: the morning plan's open demand left
     without a place, with the solver's reasons (none when no plan was made); `checks`: the
     court and authorization figures of `now` (`assistant.reports.compliance`), when the caller
-    has them already."""
+    has them already; `audit`: add the sections for readers of the audit log (emergency
+    access since the start of the last open day)."""
     service = service or default_service()
     with db.read() as session:
         d = the_day(db, session, now)
@@ -96,6 +101,8 @@ def build(
             "unplaced": list(unplaced or []),
             "unmarked_yesterday": _unmarked(session, d, now),
         }
+        if audit:
+            sections["emergency_access"] = _emergency_access(session, d, now)
     return {
         "day": d.day.isoformat(),
         "yesterday": d.previous.isoformat(),
@@ -275,6 +282,15 @@ def _unmarked(session: Session, d: Day, now: datetime) -> list[dict[str, Any]]:
     return [_row(a, d.tz) for a in rows]
 
 
+def _emergency_access(session: Session, d: Day, now: datetime) -> list[dict[str, Any]]:
+    """Every patient opened outside a caseload (break the glass) since the start of the last
+    open day: who, which patient, when, why and through which door."""
+    lo, _ = day_bounds(d.previous, d.tz)
+    return [
+        {**row, "at": local_iso(row["at"], d.tz)} for row in break_glass.since(session, lo, now)
+    ]
+
+
 def _previous_open_day(session: Session, day: date) -> date:
     """The last day before `day` the facility was open (yesterday, or Friday on a Monday)."""
     facility = session.scalar(select(Facility).limit(1))
@@ -299,6 +315,7 @@ TITLES = {
     "authorizations_expired": "Sessions booked after an authorization ended",
     "unplaced": "Open demand the morning plan could not place",
     "unmarked_yesterday": "Sessions still unmarked from the last open day",
+    "emergency_access": "Emergency access since yesterday",
 }
 
 
@@ -356,6 +373,11 @@ def line(name: str, row: dict[str, Any], names: dict[str, str]) -> str:
         return (
             f"{row['start'][:16]} {row['session_type']} {n(row['patient'])}: "
             f"{row['payer']} {row['authorization']} ended {row['ended']}"
+        )
+    if name == "emergency_access":
+        return (
+            f"{n(row['actor'])} opened {n(row['patient'])} ({row['patient']}) at "
+            f"{row['at'][:16].replace('T', ' ')} via {row.get('door') or '-'}: {row['reason']}"
         )
     if name == "unplaced":
         whom = n(row.get("patient")) if row.get("patient") else n(row.get("group"))

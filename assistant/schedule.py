@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from assistant import no_show
 from assistant.access import authorize, redact_for
+from assistant.break_glass import Emergency
 from clinic import access_log
 from clinic.db import Database
 from clinic.errors import InvalidInput
@@ -38,19 +39,26 @@ def list_appointments(
     patient: str | None = None,
     room: str | None = None,
     action: str = access_log.SCHEDULE_VIEW,
+    emergency: Emergency | None = None,
 ) -> list[dict]:
     """The appointments of the period (of one staff member, patient or room), as the caller
-    may see them; every patient shown by name is a row of the access log under `action`."""
+    may see them; every patient shown by name is a row of the access log under `action`.
+    One patient's schedule is part of their record (only for those who may see it, or opened
+    with an `emergency` reason: then the patient's sessions are shown as to their own
+    clinician)."""
     authorize(db, caller, "view_schedule", staff_id=staff)
-    if patient is not None:  # one patient's schedule: only for those who manage it
-        authorize(db, caller, "patient_schedule", patient_id=patient)
+    opened = False
+    if patient is not None:
+        opened = authorize(db, caller, "patient_schedule", patient_id=patient, emergency=emergency)
     with db.read() as session:
         rows = appointments_between(
             session, period.start, period.end, staff=staff, patient=patient, room=room
         )
         risks = no_show.upcoming_risks(session, [r.id for r in rows], now_utc())
     tz = db.facility_tz()
-    records = [redact_for(db, caller, row, tz) for row in rows]
+    if opened and patient is not None:  # the opened patient only: a group's others stay closed
+        rows = [r if caller.staff_id in r.staff else r.for_patient(patient) for r in rows]
+    records = [redact_for(db, caller, row, tz, opened=opened) for row in rows]
     for record in records:  # each patient's no-show risk, to whoever may see the patients
         if record["id"] in risks and "patients" in record:
             record["no_show_risk"] = risks[record["id"]]

@@ -31,7 +31,8 @@ ACTIONS: dict[str, str] = {
     "approve_emergency": "approve moving other patients' sessions to admit an emergency",
     "approve_knock_on": "approve moving the rest of a day for a session running late or over",
     "admit_patient": "admit a patient",
-    "view_patient": "see a patient's record",
+    "view_patient": "see a patient's record and agenda",
+    "break_glass": "open a patient's record outside their caseload in an emergency",
     "update_patient": "change a patient's record (level of care, phase, court order)",
     "discharge_patient": "discharge a patient",
     "manage_authorizations": "add, renew or adjust a payer authorization",
@@ -198,6 +199,8 @@ TABLES: dict[str, str] = {
     "supervisors_billing_interns": "supervisor credentials a payer lets bill intern services",
     "roles": "role -> {actions: {action: all|own_caseload|own_sessions}, fields: {own, other}}",
     "override_roles": "roles that may give overrides",
+    "break_glass": "emergency access: {opens: [rule ids a reason opens], min_reason_chars, "
+    "min_reason_words}",
     "self_actions": "actions anyone on the staff may ask for about themselves (their own absence)",
     "auth_exempt_categories": "categories that never need an authorization",
     "family_recipients": "consent recipients that mean 'family'",

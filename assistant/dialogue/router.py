@@ -14,6 +14,7 @@ from assistant.dialogue.handlers import (
     clarify,
     compliance_report,
     confirm,
+    emergency_access,
     emergency_intake,
     find_slot,
     groups_rooms,
@@ -56,6 +57,12 @@ _OVERRIDE = re.compile(r"^\s*override\s*[:,-]?\s*(?P<reason>.+)$", re.I)
 _DROP = re.compile(r"^\s*(never ?mind|forget it|cancel that|stop|no thanks|nothing)\W*$", re.I)
 _YES_NO = ("confirm", "decline")
 _ACCEPT_OFFER = re.compile(r"^\s*accept\s+(?:waitlist\s+)?offer\s+#?(?P<id>\d+)\W*$", re.I)
+# "open Jamie Rivera — reason: crisis call" (break the glass: assistant.break_glass). Two
+# simple patterns, not one: a lazy name before an optional separator backtracks for ever on a
+# long run of spaces.
+_OPEN = re.compile(r"open\s+(?=\S)", re.I)
+_BECAUSE = re.compile(r"\b(?:reason|because)\b", re.I)
+_SEPARATORS = " \t,;:—–-"
 _MORE = re.compile(r"^\s*(more|more options|other options|show more)\W*$", re.I)
 
 # The intents that can wait for a patient, and so resume once one is named.
@@ -135,6 +142,20 @@ def _intent_chosen(turn: Turn, frame: Frame) -> Frame | Reply:
     return frame
 
 
+def _open_request(text: str) -> tuple[str, str] | None:
+    """("Jamie Rivera", "crisis call") from "open Jamie Rivera — reason: crisis call"; None
+    for anything else (a request without a reason goes to the parser as before)."""
+    start = _OPEN.match(text.lstrip())
+    if start is None:
+        return None
+    rest = text.lstrip()[start.end() :]
+    because = _BECAUSE.search(rest)
+    if because is None:
+        return None
+    who = rest[: because.start()].strip(_SEPARATORS)
+    return (who, rest[because.end() :].strip(_SEPARATORS)) if who else None
+
+
 def _dispatch(turn: Turn) -> Reply:
     text = turn.text
     if _UNDO.match(text):
@@ -155,6 +176,8 @@ def _dispatch(turn: Turn) -> Reply:
         return confirm.override(turn, m.group("reason").strip())
     if _DROP.match(text):
         return confirm.drop(turn)
+    if opened := _open_request(text):
+        return emergency_access.open_patient(turn, *opened)
     if _MORE.match(text):
         return find_slot.more(turn)
     if m := _ACCEPT_OFFER.match(text):

@@ -18,6 +18,8 @@ from clinic.timeutil import day_bounds, parse_datetime
 from clinic.tokens import Caller
 
 DEFAULT_HORIZON = timedelta(days=7)
+DOORS = {"slack": "slack", "web": "web chat", "conv": "chat"}
+"""Conversation id prefixes (integrations.slack.answer, integrations.web.chat, the API's)."""
 
 
 @dataclass
@@ -38,6 +40,11 @@ class Turn:
 
     def reply(self, text: str, **extra: Any) -> Reply:
         return Reply(self.cid, text, self.frame, **extra)
+
+    @property
+    def door(self) -> str:
+        """Which door the conversation came through, from its id's prefix (for the audit log)."""
+        return DOORS.get(self.cid.split("-", 1)[0], "chat")
 
     def names(self) -> wording.Names:
         return self.facts.names()

@@ -1348,3 +1348,27 @@ def series_moved(count: int, time: str) -> str:
 
 
 SERIES_NOTHING_LEFT = "No session of that series is still to come: nothing to change."
+
+
+# -- emergency access (break the glass) ---------------------------------------------------------
+
+OPEN_HOW = (
+    "To open a patient outside your caseload in an emergency, say "
+    "'open Jamie Rivera — reason: crisis call from the patient'."
+)
+
+
+def opened(name: str, record: Mapping[str, Any], names: Names, schedule_text: str) -> str:
+    """A patient opened in an emergency: the record's essentials, then their schedule."""
+    facts = []
+    if record.get("primary_clinician"):
+        facts.append(f"primary clinician {names(record['primary_clinician'])}")
+    if record.get("level_of_care"):
+        facts.append(f"level of care {record['level_of_care']}")
+    if record.get("phase"):
+        facts.append(f"phase {str(record['phase']).replace('_', ' ')}")
+    about = f" ({', '.join(facts)})" if facts else ""
+    return (
+        f"Emergency access: you opened {name}{about}. Your reason is in the audit log and goes "
+        f"to the clinical director in tomorrow's morning report.\n{schedule_text}"
+    )

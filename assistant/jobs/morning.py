@@ -86,7 +86,11 @@ def run(db: Database, now: datetime, settings: Settings | None = None) -> dict[s
     began = time.perf_counter()
     proposal = plan(db, now, settings)
     planned = time.perf_counter() - began
-    report = morning_report.build(db, now, unplaced=proposal["unmet"] if proposal else None)
+    # The report goes to the clinical director alone (deliveries): with the audit log's
+    # sections (emergency access since yesterday).
+    report = morning_report.build(
+        db, now, unplaced=proposal["unmet"] if proposal else None, audit=True
+    )
     built = time.perf_counter() - began - planned
     messages = deliveries(db, report, now)
     users = callers.slack_users(db, sorted({m.staff for m in messages}))

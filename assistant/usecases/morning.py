@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from assistant import morning_report
-from assistant.access import authorize
+from assistant.access import authorize, may
 from assistant.jobs import morning as cycle
 from assistant.usecases import morning_plan, records
 from assistant.usecases.absences import waiting
@@ -40,7 +40,8 @@ def report(db: Database, caller: Caller, cmd: MorningReport) -> dict[str, Any]:
         else:
             planned = cycle.plan(db, cmd.now, cycle.Settings.from_env())
             unplaced = planned["unmet"] if planned else []
-    data = morning_report.build(db, cmd.now, unplaced=unplaced)
+    # Emergency access is the audit log's: only for those who may read it.
+    data = morning_report.build(db, cmd.now, unplaced=unplaced, audit=may(caller, "view_audit"))
     data["names"] = _names(db, caller, data)
     shown = sorted(morning_report.patients_in(data))
     access_log.record_reads(db, caller, access_log.REPORT_VIEW, shown, detail={"report": "morning"})

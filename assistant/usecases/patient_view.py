@@ -2,9 +2,9 @@
 ledger, the court order's status, consents and waitlist entries — only what the caller's role
 may see, decided by the permissions pack, never by the page.
 
-Whoever may manage the patient's appointments may open it (`patient_schedule`, as the agenda of
-one patient asks everywhere): front desk and directors for anyone, a clinician for their own
-caseload. What it then shows follows the pack's visible fields for the caller's relation to
+Whoever may see the patient's record may open it (`patient_schedule`, as the agenda of one
+patient asks everywhere): front desk and directors for anyone, a clinician for their own
+caseload, or any patient after giving a reason (break the glass, `assistant.break_glass`). What it then shows follows the pack's visible fields for the caller's relation to
 the patient (patients.show redacts the record the same way for every door).
 """
 
@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from assistant.access import authorize, permits
+from assistant.break_glass import Emergency
 from assistant.schedule import Period, list_appointments
 from assistant.usecases import patients, waitlist
 from assistant.usecases.records import names
@@ -46,25 +47,39 @@ class PatientPage:
 
 
 def patient_page(
-    db: Database, caller: Caller, patient_id: str, now: datetime | None = None
+    db: Database,
+    caller: Caller,
+    patient_id: str,
+    now: datetime | None = None,
+    emergency: Emergency | None = None,
 ) -> PatientPage:
     """NotFound for an unknown id; PermissionDenied (with the rule's words) for a caller who
-    may not manage this patient's appointments."""
+    may not see this patient's record, unless `emergency` gives a reason that opens it."""
     with db.read() as session:
         if patients.find_patient(session, patient_id) is None:
             raise NotFound(f"there is no patient {patient_id}")
-    authorize(db, caller, "patient_schedule", patient_id=patient_id)
+    authorize(db, caller, "patient_schedule", patient_id=patient_id, emergency=emergency)
     with access_log.batch(db):  # the record and the agenda: one write to the access log
-        return _page(db, caller, patient_id, now)
+        return _page(db, caller, patient_id, now, emergency)
 
 
-def _page(db: Database, caller: Caller, patient_id: str, now: datetime | None) -> PatientPage:
-    shown = patients.show(db, caller, patients.Show(patient_id))
+def _page(
+    db: Database,
+    caller: Caller,
+    patient_id: str,
+    now: datetime | None,
+    emergency: Emergency | None,
+) -> PatientPage:
+    shown = patients.show(db, caller, patients.Show(patient_id, emergency))
     record = shown["patient"]
     visible = frozenset(permissions.visible_fields(caller.roles, shown["relation"]))
     now = now or now_utc()
     agenda = list_appointments(
-        db, caller, Period(now - AGENDA_BEFORE, now + AGENDA_AFTER), patient=patient_id
+        db,
+        caller,
+        Period(now - AGENDA_BEFORE, now + AGENDA_AFTER),
+        patient=patient_id,
+        emergency=emergency,
     )
     today = now.astimezone(db.facility_tz()).date()
     page = PatientPage(

@@ -21,6 +21,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from assistant.access import authorize, relation_to
+from assistant.break_glass import Emergency
 from assistant.reports import authorization_usage
 from assistant.usecases.notices import tell_patients, who_to_tell
 from assistant.wiring import booking_service
@@ -85,6 +86,8 @@ class Admit:
 @dataclass(frozen=True)
 class Show:
     patient_id: str
+    emergency: Emergency | None = None
+    """A reason given to open a patient outside the caller's caseload (break the glass)."""
 
 
 @dataclass(frozen=True)
@@ -159,8 +162,11 @@ def admit_in(db: Database, session: Session, caller: Caller, cmd: Admit) -> Reco
 def show(db: Database, caller: Caller, cmd: Show) -> Record:
     """The record as the caller may see it, with each authorization's units used, booked and
     left from the one unit ledger (`rules.units`, through the compliance report's reader)."""
-    authorize(db, caller, "view_patient", patient_id=cmd.patient_id)
-    relation = relation_to(db, caller, cmd.patient_id)
+    opened = authorize(
+        db, caller, "view_patient", patient_id=cmd.patient_id, emergency=cmd.emergency
+    )
+    # Emergency access shows what the patient's own clinician sees (the reason is logged).
+    relation = "own" if opened else relation_to(db, caller, cmd.patient_id)
     visible = permissions.visible_fields(caller.roles, relation)
     with db.read() as session:
         row = _load(session, cmd.patient_id)

@@ -362,7 +362,7 @@ def show_series(db: Database, caller: Caller, series_id: str) -> dict[str, Any]:
     """The series: its pattern and each occurrence (position, appointment, start, status)."""
     with db.read() as session:
         row = _get(session, series_id)
-        authorize(db, caller, "view_schedule", patient_id=row.patient_id)
+        authorize(db, caller, "patient_schedule", patient_id=row.patient_id)
         return shown_to(caller, _record(session, row))
 
 
@@ -375,7 +375,7 @@ def find_series(
     weekday: str | None = None,
 ) -> list[dict[str, Any]]:
     """A patient's active series, narrowed to one clinician and weekday when given."""
-    authorize(db, caller, "view_schedule", patient_id=patient)
+    authorize(db, caller, "patient_schedule", patient_id=patient)
     day = weekday_code(weekday) if weekday else None
     with db.read() as session:
         query = select(Series).where(Series.patient_id == patient, Series.status == "active")

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from assistant import callers
+from assistant import break_glass, callers
 from assistant.usecases import paperwork, patients
 from clinic.db import Database, open_database
 from clinic.errors import InvalidInput
@@ -96,11 +96,27 @@ def add(
     _done(record, as_json, "admitted")
 
 
+EmergencyReason = Annotated[
+    str | None,
+    typer.Option(
+        "--reason",
+        help="Emergency access to a patient outside ACTOR's caseload: why (two words or more; "
+        "written to the audit log and reported to the clinical director).",
+    ),
+]
+
+
 @patient_app.command("show")
-def show(patient_id: str, actor: Actor = OPERATOR, as_json: JsonFlag = False) -> None:
+def show(
+    patient_id: str,
+    actor: Actor = OPERATOR,
+    as_json: JsonFlag = False,
+    reason: EmergencyReason = None,
+) -> None:
     """The record as ACTOR may see it, with each authorization's units used / booked / left."""
     db = _db()
-    shown = patients.show(db, _caller(db, actor), patients.Show(patient_id))
+    opened = break_glass.of(reason, "cli")
+    shown = patients.show(db, _caller(db, actor), patients.Show(patient_id, opened))
     if as_json:
         _echo_json(shown)
         return

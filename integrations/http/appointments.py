@@ -17,6 +17,7 @@ from clinic.errors import InvalidInput
 from clinic.timeutil import day_bounds, now_utc, parse_datetime
 from clinic.tokens import Caller
 from integrations.http.api import ApiController
+from integrations.http.emergency import REASON, ReasonHeader, emergency
 from integrations.http.fields import DateTime, described, read_datetime, when_query
 
 
@@ -63,11 +64,20 @@ class AppointmentController(ApiController):
         staff: FromQuery[str | None] = None,
         patient: FromQuery[str | None] = None,
         room: FromQuery[str | None] = None,
+        reason: str | None = REASON,
+        reason_header: ReasonHeader = None,
     ) -> dict[str, Any]:
-        """Appointments starting in [from, to), for one staff member, patient or room."""
+        """Appointments starting in [from, to), for one staff member, patient or room (a
+        patient outside a clinician's caseload: 403, or an emergency `reason`)."""
         period = _period(db, start, end)
         rows = schedule.list_appointments(
-            db, caller, period, staff=staff, patient=patient, room=room
+            db,
+            caller,
+            period,
+            staff=staff,
+            patient=patient,
+            room=room,
+            emergency=emergency(reason, reason_header),
         )
         return {
             "from": period.start.isoformat(),
@@ -102,10 +112,15 @@ class AppointmentController(ApiController):
         patient_id: FromPath[str],
         start: str | None = FROM,
         end: str | None = TO,
+        reason: str | None = REASON,
+        reason_header: ReasonHeader = None,
     ) -> dict[str, Any]:
-        """One patient's agenda (default: today)."""
+        """One patient's agenda (default: today); outside a clinician's caseload, 403 unless
+        an emergency `reason` is given (break the glass)."""
         period = _period(db, start, end)
-        rows = schedule.list_appointments(db, caller, period, patient=patient_id)
+        rows = schedule.list_appointments(
+            db, caller, period, patient=patient_id, emergency=emergency(reason, reason_header)
+        )
         return {
             "patient": patient_id,
             "from": period.start.isoformat(),

@@ -19,6 +19,7 @@ from clinic.timeutil import now_utc
 from clinic.tokens import Caller
 from integrations.http.api import ApiController
 from integrations.http.contracts import facility_object, json_object
+from integrations.http.emergency import REASON, ReasonHeader, emergency
 from integrations.http.fields import SAID_PATTERN, Day, described
 
 NewPatient = Annotated[
@@ -112,9 +113,14 @@ class PatientController(ApiController):
         db: NamedDependency[Database],
         caller: NamedDependency[Caller],
         patient_id: FromPath[str],
+        reason: str | None = REASON,
+        reason_header: ReasonHeader = None,
     ) -> dict[str, Any]:
-        """The record as the caller may see it, with units used / booked / left."""
-        return patients.show(db, caller, patients.Show(patient_id))
+        """The record as the caller may see it, with units used / booked / left. A clinician
+        may see their own caseload's; another patient's only with an emergency `reason`
+        (break the glass: logged and reported to the clinical director), else 403."""
+        opened = emergency(reason, reason_header)
+        return patients.show(db, caller, patients.Show(patient_id, opened))
 
     @patch("/{patient_id:str}", sync_to_thread=True)
     def update(

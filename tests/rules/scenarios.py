@@ -963,6 +963,14 @@ SCENARIOS: list[Scenario] = [
         {"PERM-CASELOAD"},
     ),
     S(
+        "therapist cannot open another clinician's patient's record or agenda",
+        "view_patient",
+        "ther2",
+        lambda: situation(None, (patient(),), subject_patient="p1"),
+        False,
+        {"PERM-CASELOAD-READ"},
+    ),
+    S(
         "therapist records attendance for a session they hold",
         "mark_attendance",
         "ther",

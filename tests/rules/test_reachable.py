@@ -327,6 +327,8 @@ def test_every_enabled_rule_fires_from_a_production_entry_point(
     # -- roles -----------------------------------------------------------------------------
     refused(lambda: book("au", "individual", at(SAT, "16:00"), ["t1"], ["o1"]))  # PERM-ROLE
     refused(lambda: book("t3", "individual", at(SAT, "16:00"), ["t1"], ["o1"]))  # CASELOAD
+    outsider = Caller("t3", "Staff T3", "therapist")
+    refused(lambda: access.authorize(db, outsider, "view_patient", patient_id="o1"))  # -READ
     book("fd", "case_management", at(SAT, "17:00"), ["cm"], ["o1"], override_reason="please")
     access.authorize(db, director, "see_clinical_detail", patient_id="o1")  # PERM-AUDIT-ACCESS
     # wm is on t3's caseload (a session together on Monday), but t1 holds this one
@@ -336,4 +338,4 @@ def test_every_enabled_rule_fires_from_a_production_entry_point(
         appointments.set_status(db, therapist, appointments.SetStatus(held.id, "checked_in"))
 
     enabled = {r.id for r in rules.packs.rules if r.enabled}
-    assert len(enabled) == 52 and enabled - rules.fired == set(), "rules no entry point reached"
+    assert len(enabled) == 53 and enabled - rules.fired == set(), "rules no entry point reached"
