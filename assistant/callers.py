@@ -12,7 +12,7 @@ from sqlalchemy import select
 from clinic.db import Database
 from clinic.models import Staff
 from clinic.placement import load_row
-from clinic.tokens import Caller, staff_for_token
+from clinic.tokens import Caller
 from rules import permissions
 
 UNKNOWN_ROLE = "unknown"
@@ -20,8 +20,12 @@ UNKNOWN_ROLE = "unknown"
 holds only the roles the rules data grants it."""
 
 
-def caller_of(staff: Staff) -> Caller:
-    return Caller(staff.id, staff.name, staff.role, roles=permissions.roles_granted(staff.id))
+def caller_of(staff: Staff, scope: str = "admin") -> Caller:
+    """`scope` narrows what the roles allow: the scope of the token or session that brought
+    the person (clinic.tokens.SCOPES)."""
+    return Caller(
+        staff.id, staff.name, staff.role, roles=permissions.roles_granted(staff.id), scope=scope
+    )
 
 
 def for_staff(db: Database, staff_id: str) -> Caller:
@@ -36,12 +40,6 @@ def for_actor(db: Database, actor: str) -> Caller:
         if staff is not None:
             return caller_of(staff)
     return Caller(actor, actor, UNKNOWN_ROLE, roles=permissions.roles_granted(actor))
-
-
-def for_token(db: Database, token: str) -> Caller | None:
-    with db.read() as session:
-        staff = staff_for_token(session, token)
-        return None if staff is None else caller_of(staff)
 
 
 def for_slack_user(db: Database, slack_user: str) -> Caller | None:

@@ -47,6 +47,15 @@ def scope(roles: Roles, action: str, service: RulesService | None = None) -> str
     return role_scope(_roles(roles), action, service.packs.tables)
 
 
+def scope_allows(scope: str, action: str, service: RulesService | None = None) -> bool:
+    """Does a credential's scope leave this action to the roles? `admin` leaves every action;
+    an unknown scope leaves none."""
+    if scope == "admin":
+        return True
+    service = service or default_service()
+    return action in (service.packs.tables.get("scopes", {}).get(scope) or ())
+
+
 def roles_granted(staff_id: str, service: RulesService | None = None) -> frozenset[str]:
     """The roles the facility's rules data gives a person beyond their staff role."""
     service = service or default_service()

@@ -199,6 +199,7 @@ TABLES: dict[str, str] = {
     "roles": "role -> {actions: {action: all|own_caseload|own_sessions}, fields: {own, other}}",
     "override_roles": "roles that may give overrides",
     "self_actions": "actions anyone on the staff may ask for about themselves (their own absence)",
+    "scopes": "token scope -> the actions it leaves to the roles (admin: all of them)",
     "auth_exempt_categories": "categories that never need an authorization",
     "family_recipients": "consent recipients that mean 'family'",
 }

@@ -26,6 +26,7 @@ from integrations.fhir.mapping import (
 )
 from integrations.fhir.mapping.common import Json
 from integrations.http.api import BEARER
+from integrations.http.auth import BOOKING
 from integrations.http.fhir.capability import allowed
 from integrations.http.fhir.context import Facade, facade, fhir, strict
 from integrations.http.fhir.outcome import FHIR_JSON, outcome_responses
@@ -223,7 +224,14 @@ class AppointmentFhirController(Controller):
         directory_uc.record_disclosure(db, caller, [record], door=DOOR)
         return fhir(to_fhir(view, record))
 
-    @post("/", sync_to_thread=True, media_type=FHIR_JSON, status_code=201, responses=WRITE_ERRORS)
+    @post(
+        "/",
+        sync_to_thread=True,
+        media_type=FHIR_JSON,
+        status_code=201,
+        responses=WRITE_ERRORS,
+        opt=BOOKING,
+    )
     def create(
         self,
         request: Request[Any, Any, Any],
