@@ -213,3 +213,11 @@ def one_time(
             db, throttle, client=client, door=door, reason="link", prefix=prefix, message=str(exc)
         )
         raise
+
+
+def remembered(db: Database, digest: str) -> Caller | None:
+    """The caller a stored token digest (`rota login`) still speaks for: None once that token
+    has expired or been revoked."""
+    with db.read() as session:
+        check = tokens.check_digest(session, digest)
+        return None if check.staff is None else callers.caller_of(check.staff, check.scope)

@@ -238,9 +238,12 @@ def check_token(session: Session, token: str, *, now: datetime | None = None) ->
     """Whether a token is live, and if not, why (revoked before expired: revoking is an act)."""
     if not token.startswith(PREFIX):
         return TokenCheck("unknown")
-    row = session.scalars(
-        select(ApiToken).where(ApiToken.token_hash == secret_digest(token))
-    ).first()
+    return check_digest(session, secret_digest(token), now=now)
+
+
+def check_digest(session: Session, digest: str, *, now: datetime | None = None) -> TokenCheck:
+    """`check_token` for a token known only by its digest (the command line's `rota login`)."""
+    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == digest)).first()
     if row is None:
         return TokenCheck("unknown")
     now = now or now_utc()
