@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from clinic.tokens import SCOPES
 from rules.decision import Decision
 from rules.derive import role_scope
 from rules.model import Situation, StaffFacts
@@ -52,8 +53,12 @@ def scope_allows(scope: str, action: str, service: RulesService | None = None) -
     an unknown scope leaves none."""
     if scope == "admin":
         return True
+    if scope not in SCOPES:
+        return False
     service = service or default_service()
-    return action in (service.packs.tables.get("scopes", {}).get(scope) or ())
+    table = service.packs.tables.get("scopes", {})
+    # Each scope adds to the narrower ones before it.
+    return any(action in (table.get(s) or ()) for s in SCOPES[: SCOPES.index(scope) + 1])
 
 
 def roles_granted(staff_id: str, service: RulesService | None = None) -> frozenset[str]:
