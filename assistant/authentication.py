@@ -25,6 +25,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 from limits import parse, storage, strategies
+from sqlalchemy.orm import Session
 
 from assistant import callers
 from clinic import auth_failures, tokens
@@ -122,12 +123,19 @@ def _too_many(seconds: int) -> TooManyAttempts:
     )
 
 
-def _refuse_if_held(db: Database, throttle: Throttle, client: str, prefix: str) -> None:
+def _refuse_if_held(
+    db: Database, throttle: Throttle, client: str, prefix: str, session: Session | None = None
+) -> None:
+    """429 while this process's rate limits or the database's lockout hold the client (in
+    `session` when the caller has one open: one transaction per request, not two)."""
     wait = throttle.wait(client, prefix)
     if wait:
         raise _too_many(wait)
     now = now_utc()
-    with db.read() as session:
+    if session is None:
+        with db.read() as own:
+            until = auth_failures.locked_until(own, client, now=now)
+    else:
         until = auth_failures.locked_until(session, client, now=now)
     if until is not None:
         raise _too_many(math.ceil((until - now).total_seconds()))
@@ -172,9 +180,9 @@ def bearer(db: Database, throttle: Throttle, token: str, *, client: str, door: s
     TooManyAttempts (429) otherwise."""
     token = token.strip()
     prefix = auth_failures.prefix_digest(token)
-    _refuse_if_held(db, throttle, client, prefix)
     now = now_utc()
     with db.read() as session:
+        _refuse_if_held(db, throttle, client, prefix, session)
         check = tokens.check_token(session, token, now=now)
         caller = None if check.staff is None else callers.caller_of(check.staff, check.scope)
     if caller is None:
