@@ -41,7 +41,7 @@ from integrations.http.fhir.resources import (
 from integrations.http.fhir.search import count, date_bound, reference_id, searchset, skip
 from integrations.http.fhir.slots import parse_slot_id
 
-WRITE_ERRORS = outcome_responses(400, 401, 403, 404, 406, 409, 422)
+WRITE_ERRORS = outcome_responses(400, 401, 403, 404, 406, 409, 422, 429)
 BOOKABLE = frozenset({"booked", "proposed", "pending"})
 """Appointment.status a create may carry: it is booked (Rota books what it is asked to)."""
 DOOR = "fhir"
