@@ -12,6 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# The demo acts as the local administrator without a prompt (integrations/cli/identity.py);
+# set ROTA_OPERATOR to a staff id to act as that person instead.
+run: export ROTA_OPERATOR ?= operator
 run: $(STAMP)
 	$(BIN)/rota demo --load-if-empty
 	$(BIN)/rota agenda

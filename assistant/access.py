@@ -129,6 +129,7 @@ def _denials(
     """The permission rules refusing this (none: it is allowed)."""
     service = default_service()
     pack_action = ACTION_OF.get(action, action)
+    refuse_outside_scope(caller, pack_action)
     if staff_id is not None:
         with db.read() as session:
             load_row(session, Staff, staff_id, "staff member")
@@ -146,8 +147,22 @@ def _denials(
 
 
 def may(caller: Caller, action: str) -> bool:
-    """May someone with the caller's roles ask for this at all (before any patient is named)?"""
-    return permissions.may(caller.roles, ACTION_OF.get(action, action)).allowed
+    """May someone with the caller's roles, within the scope of the credential they came
+    with, ask for this at all (before any patient is named)?"""
+    pack_action = ACTION_OF.get(action, action)
+    return (
+        permissions.scope_allows(caller.scope, pack_action)
+        and permissions.may(caller.roles, pack_action).allowed
+    )
+
+
+def refuse_outside_scope(caller: Caller, pack_action: str) -> None:
+    """A scope narrows the roles, never widens them: checked before the roles are."""
+    if not permissions.scope_allows(caller.scope, pack_action):
+        raise PermissionDenied(
+            f"this token's {caller.scope} scope may not {pack_action.replace('_', ' ')}: that "
+            "needs a token with a wider scope (`rota token create --scope booking|admin`)"
+        )
 
 
 def relation_to(db: Database, caller: Caller, patient_id: str) -> str:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from clinic.db import Database
 from clinic.models import Staff
 from clinic.placement import load_row
-from clinic.tokens import Caller, staff_for_token
+from clinic.tokens import Caller
 from rules import permissions
 
 UNKNOWN_ROLE = "unknown"
@@ -20,9 +20,16 @@ UNKNOWN_ROLE = "unknown"
 holds only the roles the rules data grants it."""
 
 
-def caller_of(staff: Staff, door: str = "cli") -> Caller:
+def caller_of(staff: Staff, door: str = "cli", scope: str = "admin") -> Caller:
+    """`door` is where the person came in (the access log's column); `scope` narrows what the
+    roles allow: the scope of the token or session that brought them (clinic.tokens.SCOPES)."""
     return Caller(
-        staff.id, staff.name, staff.role, roles=permissions.roles_granted(staff.id), door=door
+        staff.id,
+        staff.name,
+        staff.role,
+        roles=permissions.roles_granted(staff.id),
+        door=door,
+        scope=scope,
     )
 
 
@@ -38,12 +45,6 @@ def for_actor(db: Database, actor: str, door: str = "cli") -> Caller:
         if staff is not None:
             return caller_of(staff, door)
     return Caller(actor, actor, UNKNOWN_ROLE, roles=permissions.roles_granted(actor), door=door)
-
-
-def for_token(db: Database, token: str, door: str = "http") -> Caller | None:
-    with db.read() as session:
-        staff = staff_for_token(session, token)
-        return None if staff is None else caller_of(staff, door)
 
 
 def for_slack_user(db: Database, slack_user: str) -> Caller | None:

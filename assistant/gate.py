@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.access import may
+from assistant.access import ACTION_OF, may
 from assistant.usecases.patients import PERMISSION_OF
 from clinic.tokens import Caller
+from rules import permissions
 
 # The action each intent needs, as assistant.access names it.
 _ACTION_OF_INTENT = {
@@ -36,6 +37,11 @@ def refusal(caller: Caller, frame: dict[str, Any]) -> str | None:
     )
     if action is None or may(caller, action):
         return None
+    if not permissions.scope_allows(caller.scope, ACTION_OF.get(action, action)):
+        return (
+            f"Sorry, I can't do that: you signed in with a {caller.scope}-only token, which "
+            f"may not {action.replace('_', ' ')} (ask for a token with a wider scope)."
+        )
     return (
         f"Sorry, I can't do that: a {caller.role.replace('_', ' ')} may not "
         f"{action.replace('_', ' ')}."

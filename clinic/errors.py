@@ -64,3 +64,26 @@ class LikelyDuplicate(RotaError):
     def __init__(self, message: str, existing: dict[str, object]) -> None:
         super().__init__(message)
         self.existing = existing
+
+
+class NotAuthenticated(RotaError):
+    """A credential that is missing, unknown, expired or revoked; `reason` says which (never
+    whose it was)."""
+
+    exit_code = 3
+    http_status = 401
+
+    def __init__(self, message: str, reason: str = "unknown") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class TooManyAttempts(RotaError):
+    """Too many failed sign-ins from one client: try again after `retry_after` seconds."""
+
+    exit_code = 3
+    http_status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -503,7 +503,8 @@ class ConversationState(Base):
 
 
 class ApiToken(Base):
-    """A bearer token for one staff member; only its SHA-256 is stored."""
+    """A bearer token for one staff member, until it expires or is revoked; only its SHA-256
+    is stored."""
 
     __tablename__ = "api_token"
 
@@ -514,6 +515,9 @@ class ApiToken(Base):
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime]
+    scope: Mapped[str] = mapped_column(String(16), default="admin")
+    """What the token may do within its holder's roles: read, booking or admin (clinic.tokens)."""
 
 
 class Proposal(Base):

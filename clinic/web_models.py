@@ -42,3 +42,5 @@ class WebSession(Base):
     last_seen_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+    scope: Mapped[str] = mapped_column(String(16), default="admin")
+    """A session started with a bearer token keeps that token's scope (clinic.tokens)."""

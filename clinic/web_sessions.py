@@ -42,6 +42,7 @@ class OpenSession:
     csrf: str
     session_id: int
     needs_touch: bool
+    scope: str
     """The idle clock was last written more than TOUCH_EVERY ago (see `touch`)."""
 
 
@@ -93,9 +94,16 @@ def redeem_link(session: Session, token: str, *, now: datetime) -> str:
 
 
 def start(
-    session: Session, staff_id: str, *, how: str, now: datetime, policy: SessionPolicy
+    session: Session,
+    staff_id: str,
+    *,
+    how: str,
+    now: datetime,
+    policy: SessionPolicy,
+    scope: str = "admin",
 ) -> str:
-    """A new session for a staff member; returns the cookie's secret."""
+    """A new session for a staff member; returns the cookie's secret. `scope`: that of the
+    token it was started with (a link's session has every right the roles give)."""
     load_row(session, Staff, staff_id, "staff member")
     secret = SESSION_PREFIX + secrets.token_urlsafe(32)
     row = WebSession(
@@ -105,6 +113,7 @@ def start(
         created_at=now,
         last_seen_at=now,
         expires_at=now + policy.absolute,
+        scope=scope,
     )
     session.add(row)
     session.flush()
@@ -114,7 +123,7 @@ def start(
         action="web.sign_in",
         entity_type="staff",
         entity_id=staff_id,
-        after={"session_id": row.id, "how": how},
+        after={"session_id": row.id, "how": how, "scope": scope},
     )
     return secret
 
@@ -136,7 +145,9 @@ def find(
     if staff is None:
         return None
     stale = now - row.last_seen_at >= TOUCH_EVERY
-    return OpenSession(staff=staff, csrf=row.csrf_token, session_id=row.id, needs_touch=stale)
+    return OpenSession(
+        staff=staff, csrf=row.csrf_token, session_id=row.id, needs_touch=stale, scope=row.scope
+    )
 
 
 def touch(session: Session, session_id: int, *, now: datetime) -> None:

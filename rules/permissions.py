@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from clinic.tokens import SCOPES
 from rules.decision import Decision
 from rules.derive import role_scope
 from rules.model import Situation, StaffFacts
@@ -45,6 +46,19 @@ def scope(roles: Roles, action: str, service: RulesService | None = None) -> str
     """'all', 'own_caseload', or None when none of the roles may ask for the action."""
     service = service or default_service()
     return role_scope(_roles(roles), action, service.packs.tables)
+
+
+def scope_allows(scope: str, action: str, service: RulesService | None = None) -> bool:
+    """Does a credential's scope leave this action to the roles? `admin` leaves every action;
+    an unknown scope leaves none."""
+    if scope == "admin":
+        return True
+    if scope not in SCOPES:
+        return False
+    service = service or default_service()
+    table = service.packs.tables.get("scopes", {})
+    # Each scope adds to the narrower ones before it.
+    return any(action in (table.get(s) or ()) for s in SCOPES[: SCOPES.index(scope) + 1])
 
 
 def roles_granted(staff_id: str, service: RulesService | None = None) -> frozenset[str]:

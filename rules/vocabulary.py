@@ -202,6 +202,7 @@ TABLES: dict[str, str] = {
     "break_glass": "emergency access: {opens: [rule ids a reason opens], min_reason_chars, "
     "min_reason_words}",
     "self_actions": "actions anyone on the staff may ask for about themselves (their own absence)",
+    "scopes": "token scope -> the actions it leaves to the roles (admin: all of them)",
     "auth_exempt_categories": "categories that never need an authorization",
     "family_recipients": "consent recipients that mean 'family'",
 }

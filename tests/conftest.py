@@ -55,6 +55,15 @@ def _postgres_reachable() -> str | None:
         return f"PostgreSQL not reachable at {PG_URL} ({exc.__class__.__name__})"
 
 
+@pytest.fixture(autouse=True)
+def _operator(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The command line acts as the local administrator in tests, as under `make run`
+    (integrations/cli/identity.py); tests of the read-only command line unset ROTA_OPERATOR.
+    No test reads or writes the real ~/.config/rota."""
+    monkeypatch.setenv("ROTA_OPERATOR", "operator")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+
+
 @pytest.fixture(scope="session")
 def postgres_available() -> None:
     problem = _postgres_reachable()

@@ -11,8 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from assistant import callers
+from clinic import auth_failures as clinic_auth_failures
 from clinic import tokens
 from clinic.audit import append_event
+from clinic.auth_models import AuthFailure
 from clinic.db import Database
 from clinic.errors import InvalidInput
 from clinic.models import Staff
@@ -81,11 +83,40 @@ def slack_links(db: Database) -> SlackLinks:
 
 
 def create_token(
-    db: Database, staff_id: str, *, label: str | None = None, actor: str = "operator"
+    db: Database,
+    staff_id: str,
+    *,
+    label: str | None = None,
+    actor: str = "operator",
+    scope: str = "admin",
+    days: int | None = None,
 ) -> str:
     """A new bearer token for a staff member (shown once; only its hash is kept)."""
     with db.session() as session:
-        return tokens.create_token(session, staff_id, label=label, actor=actor)
+        return tokens.create_token(
+            session, staff_id, label=label, actor=actor, scope=scope, days=days
+        )
+
+
+def rotate_token(
+    db: Database,
+    *,
+    staff_id: str | None = None,
+    token_id: int | None = None,
+    actor: str = "operator",
+    scope: str | None = None,
+    days: int | None = None,
+) -> tokens.Rotated:
+    """A new token, revoking the old one(s) (audited as token.rotate)."""
+    with db.session() as session:
+        return tokens.rotate_tokens(
+            session, staff_id=staff_id, token_id=token_id, actor=actor, scope=scope, days=days
+        )
+
+
+def list_tokens(db: Database, staff_id: str | None = None) -> list[tokens.TokenInfo]:
+    with db.read() as session:
+        return tokens.list_tokens(session, staff_id)
 
 
 def token_for_role(
@@ -101,3 +132,11 @@ def token_for_role(
 def revoke_tokens(db: Database, staff_id: str, *, actor: str = "operator") -> int:
     with db.session() as session:
         return tokens.revoke_tokens(session, staff_id, actor=actor)
+
+
+def auth_failures(db: Database, *, client: str | None = None, limit: int = 50) -> list[AuthFailure]:
+    """The latest failed sign-ins, newest first (never the credential)."""
+    with db.read() as session:
+        rows = clinic_auth_failures.failures(session, client=client, limit=limit)
+        session.expunge_all()
+        return rows

@@ -10,12 +10,13 @@ import os
 from dataclasses import dataclass
 from datetime import timedelta
 
-from assistant import callers
+from assistant import authentication, callers
+from assistant.authentication import Throttle
 from clinic import web_sessions
 from clinic.db import Database
 from clinic.errors import InvalidInput
 from clinic.timeutil import now_utc
-from clinic.tokens import Caller, staff_for_token
+from clinic.tokens import Caller
 
 
 def _minutes(name: str, default: int) -> int:
@@ -49,23 +50,38 @@ def create_link(db: Database, staff_id: str, *, actor: str = "operator") -> str:
         return web_sessions.create_link(session, staff_id, actor=actor, now=now_utc())
 
 
-def sign_in_with_link(db: Database, link_token: str) -> str:
-    """Redeem a one-time link; returns the new session's cookie secret."""
-    with db.session() as session:
-        now = now_utc()
-        staff_id = web_sessions.redeem_link(session, link_token.strip(), now=now)
-        return web_sessions.start(session, staff_id, how="link", now=now, policy=policy())
+def sign_in_with_link(
+    db: Database, link_token: str, *, client: str = "local", throttle: Throttle | None = None
+) -> str:
+    """Redeem a one-time link; returns the new session's cookie secret. A bad link counts as a
+    failed sign-in of `client` (assistant.authentication)."""
+    secret = link_token.strip()
+
+    def redeem() -> str:
+        with db.session() as session:
+            now = now_utc()
+            staff_id = web_sessions.redeem_link(session, secret, now=now)
+            return web_sessions.start(session, staff_id, how="link", now=now, policy=policy())
+
+    brakes = throttle or Throttle()
+    return authentication.one_time(db, brakes, secret, redeem, client=client, door="web")
 
 
-def sign_in_with_token(db: Database, api_token: str) -> str:
-    """Exchange a staff member's bearer token for a session; returns the cookie secret."""
+def sign_in_with_token(
+    db: Database, api_token: str, *, client: str = "local", throttle: Throttle | None = None
+) -> str:
+    """Exchange a staff member's bearer token for a session that keeps the token's scope;
+    returns the cookie secret. NotAuthenticated / TooManyAttempts as for the HTTP API."""
+    caller = authentication.bearer(db, throttle or Throttle(), api_token, client=client, door="web")
     with db.session() as session:
-        staff = staff_for_token(session, api_token.strip())
-        if staff is None:
-            raise InvalidInput(
-                "that token is unknown or revoked; create one with `rota token create --staff ID`"
-            )
-        return web_sessions.start(session, staff.id, how="token", now=now_utc(), policy=policy())
+        return web_sessions.start(
+            session,
+            caller.staff_id,
+            how="token",
+            now=now_utc(),
+            policy=policy(),
+            scope=caller.scope,
+        )
 
 
 def visit(db: Database, cookie: str) -> Visit | None:
@@ -75,7 +91,7 @@ def visit(db: Database, cookie: str) -> Visit | None:
         found = web_sessions.find(session, cookie, now=now, policy=policy())
         if found is None:
             return None
-        caller = callers.caller_of(found.staff, "web")
+        caller = callers.caller_of(found.staff, door="web", scope=found.scope)
     if found.needs_touch:
         with db.session() as session:
             web_sessions.touch(session, found.session_id, now=now)

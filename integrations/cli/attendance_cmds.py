@@ -8,12 +8,12 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from assistant import callers
 from assistant.access import may, redact_for
 from assistant.usecases import AppointmentView, attendance, knock_on, records
 from clinic.db import Database, open_database
 from clinic.errors import InvalidInput
 from clinic.timeutil import now_utc, parse_date, parse_datetime
+from integrations.cli import identity
 
 T = TypeVar("T")
 ACTOR_HELP = "Who is asking (a staff id or a name); recorded in the audit log."
@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Sessions that have started and have no outcome yet (a clinician: their own)."""
         db = open_database()
-        caller = callers.for_actor(db, actor)
+        caller = identity.caller(db, actor)
         tz = db.facility_tz()
         moment = _option(lambda: parse_datetime(now, tz), "--now") if now else now_utc()
         on = _option(lambda: parse_date(day), "--day") if day else moment.astimezone(tz).date()
@@ -65,7 +65,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Record what happened to one session, or to one member of a group session."""
         db = open_database()
-        caller = callers.for_actor(db, actor)
+        caller = identity.caller(db, actor)
         after = attendance.mark(
             db, caller, attendance.Mark(appointment_id, action, reason, patient=patient)
         )
@@ -96,7 +96,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """The knock-on of a late patient or an overrunning session, and the ways to absorb it."""
         db = open_database()
-        caller = callers.for_actor(db, actor)
+        caller = identity.caller(db, actor)
         cmd = knock_on.Delay(appointment_id, minutes, "over" if over else "late")
         if propose:
             if apply is not None:

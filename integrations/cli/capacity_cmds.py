@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 
-from assistant import callers
 from assistant.usecases import capacity, records
 from clinic.db import open_database
 from clinic.errors import InvalidInput
 from clinic.timeutil import now_utc, parse_datetime
+from integrations.cli import identity
 
 ACTOR_HELP = "Who is asking (a staff id or a name); recorded in the audit log."
 
@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
         """The slots held back for emergency admissions (OPS-EMERGENCY-HOLD), day by day, and
         the arrivals of the weeks before that they were estimated from."""
         db = open_database()
-        caller = callers.for_actor(db, actor)
+        caller = identity.caller(db, actor)
         tz = db.facility_tz()
         try:
             moment = parse_datetime(now, tz) if now else now_utc()

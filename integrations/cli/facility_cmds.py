@@ -13,13 +13,14 @@ from typing import Annotated, Any
 import typer
 import yaml
 
-from assistant import callers, no_show
+from assistant import no_show
 from assistant.usecases import groups, rooms, staff
 from assistant.usecases.periods import read_period
 from clinic.db import Database, open_database
 from clinic.errors import InvalidInput
 from clinic.timeutil import now_utc
 from clinic.tokens import Caller
+from integrations.cli import identity
 
 staff_app = typer.Typer(help="Staff members: add, change hours, leave.", add_completion=False)
 group_app = typer.Typer(
@@ -47,7 +48,7 @@ def register(app: typer.Typer) -> None:
 
 def _context(actor: str) -> tuple[Database, Caller]:
     db = open_database()
-    return db, callers.for_actor(db, actor)
+    return db, identity.caller(db, actor)
 
 
 def _record(text: str) -> dict[str, Any]:

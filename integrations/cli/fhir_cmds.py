@@ -9,10 +9,10 @@ from typing import Annotated, Any
 
 import typer
 
-from assistant import callers
 from clinic.db import open_database
 from clinic.errors import InvalidInput
 from clinic.timeutil import parse_date
+from integrations.cli import identity
 from integrations.fhir.bundle import export_bundle, import_bundle, read_bundle
 
 fhir_app = typer.Typer(help="FHIR R4: export and import (Bundles, servers).", add_completion=False)
@@ -52,9 +52,7 @@ def fhir_export(
     if first and last and last < first:
         raise InvalidInput("--to is before --from")
     db = open_database()
-    bundle = export_bundle(
-        db, callers.for_actor(db, actor), start=first, end=last, base_url=base_url
-    )
+    bundle = export_bundle(db, identity.caller(db, actor), start=first, end=last, base_url=base_url)
     _write_atomically(out, json.dumps(bundle, indent=1, ensure_ascii=False) + "\n")
     kinds: dict[str, int] = {}
     for entry in bundle["entry"]:
@@ -95,7 +93,7 @@ def fhir_import(
     if since and server is None:
         raise InvalidInput("--since goes with --server")
     db = open_database()
-    caller = callers.for_actor(db, actor)
+    caller = identity.caller(db, actor)
     if bundle is not None:
         report: Any = import_bundle(db, caller, read_bundle(bundle), source=f"fhir:{bundle}")
     else:

@@ -8,10 +8,11 @@ from typing import Annotated
 
 import typer
 
-from assistant import callers, fhir_writeback
+from assistant import fhir_writeback
 from clinic.db import open_database
 from clinic.errors import InvalidInput
 from clinic.timeutil import now_utc, parse_date
+from integrations.cli import identity
 from integrations.cli.fhir_cmds import OPERATOR, Actor, fhir_app
 from integrations.fhir import writeback
 
@@ -34,7 +35,7 @@ def fhir_push(
     db = open_database()
     result = fhir_writeback.push_now(
         db,
-        callers.for_actor(db, actor),
+        identity.caller(db, actor),
         sender,
         now_utc(),
         start=parse_date(start) if start else None,
@@ -54,7 +55,7 @@ def fhir_overwrite(
     sender = _sender()
     db = open_database()
     result = fhir_writeback.overwrite(
-        db, callers.for_actor(db, actor), sender, appointment, reason, now_utc()
+        db, identity.caller(db, actor), sender, appointment, reason, now_utc()
     )
     typer.echo(json.dumps(result))
     if result["sent"] != 1:

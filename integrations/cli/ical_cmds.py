@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
-from assistant import callers
 from assistant.usecases import feeds
 from clinic.db import open_database
 from clinic.errors import InvalidInput
+from integrations.cli import identity
 
 ACTOR_HELP = "Who is asking (a staff id); recorded in the audit log."
 
@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
         db = open_database()
         issued = feeds.issue(
             db,
-            callers.for_actor(db, actor),
+            identity.caller(db, actor),
             *subject,
             base=os.environ.get(feeds.BASE_URL_ENV) or None,
         )
@@ -68,7 +68,7 @@ def register(app: typer.Typer) -> None:
         if (subject is None) == (feed is None):
             raise InvalidInput("give the feed's URL (or token), or --staff ID, or --room ID")
         db = open_database()
-        caller = callers.for_actor(db, actor)
+        caller = identity.caller(db, actor)
         if subject is None:
             ids = feeds.revoke(db, caller, token=feed)
         else:
@@ -82,7 +82,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Every feed issued, live or revoked (the URLs themselves are not kept)."""
         db = open_database()
-        rows = feeds.listing(db, callers.for_actor(db, actor))
+        rows = feeds.listing(db, identity.caller(db, actor))
         if as_json:
             typer.echo(
                 json.dumps(
@@ -118,5 +118,5 @@ def register(app: typer.Typer) -> None:
         if setting not in ("on", "off"):
             raise InvalidInput("say on or off")
         db = open_database()
-        feeds.set_patient_initials(db, callers.for_actor(db, actor), setting == "on")
+        feeds.set_patient_initials(db, identity.caller(db, actor), setting == "on")
         typer.echo(f"patients' initials in calendar feeds: {setting}")

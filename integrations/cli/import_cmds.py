@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
-from assistant import callers
 from assistant.usecases import imports
 from clinic.db import open_database
 from clinic.errors import InvalidInput
+from integrations.cli import identity
 from integrations.csv_import.formats import FORMATS, KINDS
 from integrations.csv_import.read import read_csv
 
@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
         failing row is listed (row, column, problem, fix). Clients first, then appointments."""
         read = read_csv(file, kind, fmt, dry_run=dry_run)
         db = open_database()
-        report = imports.import_rows(db, callers.for_actor(db, actor), read.rows)
+        report = imports.import_rows(db, identity.caller(db, actor), read.rows)
         if as_json:
             typer.echo(
                 json.dumps(

@@ -14,6 +14,7 @@ from clinic.db import open_database
 from clinic.errors import InvalidInput
 from clinic.timeutil import local_iso, now_utc, parse_datetime
 from integrations import notify
+from integrations.cli import identity
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 SAID = {
@@ -53,6 +54,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run a job now (or as of --now) unless its key already ran; a failed run is retried."""
         db = open_database()
+        identity.acting(db)
         tz = db.facility_tz()
         try:
             moment = parse_datetime(now, tz) if now else now_utc()

@@ -6,12 +6,13 @@ import json
 import os
 import sys
 import traceback
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from assistant import callers
+from assistant import access, callers
 from assistant.usecases import (
     AppointmentView,
     appointments,
@@ -24,11 +25,11 @@ from assistant.usecases import (
 from assistant.wiring import load_facility_file
 from clinic.db import Database, database_url, encrypt_database, open_database
 from clinic.demo import SIZES, generate_demo
-from clinic.errors import InvalidInput, RotaError
+from clinic.errors import InvalidInput, PermissionDenied, RotaError
 from clinic.facility_file import dump, read_file
 from clinic.timeutil import local_iso, parse_date, parse_datetime
-from clinic.tokens import Caller
-from integrations.cli import nlu_cmds
+from clinic.tokens import DEFAULT_DAYS, DEFAULT_SCOPE, Caller
+from integrations.cli import identity, nlu_cmds
 from integrations.log_policy import protect_logs
 
 app = typer.Typer(
@@ -67,7 +68,7 @@ def _db() -> Database:
 
 
 def _caller(db: Database, actor: str) -> Caller:
-    return callers.for_actor(db, actor)
+    return identity.caller(db, actor)
 
 
 def _print_json(data: Any) -> None:
@@ -137,9 +138,9 @@ def load(
     Appointments still to happen are booked through the same checks and rule packs as every
     booking (as ACTOR); attended, no-show and cancelled ones are history, imported as recorded."""
     data = read_file(file)
-    counts = load_facility_file(
-        _db(), data, replace=replace, actor=actor, source=str(file), check=check
-    )
+    db = _db()
+    who = actor if check else identity.acting(db, actor)
+    counts = load_facility_file(db, data, replace=replace, actor=who, source=str(file), check=check)
     if check:
         typer.echo(f"{file}: valid (" + ", ".join(f"{n} {s}" for s, n in counts.items()) + ")")
         return
@@ -189,6 +190,7 @@ def demo(
     anchor = parse_date(start) if start else None
     if load_it or load_if_empty:
         db = _db()
+        who = identity.acting(db)
         present = records.facility_name(db)
         if present is not None and load_if_empty:
             typer.echo(f"facility {present!r} is already loaded in {db.describe()}")
@@ -198,7 +200,7 @@ def demo(
             db,
             data,
             replace=replace,
-            actor="operator",
+            actor=who,
             source=f"demo:{size}:{seed}",
             as_of=anchor,
         )
@@ -232,9 +234,10 @@ def agenda(
 ) -> None:
     """The schedule of one person or room, or of the whole facility, for a day."""
     db = _db()
+    caller = _caller(db, OPERATOR)
     found = records.agenda(
         db,
-        _caller(db, OPERATOR),
+        caller,
         records.AgendaQuery(
             staff=staff,
             patient=patient,
@@ -244,12 +247,14 @@ def agenda(
         ),
     )
     tz, rows = found.tz, found.appointments
+    # What the caller may see of each (the read-only command line sees no patient).
+    shown = [access.redact_for(db, caller, a, tz) for a in rows]
     if as_json:
         _print_json(
             {
                 "from": local_iso(found.start, tz),
                 "to": local_iso(found.end, tz),
-                "appointments": [_record(a, tz) for a in rows],
+                "appointments": shown,
             }
         )
         return
@@ -266,16 +271,16 @@ def agenda(
     if not rows:
         typer.echo("  nothing booked")
         return
-    for a in rows:
-        typer.echo("  " + _line(a, tz, names))
+    for a, record in zip(rows, shown, strict=True):
+        typer.echo("  " + _line(a, tz, names, "patients" in record))
 
 
-def _line(a: AppointmentView, tz: Any, names: dict[str, str]) -> str:
+def _line(a: AppointmentView, tz: Any, names: dict[str, str], with_patients: bool) -> str:
     start = a.start.astimezone(tz)
     end = a.end.astimezone(tz)
     staff = ", ".join(names.get(s, s) for s in a.staff)
-    patients = ", ".join(names.get(p, p) for p in a.patients[:3])
-    if len(a.patients) > 3:
+    patients = ", ".join(names.get(p, p) for p in a.patients[:3]) if with_patients else "-"
+    if with_patients and len(a.patients) > 3:
         patients += f" +{len(a.patients) - 3}"
     return (
         f"{start:%a %H:%M}–{end:%H:%M}  {a.session_type:<22} {staff:<26} {patients:<30} "
@@ -509,6 +514,19 @@ def audit_disclosures(patient: PatientOption, as_json: JsonFlag = False) -> None
 # --- HTTP --------------------------------------------------------------------------------------
 
 
+ScopeOpt = Annotated[
+    str,
+    typer.Option(
+        help="read (look only), booking (read, book, cancel, move, check in, attendance, chat) "
+        "or admin (everything the person's roles allow)."
+    ),
+]
+DaysOpt = Annotated[
+    int | None,
+    typer.Option(help=f"Days until it expires (default ROTA_TOKEN_DAYS, else {DEFAULT_DAYS})."),
+]
+
+
 @token_app.command("create")
 def token_create(
     staff: Annotated[str, typer.Option(help="The staff member the token speaks for.")],
@@ -521,16 +539,20 @@ def token_create(
             "http://127.0.0.1:8000 unless ROTA_BASE_URL is set).",
         ),
     ] = False,
+    scope: ScopeOpt = DEFAULT_SCOPE,
+    days: DaysOpt = None,
     actor: Actor = OPERATOR,
 ) -> None:
     """Create a bearer token (or, with --link, a one-time sign-in link); it is printed once,
-    last on the line, and stored only hashed."""
+    last on the line, and stored only hashed. It expires after --days."""
+    db = _db()
+    who = identity.acting(db, actor)
     if link:
-        url = _sign_in_url(os.environ.get(feeds.BASE_URL_ENV) or DEFAULT_BASE, staff, actor)
+        url = _sign_in_url(os.environ.get(feeds.BASE_URL_ENV) or DEFAULT_BASE, staff, who)
         typer.echo(f"sign-in link for {staff} (works once, for 15 minutes): {url}")
         return
-    token = people.create_token(_db(), staff, label=label, actor=actor)
-    typer.echo(f"token for {staff} (shown once, keep it secret): {token}")
+    token = people.create_token(db, staff, label=label, actor=who, scope=scope, days=days)
+    typer.echo(f"token for {staff} ({scope}, shown once, keep it secret): {token}")
 
 
 def _sign_in_url(base: str, staff: str, actor: str) -> str:
@@ -545,8 +567,100 @@ def token_revoke(
     actor: Actor = OPERATOR,
 ) -> None:
     """Revoke a staff member's tokens (effective immediately)."""
-    count = people.revoke_tokens(_db(), staff, actor=actor)
+    db = _db()
+    count = people.revoke_tokens(db, staff, actor=identity.acting(db, actor))
     typer.echo(f"revoked {count} token(s) of {staff}")
+
+
+@token_app.command("rotate")
+def token_rotate(
+    staff: Annotated[
+        str | None, typer.Option(help="Replace every live token of this staff member.")
+    ] = None,
+    token_id: Annotated[
+        int | None, typer.Option("--token-id", help="Replace this token only (`rota token list`).")
+    ] = None,
+    scope: Annotated[
+        str | None,
+        typer.Option(help="The new token's scope (default: the old token's, else booking)."),
+    ] = None,
+    days: DaysOpt = None,
+    actor: Actor = OPERATOR,
+) -> None:
+    """Issue a new token and revoke the old one(s) at once; the new one is printed once."""
+    db = _db()
+    rotated = people.rotate_token(
+        db,
+        staff_id=staff,
+        token_id=token_id,
+        actor=identity.acting(db, actor),
+        scope=scope,
+        days=days,
+    )
+    typer.echo(
+        f"revoked {len(rotated.revoked)} token(s) of {rotated.staff_id}; "
+        f"new token (shown once, keep it secret): {rotated.token}"
+    )
+
+
+@token_app.command("list")
+def token_list(
+    staff: Annotated[str | None, typer.Option(help="Only this staff member's tokens.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Every token: id, label, scope, created, expires, last used, revoked (never the token)."""
+    db = _db()
+    identity.acting(db)
+    rows = people.list_tokens(db, staff)
+    if as_json:
+        _print_json([vars(r) for r in rows])
+        return
+    typer.echo(
+        f"{'id':>5}  {'staff':<8} {'scope':<8} {'created':<17} {'expires':<17} "
+        f"{'last used':<17} {'revoked':<17} label"
+    )
+    for r in rows:
+        typer.echo(
+            f"{r.id:>5}  {r.staff_id:<8} {r.scope:<8} {_when(r.created_at)} {_when(r.expires_at)} "
+            f"{_when(r.last_used_at)} {_when(r.revoked_at)} {r.label or ''}"
+        )
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}".ljust(17) if moment else "-".ljust(17)
+
+
+@token_app.command("failures")
+def token_failures(
+    client: Annotated[str | None, typer.Option(help="Only this client address.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10000)] = 50,
+) -> None:
+    """The latest failed sign-ins (client, door, reason, prefix digest; never the token)."""
+    db = _db()
+    identity.acting(db)
+    for f in people.auth_failures(db, client=client, limit=limit):
+        typer.echo(f"{_when(f.at)} {f.client:<20} {f.door:<5} {f.reason:<9} {f.prefix_digest}")
+
+
+@app.command()
+def login(
+    token: Annotated[
+        str | None, typer.Option(help="The token (default: asked for, not echoed).")
+    ] = None,
+) -> None:
+    """Act as the staff member a token speaks for, from this account, until it expires."""
+    secret = token if token is not None else typer.prompt("Rota token", hide_input=True)
+    who = identity.login(_db(), secret)
+    typer.echo(
+        f"logged in as {who.name} ({who.staff_id}, {who.scope} scope); "
+        f"`rota logout` forgets it ({identity.login_file()})"
+    )
+
+
+@app.command()
+def logout() -> None:
+    """Forget `rota login`: the command line is read-only again (unless ROTA_OPERATOR is set)."""
+    typer.echo("logged out" if identity.logout() else "was not logged in")
 
 
 @app.command()
@@ -563,17 +677,16 @@ def serve(
     embedded job scheduler (see `rota jobs list`) unless ROTA_SCHEDULER=off."""
     db = _db()
     base = f"http://{host}:{port}"
+    who = identity.acting(db) if token_for_role else OPERATOR
     typer.echo(f"Rota listening on {base}  (API docs: {base}/schema/swagger)")
     if token_for_role:
-        member, token = people.token_for_role(
-            db, token_for_role, label="rota serve", actor=OPERATOR
-        )
+        member, token = people.token_for_role(db, token_for_role, label="rota serve", actor=who)
         typer.echo(f"token for {member.name} ({member.staff_id}, {token_for_role}): {token}")
         typer.echo(
             f"try: curl -s -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' "
             f'-d \'{{"message": "help"}}\' {base}/api/chat'
         )
-        url = _sign_in_url(base, member.staff_id, OPERATOR)
+        url = _sign_in_url(base, member.staff_id, who)
         typer.echo(f"open the board in a browser (link works once, for 15 minutes): {url}")
     scheduler = _start_scheduler(db)
     try:
@@ -644,6 +757,7 @@ def chat(
     from clinic.timeutil import now_utc
 
     db = _db()
+    identity.acting(db)  # whoever may speak as anyone is an operator
     if as_staff:
         caller = callers.for_staff(db, as_staff)
     else:
@@ -754,6 +868,12 @@ def run(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         typer.echo("rota: interrupted", err=True)
         return 130
+    except PermissionDenied as exc:
+        if identity.operator(_db()) is None:  # read-only: say how to act, in one line
+            typer.echo(f"rota: {identity.HINT}", err=True)
+            return exc.exit_code
+        typer.echo(f"rota: {exc}", err=True)
+        return exc.exit_code
     except RotaError as exc:
         typer.echo(f"rota: {exc}", err=True)
         for problem in getattr(exc, "problems", []):

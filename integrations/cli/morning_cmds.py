@@ -7,12 +7,12 @@ from typing import Annotated
 
 import typer
 
-from assistant import callers
 from assistant.morning_report import text
 from assistant.usecases import morning
 from clinic.db import open_database
 from clinic.errors import InvalidInput
 from clinic.timeutil import now_utc, parse_datetime
+from integrations.cli import identity
 
 ACTOR_HELP = "Who is asking (a staff id or a name); recorded in the audit log."
 
@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """The morning exception report for the day of --now: each section's count and rows."""
         db = open_database()
-        caller = callers.for_actor(db, actor)
+        caller = identity.caller(db, actor)
         try:
             moment = parse_datetime(now, db.facility_tz()) if now else now_utc()
         except InvalidInput as exc:

@@ -8,13 +8,13 @@ from typing import Annotated
 
 import typer
 
-from assistant import callers
 from assistant.jobs import fhir_push as fhir_push_job
 from assistant.jobs import outbox as drain_job
 from assistant.usecases import outbox
 from clinic.db import open_database
 from clinic.timeutil import now_utc
 from integrations import notify
+from integrations.cli import identity
 
 ACTOR_HELP = "Who is asking (a staff id or a name); recorded in the audit log."
 
@@ -36,7 +36,7 @@ def register(app: typer.Typer) -> None:
         """Messages, newest first (recipients masked; the words are never kept)."""
         db = open_database()
         rows = outbox.list_messages(
-            db, callers.for_actor(db, actor), outbox.ListMessages(dead=dead, limit=limit)
+            db, identity.caller(db, actor), outbox.ListMessages(dead=dead, limit=limit)
         )
         if as_json:
             typer.echo(json.dumps([outbox.as_record(r) for r in rows], indent=2))
@@ -57,7 +57,7 @@ def register(app: typer.Typer) -> None:
         """Put a dead message back in the queue, due now (a Slack message goes with the Slack
         door's next sweep)."""
         db = open_database()
-        row = outbox.retry(db, callers.for_actor(db, actor), outbox.Retry(message_id))
+        row = outbox.retry(db, identity.caller(db, actor), outbox.Retry(message_id))
         typer.echo(f"Message #{row.id} is queued again ({row.channel} to {row.recipient}).")
 
     @group.command("send")
@@ -73,6 +73,7 @@ def register(app: typer.Typer) -> None:
             )
             raise typer.Exit(1)
         db, now = open_database(), now_utc()
+        identity.acting(db)
         counts = drain_job.run(db, now)
         if "fhir" in channels:  # appointments written back to the EHR (ROTA_FHIR_BASE_URL)
             counts = {**counts, "fhir": fhir_push_job.run(db, now)}
@@ -85,7 +86,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Patients' answers to reminders: C confirms, R asks for a call back."""
         db = open_database()
-        rows = outbox.replies(db, callers.for_actor(db, actor))
+        rows = outbox.replies(db, identity.caller(db, actor))
         if as_json:
             typer.echo(json.dumps([outbox.as_record(r) for r in rows], indent=2))
             return

@@ -11,12 +11,13 @@ from typing import Annotated, Any
 
 import typer
 
-from assistant import break_glass, callers
+from assistant import break_glass
 from assistant.usecases import paperwork, patients
 from clinic.db import Database, open_database
 from clinic.errors import InvalidInput
 from clinic.facility_file import parse_text, read_file
 from clinic.tokens import Caller
+from integrations.cli import identity
 
 OPERATOR = "operator"
 Actor = Annotated[
@@ -39,7 +40,7 @@ def _db() -> Database:
 
 
 def _caller(db: Database, actor: str) -> Caller:
-    return callers.for_actor(db, actor)
+    return identity.caller(db, actor)
 
 
 def _read(source: str) -> dict[str, Any]:

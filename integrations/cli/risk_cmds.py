@@ -9,10 +9,11 @@ from typing import Annotated, Any
 
 import typer
 
-from assistant import callers, no_show
+from assistant import no_show
 from clinic.db import open_database
 from clinic.errors import InvalidInput
 from clinic.timeutil import now_utc, parse_datetime
+from integrations.cli import identity
 
 ACTOR_HELP = "Who is asking (a staff id or a name); recorded in the audit log."
 Actor = Annotated[str, typer.Option(help=ACTOR_HELP)]
@@ -44,7 +45,7 @@ def register(app: typer.Typer) -> None:
         except InvalidInput as exc:
             raise InvalidInput(f"--now: {exc}") from exc
         done = no_show.train_model(
-            db, callers.for_actor(db, actor), moment, held_out_weeks=held_out_weeks
+            db, identity.caller(db, actor), moment, held_out_weeks=held_out_weeks
         )
         _print(done, as_json)
 
@@ -52,7 +53,7 @@ def register(app: typer.Typer) -> None:
     def show(actor: Actor = "operator", as_json: JsonFlag = False) -> None:
         """The model in force: version, window, size, held-out metrics against the baseline."""
         db = open_database()
-        model = no_show.model_report(db, callers.for_actor(db, actor))
+        model = no_show.model_report(db, identity.caller(db, actor))
         if model is None:
             if as_json:
                 typer.echo("null")

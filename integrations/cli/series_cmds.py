@@ -11,12 +11,12 @@ from typing import Annotated, Any
 
 import typer
 
-from assistant import callers
 from assistant.access import redact_for
 from assistant.usecases import closures, series
 from clinic.db import Database, open_database
 from clinic.errors import BookingConflict
 from clinic.timeutil import parse_date
+from integrations.cli import identity
 
 ACTOR_HELP = "Who is asking (a staff id or a name); recorded in the audit log."
 Actor = Annotated[str, typer.Option(help=ACTOR_HELP)]
@@ -62,7 +62,7 @@ def register(app: typer.Typer) -> None:
         db = open_database()
         outcome = series.book_series(
             db,
-            callers.for_actor(db, actor),
+            identity.caller(db, actor),
             series.BookSeries(
                 patient=patient,
                 staff=staff,
@@ -88,7 +88,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """The series' pattern and each occurrence."""
         db = open_database()
-        record = series.show_series(db, callers.for_actor(db, actor), series_id)
+        record = series.show_series(db, identity.caller(db, actor), series_id)
         if as_json:
             typer.echo(json.dumps(record, indent=2))
             return
@@ -112,7 +112,7 @@ def register(app: typer.Typer) -> None:
         db = open_database()
         outcome = series.cancel_series(
             db,
-            callers.for_actor(db, actor),
+            identity.caller(db, actor),
             series.CancelSeries(series_id, scope, reason, occurrence=occurrence),  # type: ignore[arg-type]
         )
         _report(db, actor, outcome, "cancelled", as_json)
@@ -133,7 +133,7 @@ def register(app: typer.Typer) -> None:
         db = open_database()
         outcome = series.change_series(
             db,
-            callers.for_actor(db, actor),
+            identity.caller(db, actor),
             series.ChangeSeries(
                 series_id,
                 scope,  # type: ignore[arg-type]
@@ -169,7 +169,7 @@ def register_holidays(app: typer.Typer) -> None:
         first = parse_date(first_day)
         record = closures.close_facility(
             db,
-            callers.for_actor(db, actor),
+            identity.caller(db, actor),
             closures.CloseFacility(first, parse_date(last_day) if last_day else first, reason),
         )
         if as_json:
@@ -181,7 +181,7 @@ def register_holidays(app: typer.Typer) -> None:
     def list_(actor: Actor = "operator", as_json: JsonFlag = False) -> None:
         """Closures still to come or under way."""
         db = open_database()
-        rows = closures.closures(db, callers.for_actor(db, actor))
+        rows = closures.closures(db, identity.caller(db, actor))
         if as_json:
             typer.echo(json.dumps(rows, indent=2))
             return
@@ -198,7 +198,7 @@ def _report(
             "was changed:\n" + "\n".join(f"  - {f.words()}" for f in outcome.failed)
         )
     if as_json:
-        caller, tz = callers.for_actor(db, actor), db.facility_tz()
+        caller, tz = identity.caller(db, actor), db.facility_tz()
         record: dict[str, Any] = outcome.as_record()
         record["appointments"] = [redact_for(db, caller, a, tz) for a in outcome.done]
         typer.echo(json.dumps(record, indent=2))

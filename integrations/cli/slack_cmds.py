@@ -13,6 +13,7 @@ from assistant import slack_store as store
 from assistant.usecases import people
 from clinic.db import open_database
 from clinic.errors import InvalidInput
+from integrations.cli import identity
 from integrations.slack.settings import SlackSettings
 
 MANIFEST = Path(__file__).resolve().parents[2] / "slack" / "manifest.yaml"
@@ -78,7 +79,8 @@ def register(app: typer.Typer) -> None:
         actor: Annotated[str, typer.Option(help="Who is linking (audit log).")] = "operator",
     ) -> None:
         """Link a staff member to their Slack account (recorded in the audit log)."""
-        before = people.link_slack(open_database(), staff, slack_user, actor=actor)
+        db = open_database()
+        before = people.link_slack(db, staff, slack_user, actor=identity.acting(db, actor))
         was = f" (was {before})" if before and before != slack_user else ""
         typer.echo(f"linked {staff} to Slack user {slack_user}{was}")
 
@@ -88,7 +90,8 @@ def register(app: typer.Typer) -> None:
         actor: Annotated[str, typer.Option(help="Who is unlinking (audit log).")] = "operator",
     ) -> None:
         """Forget a staff member's Slack account: Rota will refuse that Slack user."""
-        before = people.unlink_slack(open_database(), staff, actor=actor)
+        db = open_database()
+        before = people.unlink_slack(db, staff, actor=identity.acting(db, actor))
         typer.echo(f"unlinked {staff}" + (f" from {before}" if before else " (was not linked)"))
 
     @slack_app.command("resend")
@@ -102,6 +105,7 @@ def register(app: typer.Typer) -> None:
         if not settings.bot_token:
             raise InvalidInput("set SLACK_BOT_TOKEN to send messages")
         db = open_database()
+        identity.acting(db)
         door = SlackDoor(db, Dialogue(db), settings, sweep_seconds=0)
         asyncio.run(door.resend())
         counts = store.counts(db)

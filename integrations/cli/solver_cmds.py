@@ -27,6 +27,7 @@ from assistant.optimize import (
 from clinic.db import open_database
 from clinic.errors import InvalidInput
 from clinic.timeutil import local_iso, local_midnight, parse_date, parse_datetime
+from integrations.cli import identity
 from solver.plan import Progress
 from solver.settings import SolverSettings
 
@@ -152,6 +153,7 @@ def register(app: typer.Typer) -> None:
         if out is not None:
             _write(out, data)
         if apply:
+            identity.acting(db)  # books as the system actor, on an operator's say-so
             booked = apply_plan(db, actor, result, built)
             typer.echo(f"booked {booked} appointment(s)", err=True)
         if as_json:
@@ -186,6 +188,7 @@ def register(app: typer.Typer) -> None:
         if out is not None:
             _write(out, repair_plan_file(result, built))
         if apply and result.moves:
+            identity.acting(db)
             moved = apply_repair(db, actor, result, built, reason)
             typer.echo(f"moved {moved} appointment(s)", err=True)
         data = repair_json(result, built)

@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
-from assistant import callers
 from assistant.usecases import waitlist
 from clinic.db import open_database
 from clinic.timeutil import parse_date
+from integrations.cli import identity
 
 ACTOR_HELP = "Who is asking (a staff id); recorded in the audit log."
 
@@ -53,7 +53,7 @@ def register(app: typer.Typer) -> None:
             priority=priority,
             note=note,
         )
-        entry = waitlist.add(db, callers.for_actor(db, actor), cmd)
+        entry = waitlist.add(db, identity.caller(db, actor), cmd)
         typer.echo(f"Entry {entry.id}: {entry.patient} waits for {entry.session_type}.")
 
     @group.command("list")
@@ -70,7 +70,7 @@ def register(app: typer.Typer) -> None:
         cmd = waitlist.ListEntries(patient=patient)
         if status:
             cmd = waitlist.ListEntries(statuses=tuple(status), patient=patient)
-        rows = waitlist.entries(db, callers.for_actor(db, actor), cmd)
+        rows = waitlist.entries(db, identity.caller(db, actor), cmd)
         if as_json:
             typer.echo(json.dumps([waitlist.as_record(r) for r in rows], indent=2))
             return
@@ -99,7 +99,7 @@ def register(app: typer.Typer) -> None:
         """Take a patient off the waitlist."""
         db = open_database()
         entry = waitlist.withdraw(
-            db, callers.for_actor(db, actor), waitlist.Withdraw(entry_id, reason)
+            db, identity.caller(db, actor), waitlist.Withdraw(entry_id, reason)
         )
         typer.echo(f"Entry {entry.id} ({entry.patient}) is withdrawn.")
 
@@ -115,7 +115,7 @@ def register(app: typer.Typer) -> None:
         """Offers of freed times, newest first, with their rank and why."""
         db = open_database()
         cmd = waitlist.ListOffers(statuses=tuple(status)) if status else waitlist.ListOffers()
-        rows = waitlist.offers(db, callers.for_actor(db, actor), cmd)
+        rows = waitlist.offers(db, identity.caller(db, actor), cmd)
         if as_json:
             typer.echo(json.dumps([waitlist.as_record(r) for r in rows], indent=2))
             return
@@ -136,7 +136,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Book an offered time for its patient (first to accept wins)."""
         db = open_database()
-        offer = waitlist.accept(db, callers.for_actor(db, actor), waitlist.AcceptOffer(offer_id))
+        offer = waitlist.accept(db, identity.caller(db, actor), waitlist.AcceptOffer(offer_id))
         tz = db.facility_tz()
         typer.echo(
             f"Booked {offer.patient} on {offer.start.astimezone(tz):%a %d %b %H:%M} with "

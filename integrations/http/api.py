@@ -43,9 +43,10 @@ SECURITY_SCHEMES = {
         "TWILIO_AUTH_TOKEN (403 when bad)",
     ),
 }
-# Every /api route: malformed (400), no token (401), a role that may not (403), no such record
-# (404), refused by a check or a rule (422); a write may also find the time taken (409).
-READ_ERRORS = (400, 401, 403, 404, 422)
+# Every /api route: malformed (400), no token (401), a role or token scope that may not (403), no
+# such record (404), refused by a check or a rule (422), too many failed sign-ins from the client
+# (429); a write may also find the time taken (409).
+READ_ERRORS = (400, 401, 403, 404, 422, 429)
 WRITE_ERRORS = (*READ_ERRORS, 409)
 
 

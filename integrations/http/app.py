@@ -17,6 +17,7 @@ from litestar.openapi.spec import Components
 from litestar.static_files import create_static_files_router
 from litestar.types import Message, Scope
 
+from assistant.authentication import Throttle
 from assistant.dialogue import Dialogue
 from assistant.parse import intents
 from assistant.usecases import records
@@ -96,11 +97,13 @@ def create_app(
     debug: bool = False,
     fhir_bulk: BulkSettings | None = None,
     settle: bool = False,
+    throttle: Throttle | None = None,
 ) -> Litestar:
     """The app; `settle` (a server process, never tests: frozen objects are never freed)
     freezes what is imported out of the garbage collector once it has started."""
     database = db or open_database()
     conversation = dialogue or Dialogue(database)
+    brakes = throttle or Throttle()  # failed sign-ins, per process (assistant.authentication)
     # Request bodies may carry patient details: never log them, and keep library loggers quiet.
     protect_logs()
     openapi = OpenAPIConfig(
@@ -146,6 +149,7 @@ def create_app(
         dependencies={
             "db": Provide(lambda: database, use_cache=True, sync_to_thread=False),
             "caller": Provide(provide_caller, sync_to_thread=True),
+            "throttle": Provide(lambda: brakes, use_cache=True, sync_to_thread=False),
             "dialogue": Provide(lambda: conversation, use_cache=True, sync_to_thread=False),
         },
         exception_handlers=fhir_aware(EXCEPTION_HANDLERS),  # OperationOutcome under /fhir/

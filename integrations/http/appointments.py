@@ -17,6 +17,7 @@ from clinic.errors import InvalidInput
 from clinic.timeutil import day_bounds, now_utc, parse_datetime
 from clinic.tokens import Caller
 from integrations.http.api import ApiController
+from integrations.http.auth import BOOKING
 from integrations.http.emergency import REASON, ReasonHeader, emergency
 from integrations.http.fields import DateTime, described, read_datetime, when_query
 
@@ -128,7 +129,7 @@ class AppointmentController(ApiController):
             "appointments": rows,
         }
 
-    @post("/appointments", sync_to_thread=True, status_code=201)
+    @post("/appointments", sync_to_thread=True, status_code=201, opt=BOOKING)
     def create(
         self,
         db: NamedDependency[Database],
@@ -158,7 +159,7 @@ class AppointmentController(ApiController):
         )
         return redact_for(db, caller, booked, tz)
 
-    @delete("/appointments/{appointment_id:str}", sync_to_thread=True, status_code=200)
+    @delete("/appointments/{appointment_id:str}", sync_to_thread=True, status_code=200, opt=BOOKING)
     def cancel(
         self,
         db: NamedDependency[Database],

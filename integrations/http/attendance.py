@@ -19,6 +19,7 @@ from clinic.errors import InvalidInput
 from clinic.timeutil import now_utc, parse_date
 from clinic.tokens import Caller
 from integrations.http.api import ApiController
+from integrations.http.auth import BOOKING
 from integrations.http.fields import Day, date_query, described
 
 Mark = Literal["check_in", "attended", "no_show", "late_cancel"]
@@ -94,7 +95,12 @@ class AttendanceController(ApiController):
     path = "/api"
     tags = ["attendance"]
 
-    @post("/appointments/{appointment_id:str}/status", sync_to_thread=True, status_code=200)
+    @post(
+        "/appointments/{appointment_id:str}/status",
+        sync_to_thread=True,
+        status_code=200,
+        opt=BOOKING,
+    )
     def set_status(
         self,
         db: NamedDependency[Database],
@@ -110,7 +116,12 @@ class AttendanceController(ApiController):
         )
         return redact_for(db, caller, changed, db.facility_tz())
 
-    @post("/appointments/{appointment_id:str}/attendance", sync_to_thread=True, status_code=200)
+    @post(
+        "/appointments/{appointment_id:str}/attendance",
+        sync_to_thread=True,
+        status_code=200,
+        opt=BOOKING,
+    )
     def mark(
         self,
         db: NamedDependency[Database],
@@ -128,7 +139,12 @@ class AttendanceController(ApiController):
         )
         return redact_for(db, caller, changed, db.facility_tz())
 
-    @post("/appointments/{appointment_id:str}/check-in", sync_to_thread=True, status_code=200)
+    @post(
+        "/appointments/{appointment_id:str}/check-in",
+        sync_to_thread=True,
+        status_code=200,
+        opt=BOOKING,
+    )
     def check_in(
         self,
         db: NamedDependency[Database],
@@ -143,7 +159,12 @@ class AttendanceController(ApiController):
         )
         return redact_for(db, caller, changed, db.facility_tz())
 
-    @post("/appointments/{appointment_id:str}/delay", sync_to_thread=True, status_code=200)
+    @post(
+        "/appointments/{appointment_id:str}/delay",
+        sync_to_thread=True,
+        status_code=200,
+        opt=BOOKING,
+    )
     def delay(
         self,
         db: NamedDependency[Database],
@@ -213,7 +234,7 @@ class AttendanceController(ApiController):
             "appointments": [redact_for(db, caller, r, tz) for r in rows],
         }
 
-    @post("/attendance/day", sync_to_thread=True, status_code=200)
+    @post("/attendance/day", sync_to_thread=True, status_code=200, opt=BOOKING)
     def mark_day(
         self,
         db: NamedDependency[Database],

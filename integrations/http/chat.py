@@ -12,6 +12,7 @@ from litestar.params import JSONBody
 from assistant.dialogue import Dialogue
 from clinic.tokens import Caller
 from integrations.http.api import ApiController
+from integrations.http.auth import ANY_SCOPE
 from integrations.http.fields import SAID_PATTERN, described
 
 
@@ -25,7 +26,7 @@ class ChatController(ApiController):
     path = "/api/chat"
     tags = ["chat"]
 
-    @post("/", sync_to_thread=True, status_code=200)
+    @post("/", sync_to_thread=True, status_code=200, opt=ANY_SCOPE)
     def chat(
         self,
         dialogue: NamedDependency[Dialogue],

@@ -37,11 +37,12 @@ class Problem:
 # What each status means on this API (the same words in the document as in the code's errors).
 MEANING = {
     400: "Malformed request: a parameter or body that does not match this document",
-    401: "No bearer token, or one that is unknown or revoked",
-    403: "The caller's roles may not do this",
+    401: "No bearer token, or one that is unknown, expired or revoked",
+    403: "The caller's roles, or the token's scope, may not do this",
     404: "No such record (or the caller may not know it exists)",
     409: "Conflict: the time or room is taken, a likely duplicate, or the record changed",
     422: "Well formed but refused: a value out of range, or a clinical or privacy rule says no",
+    429: "Too many failed sign-ins from this client: wait for Retry-After seconds",
 }
 
 

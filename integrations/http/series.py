@@ -21,6 +21,7 @@ from clinic.errors import InvalidInput
 from clinic.timeutil import parse_date
 from clinic.tokens import Caller
 from integrations.http.api import ApiController
+from integrations.http.auth import BOOKING
 from integrations.http.fields import WEEKDAYS, OptionalDay, OptionalTimeOfDay, TimeOfDay, described
 from integrations.http.problems import problem
 
@@ -96,7 +97,7 @@ class SeriesController(ApiController):
     path = "/api/series"
     tags = ["series"]
 
-    @post("/", sync_to_thread=True)
+    @post("/", sync_to_thread=True, opt=BOOKING)
     def create(
         self,
         db: NamedDependency[Database],
@@ -136,7 +137,7 @@ class SeriesController(ApiController):
         """The series' pattern and each occurrence with its appointment and status."""
         return series.show_series(db, caller, series_id)
 
-    @patch("/{series_id:str}", sync_to_thread=True)
+    @patch("/{series_id:str}", sync_to_thread=True, opt=BOOKING)
     def change(
         self,
         db: NamedDependency[Database],
@@ -161,7 +162,7 @@ class SeriesController(ApiController):
         )
         return _answer(db, caller, outcome, 200, "moved")
 
-    @delete("/{series_id:str}", sync_to_thread=True, status_code=200)
+    @delete("/{series_id:str}", sync_to_thread=True, status_code=200, opt=BOOKING)
     def cancel(
         self,
         db: NamedDependency[Database],

@@ -20,6 +20,7 @@ from clinic.db import Database
 from clinic.tokens import Caller
 from clinic.waitlist_models import ENTRY_STATUSES, OFFER_STATUSES
 from integrations.http.api import ApiController
+from integrations.http.auth import BOOKING
 from integrations.http.fields import WEEKDAYS, OptionalTimeOfDay, RowId, described
 
 
@@ -112,7 +113,7 @@ class WaitlistController(ApiController):
         cmd = waitlist.ListOffers(statuses=tuple(status)) if status else waitlist.ListOffers()
         return [waitlist.as_record(o) for o in waitlist.offers(db, caller, cmd)]
 
-    @post("/offers/{offer_id:int}/accept", sync_to_thread=True, status_code=200)
+    @post("/offers/{offer_id:int}/accept", sync_to_thread=True, status_code=200, opt=BOOKING)
     def accept(
         self,
         db: NamedDependency[Database],

@@ -16,9 +16,11 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 
+from assistant.authentication import Throttle
 from assistant.usecases import web_sign_in
 from clinic.db import Database
-from clinic.errors import InvalidInput
+from clinic.errors import InvalidInput, NotAuthenticated, TooManyAttempts
+from integrations.http.auth import client_of
 from integrations.web.session import SESSION_COOKIE, Visitor, safe_next
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -74,15 +76,26 @@ def signin_form(
 def signin_with_token(
     request: Request[Any, Any, Any],
     db: NamedDependency[Database],
+    throttle: NamedDependency[Throttle],
     data: Annotated[TokenForm, FORM],
 ) -> Response[Any]:
     if not data.token.strip():
         return _signin_page(data.next, "Paste your Rota token (it starts with rota_).", 400)
     try:
-        cookie = web_sign_in.sign_in_with_token(db, data.token)
-    except InvalidInput as exc:
-        return _signin_page(data.next, _sentence(str(exc)), 400)
+        cookie = web_sign_in.sign_in_with_token(
+            db, data.token, client=client_of(request), throttle=throttle
+        )
+    except NotAuthenticated as exc:
+        return _signin_page(data.next, _sentence(str(exc)), 401)
+    except TooManyAttempts as exc:
+        return _held(data.next, exc)
     return _signed_in(request, cookie, data.next)
+
+
+def _held(next_path: str, exc: TooManyAttempts) -> Response[Any]:
+    page = _signin_page(next_path, _sentence(str(exc)), 429)
+    page.headers["Retry-After"] = str(exc.retry_after)
+    return page
 
 
 @get("/signin/link", sync_to_thread=False, include_in_schema=False)
@@ -94,12 +107,17 @@ def signin_link_page() -> Template:
 def signin_with_link(
     request: Request[Any, Any, Any],
     db: NamedDependency[Database],
+    throttle: NamedDependency[Throttle],
     data: Annotated[LinkForm, FORM],
 ) -> Response[Any]:
     try:
-        cookie = web_sign_in.sign_in_with_link(db, data.token)
+        cookie = web_sign_in.sign_in_with_link(
+            db, data.token, client=client_of(request), throttle=throttle
+        )
     except InvalidInput as exc:
         return _signin_page("/", _sentence(str(exc)), 400)
+    except TooManyAttempts as exc:
+        return _held("/", exc)
     return _signed_in(request, cookie, "/")
 
 

@@ -151,7 +151,11 @@ def test_an_empty_database_says_what_to_do(
 
 def test_the_installed_command_runs_make_run_steps(tmp_path: Path) -> None:
     """What `make run` does, as a subprocess: load the demo once, then show the agenda."""
-    env = {"ROTA_DATABASE_URL": f"sqlite:///{tmp_path / 'run.sqlite3'}", "PATH": "/usr/bin:/bin"}
+    env = {
+        "ROTA_DATABASE_URL": f"sqlite:///{tmp_path / 'run.sqlite3'}",
+        "PATH": "/usr/bin:/bin",
+        "ROTA_OPERATOR": "operator",  # as the Makefile's run target sets it
+    }
     cmd = [sys.executable, "-m", "integrations.cli.main"]
     first = subprocess.run(
         [*cmd, "demo", "--load-if-empty"],

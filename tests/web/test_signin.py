@@ -42,8 +42,8 @@ def test_a_token_signs_in_with_a_cookie_the_page_scripts_cannot_read(
 def test_a_wrong_token_is_refused_in_plain_words(web_app: Litestar) -> None:
     with TestClient(web_app) as client:
         answer = client.post("/signin", data={"token": "rota_guess"}, follow_redirects=False)
-        assert answer.status_code == 400
-        assert "unknown or revoked" in answer.text and SESSION_COOKIE not in answer.cookies
+        assert answer.status_code == 401
+        assert "not known" in answer.text and SESSION_COOKIE not in answer.cookies
         empty = client.post("/signin", data={"token": " "})
         assert empty.status_code == 400 and "Paste your Rota token" in empty.text
 

@@ -27,6 +27,7 @@ from integrations.fhir.mapping import (
 )
 from integrations.fhir.mapping.common import Json
 from integrations.http.api import BEARER
+from integrations.http.auth import BOOKING
 from integrations.http.fhir.capability import allowed
 from integrations.http.fhir.context import Facade, facade, fhir, strict
 from integrations.http.fhir.outcome import FHIR_JSON, outcome_responses
@@ -41,7 +42,7 @@ from integrations.http.fhir.resources import (
 from integrations.http.fhir.search import count, date_bound, reference_id, searchset, skip
 from integrations.http.fhir.slots import parse_slot_id
 
-WRITE_ERRORS = outcome_responses(400, 401, 403, 404, 406, 409, 422)
+WRITE_ERRORS = outcome_responses(400, 401, 403, 404, 406, 409, 422, 429)
 BOOKABLE = frozenset({"booked", "proposed", "pending"})
 """Appointment.status a create may carry: it is booked (Rota books what it is asked to)."""
 _REF = r"[A-Za-z0-9\-.]{1,64}$"
@@ -223,7 +224,14 @@ class AppointmentFhirController(Controller):
         record = directory_uc.appointment(db, caller, logical_id)
         return fhir(to_fhir(view, record))
 
-    @post("/", sync_to_thread=True, media_type=FHIR_JSON, status_code=201, responses=WRITE_ERRORS)
+    @post(
+        "/",
+        sync_to_thread=True,
+        media_type=FHIR_JSON,
+        status_code=201,
+        responses=WRITE_ERRORS,
+        opt=BOOKING,
+    )
     def create(
         self,
         request: Request[Any, Any, Any],

@@ -40,7 +40,7 @@ from integrations.http.fhir.search import (
 )
 from integrations.http.fhir.slots import parse_slot_id, slot_id, slot_to_fhir
 
-READ_ERRORS = outcome_responses(400, 401, 403, 404, 406, 422)
+READ_ERRORS = outcome_responses(400, 401, 403, 404, 406, 422, 429)
 SCHEDULE_DAYS = 14
 """A Schedule's planning horizon: from today, this many days (as the bulk publication)."""
 SLOT_DAYS = 7
