@@ -21,6 +21,7 @@ from clinic.facility_file import dump, export_facility, read_file
 from clinic.timeutil import local_iso, parse_date, parse_datetime
 from clinic.tokens import Caller
 from integrations.cli import nlu_cmds
+from integrations.http.server import Tls, check_tls, uvicorn_options
 
 app = typer.Typer(
     name="rota",
@@ -466,11 +467,26 @@ def serve(
         typer.Option(help="Print a fresh token for the first staff member with this role."),
     ] = None,
     workers: Annotated[int, typer.Option(min=1, max=16, help="Worker processes.")] = 1,
+    certfile: Annotated[
+        Path | None,
+        typer.Option(help="Serve HTTPS with this certificate (PEM, its chain after it)."),
+    ] = None,
+    keyfile: Annotated[
+        Path | None,
+        typer.Option(
+            help="The certificate's private key (PEM; ROTA_TLS_KEY_PASSWORD if encrypted)."
+        ),
+    ] = None,
 ) -> None:
     """Run the HTTP API (chat, REST, OpenAPI at /schema/swagger, health at /health), and the
-    embedded job scheduler (see `rota jobs list`) unless ROTA_SCHEDULER=off."""
+    embedded job scheduler (see `rota jobs list`) unless ROTA_SCHEDULER=off. With --certfile
+    it speaks HTTPS only, and every response carries Strict-Transport-Security."""
+    from integrations.http.hardening import Hardening
+
+    tls = check_tls(certfile, keyfile)  # before anything binds or starts: one clear line
+    Hardening.from_env()  # ROTA_MAX_BODY_BYTES, ROTA_CORS_ORIGINS: refused here, not per worker
     db = _db()
-    base = f"http://{host}:{port}"
+    base = f"{'https' if tls else 'http'}://{host}:{port}"
     typer.echo(f"Rota listening on {base}  (API docs: {base}/schema/swagger)")
     if token_for_role:
         member, token = people.token_for_role(
@@ -485,7 +501,7 @@ def serve(
         typer.echo(f"open the board in a browser (link works once, for 15 minutes): {url}")
     scheduler = _start_scheduler(db)
     try:
-        _serve(db, host, port, workers)
+        _serve(db, host, port, workers, tls)
     finally:
         if scheduler is not None:
             scheduler.stop()
@@ -512,15 +528,14 @@ def _start_scheduler(db: Database) -> Any:
     return scheduler
 
 
-def _serve(db: Database, host: str, port: int, workers: int) -> None:
+def _serve(db: Database, host: str, port: int, workers: int, tls: Tls | None) -> None:
     import uvicorn
 
     from integrations.http.app import create_app
 
+    options = uvicorn_options(tls)
     if workers == 1:
-        uvicorn.run(
-            create_app(db, settle=True), host=host, port=port, log_level="warning", access_log=False
-        )
+        uvicorn.run(create_app(db, settle=True), host=host, port=port, **options)
         return
     # Several processes: each builds its own app from ROTA_DATABASE_URL.
     os.environ.setdefault("ROTA_DATABASE_URL", db.url)
@@ -530,8 +545,7 @@ def _serve(db: Database, host: str, port: int, workers: int) -> None:
         workers=workers,
         host=host,
         port=port,
-        log_level="warning",
-        access_log=False,
+        **options,
     )
 
 
