@@ -15,8 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from platformdirs import user_data_dir
-from sqlalchemy import Engine, create_engine, event, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine, create_engine, event, make_url, select
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from clinic import versions
@@ -39,6 +39,15 @@ def database_url(url: str | None = None) -> str:
     path = default_database_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path}"
+
+
+def shown_url(url: str) -> str:
+    """A database URL for people and terminals: its password (from ROTA_DATABASE_URL, a
+    secret) replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(not a database URL)"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -142,7 +151,7 @@ class Database:
 
     def describe(self) -> str:
         """The URL without any password, for people."""
-        return self.engine.url.render_as_string(hide_password=True)
+        return shown_url(self.url)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -14,7 +14,7 @@ import typer
 from assistant import callers
 from assistant.usecases import AppointmentView, appointments, feeds, people, records, web_sign_in
 from assistant.wiring import load_facility_file
-from clinic.db import Database, database_url, open_database
+from clinic.db import Database, database_url, open_database, shown_url
 from clinic.demo import SIZES, generate_demo
 from clinic.errors import InvalidInput, RotaError
 from clinic.facility_file import dump, export_facility, read_file
@@ -67,7 +67,7 @@ def _print_json(data: Any) -> None:
 def root(ctx: typer.Context) -> None:
     """With no command: say where the database is and what to do next."""
     if ctx.invoked_subcommand is None:
-        typer.echo(f"database: {database_url()}")
+        typer.echo(f"database: {shown_url(database_url())}")
         typer.echo("try: rota demo --load   then   rota agenda   (rota --help lists every command)")
 
 
@@ -83,8 +83,9 @@ def db_upgrade() -> None:
 
 @db_app.command("where")
 def db_where() -> None:
-    """Print the database URL in force (ROTA_DATABASE_URL or the embedded default)."""
-    typer.echo(database_url())
+    """Print the database URL in force (ROTA_DATABASE_URL or the embedded default), without
+    its password."""
+    typer.echo(shown_url(database_url()))
 
 
 @app.command()

@@ -11,7 +11,7 @@ from typing import Any
 
 from clinic.errors import InvalidInput
 
-KEY_PASSWORD_ENV = "ROTA_TLS_KEY_PASSWORD"
+KEY_PASSWORD_ENV = "ROTA_TLS_KEY_PASSWORD"  # nosec B105  # the variable's name, not a password
 
 
 @dataclass(frozen=True)
