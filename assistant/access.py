@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from clinic import access_log
 from clinic.booking import AppointmentView
 from clinic.db import Database
 from clinic.errors import PermissionDenied
@@ -63,7 +64,50 @@ def authorize(
     `patient_id` names the patient the action is about (the caseload rules look at it);
     `staff_id` the staff member it is about: they must exist, and acting about oneself is
     enough for the pack's `self_actions` (anyone may report their own absence);
-    `appointment` the session it is about (the own-sessions rules look at its staff)."""
+    `appointment` the session it is about (the own-sessions rules look at its staff).
+
+    A refusal about a patient is written to the access log as `denied` (HIPAA §164.312(b):
+    attempts count too). A use case that only asks whether to offer something calls `permits`,
+    which logs nothing."""
+    refusal = _refusal(
+        db, caller, action, patient_id=patient_id, staff_id=staff_id, appointment=appointment
+    )
+    if refusal is None:
+        return
+    if patient_id is not None:
+        access_log.record_denied(
+            db, caller, ACTION_OF.get(action, action), patient_id, reason=refusal
+        )
+    raise PermissionDenied(refusal)
+
+
+def permits(
+    db: Database,
+    caller: Caller,
+    action: str,
+    *,
+    patient_id: str | None = None,
+    staff_id: str | None = None,
+    appointment: AppointmentView | None = None,
+) -> bool:
+    """Whether `authorize` would let this through: for deciding what to offer (a button, a
+    list entry), so nothing is logged as an attempt."""
+    refusal = _refusal(
+        db, caller, action, patient_id=patient_id, staff_id=staff_id, appointment=appointment
+    )
+    return refusal is None
+
+
+def _refusal(
+    db: Database,
+    caller: Caller,
+    action: str,
+    *,
+    patient_id: str | None,
+    staff_id: str | None,
+    appointment: AppointmentView | None,
+) -> str | None:
+    """The rule's words refusing this, or None when it is allowed."""
     service = default_service()
     pack_action = ACTION_OF.get(action, action)
     if staff_id is not None:
@@ -73,15 +117,14 @@ def authorize(
     actor, situation = role_situation(db, service.packs, actor=caller.staff_id, patient=patient_id)
     about_self = staff_id is not None and staff_id == caller.staff_id and patient_id is None
     if about_self and pack_action in service.packs.tables.get("self_actions", ()):
-        return
+        return None
     if appointment is not None:
         situation = replace(situation, appointment=appointment_facts(appointment))
     # Every role the caller holds counts, however the door learnt them.
     actor = replace(actor, extra_roles=actor.extra_roles | (caller.roles - {actor.role}))
     decision = service.evaluate(pack_action, actor, situation)
     denials = [f for f in decision.fired if f.id.startswith("PERM-") and f.severity == "deny"]
-    if denials:
-        raise PermissionDenied(denials[0].message.rstrip("."))
+    return denials[0].message.rstrip(".") if denials else None
 
 
 def may(caller: Caller, action: str) -> bool:

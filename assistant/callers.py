@@ -20,28 +20,30 @@ UNKNOWN_ROLE = "unknown"
 holds only the roles the rules data grants it."""
 
 
-def caller_of(staff: Staff) -> Caller:
-    return Caller(staff.id, staff.name, staff.role, roles=permissions.roles_granted(staff.id))
+def caller_of(staff: Staff, door: str = "cli") -> Caller:
+    return Caller(
+        staff.id, staff.name, staff.role, roles=permissions.roles_granted(staff.id), door=door
+    )
 
 
-def for_staff(db: Database, staff_id: str) -> Caller:
+def for_staff(db: Database, staff_id: str, door: str = "cli") -> Caller:
     with db.read() as session:
-        return caller_of(load_row(session, Staff, staff_id, "staff member"))
+        return caller_of(load_row(session, Staff, staff_id, "staff member"), door)
 
 
-def for_actor(db: Database, actor: str) -> Caller:
+def for_actor(db: Database, actor: str, door: str = "cli") -> Caller:
     """A staff member, or an actor the rules data names (the command line's `operator`)."""
     with db.read() as session:
         staff = session.get(Staff, actor)
         if staff is not None:
-            return caller_of(staff)
-    return Caller(actor, actor, UNKNOWN_ROLE, roles=permissions.roles_granted(actor))
+            return caller_of(staff, door)
+    return Caller(actor, actor, UNKNOWN_ROLE, roles=permissions.roles_granted(actor), door=door)
 
 
-def for_token(db: Database, token: str) -> Caller | None:
+def for_token(db: Database, token: str, door: str = "http") -> Caller | None:
     with db.read() as session:
         staff = staff_for_token(session, token)
-        return None if staff is None else caller_of(staff)
+        return None if staff is None else caller_of(staff, door)
 
 
 def for_slack_user(db: Database, slack_user: str) -> Caller | None:
@@ -50,7 +52,7 @@ def for_slack_user(db: Database, slack_user: str) -> Caller | None:
         return None
     with db.read() as session:
         staff = session.scalars(select(Staff).where(Staff.slack_user_id == slack_user)).first()
-        return None if staff is None else caller_of(staff)
+        return None if staff is None else caller_of(staff, "slack")
 
 
 def who_may(db: Database, action: str) -> list[Caller]:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from assistant.disclosure import Disclose, disclose
+from clinic import access_log
 from clinic.db import Database
 from clinic.errors import InvalidInput, NotFound
 from clinic.models import APPOINTMENT_STATUSES, Appointment, AppointmentPatient, CourtOrder
@@ -105,6 +106,8 @@ def court_report(
             }
             for a in rows
         ]
+    detail = {"report": "court", "weeks": weeks}
+    access_log.record_reads(db, caller, access_log.REPORT_VIEW, [patient_id], detail=detail)
     return CourtReport(
         patient=patient_id,
         case_number=case_number,

@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from assistant import callers
+from clinic import access_log
 from clinic.audit import append_event
 from clinic.db import Database
 from clinic.errors import InvalidInput, PermissionDenied, RuleViolation
@@ -139,7 +141,16 @@ def disclose(
             decision=to_policy_decision(decision).as_record(),  # as every booking's
         )
     raise_if_refused(decision)
+    if cmd.channel == "dm" and cmd.recipient_staff and cmd.patients:
+        _record_dm(db, cmd)
     return decision
+
+
+def _record_dm(db: Database, cmd: Disclose) -> None:
+    """A direct message naming patients is its recipient's read of them (the access log)."""
+    reader = callers.for_actor(db, cmd.recipient_staff or "unknown", door="slack")
+    detail = {"sender": cmd.actor, "content": cmd.content}
+    access_log.record_reads(db, reader, access_log.SLACK_DM, cmd.patients, detail=detail)
 
 
 def raise_if_refused(decision: Decision) -> None:

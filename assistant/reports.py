@@ -409,6 +409,11 @@ class Compliance:
     court: list[dict[str, Any]]
     authorizations: list[dict[str, Any]]
 
+    def patients(self) -> list[str]:
+        """Every patient a row names (what reading the report is an access to)."""
+        rows = [*self.court, *self.authorizations]
+        return list(dict.fromkeys(r["patient"] for r in rows if r.get("patient")))
+
 
 def authorization_usage(
     session: Session,

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from assistant import no_show
 from assistant.access import authorize, redact_for
+from clinic import access_log
 from clinic.db import Database
 from clinic.errors import InvalidInput
 from clinic.queries import appointments_between
@@ -36,7 +37,10 @@ def list_appointments(
     staff: str | None = None,
     patient: str | None = None,
     room: str | None = None,
+    action: str = access_log.SCHEDULE_VIEW,
 ) -> list[dict]:
+    """The appointments of the period (of one staff member, patient or room), as the caller
+    may see them; every patient shown by name is a row of the access log under `action`."""
     authorize(db, caller, "view_schedule", staff_id=staff)
     if patient is not None:  # one patient's schedule: only for those who manage it
         authorize(db, caller, "patient_schedule", patient_id=patient)
@@ -50,4 +54,10 @@ def list_appointments(
     for record in records:  # each patient's no-show risk, to whoever may see the patients
         if record["id"] in risks and "patients" in record:
             record["no_show_risk"] = risks[record["id"]]
+    access_log.record_reads(db, caller, action, shown_patients(records))
     return records
+
+
+def shown_patients(records: list[dict]) -> list[str]:
+    """The patients an answer names (those the caller's role lets it show), in order."""
+    return list(dict.fromkeys(p for r in records for p in r.get("patients") or ()))

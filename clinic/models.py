@@ -471,6 +471,26 @@ class AuditEvent(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
+class AccessEvent(Base):
+    """One read of one patient's information (HIPAA §164.312(b)): who, through which door, what,
+    and whether it was allowed, refused or an emergency access. Append-only (the database rejects
+    UPDATE and DELETE); never in the audit log, whose newest event is the facility's version."""
+
+    __tablename__ = "access_event"
+    __table_args__ = (Index("ix_access_event_patient_at", "patient_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    actor_role: Mapped[str] = mapped_column(String(64))
+    door: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(64))
+    patient_id: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
 class ConversationState(Base):
     """Per-user dialogue state (filled by the assistant); kept here so every door shares it."""
 

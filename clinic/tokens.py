@@ -25,12 +25,14 @@ def secret_digest(secret: str) -> str:
 @dataclass(frozen=True)
 class Caller:
     """Who is speaking to a door: a staff member, their staff role, and every role they hold
-    (the staff role plus any the facility's rules data grants; see assistant.callers)."""
+    (the staff role plus any the facility's rules data grants; see assistant.callers), and the
+    door they came through (the access log records it: `clinic.access_log.DOORS`)."""
 
     staff_id: str
     name: str
     role: str
     roles: frozenset[str] = field(default_factory=frozenset)
+    door: str = "cli"
 
     def __post_init__(self) -> None:
         # The staff role is always one of the roles, however the caller was built.

@@ -46,6 +46,7 @@ UNCHANGING_EVENTS = (
     "fhir.backlog",
     "fhir.overwrite",
     "ical.",
+    "facility.export",
 )
 """Audit actions (prefixes) that record something said or granted and change no fact a cache
 holds: no person, room, rule, absence or appointment (a proposal made changes nothing until it

@@ -38,7 +38,7 @@ def end_of_day(db: Database, now: datetime) -> dict[str, Any]:
     lists: dict[str, tuple[Caller, list[AppointmentView]]] = {}
     for staff_id in _staff_with_sessions(db, day):
         try:
-            caller = callers.for_staff(db, staff_id)
+            caller = callers.for_staff(db, staff_id, "job")
             rows = attendance.unmarked(
                 db, caller, attendance.Unmarked(day=day, now=now, staff=staff_id)
             )

@@ -94,7 +94,7 @@ def run(db: Database, now: datetime, settings: Settings | None = None) -> dict[s
         if _claimed(session, key):  # a run for this day committed while we planned
             return {"job": NAME, "day": day.isoformat(), "skipped": "already ran for this day"}
         proposal_id, booked = None, 0
-        system = Caller(SYSTEM_ACTOR, SYSTEM_ACTOR, "system")
+        system = Caller(SYSTEM_ACTOR, SYSTEM_ACTOR, "system", door="job")
         if proposal and proposal["bookings"]:
             if settings.apply:  # the facility opted in: book it now, all or nothing
                 booked = morning_plan.book_in(

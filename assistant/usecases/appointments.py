@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from assistant.access import authorize
+from assistant.access import authorize, permits
 from assistant.usecases import waitlist
 from assistant.usecases.notices import tell_patients
 from assistant.wiring import booking_service
@@ -91,6 +91,15 @@ def authorize_for_patients(
     named = list(dict.fromkeys(patients))
     for patient in named or [None]:
         authorize(db, caller, action, patient_id=patient)
+
+
+def permits_for_patients(
+    db: Database, caller: Caller, action: str, patients: Iterable[str]
+) -> bool:
+    """Whether `authorize_for_patients` would let this through (for what to offer: nothing is
+    logged as an attempt)."""
+    named = list(dict.fromkeys(patients))
+    return all(permits(db, caller, action, patient_id=p) for p in named or [None])
 
 
 def current(db: Database, appointment_id: str) -> AppointmentView:

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assistant.access import authorize, redact_for
+from clinic import access_log
 from clinic.booking import AppointmentView
 from clinic.db import Database
 from clinic.errors import InvalidInput
@@ -183,8 +184,10 @@ def day_board(db: Database, caller: Caller, query: BoardQuery) -> Board:
     type_name = dict(types)
     seen_types: set[str] = set()
     by_row = {r.id: r for r in rows}
+    shown: dict[str, None] = {}  # the patients the board names to this caller (access log)
     for view in views:
         record = redact_for(db, caller, view, tz)
+        shown.update(dict.fromkeys(record.get("patients") or ()))
         kind = record.get("session_type")
         if kind:
             seen_types.add(kind)
@@ -217,6 +220,7 @@ def day_board(db: Database, caller: Caller, query: BoardQuery) -> Board:
             a, b = _clip(band[0], band[1], start, end, tz, open_minute, close_minute)
             if b > a:
                 row.bands.append(Band("facility_closed", band[3], a, b - a))
+    access_log.record_reads(db, caller, access_log.SCHEDULE_VIEW, shown, detail={"view": "board"})
     now = now_utc().astimezone(tz)
     now_minute = now.hour * 60 + now.minute - open_minute if now.date() == query.day else None
     if now_minute is not None and not 0 <= now_minute <= close_minute - open_minute:

@@ -19,6 +19,7 @@ from assistant.access import authorize
 from assistant.dialogue.wording import why
 from assistant.optimize import SlotsQuery, offer_slots
 from assistant.usecases import appointments
+from clinic import access_log
 from clinic.db import Database
 from clinic.errors import InvalidInput
 from clinic.models import Patient, Room, SessionType, Staff
@@ -118,6 +119,7 @@ def find_slots(db: Database, caller: Caller, cmd: FindSlots) -> SlotOptions:
             raise InvalidInput("choose the kind of session to find a slot for")
         patient, session_type = cmd.patient, cmd.session_type
         authorize(db, caller, "find_slot", patient_id=patient)
+    access_log.record_reads(db, caller, access_log.SLOTS_SEARCH, [patient])
     tz = db.facility_tz()
     start, end = day_bounds(cmd.day, tz)
     now = now_utc()

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from assistant import morning_report, reports
 from assistant.access import authorize
 from assistant.usecases import records
+from clinic import access_log
 from clinic.db import Database
 from clinic.errors import InvalidInput
 from clinic.timeutil import day_bounds
@@ -154,6 +155,10 @@ def dashboard(db: Database, caller: Caller, cmd: Dashboard) -> DashboardData:
     report = morning_report.build(db, cmd.now, service=service, checks=checks)
     patients = morning_report.patients_in(report)
     report["names"] = {k: v for k, v in records.names(db).items() if k not in patients}
+    shown = [*checks.patients(), *sorted(patients)]
+    access_log.record_reads(
+        db, caller, access_log.REPORT_VIEW, shown, detail={"report": "dashboard"}
+    )
     return DashboardData(
         day=today,
         weeks=weeks,

@@ -2,8 +2,8 @@
 appointments, as each caller may see them, in the facility file's shapes: what a standard door
 (the FHIR facade) maps to its own resources.
 
-Disclosing patients' appointments through such a door is audited (`record_disclosure`), one
-event per answer, naming the appointments and patients it showed.
+Each patient an appointment read shows is a row of the access log (`fhir.read`); a search goes
+through `assistant.schedule.list_appointments`, which records its own.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from assistant.access import authorize, redact_for
 from assistant.usecases.appointments import current
-from clinic.audit import append_event
+from clinic import access_log
 from clinic.db import Database
 from clinic.errors import InvalidInput
 from clinic.facility_file.export import room_record, staff_record
@@ -86,24 +86,12 @@ def appointment(db: Database, caller: Caller, appointment_id: str) -> Record:
     leaves), times in the facility's zone."""
     authorize(db, caller, "view_schedule")
     view = current(db, appointment_id)
-    return redact_for(db, caller, view, db.facility_tz())
-
-
-def record_disclosure(db: Database, caller: Caller, records: list[Record], *, door: str) -> None:
-    """Audit an answer that showed patients' appointments (nothing when it showed none)."""
-    shown = [r for r in records if r.get("patients")]
-    if not shown:
-        return
-    with db.session() as session:
-        append_event(
-            session,
-            actor=caller.staff_id,
-            action="appointments.view",
-            entity_type="appointment",
-            entity_id=shown[0]["id"] if len(shown) == 1 else None,
-            after={
-                "door": door,
-                "appointments": [r["id"] for r in shown],
-                "patients": sorted({p for r in shown for p in r["patients"]}),
-            },
-        )
+    record = redact_for(db, caller, view, db.facility_tz())
+    access_log.record_reads(
+        db,
+        caller,
+        access_log.FHIR_READ,
+        record.get("patients") or (),
+        detail={"appointment": appointment_id},
+    )
+    return record

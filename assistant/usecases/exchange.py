@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 from assistant.access import authorize
 from assistant.usecases import appointments, groups, patients, staff
 from assistant.wiring import load_facility_file
+from clinic import access_log
 from clinic.audit import append_event
 from clinic.booking import AppointmentView, view_of
 from clinic.db import Database
@@ -56,6 +57,8 @@ def export_file(db: Database, caller: Caller, *, channel: str = "fhir") -> Recor
                 "appointments": len(data.get("appointments", [])),
             },
         )
+    exported = [p["id"] for p in data.get("patients", [])]
+    access_log.record_reads(db, caller, access_log.EXPORT, exported, detail={"channel": channel})
     return data
 
 

@@ -29,6 +29,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from assistant.access import authorize
+from clinic import access_log
 from clinic.audit import append_event
 from clinic.db import Database
 from clinic.errors import InvalidInput, NotFound
@@ -293,6 +294,10 @@ def fetch(db: Database, token: str, *, now: datetime | None = None) -> Feed:
                 },
                 reason="calendar feed fetched",
             )
+        # Whoever holds the URL read them: the feed is the actor (no one signed in).
+        holder = Caller(f"ical:{feed_id}", f"calendar feed {feed_id}", "calendar_feed", door="http")
+        detail = {"feed": feed_id, "kind": kind, "subject": subject}
+        access_log.record_reads(db, holder, access_log.CALENDAR_FEED, sorted(shown), detail=detail)
     label = name if kind == "staff" else f"{name} (room)"
     return Feed(f"Rota: {label}", tz, now, events, initials)
 

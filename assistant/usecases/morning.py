@@ -15,6 +15,7 @@ from assistant.access import authorize
 from assistant.jobs import morning as cycle
 from assistant.usecases import morning_plan, records
 from assistant.usecases.absences import waiting
+from clinic import access_log
 from clinic.db import Database
 from clinic.tokens import Caller
 from rules import permissions
@@ -41,6 +42,8 @@ def report(db: Database, caller: Caller, cmd: MorningReport) -> dict[str, Any]:
             unplaced = planned["unmet"] if planned else []
     data = morning_report.build(db, cmd.now, unplaced=unplaced)
     data["names"] = _names(db, caller, data)
+    shown = sorted(morning_report.patients_in(data))
+    access_log.record_reads(db, caller, access_log.REPORT_VIEW, shown, detail={"report": "morning"})
     return data
 
 

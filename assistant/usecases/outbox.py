@@ -13,11 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from assistant import outbox
-from assistant.access import authorize
+from assistant.access import authorize, permits
 from assistant.usecases import waitlist
 from clinic.audit import append_event
 from clinic.db import Database
-from clinic.errors import InvalidInput, PermissionDenied
+from clinic.errors import InvalidInput
 from clinic.models import Appointment, AppointmentPatient, Patient
 from clinic.outbox_models import PatientReply
 from clinic.timeutil import now_utc
@@ -124,11 +124,7 @@ def replies(db: Database, caller: Caller, *, since: datetime | None = None) -> l
 
 
 def _may_see(db: Database, caller: Caller, patient: str) -> bool:
-    try:
-        authorize(db, caller, VIEW_REPLIES, patient_id=patient)
-    except PermissionDenied:
-        return False
-    return True
+    return permits(db, caller, VIEW_REPLIES, patient_id=patient)
 
 
 def _reply_view(row: PatientReply) -> ReplyView:

@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from assistant.access import authorize
+from assistant.access import authorize, permits
 from assistant.schedule import Period, list_appointments
 from assistant.usecases import patients, waitlist
 from assistant.usecases.records import names
+from clinic import access_log
 from clinic.consents import disclose_to, in_force
 from clinic.db import Database
-from clinic.errors import NotFound, PermissionDenied
+from clinic.errors import NotFound
 from clinic.timeutil import now_utc
 from clinic.tokens import Caller
 from rules import permissions
@@ -53,6 +54,11 @@ def patient_page(
         if patients.find_patient(session, patient_id) is None:
             raise NotFound(f"there is no patient {patient_id}")
     authorize(db, caller, "patient_schedule", patient_id=patient_id)
+    with access_log.batch(db):  # the record and the agenda: one write to the access log
+        return _page(db, caller, patient_id, now)
+
+
+def _page(db: Database, caller: Caller, patient_id: str, now: datetime | None) -> PatientPage:
     shown = patients.show(db, caller, patients.Show(patient_id))
     record = shown["patient"]
     visible = frozenset(permissions.visible_fields(caller.roles, shown["relation"]))
@@ -104,8 +110,7 @@ def _consents(contact: dict[str, Any], today: date) -> list[dict[str, Any]]:
 
 def _waitlist(db: Database, caller: Caller, patient_id: str) -> list[dict[str, Any]] | None:
     """Waiting and offered entries, for a caller who may book for the patient."""
-    try:
-        entries = waitlist.entries(db, caller, waitlist.ListEntries(patient=patient_id))
-    except PermissionDenied:  # a role that may not book for them sees no waitlist
-        return None
+    if not permits(db, caller, waitlist.BOOK, patient_id=patient_id):
+        return None  # a role that may not book for them sees no waitlist
+    entries = waitlist.entries(db, caller, waitlist.ListEntries(patient=patient_id))
     return [waitlist.as_record(e) for e in entries]

@@ -20,10 +20,11 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from assistant.access import authorize
+from assistant.access import authorize, permits
 from assistant.reports import authorization_usage
 from assistant.usecases.notices import tell_patients, who_to_tell
 from assistant.wiring import booking_service
+from clinic import access_log
 from clinic.audit import append_event
 from clinic.booking import AppointmentView
 from clinic.consents import with_derived_list
@@ -33,7 +34,6 @@ from clinic.errors import (
     InvalidInput,
     LikelyDuplicate,
     NotFound,
-    PermissionDenied,
     RuleViolation,
 )
 from clinic.facility_file.export import patient_record
@@ -179,16 +179,14 @@ def show(db: Database, caller: Caller, cmd: Show) -> Record:
     out: Record = {"patient": record, "relation": relation}
     if "authorization" in visible:
         out["authorizations"] = units
-    if visible & CLINICAL:
-        with db.session() as session:  # clinical look-ups are logged (PERM-AUDIT-ACCESS)
-            append_event(
-                session,
-                actor=caller.staff_id,
-                action="patient.view",
-                entity_type="patient",
-                entity_id=cmd.patient_id,
-                after={"fields": sorted(visible & CLINICAL)},
-            )
+    # Every look-up is in the access log, with the clinical fields it showed (PERM-AUDIT-ACCESS).
+    access_log.record_reads(
+        db,
+        caller,
+        access_log.PATIENT_VIEW,
+        [cmd.patient_id],
+        detail={"clinical": sorted(visible & CLINICAL)} if visible & CLINICAL else None,
+    )
     return out
 
 
@@ -551,11 +549,7 @@ def authorization_index(auths: list[Record], auth_id: str) -> int:
 
 def _relation(db: Database, caller: Caller, patient_id: str) -> str:
     """'own' when the caller may see this patient's clinical detail, else 'other'."""
-    try:
-        authorize(db, caller, "view_clinical", patient_id=patient_id)
-    except PermissionDenied:
-        return "other"
-    return "own"
+    return "own" if permits(db, caller, "view_clinical", patient_id=patient_id) else "other"
 
 
 # The record's fields → the permissions pack's field names (minimum necessary).

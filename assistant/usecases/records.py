@@ -9,13 +9,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from assistant.access import authorize
+from clinic import access_log
 from clinic.audit import ChainReport, iter_events, verify_chain
 from clinic.booking import AppointmentView
 from clinic.db import Database
-from clinic.errors import InvalidInput
-from clinic.models import Facility, Patient, Room, Staff
+from clinic.errors import InvalidInput, NotFound
+from clinic.models import AuditEvent, Facility, Patient, Room, Staff
 from clinic.queries import appointments_between, next_open_day
 from clinic.timeutil import day_bounds, local_iso, now_utc
 from clinic.tokens import Caller
@@ -80,6 +82,8 @@ def agenda(db: Database, caller: Caller, query: AgendaQuery) -> Agenda:
         rows = appointments_between(
             session, start, end, staff=query.staff, patient=query.patient, room=query.room
         )
+    shown = dict.fromkeys(p for row in rows for p in row.patients)
+    access_log.record_reads(db, caller, access_log.SCHEDULE_VIEW, shown)
     return Agenda(first, start, end, tz, rows, note)
 
 
@@ -112,6 +116,87 @@ def audit_events(
             }
             for e in events
         ]
+
+
+@dataclass(frozen=True)
+class AccessQuery:
+    patient: str
+    start: date | None = None
+    """First day (the facility's zone), inclusive."""
+    end: date | None = None
+    """Last day, inclusive."""
+
+
+def access_events(db: Database, caller: Caller, query: AccessQuery) -> list[dict[str, Any]]:
+    """Who saw a patient's information (HIPAA §164.312(b)): every read, refusal and emergency
+    access the access log holds for them, newest last."""
+    authorize(db, caller, "view_audit")
+    if query.start and query.end and query.end < query.start:
+        raise InvalidInput("--to must not be before --from")
+    tz = db.facility_tz()
+    start = day_bounds(query.start, tz)[0] if query.start else None
+    end = day_bounds(query.end, tz)[1] if query.end else None
+    with db.read() as session:
+        _known_patient(session, query.patient)
+        rows = access_log.accesses(session, query.patient, start=start, end=end)
+        return [
+            {
+                "at": local_iso(r.at, tz),
+                "actor": r.actor,
+                "role": r.actor_role,
+                "door": r.door,
+                "action": r.action,
+                "outcome": r.outcome,
+                "reason": r.reason,
+                "detail": r.detail,
+            }
+            for r in rows
+        ]
+
+
+def disclosures(db: Database, caller: Caller, patient: str) -> list[dict[str, Any]]:
+    """Disclosures about a patient to anyone outside the facility's workforce (42 CFR Part 2
+    accounting): each judged message, report or feed, with its recipient, channel and the
+    decision, newest last. They are the audit log's `disclosure` events."""
+    authorize(db, caller, "view_audit")
+    tz = db.facility_tz()
+    with db.read() as session:
+        _known_patient(session, patient)
+        events = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action.in_(DISCLOSURE_EVENTS))
+            .order_by(AuditEvent.seq)
+        )
+        out = []
+        for e in events:
+            after = e.after or {}
+            if patient not in (after.get("patients") or ()):
+                continue
+            recipient = after.get("recipient")
+            if recipient == "workforce":
+                continue
+            out.append(
+                {
+                    "at": local_iso(e.at, tz),
+                    "actor": e.actor,
+                    "recipient": recipient or "whoever holds the link",
+                    "recipient_name": after.get("recipient_name"),
+                    "channel": after.get("channel"),
+                    "content": after.get("content"),
+                    "decision": "allowed" if e.action == "disclosure" else "refused",
+                    "purpose": e.reason,
+                }
+            )
+        return out
+
+
+DISCLOSURE_EVENTS = ("disclosure", "disclosure.refused")
+"""The audit actions of a judged disclosure (assistant.disclosure, assistant.messages)."""
+
+
+def _known_patient(session: Session, patient: str) -> None:
+    if session.get(Patient, patient) is None:
+        raise NotFound(f"there is no patient {patient!r}")
 
 
 def ping(db: Database) -> str:

@@ -33,7 +33,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from assistant import messages, no_show, outbox
-from assistant.access import authorize
+from assistant.access import authorize, permits
 from assistant.wiring import booking_service
 from clinic.audit import append_event
 from clinic.booking import AppointmentView, BookingRequest, ProposedChange
@@ -42,7 +42,6 @@ from clinic.errors import (
     BookingConflict,
     InvalidInput,
     NotFound,
-    PermissionDenied,
     RuleViolation,
 )
 from clinic.models import Appointment, AppointmentPatient, Patient, SessionType, Staff
@@ -374,11 +373,7 @@ def offers(db: Database, caller: Caller, cmd: ListOffers) -> list[OfferView]:
 
 
 def _may_book(db: Database, caller: Caller, patient: str) -> bool:
-    try:
-        authorize(db, caller, BOOK, patient_id=patient)
-    except PermissionDenied:
-        return False
-    return True
+    return permits(db, caller, BOOK, patient_id=patient)
 
 
 # --- ranking -----------------------------------------------------------------------------------

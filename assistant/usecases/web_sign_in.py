@@ -75,7 +75,7 @@ def visit(db: Database, cookie: str) -> Visit | None:
         found = web_sessions.find(session, cookie, now=now, policy=policy())
         if found is None:
             return None
-        caller = callers.caller_of(found.staff)
+        caller = callers.caller_of(found.staff, "web")
     if found.needs_touch:
         with db.session() as session:
             web_sessions.touch(session, found.session_id, now=now)

@@ -12,12 +12,20 @@ from typing import Annotated, Any
 import typer
 
 from assistant import callers
-from assistant.usecases import AppointmentView, appointments, feeds, people, records, web_sign_in
+from assistant.usecases import (
+    AppointmentView,
+    appointments,
+    exchange,
+    feeds,
+    people,
+    records,
+    web_sign_in,
+)
 from assistant.wiring import load_facility_file
 from clinic.db import Database, database_url, open_database, shown_url
 from clinic.demo import SIZES, generate_demo
 from clinic.errors import InvalidInput, RotaError
-from clinic.facility_file import dump, export_facility, read_file
+from clinic.facility_file import dump, read_file
 from clinic.timeutil import local_iso, parse_date, parse_datetime
 from clinic.tokens import Caller
 from integrations.cli import nlu_cmds
@@ -31,7 +39,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(help="The database: where it is, and its schema.", add_completion=False)
-audit_app = typer.Typer(help="The append-only, hash-chained audit log.", add_completion=False)
+audit_app = typer.Typer(
+    help="The append-only, hash-chained audit log, and who saw which patient (the access log).",
+    add_completion=False,
+)
 token_app = typer.Typer(help="Bearer tokens for the HTTP API.", add_completion=False)
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
@@ -115,8 +126,10 @@ def export(
         Path | None, typer.Option(help="Write here (.json or .yaml); default stdout.")
     ] = None,
 ) -> None:
-    """Write the facility back as a facility file."""
-    text = dump(export_facility(_db()), out)
+    """Write the facility back as a facility file (the `export` permission; the patients in it
+    are in the access log)."""
+    db = _db()
+    text = dump(exchange.export_file(db, _caller(db, OPERATOR), channel="file"), out)
     if out is None:
         typer.echo(text, nl=False)
     else:
@@ -414,6 +427,57 @@ def audit_show(
         typer.echo(
             f"#{r['seq']:<5} {r['at']}  {r['actor']:<16} {r['action']:<22} {r['entity'] or ''}{why}"
         )
+
+
+PatientOption = Annotated[str, typer.Option("--patient", help="The patient's id (e.g. p0042).")]
+
+
+@audit_app.command("access")
+def audit_access(
+    patient: PatientOption,
+    start: Annotated[
+        str | None, typer.Option("--from", help="First day (YYYY-MM-DD), inclusive.")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Last day (YYYY-MM-DD), inclusive.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Who saw a patient's information: every read, refusal and emergency access, newest last."""
+    db = _db()
+    query = records.AccessQuery(
+        patient,
+        parse_date(start) if start else None,
+        parse_date(end) if end else None,
+    )
+    rows = records.access_events(db, _caller(db, OPERATOR), query)
+    if as_json:
+        _print_json(rows)
+        return
+    if not rows:
+        typer.echo(f"no recorded access to {patient}'s information")
+    for r in rows:
+        why = f" — {r['reason']}" if r["reason"] else ""
+        typer.echo(
+            f"{r['at']}  {r['actor']:<14} {r['role']:<16} {r['door']:<6} "
+            f"{r['action']:<16} {r['outcome']}{why}"
+        )
+
+
+@audit_app.command("disclosures")
+def audit_disclosures(patient: PatientOption, as_json: JsonFlag = False) -> None:
+    """Disclosures of a patient's information outside the facility (42 CFR Part 2 accounting)."""
+    db = _db()
+    rows = records.disclosures(db, _caller(db, OPERATOR), patient)
+    if as_json:
+        _print_json(rows)
+        return
+    if not rows:
+        typer.echo(f"no disclosure of {patient}'s information outside the facility")
+    for r in rows:
+        to = f"{r['recipient']} ({r['recipient_name']})" if r["recipient_name"] else r["recipient"]
+        why = f" — {r['purpose']}" if r["purpose"] else ""
+        typer.echo(f"{r['at']}  to {to:<28} by {r['channel']:<14} {r['decision']}{why}")
 
 
 # --- HTTP --------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Bearer tokens → the calling staff member. Every /api route needs one."""
+"""Bearer tokens → the calling staff member. Every /api and /fhir route needs one; the caller
+carries the door it came through (`fhir` under /fhir/, else `http`) for the access log."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from assistant import callers
 from clinic.db import Database
 from clinic.tokens import Caller
 
+FHIR_PREFIX = "/fhir/"  # integrations.http.fhir.context.ROOT's first segment
+
 
 def provide_caller(request: Request[Any, Any, Any], db: NamedDependency[Database]) -> Caller:
     header = request.headers.get("authorization", "")
@@ -21,7 +24,8 @@ def provide_caller(request: Request[Any, Any, Any], db: NamedDependency[Database
             "send 'Authorization: Bearer <token>'; create one with `rota token create --staff ID`",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    caller = callers.for_token(db, token.strip())
+    door = "fhir" if request.url.path.startswith(FHIR_PREFIX) else "http"
+    caller = callers.for_token(db, token.strip(), door)
     if caller is None:
         raise NotAuthorizedException(
             "that token is unknown or revoked",

@@ -294,7 +294,7 @@ class Answerer:
 
     def _caller(self, staff_id: str) -> Caller | None:
         try:
-            return callers.for_staff(self.db, staff_id)
+            return callers.for_staff(self.db, staff_id, "slack")
         except NotFound:
             return None
 

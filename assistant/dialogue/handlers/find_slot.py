@@ -11,6 +11,7 @@ from assistant.dialogue.reply import Reply
 from assistant.dialogue.state import Frame, Option, SlotSearch
 from assistant.dialogue.turn import DEFAULT_HORIZON, Turn
 from assistant.optimize import SlotsQuery, offer_slots, option_risks
+from clinic import access_log
 
 OPTIONS_PER_ANSWER = 3
 SOONEST_POOL = 30
@@ -24,6 +25,7 @@ def offer(turn: Turn, frame: Frame, *, note: str = "", soonest: bool = False) ->
     if isinstance(patient, Reply):
         return patient
     authorize(turn.db, turn.caller, "find_slot", patient_id=patient)
+    access_log.record_reads(turn.db, turn.caller, access_log.SLOTS_SEARCH, [patient])
     start, end = turn.window(frame)
     if end <= turn.now:
         return turn.reply(wording.TIME_PASSED)

@@ -14,6 +14,7 @@ from assistant import schedule
 from assistant.access import redact_for
 from assistant.usecases import appointments
 from assistant.usecases import directory as directory_uc
+from clinic import access_log
 from clinic.db import Database
 from clinic.errors import InvalidInput
 from clinic.timeutil import day_bounds, now_utc
@@ -43,7 +44,6 @@ from integrations.http.fhir.slots import parse_slot_id
 WRITE_ERRORS = outcome_responses(400, 401, 403, 404, 406, 409, 422)
 BOOKABLE = frozenset({"booked", "proposed", "pending"})
 """Appointment.status a create may carry: it is booked (Rota books what it is asked to)."""
-DOOR = "fhir"
 _REF = r"[A-Za-z0-9\-.]{1,64}$"
 NEW_APPOINTMENT: dict[str, Any] = {
     "description": (
@@ -199,11 +199,12 @@ class AppointmentFhirController(Controller):
         period = schedule.Period(
             lo, hi if hi > lo and not bound.empty else lo + timedelta(seconds=1)
         )
-        rows = schedule.list_appointments(db, caller, period, staff=staff, patient=pid)
+        rows = schedule.list_appointments(
+            db, caller, period, staff=staff, patient=pid, action=access_log.FHIR_READ
+        )
         if bound.empty or hi <= lo:
             rows = []
         first, size = skip(offset), count(limit)
-        directory_uc.record_disclosure(db, caller, rows[first : first + size], door=DOOR)
         resources = [to_fhir(view, r) for r in rows]
         bundle = searchset(resources, view.base, str(request.url), size, warnings, first)
         return fhir(bundle)
@@ -220,7 +221,6 @@ class AppointmentFhirController(Controller):
         strict(request, frozenset())
         view = facade(request, directory_uc.directory(db, caller))
         record = directory_uc.appointment(db, caller, logical_id)
-        directory_uc.record_disclosure(db, caller, [record], door=DOOR)
         return fhir(to_fhir(view, record))
 
     @post("/", sync_to_thread=True, media_type=FHIR_JSON, status_code=201, responses=WRITE_ERRORS)
