@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format audit bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit -q -r assistant clinic integrations rules solver slack -c pyproject.toml
+
+# Known vulnerabilities in the installed dependencies (asks PyPI's advisory service: an
+# operator's command, not part of `make test`, which runs offline).
+audit: $(STAMP)
+	$(BIN)/pip-audit --skip-editable
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -67,7 +67,7 @@ def generate_history(
     """Draw a history (same seed, same history). See the module's docstring for its shape."""
     if first_monday.weekday() != 0:
         raise ValueError("first_monday must be a Monday")
-    rng = random.Random(f"{seed}:history")
+    rng = random.Random(f"{seed}:history")  # nosec B311  # seeded simulation, not a secret
     process = AttendanceProcess(seed)
     planned: list[tuple[datetime, str, str, int, bool]] = []
     for i in range(1, patients + 1):

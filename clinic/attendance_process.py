@@ -89,14 +89,14 @@ class AttendanceProcess:
         self.seed = seed
 
     def propensity(self, patient_id: str) -> float:
-        return random.Random(f"{self.seed}:propensity:{patient_id}").gauss(0.0, PROPENSITY_SD)
+        return random.Random(f"{self.seed}:propensity:{patient_id}").gauss(0.0, PROPENSITY_SD)  # nosec B311  # seeded simulation, not a secret
 
     def week_shock(self, day: date) -> float:
         year, week, _ = day.isocalendar()
-        return random.Random(f"{self.seed}:week:{year}-{week}").gauss(0.0, WEEK_SHOCK_SD)
+        return random.Random(f"{self.seed}:week:{year}-{week}").gauss(0.0, WEEK_SHOCK_SD)  # nosec B311  # seeded simulation, not a secret
 
     def stormy(self, day: date) -> bool:
-        return random.Random(f"{self.seed}:weather:{day}").random() < WEATHER_DAY_PROBABILITY
+        return random.Random(f"{self.seed}:weather:{day}").random() < WEATHER_DAY_PROBABILITY  # nosec B311  # seeded simulation, not a secret
 
     def logit(self, visit: Visit) -> float:
         day = visit.start.date()
@@ -119,7 +119,7 @@ class AttendanceProcess:
 
     def outcome(self, visit: Visit) -> str:
         """attended | no_show | late_cancelled | cancelled, the same every time it is asked."""
-        draw = random.Random(
+        draw = random.Random(  # nosec B311  # seeded simulation, not a secret
             f"{self.seed}:outcome:{visit.patient_id}:{visit.start.isoformat()}:{visit.session_type}"
         )
         if draw.random() < CANCEL_AHEAD:

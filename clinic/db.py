@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from platformdirs import user_data_dir
 from sqlalchemy import Engine, create_engine, event, make_url, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool, SingletonThreadPool
 
@@ -64,6 +64,15 @@ def encrypt_database(url: str | None = None, *, keep_plain: bool = True) -> encr
     if key is None:
         raise InvalidInput(f"set {encryption.DB_KEY_ENV} to the key the encrypted file should have")
     return encryption.encrypt_file(path, key, keep_plain=keep_plain)
+
+
+def shown_url(url: str) -> str:
+    """A database URL for people and terminals: its password (from ROTA_DATABASE_URL, a
+    secret) replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(not a database URL)"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -195,7 +204,7 @@ class Database:
 
     def describe(self) -> str:
         """The URL without any password (nor the SQLCipher driver's name), for people."""
-        return make_url(self.url).render_as_string(hide_password=True)
+        return shown_url(self.url)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -111,7 +111,7 @@ class Clinician:
 class FacilityPlan:
     def __init__(self, size: str, patients: int, seed: int, start: date) -> None:
         self.seed = seed
-        self.rng = random.Random(f"{seed}:plan")
+        self.rng = random.Random(f"{seed}:plan")  # nosec B311  # seeded simulation, not a secret
         staff, people, self.fake = roster(size, patients, seed, start)
         self.today = start
         monday = start - timedelta(days=start.weekday())

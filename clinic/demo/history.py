@@ -34,7 +34,7 @@ GROUP_LEAD_DAYS = [7, 14, 21, 28]
 
 def live(plan: FacilityPlan, weeks: int = HISTORY_WEEKS) -> dict[str, Any]:
     tz = ZoneInfo(TIMEZONE)
-    rng = random.Random(f"{plan.seed}:history")
+    rng = random.Random(f"{plan.seed}:history")  # nosec B311  # seeded simulation, not a secret
     staff = {s["id"]: s for s in plan.staff}
     away = _annual_leave(plan, staff, tz)
     first_week = plan.week - timedelta(days=7 * weeks)

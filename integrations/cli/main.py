@@ -23,13 +23,14 @@ from assistant.usecases import (
     web_sign_in,
 )
 from assistant.wiring import load_facility_file
-from clinic.db import Database, database_url, encrypt_database, open_database
+from clinic.db import Database, database_url, encrypt_database, open_database, shown_url
 from clinic.demo import SIZES, generate_demo
 from clinic.errors import InvalidInput, PermissionDenied, RotaError
 from clinic.facility_file import dump, read_file
 from clinic.timeutil import local_iso, parse_date, parse_datetime
 from clinic.tokens import DEFAULT_DAYS, DEFAULT_SCOPE, Caller
 from integrations.cli import identity, nlu_cmds
+from integrations.http.server import Tls, check_tls, uvicorn_options
 from integrations.log_policy import protect_logs
 
 app = typer.Typer(
@@ -79,7 +80,7 @@ def _print_json(data: Any) -> None:
 def root(ctx: typer.Context) -> None:
     """With no command: say where the database is and what to do next."""
     if ctx.invoked_subcommand is None:
-        typer.echo(f"database: {database_url()}")
+        typer.echo(f"database: {shown_url(database_url())}")
         typer.echo("try: rota demo --load   then   rota agenda   (rota --help lists every command)")
 
 
@@ -95,8 +96,9 @@ def db_upgrade() -> None:
 
 @db_app.command("where")
 def db_where() -> None:
-    """Print the database URL in force (ROTA_DATABASE_URL or the embedded default)."""
-    typer.echo(database_url())
+    """Print the database URL in force (ROTA_DATABASE_URL or the embedded default), without
+    its password."""
+    typer.echo(shown_url(database_url()))
 
 
 @db_app.command("encrypt")
@@ -672,11 +674,26 @@ def serve(
         typer.Option(help="Print a fresh token for the first staff member with this role."),
     ] = None,
     workers: Annotated[int, typer.Option(min=1, max=16, help="Worker processes.")] = 1,
+    certfile: Annotated[
+        Path | None,
+        typer.Option(help="Serve HTTPS with this certificate (PEM, its chain after it)."),
+    ] = None,
+    keyfile: Annotated[
+        Path | None,
+        typer.Option(
+            help="The certificate's private key (PEM; ROTA_TLS_KEY_PASSWORD if encrypted)."
+        ),
+    ] = None,
 ) -> None:
     """Run the HTTP API (chat, REST, OpenAPI at /schema/swagger, health at /health), and the
-    embedded job scheduler (see `rota jobs list`) unless ROTA_SCHEDULER=off."""
+    embedded job scheduler (see `rota jobs list`) unless ROTA_SCHEDULER=off. With --certfile
+    it speaks HTTPS only, and every response carries Strict-Transport-Security."""
+    from integrations.http.hardening import Hardening
+
+    tls = check_tls(certfile, keyfile)  # before anything binds or starts: one clear line
+    Hardening.from_env()  # ROTA_MAX_BODY_BYTES, ROTA_CORS_ORIGINS: refused here, not per worker
     db = _db()
-    base = f"http://{host}:{port}"
+    base = f"{'https' if tls else 'http'}://{host}:{port}"
     who = identity.acting(db) if token_for_role else OPERATOR
     typer.echo(f"Rota listening on {base}  (API docs: {base}/schema/swagger)")
     if token_for_role:
@@ -690,7 +707,7 @@ def serve(
         typer.echo(f"open the board in a browser (link works once, for 15 minutes): {url}")
     scheduler = _start_scheduler(db)
     try:
-        _serve(db, host, port, workers)
+        _serve(db, host, port, workers, tls)
     finally:
         if scheduler is not None:
             scheduler.stop()
@@ -717,15 +734,14 @@ def _start_scheduler(db: Database) -> Any:
     return scheduler
 
 
-def _serve(db: Database, host: str, port: int, workers: int) -> None:
+def _serve(db: Database, host: str, port: int, workers: int, tls: Tls | None) -> None:
     import uvicorn
 
     from integrations.http.app import create_app
 
+    options = uvicorn_options(tls)
     if workers == 1:
-        uvicorn.run(
-            create_app(db, settle=True), host=host, port=port, log_level="warning", access_log=False
-        )
+        uvicorn.run(create_app(db, settle=True), host=host, port=port, **options)
         return
     # Several processes: each builds its own app from ROTA_DATABASE_URL.
     os.environ.setdefault("ROTA_DATABASE_URL", db.url)
@@ -735,8 +751,7 @@ def _serve(db: Database, host: str, port: int, workers: int) -> None:
         workers=workers,
         host=host,
         port=port,
-        log_level="warning",
-        access_log=False,
+        **options,
     )
 
 

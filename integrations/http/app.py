@@ -12,7 +12,6 @@ from litestar import Litestar, get
 from litestar.datastructures import MutableScopeHeaders
 from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components
 from litestar.static_files import create_static_files_router
 from litestar.types import Message, Scope
@@ -30,6 +29,7 @@ from integrations.http.capacity import CapacityController
 from integrations.http.chat import ChatController
 from integrations.http.fhir import BulkSettings, fhir_aware, fhir_router
 from integrations.http.groups import GroupController
+from integrations.http.hardening import Hardening, security_headers
 from integrations.http.ical import calendar_feed
 from integrations.http.patients import PatientController
 from integrations.http.problems import EXCEPTION_HANDLERS
@@ -38,6 +38,8 @@ from integrations.http.rooms import RoomController
 from integrations.http.series import SeriesController
 from integrations.http.sms import ReplyController, sms_inbound
 from integrations.http.staff import StaffController
+from integrations.http.swagger import STATIC as SWAGGER_INIT_DIR
+from integrations.http.swagger import SwaggerPage
 from integrations.http.waitlist import WaitlistController
 from integrations.log_policy import protect_logs
 from integrations.slack.route import slack_events_route
@@ -96,12 +98,15 @@ def create_app(
     dialogue: Dialogue | None = None,
     debug: bool = False,
     fhir_bulk: BulkSettings | None = None,
+    hardening: Hardening | None = None,
     settle: bool = False,
     throttle: Throttle | None = None,
 ) -> Litestar:
     """The app; `settle` (a server process, never tests: frozen objects are never freed)
-    freezes what is imported out of the garbage collector once it has started."""
+    freezes what is imported out of the garbage collector once it has started; `hardening`
+    (body limit, CORS origins) defaults to the environment's."""
     database = db or open_database()
+    limits = hardening or Hardening.from_env()
     conversation = dialogue or Dialogue(database)
     brakes = throttle or Throttle()  # failed sign-ins, per process (assistant.authentication)
     # Request bodies may carry patient details: never log them, and keep library loggers quiet.
@@ -112,7 +117,7 @@ def create_app(
         description="Scheduling assistant for addiction-treatment facilities.",
         path="/schema",
         render_plugins=[
-            SwaggerRenderPlugin(
+            SwaggerPage(
                 js_url="/static/swagger/swagger-ui-bundle.js",
                 css_url="/static/swagger/swagger-ui.css",
                 standalone_preset_js_url="/static/swagger/swagger-ui-standalone-preset.js",
@@ -141,7 +146,9 @@ def create_app(
             calendar_feed,
             slack_events_route(database, conversation),
             create_static_files_router(
-                path="/static/swagger", directories=[SWAGGER_DIR], include_in_schema=False
+                path="/static/swagger",
+                directories=[SWAGGER_INIT_DIR, SWAGGER_DIR],
+                include_in_schema=False,
             ),
             *web_handlers(),
         ],
@@ -153,7 +160,9 @@ def create_app(
             "dialogue": Provide(lambda: conversation, use_cache=True, sync_to_thread=False),
         },
         exception_handlers=fhir_aware(EXCEPTION_HANDLERS),  # OperationOutcome under /fhir/
-        before_send=[allow_every_method],
+        before_send=[allow_every_method, security_headers],
+        request_max_body_size=limits.max_body_bytes,
+        cors_config=limits.cors(),
         # Litestar configures logging as the app starts: pin the noisy libraries after it.
         on_startup=[protect_logs, *([settle_memory] if settle else [])],
         openapi_config=openapi,

@@ -50,5 +50,6 @@ def calendar_feed(db: NamedDependency[Database], feed: FromPath[str]) -> Respons
     """The feed's events (time, room, session type; patients' initials only where the facility
     allows it) as `text/calendar`. `feed` is the token from `rota ical url`, with `.ics`."""
     body = render(feeds.fetch(db, feed))
-    # Proxies must not keep a copy: a feed may carry patients' initials.
-    return Response(body, media_type=CALENDAR, headers={"Cache-Control": "private, no-store"})
+    # No copy kept by proxies (a feed may carry patients' initials): every response outside
+    # /static is `Cache-Control: no-store` (integrations/http/hardening.py).
+    return Response(body, media_type=CALENDAR)

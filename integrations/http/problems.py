@@ -10,6 +10,7 @@ from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.openapi.datastructures import ResponseSpec
 
 from clinic.errors import InvalidInput, LikelyDuplicate, RotaError, RuleViolation
@@ -90,9 +91,14 @@ def _in_words(error: dict[str, Any]) -> str:
     return f"{key}: {message}" if key else message
 
 
-def http_detail(exc: HTTPException) -> tuple[str, list[str]]:
+def http_detail(
+    exc: HTTPException, request: Request[Any, Any, Any] | None = None
+) -> tuple[str, list[str]]:
     """What an HTTP error says, and each field at fault in words (for every door's error page)."""
     detail = str(exc.detail)
+    if isinstance(exc, RequestEntityTooLarge):
+        limit = request.route_handler.resolve_request_max_body_size() if request else None
+        detail = f"the request body is larger than this server accepts{_bytes(limit)}"
     errors: list[str] = []
     if isinstance(exc, ValidationException) and exc.extra:
         errors = [
@@ -105,7 +111,7 @@ def http_detail(exc: HTTPException) -> tuple[str, list[str]]:
 
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     extra: dict[str, Any] = {}
-    detail, errors = http_detail(exc)
+    detail, errors = http_detail(exc, request)
     if errors:
         extra["errors"] = errors
     headers = getattr(exc, "headers", None) or {}
@@ -122,6 +128,10 @@ def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
         "Internal Server Error",
         "something went wrong on our side; nothing was changed",
     )
+
+
+def _bytes(limit: int | None) -> str:
+    return f" (at most {limit:,} bytes)" if limit else ""
 
 
 def _title(status: int) -> str:

@@ -1,5 +1,6 @@
 """The web door: server-rendered pages (Jinja2 + htmx) on the same use cases, roles and audit
-as every other door. `web_handlers()` is what the Litestar app mounts."""
+as every other door. `web_handlers()` is what the Litestar app mounts. Pages' headers (CSP,
+no-store, no framing) are set with every other response's: integrations/http/hardening.py."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Router
-from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -19,22 +19,6 @@ from integrations.web.session import provide_visitor
 
 HERE = Path(__file__).parent
 TEMPLATE_CONFIG = TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine)
-
-# Scripts only from this site (no inline script, no CDN); styles may be set inline (positions
-# of blocks on the board). Pages carry patient information: never cached, never framed.
-PAGE_HEADERS = [
-    ResponseHeader(
-        name="Content-Security-Policy",
-        value=(
-            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-            "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
-            "form-action 'self'; base-uri 'none'"
-        ),
-    ),
-    ResponseHeader(name="Cache-Control", value="no-store"),
-    ResponseHeader(name="Referrer-Policy", value="same-origin"),
-    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
-]
 
 
 def _pages() -> list[Any]:
@@ -55,7 +39,6 @@ def web_handlers() -> list[Any]:
         route_handlers=_pages(),
         dependencies={"visitor": Provide(provide_visitor)},
         exception_handlers=EXCEPTION_HANDLERS,
-        response_headers=PAGE_HEADERS,
         include_in_schema=False,
     )
     static = create_static_files_router(

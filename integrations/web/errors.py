@@ -66,7 +66,7 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
         if _is_htmx(request):
             return Response(b"", status_code=401, headers={"HX-Redirect": location})
         return Redirect(location, status_code=303)
-    detail, errors = http_detail(exc)
+    detail, errors = http_detail(exc, request)
     return error_response(request, exc.status_code, detail, errors)
 
 

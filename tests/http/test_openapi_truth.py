@@ -198,11 +198,6 @@ def test_auth_checks_find_nothing_for_two_therapists(
     assert ran[("object_level_authorization", "SUCCESS")] > 250, ran
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="therapists may read any patient's schedule today (view_schedule: all); the "
-    "caseload work makes patient-scoped reads own_caseload",
-)
 def test_a_therapist_reads_another_therapists_series(app: Litestar, demo_db: Database) -> None:
     """Object-level authorization by hand: Brian Romero's series for his own patient is not
     Amanda Diaz's to read (she is not on Kevin Fowler's care team)."""

@@ -1,5 +1,6 @@
-"""Attack and accounting tests: the demo facility seen through every door, and the command line
-that answers "who saw this patient?". They reuse the doors' own fixtures: the HTTP app with a
+"""Attack and accounting tests: the demo facility seen through every door, the command line
+that answers "who saw this patient?", and the app with a director's bearer token and web
+session (headers, limits, transport). They reuse the doors' own fixtures: the HTTP app with a
 fixed dialogue clock, signed-in web clients, and Slack through the real Bolt route against a
 fake Slack API."""
 
@@ -7,9 +8,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from assistant.dialogue import Dialogue
@@ -17,7 +20,9 @@ from clinic.db import Database
 from clinic.tokens import create_token
 from integrations.cli.main import run
 from integrations.http.app import create_app
+from integrations.web.session import CSRF_HEADER, SESSION_COOKIE
 from tests.slack.conftest import NOW, fake_slack, slack, slack_env  # noqa: F401  (fixtures)
+from tests.web.browser import sign_in
 from tests.web.conftest import signed_in_client, web_app  # noqa: F401  (fixtures)
 
 AccessRows = Callable[..., list[dict[str, Any]]]
@@ -26,13 +31,6 @@ OWN_PATIENT = "p0002"  # Kevin Fowler: Brian Romero's caseload
 OTHERS_PATIENT, OTHERS_NAME = "p0008", "Laura Fox"  # Esperanza Nevárez's (c007) caseload
 CLINICAL_DIRECTOR, FRONT_DESK, INTAKE, CASE_MANAGER = "s001", "s004", "s002", "s006"
 REASON = "crisis call from the patient"
-
-
-@pytest.fixture()
-def client(demo_db: Database) -> Iterator[TestClient]:
-    app = create_app(demo_db, dialogue=Dialogue(demo_db, clock=lambda: NOW))
-    with TestClient(app) as test_client:
-        yield test_client
 
 
 def bearer(db: Database, staff: str) -> dict[str, str]:
@@ -62,3 +60,37 @@ def audit_access(
         return json.loads(out)
 
     return rows
+
+
+@dataclass
+class Credentials:
+    bearer: dict[str, str]
+    cookie: str
+    csrf: str
+
+
+@pytest.fixture()
+def app(demo_db: Database) -> Litestar:
+    """The whole app on the demo facility; its dialogue's clock is the Slack tests' NOW."""
+    return create_app(demo_db, dialogue=Dialogue(demo_db, clock=lambda: NOW))
+
+
+@pytest.fixture()
+def director(demo_db: Database) -> Credentials:
+    with demo_db.session() as session:
+        token = create_token(session, "s001")
+    cookie, csrf = sign_in(demo_db, "s001")
+    return Credentials({"Authorization": f"Bearer {token}"}, cookie, csrf)
+
+
+@pytest.fixture()
+def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def signed_in(client: TestClient[Litestar], who: Credentials) -> TestClient[Litestar]:
+    """The client with the bearer token, the session cookie and its CSRF header."""
+    client.headers.update({**who.bearer, CSRF_HEADER: who.csrf})
+    client.cookies.set(SESSION_COOKIE, who.cookie)
+    return client

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +17,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import uvicorn
 from litestar import Litestar
 from litestar.testing import TestClient
 
@@ -29,6 +25,7 @@ from clinic.db import Database
 from integrations.http.app import create_app
 from integrations.web.session import SESSION_COOKIE
 from tests.conftest import pin_clock
+from tests.live import serving
 from tests.web.browser import VIEWPORT, sign_in
 
 NY = ZoneInfo("America/New_York")
@@ -69,22 +66,8 @@ class LiveServer:
 def live_server(web_app: Litestar, demo_db: Database) -> Iterator[LiveServer]:
     """uvicorn serving the app on a free port, in a thread of this process (so the pinned clock
     and the test's database are the server's)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(web_app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start within 15 s")
-        time.sleep(0.02)
-    yield LiveServer(url=f"http://127.0.0.1:{port}", db=demo_db)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serving(web_app) as port:
+        yield LiveServer(url=f"http://127.0.0.1:{port}", db=demo_db)
 
 
 def _chromium() -> str | None:

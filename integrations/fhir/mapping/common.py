@@ -74,7 +74,7 @@ def fhir_id(rota_id: str) -> str:
     otherwise its allowed characters and a short hash (the business identifier keeps it exact)."""
     if _FHIR_ID.match(rota_id):
         return rota_id
-    digest = hashlib.sha1(rota_id.encode()).hexdigest()[:10]
+    digest = hashlib.sha1(rota_id.encode(), usedforsecurity=False).hexdigest()[:10]
     return (re.sub(r"[^A-Za-z0-9\-.]", "-", rota_id)[:53] + "-" + digest).strip("-")
 
 
