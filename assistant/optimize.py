@@ -18,7 +18,7 @@ from assistant.problem_builder import BuiltProblem, build_problem, narrow_to_nee
 from assistant.problem_cache import cached_problem
 from assistant.usecases import capacity
 from assistant.wiring import booking_service
-from clinic import queries
+from clinic import access_log, queries
 from clinic.booking import BookingRequest, MoveRequest
 from clinic.db import Database
 from clinic.errors import InvalidInput, NotFound
@@ -57,6 +57,16 @@ class SlotsQuery:
     emergency: bool = False
     """An emergency admission: it may take the slots held for emergencies (OPS-EMERGENCY-HOLD)
     that every other request is not offered until they are released."""
+
+
+def offer_slots_to(
+    db: Database, caller: Caller, query: SlotsQuery, now: datetime | None = None
+) -> tuple[SlotAnswer, BuiltProblem]:
+    """`offer_slots` for someone: they must be allowed to book for the patient (a clinician,
+    their own caseload), and the search is a read of the patient's information (access log)."""
+    authorize(db, caller, "find_slot", patient_id=query.patient)
+    access_log.record_reads(db, caller, access_log.SLOTS_SEARCH, [query.patient])
+    return offer_slots(db, query, now)
 
 
 def offer_slots(

@@ -12,6 +12,7 @@ from assistant import retention
 from clinic.db import open_database
 from clinic.errors import InvalidInput
 from clinic.timeutil import now_utc, parse_datetime
+from integrations.cli import identity
 
 
 def register(app: typer.Typer) -> None:
@@ -39,7 +40,9 @@ def register(app: typer.Typer) -> None:
             moment = parse_datetime(now, db.facility_tz()) if now else now_utc()
         except InvalidInput as exc:
             raise InvalidInput(f"--now: {exc}") from exc
-        report = retention.purge(db, moment, days=days, dry_run=dry_run)
+        # Deleting needs a configured operator (the audit event names them); counting does not.
+        actor = retention.ACTOR if dry_run else identity.acting(db)
+        report = retention.purge(db, moment, days=days, dry_run=dry_run, actor=actor)
         if as_json:
             typer.echo(json.dumps(report.as_record(), indent=2))
             return

@@ -15,7 +15,7 @@ from assistant.optimize import (
     SlotsQuery,
     apply_plan,
     apply_repair,
-    offer_slots,
+    offer_slots_to,
     optimize_period,
     option_risks,
     plan_file,
@@ -81,8 +81,12 @@ def register(app: typer.Typer) -> None:
         staff: Annotated[str | None, typer.Option(help="Only this clinician.")] = None,
         k: Annotated[int, typer.Option("-k", help="How many options.")] = 3,
         as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+        actor: Annotated[
+            str, typer.Option(help="Who is asking (a staff id; needs a configured operator).")
+        ] = identity.DEFAULT_ACTOR,
     ) -> None:
-        """The k best distinct options for one patient, each with why it ranks where it does."""
+        """The k best distinct options for one patient, each with why it ranks where it does
+        (for those who may book for the patient; the search is in the access log)."""
         db = open_database()
         tz = db.facility_tz()
         query = SlotsQuery(
@@ -94,7 +98,7 @@ def register(app: typer.Typer) -> None:
             needs=tuple(needs or ()),
             k=k,
         )
-        answer, built = offer_slots(db, query)
+        answer, built = offer_slots_to(db, identity.caller(db, actor), query)
         risks = option_risks(
             db,
             patient,

@@ -24,6 +24,7 @@ from tests.security.conftest import (
     OTHERS_PATIENT,
     OWN_PATIENT,
     THERAPIST,
+    AccessRows,
     bearer,
     chat,
 )
@@ -161,3 +162,35 @@ def test_series_and_cli_look_ups_by_patient_are_refused(
     assert run(["patient", "show", OTHERS_PATIENT, "--actor", THERAPIST]) != 0
     out, err = capsys.readouterr()
     assert RECORD_RULE in err and OTHERS_NAME not in out + err and "Traceback" not in err
+
+
+def test_every_door_s_refusal_is_in_the_access_log_with_actor_and_door(
+    client: TestClient,
+    demo_db: Database,
+    signed_in_client: Client,
+    slack: Slack,
+    audit_access: AccessRows,
+) -> None:
+    """The same attempts, as `rota audit access --patient` shows them to a privacy officer:
+    each refused, by whom, through which door."""
+    headers = bearer(demo_db, THERAPIST)
+    assert client.get(f"/api/patients/{OTHERS_PATIENT}", headers=headers).status_code == 403
+    fhir = client.get(
+        "/fhir/r4/Appointment",
+        params={"patient": f"Patient/{OTHERS_PATIENT}"},
+        headers=headers | FHIR_JSON,
+    )
+    assert fhir.status_code == 403
+    web = signed_in_client(THERAPIST).get(f"/patients/{OTHERS_PATIENT}")
+    assert web.status_code == 403
+    assert "can't do that" in chat(client, demo_db, THERAPIST, f"find a slot for {OTHERS_NAME}")
+    slack.dm(THERAPIST, f"when is {OTHERS_NAME}'s next appointment?")
+    slack.wait()
+    assert "can't do that" in slack.dm_to(THERAPIST)[-1].texts()
+    rows = audit_access(OTHERS_PATIENT)
+    refused = [r for r in rows if r["actor"] == THERAPIST and r["outcome"] == "denied"]
+    assert {r["door"] for r in refused} == {"http", "fhir", "web", "slack"}, rows
+    assert all(r["reason"] and "caseload" in r["reason"] for r in refused), rows
+    # Nothing was shown: no read of the record was allowed (the Slack reply itself is logged as
+    # a DM to its reader, `slack.dm`, whatever it says).
+    assert not [r for r in rows if r["outcome"] != "denied" and r["action"] != "slack.dm"], rows
