@@ -21,8 +21,11 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
+from sqlalchemy import select
 
+from assistant import access, callers
 from clinic.db import Database
+from clinic.models import Staff
 from clinic.tokens import create_token
 from integrations.http.app import create_app
 
@@ -37,6 +40,11 @@ def app(demo_db: Database, monkeypatch: pytest.MonkeyPatch) -> Litestar:
     """The app as deployed with its webhooks configured (unconfigured, they answer a documented
     503). Slack's API URL points at a closed local port: the tests stay offline."""
     for name, value in {
+        # The fuzzer sends hundreds of wrong tokens from one client: it checks the 401s, not
+        # the lockout (tests/security/test_tokens_attack.py does).
+        "ROTA_AUTH_MAX_FAILURES": "1000000",
+        "ROTA_AUTH_CLIENT_RATE": "1000000/minute",
+        "ROTA_AUTH_PREFIX_RATE": "1000000/minute",
         "SLACK_SIGNING_SECRET": "fuzz-secret",
         "SLACK_BOT_TOKEN": "xoxb-fuzz",
         "ROTA_SLACK_API_URL": "http://127.0.0.1:9/",
@@ -200,10 +208,19 @@ def test_auth_checks_find_nothing_for_two_therapists(
 
 def test_a_therapist_reads_another_therapists_series(app: Litestar, demo_db: Database) -> None:
     """Object-level authorization by hand: Brian Romero's series for his own patient is not
-    Amanda Diaz's to read (she is not on Kevin Fowler's care team)."""
+    for a therapist outside Kevin Fowler's caseload to read."""
+    with demo_db.read() as session:
+        therapists = session.scalars(select(Staff.id).where(Staff.role == "therapist")).all()
+    outsider = next(
+        t
+        for t in therapists
+        if not access.permits(
+            demo_db, callers.for_staff(demo_db, t), "view_patient", patient_id="p0002"
+        )
+    )
     with demo_db.session() as session:
         mine = {"Authorization": f"Bearer {create_token(session, THERAPIST)}"}
-        other = {"Authorization": f"Bearer {create_token(session, OTHER_THERAPIST)}"}
+        other = {"Authorization": f"Bearer {create_token(session, outsider)}"}
     with TestClient(app) as client:
         made = client.post(
             "/api/series",
