@@ -32,6 +32,7 @@ from clinic import auth_failures, tokens
 from clinic.auth_failures import LockoutPolicy
 from clinic.db import Database
 from clinic.errors import InvalidInput, NotAuthenticated, TooManyAttempts
+from clinic.settings import whole_number
 from clinic.timeutil import now_utc
 from clinic.tokens import Caller
 
@@ -48,15 +49,6 @@ WHAT_TO_DO = {
     "malformed": "send 'Authorization: Bearer <token>'; create one with "
     "`rota token create --staff ID`",
 }
-
-
-def _whole(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise InvalidInput(f"{name} must be a whole number of at least 1, not {raw!r}")
-    return int(raw)
 
 
 def _rate(name: str, default: str) -> str:
@@ -80,9 +72,13 @@ class AuthPolicy:
     def from_env(cls) -> AuthPolicy:
         return cls(
             lockout=LockoutPolicy(
-                max_failures=_whole("ROTA_AUTH_MAX_FAILURES", 10),
-                window=timedelta(minutes=_whole("ROTA_AUTH_WINDOW_MINUTES", 15)),
-                lockout=timedelta(minutes=_whole("ROTA_AUTH_LOCKOUT_MINUTES", 15)),
+                max_failures=whole_number("ROTA_AUTH_MAX_FAILURES", 10),
+                window=timedelta(
+                    minutes=whole_number("ROTA_AUTH_WINDOW_MINUTES", 15, unit="minutes")
+                ),
+                lockout=timedelta(
+                    minutes=whole_number("ROTA_AUTH_LOCKOUT_MINUTES", 15, unit="minutes")
+                ),
             ),
             client_rate=_rate("ROTA_AUTH_CLIENT_RATE", "10/minute"),
             prefix_rate=_rate("ROTA_AUTH_PREFIX_RATE", "5/minute"),

@@ -23,7 +23,6 @@ Each real run writes one audit event `retention.purge` with the counts (never co
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,6 +36,7 @@ from clinic.db import Database
 from clinic.errors import InvalidInput
 from clinic.models import Base, ConversationState
 from clinic.outbox_models import OutboxMessage, PatientReply
+from clinic.settings import whole_number
 from clinic.slack_models import SlackInbox
 from clinic.web_models import SignInLink, WebSession
 
@@ -80,12 +80,7 @@ class PurgeReport:
 
 def retention_days() -> int:
     """ROTA_RETENTION_DAYS, a whole number of days of at least 1 (default 30)."""
-    raw = os.environ.get(DAYS_ENV, "").strip()
-    if not raw:
-        return DEFAULT_DAYS
-    if not raw.isdigit() or int(raw) < 1:
-        raise InvalidInput(f"{DAYS_ENV} must be a whole number of days (at least 1), not {raw!r}")
-    return int(raw)
+    return whole_number(DAYS_ENV, DEFAULT_DAYS, unit="days")
 
 
 def purge(

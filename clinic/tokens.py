@@ -9,7 +9,6 @@ attendance, chat) or `admin` (everything the roles allow); see rules/packs/permi
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,6 +20,7 @@ from clinic.audit import append_event
 from clinic.errors import InvalidInput, NotFound
 from clinic.models import ApiToken, Staff
 from clinic.placement import load_row
+from clinic.settings import whole_number
 from clinic.timeutil import now_utc
 
 PREFIX = "rota_"
@@ -58,15 +58,13 @@ class Caller:
 
 def token_days(days: int | None = None) -> int:
     """How long a new token lives: `days` if given, else ROTA_TOKEN_DAYS, else 90."""
-    raw = str(days) if days is not None else os.environ.get(DAYS_ENV, "").strip()
-    if not raw:
-        return DEFAULT_DAYS
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_DAYS:
-        where = "--days" if days is not None else DAYS_ENV
+    if days is None:
+        return whole_number(DAYS_ENV, DEFAULT_DAYS, unit="days", most=MAX_DAYS)
+    if not 1 <= days <= MAX_DAYS:
         raise InvalidInput(
-            f"{where} must be a whole number of days from 1 to {MAX_DAYS}, not {raw}"
+            f"--days must be a whole number of days from 1 to {MAX_DAYS}, not {days}"
         )
-    return int(raw)
+    return days
 
 
 def check_scope(scope: str) -> str:

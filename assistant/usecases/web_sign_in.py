@@ -6,7 +6,6 @@ unattended signs out) and ROTA_WEB_SESSION_HOURS (default 12: one working day at
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,24 +13,15 @@ from assistant import authentication, callers
 from assistant.authentication import Throttle
 from clinic import web_sessions
 from clinic.db import Database
-from clinic.errors import InvalidInput
+from clinic.settings import whole_number
 from clinic.timeutil import now_utc
 from clinic.tokens import Caller
 
 
-def _minutes(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise InvalidInput(f"{name} must be a whole number of at least 1, not {raw!r}")
-    return int(raw)
-
-
 def policy() -> web_sessions.SessionPolicy:
     return web_sessions.SessionPolicy(
-        idle=timedelta(minutes=_minutes("ROTA_WEB_IDLE_MINUTES", 15)),
-        absolute=timedelta(hours=_minutes("ROTA_WEB_SESSION_HOURS", 12)),
+        idle=timedelta(minutes=whole_number("ROTA_WEB_IDLE_MINUTES", 15, unit="minutes")),
+        absolute=timedelta(hours=whole_number("ROTA_WEB_SESSION_HOURS", 12, unit="hours")),
     )
 
 

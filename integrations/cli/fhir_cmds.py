@@ -13,6 +13,7 @@ from clinic.db import open_database
 from clinic.errors import InvalidInput
 from clinic.timeutil import parse_date
 from integrations.cli import identity
+from integrations.cli.output import write_atomically
 from integrations.fhir.bundle import export_bundle, import_bundle, read_bundle
 
 fhir_app = typer.Typer(help="FHIR R4: export and import (Bundles, servers).", add_completion=False)
@@ -24,12 +25,6 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.
 
 def register(app: typer.Typer) -> None:
     app.add_typer(fhir_app, name="fhir")
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 @fhir_app.command("export")
@@ -53,7 +48,7 @@ def fhir_export(
         raise InvalidInput("--to is before --from")
     db = open_database()
     bundle = export_bundle(db, identity.caller(db, actor), start=first, end=last, base_url=base_url)
-    _write_atomically(out, json.dumps(bundle, indent=1, ensure_ascii=False) + "\n")
+    write_atomically(out, json.dumps(bundle, indent=1, ensure_ascii=False) + "\n")
     kinds: dict[str, int] = {}
     for entry in bundle["entry"]:
         kind = entry["resource"]["resourceType"]

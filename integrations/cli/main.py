@@ -30,6 +30,7 @@ from clinic.facility_file import dump, read_file
 from clinic.timeutil import local_iso, parse_date, parse_datetime
 from clinic.tokens import DEFAULT_DAYS, DEFAULT_SCOPE, Caller
 from integrations.cli import identity, nlu_cmds
+from integrations.cli.output import write_atomically
 from integrations.http.server import Tls, check_tls, uvicorn_options
 from integrations.log_policy import protect_logs
 
@@ -162,14 +163,8 @@ def export(
     if out is None:
         typer.echo(text, nl=False)
     else:
-        _write_atomically(out, text)
+        write_atomically(out, text)
         typer.echo(f"wrote {out}", err=True)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 @app.command()
@@ -216,7 +211,7 @@ def demo(
     if out is None:
         typer.echo(text, nl=False)
     else:
-        _write_atomically(out, text)
+        write_atomically(out, text)
         typer.echo(f"wrote {out}", err=True)
 
 

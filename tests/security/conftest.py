@@ -21,6 +21,7 @@ from clinic.tokens import create_token
 from integrations.cli.main import run
 from integrations.http.app import create_app
 from integrations.web.session import CSRF_HEADER, SESSION_COOKIE
+from tests.notify.conftest import channels, smtp, twilio  # noqa: F401  (fixtures)
 from tests.slack.conftest import NOW, fake_slack, slack, slack_env  # noqa: F401  (fixtures)
 from tests.web.browser import sign_in
 from tests.web.conftest import signed_in_client, web_app  # noqa: F401  (fixtures)

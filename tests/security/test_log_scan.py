@@ -215,6 +215,8 @@ def run_every_flow(
     slack: Slack,
     set_now: Callable[[datetime], None],
     monkeypatch: pytest.MonkeyPatch,
+    smtp: SmtpPeer,
+    twilio: TwilioPeer,
 ) -> dict[str, Any]:
     """Each door once, with patient names in what people type; what each flow returned."""
     seen: dict[str, Any] = {}
@@ -273,29 +275,13 @@ def run_every_flow(
         "/api/patients", json={"name": name, "level_of_care": "nine"}, headers=bearer
     ).status_code
 
-    # Reminders through the outbox, to real SMTP and Twilio peers.
-    with SmtpPeer() as smtp, TwilioPeer() as twilio:
-        from integrations import notify
-
-        env = {
-            "ROTA_SMTP_URL": smtp.url,
-            "ROTA_MAIL_FROM": "appointments@example.org",
-            "ROTA_CLINIC_ADDRESS": "12 Elm Street",
-            "ROTA_CALLBACK_NUMBER": "555-0100",
-            **twilio.env(),
-        }
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)
-        notify.configure()
-        ten = NOW.replace(hour=10)
-        set_now(ten)
-        seen["reminders"] = reminders.run(db, ten).get("queued", 0)
-        seen["outbox"] = outbox_job.run(db, ten)
-        seen["delivered"] = len(smtp.mailbox.messages) + len(twilio.received)
-        from assistant import outbox
-
-        outbox.use_senders({})
-        set_now(NOW)
+    # Reminders through the outbox, to real SMTP and Twilio peers (the `channels` fixture).
+    ten = NOW.replace(hour=10)
+    set_now(ten)
+    seen["reminders"] = reminders.run(db, ten).get("queued", 0)
+    seen["outbox"] = outbox_job.run(db, ten)
+    seen["delivered"] = len(smtp.mailbox.messages) + len(twilio.received)
+    set_now(NOW)
 
     # The command line's agenda, for the patient and for the therapist.
     monkeypatch.setenv("ROTA_DATABASE_URL", db.url)
@@ -328,9 +314,12 @@ def test_no_log_line_names_a_patient_at_debug(
     capfd: pytest.CaptureFixture[str],
     set_now: Callable[[datetime], None],
     monkeypatch: pytest.MonkeyPatch,
+    channels: list[str],
+    smtp: SmtpPeer,
+    twilio: TwilioPeer,
 ) -> None:
     client, slack = slack_app
-    seen = run_every_flow(demo_db, client, slack, set_now, monkeypatch)
+    seen = run_every_flow(demo_db, client, slack, set_now, monkeypatch, smtp, twilio)
     # The flows ran (a quiet log of flows that never happened would prove nothing).
     assert seen["chat_options"] and seen["chat_booked"] == "Booked:", seen
     assert seen["sick_call"] and seen["repair"], seen
