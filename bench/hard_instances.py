@@ -139,13 +139,17 @@ def _free(busy: list[tuple[int, int, int]], day: int, start: int, end: int) -> b
     return not any(d == day and s < end and start < e for d, s, e in busy)
 
 
-def _assign_rooms(sessions: list[Session], kind_of: dict[str, str], prefix: dict[str, str]) -> dict[str, int]:
+def _assign_rooms(
+    sessions: list[Session], kind_of: dict[str, str], prefix: dict[str, str]
+) -> dict[str, int]:
     """Interval colouring per room kind (exact for identical rooms): room ids on the sessions,
     returns the rooms needed per kind."""
     needed: dict[str, int] = defaultdict(int)
     for kind in set(kind_of.values()):
         ends: list[int] = []  # per room: when it is free again (a week as one timeline)
-        for s in sorted((s for s in sessions if kind_of[s.session_type] == kind), key=lambda s: (s.day, s.start)):
+        for s in sorted(
+            (s for s in sessions if kind_of[s.session_type] == kind), key=lambda s: (s.day, s.start)
+        ):
             at = s.day * 1440 + s.start
             room = next((i for i, free in enumerate(ends) if free <= at), None)
             if room is None:
@@ -176,7 +180,11 @@ class _Patient:
     def fits(self, day: int, start: int, end: int, psycho_cap: int = 240) -> bool:
         inside = self.window is None or (self.window[0] <= start and end <= self.window[1])
         minutes = end - start
-        return inside and _free(self.busy, day, start, end) and self.psycho[day] + minutes <= psycho_cap
+        return (
+            inside
+            and _free(self.busy, day, start, end)
+            and self.psycho[day] + minutes <= psycho_cap
+        )
 
     def take(self, s: Session) -> None:
         self.busy.append((s.day, s.start, s.end))
@@ -184,7 +192,9 @@ class _Patient:
         s.patients.append(self.id)
 
 
-def _fill_day(rng: random.Random, shift: tuple[int, int], taken: list[tuple[int, int]], util: float) -> list[tuple[str, int]]:
+def _fill_day(
+    rng: random.Random, shift: tuple[int, int], taken: list[tuple[int, int]], util: float
+) -> list[tuple[str, int]]:
     """(type, start) blocks filling a shift around `taken` (the groups) to about `util` of it."""
     lo, hi = shift
     idle_left = (hi - lo) * (1 - util)
@@ -242,10 +252,15 @@ def tight_instance(size: str, seed: int = 1) -> Instance:
         sid = st["id"]
         for _ in range(rng.choice((0, 1, 1, 2))):
             gid = f"g{len(groups) + 1:02d}"
-            meet_days = sorted(rng.sample(workdays[sid], min(len(workdays[sid]), rng.choice((1, 2, 2, 3)))))
+            meet_days = sorted(
+                rng.sample(workdays[sid], min(len(workdays[sid]), rng.choice((1, 2, 2, 3))))
+            )
             lo, hi = shift_of[sid]
             start = lo + 30 * rng.randrange(0, (hi - lo - 90) // 30 + 1)
-            if any(not _free([(d, a, b) for a, b in taken[(sid, d)]], d, start, start + 90) for d in meet_days):
+            if any(
+                not _free([(d, a, b) for a, b in taken[(sid, d)]], d, start, start + 90)
+                for d in meet_days
+            ):
                 continue
             mine = []
             for d in meet_days:
@@ -313,13 +328,20 @@ def tight_instance(size: str, seed: int = 1) -> Instance:
             p = rng.choice(fit)
             p.take(s)
             p.family_day = s.day
-            p.family_window = (max(7 * 60, s.start - 60 * rng.randint(0, 2)), min(20 * 60, s.end + 60 * rng.randint(0, 2)))
+            p.family_window = (
+                max(7 * 60, s.start - 60 * rng.randint(0, 2)),
+                min(20 * 60, s.end + 60 * rng.randint(0, 2)),
+            )
         sessions.extend(blocks[sid])
     # Group members: 4-9 patients free at every meeting (working patients in their window).
     group_records = []
     for g in groups:
         meetings = group_sessions[g["id"]]
-        fit = [p for p in patients if p.groups < 2 and all(p.fits(m.day, m.start, m.end) for m in meetings)]
+        fit = [
+            p
+            for p in patients
+            if p.groups < 2 and all(p.fits(m.day, m.start, m.end) for m in meetings)
+        ]
         rng.shuffle(fit)
         members = fit[: rng.randint(4, 9)]
         for p in members:
@@ -350,7 +372,12 @@ def tight_instance(size: str, seed: int = 1) -> Instance:
         count = rooms_needed.get(kind, 0) + (1 if kind == "individual" else 0)
         prefix = {"individual": "ind", "family": "fam", "group": "grp"}[kind]
         rooms += [
-            {"id": f"{prefix}-{i:02d}", "name": f"{kind.title()} room {i}", "kind": kind, "capacity": cap}
+            {
+                "id": f"{prefix}-{i:02d}",
+                "name": f"{kind.title()} room {i}",
+                "kind": kind,
+                "capacity": cap,
+            }
             for i in range(1, max(count, 1) + 1)
         ]
     specs = {st["id"]: st["specializations"] for st in staff}
@@ -359,13 +386,20 @@ def tight_instance(size: str, seed: int = 1) -> Instance:
         record = {"id": p.id, "name": f"Patient {p.id[1:]}", "primary_clinician": p.therapist}
         reqs = []
         if p.individual:
-            reqs.append({"session_type": "individual", "per_week": p.individual, "source": "treatment_plan"})
+            reqs.append(
+                {"session_type": "individual", "per_week": p.individual, "source": "treatment_plan"}
+            )
         if p.family_day is not None:
             reqs.append({"session_type": "family", "per_week": 1, "source": "treatment_plan"})
             lo, hi = p.family_window or EVENING
             days = {p.family_day} | set(rng.sample(range(5), 1))
-            contacts = [{"name": f"Family of {p.id}", "relation": "parent",
-                         "availability": {DAYS[d]: [f"{hhmm(lo)}-{hhmm(hi)}"] for d in sorted(days)}}]
+            contacts = [
+                {
+                    "name": f"Family of {p.id}",
+                    "relation": "parent",
+                    "availability": {DAYS[d]: [f"{hhmm(lo)}-{hhmm(hi)}"] for d in sorted(days)},
+                }
+            ]
             if rng.random() < 0.4:
                 contacts.append({"name": f"Partner of {p.id}", "relation": "partner"})
             record["family_contacts"] = contacts  # fmt: skip
@@ -373,7 +407,9 @@ def tight_instance(size: str, seed: int = 1) -> Instance:
             record["requirements"] = reqs
         if p.window is not None:
             days = {d for d, _, _ in p.busy} | set(rng.sample(range(5), 1))
-            record["availability"] = {DAYS[d]: [f"{hhmm(p.window[0])}-{hhmm(p.window[1])}"] for d in sorted(days)}
+            record["availability"] = {
+                DAYS[d]: [f"{hhmm(p.window[0])}-{hhmm(p.window[1])}"] for d in sorted(days)
+            }
         if rng.random() < 0.25:
             record["needs"] = [rng.choice(specs[p.therapist])]
         patient_records.append(record)
@@ -457,7 +493,10 @@ def groups_instance(name: str, seed: int = 1) -> Instance:
     n_rooms = max(2, math.ceil(target / (30 * occupancy)))
     caps = sorted(people, reverse=True)
     room_caps = sorted(
-        {max(10, min(60, caps[min(len(caps) - 1, i * len(caps) // n_rooms)] + rng.randint(0, 4))) for i in range(n_rooms)},
+        {
+            max(10, min(60, caps[min(len(caps) - 1, i * len(caps) // n_rooms)] + rng.randint(0, 4)))
+            for i in range(n_rooms)
+        },
         reverse=True,
     )
     while len(room_caps) < n_rooms:
@@ -469,7 +508,10 @@ def groups_instance(name: str, seed: int = 1) -> Instance:
     curr_busy: set[tuple[int, tuple[int, int]]] = set()
     room_busy: set[tuple[int, tuple[int, int]]] = set()
     hidden: list[Session] = []
-    for c in sorted(range(len(courses)), key=lambda c: (-courses[c]["lectures"] * (1 + len(courses[c]["curricula"])), -people[c])):
+    for c in sorted(
+        range(len(courses)),
+        key=lambda c: (-courses[c]["lectures"] * (1 + len(courses[c]["curricula"])), -people[c]),
+    ):
         course = courses[c]
         placed = 0
         for _ in range(course["lectures"]):
@@ -544,7 +586,9 @@ def expand(names: str) -> list[str]:
         elif name in GROUP_FAMILY or name in {f"tight-{s}" for s in TIGHT_SIZES}:
             out.append(name)
         else:
-            raise ValueError(f"unknown instance {name!r}: tight-s, tight-m, tight-l, groups or groups-01..10")
+            raise ValueError(
+                f"unknown instance {name!r}: tight-s, tight-m, tight-l, groups or groups-01..10"
+            )
     return out
 
 
@@ -597,16 +641,22 @@ def describe(instance: Instance) -> dict[str, Any]:
         "patients": len(fac.get("patients", [])),
         "groups": len(fac.get("groups", [])),
         "rooms": len(fac["rooms"]),
-        "demanded_share_of_hours": [round(min(demanded), 3), round(max(demanded), 3)] if demanded else None,
+        "demanded_share_of_hours": [round(min(demanded), 3), round(max(demanded), 3)]
+        if demanded
+        else None,
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Hard planning instances as facility files.")
-    parser.add_argument("--instance", default="tight-s", help="tight-s|m|l, groups, groups-NN; comma-separated")
+    parser.add_argument(
+        "--instance", default="tight-s", help="tight-s|m|l, groups, groups-NN; comma-separated"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path("."), help="Folder to write to.")
-    parser.add_argument("--hidden", action="store_true", help="Also write the hidden schedule as a plan file.")
+    parser.add_argument(
+        "--hidden", action="store_true", help="Also write the hidden schedule as a plan file."
+    )
     args = parser.parse_args(argv)
     try:
         names = expand(args.instance)
