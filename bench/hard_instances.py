@@ -27,13 +27,13 @@ room kind (individual rooms + 1). The built-in catalogue and its rules apply unc
 individual psychotherapy a day, 240 psychotherapy minutes a day, at most 12 in a group).
 
 **groups-01 .. groups-10** (138-434 group sessions each), shaped like curriculum-based course
-timetabling (ITC 2007 track 3) written as a facility: cohorts (a curriculum's patients, 2-5 of
+timetabling (ITC 2007 track 3) written as a facility: cohorts (a curriculum's patients, 3-12 of
 them) attend every group of their curriculum, 10-25 meetings a week, several a day; a group may
 sit in several curricula, so its members are the union of theirs; groups meet 1-7 times a week
 (more often than the 5 open days, so some meet twice a day: `min_days_apart` 0, the contract's
 default; a third of the groups that meet on distinct days keep 1); each facilitator runs several
-groups and is away for some periods of the week (`unavailable`); rooms have capacities from 10 to
-60 and the rooms are 70-92% occupied by the hidden timetable (tighter as NN grows). The session
+groups and is away for some periods of the week (`unavailable`); rooms have capacities that follow
+the groups' sizes (10 to about 30) and are 70-92% occupied by the hidden timetable (tighter as NN grows). The session
 type is the file's own `seminar` (90 min, group rooms, counselors or therapists, up to 60
 patients): a psychotherapy group (90853) would add the daily psychotherapy cap and the 12-member
 maximum, which course timetabling does not have. Six meeting periods a day (08:00, 09:30, ...,
@@ -67,6 +67,8 @@ TIGHT_SIZES = {"s": 4, "m": 15, "l": 37}
 GROUP_FAMILY = tuple(f"groups-{n:02d}" for n in range(1, 11))
 SHIFTS = ((7 * 60, 13 * 60), (9 * 60, 15 * 60), (11 * 60, 17 * 60), (14 * 60, 20 * 60))
 EARLY, EVENING = (7 * 60, 9 * 60 + 30), (16 * 60 + 30, 20 * 60)
+VERSION = 2
+"""Bumped whenever the generator's output changes (the cache's file names carry it)."""
 MINUTES = {"individual": 45, "family": 50, "group": 90, "seminar": 90}
 
 
@@ -479,7 +481,7 @@ def groups_instance(name: str, seed: int = 1) -> Instance:
         curricula.append(mine)
         for c in mine:
             courses[c]["curricula"].append(len(curricula) - 1)
-    cohort = [rng.randint(2, 5) for _ in curricula]
+    cohort = [rng.randint(3, 12) for _ in curricula]
     members: list[list[str]] = [[] for _ in courses]
     patient_ids: list[list[str]] = []
     count = 0
@@ -491,17 +493,18 @@ def groups_instance(name: str, seed: int = 1) -> Instance:
             members[c].extend(ids)
     people = [len(m) + 1 for m in members]  # members and the facilitator
     n_rooms = max(2, math.ceil(target / (30 * occupancy)))
+    # Room sizes follow the groups' sizes (quantiles, the two largest rooms hold the largest).
     caps = sorted(people, reverse=True)
-    room_caps = sorted(
-        {
-            max(10, min(60, caps[min(len(caps) - 1, i * len(caps) // n_rooms)] + rng.randint(0, 4)))
-            for i in range(n_rooms)
-        },
-        reverse=True,
-    )
-    while len(room_caps) < n_rooms:
-        room_caps.append(room_caps[-1])
-    room_caps = sorted(room_caps, reverse=True)[:n_rooms]
+    room_caps = [
+        max(
+            10,
+            min(
+                60,
+                caps[min(len(caps) - 1, max(0, i - 1) * len(caps) // n_rooms)] + rng.randint(0, 4),
+            ),
+        )
+        for i in range(n_rooms)
+    ]
     # The hidden timetable: most constrained courses first, a free (period, room) for each meeting.
     slots = [(d, p) for d in range(5) for p in range(len(PERIODS))]
     teacher_busy: set[tuple[str, tuple[int, int]]] = set()
@@ -602,16 +605,17 @@ def instance_path(name: str, seed: int = 1, directory: Path | None = None) -> Pa
     """The instance's facility file, generated on first use and cached (the hidden plan beside it)."""
     folder = directory or Path(tempfile.gettempdir()) / "rota-hard-instances"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}-seed{seed}.json"
+    path = folder / f"{name}-seed{seed}-v{VERSION}.json"
     if not path.exists():
         write(generate(name, seed), folder, hidden=True)
     return path
 
 
 def write(instance: Instance, folder: Path, hidden: bool = False) -> Path:
-    path = folder / f"{instance.name}-seed{instance.seed}.json"
+    stem = f"{instance.name}-seed{instance.seed}-v{VERSION}"
+    path = folder / f"{stem}.json"
     if hidden:
-        plan = folder / f"{instance.name}-seed{instance.seed}.hidden-plan.json"
+        plan = folder / f"{stem}.hidden-plan.json"
         plan.write_text(json.dumps(instance.hidden_plan(), indent=1) + "\n", encoding="utf-8")
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(instance.facility, indent=1) + "\n", encoding="utf-8")

@@ -6,17 +6,15 @@ from __future__ import annotations
 import ast
 import copy
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "bench"))
+from bench.validate_plan import KINDS, main, validate_plan
 
-from validate_plan import KINDS, main, validate_plan  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 Plan = dict[str, Any]
 Facility = dict[str, Any]
