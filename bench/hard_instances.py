@@ -15,8 +15,8 @@ carry no appointments: the whole week is open to the planner.
 
 Two families, deterministic for a name and seed:
 
-**tight-s / tight-m / tight-l** (about 120 / 450 / 1,200 required sessions; 4 / 15 / 40
-therapists, about 50 / 200 / 580 patients). Therapists work part-time shifts (early 07:00-13:00,
+**tight-s / tight-m / tight-l** (about 130 / 470 / 1,200 required sessions; 4 / 15 / 37
+therapists, about 60 / 200 / 540 patients). Therapists work part-time shifts (early 07:00-13:00,
 day, mid or late 14:00-20:00; 4-5 days) and the hidden schedule fills 90-95% of their minutes
 with individual psychotherapy (45 min), family sessions (50 min, the family's own hours) and the
 groups they facilitate (90 min, 1-3 meetings a week, several groups a day, half with their own
@@ -67,7 +67,7 @@ TIGHT_SIZES = {"s": 4, "m": 15, "l": 37}
 GROUP_FAMILY = tuple(f"groups-{n:02d}" for n in range(1, 11))
 SHIFTS = ((7 * 60, 13 * 60), (9 * 60, 15 * 60), (11 * 60, 17 * 60), (14 * 60, 20 * 60))
 EARLY, EVENING = (7 * 60, 9 * 60 + 30), (16 * 60 + 30, 20 * 60)
-VERSION = 2
+VERSION = 3
 """Bumped whenever the generator's output changes (the cache's file names carry it)."""
 MINUTES = {"individual": 45, "family": 50, "group": 90, "seminar": 90}
 
@@ -247,7 +247,8 @@ def tight_instance(size: str, seed: int = 1) -> Instance:
                 "availability": {DAYS[d]: [f"{hhmm(shift[0])}-{hhmm(shift[1])}"] for d in days},
             }
         )
-    # Groups first: 0-2 per therapist, 1-3 meetings on their days, on the half hour.
+    # Groups first: 0-2 per therapist, 1-3 meetings on their days, a multiple of 45 minutes into
+    # the shift (so 45-minute sessions fill around them without idle fragments).
     group_sessions: dict[str, list[Session]] = {}
     taken: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
     for st in staff:
@@ -258,7 +259,7 @@ def tight_instance(size: str, seed: int = 1) -> Instance:
                 rng.sample(workdays[sid], min(len(workdays[sid]), rng.choice((1, 2, 2, 3))))
             )
             lo, hi = shift_of[sid]
-            start = lo + 30 * rng.randrange(0, (hi - lo - 90) // 30 + 1)
+            start = lo + 45 * rng.randrange(0, (hi - lo - 90) // 45 + 1)  # no idle fragments
             if any(
                 not _free([(d, a, b) for a, b in taken[(sid, d)]], d, start, start + 90)
                 for d in meet_days
