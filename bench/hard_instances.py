@@ -20,7 +20,7 @@ therapists, about 60 / 200 / 540 patients). Therapists work part-time shifts (ea
 day, mid or late 14:00-20:00; 4-5 days) and the hidden schedule fills 90-95% of their minutes
 with individual psychotherapy (45 min), family sessions (50 min, the family's own hours) and the
 groups they facilitate (90 min, 1-3 meetings a week, several groups a day, half with their own
-narrower availability). Working patients (about a third) can come only early (07:00-09:30) or in
+narrower availability). Working patients (about a quarter) can come only early (07:00-09:30) or in
 the evening (16:30-20:00) on a few days. Each patient's own therapist is their primary
 clinician; a quarter have needs only some therapists meet. Rooms: the hidden schedule's peak per
 room kind (individual rooms + 1). The built-in catalogue and its rules apply unchanged (one
