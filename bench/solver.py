@@ -10,6 +10,7 @@ placement objective against CP-SAT's bound (gap %), utilization and quality, the
 first fit; find_slots latency p50/p95 over 200 random requests; repair of a clinician out for a
 whole day. Usage: python bench/solver.py [--sizes s,m,l,xl] [--time-limit 60] [--workers 2]
        python bench/solver.py --instances tight-s,tight-m,tight-l,groups [--instance-seed 1]
+                              [--keep DIR]
 """
 
 from __future__ import annotations
@@ -196,9 +197,10 @@ def plan_figures(facility: dict[str, Any], plan_data: dict[str, Any]) -> dict[st
 
 
 def bench_instance(
-    name: str, seed: int, settings: SolverSettings, workdir: Path
+    name: str, seed: int, settings: SolverSettings, workdir: Path, keep: Path | None = None
 ) -> dict[str, object]:
-    """One hard instance planned as `rota optimize --out` plans it, then validated."""
+    """One hard instance planned as `rota optimize --out` plans it, then validated; with `keep`,
+    the facility file, the plan and first fit's plan are written there."""
     facility = json.loads(instance_path(name, seed).read_text(encoding="utf-8"))
     db = open_database(f"sqlite:///{workdir / f'{name}.sqlite3'}")
     load_facility(db, facility, actor="bench")
@@ -210,6 +212,11 @@ def bench_instance(
     t0 = time.perf_counter()
     greedy = greedy_plan(built.problem)
     greedy_seconds = time.perf_counter() - t0
+    plan_data, greedy_data = plan_file(result, built), plan_file(greedy, built)
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        for suffix, data in (("", facility), (".plan", plan_data), (".first-fit", greedy_data)):
+            (keep / f"{name}-seed{seed}{suffix}.json").write_text(json.dumps(data, indent=1))
     st = result.stats
     out: dict[str, object] = {
         "instance": name,
@@ -220,21 +227,23 @@ def bench_instance(
         "solver_required": result.required,
         "solver_placed": result.placed,
         "placement_gap_pct": st.placement_gap,
-        **plan_figures(facility, plan_file(result, built)),
+        **plan_figures(facility, plan_data),
         "first_fit": {
             "seconds": round(greedy_seconds, 2),
-            **plan_figures(facility, plan_file(greedy, built)),
+            **plan_figures(facility, greedy_data),
         },
     }
     db.dispose()
     return out
 
 
-def bench_instances(names: list[str], seed: int, settings: SolverSettings) -> None:
+def bench_instances(
+    names: list[str], seed: int, settings: SolverSettings, keep: Path | None = None
+) -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
-            row = bench_instance(name, seed, settings, Path(tmp))
+            row = bench_instance(name, seed, settings, Path(tmp), keep)
             rows.append(row)
             print(json.dumps(row), flush=True)
     groups = [r for r in rows if str(r["instance"]).startswith("groups-")]
@@ -271,6 +280,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="s,m,l,xl")
     parser.add_argument("--instances", help="Hard instances instead of the demo sizes.")
     parser.add_argument("--instance-seed", type=int, default=1)
+    parser.add_argument(
+        "--keep", type=Path, help="Write each instance's facility file, plan and first fit here."
+    )
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
@@ -281,7 +293,7 @@ def main() -> None:
             names = expand(args.instances)
         except ValueError as exc:
             parser.error(str(exc))
-        bench_instances(names, args.instance_seed, settings)
+        bench_instances(names, args.instance_seed, settings, args.keep)
         return
     results = []
     with tempfile.TemporaryDirectory() as tmp:

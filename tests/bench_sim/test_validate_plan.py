@@ -205,3 +205,14 @@ def test_it_imports_neither_the_solver_nor_the_assistant() -> None:
         for alias in (node.names if isinstance(node, ast.Import) else [node])  # type: ignore[list-item]
     ]
     assert not [n for n in names if n.split(".")[0] in ("solver", "assistant")]
+
+
+def test_the_benchmark_reads_continuity_and_same_day_pairs_from_the_files() -> None:
+    from bench.solver import plan_figures
+
+    figures = plan_figures(FACILITY, good_plan())
+    # a1 and a2 are with p1's primary clinician, a3 is not (p2 has none); p2 has a3 and g-a on
+    # Monday: one pair.
+    assert figures["continuity_pct"] == 66.67
+    assert figures["same_day_pairs"] == 1
+    assert (figures["required"], figures["placed"], figures["hard_violations"]) == (5, 5, 0)
