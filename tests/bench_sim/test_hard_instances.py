@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -16,8 +17,10 @@ from bench.hard_instances import VERSION, describe, expand, generate, instance_p
 from bench.validate_plan import validate_plan
 from clinic.db import open_database
 from clinic.facility_file import load_facility, validate
-from clinic.timeutil import local_midnight
+from clinic.timeutil import local_midnight, parse_datetime
 from solver.demand import expand_demands
+from solver.model import Placement
+from tests.solver.validator import validate as validate_schedule
 
 SMALL = ("tight-s", "groups-01")
 
@@ -32,19 +35,32 @@ def test_the_hidden_schedule_places_everything_without_a_violation(name: str) ->
 
 
 @pytest.mark.parametrize("name", SMALL)
-def test_the_solver_is_asked_for_exactly_the_hidden_sessions(name: str, tmp_path) -> None:
+def test_the_solver_is_asked_for_the_hidden_sessions_and_they_keep_its_rules(
+    name: str, tmp_path: Path
+) -> None:
+    """What the solver reads from the loaded file asks for exactly the hidden sessions, and the
+    hidden schedule keeps every hard constraint of the solver's own problem, the rule packs'
+    daily and weekly limits included (tests/solver/validator.py): 100% is reachable."""
     instance = generate(name, seed=1)
     db = open_database(f"sqlite:///{tmp_path / 'h.sqlite3'}")
     load_facility(db, instance.facility, actor="test")
     tz = db.facility_tz()
-    monday = instance.hidden_plan()["period"]["start"][:10]
-    start = local_midnight(date.fromisoformat(monday), tz)
+    plan = instance.hidden_plan()
+    start = local_midnight(date.fromisoformat(plan["period"]["start"][:10]), tz)
     with db.session() as session:
         built = build_problem(session, start, start + timedelta(days=7))
-    demands = expand_demands(built.problem)
     db.dispose()
+    demands = expand_demands(built.problem)
     assert [d.blocked for d in demands if d.blocked] == []
     assert sum(d.required for d in demands) == len(instance.hidden)
+    schedule = [
+        Placement(
+            a["id"], a["session_type"], built.clock.minutes(parse_datetime(a["start"], tz)),
+            a["minutes"], tuple(a["staff"]), tuple(a["patients"]), a.get("room"), a.get("group"),
+        )
+        for a in plan["appointments"]
+    ]  # fmt: skip
+    assert validate_schedule(built.problem, schedule) == []
 
 
 def test_same_seed_same_file_other_seed_another() -> None:
@@ -77,7 +93,7 @@ def test_group_weeks_look_like_course_timetabling() -> None:
     assert len({r["capacity"] for r in fac["rooms"]}) > 1
 
 
-def test_names_expand_and_files_are_cached(tmp_path) -> None:
+def test_names_expand_and_files_are_cached(tmp_path: Path) -> None:
     assert expand("tight-s,groups")[:2] == ["tight-s", "groups-01"]
     assert len(expand("groups")) == 10
     with pytest.raises(ValueError, match="unknown instance"):
