@@ -9,8 +9,8 @@ every room, hour and window kept), then the facility file that asks for exactly 
 (weekly requirements, standing groups) with hours, windows, rooms and absences that the hidden
 schedule fits. So a plan that places 100% EXISTS for every instance, and "placed" measures the
 planner, not the instance. `--hidden` also writes that schedule as a plan file
-(plan.schema.json); bench/validate_plan.py passes it with zero violations and 100% placed
-and it keeps every hard constraint of the solver's own problem, the rule packs' daily and weekly
+(plan.schema.json); bench/validate_plan.py passes it with zero violations and 100% placed, and
+it keeps every hard constraint of the solver's own problem, the rule packs' daily and weekly
 limits included (tests/bench_sim/test_hard_instances.py checks both on the small instances; all
 thirteen pass). The facility files carry no appointments: the whole week is open to the planner.
 
