@@ -1,0 +1,104 @@
+"""The hard instances (bench/hard_instances.py) are what their doc string says: valid facility
+files, deterministic for a seed, tight, and built from a hidden schedule that places everything
+the solver will be asked for, with no violation the independent validator can find. Only the
+smallest instances are generated here; nothing is solved."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from assistant.problem_builder import build_problem
+from bench.hard_instances import VERSION, describe, expand, generate, instance_path
+from bench.validate_plan import validate_plan
+from clinic.db import open_database
+from clinic.facility_file import load_facility, validate
+from clinic.timeutil import local_midnight, parse_datetime
+from solver.demand import expand_demands
+from solver.model import Placement
+from tests.solver.validator import validate as validate_schedule
+
+SMALL = ("tight-s", "groups-01")
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_the_hidden_schedule_places_everything_without_a_violation(name: str) -> None:
+    instance = generate(name, seed=3)
+    assert validate(instance.facility) == []
+    report = validate_plan(instance.facility, instance.hidden_plan())
+    assert report.total == 0, report.details
+    assert report.required == report.placed == len(instance.hidden)
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_the_solver_is_asked_for_the_hidden_sessions_and_they_keep_its_rules(
+    name: str, tmp_path: Path
+) -> None:
+    """What the solver reads from the loaded file asks for exactly the hidden sessions, and the
+    hidden schedule keeps every hard constraint of the solver's own problem, the rule packs'
+    daily and weekly limits included (tests/solver/validator.py): 100% is reachable."""
+    instance = generate(name, seed=1)
+    db = open_database(f"sqlite:///{tmp_path / 'h.sqlite3'}")
+    load_facility(db, instance.facility, actor="test")
+    tz = db.facility_tz()
+    plan = instance.hidden_plan()
+    start = local_midnight(date.fromisoformat(plan["period"]["start"][:10]), tz)
+    with db.session() as session:
+        built = build_problem(session, start, start + timedelta(days=7))
+    db.dispose()
+    demands = expand_demands(built.problem)
+    assert [d.blocked for d in demands if d.blocked] == []
+    assert sum(d.required for d in demands) == len(instance.hidden)
+    schedule = [
+        Placement(
+            a["id"], a["session_type"], built.clock.minutes(parse_datetime(a["start"], tz)),
+            a["minutes"], tuple(a["staff"]), tuple(a["patients"]), a.get("room"), a.get("group"),
+        )
+        for a in plan["appointments"]
+    ]  # fmt: skip
+    assert validate_schedule(built.problem, schedule) == []
+
+
+def test_same_seed_same_file_other_seed_another() -> None:
+    a, b, c = generate("tight-s", 5), generate("tight-s", 5), generate("tight-s", 6)
+    assert json.dumps(a.facility) == json.dumps(b.facility)
+    assert json.dumps(a.facility) != json.dumps(c.facility)
+
+
+def test_tight_weeks_are_tight() -> None:
+    instance = generate("tight-s", seed=1)
+    figures = describe(instance)
+    low, high = figures["demanded_share_of_hours"]
+    assert low >= 0.85 and high <= 0.96
+    assert 110 <= figures["sessions"] <= 140
+    working = [p for p in instance.facility["patients"] if "availability" in p]
+    assert len(working) >= 5
+    assert any(p.get("family_contacts") for p in instance.facility["patients"])
+
+
+def test_group_weeks_look_like_course_timetabling() -> None:
+    instance = generate("groups-01", seed=1)
+    fac = instance.facility
+    assert describe(instance)["group_sessions"] == 138
+    per_patient = Counter(p for s in instance.hidden for p in s.patients)
+    assert min(per_patient.values()) >= 5 and max(per_patient.values()) <= 25
+    per_day = Counter((p, s.day) for s in instance.hidden for p in s.patients)
+    assert max(per_day.values()) >= 3  # several a day
+    assert any(g["sessions_per_week"] > 5 for g in fac["groups"])  # more than the open days
+    assert all(st.get("unavailable") for st in fac["staff"])
+    assert len({r["capacity"] for r in fac["rooms"]}) > 1
+
+
+def test_names_expand_and_files_are_cached(tmp_path: Path) -> None:
+    assert expand("tight-s,groups")[:2] == ["tight-s", "groups-01"]
+    assert len(expand("groups")) == 10
+    with pytest.raises(ValueError, match="unknown instance"):
+        expand("tight-xl")
+    path = instance_path("groups-01", 2, tmp_path)
+    stamp = path.stat().st_mtime_ns
+    assert instance_path("groups-01", 2, tmp_path).stat().st_mtime_ns == stamp
+    assert (tmp_path / f"groups-01-seed2-v{VERSION}.hidden-plan.json").exists()
