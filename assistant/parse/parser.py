@@ -211,8 +211,8 @@ class Parser:
             patient, staff = None, self._as_staff(hits, patient)
         if patient is None and intent not in ("staff_unavailable", "help", "confirm", "decline"):
             patient = self._unknown_patient(st)
-        if staff is None and actor:
-            staff = self._self_mention(st, intent, actor)
+        if staff is None:
+            self._self_mention(st, intent)
         if intent == "reschedule" and facts.range_to and facts.range and not facts.exact:
             facts.exact, facts.range = facts.range[1], None  # "move her 10am to 11:30"
         window = times.resolve(facts, now, unavailable=intent == "staff_unavailable")
@@ -477,18 +477,17 @@ class Parser:
             return {"text": st.text[tok.start : end], "id": None}
         return None
 
-    def _self_mention(self, st: _State, intent: str, actor: str) -> dict[str, Any] | None:
+    def _self_mention(self, st: _State, intent: str) -> None:
+        """'I'm out', 'my 2pm': the sender speaks of themselves. The words are read (they count
+        toward confidence) but the frame's staff stays null: the contract's fields are what the
+        message names, and the dialogue takes the sender when staff is null."""
         if intent not in _SELF_INTENTS:
-            return None
+            return
         m = next(
             (m for m in _SELF.finditer(st.low) if not _NOT_SELF.search(st.low[: m.end()])), None
         )
         if m:
             st.take(m.start(), m.end())
-            return {"text": st.text[m.start() : m.end()], "id": actor}
-        if intent == "staff_unavailable":
-            return {"text": "", "id": actor}
-        return None
 
     def _intent(
         self,
