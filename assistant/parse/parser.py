@@ -69,6 +69,14 @@ _NEW_PATIENT = re.compile(
 _NEW_PATIENT_LOWER = re.compile(
     r"(?i:\bnew\s+(?:patient|pt|client)\b)[\s,:-]*(?P<name>[a-z][a-z'’.-]*(?:[ ][a-z][a-z'’.-]*){0,2})"
 )
+# An offered option picked by its time or clinician: "the 3pm one", "go w/ the one with Okafor",
+# "ok do the 4pm one", "the 11:15 slot" (the time and the name are read into window and staff).
+_PICKED = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|yes|yep|yeah|sure|great|perfect|go|with|w/?|do|let'?s|take|book"
+    r"|i'?ll|we'?ll)\W+)*the\s+(?:one\s+(?:with|w/?)\s+[^,;!?]{1,40}"
+    r"|[\w:.' ]{1,30}?\s+(?:one|slot)(?:\s+(?:with|w/?)\s+[^,;!?]{1,40})?)"
+    r"\W*(?:pls|please|plz|thx|thanks)?\W*$"
+)
 _HELP = re.compile(r"\b(?:how\s+do\s+i|what\s+can\s+you\s+do|what\s+do\s+you\s+do)\b")
 _SCHEDULE_NOUN = re.compile(r"(?:'s|\bmy|\bthe|\bhis|\bher|\btheir|\byour)\s+schedule\b")
 _SPECIFIC_UNAVAILABLE = re.compile(
@@ -179,6 +187,10 @@ class Parser:
         if either:  # two readings that would do different things: the dialogue asks which
             confidence = min(frame["confidence"], intents.ASKED_CONFIDENCE)
             frame = {**frame, "alternatives": either, "confidence": confidence}
+        elif guess.probabilities.get(frame["intent"], 0.0) < intents.DOUBT:
+            # The words were read, but the model finds the intent unlikely: not sure enough to
+            # act on (the dialogue says such a frame back before it books or reports anything).
+            frame = {**frame, "confidence": min(frame["confidence"], intents.ASKED_CONFIDENCE)}
         return frame
 
     def _parse(
@@ -278,7 +290,11 @@ class Parser:
             if re.match(r"\s*(?::|/|am\b|pm\b|[ap]\b)", tail):
                 continue  # "the 2:30", "take the 2pm"
             raw = m.group("n") or m.group("n2") or m.group("n3")
-            n = int(raw) if raw else lx.ORDINALS[m.group("ord") or m.group("ord2")]
+            n = (
+                int(raw)
+                if raw
+                else lx.ORDINALS[m.group("ord") or m.group("ord2") or m.group("ord3")]
+            )
             st.take(m.start(), m.end())
             return n
         return None
@@ -508,6 +524,9 @@ class Parser:
             return "confirm", "exact"
         if _HELP.search(low):
             return "help", "exact"
+        if _PICKED.match(low) and (facts.exact or staff is not None):
+            st.take(0, len(st.low))  # the whole message is the pick: every word is read
+            return "confirm", "exact"
         if session_type in (None, "intake_assessment", "crisis"):
             m = _EMERGENCY.search(low)
             if m and (session_type or not m.group().startswith(("emergen", "urgent", "stat"))):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from assistant.dialogue import wording
 from assistant.dialogue.handlers import attendance, cancel, records, undo
 from assistant.dialogue.handlers.find_slot import more, present
@@ -10,6 +12,7 @@ from assistant.dialogue.state import Frame, LastChange
 from assistant.dialogue.turn import Turn
 from assistant.usecases import appointments
 from clinic.errors import BookingConflict, RuleViolation
+from clinic.timeutil import parse_datetime
 
 
 def confirm(turn: Turn, option: int | None, override_reason: str | None = None) -> Reply:
@@ -124,3 +127,28 @@ def denied(turn: Turn, exc: RuleViolation) -> Reply:
         turn.state.confirm = None
         turn.state.attendance = None
     return turn.reply(wording.denied(exc, blocking, overridable, turn.names()))
+
+
+def option_named(turn: Turn, frame: Frame) -> int | None:
+    """The option a confirm names: by number, else by its time ("the 3pm one") or clinician
+    ("the one with Dana") when exactly one option matches."""
+    options = turn.state.options
+    if frame.get("option") is not None:
+        return int(frame["option"])
+    window = frame.get("window")
+    staff = (frame.get("staff") or {}).get("id")
+    if not options or not (window or staff):
+        return None
+    at = parse_datetime(window["start"], turn.tz) if window else None
+    matching = [
+        i
+        for i, o in enumerate(options, 1)
+        if (at is None or _same_clock(o.start, at, turn)) and (staff is None or staff in o.staff)
+    ]
+    return matching[0] if len(matching) == 1 else None
+
+
+def _same_clock(start: datetime, at: datetime, turn: Turn) -> bool:
+    """Same time of day (a bare "3pm" may have been read as today or tomorrow)."""
+    a, b = start.astimezone(turn.tz), at.astimezone(turn.tz)
+    return (a.hour, a.minute) == (b.hour, b.minute)
