@@ -69,14 +69,54 @@ _NEW_PATIENT = re.compile(
 _NEW_PATIENT_LOWER = re.compile(
     r"(?i:\bnew\s+(?:patient|pt|client)\b)[\s,:-]*(?P<name>[a-z][a-z'’.-]*(?:[ ][a-z][a-z'’.-]*){0,2})"
 )
-# An offered option picked by its time or clinician: "the 3pm one", "go w/ the one with Okafor",
-# "ok do the 4pm one", "the 11:15 slot" (the time and the name are read into window and staff).
-_PICKED = re.compile(
-    r"^\W*(?:(?:ok(?:ay)?|yes|yep|yeah|sure|great|perfect|go|with|w/?|do|let'?s|take|book"
-    r"|i'?ll|we'?ll)\W+)*the\s+(?:one\s+(?:with|w/?)\s+[^,;!?]{1,40}"
-    r"|[\w:.' ]{1,30}?\s+(?:one|slot)(?:\s+(?:with|w/?)\s+[^,;!?]{1,40})?)"
-    r"\W*(?:pls|please|plz|thx|thanks)?\W*$"
+# An offered option picked by its time, day, clinician or room: "the 3pm one", "go w/ the one
+# with Okafor", "ok book the 4pm", "the thursday one", "the one in the oak room". The message
+# starts with "the" (after a yes or a verb) and every word left over is one of _PICK_WORDS.
+_PICK_START = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|yes|yep|yeah|sure|great|perfect|go|with|w/?|do|let'?s|lets|take|book"
+    r"|i'?ll|we'?ll)\W+)*(?:the|go\s+w(?:ith|/)?)\b"
 )
+_PICK_WORDS = frozenset(
+    [
+        "ok",
+        "okay",
+        "yes",
+        "yep",
+        "yeah",
+        "sure",
+        "great",
+        "perfect",
+        "go",
+        "with",
+        "w",
+        "w/",
+        "do",
+        "let's",
+        "lets",
+        "take",
+        "book",
+        "i'll",
+        "ill",
+        "we'll",
+        "the",
+        "one",
+        "slot",
+        "in",
+        "on",
+        "at",
+        "pls",
+        "please",
+        "plz",
+        "thx",
+        "thanks",
+        "later",
+        "earlier",
+        "other",
+        "s",
+        "'s",
+    ]
+)
+_PICK_ORDER = frozenset({"later", "earlier"})
 _HELP = re.compile(r"\b(?:how\s+do\s+i|what\s+can\s+you\s+do|what\s+do\s+you\s+do)\b")
 _SCHEDULE_NOUN = re.compile(r"(?:'s|\bmy|\bthe|\bhis|\bher|\btheir|\byour)\s+schedule\b")
 _SPECIFIC_UNAVAILABLE = re.compile(
@@ -524,7 +564,7 @@ class Parser:
             return "confirm", "exact"
         if _HELP.search(low):
             return "help", "exact"
-        if _PICKED.match(low) and (facts.exact or staff is not None):
+        if self._picked(st, cues):
             st.take(0, len(st.low))  # the whole message is the pick: every word is read
             return "confirm", "exact"
         if session_type in (None, "intake_assessment", "crisis"):
@@ -583,6 +623,20 @@ class Parser:
         if (patient or staff) and facts.any:
             return "schedule_lookup", "fallback"
         return "unknown", "fallback"
+
+    @staticmethod
+    def _picked(st: _State, cues: dict[str, list[str]]) -> bool:
+        """The message picks an offered option by what it is, not by its number."""
+        if not _PICK_START.match(st.low) or set(cues) - {"book", "confirm"}:
+            return False
+        free = [
+            m.group()
+            for m in re.finditer(r"[a-z0-9/']+", st.low)
+            if st.free(m.start(), m.end()) and m.group() not in lx.FILLER
+        ]
+        read = any(not st.free(m.start(), m.end()) for m in _WORD_RE.finditer(st.low))
+        words = set(free)
+        return words <= _PICK_WORDS and (read or bool(words & _PICK_ORDER))
 
     def _confidence(
         self, st: _State, intent: str, ambiguous: bool, facts: times.TimeFacts

@@ -130,25 +130,31 @@ def denied(turn: Turn, exc: RuleViolation) -> Reply:
 
 
 def option_named(turn: Turn, frame: Frame) -> int | None:
-    """The option a confirm names: by number, else by its time ("the 3pm one") or clinician
-    ("the one with Dana") when exactly one option matches."""
+    """The option a confirm names: by number, else by what it is ("the 3pm one", "the thursday
+    one", "the one with Dana", "the one in the Oak room") when exactly one option matches."""
     options = turn.state.options
     if frame.get("option") is not None:
         return int(frame["option"])
     window = frame.get("window")
     staff = (frame.get("staff") or {}).get("id")
-    if not options or not (window or staff):
+    room = (frame.get("room") or {}).get("id")
+    if not options or not (window or staff or room):
         return None
-    at = parse_datetime(window["start"], turn.tz) if window else None
     matching = [
         i
         for i, o in enumerate(options, 1)
-        if (at is None or _same_clock(o.start, at, turn)) and (staff is None or staff in o.staff)
+        if (window is None or _within(o.start, window, turn))
+        and (staff is None or staff in o.staff)
+        and (room is None or o.room == room)
     ]
     return matching[0] if len(matching) == 1 else None
 
 
-def _same_clock(start: datetime, at: datetime, turn: Turn) -> bool:
-    """Same time of day (a bare "3pm" may have been read as today or tomorrow)."""
-    a, b = start.astimezone(turn.tz), at.astimezone(turn.tz)
-    return (a.hour, a.minute) == (b.hour, b.minute)
+def _within(start: datetime, window: dict[str, str], turn: Turn) -> bool:
+    """An exact time matches by the clock (a bare "3pm" may have been read as today or
+    tomorrow); a day or a part of one by the period."""
+    a, b = parse_datetime(window["start"], turn.tz), parse_datetime(window["end"], turn.tz)
+    if a == b:
+        s, t = start.astimezone(turn.tz), a.astimezone(turn.tz)
+        return (s.hour, s.minute) == (t.hour, t.minute)
+    return a <= start < b
