@@ -108,6 +108,15 @@ _P = {
     "period": re.compile(
         r"\b(?P<q>this|next|last|past|previous|prev|coming|the\s+following)\s+(?P<u>week|wk|month|mo)\b"
     ),
+    # "rest of the week" is this week's [now, next Monday); "for november" the whole month
+    # (the nearest such month: a report for "january" said in December is the coming one).
+    "rest_of_week": re.compile(
+        r"\b(?:the\s+)?(?:rest|remainder)\s+of\s+(?:the\s+|this\s+)?(?:week|wk)\b"
+    ),
+    "month_alone": re.compile(
+        r"\b(?:for|in|during|of|since|thru|through)\s+(?P<mon>january|february|march|april|june"
+        r"|july|august|september|october|november|december|sept?|oct|nov|dec)\b(?![\s.]*\d)"
+    ),
     "days_back": re.compile(r"\b(?:last|past|previous)\s+(?P<n>\d+)\s+days\b"),
     "wd_next_week": re.compile(rf"\b(?:on\s+)?(?P<wd>{_WD})\.?\s+(?:of\s+)?next\s+(?:week|wk)\b"),
     "day": re.compile(
@@ -298,6 +307,12 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
     for m in cur.find("period"):
         facts.period = _period(m.group("q"), m.group("u"), now)
         cur.take(m.start(), m.end())
+    for m in cur.find("rest_of_week"):
+        facts.period = _period("this", "week", now)
+        cur.take(m.start(), m.end())
+    for m in cur.find("month_alone"):
+        facts.period = _month(_MONTHS[m.group("mon")[:3]], now)
+        cur.take(m.start(m.lastindex or 0), m.end())
     for m in cur.find("days_back"):
         n = int(m.group("n"))
         facts.period = (_midnight(today - timedelta(days=n), tz), _midnight(today, tz))
@@ -439,6 +454,18 @@ def _period(q: str, unit: str, now: datetime) -> tuple[datetime, datetime]:
         return _midnight(nxt, tz), _midnight((nxt + timedelta(days=32)).replace(day=1), tz)
     prev = (first - timedelta(days=1)).replace(day=1)
     return _midnight(prev, tz), _midnight(first, tz)
+
+
+def _month(month: int, now: datetime) -> tuple[datetime, datetime]:
+    """The whole named month nearest to now (this year's, last year's or next year's)."""
+    tz = now.tzinfo
+    assert isinstance(tz, ZoneInfo)
+    here = now.year * 12 + now.month - 1
+    index = min((y * 12 + month - 1 for y in (now.year - 1, now.year, now.year + 1)),
+                key=lambda i: abs(i - here))  # fmt: skip
+    first = date(index // 12, index % 12 + 1, 1)
+    nxt = date((index + 1) // 12, (index + 1) % 12 + 1, 1)
+    return _midnight(first, tz), _midnight(nxt, tz)
 
 
 def _date_from(m: re.Match[str], today: date) -> date | None:
