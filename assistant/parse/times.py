@@ -147,6 +147,7 @@ class TimeFacts:
     spans: list[tuple[int, int]] = field(default_factory=list)
     day: date | None = None
     today_implied: bool = False  # "this morning", "tonight"
+    later: bool = False  # "later this afternoon": from now when now is already in that part
     part: str | None = None
     exact: tuple[int, int] | None = None
     after: tuple[int, int] | None = None
@@ -363,6 +364,7 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
         before = text[: m.start()].rstrip()
         if m.group("p") in ("tonight", "tonite") or before.endswith("this"):
             facts.today_implied = True
+            facts.later = bool(re.search(r"\blater\s+this$", before))
             start = m.start() - (len(text[: m.start()]) - len(before)) - 4
             if before.endswith("this") and cur.free(start, m.start()):
                 cur.take(start, m.start())
@@ -540,10 +542,9 @@ def resolve(
         return begin, _local(day, facts.before, tz)
     if facts.part:
         part = PARTS_OF_DAY[facts.part]
-        return (
-            _local(day, divmod(part.start, 60), tz),
-            _local(day, divmod(part.end, 60), tz),
-        )
+        begin = _local(day, divmod(part.start, 60), tz)
+        end = _local(day, divmod(part.end, 60), tz)
+        return (max(begin, now) if facts.later and begin < now < end else begin), end
     if unavailable and day == today:
         return now, next_day
     return start_of_day, next_day
