@@ -341,7 +341,10 @@ class Parser:
 
     def _bare_option(self, st: _State) -> int | None:
         m = lx.BARE_NUMBER_RE.match(st.low)
-        return int(m.group("n")) if m else None
+        if m is None:
+            return None
+        st.take(m.start("n"), m.end("n"))  # "2" is read: the whole message is the answer
+        return int(m.group("n"))
 
     def _duration(self, st: _State) -> int | None:
         for m in st.matches(lx.DURATION_RE):
