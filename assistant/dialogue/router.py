@@ -26,6 +26,7 @@ from assistant.dialogue.handlers import (
     series,
     staff_unavailable,
     undo,
+    unsure,
     utilization_summary,
     waitlist,
 )
@@ -101,7 +102,7 @@ def _by_action(turn: Turn, frame: Frame) -> Reply:
 
 _INTENTS: dict[str, Handler] = {
     **_RESUMABLE,
-    "confirm": lambda turn, frame: confirm.confirm(turn, frame.get("option")),
+    "confirm": lambda turn, frame: confirm.confirm(turn, confirm.option_named(turn, frame)),
     "decline": confirm.decline,
     "schedule_lookup": schedule_lookup.lookup,
     "staff_unavailable": staff_unavailable.staff_unavailable,
@@ -190,7 +191,10 @@ def _dispatch(turn: Turn) -> Reply:
         gateway=turn.facts.gateway(),
     )
     turn.frame = frame
-    chosen = _intent_chosen(turn, frame)
+    said_yes = unsure.answered(turn, frame)  # "yes" to a request said back; "no" drops it
+    if isinstance(said_yes, Reply):
+        return said_yes
+    chosen = _intent_chosen(turn, said_yes)
     if isinstance(chosen, Reply):
         return chosen
     frame = turn.frame = chosen
@@ -202,6 +206,8 @@ def _dispatch(turn: Turn) -> Reply:
     if refused:  # before any name is resolved: the same sentence whoever was named
         turn.state.pending = None
         return turn.reply(refused)
+    if unsure.holds(frame, turn.state):  # never act on words read with too little confidence
+        return unsure.ask(turn, frame)
     if frame.get("action"):  # outside the contract's intents: told by the frame's `action`
         return _by_action(turn, frame)
     if frame.get("repeat") or frame.get("scope"):  # a weekly series (assistant/parse/series)

@@ -140,6 +140,9 @@ class ConversationState:
     """A living-record change asked for and not yet made."""
     attendance: PendingAttendance | None = None
     intent_choice: IntentChoice | None = None
+    unsure: Frame | None = None
+    """A frame that would act, read with too little confidence: said back, waiting for "yes"
+    (assistant.dialogue.handlers.unsure)."""
     series: str | None = None
     """The series this conversation last booked or changed: what "cancel this and following"
     is about when no patient is named."""
@@ -148,6 +151,7 @@ class ConversationState:
         """Forget everything on offer or waiting (keeps what "undo" needs)."""
         self.pending = self.request = self.confirm = self.move_of = None
         self.record = self.change = self.attendance = self.intent_choice = None
+        self.unsure = None
         self.options, self.offered, self.awaiting_override = [], [], None
 
     # -- storage -------------------------------------------------------------------------------
@@ -208,6 +212,7 @@ class ConversationState:
             intent_choice=IntentChoice(choice["frame"], list(choice["intents"]))
             if (choice := data.get("intent_choice"))
             else None,
+            unsure=dict(data["unsure"]) if data.get("unsure") else None,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -275,6 +280,8 @@ class ConversationState:
                 "frame": self.intent_choice.frame,
                 "intents": self.intent_choice.intents,
             }
+        if self.unsure:
+            data["unsure"] = self.unsure
         return data
 
 

@@ -149,6 +149,25 @@ def looked_further(until: datetime, tz: ZoneInfo) -> str:
 
 EARLIEST_SAFE = "Earliest safe slots. "
 DROPPED = "OK, dropped. Nothing was booked or changed."
+YES_NO: list[Action] = [
+    {"label": "Yes", "message": "yes"},
+    {"label": "No", "message": "no"},
+]
+
+
+def say_back(what: str) -> str:
+    """A request read with too little confidence to act on, said back before anything is done."""
+    return f"Just to be sure: {what}? Reply yes or no."
+
+
+def out_period(who: str, start: datetime, end: datetime, tz: ZoneInfo) -> str:
+    """ "record Dana Lee out Mon 30 Nov 08:30–end of day" (an absence not yet reported)."""
+    a, b = start.astimezone(tz), end.astimezone(tz)
+    last = (end - timedelta(seconds=1)).astimezone(tz)
+    until = "end of day" if (b.hour, b.minute) == (0, 0) else f"{b:%H:%M}"
+    if a.date() != last.date():
+        return f"record {who} out from {a:%a %d %b %H:%M} to {last:%a %d %b} {until}"
+    return f"record {who} out {a:%a %d %b} {a:%H:%M}–{until}"
 
 
 def _asked(session_type: str | None, needs: Sequence[str], names: Names) -> str:

@@ -2,7 +2,8 @@
 
     python -m assistant.parse.build_intents
 
-Reads the DEVELOPMENT sets only — tests/nlu/data/labelled.yaml and dev_paraphrases.yaml — and
+Reads the DEVELOPMENT sets only — tests/nlu/data/labelled.yaml, dev_paraphrases.yaml and the
+independent writers' development frames dev_frames_*.yaml — and
 masks the names the parser finds (with the test roster) as NAME, exactly as the parser masks
 them at run time. The held-out sets (tests/nlu/data/heldout_*.yaml) are never read here: they
 measure the model, they do not teach it.
@@ -17,7 +18,7 @@ from assistant.parse import intents
 from assistant.parse.parser import Parser
 
 ROOT = Path(__file__).resolve().parents[2]
-DEVELOPMENT = ("labelled.yaml", "dev_paraphrases.yaml")
+DEVELOPMENT = ("labelled.yaml", "dev_paraphrases.yaml", "dev_frames_*.yaml")
 
 
 def main() -> None:
@@ -26,10 +27,8 @@ def main() -> None:
 
     parser = Parser(roster())
     rows = []
-    for name in DEVELOPMENT:
-        path = ROOT / "tests" / "nlu" / "data" / name
-        if not path.exists():
-            continue
+    data = ROOT / "tests" / "nlu" / "data"
+    for path in (p for name in DEVELOPMENT for p in sorted(data.glob(name))):
         for case in labelled.load(path):
             rows.append(
                 {

@@ -43,6 +43,9 @@ ASK = 0.5
 """The model gives another intent at least this much where the rules' stood..."""
 ASK_DOUBT = 0.25
 """...and the rules' intent less than this: ask which."""
+DOUBT = 0.2
+"""A frame whose intent the model gives less than this is not sure (its confidence is capped at
+ASKED_CONFIDENCE): on the development frames it caught most wrong intents and no right one."""
 ASKED_CONFIDENCE = 0.5
 """The confidence of a frame that has to ask (below the LLM fallback's threshold)."""
 # Asking is for requests that change something or answer a different question; "yes"/"no",

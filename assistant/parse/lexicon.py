@@ -332,6 +332,7 @@ DURATION_RE = re.compile(
 )
 OPTION_RE = re.compile(
     r"(?<![\w])(?:option|opt|choice|slot|number|no\.|#)\s*#?\s*(?P<n>\d{1,2})\b"
+    r"|(?<![\w])(?:option|opt|choice|number)\s+(?P<ord3>one|two|three|four|five)\b"
     r"|(?<![\w])(?P<ord>first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th)\s+(?:one|option|slot|choice)\b"
     r"|(?<![\w])the\s+(?P<ord2>first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|(?P<n2>\d))(?:\s+one)?\b"
     r"|(?<![\w])(?:go\s+with|take|do|pick|choose|book|let'?s\s+do|let'?s\s+go\s+with)\s+#?(?P<n3>\d{1,2})\b(?!\s*(?:am|pm|:|min|hour))"

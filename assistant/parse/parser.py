@@ -69,6 +69,54 @@ _NEW_PATIENT = re.compile(
 _NEW_PATIENT_LOWER = re.compile(
     r"(?i:\bnew\s+(?:patient|pt|client)\b)[\s,:-]*(?P<name>[a-z][a-z'’.-]*(?:[ ][a-z][a-z'’.-]*){0,2})"
 )
+# An offered option picked by its time, day, clinician or room: "the 3pm one", "go w/ the one
+# with Okafor", "ok book the 4pm", "the thursday one", "the one in the oak room". The message
+# starts with "the" (after a yes or a verb) and every word left over is one of _PICK_WORDS.
+_PICK_START = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|yes|yep|yeah|sure|great|perfect|go|with|w/?|do|let'?s|lets|take|book"
+    r"|i'?ll|we'?ll)\W+)*(?:the|go\s+w(?:ith|/)?)\b"
+)
+_PICK_WORDS = frozenset(
+    [
+        "ok",
+        "okay",
+        "yes",
+        "yep",
+        "yeah",
+        "sure",
+        "great",
+        "perfect",
+        "go",
+        "with",
+        "w",
+        "w/",
+        "do",
+        "let's",
+        "lets",
+        "take",
+        "book",
+        "i'll",
+        "ill",
+        "we'll",
+        "the",
+        "one",
+        "slot",
+        "in",
+        "on",
+        "at",
+        "pls",
+        "please",
+        "plz",
+        "thx",
+        "thanks",
+        "later",
+        "earlier",
+        "other",
+        "s",
+        "'s",
+    ]
+)
+_PICK_ORDER = frozenset({"later", "earlier"})
 _HELP = re.compile(r"\b(?:how\s+do\s+i|what\s+can\s+you\s+do|what\s+do\s+you\s+do)\b")
 _SCHEDULE_NOUN = re.compile(r"(?:'s|\bmy|\bthe|\bhis|\bher|\btheir|\byour)\s+schedule\b")
 _SPECIFIC_UNAVAILABLE = re.compile(
@@ -179,6 +227,10 @@ class Parser:
         if either:  # two readings that would do different things: the dialogue asks which
             confidence = min(frame["confidence"], intents.ASKED_CONFIDENCE)
             frame = {**frame, "alternatives": either, "confidence": confidence}
+        elif guess.probabilities.get(frame["intent"], 0.0) < intents.DOUBT:
+            # The words were read, but the model finds the intent unlikely: not sure enough to
+            # act on (the dialogue says such a frame back before it books or reports anything).
+            frame = {**frame, "confidence": min(frame["confidence"], intents.ASKED_CONFIDENCE)}
         return frame
 
     def _parse(
@@ -211,8 +263,8 @@ class Parser:
             patient, staff = None, self._as_staff(hits, patient)
         if patient is None and intent not in ("staff_unavailable", "help", "confirm", "decline"):
             patient = self._unknown_patient(st)
-        if staff is None and actor:
-            staff = self._self_mention(st, intent, actor)
+        if staff is None:
+            self._self_mention(st, intent)
         if intent == "reschedule" and facts.range_to and facts.range and not facts.exact:
             facts.exact, facts.range = facts.range[1], None  # "move her 10am to 11:30"
         window = times.resolve(facts, now, unavailable=intent == "staff_unavailable")
@@ -278,14 +330,21 @@ class Parser:
             if re.match(r"\s*(?::|/|am\b|pm\b|[ap]\b)", tail):
                 continue  # "the 2:30", "take the 2pm"
             raw = m.group("n") or m.group("n2") or m.group("n3")
-            n = int(raw) if raw else lx.ORDINALS[m.group("ord") or m.group("ord2")]
+            n = (
+                int(raw)
+                if raw
+                else lx.ORDINALS[m.group("ord") or m.group("ord2") or m.group("ord3")]
+            )
             st.take(m.start(), m.end())
             return n
         return None
 
     def _bare_option(self, st: _State) -> int | None:
         m = lx.BARE_NUMBER_RE.match(st.low)
-        return int(m.group("n")) if m else None
+        if m is None:
+            return None
+        st.take(m.start("n"), m.end("n"))  # "2" is read: the whole message is the answer
+        return int(m.group("n"))
 
     def _duration(self, st: _State) -> int | None:
         for m in st.matches(lx.DURATION_RE):
@@ -477,18 +536,17 @@ class Parser:
             return {"text": st.text[tok.start : end], "id": None}
         return None
 
-    def _self_mention(self, st: _State, intent: str, actor: str) -> dict[str, Any] | None:
+    def _self_mention(self, st: _State, intent: str) -> None:
+        """'I'm out', 'my 2pm': the sender speaks of themselves. The words are read (they count
+        toward confidence) but the frame's staff stays null: the contract's fields are what the
+        message names, and the dialogue takes the sender when staff is null."""
         if intent not in _SELF_INTENTS:
-            return None
+            return
         m = next(
             (m for m in _SELF.finditer(st.low) if not _NOT_SELF.search(st.low[: m.end()])), None
         )
         if m:
             st.take(m.start(), m.end())
-            return {"text": st.text[m.start() : m.end()], "id": actor}
-        if intent == "staff_unavailable":
-            return {"text": "", "id": actor}
-        return None
 
     def _intent(
         self,
@@ -509,6 +567,9 @@ class Parser:
             return "confirm", "exact"
         if _HELP.search(low):
             return "help", "exact"
+        if self._picked(st, cues):
+            st.take(0, len(st.low))  # the whole message is the pick: every word is read
+            return "confirm", "exact"
         if session_type in (None, "intake_assessment", "crisis"):
             m = _EMERGENCY.search(low)
             if m and (session_type or not m.group().startswith(("emergen", "urgent", "stat"))):
@@ -565,6 +626,20 @@ class Parser:
         if (patient or staff) and facts.any:
             return "schedule_lookup", "fallback"
         return "unknown", "fallback"
+
+    @staticmethod
+    def _picked(st: _State, cues: dict[str, list[str]]) -> bool:
+        """The message picks an offered option by what it is, not by its number."""
+        if not _PICK_START.match(st.low) or set(cues) - {"book", "confirm"}:
+            return False
+        free = [
+            m.group()
+            for m in re.finditer(r"[a-z0-9/']+", st.low)
+            if st.free(m.start(), m.end()) and m.group() not in lx.FILLER
+        ]
+        read = any(not st.free(m.start(), m.end()) for m in _WORD_RE.finditer(st.low))
+        words = set(free)
+        return words <= _PICK_WORDS and (read or bool(words & _PICK_ORDER))
 
     def _confidence(
         self, st: _State, intent: str, ambiguous: bool, facts: times.TimeFacts

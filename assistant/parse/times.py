@@ -108,6 +108,15 @@ _P = {
     "period": re.compile(
         r"\b(?P<q>this|next|last|past|previous|prev|coming|the\s+following)\s+(?P<u>week|wk|month|mo)\b"
     ),
+    # "rest of the week" is this week's [now, next Monday); "for november" the whole month
+    # (the nearest such month: a report for "january" said in December is the coming one).
+    "rest_of_week": re.compile(
+        r"\b(?:the\s+)?(?:rest|remainder)\s+of\s+(?:the\s+|this\s+)?(?:week|wk)\b"
+    ),
+    "month_alone": re.compile(
+        r"\b(?:for|in|during|of|since|thru|through)\s+(?P<mon>january|february|march|april|june"
+        r"|july|august|september|october|november|december|sept?|oct|nov|dec)\b(?![\s.]*\d)"
+    ),
     "days_back": re.compile(r"\b(?:last|past|previous)\s+(?P<n>\d+)\s+days\b"),
     "wd_next_week": re.compile(rf"\b(?:on\s+)?(?P<wd>{_WD})\.?\s+(?:of\s+)?next\s+(?:week|wk)\b"),
     "day": re.compile(
@@ -138,6 +147,7 @@ class TimeFacts:
     spans: list[tuple[int, int]] = field(default_factory=list)
     day: date | None = None
     today_implied: bool = False  # "this morning", "tonight"
+    later: bool = False  # "later this afternoon": from now when now is already in that part
     part: str | None = None
     exact: tuple[int, int] | None = None
     after: tuple[int, int] | None = None
@@ -298,6 +308,12 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
     for m in cur.find("period"):
         facts.period = _period(m.group("q"), m.group("u"), now)
         cur.take(m.start(), m.end())
+    for m in cur.find("rest_of_week"):
+        facts.period = _period("this", "week", now)
+        cur.take(m.start(), m.end())
+    for m in cur.find("month_alone"):
+        facts.period = _month(_MONTHS[m.group("mon")[:3]], now)
+        cur.take(m.start(m.lastindex or 0), m.end())
     for m in cur.find("days_back"):
         n = int(m.group("n"))
         facts.period = (_midnight(today - timedelta(days=n), tz), _midnight(today, tz))
@@ -348,6 +364,7 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
         before = text[: m.start()].rstrip()
         if m.group("p") in ("tonight", "tonite") or before.endswith("this"):
             facts.today_implied = True
+            facts.later = bool(re.search(r"\blater\s+this$", before))
             start = m.start() - (len(text[: m.start()]) - len(before)) - 4
             if before.endswith("this") and cur.free(start, m.start()):
                 cur.take(start, m.start())
@@ -441,6 +458,18 @@ def _period(q: str, unit: str, now: datetime) -> tuple[datetime, datetime]:
     return _midnight(prev, tz), _midnight(first, tz)
 
 
+def _month(month: int, now: datetime) -> tuple[datetime, datetime]:
+    """The whole named month nearest to now (this year's, last year's or next year's)."""
+    tz = now.tzinfo
+    assert isinstance(tz, ZoneInfo)
+    here = now.year * 12 + now.month - 1
+    index = min((y * 12 + month - 1 for y in (now.year - 1, now.year, now.year + 1)),
+                key=lambda i: abs(i - here))  # fmt: skip
+    first = date(index // 12, index % 12 + 1, 1)
+    nxt = date((index + 1) // 12, (index + 1) % 12 + 1, 1)
+    return _midnight(first, tz), _midnight(nxt, tz)
+
+
 def _date_from(m: re.Match[str], today: date) -> date | None:
     raw = m.group("mon")
     month = int(raw) if raw.isdigit() else _MONTHS[raw[:3]]
@@ -513,10 +542,9 @@ def resolve(
         return begin, _local(day, facts.before, tz)
     if facts.part:
         part = PARTS_OF_DAY[facts.part]
-        return (
-            _local(day, divmod(part.start, 60), tz),
-            _local(day, divmod(part.end, 60), tz),
-        )
+        begin = _local(day, divmod(part.start, 60), tz)
+        end = _local(day, divmod(part.end, 60), tz)
+        return (max(begin, now) if facts.later and begin < now < end else begin), end
     if unavailable and day == today:
         return now, next_day
     return start_of_day, next_day

@@ -34,6 +34,7 @@ def test_every_field_round_trips_through_json() -> None:
         attendance=PendingAttendance(
             "delay", "running_late", ["shorten", "push"], {"appointment": "a00267", "minutes": 10}
         ),
+        unsure={"intent": "staff_unavailable", "staff": None, "confidence": 0.5},
     )
     stored = json.loads(json.dumps(state.as_dict()))
     assert ConversationState.from_dict(stored) == state

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from assistant.dialogue import wording
 from assistant.dialogue.handlers import attendance, cancel, records, undo
 from assistant.dialogue.handlers.find_slot import more, present
@@ -10,6 +12,7 @@ from assistant.dialogue.state import Frame, LastChange
 from assistant.dialogue.turn import Turn
 from assistant.usecases import appointments
 from clinic.errors import BookingConflict, RuleViolation
+from clinic.timeutil import parse_datetime
 
 
 def confirm(turn: Turn, option: int | None, override_reason: str | None = None) -> Reply:
@@ -124,3 +127,34 @@ def denied(turn: Turn, exc: RuleViolation) -> Reply:
         turn.state.confirm = None
         turn.state.attendance = None
     return turn.reply(wording.denied(exc, blocking, overridable, turn.names()))
+
+
+def option_named(turn: Turn, frame: Frame) -> int | None:
+    """The option a confirm names: by number, else by what it is ("the 3pm one", "the thursday
+    one", "the one with Dana", "the one in the Oak room") when exactly one option matches."""
+    options = turn.state.options
+    if frame.get("option") is not None:
+        return int(frame["option"])
+    window = frame.get("window")
+    staff = (frame.get("staff") or {}).get("id")
+    room = (frame.get("room") or {}).get("id")
+    if not options or not (window or staff or room):
+        return None
+    matching = [
+        i
+        for i, o in enumerate(options, 1)
+        if (window is None or _within(o.start, window, turn))
+        and (staff is None or staff in o.staff)
+        and (room is None or o.room == room)
+    ]
+    return matching[0] if len(matching) == 1 else None
+
+
+def _within(start: datetime, window: dict[str, str], turn: Turn) -> bool:
+    """An exact time matches by the clock (a bare "3pm" may have been read as today or
+    tomorrow); a day or a part of one by the period."""
+    a, b = parse_datetime(window["start"], turn.tz), parse_datetime(window["end"], turn.tz)
+    if a == b:
+        s, t = start.astimezone(turn.tz), a.astimezone(turn.tz)
+        return (s.hour, s.minute) == (t.hour, t.minute)
+    return a <= start < b
