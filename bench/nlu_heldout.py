@@ -7,7 +7,8 @@ Scores the parser on every tests/nlu/data/heldout_<writer>.yaml in the labelled 
 never tuned on), per writer and together, by the rules alone and by the rules with the learned
 intent model (assistant/parse/intents.py): exact frames, intent accuracy, per-intent and
 per-field accuracy, and how many frames would act on a wrong intent. The development set
-(tests/nlu/data/labelled.yaml) is scored beside it (the model is trained on it: in-sample). `--misses N` prints the first
+(tests/nlu/data/labelled.yaml) and the development writers' frames (dev_frames_*.yaml) are scored
+beside it (the model is trained on both: in-sample). `--misses N` prints the first
 N misses of each writer (for reading, never for copying into the parser).
 """
 
@@ -60,6 +61,7 @@ def main() -> None:
     files = held_out_files()
     per_writer = {p.stem.removeprefix("heldout_"): labelled.load(p) for p in files}
     everything = [c for cases in per_writer.values() for c in cases]
+    dev_frames = [c for p in sorted(DATA.glob("dev_frames_*.yaml")) for c in labelled.load(p)]
     out: dict[str, Any] = {}
     for name, enabled in (("rules_only", False), ("rules_and_model", True)):
         intents.use_model(None, enabled=enabled)
@@ -68,6 +70,9 @@ def main() -> None:
             "writers": {w: _score(cases, args.misses) for w, cases in per_writer.items()},
             "development": {
                 k: v for k, v in _score(labelled.load(), 0).items() if k not in ("misses",)
+            },
+            "development_frames": {
+                k: v for k, v in _score(dev_frames, 0).items() if k not in ("misses",)
             },
         }
     intents.use_model(None)
