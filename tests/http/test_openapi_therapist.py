@@ -1,6 +1,6 @@
 """The OpenAPI document tells the truth for a therapist: schemathesis' examples, fuzzing and
 stateful phases (every check) against the live app over demo s answer no failure. (The coverage
-phase sends the same requests for any caller: test_openapi_director.py runs it.)"""
+phase sends the same requests for any caller: test_openapi_director_coverage*.py run it.)"""
 
 from __future__ import annotations
 
