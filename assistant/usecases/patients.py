@@ -170,7 +170,7 @@ def show(db: Database, caller: Caller, cmd: Show) -> Record:
     visible = permissions.visible_fields(caller.roles, relation)
     with db.read() as session:
         row = _load(session, cmd.patient_id)
-        record = _redact(patient_record(row), visible)
+        record = redact_record(patient_record(row), visible)
         units = [
             {
                 "id": auth.id,
@@ -576,7 +576,8 @@ CONSENT_KEYS = ("consent_disclose_to", "consents", "consent_reminders")
 CLINICAL = frozenset({"level_of_care", "phase", "needs", "court_order", "consents", "notes"})
 
 
-def _redact(record: Record, visible: set[str]) -> Record:
+def redact_record(record: Record, visible: set[str]) -> Record:
+    """The record with only the fields the pack lets `visible` show (the id always)."""
     out = {
         k: v for k, v in record.items() if k == "id" or (k in FIELD_OF and FIELD_OF[k] in visible)
     }

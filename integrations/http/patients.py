@@ -13,10 +13,12 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from assistant.court_report import court_report
 from assistant.usecases import paperwork, patients
+from assistant.usecases.caseload import caseload
 from clinic.db import Database
 from clinic.errors import InvalidInput
 from clinic.timeutil import now_utc
 from clinic.tokens import Caller
+from integrations.http.answers import Caseload, PatientRecord
 from integrations.http.api import ApiController
 from integrations.http.contracts import facility_object, json_object
 from integrations.http.emergency import REASON, ReasonHeader, emergency
@@ -107,6 +109,16 @@ class PatientController(ApiController):
             raise InvalidInput(f"the request has a problem: {problem}", [problem])
         return patients.admit(db, caller, patients.Admit(record, reason, duplicate_ok))
 
+    @get("/", sync_to_thread=True)
+    def list_patients(
+        self, db: NamedDependency[Database], caller: NamedDependency[Caller]
+    ) -> Caseload:
+        """The patients whose record the caller may open (GET /api/patients/{id}): everyone
+        for front desk, directors and case managers; a clinician's own caseload (their
+        patients, their sessions' and groups', their interns'), discharged ones included while
+        their record is kept. Each as the caller may see them."""
+        return {"patients": caseload(db, caller)}
+
     @get("/{patient_id:str}", sync_to_thread=True)
     def show(
         self,
@@ -115,7 +127,7 @@ class PatientController(ApiController):
         patient_id: FromPath[str],
         reason: str | None = REASON,
         reason_header: ReasonHeader = None,
-    ) -> dict[str, Any]:
+    ) -> PatientRecord:
         """The record as the caller may see it, with units used / booked / left. A clinician
         may see their own caseload's; another patient's only with an emergency `reason`
         (break the glass: logged and reported to the clinical director), else 403."""

@@ -11,7 +11,7 @@ from litestar.testing import TestClient
 from sqlalchemy import func, select
 
 from clinic.db import Database
-from clinic.models import Appointment, AuditEvent, Authorization, Patient
+from clinic.models import AccessEvent, Appointment, AuditEvent, Authorization, Patient
 from integrations.http.app import create_app
 from tests.http.test_api import token
 
@@ -304,3 +304,24 @@ def test_intake_admits_but_sees_no_clinical_detail_of_other_patients(
         "/api/patients/p0001", json={"phase": "maintenance"}, headers=token(demo_db, "c004")
     )
     assert stranger.status_code == 403
+
+
+def test_the_caseload_lists_what_each_role_may_open_and_logs_each_read(
+    client: TestClient, demo_db: Database
+) -> None:
+    """A therapist's GET /api/patients is their own caseload, in full; the front desk gets
+    everyone, with names and clinicians but no level of care or phase; each listed patient is
+    a read in the access log."""
+    mine = client.get("/api/patients", headers=token(demo_db, "c004")).json()["patients"]
+    assert mine and all(p["relation"] == "own" and "level_of_care" in p for p in mine)
+    assert "p0002" in {p["id"] for p in mine}
+    desk = client.get("/api/patients", headers=token(demo_db, "s004")).json()["patients"]
+    assert len(desk) == 60 > len(mine)
+    assert all("name" in p and "level_of_care" not in p and "phase" not in p for p in desk)
+    with demo_db.read() as session:
+        reads = session.scalars(
+            select(AccessEvent.actor).where(
+                AccessEvent.patient_id == "p0002", AccessEvent.action == "patient.view"
+            )
+        ).all()
+    assert sorted(reads) == ["c004", "s004"]

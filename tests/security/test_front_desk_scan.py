@@ -288,6 +288,7 @@ def walk_as(
     span = "from=2026-11-16&to=2026-12-31"
     fetch("/api/appointments")
     fetch(f"/api/appointments?{span}")
+    fetch("/api/patients")  # the caseload: every patient, to the front desk
     for p in patients:
         fetch(f"/api/patients/{p}")
         fetch(f"/api/patients/{p}/agenda?{span}")
