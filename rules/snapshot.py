@@ -15,6 +15,7 @@ holds them equal); it is for read-only checks outside a write transaction.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -40,7 +41,14 @@ from rules.facts import (
 from rules.facts import _patients as _patient_rows
 from rules.facts import _staff as _staff_rows
 from rules.loader import PackSet
-from rules.model import GroupFacts, PatientFacts, SessionTypeFacts, Situation, StaffFacts
+from rules.model import (
+    AppointmentFacts,
+    GroupFacts,
+    PatientFacts,
+    SessionTypeFacts,
+    Situation,
+    StaffFacts,
+)
 
 
 @dataclass(frozen=True)
@@ -76,22 +84,57 @@ def role_situation(
     now: datetime | None = None,
 ) -> tuple[StaffFacts, Situation]:
     """The situation of a role check (an actor, perhaps a patient, no appointment)."""
+    actor_row, situations = role_situations(db, packs, actor=actor, patients=[patient], now=now)
+    return actor_row, situations[patient]
+
+
+def role_situations(
+    db: Database,
+    packs: PackSet,
+    *,
+    actor: str,
+    patients: Sequence[str | None],
+    now: datetime | None = None,
+) -> tuple[StaffFacts, dict[str | None, Situation]]:
+    """The situations of one actor's role checks about several patients (None: about no
+    patient), from one read of their appointments: a caseload asks about every patient."""
     now = now or datetime.now(UTC)
-    pids = [patient] if patient else []
+    pids = list(dict.fromkeys(p for p in patients if p))
     with db.read() as session:
         snap = _snapshot(db, session, packs, now.date())
         missing = [pid for pid in pids if pid not in snap.patients]
         if missing:
             raise NotFound(f"no patient with id {missing[0]!r}")
         actor_row = snap.staff.get(actor) or actor_facts(session, actor, packs.data)
-        existing = _existing(session, pids, exclude=None)
+        everyone = _existing(session, pids, exclude=None)
+    situations: dict[str | None, Situation] = {}
+    for patient in dict.fromkeys(patients):
+        existing = (
+            tuple(a for a in everyone if patient in a.patients)
+            if patient and len(pids) > 1
+            else (everyone if patient else ())
+        )
+        situations[patient] = _situation(snap, packs, actor, actor_row, patient, existing, now)
+    return actor_row, situations
+
+
+def _situation(
+    snap: _Snapshot,
+    packs: PackSet,
+    actor: str,
+    actor_row: StaffFacts,
+    patient: str | None,
+    existing: tuple[AppointmentFacts, ...],
+    now: datetime,
+) -> Situation:
+    pids = [patient] if patient else []
     patients = {pid: snap.patients[pid] for pid in pids}
     staff_ids = {actor} | {p.primary_clinician for p in patients.values() if p.primary_clinician}
     staff_ids |= {s for sid in staff_ids if (s := snap.supervisor.get(sid))}
     staff = {sid: snap.staff[sid] for sid in staff_ids if sid in snap.staff}
     staff.setdefault(actor_row.id, actor_row)
     types = {a.session_type for a in existing}
-    return actor_row, Situation(
+    return Situation(
         tz=snap.tz,
         now=now,
         patients=patients,

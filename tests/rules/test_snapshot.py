@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from itertools import product
 
@@ -17,7 +18,7 @@ from clinic.models import Appointment, AppointmentPatient, AppointmentStaff, Pat
 from clinic.tokens import Caller
 from rules.facts import build_situation
 from rules.service import default_service
-from rules.snapshot import role_situation
+from rules.snapshot import role_situation, role_situations
 
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 
@@ -93,3 +94,17 @@ def test_a_change_to_who_people_are_renews_the_snapshot(demo_db: Database) -> No
         )
     authorize(demo_db, caller, "find_slot", patient_id=patient_id)
     _same_answer(demo_db, caller.staff_id, patient_id)
+
+
+def test_one_read_for_many_patients_answers_what_one_read_each_answers(demo_db: Database) -> None:
+    """A caseload's batch (rules.snapshot.role_situations) sees each patient's own sessions,
+    the same ones a check about that patient alone sees."""
+    packs = default_service().packs
+    with demo_db.read() as session:
+        patients = list(session.scalars(select(Patient.id).order_by(Patient.position)))[:12]
+    _, batch = role_situations(demo_db, packs, actor="c004", patients=[*patients, None], now=NOW)
+    assert any(batch[p].existing for p in patients)
+    for patient in [*patients, None]:
+        _, alone = role_situation(demo_db, packs, actor="c004", patient=patient, now=NOW)
+        assert replace(batch[patient], existing=()) == replace(alone, existing=())
+        assert sorted(a.id for a in batch[patient].existing) == sorted(a.id for a in alone.existing)
