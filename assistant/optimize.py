@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from assistant import no_show
-from assistant.access import authorize
+from assistant.access import authorize, patient_fields
 from assistant.problem_builder import BuiltProblem, build_problem, narrow_to_needs
 from assistant.problem_cache import cached_problem
 from assistant.usecases import capacity
@@ -104,12 +104,16 @@ def offer_slots(
 
 def option_risks(
     db: Database,
+    caller: Caller,
     patient: str,
     session_type: str,
     options: list[tuple[datetime, list[str]]],
     now: datetime | None = None,
-) -> list[float]:
-    """The patient's no-show probability at each option (start, staff), booked now."""
+) -> list[float] | None:
+    """The patient's no-show probability at each option (start, staff), booked now; None when
+    the pack does not let the caller see the patient's no-show risk (the front desk)."""
+    if "no_show_risk" not in patient_fields(db, caller, patient):
+        return None
     queries = [
         no_show.RiskQuery(patient, start, session_type, None, tuple(staff))
         for start, staff in options

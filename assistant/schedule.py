@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from assistant import no_show
-from assistant.access import authorize, redact_for
+from assistant.access import authorize, redact_for, session_fields
 from assistant.break_glass import Emergency
 from clinic import access_log
 from clinic.db import Database
@@ -59,8 +59,13 @@ def list_appointments(
     if opened and patient is not None:  # the opened patient only: a group's others stay closed
         rows = [r if caller.staff_id in r.staff else r.for_patient(patient) for r in rows]
     records = [redact_for(db, caller, row, tz, opened=opened) for row in rows]
-    for record in records:  # each patient's no-show risk, to whoever may see the patients
-        if record["id"] in risks and "patients" in record:
+    for row, record in zip(rows, records, strict=True):
+        # each patient's no-show risk, to whoever the pack lets see it (a prediction from
+        # treatment attendance: not the front desk's)
+        shown = "patients" in record and "no_show_risk" in session_fields(
+            caller, row.staff, opened=opened
+        )
+        if shown and record["id"] in risks:
             record["no_show_risk"] = risks[record["id"]]
     access_log.record_reads(db, caller, action, shown_patients(records))
     return records

@@ -20,8 +20,9 @@ from rules.model import Situation, StaffFacts
 from rules.service import RulesService, default_service
 
 FIELDS = (
-    "name", "time", "room", "clinician", "session_type", "group", "level_of_care", "phase",
-    "needs", "authorization", "court_order", "consents", "contact", "notes", "audit",
+    "name", "dob", "demographics", "phone", "time", "room", "clinician", "session_type", "group",
+    "level_of_care", "phase", "needs", "authorization", "court_order", "consents", "contact",
+    "notes", "no_show_risk", "audit",
 )  # fmt: skip
 """Every field name the permissions pack may grant."""
 

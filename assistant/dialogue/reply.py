@@ -19,6 +19,9 @@ class Reply:
     appointments: list[str] = field(default_factory=list)
     """The ids of the appointments the reply describes (its text names none), for the doors'
     record of what a message disclosed."""
+    refused: bool = False
+    """The reply refuses the question (a role or caseload rule): whoever it names, it is the
+    asker's own words said back, not a read of anyone's information (no access-log row)."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -29,4 +32,5 @@ class Reply:
             "actions": self.actions,
             "notify": self.notify,
             "appointments": self.appointments,
+            "refused": self.refused,
         }

@@ -119,7 +119,7 @@ def route(turn: Turn) -> Reply:
     except RuleViolation as exc:
         return confirm.denied(turn, exc)
     except PermissionDenied as exc:
-        return turn.reply(wording.cannot(exc, turn.names()))
+        return turn.reply(wording.cannot(exc, turn.names()), refused=True)
     except RotaError as exc:
         return turn.reply(wording.error(exc, turn.names()))
 

@@ -394,9 +394,9 @@ def schedule(
     return "\n".join(lines)
 
 
-def no_show_flag(risk: float) -> str:
-    """An offered option's flag (nothing when the risk is ordinary)."""
-    return f" — high no-show risk ({risk:.0%})" if is_high(risk) else ""
+def no_show_flag(risk: float | None) -> str:
+    """An offered option's flag (nothing when the risk is ordinary or not the caller's to see)."""
+    return f" — high no-show risk ({risk:.0%})" if risk is not None and is_high(risk) else ""
 
 
 def session_risk_flag(risks: Mapping[str, float] | None, names: Names, *, group: bool) -> str:

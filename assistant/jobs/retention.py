@@ -1,6 +1,8 @@
 """Retention: once a day, at a quiet hour, delete what Rota no longer keeps (assistant.retention:
-old conversation state, settled outbox messages, answered Slack requests, patients' replies;
-ended web sessions and spent sign-in links). Never the audit log or the access log."""
+old conversation state, settled outbox messages, answered Slack requests, patients' replies,
+ended waitlist offers, failed sign-ins; ended web sessions and spent sign-in links; settled
+proposals' payloads and old job runs' error text cleared). Never the audit log or the access
+log."""
 
 from __future__ import annotations
 

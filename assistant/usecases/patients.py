@@ -556,10 +556,10 @@ def authorization_index(auths: list[Record], auth_id: str) -> int:
 # The record's fields → the permissions pack's field names (minimum necessary).
 FIELD_OF = {
     "name": "name",
-    "dob": "name",
-    "mrn": "name",
-    "sex": "name",
-    "admitted": "name",
+    "dob": "dob",
+    "mrn": "demographics",
+    "sex": "demographics",
+    "admitted": "demographics",
     "level_of_care": "level_of_care",
     "requirements": "level_of_care",
     "phase": "phase",
@@ -573,6 +573,8 @@ FIELD_OF = {
     "family_contacts": "contact",
 }
 CONSENT_KEYS = ("consent_disclose_to", "consents", "consent_reminders")
+# The one contact detail a role may see without seeing them all (the pack's `phone` field).
+CONTACT_FIELD_OF = {"phone": "phone"}
 CLINICAL = frozenset({"level_of_care", "phase", "needs", "court_order", "consents", "notes"})
 
 
@@ -587,6 +589,7 @@ def redact_record(record: Record, visible: set[str]) -> Record:
         for k, v in contact.items()
         if (k in CONSENT_KEYS and "consents" in visible)
         or (k not in CONSENT_KEYS and "contact" in visible)
+        or CONTACT_FIELD_OF.get(k) in visible
     }
     if shown:
         out["contact"] = shown

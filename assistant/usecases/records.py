@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from assistant.access import authorize
+from assistant.access import authorize, session_fields
 from clinic import access_log
 from clinic.audit import ChainReport, iter_events, verify_chain
 from clinic.booking import AppointmentView
@@ -82,7 +82,11 @@ def agenda(db: Database, caller: Caller, query: AgendaQuery) -> Agenda:
         rows = appointments_between(
             session, start, end, staff=query.staff, patient=query.patient, room=query.room
         )
-    shown = dict.fromkeys(p for row in rows for p in row.patients)
+    # Only the patients the caller is shown by name were read (the read-only command line sees
+    # none: its agenda is times and rooms, no row in the access log).
+    shown = dict.fromkeys(
+        p for row in rows if "name" in session_fields(caller, row.staff) for p in row.patients
+    )
     access_log.record_reads(db, caller, access_log.SCHEDULE_VIEW, shown)
     return Agenda(first, start, end, tz, rows, note)
 

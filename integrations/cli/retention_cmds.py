@@ -32,9 +32,11 @@ def register(app: typer.Typer) -> None:
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     ) -> None:
-        """Delete conversation state, settled outbox messages, answered Slack requests and
-        patients' replies older than the retention period, and ended web sessions and spent
-        sign-in links; the audit log and the access log are never purged."""
+        """Delete conversation state, settled outbox messages, answered Slack requests,
+        patients' replies, ended waitlist offers and failed sign-ins older than the retention
+        period, and ended web sessions and spent sign-in links; clear settled proposals'
+        payloads and old job runs' error text (the rows stay). The audit log and the access
+        log are never purged. --dry-run counts each kind."""
         db = open_database()
         try:
             moment = parse_datetime(now, db.facility_tz()) if now else now_utc()
@@ -46,10 +48,10 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(report.as_record(), indent=2))
             return
-        verb = "would delete" if dry_run else "deleted"
+        deleted, cleared = ("would delete", "would clear") if dry_run else ("deleted", "cleared")
         typer.echo(
             f"retention {report.days} days (before {report.cutoff:%Y-%m-%d %H:%M} UTC): "
-            f"{verb} {report.total} row(s)"
+            f"{deleted} {report.deleted} row(s), {cleared} {report.cleared} (row kept)"
         )
-        for table, n in report.counts.items():
-            typer.echo(f"  {table:<20} {n}")
+        for kind, n in report.counts.items():
+            typer.echo(f"  {kind:<20} {n}{'  (cleared)' if kind in retention.CLEARED else ''}")

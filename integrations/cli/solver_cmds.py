@@ -98,9 +98,11 @@ def register(app: typer.Typer) -> None:
             needs=tuple(needs or ()),
             k=k,
         )
-        answer, built = offer_slots_to(db, identity.caller(db, actor), query)
+        caller = identity.caller(db, actor)
+        answer, built = offer_slots_to(db, caller, query)
         risks = option_risks(
             db,
+            caller,
             patient,
             session_type,
             [(built.clock.moment(o.start), list(o.staff)) for o in answer.options],
@@ -111,9 +113,12 @@ def register(app: typer.Typer) -> None:
             return
         for n, o in enumerate(data["options"], 1):
             terms = ", ".join(f"{name} {value:+g}" for name, value in o["why"].items() if value)
-            flag = "  HIGH NO-SHOW RISK" if o["high_no_show_risk"] else ""
+            risk = ""
+            if "no_show_risk" in o:  # only for whoever the pack lets see it
+                flag = "  HIGH NO-SHOW RISK" if o["high_no_show_risk"] else ""
+                risk = f"  no-show risk {o['no_show_risk']:.0%}{flag}"
             typer.echo(
-                f"{n}. {o['start']}–{o['end'][11:16]}  {o['staff']}  room {o['room']}  score {o['score']:g}  ({terms or 'no penalties'})  no-show risk {o['no_show_risk']:.0%}{flag}"
+                f"{n}. {o['start']}–{o['end'][11:16]}  {o['staff']}  room {o['room']}  score {o['score']:g}  ({terms or 'no penalties'}){risk}"
             )
         if data["reason"]:
             typer.echo(data["reason"])

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
-import swagger_ui_bundle
 from litestar import Litestar, get
 from litestar.datastructures import MutableScopeHeaders
 from litestar.di import NamedDependency, Provide
@@ -45,7 +43,7 @@ from integrations.log_policy import protect_logs
 from integrations.slack.route import slack_events_route
 from integrations.web import TEMPLATE_CONFIG, web_handlers
 
-SWAGGER_DIR = next(Path(swagger_ui_bundle.__file__).parent.glob("vendor/swagger-ui-*"))
+SWAGGER_DIR = SWAGGER_INIT_DIR / "vendor"  # Swagger UI 5 (VENDORED.md): renders OpenAPI 3.1
 
 
 @dataclass

@@ -11,7 +11,7 @@ from litestar import Request, Router
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
 STATIC = Path(__file__).parent / "static"
-"""swagger-init.js, served beside the vendored Swagger UI under /static/swagger."""
+"""swagger-init.js, served beside the vendored Swagger UI (static/vendor) under /static/swagger."""
 
 
 class SwaggerPage(SwaggerRenderPlugin):

@@ -91,7 +91,7 @@ class Answerer:
             )
             refused = gate.refusal(caller, frame)
             if refused:
-                return Reply(cid, refused)
+                return Reply(cid, refused, refused=True)
             return self.dialogue.handle(caller, text, cid)
         except RotaError as exc:  # e.g. an empty or over-long message: a sentence, not a crash
             message = str(exc)
@@ -146,6 +146,14 @@ class Answerer:
     ) -> SlackMessage:
         """The dialogue's reply for the asker's DM (channel None: open it when sending)."""
         patients = set(self._scan().patients_in(reply.reply))
+        if reply.refused:  # the asker's words back to them: not a read, kept off previews
+            payload = {
+                "text": privacy.NEUTRAL_PREVIEW if patients else reply.reply[:3000],
+                "blocks": render.reply_blocks(reply, render.render_id(), reply.conversation_id),
+            }
+            return SlackMessage(
+                "chat.postMessage", slack_user, channel, payload, template=privacy.REFUSAL
+            )
         frame_patient = ((reply.frame or {}).get("patient") or {}).get("id")
         if frame_patient and reply.options:
             patients.add(frame_patient)

@@ -395,6 +395,7 @@ class SlackDoor:
             texts=texts,
             recipient=recipient,
             patients=audit.get("patients") or (),
+            refusal=message.template == privacy.REFUSAL,
         )
 
     async def _sweep(self) -> None:

@@ -34,6 +34,8 @@ SHARED_CHANNEL = (
 STALE_OPTIONS = "Those options are out of date; use the buttons on my latest message."
 ALREADY_ANSWERED = "That was already answered."
 CANCELLED = "Cancelled. Nothing was booked."
+REFUSAL = "slack_refusal"
+"""The outbox template of a reply refusing the asker's question (`Reply.refused`)."""
 NEUTRAL_PREVIEW = "Rota sent you an update."
 """Notification text for messages carrying patient details (previews show on lock screens)."""
 
@@ -111,6 +113,7 @@ def refusal(
     texts: Iterable[str],
     recipient: str | None,
     patients: Iterable[str] = (),
+    refusal: bool = False,
 ) -> str | None:
     """None when the message may go to `channel`; otherwise why not, in the rule's words.
 
@@ -118,8 +121,13 @@ def refusal(
     answer to their question or news of a change someone else made, what matters is whether
     this recipient may see it (PRIV-ROLE-NEED). Any other conversation may hold people outside
     the workforce's need to know, so it counts as a public channel: whatever there could
-    identify a patient is refused (PRIV-PUBLIC-CHANNEL)."""
+    identify a patient is refused (PRIV-PUBLIC-CHANNEL).
+
+    `refusal`: the message refuses the recipient's own question; in their DM it says back only
+    what they asked, so it is no look-up of anyone (no disclosure, no access-log row)."""
     texts = [t for t in texts if t]
+    if refusal and is_private(channel):
+        return None
     named = set(patients)
     for text in texts:
         named.update(scan.patients_in(text))

@@ -153,17 +153,18 @@ def test_who_may_change_a_record(demo_db: Database) -> None:
     with pytest.raises(PermissionDenied):
         patients.admit(demo_db, front_desk, patients.Admit({"name": "Someone"}))
     shown = patients.show(demo_db, front_desk, patients.Show(PATIENT))
+    # Minimum necessary at the desk: who (name, and date of birth to tell two people apart),
+    # a phone to call them; not their MRN, sex or admission date.
     assert set(shown["patient"]) <= {
         "id",
         "name",
         "dob",
-        "mrn",
-        "sex",
-        "admitted",
+        "contact",
         "primary_clinician",
         "availability",
         "preferences",
     }
+    assert set(shown["patient"].get("contact", {})) <= {"phone"}
     assert "authorizations" not in shown
 
 

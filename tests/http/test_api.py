@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -27,10 +28,18 @@ def test_health_and_openapi_need_no_token_and_no_cdn(client: TestClient) -> None
     assert client.get("/health").json() == {"status": "ok", "database": "sqlite"}
     spec = client.get("/schema/openapi.json").json()
     assert "/api/appointments" in spec["paths"]
-    page = client.get("/schema/swagger").text
+    served = client.get("/schema/swagger")
+    assert served.status_code == 200 and spec["openapi"].startswith("3.1")
+    page = served.text
     assert "/static/swagger/swagger-ui-bundle.js" in page
     assert "cdn" not in page.lower() and "unpkg" not in page.lower()
-    assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
+    # Every script and style is this server's (a path, never another origin), and is served.
+    sources = re.findall(r'<(?:script|link)[^>]* (?:src|href)="([^"]+)"', page)
+    assert len(sources) >= 4 and all(s.startswith("/") and not s.startswith("//") for s in sources)
+    assert all(client.get(s).status_code == 200 for s in sources)
+    # Swagger UI 5, which renders OpenAPI 3.1 (4.x, the swagger-ui-bundle package's, cannot).
+    bundle = client.get("/static/swagger/swagger-ui-bundle.js").text
+    assert re.search(r'PACKAGE_VERSION:"5\.\d+\.\d+"', bundle)
 
 
 def test_api_needs_a_valid_token(client: TestClient, demo_db: Database) -> None:

@@ -28,6 +28,18 @@ def test_front_desk_sees_times_and_rooms_but_no_clinical_detail(service: RulesSe
     assert not fields & {"session_type", "level_of_care", "needs", "notes", "court_order"}
 
 
+def test_the_front_desk_sees_what_checking_someone_in_needs_and_no_more(
+    service: RulesService,
+) -> None:
+    """Name and date of birth (two identifiers), a phone to call, when, where and with whom;
+    not the MRN, sex or admission date (`demographics`), not the no-show prediction."""
+    for relation in ("own", "other"):
+        fields = visible_fields("front_desk", relation, service)
+        assert fields == {"name", "dob", "phone", "time", "room", "clinician"}
+    assert {"demographics", "no_show_risk"} <= visible_fields("case_manager", "other", service)
+    assert "no_show_risk" not in visible_fields("intake_coordinator", "other", service)
+
+
 def test_therapist_sees_own_caseload_fully_and_others_barely(service: RulesService) -> None:
     own = visible_fields("therapist", "own", service)
     other = visible_fields("therapist", "other", service)

@@ -12,11 +12,16 @@ from sqlalchemy import func, select, text
 
 from assistant import retention
 from assistant.jobs import load_jobs, run_job
+from clinic.access_log import record_reads
 from clinic.audit import verify_chain
+from clinic.auth_models import AuthFailure
 from clinic.db import Database
-from clinic.models import AuditEvent, Base, ConversationState, Staff
+from clinic.job_models import JobRun
+from clinic.models import AccessEvent, AuditEvent, Base, ConversationState, Proposal, Staff
 from clinic.outbox_models import OutboxMessage, PatientReply
 from clinic.slack_models import SlackInbox
+from clinic.tokens import Caller
+from clinic.waitlist_models import WaitlistEntry, WaitlistOffer
 from clinic.web_models import SignInLink, WebSession
 from integrations.cli.main import run
 
@@ -87,13 +92,94 @@ def _link(staff: str, token: str, *, expires: datetime, used: bool = False) -> S
     )
 
 
+def _offer(entry: int, slot: str, status: str, expires: datetime) -> WaitlistOffer:
+    decided = expires - timedelta(hours=1) if status != "open" else None
+    return WaitlistOffer(
+        entry_id=entry,
+        patient_id="p0001",
+        slot_key=slot,
+        session_type_id="individual",
+        start=expires + timedelta(days=1),
+        end=expires + timedelta(days=1, hours=1),
+        staff_id="c003",
+        channel="case_manager",
+        rank=1,
+        score=1.0,
+        reasons=[{"why": "waiting longest"}],
+        status=status,
+        expires_at=expires,
+        created_at=expires - timedelta(hours=4),
+        decided_at=decided,
+    )
+
+
+def _proposal(pid: str, status: str, at: datetime) -> Proposal:
+    settled = status != "pending"
+    return Proposal(
+        id=pid,
+        kind="absence",
+        status=status,
+        created_by="c003",
+        payload={"moves": [{"appointment": "a1", "before": {"patients": ["p0001"]}}]},
+        created_at=at,
+        decided_by="s001" if settled else None,
+        decided_at=at if settled else None,
+        outcome={"unplaced": [{"patients": ["p0001"]}]} if settled else None,
+    )
+
+
+def _run(key: str, status: str, at: datetime, error: str | None) -> JobRun:
+    done = status != "started"
+    return JobRun(
+        job="outbox",
+        key=key,
+        status=status,
+        started_at=at,
+        finished_at=at if done else None,
+        summary={"sent": 1},
+        error=error,
+    )
+
+
+def _failure(at: datetime) -> AuthFailure:
+    return AuthFailure(
+        at=at, client="203.0.113.9", door="http", reason="unknown", prefix_digest="ab"
+    )
+
+
 @pytest.fixture()
 def aged(demo_db: Database) -> Database:
     """Each purged table with rows past the period (or spent) and rows still needed."""
     staff = _staff(demo_db)
     with demo_db.session() as s:
+        entry = WaitlistEntry(
+            patient_id="p0001",
+            session_type_id="individual",
+            priority=0,
+            status="waiting",
+            created_at=OLD,
+            created_by="s006",
+            updated_at=OLD,
+        )
+        s.add(entry)
+        s.flush()
         s.add_all(
             [
+                _offer(entry.id, "old-declined", "declined", OLD),
+                _offer(entry.id, "old-expired", "expired", OLD),
+                _offer(entry.id, "old-open-long-past", "open", OLD),  # ended, never swept
+                _offer(entry.id, "recent-taken", "taken", RECENT),  # within the period
+                _offer(entry.id, "open", "open", NOW + timedelta(hours=2)),  # still on offer
+                _proposal("P-old-applied", "applied", OLD),
+                _proposal("P-old-rejected", "rejected", OLD),
+                _proposal("P-old-pending", "pending", OLD),  # still waiting: kept whole
+                _proposal("P-recent", "applied", RECENT),
+                _run("old-failed", "failed", OLD, "KeyError: 'Laura Fox'"),
+                _run("old-done", "done", OLD, None),
+                _run("recent-failed", "failed", RECENT, "timeout"),
+                _failure(OLD),
+                _failure(OLD + timedelta(minutes=1)),
+                _failure(RECENT),
                 ConversationState(id="conv-old", staff_id=staff, state={"p": "x"}, updated_at=OLD),
                 ConversationState(id="conv-live", staff_id=staff, state={}, updated_at=RECENT),
                 _outbox("old-sent", "sent", OLD, OLD),
@@ -151,6 +237,10 @@ EXPECTED = {
     "patient_reply": 1,
     "web_session": 3,  # idle past 15 min, ended, expired
     "sign_in_link": 2,  # used, expired
+    "waitlist_offer": 3,  # declined, expired, open but expired long ago
+    "auth_failure": 2,
+    "proposal_payload": 2,  # applied, rejected (the rows stay)
+    "job_run_error": 1,  # the row stays
 }
 
 
@@ -163,6 +253,7 @@ def _keys(db: Database) -> dict[str, set[str]]:
             "patient_reply": set(s.scalars(select(PatientReply.key))),
             "web_session": {h[0] for h in s.scalars(select(WebSession.token_hash))},
             "sign_in_link": {h[0] for h in s.scalars(select(SignInLink.token_hash))},
+            "waitlist_offer": set(s.scalars(select(WaitlistOffer.slot_key))),
         }
 
 
@@ -185,6 +276,18 @@ def test_old_rows_go_and_what_is_still_needed_stays(aged: Database) -> None:
     assert keys["patient_reply"] == {"SM-new"}
     assert keys["web_session"] == {"a"}  # live: seen 2 minutes ago, not expired, not ended
     assert keys["sign_in_link"] == {"e"}  # unused and within its 15 minutes
+    assert keys["waitlist_offer"] == {"recent-taken", "open"}
+    with aged.read() as s:
+        failures = list(s.scalars(select(AuthFailure.at)))
+        assert [f.replace(tzinfo=UTC) for f in failures] == [RECENT]
+        proposals = {p.id: (p.status, p.payload, p.outcome) for p in s.scalars(select(Proposal))}
+        errors = {row.key: row.error for row in s.scalars(select(JobRun))}
+    # Settled and old: the row says what happened, by whom, when; not what it moved or whom.
+    assert proposals["P-old-applied"] == ("applied", {}, None)
+    assert proposals["P-old-rejected"] == ("rejected", {}, None)
+    assert proposals["P-old-pending"][1]["moves"] and proposals["P-recent"][1]["moves"]
+    assert errors["old-failed"] is None and errors["recent-failed"] == "timeout"
+    assert "old-done" in errors  # job runs are kept: only the error text goes
 
     after = _table_counts(aged)
     for table, n in before.items():
@@ -216,19 +319,24 @@ def test_the_audit_log_and_the_access_log_are_never_purged(aged: Database) -> No
     """HIPAA keeps audit documentation six years: however short the period, those stay."""
     assert not set(retention.PURGED) & {"audit_event", "access_event"}
     assert set(retention.NEVER_PURGED) >= {"audit_event", "access_event"}
+    record_reads(aged, Caller("s001", "Director", "clinical_director"), "patient.view", ["p0001"])
     with aged.read() as s:
         audit_before = int(s.scalar(select(func.count()).select_from(AuditEvent)) or 0)
-    assert audit_before > 0  # the demo load is audited
-    retention.purge(aged, NOW + timedelta(days=3650), days=1)
+        access_before = int(s.scalar(select(func.count()).select_from(AccessEvent)) or 0)
+    assert audit_before > 0 and access_before > 0  # the demo load is audited; a read logged
+    report = retention.purge(aged, NOW + timedelta(days=3650), days=1)
+    assert report.counts["auth_failure"] == 3  # every failed sign-in is past that period
     with aged.read() as s:
         assert s.scalar(select(func.count()).select_from(AuditEvent)) == audit_before + 1
+        assert s.scalar(select(func.count()).select_from(AccessEvent)) == access_before
         assert verify_chain(s).ok
 
 
 def test_dry_run_changes_nothing(aged: Database) -> None:
     before_keys, before_counts = _keys(aged), _table_counts(aged)
     report = retention.purge(aged, NOW, dry_run=True)
-    assert report.dry_run and report.counts == EXPECTED and report.total == 12
+    assert report.dry_run and report.counts == EXPECTED and report.total == 20
+    assert (report.deleted, report.cleared) == (17, 3)
     assert _keys(aged) == before_keys and _table_counts(aged) == before_counts  # no audit event
 
 
@@ -250,11 +358,17 @@ def test_cli_counts_dry_run_then_purge(
     assert run(["purge", "--dry-run", "--json", "--now", NOW.isoformat()]) == 0
     dry = json.loads(capsys.readouterr().out)
     assert dry["dry_run"] is True and dry["counts"] == EXPECTED
+    assert run(["purge", "--dry-run", "--now", NOW.isoformat()]) == 0
+    listed = capsys.readouterr().out
+    assert "would delete 17 row(s), would clear 3 (row kept)" in listed
+    assert "waitlist_offer       3" in listed and "auth_failure         2" in listed
+    assert "proposal_payload     2  (cleared)" in listed
+    assert "job_run_error        1  (cleared)" in listed
     assert run(["purge", "--now", NOW.isoformat()]) == 0
     out = capsys.readouterr().out
-    assert "deleted 12 row(s)" in out and "conversation_state   1" in out
+    assert "deleted 17 row(s), cleared 3" in out and "conversation_state   1" in out
     assert run(["purge", "--now", NOW.isoformat()]) == 0
-    assert "deleted 0 row(s)" in capsys.readouterr().out  # nothing left to purge
+    assert "deleted 0 row(s), cleared 0" in capsys.readouterr().out  # nothing left to purge
 
 
 def test_cli_refuses_a_bad_period(
@@ -280,3 +394,18 @@ def test_the_daily_job_purges_at_a_quiet_hour(
     assert outcome.status == "done"
     assert {k: outcome.summary[k] for k in EXPECTED} == EXPECTED and outcome.summary["days"] == 30
     assert _keys(aged)["conversation_state"] == {"conv-live"}
+
+
+@pytest.mark.postgres
+def test_clearing_once_on_postgresql(pg_demo_db: Database) -> None:
+    """PostgreSQL's JSON has no equality: a cleared payload is told by its text, so a second
+    run clears nothing again."""
+    with pg_demo_db.session() as s:
+        s.add_all([_proposal("P-old", "applied", OLD), _run("old", "failed", OLD, "boom")])
+    first = retention.purge(pg_demo_db, NOW)
+    assert (first.counts["proposal_payload"], first.counts["job_run_error"]) == (1, 1)
+    again = retention.purge(pg_demo_db, NOW, dry_run=True)
+    assert again.counts["proposal_payload"] == 0 and again.counts["job_run_error"] == 0
+    with pg_demo_db.read() as s:
+        row = s.get(Proposal, "P-old")
+        assert row is not None and (row.payload, row.outcome) == ({}, None)

@@ -96,11 +96,12 @@ def present(turn: Turn, note: str = "") -> Reply:
     state.offered = state.offered + fresh
     risks = option_risks(
         turn.db,
+        turn.caller,
         request.patient,
         request.session_type,
         [(o.start, o.staff) for o in fresh],
         turn.now,
-    )
+    ) or [None] * len(fresh)
     described = [
         f"{wording.option(o.start, o.end, o.staff, o.room, names, turn.tz)} — {wording.why(o.why)}"
         f"{wording.no_show_flag(risk)}"
@@ -147,9 +148,9 @@ def more(turn: Turn) -> Reply:
 
 
 def _option_json(
-    turn: Turn, n: int, o: Option, names: wording.Names, risk: float
+    turn: Turn, n: int, o: Option, names: wording.Names, risk: float | None
 ) -> dict[str, Any]:
-    return {
+    option = {
         "option": n,
         "start": o.start.astimezone(turn.tz).isoformat(),
         "end": o.end.astimezone(turn.tz).isoformat(),
@@ -159,8 +160,10 @@ def _option_json(
         "score": o.score,
         "why": o.why,
         "summary": wording.why(o.why),
-        "no_show_risk": round(risk, 2),
     }
+    if risk is not None:  # only to whoever the pack lets see it
+        option["no_show_risk"] = round(risk, 2)
+    return option
 
 
 __all__ = ["OPTIONS_PER_ANSWER", "more", "offer", "present"]

@@ -8,6 +8,7 @@ window.addEventListener("DOMContentLoaded", () => {
     deepLinking: true,
     showExtensions: true,
     showCommonExtensions: true,
-    presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset],
+    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+    validatorUrl: null, // the badge would send the document's address to validator.swagger.io
   });
 });
