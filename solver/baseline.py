@@ -105,13 +105,17 @@ def _first_fit(problem: Problem, feas: Feasibility, demand: Demand) -> Placement
 
 
 def greedy_placements(
-    problem: Problem, demands: list[Demand]
+    problem: Problem, demands: list[Demand], until: float | None = None
 ) -> tuple[list[tuple[Demand, Placement]], Feasibility]:
+    """First fit; with `until` (a perf_counter moment) it stops placing once that has passed,
+    so that the plan's later steps keep their share of the time limit."""
     feas = Feasibility(problem)
     out: list[tuple[Demand, Placement]] = []
     for demand in demands:
         if demand.blocked:
             continue
+        if until is not None and time.perf_counter() >= until:
+            break
         for _ in range(demand.count):
             appt = _first_fit(problem, feas, demand)
             if appt is None:

@@ -63,6 +63,8 @@ class Feasibility:
         )
         """(patient, day index) -> (session type, staff) of each session, booked or added."""
         self.holds = _by_staff(problem.holds)
+        self._room_choices: dict[tuple[SessionKind, int, str | None], list[tuple[int, RoomInfo]]]
+        self._room_choices = {}
         for appt in problem.booked if booked is None else booked:
             self.add(appt)
         self.added.clear()  # budgets are net of what was booked before solving
@@ -160,9 +162,18 @@ class Feasibility:
     def room_choices(
         self, kind: SessionKind, size: int, only: str | None = None
     ) -> list[tuple[int, RoomInfo]]:
-        """(kind rank, room) for rooms that can host the session, best fit first."""
+        """(kind rank, room) for rooms that can host the session, best fit first (memoized:
+        the candidate builder asks once per candidate)."""
         if not kind.room_kinds:
             return []
+        key = (kind, size, only)
+        if key not in self._room_choices:
+            self._room_choices[key] = self._fitting_rooms(kind, size, only)
+        return list(self._room_choices[key])
+
+    def _fitting_rooms(
+        self, kind: SessionKind, size: int, only: str | None
+    ) -> list[tuple[int, RoomInfo]]:
         out: list[tuple[int, RoomInfo]] = []
         for room in self.problem.rooms:
             if only is not None and room.id != only:

@@ -19,6 +19,13 @@ from ortools.sat.python import cp_model
 
 from solver.baseline import greedy_placements
 from solver.candidates import Candidate, CandidateBuilder, CandidateLimits
+from solver.deadline import (
+    CANDIDATES_SHARE,
+    FIRST_FIT_SHARE,
+    MIN_SOLVE,
+    Deadline,
+    Step,
+)
 from solver.demand import Demand, expand_demands
 from solver.feasibility import Feasibility
 from solver.limits import Use, add_rule_limits, short_by_rule
@@ -38,7 +45,8 @@ class Progress:
     seconds: float
 
 
-ProgressFn = Callable[[Progress], None]
+ProgressFn = Callable[[Progress | Step], None]
+"""Called with CP-SAT's progress (`Progress`) and as each step of the plan ends (`Step`)."""
 
 
 class _Watcher(cp_model.CpSolverSolutionCallback):
@@ -324,14 +332,23 @@ def plan(
     settings: SolverSettings | None = None,
     limits: CandidateLimits | None = None,
     on_progress: ProgressFn | None = None,
+    began: float | None = None,
 ) -> PlanResult:
+    """The plan within `settings.time_limit` seconds from `began` (a perf_counter moment; the
+    caller's, when reading the facility counts too; default now): every step spends one clock
+    (solver/deadline.py) and reports a `Step` through `on_progress`."""
     settings = settings or SolverSettings()
     limits = limits or CandidateLimits()
-    began = time.perf_counter()
+    clock = Deadline(settings.time_limit, began)
+    began = clock.began
+
+    def report(step: Step) -> None:
+        if on_progress is not None:
+            on_progress(step)
+
     demands = expand_demands(problem)
     feas = Feasibility(problem)
-    builder = CandidateBuilder(problem, feas, limits)
-    builder.build(demands)
+    report(clock.step("demands", sum(d.count for d in demands if not d.blocked)))
 
     # First fit: the floor (the plan never places less) and phase 2's start when phase 1 finds
     # nothing better. As a phase-1 hint it helps only the larger models: on the demo 'm' week
@@ -339,8 +356,13 @@ def plan(
     # rule limit in the model) first fit takes 19 s and phase 1 gets ~35 s: with the hint it
     # ended 3.1% from the bound with 76% of patients with their own clinician, without it 9.0%
     # and 65% (bench/solver.py, 2026-11-30); on 'xl' (128k) without it the first plans came late
-    # and kept 47% of patients with their clinician instead of 73%.
-    greedy, _ = greedy_placements(problem, demands)
+    # and kept 47% of patients with their clinician instead of 73%. It runs first, so that a
+    # tight time limit still leaves a plan.
+    greedy, _ = greedy_placements(problem, demands, until=clock.cutoff(FIRST_FIT_SHARE))
+    report(clock.step("first fit", len(greedy), "placed"))
+
+    builder = CandidateBuilder(problem, feas, limits)
+    builder.build(demands, until=clock.cutoff(CANDIDATES_SHARE))
     hint: set[int] = set()
     for demand, appt in greedy:
         day = problem.day_of(appt.start)
@@ -354,9 +376,23 @@ def plan(
         if cand is not None:
             hint.add(cand.index)
     cands = builder.candidates
+    cut = [
+        f"{n} demands {what}"
+        for n, what in ((builder.thinned, "thinned"), (builder.skipped, "skipped"))
+        if n
+    ]
+    report(clock.step("candidates", len(cands), "; ".join(cut)))
+    stats = SolveStats(
+        status="FEASIBLE", seconds=0.0, workers=settings.workers, candidates=len(cands)
+    )
+    chosen = sorted(hint)  # first fit's plan, unless CP-SAT finds better within the limit
+    if clock.for_solving() < MIN_SOLVE:
+        report(clock.step("no time left to solve: first fit's plan", len(chosen)))
+        return _result(problem, feas, demands, cands, chosen, builder.why_none, stats, began)
 
     pm = PlanModel(problem, feas, demands, cands)
     m = pm.model
+    report(clock.step("model", len(cands), "candidates"))
     first_fit_value = sum(demands[cands[i].demand].priority for i in hint)
     if len(cands) > limits.hint_first_fit_above:
         for c in cands:
@@ -372,18 +408,16 @@ def plan(
     scale = sum(worst.values()) + 1
     static_cost = sum(c.cost * pm.x[c.index] for c in cands if c.cost)
     m.Maximize(scale * pm.placement - static_cost)
+    solving = clock.for_solving()
+    if solving < MIN_SOLVE:
+        report(clock.step("no time left to solve: first fit's plan", len(chosen)))
+        return _result(problem, feas, demands, cands, chosen, builder.why_none, stats, began)
     solver = cp_model.CpSolver()
-    settings.apply(solver, settings.time_limit * settings.placement_share)
+    settings.apply(solver, solving * settings.placement_share)
     watch1 = _Watcher("placement", began, on_progress)
     code = solver.Solve(m, watch1)
-    stats = SolveStats(
-        status=status_name(code),
-        seconds=0.0,
-        workers=settings.workers,
-        first_solution_seconds=watch1.first,
-        candidates=len(cands),
-    )
-    chosen: list[int]
+    stats.status = status_name(code)
+    stats.first_solution_seconds = watch1.first
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         placed_value = solver.Value(pm.placement)
         chosen = [c.index for c in cands if solver.BooleanValue(pm.x[c.index])]
@@ -392,6 +426,7 @@ def plan(
         stats.placement_objective = float(placed_value)
         # scale * P - cost <= bound and 0 <= cost < scale give P <= (bound + scale - 1) / scale.
         stats.placement_bound = float((int(solver.BestObjectiveBound()) + scale - 1) // scale)
+        report(clock.step("placement", len(chosen), status_name(code)))
         # -- Phase 2: quality, placement kept ------------------------------------------------
         m.Add(pm.placement >= placed_value)
         m.Minimize(pm.quality_cost(compact=len(cands) <= limits.compact_max_candidates))
@@ -401,20 +436,23 @@ def plan(
             m.AddHint(pm.x[c.index], c.index in picked)
         for var, value in pm.aux:
             m.AddHint(var, value(picked))
-        left = settings.time_limit - (time.perf_counter() - began)
-        solver2 = cp_model.CpSolver()
-        settings.apply(solver2, max(0.5, left))
-        # Phase 1's plan with every helper variable filled in: a complete, feasible hint.
-        watch2 = _Watcher("quality", began, on_progress)
-        code2 = solver2.Solve(m, watch2)
-        if code2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            chosen = [c.index for c in cands if solver2.BooleanValue(pm.x[c.index])]
-            stats.objective = solver2.ObjectiveValue()
-            stats.bound = solver2.BestObjectiveBound()
-            both = code == cp_model.OPTIMAL and code2 == cp_model.OPTIMAL
-            stats.status = "OPTIMAL" if both else "FEASIBLE"
+        left = clock.for_solving()
+        if left >= MIN_SOLVE:
+            solver2 = cp_model.CpSolver()
+            settings.apply(solver2, left)
+            # Phase 1's plan with every helper variable filled in: a complete, feasible hint.
+            watch2 = _Watcher("quality", began, on_progress)
+            code2 = solver2.Solve(m, watch2)
+            if code2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                chosen = [c.index for c in cands if solver2.BooleanValue(pm.x[c.index])]
+                stats.objective = solver2.ObjectiveValue()
+                stats.bound = solver2.BestObjectiveBound()
+                both = code == cp_model.OPTIMAL and code2 == cp_model.OPTIMAL
+                stats.status = "OPTIMAL" if both else "FEASIBLE"
+            report(clock.step("quality", len(chosen), status_name(code2)))
     else:
-        chosen = sorted(hint)  # nothing better than first fit within the time limit
+        stats.status = "FEASIBLE"  # first fit's plan: nothing better within the time limit
+        report(clock.step("placement: none better than first fit", len(chosen)))
     return _result(problem, feas, demands, cands, chosen, builder.why_none, stats, began)
 
 
