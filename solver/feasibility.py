@@ -96,6 +96,30 @@ class Feasibility:
                     if appt.session_type in budget.session_types:
                         self.budget_week_use[(id(budget), week)] += 1
 
+    def remove(self, appt: Placement) -> None:
+        """Undo `add` for a placement added by a greedy pass (its repair moves meetings)."""
+        self.booked.remove(appt)
+        self.added.remove(appt)
+        for patient in appt.patients:
+            self._added_by_patient[patient].remove(appt)
+        self.busy.remove_appointment(appt)
+        day = self.problem.day_of(appt.start)
+        week = self.problem.week_of(appt.start)
+        if day is not None:
+            for patient in appt.patients:
+                self.per_day[(patient, appt.session_type, day.index)] -= 1
+                self.sessions_on_day[(patient, day.index)].remove((appt.session_type, appt.staff))
+        if week is not None:
+            for staff in appt.staff:
+                self.staff_week_minutes[(staff, week)] -= appt.minutes
+        for patient in appt.patients:
+            for limit, bucket in self.limits_touched(patient, appt.session_type, appt.start):
+                self.limit_use[(id(limit), bucket)] -= appt.minutes if limit.minutes else 1
+            if week is not None:
+                for budget in self._budgets.get(patient, ()):
+                    if appt.session_type in budget.session_types:
+                        self.budget_week_use[(id(budget), week)] -= 1
+
     def holding(self, holds: Iterable[Hold]) -> Feasibility:
         """This index with `holds` standing instead of the problem's (a shallow copy: the
         indexes are shared, so it is for searching, not for adding placements)."""
