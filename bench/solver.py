@@ -1,9 +1,15 @@
 """Solver benchmark: prints one JSON object per demo size (s, m, l, xl) and a summary.
 
+With --instances (tight-s,tight-m,tight-l,groups or groups-NN; bench/hard_instances.py) it runs
+the hard instances instead: each facility file loaded into a fresh SQLite database, the open week
+planned the way `rota optimize --out` does (the same use case and plan file), the plan checked by
+bench/validate_plan.py (independent of the solver), and first fit's plan beside it.
+
 For each size: time to the first feasible plan and to the limit, required sessions placed, the
 placement objective against CP-SAT's bound (gap %), utilization and quality, the same for greedy
 first fit; find_slots latency p50/p95 over 200 random requests; repair of a clinician out for a
 whole day. Usage: python bench/solver.py [--sizes s,m,l,xl] [--time-limit 60] [--workers 2]
+       python bench/solver.py --instances tight-s,tight-m,tight-l,groups [--instance-seed 1]
 """
 
 from __future__ import annotations
@@ -14,11 +20,14 @@ import random
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from assistant.optimize import optimize_period, plan_file
 from assistant.problem_builder import build_problem
 from clinic.db import open_database
 from clinic.demo import generate_demo
@@ -31,6 +40,10 @@ from solver.plan import plan
 from solver.repair import repair
 from solver.settings import SolverSettings
 from solver.slots import NEAREST_DAYS, SlotFinder
+
+sys.path.append(str(Path(__file__).resolve().parent))
+from hard_instances import expand, instance_path
+from validate_plan import validate_plan
 
 START = date(2026, 11, 30)  # the demo books this week; we plan the next one
 NEXT_WEEK = START + timedelta(days=7)
@@ -153,14 +166,123 @@ def bench_size(size: str, settings: SolverSettings, workdir: Path) -> dict[str, 
     return out
 
 
+def plan_figures(facility: dict[str, Any], plan_data: dict[str, Any]) -> dict[str, object]:
+    """What a plan file is worth, judged from the files alone: placed and hard violations (the
+    independent validator), continuity (share of new one-patient sessions with the patient's
+    primary clinician) and same-day pairs (pairs of a patient's new sessions on one day)."""
+    report = validate_plan(facility, plan_data)
+    primary = {p["id"]: p.get("primary_clinician") for p in facility.get("patients", [])}
+    known = {a["id"] for a in facility.get("appointments", [])}
+    new = [a for a in plan_data["appointments"] if a["id"] not in known]
+    own = total = 0
+    per_day: dict[tuple[str, str], int] = defaultdict(int)
+    for a in new:
+        for p in a["patients"]:
+            per_day[(p, a["start"][:10])] += 1
+        if not a.get("group") and len(a["patients"]) == 1:
+            total += 1
+            own += primary.get(a["patients"][0]) in a["staff"]
+    return {
+        "required": report.required,
+        "placed": report.placed,
+        "placed_pct": pct(report.placed, report.required),
+        "group_sessions_required": report.group_required,
+        "group_sessions_placed": report.group_placed,
+        "hard_violations": report.total,
+        "violations": {k: n for k, n in report.violations.items() if n},
+        "continuity_pct": pct(own, total) if total else None,
+        "same_day_pairs": sum(n * (n - 1) // 2 for n in per_day.values()),
+    }
+
+
+def bench_instance(
+    name: str, seed: int, settings: SolverSettings, workdir: Path
+) -> dict[str, object]:
+    """One hard instance planned as `rota optimize --out` plans it, then validated."""
+    facility = json.loads(instance_path(name, seed).read_text(encoding="utf-8"))
+    db = open_database(f"sqlite:///{workdir / f'{name}.sqlite3'}")
+    load_facility(db, facility, actor="bench")
+    tz = db.facility_tz()
+    start, end = local_midnight(NEXT_WEEK, tz), local_midnight(NEXT_WEEK + timedelta(days=7), tz)
+    began = time.perf_counter()
+    result, built = optimize_period(db, start, end, settings)
+    wall = time.perf_counter() - began
+    t0 = time.perf_counter()
+    greedy = greedy_plan(built.problem)
+    greedy_seconds = time.perf_counter() - t0
+    st = result.stats
+    out: dict[str, object] = {
+        "instance": name,
+        "instance_seed": seed,
+        "wall_seconds": round(wall, 2),
+        "solver_seconds": st.seconds,
+        "status": st.status,
+        "solver_required": result.required,
+        "solver_placed": result.placed,
+        "placement_gap_pct": st.placement_gap,
+        **plan_figures(facility, plan_file(result, built)),
+        "first_fit": {
+            "seconds": round(greedy_seconds, 2),
+            **plan_figures(facility, plan_file(greedy, built)),
+        },
+    }
+    db.dispose()
+    return out
+
+
+def bench_instances(names: list[str], seed: int, settings: SolverSettings) -> None:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            row = bench_instance(name, seed, settings, Path(tmp))
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    groups = [r for r in rows if str(r["instance"]).startswith("groups-")]
+    summary: dict[str, object] = {
+        r["instance"]: {  # type: ignore[misc]
+            k: r[k]
+            for k in ("required", "placed", "hard_violations", "wall_seconds", "continuity_pct",
+                      "same_day_pairs")
+        }
+        | {"first_fit_placed": r["first_fit"]["placed"],  # type: ignore[index]
+           "first_fit_same_day_pairs": r["first_fit"]["same_day_pairs"]}  # type: ignore[index]
+        for r in rows
+        if r not in groups
+    }  # fmt: skip
+    if groups:
+        summary["groups"] = {
+            "complete": sum(r["placed"] == r["required"] for r in groups),
+            "instances": len(groups),
+            "group_sessions_placed": sum(r["group_sessions_placed"] for r in groups),  # type: ignore[misc]
+            "group_sessions_required": sum(r["group_sessions_required"] for r in groups),  # type: ignore[misc]
+            "first_fit_complete": sum(
+                r["first_fit"]["placed"] == r["first_fit"]["required"]  # type: ignore[index]
+                for r in groups
+            ),
+            "hard_violations": sum(r["hard_violations"] for r in groups),  # type: ignore[misc]
+            "max_wall_seconds": max(r["wall_seconds"] for r in groups),  # type: ignore[type-var]
+        }
+    print(json.dumps({"summary": summary, "time_limit": settings.time_limit,
+                      "workers": settings.workers, "instance_seed": seed}))  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="s,m,l,xl")
+    parser.add_argument("--instances", help="Hard instances instead of the demo sizes.")
+    parser.add_argument("--instance-seed", type=int, default=1)
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     settings = SolverSettings(args.time_limit, args.workers, args.seed)
+    if args.instances:
+        try:
+            names = expand(args.instances)
+        except ValueError as exc:
+            parser.error(str(exc))
+        bench_instances(names, args.instance_seed, settings)
+        return
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes.split(","):
