@@ -53,8 +53,6 @@ class CandidateLimits:
     rooms_per_group_start: int = 2
     compact_max_candidates: int = 6000
     """Above this many candidates the compact-day term is left out of phase 2 (see plan.py)."""
-    hint_first_fit_above: int = 50_000
-    """Models with more candidates start phase 1 from the first-fit plan (see plan.py)."""
 
     def thinned(self) -> CandidateLimits:
         """Fewer choices per demand, for when the time limit would run out before the end."""

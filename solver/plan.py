@@ -5,7 +5,8 @@ Two lexicographic phases over the same candidate model (see solver/candidates.py
      (acuity- and court-order-weighted); CP-SAT's bound on it is the "closeness" we report;
   2. quality: keep phase 1's placement value, minimize continuity, preference, spreading,
      compactness and caseload-balance penalties (weights in solver.model.Weights).
-The greedy first-fit plan seeds phase 1 as a hint, so the result is never worse than first fit.
+The greedy start (solver/baseline.py) seeds phase 1 as a hint and is its floor, so the result is
+never worse than it. Every step spends one clock: the time limit (solver/deadline.py).
 """
 
 from __future__ import annotations
@@ -350,16 +351,14 @@ def plan(
     feas = Feasibility(problem)
     report(clock.step("demands", sum(d.count for d in demands if not d.blocked)))
 
-    # First fit: the floor (the plan never places less) and phase 2's start when phase 1 finds
-    # nothing better. As a phase-1 hint it helps only the larger models: on the demo 'm' week
-    # (18k candidates) phase 1 proves its placement optimal without it; on 'l' (53k, with every
-    # rule limit in the model) first fit takes 19 s and phase 1 gets ~35 s: with the hint it
-    # ended 3.1% from the bound with 76% of patients with their own clinician, without it 9.0%
-    # and 65% (bench/solver.py, 2026-11-30); on 'xl' (128k) without it the first plans came late
-    # and kept 47% of patients with their clinician instead of 73%. It runs first, so that a
-    # tight time limit still leaves a plan.
+    # The greedy start (solver/baseline.py: group meetings most constrained first, with repair,
+    # then patients by first fit): the floor (the plan never places less) and phase 1's hint.
+    # It runs first, so that a tight time limit still leaves a plan. As a hint it helped the
+    # larger demo weeks ('l': 3.1% from the bound with 76% continuity against 9.0% and 65%
+    # without; bench/solver.py, 2026-11-30) and it is the whole difference on group-heavy weeks,
+    # where CP-SAT started without it placed no more than file-order first fit in 10 s.
     greedy, _ = greedy_placements(problem, demands, until=clock.cutoff(FIRST_FIT_SHARE))
-    report(clock.step("first fit", len(greedy), "placed"))
+    report(clock.step("greedy start", len(greedy), "placed"))
 
     builder = CandidateBuilder(problem, feas, limits)
     builder.build(demands, until=clock.cutoff(CANDIDATES_SHARE))
@@ -385,18 +384,17 @@ def plan(
     stats = SolveStats(
         status="FEASIBLE", seconds=0.0, workers=settings.workers, candidates=len(cands)
     )
-    chosen = sorted(hint)  # first fit's plan, unless CP-SAT finds better within the limit
+    chosen = sorted(hint)  # the greedy start's plan, unless CP-SAT finds better in time
     if clock.for_solving() < MIN_SOLVE:
-        report(clock.step("no time left to solve: first fit's plan", len(chosen)))
+        report(clock.step("no time left to solve: the greedy start's plan", len(chosen)))
         return _result(problem, feas, demands, cands, chosen, builder.why_none, stats, began)
 
     pm = PlanModel(problem, feas, demands, cands)
     m = pm.model
     report(clock.step("model", len(cands), "candidates"))
     first_fit_value = sum(demands[cands[i].demand].priority for i in hint)
-    if len(cands) > limits.hint_first_fit_above:
-        for c in cands:
-            m.AddHint(pm.x[c.index], c.index in hint)
+    for c in cands:
+        m.AddHint(pm.x[c.index], c.index in hint)
 
     # -- Phase 1: placement, then each candidate's static cost (continuity, preferences) --------
     # One solve, lexicographic by scale: `scale` exceeds any total static cost (one candidate per
@@ -410,7 +408,7 @@ def plan(
     m.Maximize(scale * pm.placement - static_cost)
     solving = clock.for_solving()
     if solving < MIN_SOLVE:
-        report(clock.step("no time left to solve: first fit's plan", len(chosen)))
+        report(clock.step("no time left to solve: the greedy start's plan", len(chosen)))
         return _result(problem, feas, demands, cands, chosen, builder.why_none, stats, began)
     solver = cp_model.CpSolver()
     settings.apply(solver, solving * settings.placement_share)
@@ -451,8 +449,8 @@ def plan(
                 stats.status = "OPTIMAL" if both else "FEASIBLE"
             report(clock.step("quality", len(chosen), status_name(code2)))
     else:
-        stats.status = "FEASIBLE"  # first fit's plan: nothing better within the time limit
-        report(clock.step("placement: none better than first fit", len(chosen)))
+        stats.status = "FEASIBLE"  # the greedy start's plan: nothing better in time
+        report(clock.step("placement: none better than the greedy start", len(chosen)))
     return _result(problem, feas, demands, cands, chosen, builder.why_none, stats, began)
 
 

@@ -31,7 +31,7 @@ from solver.settings import SolverSettings
 from tests.solver.validator import validate
 
 NEXT_WEEK = date(2026, 12, 7)  # the demo books the week of 2026-11-30; the next one is open
-FAST = SolverSettings(time_limit=5.0, workers=2, seed=1)
+FAST = SolverSettings(time_limit=10.0, workers=2, seed=1)
 
 
 def test_plan_next_week_is_valid_beats_first_fit_and_books(demo_db: Database) -> None:

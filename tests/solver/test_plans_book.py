@@ -40,7 +40,7 @@ from tests.conftest import DEMO_START
 from tests.solver.validator import validate
 
 NEXT_WEEK = DEMO_START + timedelta(days=7)  # the demo books DEMO_START's week; this one is open
-FAST = SolverSettings(time_limit=5.0, workers=2, seed=1)
+FAST = SolverSettings(time_limit=10.0, workers=2, seed=1)
 INTERN, SUPERVISOR = "c008", "c004"
 
 RULES = """
@@ -151,7 +151,7 @@ def test_optimize_apply_books_the_plan_of_demo_m_through_the_cli(
     capsys.readouterr()
     week = [str(NEXT_WEEK), str(NEXT_WEEK + timedelta(days=7))]
     plan_path = tmp_path / "plan.json"
-    limits = ["--time-limit", "5", "--workers", "2"]
+    limits = ["--time-limit", "15", "--workers", "2"]
     code = run(
         [
             "optimize",

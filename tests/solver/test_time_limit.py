@@ -37,7 +37,7 @@ def test_a_plan_returns_within_a_limit_too_short_for_every_step(demo_db: Databas
     assert validate(problem, result.appointments, new=result.new, keep=problem.booked) == []
     assert result.placed > 0
     steps = [e.what for e in events if isinstance(e, Step)]
-    assert steps[:4] == ["read the facility", "demands", "first fit", "candidates"]
+    assert steps[:4] == ["read the facility", "demands", "greedy start", "candidates"]
     assert all(e.seconds < LIMIT * 1.1 for e in events if isinstance(e, Step))
 
 
@@ -48,6 +48,6 @@ def test_rota_optimize_prints_a_line_per_step(
     code = run(["optimize", "--from", "2026-12-07", "--to", "2026-12-08", "--time-limit", "3"])
     err = capsys.readouterr().err
     assert code == 0, err
-    for step in ("read the facility:", "first fit:", "candidates:"):
+    for step in ("read the facility:", "greedy start:", "candidates:"):
         assert step in err
-    assert "placed" in err  # first fit's line says how many it placed
+    assert "placed" in err  # the greedy start says how many it placed
