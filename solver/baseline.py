@@ -90,6 +90,14 @@ def _starts(
     return starts_within(windows, setup.kind.minutes, problem.slot_minutes)
 
 
+def _hours_left(feas: Feasibility, demand: Demand, setup: _Setup, staff: tuple[str, ...]) -> bool:
+    """Every clinician in `staff` has the session's minutes left in the week."""
+    return not any(
+        (left := feas.staff_week_left(s, demand.week)) is not None and left < setup.kind.minutes
+        for s in staff
+    )
+
+
 def _fits(
     problem: Problem,
     feas: Feasibility,
@@ -98,7 +106,8 @@ def _fits(
     staff: tuple[str, ...],
     start: int,
 ) -> tuple[bool, str | None]:
-    """(fits, room id) for the session at `start` with `staff`, against what is placed."""
+    """(fits, room id) for the session at `start` with `staff`, against what is placed (weekly
+    hours aside: `_hours_left`, once per clinician)."""
     kind, group = setup.kind, demand.group
     end = start + kind.minutes
     day = problem.day_of(start)
@@ -109,11 +118,6 @@ def _fits(
             other = problem.day_of(a.start) if a.group == group.id else None
             if other is not None and abs((day.date - other.date).days) < group.min_days_apart:
                 return False, None
-    if any(
-        (left := feas.staff_week_left(s, demand.week)) is not None and left < kind.minutes
-        for s in staff
-    ):
-        return False, None
     if not feas.people_free((*staff, *demand.patients), start, end):
         return False, None
     if feas.refusal(demand.patients, staff, kind, start) is not None:
@@ -138,7 +142,7 @@ def _choices(
     before: int | None = None,
 ) -> Iterator[tuple[int, str | None]]:
     """Feasible (start, room) among `starts` with `staff`, earliest first (before `before`)."""
-    if setup.no_room:
+    if setup.no_room or not _hours_left(feas, demand, setup, staff):
         return
     for start in starts:
         if before is not None and start >= before:
@@ -321,6 +325,7 @@ class _Placer:
                 tries += 1
                 self.feas.remove(a)
                 ok, room = _fits(self.problem, self.feas, demand, setup, staff, start)
+                ok = ok and _hours_left(self.feas, demand, setup, staff)
                 if ok:
                     appt = self.placement(demand, staff, start, room)
                     self.feas.add(appt)
