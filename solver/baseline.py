@@ -8,9 +8,10 @@ baseline for the benchmark. One placer, in two passes:
    one of its times, place it there, and re-place the one taken back elsewhere (undone if that
    fails). On course-timetabling-shaped weeks (cohorts in many groups, several a day) file order
    leaves meetings out that this finds places for.
-2. **Patients, first fit.** Demands in the order given (patients in file order); for each
-   session the earliest start in the week, trying eligible clinicians in listed order and rooms
-   best fit first.
+2. **Patients, most constrained first** (fewest open minutes times eligible clinicians per
+   session to place). Each session goes to the patient's own clinician when they have a time
+   (primary, recent, preferred; then the others in listed order), at the earliest start on a day
+   the patient has nothing yet, else the earliest; rooms best fit first.
 
 It respects the same hard constraints as the optimizer (it shares `Feasibility`), and ignores
 every soft one.
@@ -158,6 +159,7 @@ class _Placer:
         self._ids = itertools.count(1)
         self._setups: dict[int, _Setup] = {}
         self._starts: dict[tuple[int, tuple[str, ...]], list[int]] = {}
+        self._start_days: dict[tuple[int, tuple[str, ...]], list[int]] = {}
 
     def starts(self, demand: Demand, staff: tuple[str, ...]) -> list[int]:
         key = (demand.index, staff)
@@ -191,20 +193,55 @@ class _Placer:
         )
 
     def first_fit(self, demand: Demand) -> Placement | None:
-        """The earliest start, clinicians in listed order breaking ties."""
+        """The patient's own clinicians first (primary, recent, preferred), then the others in
+        listed order; with the first who has a time, the earliest start on a day the patient has
+        no session yet, else the earliest (fewer same-day pairs, and phase 1's hint keeps
+        patients with their clinicians)."""
         setup = self.setup(demand)
-        best: tuple[int, tuple[str, ...], str | None] | None = None
-        for staff in setup.staff_sets:
+        patient = self.feas.patients.get(demand.patients[0]) if demand.patients else None
+        own: list[str] = []
+        if patient is not None:
+            own = [
+                s for s in (patient.primary_staff, *patient.seen_by, patient.preferred_staff) if s
+            ]
+        rank = {s: n for n, s in reversed(list(enumerate(own)))}
+        staff_sets = sorted(setup.staff_sets, key=lambda ss: rank.get(ss[0], len(rank)))
+        taken = {
+            day
+            for p in demand.patients
+            for day in self.days_of(demand)
+            if self.feas.sessions_on_day.get((p, day))
+        }
+        for staff in staff_sets:
             starts = self.starts(demand, staff)
-            before = best[0] if best else None
-            found = next(
-                _choices(self.problem, self.feas, demand, setup, staff, starts, before), None
-            )
+            days = self.start_days(demand, staff)
+            order = [t for t, d in zip(starts, days, strict=True) if d not in taken]
+            order += [t for t, d in zip(starts, days, strict=True) if d in taken]
+            found = next(_choices(self.problem, self.feas, demand, setup, staff, order), None)
             if found is not None:
-                best = (found[0], staff, found[1])
-        if best is None:
-            return None
-        return self.placement(demand, best[1], best[0], best[2])
+                return self.placement(demand, staff, found[0], found[1])
+        return None
+
+    def start_days(self, demand: Demand, staff: tuple[str, ...]) -> list[int]:
+        key = (demand.index, staff)
+        if key not in self._start_days:
+            days = (self.problem.day_of(t) for t in self.starts(demand, staff))
+            self._start_days[key] = [d.index if d is not None else -1 for d in days]
+        return self._start_days[key]
+
+    def days_of(self, demand: Demand) -> list[int]:
+        lo, hi = demand.window
+        return [d.index for d in self.problem.days if d.open[0] < hi and lo < d.open[1]]
+
+    def tightness(self, demand: Demand) -> tuple[float, int]:
+        """Most constrained first: the patient's open minutes in the demand's week, times the
+        clinicians who may see them, per session still to place; then higher priority."""
+        minutes = 0
+        for p in demand.patients:
+            windows = intersect(self.feas.patient_windows(p) or (), (demand.window,))
+            minutes += sum(b - a for a, b in windows)
+        staff = max(1, min(len(demand.staff_options), 5))
+        return minutes * staff / max(1, demand.count), -demand.priority
 
     # -- group meetings, most constrained first ---------------------------------------------
 
@@ -350,9 +387,8 @@ def greedy_placements(
     placer = _Placer(problem, feas)
     groups = [d for d in demands if d.group is not None and not d.blocked and d.count > 0]
     out = placer.groups(groups, until)
-    for demand in demands:
-        if demand.blocked or demand.group is not None:
-            continue
+    patients = [d for d in demands if not d.blocked and d.group is None and d.count > 0]
+    for demand in sorted(patients, key=placer.tightness):
         if until is not None and time.perf_counter() >= until:
             break
         for _ in range(demand.count):
