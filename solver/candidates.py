@@ -5,7 +5,7 @@ The CP-SAT model then only has to choose a compatible subset. To keep it tractab
 cores, each demand gets its continuity clinicians plus a few others, and at most `starts_per_day`
 starts per clinician and day, spread over the day (offset per demand, so that patients do not all
 compete for the same few starts). CP-SAT's bound is therefore a bound over these candidates; the
-greedy plan's choices are always added, so the optimized plan is never worse than first fit.
+greedy start's choices (solver/baseline.py) are always added, so the optimized plan is never worse than it.
 """
 
 from __future__ import annotations
