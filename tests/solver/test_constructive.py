@@ -1,8 +1,11 @@
 """The greedy start (the plan's hint and floor): group meetings most constrained first, with a
 one-move repair, on weeks shaped like course timetabling (tests/solver/synth.make_group_heavy),
-where meetings in file order leave some out although every one has a place."""
+where meetings in file order leave some out although every one has a place; patients with their
+own clinician, on days they have nothing else."""
 
 from __future__ import annotations
+
+from collections import Counter
 
 import pytest
 
@@ -10,7 +13,7 @@ from solver.baseline import greedy_plan
 from solver.feasibility import Feasibility
 from solver.plan import plan
 from solver.settings import SolverSettings
-from tests.solver.synth import make_group_heavy
+from tests.solver.synth import make_group_heavy, make_problem
 from tests.solver.validator import validate
 
 # Shapes on which groups placed in file order (the former first fit) left 3, 1, 5 and 4
@@ -50,3 +53,18 @@ def test_taking_a_meeting_back_frees_everything_it_took() -> None:
         len(feas.added),
     )
     assert after == before
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_greedy_start_keeps_patients_with_their_clinician_on_separate_days(seed: int) -> None:
+    problem = make_problem(n_staff=8, n_patients=40, n_groups=2, seed=seed)
+    result = greedy_plan(problem)
+    assert validate(problem, result.appointments, new=result.new, keep=problem.booked) == []
+    primary = {p.id: p.primary_staff for p in problem.patients}
+    alone = [a for a in result.new if not a.group and len(a.patients) == 1]
+    own = sum(primary[a.patients[0]] in a.staff for a in alone)
+    assert own >= 0.9 * len(alone)  # file-order first fit: 29-38%
+    per_day = Counter(
+        (p, day.index) for a in result.new for p in a.patients if (day := problem.day_of(a.start))
+    )
+    assert sum(n * (n - 1) // 2 for n in per_day.values()) <= 1  # file-order first fit: 14-17
