@@ -17,6 +17,9 @@ FIRST_FIT_SHARE = 0.4
 CANDIDATES_SHARE = 0.35
 """Candidate generation thins, then stops, when 35% of the time left after the greedy start is
 spent: the CP-SAT phases need the rest (on demo 'l' candidates alone took 17 s)."""
+START_GRACE = 0.1
+"""The greedy start always gets this share of the limit, even when reading the facility has
+used it all: a plan late by a tenth beats an empty plan on time."""
 RESULT_RESERVE = 0.05
 """Kept back for assigning rooms and tallying the result (at least `MIN_RESERVE` seconds)."""
 MIN_RESERVE = 0.15
@@ -52,6 +55,10 @@ class Deadline:
         the greedy start: on demo xl reading took 23 s of 60)."""
         now = time.perf_counter()
         return now + share * max(0.0, self.end - now)
+
+    def start_cutoff(self, share: float) -> float:
+        """The greedy start's cutoff: `cutoff(share)`, but never less than START_GRACE."""
+        return max(self.cutoff(share), time.perf_counter() + START_GRACE * self.seconds)
 
     def reserve(self) -> float:
         return max(MIN_RESERVE, RESULT_RESERVE * self.seconds)

@@ -357,7 +357,7 @@ def plan(
     # larger demo weeks ('l': 3.1% from the bound with 76% continuity against 9.0% and 65%
     # without; bench/solver.py, 2026-11-30) and it is the whole difference on group-heavy weeks,
     # where CP-SAT started without it placed no more than file-order first fit in 10 s.
-    greedy, _ = greedy_placements(problem, demands, until=clock.cutoff(FIRST_FIT_SHARE))
+    greedy, _ = greedy_placements(problem, demands, until=clock.start_cutoff(FIRST_FIT_SHARE))
     report(clock.step("greedy start", len(greedy), "placed"))
 
     builder = CandidateBuilder(problem, feas, limits)
@@ -380,7 +380,7 @@ def plan(
         for n, what in ((builder.thinned, "thinned"), (builder.skipped, "skipped"))
         if n
     ]
-    report(clock.step("candidates", len(cands), "; ".join(cut)))
+    report(clock.step("candidates", len(cands), "; ".join(["made", *cut])))
     stats = SolveStats(
         status="FEASIBLE", seconds=0.0, workers=settings.workers, candidates=len(cands)
     )
