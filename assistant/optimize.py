@@ -8,6 +8,7 @@ pack."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from clinic.db import Database
 from clinic.errors import InvalidInput, NotFound
 from clinic.timeutil import local_iso, now_utc
 from clinic.tokens import Caller
+from solver.deadline import Step
 from solver.feasibility import Feasibility
 from solver.model import Disruption, Placement, PlanResult, RepairResult, SlotAnswer, SlotRequest
 from solver.plan import ProgressFn, plan
@@ -159,7 +161,9 @@ def optimize_period(
     holds_at: datetime | None = None,
 ) -> tuple[PlanResult, BuiltProblem]:
     """The period's plan; with `holds_at`, the slots held for emergency admissions at that
-    moment (OPS-EMERGENCY-HOLD) are left out of it, as the slot finder leaves them."""
+    moment (OPS-EMERGENCY-HOLD) are left out of it, as the slot finder leaves them. Reading the
+    facility counts against the time limit too."""
+    began = time.perf_counter()
     with db.read() as session:
         built = build_problem(session, start, end)
     if not built.problem.days:
@@ -167,7 +171,10 @@ def optimize_period(
     if holds_at is not None:
         holds = capacity.standing_holds(db, built, holds_at, end)
         built = replace(built, problem=replace(built.problem, holds=holds), _index=None)
-    return plan(built.problem, settings, on_progress=on_progress), built
+    if on_progress is not None:
+        seconds = round(time.perf_counter() - began, 3)
+        on_progress(Step("read the facility", seconds, len(built.problem.patients), "patients"))
+    return plan(built.problem, settings, on_progress=on_progress, began=began), built
 
 
 def _appointment_record(

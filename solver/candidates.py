@@ -5,13 +5,14 @@ The CP-SAT model then only has to choose a compatible subset. To keep it tractab
 cores, each demand gets its continuity clinicians plus a few others, and at most `starts_per_day`
 starts per clinician and day, spread over the day (offset per demand, so that patients do not all
 compete for the same few starts). CP-SAT's bound is therefore a bound over these candidates; the
-greedy plan's choices are always added, so the optimized plan is never worse than first fit.
+greedy start's choices (solver/baseline.py) are always added, so the optimized plan is never worse than it.
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from solver.demand import Demand
 from solver.feasibility import Feasibility
@@ -52,8 +53,16 @@ class CandidateLimits:
     rooms_per_group_start: int = 2
     compact_max_candidates: int = 6000
     """Above this many candidates the compact-day term is left out of phase 2 (see plan.py)."""
-    hint_first_fit_above: int = 50_000
-    """Models with more candidates start phase 1 from the first-fit plan (see plan.py)."""
+
+    def thinned(self) -> CandidateLimits:
+        """Fewer choices per demand, for when the time limit would run out before the end."""
+        return replace(self, max_staff=1, starts_per_day=1, group_starts_per_day=4)
+
+
+SKIPPED = (
+    "not considered: the time limit ran out before its candidate times were made "
+    "(a longer --time-limit considers it)"
+)
 
 
 def pick_staff(problem: Problem, demand: Demand, limit: int) -> tuple[str, ...]:
@@ -102,6 +111,10 @@ class CandidateBuilder:
         self.candidates: list[Candidate] = []
         self.why_none: dict[int, str] = {}
         self._seen: dict[tuple[object, ...], Candidate] = {}
+        self.thinned = 0
+        """Demands given fewer choices because the time limit was running out."""
+        self.skipped = 0
+        """Demands given none (the time limit ran out; first fit's choice may still stand)."""
 
     def add(self, **kw: object) -> Candidate:
         key = (kw["demand"], kw["staff"], kw["start"], kw["room"], kw["kind"])
@@ -111,10 +124,23 @@ class CandidateBuilder:
             self._seen[key] = cand
         return self._seen[key]
 
-    def build(self, demands: list[Demand]) -> list[Candidate]:
-        for demand in demands:
-            if demand.blocked or demand.count <= 0:
-                continue
+    def build(self, demands: list[Demand], until: float | None = None) -> list[Candidate]:
+        """Candidates for every demand, in order (groups first). With `until` (a perf_counter
+        moment), demands are thinned when the pace says the rest would overrun it, and skipped
+        once it has passed."""
+        todo = [d for d in demands if not d.blocked and d.count > 0]
+        began = time.perf_counter()
+        for n, demand in enumerate(todo):
+            if until is not None and n:
+                now = time.perf_counter()
+                if now >= until:
+                    self.skipped = len(todo) - n
+                    for rest in todo[n:]:
+                        self.why_none[rest.index] = SKIPPED
+                    break
+                if not self.thinned and now + (now - began) / n * (len(todo) - n) > until:
+                    self.limits = self.limits.thinned()
+                    self.thinned = len(todo) - n
             before = len(self.candidates)
             blockers: Counter[str] = Counter()
             if demand.group is not None:

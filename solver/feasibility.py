@@ -63,6 +63,8 @@ class Feasibility:
         )
         """(patient, day index) -> (session type, staff) of each session, booked or added."""
         self.holds = _by_staff(problem.holds)
+        self._room_choices: dict[tuple[SessionKind, int, str | None], list[tuple[int, RoomInfo]]]
+        self._room_choices = {}
         for appt in problem.booked if booked is None else booked:
             self.add(appt)
         self.added.clear()  # budgets are net of what was booked before solving
@@ -93,6 +95,30 @@ class Feasibility:
                 for budget in self._budgets.get(patient, ()):
                     if appt.session_type in budget.session_types:
                         self.budget_week_use[(id(budget), week)] += 1
+
+    def remove(self, appt: Placement) -> None:
+        """Undo `add` for a placement added by a greedy pass (its repair moves meetings)."""
+        self.booked.remove(appt)
+        self.added.remove(appt)
+        for patient in appt.patients:
+            self._added_by_patient[patient].remove(appt)
+        self.busy.remove_appointment(appt)
+        day = self.problem.day_of(appt.start)
+        week = self.problem.week_of(appt.start)
+        if day is not None:
+            for patient in appt.patients:
+                self.per_day[(patient, appt.session_type, day.index)] -= 1
+                self.sessions_on_day[(patient, day.index)].remove((appt.session_type, appt.staff))
+        if week is not None:
+            for staff in appt.staff:
+                self.staff_week_minutes[(staff, week)] -= appt.minutes
+        for patient in appt.patients:
+            for limit, bucket in self.limits_touched(patient, appt.session_type, appt.start):
+                self.limit_use[(id(limit), bucket)] -= appt.minutes if limit.minutes else 1
+            if week is not None:
+                for budget in self._budgets.get(patient, ()):
+                    if appt.session_type in budget.session_types:
+                        self.budget_week_use[(id(budget), week)] -= 1
 
     def holding(self, holds: Iterable[Hold]) -> Feasibility:
         """This index with `holds` standing instead of the problem's (a shallow copy: the
@@ -160,9 +186,18 @@ class Feasibility:
     def room_choices(
         self, kind: SessionKind, size: int, only: str | None = None
     ) -> list[tuple[int, RoomInfo]]:
-        """(kind rank, room) for rooms that can host the session, best fit first."""
+        """(kind rank, room) for rooms that can host the session, best fit first (memoized:
+        the candidate builder asks once per candidate)."""
         if not kind.room_kinds:
             return []
+        key = (kind, size, only)
+        if key not in self._room_choices:
+            self._room_choices[key] = self._fitting_rooms(kind, size, only)
+        return list(self._room_choices[key])
+
+    def _fitting_rooms(
+        self, kind: SessionKind, size: int, only: str | None
+    ) -> list[tuple[int, RoomInfo]]:
         out: list[tuple[int, RoomInfo]] = []
         for room in self.problem.rooms:
             if only is not None and room.id != only:

@@ -5,7 +5,8 @@ Two lexicographic phases over the same candidate model (see solver/candidates.py
      (acuity- and court-order-weighted); CP-SAT's bound on it is the "closeness" we report;
   2. quality: keep phase 1's placement value, minimize continuity, preference, spreading,
      compactness and caseload-balance penalties (weights in solver.model.Weights).
-The greedy first-fit plan seeds phase 1 as a hint, so the result is never worse than first fit.
+The greedy start (solver/baseline.py) seeds phase 1 as a hint and is its floor, so the result is
+never worse than it. Every step spends one clock: the time limit (solver/deadline.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ from ortools.sat.python import cp_model
 
 from solver.baseline import greedy_placements
 from solver.candidates import Candidate, CandidateBuilder, CandidateLimits
+from solver.deadline import (
+    CANDIDATES_SHARE,
+    FIRST_FIT_SHARE,
+    MIN_SOLVE,
+    Deadline,
+    Step,
+)
 from solver.demand import Demand, expand_demands
 from solver.feasibility import Feasibility
 from solver.limits import Use, add_rule_limits, short_by_rule
@@ -38,7 +46,8 @@ class Progress:
     seconds: float
 
 
-ProgressFn = Callable[[Progress], None]
+ProgressFn = Callable[[Progress | Step], None]
+"""Called with CP-SAT's progress (`Progress`) and as each step of the plan ends (`Step`)."""
 
 
 class _Watcher(cp_model.CpSolverSolutionCallback):
@@ -324,23 +333,35 @@ def plan(
     settings: SolverSettings | None = None,
     limits: CandidateLimits | None = None,
     on_progress: ProgressFn | None = None,
+    began: float | None = None,
 ) -> PlanResult:
+    """The plan within `settings.time_limit` seconds from `began` (a perf_counter moment; the
+    caller's, when reading the facility counts too; default now): every step spends one clock
+    (solver/deadline.py) and reports a `Step` through `on_progress`."""
     settings = settings or SolverSettings()
     limits = limits or CandidateLimits()
-    began = time.perf_counter()
+    clock = Deadline(settings.time_limit, began)
+    began = clock.began
+
+    def report(step: Step) -> None:
+        if on_progress is not None:
+            on_progress(step)
+
     demands = expand_demands(problem)
     feas = Feasibility(problem)
-    builder = CandidateBuilder(problem, feas, limits)
-    builder.build(demands)
+    report(clock.step("demands", sum(d.count for d in demands if not d.blocked)))
 
-    # First fit: the floor (the plan never places less) and phase 2's start when phase 1 finds
-    # nothing better. As a phase-1 hint it helps only the larger models: on the demo 'm' week
-    # (18k candidates) phase 1 proves its placement optimal without it; on 'l' (53k, with every
-    # rule limit in the model) first fit takes 19 s and phase 1 gets ~35 s: with the hint it
-    # ended 3.1% from the bound with 76% of patients with their own clinician, without it 9.0%
-    # and 65% (bench/solver.py, 2026-11-30); on 'xl' (128k) without it the first plans came late
-    # and kept 47% of patients with their clinician instead of 73%.
-    greedy, _ = greedy_placements(problem, demands)
+    # The greedy start (solver/baseline.py: group meetings most constrained first, with repair,
+    # then patients by first fit): the floor (the plan never places less) and phase 1's hint.
+    # It runs first, so that a tight time limit still leaves a plan. As a hint it helped the
+    # larger demo weeks ('l': 3.1% from the bound with 76% continuity against 9.0% and 65%
+    # without; bench/solver.py, 2026-11-30) and it is the whole difference on group-heavy weeks,
+    # where CP-SAT started without it placed no more than file-order first fit in 10 s.
+    greedy, _ = greedy_placements(problem, demands, until=clock.start_cutoff(FIRST_FIT_SHARE))
+    report(clock.step("greedy start", len(greedy), "placed"))
+
+    builder = CandidateBuilder(problem, feas, limits)
+    builder.build(demands, until=clock.cutoff(CANDIDATES_SHARE))
     hint: set[int] = set()
     for demand, appt in greedy:
         day = problem.day_of(appt.start)
@@ -354,13 +375,26 @@ def plan(
         if cand is not None:
             hint.add(cand.index)
     cands = builder.candidates
+    cut = [
+        f"{n} demands {what}"
+        for n, what in ((builder.thinned, "thinned"), (builder.skipped, "skipped"))
+        if n
+    ]
+    report(clock.step("candidates", len(cands), "; ".join(["made", *cut])))
+    stats = SolveStats(
+        status="FEASIBLE", seconds=0.0, workers=settings.workers, candidates=len(cands)
+    )
+    chosen = sorted(hint)  # the greedy start's plan, unless CP-SAT finds better in time
+    if clock.for_solving() < MIN_SOLVE:
+        report(clock.step("no time left to solve: the greedy start's plan", len(chosen)))
+        return _result(problem, feas, demands, cands, chosen, builder.why_none, stats, began)
 
     pm = PlanModel(problem, feas, demands, cands)
     m = pm.model
+    report(clock.step("model", len(cands), "candidates"))
     first_fit_value = sum(demands[cands[i].demand].priority for i in hint)
-    if len(cands) > limits.hint_first_fit_above:
-        for c in cands:
-            m.AddHint(pm.x[c.index], c.index in hint)
+    for c in cands:
+        m.AddHint(pm.x[c.index], c.index in hint)
 
     # -- Phase 1: placement, then each candidate's static cost (continuity, preferences) --------
     # One solve, lexicographic by scale: `scale` exceeds any total static cost (one candidate per
@@ -372,18 +406,16 @@ def plan(
     scale = sum(worst.values()) + 1
     static_cost = sum(c.cost * pm.x[c.index] for c in cands if c.cost)
     m.Maximize(scale * pm.placement - static_cost)
+    solving = clock.for_solving()
+    if solving < MIN_SOLVE:
+        report(clock.step("no time left to solve: the greedy start's plan", len(chosen)))
+        return _result(problem, feas, demands, cands, chosen, builder.why_none, stats, began)
     solver = cp_model.CpSolver()
-    settings.apply(solver, settings.time_limit * settings.placement_share)
+    settings.apply(solver, solving * settings.placement_share)
     watch1 = _Watcher("placement", began, on_progress)
     code = solver.Solve(m, watch1)
-    stats = SolveStats(
-        status=status_name(code),
-        seconds=0.0,
-        workers=settings.workers,
-        first_solution_seconds=watch1.first,
-        candidates=len(cands),
-    )
-    chosen: list[int]
+    stats.status = status_name(code)
+    stats.first_solution_seconds = watch1.first
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         placed_value = solver.Value(pm.placement)
         chosen = [c.index for c in cands if solver.BooleanValue(pm.x[c.index])]
@@ -392,6 +424,7 @@ def plan(
         stats.placement_objective = float(placed_value)
         # scale * P - cost <= bound and 0 <= cost < scale give P <= (bound + scale - 1) / scale.
         stats.placement_bound = float((int(solver.BestObjectiveBound()) + scale - 1) // scale)
+        report(clock.step("placement", len(chosen), status_name(code)))
         # -- Phase 2: quality, placement kept ------------------------------------------------
         m.Add(pm.placement >= placed_value)
         m.Minimize(pm.quality_cost(compact=len(cands) <= limits.compact_max_candidates))
@@ -401,20 +434,23 @@ def plan(
             m.AddHint(pm.x[c.index], c.index in picked)
         for var, value in pm.aux:
             m.AddHint(var, value(picked))
-        left = settings.time_limit - (time.perf_counter() - began)
-        solver2 = cp_model.CpSolver()
-        settings.apply(solver2, max(0.5, left))
-        # Phase 1's plan with every helper variable filled in: a complete, feasible hint.
-        watch2 = _Watcher("quality", began, on_progress)
-        code2 = solver2.Solve(m, watch2)
-        if code2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            chosen = [c.index for c in cands if solver2.BooleanValue(pm.x[c.index])]
-            stats.objective = solver2.ObjectiveValue()
-            stats.bound = solver2.BestObjectiveBound()
-            both = code == cp_model.OPTIMAL and code2 == cp_model.OPTIMAL
-            stats.status = "OPTIMAL" if both else "FEASIBLE"
+        left = clock.for_solving()
+        if left >= MIN_SOLVE:
+            solver2 = cp_model.CpSolver()
+            settings.apply(solver2, left)
+            # Phase 1's plan with every helper variable filled in: a complete, feasible hint.
+            watch2 = _Watcher("quality", began, on_progress)
+            code2 = solver2.Solve(m, watch2)
+            if code2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                chosen = [c.index for c in cands if solver2.BooleanValue(pm.x[c.index])]
+                stats.objective = solver2.ObjectiveValue()
+                stats.bound = solver2.BestObjectiveBound()
+                both = code == cp_model.OPTIMAL and code2 == cp_model.OPTIMAL
+                stats.status = "OPTIMAL" if both else "FEASIBLE"
+            report(clock.step("quality", len(chosen), status_name(code2)))
     else:
-        chosen = sorted(hint)  # nothing better than first fit within the time limit
+        stats.status = "FEASIBLE"  # the greedy start's plan: nothing better in time
+        report(clock.step("placement: none better than the greedy start", len(chosen)))
     return _result(problem, feas, demands, cands, chosen, builder.why_none, stats, began)
 
 

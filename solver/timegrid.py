@@ -90,6 +90,13 @@ class Busy:
         if appt.room:
             self.add(_room_key(appt.room), appt.start, appt.end)
 
+    def remove_appointment(self, appt: Placement) -> None:
+        """Undo `add_appointment` (a constructive placer taking a meeting back)."""
+        for person in (*appt.staff, *appt.patients):
+            self._spans[person].remove((appt.start, appt.end))
+        if appt.room:
+            self._spans[_room_key(appt.room)].remove((appt.start, appt.end))
+
     def _sort(self) -> None:
         if not self._sorted:
             for spans in self._spans.values():

@@ -28,6 +28,7 @@ from clinic.db import open_database
 from clinic.errors import InvalidInput
 from clinic.timeutil import local_iso, local_midnight, parse_date, parse_datetime
 from integrations.cli import identity
+from solver.deadline import Step
 from solver.plan import Progress
 from solver.settings import SolverSettings
 
@@ -49,12 +50,17 @@ def _write(path: Path, data: dict[str, Any]) -> None:
 
 
 class _ProgressLine:
-    """Solutions found, objective, bound and time on stderr, at most twice a second."""
+    """Each step of the plan as it ends (what, seconds, how many), and CP-SAT's solutions found,
+    objective, bound and time, at most twice a second; on stderr."""
 
     def __init__(self) -> None:
         self.last = 0.0
 
-    def __call__(self, event: Progress) -> None:
+    def __call__(self, event: Progress | Step) -> None:
+        if isinstance(event, Step):
+            note = f" {event.note}" if event.note else ""
+            print(f"  {event.what}: {event.count}{note}, {event.seconds:.1f}s", file=sys.stderr)
+            return
         now = time.monotonic()
         if now - self.last < 0.5:
             return

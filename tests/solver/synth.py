@@ -176,3 +176,77 @@ def make_problem(
         groups=tuple(groups),
         booked=tuple(booked_list),
     )
+
+
+def make_group_heavy(
+    seed: int = 1, n_cohorts: int = 8, n_staff: int = 8, n_rooms: int = 4, hours: int = 12
+) -> Problem:
+    """A week shaped like course timetabling: cohorts of patients who attend `hours` or a few more one-hour group
+    meetings a week across several groups (several a day; some groups meet more often than there
+    are days), facilitators with unavailable half-days, rooms of mixed capacities. Open 08:00 to
+    16:00, so a cohort is busy up to half its week."""
+    rng = random.Random(seed)
+    week = tuple(
+        Day(
+            i,
+            MONDAY + timedelta(days=i),
+            ("mon", "tue", "wed", "thu", "fri")[i],
+            0,
+            day_window(i, OPEN, 16 * 60),
+        )
+        for i in range(5)
+    )
+    kinds = {"group": SessionKind("group", 60, ("group",), group=True, max_patients=40)}
+    staff = []
+    for i in range(n_staff):
+        off = {(rng.randrange(5), rng.randrange(2)) for _ in range(2)}
+        windows = tuple(
+            day_window(d, OPEN + 240 * h, OPEN + 240 * (h + 1))
+            for d in range(5)
+            for h in range(2)
+            if (d, h) not in off
+        )
+        staff.append(StaffInfo(f"S{i + 1}", "counselor", frozenset({"LCSW"}), frozenset(), windows))
+    cohorts = [tuple(f"P{c + 1}_{k + 1}" for k in range(1 + c % 3)) for c in range(n_cohorts)]
+    patients = [PatientInfo(id=p, acuity=2) for cohort in cohorts for p in cohort]
+    rooms = tuple(
+        RoomInfo(f"R{i + 1}", "group", cap, tuple(day_window(d, OPEN, 16 * 60) for d in range(5)))
+        for i, cap in enumerate([12, 8, 6, 4, 12, 8][:n_rooms])
+    )
+    groups: list[GroupSpec] = []
+    load = dict.fromkeys(range(n_cohorts), 0)
+    staff_load = dict.fromkeys(range(n_staff), 0)
+    g = 0
+    while any(v < hours for v in load.values()):
+        short = [c for c, v in load.items() if v < hours]
+        first = rng.choice(short)
+        others = [c for c in rng.sample(short, min(len(short), 2)) if c != first]
+        members_of = [first, *others[: rng.randrange(2)]]
+        per_week = rng.choice((2, 3, 3, 4, 6))
+        fac = min(range(n_staff), key=lambda s: (staff_load[s], rng.random()))
+        staff_load[fac] += per_week
+        for c in members_of:
+            load[c] += per_week
+        g += 1
+        groups.append(
+            GroupSpec(
+                id=f"G{g}",
+                session_type="group",
+                facilitators=(f"S{fac + 1}",),
+                members=tuple(p for c in members_of for p in cohorts[c]),
+                sessions_per_week=per_week,
+            )
+        )
+    elig = PlanRules()
+    elig.qualified["group"] = tuple(s.id for s in staff)
+    return Problem(
+        origin=datetime(2026, 11, 30, 5, tzinfo=UTC),
+        slot_minutes=15,
+        days=week,
+        staff=tuple(staff),
+        rooms=rooms,
+        patients=tuple(patients),
+        session_types=kinds,
+        eligibility=elig,
+        groups=tuple(groups),
+    )

@@ -14,7 +14,7 @@ from solver.settings import SolverSettings
 from tests.solver.synth import DAY, day_window, make_problem
 from tests.solver.validator import validate
 
-FAST = SolverSettings(time_limit=4.0, workers=2, seed=1)
+FAST = SolverSettings(time_limit=8.0, workers=2, seed=1)
 
 
 @pytest.fixture(scope="module")

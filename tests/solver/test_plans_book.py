@@ -40,7 +40,7 @@ from tests.conftest import DEMO_START
 from tests.solver.validator import validate
 
 NEXT_WEEK = DEMO_START + timedelta(days=7)  # the demo books DEMO_START's week; this one is open
-FAST = SolverSettings(time_limit=5.0, workers=2, seed=1)
+FAST = SolverSettings(time_limit=20.0, workers=2, seed=1)
 INTERN, SUPERVISOR = "c008", "c004"
 
 RULES = """
@@ -151,7 +151,7 @@ def test_optimize_apply_books_the_plan_of_demo_m_through_the_cli(
     capsys.readouterr()
     week = [str(NEXT_WEEK), str(NEXT_WEEK + timedelta(days=7))]
     plan_path = tmp_path / "plan.json"
-    limits = ["--time-limit", "5", "--workers", "2"]
+    limits = ["--time-limit", "15", "--workers", "2"]
     code = run(
         [
             "optimize",
@@ -189,7 +189,7 @@ def test_a_plan_of_demo_l_books_whole(tmp_path: Path) -> None:
     # A week of history is enough to plan the next one (twelve would cost the suite a minute).
     data = generate_demo("l", seed=7, start=DEMO_START, history_weeks=1)
     load_facility(db, data, actor="test")
-    result, _, booked = _plan_and_apply(db, NEXT_WEEK, SolverSettings(time_limit=10.0, workers=2))
+    result, _, booked = _plan_and_apply(db, NEXT_WEEK, SolverSettings(time_limit=30.0, workers=2))
     assert result.new and booked == len(result.new)
     db.dispose()
 
