@@ -21,7 +21,7 @@ run: $(STAMP)
 	$(BIN)/rota serve --token-for-role clinical_director
 
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -q -n auto --dist loadfile  # one worker per core; a file's tests stay together
+	$(BIN)/python -m pytest -q -n auto --dist loadfile --durations=15  # one worker per core; a file's tests stay together; the slowest 15 listed
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
