@@ -63,10 +63,12 @@ def ensure_schema(db: Database) -> bool:
 
 
 def make_app(
-    db: Database, *, tick_cron: str = TICK_CRON, connector: Any = None
+    db: Database, *, tick_cron: str | None = TICK_CRON, connector: Any = None
 ) -> procrastinate.App:
     """A procrastinate app whose tasks run Rota's jobs against `db` (its queue on `db` itself,
-    unless another connector is given: procrastinate's in-memory one in tests)."""
+    unless another connector is given: procrastinate's in-memory one in tests). `tick_cron`
+    None: no periodic tick (a test ticks by hand at the times it chooses; a worker's own tick
+    would read the real clock)."""
     app = procrastinate.App(
         connector=connector or procrastinate.PsycopgConnector(conninfo=conninfo(db)),
         import_paths=[],
@@ -80,10 +82,12 @@ def make_app(
             raise JobFailed(f"{name} ({key}): {outcome.error}")
         return {"job": name, "key": key, "status": outcome.status}
 
-    @app.periodic(cron=tick_cron, periodic_id="rota-tick")
     @app.task(name="rota.tick", queue=QUEUE, queueing_lock="rota.tick", pass_context=False)
     def tick(timestamp: int) -> list[str]:
         return defer_due(db, run, datetime.fromtimestamp(timestamp, UTC))
+
+    if tick_cron is not None:
+        app.periodic(cron=tick_cron, periodic_id="rota-tick")(tick)
 
     return app
 
