@@ -24,6 +24,7 @@ from solver.deadline import (
     CANDIDATES_SHARE,
     FIRST_FIT_SHARE,
     MIN_SOLVE,
+    NEIGHBOURHOOD_SHARE,
     Deadline,
     Step,
 )
@@ -32,6 +33,7 @@ from solver.feasibility import Feasibility
 from solver.limits import Use, add_rule_limits, short_by_rule
 from solver.metrics import tally, utilization
 from solver.model import Placement, PlanResult, Problem, SolveStats
+from solver.neighbourhood import improve
 from solver.rooms import RoomNeed, assign_rooms
 from solver.settings import SolverSettings
 from solver.timegrid import covers
@@ -359,6 +361,18 @@ def plan(
     # where CP-SAT started without it placed no more than file-order first fit in 10 s.
     greedy, _ = greedy_placements(problem, demands, until=clock.start_cutoff(FIRST_FIT_SHARE))
     report(clock.step("greedy start", len(greedy), "placed"))
+    # Sessions the greedy start left out: small neighbourhoods around each re-solved on every
+    # start (solver/neighbourhood.py); the main model's few starts per clinician-day cannot.
+    if len(greedy) < sum(d.count for d in demands if not d.blocked):
+        greedy = improve(
+            problem,
+            demands,
+            greedy,
+            until=clock.cutoff(NEIGHBOURHOOD_SHARE),
+            workers=settings.workers,
+            seed=settings.seed,
+        )
+        report(clock.step("neighbourhoods around unplaced", len(greedy), "placed"))
 
     builder = CandidateBuilder(problem, feas, limits)
     builder.build(demands, until=clock.cutoff(CANDIDATES_SHARE))

@@ -1,0 +1,215 @@
+"""Large-neighbourhood search around unplaced demand: improves the greedy start before the
+main model is built.
+
+On tight weeks (clinicians booked 90-95 % of their hours) the sessions the greedy start leaves
+out are mostly ones with narrow windows (a family's own hours), and the main model cannot place
+them either: it keeps a few starts per clinician and day, and a full day can only make room when
+its other sessions move to starts the thinning dropped. So, for each session still unplaced,
+free a few clinician-days it could use (its patient's other sessions those days too), keep the
+rest of the plan as booked, and re-solve only the freed sessions on every start of those days.
+A neighbourhood is accepted only when it places more (priority-weighted) than before.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from dataclasses import replace
+
+from ortools.sat.python import cp_model
+
+from solver.candidates import Candidate, CandidateBuilder, CandidateLimits, pick_staff
+from solver.demand import Demand, expand_demands
+from solver.feasibility import Feasibility
+from solver.model import Placement, Problem
+from solver.rooms import RoomNeed, assign_rooms
+
+DENSE = CandidateLimits(max_staff=3, starts_per_day=1000)
+"""Every start of every freed clinician-day."""
+OTHER_DAYS = 2
+"""Days of other clinicians freed per neighbourhood, beside the own clinician's week."""
+SUB_SECONDS = 2.0
+"""CP-SAT time per neighbourhood (small models; most prove optimal well before)."""
+
+Placed = list[tuple[Demand, Placement]]
+
+
+def improve(
+    problem: Problem,
+    demands: list[Demand],
+    placed: Placed,
+    until: float,
+    workers: int = 2,
+    seed: int = 0,
+) -> Placed:
+    """`placed` with unplaced one-patient sessions fitted in by re-solving small neighbourhoods
+    around them, until `until` (a perf_counter moment) or nothing is left to try."""
+    rng = random.Random(seed)
+    by_key = {d.key: d for d in demands}
+    placed = list(placed)
+    for _round in range(3):
+        count = Counter(d.index for d, _ in placed)
+        short = [
+            d
+            for d in demands
+            if not d.blocked and d.group is None and d.count > 0 and count[d.index] < d.count
+        ]
+        if not short:
+            break
+        gained = False
+        for demand in short:
+            if time.perf_counter() >= until:
+                return placed
+            better = _neighbourhood(problem, by_key, demand, placed, until, workers, rng)
+            if better is not None:
+                placed, gained = better, True
+        if not gained:
+            break
+    return placed
+
+
+def _neighbourhood(
+    problem: Problem,
+    by_key: dict[str, Demand],
+    target: Demand,
+    placed: Placed,
+    until: float,
+    workers: int,
+    rng: random.Random,
+) -> Placed | None:
+    feas = Feasibility(problem, [*problem.booked, *(a for _, a in placed)])
+    kind = problem.session_types[target.session_type]
+    patient = target.patients[0]
+    # The target's own clinician's whole week (its sessions can only move within it on a tight
+    # week), then a random few days of the others it could see.
+    staff_ids = pick_staff(problem, target, DENSE.max_staff)
+    if not staff_ids:
+        return None
+    own = staff_ids[0]
+    nb = {(own, d.index) for d in problem.days if _works(feas, own, d.open)}
+    others: list[tuple[str, int]] = []
+    for staff_id in staff_ids[1:]:
+        for a, b in feas.session_windows(kind, (patient,), (staff_id,)):
+            lo, hi = max(a, target.window[0]), min(b, target.window[1])
+            day = problem.day_of(lo)
+            if day is not None and hi - lo >= kind.minutes:
+                others.append((staff_id, day.index))
+    others = sorted(set(others))
+    rng.shuffle(others)
+    nb |= set(others[:OTHER_DAYS])
+    days = {d for _, d in nb}
+
+    def day_index(a: Placement) -> int | None:
+        day = problem.day_of(a.start)
+        return day.index if day else None
+
+    freed = [
+        (d, a)
+        for d, a in placed
+        if a.group is None
+        and not a.pinned
+        and ((a.staff[0], day_index(a)) in nb or (patient in a.patients and day_index(a) in days))
+    ]
+    freed_ids = {a.id for _, a in freed}
+    nb |= {(a.staff[0], day_index(a)) for _, a in freed}  # type: ignore[misc]
+    kept = [(d, a) for d, a in placed if a.id not in freed_ids]
+    sub = replace(problem, booked=(*problem.booked, *(a for _, a in kept)))
+    sub_feas = Feasibility(sub)
+    sub_demands = expand_demands(sub)
+    keys = {d.key for d, _ in freed} | {target.key}
+    todo = [d for d in sub_demands if d.key in keys and d.count > 0 and not d.blocked]
+    builder = CandidateBuilder(sub, sub_feas, DENSE)
+    builder.build(todo)
+    hint_old: set[int] = set()
+    sub_by_key = {d.key: d for d in sub_demands}
+    for d, a in freed:
+        room_kind = problem.rooms_by_id()[a.room].kind if a.room else None
+        cand = builder.add_patient_choice(sub_by_key[d.key], a.staff[0], a.start, room_kind)
+        if cand is not None:
+            hint_old.add(cand.index)
+    cands: list[Candidate] = []
+    hint: list[bool] = []
+    for c in builder.candidates:
+        if (c.staff[0], c.day) in nb:
+            hint.append(c.index in hint_old)
+            cands.append(replace(c, index=len(cands)))
+    if not cands:
+        return None
+    from solver.plan import PlanModel  # here: solver.plan imports this module
+
+    pm = PlanModel(sub, sub_feas, sub_demands, cands)
+    for c, h in zip(cands, hint, strict=True):
+        pm.model.AddHint(pm.x[c.index], h)
+    before = sum(sub_demands[c.demand].priority for c, h in zip(cands, hint, strict=True) if h)
+    worst: dict[int, int] = {}
+    for c in cands:
+        worst[c.demand] = max(worst.get(c.demand, 0), c.cost)
+    scale = sum(worst.values()) + 1
+    pm.model.Maximize(scale * pm.placement - sum(c.cost * pm.x[c.index] for c in cands))
+    left = until - time.perf_counter()
+    if left <= 0.05:
+        return None
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = min(SUB_SECONDS, left)
+    solver.parameters.num_workers = workers
+    solver.parameters.random_seed = rng.randrange(1 << 16)
+    if solver.Solve(pm.model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    if solver.Value(pm.placement) <= before:
+        return None
+    picked = [c for c in cands if solver.BooleanValue(pm.x[c.index])]
+    new = _placements(sub, sub_feas, sub_demands, picked, by_key)
+    if new is None:
+        return None
+    return [*kept, *new]
+
+
+def _works(feas: Feasibility, staff_id: str, span: tuple[int, int]) -> bool:
+    return any(a < span[1] and span[0] < b for a, b in feas.staff_windows.get(staff_id, ()))
+
+
+def _placements(
+    problem: Problem,
+    feas: Feasibility,
+    demands: list[Demand],
+    picked: list[Candidate],
+    by_key: dict[str, Demand],
+) -> Placed | None:
+    """The chosen candidates as placements with rooms (None when a room cannot be found)."""
+    needs = [
+        RoomNeed(
+            key=c.index,
+            kind=problem.session_types[demands[c.demand].session_type],
+            preferred_kind=c.kind,
+            size=c.size,
+            start=c.start,
+            end=c.end,
+        )
+        for c in picked
+        if c.kind is not None
+    ]
+    rooms = assign_rooms(feas, needs)
+    out: Placed = []
+    stamp = time.perf_counter_ns()
+    for n, c in enumerate(picked):
+        demand = demands[c.demand]
+        room = rooms.get(c.index) if c.kind is not None else None
+        if c.kind is not None and room is None:
+            return None
+        out.append(
+            (
+                by_key[demand.key],
+                Placement(
+                    id=f"lns-{stamp}-{n}",
+                    session_type=demand.session_type,
+                    start=c.start,
+                    minutes=c.minutes,
+                    staff=c.staff,
+                    patients=demand.patients,
+                    room=room,
+                    court=demand.court,
+                ),
+            )
+        )
+    return out
