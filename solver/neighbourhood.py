@@ -136,7 +136,7 @@ def _neighbourhood(
             cands.append(replace(c, index=len(cands)))
     if not cands:
         return None
-    from solver.plan import PlanModel  # here: solver.plan imports this module
+    from solver.plan import SAME_DAY_EXCESS, PlanModel  # here: solver.plan imports this module
 
     pm = PlanModel(sub, sub_feas, sub_demands, cands)
     for c, h in zip(cands, hint, strict=True):
@@ -145,8 +145,15 @@ def _neighbourhood(
     worst: dict[int, int] = {}
     for c in cands:
         worst[c.demand] = max(worst.get(c.demand, 0), c.cost)
-    scale = sum(worst.values()) + 1
-    pm.model.Maximize(scale * pm.placement - sum(c.cost * pm.x[c.index] for c in cands))
+    # Second to placement: continuity and preferences, and a patient's sessions on one day
+    # (weighed as the main model's phase 1 weighs sessions beyond the greedy start's).
+    extras = pm.same_day_extras()
+    for var, value in pm.aux:
+        pm.model.AddHint(var, value({c.index for c, h in zip(cands, hint, strict=True) if h}))
+    w_day = problem.weights.same_day_as_other * (1 + SAME_DAY_EXCESS)
+    scale = sum(worst.values()) + w_day * pm.extras_top + 1
+    cost = sum(c.cost * pm.x[c.index] for c in cands) + w_day * sum(extras)
+    pm.model.Maximize(scale * pm.placement - cost)
     left = until - time.perf_counter()
     if left <= 0.05:
         return None
