@@ -29,6 +29,8 @@ DENSE = CandidateLimits(max_staff=3, starts_per_day=1000)
 """Every start of every freed clinician-day."""
 OTHER_DAYS = 2
 """Days of other clinicians freed per neighbourhood, beside the own clinician's week."""
+ROUNDS = 6
+"""Passes over what is still unplaced (odd ones free group meetings too)."""
 SUB_SECONDS = 2.0
 """CP-SAT time per neighbourhood (small models; most prove optimal well before)."""
 
@@ -47,8 +49,9 @@ def improve(
     around them, until `until` (a perf_counter moment) or nothing is left to try."""
     rng = random.Random(seed)
     by_key = {d.key: d for d in demands}
+    feas = Feasibility(problem)
     placed = list(placed)
-    for _round in range(3):
+    for attempt in range(ROUNDS):
         count = Counter(d.index for d, _ in placed)
         short = [
             d
@@ -61,10 +64,15 @@ def improve(
         for demand in short:
             if time.perf_counter() >= until:
                 return placed
-            better = _neighbourhood(problem, by_key, demand, placed, until, workers, rng)
+            # Every other round also frees the group meetings of the patient and the clinician
+            # (the greedy start's group times can wall off a narrow window).
+            groups = attempt % 2 == 1
+            better = _neighbourhood(
+                problem, by_key, demand, placed, until, workers, rng, feas, groups
+            )
             if better is not None:
                 placed, gained = better, True
-        if not gained:
+        if not gained and attempt % 2 == 1:
             break
     return placed
 
@@ -77,8 +85,10 @@ def _neighbourhood(
     until: float,
     workers: int,
     rng: random.Random,
+    feas: Feasibility,
+    groups: bool = False,
 ) -> Placed | None:
-    feas = Feasibility(problem, [*problem.booked, *(a for _, a in placed)])
+    """`placed` with `target` placed once more, or None. `feas` answers availability only."""
     kind = problem.session_types[target.session_type]
     patient = target.patients[0]
     # The target's own clinician's whole week (its sessions can only move within it on a tight
@@ -104,15 +114,16 @@ def _neighbourhood(
         day = problem.day_of(a.start)
         return day.index if day else None
 
-    freed = [
-        (d, a)
-        for d, a in placed
-        if a.group is None
-        and not a.pinned
-        and ((a.staff[0], day_index(a)) in nb or (patient in a.patients and day_index(a) in days))
-    ]
+    def frees(a: Placement) -> bool:
+        if a.pinned:
+            return False
+        if a.group is not None:
+            return groups and (patient in a.patients or own in a.staff)
+        return (a.staff[0], day_index(a)) in nb or (patient in a.patients and day_index(a) in days)
+
+    freed = [(d, a) for d, a in placed if frees(a)]
     freed_ids = {a.id for _, a in freed}
-    nb |= {(a.staff[0], day_index(a)) for _, a in freed}  # type: ignore[misc]
+    nb |= {(a.staff[0], day_index(a)) for _, a in freed if a.group is None}  # type: ignore[misc]
     kept = [(d, a) for d, a in placed if a.id not in freed_ids]
     sub = replace(problem, booked=(*problem.booked, *(a for _, a in kept)))
     sub_feas = Feasibility(sub)
@@ -124,14 +135,18 @@ def _neighbourhood(
     hint_old: set[int] = set()
     sub_by_key = {d.key: d for d in sub_demands}
     for d, a in freed:
-        room_kind = problem.rooms_by_id()[a.room].kind if a.room else None
-        cand = builder.add_patient_choice(sub_by_key[d.key], a.staff[0], a.start, room_kind)
+        day = problem.day_of(a.start)
+        if a.group is not None and day is not None:
+            cand = builder.add_group_choice(sub_by_key[d.key], a.start, day.index, a.room)
+        else:
+            room_kind = problem.rooms_by_id()[a.room].kind if a.room else None
+            cand = builder.add_patient_choice(sub_by_key[d.key], a.staff[0], a.start, room_kind)
         if cand is not None:
             hint_old.add(cand.index)
     cands: list[Candidate] = []
     hint: list[bool] = []
     for c in builder.candidates:
-        if (c.staff[0], c.day) in nb:
+        if (c.staff[0], c.day) in nb or sub_demands[c.demand].group is not None:
             hint.append(c.index in hint_old)
             cands.append(replace(c, index=len(cands)))
     if not cands:
@@ -194,14 +209,17 @@ def _placements(
             end=c.end,
         )
         for c in picked
-        if c.kind is not None
+        if c.kind is not None and c.room is None
     ]
+    for c in picked:
+        if c.room:  # groups' named rooms first, as solver.plan._result does
+            feas.busy.add_room(c.room, c.start, c.end)
     rooms = assign_rooms(feas, needs)
     out: Placed = []
     stamp = time.perf_counter_ns()
     for n, c in enumerate(picked):
         demand = demands[c.demand]
-        room = rooms.get(c.index) if c.kind is not None else None
+        room = c.room or (rooms.get(c.index) if c.kind is not None else None)
         if c.kind is not None and room is None:
             return None
         out.append(
@@ -215,6 +233,7 @@ def _placements(
                     staff=c.staff,
                     patients=demand.patients,
                     room=room,
+                    group=demand.group.id if demand.group else None,
                     court=demand.court,
                 ),
             )
