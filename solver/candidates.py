@@ -115,6 +115,9 @@ class CandidateBuilder:
         """Demands given fewer choices because the time limit was running out."""
         self.skipped = 0
         """Demands given none (the time limit ran out; first fit's choice may still stand)."""
+        self.only: set[tuple[str, int]] | None = None
+        """When set, patient candidates only on these (clinician, day index) pairs (the
+        neighbourhoods of solver/neighbourhood.py)."""
 
     def add(self, **kw: object) -> Candidate:
         key = (kw["demand"], kw["staff"], kw["start"], kw["room"], kw["kind"])
@@ -171,8 +174,11 @@ class CandidateBuilder:
             return
         days = {d.index: d for d in problem.days}
         staff_ids = pick_staff(problem, demand, self.limits.max_staff)
+        only_staff = {s for s, _ in self.only} if self.only is not None else None
         for staff_id in staff_ids:
-            if staff_id not in feas.staff:
+            if staff_id not in feas.staff or (
+                only_staff is not None and staff_id not in only_staff
+            ):
                 continue
             if problem.eligibility.apart(frozenset({staff_id, patient_id})):
                 blockers["a keep-apart rule"] += 1
@@ -193,7 +199,9 @@ class CandidateBuilder:
             for start in starts_within(windows, kind.minutes, problem.slot_minutes):
                 end = start + kind.minutes
                 day = problem.day_of(start)
-                if day is None:
+                if day is None or (
+                    self.only is not None and (staff_id, day.index) not in self.only
+                ):
                     continue
                 refused = feas.refusal((patient_id,), (staff_id,), kind, start)
                 if refused is not None:

@@ -28,7 +28,8 @@ from solver.rooms import RoomNeed, assign_rooms
 DENSE = CandidateLimits(max_staff=3, starts_per_day=1000)
 """Every start of every freed clinician-day."""
 OTHER_DAYS = 2
-"""Days of other clinicians freed per neighbourhood, beside the own clinician's week."""
+"""Days of other clinicians freed per neighbourhood, beside the own clinician's week (one more
+on each pass)."""
 ROUNDS = 6
 """Passes over what is still unplaced (odd ones free group meetings too)."""
 SUB_SECONDS = 2.0
@@ -51,6 +52,7 @@ def improve(
     by_key = {d.key: d for d in demands}
     feas = Feasibility(problem)
     placed = list(placed)
+    idle = 0
     for attempt in range(ROUNDS):
         count = Counter(d.index for d, _ in placed)
         short = [
@@ -66,13 +68,13 @@ def improve(
                 return placed
             # Every other round also frees the group meetings of the patient and the clinician
             # (the greedy start's group times can wall off a narrow window).
-            groups = attempt % 2 == 1
             better = _neighbourhood(
-                problem, by_key, demand, placed, until, workers, rng, feas, groups
+                problem, by_key, demand, placed, until, workers, rng, feas, attempt
             )
             if better is not None:
                 placed, gained = better, True
-        if not gained and attempt % 2 == 1:
+        idle = 0 if gained else idle + 1
+        if idle == 2:  # a pass with groups and one without both gained nothing
             break
     return placed
 
@@ -86,28 +88,31 @@ def _neighbourhood(
     workers: int,
     rng: random.Random,
     feas: Feasibility,
-    groups: bool = False,
+    attempt: int = 0,
 ) -> Placed | None:
     """`placed` with `target` placed once more, or None. `feas` answers availability only."""
     kind = problem.session_types[target.session_type]
     patient = target.patients[0]
     # The target's own clinician's whole week (its sessions can only move within it on a tight
     # week), then a random few days of the others it could see.
-    staff_ids = pick_staff(problem, target, DENSE.max_staff)
+    staff_ids = pick_staff(problem, target, DENSE.max_staff + attempt)
     if not staff_ids:
         return None
     own = staff_ids[0]
     nb = {(own, d.index) for d in problem.days if _works(feas, own, d.open)}
     others: list[tuple[str, int]] = []
-    for staff_id in staff_ids[1:]:
+    for staff_id in staff_ids:
         for a, b in feas.session_windows(kind, (patient,), (staff_id,)):
             lo, hi = max(a, target.window[0]), min(b, target.window[1])
             day = problem.day_of(lo)
             if day is not None and hi - lo >= kind.minutes:
                 others.append((staff_id, day.index))
-    others = sorted(set(others))
+    if not others:  # no clinician and day where the patient could come at all
+        return None
+    others = sorted(set(others) - nb)
     rng.shuffle(others)
-    nb |= set(others[:OTHER_DAYS])
+    nb |= set(others[: OTHER_DAYS + attempt])  # wider on each pass
+    groups = attempt % 2 == 1
     days = {d for _, d in nb}
 
     def day_index(a: Placement) -> int | None:
@@ -130,7 +135,8 @@ def _neighbourhood(
     sub_demands = expand_demands(sub)
     keys = {d.key for d, _ in freed} | {target.key}
     todo = [d for d in sub_demands if d.key in keys and d.count > 0 and not d.blocked]
-    builder = CandidateBuilder(sub, sub_feas, DENSE)
+    builder = CandidateBuilder(sub, sub_feas, replace(DENSE, max_staff=len(problem.staff)))
+    builder.only = nb
     builder.build(todo)
     hint_old: set[int] = set()
     sub_by_key = {d.key: d for d in sub_demands}
