@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from solver.demand import Demand
 from solver.feasibility import Feasibility
-from solver.model import Problem
+from solver.model import Problem, RoomInfo
 from solver.scoring import continuity_penalty, preference_penalty
 from solver.timegrid import intersect, starts_within
 
@@ -115,6 +115,9 @@ class CandidateBuilder:
         """Demands given fewer choices because the time limit was running out."""
         self.skipped = 0
         """Demands given none (the time limit ran out; first fit's choice may still stand)."""
+        self._rooms_at: dict[tuple[object, ...], tuple[int, RoomInfo] | None] = {}
+        """(session type, size, room kind, start, end) -> a free room: rooms do not change
+        while candidates are made, and many demands ask about the same starts."""
         self.only: set[tuple[str, int]] | None = None
         """When set, patient candidates only on these (clinician, day index) pairs (the
         neighbourhoods of solver/neighbourhood.py)."""
@@ -210,7 +213,7 @@ class CandidateBuilder:
                 if not feas.people_free((staff_id, patient_id), start, end):
                     blockers["existing appointments of the patient or clinicians"] += 1
                     continue
-                if rooms and feas.free_room(rooms, start, end) is None:
+                if rooms and self._free_room(kind.id, size, None, rooms, start) is None:
                     blockers["no suitable room free"] += 1
                     continue
                 cost = continuity_penalty(
@@ -232,12 +235,11 @@ class CandidateBuilder:
     ) -> Candidate | None:
         feas = self.feas
         kind = self.problem.session_types[demand.session_type]
-        end = start + kind.minutes
         size = feas.people_in_room(kind, 1, 1)
         rooms = feas.room_choices(kind, size)
         if room_kind is not None:
             rooms = [(rank, room) for rank, room in rooms if room.kind == room_kind]
-        chosen = feas.free_room(rooms, start, end) if rooms else None
+        chosen = self._free_room(kind.id, size, room_kind, rooms, start) if rooms else None
         if rooms and chosen is None:
             return None
         rank = chosen[0] if chosen else 0
@@ -253,6 +255,20 @@ class CandidateBuilder:
             size=size,
             cost=cost + self.problem.weights.room_kind_rank * rank,
         )
+
+    def _free_room(
+        self,
+        kind: str,
+        size: int,
+        room_kind: str | None,
+        rooms: list[tuple[int, RoomInfo]],
+        start: int,
+    ) -> tuple[int, RoomInfo] | None:
+        minutes = self.problem.session_types[kind].minutes
+        key = (kind, size, room_kind, start)
+        if key not in self._rooms_at:
+            self._rooms_at[key] = self.feas.free_room(rooms, start, start + minutes)
+        return self._rooms_at[key]
 
     def add_patient_choice(
         self, demand: Demand, staff_id: str, start: int, room_kind: str | None = None

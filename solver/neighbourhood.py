@@ -32,6 +32,9 @@ OTHER_DAYS = 2
 on each pass)."""
 ROUNDS = 6
 """Passes over what is still unplaced (odd ones free group meetings too)."""
+STALE = 12
+"""Neighbourhoods in a row that place nothing before the search gives its time back (on the
+demo weeks what is left unplaced mostly has no time at all with any clinician)."""
 SUB_SECONDS = 2.0
 """CP-SAT time per neighbourhood (small models; most prove optimal well before)."""
 
@@ -52,7 +55,7 @@ def improve(
     by_key = {d.key: d for d in demands}
     feas = Feasibility(problem)
     placed = list(placed)
-    idle = 0
+    idle = misses = 0
     for attempt in range(ROUNDS):
         count = Counter(d.index for d, _ in placed)
         short = [
@@ -72,7 +75,11 @@ def improve(
                 problem, by_key, demand, placed, until, workers, rng, feas, attempt
             )
             if better is not None:
-                placed, gained = better, True
+                placed, gained, misses = better, True, 0
+            else:
+                misses += 1
+                if misses >= STALE:  # what is left is likely out of reach: leave the time
+                    return placed
         idle = 0 if gained else idle + 1
         if idle == 2:  # a pass with groups and one without both gained nothing
             break
