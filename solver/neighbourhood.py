@@ -137,12 +137,15 @@ def _neighbourhood(
     freed_ids = {a.id for _, a in freed}
     nb |= {(a.staff[0], day_index(a)) for _, a in freed if a.group is None}  # type: ignore[misc]
     kept = [(d, a) for d, a in placed if a.id not in freed_ids]
-    sub = replace(problem, booked=(*problem.booked, *(a for _, a in kept)))
-    sub_feas = Feasibility(sub)
-    sub_demands = expand_demands(sub)
+    # The rest of the plan is added to the index as the greedy start adds it (payer budgets and
+    # rule limits count it), and booked only for netting the demand.
+    sub_feas = Feasibility(problem)
+    for _, a in kept:
+        sub_feas.add(a)
+    sub_demands = expand_demands(replace(problem, booked=(*problem.booked, *(a for _, a in kept))))
     keys = {d.key for d, _ in freed} | {target.key}
     todo = [d for d in sub_demands if d.key in keys and d.count > 0 and not d.blocked]
-    builder = CandidateBuilder(sub, sub_feas, replace(DENSE, max_staff=len(problem.staff)))
+    builder = CandidateBuilder(problem, sub_feas, replace(DENSE, max_staff=len(problem.staff)))
     builder.only = nb
     builder.build(todo)
     hint_old: set[int] = set()
@@ -166,7 +169,7 @@ def _neighbourhood(
         return None
     from solver.plan import SAME_DAY_EXCESS, PlanModel  # here: solver.plan imports this module
 
-    pm = PlanModel(sub, sub_feas, sub_demands, cands)
+    pm = PlanModel(problem, sub_feas, sub_demands, cands)
     for c, h in zip(cands, hint, strict=True):
         pm.model.AddHint(pm.x[c.index], h)
     before = sum(sub_demands[c.demand].priority for c, h in zip(cands, hint, strict=True) if h)
@@ -194,7 +197,7 @@ def _neighbourhood(
     if solver.Value(pm.placement) <= before:
         return None
     picked = [c for c in cands if solver.BooleanValue(pm.x[c.index])]
-    new = _placements(sub, sub_feas, sub_demands, picked, by_key)
+    new = _placements(problem, sub_feas, sub_demands, picked, by_key)
     if new is None:
         return None
     return [*kept, *new]
