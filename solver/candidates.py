@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from solver.demand import Demand
 from solver.feasibility import Feasibility
-from solver.model import Problem
+from solver.model import Problem, RoomInfo
 from solver.scoring import continuity_penalty, preference_penalty
 from solver.timegrid import intersect, starts_within
 
@@ -115,6 +115,12 @@ class CandidateBuilder:
         """Demands given fewer choices because the time limit was running out."""
         self.skipped = 0
         """Demands given none (the time limit ran out; first fit's choice may still stand)."""
+        self._rooms_at: dict[tuple[object, ...], tuple[int, RoomInfo] | None] = {}
+        """(session type, size, room kind, start, end) -> a free room: rooms do not change
+        while candidates are made, and many demands ask about the same starts."""
+        self.only: set[tuple[str, int]] | None = None
+        """When set, patient candidates only on these (clinician, day index) pairs (the
+        neighbourhoods of solver/neighbourhood.py)."""
 
     def add(self, **kw: object) -> Candidate:
         key = (kw["demand"], kw["staff"], kw["start"], kw["room"], kw["kind"])
@@ -171,8 +177,11 @@ class CandidateBuilder:
             return
         days = {d.index: d for d in problem.days}
         staff_ids = pick_staff(problem, demand, self.limits.max_staff)
+        only_staff = {s for s, _ in self.only} if self.only is not None else None
         for staff_id in staff_ids:
-            if staff_id not in feas.staff:
+            if staff_id not in feas.staff or (
+                only_staff is not None and staff_id not in only_staff
+            ):
                 continue
             if problem.eligibility.apart(frozenset({staff_id, patient_id})):
                 blockers["a keep-apart rule"] += 1
@@ -193,7 +202,9 @@ class CandidateBuilder:
             for start in starts_within(windows, kind.minutes, problem.slot_minutes):
                 end = start + kind.minutes
                 day = problem.day_of(start)
-                if day is None:
+                if day is None or (
+                    self.only is not None and (staff_id, day.index) not in self.only
+                ):
                     continue
                 refused = feas.refusal((patient_id,), (staff_id,), kind, start)
                 if refused is not None:
@@ -202,7 +213,7 @@ class CandidateBuilder:
                 if not feas.people_free((staff_id, patient_id), start, end):
                     blockers["existing appointments of the patient or clinicians"] += 1
                     continue
-                if rooms and feas.free_room(rooms, start, end) is None:
+                if rooms and self._free_room(kind.id, size, None, rooms, start) is None:
                     blockers["no suitable room free"] += 1
                     continue
                 cost = continuity_penalty(
@@ -224,12 +235,11 @@ class CandidateBuilder:
     ) -> Candidate | None:
         feas = self.feas
         kind = self.problem.session_types[demand.session_type]
-        end = start + kind.minutes
         size = feas.people_in_room(kind, 1, 1)
         rooms = feas.room_choices(kind, size)
         if room_kind is not None:
             rooms = [(rank, room) for rank, room in rooms if room.kind == room_kind]
-        chosen = feas.free_room(rooms, start, end) if rooms else None
+        chosen = self._free_room(kind.id, size, room_kind, rooms, start) if rooms else None
         if rooms and chosen is None:
             return None
         rank = chosen[0] if chosen else 0
@@ -245,6 +255,20 @@ class CandidateBuilder:
             size=size,
             cost=cost + self.problem.weights.room_kind_rank * rank,
         )
+
+    def _free_room(
+        self,
+        kind: str,
+        size: int,
+        room_kind: str | None,
+        rooms: list[tuple[int, RoomInfo]],
+        start: int,
+    ) -> tuple[int, RoomInfo] | None:
+        minutes = self.problem.session_types[kind].minutes
+        key = (kind, size, room_kind, start)
+        if key not in self._rooms_at:
+            self._rooms_at[key] = self.feas.free_room(rooms, start, start + minutes)
+        return self._rooms_at[key]
 
     def add_patient_choice(
         self, demand: Demand, staff_id: str, start: int, room_kind: str | None = None

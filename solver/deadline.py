@@ -14,6 +14,9 @@ from dataclasses import dataclass
 
 FIRST_FIT_SHARE = 0.4
 """The greedy start (the floor and the hint) stops placing when 40% of the time left is spent."""
+NEIGHBOURHOOD_SHARE = 0.6
+"""Re-solving neighbourhoods around what the greedy start left out stops at 60% of the time
+left after it (solver/neighbourhood.py)."""
 CANDIDATES_SHARE = 0.35
 """Candidate generation thins, then stops, when 35% of the time left after the greedy start is
 spent: the CP-SAT phases need the rest (on demo 'l' candidates alone took 17 s)."""

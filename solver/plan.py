@@ -24,6 +24,7 @@ from solver.deadline import (
     CANDIDATES_SHARE,
     FIRST_FIT_SHARE,
     MIN_SOLVE,
+    NEIGHBOURHOOD_SHARE,
     Deadline,
     Step,
 )
@@ -32,6 +33,7 @@ from solver.feasibility import Feasibility
 from solver.limits import Use, add_rule_limits, short_by_rule
 from solver.metrics import tally, utilization
 from solver.model import Placement, PlanResult, Problem, SolveStats
+from solver.neighbourhood import improve
 from solver.rooms import RoomNeed, assign_rooms
 from solver.settings import SolverSettings
 from solver.timegrid import covers
@@ -78,6 +80,10 @@ class _Watcher(cp_model.CpSolverSolutionCallback):
             )
 
 
+SAME_DAY_EXCESS = 10
+"""Weight, in units of `same_day_as_other`, of each same-day session beyond the greedy start's."""
+
+
 def _slots(c: Candidate, slot: int) -> range:
     return range(c.start // slot, (c.end - 1) // slot + 1)
 
@@ -122,6 +128,9 @@ class PlanModel:
         add_staff_weekly_hours(self)
         add_rule_limits(self.model, feas, self.uses)
 
+        self._extras: list[cp_model.IntVar] | None = None
+        self.extras_top = 0
+        """The largest the same-day extras can sum to."""
         self.aux: list[tuple[cp_model.IntVar, Callable[[set[int]], int]]] = []
         """Phase-2 helper variables and how to compute each from a set of chosen candidates,
         so that phase 2 starts from a complete hint."""
@@ -129,6 +138,45 @@ class PlanModel:
         self.placement = sum(demands[c.demand].priority * self.x[c.index] for c in cands)
 
     # -- phase 2 terms ------------------------------------------------------------------------
+
+    def same_day_extras(self) -> list[cp_model.IntVar]:
+        """Per patient and day, sessions beyond the first (what is booked counts): made once,
+        used by both phases."""
+        if self._extras is not None:
+            return self._extras
+        problem, feas, cands, demands, x, m = (
+            self.problem,
+            self.feas,
+            self.cands,
+            self.demands,
+            self.x,
+            self.model,
+        )
+        per_patient_day: dict[tuple[str, int], list[int]] = defaultdict(list)
+        for c in cands:
+            for p in demands[c.demand].patients:
+                per_patient_day[(p, c.day)].append(c.index)
+        booked_pd: dict[tuple[str, int], int] = defaultdict(int)
+        for appt in feas.booked:
+            day = problem.day_of(appt.start)
+            if day is not None:
+                for p in appt.patients:
+                    booked_pd[(p, day.index)] += 1
+        self._extras = []
+        self.extras_top = 0
+        for key, idx in per_patient_day.items():
+            base = booked_pd.get(key, 0)
+            distinct = len({cands[i].demand for i in idx})
+            if distinct + base <= 1:
+                continue
+            extra = m.NewIntVar(0, distinct + base, f"sameday_{key[0]}_{key[1]}")
+            m.Add(extra >= sum(x[i] for i in idx) + base - 1)
+            self.aux.append(
+                (extra, lambda ch, idx=idx, base=base: max(0, sum(i in ch for i in idx) + base - 1))
+            )
+            self._extras.append(extra)
+            self.extras_top += distinct + base
+        return self._extras
 
     def quality_cost(self, compact: bool = True) -> cp_model.LinearExpr:
         """Phase 2's cost. `compact` adds one Boolean per clinician and start slot (a block of
@@ -148,27 +196,7 @@ class PlanModel:
         # Continuity and preferences are in each candidate's static cost (solver/scoring.py).
 
         # -- Spreading: a patient's sessions on different days ----------------------------------
-        per_patient_day: dict[tuple[str, int], list[int]] = defaultdict(list)
-        for c in cands:
-            for p in demands[c.demand].patients:
-                per_patient_day[(p, c.day)].append(c.index)
-        booked_pd: dict[tuple[str, int], int] = defaultdict(int)
-        for appt in feas.booked:
-            day = problem.day_of(appt.start)
-            if day is not None:
-                for p in appt.patients:
-                    booked_pd[(p, day.index)] += 1
-        for key, idx in per_patient_day.items():
-            base = booked_pd.get(key, 0)
-            distinct = len({cands[i].demand for i in idx})
-            if distinct + base <= 1:
-                continue
-            extra = m.NewIntVar(0, distinct + base, f"sameday_{key[0]}_{key[1]}")
-            m.Add(extra >= sum(x[i] for i in idx) + base - 1)
-            self.aux.append(
-                (extra, lambda ch, idx=idx, base=base: max(0, sum(i in ch for i in idx) + base - 1))
-            )
-            terms.append(w.same_day_as_other * extra)
+        terms.append(w.same_day_as_other * sum(self.same_day_extras()))
 
         # -- Compact days: each separate block of work in a clinician's day costs --------------
         booked_slots: set[tuple[str, int]] = set()
@@ -359,6 +387,18 @@ def plan(
     # where CP-SAT started without it placed no more than file-order first fit in 10 s.
     greedy, _ = greedy_placements(problem, demands, until=clock.start_cutoff(FIRST_FIT_SHARE))
     report(clock.step("greedy start", len(greedy), "placed"))
+    # Sessions the greedy start left out: small neighbourhoods around each re-solved on every
+    # start (solver/neighbourhood.py); the main model's few starts per clinician-day cannot.
+    if len(greedy) < sum(d.count for d in demands if not d.blocked):
+        greedy = improve(
+            problem,
+            demands,
+            greedy,
+            until=clock.cutoff(NEIGHBOURHOOD_SHARE),
+            workers=settings.workers,
+            seed=settings.seed,
+        )
+        report(clock.step("neighbourhoods around unplaced", len(greedy), "placed"))
 
     builder = CandidateBuilder(problem, feas, limits)
     builder.build(demands, until=clock.cutoff(CANDIDATES_SHARE))
@@ -403,8 +443,24 @@ def plan(
     worst: dict[int, int] = defaultdict(int)
     for c in cands:
         worst[c.demand] = max(worst[c.demand], c.cost)
-    scale = sum(worst.values()) + 1
-    static_cost = sum(c.cost * pm.x[c.index] for c in cands if c.cost)
+    # Spreading joins phase 1's second rank: a patient's sessions on one day beyond the greedy
+    # start's count cost SAME_DAY_EXCESS each (the issue: no more same-day pairs than first fit;
+    # phase 2 alone often had no time to undo phase 1's pairs on tight weeks).
+    extras = pm.same_day_extras()
+    hinted = set(hint)
+    start_extra = sum(value(hinted) for _, value in pm.aux)  # the extras are all aux so far
+    excess = m.NewIntVar(0, pm.extras_top, "same_day_excess")
+    m.Add(excess >= sum(extras) - start_extra)
+    w_day = problem.weights.same_day_as_other
+    scale = sum(worst.values()) + (1 + SAME_DAY_EXCESS) * w_day * pm.extras_top + 1
+    static_cost = (
+        sum(c.cost * pm.x[c.index] for c in cands if c.cost)
+        + w_day * sum(extras)
+        + SAME_DAY_EXCESS * w_day * excess
+    )
+    for var, value in pm.aux:
+        m.AddHint(var, value(hinted))
+    m.AddHint(excess, 0)
     m.Maximize(scale * pm.placement - static_cost)
     solving = clock.for_solving()
     if solving < MIN_SOLVE:
@@ -427,6 +483,9 @@ def plan(
         report(clock.step("placement", len(chosen), status_name(code)))
         # -- Phase 2: quality, placement kept ------------------------------------------------
         m.Add(pm.placement >= placed_value)
+        picked = set(chosen)
+        # Spreading never worse than phase 1's (which weighed it against the greedy start's).
+        m.Add(sum(extras) <= sum(value(picked) for _, value in pm.aux))
         m.Minimize(pm.quality_cost(compact=len(cands) <= limits.compact_max_candidates))
         m.ClearHints()
         picked = set(chosen)

@@ -37,6 +37,8 @@ def test_a_plan_returns_within_a_limit_too_short_for_every_step(demo_db: Databas
     assert validate(problem, result.appointments, new=result.new, keep=problem.booked) == []
     assert result.placed > 0
     steps = [e.what for e in events if isinstance(e, Step)]
+    # Neighbourhoods around what the greedy start left out come between it and the candidates.
+    steps = [s for s in steps if s != "neighbourhoods around unplaced"]
     assert steps[:4] == ["read the facility", "demands", "greedy start", "candidates"]
     assert all(e.seconds < LIMIT * 1.1 for e in events if isinstance(e, Step))
 

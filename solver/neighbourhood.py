@@ -1,0 +1,257 @@
+"""Large-neighbourhood search around unplaced demand: improves the greedy start before the
+main model is built.
+
+On tight weeks (clinicians booked 90-95 % of their hours) the sessions the greedy start leaves
+out are mostly ones with narrow windows (a family's own hours), and the main model cannot place
+them either: it keeps a few starts per clinician and day, and a full day can only make room when
+its other sessions move to starts the thinning dropped. So, for each session still unplaced,
+free a few clinician-days it could use (its patient's other sessions those days too), keep the
+rest of the plan as booked, and re-solve only the freed sessions on every start of those days.
+A neighbourhood is accepted only when it places more (priority-weighted) than before.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from dataclasses import replace
+
+from ortools.sat.python import cp_model
+
+from solver.candidates import Candidate, CandidateBuilder, CandidateLimits, pick_staff
+from solver.demand import Demand, expand_demands
+from solver.feasibility import Feasibility
+from solver.model import Placement, Problem
+from solver.rooms import RoomNeed, assign_rooms
+
+DENSE = CandidateLimits(max_staff=3, starts_per_day=1000)
+"""Every start of every freed clinician-day."""
+OTHER_DAYS = 2
+"""Days of other clinicians freed per neighbourhood, beside the own clinician's week (one more
+on each pass)."""
+ROUNDS = 6
+"""Passes over what is still unplaced (odd ones free group meetings too)."""
+STALE = 12
+"""Neighbourhoods in a row that place nothing before the search gives its time back (on the
+demo weeks what is left unplaced mostly has no time at all with any clinician)."""
+SUB_SECONDS = 2.0
+"""CP-SAT time per neighbourhood (small models; most prove optimal well before)."""
+
+Placed = list[tuple[Demand, Placement]]
+
+
+def improve(
+    problem: Problem,
+    demands: list[Demand],
+    placed: Placed,
+    until: float,
+    workers: int = 2,
+    seed: int = 0,
+) -> Placed:
+    """`placed` with unplaced one-patient sessions fitted in by re-solving small neighbourhoods
+    around them, until `until` (a perf_counter moment) or nothing is left to try."""
+    rng = random.Random(seed)  # nosec B311: which clinician-days to free, not a secret
+    by_key = {d.key: d for d in demands}
+    feas = Feasibility(problem)
+    placed = list(placed)
+    idle = misses = 0
+    for attempt in range(ROUNDS):
+        count = Counter(d.index for d, _ in placed)
+        short = [
+            d
+            for d in demands
+            if not d.blocked and d.group is None and d.count > 0 and count[d.index] < d.count
+        ]
+        if not short:
+            break
+        gained = False
+        for demand in short:
+            if time.perf_counter() >= until:
+                return placed
+            # Every other round also frees the group meetings of the patient and the clinician
+            # (the greedy start's group times can wall off a narrow window).
+            better = _neighbourhood(
+                problem, by_key, demand, placed, until, workers, rng, feas, attempt
+            )
+            if better is not None:
+                placed, gained, misses = better, True, 0
+            else:
+                misses += 1
+                if misses >= STALE:  # what is left is likely out of reach: leave the time
+                    return placed
+        idle = 0 if gained else idle + 1
+        if idle == 2:  # a pass with groups and one without both gained nothing
+            break
+    return placed
+
+
+def _neighbourhood(
+    problem: Problem,
+    by_key: dict[str, Demand],
+    target: Demand,
+    placed: Placed,
+    until: float,
+    workers: int,
+    rng: random.Random,
+    feas: Feasibility,
+    attempt: int = 0,
+) -> Placed | None:
+    """`placed` with `target` placed once more, or None. `feas` answers availability only."""
+    kind = problem.session_types[target.session_type]
+    patient = target.patients[0]
+    # The target's own clinician's whole week (its sessions can only move within it on a tight
+    # week), then a random few days of the others it could see.
+    staff_ids = pick_staff(problem, target, DENSE.max_staff + attempt)
+    if not staff_ids:
+        return None
+    own = staff_ids[0]
+    nb = {(own, d.index) for d in problem.days if _works(feas, own, d.open)}
+    others: list[tuple[str, int]] = []
+    for staff_id in staff_ids:
+        for a, b in feas.session_windows(kind, (patient,), (staff_id,)):
+            lo, hi = max(a, target.window[0]), min(b, target.window[1])
+            day = problem.day_of(lo)
+            if day is not None and hi - lo >= kind.minutes:
+                others.append((staff_id, day.index))
+    if not others:  # no clinician and day where the patient could come at all
+        return None
+    others = sorted(set(others) - nb)
+    rng.shuffle(others)
+    nb |= set(others[: OTHER_DAYS + attempt])  # wider on each pass
+    groups = attempt % 2 == 1
+    days = {d for _, d in nb}
+
+    def day_index(a: Placement) -> int | None:
+        day = problem.day_of(a.start)
+        return day.index if day else None
+
+    def frees(a: Placement) -> bool:
+        if a.pinned:
+            return False
+        if a.group is not None:
+            return groups and (patient in a.patients or own in a.staff)
+        return (a.staff[0], day_index(a)) in nb or (patient in a.patients and day_index(a) in days)
+
+    freed = [(d, a) for d, a in placed if frees(a)]
+    freed_ids = {a.id for _, a in freed}
+    nb |= {(a.staff[0], day_index(a)) for _, a in freed if a.group is None}  # type: ignore[misc]
+    kept = [(d, a) for d, a in placed if a.id not in freed_ids]
+    # The rest of the plan is added to the index as the greedy start adds it (payer budgets and
+    # rule limits count it), and booked only for netting the demand.
+    sub_feas = Feasibility(problem)
+    for _, a in kept:
+        sub_feas.add(a)
+    sub_demands = expand_demands(replace(problem, booked=(*problem.booked, *(a for _, a in kept))))
+    keys = {d.key for d, _ in freed} | {target.key}
+    todo = [d for d in sub_demands if d.key in keys and d.count > 0 and not d.blocked]
+    builder = CandidateBuilder(problem, sub_feas, replace(DENSE, max_staff=len(problem.staff)))
+    builder.only = nb
+    builder.build(todo)
+    hint_old: set[int] = set()
+    sub_by_key = {d.key: d for d in sub_demands}
+    for d, a in freed:
+        day = problem.day_of(a.start)
+        if a.group is not None and day is not None:
+            cand = builder.add_group_choice(sub_by_key[d.key], a.start, day.index, a.room)
+        else:
+            room_kind = problem.rooms_by_id()[a.room].kind if a.room else None
+            cand = builder.add_patient_choice(sub_by_key[d.key], a.staff[0], a.start, room_kind)
+        if cand is not None:
+            hint_old.add(cand.index)
+    cands: list[Candidate] = []
+    hint: list[bool] = []
+    for c in builder.candidates:
+        if (c.staff[0], c.day) in nb or sub_demands[c.demand].group is not None:
+            hint.append(c.index in hint_old)
+            cands.append(replace(c, index=len(cands)))
+    if not cands:
+        return None
+    from solver.plan import SAME_DAY_EXCESS, PlanModel  # here: solver.plan imports this module
+
+    pm = PlanModel(problem, sub_feas, sub_demands, cands)
+    for c, h in zip(cands, hint, strict=True):
+        pm.model.AddHint(pm.x[c.index], h)
+    before = sum(sub_demands[c.demand].priority for c, h in zip(cands, hint, strict=True) if h)
+    worst: dict[int, int] = {}
+    for c in cands:
+        worst[c.demand] = max(worst.get(c.demand, 0), c.cost)
+    # Second to placement: continuity and preferences, and a patient's sessions on one day
+    # (weighed as the main model's phase 1 weighs sessions beyond the greedy start's).
+    extras = pm.same_day_extras()
+    for var, value in pm.aux:
+        pm.model.AddHint(var, value({c.index for c, h in zip(cands, hint, strict=True) if h}))
+    w_day = problem.weights.same_day_as_other * (1 + SAME_DAY_EXCESS)
+    scale = sum(worst.values()) + w_day * pm.extras_top + 1
+    cost = sum(c.cost * pm.x[c.index] for c in cands) + w_day * sum(extras)
+    pm.model.Maximize(scale * pm.placement - cost)
+    left = until - time.perf_counter()
+    if left <= 0.05:
+        return None
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = min(SUB_SECONDS, left)
+    solver.parameters.num_workers = workers
+    solver.parameters.random_seed = rng.randrange(1 << 16)
+    if solver.Solve(pm.model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    if solver.Value(pm.placement) <= before:
+        return None
+    picked = [c for c in cands if solver.BooleanValue(pm.x[c.index])]
+    new = _placements(problem, sub_feas, sub_demands, picked, by_key)
+    if new is None:
+        return None
+    return [*kept, *new]
+
+
+def _works(feas: Feasibility, staff_id: str, span: tuple[int, int]) -> bool:
+    return any(a < span[1] and span[0] < b for a, b in feas.staff_windows.get(staff_id, ()))
+
+
+def _placements(
+    problem: Problem,
+    feas: Feasibility,
+    demands: list[Demand],
+    picked: list[Candidate],
+    by_key: dict[str, Demand],
+) -> Placed | None:
+    """The chosen candidates as placements with rooms (None when a room cannot be found)."""
+    needs = [
+        RoomNeed(
+            key=c.index,
+            kind=problem.session_types[demands[c.demand].session_type],
+            preferred_kind=c.kind,
+            size=c.size,
+            start=c.start,
+            end=c.end,
+        )
+        for c in picked
+        if c.kind is not None and c.room is None
+    ]
+    for c in picked:
+        if c.room:  # groups' named rooms first, as solver.plan._result does
+            feas.busy.add_room(c.room, c.start, c.end)
+    rooms = assign_rooms(feas, needs)
+    out: Placed = []
+    stamp = time.perf_counter_ns()
+    for n, c in enumerate(picked):
+        demand = demands[c.demand]
+        room = c.room or (rooms.get(c.index) if c.kind is not None else None)
+        if c.kind is not None and room is None:
+            return None
+        out.append(
+            (
+                by_key[demand.key],
+                Placement(
+                    id=f"lns-{stamp}-{n}",
+                    session_type=demand.session_type,
+                    start=c.start,
+                    minutes=c.minutes,
+                    staff=c.staff,
+                    patients=demand.patients,
+                    room=room,
+                    group=demand.group.id if demand.group else None,
+                    court=demand.court,
+                ),
+            )
+        )
+    return out

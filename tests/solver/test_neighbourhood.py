@@ -1,0 +1,63 @@
+"""Neighbourhoods around unplaced demand (solver/neighbourhood.py): a session the greedy start
+walls off gets placed by moving what is in its way, and nothing else breaks."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from solver.baseline import greedy_placements
+from solver.demand import expand_demands
+from solver.model import (
+    GroupSpec,
+    PatientInfo,
+    PlanRules,
+    Problem,
+    RoomInfo,
+    StaffInfo,
+    WeeklyMinimum,
+)
+from solver.neighbourhood import improve
+from tests.solver.synth import KINDS, day_window, days
+from tests.solver.validator import validate
+
+
+def one_day_week() -> Problem:
+    """One clinician on Monday 09:00-12:00 who runs a 90-minute group and sees one patient who
+    can only come 09:00-10:00: the group's earliest start (the greedy start's) walls them off."""
+    elig = PlanRules()
+    elig.staff_for[("P1", "individual")] = ("S1",)
+    elig.requirements.append(WeeklyMinimum("P1", "individual", 1))
+    elig.qualified["group"] = ("S1",)
+    return Problem(
+        origin=datetime(2026, 11, 30, 5, tzinfo=UTC),
+        slot_minutes=15,
+        days=days(5),
+        staff=(
+            StaffInfo(
+                "S1", "therapist", frozenset({"LCSW"}), frozenset(), (day_window(0, 540, 720),)
+            ),
+        ),
+        rooms=(
+            RoomInfo("R1", "individual", 3, (day_window(0),)),
+            RoomInfo("R2", "group", 14, (day_window(0),)),
+        ),
+        patients=(
+            PatientInfo("P1", primary_staff="S1", available=(day_window(0, 540, 600),)),
+            *(PatientInfo(f"M{i}") for i in range(4)),
+        ),
+        session_types=dict(KINDS),
+        eligibility=elig,
+        groups=(GroupSpec("G1", "group", ("S1",), tuple(f"M{i}" for i in range(4)), 1),),
+    )
+
+
+def test_a_walled_off_session_is_placed_by_moving_the_group_in_its_way() -> None:
+    problem = one_day_week()
+    demands = expand_demands(problem)
+    start, _ = greedy_placements(problem, demands)
+    assert [a.group for _, a in start] == ["G1"]  # the patient is left out
+    better = improve(problem, demands, start, until=time.perf_counter() + 20, workers=1)
+    placed = [a for _, a in better]
+    assert sorted(a.group or a.patients[0] for a in placed) == ["G1", "P1"]
+    assert validate(problem, [*problem.booked, *placed], new=placed, keep=problem.booked) == []
