@@ -118,7 +118,11 @@ _P = {
         r"|july|august|september|october|november|december|sept?|oct|nov|dec)\b(?![\s.]*\d)"
     ),
     "days_back": re.compile(r"\b(?:last|past|previous)\s+(?P<n>\d+)\s+days\b"),
-    "wd_next_week": re.compile(rf"\b(?:on\s+)?(?P<wd>{_WD})\.?\s+(?:of\s+)?next\s+(?:week|wk)\b"),
+    # "thurs and fri next week", "mon-wed next week": every weekday of the list is next week's
+    "wd_next_week": re.compile(
+        rf"\b(?:on\s+)?(?:(?P<wd0>{_WD})\.?\s*(?:and|&|\+|/|-|–|to|thru|through)\s*)?"
+        rf"(?P<wd>{_WD})\.?\s+(?:of\s+)?next\s+(?:week|wk)\b"
+    ),
     "day": re.compile(
         rf"\b(?P<d>today|tonight|tonite|yesterday|day\s+after\s+(?:{_TOMORROW})|{_TOMORROW})\b"
         r"(?:\s+(?P<ap>[ap])\.?m\b\.?)?"
@@ -131,6 +135,17 @@ _P = {
     ),
     "date_name_rev": re.compile(
         rf"\b(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon>{_MON})\b\.?(?:,?\s+(?P<y>\d{{4}}))?"
+    ),
+    # "the 24th", "on the 9th": a day of this month, or of next month once it has passed
+    "date_ordinal": re.compile(
+        r"(?<![\d/])\b(?:the\s+)?(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)\b"
+        r"(?!\s*(?:of\s+)?(?:time|visit|session|appt|appointment|week|month|day|floor|group"
+        r"|one|option|slot|choice|shift|class|dose|try|attempt|check|opening)s?\b)"
+    ),
+    "holiday": re.compile(
+        r"\b(?P<h>(?:christmas|xmas|x-mas)\s+eve|new\s+year'?s'?\s+eve|nye"
+        r"|(?:christmas|xmas|x-mas)(?:\s+day)?|new\s+year'?s'?(?:\s+day)?"
+        r"|thanksgiving)\b"
     ),
     "date_iso": re.compile(r"\b(?P<y>\d{4})-(?P<mon>\d{2})-(?P<d>\d{2})\b"),
     "date_num": re.compile(
@@ -158,6 +173,7 @@ class TimeFacts:
     period: tuple[datetime, datetime] | None = None
     weekday_next_week: int | None = None
     days: tuple[date, date] | None = None  # "thursday and friday", "today-tomorrow": whole days
+    to_day: date | None = None  # "from thursday to friday": for a move, the new day
     now: bool = False
     late: int | None = None
     late_bare: bool = False
@@ -300,10 +316,15 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
             sat += timedelta(days=7)
         facts.period = (_midnight(sat, tz), _midnight(sat + timedelta(days=2), tz))
         cur.take(m.start(), m.end())
+    named: list[tuple[int, int, date]] = []  # days named, for "thursday and friday"
     for m in cur.find("wd_next_week"):
         facts.weekday_next_week = _WEEKDAYS[m.group("wd")]
         monday = today - timedelta(days=today.weekday()) + timedelta(days=7)
         facts.day = monday + timedelta(days=facts.weekday_next_week)
+        if m.group("wd0"):
+            first = monday + timedelta(days=_WEEKDAYS[m.group("wd0")])
+            facts.days = (first, facts.day) if first <= facts.day else None
+        named.append((m.start(), m.end(), facts.day))
         cur.take(m.start(), m.end())
     for m in cur.find("period"):
         facts.period = _period(m.group("q"), m.group("u"), now)
@@ -319,7 +340,7 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
         facts.period = (_midnight(today - timedelta(days=n), tz), _midnight(today, tz))
         cur.take(m.start(), m.end())
     dates: list[tuple[int, int, date]] = []
-    for name in ("date_iso", "date_name", "date_name_rev", "date_num"):
+    for name in ("date_iso", "date_name", "date_name_rev", "date_num", "holiday", "date_ordinal"):
         for m in cur.find(name):
             day = _date_from(m, today)
             if day is None:
@@ -332,7 +353,6 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
     if span is not None:  # "Dec 21 to Jan 1": both days whole
         first, last = span
         facts.day, facts.period = None, (_midnight(first, tz), _midnight(last + timedelta(1), tz))
-    named: list[tuple[int, int, date]] = []  # days named by word, for "thursday and friday"
     for m in cur.find("day"):
         word = m.group("d")
         if word in ("today",):
@@ -351,14 +371,21 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
         cur.take(m.start(), m.end())
     for m in cur.find("weekday"):
         q, wd = m.group("q"), m.group("wd")
-        if wd in ("sat", "sun") and not q:
-            continue  # "sat with", "sun" are words first
+        if wd in ("sat", "sun") and not q and not re.match(r"\s*(?:$|[,.!?;])", text[m.end() :]):
+            continue  # "sat with", "sun" are words first (but "no actually sat" is the day)
         facts.day = _weekday(q, _WEEKDAYS[wd], today)
         if m.group("ap"):
             facts.part = "morning" if m.group("ap") == "a" else "afternoon"
         named.append((m.start(), m.end(), facts.day))
         cur.take(m.start(), m.end())
-    facts.days = _day_span(text, sorted(named))
+    facts.days = _day_span(text, sorted(named)) or facts.days
+    every = sorted(named + dates)
+    facts.to_day = _moved_to(text, every)
+    fix = _CORRECTION.search(text)
+    if fix:  # "thursday, no wait, friday": what follows the correction wins
+        after = [d for a, _, d in every if a >= fix.end()]
+        if after:
+            facts.day, facts.days, facts.to_day = after[-1], None, after[-1]
     for m in cur.find("part"):
         facts.part = _PART_WORDS[m.group("p")]
         before = text[: m.start()].rstrip()
@@ -383,7 +410,8 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
                 h12 = h + 12 if ap2 == "p" and h < 12 else h
                 first = (h12 if (h12, 0) <= _clock(m, 2) else h, first[1])
             facts.range = (first, _clock(m, 2, facts.part))
-            facts.range_to = name == "range_bare" and " to " in m.group()
+            # "10am to 11:30", "from 2 to 4": on a move, the second time is the new one
+            facts.range_to = name == "range_from" or (name == "range_bare" and " to " in m.group())
             cur.take(m.start(), m.end())
     for name in ("leave", "after", "before", "at"):
         for m in cur.find(name):
@@ -401,7 +429,7 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
     return facts
 
 
-_DATE_TO = re.compile(r"\s*(?:to|till|til|until|thru|through|-|–)\s*")
+_DATE_TO = re.compile(r"\s*(?:to|till|til|until|thru|through|-|–|and|&|\+)\s*")
 
 
 def _date_range(text: str, dates: list[tuple[int, int, date]]) -> tuple[date, date] | None:
@@ -415,7 +443,7 @@ def _date_range(text: str, dates: list[tuple[int, int, date]]) -> tuple[date, da
     return None
 
 
-_DAYS_JOIN = re.compile(r"\s*(?:and|or|&|/|to|till|til|until|thru|through|-|–)\s*")
+_DAYS_JOIN = re.compile(r"\s*(?:and|or|&|\+|/|to|till|til|until|thru|through|-|–)\s*")
 
 
 def _day_span(text: str, named: list[tuple[int, int, date]]) -> tuple[date, date] | None:
@@ -470,7 +498,59 @@ def _month(month: int, now: datetime) -> tuple[datetime, datetime]:
     return _midnight(first, tz), _midnight(nxt, tz)
 
 
+_HOLIDAYS = {"christmas eve": (12, 24), "christmas": (12, 25), "new year's eve": (12, 31),
+             "new year's": (1, 1)}  # fmt: skip
+
+
+def _holiday(name: str, today: date) -> date | None:
+    """The nearest such holiday (Thanksgiving: the fourth Thursday of November)."""
+    name = re.sub(r"\s+", " ", name.replace("x-mas", "christmas").replace("xmas", "christmas"))
+    name = re.sub(r"\s+day$", "", re.sub(r"years?'?s?'?", "year's", name))
+    if name == "nye":
+        name = "new year's eve"
+    if name == "thanksgiving":
+        days = []
+        for year in (today.year - 1, today.year, today.year + 1):
+            first = date(year, 11, 1)
+            days.append(first + timedelta(days=(3 - first.weekday()) % 7 + 21))
+        return min(days, key=lambda d: abs((d - today).days))
+    month, day = _HOLIDAYS[name]
+    return _nearest_year(month, day, today)
+
+
+def _ordinal(day: int, today: date) -> date | None:
+    """ "the 24th": this month's when it is still ahead (or today), else the next month's."""
+    year, month = today.year, today.month
+    for _ in range(3):
+        try:
+            cand = date(year, month, day)
+        except ValueError:
+            cand = None
+        if cand is not None and cand >= today:
+            return cand
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return None
+
+
+_CORRECTION = re.compile(
+    r"\b(?:no\s+wait|no\s+sorry|no\s+actually|no\s+make\s+(?:it|that)|sorry\s+i\s+meant?"
+    r"|i\s+meant?|correction|scratch\s+that|actually)\b[\s,:]*"
+)
+_TO_DAY = re.compile(r"\b(?:to|till|til|until|for|into)\s+(?:the\s+|on\s+(?:the\s+)?)?$")
+
+
+def _moved_to(text: str, days: list[tuple[int, int, date]]) -> date | None:
+    """The day a move goes to: the last day named right after "to" ("from thursday to friday",
+    "move her CM to the 23rd"), when another day is named too or the words say a move."""
+    hits = [d for a, _, d in days if _TO_DAY.search(text[:a])]
+    return hits[-1] if hits else None
+
+
 def _date_from(m: re.Match[str], today: date) -> date | None:
+    if "h" in m.groupdict():
+        return _holiday(m.group("h"), today)
+    if "mon" not in m.groupdict():
+        return _ordinal(int(m.group("d")), today)
     raw = m.group("mon")
     month = int(raw) if raw.isdigit() else _MONTHS[raw[:3]]
     day = int(m.group("d"))
