@@ -267,6 +267,8 @@ class Parser:
             self._self_mention(st, intent)
         if intent == "reschedule" and facts.range_to and facts.range and not facts.exact:
             facts.exact, facts.range = facts.range[1], None  # "move her 10am to 11:30"
+        if intent == "reschedule" and facts.to_clock:
+            facts.exact, facts.range = facts.to_clock, None  # "push Tyler to 3 tomorrow"
         if intent == "reschedule" and facts.to_day and facts.to_day != (facts.days or [None])[0]:
             # "from thursday to friday": the day it moves to
             facts.day, facts.days, facts.period = facts.to_day, None, None

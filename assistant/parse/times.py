@@ -32,6 +32,7 @@ _PART_WORDS = {
     "tonight": "evening",
     "tonite": "evening",
     "night": "evening",
+    "first thing": "morning",
 }
 _WEEKDAYS = {
     "monday": 0, "mon": 0,
@@ -78,11 +79,20 @@ _P = {
         rf"\b(?:(?:running|gonna\s+be|going\s+to\s+be|be|i'?m|im|am)\s+)?(?:about\s+|like\s+|~\s*|around\s+|maybe\s+)?"
         rf"(?P<n>\d+)\s*-?\s*(?:{_UNIT_MIN})?\s*(?:late|behind)\b"
         rf"|\blate\s+by\s+(?P<n2>\d+)\s*{_UNIT_MIN}"
+        # "running late, ~10", "running behind 20 min", "running late, 15ish"
+        rf"|\b(?:late|behind)[\s,]+(?:by\s+)?(?:about\s+|like\s+|~\s*|around\s+|maybe\s+)?"
+        rf"(?P<n3>\d+)\s*(?:ish\b|{_UNIT_MIN}|(?=\s*(?:$|[,.!?;])))"
+        r"|\b(?P<hour>an|one|1|a\s+half|half\s+an)\s+(?:hour|hr)\s+(?:late|behind)\b"
     ),
     "late_bare": re.compile(
         r"\b(?:running|gonna\s+be|be|i'?m|im)\s+(?:a\s+(?:bit|little)\s+)?late\b"
     ),
-    "in": re.compile(rf"\bin\s+(?P<n>\d+)\s*(?P<u>{_UNIT_MIN}|{_UNIT_HOUR})"),
+    "in": re.compile(
+        rf"\bin\s+(?:~\s*|about\s+)?(?P<n>\d+)\s*(?P<u>{_UNIT_MIN}|{_UNIT_HOUR})"
+        # "be there in 25": minutes
+        r"|\b(?:be\s+)?(?:there|here|in)\s+in\s+(?:~\s*|about\s+)?(?P<n2>\d+)(?![\d:]|\s*[ap]\.?m\b)"
+        r"|\b(?:in|within)\s+the\s+next\s+(?P<hr>hour|couple\s+(?:of\s+)?hours|few\s+hours|\d+\s+hours?)"
+    ),
     "now": re.compile(
         r"\b(?:right\s+now|right\s+away|asap|a\.s\.a\.p\.?|immediately|as\s+soon\s+as\s+possible"
         r"|stat|now|urgently)\b"
@@ -117,6 +127,19 @@ _P = {
         r"\b(?:for|in|during|of|since|thru|through)\s+(?P<mon>january|february|march|april|june"
         r"|july|august|september|october|november|december|sept?|oct|nov|dec)\b(?![\s.]*\d)"
     ),
+    # "the end of the month", "end of next week": the period's end (for "before"/"thru" it)
+    "end_of": re.compile(
+        r"\b(?:the\s+)?end\s+of\s+(?:the\s+)?(?P<q>this\s+|next\s+)?(?P<u>month|mo|week|wk)\b"
+    ),
+    "this_or_next": re.compile(
+        r"\bthis\s+(?:week|wk)\s+or\s+(?:the\s+)?next(?:\s+(?:week|wk|one))?\b"
+    ),
+    "month_bare": re.compile(
+        r"(?:\b(?:the|,)\s*|^)(?P<mon>jan|feb|apr|aug|sept?|oct|nov|dec)\b\.?(?![\s.]*\d)"
+        r"|\b(?P<full>january|february|april|june|july|august|september|october|november|december)"
+        r"\b(?![\s.]*\d)"
+    ),
+    "whole_month": re.compile(r"\b(?:the\s+)?(?:whole|entire|full)\s+month\b"),
     "days_back": re.compile(r"\b(?:last|past|previous)\s+(?P<n>\d+)\s+days\b"),
     # "thurs and fri next week", "mon-wed next week": every weekday of the list is next week's
     "wd_next_week": re.compile(
@@ -151,7 +174,14 @@ _P = {
     "date_num": re.compile(
         r"(?<![\d/])\b(?P<mon>1[0-2]|0?[1-9])/(?P<d>3[01]|[12]\d|0?[1-9])(?:/(?P<y>\d{4}|\d{2}))?\b(?![\d/])"
     ),
-    "part": re.compile(r"\b(?P<p>mornings?|afternoons?|aft|arvo|evenings?|eve|tonight|tonite)\b"),
+    "part": re.compile(
+        r"\b(?P<p>mornings?|afternoons?|aft|arvo|evenings?|eve|tonight|tonite|first\s+thing"
+        r"|(?<=this\s)[ap]m)\b"
+    ),
+    # "move her to 3", "push Tyler to 3 tomorrow": on a move, the new time
+    "to_clock": re.compile(
+        rf"\b(?:up\s+)?to\s+(?:at\s+)?{_t(1)}{_NOT_AFTER_RANGE}(?!\s*(?:'s|w/))"
+    ),
 }
 
 
@@ -174,6 +204,11 @@ class TimeFacts:
     weekday_next_week: int | None = None
     days: tuple[date, date] | None = None  # "thursday and friday", "today-tomorrow": whole days
     to_day: date | None = None  # "from thursday to friday": for a move, the new day
+    to_clock: tuple[int, int] | None = None  # "move her to 3": for a move, the new time
+    until: datetime | None = None  # "before xmas", "thru the end of the month"
+    until_at: int = 0
+    period_at: int = 0
+    within: timedelta | None = None  # "in the next hour"
     now: bool = False
     late: int | None = None
     late_bare: bool = False
@@ -294,16 +329,27 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
     cur = _Cursor(text, taken or [])
 
     for m in cur.find("late"):
-        facts.late = int(m.group("n") or m.group("n2"))
+        hour = m.group("hour")
+        if hour:
+            facts.late = 30 if "half" in hour else 60
+        else:
+            facts.late = int(m.group("n") or m.group("n2") or m.group("n3"))
         cur.take(m.start(), m.end())
     for m in cur.find("late_bare"):
         facts.late_bare = True
         cur.take(m.start(), m.end())
     for m in cur.find("in"):
-        n = int(m.group("n"))
-        facts.in_delta = (
-            timedelta(hours=n) if m.group("u").startswith("h") else timedelta(minutes=n)
-        )
+        if m.group("hr"):  # "in the next couple hours": from now until then
+            n = re.match(r"\d+", m.group("hr"))
+            hours = int(n.group()) if n else 1 if m.group("hr") == "hour" else 2
+            facts.within = timedelta(hours=hours)
+        elif m.group("n2"):
+            facts.in_delta = timedelta(minutes=int(m.group("n2")))
+        else:
+            n = int(m.group("n"))
+            facts.in_delta = (
+                timedelta(hours=n) if m.group("u").startswith("h") else timedelta(minutes=n)
+            )
         cur.take(m.start(), m.end())
     for m in cur.find("now"):
         facts.now = True
@@ -328,6 +374,7 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
         cur.take(m.start(), m.end())
     for m in cur.find("period"):
         facts.period = _period(m.group("q"), m.group("u"), now)
+        facts.period_at = m.start()
         cur.take(m.start(), m.end())
     for m in cur.find("rest_of_week"):
         facts.period = _period("this", "week", now)
@@ -335,6 +382,21 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
     for m in cur.find("month_alone"):
         facts.period = _month(_MONTHS[m.group("mon")[:3]], now)
         cur.take(m.start(m.lastindex or 0), m.end())
+    for m in cur.find("this_or_next"):
+        facts.period = (now, _period("next", "week", now)[1])
+        cur.take(m.start(), m.end())
+    for m in cur.find("end_of"):
+        q = (m.group("q") or "this").strip()
+        facts.until = _period(q, m.group("u"), now)[1]
+        facts.until_at = m.start()
+        cur.take(m.start(), m.end())
+    for m in cur.find("whole_month"):
+        facts.period = _period("this", "month", now)
+        cur.take(m.start(), m.end())
+    if facts.period is None:
+        for m in cur.find("month_bare"):  # "report, december", "the dec court report"
+            facts.period = _month(_MONTHS[(m.group("mon") or m.group("full"))[:3]], now)
+            cur.take(m.start("mon") if m.group("mon") else m.start("full"), m.end())
     for m in cur.find("days_back"):
         n = int(m.group("n"))
         facts.period = (_midnight(today - timedelta(days=n), tz), _midnight(today, tz))
@@ -349,6 +411,11 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
             facts.day = day
             dates.append((m.start(), m.end(), day))
             cur.take(m.start(), m.end())
+    for a, _, day in dates:
+        if _WEEK_OF.search(text[:a]):  # "the week of dec 7": Monday to Monday
+            monday = day - timedelta(days=day.weekday())
+            facts.period = (_midnight(monday, tz), _midnight(monday + timedelta(days=7), tz))
+            facts.day = None
     span = _date_range(text, sorted(dates))
     if span is not None:  # "Dec 21 to Jan 1": both days whole
         first, last = span
@@ -378,8 +445,14 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
             facts.part = "morning" if m.group("ap") == "a" else "afternoon"
         named.append((m.start(), m.end(), facts.day))
         cur.take(m.start(), m.end())
-    facts.days = _day_span(text, sorted(named)) or facts.days
     every = sorted(named + dates)
+    facts.days = _day_span(text, every) or facts.days
+    for a, _, day in every:
+        if _BEFORE_DAY.search(text[:a]) and not text[a:].split(" ", 1)[0].endswith("'s"):
+            facts.until, facts.until_at = _midnight(day, tz), a  # "before xmas": up to that day
+            facts.day, facts.days = None, None
+    if facts.period and _BEFORE_DAY.search(text[: facts.period_at]):
+        facts.until, facts.period = facts.period[0], None  # "before next week"
     facts.to_day = _moved_to(text, every)
     fix = _CORRECTION.search(text)
     if fix:  # "thursday, no wait, friday": what follows the correction wins
@@ -421,10 +494,17 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
                 continue
             setattr(facts, "exact" if name == "at" else name, _clock(m, 1, facts.part))
             cur.take(m.start(), m.end())
+    to_explicit = False
+    for m in cur.find("to_clock"):
+        facts.to_clock, to_explicit = _clock(m, 1, facts.part), _explicit(m, 1)
+        cur.take(m.start(), m.end())
     for m in cur.find("clock"):
-        if _explicit(m, 1):
-            facts.exact = _clock(m, 1, facts.part)
+        if _explicit(m, 1) or (fix and m.start() == fix.end() and facts.exact):
+            facts.exact = _clock(m, 1, facts.part)  # "at 4, no wait, 5": the corrected time
+            facts.to_clock = None if fix and m.start() == fix.end() else facts.to_clock
             cur.take(m.start(), m.end())
+    if facts.to_clock and ((to_explicit and facts.exact is None) or facts.to_clock == facts.exact):
+        facts.exact = facts.to_clock  # "call her back to 3pm": a time all the same
     facts.spans = cur.used
     return facts
 
@@ -536,6 +616,8 @@ _CORRECTION = re.compile(
     r"\b(?:no\s+wait|no\s+sorry|no\s+actually|no\s+make\s+(?:it|that)|sorry\s+i\s+meant?"
     r"|i\s+meant?|correction|scratch\s+that|actually)\b[\s,:]*"
 )
+_BEFORE_DAY = re.compile(r"\b(?:before|by)\s+(?:the\s+)?$")
+_WEEK_OF = re.compile(r"\bweek\s+of\s+(?:the\s+)?$")
 _TO_DAY = re.compile(r"\b(?:to|till|til|until|for|into)\s+(?:the\s+|on\s+(?:the\s+)?)?$")
 
 
@@ -573,9 +655,16 @@ def resolve(
     today = now.date()
     if facts.late is not None:
         return now, (now.astimezone(UTC) + timedelta(minutes=facts.late)).astimezone(tz)
+    if facts.within is not None:
+        return now, (now.astimezone(UTC) + facts.within).astimezone(tz)
     if facts.in_delta is not None:
         at = (now.astimezone(UTC) + facts.in_delta).astimezone(tz)
-        return at, at
+        return (now, at) if unavailable else (at, at)  # "be there in 25": late until then
+    if facts.until is not None and not any((facts.exact, facts.range, facts.after)):
+        # "before xmas" from now; "monday thru the end of the month" from that day
+        first = facts.days[0] if facts.days else facts.day
+        begin = _midnight(first, tz) if first and first < facts.until.date() else now
+        return begin, facts.until
     has_clock = any((facts.exact, facts.after, facts.before, facts.range, facts.leave))
     if facts.days is not None and not has_clock and not facts.part:
         end = _midnight(facts.days[1] + timedelta(days=1), tz)
