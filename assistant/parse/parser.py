@@ -58,6 +58,9 @@ _EMERGENCY = re.compile(
     r"\b(?:emergency|emergent|urgent|stat|walk[-\s]?ins?|same[-\s]day|new\s+admit|admission"
     r"|needs\s+to\s+be\s+seen|just\s+(?:showed|walked)\s+(?:up|in))\b"
 )
+# A walk-in asking for a medication or an examination is still an emergency intake first.
+_WALK_IN = re.compile(r"\b(?:walk[-\s]?ins?|(?:just\s+)?(?:showed|walked)\s+(?:up|in))\b")
+_INTAKE_WORD = re.compile(r"\bintakes?\b")
 # "new patient Maria Lopez": a person not on the roster yet, named as they will be admitted.
 _NEW_PERSON = re.compile(r"\bnew\s+(?:patient|pt|client)\b")
 _NEW_PATIENT = re.compile(
@@ -265,6 +268,10 @@ class Parser:
             patient = self._unknown_patient(st)
         if staff is None:
             self._self_mention(st, intent)
+        if intent == "emergency_intake" and _INTAKE_WORD.search(st.low):
+            session_type = "intake_assessment"  # "walk-in wants suboxone, needs an intake"
+        elif intent == "emergency_intake" and session_type == "medication_management":
+            session_type = None  # the medication is what they ask for; the visit is the intake
         if intent == "reschedule" and facts.range_to and facts.range and not facts.exact:
             facts.exact, facts.range = facts.range[1], None  # "move her 10am to 11:30"
         if intent == "reschedule" and facts.to_clock:
@@ -581,6 +588,8 @@ class Parser:
                 return "emergency_intake", "cue"
             if session_type == "intake_assessment" and facts.now:
                 return "emergency_intake", "cue"
+        elif _WALK_IN.search(low) and "cancel" not in cues and "reschedule" not in cues:
+            return "emergency_intake", "cue"  # "walk in asking for methadone"
         self_ref = bool(_SELF.search(low))
         unavailable = (
             facts.late is not None
