@@ -276,6 +276,8 @@ class Parser:
             facts.exact, facts.range = facts.range[1], None  # "move her 10am to 11:30"
         if intent == "reschedule" and facts.to_clock:
             facts.exact, facts.range = facts.to_clock, None  # "push Tyler to 3 tomorrow"
+        if intent == "reschedule" and facts.to_period and facts.period:
+            facts.day, facts.days, facts.to_day = None, None, None  # "to next week"
         if intent == "reschedule" and facts.to_day and facts.to_day != (facts.days or [None])[0]:
             # "from thursday to friday": the day it moves to
             facts.day, facts.days, facts.period = facts.to_day, None, None

@@ -148,10 +148,15 @@ _P = {
     ),
     "day": re.compile(
         rf"\b(?P<d>today|tonight|tonite|yesterday|day\s+after\s+(?:{_TOMORROW})|{_TOMORROW})\b"
-        r"(?:\s+(?P<ap>[ap])\.?m\b\.?)?"
+        r"(?:\s+(?P<ap>[ap])\.?m\b\.?|\s+(?P<night>night|nite)\b(?:'s)?)?"
     ),
     "weekday": re.compile(
         rf"\b(?:(?P<q>this|next|last|coming|on|past)\s+)?(?P<wd>{_WD})\b\.?(?:\s+(?P<ap>[ap])\.?m\b\.?)?"
+    ),
+    # "jan 18-22": two days of one month
+    "date_name_span": re.compile(
+        rf"\b(?P<mon>{_MON})\.?\s+(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?\s*(?:-|–|to|thru|through)\s*"
+        r"(?P<d2>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?\b(?!\s*(?:[ap]\.?m\b|:|pm|am))"
     ),
     "date_name": re.compile(
         rf"\b(?P<mon>{_MON})\.?\s+(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?\b(?:,?\s+(?P<y>\d{{4}}))?"
@@ -208,6 +213,7 @@ class TimeFacts:
     until: datetime | None = None  # "before xmas", "thru the end of the month"
     until_at: int = 0
     period_at: int = 0
+    to_period: bool = False
     within: timedelta | None = None  # "in the next hour"
     now: bool = False
     late: int | None = None
@@ -363,6 +369,7 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
         facts.period = (_midnight(sat, tz), _midnight(sat + timedelta(days=2), tz))
         cur.take(m.start(), m.end())
     named: list[tuple[int, int, date]] = []  # days named, for "thursday and friday"
+    dates: list[tuple[int, int, date]] = []
     for m in cur.find("wd_next_week"):
         facts.weekday_next_week = _WEEKDAYS[m.group("wd")]
         monday = today - timedelta(days=today.weekday()) + timedelta(days=7)
@@ -370,18 +377,9 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
         if m.group("wd0"):
             first = monday + timedelta(days=_WEEKDAYS[m.group("wd0")])
             facts.days = (first, facts.day) if first <= facts.day else None
-        named.append((m.start(), m.end(), facts.day))
+            named.append((m.start(), m.start("wd"), first))
+        named.append((m.start("wd") if m.group("wd0") else m.start(), m.end(), facts.day))
         cur.take(m.start(), m.end())
-    for m in cur.find("period"):
-        facts.period = _period(m.group("q"), m.group("u"), now)
-        facts.period_at = m.start()
-        cur.take(m.start(), m.end())
-    for m in cur.find("rest_of_week"):
-        facts.period = _period("this", "week", now)
-        cur.take(m.start(), m.end())
-    for m in cur.find("month_alone"):
-        facts.period = _month(_MONTHS[m.group("mon")[:3]], now)
-        cur.take(m.start(m.lastindex or 0), m.end())
     for m in cur.find("this_or_next"):
         facts.period = (now, _period("next", "week", now)[1])
         cur.take(m.start(), m.end())
@@ -390,6 +388,17 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
         facts.until = _period(q, m.group("u"), now)[1]
         facts.until_at = m.start()
         cur.take(m.start(), m.end())
+    for m in cur.find("period"):
+        facts.period = _period(m.group("q"), m.group("u"), now)
+        facts.period_at = m.start()
+        facts.to_period = bool(_TO_DAY.search(text[: m.start()]))  # "move it to next week"
+        cur.take(m.start(), m.end())
+    for m in cur.find("rest_of_week"):
+        facts.period = _period("this", "week", now)
+        cur.take(m.start(), m.end())
+    for m in cur.find("month_alone"):
+        facts.period = _month(_MONTHS[m.group("mon")[:3]], now)
+        cur.take(m.start(m.lastindex or 0), m.end())
     for m in cur.find("whole_month"):
         facts.period = _period("this", "month", now)
         cur.take(m.start(), m.end())
@@ -401,7 +410,15 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
         n = int(m.group("n"))
         facts.period = (_midnight(today - timedelta(days=n), tz), _midnight(today, tz))
         cur.take(m.start(), m.end())
-    dates: list[tuple[int, int, date]] = []
+    for m in cur.find("date_name_span"):
+        first = _date_from(m, today)
+        if first is not None:
+            try:
+                last = first.replace(day=int(m.group("d2")))
+            except ValueError:
+                continue
+            dates += [(m.start(), m.start("d2") - 1, first), (m.start("d2"), m.end(), last)]
+            cur.take(m.start(), m.end())
     for name in ("date_iso", "date_name", "date_name_rev", "date_num", "holiday", "date_ordinal"):
         for m in cur.find(name):
             day = _date_from(m, today)
@@ -434,6 +451,8 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
             facts.day = today + timedelta(days=1)
         if m.group("ap"):
             facts.part = "morning" if m.group("ap") == "a" else "afternoon"
+        if m.group("night"):  # "tomorrow night"
+            facts.part = "evening"
         named.append((m.start(), m.end(), facts.day))
         cur.take(m.start(), m.end())
     for m in cur.find("weekday"):
@@ -523,7 +542,10 @@ def _date_range(text: str, dates: list[tuple[int, int, date]]) -> tuple[date, da
     return None
 
 
-_DAYS_JOIN = re.compile(r"\s*(?:and|or|&|\+|/|to|till|til|until|thru|through|-|–)\s*")
+_DAYS_JOIN = re.compile(
+    r"\s*(?:(?:and|&|\+)(?:\s+(?:prob(?:ably)?|maybe|possibly|likely|also|prolly))?"
+    r"|or|/|to|till|til|until|thru|through|-|–)\s*"
+)
 
 
 def _day_span(text: str, named: list[tuple[int, int, date]]) -> tuple[date, date] | None:
@@ -636,7 +658,7 @@ def _date_from(m: re.Match[str], today: date) -> date | None:
     raw = m.group("mon")
     month = int(raw) if raw.isdigit() else _MONTHS[raw[:3]]
     day = int(m.group("d"))
-    year = m.group("y")
+    year = m.groupdict().get("y")
     if year is None:
         return _nearest_year(month, day, today)
     y = int(year) + (2000 if len(year) == 2 else 0)
