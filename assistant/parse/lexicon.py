@@ -344,7 +344,10 @@ OPTION_RE = re.compile(
     r"(?<![\w])(?:option|opt|choice|slot|number|no\.|#)\s*#?\s*(?P<n>\d{1,2})\b"
     r"|(?<![\w])(?:option|opt|choice|number)\s+(?P<ord3>one|two|three|four|five)\b"
     r"|(?<![\w])(?P<ord>first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th)\s+(?:one|option|slot|choice)\b"
-    r"|(?<![\w])the\s+(?P<ord2>first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|(?P<n2>\d))(?:\s+one)?\b"
+    # "the 2nd" is an option, but "off the 2nd", "on the 3rd", "thru the 5th" are days
+    r"|(?<![\w])(?<!on\s)(?<!off\s)(?<!out\s)(?<!by\s)(?<!thru\s)(?<!through\s)(?<!until\s)"
+    r"(?<!till\s)(?<!from\s)(?<!to\s)(?<!before\s)(?<!after\s)(?<!since\s)"
+    r"the\s+(?P<ord2>first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|(?P<n2>\d))(?:\s+one)?\b"
     r"|(?<![\w])(?:go\s+with|take|do|pick|choose|book|let'?s\s+do|let'?s\s+go\s+with)\s+#?(?P<n3>\d{1,2})\b(?!\s*(?:am|pm|:|min|hour))"
 )
 BARE_NUMBER_RE = re.compile(r"^\s*#?(?P<n>\d{1,2})[.!)]?\s*(?:please|pls|plz|thanks|thx)?[.!]?\s*$")

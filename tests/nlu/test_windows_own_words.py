@@ -117,3 +117,9 @@ def test_a_walk_in_asking_for_a_medication_is_an_emergency_intake() -> None:
     assert (frame["intent"], frame["session_type"]) == ("emergency_intake", None)
     frame = _frame("walk-in wants to start suboxone today, needs an intake", actor="s-lchen")
     assert (frame["intent"], frame["session_type"]) == ("emergency_intake", "intake_assessment")
+
+
+def test_a_small_ordinal_after_a_day_word_is_a_day_and_alone_an_option() -> None:
+    frame = _frame("I'm off the 3rd")
+    assert (frame["option"], frame["window"]["start"][:10]) == (None, "2026-12-03")
+    assert _frame("the 2nd one works")["option"] == 2
