@@ -646,7 +646,9 @@ class Parser:
     @staticmethod
     def _picked(st: _State, cues: dict[str, list[str]]) -> bool:
         """The message picks an offered option by what it is, not by its number."""
-        if not _PICK_START.match(st.low) or set(cues) - {"book", "confirm"}:
+        # "the 4pm slot": the word "slot" names the pick, it does not ask for a slot
+        other = {k for k, v in cues.items() if not (k == "find_slot" and set(v) <= {"slot"})}
+        if not _PICK_START.match(st.low) or other - {"book", "confirm"}:
             return False
         free = [
             m.group()

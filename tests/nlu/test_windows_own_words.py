@@ -123,3 +123,9 @@ def test_a_small_ordinal_after_a_day_word_is_a_day_and_alone_an_option() -> None
     frame = _frame("I'm off the 3rd")
     assert (frame["option"], frame["window"]["start"][:10]) == (None, "2026-12-03")
     assert _frame("the 2nd one works")["option"] == 2
+
+
+def test_a_slot_picked_by_its_time_is_a_confirmation() -> None:
+    frame = _frame("the 4pm slot")
+    assert (frame["intent"], frame["window"]["start"][:16]) == ("confirm", "2026-12-02T16:00")
+    assert _frame("find a 4pm slot for jamie rivera")["intent"] == "find_slot"
