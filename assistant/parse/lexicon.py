@@ -14,15 +14,22 @@ SESSION_TYPES: dict[str, list[str]] = {
         r"indiv", r"(?:therapy|counseling|counselling)\s+session", r"ind\s+therapy",
     ],
     "group": [
-        r"group(?:\s+(?:therapy|session|counseling|tx))?", r"grp", r"process\s+group",
-        r"psycho[-\s]?ed(?:ucation)?\s+group",
+        # "groups", "IOP"; never "the group rooms" (a report about rooms, not a session)
+        r"groups?(?:\s+(?:therapy|sessions?|counseling|tx))?(?!\s+rooms?\b)", r"grps?",
+        r"process\s+groups?", r"psycho[-\s]?ed(?:ucation)?\s+groups?", r"iop(?:\s+groups?)?",
     ],
     "family": [
-        r"family(?:\s+(?:therapy|session|meeting|counseling|mtg|sesh))?", r"fam\s+(?:session|therapy|mtg)",
+        r"family\s+(?:therapy|sessions?|meetings?|counseling|mtgs?|sesh)",
+        r"fam\s+(?:session|therapy|mtg)",
+        # "family" alone is the session, but not a family emergency, thing or member
+        r"(?<!the\s)family(?!\s+(?:emergenc(?:y|ies)|stuff|things?|matters?|issues?|members?"
+        r"|reasons?|events?|just|systems|friendly|situation|obligations?|leave|funeral|wedding"
+        r"|trip|vacation|medical)\b)",
         r"couples?\s+(?:session|therapy)",
     ],
     "intake_assessment": [
-        r"intake(?:\s+(?:assessment|appt|appointment|eval(?:uation)?|session))?", r"biopsychosocial",
+        r"intakes?(?:\s+(?:assessments?|appts?|appointments?|eval(?:uation)?s?|sessions?))?",
+        r"biopsychosocial",
         r"initial\s+assessment", r"new\s+(?:patient|pt|client)\s+(?:eval|assessment|appt)",
         r"(?:needs?|for|an?)\s+(?:an?\s+)?(?:(?:emergency|emergent|urgent)\s+)?assessment\b",
     ],
@@ -32,10 +39,12 @@ SESSION_TYPES: dict[str, list[str]] = {
     ],
     "medical_evaluation": [
         r"medical\s+(?:eval(?:uation)?|exam|assessment|appt|appointment)", r"physical(?:\s+exam)?",
-        r"h\s?&\s?p", r"med\s+eval",
+        r"physicals", r"h\s?&\s?ps?", r"med\s+eval",
     ],
     "medication_management": [
-        r"med(?:ication)?s?\s+(?:check|mgmt|management|review|follow[-\s]?up|f/?u|visit|appt)",
+        r"med(?:ication)?s?\s+(?:checks?|chks?|mgmt|management|reviews?|follow[-\s]?ups?|f/?u|visits?"
+        r"|appts?)",
+        r"mat\s+(?:pts|patients|clients|appts?|appointments|visits?)", r"injections?",
         r"(?:suboxone|buprenorphine|bupe|subutex|vivitrol|naltrexone|methadone|mat|sublocade)"
         r"\s+(?:follow[-\s]?up|f/?u|check|appt|appointment|visit|induction|review|refill)",
         r"med\s+mgmt", r"prescriber\s+(?:visit|appt)",
@@ -44,7 +53,8 @@ SESSION_TYPES: dict[str, list[str]] = {
         r"(?:\s+(?:shot|injection|dose|dosing|script|prescription))?",
     ],
     "case_management": [
-        r"case\s+management(?:\s+(?:session|appt|meeting))?", r"case\s+mgmt", r"cm\s+(?:appt|session|meeting|check[-\s]?in)",
+        r"case\s+management(?:\s+(?:session|appt|meeting))?", r"case\s+mgmt",
+        r"cms?(?:\s+(?:appts?|sessions?|meetings?|mtgs?|check[-\s]?ins?))?",
     ],
     "crisis": [r"crisis(?:\s+(?:session|appt|intervention|counseling))?"],
 }  # fmt: skip
@@ -334,7 +344,10 @@ OPTION_RE = re.compile(
     r"(?<![\w])(?:option|opt|choice|slot|number|no\.|#)\s*#?\s*(?P<n>\d{1,2})\b"
     r"|(?<![\w])(?:option|opt|choice|number)\s+(?P<ord3>one|two|three|four|five)\b"
     r"|(?<![\w])(?P<ord>first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th)\s+(?:one|option|slot|choice)\b"
-    r"|(?<![\w])the\s+(?P<ord2>first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|(?P<n2>\d))(?:\s+one)?\b"
+    # "the 2nd" is an option, but "off the 2nd", "on the 3rd", "thru the 5th" are days
+    r"|(?<![\w])(?<!on\s)(?<!off\s)(?<!out\s)(?<!by\s)(?<!thru\s)(?<!through\s)(?<!until\s)"
+    r"(?<!till\s)(?<!from\s)(?<!to\s)(?<!before\s)(?<!after\s)(?<!since\s)"
+    r"the\s+(?P<ord2>first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|(?P<n2>\d))(?:\s+one)?\b"
     r"|(?<![\w])(?:go\s+with|take|do|pick|choose|book|let'?s\s+do|let'?s\s+go\s+with)\s+#?(?P<n3>\d{1,2})\b(?!\s*(?:am|pm|:|min|hour))"
 )
 BARE_NUMBER_RE = re.compile(r"^\s*#?(?P<n>\d{1,2})[.!)]?\s*(?:please|pls|plz|thanks|thx)?[.!]?\s*$")

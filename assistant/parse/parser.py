@@ -58,6 +58,9 @@ _EMERGENCY = re.compile(
     r"\b(?:emergency|emergent|urgent|stat|walk[-\s]?ins?|same[-\s]day|new\s+admit|admission"
     r"|needs\s+to\s+be\s+seen|just\s+(?:showed|walked)\s+(?:up|in))\b"
 )
+# A walk-in asking for a medication or an examination is still an emergency intake first.
+_WALK_IN = re.compile(r"\b(?:walk[-\s]?ins?|(?:just\s+)?(?:showed|walked)\s+(?:up|in))\b")
+_INTAKE_WORD = re.compile(r"\bintakes?\b")
 # "new patient Maria Lopez": a person not on the roster yet, named as they will be admitted.
 _NEW_PERSON = re.compile(r"\bnew\s+(?:patient|pt|client)\b")
 _NEW_PATIENT = re.compile(
@@ -265,8 +268,19 @@ class Parser:
             patient = self._unknown_patient(st)
         if staff is None:
             self._self_mention(st, intent)
+        if intent == "emergency_intake" and _INTAKE_WORD.search(st.low):
+            session_type = "intake_assessment"  # "walk-in wants suboxone, needs an intake"
+        elif intent == "emergency_intake" and session_type == "medication_management":
+            session_type = None  # the medication is what they ask for; the visit is the intake
         if intent == "reschedule" and facts.range_to and facts.range and not facts.exact:
             facts.exact, facts.range = facts.range[1], None  # "move her 10am to 11:30"
+        if intent == "reschedule" and facts.to_clock:
+            facts.exact, facts.range = facts.to_clock, None  # "push Tyler to 3 tomorrow"
+        if intent == "reschedule" and facts.to_period and facts.period:
+            facts.day, facts.days, facts.to_day = None, None, None  # "to next week"
+        if intent == "reschedule" and facts.to_day and facts.to_day != (facts.days or [None])[0]:
+            # "from thursday to friday": the day it moves to
+            facts.day, facts.days, facts.period = facts.to_day, None, None
         window = times.resolve(facts, now, unavailable=intent == "staff_unavailable")
         if window is None and intent == "staff_unavailable" and not facts.any:
             window = times.resolve(times.TimeFacts(day=now.date()), now, unavailable=True)
@@ -576,6 +590,8 @@ class Parser:
                 return "emergency_intake", "cue"
             if session_type == "intake_assessment" and facts.now:
                 return "emergency_intake", "cue"
+        elif _WALK_IN.search(low) and "cancel" not in cues and "reschedule" not in cues:
+            return "emergency_intake", "cue"  # "walk in asking for methadone"
         self_ref = bool(_SELF.search(low))
         unavailable = (
             facts.late is not None
@@ -630,7 +646,9 @@ class Parser:
     @staticmethod
     def _picked(st: _State, cues: dict[str, list[str]]) -> bool:
         """The message picks an offered option by what it is, not by its number."""
-        if not _PICK_START.match(st.low) or set(cues) - {"book", "confirm"}:
+        # "the 4pm slot": the word "slot" names the pick, it does not ask for a slot
+        other = {k for k, v in cues.items() if not (k == "find_slot" and set(v) <= {"slot"})}
+        if not _PICK_START.match(st.low) or other - {"book", "confirm"}:
             return False
         free = [
             m.group()

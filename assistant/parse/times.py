@@ -32,6 +32,7 @@ _PART_WORDS = {
     "tonight": "evening",
     "tonite": "evening",
     "night": "evening",
+    "first thing": "morning",
 }
 _WEEKDAYS = {
     "monday": 0, "mon": 0,
@@ -78,11 +79,20 @@ _P = {
         rf"\b(?:(?:running|gonna\s+be|going\s+to\s+be|be|i'?m|im|am)\s+)?(?:about\s+|like\s+|~\s*|around\s+|maybe\s+)?"
         rf"(?P<n>\d+)\s*-?\s*(?:{_UNIT_MIN})?\s*(?:late|behind)\b"
         rf"|\blate\s+by\s+(?P<n2>\d+)\s*{_UNIT_MIN}"
+        # "running late, ~10", "running behind 20 min", "running late, 15ish"
+        rf"|\b(?:late|behind)[\s,]+(?:by\s+)?(?:about\s+|like\s+|~\s*|around\s+|maybe\s+)?"
+        rf"(?P<n3>\d+)\s*(?:ish\b|{_UNIT_MIN}|(?=\s*(?:$|[,.!?;])))"
+        r"|\b(?P<hour>an|one|1|a\s+half|half\s+an)\s+(?:hour|hr)\s+(?:late|behind)\b"
     ),
     "late_bare": re.compile(
         r"\b(?:running|gonna\s+be|be|i'?m|im)\s+(?:a\s+(?:bit|little)\s+)?late\b"
     ),
-    "in": re.compile(rf"\bin\s+(?P<n>\d+)\s*(?P<u>{_UNIT_MIN}|{_UNIT_HOUR})"),
+    "in": re.compile(
+        rf"\bin\s+(?:~\s*|about\s+)?(?P<n>\d+)\s*(?P<u>{_UNIT_MIN}|{_UNIT_HOUR})"
+        # "be there in 25": minutes
+        r"|\b(?:be\s+)?(?:there|here|in)\s+in\s+(?:~\s*|about\s+)?(?P<n2>\d+)(?![\d:]|\s*[ap]\.?m\b)"
+        r"|\b(?:in|within)\s+the\s+next\s+(?P<hr>hour|couple\s+(?:of\s+)?hours|few\s+hours|\d+\s+hours?)"
+    ),
     "now": re.compile(
         r"\b(?:right\s+now|right\s+away|asap|a\.s\.a\.p\.?|immediately|as\s+soon\s+as\s+possible"
         r"|stat|now|urgently)\b"
@@ -117,14 +127,36 @@ _P = {
         r"\b(?:for|in|during|of|since|thru|through)\s+(?P<mon>january|february|march|april|june"
         r"|july|august|september|october|november|december|sept?|oct|nov|dec)\b(?![\s.]*\d)"
     ),
+    # "the end of the month", "end of next week": the period's end (for "before"/"thru" it)
+    "end_of": re.compile(
+        r"\b(?:the\s+)?end\s+of\s+(?:the\s+)?(?P<q>this\s+|next\s+)?(?P<u>month|mo|week|wk)\b"
+    ),
+    "this_or_next": re.compile(
+        r"\bthis\s+(?:week|wk)\s+or\s+(?:the\s+)?next(?:\s+(?:week|wk|one))?\b"
+    ),
+    "month_bare": re.compile(
+        r"(?:\b(?:the|,)\s*|^)(?P<mon>jan|feb|apr|aug|sept?|oct|nov|dec)\b\.?(?![\s.]*\d)"
+        r"|\b(?P<full>january|february|april|june|july|august|september|october|november|december)"
+        r"\b(?![\s.]*\d)"
+    ),
+    "whole_month": re.compile(r"\b(?:the\s+)?(?:whole|entire|full)\s+month\b"),
     "days_back": re.compile(r"\b(?:last|past|previous)\s+(?P<n>\d+)\s+days\b"),
-    "wd_next_week": re.compile(rf"\b(?:on\s+)?(?P<wd>{_WD})\.?\s+(?:of\s+)?next\s+(?:week|wk)\b"),
+    # "thurs and fri next week", "mon-wed next week": every weekday of the list is next week's
+    "wd_next_week": re.compile(
+        rf"\b(?:on\s+)?(?:(?P<wd0>{_WD})\.?\s*(?:and|&|\+|/|-|–|to|thru|through)\s*)?"
+        rf"(?P<wd>{_WD})\.?\s+(?:of\s+)?next\s+(?:week|wk)\b"
+    ),
     "day": re.compile(
         rf"\b(?P<d>today|tonight|tonite|yesterday|day\s+after\s+(?:{_TOMORROW})|{_TOMORROW})\b"
-        r"(?:\s+(?P<ap>[ap])\.?m\b\.?)?"
+        r"(?:\s+(?P<ap>[ap])\.?m\b\.?|\s+(?P<night>night|nite)\b(?:'s)?)?"
     ),
     "weekday": re.compile(
         rf"\b(?:(?P<q>this|next|last|coming|on|past)\s+)?(?P<wd>{_WD})\b\.?(?:\s+(?P<ap>[ap])\.?m\b\.?)?"
+    ),
+    # "jan 18-22": two days of one month
+    "date_name_span": re.compile(
+        rf"\b(?P<mon>{_MON})\.?\s+(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?\s*(?:-|–|to|thru|through)\s*"
+        r"(?P<d2>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?\b(?!\s*(?:[ap]\.?m\b|:|pm|am))"
     ),
     "date_name": re.compile(
         rf"\b(?P<mon>{_MON})\.?\s+(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?\b(?:,?\s+(?P<y>\d{{4}}))?"
@@ -132,11 +164,29 @@ _P = {
     "date_name_rev": re.compile(
         rf"\b(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon>{_MON})\b\.?(?:,?\s+(?P<y>\d{{4}}))?"
     ),
+    # "the 24th", "on the 9th": a day of this month, or of next month once it has passed
+    "date_ordinal": re.compile(
+        r"(?<![\d/])\b(?:the\s+)?(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)\b"
+        r"(?!\s*(?:of\s+)?(?:time|visit|session|appt|appointment|week|month|day|floor|group"
+        r"|one|option|slot|choice|shift|class|dose|try|attempt|check|opening)s?\b)"
+    ),
+    "holiday": re.compile(
+        r"\b(?P<h>(?:christmas|xmas|x-mas)\s+eve|new\s+year'?s'?\s+eve|nye"
+        r"|(?:christmas|xmas|x-mas)(?:\s+day)?|new\s+year'?s'?(?:\s+day)?"
+        r"|thanksgiving)\b"
+    ),
     "date_iso": re.compile(r"\b(?P<y>\d{4})-(?P<mon>\d{2})-(?P<d>\d{2})\b"),
     "date_num": re.compile(
         r"(?<![\d/])\b(?P<mon>1[0-2]|0?[1-9])/(?P<d>3[01]|[12]\d|0?[1-9])(?:/(?P<y>\d{4}|\d{2}))?\b(?![\d/])"
     ),
-    "part": re.compile(r"\b(?P<p>mornings?|afternoons?|aft|arvo|evenings?|eve|tonight|tonite)\b"),
+    "part": re.compile(
+        r"\b(?P<p>mornings?|afternoons?|aft|arvo|evenings?|eve|tonight|tonite|first\s+thing"
+        r"|(?<=this\s)[ap]m)\b"
+    ),
+    # "move her to 3", "push Tyler to 3 tomorrow": on a move, the new time
+    "to_clock": re.compile(
+        rf"\b(?:up\s+)?to\s+(?:at\s+)?{_t(1)}{_NOT_AFTER_RANGE}(?!\s*(?:'s|w/))"
+    ),
 }
 
 
@@ -158,6 +208,13 @@ class TimeFacts:
     period: tuple[datetime, datetime] | None = None
     weekday_next_week: int | None = None
     days: tuple[date, date] | None = None  # "thursday and friday", "today-tomorrow": whole days
+    to_day: date | None = None  # "from thursday to friday": for a move, the new day
+    to_clock: tuple[int, int] | None = None  # "move her to 3": for a move, the new time
+    until: datetime | None = None  # "before xmas", "thru the end of the month"
+    until_at: int = 0
+    period_at: int = 0
+    to_period: bool = False
+    within: timedelta | None = None  # "in the next hour"
     now: bool = False
     late: int | None = None
     late_bare: bool = False
@@ -278,16 +335,27 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
     cur = _Cursor(text, taken or [])
 
     for m in cur.find("late"):
-        facts.late = int(m.group("n") or m.group("n2"))
+        hour = m.group("hour")
+        if hour:
+            facts.late = 30 if "half" in hour else 60
+        else:
+            facts.late = int(m.group("n") or m.group("n2") or m.group("n3"))
         cur.take(m.start(), m.end())
     for m in cur.find("late_bare"):
         facts.late_bare = True
         cur.take(m.start(), m.end())
     for m in cur.find("in"):
-        n = int(m.group("n"))
-        facts.in_delta = (
-            timedelta(hours=n) if m.group("u").startswith("h") else timedelta(minutes=n)
-        )
+        if m.group("hr"):  # "in the next couple hours": from now until then
+            n = re.match(r"\d+", m.group("hr"))
+            hours = int(n.group()) if n else 1 if m.group("hr") == "hour" else 2
+            facts.within = timedelta(hours=hours)
+        elif m.group("n2"):
+            facts.in_delta = timedelta(minutes=int(m.group("n2")))
+        else:
+            n = int(m.group("n"))
+            facts.in_delta = (
+                timedelta(hours=n) if m.group("u").startswith("h") else timedelta(minutes=n)
+            )
         cur.take(m.start(), m.end())
     for m in cur.find("now"):
         facts.now = True
@@ -300,13 +368,30 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
             sat += timedelta(days=7)
         facts.period = (_midnight(sat, tz), _midnight(sat + timedelta(days=2), tz))
         cur.take(m.start(), m.end())
+    named: list[tuple[int, int, date]] = []  # days named, for "thursday and friday"
+    dates: list[tuple[int, int, date]] = []
     for m in cur.find("wd_next_week"):
         facts.weekday_next_week = _WEEKDAYS[m.group("wd")]
         monday = today - timedelta(days=today.weekday()) + timedelta(days=7)
         facts.day = monday + timedelta(days=facts.weekday_next_week)
+        if m.group("wd0"):
+            first = monday + timedelta(days=_WEEKDAYS[m.group("wd0")])
+            facts.days = (first, facts.day) if first <= facts.day else None
+            named.append((m.start(), m.start("wd"), first))
+        named.append((m.start("wd") if m.group("wd0") else m.start(), m.end(), facts.day))
+        cur.take(m.start(), m.end())
+    for m in cur.find("this_or_next"):
+        facts.period = (now, _period("next", "week", now)[1])
+        cur.take(m.start(), m.end())
+    for m in cur.find("end_of"):
+        q = (m.group("q") or "this").strip()
+        facts.until = _period(q, m.group("u"), now)[1]
+        facts.until_at = m.start()
         cur.take(m.start(), m.end())
     for m in cur.find("period"):
         facts.period = _period(m.group("q"), m.group("u"), now)
+        facts.period_at = m.start()
+        facts.to_period = bool(_TO_DAY.search(text[: m.start()]))  # "move it to next week"
         cur.take(m.start(), m.end())
     for m in cur.find("rest_of_week"):
         facts.period = _period("this", "week", now)
@@ -314,12 +399,27 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
     for m in cur.find("month_alone"):
         facts.period = _month(_MONTHS[m.group("mon")[:3]], now)
         cur.take(m.start(m.lastindex or 0), m.end())
+    for m in cur.find("whole_month"):
+        facts.period = _period("this", "month", now)
+        cur.take(m.start(), m.end())
+    if facts.period is None:
+        for m in cur.find("month_bare"):  # "report, december", "the dec court report"
+            facts.period = _month(_MONTHS[(m.group("mon") or m.group("full"))[:3]], now)
+            cur.take(m.start("mon") if m.group("mon") else m.start("full"), m.end())
     for m in cur.find("days_back"):
         n = int(m.group("n"))
         facts.period = (_midnight(today - timedelta(days=n), tz), _midnight(today, tz))
         cur.take(m.start(), m.end())
-    dates: list[tuple[int, int, date]] = []
-    for name in ("date_iso", "date_name", "date_name_rev", "date_num"):
+    for m in cur.find("date_name_span"):
+        first = _date_from(m, today)
+        if first is not None:
+            try:
+                last = first.replace(day=int(m.group("d2")))
+            except ValueError:
+                continue
+            dates += [(m.start(), m.start("d2") - 1, first), (m.start("d2"), m.end(), last)]
+            cur.take(m.start(), m.end())
+    for name in ("date_iso", "date_name", "date_name_rev", "date_num", "holiday", "date_ordinal"):
         for m in cur.find(name):
             day = _date_from(m, today)
             if day is None:
@@ -328,11 +428,15 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
             facts.day = day
             dates.append((m.start(), m.end(), day))
             cur.take(m.start(), m.end())
+    for a, _, day in dates:
+        if _WEEK_OF.search(text[:a]):  # "the week of dec 7": Monday to Monday
+            monday = day - timedelta(days=day.weekday())
+            facts.period = (_midnight(monday, tz), _midnight(monday + timedelta(days=7), tz))
+            facts.day = None
     span = _date_range(text, sorted(dates))
     if span is not None:  # "Dec 21 to Jan 1": both days whole
         first, last = span
         facts.day, facts.period = None, (_midnight(first, tz), _midnight(last + timedelta(1), tz))
-    named: list[tuple[int, int, date]] = []  # days named by word, for "thursday and friday"
     for m in cur.find("day"):
         word = m.group("d")
         if word in ("today",):
@@ -347,18 +451,33 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
             facts.day = today + timedelta(days=1)
         if m.group("ap"):
             facts.part = "morning" if m.group("ap") == "a" else "afternoon"
+        if m.group("night"):  # "tomorrow night"
+            facts.part = "evening"
         named.append((m.start(), m.end(), facts.day))
         cur.take(m.start(), m.end())
     for m in cur.find("weekday"):
         q, wd = m.group("q"), m.group("wd")
-        if wd in ("sat", "sun") and not q:
-            continue  # "sat with", "sun" are words first
+        if wd in ("sat", "sun") and not q and not re.match(r"\s*(?:$|[,.!?;])", text[m.end() :]):
+            continue  # "sat with", "sun" are words first (but "no actually sat" is the day)
         facts.day = _weekday(q, _WEEKDAYS[wd], today)
         if m.group("ap"):
             facts.part = "morning" if m.group("ap") == "a" else "afternoon"
         named.append((m.start(), m.end(), facts.day))
         cur.take(m.start(), m.end())
-    facts.days = _day_span(text, sorted(named))
+    every = sorted(named + dates)
+    facts.days = _day_span(text, every) or facts.days
+    for a, _, day in every:
+        if _BEFORE_DAY.search(text[:a]) and not text[a:].split(" ", 1)[0].endswith("'s"):
+            facts.until, facts.until_at = _midnight(day, tz), a  # "before xmas": up to that day
+            facts.day, facts.days = None, None
+    if facts.period and _BEFORE_DAY.search(text[: facts.period_at]):
+        facts.until, facts.period = facts.period[0], None  # "before next week"
+    facts.to_day = _moved_to(text, every)
+    fix = _CORRECTION.search(text)
+    if fix:  # "thursday, no wait, friday": what follows the correction wins
+        after = [d for a, _, d in every if a >= fix.end()]
+        if after:
+            facts.day, facts.days, facts.to_day = after[-1], None, after[-1]
     for m in cur.find("part"):
         facts.part = _PART_WORDS[m.group("p")]
         before = text[: m.start()].rstrip()
@@ -383,7 +502,8 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
                 h12 = h + 12 if ap2 == "p" and h < 12 else h
                 first = (h12 if (h12, 0) <= _clock(m, 2) else h, first[1])
             facts.range = (first, _clock(m, 2, facts.part))
-            facts.range_to = name == "range_bare" and " to " in m.group()
+            # "10am to 11:30", "from 2 to 4": on a move, the second time is the new one
+            facts.range_to = name == "range_from" or (name == "range_bare" and " to " in m.group())
             cur.take(m.start(), m.end())
     for name in ("leave", "after", "before", "at"):
         for m in cur.find(name):
@@ -393,15 +513,22 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
                 continue
             setattr(facts, "exact" if name == "at" else name, _clock(m, 1, facts.part))
             cur.take(m.start(), m.end())
+    to_explicit = False
+    for m in cur.find("to_clock"):
+        facts.to_clock, to_explicit = _clock(m, 1, facts.part), _explicit(m, 1)
+        cur.take(m.start(), m.end())
     for m in cur.find("clock"):
-        if _explicit(m, 1):
-            facts.exact = _clock(m, 1, facts.part)
+        if _explicit(m, 1) or (fix and m.start() == fix.end() and facts.exact):
+            facts.exact = _clock(m, 1, facts.part)  # "at 4, no wait, 5": the corrected time
+            facts.to_clock = None if fix and m.start() == fix.end() else facts.to_clock
             cur.take(m.start(), m.end())
+    if facts.to_clock and ((to_explicit and facts.exact is None) or facts.to_clock == facts.exact):
+        facts.exact = facts.to_clock  # "call her back to 3pm": a time all the same
     facts.spans = cur.used
     return facts
 
 
-_DATE_TO = re.compile(r"\s*(?:to|till|til|until|thru|through|-|–)\s*")
+_DATE_TO = re.compile(r"\s*(?:to|till|til|until|thru|through|-|–|and|&|\+)\s*")
 
 
 def _date_range(text: str, dates: list[tuple[int, int, date]]) -> tuple[date, date] | None:
@@ -415,7 +542,10 @@ def _date_range(text: str, dates: list[tuple[int, int, date]]) -> tuple[date, da
     return None
 
 
-_DAYS_JOIN = re.compile(r"\s*(?:and|or|&|/|to|till|til|until|thru|through|-|–)\s*")
+_DAYS_JOIN = re.compile(
+    r"\s*(?:(?:and|&|\+)(?:\s+(?:prob(?:ably)?|maybe|possibly|likely|also|prolly))?"
+    r"|or|/|to|till|til|until|thru|through|-|–)\s*"
+)
 
 
 def _day_span(text: str, named: list[tuple[int, int, date]]) -> tuple[date, date] | None:
@@ -470,11 +600,65 @@ def _month(month: int, now: datetime) -> tuple[datetime, datetime]:
     return _midnight(first, tz), _midnight(nxt, tz)
 
 
+_HOLIDAYS = {"christmas eve": (12, 24), "christmas": (12, 25), "new year's eve": (12, 31),
+             "new year's": (1, 1)}  # fmt: skip
+
+
+def _holiday(name: str, today: date) -> date | None:
+    """The nearest such holiday (Thanksgiving: the fourth Thursday of November)."""
+    name = re.sub(r"\s+", " ", name.replace("x-mas", "christmas").replace("xmas", "christmas"))
+    name = re.sub(r"\s+day$", "", re.sub(r"years?'?s?'?", "year's", name))
+    if name == "nye":
+        name = "new year's eve"
+    if name == "thanksgiving":
+        days = []
+        for year in (today.year - 1, today.year, today.year + 1):
+            first = date(year, 11, 1)
+            days.append(first + timedelta(days=(3 - first.weekday()) % 7 + 21))
+        return min(days, key=lambda d: abs((d - today).days))
+    month, day = _HOLIDAYS[name]
+    return _nearest_year(month, day, today)
+
+
+def _ordinal(day: int, today: date) -> date | None:
+    """ "the 24th": this month's when it is still ahead (or today), else the next month's."""
+    year, month = today.year, today.month
+    for _ in range(3):
+        try:
+            cand = date(year, month, day)
+        except ValueError:
+            cand = None
+        if cand is not None and cand >= today:
+            return cand
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return None
+
+
+_CORRECTION = re.compile(
+    r"\b(?:no\s+wait|no\s+sorry|no\s+actually|no\s+make\s+(?:it|that)|sorry\s+i\s+meant?"
+    r"|i\s+meant?|correction|scratch\s+that|actually)\b[\s,:]*"
+)
+_BEFORE_DAY = re.compile(r"\b(?:before|by)\s+(?:the\s+)?$")
+_WEEK_OF = re.compile(r"\bweek\s+of\s+(?:the\s+)?$")
+_TO_DAY = re.compile(r"\b(?:to|till|til|until|for|into)\s+(?:the\s+|on\s+(?:the\s+)?)?$")
+
+
+def _moved_to(text: str, days: list[tuple[int, int, date]]) -> date | None:
+    """The day a move goes to: the last day named right after "to" ("from thursday to friday",
+    "move her CM to the 23rd"), when another day is named too or the words say a move."""
+    hits = [d for a, _, d in days if _TO_DAY.search(text[:a])]
+    return hits[-1] if hits else None
+
+
 def _date_from(m: re.Match[str], today: date) -> date | None:
+    if "h" in m.groupdict():
+        return _holiday(m.group("h"), today)
+    if "mon" not in m.groupdict():
+        return _ordinal(int(m.group("d")), today)
     raw = m.group("mon")
     month = int(raw) if raw.isdigit() else _MONTHS[raw[:3]]
     day = int(m.group("d"))
-    year = m.group("y")
+    year = m.groupdict().get("y")
     if year is None:
         return _nearest_year(month, day, today)
     y = int(year) + (2000 if len(year) == 2 else 0)
@@ -493,9 +677,16 @@ def resolve(
     today = now.date()
     if facts.late is not None:
         return now, (now.astimezone(UTC) + timedelta(minutes=facts.late)).astimezone(tz)
+    if facts.within is not None:
+        return now, (now.astimezone(UTC) + facts.within).astimezone(tz)
     if facts.in_delta is not None:
         at = (now.astimezone(UTC) + facts.in_delta).astimezone(tz)
-        return at, at
+        return (now, at) if unavailable else (at, at)  # "be there in 25": late until then
+    if facts.until is not None and not any((facts.exact, facts.range, facts.after)):
+        # "before xmas" from now; "monday thru the end of the month" from that day
+        first = facts.days[0] if facts.days else facts.day
+        begin = _midnight(first, tz) if first and first < facts.until.date() else now
+        return begin, facts.until
     has_clock = any((facts.exact, facts.after, facts.before, facts.range, facts.leave))
     if facts.days is not None and not has_clock and not facts.part:
         end = _midnight(facts.days[1] + timedelta(days=1), tz)
