@@ -63,6 +63,8 @@ _WALK_IN = re.compile(r"\b(?:walk[-\s]?ins?|(?:just\s+)?(?:showed|walked)\s+(?:u
 _INTAKE_WORD = re.compile(r"\bintakes?\b")
 # "new patient Maria Lopez": a person not on the roster yet, named as they will be admitted.
 _NEW_PERSON = re.compile(r"\bnew\s+(?:patient|pt|client)\b")
+# "new patient Maria Lopez, IOP": the level of care they are admitted to, not a group session.
+_ADMITTED_LEVEL = re.compile(r"\b(?:iop|intensive\s+outpatient)\b(?!\s+groups?)")
 _NEW_PATIENT = re.compile(
     r"(?i:\bnew\s+(?:patient|pt|client)\b)[\s,:-]*"
     r"(?P<name>[A-Z][\w'’.-]*(?:[ ][A-Z][\w'’.-]*){0,2})"
@@ -325,6 +327,9 @@ class Parser:
         option = self._option(st)
         duration = self._duration(st)
         room = self._room(st)
+        if _NEW_PERSON.search(st.low):
+            for m in st.matches(_ADMITTED_LEVEL):
+                st.take(m.start(), m.end())
         session_type = self._first_of(st, _SESSION, allowed=self.session_types)
         needs = self._all_of(st, _NEEDS)
         metric = self._first_of(st, _METRICS)

@@ -129,3 +129,16 @@ def test_a_slot_picked_by_its_time_is_a_confirmation() -> None:
     frame = _frame("the 4pm slot")
     assert (frame["intent"], frame["window"]["start"][:16]) == ("confirm", "2026-12-02T16:00")
     assert _frame("find a 4pm slot for jamie rivera")["intent"] == "find_slot"
+
+
+def test_a_new_patients_level_of_care_is_not_a_group_session() -> None:
+    """'new patient Maria Lopez, IOP, …': IOP is where she is admitted; the assessment is the
+    session (the emergency walk-in stays an emergency intake)."""
+    frame = parse(
+        "new patient Maria Lopez, IOP, needs an emergency assessment now",
+        roster=roster(),
+        now=NOW,
+        actor="s-obrien",
+    )
+    assert (frame["intent"], frame["session_type"]) == ("emergency_intake", "intake_assessment")
+    assert frame["details"]["level_of_care"] == "2.1"
