@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from solver.demand import Demand
 from solver.feasibility import Feasibility
 from solver.model import Problem, RoomInfo
+from solver.rooms import RoomNeed, assign_rooms
 from solver.scoring import continuity_penalty, preference_penalty
 from solver.timegrid import intersect, starts_within
 
@@ -394,3 +395,26 @@ def explain(blockers: Counter[str]) -> str:
     (top, _), *rest = blockers.most_common()
     more = ", then " + rest[0][0] if rest else ""
     return f"blocked by {top}{more}"
+
+
+def rooms_for_picked(
+    problem: Problem, feas: Feasibility, demands: list[Demand], picked: list[Candidate]
+) -> dict[int, str | None]:
+    """Rooms for chosen candidates, by candidate index: groups' named rooms are marked busy
+    first, then pooled sessions get actual rooms (None: no room could be found)."""
+    for c in picked:
+        if c.room:
+            feas.busy.add_room(c.room, c.start, c.end)
+    needs = [
+        RoomNeed(
+            key=c.index,
+            kind=problem.session_types[demands[c.demand].session_type],
+            preferred_kind=c.kind,
+            size=c.size,
+            start=c.start,
+            end=c.end,
+        )
+        for c in picked
+        if c.room is None and c.kind is not None
+    ]
+    return assign_rooms(feas, needs)

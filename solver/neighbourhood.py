@@ -19,11 +19,16 @@ from dataclasses import replace
 
 from ortools.sat.python import cp_model
 
-from solver.candidates import Candidate, CandidateBuilder, CandidateLimits, pick_staff
+from solver.candidates import (
+    Candidate,
+    CandidateBuilder,
+    CandidateLimits,
+    pick_staff,
+    rooms_for_picked,
+)
 from solver.demand import Demand, expand_demands
 from solver.feasibility import Feasibility
 from solver.model import Placement, Problem
-from solver.rooms import RoomNeed, assign_rooms
 
 DENSE = CandidateLimits(max_staff=3, starts_per_day=1000)
 """Every start of every freed clinician-day."""
@@ -215,22 +220,7 @@ def _placements(
     by_key: dict[str, Demand],
 ) -> Placed | None:
     """The chosen candidates as placements with rooms (None when a room cannot be found)."""
-    needs = [
-        RoomNeed(
-            key=c.index,
-            kind=problem.session_types[demands[c.demand].session_type],
-            preferred_kind=c.kind,
-            size=c.size,
-            start=c.start,
-            end=c.end,
-        )
-        for c in picked
-        if c.kind is not None and c.room is None
-    ]
-    for c in picked:
-        if c.room:  # groups' named rooms first, as solver.plan._result does
-            feas.busy.add_room(c.room, c.start, c.end)
-    rooms = assign_rooms(feas, needs)
+    rooms = rooms_for_picked(problem, feas, demands, picked)  # as solver.plan._result
     out: Placed = []
     stamp = time.perf_counter_ns()
     for n, c in enumerate(picked):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from solver.baseline import greedy_placements
-from solver.candidates import Candidate, CandidateBuilder, CandidateLimits
+from solver.candidates import Candidate, CandidateBuilder, CandidateLimits, rooms_for_picked
 from solver.deadline import (
     CANDIDATES_SHARE,
     FIRST_FIT_SHARE,
@@ -34,7 +34,6 @@ from solver.limits import Use, add_rule_limits, short_by_rule
 from solver.metrics import tally, utilization
 from solver.model import Placement, PlanResult, Problem, SolveStats
 from solver.neighbourhood import improve
-from solver.rooms import RoomNeed, assign_rooms
 from solver.settings import SolverSettings
 from solver.timegrid import covers
 
@@ -523,24 +522,8 @@ def _result(
     stats: SolveStats,
     began: float,
 ) -> PlanResult:
-    # Named rooms first (groups), then pooled sessions get actual rooms.
     picked = [cands[i] for i in chosen]
-    for c in picked:
-        if c.room:
-            feas.busy.add_room(c.room, c.start, c.end)
-    needs = [
-        RoomNeed(
-            key=c.index,
-            kind=problem.session_types[demands[c.demand].session_type],
-            preferred_kind=c.kind,
-            size=c.size,
-            start=c.start,
-            end=c.end,
-        )
-        for c in picked
-        if c.room is None and c.kind is not None
-    ]
-    rooms = assign_rooms(feas, needs)
+    rooms = rooms_for_picked(problem, feas, demands, picked)
     new: list[Placement] = []
     per_demand: dict[int, int] = defaultdict(int)
     reasons = dict(why_none)
