@@ -221,7 +221,7 @@ def export_instance(
 ) -> dict[str, Any]:
     """Load one hard instance into a fresh database and return its peer problem."""
     facility = json.loads(instance_path(name, seed).read_text(encoding="utf-8"))
-    db = open_database(f"sqlite:///{workdir / f'{name}.sqlite3'}")
+    db = open_database(f"sqlite:///{workdir / f'{name}-peer.sqlite3'}")  # beside Rota's
     try:
         load_facility(db, facility, actor="bench")
         tz = db.facility_tz()

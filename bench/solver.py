@@ -217,12 +217,12 @@ def run_peer(
     """Export the instance's plan problem and let the peer plan it (a subprocess in its own
     venv); its plan file and timings, or None and why."""
     data = export_instance(name, seed, workdir)
-    problem = workdir / f"{name}-seed{seed}.peer.json"
-    problem.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
     # The peer's clock starts where Rota's does (reading the facility, then candidates and
     # constraints); loading the file into the database comes before both.
     exported = float(data["export_seconds"])
     began = time.perf_counter() - exported
+    problem = workdir / f"{name}-seed{seed}.peer.json"
+    problem.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
     out = workdir / peer_plan_name(name, seed)
     t0 = time.perf_counter()
     try:

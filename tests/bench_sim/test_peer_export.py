@@ -16,6 +16,8 @@ from bench.hard_instances import instance_path
 from bench.peer_export import FORMAT, export_instance
 from bench.peer_timefold import candidate_keys, load, plan_file, sessions_of
 from bench.validate_plan import validate_plan
+from clinic.db import open_database
+from clinic.facility_file import load_facility
 
 
 @pytest.fixture(scope="module")
@@ -137,3 +139,14 @@ def test_one_session_of_a_type_a_day_is_a_cap(tight_s: dict) -> None:
         ]
         assert same_day, d["key"]
         assert all(any({i, j} <= cap for cap in capped) for i, j in same_day[:20]), d["key"]
+
+
+def test_the_export_runs_beside_rotas_database_in_one_work_dir(tmp_path: Path) -> None:
+    """bench/solver.py --peer plans with Rota first in the same work directory: the export
+    loads its own database instead of failing on the one Rota's run left there."""
+    facility = json.loads(Path(instance_path("groups-01", 1)).read_text(encoding="utf-8"))
+    db = open_database(f"sqlite:///{tmp_path / 'groups-01.sqlite3'}")
+    load_facility(db, facility, actor="test")
+    db.dispose()
+    data = export_instance("groups-01", 1, tmp_path)
+    assert data["required"] == 138 and data["instance"] == "groups-01"
