@@ -3,21 +3,28 @@
 With --instances (tight-s,tight-m,tight-l,groups or groups-NN; bench/hard_instances.py) it runs
 the hard instances instead: each facility file loaded into a fresh SQLite database, the open week
 planned the way `rota optimize --out` does (the same use case and plan file), the plan checked by
-bench/validate_plan.py (independent of the solver), and first fit's plan beside it.
+bench/validate_plan.py (independent of the solver), and first fit's plan beside it. With --peer,
+the open-source peer (Timefold Solver, bench/peer_timefold.py, in its own venv: --peer-python or
+ROTA_PEER_PYTHON) plans the same problem (bench/peer_export.py) with the same time limit and is
+judged by the same validator; --peer-plans DIR judges peer plan files made before instead
+(`<instance>-seed<N>.timefold.json`); --skip-rota leaves Rota out (the peer's columns only).
 
 For each size: time to the first feasible plan and to the limit, required sessions placed, the
 placement objective against CP-SAT's bound (gap %), utilization and quality, the same for greedy
 first fit; find_slots latency p50/p95 over 200 random requests; repair of a clinician out for a
 whole day. Usage: python bench/solver.py [--sizes s,m,l,xl] [--time-limit 60] [--workers 2]
        python bench/solver.py --instances tight-s,tight-m,tight-l,groups [--instance-seed 1]
-                              [--keep DIR]
+                              [--keep DIR] [--peer | --peer-plans DIR] [--skip-rota]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -44,7 +51,11 @@ from solver.slots import NEAREST_DAYS, SlotFinder
 
 sys.path.append(str(Path(__file__).resolve().parent))
 from hard_instances import expand, instance_path
+from peer_export import export_instance
 from validate_plan import validate_plan
+
+PEER_SCRIPT = Path(__file__).resolve().parent / "peer_timefold.py"
+PEER_PYTHON = Path(os.environ.get("ROTA_PEER_PYTHON", "/work/peer-venv/bin/python"))
 
 START = date(2026, 11, 30)  # the demo books this week; we plan the next one
 NEXT_WEEK = START + timedelta(days=7)
@@ -196,12 +207,97 @@ def plan_figures(facility: dict[str, Any], plan_data: dict[str, Any]) -> dict[st
     }
 
 
+def peer_plan_name(name: str, seed: int) -> str:
+    return f"{name}-seed{seed}.timefold.json"
+
+
+def run_peer(
+    name: str, seed: int, time_limit: float, peer_python: Path, workdir: Path
+) -> tuple[dict[str, Any] | None, dict[str, object]]:
+    """Export the instance's plan problem and let the peer plan it (a subprocess in its own
+    venv); its plan file and timings, or None and why."""
+    data = export_instance(name, seed, workdir)
+    # The peer's clock starts where Rota's does (reading the facility, then candidates and
+    # constraints); loading the file into the database comes before both.
+    exported = float(data["export_seconds"])
+    began = time.perf_counter() - exported
+    problem = workdir / f"{name}-seed{seed}.peer.json"
+    problem.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+    out = workdir / peer_plan_name(name, seed)
+    t0 = time.perf_counter()
+    try:
+        done = subprocess.run(
+            [str(peer_python), str(PEER_SCRIPT), str(problem), "--out", str(out),
+             "--time-limit", str(max(1.0, time_limit - exported))],
+            capture_output=True, text=True, timeout=10 * time_limit + 600, check=False,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return None, {"error": "the peer did not finish in ten times the limit"}
+    timing: dict[str, object] = {
+        "export_seconds": round(exported, 2),
+        "peer_process_seconds": round(time.perf_counter() - t0, 2),
+        "wall_seconds": round(time.perf_counter() - began, 2),
+        "candidates": len(data["candidates"]),
+    }
+    if done.returncode != 0 or not out.exists():
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        return None, {**timing, "error": f"the peer failed: {tail[0]}"}
+    with contextlib.suppress(ValueError, IndexError, KeyError):  # the score is a nicety
+        timing["score"] = json.loads(done.stdout.strip().splitlines()[-1])["score"]
+    return json.loads(out.read_text(encoding="utf-8")), timing
+
+
+def peer_figures(facility: dict[str, Any], plan_data: dict[str, Any]) -> dict[str, object]:
+    return {
+        **plan_figures(facility, plan_data),
+        "solver_seconds": plan_data.get("solver", {}).get("seconds"),
+    }
+
+
 def bench_instance(
-    name: str, seed: int, settings: SolverSettings, workdir: Path, keep: Path | None = None
+    name: str,
+    seed: int,
+    settings: SolverSettings,
+    workdir: Path,
+    keep: Path | None = None,
+    *,
+    rota: bool = True,
+    peer_python: Path | None = None,
+    peer_plans: Path | None = None,
 ) -> dict[str, object]:
     """One hard instance planned as `rota optimize --out` plans it, then validated; with `keep`,
-    the facility file, the plan and first fit's plan are written there."""
+    the facility file, the plan and first fit's plan are written there. With `peer_python`,
+    the peer plans it too; with `peer_plans`, the peer's plan file from there is judged."""
     facility = json.loads(instance_path(name, seed).read_text(encoding="utf-8"))
+    out: dict[str, object] = {"instance": name, "instance_seed": seed}
+    if rota:
+        out.update(_bench_rota(name, seed, facility, settings, workdir, keep))
+    if peer_python is not None:
+        plan_data, timing = run_peer(name, seed, settings.time_limit, peer_python, workdir)
+        if plan_data is not None and keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            (keep / peer_plan_name(name, seed)).write_text(json.dumps(plan_data, indent=1))
+        figures = peer_figures(facility, plan_data) if plan_data is not None else {}
+        out["peer"] = {"solver": "timefold", **timing, **figures}
+    elif peer_plans is not None:
+        path = peer_plans / peer_plan_name(name, seed)
+        if path.exists():
+            plan_data = json.loads(path.read_text(encoding="utf-8"))
+            out["peer"] = {"solver": "timefold", "file": str(path),
+                           **peer_figures(facility, plan_data)}  # fmt: skip
+        else:
+            out["peer"] = {"error": f"no peer plan {path}"}
+    return out
+
+
+def _bench_rota(
+    name: str,
+    seed: int,
+    facility: dict[str, Any],
+    settings: SolverSettings,
+    workdir: Path,
+    keep: Path | None,
+) -> dict[str, object]:
     db = open_database(f"sqlite:///{workdir / f'{name}.sqlite3'}")
     load_facility(db, facility, actor="bench")
     tz = db.facility_tz()
@@ -219,8 +315,6 @@ def bench_instance(
             (keep / f"{name}-seed{seed}{suffix}.json").write_text(json.dumps(data, indent=1))
     st = result.stats
     out: dict[str, object] = {
-        "instance": name,
-        "instance_seed": seed,
         "wall_seconds": round(wall, 2),
         "solver_seconds": st.seconds,
         "status": st.status,
@@ -238,41 +332,72 @@ def bench_instance(
 
 
 def bench_instances(
-    names: list[str], seed: int, settings: SolverSettings, keep: Path | None = None
+    names: list[str],
+    seed: int,
+    settings: SolverSettings,
+    keep: Path | None = None,
+    *,
+    rota: bool = True,
+    peer_python: Path | None = None,
+    peer_plans: Path | None = None,
 ) -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
-            row = bench_instance(name, seed, settings, Path(tmp), keep)
+            row = bench_instance(
+                name, seed, settings, Path(tmp), keep,
+                rota=rota, peer_python=peer_python, peer_plans=peer_plans,
+            )  # fmt: skip
             rows.append(row)
             print(json.dumps(row), flush=True)
-    groups = [r for r in rows if str(r["instance"]).startswith("groups-")]
-    summary: dict[str, object] = {
-        r["instance"]: {  # type: ignore[misc]
-            k: r[k]
-            for k in ("required", "placed", "hard_violations", "wall_seconds", "continuity_pct",
-                      "same_day_pairs")
-        }
-        | {"first_fit_placed": r["first_fit"]["placed"],  # type: ignore[index]
-           "first_fit_same_day_pairs": r["first_fit"]["same_day_pairs"]}  # type: ignore[index]
-        for r in rows
-        if r not in groups
-    }  # fmt: skip
-    if groups:
-        summary["groups"] = {
-            "complete": sum(r["placed"] == r["required"] for r in groups),
-            "instances": len(groups),
-            "group_sessions_placed": sum(r["group_sessions_placed"] for r in groups),  # type: ignore[misc]
-            "group_sessions_required": sum(r["group_sessions_required"] for r in groups),  # type: ignore[misc]
-            "first_fit_complete": sum(
-                r["first_fit"]["placed"] == r["first_fit"]["required"]  # type: ignore[index]
-                for r in groups
-            ),
-            "hard_violations": sum(r["hard_violations"] for r in groups),  # type: ignore[misc]
-            "max_wall_seconds": max(r["wall_seconds"] for r in groups),  # type: ignore[type-var]
-        }
-    print(json.dumps({"summary": summary, "time_limit": settings.time_limit,
+    print(json.dumps({"summary": summarize(rows), "time_limit": settings.time_limit,
                       "workers": settings.workers, "instance_seed": seed}))  # fmt: skip
+
+
+def summarize(rows: list[dict[str, Any]]) -> dict[str, object]:
+    """Per tight instance, and over the groups-NN family, Rota's figures and the peer's (where
+    each ran): the README rows."""
+    keys = ("required", "placed", "hard_violations", "wall_seconds", "continuity_pct",
+            "same_day_pairs")  # fmt: skip
+    summary: dict[str, object] = {}
+    groups = [r for r in rows if str(r["instance"]).startswith("groups-")]
+    for r in rows:
+        if r in groups:
+            continue
+        item: dict[str, object] = {k: r[k] for k in keys if k in r}
+        if "first_fit" in r:
+            item["first_fit_placed"] = r["first_fit"]["placed"]
+            item["first_fit_same_day_pairs"] = r["first_fit"]["same_day_pairs"]
+        if "peer" in r:
+            item["peer"] = {k: r["peer"][k] for k in (*keys, "error") if k in r["peer"]}
+        summary[r["instance"]] = item
+    if groups:
+        summary["groups"] = _family(groups)
+        peers = [r["peer"] for r in groups if "peer" in r]
+        if peers:
+            summary["groups"]["peer"] = _family(peers)  # type: ignore[index]
+    return summary
+
+
+def _family(rows: list[dict[str, Any]]) -> dict[str, object]:
+    done = [r for r in rows if "placed" in r]
+    out: dict[str, object] = {"instances": len(rows), "judged": len(done)}
+    if not done:
+        return out
+    out.update(
+        complete=sum(r["placed"] == r["required"] for r in done),
+        group_sessions_placed=sum(r["group_sessions_placed"] for r in done),
+        group_sessions_required=sum(r["group_sessions_required"] for r in done),
+        hard_violations=sum(r["hard_violations"] for r in done),
+    )
+    walls = [r["wall_seconds"] for r in done if "wall_seconds" in r]
+    if walls:
+        out["max_wall_seconds"] = max(walls)
+    if all("first_fit" in r for r in done):
+        out["first_fit_complete"] = sum(
+            r["first_fit"]["placed"] == r["first_fit"]["required"] for r in done
+        )
+    return out
 
 
 def main() -> None:
@@ -283,6 +408,12 @@ def main() -> None:
     parser.add_argument(
         "--keep", type=Path, help="Write each instance's facility file, plan and first fit here."
     )
+    parser.add_argument(
+        "--peer", action="store_true", help="Let the peer (Timefold) plan each instance too."
+    )
+    parser.add_argument("--peer-python", type=Path, default=PEER_PYTHON)
+    parser.add_argument("--peer-plans", type=Path, help="Judge the peer's plan files from here.")
+    parser.add_argument("--skip-rota", action="store_true", help="Only the peer's columns.")
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
@@ -293,7 +424,15 @@ def main() -> None:
             names = expand(args.instances)
         except ValueError as exc:
             parser.error(str(exc))
-        bench_instances(names, args.instance_seed, settings, args.keep)
+        peer_python = args.peer_python if args.peer else None
+        if peer_python is not None and not peer_python.exists():
+            print(f"peer: {peer_python} not found (see bench/README-solver.md); "
+                  "carrying on without the peer's columns", file=sys.stderr)  # fmt: skip
+            peer_python = None
+        bench_instances(
+            names, args.instance_seed, settings, args.keep,
+            rota=not args.skip_rota, peer_python=peer_python, peer_plans=args.peer_plans,
+        )  # fmt: skip
         return
     results = []
     with tempfile.TemporaryDirectory() as tmp:
