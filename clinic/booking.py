@@ -448,8 +448,10 @@ class BookingService:
         if patient is not None and before is not None:
             judged, was = after.for_patient(patient), before.for_patient(patient)
         change = ProposedChange(action, actor, judged, was, reason, override_reason)
-        decision = judge(self.policy, session, change)
+        # Flush before the rules read anything: their first query would autoflush, and a
+        # database guard firing there (another process took the time) would escape as a 500.
         self._flush(session)
+        decision = judge(self.policy, session, change)
         append_event(
             session,
             actor=actor,

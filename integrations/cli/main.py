@@ -33,7 +33,7 @@ from clinic.tokens import DEFAULT_DAYS, DEFAULT_SCOPE, Caller
 from integrations.cli import identity, nlu_cmds
 from integrations.cli.output import write_atomically
 from integrations.http.server import Tls, check_tls, uvicorn_options
-from integrations.log_policy import protect_logs
+from integrations.log_policy import log_format, protect_logs
 
 app = typer.Typer(
     name="rota",
@@ -717,13 +717,15 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Run the HTTP API (chat, REST, OpenAPI at /schema/swagger, health at /health), and the
+    """Run the HTTP API (chat, REST, OpenAPI at /schema/swagger, /health, /ready, /metrics;
+    ROTA_LOG_FORMAT=json for one JSON log line per request), and the
     embedded job scheduler (see `rota jobs list`) unless ROTA_SCHEDULER=off. With --certfile
     it speaks HTTPS only, and every response carries Strict-Transport-Security."""
     from integrations.http.hardening import Hardening
 
     tls = check_tls(certfile, keyfile)  # before anything binds or starts: one clear line
     Hardening.from_env()  # ROTA_MAX_BODY_BYTES, ROTA_CORS_ORIGINS: refused here, not per worker
+    log_format()  # ROTA_LOG_FORMAT, likewise
     db = _db()
     base = f"{'https' if tls else 'http'}://{host}:{port}"
     who = identity.acting(db) if token_for_role else OPERATOR
