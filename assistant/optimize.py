@@ -19,7 +19,7 @@ from assistant.problem_builder import BuiltProblem, build_problem, narrow_to_nee
 from assistant.problem_cache import cached_problem
 from assistant.usecases import capacity
 from assistant.wiring import booking_service
-from clinic import access_log, queries
+from clinic import access_log, metrics, queries
 from clinic.booking import BookingRequest, MoveRequest
 from clinic.db import Database
 from clinic.errors import InvalidInput, NotFound
@@ -100,7 +100,8 @@ def offer_slots(
         holds = capacity.standing_holds(db, built, moment, query.end)
         if holds:
             index = (index or Feasibility(problem)).holding(holds)
-    answer = SlotFinder(problem, index).find(request, query.k, now=clock.minutes(moment))
+    with metrics.solver_time("slots"):
+        answer = SlotFinder(problem, index).find(request, query.k, now=clock.minutes(moment))
     return answer, built
 
 
@@ -174,7 +175,9 @@ def optimize_period(
     if on_progress is not None:
         seconds = round(time.perf_counter() - began, 3)
         on_progress(Step("read the facility", seconds, len(built.problem.patients), "patients"))
-    return plan(built.problem, settings, on_progress=on_progress, began=began), built
+    with metrics.solver_time("plan"):
+        result = plan(built.problem, settings, on_progress=on_progress, began=began)
+    return result, built
 
 
 def _appointment_record(
@@ -317,7 +320,9 @@ def repair_out(
         (clock.minutes(start), clock.minutes(end)), staff=staff, room=room, reason=reason
     )
     moment = max(now or now_utc(), start)
-    return repair(built.problem, disruption, settings, now=clock.minutes(moment)), built
+    with metrics.solver_time("repair"):
+        result = repair(built.problem, disruption, settings, now=clock.minutes(moment))
+    return result, built
 
 
 def repair_json(result: RepairResult, built: BuiltProblem) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from assistant.optimize import interactive_settings
 from assistant.problem_builder import build_problem
+from clinic import metrics
 from clinic.db import Database
 from clinic.timeutil import day_bounds
 from solver.model import Placement, SlotRequest
@@ -72,18 +73,19 @@ def emergency_bumps(
     def place(p: Placement) -> Place:
         return Place(clock.moment(p.start), p.minutes, tuple(p.staff), p.room)
 
-    answer = emergency(
-        built.problem,
-        SlotRequest(
-            patients=(patient,),
-            session_type=session_type,
-            window=(clock.minutes(start), clock.minutes(end)),
-            staff=staff,
-        ),
-        k=1,
-        now=clock.minutes(now),
-        settings=interactive_settings(),
-    )
+    with metrics.solver_time("repair"):  # an emergency is a repair around one admission
+        answer = emergency(
+            built.problem,
+            SlotRequest(
+                patients=(patient,),
+                session_type=session_type,
+                window=(clock.minutes(start), clock.minutes(end)),
+                staff=staff,
+            ),
+            k=1,
+            now=clock.minutes(now),
+            settings=interactive_settings(),
+        )
     return [
         RoomByMoving(
             start=clock.moment(option.start),

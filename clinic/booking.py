@@ -14,9 +14,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from clinic import metrics
 from clinic.audit import append_event
 from clinic.changes import (
     AllowAll,
@@ -32,7 +34,7 @@ from clinic.changes import (
     view_of,
 )
 from clinic.db import Database
-from clinic.errors import BookingConflict, InvalidInput, NotFound
+from clinic.errors import BookingConflict, InvalidInput, NotFound, RuleViolation
 from clinic.models import (
     ACTIVE_STATUSES,
     TERMINAL_STATUSES,
@@ -117,10 +119,14 @@ class BookingService:
             for index, request in enumerate(requests):
                 try:
                     booked.append(self._book_one(session, actor, request, reason, override_reason))
-                except BookingConflict as exc:
-                    if len(requests) == 1:
+                except (BookingConflict, RuleViolation) as exc:
+                    metrics.conflict("rules" if isinstance(exc, RuleViolation) else "taken")
+                    if len(requests) == 1 or isinstance(exc, RuleViolation):
                         raise
                     raise BookingConflict(f"request {index + 1} of {len(requests)}: {exc}") from exc
+            # Counted when they are committed (a use case's transaction may still roll back).
+            count = len(booked)
+            event.listen(session, "after_commit", lambda _s: metrics.booked(count), once=True)
             return booked
 
     def cancel(
@@ -442,8 +448,10 @@ class BookingService:
         if patient is not None and before is not None:
             judged, was = after.for_patient(patient), before.for_patient(patient)
         change = ProposedChange(action, actor, judged, was, reason, override_reason)
-        decision = judge(self.policy, session, change)
+        # Flush before the rules read anything: their first query would autoflush, and a
+        # database guard firing there (another process took the time) would escape as a 500.
         self._flush(session)
+        decision = judge(self.policy, session, change)
         append_event(
             session,
             actor=actor,

@@ -23,6 +23,7 @@ from sqlalchemy.pool import QueuePool, SingletonThreadPool
 
 from clinic import encryption, versions
 from clinic.errors import InvalidInput, RotaError
+from clinic.settings import whole_number
 from clinic.timeutil import zone
 
 DATABASE_URL_ENV = "ROTA_DATABASE_URL"
@@ -128,13 +129,29 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
     if url.startswith("postgresql"):
+        # Per process: size ROTA_DB_POOL_SIZE + ROTA_DB_MAX_OVERFLOW times the processes
+        # (serve and worker) under PostgreSQL's max_connections (README "Running in production").
         return create_engine(
-            url, pool_pre_ping=True, pool_size=10, max_overflow=30, hide_parameters=True
+            url,
+            pool_pre_ping=True,
+            pool_size=whole_number("ROTA_DB_POOL_SIZE", 10, most=200),
+            max_overflow=_overflow(),
+            hide_parameters=True,
         )
     raise InvalidInput(
         f"unsupported database URL {url.split(':', 1)[0]!r}: "
         "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
     )
+
+
+def _overflow() -> int:
+    """ROTA_DB_MAX_OVERFLOW: connections beyond the pool under a burst (0 allowed: a hard cap)."""
+    raw = os.environ.get("ROTA_DB_MAX_OVERFLOW", "").strip()
+    if not raw:
+        return 30
+    if not raw.isdigit():
+        raise InvalidInput(f"ROTA_DB_MAX_OVERFLOW must be a whole number (0 or more), not {raw!r}")
+    return int(raw)
 
 
 class Database:

@@ -109,6 +109,27 @@ def due_key(db: Database, job: Job, now: datetime) -> str | None:
     return local.date().isoformat()
 
 
+def due_since(db: Database, job: Job, key: str) -> datetime:
+    """The moment a key fell due (UTC): a periodic key is its slot's start; a daily or weekly
+    key is its date at the job's local time."""
+    if job.every_minutes is not None:
+        return datetime.fromisoformat(key)
+    tz = db.facility_tz()
+    minutes = daily_time(db, job)
+    day = datetime.fromisoformat(key).replace(tzinfo=tz)
+    return (day + timedelta(minutes=minutes)).astimezone(UTC)
+
+
+def lag(db: Database, now: datetime) -> timedelta:
+    """How long the oldest due run has waited (zero when nothing is due): the job lag."""
+    waited = timedelta(0)
+    for job in load_jobs().values():
+        key = due_key(db, job, now)
+        if key is not None and needs_run(db, job.name, key):
+            waited = max(waited, now - due_since(db, job, key))
+    return waited
+
+
 def _weekly_key(db: Database, job: Job, now: datetime) -> str:
     """The date of a weekly job's latest moment (its weekday at its time) at or before now."""
     assert job.weekday is not None

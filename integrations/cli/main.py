@@ -23,6 +23,7 @@ from assistant.usecases import (
     web_sign_in,
 )
 from assistant.wiring import load_facility_file
+from clinic import backup
 from clinic.db import Database, database_url, encrypt_database, open_database, shown_url
 from clinic.demo import SIZES, generate_demo
 from clinic.errors import InvalidInput, PermissionDenied, RotaError
@@ -32,7 +33,7 @@ from clinic.tokens import DEFAULT_DAYS, DEFAULT_SCOPE, Caller
 from integrations.cli import identity, nlu_cmds
 from integrations.cli.output import write_atomically
 from integrations.http.server import Tls, check_tls, uvicorn_options
-from integrations.log_policy import protect_logs
+from integrations.log_policy import log_format, protect_logs
 
 app = typer.Typer(
     name="rota",
@@ -127,6 +128,42 @@ def db_encrypt(
             "delete it (shred) once Rota works with the encrypted file"
         )
     typer.echo("keep ROTA_DB_KEY safe: without it the database cannot be read")
+
+
+@db_app.command("backup")
+def db_backup(
+    file: Annotated[Path, typer.Argument(help="Where to write the copy (must not exist yet).")],
+) -> None:
+    """Copy the embedded database to FILE while Rota keeps running (SQLite's online backup:
+    one consistent snapshot). An encrypted database stays encrypted, with the same key.
+    PostgreSQL: use pg_dump."""
+    _embedded_only()
+    db = _db()
+    done = backup.backup(db, file, actor=identity.acting(db))
+    kind = "encrypted, same key" if done.encrypted else "plain"
+    typer.echo(f"backed up to {done.file} ({done.bytes} bytes, {kind}, migration {done.migration})")
+
+
+@db_app.command("restore")
+def db_restore(
+    file: Annotated[Path, typer.Argument(help="A backup made by `rota db backup`.")],
+) -> None:
+    """Replace the embedded database with a backup, after checking it (integrity, a Rota
+    database, a migration this program knows; an older one is migrated up). The database as it
+    was is kept beside it. On any problem nothing is changed. PostgreSQL: use pg_restore."""
+    _embedded_only()
+    db = open_database(migrate=False)  # the database in force may be the broken one
+    done = backup.restore(db, file, actor=identity.acting(db))
+    typer.echo(f"restored {done.database} from {done.file} (migration {done.was_at}", nl=False)
+    typer.echo(f", migrated to {done.now_at})" if done.now_at != done.was_at else ")")
+    if done.kept is not None:
+        typer.echo(f"the database as it was is kept at {done.kept}")
+
+
+def _embedded_only() -> None:
+    """One line for PostgreSQL, before connecting to it."""
+    if not database_url().startswith("sqlite"):
+        raise InvalidInput(backup.POSTGRES_HINT)
 
 
 @app.command()
@@ -680,13 +717,15 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Run the HTTP API (chat, REST, OpenAPI at /schema/swagger, health at /health), and the
+    """Run the HTTP API (chat, REST, OpenAPI at /schema/swagger, /health, /ready, /metrics;
+    ROTA_LOG_FORMAT=json for one JSON log line per request), and the
     embedded job scheduler (see `rota jobs list`) unless ROTA_SCHEDULER=off. With --certfile
     it speaks HTTPS only, and every response carries Strict-Transport-Security."""
     from integrations.http.hardening import Hardening
 
     tls = check_tls(certfile, keyfile)  # before anything binds or starts: one clear line
     Hardening.from_env()  # ROTA_MAX_BODY_BYTES, ROTA_CORS_ORIGINS: refused here, not per worker
+    log_format()  # ROTA_LOG_FORMAT, likewise
     db = _db()
     base = f"{'https' if tls else 'http'}://{host}:{port}"
     who = identity.acting(db) if token_for_role else OPERATOR

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass
-from typing import Literal
 
-from litestar import Litestar, get
+from litestar import Litestar
 from litestar.datastructures import MutableScopeHeaders
 from litestar.di import NamedDependency, Provide
+from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components
 from litestar.static_files import create_static_files_router
@@ -17,7 +16,6 @@ from litestar.types import Message, Scope
 from assistant.authentication import Throttle
 from assistant.dialogue import Dialogue
 from assistant.parse import intents
-from assistant.usecases import records
 from clinic.db import Database, open_database
 from integrations.http.api import SECURITY_SCHEMES
 from integrations.http.appointments import AppointmentController
@@ -29,6 +27,8 @@ from integrations.http.fhir import BulkSettings, fhir_aware, fhir_router
 from integrations.http.groups import GroupController
 from integrations.http.hardening import Hardening, security_headers
 from integrations.http.ical import calendar_feed
+from integrations.http.observe import observed
+from integrations.http.operations import health, metrics_route, metrics_token, ready
 from integrations.http.patients import PatientController
 from integrations.http.problems import EXCEPTION_HANDLERS
 from integrations.http.proposals import ProposalController
@@ -39,25 +39,11 @@ from integrations.http.staff import StaffController
 from integrations.http.swagger import STATIC as SWAGGER_INIT_DIR
 from integrations.http.swagger import SwaggerPage
 from integrations.http.waitlist import WaitlistController
-from integrations.log_policy import protect_logs
+from integrations.log_policy import JsonLines, configure_logs, log_format, protect_logs
 from integrations.slack.route import slack_events_route
 from integrations.web import TEMPLATE_CONFIG, web_handlers
 
 SWAGGER_DIR = SWAGGER_INIT_DIR / "vendor"  # Swagger UI 5 (VENDORED.md): renders OpenAPI 3.1
-
-
-@dataclass
-class Health:
-    status: Literal["ok"]
-    database: str
-    """The database's dialect (sqlite, postgresql)."""
-
-
-@get("/health", sync_to_thread=True, tags=["operations"])
-def health(db: NamedDependency[Database]) -> Health:
-    """Liveness and database reachability (no authentication: no `security` here, while every
-    /api route declares the bearer token)."""
-    return Health(status="ok", database=records.ping(db))
 
 
 async def allow_every_method(message: Message, scope: Scope) -> None:
@@ -124,9 +110,11 @@ def create_app(
         ],
         components=Components(security_schemes=SECURITY_SCHEMES),
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health,
+            ready,
+            metrics_route(metrics_token()),
             AppointmentController,
             PatientController,
             AttendanceController,
@@ -164,5 +152,16 @@ def create_app(
         # Litestar configures logging as the app starts: pin the noisy libraries after it.
         on_startup=[protect_logs, *([settle_memory] if settle else [])],
         openapi_config=openapi,
+        logging_config=logging_config(),
         debug=debug,
     )
+    configure_logs()  # ROTA_LOG_FORMAT=json: also the lines logged before Litestar's own
+    return observed(app)  # request ids, latency, one log line per request
+
+
+def logging_config() -> LoggingConfig:
+    """Litestar's logging (it configures the root logger as the app is built): its standard
+    text, or one JSON object a line with ROTA_LOG_FORMAT=json."""
+    if log_format() == "json":
+        return LoggingConfig(formatters={"standard": {"()": JsonLines}})
+    return LoggingConfig()

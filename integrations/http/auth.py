@@ -19,6 +19,7 @@ from assistant.authentication import Throttle
 from clinic.db import Database
 from clinic.errors import NotAuthenticated, PermissionDenied, TooManyAttempts
 from clinic.tokens import SCOPES, Caller
+from integrations.http.observe import note_caller
 
 READING = frozenset({"GET", "HEAD"})
 BOOKING = {"scope": "booking"}
@@ -68,6 +69,7 @@ def provide_caller(
         raise TooManyRequestsException(
             str(exc), headers={"Retry-After": str(exc.retry_after)}
         ) from None
+    note_caller(request.scope, caller.staff_id)  # the request's log line names who acted
     needed = required_scope(request)
     if SCOPES.index(caller.scope) < SCOPES.index(needed):
         raise PermissionDenied(

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from clinic.errors import InvalidInput
+from integrations.log_policy import log_format
 
 KEY_PASSWORD_ENV = "ROTA_TLS_KEY_PASSWORD"  # nosec B105  # the variable's name, not a password
 
@@ -66,6 +67,8 @@ def uvicorn_options(tls: Tls | None) -> dict[str, Any]:
         "server_header": False,  # no software name or version to look vulnerabilities up by
         "date_header": True,
     }
+    if log_format() == "json":
+        options["log_config"] = None  # uvicorn's own lines through the app's JSON logging too
     if tls is not None:
         options["ssl_certfile"] = str(tls.certfile)
         if tls.keyfile is not None:

@@ -21,6 +21,7 @@ from litestar.exceptions import HTTPException
 from assistant.usecases import web_sign_in
 from assistant.usecases.web_sign_in import Visit
 from clinic.db import Database
+from integrations.http.observe import note_caller
 
 Visitor = Visit
 SESSION_COOKIE = "rota_session"
@@ -67,6 +68,7 @@ async def provide_visitor(request: Request[Any, Any, Any], db: NamedDependency[D
             parts = urlsplit(current)
             here = parts.path + (f"?{parts.query}" if parts.query else "")
         raise SignInRequired(here)
+    note_caller(request.scope, visit.caller.staff_id)  # the request's log line names who acted
     if request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER)
         if sent is None and "form" in request.headers.get("content-type", ""):

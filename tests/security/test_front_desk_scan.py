@@ -50,6 +50,8 @@ WEEK = ("2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03", "2026-12-04")
 # Routes that carry no patient at all, and why they are not walked.
 NOT_WALKED = {
     "/health": "liveness only",
+    "/ready": "the database's migration, no rows",
+    "/metrics": "counts by route template, no rows",
     "/static/swagger/{file_path:path}": "vendored Swagger UI files",
     "/static/web/{file_path:path}": "the web's own CSS and scripts",
     "/schema": "the OpenAPI document's pages (no data)",
