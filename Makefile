@@ -21,7 +21,7 @@ run: $(STAMP)
 	$(BIN)/rota serve --token-for-role clinical_director
 
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -q -n auto --dist loadfile --durations=15  # one worker per core; a file's tests stay together; the slowest 15 listed
+	$(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder --durations=15  # one worker per core; a file's tests stay together, files with slow tests handed out first (tests/conftest.py; xdist's own order, most tests first, left the long one-test files for last); the slowest 15 listed
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ortools.sat.python import cp_model
 from sqlalchemy import create_engine, make_url, text
 
 from clinic.db import Database, open_database
 from clinic.encryption import DB_KEY_ENV
 from clinic.facility_file import load_facility
 from clinic.timeutil import use_clock
+from solver.settings import SolverSettings
 from tests.fhir_server import fhir_server  # noqa: F401  (the FHIR test server, as a fixture)
 from tests.legacy_demo import generate_demo
 
@@ -42,6 +44,14 @@ elif SQLITE_MODE == "plain":
     os.environ.pop(DB_KEY_ENV, None)
 else:
     raise pytest.UsageError(f"ROTA_TEST_SQLITE is {SQLITE_MODE!r}: use plain or sqlcipher")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files with a slow test first (the order stays otherwise): `make test` hands whole files
+    to its workers in this order, and a long file handed out last keeps one worker busy while
+    the other has nothing left to do."""
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)
 
 
 def _postgres_reachable() -> str | None:
@@ -74,28 +84,89 @@ def postgres_available() -> None:
     pytest.skip(problem)
 
 
+def _copy_sqlite(template: Path, path: Path) -> None:
+    shutil.copy(template, path)
+    for suffix in ("-wal", "-shm"):
+        if Path(f"{template}{suffix}").exists():
+            shutil.copy(f"{template}{suffix}", f"{path}{suffix}")
+
+
+@pytest.fixture(scope="session")
+def _empty_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty database at the newest schema, migrated once per test process: a test's own
+    database is a copy (every migration again per test cost the suite about a minute)."""
+    path = tmp_path_factory.mktemp("empty") / "rota.sqlite3"
+    open_database(f"sqlite:///{path}").dispose()  # the last to close checkpoints the WAL
+    return path
+
+
 @pytest.fixture()
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(f"sqlite:///{tmp_path / 'rota.sqlite3'}")
+def db(tmp_path: Path, _empty_template: Path) -> Iterator[Database]:
+    path = tmp_path / "rota.sqlite3"
+    _copy_sqlite(_empty_template, path)
+    database = open_database(f"sqlite:///{path}")
     yield database
     database.dispose()
 
 
-@pytest.fixture()
-def pg_db(postgres_available: None) -> Iterator[Database]:
-    """A database of its own per test (created from template0, dropped afterwards)."""
-    name = f"rota_test_{uuid.uuid4().hex[:10]}"
+def _pg_url(name: str) -> str:
+    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _pg_create(name: str, template: str) -> None:
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE {name} TEMPLATE template0"))
-    database = open_database(
-        make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    )
-    yield database
-    database.dispose()
+        connection.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
+    admin.dispose()
+
+
+def _pg_drop(name: str) -> None:
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _pg_empty_template(postgres_available: None) -> Iterator[str]:
+    """A PostgreSQL database at the newest schema, migrated once per test process and copied
+    per test (CREATE DATABASE ... TEMPLATE); dropped at the end."""
+    name = f"rota_tpl_{uuid.uuid4().hex[:10]}"
+    _pg_create(name, "template0")
+    try:
+        open_database(_pg_url(name)).dispose()  # no connection may stay: it is copied
+        yield name
+    finally:
+        _pg_drop(name)
+
+
+@pytest.fixture(scope="session")
+def _pg_demo_template(_pg_empty_template: str, demo_data: dict[str, Any]) -> Iterator[str]:
+    """The demo 's' facility loaded once per test process into a PostgreSQL template."""
+    name = f"rota_tpl_{uuid.uuid4().hex[:10]}"
+    _pg_create(name, _pg_empty_template)
+    try:
+        database = open_database(_pg_url(name))
+        load_facility(database, demo_data, actor="test")
+        database.dispose()
+        yield name
+    finally:
+        _pg_drop(name)
+
+
+def _pg_copy(template: str) -> Iterator[Database]:
+    name = f"rota_test_{uuid.uuid4().hex[:10]}"
+    _pg_create(name, template)
+    database = open_database(_pg_url(name))
+    yield database
+    database.dispose()
+    _pg_drop(name)
+
+
+@pytest.fixture()
+def pg_db(_pg_empty_template: str) -> Iterator[Database]:
+    """A database of its own per test (a copy of the migrated template, dropped afterwards)."""
+    yield from _pg_copy(_pg_empty_template)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -111,8 +182,11 @@ def demo_data() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def _demo_template(tmp_path_factory: pytest.TempPathFactory, demo_data: dict[str, Any]) -> Path:
+def _demo_template(
+    tmp_path_factory: pytest.TempPathFactory, demo_data: dict[str, Any], _empty_template: Path
+) -> Path:
     path = tmp_path_factory.mktemp("template") / "demo.sqlite3"
+    _copy_sqlite(_empty_template, path)
     database = open_database(f"sqlite:///{path}")
     load_facility(database, demo_data, actor="test")
     database.dispose()  # the last connection to close checkpoints the WAL into the main file
@@ -123,24 +197,41 @@ def _demo_template(tmp_path_factory: pytest.TempPathFactory, demo_data: dict[str
 def demo_db(tmp_path: Path, _demo_template: Path) -> Iterator[Database]:
     """A fresh copy of a database holding the demo 's' facility (start 2026-11-30)."""
     path = tmp_path / "demo.sqlite3"
-    shutil.copy(_demo_template, path)
-    for suffix in ("-wal", "-shm"):
-        if Path(f"{_demo_template}{suffix}").exists():
-            shutil.copy(f"{_demo_template}{suffix}", f"{path}{suffix}")
+    _copy_sqlite(_demo_template, path)
     database = open_database(f"sqlite:///{path}")
     yield database
     database.dispose()
 
 
 @pytest.fixture()
-def pg_demo_db(pg_db: Database, demo_data: dict[str, Any]) -> Database:
-    load_facility(pg_db, demo_data, actor="test")
-    return pg_db
+def pg_demo_db(_pg_demo_template: str) -> Iterator[Database]:
+    """demo_db on PostgreSQL: a copy of the loaded template, dropped afterwards."""
+    yield from _pg_copy(_pg_demo_template)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_demo_db(request: pytest.FixtureRequest) -> Database:
     return request.getfixturevalue("demo_db" if request.param == "sqlite" else "pg_demo_db")
+
+
+CP_SAT_SECONDS = 2.0
+
+
+@pytest.fixture()
+def brief_cp_sat(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each CP-SAT solve of a plan or repair stops after CP_SAT_SECONDS, whatever the plan's
+    whole limit leaves it. For tests that judge a plan valid and bookable, never its quality:
+    the whole limit stays generous, so a loaded machine still reads the facility and makes the
+    greedy start (solver/deadline.py), while an idle one stops spending the rest of it on
+    improvements no assertion looks at."""
+    apply = SolverSettings.apply
+
+    def brief(
+        self: SolverSettings, solver: cp_model.CpSolver, seconds: float | None = None
+    ) -> None:
+        apply(self, solver, min(seconds or self.time_limit, CP_SAT_SECONDS))
+
+    monkeypatch.setattr(SolverSettings, "apply", brief)
 
 
 def pin_clock(moment: datetime) -> Callable[[], Iterator[None]]:

@@ -212,8 +212,11 @@ def test_an_outcome_before_the_session_started_is_refused(db: Database) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("size", ["s", "m"])
+@pytest.mark.parametrize("size", ["s"])
 def test_demo_facilities_load_through_the_rule_packs(db: Database, size: str) -> None:
+    # Demo m loads through the rule packs, every appointment, in
+    # tests/solver/test_plans_book.py (`rota demo --load --size m`, before its plan): one
+    # load of m for the suite instead of two.
     data = generate_demo(size, seed=7, start=date(2026, 11, 30))
     counts = load_facility_file(db, data)
     assert counts["appointments"] == len(data["appointments"])

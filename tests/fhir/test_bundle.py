@@ -41,11 +41,15 @@ def _without_timestamp(bundle: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in bundle.items() if k != "timestamp"}
 
 
-def round_trip(tmp_path: Path, size: str) -> tuple[dict[str, Any], Database]:
-    """Demo `size` → Bundle → a fresh database → Bundle again, asserted equal but for their
-    timestamps; returns the first Bundle and the database it came from."""
+def round_trip(
+    tmp_path: Path, size: str, history_weeks: int = 12
+) -> tuple[dict[str, Any], Database]:
+    """Demo `size` (with `history_weeks` of history) → Bundle → a fresh database → Bundle
+    again, asserted equal but for their timestamps; returns the first Bundle and the database
+    it came from."""
     first = open_database(f"sqlite:///{tmp_path / 'first.sqlite3'}")
-    load_facility_file(first, generate_demo(size, 7, DEMO_START), as_of=DEMO_START)
+    data = generate_demo(size, 7, DEMO_START, history_weeks=history_weeks)
+    load_facility_file(first, data, as_of=DEMO_START)
     bundle = export_bundle(first, callers.for_actor(first, "operator"))
     second = open_database(f"sqlite:///{tmp_path / 'second.sqlite3'}")
     report = import_bundle(second, callers.for_actor(second, "operator"), bundle, source="test")

@@ -184,16 +184,28 @@ def identities(db: Database, path: Path, *staff: str) -> Path:
     return path
 
 
-def auth_checks(app: Litestar, db: Database, tmp_path: Path, *, paths: Paths | None = None) -> Run:
+def auth_checks(
+    app: Litestar,
+    db: Database,
+    tmp_path: Path,
+    *,
+    paths: Paths | None = None,
+    stateful: bool = True,
+) -> Run:
     """ignored_auth and object_level_authorization only, with two therapists as peers (the
-    first is tried first on every operation: the owner of what it reads)."""
+    first is tried first on every operation: the owner of what it reads). `stateful`: the
+    examples and stateful phases too, not the fuzzing phase alone."""
     peers = (THERAPIST, OTHER_THERAPIST)
     wfc = identities(db, tmp_path / "auth.json", *peers)
     return run(
         app,
         {
             "auth": {"wfc": {"path": str(wfc), "peers": list(peers)}},
-            "phases": {"coverage": {"enabled": False}},
+            "phases": {
+                "coverage": {"enabled": False},
+                "examples": {"enabled": stateful},
+                "stateful": {"enabled": stateful},
+            },
             "checks": {
                 "enabled": False,
                 "ignored_auth": {"enabled": True},

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from litestar import Litestar
 
 from clinic.db import Database
 from tests.http.openapi_fuzz import auth_checks
+
+pytestmark = pytest.mark.slow  # scheduled first (tests/conftest.py)
 
 OLA = "object_level_authorization"
 

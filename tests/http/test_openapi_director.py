@@ -4,10 +4,13 @@ fuzzing and stateful phases (every check) against the live app over demo s answe
 
 from __future__ import annotations
 
+import pytest
 from litestar import Litestar
 
 from clinic.db import Database
 from tests.http.openapi_fuzz import DIRECTOR, fuzz
+
+pytestmark = pytest.mark.slow  # scheduled first (tests/conftest.py)
 
 
 def test_schemathesis_finds_nothing_for_a_clinical_director(

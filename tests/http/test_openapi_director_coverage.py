@@ -6,10 +6,13 @@ runs the halves on different workers)."""
 
 from __future__ import annotations
 
+import pytest
 from litestar import Litestar
 
 from clinic.db import Database
 from tests.http.openapi_fuzz import DIRECTOR, PATIENT_ROUTES, Paths, fuzz
+
+pytestmark = pytest.mark.slow  # scheduled first (tests/conftest.py)
 
 
 def test_the_coverage_phase_finds_nothing_outside_the_patient_record(

@@ -4,10 +4,13 @@ live app over demo s: no failure. (The other operations: test_openapi_director_c
 
 from __future__ import annotations
 
+import pytest
 from litestar import Litestar
 
 from clinic.db import Database
 from tests.http.openapi_fuzz import DIRECTOR, PATIENT_ROUTES, Paths, fuzz
+
+pytestmark = pytest.mark.slow  # scheduled first (tests/conftest.py)
 
 
 def test_the_coverage_phase_finds_nothing_on_the_patient_record(

@@ -4,10 +4,13 @@ phase sends the same requests for any caller: test_openapi_director_coverage*.py
 
 from __future__ import annotations
 
+import pytest
 from litestar import Litestar
 
 from clinic.db import Database
 from tests.http.openapi_fuzz import THERAPIST, fuzz
+
+pytestmark = pytest.mark.slow  # scheduled first (tests/conftest.py)
 
 
 def test_schemathesis_finds_nothing_for_a_therapist(

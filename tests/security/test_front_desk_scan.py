@@ -41,6 +41,8 @@ from integrations.web.session import SESSION_COOKIE
 from tests.conftest import pin_clock
 from tests.web.browser import sign_in
 
+pytestmark = pytest.mark.slow  # scheduled first (tests/conftest.py)
+
 NY = ZoneInfo("America/New_York")
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=NY)
 demo_clock = pin_clock(NOW)

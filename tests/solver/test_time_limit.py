@@ -21,18 +21,35 @@ from tests.solver.validator import validate
 
 NEXT_WEEK = date(2026, 12, 7)
 LIMIT = 2.0
+LATE = 0.1
+"""How far past the limit a plan may return on an idle machine (a share of the limit): assigning
+rooms and writing the result run after the last check of the clock."""
+
+
+def _contention() -> float:
+    """How many times longer than its own CPU time a short busy loop takes now: 1 on an idle
+    core, about the runnable threads per core on a busy machine. The work past the last check
+    of the clock stretches by as much, whatever the machine's speed."""
+    wall, cpu = time.perf_counter(), time.thread_time()
+    while time.thread_time() - cpu < 0.05:
+        pass
+    return max(1.0, (time.perf_counter() - wall) / (time.thread_time() - cpu))
 
 
 def test_a_plan_returns_within_a_limit_too_short_for_every_step(demo_db: Database) -> None:
     tz = demo_db.facility_tz()
     start, end = local_midnight(NEXT_WEEK, tz), local_midnight(NEXT_WEEK + timedelta(days=7), tz)
     events: list[Progress | Step] = []
+    before = _contention()
     began = time.perf_counter()
     result, built = optimize_period(
         demo_db, start, end, SolverSettings(time_limit=LIMIT, workers=2, seed=1), events.append
     )
     wall = time.perf_counter() - began
-    assert wall < LIMIT * 1.1, [e for e in events if isinstance(e, Step)]
+    # Within the limit and a tenth on an idle machine; on a busy one the tenth stretches with
+    # the contention measured around the plan (the limit itself does not: it is the clock's).
+    late = LIMIT * LATE * max(before, _contention())
+    assert wall < LIMIT + late, (wall, late, [e for e in events if isinstance(e, Step)])
     problem = built.problem
     assert validate(problem, result.appointments, new=result.new, keep=problem.booked) == []
     assert result.placed > 0
@@ -40,7 +57,7 @@ def test_a_plan_returns_within_a_limit_too_short_for_every_step(demo_db: Databas
     # Neighbourhoods around what the greedy start left out come between it and the candidates.
     steps = [s for s in steps if s != "neighbourhoods around unplaced"]
     assert steps[:4] == ["read the facility", "demands", "greedy start", "candidates"]
-    assert all(e.seconds < LIMIT * 1.1 for e in events if isinstance(e, Step))
+    assert all(e.seconds < LIMIT + late for e in events if isinstance(e, Step))
 
 
 def test_rota_optimize_prints_a_line_per_step(
