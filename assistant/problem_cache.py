@@ -63,7 +63,7 @@ def cached_problem(db: Database, start: datetime, end: datetime) -> BuiltProblem
     tz = db.facility_tz()
     lo = day_bounds(start.astimezone(tz).date(), tz)[0]
     hi = day_bounds((end - timedelta(microseconds=1)).astimezone(tz).date(), tz)[1]
-    key = (db.url, lo, hi)
+    key = (db.key, lo, hi)
     versions = read_versions(db)
     with _LOCK:
         updating = _UPDATING.setdefault(key, threading.Lock())

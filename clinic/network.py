@@ -1,0 +1,278 @@
+"""A network of facilities in one PostgreSQL database: one schema per facility, one `network`.
+
+Each facility's tables live in their own schema (`facility_<id>`), and a `Database` opened for
+a facility sets the connection's search_path to it, so every query (and every migration's raw
+SQL) reads and writes that facility only, unchanged: the facility file's ids (`s001`, `p0002`)
+repeat between facilities without composite keys. The `network` schema holds what spans
+facilities: which facilities there are, the people who work at several (their staff id at
+each), travel minutes between sites, network-wide grants, and patient transfers.
+
+A database without the `network` schema is one facility, exactly as before (public schema or
+the embedded SQLite file). The network is PostgreSQL only: the embedded SQLite file holds one
+facility, and `--facility` on it is refused in plain words.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    inspect,
+    select,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from clinic.errors import InvalidInput, NotFound
+from clinic.models import UTCDateTime
+
+FACILITY_ENV = "ROTA_FACILITY"
+NETWORK_SCHEMA = "network"
+SCHEMA_PREFIX = "facility_"
+_FACILITY_ID = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+SQLITE_REFUSAL = (
+    "a network of facilities needs PostgreSQL: the embedded SQLite database holds one "
+    "facility. Unset ROTA_FACILITY (and drop --facility), or set ROTA_DATABASE_URL to "
+    "postgresql+psycopg://USER@HOST/DB"
+)
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def facility_in_force(facility: str | None = None) -> str | None:
+    """The facility asked for: the argument, else ROTA_FACILITY, else None (the one facility)."""
+    chosen = facility if facility is not None else os.environ.get(FACILITY_ENV, "")
+    chosen = chosen.strip()
+    return check_facility_id(chosen) if chosen else None
+
+
+def check_facility_id(facility: str) -> str:
+    """A facility id that can name a schema: lower-case letters, digits, '-' and '_'."""
+    if not _FACILITY_ID.match(facility):
+        raise InvalidInput(
+            f"{facility!r} is not a facility id: use lower-case letters, digits, '-' or '_', "
+            "starting with a letter (at most 40 characters), e.g. 'north' or 'site-2'"
+        )
+    return facility
+
+
+def schema_for(facility: str) -> str:
+    """The PostgreSQL schema holding one facility's tables."""
+    return SCHEMA_PREFIX + check_facility_id(facility).replace("-", "_")
+
+
+class NetworkBase(DeclarativeBase):
+    metadata = MetaData(schema=NETWORK_SCHEMA)
+    type_annotation_map = {datetime: UTCDateTime}
+
+
+class NetworkFacility(NetworkBase):
+    """One facility (program, site) of the network and the schema its tables live in."""
+
+    __tablename__ = "facility"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    schema_name: Mapped[str] = mapped_column(String(63), unique=True)
+    created_at: Mapped[datetime]
+
+
+class NetworkPerson(NetworkBase):
+    """A person who works at several facilities: one row per facility, the staff id there."""
+
+    __tablename__ = "person"
+
+    facility_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    staff_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class NetworkTravel(NetworkBase):
+    """Minutes to travel between two sites (stored once, the ids in order)."""
+
+    __tablename__ = "travel"
+
+    first: Mapped[str] = mapped_column(String(40), primary_key=True)
+    second: Mapped[str] = mapped_column(String(40), primary_key=True)
+    minutes: Mapped[int] = mapped_column(Integer)
+
+
+class NetworkGrant(NetworkBase):
+    """A role a person of one facility holds at every facility of the network."""
+
+    __tablename__ = "grant"
+
+    facility_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    staff_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(40), primary_key=True)
+    granted_at: Mapped[datetime]
+    granted_by: Mapped[str] = mapped_column(String(100))
+
+
+class NetworkTransfer(NetworkBase):
+    """A patient moved from a program at one facility to a program at another: the link back."""
+
+    __tablename__ = "transfer"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    from_facility: Mapped[str] = mapped_column(String(40))
+    from_patient: Mapped[str] = mapped_column(String(64))
+    to_facility: Mapped[str] = mapped_column(String(40))
+    to_patient: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+_NETWORKS: set[str] = set()
+"""Databases known to hold a network (a network, once made, stays: no need to ask again)."""
+
+
+def has_network(engine: Engine) -> bool:
+    """Whether this database holds a network (its `network` schema with the facility list)."""
+    if engine.dialect.name != "postgresql":
+        return False
+    where = engine.url.render_as_string(hide_password=True)
+    if where in _NETWORKS:
+        return True
+    with engine.connect() as connection:
+        found = bool(inspect(connection).has_table("facility", schema=NETWORK_SCHEMA))
+    if found:
+        _NETWORKS.add(where)
+    return found
+
+
+def ensure_network(engine: Engine) -> None:
+    """Create the `network` schema and its tables (idempotent), and btree_gist in `public`,
+    where every facility schema's exclusion constraints find it on their search_path."""
+    if engine.dialect.name != "postgresql":
+        raise InvalidInput(SQLITE_REFUSAL)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA public"))
+        connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {NETWORK_SCHEMA}"))
+        NetworkBase.metadata.create_all(connection, checkfirst=True)
+
+
+def ensure_schema(engine: Engine, facility: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {schema_for(facility)}"))
+
+
+def facilities(session: Session) -> list[NetworkFacility]:
+    """The network's facilities in id order (none without a network)."""
+    return list(session.scalars(select(NetworkFacility).order_by(NetworkFacility.id)))
+
+
+def known_facility(session: Session, facility: str) -> NetworkFacility:
+    row = session.get(NetworkFacility, facility)
+    if row is None:
+        known = ", ".join(f.id for f in facilities(session)) or "none yet"
+        raise NotFound(
+            f"no facility {facility!r} in this network (facilities: {known}); "
+            f"`rota load FILE --facility {facility}` loads one"
+        )
+    return row
+
+
+def register(session: Session, facility: str, name: str) -> NetworkFacility:
+    """Add (or rename) a facility of the network."""
+    row = session.get(NetworkFacility, facility)
+    if row is None:
+        row = NetworkFacility(
+            id=facility, name=name, schema_name=schema_for(facility), created_at=now_utc()
+        )
+        session.add(row)
+    else:
+        row.name = name
+    return row
+
+
+def link_person(session: Session, person: str, sites: dict[str, str]) -> None:
+    """Record that one person works at several facilities: {facility: their staff id there}."""
+    for facility, staff_id in sites.items():
+        known_facility(session, facility)
+        row = session.get(NetworkPerson, (facility, staff_id))
+        if row is None:
+            session.add(NetworkPerson(facility_id=facility, staff_id=staff_id, person=person))
+        else:
+            row.person = person
+
+
+def sites_of(session: Session, facility: str, staff_id: str) -> dict[str, str]:
+    """Every facility the person behind (facility, staff_id) works at, with their staff id
+    there (just {facility: staff_id} for someone at one site)."""
+    row = session.get(NetworkPerson, (facility, staff_id))
+    if row is None:
+        return {facility: staff_id}
+    rows = session.scalars(select(NetworkPerson).where(NetworkPerson.person == row.person))
+    return {r.facility_id: r.staff_id for r in rows}
+
+
+def set_travel(session: Session, a: str, b: str, minutes: int) -> None:
+    if a == b:
+        raise InvalidInput("travel minutes are between two different facilities")
+    if minutes < 0:
+        raise InvalidInput(f"travel minutes must be zero or more, not {minutes}")
+    first, second = sorted((a, b))
+    row = session.get(NetworkTravel, (first, second))
+    if row is None:
+        session.add(NetworkTravel(first=first, second=second, minutes=minutes))
+    else:
+        row.minutes = minutes
+
+
+def travel_minutes(session: Session, a: str, b: str) -> int:
+    """Minutes between two sites (0 between a site and itself, or when none are recorded)."""
+    if a == b:
+        return 0
+    first, second = sorted((a, b))
+    row = session.get(NetworkTravel, (first, second))
+    return row.minutes if row is not None else 0
+
+
+def grant(session: Session, facility: str, staff_id: str, role: str, by: str) -> None:
+    """A network-wide role for a person of `facility` (a director of the whole network)."""
+    known_facility(session, facility)
+    if session.get(NetworkGrant, (facility, staff_id, role)) is None:
+        session.add(
+            NetworkGrant(
+                facility_id=facility,
+                staff_id=staff_id,
+                role=role,
+                granted_at=now_utc(),
+                granted_by=by,
+            )
+        )
+
+
+def granted_roles(session: Session, facility: str, staff_id: str) -> frozenset[str]:
+    rows = session.scalars(
+        select(NetworkGrant.role).where(
+            NetworkGrant.facility_id == facility, NetworkGrant.staff_id == staff_id
+        )
+    )
+    return frozenset(rows)
+
+
+@contextmanager
+def facility_session(engine: Engine, facility: str) -> Iterator[Session]:
+    """A read-only ORM session on another facility's schema, through any engine of the
+    database: the same models and queries, each table name mapped to that schema."""
+    bound = engine.execution_options(schema_translate_map={None: schema_for(facility)})
+    session = Session(bound)
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
