@@ -21,8 +21,8 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool, SingletonThreadPool
 
-from clinic import encryption, versions
-from clinic.errors import InvalidInput, RotaError
+from clinic import encryption, network, versions
+from clinic.errors import InvalidInput, NotFound, RotaError
 from clinic.settings import whole_number
 from clinic.timeutil import zone
 
@@ -121,22 +121,31 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, schema: str | None = None) -> Engine:
     """The engine; never echoing, and with SQL parameters (patient names, phone numbers) kept
-    out of its log lines and exception messages (`hide_parameters`): see integrations/log_policy."""
+    out of its log lines and exception messages (`hide_parameters`): see integrations/log_policy.
+
+    `schema` (PostgreSQL only) is one facility's schema of a network: every connection starts
+    with it first on its search_path (then `public`, where btree_gist's operator classes live),
+    so unqualified names, the ORM's and the migrations' raw SQL alike, mean that facility."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
+        if schema is not None:
+            raise InvalidInput(network.SQLITE_REFUSAL)
         return _sqlite_engine(url)
     if url.startswith("postgresql"):
         # Per process: size ROTA_DB_POOL_SIZE + ROTA_DB_MAX_OVERFLOW times the processes
         # (serve and worker) under PostgreSQL's max_connections (README "Running in production").
+        # libpq's startup options: the path is the session's default, so even RESET keeps it.
+        options = {"options": f"-csearch_path={schema},public"} if schema else {}
         return create_engine(
             url,
             pool_pre_ping=True,
             pool_size=whole_number("ROTA_DB_POOL_SIZE", 10, most=200),
             max_overflow=_overflow(),
             hide_parameters=True,
+            connect_args=options,
         )
     raise InvalidInput(
         f"unsupported database URL {url.split(':', 1)[0]!r}: "
@@ -155,11 +164,17 @@ def _overflow() -> int:
 
 
 class Database:
-    """The engine and its sessions. `session()` commits on success and rolls back on error."""
+    """The engine and its sessions. `session()` commits on success and rolls back on error.
 
-    def __init__(self, url: str) -> None:
+    `facility` (a network on PostgreSQL, clinic.network) opens one facility's schema; `key`
+    names the database and facility together, for every per-process cache."""
+
+    def __init__(self, url: str, facility: str | None = None) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.facility = facility
+        self.schema = network.schema_for(facility) if facility else None
+        self.key = f"{url}#facility={facility}" if facility else url
+        self.engine = make_engine(url, self.schema)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._readers = sessionmaker(
             self.engine.execution_options(rota_read_only=True), expire_on_commit=False
@@ -198,7 +213,10 @@ class Database:
         from clinic.migrate import upgrade
 
         try:
-            upgrade(self.engine)
+            if self.schema is not None:
+                network.ensure_network(self.engine)
+                network.ensure_schema(self.engine, self.facility or "")
+            upgrade(self.engine, self.schema)
         except OperationalError as exc:  # a missing directory, a server that is down
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unreachable"
             raise RotaError(f"cannot open the database {self.describe()}: {reason}") from exc
@@ -221,14 +239,51 @@ class Database:
 
     def describe(self) -> str:
         """The URL without any password (nor the SQLCipher driver's name), for people."""
-        return shown_url(self.url)
+        where = shown_url(self.url)
+        return f"{where} (facility {self.facility})" if self.facility else where
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
-def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
-    db = Database(database_url(url))
+def open_database(
+    url: str | None = None,
+    *,
+    migrate: bool = True,
+    facility: str | None = None,
+    create: bool = False,
+) -> Database:
+    """The database in force, for `facility` (else ROTA_FACILITY; else the one facility).
+
+    A facility must be one of the network's unless `create` (`rota load --facility`, which
+    creates its schema and registers it once the file is loaded)."""
+    chosen = network.facility_in_force(facility)
+    db = Database(database_url(url), chosen)
+    if chosen is not None and not create:
+        known_or_refuse(db)
     if migrate:
         db.migrate()
     return db
+
+
+def known_or_refuse(db: Database) -> None:
+    """Refuse a facility the network does not have (or a database with no network)."""
+    if db.facility is None:
+        return
+    try:
+        present = network.has_network(db.engine)
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unreachable"
+        raise RotaError(f"cannot open the database {db.describe()}: {reason}") from exc
+    if not present:
+        db.dispose()
+        raise NotFound(
+            f"the database {shown_url(db.url)} holds no network of facilities yet; "
+            f"`rota load FILE --facility {db.facility}` starts one"
+        )
+    with Session(db.engine) as session:
+        try:
+            network.known_facility(session, db.facility)
+        except NotFound:
+            db.dispose()
+            raise

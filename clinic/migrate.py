@@ -15,10 +15,12 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version"
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine, schema: str | None = None) -> Config:
+    """`schema`: one facility's schema of a network, which keeps its own version table."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
+    config.attributes["schema"] = schema
     return config
 
 
@@ -46,21 +48,25 @@ def known(revision: str) -> bool:
         return False
 
 
-def current(engine: Engine) -> str | None:
-    """The database's migration (None: no Rota schema at all). Read directly, not through
-    Alembic's context, which logs two lines per call (every readiness probe)."""
+def current(engine: Engine, schema: str | None = None) -> str | None:
+    """The database's migration, or one facility schema's (None: no Rota schema at all). Read
+    directly, not through Alembic's context, which logs two lines per call (every readiness
+    probe). A facility's version table is named with its schema, never found on the search_path:
+    a facility's schema must not read public's."""
+    table = f'"{schema}".{VERSION_TABLE}' if schema else VERSION_TABLE
     # rota_read_only: on SQLite a plain BEGIN, never the write lock (clinic/db.py)
     with engine.connect().execution_options(rota_read_only=True) as connection:
-        if not inspect(connection).has_table(VERSION_TABLE):
+        if not inspect(connection).has_table(VERSION_TABLE, schema=schema):
             return None
-        found = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()  # nosec B608
+        found = connection.execute(text(f"SELECT version_num FROM {table}")).scalar()  # nosec B608
         return str(found) if found is not None else None
 
 
-def is_current(engine: Engine) -> bool:
-    return current(engine) == head()
+def is_current(engine: Engine, schema: str | None = None) -> bool:
+    return current(engine, schema) == head()
 
 
-def upgrade(engine: Engine) -> None:
-    if not is_current(engine):
-        command.upgrade(alembic_config(engine), "head")
+def upgrade(engine: Engine, schema: str | None = None) -> None:
+    """Bring the database (or one facility's schema of a network) to the newest schema."""
+    if not is_current(engine, schema):
+        command.upgrade(alembic_config(engine, schema), "head")

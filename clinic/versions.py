@@ -74,7 +74,7 @@ def _changes_facility(action: str) -> bool:
 
 
 _KNOWN: dict[str, Versions] = {}
-"""The versions last read, per database URL: a newer read only looks at the events since."""
+"""The versions last read, per database (URL and facility, `Database.key`): a newer read only looks at the events since."""
 _KNOWN_LOCK = threading.Lock()
 _PINNED: ContextVar[dict[str, Versions] | None] = ContextVar("rota_versions", default=None)
 
@@ -82,21 +82,21 @@ _PINNED: ContextVar[dict[str, Versions] | None] = ContextVar("rota_versions", de
 def read_versions(db: Database, session: Session | None = None) -> Versions:
     """The versions now (within `one_read_per_request`, the ones read first in this request)."""
     pinned = _PINNED.get()
-    if pinned is not None and db.url in pinned:
-        return pinned[db.url]
+    if pinned is not None and db.key in pinned:
+        return pinned[db.key]
     if session is None:
         with db.read() as own:
-            versions = _read(db.url, own)
+            versions = _read(db.key, own)
     else:
-        versions = _read(db.url, session)
+        versions = _read(db.key, session)
     if pinned is not None:
-        pinned[db.url] = versions
+        pinned[db.key] = versions
     return versions
 
 
 @contextmanager
 def one_read_per_request() -> Iterator[None]:
-    """Within this block, `read_versions` reads the database once per URL."""
+    """Within this block, `read_versions` reads each database (URL and facility) once."""
     token = _PINNED.set({})
     try:
         yield
@@ -108,7 +108,7 @@ def written(db: Database) -> None:
     """This process just changed the database: the request's next read is fresh."""
     pinned = _PINNED.get()
     if pinned is not None:
-        pinned.pop(db.url, None)
+        pinned.pop(db.key, None)
 
 
 def _read(url: str, session: Session) -> Versions:

@@ -152,7 +152,7 @@ def _snapshot(db: Database, session: Session, packs: PackSet, on: date) -> _Snap
     """The snapshot still true at the newest event that changed more than appointments."""
     version = read_versions(db, session).facility
     with _LOCK:
-        entry = _CACHE.get(db.url)
+        entry = _CACHE.get(db.key)
     if (
         entry is not None
         and entry.version == version
@@ -162,7 +162,7 @@ def _snapshot(db: Database, session: Session, packs: PackSet, on: date) -> _Snap
         return entry.snapshot
     snapshot = _read(session, packs, on)
     with _LOCK:
-        _CACHE[db.url] = _Entry(version, snapshot)
+        _CACHE[db.key] = _Entry(version, snapshot)
     return snapshot
 
 

@@ -15,6 +15,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -254,3 +255,38 @@ def set_now() -> Iterator[Callable[[datetime], None]]:
     REST doors' "today") for one test: `set_now(moment)`; the system clock again afterwards."""
     yield lambda moment: use_clock(lambda: moment)
     use_clock(None)
+
+
+@dataclass(frozen=True)
+class PgNetwork:
+    """A network of two demo facilities ('north': demo s seed 7, 'south': seed 8) in one
+    PostgreSQL database of its own; the facility files' ids repeat between the two."""
+
+    url: str
+    north: Database
+    south: Database
+
+
+def _this_week(data: dict[str, Any]) -> dict[str, Any]:
+    """The demo without its history (quicker to load; the network tests look ahead only)."""
+    kept = [a for a in data["appointments"] if a["start"] >= DEMO_START.isoformat()]
+    return {**data, "appointments": kept}
+
+
+@pytest.fixture(scope="session")
+def pg_network(postgres_available: None) -> Iterator[PgNetwork]:
+    name = f"rota_tenancy_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name} TEMPLATE template0"))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    north = open_database(url, facility="north", create=True)
+    load_facility(north, _this_week(generate_demo("s", seed=7, start=DEMO_START)), actor="test")
+    south = open_database(url, facility="south", create=True)
+    load_facility(south, _this_week(generate_demo("s", seed=8, start=DEMO_START)), actor="test")
+    yield PgNetwork(url, north, south)
+    north.dispose()
+    south.dispose()
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()

@@ -33,7 +33,7 @@ class Facts:
 
     def roster(self) -> Roster:
         # Names change only with the facility's version (a load; clinic.versions).
-        key = (self.db.url, read_versions(self.db).facility)
+        key = (self.db.key, read_versions(self.db).facility)
         if key == self._key and self._roster is not None:
             return self._roster
         with self.db.read() as session:

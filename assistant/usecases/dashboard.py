@@ -123,7 +123,7 @@ def dashboard(db: Database, caller: Caller, cmd: Dashboard) -> DashboardData:
         # A week that has ended keeps its figures until something is written (any audit event).
         key = (read_versions(db, session).newest, this_monday, id(service.packs))
         with _LOCK:
-            kept = _PAST.get(db.url)
+            kept = _PAST.get(db.key)
         past = dict(kept[1]) if kept is not None and kept[0] == key else {}
         todo = [m for m in mondays if m not in past]
         # The weekly minimums of the weeks to read, in one reading (it loads every plan).
@@ -148,7 +148,7 @@ def dashboard(db: Database, caller: Caller, cmd: Dashboard) -> DashboardData:
             past[monday] = _week(monday, used, missed)
         weeks = [past[m] for m in mondays]
         with _LOCK:
-            _PAST[db.url] = (key, {m: w for m, w in past.items() if m < this_monday})
+            _PAST[db.key] = (key, {m: w for m, w in past.items() if m < this_monday})
         checks = reports.compliance(session, cmd.now, service=service)
     # The morning report as `rota morning` builds it, on the court and authorization figures
     # just read (the open demand of the morning plan is shown with the plan, on Approvals).
@@ -181,12 +181,12 @@ def _clinicians(
     it loads the whole facility, the dashboard's slowest step."""
     key = (read_versions(db, session).facility, start, end, id(service.packs))
     with _LOCK:
-        kept = _CLINICIANS.get(db.url)
+        kept = _CLINICIANS.get(db.key)
     if kept is not None and kept[0] == key:
         return kept[1]
     found = reports.clinicians(session, start, end, service)
     with _LOCK:
-        _CLINICIANS[db.url] = (key, found)
+        _CLINICIANS[db.key] = (key, found)
     return found
 
 

@@ -44,7 +44,7 @@ def readiness(db: Database) -> Readiness:
     one this program was written for (or a newer one an expand step made)."""
     needs = migrate.head()
     try:
-        at = migrate.current(db.engine)
+        at = migrate.current(db.engine, db.schema)
     except SQLAlchemyError as exc:
         # The driver's words name hosts and ports: for the log, not for an unauthenticated caller.
         log.warning("readiness: the database does not answer (%s)", exc.__class__.__name__)

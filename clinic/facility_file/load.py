@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from clinic import network
 from clinic.audit import append_event
 from clinic.catalogue import BUILTIN_SESSION_TYPES
 from clinic.changes import AllowAll, BookingPolicy, BookingRequest, ProposedChange, judge, view_of
@@ -106,6 +107,8 @@ def load_facility(
             after={"counts": counts, "sha256": digest, "source": source},
             reason="replace" if replace else "initial load",
         )
+        if db.facility is not None:  # one facility of a network: listed there, atomically
+            network.register(session, db.facility, str(data["facility"]["name"]))
     db.forget_facility()
     return counts
 

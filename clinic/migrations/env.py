@@ -7,11 +7,13 @@ from alembic import context
 from clinic.models import Base
 
 engine = context.config.attributes["engine"]
+schema = context.config.attributes.get("schema")  # a network's facility (clinic.network)
 with engine.connect() as connection:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        version_table_schema=schema,
     )
     with context.begin_transaction():
         context.run_migrations()

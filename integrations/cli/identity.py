@@ -2,7 +2,9 @@
 changes anything:
 
 - ROTA_OPERATOR: a staff id, or `operator` (the local administrator the permissions pack makes a
-  director). For servers, scripts and `make run`.
+  director). For servers, scripts and `make run`. On a network of facilities, `STAFF@FACILITY`
+  names a person of one facility: at another (`--facility`) they act as the network allows
+  (assistant.tenancy: linked, granted network-wide, or refused).
 - `rota login`: a staff member's token, verified once; its digest (never the token) and staff id
   are kept in a 0600 file under $XDG_CONFIG_HOME/rota (default ~/.config/rota). It acts with that
   token's scope, and stops when the token expires or is revoked. `rota logout` forgets it.
@@ -15,10 +17,10 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from assistant import authentication, callers
+from assistant import authentication, callers, tenancy
 from clinic.db import Database
 from clinic.errors import InvalidInput, PermissionDenied
 from clinic.tokens import Caller, secret_digest
@@ -71,6 +73,9 @@ def caller(db: Database, actor: str = DEFAULT_ACTOR) -> Caller:
     found = operator(db)
     if found is None:
         return VIEWER
+    home = tenancy.parse_operator(found.staff_id) if actor == DEFAULT_ACTOR else None
+    if home is not None:  # STAFF@FACILITY: that person at the facility in force, or refused
+        return tenancy.caller_at(db, replace(home, scope=found.scope), door="cli")
     who = found.staff_id if actor == DEFAULT_ACTOR else actor
     acting = callers.for_actor(db, who)
     if found.scope == "admin":
@@ -89,7 +94,10 @@ def acting(db: Database, actor: str = DEFAULT_ACTOR) -> str:
             f"you are logged in with a {found.scope}-scoped token, which may not do this: "
             "`rota login` with an admin-scoped token, or set ROTA_OPERATOR"
         )
-    return found.staff_id if actor == DEFAULT_ACTOR else actor
+    if actor != DEFAULT_ACTOR:
+        return actor
+    home = tenancy.parse_operator(found.staff_id)
+    return found.staff_id if home is None else tenancy.caller_at(db, home, door="cli").staff_id
 
 
 def login(db: Database, token: str) -> Caller:

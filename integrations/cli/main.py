@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from assistant import access, callers
+from assistant import access, callers, tenancy
 from assistant.usecases import (
     AppointmentView,
     appointments,
@@ -26,8 +26,10 @@ from assistant.wiring import load_facility_file
 from clinic import backup
 from clinic.db import Database, database_url, encrypt_database, open_database, shown_url
 from clinic.demo import SIZES, generate_demo
+from clinic.demo.network import MOST_SITES, demo_network
 from clinic.errors import InvalidInput, PermissionDenied, RotaError
 from clinic.facility_file import dump, read_file
+from clinic.network import FACILITY_ENV, SQLITE_REFUSAL, check_facility_id, facility_in_force
 from clinic.timeutil import local_iso, parse_date, parse_datetime
 from clinic.tokens import DEFAULT_DAYS, DEFAULT_SCOPE, Caller
 from integrations.cli import identity, nlu_cmds
@@ -80,9 +82,15 @@ def _print_json(data: Any) -> None:
 
 @app.callback(invoke_without_command=True)
 def root(ctx: typer.Context) -> None:
-    """With no command: say where the database is and what to do next."""
+    """With no command: say where the database is and what to do next.
+
+    Every command takes `--facility ID` (or ROTA_FACILITY): one facility of a network of
+    facilities on PostgreSQL (`rota load FILE --facility ID` adds one; `rota network list`)."""
     if ctx.invoked_subcommand is None:
         typer.echo(f"database: {shown_url(database_url())}")
+        chosen = facility_in_force()
+        if chosen:
+            typer.echo(f"facility: {chosen}")
         typer.echo("try: rota demo --load   then   rota agenda   (rota --help lists every command)")
 
 
@@ -178,13 +186,14 @@ def load(
     Appointments still to happen are booked through the same checks and rule packs as every
     booking (as ACTOR); attended, no-show and cancelled ones are history, imported as recorded."""
     data = read_file(file)
-    db = _db()
+    db = open_database(create=True)  # with --facility: a new facility of the network, too
     who = actor if check else identity.acting(db, actor)
     counts = load_facility_file(db, data, replace=replace, actor=who, source=str(file), check=check)
     if check:
         typer.echo(f"{file}: valid (" + ", ".join(f"{n} {s}" for s, n in counts.items()) + ")")
         return
-    typer.echo("loaded " + ", ".join(f"{n} {section}" for section, n in counts.items()))
+    where = f" into facility {db.facility!r}" if db.facility else ""
+    typer.echo(f"loaded{where} " + ", ".join(f"{n} {section}" for section, n in counts.items()))
 
 
 @app.command()
@@ -219,9 +228,37 @@ def demo(
     replace: Annotated[
         bool, typer.Option(help="With --load: replace the loaded facility.")
     ] = False,
+    network_of: Annotated[
+        int | None,
+        typer.Option(
+            "--network",
+            min=2,
+            max=MOST_SITES,
+            help="Load a network of N demo facilities (site-1 … site-N) into the PostgreSQL "
+            "database in force, a quarter of clinicians working at two sites.",
+        ),
+    ] = None,
 ) -> None:
     """A realistic synthetic facility (sizes s/m/l/xl), deterministic for a seed and start date."""
     anchor = parse_date(start) if start else None
+    if network_of is not None:
+        root = open_database(facility="")
+        if root.dialect != "postgresql":
+            raise InvalidInput(SQLITE_REFUSAL)
+        who = identity.acting(root)
+        root.dispose()
+        made = demo_network(network_of, size, seed, anchor)
+        for facility, counts in tenancy.load_demo_network(
+            database_url(), made, actor=who, as_of=anchor, replace=replace
+        ):
+            typer.echo(
+                f"loaded {facility}: " + ", ".join(f"{n} {what}" for what, n in counts.items())
+            )
+        typer.echo(
+            f"{len(made.people)} clinicians work at two sites; travel between sites "
+            f"{min(made.travel.values())}–{max(made.travel.values())} minutes"
+        )
+        return
     if load_it or load_if_empty:
         db = _db()
         who = identity.acting(db)
@@ -902,15 +939,43 @@ from integrations.cli import retention_cmds  # noqa: E402
 
 retention_cmds.register(app)  # rota purge [--dry-run]
 
+from integrations.cli import network_cmds  # noqa: E402
+
+network_cmds.register(app)  # rota network list|link|travel|grant
+
 
 # --- entry point -------------------------------------------------------------------------------
+
+
+FACILITY_OPTION = "--facility"
+
+
+def facility_option(argv: list[str]) -> tuple[list[str], str | None]:
+    """`--facility ID` (or `--facility=ID`) anywhere on the line: every command opens that
+    facility of the network (as ROTA_FACILITY does); the rest of the line is the command's."""
+    rest: list[str] = []
+    chosen: str | None = None
+    args = iter(argv)
+    for arg in args:
+        if arg == FACILITY_OPTION:
+            chosen = next(args, "")
+        elif arg.startswith(FACILITY_OPTION + "="):
+            chosen = arg.split("=", 1)[1]
+        else:
+            rest.append(arg)
+    return rest, chosen
 
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; every error becomes one line on stderr."""
     protect_logs()  # whatever the root level, no library logs patient information
+    args, facility = facility_option(list(sys.argv[1:] if argv is None else argv))
+    before = os.environ.get(FACILITY_ENV)
     try:
-        app(args=argv, prog_name="rota", standalone_mode=True)
+        if facility is not None:
+            # The environment, so every command's database and `rota serve`'s workers see it.
+            os.environ[FACILITY_ENV] = check_facility_id(facility.strip())
+        app(args=args, prog_name="rota", standalone_mode=True)
         return 0
     except SystemExit as exc:  # usage errors (exit 2) and typer.Exit arrive here, already reported
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -936,6 +1001,12 @@ def run(argv: list[str] | None = None) -> int:
             err=True,
         )
         return 1
+    finally:
+        if facility is not None:  # in-process callers (tests) get their environment back
+            if before is None:
+                os.environ.pop(FACILITY_ENV, None)
+            else:
+                os.environ[FACILITY_ENV] = before
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from litestar.types import Message, Scope
 from assistant.authentication import Throttle
 from assistant.dialogue import Dialogue
 from assistant.parse import intents
+from assistant.tenancy import Facilities
 from clinic.db import Database, open_database
 from integrations.http.api import SECURITY_SCHEMES
 from integrations.http.appointments import AppointmentController
@@ -38,6 +39,7 @@ from integrations.http.sms import ReplyController, sms_inbound
 from integrations.http.staff import StaffController
 from integrations.http.swagger import STATIC as SWAGGER_INIT_DIR
 from integrations.http.swagger import SwaggerPage
+from integrations.http.tenants import Tenants, provide_db, provide_dialogue
 from integrations.http.waitlist import WaitlistController
 from integrations.log_policy import JsonLines, configure_logs, log_format, protect_logs
 from integrations.slack.route import slack_events_route
@@ -92,6 +94,7 @@ def create_app(
     database = db or open_database()
     limits = hardening or Hardening.from_env()
     conversation = dialogue or Dialogue(database)
+    tenants = Tenants(Facilities(database), conversation)
     brakes = throttle or Throttle()  # failed sign-ins, per process (assistant.authentication)
     # Request bodies may carry patient details: never log them, and keep library loggers quiet.
     protect_logs()
@@ -140,10 +143,11 @@ def create_app(
         ],
         template_config=TEMPLATE_CONFIG,
         dependencies={
-            "db": Provide(lambda: database, use_cache=True, sync_to_thread=False),
+            "tenants": Provide(lambda: tenants, use_cache=True, sync_to_thread=False),
+            "db": Provide(provide_db, sync_to_thread=True),
             "caller": Provide(provide_caller, sync_to_thread=True),
             "throttle": Provide(lambda: brakes, use_cache=True, sync_to_thread=False),
-            "dialogue": Provide(lambda: conversation, use_cache=True, sync_to_thread=False),
+            "dialogue": Provide(provide_dialogue, sync_to_thread=False),
         },
         exception_handlers=fhir_aware(EXCEPTION_HANDLERS),  # OperationOutcome under /fhir/
         before_send=[allow_every_method, security_headers],

@@ -14,12 +14,13 @@ from litestar import Request
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
 
-from assistant import authentication
+from assistant import authentication, tenancy
 from assistant.authentication import Throttle
 from clinic.db import Database
 from clinic.errors import NotAuthenticated, PermissionDenied, TooManyAttempts
 from clinic.tokens import SCOPES, Caller
 from integrations.http.observe import note_caller
+from integrations.http.tenants import Tenants
 
 READING = frozenset({"GET", "HEAD"})
 BOOKING = {"scope": "booking"}
@@ -50,6 +51,7 @@ def provide_caller(
     request: Request[Any, Any, Any],
     db: NamedDependency[Database],
     throttle: NamedDependency[Throttle],
+    tenants: NamedDependency[Tenants],
 ) -> Caller:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -57,9 +59,15 @@ def provide_caller(
         raise NotAuthorizedException(
             authentication.WHAT_TO_DO["malformed"], headers={"WWW-Authenticate": "Bearer"}
         )
+    # On a network, a token of another facility is that person there: linked, granted, or 403.
+    home = tenancy.foreign_home(db, token.strip()) if tenants.facilities.is_network() else None
     try:
-        caller = authentication.bearer(
-            db, throttle, token, client=client_of(request), door=door_of(request)
+        caller = (
+            tenancy.caller_at(db, home, door_of(request))
+            if home is not None
+            else authentication.bearer(
+                db, throttle, token, client=client_of(request), door=door_of(request)
+            )
         )
     except NotAuthenticated as exc:
         raise NotAuthorizedException(
