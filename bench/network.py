@@ -37,6 +37,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -152,7 +153,9 @@ def libpq(url: str) -> str:
 # --- processes -----------------------------------------------------------------------------------
 
 
-def start_servers(env: dict[str, str], ports: list[int]) -> list[subprocess.Popen[bytes]]:
+def start_servers(
+    env: dict[str, str], ports: list[int], logs: Path
+) -> list[subprocess.Popen[bytes]]:
     servers = [
         subprocess.Popen(
             [
@@ -170,7 +173,7 @@ def start_servers(env: dict[str, str], ports: list[int]) -> list[subprocess.Pope
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=(logs / f"server-{port}.log").open("wb"),  # a 500's cause, for a person
         )
         for port in ports
     ]
@@ -189,8 +192,7 @@ def start_servers(env: dict[str, str], ports: list[int]) -> list[subprocess.Pope
             raise SystemExit(f"server on port {port} did not start")
         if server.poll() is not None:
             stop(servers)
-            err = server.stderr.read().decode()[-800:] if server.stderr else ""
-            raise SystemExit(f"server on port {port} exited: {err}")
+            raise SystemExit(f"server on port {port} exited: see {logs}/server-{port}.log")
     return servers
 
 
@@ -449,7 +451,9 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
         "PYTHONPATH": str(ROOT),
     }
     ports = [args.port, args.port + 1]
-    servers = start_servers(env, ports)
+    logs = Path(tempfile.mkdtemp(prefix="rota-network-bench-"))
+    print(f"server logs: {logs}", file=sys.stderr)
+    servers = start_servers(env, ports, logs)
     try:
         single = chat_phase(setup, ports, [fid(0)], args.clients, args.seconds)
         spread = chat_phase(
