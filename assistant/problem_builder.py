@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from clinic import network
 from clinic.errors import InvalidInput, NotFound
 from clinic.models import (
     ACTIVE_STATUSES,
@@ -358,13 +359,17 @@ def build_problem(
     )
     staff: list[StaffInfo] = []
     away: dict[str, tuple[Window, ...]] = {}
+    # Someone who also works at other sites of a network is away while there, and while
+    # travelling between (the window widened by the travel minutes).
+    other_sites = network.elsewhere(session, [s.id for s in staff_rows], start, end)
     for s in staff_rows:
         # No weekly hours: the facility's. Hours that miss every day of the period: no time
         # (an empty tuple, which `or` would have read as "no limit").
         weekly = _weekly_windows(parse_weekly(s.availability), dates, clock)
         windows = open_windows if weekly is None else weekly
         away[s.id] = normalize(
-            (clock.minutes(u.start), clock.minutes(u.end)) for u in s.unavailability
+            [(clock.minutes(u.start), clock.minutes(u.end)) for u in s.unavailability]
+            + [(clock.minutes(b.start), clock.minutes(b.end)) for b in other_sites.get(s.id, [])]
         )
         staff.append(
             StaffInfo(

@@ -31,6 +31,7 @@ from assistant.problem_builder import (
     placement_of,
     recent_clinicians,
 )
+from clinic import network
 from clinic.db import Database
 from clinic.models import AppointmentPatient
 from clinic.timeutil import day_bounds
@@ -50,6 +51,9 @@ class _Cached:
     """The facility's version the problem was built at."""
     newest: EventRef | None
     """The newest event the problem is true at."""
+    elsewhere: frozenset[tuple[str, datetime, datetime]] = frozenset()
+    """Shared clinicians' time at other sites of a network when it was built (this facility's
+    audit log does not see those bookings, so they are compared on every request)."""
 
 
 _PROBLEMS: OrderedDict[tuple[Any, ...], _Cached] = OrderedDict()
@@ -65,6 +69,7 @@ def cached_problem(db: Database, start: datetime, end: datetime) -> BuiltProblem
     hi = day_bounds((end - timedelta(microseconds=1)).astimezone(tz).date(), tz)[1]
     key = (db.key, lo, hi)
     versions = read_versions(db)
+    away = _elsewhere(db, lo, hi)
     with _LOCK:
         updating = _UPDATING.setdefault(key, threading.Lock())
     with updating:  # one update per window; concurrent askers wait for it instead of repeating it
@@ -72,6 +77,8 @@ def cached_problem(db: Database, start: datetime, end: datetime) -> BuiltProblem
             cached = _PROBLEMS.get(key)
             if cached is not None:
                 _PROBLEMS.move_to_end(key)
+        if cached is not None and cached.elsewhere != away:
+            cached = None  # a shared clinician's time at another site changed: build anew
         if cached is not None and _fresh_enough(cached, versions):
             return cached.built
         with db.read() as session:
@@ -80,11 +87,22 @@ def cached_problem(db: Database, start: datetime, end: datetime) -> BuiltProblem
                 built = build_problem(session, lo, hi)
         assert built.basis is not None
         with _LOCK:
-            _PROBLEMS[key] = _Cached(built, built.basis, versions.facility, versions.newest)
+            _PROBLEMS[key] = _Cached(built, built.basis, versions.facility, versions.newest, away)
             _PROBLEMS.move_to_end(key)
             while len(_PROBLEMS) > _KEPT:
                 _UPDATING.pop(_PROBLEMS.popitem(last=False)[0], None)
     return built
+
+
+def _elsewhere(
+    db: Database, lo: datetime, hi: datetime
+) -> frozenset[tuple[str, datetime, datetime]]:
+    """Shared clinicians' busy time at the network's other sites (empty without a network)."""
+    if db.facility is None:
+        return frozenset()
+    with db.read() as session:
+        found = network.elsewhere(session, network.linked_here(session), lo, hi)
+    return frozenset((mine, b.start, b.end) for mine, busy in found.items() for b in busy)
 
 
 def _fresh_enough(cached: _Cached, versions: Versions) -> bool:

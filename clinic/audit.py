@@ -21,6 +21,10 @@ from clinic.timeutil import now_utc
 
 GENESIS = "0" * 64
 _PG_AUDIT_LOCK = 7_270_001  # one advisory lock id: appends are serialized on PostgreSQL
+_PG_AUDIT_LOCK_SQL = text(
+    "SELECT CASE WHEN current_schema() = 'public' THEN pg_advisory_xact_lock(:k) "
+    "ELSE pg_advisory_xact_lock(:k, hashtext(current_schema())) END"
+)
 
 
 def _canonical(fields: dict[str, Any]) -> str:
@@ -58,7 +62,10 @@ def append_event(
 ) -> AuditEvent:
     """Add one event to the chain, inside the caller's transaction."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
+        # One chain per schema: a network's facilities (clinic.network) each lock their own,
+        # so they neither queue behind each other nor deadlock one unit of work spanning two
+        # (a transfer); the public schema keeps the lock it always had.
+        session.execute(_PG_AUDIT_LOCK_SQL, {"k": _PG_AUDIT_LOCK})
     prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1))
     prev_hash = prev or GENESIS
     # JSON round trip so the hash covers exactly what the database will store.

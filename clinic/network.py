@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
     Engine,
@@ -26,8 +28,10 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    column,
     inspect,
     select,
+    table,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -137,6 +141,9 @@ class NetworkTransfer(NetworkBase):
 
 _NETWORKS: set[str] = set()
 """Databases known to hold a network (a network, once made, stays: no need to ask again)."""
+_NOT_YET: dict[str, float] = {}
+"""Databases found without a network, and when: asked again after NOT_YET_SECONDS."""
+NOT_YET_SECONDS = 5.0
 
 
 def has_network(engine: Engine) -> bool:
@@ -146,10 +153,16 @@ def has_network(engine: Engine) -> bool:
     where = engine.url.render_as_string(hide_password=True)
     if where in _NETWORKS:
         return True
+    asked = _NOT_YET.get(where)
+    if asked is not None and time.monotonic() - asked < NOT_YET_SECONDS:
+        return False
     with engine.connect() as connection:
         found = bool(inspect(connection).has_table("facility", schema=NETWORK_SCHEMA))
     if found:
         _NETWORKS.add(where)
+        _NOT_YET.pop(where, None)
+    else:
+        _NOT_YET[where] = time.monotonic()
     return found
 
 
@@ -162,6 +175,7 @@ def ensure_network(engine: Engine) -> None:
         connection.execute(text("CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA public"))
         connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {NETWORK_SCHEMA}"))
         NetworkBase.metadata.create_all(connection, checkfirst=True)
+    _NOT_YET.pop(engine.url.render_as_string(hide_password=True), None)
 
 
 def ensure_schema(engine: Engine, facility: str) -> None:
@@ -276,3 +290,131 @@ def facility_session(engine: Engine, facility: str) -> Iterator[Session]:
     finally:
         session.rollback()
         session.close()
+
+
+# --- people at several sites: their time at the other sites -----------------------------------
+
+_HERE: dict[str, str] = {}
+"""Schema name → the network facility it holds."""
+
+
+def here(session: Session) -> str | None:
+    """The network facility a session's connection is on (None: no network, or SQLite)."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql" or not has_network(bind.engine):
+        return None
+    schema = str(session.scalar(text("SELECT current_schema()")))
+    known = _HERE.get(schema)
+    if known is None:  # only a facility found is kept: one being loaded is listed at its end
+        known = session.scalar(
+            select(NetworkFacility.id).where(NetworkFacility.schema_name == schema)
+        )
+        if known is not None:
+            _HERE[schema] = known
+    return known
+
+
+@dataclass(frozen=True)
+class Elsewhere:
+    """A session of a person at another site, widened by the travel to and from it."""
+
+    facility: str
+    staff_id: str
+    start: datetime
+    end: datetime
+    travel: int
+
+
+def _other_sites(
+    session: Session, facility: str, staff_ids: Iterable[str]
+) -> list[tuple[str, str, str]]:
+    """(staff id here, other facility, staff id there) for each person linked to other sites."""
+    ids = list(staff_ids)
+    if not ids:
+        return []
+    mine = session.scalars(
+        select(NetworkPerson).where(
+            NetworkPerson.facility_id == facility, NetworkPerson.staff_id.in_(ids)
+        )
+    ).all()
+    persons = {row.person: row.staff_id for row in mine}
+    if not persons:
+        return []
+    others = session.scalars(
+        select(NetworkPerson).where(
+            NetworkPerson.person.in_(persons), NetworkPerson.facility_id != facility
+        )
+    )
+    return [(persons[o.person], o.facility_id, o.staff_id) for o in others]
+
+
+def elsewhere(
+    session: Session, staff_ids: Iterable[str], start: datetime, end: datetime
+) -> dict[str, list[Elsewhere]]:
+    """For each of `staff_ids` (ids at this facility) who also works at other sites, their
+    sessions there that come within travel time of [start, end): the time they are not here.
+    Empty on a database without a network."""
+    facility = here(session)
+    if facility is None:
+        return {}
+    found: dict[str, list[Elsewhere]] = {}
+    for mine, other, theirs in _other_sites(session, facility, staff_ids):
+        travel = travel_minutes(session, facility, other)
+        gap = timedelta(minutes=travel)
+        booked = table(
+            "appointment_staff",
+            column("staff_id"),
+            column("start"),
+            column("end"),
+            column("active"),
+            schema=schema_for(other),
+        )
+        rows = session.execute(
+            select(booked.c.start, booked.c.end).where(
+                booked.c.staff_id == theirs,
+                booked.c.active.is_(True),
+                booked.c.start < end + gap,
+                booked.c.end > start - gap,
+            )
+        )
+        for row in rows:
+            found.setdefault(mine, []).append(
+                Elsewhere(other, theirs, _utc(row.start) - gap, _utc(row.end) + gap, travel)
+            )
+    return found
+
+
+def linked_here(session: Session) -> list[str]:
+    """Staff ids of this facility who also work at other sites of the network."""
+    facility = here(session)
+    if facility is None:
+        return []
+    return list(
+        session.scalars(select(NetworkPerson.staff_id).where(NetworkPerson.facility_id == facility))
+    )
+
+
+def lock_people(session: Session, staff_ids: Iterable[str]) -> None:
+    """Hold, until this transaction ends, a PostgreSQL advisory lock on each person of
+    `staff_ids` who works at several sites: two sites booking the same person queue, and the
+    second sees the first's session (each statement reads what was committed before it)."""
+    facility = here(session)
+    if facility is None:
+        return
+    people = sorted(
+        session.scalars(
+            select(NetworkPerson.person).where(
+                NetworkPerson.facility_id == facility,
+                NetworkPerson.staff_id.in_(list(staff_ids)),
+            )
+        )
+    )
+    for person in people:  # in one order everywhere: no deadlock between two sites
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"rota-person:{person}"},
+        )
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clinic import network
 from clinic.changes import BookingRequest
 from clinic.errors import BookingConflict, InvalidInput, NotFound
 from clinic.models import (
@@ -115,7 +116,11 @@ def place(session: Session, request: BookingRequest, exclude_id: str | None) -> 
         raise BookingConflict(
             f"the facility is closed at {when}" + (f" ({closed.reason})" if closed.reason else "")
         )
-    # Staff: weekly availability, unavailability, existing appointments.
+    # Staff: weekly availability, unavailability, existing appointments; for someone who
+    # also works at other sites of a network, their sessions there and the travel between
+    # (under a lock on the person, so two sites cannot book them at once).
+    network.lock_people(session, request.staff)
+    other_sites = network.elsewhere(session, request.staff, start, end)
     for member in staff:
         if not within_weekly(parse_weekly(member.availability), start, end, tz):
             raise BookingConflict(f"{member.name} ({member.id}) does not work at {when}")
@@ -132,6 +137,13 @@ def place(session: Session, request: BookingRequest, exclude_id: str | None) -> 
             raise BookingConflict(
                 f"{member.name} ({member.id}) already has appointment {clash.id} at "
                 f"{local_iso(clash.start, tz)}"
+            )
+        for there in other_sites.get(member.id, []):
+            travel = f", with {there.travel} minutes' travel between" if there.travel else ""
+            raise BookingConflict(
+                f"{member.name} ({member.id}) works at facility {there.facility!r} too and "
+                f"is busy there from {local_iso(there.start, tz)} to "
+                f"{there.end.astimezone(tz):%H:%M}{travel}"
             )
     for patient in patients:
         clash = _clash(

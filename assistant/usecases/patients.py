@@ -237,93 +237,99 @@ def discharge(db: Database, caller: Caller, cmd: Discharge) -> Record:
     if not cmd.reason or not cmd.reason.strip():
         raise InvalidInput("a discharge needs a reason", ["$.reason: a reason is required"])
     authorize(db, caller, "discharge_patient", patient_id=cmd.patient_id)
+    with db.session() as session:
+        return discharge_in(db, session, caller, cmd)
+
+
+def discharge_in(db: Database, session: Session, caller: Caller, cmd: Discharge) -> Record:
+    """`discharge`'s change inside a unit of work the caller opened and authorized (a transfer
+    admits the patient at another facility, committed only with it)."""
     now = cmd.now or now_utc()
     tz = db.facility_tz()
-    with db.session() as session:
-        row = _load(session, cmd.patient_id)
-        if row.phase == "discharged":
-            raise InvalidInput(
-                f"patient {cmd.patient_id} is already discharged",
-                ["$.phase: already discharged"],
-            )
-        before = patient_record(row)
-        # Discharged first, so the cancellations are judged as a discharge's (the level of
-        # care's weekly band no longer applies; a court's required sessions still need their
-        # liaison's word).
-        after = {**before, "phase": "discharged"}
-        after["requirements"] = rederive(  # the level implies nothing a discharge allows
-            items_of(after, "requirements"),
-            after.get("level_of_care"),
-            "discharged",
-            _tables(),
-            _session_types(session),
+    row = _load(session, cmd.patient_id)
+    if row.phase == "discharged":
+        raise InvalidInput(
+            f"patient {cmd.patient_id} is already discharged",
+            ["$.phase: already discharged"],
         )
-        after = _normalised(after, facility_today(db))
-        check_record(session, "patients", after, replaces=cmd.patient_id)
-        _write(session, row, after)
-        service = booking_service(db, session)
-        cancelled: list[Record] = []
-        kept: list[Record] = []
-        moves: list[Record] = []
-        left: list[Record] = []
-        for appt in _future(session, cmd.patient_id, now):
-            if len(appt.patient_ids) > 1:  # a group goes on for the others, without them
-                others = [p for p in appt.patient_ids if p != cmd.patient_id]
-                try:
-                    with session.begin_nested():
-                        view = service.move(
-                            caller.staff_id,
-                            appt.id,
-                            patients=others,
-                            reason=f"{cmd.patient_id} discharged: {cmd.reason}",
-                            override_reason=cmd.override_reason,
-                        )
-                    left.append(_brief(appt, tz))
-                    moves.append(_notice_of(view, cmd.patient_id, cancelled=False))
-                except (BookingConflict, RuleViolation, InvalidInput) as exc:
-                    kept.append({**_brief(appt, tz), "reason": str(exc)})
-                continue
-            view = service.cancel(
-                caller.staff_id,
-                appt.id,
-                reason=f"discharged: {cmd.reason}",
-                override_reason=cmd.override_reason,
-            )
-            cancelled.append(_brief(appt, tz))
-            moves.append(_notice_of(view, cmd.patient_id, cancelled=True))
-        groups = list(
-            session.scalars(
-                select(group_member.c.group_id).where(group_member.c.patient_id == cmd.patient_id)
-            )
+    before = patient_record(row)
+    # Discharged first, so the cancellations are judged as a discharge's (the level of
+    # care's weekly band no longer applies; a court's required sessions still need their
+    # liaison's word).
+    after = {**before, "phase": "discharged"}
+    after["requirements"] = rederive(  # the level implies nothing a discharge allows
+        items_of(after, "requirements"),
+        after.get("level_of_care"),
+        "discharged",
+        _tables(),
+        _session_types(session),
+    )
+    after = _normalised(after, facility_today(db))
+    check_record(session, "patients", after, replaces=cmd.patient_id)
+    _write(session, row, after)
+    service = booking_service(db, session)
+    cancelled: list[Record] = []
+    kept: list[Record] = []
+    moves: list[Record] = []
+    left: list[Record] = []
+    for appt in _future(session, cmd.patient_id, now):
+        if len(appt.patient_ids) > 1:  # a group goes on for the others, without them
+            others = [p for p in appt.patient_ids if p != cmd.patient_id]
+            try:
+                with session.begin_nested():
+                    view = service.move(
+                        caller.staff_id,
+                        appt.id,
+                        patients=others,
+                        reason=f"{cmd.patient_id} discharged: {cmd.reason}",
+                        override_reason=cmd.override_reason,
+                    )
+                left.append(_brief(appt, tz))
+                moves.append(_notice_of(view, cmd.patient_id, cancelled=False))
+            except (BookingConflict, RuleViolation, InvalidInput) as exc:
+                kept.append({**_brief(appt, tz), "reason": str(exc)})
+            continue
+        view = service.cancel(
+            caller.staff_id,
+            appt.id,
+            reason=f"discharged: {cmd.reason}",
+            override_reason=cmd.override_reason,
         )
-        session.execute(delete(group_member).where(group_member.c.patient_id == cmd.patient_id))
-        notify = who_to_tell(session, moves, patient_kind="sessions_cancelled")
-        tell_patients(session, moves, change=f"discharge:{cmd.patient_id}")
-        append_event(
-            session,
-            actor=caller.staff_id,
-            action="patient.discharge",
-            entity_type="patient",
-            entity_id=cmd.patient_id,
-            before={"phase": before.get("phase")},
-            after={
-                "phase": "discharged",
-                "cancelled": [c["id"] for c in cancelled],
-                "left": [a["id"] for a in left],
-                "kept": [k["id"] for k in kept],
-                "groups": groups,
-                "notify": notify,
-            },
-            reason=cmd.reason,
+        cancelled.append(_brief(appt, tz))
+        moves.append(_notice_of(view, cmd.patient_id, cancelled=True))
+    groups = list(
+        session.scalars(
+            select(group_member.c.group_id).where(group_member.c.patient_id == cmd.patient_id)
         )
-        return {
-            "patient": patient_record(row),
-            "cancelled": cancelled,
-            "left": left,
-            "kept": kept,
+    )
+    session.execute(delete(group_member).where(group_member.c.patient_id == cmd.patient_id))
+    notify = who_to_tell(session, moves, patient_kind="sessions_cancelled")
+    tell_patients(session, moves, change=f"discharge:{cmd.patient_id}")
+    append_event(
+        session,
+        actor=caller.staff_id,
+        action="patient.discharge",
+        entity_type="patient",
+        entity_id=cmd.patient_id,
+        before={"phase": before.get("phase")},
+        after={
+            "phase": "discharged",
+            "cancelled": [c["id"] for c in cancelled],
+            "left": [a["id"] for a in left],
+            "kept": [k["id"] for k in kept],
             "groups": groups,
             "notify": notify,
-        }
+        },
+        reason=cmd.reason,
+    )
+    return {
+        "patient": patient_record(row),
+        "cancelled": cancelled,
+        "left": left,
+        "kept": kept,
+        "groups": groups,
+        "notify": notify,
+    }
 
 
 # ------------------------------------------------------------------------------------ the core

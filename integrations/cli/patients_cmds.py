@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from assistant import break_glass
-from assistant.usecases import paperwork, patients
+from assistant.usecases import paperwork, patients, transfers
 from clinic.db import Database, open_database
 from clinic.errors import InvalidInput
 from clinic.facility_file import parse_text, read_file
@@ -144,6 +144,39 @@ def update(
         db, _caller(db, actor), patients.Update(patient_id, _read(source), reason)
     )
     _done(record, as_json, "updated")
+
+
+@patient_app.command("transfer")
+def transfer(
+    patient_id: str,
+    to: Annotated[str, typer.Option("--to", help="The receiving facility of the network.")],
+    reason: Annotated[str, typer.Option(help="Why (required).")],
+    level_of_care: Annotated[
+        str | None, typer.Option(help="The level of care there (default: the same).")
+    ] = None,
+    actor: Actor = OPERATOR,
+    as_json: JsonFlag = False,
+) -> None:
+    """Transfer a patient of this facility (--facility) to another program of the network:
+    admitted there with their authorizations and court order, discharged here, both audited
+    and linked (`rota patient transfer p0002 --facility north --to south --level-of-care iop`)."""
+    source = _db()
+    target = open_database(facility=to)
+    done = transfers.transfer(
+        source,
+        target,
+        _caller(source, actor),
+        _caller(target, actor),
+        transfers.Transfer(patient_id, reason, level_of_care),
+    )
+    if as_json:
+        _echo_json({**done.__dict__})
+        return
+    typer.echo(
+        f"transferred {done.from_patient} ({done.from_facility}) to {done.to_facility} as "
+        f"{done.to_patient}: {_summary(done.record)}; {done.cancelled} session(s) ahead "
+        f"cancelled at {done.from_facility}"
+    )
 
 
 @patient_app.command("discharge")
