@@ -17,7 +17,7 @@ working at both sites, 30 minutes apart.
 1. Chat: two server processes (the app `rota serve` runs, one process each, on two loopback
    ports, ROTA_JOBS=procrastinate so they schedule nothing; the clock fixed at the demo's Monday
    10:00 so "tomorrow" is the same open Tuesday whatever the day) and C clients for S seconds,
-   half on each server. Half the clients find slots and book every second offer, half ask for
+   each facility's clients alternating between the servers. Half the clients find slots and book every second offer, half ask for
    their schedule or help (bench/chat.py's scripts). First all C clients work at f00, then
    client i works at facility f(1 + i mod N) (the X-Rota-Facility header). Latency p50/p95/p99,
    requests per second, bookings per second.
@@ -226,7 +226,8 @@ def stop(processes: list[subprocess.Popen[bytes]]) -> None:
 def chat_phase(
     setup: dict[str, Any], ports: list[int], facilities: list[str], clients: int, seconds: float
 ) -> dict[str, Any]:
-    """C clients for `seconds`, client i on server i mod 2 at facility i mod len(facilities)."""
+    """C clients for `seconds`, client i at facility i mod len(facilities), the clients of one
+    facility alternating between the servers."""
     latencies: list[float] = []
     by_kind: dict[str, list[float]] = {}
     errors: list[str] = []
@@ -245,7 +246,10 @@ def chat_phase(
         }
         script = script_for(index, 12, setup["patients"])
         conversation = None
-        base = f"http://127.0.0.1:{ports[index % len(ports)]}"
+        # Each facility's clients alternate between the servers (client i mod 2 alone would
+        # send all of an even-sized network's facility to one server).
+        server = (index % len(facilities) + index // len(facilities)) % len(ports)
+        base = f"http://127.0.0.1:{ports[server]}"
         with httpx.Client(base_url=base, timeout=120) as http:
             # Warm-up, not measured: a running server has its facility's caches built.
             try:

@@ -442,6 +442,10 @@ class BookingService:
         if patient is not None and before is not None:
             judged, was = after.for_patient(patient), before.for_patient(patient)
         change = ProposedChange(action, actor, judged, was, reason, override_reason)
+        # Flushed first: the rules' first query would autoflush, and a booking that another
+        # server committed a moment ago would then escape as an internal error (a 500), not
+        # as the conflict below.
+        self._flush(session)
         decision = judge(self.policy, session, change)
         self._flush(session)
         append_event(
