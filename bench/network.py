@@ -465,6 +465,8 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
         )
     finally:
         stop(servers)
+    # Shown as soon as known: the morning phase is the long one.
+    print(json.dumps({"chat": {"single": single, "network": spread}}), file=sys.stderr)
     worker_env = env | {
         "ROTA_MORNING_AT": "00:00",  # due at once
         "ROTA_MORNING_SECONDS": str(args.morning_seconds),
