@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from clinic.db import Database
+from clinic.errors import PermissionDenied
 from clinic.models import Staff
 from clinic.placement import load_row
 from clinic.tokens import Caller
@@ -48,12 +49,26 @@ def for_actor(db: Database, actor: str, door: str = "cli") -> Caller:
 
 
 def for_slack_user(db: Database, slack_user: str) -> Caller | None:
-    """The staff member behind a Slack user, or None for anyone Rota does not know."""
+    """The staff member behind a Slack user, or None for anyone Rota does not know. On a
+    network, a Slack user linked at another facility is who the network lets them be here
+    (assistant.tenancy: their linked record, a network-wide grant), else no one."""
     if not slack_user:
         return None
     with db.read() as session:
         staff = session.scalars(select(Staff).where(Staff.slack_user_id == slack_user)).first()
-        return None if staff is None else caller_of(staff, "slack")
+        if staff is not None:
+            return caller_of(staff, "slack")
+    if db.facility is None:
+        return None
+    from assistant import tenancy  # the network's rules of who is who (it builds on this module)
+
+    home = tenancy.slack_home(db, slack_user)
+    if home is None:
+        return None
+    try:
+        return tenancy.caller_at(db, home, door="slack")
+    except PermissionDenied:
+        return None
 
 
 def who_may(db: Database, action: str) -> list[Caller]:

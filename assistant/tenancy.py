@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 
 from assistant import callers
+from assistant.wiring import load_facility_file
 from clinic import network
 from clinic.db import Database, open_database
+from clinic.demo.network import DemoNetwork
 from clinic.errors import PermissionDenied
 from clinic.models import Staff
 from clinic.tokens import Caller, check_token
@@ -88,6 +91,20 @@ def token_home(db: Database, token: str) -> Home | None:
             check = check_token(session, token)
             if check.staff is not None:
                 return Home(facility, check.staff.id, check.scope)
+    return None
+
+
+def slack_home(db: Database, slack_user: str) -> Home | None:
+    """The facility of the network (other than `db`'s) whose staff member is this Slack user."""
+    if not slack_user or not network.has_network(db.engine):
+        return None
+    with db.read() as session:
+        sites = [f.id for f in network.facilities(session) if f.id != db.facility]
+    for facility in sites:
+        with network.facility_session(db.engine, facility) as session:
+            staff = session.scalar(select(Staff.id).where(Staff.slack_user_id == slack_user))
+            if staff is not None:
+                return Home(facility, staff)
     return None
 
 
@@ -180,3 +197,35 @@ def foreign_home(db: Database, token: str) -> Home | None:
         if check_token(session, token).staff is not None:
             return None
     return token_home(db, token)
+
+
+def load_demo_network(
+    url: str,
+    demo: DemoNetwork,
+    *,
+    actor: str,
+    as_of: date | None = None,
+    replace: bool = False,
+) -> list[tuple[str, dict[str, int]]]:
+    """`rota demo --network N`: each site loaded into its facility of the network (booked
+    through the rules like any file), then the shared clinicians linked and travel set."""
+    loaded: list[tuple[str, dict[str, int]]] = []
+    for facility, data in demo.sites:
+        db = open_database(url, facility=facility, create=True)
+        try:
+            counts = load_facility_file(
+                db, data, replace=replace, actor=actor, source=f"demo:{facility}", as_of=as_of
+            )
+        finally:
+            db.dispose()
+        loaded.append((facility, counts))
+    root = open_database(url, facility="")
+    try:
+        with root.session() as session:
+            for person, sites in demo.people:
+                network.link_person(session, person, sites)
+            for (a, b), minutes in demo.travel.items():
+                network.set_travel(session, a, b, minutes)
+    finally:
+        root.dispose()
+    return loaded

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from assistant import access, callers
+from assistant import access, callers, tenancy
 from assistant.usecases import (
     AppointmentView,
     appointments,
@@ -25,9 +25,10 @@ from assistant.usecases import (
 from assistant.wiring import load_facility_file
 from clinic.db import Database, database_url, encrypt_database, open_database, shown_url
 from clinic.demo import SIZES, generate_demo
+from clinic.demo.network import MOST_SITES, demo_network
 from clinic.errors import InvalidInput, PermissionDenied, RotaError
 from clinic.facility_file import dump, read_file
-from clinic.network import FACILITY_ENV, check_facility_id, facility_in_force
+from clinic.network import FACILITY_ENV, SQLITE_REFUSAL, check_facility_id, facility_in_force
 from clinic.timeutil import local_iso, parse_date, parse_datetime
 from clinic.tokens import DEFAULT_DAYS, DEFAULT_SCOPE, Caller
 from integrations.cli import identity, nlu_cmds
@@ -190,9 +191,37 @@ def demo(
     replace: Annotated[
         bool, typer.Option(help="With --load: replace the loaded facility.")
     ] = False,
+    network_of: Annotated[
+        int | None,
+        typer.Option(
+            "--network",
+            min=2,
+            max=MOST_SITES,
+            help="Load a network of N demo facilities (site-1 … site-N) into the PostgreSQL "
+            "database in force, a quarter of clinicians working at two sites.",
+        ),
+    ] = None,
 ) -> None:
     """A realistic synthetic facility (sizes s/m/l/xl), deterministic for a seed and start date."""
     anchor = parse_date(start) if start else None
+    if network_of is not None:
+        root = open_database(facility="")
+        if root.dialect != "postgresql":
+            raise InvalidInput(SQLITE_REFUSAL)
+        who = identity.acting(root)
+        root.dispose()
+        made = demo_network(network_of, size, seed, anchor)
+        for facility, counts in tenancy.load_demo_network(
+            database_url(), made, actor=who, as_of=anchor, replace=replace
+        ):
+            typer.echo(
+                f"loaded {facility}: " + ", ".join(f"{n} {what}" for what, n in counts.items())
+            )
+        typer.echo(
+            f"{len(made.people)} clinicians work at two sites; travel between sites "
+            f"{min(made.travel.values())}–{max(made.travel.values())} minutes"
+        )
+        return
     if load_it or load_if_empty:
         db = _db()
         who = identity.acting(db)

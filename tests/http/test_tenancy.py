@@ -10,13 +10,17 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import select
 
-from assistant import tenancy
+from assistant import callers, tenancy
+from assistant.dialogue import Dialogue
+from assistant.slack_store import Job
 from clinic.db import Database, open_database
 from clinic.errors import InvalidInput, NotFound
-from clinic.models import Patient
+from clinic.models import Patient, Staff
 from clinic.tokens import create_token
 from integrations.cli.main import run
 from integrations.http.app import create_app
+from integrations.slack import privacy
+from integrations.slack.answer import Answerer
 from tests.conftest import PgNetwork
 
 
@@ -120,3 +124,23 @@ def test_the_command_line_refuses_another_facility_too(
     assert _name(pg_network.south, "p0001") not in err.out + err.err
     assert run(["agenda", "--facility", "nowhere"]) == 4
     assert "no facility 'nowhere'" in capsys.readouterr().err
+
+
+def test_slack_answers_another_facilitys_director_with_nothing_of_it(
+    pg_network: PgNetwork,
+) -> None:
+    # s005 of north is linked to Slack at north; south's Slack app does not serve them.
+    with pg_network.north.session() as session:
+        staff = session.get(Staff, "s005")
+        assert staff is not None
+        staff.slack_user_id = "UNORTHDIR"
+    assert callers.for_slack_user(pg_network.north, "UNORTHDIR") is not None
+    assert callers.for_slack_user(pg_network.south, "UNORTHDIR") is None
+    job = Job("k1", "message", "UNORTHDIR", "D123", {"text": "open p0001's record"}, 0)
+    out = Answerer(pg_network.south, Dialogue(pg_network.south)).answer(job)
+    text = " ".join(str(m.payload) for m in out)
+    assert privacy.UNKNOWN_USER in text
+    assert _name(pg_network.south, "p0001") not in text
+    # Granted network-wide, they are a director at south too.
+    tenancy.grant_network_role(pg_network.north, "north", "s005", "director", "test")
+    assert callers.for_slack_user(pg_network.south, "UNORTHDIR") is not None
