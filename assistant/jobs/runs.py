@@ -43,6 +43,8 @@ class JobOutcome:
     summary: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     attempts: int = 0
+    facility: str | None = None
+    """The facility of a network it ran for (None: the database's one facility)."""
 
     @property
     def ran(self) -> bool:
@@ -181,7 +183,9 @@ def run_job(
         status = "already_done" if seen.status == "done" else "running"
         if seen.status == "failed":
             status = "failed_before"
-        return JobOutcome(job.name, key, status, seen.summary, seen.error, seen.attempts)
+        return JobOutcome(
+            job.name, key, status, seen.summary, seen.error, seen.attempts, db.facility
+        )
     try:
         summary = job.run(db, now)
     except Exception as exc:
@@ -189,16 +193,17 @@ def run_job(
         # The log gets the exception's class only: its words may name a patient. The run's
         # row keeps them for a person who asks (`rota jobs history`).
         log.warning(
-            "job %s (%s) failed: %s (rota jobs history has the detail)",
+            "job %s (%s%s) failed: %s (rota jobs history has the detail)",
             job.name,
             key,
+            f", facility {db.facility}" if db.facility else "",
             exc.__class__.__name__,
         )
         _finish(db, job.name, key, attempt, "failed", {}, error)
-        return JobOutcome(job.name, key, "failed", {}, error, attempt)
+        return JobOutcome(job.name, key, "failed", {}, error, attempt, db.facility)
     summary = dict(summary or {})
     _finish(db, job.name, key, attempt, "done", summary, None)
-    return JobOutcome(job.name, key, "done", summary, None, attempt)
+    return JobOutcome(job.name, key, "done", summary, None, attempt, db.facility)
 
 
 def run_due(db: Database, now: datetime) -> list[JobOutcome]:

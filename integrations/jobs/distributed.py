@@ -7,6 +7,12 @@ whose claim in `job_run` makes a retry or a second worker harmless. Retries foll
 as the embedded scheduler (assistant.jobs.runs: a failed key is queued again by a later tick after
 RETRY_AFTER, at most MAX_ATTEMPTS times), not procrastinate's own. A worker killed mid-run leaves
 its claim `started`: once the lease passes, the next tick's run takes it over.
+
+On a network of facilities the tick queues one `rota.run` per facility, job and key (its
+queueing lock names the facility), and the run opens that facility's database: N facilities'
+morning cycles spread over the workers, one facility per job, each with its own time limit
+(ROTA_MORNING_SECONDS). The tick reads the facility list each time, so a facility added to the
+network is served without restarting a worker.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from procrastinate.schema import SchemaManager
 
 from assistant.jobs import due_key, load_jobs, run_job
 from assistant.jobs.runs import needs_run
+from assistant.jobs.sites import Sites
 from clinic.db import Database
 from clinic.errors import InvalidInput, RotaError
 
@@ -73,18 +80,22 @@ def make_app(
         connector=connector or procrastinate.PsycopgConnector(conninfo=conninfo(db)),
         import_paths=[],
     )
+    sites = Sites(db)
 
     @app.task(name="rota.run", queue=QUEUE, pass_context=False)
-    def run(name: str, key: str, now: str) -> dict[str, Any]:
-        outcome = run_job(db, name, datetime.fromisoformat(now), key=key, retry_failed=False)
-        log.info("job %s (%s): %s", name, key, outcome.status)
+    def run(name: str, key: str, now: str, facility: str | None = None) -> dict[str, Any]:
+        site = sites.get(facility)
+        outcome = run_job(site, name, datetime.fromisoformat(now), key=key, retry_failed=False)
+        where = f", facility {facility}" if facility else ""
+        log.info("job %s (%s%s): %s", name, key, where, outcome.status)
         if outcome.status == "failed":  # shown as failed in procrastinate too
-            raise JobFailed(f"{name} ({key}): {outcome.error}")
-        return {"job": name, "key": key, "status": outcome.status}
+            raise JobFailed(f"{name} ({key}{where}): {outcome.error}")
+        done = {"job": name, "key": key, "status": outcome.status}
+        return done if facility is None else {**done, "facility": facility}
 
     @app.task(name="rota.tick", queue=QUEUE, queueing_lock="rota.tick", pass_context=False)
     def tick(timestamp: int) -> list[str]:
-        return defer_due(db, run, datetime.fromtimestamp(timestamp, UTC))
+        return defer_due(sites, run, datetime.fromtimestamp(timestamp, UTC))
 
     if tick_cron is not None:
         app.periodic(cron=tick_cron, periodic_id="rota-tick")(tick)
@@ -92,20 +103,39 @@ def make_app(
     return app
 
 
-def defer_due(db: Database, run: Any, now: datetime) -> list[str]:
-    """Queue one `rota.run` per job key due at `now` and not done (once per key)."""
+def defer_due(sites: Sites | Database, run: Any, now: datetime) -> list[str]:
+    """Queue one `rota.run` per facility, job and key due at `now` and not done (once per
+    key): `job:key`, or `facility/job:key` on a network. One facility that cannot be read
+    (its schema half-loaded) is logged and skipped; the others are queued."""
+    sites = sites if isinstance(sites, Sites) else Sites(sites)
     queued = []
+    for facility in sites.ids():
+        try:
+            queued.extend(_defer_facility(sites.get(facility), facility, run, now))
+        except Exception as exc:
+            if facility is None:
+                raise
+            log.error("tick: facility %s skipped: %s", facility, exc.__class__.__name__)
+    return queued
+
+
+def _defer_facility(db: Database, facility: str | None, run: Any, now: datetime) -> list[str]:
+    queued = []
+    where = "" if facility is None else f"{facility}/"
     for job in load_jobs().values():
         key = due_key(db, job, now)
         if key is None or not needs_run(db, job.name, key):
             continue
+        # Without a network: the arguments and lock of before, so runs queued by an older
+        # worker and a newer one still meet on the same lock.
+        extra = {} if facility is None else {"facility": facility}
         try:
-            run.configure(queueing_lock=f"rota.run:{job.name}:{key}").defer(
-                name=job.name, key=key, now=now.isoformat()
+            run.configure(queueing_lock=f"rota.run:{where}{job.name}:{key}").defer(
+                name=job.name, key=key, now=now.isoformat(), **extra
             )
         except AlreadyEnqueued:
             continue
-        queued.append(f"{job.name}:{key}")
+        queued.append(f"{where}{job.name}:{key}")
     return queued
 
 

@@ -3,7 +3,9 @@ due now (cron-like, in the facility's timezone: daily at a local time, or every 
 
 Its first tick happens at start, so a daily run missed while the server was down (the morning
 cycle at 06:00, the server started at 07:10) is caught up once. The claim in the database keeps
-each key to one run even with several servers ticking.
+each key to one run even with several servers ticking. On a network of facilities each tick
+runs every facility's due jobs, one facility after the other (assistant.jobs.sites): the
+embedded engine suits a few facilities; a network runs `rota worker` processes instead.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from assistant.jobs import JobOutcome, run_due
+from assistant.jobs.sites import Sites
 from clinic.db import Database
 from clinic.timeutil import now_utc
 
@@ -31,6 +34,7 @@ class Scheduler:
         interval: float = DEFAULT_INTERVAL,
     ) -> None:
         self.db = db
+        self.sites = Sites(db)
         self.clock = clock
         self.interval = interval
         self._stop = threading.Event()
@@ -39,14 +43,24 @@ class Scheduler:
         """What this scheduler ran (kept for `rota serve`'s log and for tests)."""
 
     def tick(self) -> list[JobOutcome]:
-        """Run what is due at the clock's now; a failing job is logged, never fatal."""
+        """Run what is due at the clock's now, for each facility; a failing job is logged,
+        never fatal, and one facility's trouble does not hold up the others."""
+        now = self.clock()
         try:
-            outcomes = run_due(self.db, self.clock())
-        except Exception as exc:  # the database is down, a setting is wrong: try next tick
+            databases = self.sites.databases()
+        except Exception as exc:  # the database is down: try next tick
             log.error("job scheduler tick failed: %s: %s", exc.__class__.__name__, exc)
             return []
+        outcomes: list[JobOutcome] = []
+        for db in databases:
+            try:
+                outcomes.extend(run_due(db, now))
+            except Exception as exc:  # a setting is wrong, a schema is missing: next tick
+                where = f" (facility {db.facility})" if db.facility else ""
+                log.error("job scheduler tick failed%s: %s: %s", where, exc.__class__.__name__, exc)
         for outcome in outcomes:
-            log.info("job %s (%s): %s", outcome.job, outcome.key, outcome.status)
+            where = f", facility {outcome.facility}" if outcome.facility else ""
+            log.info("job %s (%s%s): %s", outcome.job, outcome.key, where, outcome.status)
         self.ran.extend(outcomes)
         return outcomes
 
@@ -62,6 +76,7 @@ class Scheduler:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        self.sites.dispose()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
