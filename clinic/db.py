@@ -210,13 +210,16 @@ class Database:
             session.close()
 
     def migrate(self) -> None:
-        from clinic.migrate import upgrade
+        from clinic.migrate import is_current, migration_lock, upgrade
 
         try:
-            if self.schema is not None:
-                network.ensure_network(self.engine)
-                network.ensure_schema(self.engine, self.facility or "")
-            upgrade(self.engine, self.schema)
+            if self.schema is None and is_current(self.engine):
+                return  # the common start: nothing to do, no lock to wait for
+            with migration_lock(self.engine):
+                if self.schema is not None:
+                    network.ensure_network(self.engine)
+                    network.ensure_schema(self.engine, self.facility or "")
+                upgrade(self.engine, self.schema)
         except OperationalError as exc:  # a missing directory, a server that is down
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unreachable"
             raise RotaError(f"cannot open the database {self.describe()}: {reason}") from exc

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -64,6 +66,27 @@ def current(engine: Engine, schema: str | None = None) -> str | None:
 
 def is_current(engine: Engine, schema: str | None = None) -> bool:
     return current(engine, schema) == head()
+
+
+# One key for every Rota program migrating one PostgreSQL database: servers and workers that
+# start together on a new schema otherwise both create its tables and one dies.
+_MIGRATION_LOCK = 0x526F74614D6967  # "RotaMig"
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Hold PostgreSQL's advisory lock for migrating (SQLite's writer lock already serializes)."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK})
+            connection.commit()
 
 
 def upgrade(engine: Engine, schema: str | None = None) -> None:
