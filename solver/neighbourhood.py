@@ -224,24 +224,9 @@ def _placements(
     out: Placed = []
     stamp = time.perf_counter_ns()
     for n, c in enumerate(picked):
-        demand = demands[c.demand]
         room = c.room or (rooms.get(c.index) if c.kind is not None else None)
         if c.kind is not None and room is None:
             return None
-        out.append(
-            (
-                by_key[demand.key],
-                Placement(
-                    id=f"lns-{stamp}-{n}",
-                    session_type=demand.session_type,
-                    start=c.start,
-                    minutes=c.minutes,
-                    staff=c.staff,
-                    patients=demand.patients,
-                    room=room,
-                    group=demand.group.id if demand.group else None,
-                    court=demand.court,
-                ),
-            )
-        )
+        demand = demands[c.demand]
+        out.append((by_key[demand.key], c.placement(demand, f"lns-{stamp}-{n}", room)))
     return out
