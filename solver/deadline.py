@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 FIRST_FIT_SHARE = 0.4
 """The greedy start (the floor and the hint) stops placing when 40% of the time left is spent."""
-NEIGHBOURHOOD_SHARE = 0.6
-"""Re-solving neighbourhoods around what the greedy start left out stops at 60% of the time
+NEIGHBOURHOOD_SHARE = 0.75
+"""Re-solving neighbourhoods around what the greedy start left out stops at 75% of the time
 left after it (solver/neighbourhood.py)."""
 CANDIDATES_SHARE = 0.35
 """Candidate generation thins, then stops, when 35% of the time left after the greedy start is

@@ -40,6 +40,9 @@ ROUNDS = 6
 STALE = 12
 """Neighbourhoods in a row that place nothing before the search gives its time back (on the
 demo weeks what is left unplaced mostly has no time at all with any clinician)."""
+HOMES = 3
+"""Days of own clinicians freed per neighbourhood for patients the target's clinician sees in
+their stead (`_homes`)."""
 SUB_SECONDS = 2.0
 """CP-SAT time per neighbourhood (small models; most prove optimal well before)."""
 
@@ -124,6 +127,7 @@ def _neighbourhood(
     others = sorted(set(others) - nb)
     rng.shuffle(others)
     nb |= set(others[: OTHER_DAYS + attempt])  # wider on each pass
+    nb |= _homes(problem, feas, own, placed, nb, rng)
     groups = attempt % 2 == 1
     days = {d for _, d in nb}
 
@@ -206,6 +210,32 @@ def _neighbourhood(
     if new is None:
         return None
     return [*kept, *new]
+
+
+def _homes(
+    problem: Problem,
+    feas: Feasibility,
+    own: str,
+    placed: Placed,
+    nb: set[tuple[str, int]],
+    rng: random.Random,
+) -> set[tuple[str, int]]:
+    """Days of the own clinicians of patients `own` sees in their stead (the day of that session,
+    where the patient evidently can come): on a tight week the greedy start lends clinicians
+    out, and sending those patients home is what frees the lender's time (tight-m: p0119's
+    family hour needs c009's Thursday 07:00, which c009 spends on other clinicians' patients)."""
+    homes: set[tuple[str, int]] = set()
+    for _, a in placed:
+        if a.group is not None or a.pinned or own not in a.staff:
+            continue
+        patient = feas.patients.get(a.patients[0])
+        home = patient.primary_staff if patient is not None else None
+        day = problem.day_of(a.start)
+        if home and home != own and day is not None and _works(feas, home, day.open):
+            homes.add((home, day.index))
+    picks = sorted(homes - nb)
+    rng.shuffle(picks)
+    return set(picks[:HOMES])
 
 
 def _works(feas: Feasibility, staff_id: str, span: tuple[int, int]) -> bool:
