@@ -40,6 +40,8 @@ ROUNDS = 6
 STALE = 12
 """Neighbourhoods in a row that place nothing before the search gives its time back (on the
 demo weeks what is left unplaced mostly has no time at all with any clinician)."""
+GAINING = 4
+"""Misses in a row after which the search counts as no longer placing (`gaining_after`)."""
 HOMES = 3
 """Days of own clinicians freed per neighbourhood for patients the target's clinician sees in
 their stead (`_homes`)."""
@@ -56,9 +58,11 @@ def improve(
     until: float,
     workers: int = 2,
     seed: int = 0,
+    gaining_after: float | None = None,
 ) -> Placed:
     """`placed` with unplaced one-patient sessions fitted in by re-solving small neighbourhoods
-    around them, until `until` (a perf_counter moment) or nothing is left to try."""
+    around them, until `until` (a perf_counter moment) or nothing is left to try; past
+    `gaining_after` only while it is still placing (fewer than `GAINING` misses in a row)."""
     rng = random.Random(seed)  # nosec B311: which clinician-days to free, not a secret
     by_key = {d.key: d for d in demands}
     feas = Feasibility(problem)
@@ -75,7 +79,10 @@ def improve(
             break
         gained = False
         for demand in short:
-            if time.perf_counter() >= until:
+            now = time.perf_counter()
+            if now >= until or (
+                gaining_after is not None and now >= gaining_after and misses >= GAINING
+            ):
                 return placed
             # Every other round also frees the group meetings of the patient and the clinician
             # (the greedy start's group times can wall off a narrow window).

@@ -24,6 +24,7 @@ from solver.deadline import (
     CANDIDATES_SHARE,
     FIRST_FIT_SHARE,
     MIN_SOLVE,
+    NEIGHBOURHOOD_GAINING_SHARE,
     NEIGHBOURHOOD_SHARE,
     Deadline,
     Step,
@@ -393,7 +394,8 @@ def plan(
             problem,
             demands,
             greedy,
-            until=clock.cutoff(NEIGHBOURHOOD_SHARE),
+            until=clock.cutoff(NEIGHBOURHOOD_GAINING_SHARE),
+            gaining_after=clock.cutoff(NEIGHBOURHOOD_SHARE),
             workers=settings.workers,
             seed=settings.seed,
         )
