@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from solver.demand import Demand
 from solver.feasibility import Feasibility
-from solver.model import Problem, RoomInfo
+from solver.model import Placement, Problem, RoomInfo
 from solver.rooms import RoomNeed, assign_rooms
 from solver.scoring import continuity_penalty, preference_penalty
 from solver.timegrid import intersect, starts_within
@@ -42,6 +42,21 @@ class Candidate:
     @property
     def end(self) -> int:
         return self.start + self.minutes
+
+    def placement(self, demand: Demand, id: str, room: str | None) -> Placement:
+        """This candidate, chosen for `demand`, as a session in `room` (the plan's result and the
+        neighbourhood search both make their placements here)."""
+        return Placement(
+            id=id,
+            session_type=demand.session_type,
+            start=self.start,
+            minutes=self.minutes,
+            staff=self.staff,
+            patients=demand.patients,
+            room=room,
+            group=demand.group.id if demand.group else None,
+            court=demand.court,
+        )
 
 
 @dataclass(frozen=True)

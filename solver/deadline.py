@@ -16,7 +16,11 @@ FIRST_FIT_SHARE = 0.4
 """The greedy start (the floor and the hint) stops placing when 40% of the time left is spent."""
 NEIGHBOURHOOD_SHARE = 0.6
 """Re-solving neighbourhoods around what the greedy start left out stops at 60% of the time
-left after it (solver/neighbourhood.py)."""
+left after it (solver/neighbourhood.py)..."""
+NEIGHBOURHOOD_GAINING_SHARE = 0.75
+"""...or at 75% while it is still placing sessions (on the tight weeks it was stopped mid-way
+at 60% and the main model placed none more; on the demo weeks it mostly misses, and the main
+model needs the time)."""
 CANDIDATES_SHARE = 0.35
 """Candidate generation thins, then stops, when 35% of the time left after the greedy start is
 spent: the CP-SAT phases need the rest (on demo 'l' candidates alone took 17 s)."""

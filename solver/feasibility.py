@@ -65,10 +65,17 @@ class Feasibility:
         self.holds = _by_staff(problem.holds)
         self._room_choices: dict[tuple[SessionKind, int, str | None], list[tuple[int, RoomInfo]]]
         self._room_choices = {}
-        for appt in problem.booked if booked is None else booked:
+        booked = list(problem.booked if booked is None else booked)
+        for appt in booked:
             self.add(appt)
-        self.added.clear()  # budgets are net of what was booked before solving
+        # A budget's `remaining` is net of what the problem books; anything else passed here
+        # (sessions placed since) pays from it, as if added one by one.
+        known = {id(a) for a in problem.booked}
+        self.added = [a for a in booked if id(a) not in known]
         self._added_by_patient.clear()
+        for appt in self.added:
+            for patient in appt.patients:
+                self._added_by_patient[patient].append(appt)
 
     # -- state -----------------------------------------------------------------------------
 

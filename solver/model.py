@@ -8,8 +8,10 @@ nothing here knows about databases, rules engines or time zones.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 
 Window = tuple[int, int]
 """[start, end) in minutes since Problem.origin."""
@@ -341,10 +343,21 @@ class Problem:
         return None
 
     def day_of(self, minute: int) -> Day | None:
-        for day in self.days:
-            if day.open[0] <= minute < day.open[1]:
-                return day
-        return None
+        starts = self._day_starts
+        if starts is None:
+            return next((d for d in self.days if d.open[0] <= minute < d.open[1]), None)
+        i = bisect_right(starts, minute) - 1  # asked ~400,000 times in a tight-m plan
+        return self.days[i] if i >= 0 and minute < self.days[i].open[1] else None
+
+    @cached_property
+    def _day_starts(self) -> list[int] | None:
+        """The days' opening minutes when they are in order without overlap (a binary search
+        then finds a minute's day), else None."""
+        starts = [d.open[0] for d in self.days]
+        ordered = all(
+            a.open[1] <= b.open[0] for a, b in zip(self.days, self.days[1:], strict=False)
+        )
+        return starts if ordered else None
 
     @property
     def horizon(self) -> Window:

@@ -40,6 +40,11 @@ ROUNDS = 6
 STALE = 12
 """Neighbourhoods in a row that place nothing before the search gives its time back (on the
 demo weeks what is left unplaced mostly has no time at all with any clinician)."""
+GAINING = 4
+"""Misses in a row after which the search counts as no longer placing (`gaining_after`)."""
+HOMES = 3
+"""Days of own clinicians freed per neighbourhood for patients the target's clinician sees in
+their stead (`_homes`)."""
 SUB_SECONDS = 2.0
 """CP-SAT time per neighbourhood (small models; most prove optimal well before)."""
 
@@ -53,9 +58,11 @@ def improve(
     until: float,
     workers: int = 2,
     seed: int = 0,
+    gaining_after: float | None = None,
 ) -> Placed:
     """`placed` with unplaced one-patient sessions fitted in by re-solving small neighbourhoods
-    around them, until `until` (a perf_counter moment) or nothing is left to try."""
+    around them, until `until` (a perf_counter moment) or nothing is left to try; past
+    `gaining_after` only while it is still placing (fewer than `GAINING` misses in a row)."""
     rng = random.Random(seed)  # nosec B311: which clinician-days to free, not a secret
     by_key = {d.key: d for d in demands}
     feas = Feasibility(problem)
@@ -72,7 +79,10 @@ def improve(
             break
         gained = False
         for demand in short:
-            if time.perf_counter() >= until:
+            now = time.perf_counter()
+            if now >= until or (
+                gaining_after is not None and now >= gaining_after and misses >= GAINING
+            ):
                 return placed
             # Every other round also frees the group meetings of the patient and the clinician
             # (the greedy start's group times can wall off a narrow window).
@@ -124,6 +134,7 @@ def _neighbourhood(
     others = sorted(set(others) - nb)
     rng.shuffle(others)
     nb |= set(others[: OTHER_DAYS + attempt])  # wider on each pass
+    nb |= _homes(problem, feas, own, placed, nb, rng)
     groups = attempt % 2 == 1
     days = {d for _, d in nb}
 
@@ -208,6 +219,32 @@ def _neighbourhood(
     return [*kept, *new]
 
 
+def _homes(
+    problem: Problem,
+    feas: Feasibility,
+    own: str,
+    placed: Placed,
+    nb: set[tuple[str, int]],
+    rng: random.Random,
+) -> set[tuple[str, int]]:
+    """Days of the own clinicians of patients `own` sees in their stead (the day of that session,
+    where the patient evidently can come): on a tight week the greedy start lends clinicians
+    out, and sending those patients home is what frees the lender's time (tight-m: p0119's
+    family hour needs c009's Thursday 07:00, which c009 spends on other clinicians' patients)."""
+    homes: set[tuple[str, int]] = set()
+    for _, a in placed:
+        if a.group is not None or a.pinned or own not in a.staff:
+            continue
+        patient = feas.patients.get(a.patients[0])
+        home = patient.primary_staff if patient is not None else None
+        day = problem.day_of(a.start)
+        if home and home != own and day is not None and _works(feas, home, day.open):
+            homes.add((home, day.index))
+    picks = sorted(homes - nb)
+    rng.shuffle(picks)
+    return set(picks[:HOMES])
+
+
 def _works(feas: Feasibility, staff_id: str, span: tuple[int, int]) -> bool:
     return any(a < span[1] and span[0] < b for a, b in feas.staff_windows.get(staff_id, ()))
 
@@ -224,24 +261,9 @@ def _placements(
     out: Placed = []
     stamp = time.perf_counter_ns()
     for n, c in enumerate(picked):
-        demand = demands[c.demand]
         room = c.room or (rooms.get(c.index) if c.kind is not None else None)
         if c.kind is not None and room is None:
             return None
-        out.append(
-            (
-                by_key[demand.key],
-                Placement(
-                    id=f"lns-{stamp}-{n}",
-                    session_type=demand.session_type,
-                    start=c.start,
-                    minutes=c.minutes,
-                    staff=c.staff,
-                    patients=demand.patients,
-                    room=room,
-                    group=demand.group.id if demand.group else None,
-                    court=demand.court,
-                ),
-            )
-        )
+        demand = demands[c.demand]
+        out.append((by_key[demand.key], c.placement(demand, f"lns-{stamp}-{n}", room)))
     return out

@@ -24,6 +24,7 @@ from solver.deadline import (
     CANDIDATES_SHARE,
     FIRST_FIT_SHARE,
     MIN_SOLVE,
+    NEIGHBOURHOOD_GAINING_SHARE,
     NEIGHBOURHOOD_SHARE,
     Deadline,
     Step,
@@ -393,7 +394,8 @@ def plan(
             problem,
             demands,
             greedy,
-            until=clock.cutoff(NEIGHBOURHOOD_SHARE),
+            until=clock.cutoff(NEIGHBOURHOOD_GAINING_SHARE),
+            gaining_after=clock.cutoff(NEIGHBOURHOOD_SHARE),
             workers=settings.workers,
             seed=settings.seed,
         )
@@ -534,19 +536,7 @@ def _result(
             reasons[c.demand] = "no room left at the chosen time"
             continue
         per_demand[c.demand] += 1
-        new.append(
-            Placement(
-                id=f"plan-{n + 1}",
-                session_type=demand.session_type,
-                start=c.start,
-                minutes=c.minutes,
-                staff=c.staff,
-                patients=demand.patients,
-                room=room,
-                group=demand.group.id if demand.group else None,
-                court=demand.court,
-            )
-        )
+        new.append(c.placement(demand, f"plan-{n + 1}", room))
     after = Feasibility(problem, [*problem.booked, *new])
     for d in demands:
         if d.index not in reasons and per_demand.get(d.index, 0) < d.count:

@@ -8,17 +8,20 @@ from datetime import UTC, datetime
 
 from solver.baseline import greedy_placements
 from solver.demand import expand_demands
+from solver.feasibility import Feasibility
 from solver.model import (
     GroupSpec,
     PatientInfo,
+    Placement,
     PlanRules,
     Problem,
     RoomInfo,
     StaffInfo,
+    UnitBudget,
     WeeklyMinimum,
 )
 from solver.neighbourhood import improve
-from tests.solver.synth import KINDS, day_window, days
+from tests.solver.synth import DAY, KINDS, day_window, days
 from tests.solver.validator import validate
 
 
@@ -61,3 +64,53 @@ def test_a_walled_off_session_is_placed_by_moving_the_group_in_its_way() -> None
     placed = [a for _, a in better]
     assert sorted(a.group or a.patients[0] for a in placed) == ["G1", "P1"]
     assert validate(problem, [*problem.booked, *placed], new=placed, keep=problem.booked) == []
+
+
+def budget_week() -> Problem:
+    """P1's payer pays one more session (individual or family). S1 sees P1 alone on Monday, S2
+    gives family sessions on Tuesday only; the greedy start places one of the two and the
+    payer's refusal leaves the other out, which is what the neighbourhood search then targets."""
+    elig = PlanRules()
+    elig.staff_for[("P1", "individual")] = ("S1",)
+    elig.staff_for[("P1", "family")] = ("S2",)
+    elig.requirements += [WeeklyMinimum("P1", "individual", 1), WeeklyMinimum("P1", "family", 1)]
+    elig.budgets.append(UnitBudget("P1", frozenset({"individual", "family"}), (0, 5 * DAY), 1))
+    return Problem(
+        origin=datetime(2026, 11, 30, 5, tzinfo=UTC),
+        slot_minutes=15,
+        days=days(5),
+        staff=(
+            StaffInfo("S1", "therapist", frozenset({"LCSW"}), frozenset(), (day_window(0),)),
+            StaffInfo("S2", "therapist", frozenset({"LCSW"}), frozenset(), (day_window(1),)),
+        ),
+        rooms=(
+            RoomInfo("R1", "individual", 3, (day_window(0), day_window(1))),
+            RoomInfo("R2", "family", 6, (day_window(0), day_window(1))),
+        ),
+        patients=(PatientInfo("P1", primary_staff="S1"),),
+        session_types=dict(KINDS),
+        eligibility=elig,
+    )
+
+
+def test_the_rest_of_the_plan_pays_from_the_budget_a_neighbourhood_places_against() -> None:
+    # The session the neighbourhood leaves in place (the other clinician's day) used the
+    # payer's last unit: re-solving the freed day must not place a second one on it.
+    problem = budget_week()
+    demands = expand_demands(problem)
+    start, _ = greedy_placements(problem, demands)
+    assert len(start) == 1
+    better = improve(problem, demands, start, until=time.perf_counter() + 10, workers=1)
+    placed = [a for _, a in better]
+    assert len(placed) == 1
+    assert validate(problem, [*problem.booked, *placed], new=placed, keep=problem.booked) == []
+
+
+def test_sessions_passed_to_the_index_beyond_what_is_booked_pay_from_the_budget() -> None:
+    # `remaining` is net of what the problem books; a session placed since pays a unit.
+    problem = budget_week()
+    placed = Placement("x", "individual", 9 * 60, 60, ("S1",), ("P1",), room="R1")
+    assert Feasibility(problem).budget_left("P1", "family", DAY + 9 * 60) == 1
+    after = Feasibility(problem, [*problem.booked, placed])
+    assert after.budget_left("P1", "family", DAY + 9 * 60) == 0
+    assert "AUTH-UNITS" in (after.budget_refusal("P1", "family", DAY + 9 * 60) or "")
