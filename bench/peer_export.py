@@ -53,7 +53,7 @@ from clinic.timeutil import local_iso, local_midnight
 from solver.candidates import CandidateBuilder, CandidateLimits
 from solver.demand import expand_demands
 from solver.feasibility import Feasibility
-from solver.limits import Use, add_rule_limits
+from solver.limits import add_rule_limits, uses_of
 from solver.plan import add_room_pools, add_staff_weekly_hours
 from solver.timegrid import subtract
 
@@ -115,18 +115,7 @@ def peer_problem(built: BuiltProblem, limits: CandidateLimits | None = None) -> 
     )  # fmt: skip
     add_staff_weekly_hours(pm)  # type: ignore[arg-type]
     add_room_pools(pm)  # type: ignore[arg-type]
-    uses = [
-        Use(
-            x[c.index],
-            demands[c.demand].patients,
-            c.staff,
-            demands[c.demand].session_type,
-            c.start,
-            c.minutes,
-            group=demands[c.demand].group is not None,
-        )
-        for c in cands
-    ]
+    uses = uses_of(x, cands, demands)
     add_rule_limits(model, feas, uses)
     caps, off, pairs = _linear_caps(model.Proto(), len(cands))
 

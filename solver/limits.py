@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from solver.candidates import Candidate
 from solver.demand import Demand
 from solver.feasibility import Feasibility
 from solver.model import SAME_TYPE_PER_DAY, SameDayApart, UnitBudget
@@ -29,6 +30,24 @@ class Use:
     start: int
     minutes: int
     group: bool = False
+
+
+def uses_of(
+    lits: list[cp_model.IntVar], candidates: Iterable[Candidate], demands: list[Demand]
+) -> list[Use]:
+    """Each candidate as a Use, its literal `lits[candidate.index]` (one way for every model)."""
+    return [
+        Use(
+            lits[c.index],
+            demands[c.demand].patients,
+            c.staff,
+            demands[c.demand].session_type,
+            c.start,
+            c.minutes,
+            group=demands[c.demand].group is not None,
+        )
+        for c in candidates
+    ]
 
 
 def _cap(model: cp_model.CpModel, terms: list[tuple[int, cp_model.IntVar]], left: int) -> None:

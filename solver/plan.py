@@ -31,7 +31,7 @@ from solver.deadline import (
 )
 from solver.demand import Demand, expand_demands
 from solver.feasibility import Feasibility
-from solver.limits import Use, add_rule_limits, short_by_rule
+from solver.limits import add_rule_limits, short_by_rule, uses_of
 from solver.metrics import tally, utilization
 from solver.model import Placement, PlanResult, Problem, SolveStats
 from solver.neighbourhood import improve
@@ -108,18 +108,7 @@ class PlanModel:
         for c in cands:
             by_demand[c.demand].append(c.index)
         self.by_demand = by_demand
-        self.uses = [
-            Use(
-                self.x[c.index],
-                demands[c.demand].patients,
-                c.staff,
-                demands[c.demand].session_type,
-                c.start,
-                c.minutes,
-                group=demands[c.demand].group is not None,
-            )
-            for c in cands
-        ]
+        self.uses = uses_of(self.x, cands, demands)
         self.cover: dict[tuple[str, int], list[int]] = defaultdict(list)
         add_weekly_counts(self)
         add_group_meeting_days(self)
