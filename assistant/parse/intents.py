@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import csv
 import re
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -103,6 +106,54 @@ def _pipeline() -> Pipeline:
     return Pipeline([("features", features), ("classifier", classifier)])
 
 
+class _Scorer:
+    """A fitted pipeline's probabilities for one message, computed directly from its fitted
+    parts: the same n-grams (the vectorizers' own analyzers), TF-IDF weights, L2 norms and
+    softmax as `Pipeline.predict_proba`, without its per-call validation and joblib dispatch,
+    which cost about 25 ms a message where the arithmetic costs well under one."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.classes: list[str] = [str(c) for c in pipeline.classes_]
+        classifier: LogisticRegression = pipeline.named_steps["classifier"]
+        coef = np.asarray(classifier.coef_, dtype=np.float64)
+        self.intercept = np.asarray(classifier.intercept_, dtype=np.float64)
+        self.binary = len(self.classes) <= 2
+        # Per vectorizer: its analyzer, n-gram -> row of `weights`; its idf; the classifier's
+        # weights for its n-grams (one row per n-gram, one column per class).
+        self.parts: list[tuple[Callable[[str], list[str]], dict[str, int], np.ndarray, np.ndarray]]
+        self.parts = []
+        offset = 0
+        for _, vectorizer in pipeline.named_steps["features"].transformer_list:
+            size = len(vectorizer.vocabulary_)
+            weights = np.ascontiguousarray(coef[:, offset : offset + size].T)
+            self.parts.append(
+                (
+                    vectorizer.build_analyzer(),
+                    dict(vectorizer.vocabulary_),
+                    vectorizer.idf_,
+                    weights,
+                )
+            )
+            offset += size
+
+    def probabilities(self, text: str) -> np.ndarray:
+        decision = self.intercept.copy()
+        for analyze, vocabulary, idf, weights in self.parts:
+            counts = Counter(vocabulary[g] for g in analyze(text) if g in vocabulary)
+            if not counts:
+                continue
+            rows = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+            x = (np.log(tf) + 1.0) * idf[rows]  # sublinear tf times idf...
+            x /= np.sqrt(x @ x)  # ...under the vectorizer's L2 norm
+            decision += x @ weights[rows]
+        if self.binary:  # LogisticRegression's one-column case: the logistic of the score
+            p = 1.0 / (1.0 + np.exp(-decision))
+            return np.concatenate([1.0 - p, p])
+        shifted = np.exp(decision - decision.max())
+        return shifted / shifted.sum()
+
+
 class IntentModel:
     def __init__(self, examples: list[Example]) -> None:
         self.intents = _pipeline().fit([e.text for e in examples], [e.intent for e in examples])
@@ -110,19 +161,21 @@ class IntentModel:
         self.metrics = _pipeline().fit(
             [e.text for e in with_metric], [e.metric for e in with_metric]
         )
+        self._intents = _Scorer(self.intents)
+        self._metrics = _Scorer(self.metrics)
 
     def guess(self, text: str) -> Guess:
-        probs = self.intents.predict_proba([text])[0]
-        ranked = sorted(zip(self.intents.classes_, probs, strict=True), key=lambda p: -p[1])
-        metric_probs = self.metrics.predict_proba([text])[0]
+        probs = self._intents.probabilities(text)
+        ranked = sorted(zip(self._intents.classes, probs, strict=True), key=lambda p: -p[1])
+        metric_probs = self._metrics.probabilities(text)
         m = int(metric_probs.argmax())
         return Guess(
-            intent=str(ranked[0][0]),
+            intent=ranked[0][0],
             probability=float(ranked[0][1]),
-            runner_up=str(ranked[1][0]),
+            runner_up=ranked[1][0],
             runner_up_probability=float(ranked[1][1]),
-            probabilities={str(k): float(v) for k, v in ranked},
-            metric=str(self.metrics.classes_[m]),
+            probabilities={k: float(v) for k, v in ranked},
+            metric=self._metrics.classes[m],
             metric_probability=float(metric_probs[m]),
         )
 
