@@ -33,11 +33,11 @@ EXAMPLES = Path(__file__).parent / "data" / "intent_examples.tsv"
 NAME = "NAME"
 _DIGITS = re.compile(r"\d")
 
-SURE = 0.6
+SURE = 0.5
 """The model's probability above which it overrides an intent the rules found by a cue..."""
-UNLIKELY = 0.2
+UNLIKELY = 0.3
 """...when it gives the rules' intent less than this."""
-FALLBACK_SURE = 0.5
+FALLBACK_SURE = 0.4
 """Where the rules only guessed, the model's intent when it is at least this sure (gibberish
 spreads the probabilities thin and stays `unknown`)."""
 METRIC_SURE = 0.4
@@ -50,6 +50,12 @@ DOUBT = 0.2
 """A frame whose intent the model gives less than this is not sure (its confidence is capped at
 ASKED_CONFIDENCE): on the development frames it caught most wrong intents and no right one."""
 ASKED_CONFIDENCE = 0.5
+DECLINE_SURE = 0.6
+"""Where the rules only guessed, a "no" in other words ("those are all too early") at this."""
+ESCALATE_SURE = 0.7
+"""An emergency the model is this sure of over a request the rules read another way (with the
+rules' intent below UNLIKELY): taken, with the frame's confidence capped at ASKED_CONFIDENCE so
+the dialogue says it back before holding a slot."""
 """The confidence of a frame that has to ask (below the LLM fallback's threshold)."""
 # Asking is for requests that change something or answer a different question; "yes"/"no",
 # "help" and small talk are read in the conversation's context and never asked about.
@@ -61,6 +67,9 @@ _NEVER_ASKED = frozenset({"confirm", "decline", "help", "unknown"})
 # "yes" and "no" answer whatever is waiting (a booking, a cancellation): only words the rules
 # read as such may say them, never a model's guess at a message they could not read.
 _RULES_ONLY = frozenset({"confirm", "decline"})
+# ...except a "no" the model is sure of where the rules only guessed: declining never acts (it
+# keeps what a question asked about, or shows other options).
+_DECLINES = frozenset({"decline"})
 # An emergency takes the slots held back for emergencies: a request whose words the rules read
 # (say "find an intake assessment today") is not escalated by a model's guess, nor asked about.
 _ESCALATIONS = frozenset({"emergency_intake"})
@@ -227,12 +236,31 @@ def alternatives(chosen: str, guess: Guess) -> list[str] | None:
 
 def combine(rules_intent: str, guessed_by_fallback: bool, guess: Guess) -> str:
     """The intent of the frame: the rules' unless the model clearly knows better."""
-    if guess.intent == rules_intent or guess.intent in _RULES_ONLY:
+    if guess.intent == rules_intent:
+        return rules_intent
+    if guess.intent in _DECLINES and guessed_by_fallback and guess.probability >= DECLINE_SURE:
+        return guess.intent  # "those are all too early": a "no" keeps things as they are
+    if guess.intent in _RULES_ONLY:
         return rules_intent
     if guess.intent in _ESCALATIONS and not guessed_by_fallback:
-        return rules_intent  # an ordinary request the rules read is never made an emergency
+        # An ordinary request the rules read is made an emergency only when the model is all
+        # but certain, and the parser then says it back before any slot is held (`escalated`).
+        if not escalated(rules_intent, guessed_by_fallback, guess):
+            return rules_intent
+        return guess.intent
     if guessed_by_fallback and guess.probability >= FALLBACK_SURE:
         return guess.intent
     if guess.probability >= SURE and guess.probabilities.get(rules_intent, 0.0) < UNLIKELY:
         return guess.intent
     return rules_intent
+
+
+def escalated(rules_intent: str, guessed_by_fallback: bool, guess: Guess) -> bool:
+    """The model made an emergency of a request whose words the rules read as another."""
+    return (
+        guess.intent in _ESCALATIONS
+        and guess.intent != rules_intent
+        and not guessed_by_fallback
+        and guess.probability >= ESCALATE_SURE
+        and guess.probabilities.get(rules_intent, 0.0) < UNLIKELY
+    )
