@@ -52,6 +52,8 @@ ASKED_CONFIDENCE): on the development frames it caught most wrong intents and no
 ASKED_CONFIDENCE = 0.5
 DECLINE_SURE = 0.6
 """Where the rules only guessed, a "no" in other words ("those are all too early") at this."""
+DECLINE_OVER_LOOK = 0.9
+"""...and over a look-up the rules read ("nah none of those, she can only do evenings") at this."""
 ESCALATE_SURE = 0.7
 """An emergency the model is this sure of over a request the rules read another way (with the
 rules' intent below UNLIKELY): taken, with the frame's confidence capped at ASKED_CONFIDENCE so
@@ -70,6 +72,8 @@ _RULES_ONLY = frozenset({"confirm", "decline"})
 # ...except a "no" the model is sure of where the rules only guessed: declining never acts (it
 # keeps what a question asked about, or shows other options).
 _DECLINES = frozenset({"decline"})
+# Readings that only look something up; a "no" in their place loses nothing.
+_ONLY_LOOKS = frozenset({"find_slot", "schedule_lookup", "help", "unknown"})
 # An emergency takes the slots held back for emergencies: a request whose words the rules read
 # (say "find an intake assessment today") is not escalated by a model's guess, nor asked about.
 _ESCALATIONS = frozenset({"emergency_intake"})
@@ -238,7 +242,14 @@ def combine(rules_intent: str, guessed_by_fallback: bool, guess: Guess) -> str:
     """The intent of the frame: the rules' unless the model clearly knows better."""
     if guess.intent == rules_intent:
         return rules_intent
-    if guess.intent in _DECLINES and guessed_by_fallback and guess.probability >= DECLINE_SURE:
+    if guess.intent in _DECLINES and (
+        (guessed_by_fallback and guess.probability >= DECLINE_SURE)
+        or (
+            rules_intent in _ONLY_LOOKS
+            and guess.probability >= DECLINE_OVER_LOOK
+            and guess.probabilities.get(rules_intent, 0.0) < UNLIKELY
+        )
+    ):
         return guess.intent  # "those are all too early": a "no" keeps things as they are
     if guess.intent in _RULES_ONLY:
         return rules_intent

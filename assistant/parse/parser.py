@@ -57,6 +57,8 @@ _NEGATED_PICK = re.compile(
     r"^\W*(?:(?:no|nah|nope)\W+)?(?:please\s+|pls\s+)?(?:don'?t|do\s+not|not|never)\s+"
     r"(?:(?:book|take|want|do|pick|schedule)\s+)?(?:it|that|this|them|those|option|opt|#|\d|the)\b"
 )
+_LATE_BY = re.compile(r"\b(?:late|behind)[\s,]+(?:by\s+)?(?:about\s+|like\s+|~\s*|around\s+)?$")
+_LATE_AFTER = re.compile(r"\s*(?:late|behind)\b")
 _DECLINE_ONLY = re.compile(r"\b(?:cancel\s+that|never\s*mind|nvm|forget\s+it)\b")
 _NOT_SELF = re.compile(r"\b(?:show|tell|give|find|get|let|send|remind)\s+me$")
 _POSSESSIVE_OUT = re.compile(r"'s\s+(?:out|off|away|unavailable|gone|sick)\b")
@@ -323,6 +325,11 @@ class Parser:
             window = times.resolve(times.TimeFacts(day=now.date()), now, unavailable=True)
         if intent in ("utilization_summary", "compliance_report") and metric is None:
             metric = "staff_utilization" if intent == "utilization_summary" else None
+        if intent == "decline":
+            # "none of those, she can only do evenings": a "no" answers what was offered; the
+            # reason in it is not a new request (the dialogue shows other options).
+            patient = staff = session_type = duration = room = option = metric = None
+            needs, window = [], None
         frame: dict[str, Any] = {
             "intent": intent,
             "patient": patient,
@@ -405,6 +412,8 @@ class Parser:
             before = st.low[max(0, m.start() - 3) : m.start()]
             if before.endswith("in "):
                 continue  # "in 20 minutes" is a time
+            if _LATE_BY.search(st.low[: m.start()]) or _LATE_AFTER.match(st.low, m.end()):
+                continue  # "running behind 10 min", "15 min late": how late, not how long
             st.take(m.start(), m.end())
             return _minutes(m)
         return None

@@ -61,3 +61,29 @@ def test_a_pick_with_a_correction_is_still_a_pick(r: Roster) -> None:
     frame = parse("book option 2, not option 3", roster=r, now=NOW, actor="s-lchen")
     assert frame["intent"] == "confirm"
     assert frame["option"] == 2
+
+
+def test_a_decline_carries_no_new_request(r: Roster) -> None:
+    # "no" answers what was offered; its reason is not a search of its own.
+    frame = parse("nope, none of those work, she can only do evenings", roster=r, now=NOW)
+    assert frame["intent"] == "decline"
+    assert frame["window"] is None and frame["patient"] is None
+
+
+def test_how_late_is_not_a_duration(r: Roster) -> None:
+    frame = parse("running behind 10 min, traffic", roster=r, now=NOW, actor="s-lchen")
+    assert frame["intent"] == "staff_unavailable"
+    assert frame["duration_minutes"] is None
+    assert frame["window"] == {
+        "start": "2026-12-02T10:15:00-05:00",
+        "end": "2026-12-02T10:25:00-05:00",
+    }
+
+
+def test_same_day_is_today(r: Roster) -> None:
+    frame = parse("hospital wants her seen same day for an intake", roster=r, now=NOW)
+    assert frame["intent"] == "emergency_intake"
+    assert frame["window"] == {
+        "start": "2026-12-02T00:00:00-05:00",
+        "end": "2026-12-03T00:00:00-05:00",
+    }
