@@ -325,11 +325,6 @@ class Parser:
             window = times.resolve(times.TimeFacts(day=now.date()), now, unavailable=True)
         if intent in ("utilization_summary", "compliance_report") and metric is None:
             metric = "staff_utilization" if intent == "utilization_summary" else None
-        if intent == "decline":
-            # "none of those, she can only do evenings": a "no" answers what was offered; the
-            # reason in it is not a new request (the dialogue shows other options).
-            patient = staff = session_type = duration = room = option = metric = None
-            needs, window = [], None
         frame: dict[str, Any] = {
             "intent": intent,
             "patient": patient,
@@ -359,7 +354,15 @@ class Parser:
         if frame.get("action"):
             return frame, read
         marked = attendance.recognise(st.low, frame, now=now, actor=actor, late=facts.late)
-        return (frame | marked if marked else frame), read  # "Jamie checked in", "my 2pm no-show"
+        if marked:
+            return frame | marked, read  # "Jamie checked in", "my 2pm no-show"
+        if frame["intent"] == "decline":
+            # "none of those, she can only do evenings": a "no" answers what was offered; the
+            # reason in it is not a new request (the dialogue shows other options).
+            empty = dict.fromkeys(("patient", "staff", "session_type", "window", "room"), None)
+            empty |= {"duration_minutes": None, "option": None, "metric": None, "needs": []}
+            frame = frame | empty
+        return frame, read
 
     # -- extractors -------------------------------------------------------------------------
 

@@ -35,7 +35,8 @@ def test_a_sure_model_may_say_no_but_never_yes() -> None:
     yes = _guess({"confirm": 0.95, "unknown": 0.03, "decline": 0.02})
     assert intents.combine("unknown", True, no) == "decline"
     assert intents.combine("unknown", True, yes) == "unknown"
-    assert intents.combine("find_slot", False, no) == "find_slot"  # the rules read a request
+    assert intents.combine("book", False, no) == "book"  # the rules read a request
+    assert intents.combine("find_slot", False, no) == "decline"  # a look-up loses nothing
 
 
 def test_an_emergency_over_a_read_request_needs_a_sure_model_and_is_flagged() -> None:
