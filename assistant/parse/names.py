@@ -103,10 +103,19 @@ def nicknames() -> dict[str, frozenset[str]]:
     return {k: frozenset(v) for k, v in groups.items()}
 
 
+# Words of a treatment centre's day that are not among the most frequent English words but are
+# never a person's name: without them "in the lobby" could be read as a misspelled "Bobby".
+_CLINIC_WORDS = frozenset(
+    {"lobby", "detox", "detoxing", "rehab", "withdrawal", "suicidal", "overdose", "relapse",
+     "relapsed", "sober", "triage", "walkin", "intake", "intakes", "caseload", "waitlist",
+     "telehealth", "reception", "receptionist", "methadone", "suboxone", "vivitrol", "narcan"}
+)  # fmt: skip
+
+
 @cache
 def common_words() -> frozenset[str]:
     lines = (DATA / "common_words.txt").read_text().splitlines()
-    return frozenset(w for w in lines if w and not w.startswith("#"))
+    return frozenset(w for w in lines if w and not w.startswith("#")) | _CLINIC_WORDS
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:

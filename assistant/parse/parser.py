@@ -51,6 +51,14 @@ _PATIENT_CONTEXT = frozenset(["for", "pt", "patient", "client", "member", "resid
 _SELF = re.compile(r"(?<![\w'])(i'm|im|i'll|i've|i|me|my|myself)(?![\w'])")
 _SELF_INTENTS = frozenset({"staff_unavailable", "schedule_lookup", "cancel", "reschedule"})
 _BOOK_IT = re.compile(r"\b(?:book|schedule|lock)\s+(?:it|that|them|those)\b")
+# "no, don't book that", "not option 2": a message that opens by refusing the pick (not "book
+# the 3pm, not the 4pm", which makes one).
+_NEGATED_PICK = re.compile(
+    r"^\W*(?:(?:no|nah|nope)\W+)?(?:please\s+|pls\s+)?(?:don'?t|do\s+not|not|never)\s+"
+    r"(?:(?:book|take|want|do|pick|schedule)\s+)?(?:it|that|this|them|those|option|opt|#|\d|the)\b"
+)
+_LATE_BY = re.compile(r"\b(?:late|behind)[\s,]+(?:by\s+)?(?:about\s+|like\s+|~\s*|around\s+)?$")
+_LATE_AFTER = re.compile(r"\s*(?:late|behind)\b")
 _DECLINE_ONLY = re.compile(r"\b(?:cancel\s+that|never\s*mind|nvm|forget\s+it)\b")
 _NOT_SELF = re.compile(r"\b(?:show|tell|give|find|get|let|send|remind)\s+me$")
 _POSSESSIVE_OUT = re.compile(r"'s\s+(?:out|off|away|unavailable|gone|sick)\b")
@@ -59,7 +67,30 @@ _EMERGENCY = re.compile(
     r"|needs\s+to\s+be\s+seen|just\s+(?:showed|walked)\s+(?:up|in))\b"
 )
 # A walk-in asking for a medication or an examination is still an emergency intake first.
-_WALK_IN = re.compile(r"\b(?:walk[-\s]?ins?|(?:just\s+)?(?:showed|walked)\s+(?:up|in))\b")
+# ("showed up to group" is attendance, not an arrival.)
+_NOT_ARRIVAL = r"(?!\s+(?:to|for)\s+(?:his|her|their|the|my|a|group|groups|session|sessions|appts?|appointments?|class|everything|it)\b)"
+_WALK_IN = re.compile(
+    r"\b(?:walk[-\s]?ins?|(?:just\s+)?(?:showed|walked)\s+(?:up|in)\b" + _NOT_ARRIVAL + ")"
+)
+# Someone not yet on the roster, here now or in acute danger, who needs to be seen: "guy just
+# came in off the street, detoxing, can anyone see him", "pt showed up suicidal, need a clinician
+# asap", "police brought someone in, needs an assessment". A named roster patient in the same words
+# ("Jamie is in the lobby", "Bill's in detox") is attendance or a cancellation, not an intake.
+_ACUTE = re.compile(
+    r"\b(?:suicidal|homicidal|overdos\w*|in\s+withdrawal|withdrawing|detoxing|psychotic"
+    r"|in\s+crisis|hurting\s+(?:him|her|them)sel(?:f|ves))\b"
+)
+_ARRIVED = re.compile(
+    r"\b(?:(?:(?:showed|turned)\s+up|(?:came|walked)\s+in)\b"
+    + _NOT_ARRIVAL
+    + r"|off\s+the\s+street"
+    r"|(?:in|at)\s+(?:the\s+)?(?:lobby|waiting\s+room|front\s+desk|reception)"
+    r"|brought\s+(?:\w+\s+){0,2}in\b|dropped\s+(?:\w+\s+){0,2}off\b)"
+)
+_TO_BE_SEEN = re.compile(
+    r"\b(?:see|seen|intake|assess\w*|eval\w*|help|asap|now|right\s+away|immediately|today"
+    r"|someone|somebody|anyone|anybody|clinician|counselor|therapist)\b"
+)
 _INTAKE_WORD = re.compile(r"\bintakes?\b")
 # "new patient Maria Lopez": a person not on the roster yet, named as they will be admitted.
 _NEW_PERSON = re.compile(r"\bnew\s+(?:patient|pt|client)\b")
@@ -221,7 +252,8 @@ class Parser:
         if learned_model is None:
             return frame
         guess = learned_model.guess(read.model_text)
-        intent = intents.combine(frame["intent"], read.how == "fallback", guess)
+        read_intent = frame["intent"]
+        intent = intents.combine(read_intent, read.how == "fallback", guess)
         report = intent in ("utilization_summary", "compliance_report") and read.metric is None
         if intent != frame["intent"] or report:
             learned, _ = self._parse(text, now, actor, intent=intent, guess=guess)
@@ -229,6 +261,9 @@ class Parser:
                 return frame
             frame = learned
         either = intents.alternatives(frame["intent"], guess)
+        if intents.escalated(read_intent, read.how == "fallback", guess):
+            # made an emergency by the model alone: said back before a held slot is taken
+            frame = {**frame, "confidence": min(frame["confidence"], intents.ASKED_CONFIDENCE)}
         if either:  # two readings that would do different things: the dialogue asks which
             confidence = min(frame["confidence"], intents.ASKED_CONFIDENCE)
             frame = {**frame, "alternatives": either, "confidence": confidence}
@@ -264,6 +299,8 @@ class Parser:
             metric = guess.metric if guess.metric_probability >= intents.METRIC_SURE else None
         if intent == "confirm" and option is None:
             option = self._bare_option(st)
+        if intent == "decline" and _NEGATED_PICK.search(st.low):
+            option = None  # "not option 2" picks nothing
         if patient is not None and staff is None and intent == "staff_unavailable":
             patient, staff = None, self._as_staff(hits, patient)
         if patient is None and intent not in ("staff_unavailable", "help", "confirm", "decline"):
@@ -317,7 +354,15 @@ class Parser:
         if frame.get("action"):
             return frame, read
         marked = attendance.recognise(st.low, frame, now=now, actor=actor, late=facts.late)
-        return (frame | marked if marked else frame), read  # "Jamie checked in", "my 2pm no-show"
+        if marked:
+            return frame | marked, read  # "Jamie checked in", "my 2pm no-show"
+        if frame["intent"] == "decline":
+            # "none of those, she can only do evenings": a "no" answers what was offered; the
+            # reason in it is not a new request (the dialogue shows other options).
+            empty = dict.fromkeys(("patient", "staff", "session_type", "window", "room"), None)
+            empty |= {"duration_minutes": None, "option": None, "metric": None, "needs": []}
+            frame = frame | empty
+        return frame, read
 
     # -- extractors -------------------------------------------------------------------------
 
@@ -370,6 +415,8 @@ class Parser:
             before = st.low[max(0, m.start() - 3) : m.start()]
             if before.endswith("in "):
                 continue  # "in 20 minutes" is a time
+            if _LATE_BY.search(st.low[: m.start()]) or _LATE_AFTER.match(st.low, m.end()):
+                continue  # "running behind 10 min", "15 min late": how late, not how long
             st.take(m.start(), m.end())
             return _minutes(m)
         return None
@@ -597,6 +644,15 @@ class Parser:
                 return "emergency_intake", "cue"
         elif _WALK_IN.search(low) and "cancel" not in cues and "reschedule" not in cues:
             return "emergency_intake", "cue"  # "walk in asking for methadone"
+        if (
+            session_type in (None, "intake_assessment", "crisis")
+            and (patient is None or patient.get("new"))
+            and metric is None
+            and not cues.keys() & {"cancel", "reschedule", "staff_unavailable"}
+            and (_ACUTE.search(low) or _ARRIVED.search(low))
+            and _TO_BE_SEEN.search(low)
+        ):
+            return "emergency_intake", "cue"
         self_ref = bool(_SELF.search(low))
         unavailable = (
             facts.late is not None
@@ -627,6 +683,8 @@ class Parser:
         if "utilization_summary" in cues and "utiliz" in " ".join(cues["utilization_summary"]):
             return "utilization_summary", "cue"
         if _BOOK_IT.search(low) or option is not None:
+            if _NEGATED_PICK.search(low):
+                return "decline", "cue"
             return "confirm", "exact"
         if "book" in cues:
             if cues["book"] == ["schedule"] and _SCHEDULE_NOUN.search(low):

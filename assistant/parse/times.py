@@ -147,7 +147,8 @@ _P = {
         rf"(?P<wd>{_WD})\.?\s+(?:of\s+)?next\s+(?:week|wk)\b"
     ),
     "day": re.compile(
-        rf"\b(?P<d>today|tonight|tonite|yesterday|day\s+after\s+(?:{_TOMORROW})|{_TOMORROW})\b"
+        rf"\b(?P<d>today|tonight|tonite|yesterday|same[-\s]day|day\s+after\s+(?:{_TOMORROW})"
+        rf"|{_TOMORROW})\b"
         r"(?:\s+(?P<ap>[ap])\.?m\b\.?|\s+(?P<night>night|nite)\b(?:'s)?)?"
     ),
     "weekday": re.compile(
@@ -439,7 +440,7 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
         facts.day, facts.period = None, (_midnight(first, tz), _midnight(last + timedelta(1), tz))
     for m in cur.find("day"):
         word = m.group("d")
-        if word in ("today",):
+        if word == "today" or word.startswith("same"):  # "seen same day": today
             facts.day = today
         elif word in ("tonight", "tonite"):
             facts.day, facts.part = today, "evening"
