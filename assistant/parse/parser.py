@@ -57,6 +57,8 @@ _NEGATED_PICK = re.compile(
     r"^\W*(?:(?:no|nah|nope)\W+)?(?:please\s+|pls\s+)?(?:don'?t|do\s+not|not|never)\s+"
     r"(?:(?:book|take|want|do|pick|schedule)\s+)?(?:it|that|this|them|those|option|opt|#|\d|the)\b"
 )
+# A letter outside the masked names: the message says something besides who.
+_WORD_BESIDES_NAMES = re.compile(r"(?!NAME\b)\b[^\W\d_]")
 _LATE_BY = re.compile(r"\b(?:late|behind)[\s,]+(?:by\s+)?(?:about\s+|like\s+|~\s*|around\s+)?$")
 _LATE_AFTER = re.compile(r"\s*(?:late|behind)\b")
 _DECLINE_ONLY = re.compile(r"\b(?:cancel\s+that|never\s*mind|nvm|forget\s+it)\b")
@@ -249,11 +251,18 @@ class Parser:
         if read.how == "exact" or frame.get("action") or frame.get("repeat") or frame.get("scope"):
             return frame  # a change to the record, a series, a bare number: the rules are exact
         learned_model = intents.model()
-        if learned_model is None:
+        if learned_model is None or not _WORD_BESIDES_NAMES.search(read.model_text):
+            # "Laura Fox" alone answers a question ("Which patient?"); it asks nothing new
             return frame
         guess = learned_model.guess(read.model_text)
         read_intent = frame["intent"]
         intent = intents.combine(read_intent, read.how == "fallback", guess)
+        patient = frame.get("patient") or {}
+        escalating = intents.escalated(read_intent, read.how == "fallback", guess)
+        if escalating and patient.get("id") and not patient.get("new"):
+            # a patient already on the roster is not a walk-in: "find an intake assessment for
+            # Maria Lopez today" is the request the rules read, not an emergency
+            intent, escalating = read_intent, False
         report = intent in ("utilization_summary", "compliance_report") and read.metric is None
         if intent != frame["intent"] or report:
             learned, _ = self._parse(text, now, actor, intent=intent, guess=guess)
@@ -261,7 +270,7 @@ class Parser:
                 return frame
             frame = learned
         either = intents.alternatives(frame["intent"], guess)
-        if intents.escalated(read_intent, read.how == "fallback", guess):
+        if escalating:
             # made an emergency by the model alone: said back before a held slot is taken
             frame = {**frame, "confidence": min(frame["confidence"], intents.ASKED_CONFIDENCE)}
         if either:  # two readings that would do different things: the dialogue asks which

@@ -27,6 +27,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from assistant.usecases import operations
 from clinic.db import Database
+from integrations.http.tenants import Tenants
 
 METRICS_TOKEN_ENV = "ROTA_METRICS_TOKEN"  # nosec B105  # the variable's name, not a secret
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -70,9 +71,9 @@ async def health() -> Health:
         )
     },
 )
-def ready(db: NamedDependency[Database]) -> Response[Ready]:
+def ready(tenants: NamedDependency[Tenants]) -> Response[Ready]:
     """Readiness: the database answers and is at this program's migration (or a newer one)."""
-    found = operations.readiness(db)
+    found = operations.readiness(tenants.facilities.default)  # this server's, whatever asks
     answer = Ready(
         status="ready" if found.ready else "not ready",
         schema=found.schema,
@@ -103,7 +104,9 @@ def metrics_route(token: str | None) -> Any:
         responses=responses,
         security=security,
     )
-    def metrics(request: Request[Any, Any, Any], db: NamedDependency[Database]) -> Response[str]:
+    def metrics(
+        request: Request[Any, Any, Any], tenants: NamedDependency[Tenants]
+    ) -> Response[str]:
         """Prometheus metrics: request latency by route template, bookings, conflicts, solver
         seconds by kind (this process's), and the outbox's depth, its oldest due message's age
         and the job lag (the database's, the same from every process)."""
@@ -114,6 +117,7 @@ def metrics_route(token: str | None) -> Any:
                     f"/metrics needs `Authorization: Bearer <{METRICS_TOKEN_ENV}>`",
                     headers={"WWW-Authenticate": "Bearer"},
                 )
+        db = tenants.facilities.default  # this server's gauges, never a facility switch
         return Response(exposition(db), media_type=CONTENT_TYPE_LATEST)
 
     return metrics

@@ -37,7 +37,12 @@ def _forbidden(text: str, status: int = 403) -> Response[bytes]:
     security=[{"twilioSignature": []}],
     operation_class=webhook_operation(
         requests=("application/x-www-form-urlencoded",),
-        answers={200: ("application/xml",), 403: ("text/plain",), 503: ("text/plain",)},
+        answers={
+            200: ("application/xml",),
+            403: ("text/plain",),
+            404: ("application/problem+json",),  # an X-Rota-Facility this server lacks
+            503: ("text/plain",),
+        },
     ),
 )
 async def sms_inbound(

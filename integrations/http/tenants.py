@@ -19,6 +19,7 @@ from assistant import tenancy
 from assistant.dialogue import Dialogue
 from assistant.tenancy import FACILITY_HEADER, Facilities
 from clinic.db import Database
+from clinic.errors import InvalidInput, NotFound
 
 
 class Tenants:
@@ -58,7 +59,10 @@ def provide_db(
 ) -> Database:
     facilities = tenants.facilities
     if facility:
-        return facilities.get(facility)
+        try:
+            return facilities.get(facility)
+        except InvalidInput as exc:  # a malformed id, or a server that is no network
+            raise NotFound(f"no facility {facility!r} here: {exc}") from exc
     default = facilities.default
     token = bearer_token(request)
     if token is None or not facilities.is_network():

@@ -30,9 +30,9 @@ def test_auth_checks_find_nothing_for_two_therapists(
     assert result.checks[(OLA, "SUCCESS")] > 250, result.checks
     # object_level_authorization sent reads of THERAPIST's patients (drawn from their
     # GET /api/patients) again as OTHER_THERAPIST, whose list leaves them out: each refused.
-    # It replays each read operation once per peer.
+    # It replays the record read once per peer (the agenda's read too when its fuzzed
+    # requests carried no X-Rota-Facility header this server lacks: not every run).
     assert {operation for operation, _ in result.replays} >= {
         "GET /api/patients/{patient_id}",
-        "GET /api/patients/{patient_id}/agenda",
     }, result.replays
     assert {status for _, status in result.replays} == {403}, result.replays
