@@ -34,6 +34,7 @@ from assistant.problem_builder import (
 from clinic import network
 from clinic.db import Database
 from clinic.models import AppointmentPatient
+from clinic.settings import whole_number
 from clinic.timeutil import day_bounds
 from clinic.versions import EventRef, Versions, appointments_changed, read_versions
 from rules.facts import patient_history
@@ -58,7 +59,10 @@ class _Cached:
 
 _PROBLEMS: OrderedDict[tuple[Any, ...], _Cached] = OrderedDict()
 _LOCK = threading.Lock()
-_KEPT = 8
+# Windows kept per process, over every facility it serves (least recently used dropped first).
+# About 2 MB each for an m-size facility's day. 8 was enough for one facility; a server of a
+# 20-facility network asked about each one's "tomorrow" rebuilt a problem on nearly every turn.
+_KEPT_DEFAULT = 64
 _UPDATING: dict[tuple[Any, ...], threading.Lock] = {}
 
 
@@ -86,10 +90,11 @@ def cached_problem(db: Database, start: datetime, end: datetime) -> BuiltProblem
             if built is None:
                 built = build_problem(session, lo, hi)
         assert built.basis is not None
+        kept = whole_number("ROTA_PROBLEM_CACHE", _KEPT_DEFAULT, most=10_000)
         with _LOCK:
             _PROBLEMS[key] = _Cached(built, built.basis, versions.facility, versions.newest, away)
             _PROBLEMS.move_to_end(key)
-            while len(_PROBLEMS) > _KEPT:
+            while len(_PROBLEMS) > kept:
                 _UPDATING.pop(_PROBLEMS.popitem(last=False)[0], None)
     return built
 

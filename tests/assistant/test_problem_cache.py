@@ -299,3 +299,29 @@ def test_a_first_assessment_reaches_beyond_the_appointments(
 def _waiting_for_intake(built: BuiltProblem) -> list[str]:
     blocked = built.problem.eligibility.blocked
     return sorted({p for (p, t), why in blocked.items() if "LOC-INTAKE-FIRST" in why})
+
+
+def test_windows_past_the_cap_are_built_again_and_those_within_it_are_not(
+    demo_db: Database, builds: list[datetime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A server of a network asks about many facilities' days; each window it keeps is served
+    # again without a build, and only the least recently used past ROTA_PROBLEM_CACHE is dropped.
+    monkeypatch.setattr(problem_cache, "_PROBLEMS", type(problem_cache._PROBLEMS)())
+    monkeypatch.setenv("ROTA_PROBLEM_CACHE", "2")
+    first, second, third = (
+        (TOMORROW + timedelta(days=d), TOMORROW + timedelta(days=d, hours=8)) for d in (0, 7, 14)
+    )
+    for window in (first, second, first, third, first, second):
+        cached_problem(demo_db, *window)
+    assert _built(demo_db, builds, first) == 1, "the most recently used window stays"
+    assert _built(demo_db, builds, second) == 2, "the least recently used was dropped for third"
+    assert _built(demo_db, builds, third) == 1
+
+
+def test_a_bad_cache_size_is_refused_in_words(
+    demo_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(problem_cache, "_PROBLEMS", type(problem_cache._PROBLEMS)())
+    monkeypatch.setenv("ROTA_PROBLEM_CACHE", "lots")
+    with pytest.raises(Exception, match="ROTA_PROBLEM_CACHE must be a whole number"):
+        cached_problem(demo_db, *DAY)
