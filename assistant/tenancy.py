@@ -188,6 +188,16 @@ def listing(db: Database) -> list[dict[str, str]]:
         ]
 
 
+def upgrade_every_facility(db: Database) -> list[str]:
+    """`rota db upgrade` on a database holding a network: the network's schema and every
+    facility's brought to this program's migrations (each under the migration lock), so one
+    run from one place precedes a roll-out. The facilities' ids ([] without a network)."""
+    ids = [f["id"] for f in listing(db)]
+    for facility in ids:
+        open_database(db.url, facility=facility).dispose()  # migrates on opening
+    return ids
+
+
 def foreign_home(db: Database, token: str) -> Home | None:
     """Where a bearer token was issued when that is another facility of the network than
     `db`'s (None when it is live here, unknown everywhere, or there is no network)."""

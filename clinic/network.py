@@ -37,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.sql.expression import TableClause
 
+from clinic import migrate
 from clinic.errors import InvalidInput, NotFound
 from clinic.models import UTCDateTime
 
@@ -168,15 +169,22 @@ def has_network(engine: Engine) -> bool:
 
 
 def ensure_network(engine: Engine) -> None:
-    """Create the `network` schema and its tables (idempotent), and btree_gist in `public`,
-    where every facility schema's exclusion constraints find it on their search_path."""
+    """Bring the `network` schema to this program's newest migration (clinic/network_migrations;
+    it also puts btree_gist in `public`). Run under `migrate.migration_lock`, as every
+    migration is; nothing is done when it is current."""
     if engine.dialect.name != "postgresql":
         raise InvalidInput(SQLITE_REFUSAL)
-    with engine.begin() as connection:
-        connection.execute(text("CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA public"))
-        connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {NETWORK_SCHEMA}"))
-        NetworkBase.metadata.create_all(connection, checkfirst=True)
+    migrate.upgrade(engine, NETWORK_SCHEMA, migrate.NETWORK_MIGRATIONS)
     _NOT_YET.pop(engine.url.render_as_string(hide_password=True), None)
+
+
+def network_migration(engine: Engine) -> str | None:
+    """The network schema's migration (None: no network, or one made before its migrations)."""
+    return migrate.current(engine, NETWORK_SCHEMA)
+
+
+def network_is_current(engine: Engine) -> bool:
+    return migrate.is_current(engine, NETWORK_SCHEMA, migrate.NETWORK_MIGRATIONS)
 
 
 def ensure_schema(engine: Engine, facility: str) -> None:
