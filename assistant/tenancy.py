@@ -11,6 +11,8 @@ A person at one facility needs nothing: their credential finds their facility.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,7 +23,7 @@ from assistant.wiring import load_facility_file
 from clinic import network
 from clinic.db import Database, open_database
 from clinic.demo.network import DemoNetwork
-from clinic.errors import PermissionDenied
+from clinic.errors import NotFound, PermissionDenied
 from clinic.models import Staff
 from clinic.tokens import Caller, check_token
 
@@ -135,6 +137,44 @@ def caller_at(db: Database, home: Home, door: str = "http") -> Caller:
         f"{here!r} is open to them unless the network links them to a staff record there "
         "or grants them a role network-wide (`rota network grant`)"
     )
+
+
+def home_at(db: Database, caller: Caller) -> Home:
+    """Where `caller`, a person at `db`'s facility, comes from: for finding who they are at
+    another facility (`caller_at`). A network-wide grant's caller is named STAFF@FACILITY;
+    anyone else is a staff member here (linked to other sites or not)."""
+    granted = parse_operator(caller.staff_id)
+    if granted is not None:
+        return Home(granted.facility, granted.staff_id, caller.scope)
+    return Home(db.facility or "", caller.staff_id, caller.scope)
+
+
+@contextmanager
+def at_facility(db: Database, caller: Caller, facility: str) -> Iterator[tuple[Database, Caller]]:
+    """Another facility of the network opened for `caller` (a person at `db`'s): its database
+    and who they are there (PermissionDenied when nobody); closed afterwards."""
+    other = open_database(db.url, facility=facility)
+    try:
+        yield other, caller_at(other, home_at(db, caller), door=caller.door)
+    finally:
+        other.dispose()
+
+
+def facility_named(db: Database, words: str) -> str:
+    """The id of the network's facility that `words` name (its id, or its name or a word of
+    it: "Bayview" for "Bayview Recovery Center"), else NotFound listing them."""
+    sites = listing(db)
+    said = " ".join(words.lower().split())
+    for match in (
+        lambda f: said == f["id"],
+        lambda f: said == f["name"].lower(),
+        lambda f: said in f["name"].lower().split() or f["name"].lower().startswith(said),
+    ):
+        found = [f["id"] for f in sites if match(f)]
+        if len(found) == 1:
+            return found[0]
+    known = ", ".join(f"{f['id']} ({f['name']})" for f in sites) or "none: this is one facility"
+    raise NotFound(f"no facility {words!r} in this network (facilities: {known})")
 
 
 def _scoped(caller: Caller, scope: str) -> Caller:
