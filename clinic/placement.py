@@ -222,9 +222,10 @@ def _over_weekly_hours(
         session, [network.here(session) or ""] + [h.facility for h in held]
     )
     names = " and ".join(sorted(sites.values()))
+    monday = week[0].astimezone(tz)
     return (
         f"{member.name} ({member.id}) already has {_hours(here_after + there)} of "
-        f"{_hours(cap)} hours the week of {week[0].astimezone(tz):%-d %b} across {names}; "
+        f"{_hours(cap)} hours the week of {monday.day} {monday:%b} across {names}; "
         f"this {minutes}-minute session would make {_hours(after)}"
     )
 
