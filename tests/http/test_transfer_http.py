@@ -230,3 +230,20 @@ def test_in_chat_an_unknown_site_or_a_nurse_is_refused_before_any_yes(
     with net.north.read() as session:
         still = session.get(Patient, patient.id)
         assert still is not None and still.phase != "discharged"
+
+
+def test_a_network_wide_director_of_south_transfers_from_north(
+    net: PgNetwork, client: TestClient
+) -> None:
+    # Granted at every facility: their south token works at north (named by the header; without
+    # it the token's own facility is meant), and south is their home.
+    tenancy.grant_network_role(net.north, "south", "s002", "clinical_director", "test")
+    patient = _plain_patients(net.north)[4]
+    answer = client.post(
+        f"/api/patients/{patient.id}/transfer",
+        json={"to": "south", "reason": "closer to home"},
+        headers={**_bearer(net.south, "s002"), "X-Rota-Facility": "north"},
+    )
+    assert answer.status_code == 200, answer.text
+    assert (patient.id, "s002@south") in _actions(net.north, "patient.transfer_out")
+    assert (answer.json()["to_patient"], "s002") in _actions(net.south, "patient.transfer_in")
