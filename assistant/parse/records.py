@@ -319,7 +319,8 @@ def _transfer(frame: dict[str, Any], text: str) -> Found:
     if tail and _starts_with(tail, _LEVEL):
         details["level_of_care"] = level_of(tail)
     elif tail:
-        details["reason"] = tail
+        at = text.lower().rfind(tail)  # the reason as written ("moved near Bayview")
+        details["reason"] = text[at : at + len(tail)] if at >= 0 else tail
     return "transfer_patient", details
 
 
