@@ -362,6 +362,7 @@ def build_problem(
     # Someone who also works at other sites of a network is away while there, and while
     # travelling between (the window widened by the travel minutes).
     other_sites = network.elsewhere(session, [s.id for s in staff_rows], start, end)
+    held_there = _minutes_elsewhere(session, [s.id for s in staff_rows], weeks, clock)
     for s in staff_rows:
         # No weekly hours: the facility's. Hours that miss every day of the period: no time
         # (an empty tuple, which `or` would have read as "no limit").
@@ -379,6 +380,7 @@ def build_problem(
                 specializations=frozenset(s.specializations or []),
                 available=subtract(windows, away[s.id]),
                 max_minutes_per_week=s.max_minutes_per_week,
+                minutes_elsewhere=held_there.get(s.id, ()),
             )
         )
     rooms: list[RoomInfo] = []
@@ -539,6 +541,27 @@ def build_problem(
         tz=world.tz,
     )
     return BuiltProblem(problem, clock, start, end, {s.id: s.name for s in staff_rows}, basis)
+
+
+def _minutes_elsewhere(
+    session: Session, staff_ids: list[str], weeks: tuple[Window, ...], clock: Clock
+) -> dict[str, tuple[int, ...]]:
+    """Minutes each shared clinician holds at the network's other sites in each ISO week of
+    the problem (the weekly cap is the person's); empty without a network."""
+    if not weeks:
+        return {}
+    held = network.held_elsewhere(
+        session, staff_ids, clock.moment(weeks[0][0]), clock.moment(weeks[-1][1])
+    )
+    out: dict[str, tuple[int, ...]] = {}
+    for staff_id, sessions in held.items():
+        per_week = [0] * len(weeks)
+        for h in sessions:
+            at = clock.minutes(h.start)
+            week = next(i for i, (a, b) in enumerate(weeks) if a <= at < b)
+            per_week[week] += h.minutes
+        out[staff_id] = tuple(per_week)
+    return out
 
 
 def booked_rows(

@@ -35,7 +35,7 @@ from clinic import network
 from clinic.db import Database
 from clinic.models import AppointmentPatient
 from clinic.settings import whole_number
-from clinic.timeutil import day_bounds
+from clinic.timeutil import day_bounds, week_bounds
 from clinic.versions import EventRef, Versions, appointments_changed, read_versions
 from rules.facts import patient_history
 from rules.model import AppointmentFacts
@@ -102,12 +102,20 @@ def cached_problem(db: Database, start: datetime, end: datetime) -> BuiltProblem
 def _elsewhere(
     db: Database, lo: datetime, hi: datetime
 ) -> frozenset[tuple[str, datetime, datetime]]:
-    """Shared clinicians' busy time at the network's other sites (empty without a network)."""
+    """Shared clinicians' busy time at the network's other sites, and the sessions they hold
+    there in the ISO weeks around [lo, hi) that their weekly cap counts (empty without a
+    network)."""
     if db.facility is None:
         return frozenset()
+    tz = db.facility_tz()
+    weeks = (week_bounds(lo, tz)[0], week_bounds(hi - timedelta(microseconds=1), tz)[1])
     with db.read() as session:
-        found = network.elsewhere(session, network.linked_here(session), lo, hi)
-    return frozenset((mine, b.start, b.end) for mine, busy in found.items() for b in busy)
+        linked = network.linked_here(session)
+        busy = network.elsewhere(session, linked, lo, hi)
+        held = network.held_elsewhere(session, linked, *weeks)
+    return frozenset(
+        (mine, b.start, b.end) for mine, found in busy.items() for b in found
+    ) | frozenset((mine, h.start, h.end) for mine, found in held.items() for h in found)
 
 
 def _fresh_enough(cached: _Cached, versions: Versions) -> bool:

@@ -11,6 +11,8 @@ A person at one facility needs nothing: their credential finds their facility.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,7 +23,7 @@ from assistant.wiring import load_facility_file
 from clinic import network
 from clinic.db import Database, open_database
 from clinic.demo.network import DemoNetwork
-from clinic.errors import PermissionDenied
+from clinic.errors import NotFound, PermissionDenied
 from clinic.models import Staff
 from clinic.tokens import Caller, check_token
 
@@ -137,6 +139,44 @@ def caller_at(db: Database, home: Home, door: str = "http") -> Caller:
     )
 
 
+def home_at(db: Database, caller: Caller) -> Home:
+    """Where `caller`, a person at `db`'s facility, comes from: for finding who they are at
+    another facility (`caller_at`). A network-wide grant's caller is named STAFF@FACILITY;
+    anyone else is a staff member here (linked to other sites or not)."""
+    granted = parse_operator(caller.staff_id)
+    if granted is not None:
+        return Home(granted.facility, granted.staff_id, caller.scope)
+    return Home(db.facility or "", caller.staff_id, caller.scope)
+
+
+@contextmanager
+def at_facility(db: Database, caller: Caller, facility: str) -> Iterator[tuple[Database, Caller]]:
+    """Another facility of the network opened for `caller` (a person at `db`'s): its database
+    and who they are there (PermissionDenied when nobody); closed afterwards."""
+    other = open_database(db.url, facility=facility)
+    try:
+        yield other, caller_at(other, home_at(db, caller), door=caller.door)
+    finally:
+        other.dispose()
+
+
+def facility_named(db: Database, words: str) -> str:
+    """The id of the network's facility that `words` name (its id, or its name or a word of
+    it: "Bayview" for "Bayview Recovery Center"), else NotFound listing them."""
+    sites = listing(db)
+    said = " ".join(words.lower().split())
+    for match in (
+        lambda f: said == f["id"],
+        lambda f: said == f["name"].lower(),
+        lambda f: said in f["name"].lower().split() or f["name"].lower().startswith(said),
+    ):
+        found = [f["id"] for f in sites if match(f)]
+        if len(found) == 1:
+            return found[0]
+    known = ", ".join(f"{f['id']} ({f['name']})" for f in sites) or "none: this is one facility"
+    raise NotFound(f"no facility {words!r} in this network (facilities: {known})")
+
+
 def _scoped(caller: Caller, scope: str) -> Caller:
     if scope == caller.scope:
         return caller
@@ -186,6 +226,16 @@ def listing(db: Database) -> list[dict[str, str]]:
             {"id": f.id, "name": f.name, "schema": f.schema_name}
             for f in network.facilities(session)
         ]
+
+
+def upgrade_every_facility(db: Database) -> list[str]:
+    """`rota db upgrade` on a database holding a network: the network's schema and every
+    facility's brought to this program's migrations (each under the migration lock), so one
+    run from one place precedes a roll-out. The facilities' ids ([] without a network)."""
+    ids = [f["id"] for f in listing(db)]
+    for facility in ids:
+        open_database(db.url, facility=facility).dispose()  # migrates on opening
+    return ids
 
 
 def foreign_home(db: Database, token: str) -> Home | None:

@@ -213,7 +213,9 @@ class Database:
         from clinic.migrate import is_current, migration_lock, upgrade
 
         try:
-            if self.schema is None and is_current(self.engine):
+            if is_current(self.engine, self.schema) and (
+                self.schema is None or network.network_is_current(self.engine)
+            ):
                 return  # the common start: nothing to do, no lock to wait for
             with migration_lock(self.engine):
                 if self.schema is not None:

@@ -1,4 +1,8 @@
-"""Alembic, driven from code: `upgrade(engine)` brings any database to the newest schema."""
+"""Alembic, driven from code: `upgrade(engine)` brings any database to the newest schema.
+
+Two sets of migrations: a facility's (`migrations/`, in public or in each facility schema of a
+network) and a network's own `network` schema (`network_migrations/`, clinic.network). Each
+keeps its version table in the schema it versions."""
 
 from __future__ import annotations
 
@@ -14,38 +18,42 @@ from alembic.util import CommandError
 from sqlalchemy import Engine, inspect, text
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+NETWORK_MIGRATIONS = Path(__file__).with_name("network_migrations")
 VERSION_TABLE = "alembic_version"
 
 
-def alembic_config(engine: Engine, schema: str | None = None) -> Config:
-    """`schema`: one facility's schema of a network, which keeps its own version table."""
+def alembic_config(
+    engine: Engine, schema: str | None = None, location: Path = MIGRATIONS
+) -> Config:
+    """`schema`: one facility's schema of a network (or the network's own, with `location`
+    NETWORK_MIGRATIONS), which keeps its own version table."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(location))
     config.attributes["engine"] = engine
     config.attributes["schema"] = schema
     return config
 
 
 @cache
-def _scripts() -> ScriptDirectory:
+def _scripts(location: Path = MIGRATIONS) -> ScriptDirectory:
     """The migrations shipped with this program (read once: they do not change while it runs;
     parsing them costs a readiness probe 0.3 s)."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(location))
     return ScriptDirectory.from_config(config)
 
 
-def head() -> str:
+def head(location: Path = MIGRATIONS) -> str:
     """The newest migration this program knows."""
-    found = _scripts().get_current_head()
+    found = _scripts(location).get_current_head()
     assert found is not None  # the migrations directory ships with the program
     return found
 
 
-def known(revision: str) -> bool:
+def known(revision: str, location: Path = MIGRATIONS) -> bool:
     """Whether this program has the migration (a newer program's is unknown to it)."""
     try:
-        return _scripts().get_revision(revision) is not None
+        return _scripts(location).get_revision(revision) is not None
     except CommandError:
         return False
 
@@ -64,8 +72,8 @@ def current(engine: Engine, schema: str | None = None) -> str | None:
         return str(found) if found is not None else None
 
 
-def is_current(engine: Engine, schema: str | None = None) -> bool:
-    return current(engine, schema) == head()
+def is_current(engine: Engine, schema: str | None = None, location: Path = MIGRATIONS) -> bool:
+    return current(engine, schema) == head(location)
 
 
 # One key for every Rota program migrating one PostgreSQL database: servers and workers that
@@ -89,7 +97,8 @@ def migration_lock(engine: Engine) -> Iterator[None]:
             connection.commit()
 
 
-def upgrade(engine: Engine, schema: str | None = None) -> None:
-    """Bring the database (or one facility's schema of a network) to the newest schema."""
-    if not is_current(engine, schema):
-        command.upgrade(alembic_config(engine, schema), "head")
+def upgrade(engine: Engine, schema: str | None = None, location: Path = MIGRATIONS) -> None:
+    """Bring the database (or one facility's schema of a network, or with NETWORK_MIGRATIONS
+    the network's own schema) to the newest schema. Run under `migration_lock`."""
+    if not is_current(engine, schema, location):
+        command.upgrade(alembic_config(engine, schema, location), "head")

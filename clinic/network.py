@@ -35,7 +35,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.sql.expression import TableClause
 
+from clinic import migrate
 from clinic.errors import InvalidInput, NotFound
 from clinic.models import UTCDateTime
 
@@ -167,15 +169,22 @@ def has_network(engine: Engine) -> bool:
 
 
 def ensure_network(engine: Engine) -> None:
-    """Create the `network` schema and its tables (idempotent), and btree_gist in `public`,
-    where every facility schema's exclusion constraints find it on their search_path."""
+    """Bring the `network` schema to this program's newest migration (clinic/network_migrations;
+    it also puts btree_gist in `public`). Run under `migrate.migration_lock`, as every
+    migration is; nothing is done when it is current."""
     if engine.dialect.name != "postgresql":
         raise InvalidInput(SQLITE_REFUSAL)
-    with engine.begin() as connection:
-        connection.execute(text("CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA public"))
-        connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {NETWORK_SCHEMA}"))
-        NetworkBase.metadata.create_all(connection, checkfirst=True)
+    migrate.upgrade(engine, NETWORK_SCHEMA, migrate.NETWORK_MIGRATIONS)
     _NOT_YET.pop(engine.url.render_as_string(hide_password=True), None)
+
+
+def network_migration(engine: Engine) -> str | None:
+    """The network schema's migration (None: no network, or one made before its migrations)."""
+    return migrate.current(engine, NETWORK_SCHEMA)
+
+
+def network_is_current(engine: Engine) -> bool:
+    return migrate.is_current(engine, NETWORK_SCHEMA, migrate.NETWORK_MIGRATIONS)
 
 
 def ensure_schema(engine: Engine, facility: str) -> None:
@@ -361,14 +370,7 @@ def elsewhere(
     for mine, other, theirs in _other_sites(session, facility, staff_ids):
         travel = travel_minutes(session, facility, other)
         gap = timedelta(minutes=travel)
-        booked = table(
-            "appointment_staff",
-            column("staff_id"),
-            column("start"),
-            column("end"),
-            column("active"),
-            schema=schema_for(other),
-        )
+        booked = _booked_at(other)
         rows = session.execute(
             select(booked.c.start, booked.c.end).where(
                 booked.c.staff_id == theirs,
@@ -382,6 +384,66 @@ def elsewhere(
                 Elsewhere(other, theirs, _utc(row.start) - gap, _utc(row.end) + gap, travel)
             )
     return found
+
+
+@dataclass(frozen=True)
+class Held:
+    """A session a person holds at another site (as booked there, without the travel)."""
+
+    facility: str
+    start: datetime
+    end: datetime
+
+    @property
+    def minutes(self) -> int:
+        return int((self.end - self.start).total_seconds() // 60)
+
+
+def held_elsewhere(
+    session: Session, staff_ids: Iterable[str], start: datetime, end: datetime
+) -> dict[str, list[Held]]:
+    """For each of `staff_ids` (ids at this facility) who also works at other sites, the
+    sessions they hold there that start in [start, end): what their weekly hours here must
+    count (a week's cap is the person's, not one site's). Empty without a network."""
+    facility = here(session)
+    if facility is None:
+        return {}
+    found: dict[str, list[Held]] = {}
+    for mine, other, theirs in _other_sites(session, facility, staff_ids):
+        booked = _booked_at(other)
+        rows = session.execute(
+            select(booked.c.start, booked.c.end).where(
+                booked.c.staff_id == theirs,
+                booked.c.active.is_(True),
+                booked.c.start >= start,
+                booked.c.start < end,
+            )
+        )
+        for row in rows:
+            found.setdefault(mine, []).append(Held(other, _utc(row.start), _utc(row.end)))
+    return found
+
+
+def facility_names(session: Session, ids: Iterable[str]) -> dict[str, str]:
+    """Facility id -> the name people know it by (the id when the network has no name)."""
+    wanted = set(ids)
+    rows = session.execute(
+        select(NetworkFacility.id, NetworkFacility.name).where(NetworkFacility.id.in_(wanted))
+    )
+    names = {row.id: row.name or row.id for row in rows}
+    return {facility: names.get(facility, facility) for facility in wanted}
+
+
+def _booked_at(facility: str) -> TableClause:
+    """Another facility's `appointment_staff` (a staff member's share of each session)."""
+    return table(
+        "appointment_staff",
+        column("staff_id"),
+        column("start"),
+        column("end"),
+        column("active"),
+        schema=schema_for(facility),
+    )
 
 
 def linked_here(session: Session) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,7 +34,14 @@ from clinic.models import (
     Staff,
     StaffUnavailability,
 )
-from clinic.timeutil import local_iso, opening_hours, parse_weekly, within_weekly, zone
+from clinic.timeutil import (
+    local_iso,
+    opening_hours,
+    parse_weekly,
+    week_bounds,
+    within_weekly,
+    zone,
+)
 
 Row = TypeVar("Row")
 
@@ -145,6 +153,9 @@ def place(session: Session, request: BookingRequest, exclude_id: str | None) -> 
                 f"is busy there from {local_iso(there.start, tz)} to "
                 f"{there.end.astimezone(tz):%H:%M}{travel}"
             )
+        over = _over_weekly_hours(session, member, start, end, exclude_id, tz)
+        if over is not None:
+            raise BookingConflict(over)
     for patient in patients:
         clash = _clash(
             session,
@@ -171,6 +182,60 @@ def place(session: Session, request: BookingRequest, exclude_id: str | None) -> 
         when,
     )
     return Placement(session_type, start.astimezone(end.tzinfo), end, staff, patients, room, group)
+
+
+def _over_weekly_hours(
+    session: Session,
+    member: Staff,
+    start: datetime,
+    end: datetime,
+    exclude_id: str | None,
+    tz: ZoneInfo,
+) -> str | None:
+    """Why a clinician who also works at other sites of a network would go over their weekly
+    hours (this facility's max_minutes_per_week, counting every site's sessions that week), or
+    None. Read under `network.lock_people`, so two sites cannot both take the last hour. A
+    move that adds no minutes to the week is never refused for hours already over."""
+    cap = member.max_minutes_per_week
+    if cap is None:
+        return None
+    week = week_bounds(start, tz)
+    held = network.held_elsewhere(session, [member.id], *week).get(member.id, [])
+    if not held:
+        return None  # one site's hours: the plan and slot offers keep to them, as before
+    rows = session.execute(
+        select(AppointmentStaff.appointment_id, AppointmentStaff.start, AppointmentStaff.end).where(
+            AppointmentStaff.staff_id == member.id,
+            AppointmentStaff.active,
+            AppointmentStaff.start >= week[0],
+            AppointmentStaff.start < week[1],
+        )
+    ).all()
+    here_before = sum(_minutes(r.start, r.end) for r in rows)
+    here_after = sum(_minutes(r.start, r.end) for r in rows if r.appointment_id != exclude_id)
+    there = sum(h.minutes for h in held)
+    minutes = _minutes(start, end)
+    after = here_after + there + minutes
+    if after <= cap or after <= here_before + there:
+        return None
+    sites = network.facility_names(
+        session, [network.here(session) or ""] + [h.facility for h in held]
+    )
+    names = " and ".join(sorted(sites.values()))
+    monday = week[0].astimezone(tz)
+    return (
+        f"{member.name} ({member.id}) already has {_hours(here_after + there)} of "
+        f"{_hours(cap)} hours the week of {monday.day} {monday:%b} across {names}; "
+        f"this {minutes}-minute session would make {_hours(after)}"
+    )
+
+
+def _minutes(start: datetime, end: datetime) -> int:
+    return int((end - start).total_seconds() // 60)
+
+
+def _hours(minutes: int) -> str:
+    return f"{minutes / 60:.1f}".removesuffix(".0")
 
 
 def _choose_room(

@@ -187,6 +187,13 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return local_midnight(day, tz), local_midnight(day + timedelta(days=1), tz)
 
 
+def week_bounds(moment: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """[start, end) in UTC of the local ISO week (Monday to Monday) holding `moment`."""
+    day = moment.astimezone(tz).date()
+    monday = day - timedelta(days=day.weekday())
+    return local_midnight(monday, tz), local_midnight(monday + timedelta(days=7), tz)
+
+
 _clock: Callable[[], datetime] | None = None
 """When set (`use_clock`), what `now_utc` answers: a test's fixed day, a replay's `--now`."""
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from clinic import network
 from clinic.consents import disclose_to
 from clinic.errors import NotFound
 from clinic.models import (
@@ -244,11 +245,25 @@ def facility_zone(session: Session) -> ZoneInfo:
 
 
 def actor_facts(session: Session, actor: str, data: FacilityData) -> StaffFacts:
-    """The staff member asking; someone not on the staff list has no role and may do nothing."""
+    """The staff member asking. A person of another facility of a network, named STAFF@FACILITY
+    (assistant.tenancy), acts with the roles a network-wide grant gives them; anyone else not on
+    the staff list has no role and may do nothing."""
     row = session.get(Staff, actor)
     if row is None:
+        granted = _granted(session, actor)
+        if granted:
+            role = sorted(granted)[0]
+            return StaffFacts(id=actor, role=role, extra_roles=granted - {role})
         return StaffFacts(id=actor, role="unknown", extra_roles=data.roles.get(actor, frozenset()))
     return staff_facts(row, data)
+
+
+def _granted(session: Session, actor: str) -> frozenset[str]:
+    """The network-wide roles of STAFF@FACILITY (none for a plain id, or without a network)."""
+    staff, at, facility = actor.rpartition("@")
+    if not at or not staff or network.here(session) is None:
+        return frozenset()
+    return network.granted_roles(session, facility, staff)
 
 
 def build_situation(

@@ -328,10 +328,13 @@ class Feasibility:
         return None
 
     def staff_week_left(self, staff_id: str, week: int) -> int | None:
-        cap = self.staff[staff_id].max_minutes_per_week if staff_id in self.staff else None
-        if cap is None:
+        """Minutes of the clinician's weekly cap still free in `week` (None: no cap), counting
+        what they hold here and at the network's other sites."""
+        info = self.staff.get(staff_id)
+        if info is None or info.max_minutes_per_week is None:
             return None
-        return cap - self.staff_week_minutes.get((staff_id, week), 0)
+        held = self.staff_week_minutes.get((staff_id, week), 0)
+        return info.max_minutes_per_week - held - info.week_minutes_elsewhere(week)
 
     def budget_left(
         self, patient_id: str, session_type: str, start: int, totals: bool = True

@@ -39,6 +39,12 @@ class StaffInfo:
     available: tuple[Window, ...] = ()
     """Working windows with unavailability already removed."""
     max_minutes_per_week: int | None = None
+    minutes_elsewhere: tuple[int, ...] = ()
+    """Minutes held at other sites of a network in each of `Problem.weeks` (empty: none):
+    the weekly cap counts them, since it is the person's, not one site's."""
+
+    def week_minutes_elsewhere(self, week: int) -> int:
+        return self.minutes_elsewhere[week] if week < len(self.minutes_elsewhere) else 0
 
 
 @dataclass(frozen=True)

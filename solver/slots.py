@@ -228,7 +228,7 @@ class SlotFinder:
                     (left := feas.staff_week_left(s, day.week)) is not None and left < minutes
                     for s in staff
                 ):
-                    blockers[f"{', '.join(staff)} out of weekly hours"] += 1
+                    blockers[self._out_of_hours(staff, day.week)] += 1
                     continue
                 refused = feas.refusal(patients, staff, kind, start, minutes)
                 if refused is not None:
@@ -254,6 +254,13 @@ class SlotFinder:
                     )
                 )
         return out
+
+    def _out_of_hours(self, staff: tuple[str, ...], week: int) -> str:
+        """Why a clinician's weekly cap leaves no room, naming hours held at other sites."""
+        away = sum(self.feas.staff[s].week_minutes_elsewhere(week) for s in staff)
+        hours = f"{away / 60:.1f}".removesuffix(".0")
+        elsewhere = f" (counting {hours} h at other sites)" if away else ""
+        return f"{', '.join(staff)} out of weekly hours{elsewhere}"
 
     def _terms(
         self,

@@ -275,6 +275,12 @@ def _this_week(data: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def pg_network(postgres_available: None) -> Iterator[PgNetwork]:
+    yield from new_pg_network()
+
+
+def new_pg_network() -> Iterator[PgNetwork]:
+    """A network of its own (for a fixture whose tests change what others read: grants,
+    links); dropped after."""
     name = f"rota_tenancy_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:

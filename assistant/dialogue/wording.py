@@ -822,6 +822,7 @@ RECORD_QUESTIONS = {
     "end": "Through which date is the authorization (for example Jan 31)?",
     "recipient": "Who may receive the information (for example probation, court, family)?",
     "information": "What may be shared (for example attendance, schedule, treatment progress)?",
+    "to": "Which facility of the network are they transferring to?",
 }
 RECORD_YES = [{"label": "Yes", "message": "yes"}, {"label": "No", "message": "no"}]
 
@@ -904,6 +905,29 @@ def discharged(
     if told:
         text += " To tell: " + "; ".join(told) + "."
     return text
+
+
+def transfer_reason(patient: str) -> str:
+    return f"Why is {patient} transferring?"
+
+
+def confirm_transfer(
+    patient: str, facility: str, reason: str, level_of_care: str | None, ahead: int
+) -> str:
+    at = f" at {level(level_of_care)}" if level_of_care else ""
+    text = (
+        f"Transfer {patient} to {facility}{at} ({reason})? They are admitted there with their "
+        "authorizations and court order, and discharged here"
+    )
+    text += f"; their {ahead} future session(s) here will be cancelled." if ahead else "."
+    return text + " Reply 'yes' to transfer."
+
+
+def transferred(patient: str, facility: str, new_id: str, cancelled: int) -> str:
+    text = f"Transferred {patient} to {facility}, where their record is {new_id}."
+    if cancelled:
+        text += f" Cancelled {cancelled} future session(s) here."
+    return text + " Both facilities' audit logs have it."
 
 
 def notice(n: Mapping[str, Any], names: Names) -> str:

@@ -1,5 +1,6 @@
 """Living-record requests in a message: admit, discharge, update (level of care, phase), a new
-payer authorization, a Part 2 consent recorded or revoked.
+payer authorization, a Part 2 consent recorded or revoked, a transfer to another program of a
+network.
 
 The request-frame contract's intents are about appointments; these requests keep the intent the
 contract gives them ("unknown" when none fits) and name what was asked in the frame's `action`,
@@ -23,6 +24,7 @@ ACTIONS = (
     "add_authorization",
     "record_consent",
     "revoke_consent",
+    "transfer_patient",
 )
 CONFIDENCE = 0.9
 """A recognised record request is understood: no model is asked to guess it again."""
@@ -164,7 +166,9 @@ def recognise(frame: dict[str, Any], text: str, now: datetime) -> None:
     if lx.is_question(text):
         return
     found = _admit(frame, text, now) or _discharge(frame, text) or _consent(frame, text, now)
-    found = found or _authorization(frame, text, now) or _update(frame, text)
+    found = (
+        found or _authorization(frame, text, now) or _transfer(frame, text) or _update(frame, text)
+    )
     if found is None:
         return
     action, details = found
@@ -283,6 +287,41 @@ def _update(frame: dict[str, Any], text: str) -> Found:
             if re.match(rf"(?:{pattern})\b", rest) and (explicit or phase != "intake"):
                 details.setdefault("phase", phase)
     return ("update_patient", details) if details else None
+
+
+# "transfer Jamie Lee to Bayview", "transfer pt Jamie to the south site for IOP": the verb, the
+# patient right after it, then "to" and where. Where is another program of the network, never
+# a level of care ("transfer Jamie to IOP" is a new level: _update), a time or a session.
+_TRANSFER = re.compile(
+    rf"{_LEAD}transfer(?:ring)?\s+(?:pt\s+|patient\s+)?@@\s+(?:over\s+)?to\s+(?:the\s+)?"
+    r"(?P<to>.+?)[\s.!]*$"
+)
+_TRANSFER_TAIL = re.compile(r"\s+(?:for|because|since|as|due\s+to)\s+|\s*[,;:]\s*|\s+-+\s+")
+_SITE_WORD = re.compile(r"\s+(?:site|program|programme|facility|campus|clinic|location)$")
+_NOT_A_SITE = re.compile(
+    r"\d|\b(?:today|tomorrow|tonight|morning|afternoon|evening|next|this|mon|tue|wed|thu|fri"
+    r"|sat|sun)\w*\b|\b(?:session|appointment|visit|group|slot|dr|doctor)\b"
+)
+
+
+def _transfer(frame: dict[str, Any], text: str) -> Found:
+    if not frame.get("patient"):
+        return None
+    m = _TRANSFER.match(_masked(frame, text.lower()))
+    if m is None:
+        return None
+    where, *rest = _TRANSFER_TAIL.split(m.group("to"), maxsplit=1)
+    where = _SITE_WORD.sub("", where.strip())
+    if not where or level_of(where) or _NOT_A_SITE.search(where):
+        return None
+    details: dict[str, Any] = {"to": where}
+    tail = rest[0].strip(" .!") if rest else ""
+    if tail and _starts_with(tail, _LEVEL):
+        details["level_of_care"] = level_of(tail)
+    elif tail:
+        at = text.lower().rfind(tail)  # the reason as written ("moved near Bayview")
+        details["reason"] = text[at : at + len(tail)] if at >= 0 else tail
+    return "transfer_patient", details
 
 
 # "Darlene Reed to OP starting monday": the patient, then "to" and a level, nothing before.

@@ -67,6 +67,7 @@ PERMISSION_OF = {
     "add_authorization": "manage_authorizations",
     "record_consent": "manage_consents",
     "revoke_consent": "manage_consents",
+    "transfer_patient": "discharge_patient",  # and admit_patient where they go (transfers)
 }
 """A request's `action` (the request frame's) → the permissions pack's action."""
 

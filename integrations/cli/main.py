@@ -99,9 +99,14 @@ def root(ctx: typer.Context) -> None:
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Apply every pending migration (also done automatically on first use)."""
+    """Apply every pending migration (also done automatically on first use). On a network of
+    facilities with no --facility: the network's schema and every facility's."""
     db = _db()
     typer.echo(f"database {db.describe()} is at the newest schema")
+    if db.facility is None:
+        facilities = tenancy.upgrade_every_facility(db)
+        if facilities:
+            typer.echo(f"network schema and facilities {', '.join(facilities)}: at the newest")
 
 
 @db_app.command("where")

@@ -50,6 +50,10 @@ class Ready:
     """The database's migration."""
     reason: str | None = None
     """Why not ready, and what to do."""
+    network_migration: str | None = None
+    """A server of one facility of a network: the `network` schema's migration."""
+    network_needs: str | None = None
+    """A server of one facility of a network: the `network` schema's migration it needs."""
 
 
 @get("/health", tags=["operations"])
@@ -80,6 +84,8 @@ def ready(tenants: NamedDependency[Tenants]) -> Response[Ready]:
         needs=found.needs,
         migration=found.migration,
         reason=found.reason,
+        network_migration=found.network_migration,
+        network_needs=found.network_needs,
     )
     return Response(answer, status_code=200 if found.ready else 503)
 

@@ -11,8 +11,9 @@ from litestar import get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from assistant import tenancy
 from assistant.court_report import court_report
-from assistant.usecases import paperwork, patients
+from assistant.usecases import paperwork, patients, transfers
 from assistant.usecases.caseload import caseload
 from clinic.db import Database
 from clinic.errors import InvalidInput
@@ -23,6 +24,7 @@ from integrations.http.api import ApiController
 from integrations.http.contracts import facility_object, json_object
 from integrations.http.emergency import REASON, ReasonHeader, emergency
 from integrations.http.fields import SAID_PATTERN, Day, described
+from integrations.http.tenants import Tenants
 
 NewPatient = Annotated[
     dict[str, Any],
@@ -58,6 +60,36 @@ Reason = QueryParameter(name="reason", default=None, description="Why (kept in t
 class DischargeBody:
     reason: Annotated[str, described("Why (required)", pattern=SAID_PATTERN)]
     override_reason: str | None = None
+
+
+@dataclass
+class TransferBody:
+    """Where the patient goes: another facility of the network, and why."""
+
+    to: Annotated[str, described("The receiving facility's id (e.g. 'south')")]
+    reason: Annotated[
+        str, described("Why (required; in both facilities' audit logs)", pattern=SAID_PATTERN)
+    ]
+    level_of_care: Annotated[
+        str | None, described("The level of care there (default: the same)")
+    ] = None
+    override_reason: Annotated[
+        str | None,
+        described("For cancellations here a rule allows with a reason (a court's session)"),
+    ] = None
+
+
+@dataclass
+class TransferAnswer:
+    from_facility: str
+    from_patient: str
+    to_facility: str
+    to_patient: str
+    """The patient's id at the receiving facility."""
+    record: dict[str, Any]
+    """The new record there (the facility file's patient object)."""
+    cancelled: int
+    """Sessions ahead here, cancelled by the discharge."""
 
 
 @dataclass
@@ -171,6 +203,36 @@ class PatientController(ApiController):
         return patients.discharge(
             db, caller, patients.Discharge(patient_id, data.reason, data.override_reason)
         )
+
+    @post("/{patient_id:str}/transfer", sync_to_thread=True, status_code=200)
+    def transfer(
+        self,
+        db: NamedDependency[Database],
+        caller: NamedDependency[Caller],
+        tenants: NamedDependency[Tenants],
+        patient_id: FromPath[str],
+        data: JSONBody[TransferBody],
+    ) -> TransferAnswer:
+        """Transfer the patient to another program of the network (`rota patient transfer`):
+        admitted at `to` with their needs, authorizations and court order, discharged here
+        (sessions ahead cancelled), both audited and linked. The caller needs the right to
+        discharge here and to admit there (a linked staff record or a network-wide grant),
+        else 403; an unknown patient or facility is 404; a likely duplicate at the receiving
+        facility 409 (with `existing`); no reason, the same facility, or a patient already
+        discharged 422."""
+        try:
+            target = tenants.facilities.get(data.to)
+        except InvalidInput as exc:  # not a facility id at all
+            raise InvalidInput(str(exc), [f"$.to: {exc}"]) from exc
+        arriving = tenancy.caller_at(target, tenancy.home_at(db, caller), door="http")
+        done = transfers.transfer(
+            db,
+            target,
+            caller,
+            arriving,
+            transfers.Transfer(patient_id, data.reason, data.level_of_care, data.override_reason),
+        )
+        return TransferAnswer(**asdict(done))
 
     @post("/{patient_id:str}/authorizations", sync_to_thread=True, status_code=201)
     def add_authorization(

@@ -79,6 +79,8 @@ def test_ready_checks_the_migration(client: TestClient, demo_db: Database) -> No
         "needs": head(),
         "migration": head(),
         "reason": None,
+        "network_migration": None,
+        "network_needs": None,
     }
     with demo_db.engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '0018'"))

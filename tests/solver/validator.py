@@ -203,10 +203,11 @@ def validate(
         if day is not None:
             for s in a.staff:
                 minutes[(s, problem.days[day].week)] += a.minutes
-    for (s, week), total in minutes.items():
+    for (s, week), here in minutes.items():
         cap = staff[s].max_minutes_per_week if s in staff else None
+        total = here + (staff[s].week_minutes_elsewhere(week) if s in staff else 0)
         if cap is not None and total > cap:
-            bad.append(f"{s}: {total} minutes in week {week}, cap {cap}")
+            bad.append(f"{s}: {total} minutes in week {week} (all sites), cap {cap}")
 
     # Payer budgets count only what the solver added.
     for b in elig.budgets:

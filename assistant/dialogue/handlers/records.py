@@ -1,5 +1,6 @@
 """Living-record requests in a conversation: admit, discharge, a new level of care or phase, a
-payer authorization, a Part 2 consent recorded or revoked.
+payer authorization, a Part 2 consent recorded or revoked, a transfer to another program of the
+network (asked to confirm like a discharge: it is one here).
 
 Each asks for what is missing, one question at a time, then says what it will do and waits for
 "yes"; only then does it call the use case (assistant.usecases.patients), which checks the
@@ -11,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from assistant import tenancy
 from assistant.access import authorize
 from assistant.dialogue import wording
 from assistant.dialogue.handlers.clarify import need_patient
@@ -23,8 +25,8 @@ from assistant.parse.records import (
     level_of,
     recipient_of,
 )
-from assistant.usecases import paperwork, patients
-from clinic.errors import InvalidInput, RuleViolation
+from assistant.usecases import paperwork, patients, transfers
+from clinic.errors import InvalidInput, NotFound, PermissionDenied, RuleViolation
 from clinic.queries import appointments_between
 
 DEFAULT_AUTH_TYPES = ("intake_assessment", "individual", "group", "family", "case_management")
@@ -58,8 +60,8 @@ def answer(turn: Turn) -> Reply:
         details["name"] = " ".join(w.capitalize() if w.islower() else w for w in text.split())
     elif key == "level_of_care":
         details["level_of_care"] = level_of(low) or level_of(f"level {low}")
-    elif key == "reason":
-        details["reason"] = text
+    elif key in ("reason", "to"):
+        details[key] = text
     elif key == "recipient":
         details["recipient"] = recipient_of(f"with {text}") or low
     elif key == "information":
@@ -109,6 +111,8 @@ def _next(turn: Turn) -> Reply:
     assert record is not None
     record.missing = _missing(record)
     if record.missing is not None:
+        if record.missing == "reason" and record.action == "transfer_patient":
+            return turn.reply(wording.transfer_reason(_name(turn, record)))
         if record.missing == "reason":
             return turn.reply(wording.discharge_reason(_name(turn, record)))
         return turn.reply(wording.RECORD_QUESTIONS[record.missing])
@@ -128,6 +132,7 @@ def _missing(record: PendingRecord) -> str | None:
         "add_authorization": ["payer", "units", "end"],
         "record_consent": ["recipient", "information"],
         "revoke_consent": ["recipient"],
+        "transfer_patient": ["to", "reason"],
     }.get(record.action, [])
     return next((f for f in needed if not d.get(f)), None)
 
@@ -142,13 +147,16 @@ def _ask_admit(turn: Turn, record: PendingRecord) -> Reply:
     return turn.reply(text, actions=wording.RECORD_YES)
 
 
+def _ahead(turn: Turn, patient: str) -> list[Any]:
+    """The patient's sessions still to come (what a discharge cancels or leaves)."""
+    with turn.db.read() as session:
+        rows = appointments_between(session, turn.now, turn.now + _LOOK_AHEAD, patient=patient)
+    return [r for r in rows if r.status in ("booked", "proposed", "checked_in")]
+
+
 def _ask_discharge(turn: Turn, record: PendingRecord) -> Reply:
     assert record.patient is not None
-    with turn.db.read() as session:
-        rows = appointments_between(
-            session, turn.now, turn.now + _LOOK_AHEAD, patient=record.patient
-        )
-    rows = [r for r in rows if r.status in ("booked", "proposed", "checked_in")]
+    rows = _ahead(turn, record.patient)
     alone = [r for r in rows if len(r.patients) == 1]
     listed = [turn.describe(r) for r in alone[:_LIST]]
     if len(alone) > _LIST:
@@ -157,6 +165,33 @@ def _ask_discharge(turn: Turn, record: PendingRecord) -> Reply:
         _name(turn, record), record.details["reason"], listed, len(rows) - len(alone)
     )
     return turn.reply(text, actions=wording.RECORD_YES, appointments=[r.id for r in alone])
+
+
+def _ask_transfer(turn: Turn, record: PendingRecord) -> Reply:
+    assert record.patient is not None
+    d = record.details
+    try:
+        d["facility"] = tenancy.facility_named(turn.db, d["to"])
+    except NotFound as exc:
+        turn.state.record = None
+        return turn.reply(wording.record_refused(exc, turn.names()))
+    if d["facility"] == turn.db.facility:
+        turn.state.record = None
+        return turn.reply(f"{_name(turn, record)} is at {d['to']} already; nothing was changed.")
+    try:  # refused there (nobody, or no right to admit): said before any "yes"
+        with tenancy.at_facility(turn.db, turn.caller, d["facility"]) as (target, arriving):
+            authorize(target, arriving, "admit_patient")
+    except PermissionDenied:
+        turn.state.record = None
+        raise
+    text = wording.confirm_transfer(
+        _name(turn, record),
+        _facility_words(turn, d["facility"]),
+        d["reason"],
+        d.get("level_of_care"),
+        len(_ahead(turn, record.patient)),
+    )
+    return turn.reply(text, actions=wording.RECORD_YES)
 
 
 def _ask_update(turn: Turn, record: PendingRecord) -> Reply:
@@ -220,6 +255,28 @@ def _discharge(turn: Turn, record: PendingRecord, override: str | None) -> Reply
     return turn.reply(text, notify=out["notify"], appointments=[c["id"] for c in out["cancelled"]])
 
 
+def _transfer(turn: Turn, record: PendingRecord, override: str | None) -> Reply:
+    assert record.patient is not None
+    d = record.details
+    with tenancy.at_facility(turn.db, turn.caller, d["facility"]) as (target, arriving):
+        done = transfers.transfer(
+            turn.db,
+            target,
+            turn.caller,
+            arriving,
+            transfers.Transfer(
+                record.patient, d["reason"], d.get("level_of_care"), override, now=turn.now
+            ),
+        )
+    text = wording.transferred(
+        _name(turn, record),
+        _facility_words(turn, done.to_facility),
+        done.to_patient,
+        done.cancelled,
+    )
+    return turn.reply(text)
+
+
 def _update(turn: Turn, record: PendingRecord, override: str | None) -> Reply:
     assert record.patient is not None
     changes = {k: v for k, v in record.details.items() if k in ("level_of_care", "phase")}
@@ -265,6 +322,7 @@ _ASK = {
     "add_authorization": _ask_authorization,
     "record_consent": _ask_consent,
     "revoke_consent": _ask_revoke,
+    "transfer_patient": _ask_transfer,
 }
 _DO = {
     "admit_patient": _admit,
@@ -273,6 +331,7 @@ _DO = {
     "add_authorization": _add_authorization,
     "record_consent": _record_consent,
     "revoke_consent": _revoke_consent,
+    "transfer_patient": _transfer,
 }
 
 
@@ -306,6 +365,11 @@ def authorization_record(turn: Turn, said: dict[str, Any]) -> dict[str, Any]:
         "start": said.get("start") or today,
         "end": said["end"],
     }
+
+
+def _facility_words(turn: Turn, facility: str) -> str:
+    names = {f["id"]: f["name"] for f in tenancy.listing(turn.db)}
+    return f"{names.get(facility, facility)} ({facility})"
 
 
 def _name(turn: Turn, record: PendingRecord) -> str:
