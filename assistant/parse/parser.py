@@ -59,7 +59,27 @@ _NEGATED_PICK = re.compile(
 )
 # A letter outside the masked names: the message says something besides who.
 _WORD_BESIDES_NAMES = re.compile(r"(?!NAME\b)\b[^\W\d_]")
+# A refusal of what was offered, with or without its reason ("none of those, I'm out those
+# days", "nah too late for him", "not option 1 or 2"): the reason is not a new request. Opening a
+# message ("no, ...", "neither works", "any later?") or in so many words anywhere ("said no to all
+# three", "can't do either"); never "no-show", "no need for", "no group thursday".
+_REFUSAL_OPENING = re.compile(
+    r"^\W*(?:(?:ugh|hmm+|sorry|ok|okay|um+|oh)\W+)?"
+    r"(?:no|nah|nope|declined?|neither|none|not\s+(?:those|these|that\s+one|them|option|opt|#?\d)"
+    r"|can'?t\s+do\s+(?:either|any|those|them|that)|scratch\s+that"
+    r"|any(?:thing)?\s+(?:later|earlier)|nothing\s+(?:later|earlier|else)|too\s+(?:early|late)"
+    r"|wrong\s+(?:days?|times?))\b"
+    r"(?![-\s]?shows?\b)(?!\s+(?:need|problem|worries|group|groups|session|sessions|class)\b)"
+)
+_REFUSAL = re.compile(
+    r"\bnone\s+of\s+(?:those|these|them|the)\b|\bneither\s+(?:works?|of|one)\b"
+    r"|\b(?:say|said)\s+no\s+to\b|\bno\s+to\s+(?:all|those|these|both|either)\b"
+    r"|\b(?:those|these|they|both|all)\s+(?:are|r)\s+(?:all\s+)?(?:\w+\s+)?too\s+(?:early|late)\b"
+    r"|\bno\s+option\s+works|\b(?:can'?t|cannot)\s+do\s+(?:either|any\s+of|those|these)\b"
+    r"|\b(?:don'?t|do\s+not)\s+book\s+any(?:thing|\s+of)"
+)
 _LATE_BY = re.compile(r"\b(?:late|behind)[\s,]+(?:by\s+)?(?:about\s+|like\s+|~\s*|around\s+)?$")
+_WITHIN = re.compile(r"\b(?:in|within|(?:for|in|within)\s+the\s+next)\s+$")
 _LATE_AFTER = re.compile(r"\s*(?:late|behind)\b")
 _DECLINE_ONLY = re.compile(r"\b(?:cancel\s+that|never\s*mind|nvm|forget\s+it)\b")
 _NOT_SELF = re.compile(r"\b(?:show|tell|give|find|get|let|send|remind)\s+me$")
@@ -94,6 +114,7 @@ _TO_BE_SEEN = re.compile(
     r"|someone|somebody|anyone|anybody|clinician|counselor|therapist)\b"
 )
 _INTAKE_WORD = re.compile(r"\bintakes?\b")
+_ASSESSED = re.compile(r"\b(?:re-?)?assess(?:ed|ment|ments)?\b|\beval(?:uation|uated)?s?\b")
 # "new patient Maria Lopez": a person not on the roster yet, named as they will be admitted.
 _NEW_PERSON = re.compile(r"\bnew\s+(?:patient|pt|client)\b")
 # "new patient Maria Lopez, IOP": the level of care they are admitted to, not a group session.
@@ -184,6 +205,7 @@ class _State:
     low: str
     taken: list[tuple[int, int]] = field(default_factory=list)
     names: list[tuple[int, int]] = field(default_factory=list)
+    before_times: list[tuple[int, int]] = field(default_factory=list)
 
     def free(self, a: int, b: int) -> bool:
         return all(b <= s or a >= e for s, e in self.taken)
@@ -316,6 +338,12 @@ class Parser:
             patient = self._unknown_patient(st)
         if staff is None:
             self._self_mention(st, intent)
+        past = times.past_spans(st.low) if intent == "emergency_intake" else []
+        if past:  # "using since friday, can someone see him now": the window is what comes
+            facts = times.extract(st.low, now, st.before_times + past)
+            st.taken += past
+        if intent == "emergency_intake" and session_type is None and _ASSESSED.search(st.low):
+            session_type = "intake_assessment"  # "needs to be assessed today", "an eval NOW"
         if intent == "emergency_intake" and _INTAKE_WORD.search(st.low):
             session_type = "intake_assessment"  # "walk-in wants suboxone, needs an intake"
         elif intent == "emergency_intake" and session_type == "medication_management":
@@ -329,6 +357,11 @@ class Parser:
         if intent == "reschedule" and facts.to_day and facts.to_day != (facts.days or [None])[0]:
             # "from thursday to friday": the day it moves to
             facts.day, facts.days, facts.period = facts.to_day, None, None
+        if intent in reports and facts.period is not None and not facts.until:
+            # "court numbers for last week, I need them monday": the report's period is asked
+            # for; a day named beside it is when the report is wanted
+            facts.day, facts.days, facts.part = None, None, None
+            facts.exact = facts.range = facts.after = facts.before = None
         window = times.resolve(facts, now, unavailable=intent == "staff_unavailable")
         if window is None and intent == "staff_unavailable" and not facts.any:
             window = times.resolve(times.TimeFacts(day=now.date()), now, unavailable=True)
@@ -387,6 +420,7 @@ class Parser:
         session_type = self._first_of(st, _SESSION, allowed=self.session_types)
         needs = self._all_of(st, _NEEDS)
         metric = self._first_of(st, _METRICS)
+        st.before_times = list(st.taken)
         facts = times.extract(st.low, now, st.taken)
         st.taken += facts.spans
         new = self._new_patient(st)
@@ -421,9 +455,8 @@ class Parser:
 
     def _duration(self, st: _State) -> int | None:
         for m in st.matches(lx.DURATION_RE):
-            before = st.low[max(0, m.start() - 3) : m.start()]
-            if before.endswith("in "):
-                continue  # "in 20 minutes" is a time
+            if _WITHIN.search(st.low[: m.start()]):
+                continue  # "in 20 minutes", "within the next 2 hrs" is a time
             if _LATE_BY.search(st.low[: m.start()]) or _LATE_AFTER.match(st.low, m.end()):
                 continue  # "running behind 10 min", "15 min late": how late, not how long
             st.take(m.start(), m.end())
@@ -645,6 +678,8 @@ class Parser:
         if self._picked(st, cues):
             st.take(0, len(st.low))  # the whole message is the pick: every word is read
             return "confirm", "exact"
+        if _REFUSAL_OPENING.search(low) or _REFUSAL.search(low):
+            return "decline", "cue"
         if session_type in (None, "intake_assessment", "crisis"):
             m = _EMERGENCY.search(low)
             if m and (session_type or not m.group().startswith(("emergen", "urgent", "stat"))):
@@ -672,8 +707,12 @@ class Parser:
         if unavailable:
             if patient is None or staff is not None or self_ref:
                 return "staff_unavailable", "cue"
+            if "reschedule" in cues:
+                return "reschedule", "cue"  # "Jamie can't make it today, asks for monday instead"
             if "cancel" in cues or _SPECIFIC_UNAVAILABLE.search(low):
                 return "cancel", "cue"  # the patient called out: their session goes
+            if session_type is not None or facts.exact is not None:
+                return "cancel", "cue"  # "Sofia's friday 1:1 is off", "her 3pm is off"
         if "reschedule" in cues:
             return "reschedule", "cue"
         if "cancel" in cues:
@@ -691,6 +730,16 @@ class Parser:
             return "compliance_report", "cue"
         if "utilization_summary" in cues and "utiliz" in " ".join(cues["utilization_summary"]):
             return "utilization_summary", "cue"
+        if (
+            _BOOK_IT.search(low)
+            and patient is not None
+            and option is None
+            and "find_slot" not in cues
+        ):
+            return (
+                "book",
+                "cue",
+            )  # "Robert would like the 2:30 thursday, please book it": the request
         if _BOOK_IT.search(low) or option is not None:
             if _NEGATED_PICK.search(low):
                 return "decline", "cue"
