@@ -80,7 +80,12 @@ def main() -> None:
     ap.add_argument("--rules-only", action="store_true")
     args = ap.parse_args()
     files = development_files()
-    extra = [Path(f) if f.endswith(".yaml") else DATA / f"dev_frames_{f}.yaml" for f in args.file]
+    extra = [
+        Path(f)
+        if Path(f).exists()
+        else DATA / (f if f.endswith(".yaml") else f"dev_frames_{f}.yaml")
+        for f in args.file
+    ]
     for path in extra:
         if path.name.startswith("heldout_"):
             sys.exit(f"{path}: held-out files are never read here")

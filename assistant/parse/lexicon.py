@@ -127,6 +127,7 @@ INTENT_CUES: dict[str, list[str]] = {
 
         # blocked time, or no bookings on someone: "block me 2-4", "nobody book me before noon"
         r"block\s+(?:off\s+)?(?:me|my)", r"block\s+n+\s+(?:from|out|off)",
+        r"(?:don'?t|do\s+not)\s+(?:book|schedule)\s+(?:anything|anyone|anybody)\s+(?:before|after|until|till|between|from)",
         r"(?:don'?t|do\s+not|not\s+to|nobody|no\s+one)\s+(?:book|schedule|put)\s+(?:(?:any|anyone|anybody|anything|any\s+\w+)\s+)?(?:(?:on|with|for)\s+)?(?:me|him|her|them)",
     ],
     "cancel": [

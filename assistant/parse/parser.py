@@ -70,13 +70,17 @@ _REFUSAL_OPENING = re.compile(
     r"|any(?:thing)?\s+(?:later|earlier)|nothing\s+(?:later|earlier|else)|too\s+(?:early|late)"
     r"|wrong\s+(?:days?|times?))\b"
     r"(?![-\s]?shows?\b)(?!\s+(?:need|problem|worries|group|groups|session|sessions|class)\b)"
+    r"(?!\W+(?:wait|actually|i\s+mean|make\s+it)\b)"  # "no wait, thursday" corrects a request
 )
 _REFUSAL = re.compile(
-    r"\bnone\s+of\s+(?:those|these|them|the)\b|\bneither\s+(?:works?|of|one)\b"
+    r"\bnone\s+of\s+(?:those|these|them|the)\b|\bneither\s+(?:\w+\s+)?(?:works?|of|one)\b"
+    r"|\bdecline\s+(?:those|these|them|all|both|the\s+(?:options|slots|times))\b"
     r"|\b(?:say|said)\s+no\s+to\b|\bno\s+to\s+(?:all|those|these|both|either)\b"
     r"|\b(?:those|these|they|both|all)\s+(?:are|r)\s+(?:all\s+)?(?:\w+\s+)?too\s+(?:early|late)\b"
     r"|\bno\s+option\s+works|\b(?:can'?t|cannot)\s+do\s+(?:either|any\s+of|those|these)\b"
-    r"|\b(?:don'?t|do\s+not)\s+book\s+any(?:thing|\s+of)"
+    r"|\b(?:don'?t|do\s+not)\s+book\s+(?:any(?:thing|\s+of)|those|these|them)\b"
+    # ...but "don't book anything before noon" blocks time (an absence)
+    r"(?!\s+(?:before|after|until|till|til|on|for|with|in|from|between)\b)"
 )
 _LATE_BY = re.compile(r"\b(?:late|behind)[\s,]+(?:by\s+)?(?:about\s+|like\s+|~\s*|around\s+)?$")
 _WITHIN = re.compile(r"\b(?:in|within|(?:for|in|within)\s+the\s+next)\s+$")
