@@ -66,6 +66,8 @@ _RUNNING_OVER = re.compile(
 _RUNNING_LATE = re.compile(
     r"\b(?:running|is|are|'s|will\s+be|be|gonna\s+be)\s+(?:\w+\s+){0,3}?(?:late|behind)\b"
 )
+# "I'm 25 min late for my 11": the sender is late (an absence), not the session at 11.
+_LATE_FOR_MINE = re.compile(r"\b(?:late|behind)\s+(?:for|to)\s+my\s+\d")
 _UNMARKED = re.compile(
     r"\bunmarked\b|\bnot\s+(?:yet\s+)?(?:been\s+)?(?:marked|recorded|checked\s+off)\b"
     r"|\b(?:hasn'?t|has\s+not|haven'?t|have\s+not|isn'?t|aren'?t|wasn'?t|weren'?t|still)"
@@ -169,6 +171,8 @@ def _action(low: str, intent: str, patient: Any, my_time: bool) -> str | None:
         # "I'm running late" is the clinician; "Jamie is running late" or "my 2pm is running
         # late" is a session.
         if not (patient or my_time) or _RUNNING_LATE.search(low) is None:
+            return None
+        if not patient and _LATE_FOR_MINE.search(low):
             return None
         return "running_late"
     bulk_cut = _bulk_except(low)

@@ -65,7 +65,12 @@ NEEDS: dict[str, list[str]] = {
         r"ddc", r"dual\s+disorders?",
     ],
     "trauma": [r"trauma(?:[-\s](?:focused|informed|specialist|trained))?", r"ptsd", r"emdr"],
-    "adolescent": [r"adolescents?", r"teens?", r"youth", r"teenagers?"],
+    "adolescent": [
+        r"adolescents?", r"teens?", r"youth", r"teenagers?",
+        # a minor's age: "16 yo", "14-year-old", "her grandson is 14" (not "he's 15 min late")
+        r"1[0-7]\s*(?:yo|y/?o|yrs?[-\s]old|years?[-\s]old)",
+        r"(?:son|daughter|kid|boy|girl|grandson|granddaughter|child|he|she)(?:\s+is|'s|\s+'s)\s+(?:only\s+|just\s+)?1[0-7](?![\d:])(?!\s*(?:min|am|pm|to|-|or|and|[ap]\b))",
+    ],
     "family_systems": [r"family[-\s]systems"],
     "mat": [r"mat\s+(?:provider|prescriber|waivered|certified)", r"x[-\s]?waiver(?:ed)?"],
     "womens": [r"women'?s", r"female\s+(?:clinician|therapist|counselor|provider)"],
@@ -119,11 +124,21 @@ INTENT_CUES: dict[str, list[str]] = {
         r"out\s+of\s+(?:the\s+)?office", r"ooo", r"day\s+off", r"(?:i'?m|im|is|am|be|are|will\s+be)\s+(?:out|off|away|unavailable)",
         r"unavailable", r"jury\s+duty", r"family\s+emergency", r"doctor'?s\s+appointment", r"at\s+a\s+conference",
         r"leaving\s+early", r"stuck\s+in\s+traffic", r"\blate\b", r"leaving", r"out\s+today", r"out\s+tomorrow",
+
+        # blocked time, or no bookings on someone: "block me 2-4", "nobody book me before noon"
+        r"block\s+(?:off\s+)?(?:me|my)", r"block\s+n+\s+(?:from|out|off)",
+        r"(?:don'?t|do\s+not)\s+(?:book|schedule)\s+(?:anything|anyone|anybody)\s+(?:before|after|until|till|between|from)",
+        r"(?:don'?t|do\s+not|not\s+to|nobody|no\s+one)\s+(?:book|schedule|put)\s+(?:(?:any|anyone|anybody|anything|any\s+\w+)\s+)?(?:(?:on|with|for)\s+)?(?:me|him|her|them)",
     ],
-    "cancel": [r"cancel(?:l?ed|l?ing|lation)?", r"call\s+off", r"scratch", r"drop\s+(?:the|her|his|their|my)", r"can'?t\s+make\s+(?:it|her|his)"],
+    "cancel": [
+        r"cancel(?:l?ed|l?ing|lation)?", r"call\s+off", r"scratch", r"drop\s+(?:the|her|his|their|my)", r"can'?t\s+make\s+(?:it|her|his)",
+        # someone taken off the schedule: "take Jamie off friday", "remove her from group"
+        r"take\s+\S+(?:\s+\S+)?\s+off", r"remove", r"drop\s+\S+(?:\s+\S+)?\s+from", r"off\s+the\s+books", r"come\s+off",
+        r"no\s+need\s+for",
+    ],
     "reschedule": [
         r"re[-\s]?schedul(?:e|ed|ing)", r"resched", r"move", r"moving", r"push(?:\s+back)?", r"bump", r"shift",
-        r"change\s+(?:the\s+)?time", r"switch", r"different\s+time", r"another\s+time",
+        r"change\s+(?:the\s+)?time", r"switch", r"different\s+time", r"another\s+time", r"instead",
     ],
     "book": [
         r"book(?:ed|ing)?", r"schedule", r"put\s+\S+(?:\s+\S+)?\s+(?:in|on|down)", r"set\s+up", r"pencil\s+in",

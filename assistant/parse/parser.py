@@ -59,41 +59,92 @@ _NEGATED_PICK = re.compile(
 )
 # A letter outside the masked names: the message says something besides who.
 _WORD_BESIDES_NAMES = re.compile(r"(?!NAME\b)\b[^\W\d_]")
+# A refusal of what was offered, with or without its reason ("none of those, I'm out those
+# days", "nah too late for him", "not option 1 or 2"): the reason is not a new request. Opening a
+# message ("no, ...", "neither works", "any later?") or in so many words anywhere ("said no to all
+# three", "can't do either"); never "no-show", "no need for", "no group thursday".
+_REFUSAL_OPENING = re.compile(
+    r"^\W*(?:(?:ugh|hmm+|sorry|ok|okay|um+|oh)\W+)?"
+    r"(?:no|nah|nope|declined?|neither|none|not\s+(?:those|these|that\s+one|them|option|opt|#?\d)"
+    r"|can'?t\s+do\s+(?:either|any|those|them|that)|scratch\s+that"
+    r"|any(?:thing)?\s+(?:later|earlier)|nothing\s+(?:later|earlier|else)|too\s+(?:early|late)"
+    r"|wrong\s+(?:days?|times?))\b"
+    r"(?![-\s]?shows?\b)(?!\s+(?:need|problem|worries|group|groups|session|sessions|class)\b)"
+    r"(?!\W+(?:wait|actually|i\s+mean|make\s+it)\b)"  # "no wait, thursday" corrects a request
+)
+_REFUSAL = re.compile(
+    r"\bnone\s+of\s+(?:those|these|them|the)\b|\bneither\s+(?:\w+\s+)?(?:works?|of|one)\b"
+    r"|\bdecline\s+(?:those|these|them|all|both|the\s+(?:options|slots|times))\b"
+    r"|\b(?:say|said)\s+no\s+to\b|\bno\s+to\s+(?:all|those|these|both|either)\b"
+    r"|\b(?:those|these|they|both|all)\s+(?:are|r)\s+(?:all\s+)?(?:\w+\s+)?too\s+(?:early|late)\b"
+    r"|\bno\s+option\s+works|\b(?:can'?t|cannot)\s+do\s+(?:either|any\s+of|those|these)\b"
+    r"|\b(?:don'?t|do\s+not)\s+book\s+(?:any(?:thing|\s+of)|those|these|them)\b"
+    # ...but "don't book anything before noon" blocks time (an absence)
+    r"(?!\s+(?:before|after|until|till|til|on|for|with|in|from|between)\b)"
+)
 _LATE_BY = re.compile(r"\b(?:late|behind)[\s,]+(?:by\s+)?(?:about\s+|like\s+|~\s*|around\s+)?$")
+_WITHIN = re.compile(r"\b(?:in|within|(?:for|in|within)\s+the\s+next)\s+$")
 _LATE_AFTER = re.compile(r"\s*(?:late|behind)\b")
 _DECLINE_ONLY = re.compile(r"\b(?:cancel\s+that|never\s*mind|nvm|forget\s+it)\b")
 _NOT_SELF = re.compile(r"\b(?:show|tell|give|find|get|let|send|remind)\s+me$")
 _POSSESSIVE_OUT = re.compile(r"'s\s+(?:out|off|away|unavailable|gone|sick)\b")
-_EMERGENCY = re.compile(
-    r"\b(?:emergency|emergent|urgent|stat|walk[-\s]?ins?|same[-\s]day|new\s+admit|admission"
-    r"|needs\s+to\s+be\s+seen|just\s+(?:showed|walked)\s+(?:up|in))\b"
-)
 # A walk-in asking for a medication or an examination is still an emergency intake first.
 # ("showed up to group" is attendance, not an arrival.)
 _NOT_ARRIVAL = r"(?!\s+(?:to|for)\s+(?:his|her|their|the|my|a|group|groups|session|sessions|appts?|appointments?|class|everything|it)\b)"
+_EMERGENCY = re.compile(
+    r"\b(?:emergency|emergent|urgent|stat|walk[-\s]?ins?|same[-\s]day|new\s+admit|admission"
+    r"|needs\s+to\s+be\s+seen|just\s+(?:showed|walked)\s+(?:up|in)\b" + _NOT_ARRIVAL + r")\b"
+)
+# "not urgent", "can't take walk-ins", "no more walk-ins": the word is there, the emergency is not
+_NOT_EMERGENCY = re.compile(
+    r"\b(?:not|no|non|isn'?t|wasn'?t|can'?t\s+take|no\s+more)[\s-]+(?:an?\s+)?"
+    r"(?:emergency|emergent|urgent|stat|walk[-\s]?ins?)\b"
+)
 _WALK_IN = re.compile(
     r"\b(?:walk[-\s]?ins?|(?:just\s+)?(?:showed|walked)\s+(?:up|in)\b" + _NOT_ARRIVAL + ")"
 )
 # Someone not yet on the roster, here now or in acute danger, who needs to be seen: "guy just
 # came in off the street, detoxing, can anyone see him", "pt showed up suicidal, need a clinician
-# asap", "police brought someone in, needs an assessment". A named roster patient in the same words
-# ("Jamie is in the lobby", "Bill's in detox") is attendance or a cancellation, not an intake.
+# asap", "police brought someone in, needs an assessment", "mom on the line, her son OD'd last
+# night". A named roster patient in the same words ("Jamie is in the lobby", "Bill's in detox")
+# is attendance or a cancellation, not an intake. Word classes: a state of acute use or danger...
 _ACUTE = re.compile(
-    r"\b(?:suicidal|homicidal|overdos\w*|in\s+withdrawal|withdrawing|detoxing|psychotic"
-    r"|in\s+crisis|hurting\s+(?:him|her|them)sel(?:f|ves))\b"
+    r"\b(?:suicidal|homicidal|overdos\w*|od'?d|o\.d\.|withdraw\w*|w/d|detox\w*|dope\s?sick"
+    r"|psychotic|in\s+crisis|crisis\s+(?:line|call|unit)|hurt\w*\s+(?:him|her|them)sel(?:f|ves)"
+    r"|(?:kill|harm)\s+(?:him|her|them)sel(?:f|ves)|(?:wants?\s+to|she'?ll|he'?ll)\s+die|ending\s+it"
+    r"|relaps\w*|(?:been\s+)?using\s+(?:again|since|meth|pills|heroin|fentanyl|dope)|back\s+on\s+\w+"
+    r"|been\s+(?:using|drinking)|drinking|drank|drunk|intoxicated|high\s+on|nodding|bender"
+    r"|cold\s+turkey|shaking|sweating|vomiting|narcan\w*|took\s+too\s+many|hearing\s+voices"
+    r"|fentanyl|heroin|meth|xanax|benzos?|opioids?|opiates?|alcohol)\b"
 )
+# ...or someone here, on the line or sent over by the hospital, court or police...
 _ARRIVED = re.compile(
     r"\b(?:(?:(?:showed|turned)\s+up|(?:came|walked)\s+in)\b"
     + _NOT_ARRIVAL
     + r"|off\s+the\s+street"
-    r"|(?:in|at)\s+(?:the\s+)?(?:lobby|waiting\s+room|front\s+desk|reception)"
-    r"|brought\s+(?:\w+\s+){0,2}in\b|dropped\s+(?:\w+\s+){0,2}off\b)"
+    r"|(?:in|at)\s+(?:the\s+|my\s+)?(?:lobby|waiting\s+room|front\s+desk|reception|window|door|desk"
+    r"|car|billing\s+window|parking\s+lot)|outside|(?:on|on\s+the|on\s+hold)\s+(?:line|phone)\b"
+    r"|brought\s+(?:\w+\s+){0,2}(?:in|over|from)\b|dropped\s+(?:\w+\s+){0,2}off\b"
+    r"|(?:bringing|driving|sending|walked)\s+(?:\w+\s+){0,3}(?:in|over|here|by)\b)"
 )
+# ...or sent by the hospital, the court or the police for what only a new patient gets.
+_REFERRED = re.compile(
+    r"\b(?:er|ed|ems|hospital|police|judge|probation|parolee|jail|shelter|encampment|transfer\w*"
+    r"|referral|discharg\w*)\b"
+)
+_FOR_INTAKE = re.compile(
+    r"\b(?:intake|assess\w*|eval\w*|detox|treatment|tx|bed|admit|come\s+(?:in|here|straight))\b"
+)
+# "how many showed up last month": a count is a report, not an arrival
+_COUNT = re.compile(r"\bhow\s+(?:many|much)\b")
+# ...who is to be seen.
 _TO_BE_SEEN = re.compile(
     r"\b(?:see|seen|intake|assess\w*|eval\w*|help|asap|now|right\s+away|immediately|today"
-    r"|someone|somebody|anyone|anybody|clinician|counselor|therapist)\b"
+    r"|someone|somebody|anyone|anybody|clinician|counselor|therapist|fit|come\s+(?:in|here)"
+    r"|get\s+(?:him|her|them|someone)\s+in|take\s+(?:him|her|them)|talk\s+to|treatment|bed)\b"
 )
 _INTAKE_WORD = re.compile(r"\bintakes?\b")
+_ASSESSED = re.compile(r"\b(?:re-?)?assess(?:ed|ment|ments)?\b|\beval(?:uation|uated)?s?\b")
 # "new patient Maria Lopez": a person not on the roster yet, named as they will be admitted.
 _NEW_PERSON = re.compile(r"\bnew\s+(?:patient|pt|client)\b")
 # "new patient Maria Lopez, IOP": the level of care they are admitted to, not a group session.
@@ -155,7 +206,17 @@ _PICK_WORDS = frozenset(
     ]
 )
 _PICK_ORDER = frozenset({"later", "earlier"})
-_HELP = re.compile(r"\b(?:how\s+do\s+i|what\s+can\s+you\s+do|what\s+do\s+you\s+do)\b")
+# Questions about the assistant itself: "is there a command to...", "can this book a walk-in",
+# "how does rota decide...", "what am I supposed to type", "what's the difference between..."
+_HELP = re.compile(
+    r"\b(?:how\s+do\s+i|what\s+can\s+you\s+do|what\s+do\s+you\s+do"
+    r"|is\s+there\s+an?\s+(?:command|shortcut|setting)"
+    r"|how\s+(?:does|do|can|should)\s+(?:the\s+assistant|rota|this\s+(?:thing|bot|app|tool)|the\s+bot)"
+    r"|can\s+(?:this|rota|the\s+assistant|the\s+bot|this\s+thing|this\s+bot)\s+(?:\w+\s+)?"
+    r"(?:book|do|tell|show|handle|send|move|cancel|see|find|email|text)"
+    r"|what\s+(?:am\s+i\s+supposed\s+to|do\s+i|should\s+i)\s+(?:type|say|write|enter)"
+    r"|what'?s\s+the\s+difference\s+between|does\s+(?:rota|the\s+assistant|this\s+thing|the\s+bot))\b"
+)
 _SCHEDULE_NOUN = re.compile(r"(?:'s|\bmy|\bthe|\bhis|\bher|\btheir|\byour)\s+schedule\b")
 _SPECIFIC_UNAVAILABLE = re.compile(
     r"\b(?:out\s+sick|sick|calling\s+out|called\s+out|pto|vacation)\b"
@@ -184,6 +245,7 @@ class _State:
     low: str
     taken: list[tuple[int, int]] = field(default_factory=list)
     names: list[tuple[int, int]] = field(default_factory=list)
+    before_times: list[tuple[int, int]] = field(default_factory=list)
 
     def free(self, a: int, b: int) -> bool:
         return all(b <= s or a >= e for s, e in self.taken)
@@ -316,6 +378,12 @@ class Parser:
             patient = self._unknown_patient(st)
         if staff is None:
             self._self_mention(st, intent)
+        past = times.past_spans(st.low) if intent == "emergency_intake" else []
+        if past:  # "using since friday, can someone see him now": the window is what comes
+            facts = times.extract(st.low, now, st.before_times + past)
+            st.taken += past
+        if intent == "emergency_intake" and session_type is None and _ASSESSED.search(st.low):
+            session_type = "intake_assessment"  # "needs to be assessed today", "an eval NOW"
         if intent == "emergency_intake" and _INTAKE_WORD.search(st.low):
             session_type = "intake_assessment"  # "walk-in wants suboxone, needs an intake"
         elif intent == "emergency_intake" and session_type == "medication_management":
@@ -329,6 +397,11 @@ class Parser:
         if intent == "reschedule" and facts.to_day and facts.to_day != (facts.days or [None])[0]:
             # "from thursday to friday": the day it moves to
             facts.day, facts.days, facts.period = facts.to_day, None, None
+        if intent in reports and facts.period is not None and not facts.until:
+            # "court numbers for last week, I need them monday": the report's period is asked
+            # for; a day named beside it is when the report is wanted
+            facts.day, facts.days, facts.part = None, None, None
+            facts.exact = facts.range = facts.after = facts.before = None
         window = times.resolve(facts, now, unavailable=intent == "staff_unavailable")
         if window is None and intent == "staff_unavailable" and not facts.any:
             window = times.resolve(times.TimeFacts(day=now.date()), now, unavailable=True)
@@ -387,6 +460,7 @@ class Parser:
         session_type = self._first_of(st, _SESSION, allowed=self.session_types)
         needs = self._all_of(st, _NEEDS)
         metric = self._first_of(st, _METRICS)
+        st.before_times = list(st.taken)
         facts = times.extract(st.low, now, st.taken)
         st.taken += facts.spans
         new = self._new_patient(st)
@@ -421,9 +495,8 @@ class Parser:
 
     def _duration(self, st: _State) -> int | None:
         for m in st.matches(lx.DURATION_RE):
-            before = st.low[max(0, m.start() - 3) : m.start()]
-            if before.endswith("in "):
-                continue  # "in 20 minutes" is a time
+            if _WITHIN.search(st.low[: m.start()]):
+                continue  # "in 20 minutes", "within the next 2 hrs" is a time
             if _LATE_BY.search(st.low[: m.start()]) or _LATE_AFTER.match(st.low, m.end()):
                 continue  # "running behind 10 min", "15 min late": how late, not how long
             st.take(m.start(), m.end())
@@ -645,20 +718,41 @@ class Parser:
         if self._picked(st, cues):
             st.take(0, len(st.low))  # the whole message is the pick: every word is read
             return "confirm", "exact"
-        if session_type in (None, "intake_assessment", "crisis"):
+        if _REFUSAL_OPENING.search(low) or _REFUSAL.search(low):
+            return "decline", "cue"
+        on_roster = patient is not None and not patient.get("new")
+        # a move or a cancellation mentions a walk-in; it does not report one
+        said = not cues.keys() & {"cancel", "reschedule"}
+        said = said and not _NOT_EMERGENCY.search(low) and not _COUNT.search(low)
+        if said and session_type in (None, "intake_assessment", "crisis"):
             m = _EMERGENCY.search(low)
-            if m and (session_type or not m.group().startswith(("emergen", "urgent", "stat"))):
+            arrival = m is not None and m.group().startswith("just")
+            if (
+                m
+                and (session_type or not m.group().startswith(("emergen", "urgent", "stat")))
+                and not (arrival and on_roster)  # "Tyler just walked in": he is here for his
+            ):
                 return "emergency_intake", "cue"
             if session_type == "intake_assessment" and facts.now:
                 return "emergency_intake", "cue"
-        elif _WALK_IN.search(low) and "cancel" not in cues and "reschedule" not in cues:
+        elif said and _WALK_IN.search(low):
             return "emergency_intake", "cue"  # "walk in asking for methadone"
+        # an absence of the sender or a named clinician ("I'm at the hospital, can someone cover")
+        absence = ("staff_unavailable" in cues and (staff is not None or _SELF.search(low))) or (
+            facts.leave is not None or facts.late is not None
+        )
         if (
-            session_type in (None, "intake_assessment", "crisis")
-            and (patient is None or patient.get("new"))
+            said
+            and session_type in (None, "intake_assessment", "crisis")
+            and not on_roster
             and metric is None
-            and not cues.keys() & {"cancel", "reschedule", "staff_unavailable"}
-            and (_ACUTE.search(low) or _ARRIVED.search(low))
+            and not absence
+            and not _COUNT.search(low)
+            and (
+                _ACUTE.search(low)
+                or _ARRIVED.search(low)
+                or (_REFERRED.search(low) and _FOR_INTAKE.search(low))
+            )
             and _TO_BE_SEEN.search(low)
         ):
             return "emergency_intake", "cue"
@@ -672,8 +766,12 @@ class Parser:
         if unavailable:
             if patient is None or staff is not None or self_ref:
                 return "staff_unavailable", "cue"
+            if "reschedule" in cues:
+                return "reschedule", "cue"  # "Jamie can't make it today, asks for monday instead"
             if "cancel" in cues or _SPECIFIC_UNAVAILABLE.search(low):
                 return "cancel", "cue"  # the patient called out: their session goes
+            if session_type is not None or facts.exact is not None:
+                return "cancel", "cue"  # "Sofia's friday 1:1 is off", "her 3pm is off"
         if "reschedule" in cues:
             return "reschedule", "cue"
         if "cancel" in cues:
@@ -691,6 +789,16 @@ class Parser:
             return "compliance_report", "cue"
         if "utilization_summary" in cues and "utiliz" in " ".join(cues["utilization_summary"]):
             return "utilization_summary", "cue"
+        if (
+            _BOOK_IT.search(low)
+            and patient is not None
+            and option is None
+            and "find_slot" not in cues
+        ):
+            return (
+                "book",
+                "cue",
+            )  # "Robert would like the 2:30 thursday, please book it": the request
         if _BOOK_IT.search(low) or option is not None:
             if _NEGATED_PICK.search(low):
                 return "decline", "cue"

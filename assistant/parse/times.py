@@ -91,7 +91,9 @@ _P = {
         rf"\bin\s+(?:~\s*|about\s+)?(?P<n>\d+)\s*(?P<u>{_UNIT_MIN}|{_UNIT_HOUR})"
         # "be there in 25": minutes
         r"|\b(?:be\s+)?(?:there|here|in)\s+in\s+(?:~\s*|about\s+)?(?P<n2>\d+)(?![\d:]|\s*[ap]\.?m\b)"
-        r"|\b(?:in|within)\s+the\s+next\s+(?P<hr>hour|couple\s+(?:of\s+)?hours|few\s+hours|\d+\s+hours?)"
+        r"|\b(?:in|within|for)\s+the\s+next\s+(?P<hr>hour|couple\s+(?:of\s+)?hours|few\s+hours|\d+\s+(?:hours?|hrs?))\b"
+        # "within the hour", "within 2 hrs": from now until then
+        r"|\bwithin\s+(?:the\s+|an\s+|a\s+)?(?P<hr2>hour|couple\s+(?:of\s+)?hours|few\s+hours|\d+\s+(?:hours?|hrs?))\b"
     ),
     "now": re.compile(
         r"\b(?:right\s+now|right\s+away|asap|a\.s\.a\.p\.?|immediately|as\s+soon\s+as\s+possible"
@@ -258,6 +260,34 @@ def _explicit(m: re.Match[str], n: int) -> bool:
     )
 
 
+# Times that say when something happened, not when it is wanted: "using since friday", "OD'd
+# saturday", "last night", "two days ago", "right now, not tomorrow". A request for what comes
+# (an emergency intake) never has its window there.
+_PAST_MENTION = re.compile(
+    rf"\bsince\s+(?:(?:last|this\s+past)\s+)?(?:{_WD}|yesterday|last\s+\w+|this\s+morning)\b"
+    rf"|\byesterday(?:\s+(?:morning|afternoon|evening|night))?\b"
+    rf"|\blast\s+(?:night|nite|week|weekend|month|{_WD})\b"
+    r"|\b(?:over\s+the|this\s+past|past)\s+weekend\b"
+    r"|\b(?:\d+|a|one|two|three|four|few|couple(?:\s+of)?)\s+(?:days?|weeks?|nights?|months?)\s+ago\b"
+    rf"|\bnot\s+(?:today|tonight|{_TOMORROW}|{_WD})\b"
+    r"|\b(?:od'?d|o\.d\.'?d|overdosed|relapsed|used|drank|stopped|started|quit|discharged|released"
+    rf"|arrested|got\s+out|came\s+in)\s+(?:on\s+)?(?:{_WD}|{_TOMORROW})\b"
+)
+
+
+# "monday instead of friday", "the 17th rather than the 10th": the time replaced is not the one
+# asked for (the words after it, up to two besides an article, are read and set aside).
+_REPLACED = re.compile(
+    r"\b(?:instead\s+of|rather\s+than|in\s+place\s+of)(?:\s+(?:the|his|her|their|my|a|an))?"
+    r"(?:\s+[\w'/:.-]+){1,2}"
+)
+
+
+def past_spans(text: str) -> list[tuple[int, int]]:
+    """The spans of lowercase `text` that date something past (see _PAST_MENTION)."""
+    return [m.span() for m in _PAST_MENTION.finditer(text)]
+
+
 class _Cursor:
     """Runs patterns over lowercase text, never reusing a character."""
 
@@ -334,6 +364,9 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
     today = now.date()
     facts = TimeFacts()
     cur = _Cursor(text, taken or [])
+    for m in _REPLACED.finditer(text):
+        if cur.free(*m.span()):
+            cur.take(*m.span())
 
     for m in cur.find("late"):
         hour = m.group("hour")
@@ -346,9 +379,10 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
         facts.late_bare = True
         cur.take(m.start(), m.end())
     for m in cur.find("in"):
-        if m.group("hr"):  # "in the next couple hours": from now until then
-            n = re.match(r"\d+", m.group("hr"))
-            hours = int(n.group()) if n else 1 if m.group("hr") == "hour" else 2
+        if m.group("hr") or m.group("hr2"):  # "in the next couple hours": from now until then
+            hr = m.group("hr") or m.group("hr2")
+            n = re.match(r"\d+", hr)
+            hours = int(n.group()) if n else 1 if hr == "hour" else 2
             facts.within = timedelta(hours=hours)
         elif m.group("n2"):
             facts.in_delta = timedelta(minutes=int(m.group("n2")))
@@ -494,7 +528,11 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
     for name in ("range_between", "range_from", "range_bare"):
         for m in cur.find(name):
             if name == "range_bare" and not (_explicit(m, 1) or _explicit(m, 2)):
-                continue
+                # "out 1-3", "training 9-12": bare hours are a range of clinic hours when they
+                # read forward within a working day (never "2-3 weeks": units are excluded)
+                a, b = _clock(m, 1, facts.part), _clock(m, 2, facts.part)
+                if not (a < b and b[0] - a[0] <= 10 and m.group("h1") and m.group("h2")):
+                    continue
             ap2 = m.group("ap2") or m.group("apx2")
             first = _clock(m, 1, facts.part)
             if ap2 and not (m.group("ap1") or m.group("apx1")) and not m.group("noon1"):
