@@ -137,6 +137,7 @@ class CandidateBuilder:
         self.only: set[tuple[str, int]] | None = None
         """When set, patient candidates only on these (clinician, day index) pairs (the
         neighbourhoods of solver/neighbourhood.py)."""
+        self._only_open: dict[str, tuple[tuple[int, int], ...]] | None = None
 
     def add(self, **kw: object) -> Candidate:
         key = (kw["demand"], kw["staff"], kw["start"], kw["room"], kw["kind"])
@@ -151,6 +152,13 @@ class CandidateBuilder:
         moment), demands are thinned when the pace says the rest would overrun it, and skipped
         once it has passed."""
         todo = [d for d in demands if not d.blocked and d.count > 0]
+        self._only_open = None
+        if self.only is not None:  # each clinician's hours on its allowed days, to start from
+            day_open = {d.index: d.open for d in self.problem.days}
+            open_hours: dict[str, list[tuple[int, int]]] = defaultdict(list)
+            for staff_id, day_index in self.only:
+                open_hours[staff_id].append(day_open[day_index])
+            self._only_open = {s: tuple(sorted(w)) for s, w in open_hours.items()}
         began = time.perf_counter()
         for n, demand in enumerate(todo):
             if until is not None and n:
@@ -209,6 +217,8 @@ class CandidateBuilder:
             windows = intersect(
                 feas.session_windows(kind, (patient_id,), (staff_id,)), (demand.window,)
             )
+            if self._only_open is not None:  # a neighbourhood: only its days, not the week's
+                windows = intersect(windows, self._only_open.get(staff_id, ()))
             if not windows:
                 blockers[
                     "no time when the patient and an eligible clinician are both available"

@@ -53,6 +53,7 @@ class Feasibility:
         self.limits: dict[str, list[PatientLimit]] = defaultdict(list)
         for limit in elig.limits:
             self.limits[limit.patient].append(limit)
+        self._limits_of: dict[tuple[str, str], list[PatientLimit]] = {}
         self.limit_use: dict[tuple[int, int], int] = defaultdict(int)
         """(id of a limit, day index or week) -> sessions or minutes used, booked or added."""
         self.apart: dict[str, list[SameDayApart]] = defaultdict(list)
@@ -238,17 +239,22 @@ class Feasibility:
     ) -> list[tuple[PatientLimit, int]]:
         """The patient's limits a session of this type at `start` counts against, each with its
         bucket (day index or week)."""
+        key = (patient, session_type)
+        matching = self._limits_of.get(key)
+        if matching is None:  # asked ~10^6 times a plan: the type filter once per patient
+            matching = [
+                lim for lim in self.limits.get(patient, ()) if session_type in lim.session_types
+            ]
+            self._limits_of[key] = matching
         out: list[tuple[PatientLimit, int]] = []
-        for limit in self.limits.get(patient, ()):
-            if session_type not in limit.session_types:
-                continue
-            if limit.per == "day":
-                day = self.problem.day_of(start)
-                bucket = day.index if day is not None else None
-            else:
-                bucket = self.problem.week_of(start)
-            if bucket is not None:
-                out.append((limit, bucket))
+        if matching:
+            found = self.problem.day_of(start)
+            day = found.index if found is not None else None
+            week = self.problem.week_of(start)
+            for limit in matching:
+                bucket = day if limit.per == "day" else week
+                if bucket is not None:
+                    out.append((limit, bucket))
         return out
 
     def limit_left(self, limit: PatientLimit, bucket: int) -> int:
