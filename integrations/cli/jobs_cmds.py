@@ -103,10 +103,25 @@ def register(app: typer.Typer) -> None:
         concurrency: Annotated[
             int, typer.Option(min=1, max=64, help="Jobs this process runs at once.")
         ] = 1,
+        queues: Annotated[
+            list[str] | None,
+            typer.Option(
+                help="The queues this worker runs: default (reminders, outbox …), solver (the "
+                "morning cycle), or both (the default; comma-separated or repeated)."
+            ),
+        ] = None,
     ) -> None:
         """Run a procrastinate worker (PostgreSQL): it ticks every minute and runs due jobs.
         Start as many as you like, on as many machines: each job key runs once."""
-        from integrations.jobs.distributed import conninfo, run_worker, tick_cron
+        from integrations.jobs.distributed import (
+            QUEUE_NAMES,
+            conninfo,
+            run_worker,
+            tick_cron,
+            worker_queues,
+        )
+
+        chosen = worker_queues(queues)  # a bad name: refused before anything starts
 
         logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
         logging.getLogger("rota.jobs").setLevel(logging.INFO)  # each run: job, key, outcome
@@ -114,8 +129,12 @@ def register(app: typer.Typer) -> None:
         conninfo(db)  # PostgreSQL, or a clear refusal before anything starts
         tick_cron()  # a bad ROTA_JOBS_TICK_SECONDS: refused before anything starts
         notify.configure()  # SMTP and Twilio for the outbox job; the FHIR server for fhir_push
-        typer.echo(f"Rota worker on {db.describe()} (concurrency {concurrency}); Ctrl-C stops")
-        run_worker(db, concurrency=concurrency)
+        runs = [name for name, queue in QUEUE_NAMES.items() if queue in chosen]
+        typer.echo(
+            f"Rota worker on {db.describe()} (queues {', '.join(runs)}, "
+            f"concurrency {concurrency}); Ctrl-C stops"
+        )
+        run_worker(db, concurrency=concurrency, queues=chosen)
 
 
 def _outcome(outcome: Any) -> dict[str, Any]:
