@@ -32,17 +32,24 @@ def register(app: typer.Typer) -> None:
 
     @group.command("list")
     def list_jobs(as_json: JsonFlag = False) -> None:
-        """Every job, when it runs (facility time), and what it does."""
+        """Every job, when it runs (facility time), its workers' queue, and what it does."""
         db = open_database()
         rows = [
-            {"name": j.name, "schedule": describe_schedule(db, j), "describe": j.describe}
+            {
+                "name": j.name,
+                "schedule": describe_schedule(db, j),
+                "queue": j.queue,
+                "describe": j.describe,
+            }
             for j in sorted(load_jobs().values(), key=lambda j: j.name)
         ]
         if as_json:
             typer.echo(json.dumps(rows, indent=2))
             return
         for row in rows:
-            typer.echo(f"{row['name']:<14} {row['schedule']:<20} {row['describe']}")
+            typer.echo(
+                f"{row['name']:<14} {row['schedule']:<20} {row['queue']:<8} {row['describe']}"
+            )
 
     @group.command("run")
     def run(

@@ -134,7 +134,7 @@ def test_one_worker_told_nothing_runs_both_queues_and_a_run_queued_by_an_older_r
     assert (len(plan.nows), len(remind.nows)) == (2, 1)
 
 
-def test_a_worker_s_queues_are_named_and_a_bad_name_is_refused_before_anything_starts(
+def test_a_worker_s_queues_are_listed_and_a_bad_name_is_refused_before_anything_starts(
     db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert worker_queues(None) == [TICK_QUEUE, QUEUE, "rota-solver"]
@@ -144,6 +144,9 @@ def test_a_worker_s_queues_are_named_and_a_bad_name_is_refused_before_anything_s
     with pytest.raises(InvalidInput, match="no queue named 'solvers'"):
         worker_queues(["default", "solvers"])
     monkeypatch.setenv("ROTA_DATABASE_URL", db.url)
+    assert rota(["jobs", "list"]) == 0
+    listed = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert " solver " in listed["morning"] and " default " in listed["outbox"]
     assert rota(["worker", "--queues", "reminders"]) != 0
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "--queues: no queue named 'reminders'" in err
