@@ -6,8 +6,12 @@ by an older release on the one queue of before still runs."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import procrastinate
 import pytest
@@ -26,6 +30,7 @@ from integrations.jobs.distributed import (
     worker_queues,
 )
 from tests.jobs.conftest import Calls
+from tests.jobs.test_postgres import ROOT, _stop, _until
 
 DEFAULTS = ("reminders", "outbox")  # the periodic jobs a busy solver must not hold up
 
@@ -151,3 +156,47 @@ def test_a_worker_s_queues_are_listed_and_a_bad_name_is_refused_before_anything_
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "--queues: no queue named 'reminders'" in err
     assert "default, solver" in err
+
+
+def test_rota_worker_processes_split_by_queues_each_tick_and_run_only_their_own(
+    pg_demo_db: Database,
+) -> None:
+    """Real `rota worker --queues …` processes: the default one ticks by itself and sends while
+    the morning waits; a solver one started later runs the morning."""
+    db = pg_demo_db
+    env = {
+        **os.environ,
+        "ROTA_DATABASE_URL": db.url,
+        "ROTA_MORNING_AT": "00:00",  # due whatever the time of day
+        "ROTA_END_OF_DAY_AT": "23:59",  # not this test's
+        "ROTA_MORNING_SECONDS": "3",
+        "ROTA_JOBS_TICK_SECONDS": "2",
+        "PYTHONPATH": str(ROOT),
+    }
+    rota_bin = str(Path(sys.executable).with_name("rota"))
+
+    def start(queues: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [rota_bin, "worker", "--queues", queues],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    default = [start("default")]
+    try:
+        sent = lambda: all("done" in _ran(db, job) for job in DEFAULTS)  # noqa: E731
+        assert _until(sent, 120, default), _queued(db)
+        assert ("morning", "rota-solver", "todo") in _queued(db)  # queued with them, waiting
+        time_for_a_wrong_take = _until(lambda: _ran(db, "morning") != [], 5, default)
+        assert not time_for_a_wrong_take
+        solver = [start("solver")]
+        try:
+            assert _until(lambda: _ran(db, "morning") == ["done"], 120, default + solver)
+        finally:
+            _stop(solver, hard=False)
+    finally:
+        _stop(default, hard=False)
+    assert [s for job, _, s in _queued(db) if job == "morning"] == ["succeeded"]
