@@ -8,6 +8,10 @@ database first, so whichever engine calls, each job key runs once.
 `daily_at` is "HH:MM" facility-local, or "close" for the facility's closing time; the setting
 `ROTA_<NAME>_AT` (e.g. ROTA_MORNING_AT=06:30, ROTA_END_OF_DAY_AT=18:00) overrides it. With
 `weekday` (0 = Monday … 6 = Sunday) a daily_at job runs once a week, on that day.
+
+`queue` says which workers run it: "default", or "solver" for a job that holds a worker for a
+solve (the morning cycle), so that `rota worker --queues solver` can run those on machines of
+their own and reminders and the outbox never wait behind them.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from clinic.db import Database
 
 Task = Callable[[Database, datetime], dict[str, Any]]
 
+QUEUES: tuple[str, ...] = ("default", "solver")
+"""The queues a job may be declared on (the workers' `--queues`)."""
+
 
 @dataclass(frozen=True)
 class Job:
@@ -31,8 +38,11 @@ class Job:
     every_minutes: int | None = None
     describe: str = ""
     weekday: int | None = None  # with daily_at: weekly, on this day (0 = Monday)
+    queue: str = "default"
 
     def __post_init__(self) -> None:
+        if self.queue not in QUEUES:
+            raise ValueError(f"job {self.name}: queue must be one of {', '.join(QUEUES)}")
         if (self.daily_at is None) == (self.every_minutes is None):
             raise ValueError(f"job {self.name}: give exactly one of daily_at and every_minutes")
         if self.every_minutes is not None and not 1 <= self.every_minutes <= 1440:
@@ -63,12 +73,13 @@ def job(
     daily_at: str | None = None,
     every_minutes: int | None = None,
     weekday: int | None = None,
+    queue: str = "default",
 ) -> Callable[[Task], Task]:
     """Register `run(db, now) -> summary` as the job `name` (its docstring describes it)."""
 
     def register(run: Task) -> Task:
         describe = (run.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
-        JOBS[name] = Job(name, run, daily_at, every_minutes, describe, weekday)
+        JOBS[name] = Job(name, run, daily_at, every_minutes, describe, weekday, queue)
         return run
 
     return register
@@ -95,6 +106,7 @@ from assistant.jobs.runs import (  # noqa: E402  (runs needs Job, defined above)
 __all__ = [
     "JOBS",
     "JOB_MODULES",
+    "QUEUES",
     "Job",
     "JobOutcome",
     "RunRecord",

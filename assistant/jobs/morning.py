@@ -70,7 +70,7 @@ def claim_key(day: date) -> str:
     return f"job:{NAME}:{day.isoformat()}"
 
 
-@job(NAME, daily_at="06:00")
+@job(NAME, daily_at="06:00", queue="solver")  # holds a worker for its solve
 def run(db: Database, now: datetime, settings: Settings | None = None) -> dict[str, Any]:
     """Plan the coming days as a proposal, then DM the morning report and each agenda.
 

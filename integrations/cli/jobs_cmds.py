@@ -32,17 +32,24 @@ def register(app: typer.Typer) -> None:
 
     @group.command("list")
     def list_jobs(as_json: JsonFlag = False) -> None:
-        """Every job, when it runs (facility time), and what it does."""
+        """Every job, when it runs (facility time), its workers' queue, and what it does."""
         db = open_database()
         rows = [
-            {"name": j.name, "schedule": describe_schedule(db, j), "describe": j.describe}
+            {
+                "name": j.name,
+                "schedule": describe_schedule(db, j),
+                "queue": j.queue,
+                "describe": j.describe,
+            }
             for j in sorted(load_jobs().values(), key=lambda j: j.name)
         ]
         if as_json:
             typer.echo(json.dumps(rows, indent=2))
             return
         for row in rows:
-            typer.echo(f"{row['name']:<14} {row['schedule']:<20} {row['describe']}")
+            typer.echo(
+                f"{row['name']:<14} {row['schedule']:<20} {row['queue']:<8} {row['describe']}"
+            )
 
     @group.command("run")
     def run(
@@ -103,10 +110,25 @@ def register(app: typer.Typer) -> None:
         concurrency: Annotated[
             int, typer.Option(min=1, max=64, help="Jobs this process runs at once.")
         ] = 1,
+        queues: Annotated[
+            list[str] | None,
+            typer.Option(
+                help="The queues this worker runs: default (reminders, outbox …), solver (the "
+                "morning cycle), or both (the default; comma-separated or repeated)."
+            ),
+        ] = None,
     ) -> None:
         """Run a procrastinate worker (PostgreSQL): it ticks every minute and runs due jobs.
         Start as many as you like, on as many machines: each job key runs once."""
-        from integrations.jobs.distributed import conninfo, run_worker, tick_cron
+        from integrations.jobs.distributed import (
+            QUEUE_NAMES,
+            conninfo,
+            run_worker,
+            tick_cron,
+            worker_queues,
+        )
+
+        chosen = worker_queues(queues)  # a bad name: refused before anything starts
 
         logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
         logging.getLogger("rota.jobs").setLevel(logging.INFO)  # each run: job, key, outcome
@@ -114,8 +136,12 @@ def register(app: typer.Typer) -> None:
         conninfo(db)  # PostgreSQL, or a clear refusal before anything starts
         tick_cron()  # a bad ROTA_JOBS_TICK_SECONDS: refused before anything starts
         notify.configure()  # SMTP and Twilio for the outbox job; the FHIR server for fhir_push
-        typer.echo(f"Rota worker on {db.describe()} (concurrency {concurrency}); Ctrl-C stops")
-        run_worker(db, concurrency=concurrency)
+        runs = [name for name, queue in QUEUE_NAMES.items() if queue in chosen]
+        typer.echo(
+            f"Rota worker on {db.describe()} (queues {', '.join(runs)}, "
+            f"concurrency {concurrency}); Ctrl-C stops"
+        )
+        run_worker(db, concurrency=concurrency, queues=chosen)
 
 
 def _outcome(outcome: Any) -> dict[str, Any]:

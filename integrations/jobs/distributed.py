@@ -13,6 +13,12 @@ queueing lock names the facility), and the run opens that facility's database: N
 morning cycles spread over the workers, one facility per job, each with its own time limit
 (ROTA_MORNING_SECONDS). The tick reads the facility list each time, so a facility added to the
 network is served without restarting a worker.
+
+Queues: each job's declaration (`@job(..., queue=...)`) puts its runs on the `default` queue
+(`rota-jobs`, the one queue of before: runs an older release queued there still run) or the
+`solver` queue (`rota-solver`: the morning cycle, which holds a worker for a solve). `rota worker
+--queues solver|default` runs one of them; a worker runs both unless told. The tick has a queue
+of its own that every worker takes, so any worker keeps the schedule, whatever it runs.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import psycopg
 from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.schema import SchemaManager
 
-from assistant.jobs import due_key, load_jobs, run_job
+from assistant.jobs import QUEUES, due_key, load_jobs, run_job
 from assistant.jobs.runs import needs_run
 from assistant.jobs.sites import Sites
 from clinic.db import Database
@@ -37,6 +43,10 @@ log = logging.getLogger("rota.jobs")
 
 TICK_CRON = "* * * * *"
 QUEUE = "rota-jobs"
+"""The default queue's procrastinate name: the one queue of earlier releases."""
+QUEUE_NAMES = {"default": QUEUE, "solver": "rota-solver"}
+"""A job's declared queue (assistant.jobs.QUEUES) → its procrastinate queue."""
+TICK_QUEUE = "rota-tick"
 
 
 class JobFailed(RotaError):
@@ -93,7 +103,7 @@ def make_app(
         done = {"job": name, "key": key, "status": outcome.status}
         return done if facility is None else {**done, "facility": facility}
 
-    @app.task(name="rota.tick", queue=QUEUE, queueing_lock="rota.tick", pass_context=False)
+    @app.task(name="rota.tick", queue=TICK_QUEUE, queueing_lock="rota.tick", pass_context=False)
     def tick(timestamp: int) -> list[str]:
         return defer_due(sites, run, datetime.fromtimestamp(timestamp, UTC))
 
@@ -130,9 +140,9 @@ def _defer_facility(db: Database, facility: str | None, run: Any, now: datetime)
         # worker and a newer one still meet on the same lock.
         extra = {} if facility is None else {"facility": facility}
         try:
-            run.configure(queueing_lock=f"rota.run:{where}{job.name}:{key}").defer(
-                name=job.name, key=key, now=now.isoformat(), **extra
-            )
+            run.configure(
+                queue=QUEUE_NAMES[job.queue], queueing_lock=f"rota.run:{where}{job.name}:{key}"
+            ).defer(name=job.name, key=key, now=now.isoformat(), **extra)
         except AlreadyEnqueued:
             continue
         queued.append(f"{where}{job.name}:{key}")
@@ -153,10 +163,26 @@ def tick_cron() -> str:
     return f"* * * * * */{raw}"  # croniter's sixth field: seconds
 
 
-def run_worker(db: Database, *, concurrency: int = 1, wait: bool = True) -> None:
-    """Run a worker in the foreground until SIGINT/SIGTERM (or, without wait, the queue is
-    empty)."""
+def worker_queues(names: list[str] | None = None) -> list[str]:
+    """The procrastinate queues of a worker told `--queues names` (comma-separated or repeated;
+    none: every queue), the tick's always among them."""
+    chosen = [n.strip() for name in names or [] for n in name.split(",") if n.strip()]
+    bad = [n for n in chosen if n not in QUEUES]
+    if bad:
+        raise InvalidInput(
+            f"--queues: no queue named {', '.join(map(repr, bad))} (queues: {', '.join(QUEUES)})"
+        )
+    return [TICK_QUEUE, *(QUEUE_NAMES[q] for q in QUEUES if q in chosen or not chosen)]
+
+
+def run_worker(
+    db: Database, *, concurrency: int = 1, wait: bool = True, queues: list[str] | None = None
+) -> None:
+    """Run a worker on `queues` (procrastinate's names, as `worker_queues` gives them; None:
+    all) in the foreground until SIGINT/SIGTERM (or, without wait, the queues are empty)."""
     ensure_schema(db)
     app = make_app(db, tick_cron=tick_cron())
     with app.open():
-        app.run_worker(queues=[QUEUE], concurrency=concurrency, wait=wait, name="rota-worker")
+        app.run_worker(
+            queues=queues or worker_queues(), concurrency=concurrency, wait=wait, name="rota-worker"
+        )

@@ -17,7 +17,7 @@ from typing import Any
 from litestar import Response, get
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException
-from litestar.params import FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from assistant import morning_report
@@ -354,7 +354,7 @@ def dashboard_page(
 def dashboard_csv(
     visitor: NamedDependency[Visitor],
     db: NamedDependency[Database],
-    name: str,
+    name: FromPath[str],
     weeks: FromQuery[str | None] = None,
 ) -> Response[str]:
     key = name.removesuffix(".csv")

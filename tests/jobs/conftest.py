@@ -29,9 +29,10 @@ class Calls:
 
 @pytest.fixture()
 def add_job() -> Iterator[Callable[..., Calls]]:
-    """`add_job(name, daily_at=..., every_minutes=..., body=...)`: a job that records its calls
-    (and then runs `body(db, now)`, which may raise or sleep). The registered jobs are set aside
-    for the test (morning and end-of-day, and the periodic `reminders` and `outbox`, would run at every tick)."""
+    """`add_job(name, daily_at=..., every_minutes=..., body=..., queue=...)`: a job that records
+    its calls (and then runs `body(db, now)`, which may raise or sleep). The registered jobs are
+    set aside for the test (morning and end-of-day, and the periodic `reminders` and `outbox`,
+    would run at every tick)."""
     registered = dict(load_jobs())
     JOBS.clear()
     added: list[str] = []
@@ -42,10 +43,11 @@ def add_job() -> Iterator[Callable[..., Calls]]:
         daily_at: str | None = None,
         every_minutes: int | None = None,
         body: Callable[[Database, datetime], Any] | None = None,
+        queue: str = "default",
     ) -> Calls:
         calls = Calls()
 
-        @job(name, daily_at=daily_at, every_minutes=every_minutes)
+        @job(name, daily_at=daily_at, every_minutes=every_minutes, queue=queue)
         def run(db: Database, now: datetime) -> dict[str, Any]:
             """A test job."""
             n = calls.record(now)
