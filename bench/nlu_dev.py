@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.parse import intents, parse, parser_for
+from assistant.parse import intents, parser_for
 from assistant.parse.build_intents import DEVELOPMENT, ROOT
 from tests.nlu import labelled
 from tests.nlu.roster_data import roster
@@ -43,12 +43,7 @@ def _kind(diff: dict[str, Any]) -> str:
 
 
 def _score(cases: list[labelled.Case], misses: int) -> dict[str, Any]:
-    r = roster()
-    frames = [parse(c.text, roster=r, now=c.now, actor=c.actor) for c in cases]
-    by_case = {id(c): f for c, f in zip(cases, frames, strict=True)}
-    result = labelled.score(cases, lambda c: by_case[id(c)])
-    intent_ok = sum(f["intent"] == c.expected["intent"] for f, c in zip(frames, cases, strict=True))
-    result["intent_accuracy"] = round(intent_ok / len(cases), 4)
+    result, _ = labelled.parse_and_score(cases)
     kinds: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for miss in result["misses"]:
         kinds[_kind(miss["diff"])].append(miss)

@@ -23,9 +23,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.parse import intents, parse
+from assistant.parse import intents
 from tests.nlu import labelled
-from tests.nlu.roster_data import roster
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "nlu" / "data"
 ACTING = {"book", "cancel", "reschedule", "staff_unavailable", "emergency_intake", "confirm"}
@@ -37,17 +36,12 @@ def held_out_files() -> list[Path]:
 
 
 def _score(cases: list[labelled.Case], misses: int) -> dict[str, Any]:
-    r = roster()
-    frames = [parse(c.text, roster=r, now=c.now, actor=c.actor) for c in cases]
-    by_case = {id(c): f for c, f in zip(cases, frames, strict=True)}
-    result = labelled.score(cases, lambda c: by_case[id(c)])
-    intent_ok = sum(f["intent"] == c.expected["intent"] for f, c in zip(frames, cases, strict=True))
+    result, frames = labelled.parse_and_score(cases)
     wrong_action = Counter(
         f["intent"]
         for f, c in zip(frames, cases, strict=True)
         if f["intent"] != c.expected["intent"] and f["intent"] in ACTING
     )
-    result["intent_accuracy"] = round(intent_ok / len(cases), 4)
     result["acts_on_wrong_intent"] = sum(wrong_action.values())
     result["intents_written"] = dict(sorted(Counter(c.expected["intent"] for c in cases).items()))
     result["misses"] = result["misses"][:misses]

@@ -13,7 +13,9 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from assistant.parse import parse
 from assistant.parse.parser import FIELDS
+from tests.nlu.roster_data import roster
 
 DATA = Path(__file__).parent / "data" / "labelled.yaml"
 TZ = ZoneInfo("America/New_York")
@@ -101,3 +103,15 @@ def score(cases: list[Case], parse: Callable[[Case], dict[str, Any]]) -> dict[st
         "per_field": {k: round(v / n, 4) for k, v in per_field.items()},
         "misses": misses,
     }
+
+
+def parse_and_score(cases: list[Case]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Every case parsed once with the test roster: its score (with `intent_accuracy`) and the
+    frames, in the cases' order."""
+    r = roster()
+    frames = [parse(c.text, roster=r, now=c.now, actor=c.actor) for c in cases]
+    by_case = {id(c): f for c, f in zip(cases, frames, strict=True)}
+    result = score(cases, lambda c: by_case[id(c)])
+    right = sum(f["intent"] == c.expected["intent"] for f, c in zip(frames, cases, strict=True))
+    result["intent_accuracy"] = round(right / len(cases), 4)
+    return result, frames
