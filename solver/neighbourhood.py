@@ -15,7 +15,9 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 from ortools.sat.python import cp_model
 
@@ -35,8 +37,11 @@ DENSE = CandidateLimits(max_staff=3, starts_per_day=1000)
 OTHER_DAYS = 2
 """Days of other clinicians freed per neighbourhood, beside the own clinician's week (one more
 on each pass)."""
-ROUNDS = 6
-"""Passes over what is still unplaced (odd ones free group meetings too)."""
+RESTARTS = 4
+"""Searches at most, each from the greedy start (`improve`)."""
+WIDEST = 5
+"""Passes after which the clinician-day neighbourhood grows no wider (odd ones free group
+meetings too); the passes go on, with other random days, until `STALE` misses in a row."""
 STALE = 12
 """Neighbourhoods in a row that place nothing before the search gives its time back (on the
 demo weeks what is left unplaced mostly has no time at all with any clinician)."""
@@ -45,6 +50,11 @@ GAINING = 4
 HOMES = 3
 """Days of own clinicians freed per neighbourhood for patients the target's clinician sees in
 their stead (`_homes`)."""
+BAND_WIDENS = (0, 30, 60)
+"""Minutes the band neighbourhood (`_band`) adds each side of the target's hours, by round."""
+BAND_MAX = 100
+"""Sessions a band neighbourhood may free (tight-m: 25-80 re-solve in 0.1-0.4 s; 130-200,
+the bands of wide windows, took 3-4 s and placed nothing)."""
 SUB_SECONDS = 2.0
 """CP-SAT time per neighbourhood (small models; most prove optimal well before)."""
 
@@ -66,38 +76,87 @@ def improve(
     rng = random.Random(seed)  # nosec B311: which clinician-days to free, not a secret
     by_key = {d.key: d for d in demands}
     feas = Feasibility(problem)
+    start = list(placed)
+    best = _search(problem, demands, start, until, workers, rng, feas, by_key, gaining_after)
+    # The search commits to each gain, and on a tight week an early one can take the hour a
+    # later target needed (tight-m: three families and the working patients in the same
+    # early hours). With time left and the search still short, start again from the greedy
+    # start, targets in another order, and keep the better.
+    runs = 1
+    while runs < RESTARTS and _value(best) > _value(start) and _short(demands, best):
+        now = time.perf_counter()
+        if now >= until or (gaining_after is not None and now >= gaining_after):
+            break
+        runs += 1
+        again = _search(
+            problem, demands, start, until, workers, rng, feas, by_key, gaining_after, True
+        )
+        if _value(again) > _value(best):
+            best = again
+    return best
+
+
+def _value(placed: Placed) -> int:
+    return sum(d.priority for d, _ in placed)
+
+
+def _short(demands: list[Demand], placed: Placed) -> list[Demand]:
+    """One-patient demands placed fewer times than asked."""
+    count = Counter(d.index for d, _ in placed)
+    return [
+        d
+        for d in demands
+        if not d.blocked and d.group is None and d.count > 0 and count[d.index] < d.count
+    ]
+
+
+def _search(
+    problem: Problem,
+    demands: list[Demand],
+    placed: Placed,
+    until: float,
+    workers: int,
+    rng: random.Random,
+    feas: Feasibility,
+    by_key: dict[str, Demand],
+    gaining_after: float | None,
+    shuffle: bool = False,
+) -> Placed:
+    """One pass of the search from `placed`: rounds over what is short until `STALE` misses in
+    a row or the time is up; `shuffle` takes the targets in a random order."""
     placed = list(placed)
-    idle = misses = 0
-    for attempt in range(ROUNDS):
-        count = Counter(d.index for d, _ in placed)
-        short = [
-            d
-            for d in demands
-            if not d.blocked and d.group is None and d.count > 0 and count[d.index] < d.count
-        ]
+    misses = 0
+    attempt = -1
+    while True:
+        attempt += 1
+        short = _short(demands, placed)
         if not short:
             break
-        gained = False
+        if shuffle:
+            rng.shuffle(short)
         for demand in short:
             now = time.perf_counter()
             if now >= until or (
                 gaining_after is not None and now >= gaining_after and misses >= GAINING
             ):
                 return placed
-            # Every other round also frees the group meetings of the patient and the clinician
-            # (the greedy start's group times can wall off a narrow window).
-            better = _neighbourhood(
-                problem, by_key, demand, placed, until, workers, rng, feas, attempt
-            )
+            # First the hours of its window all week (cheap when the window is narrow), then
+            # its own clinician's week and a few other clinician-days; every other round the
+            # latter also frees the group meetings of the patient and the clinician (the greedy
+            # start's group times can wall off a narrow window).
+            widen = BAND_WIDENS[attempt % len(BAND_WIDENS)]
+            better = _band(problem, by_key, demand, placed, until, workers, rng, feas, widen)
+            if better is None:
+                wide = attempt if attempt <= WIDEST else WIDEST - 1 + attempt % 2
+                better = _neighbourhood(
+                    problem, by_key, demand, placed, until, workers, rng, feas, wide
+                )
             if better is not None:
-                placed, gained, misses = better, True, 0
+                placed, misses = better, 0
             else:
                 misses += 1
                 if misses >= STALE:  # what is left is likely out of reach: leave the time
                     return placed
-        idle = 0 if gained else idle + 1
-        if idle == 2:  # a pass with groups and one without both gained nothing
-            break
     return placed
 
 
@@ -138,17 +197,102 @@ def _neighbourhood(
     groups = attempt % 2 == 1
     days = {d for _, d in nb}
 
-    def day_index(a: Placement) -> int | None:
-        day = problem.day_of(a.start)
-        return day.index if day else None
-
     def frees(a: Placement) -> bool:
         if a.pinned:
             return False
         if a.group is not None:
             return groups and (patient in a.patients or own in a.staff)
-        return (a.staff[0], day_index(a)) in nb or (patient in a.patients and day_index(a) in days)
+        day = _day_index(problem, a)
+        return (a.staff[0], day) in nb or (patient in a.patients and day in days)
 
+    return _resolve(problem, by_key, target, placed, nb, frees, until, workers, rng)
+
+
+def _band(
+    problem: Problem,
+    by_key: dict[str, Demand],
+    target: Demand,
+    placed: Placed,
+    until: float,
+    workers: int,
+    rng: random.Random,
+    feas: Feasibility,
+    widen: int = 0,
+) -> Placed | None:
+    """`placed` with `target` placed once more, or None: the hours of the day its window allows
+    (widened by `widen` minutes each way) freed on every day, for every clinician who could see
+    it then and the own clinicians of the patients seen then. On a tight week a narrow window
+    (a family's 07:00-07:50) competes with working patients who can only come in the same hours
+    on other days: the chain that frees it runs through those hours all week, not a whole week
+    of one clinician."""
+    kind = problem.session_types[target.session_type]
+    patient = target.patients[0]
+    offsets: list[tuple[int, int]] = []
+    staff: set[str] = set()
+    for staff_id in target.staff_options:
+        for a, b in feas.session_windows(kind, (patient,), (staff_id,)):
+            lo, hi = max(a, target.window[0]), min(b, target.window[1])
+            day = problem.day_of(lo)
+            if day is None or hi - lo < kind.minutes:
+                continue
+            staff.add(staff_id)
+            offsets.append((lo - day.open[0], hi - day.open[0]))
+    if not offsets:
+        return None
+    lo_off = min(a for a, _ in offsets) - widen
+    hi_off = max(b for _, b in offsets) + widen
+
+    def in_band(a: Placement) -> bool:
+        day = problem.day_of(a.start)
+        if day is None:
+            return False
+        return a.start < day.open[0] + hi_off and day.open[0] + lo_off < a.end
+
+    # The own clinicians of patients seen in the band by those clinicians (sent home, they
+    # free the lender's hour), and theirs in turn once.
+    for _ in range(2):
+        for _, a in placed:
+            if a.group is None and not a.pinned and a.staff[0] in staff and in_band(a):
+                info = feas.patients.get(a.patients[0])
+                if info is not None and info.primary_staff:
+                    staff.add(info.primary_staff)
+    nb = {
+        (s, d.index)
+        for s in staff
+        for d in problem.days
+        if _works(feas, s, (d.open[0] + lo_off, d.open[0] + hi_off))
+    }
+
+    def frees(a: Placement) -> bool:
+        if a.pinned or a.group is not None:
+            return False
+        in_nb = (a.staff[0], _day_index(problem, a)) in nb
+        return (in_nb and in_band(a)) or patient in a.patients
+
+    if sum(frees(a) for _, a in placed) > BAND_MAX:  # a wide window: the other neighbourhood
+        return None
+    return _resolve(problem, by_key, target, placed, nb, frees, until, workers, rng)
+
+
+def _day_index(problem: Problem, a: Placement) -> int | None:
+    day = problem.day_of(a.start)
+    return day.index if day else None
+
+
+def _resolve(
+    problem: Problem,
+    by_key: dict[str, Demand],
+    target: Demand,
+    placed: Placed,
+    nb: set[tuple[str, int]],
+    frees: Callable[[Placement], bool],
+    until: float,
+    workers: int,
+    rng: random.Random,
+) -> Placed | None:
+    """`placed` with the sessions `frees` picks re-solved, with `target`, on every start of the
+    clinician-days `nb` (and of their own clinician-days), or None when that places no more."""
+    day_index = partial(_day_index, problem)
     freed = [(d, a) for d, a in placed if frees(a)]
     freed_ids = {a.id for _, a in freed}
     nb |= {(a.staff[0], day_index(a)) for _, a in freed if a.group is None}  # type: ignore[misc]

@@ -114,3 +114,59 @@ def test_sessions_passed_to_the_index_beyond_what_is_booked_pay_from_the_budget(
     after = Feasibility(problem, [*problem.booked, placed])
     assert after.budget_left("P1", "family", DAY + 9 * 60) == 0
     assert "AUTH-UNITS" in (after.budget_refusal("P1", "family", DAY + 9 * 60) or "")
+
+
+def lent_hour_week() -> Problem:
+    """S1 works Monday 09:00-12:00 and is the only one who gives family sessions; PF's family
+    can come only Monday 09:00-10:00. PW, S2's working patient (Monday or Tuesday 09:00-10:00),
+    was lent to S1 for that hour; S2's Monday hour is PV's, who can come no other time, and S2's
+    Tuesday hour is free. The family's hour is freed only by a chain: PW goes home to S2, on
+    Tuesday."""
+    elig = PlanRules()
+    elig.staff_for[("PF", "family")] = ("S1",)
+    elig.staff_for[("PW", "individual")] = ("S2", "S1")
+    elig.staff_for[("PV", "individual")] = ("S2",)
+    elig.requirements += [
+        WeeklyMinimum("PF", "family", 1),
+        WeeklyMinimum("PW", "individual", 1),
+        WeeklyMinimum("PV", "individual", 1),
+    ]
+    early = (day_window(0, 540, 600), day_window(1, 540, 600))
+    return Problem(
+        origin=datetime(2026, 11, 30, 5, tzinfo=UTC),
+        slot_minutes=15,
+        days=days(5),
+        staff=(
+            StaffInfo(
+                "S1", "therapist", frozenset({"LCSW"}), frozenset(), (day_window(0, 540, 720),)
+            ),
+            StaffInfo("S2", "therapist", frozenset({"LCSW"}), frozenset(), early),
+        ),
+        rooms=(
+            RoomInfo("R1", "individual", 3, (day_window(0), day_window(1))),
+            RoomInfo("R2", "individual", 3, (day_window(0), day_window(1))),
+            RoomInfo("R3", "family", 6, (day_window(0), day_window(1))),
+        ),
+        patients=(
+            PatientInfo("PF", primary_staff="S1", family_windows=(day_window(0, 540, 600),)),
+            PatientInfo("PW", primary_staff="S2", available=early),
+            PatientInfo("PV", primary_staff="S2", available=(day_window(0, 540, 600),)),
+        ),
+        session_types=dict(KINDS),
+        eligibility=elig,
+    )
+
+
+def test_a_family_hour_lent_to_another_patient_is_freed_by_sending_them_home() -> None:
+    problem = lent_hour_week()
+    demands = expand_demands(problem)
+    by_patient = {d.patients[0]: d for d in demands}
+    start = [
+        (by_patient["PW"], Placement("w", "individual", 540, 60, ("S1",), ("PW",), room="R1")),
+        (by_patient["PV"], Placement("v", "individual", 540, 60, ("S2",), ("PV",), room="R2")),
+    ]
+    better = improve(problem, demands, start, until=time.perf_counter() + 20, workers=1)
+    placed = [a for _, a in better]
+    where = {a.patients[0]: (a.staff[0], a.start) for a in placed}
+    assert where == {"PF": ("S1", 540), "PW": ("S2", DAY + 540), "PV": ("S2", 540)}
+    assert validate(problem, [*problem.booked, *placed], new=placed, keep=problem.booked) == []
