@@ -727,6 +727,8 @@ def _return_days(
     facts.until, facts.until_at = _midnight(last, tz), a
     facts.day = None
     return []
+
+
 _WEEK_OF = re.compile(r"\bweek\s+of\s+(?:the\s+)?$")
 _TO_DAY = re.compile(r"\b(?:to|till|til|until|for|into)\s+(?:the\s+|on\s+(?:the\s+)?)?$")
 

@@ -47,7 +47,8 @@ def test_the_day_given_a_time_wins_over_a_day_said_in_passing() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["katie oneil → next friday 1pm pls (was thurs)", "move katie to friday 1pm, was thursday"]
+    "text",
+    ["katie oneil → next friday 1pm pls (was thurs)", "move katie to friday 1pm, was thursday"],
 )
 def test_an_old_value_is_set_aside(text: str) -> None:
     now = datetime(2027, 3, 12, 18, 10, tzinfo=TZ)
@@ -68,7 +69,11 @@ NOW = datetime(2026, 12, 2, 8, 50, tzinfo=TZ)  # a Wednesday morning
             NOW.isoformat(),
             "2026-12-10T00:00:00-05:00",
         ),
-        ("out fri for the holiday, back mon", "2026-12-04T00:00:00-05:00", "2026-12-05T00:00:00-05:00"),
+        (
+            "out fri for the holiday, back mon",
+            "2026-12-04T00:00:00-05:00",
+            "2026-12-05T00:00:00-05:00",
+        ),
         ("judge wants him assessed by friday", NOW.isoformat(), "2026-12-05T00:00:00-05:00"),
         ("needs an intake before friday", NOW.isoformat(), "2026-12-04T00:00:00-05:00"),
     ],
