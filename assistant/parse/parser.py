@@ -413,9 +413,17 @@ class Parser:
             # for; a day named beside it is when the report is wanted
             facts.day, facts.days, facts.part = None, None, None
             facts.exact = facts.range = facts.after = facts.before = None
+        if intent == "staff_unavailable" and facts.late_bare and facts.exact and not facts.before:
+            facts.exact, facts.before = None, facts.exact  # "in late tmrw, like 10": out until 10
         window = times.resolve(facts, now, unavailable=intent == "staff_unavailable")
         if window is None and intent == "staff_unavailable" and not facts.any:
             window = times.resolve(times.TimeFacts(day=now.date()), now, unavailable=True)
+        if intent in ("unknown", "help"):
+            # "happy friday!", "how do I book a group tomorrow?": nothing is asked of the
+            # schedule, so no period is (every development writer leaves these empty)
+            window = None
+            if intent == "unknown":
+                session_type, needs = None, []
         if intent in ("utilization_summary", "compliance_report") and metric is None:
             metric = "staff_utilization" if intent == "utilization_summary" else None
         frame: dict[str, Any] = {

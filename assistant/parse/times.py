@@ -71,6 +71,8 @@ _NOT_AFTER_RANGE = (
     r"(?![\d/]|\s*(?:sessions?|times|days?|weeks?|hours?|hrs?|min|mins|minutes"
     r"|patients|people|pts|spots|slots|x)\b)"
 )
+_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "ten": 10,
+           "fourteen": 14, "thirty": 30, "few": 3, "couple": 2, "couple of": 2}  # fmt: skip
 _UNIT_MIN = r"(?:min(?:ute)?s?|m)\b"
 _UNIT_HOUR = r"(?:hours?|hrs?|h)\b"
 
@@ -85,7 +87,7 @@ _P = {
         r"|\b(?P<hour>an|one|1|a\s+half|half\s+an)\s+(?:hour|hr)\s+(?:late|behind)\b"
     ),
     "late_bare": re.compile(
-        r"\b(?:running|gonna\s+be|be|i'?m|im)\s+(?:a\s+(?:bit|little)\s+)?late\b"
+        r"\b(?:running|gonna\s+be|going\s+to\s+be|be|i'?m|im)\s+(?:in\s+)?(?:a\s+(?:bit|little)\s+)?late\b"
     ),
     "in": re.compile(
         rf"\bin\s+(?:~\s*|about\s+)?(?P<n>\d+)\s*(?P<u>{_UNIT_MIN}|{_UNIT_HOUR})"
@@ -94,6 +96,11 @@ _P = {
         r"|\b(?:in|within|for)\s+the\s+next\s+(?P<hr>hour|couple\s+(?:of\s+)?hours|few\s+hours|\d+\s+(?:hours?|hrs?))\b"
         # "within the hour", "within 2 hrs": from now until then
         r"|\bwithin\s+(?:the\s+|an\s+|a\s+)?(?P<hr2>hour|couple\s+(?:of\s+)?hours|few\s+hours|\d+\s+(?:hours?|hrs?))\b"
+        # "in the next 3 days", "for the next two weeks", "within 30 days": from now for so long
+        r"|\b(?:(?:in|within|for|over)\s+)?(?:the\s+)?(?:next|coming|following)\s+(?P<dn>\d+|"
+        + "|".join(_COUNTS)
+        + r")\s+(?P<du>days?|weeks?|wks?)\b"
+        r"|\bwithin\s+(?P<dn2>\d+|" + "|".join(_COUNTS) + r")\s+(?P<du2>days?|weeks?|wks?)\b"
     ),
     "now": re.compile(
         r"\b(?:right\s+now|right\s+away|asap|a\.s\.a\.p\.?|immediately|as\s+soon\s+as\s+possible"
@@ -382,7 +389,12 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
         facts.late_bare = True
         cur.take(m.start(), m.end())
     for m in cur.find("in"):
-        if m.group("hr") or m.group("hr2"):  # "in the next couple hours": from now until then
+        if m.group("dn") or m.group("dn2"):
+            raw = m.group("dn") or m.group("dn2")
+            n = int(raw) if raw.isdigit() else _COUNTS[" ".join(raw.split())]
+            unit = m.group("du") or m.group("du2")
+            facts.within = timedelta(days=n * (7 if unit.startswith("w") else 1))
+        elif m.group("hr") or m.group("hr2"):  # "in the next couple hours": from now until then
             hr = m.group("hr") or m.group("hr2")
             n = re.match(r"\d+", hr)
             hours = int(n.group()) if n else 1 if hr == "hour" else 2
@@ -560,8 +572,13 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
         for m in cur.find(name):
             if name == "after" and m.group().startswith("from") and not _explicit(m, 1):
                 continue
-            if name == "before" and m.group().startswith("by") and not _explicit(m, 1):
-                continue
+            if (
+                name == "before"
+                and m.group().startswith("by")
+                and not _explicit(m, 1)
+                and not re.search(r"\b(?:in|here|back|there)\s+$", text[: m.start()])
+            ):
+                continue  # "by 3 people" is not a time; "be in by 10" is
             setattr(facts, "exact" if name == "at" else name, _clock(m, 1, facts.part))
             cur.take(m.start(), m.end())
     to_explicit = False
