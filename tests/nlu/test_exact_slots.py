@@ -88,3 +88,93 @@ def test_coming_back_in_is_a_visit_not_the_end_of_an_absence() -> None:
         "start": "2026-12-03T00:00:00-05:00",
         "end": "2026-12-04T00:00:00-05:00",
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "mention"),
+    [
+        (
+            "walk in at the front desk, guy named brandon hale, needs to be seen asap",
+            "brandon hale",
+        ),
+        ("we have a walk-in, new pt tasha greene wants an intake today", "tasha greene"),
+        (
+            "referral from probation: Jenna Price, court ordered, needs intake this week",
+            "Jenna Price",
+        ),
+        ("another walkin lol. nate holloway, wants help w alcohol. intake at 11?", "nate holloway"),
+        (
+            "pt Kevin Doyle, discharged this morning after an OD, they want him seen asap",
+            "Kevin Doyle",
+        ),
+        ("Please schedule an intake for Tanya Fields tomorrow at 10 with Lisa.", "Tanya Fields"),
+    ],
+)
+def test_a_person_not_on_the_roster_is_named_as_written(text: str, mention: str) -> None:
+    patient = _parse(text, NOW)["patient"]
+    assert patient is not None and (patient["text"], patient["id"]) == (mention, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "mention", "pid"),
+    [
+        ("jaime riviera needs a 1:1 tomorrow", "jaime riviera", "p-rivera"),  # misspelt
+        ("mvoe tylers appt to monday pls", "tyler", "p-johnson"),  # possessive without '
+        ("cxl kathy o's 1:1 at 5 today", "kathy o", "p-oneil"),  # nickname and initial
+        ("Please cancel Mr. Chen's med management on Monday", "Mr. Chen", "p-rchen"),
+    ],
+)
+def test_a_roster_patient_keeps_the_words_written(text: str, mention: str, pid: str) -> None:
+    assert _parse(text, NOW)["patient"] == {"text": mention, "id": pid}
+
+
+def test_a_name_not_on_the_roster_is_still_redacted() -> None:
+    from assistant.phi import redactor_for
+
+    out = redactor_for(roster()).redact("walk in, nate holloway, wants an intake today").text
+    assert "nate" not in out and "holloway" not in out
+
+
+@pytest.mark.parametrize(
+    ("text", "session_type"),
+    [
+        ("move tyler johnson's vivitrol shot to fri morning pls", "medication_management"),
+        ("who can do a bupe induction today?", "medication_management"),
+        ("ER is sending us a pt at 1, detox + MAT, needs Dr Raman", None),
+    ],
+)
+def test_a_mat_medication_names_the_mat_specialization(text: str, session_type: str | None) -> None:
+    frame = _parse(text, NOW)
+    assert frame["needs"] == ["mat"]
+    assert frame["session_type"] == session_type
+
+
+def test_a_mat_that_is_a_thing_names_nothing() -> None:
+    assert _parse("the mat in the group room is dirty", NOW)["needs"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "end"),
+    [
+        ("anything open with the psychiatrist in the next 3 days?", "2026-12-05T08:50:00-05:00"),
+        ("Brooks is out on medical leave for the next two weeks", "2026-12-16T08:50:00-05:00"),
+    ],
+)
+def test_the_next_n_days_run_from_now(text: str, end: str) -> None:
+    assert _parse(text, NOW)["window"] == {"start": NOW.isoformat(), "end": end}
+
+
+def test_in_late_with_a_time_is_out_until_then() -> None:
+    assert _parse("fyi I'll be in late tmrw, like 10am, dentist", NOW)["window"] == {
+        "start": "2026-12-03T00:00:00-05:00",
+        "end": "2026-12-03T10:00:00-05:00",
+    }
+
+
+@pytest.mark.parametrize(
+    "text", ["happy friday!! 🎉", "good morning everyone", "what's the weather tomorrow"]
+)
+def test_small_talk_asks_for_no_period(text: str) -> None:
+    frame = _parse(text, NOW)
+    assert frame["intent"] == "unknown"
+    assert frame["window"] is None
