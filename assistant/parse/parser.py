@@ -228,6 +228,8 @@ _HELP = re.compile(
     r"|what\s+(?:am\s+i\s+supposed\s+to|do\s+i|should\s+i)\s+(?:type|say|write|enter)"
     r"|what'?s\s+the\s+difference\s+between|does\s+(?:rota|the\s+assistant|this\s+thing|the\s+bot))\b"
 )
+# "off christmas eve": an absence said in a word, whatever intent it is read as, keeps its day
+_ABSENCE_OPENING = re.compile(r"^\W*(?:off|out|away|gone)\b")
 _SCHEDULE_NOUN = re.compile(r"(?:'s|\bmy|\bthe|\bhis|\bher|\btheir|\byour)\s+schedule\b")
 _SPECIFIC_UNAVAILABLE = re.compile(
     r"\b(?:out\s+sick|sick|calling\s+out|called\s+out|pto|vacation)\b"
@@ -317,6 +319,16 @@ class Parser:
         return out
 
     def parse(self, text: str, now: datetime, actor: str | None = None) -> dict[str, Any]:
+        frame = self._understood(text, now, actor)
+        if frame["intent"] in ("unknown", "help") and not _ABSENCE_OPENING.match(text.lower()):
+            # "happy friday!", "how do I book a group tomorrow?": nothing is asked of the
+            # schedule, so no period is (every development writer leaves these empty)
+            frame = {**frame, "window": None}
+            if frame["intent"] == "unknown":
+                frame |= {"session_type": None, "needs": []}
+        return frame
+
+    def _understood(self, text: str, now: datetime, actor: str | None) -> dict[str, Any]:
         if now.tzinfo is None:
             now = now.replace(tzinfo=self.tz)
         now = now.astimezone(self.tz)
@@ -418,12 +430,6 @@ class Parser:
         window = times.resolve(facts, now, unavailable=intent == "staff_unavailable")
         if window is None and intent == "staff_unavailable" and not facts.any:
             window = times.resolve(times.TimeFacts(day=now.date()), now, unavailable=True)
-        if intent in ("unknown", "help"):
-            # "happy friday!", "how do I book a group tomorrow?": nothing is asked of the
-            # schedule, so no period is (every development writer leaves these empty)
-            window = None
-            if intent == "unknown":
-                session_type, needs = None, []
         if intent in ("utilization_summary", "compliance_report") and metric is None:
             metric = "staff_utilization" if intent == "utilization_summary" else None
         frame: dict[str, Any] = {
