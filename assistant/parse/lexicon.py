@@ -110,16 +110,6 @@ METRICS: dict[str, list[str]] = {
     ],
 }  # fmt: skip
 
-# Medications of medication-assisted treatment: named, they ask for the MAT specialization
-# (issue 16: "buprenorphine/Suboxone, methadone, Vivitrol → MAT medication management"), whatever
-# else they name (the medication-management visit, an intake's reason).
-MAT_MEDICATION_RE = re.compile(
-    r"\b(?:(?i:suboxone|buprenorphine|bupe|subutex|zubsolv|vivitrol|naltrexone|methadone|sublocade"
-    r"|brixadi)|MAT|(?i:mat)(?=\s+(?:pts|patients|clients|program|eval|evaluation|services"
-    r"|continuation|induction|consult|intake|appt|visit)\b))\b"
-)
-"""Matched on the message as written: "MAT" in capitals, "mat" only before a clinic word."""
-
 SUMMARY_METRICS = frozenset({"staff_utilization", "room_utilization", "no_show_rate", "attendance"})
 
 # Intent cues: (intent, pattern). Weighted later by the parser's decision rules.

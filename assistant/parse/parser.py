@@ -483,7 +483,7 @@ class Parser:
             for m in st.matches(_ADMITTED_LEVEL):
                 st.take(m.start(), m.end())
         session_type = self._first_of(st, _SESSION, allowed=self.session_types)
-        needs = self._all_of(st, _NEEDS, implied=(("mat", lx.MAT_MEDICATION_RE),))
+        needs = self._all_of(st, _NEEDS)
         metric = self._first_of(st, _METRICS)
         st.before_times = list(st.taken)
         facts = times.extract(st.low, now, st.taken)
@@ -554,21 +554,12 @@ class Parser:
                     best = (m.start(), key)
         return best[1] if best else None
 
-    def _all_of(
-        self,
-        st: _State,
-        table: list[tuple[str, re.Pattern[str]]],
-        implied: tuple[tuple[str, re.Pattern[str]], ...] = (),
-    ) -> list[str]:
-        """Every key named, in the order named; `implied` keys are also named by words another
-        extractor has read ("his vivitrol shot" is a session type and names MAT too)."""
+    def _all_of(self, st: _State, table: list[tuple[str, re.Pattern[str]]]) -> list[str]:
         found: list[tuple[int, str]] = []
         for key, pattern in table:
             for m in st.matches(pattern):
                 st.take(m.start(), m.end())
                 found.append((m.start(), key))
-        for key, pattern in implied:
-            found += [(m.start(), key) for m in pattern.finditer(st.text)]
         out: list[str] = []
         for _, key in sorted(found):
             if key not in out:
