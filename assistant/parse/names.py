@@ -22,6 +22,7 @@ from typing import Literal
 from assistant.roster import Roster
 
 DATA = Path(__file__).parent / "data"
+GAZETTEER = Path(__file__).parents[1] / "phi" / "data"
 Kind = Literal["patient", "staff", "family"]
 
 _L = r"[^\W\d_]"  # any letter, accented ones included ("José", "Zoë")
@@ -116,6 +117,18 @@ _CLINIC_WORDS = frozenset(
 def common_words() -> frozenset[str]:
     lines = (DATA / "common_words.txt").read_text().splitlines()
     return frozenset(w for w in lines if w and not w.startswith("#")) | _CLINIC_WORDS
+
+
+@cache
+def gazetteer() -> tuple[frozenset[str], frozenset[str]]:
+    """Common first and last names (the redactor's, assistant/phi/data): people not on the
+    roster are still people."""
+
+    def read(name: str) -> frozenset[str]:
+        lines = (GAZETTEER / name).read_text().splitlines()
+        return frozenset(w for w in lines if w and not w.startswith("#"))
+
+    return read("first_names.txt"), read("last_names.txt")
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:

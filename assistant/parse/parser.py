@@ -8,14 +8,25 @@ cues), so no word is read twice. The share of meaningful words used is the confi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from assistant.parse import attendance, groups_rooms, intents, records, series, times, waitlist
 from assistant.parse import lexicon as lx
-from assistant.parse.names import NameHit, common_words, index_for, tokenize
+from assistant.parse.names import (
+    NameHit,
+    NameIndex,
+    Token,
+    common_words,
+    gazetteer,
+    index_for,
+    nicknames,
+    norm,
+    tokenize,
+)
 from assistant.roster import Roster
 from clinic.timeutil import zone
 
@@ -217,6 +228,8 @@ _HELP = re.compile(
     r"|what\s+(?:am\s+i\s+supposed\s+to|do\s+i|should\s+i)\s+(?:type|say|write|enter)"
     r"|what'?s\s+the\s+difference\s+between|does\s+(?:rota|the\s+assistant|this\s+thing|the\s+bot))\b"
 )
+# "off christmas eve": an absence said in a word, whatever intent it is read as, keeps its day
+_ABSENCE_OPENING = re.compile(r"^\W*(?:off|out|away|gone)\b")
 _SCHEDULE_NOUN = re.compile(r"(?:'s|\bmy|\bthe|\bhis|\bher|\btheir|\byour)\s+schedule\b")
 _SPECIFIC_UNAVAILABLE = re.compile(
     r"\b(?:out\s+sick|sick|calling\s+out|called\s+out|pto|vacation)\b"
@@ -306,6 +319,16 @@ class Parser:
         return out
 
     def parse(self, text: str, now: datetime, actor: str | None = None) -> dict[str, Any]:
+        frame = self._understood(text, now, actor)
+        if frame["intent"] in ("unknown", "help") and not _ABSENCE_OPENING.match(text.lower()):
+            # "happy friday!", "how do I book a group tomorrow?": nothing is asked of the
+            # schedule, so no period is (every development writer leaves these empty)
+            frame = {**frame, "window": None}
+            if frame["intent"] == "unknown":
+                frame |= {"session_type": None, "needs": []}
+        return frame
+
+    def _understood(self, text: str, now: datetime, actor: str | None) -> dict[str, Any]:
         if now.tzinfo is None:
             now = now.replace(tzinfo=self.tz)
         now = now.astimezone(self.tz)
@@ -402,6 +425,8 @@ class Parser:
             # for; a day named beside it is when the report is wanted
             facts.day, facts.days, facts.part = None, None, None
             facts.exact = facts.range = facts.after = facts.before = None
+        if intent == "staff_unavailable" and facts.late_bare and facts.exact and not facts.before:
+            facts.exact, facts.before = None, facts.exact  # "in late tmrw, like 10": out until 10
         window = times.resolve(facts, now, unavailable=intent == "staff_unavailable")
         if window is None and intent == "staff_unavailable" and not facts.any:
             window = times.resolve(times.TimeFacts(day=now.date()), now, unavailable=True)
@@ -543,7 +568,11 @@ class Parser:
 
     def _names(self, st: _State) -> list[NameHit]:
         tokens = [t for t in tokenize(st.text) if st.free(t.start, t.end)]
-        hits = list(self.names.find(st.text, tokens))
+        hits = [
+            _as_written(st.text, h, self.names)
+            for h in self.names.find(st.text, tokens)
+            if not _someone_else(st.text, h, tokens, self.names)
+        ]
         for h in hits:
             st.take(h.start, h.end)
             st.names.append((h.start, h.end))
@@ -612,7 +641,8 @@ class Parser:
             return "staff"
         if not has_staff:
             return "patient"
-        prev = _prev_word_at(st.text, hit.start)
+        honorific = _HONORIFIC_AT.match(hit.text)  # "with Ms. Nguyen": the word before "Ms."
+        prev = _prev_word_at(st.text, hit.start + (honorific.end() if honorific else 0))
         if prev in _STAFF_CONTEXT:
             return "staff"
         if prev in _PATIENT_CONTEXT:
@@ -643,7 +673,7 @@ class Parser:
         return None
 
     def _new_patient_lower(self, st: _State) -> dict[str, Any] | None:
-        """'new patient maria lopez': the leading words that can be a name, capitalised."""
+        """'new patient maria lopez': the leading words that can be a name (a given name first)."""
         common = common_words()
         for m in _NEW_PATIENT_LOWER.finditer(st.text):
             end, words = m.start("name"), []
@@ -654,10 +684,9 @@ class Parser:
                     break
                 words.append(word.group().strip("."))
                 end = b
-            if words:
-                st.take(m.start(), end)
-                name = " ".join(w[:1].upper() + w[1:] for w in words)
-                return {"text": name, "id": None, "new": True}
+            if words and _given_name(words[0]):
+                st.take(m.start(), end)  # the words as written (the contract's mention text)
+                return {"text": " ".join(words), "id": None, "new": True}
         return None
 
     def _unknown_patient(self, st: _State) -> dict[str, Any] | None:
@@ -670,6 +699,8 @@ class Parser:
                 continue
             if not tok.text[:1].isupper() or tok.key in common or tok.key in lx.FILLER:
                 continue
+            if not _given_name(tok.text) and tok.key not in gazetteer()[1]:
+                continue  # "for MAT", "for Q4": a capital is not a name
             end = tok.end
             nxt = tokens[i + 1] if i + 1 < len(tokens) else None
             if (
@@ -677,11 +708,45 @@ class Parser:
                 and nxt.text[:1].isupper()
                 and st.free(nxt.start, nxt.end)
                 and st.text[tok.end : nxt.start] == " "
-                and nxt.key not in common
+                and (nxt.key not in common or _given_name(tok.text))  # "Tanya Fields"
+                and nxt.key not in lx.FILLER
+                and len(nxt.key) > 1
             ):
                 end = nxt.end
             st.take(tok.start, end)
             return {"text": st.text[tok.start : end], "id": None}
+        return self._person_named(st)
+
+    def _person_named(self, st: _State) -> dict[str, Any] | None:
+        """Someone not on the roster named in passing, as written: "guy named brandon hale",
+        "referral from probation: Jenna Price, court ordered", "walk in, rosa vega, needs an
+        intake". A given name and a surname, set off by punctuation or a word that introduces
+        a person on the left and by punctuation or a verb on the right."""
+        tokens = tokenize(st.text)
+        common = common_words()
+        for tok, nxt in pairwise(tokens):
+            if st.text[tok.end : nxt.start] != " " or not (
+                st.free(tok.start, tok.end) and st.free(nxt.start, nxt.end)
+            ):
+                continue
+            if not _given_name(tok.text) or len(nxt.key) < 2 or nxt.key in lx.FILLER:
+                continue
+            named = bool(_NAMED_BY.search(st.low[: tok.start]))
+            if not named and not (
+                _PERSON_LEFT.search(st.low[: tok.start]) and _PERSON_RIGHT.match(st.low, nxt.end)
+            ):
+                continue
+            capital = tok.text[:1].isupper() and nxt.text[:1].isupper()
+            if not capital and tok.key in common and (nxt.key in common or not named):
+                continue  # "will do", "ray of hope": everyday words
+            if (
+                not capital
+                and nxt.key in common
+                and not (named or _PUNCT_RIGHT.match(st.low, nxt.end))
+            ):
+                continue
+            st.take(tok.start, nxt.end)
+            return {"text": st.text[tok.start : nxt.end], "id": None}
         return None
 
     def _self_mention(self, st: _State, intent: str) -> None:
@@ -884,3 +949,86 @@ def _window(window: tuple[datetime, datetime] | None) -> dict[str, str] | None:
         "start": window[0].isoformat(timespec="seconds"),
         "end": window[1].isoformat(timespec="seconds"),
     }
+
+
+# Around a name not on the roster (see Parser._person_named).
+_NAMED_BY = re.compile(r"\b(?:named|name\s+is|name'?s|called|goes\s+by)\s+$")
+_PERSON_LEFT = re.compile(
+    r"(?:^|[,:;.!?()\-–—]|\b(?:for|pt|client|patient|referral|son|daughter|husband|wife|brother"
+    r"|sister|guy|lady|man|woman|kid|boyfriend|girlfriend|partner))\s*$"
+)
+_PUNCT_RIGHT = re.compile(r"\s*(?:$|[,.;:!?()\-–—]|\(?\d)")
+_PERSON_RIGHT = re.compile(
+    r"\s*(?:$|[,.;:!?()\-–—]|\(?\d|(?:is|was|wants|needs|says|said|here|has|who|from|just|came"
+    r"|walked|called|asking|asked|arriving|released|releasing|needing)\b)"
+)
+_HONORIFIC = r"\b(?:mrs?|ms|miss|mx|se[nñ]ora?|sra|sr)\.?\s+"
+_HONORIFIC_BEFORE = re.compile(_HONORIFIC + "$", re.IGNORECASE)
+_HONORIFIC_AT = re.compile(_HONORIFIC, re.IGNORECASE)
+_NOT_INITIAL = frozenset({"a", "i", "w", "x"})
+
+
+def _given_name(word: str) -> bool:
+    """A first name in the gazetteer or the nickname list ("nate", "bo")."""
+    key = norm(word)
+    if word.isupper() and len(word) <= 3:
+        return False  # "ED", "MAT": an abbreviation
+    return len(key) > 1 and (key in gazetteer()[0] or key in nicknames())
+
+
+def _as_written(text: str, hit: NameHit, index: NameIndex) -> NameHit:
+    """The mention's words as a writer labels them: "Mrs. Kowalski" with the honorific, "tyler j"
+    with the surname's initial, "tylers appt" without the possessive s."""
+    start, end, people = hit.start, hit.end, hit.people
+    m = _HONORIFIC_BEFORE.search(text[: hit.start])
+    if m and not hit.titled and not any(norm(hit.text) == p.first for p in people):
+        start = m.start()
+    initial = re.match(r" ([A-Za-z])\b\.?(?![\w/]|'(?!s\b))", text[hit.end :])
+    if initial and not hit.full and initial.group(1).lower() not in _NOT_INITIAL:
+        same = tuple(p for p in people if p.last[:1] == initial.group(1).lower())
+        if same and all(norm(hit.text) != p.last for p in same):  # a first name, then initial
+            end, people = hit.end + initial.end(), same
+    key = norm(text[start:end].split()[-1])
+    if (
+        not hit.exact
+        and key.endswith("s")
+        and index.exact(key[:-1])
+        and text[end : end + 1] == " "  # "tylers appt", not "(kowalskis)"
+        and not re.search(r"\bthe\s+$", text[:start].lower())  # "the Kowalskis": the family
+    ):
+        end -= 1
+    if (start, end, people) == (hit.start, hit.end, hit.people):
+        return hit
+    return replace(hit, start=start, end=end, text=text[start:end], people=people)
+
+
+def _someone_else(text: str, hit: NameHit, tokens: list[Token], index: NameIndex) -> bool:
+    """A one-word roster match that is half of another person's full name: "nate holloway" is
+    not Kate O'Neil, "travis kane" not Kate, "Kevin Doyle" not Dr. Kevin Nguyen."""
+    if hit.full or hit.titled or hit.initials:
+        return False
+    i = next((k for k, t in enumerate(tokens) if t.start == hit.start), None)
+    if i is None:
+        return False
+    common = common_words()
+    for k, gap in ((i + 1, text[hit.end : tokens[i + 1].start] if i + 1 < len(tokens) else ""),
+                   (i - 1, text[tokens[i - 1].end : hit.start] if i > 0 else "")):  # fmt: skip
+        if not 0 <= k < len(tokens) or gap != " ":
+            continue
+        other = tokens[k]
+        if len(other.key) < 3 or other.key in lx.FILLER or index.exact(other.key):
+            continue
+        if index.fuzzy(other.key):
+            continue  # a misspelled surname of the roster: "jaime riviera"
+        capital = hit.text[:1].isupper() and other.text[:1].isupper()
+        if capital and (k > i or _given_name(other.text)) and other.key not in common:
+            return True  # "Kevin Doyle", "Marcus Webb"
+        known = other.key in gazetteer()[0] or other.key in gazetteer()[1]
+        if (
+            not hit.exact
+            and known
+            and other.key not in common
+            and (k > i or _given_name(other.text))
+        ):
+            return True  # "nate holloway", "travis kane", "owen pike"
+    return False

@@ -71,6 +71,8 @@ _NOT_AFTER_RANGE = (
     r"(?![\d/]|\s*(?:sessions?|times|days?|weeks?|hours?|hrs?|min|mins|minutes"
     r"|patients|people|pts|spots|slots|x)\b)"
 )
+_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "ten": 10,
+           "fourteen": 14, "thirty": 30, "few": 3, "couple": 2, "couple of": 2}  # fmt: skip
 _UNIT_MIN = r"(?:min(?:ute)?s?|m)\b"
 _UNIT_HOUR = r"(?:hours?|hrs?|h)\b"
 
@@ -85,7 +87,7 @@ _P = {
         r"|\b(?P<hour>an|one|1|a\s+half|half\s+an)\s+(?:hour|hr)\s+(?:late|behind)\b"
     ),
     "late_bare": re.compile(
-        r"\b(?:running|gonna\s+be|be|i'?m|im)\s+(?:a\s+(?:bit|little)\s+)?late\b"
+        r"\b(?:running|gonna\s+be|going\s+to\s+be|be|i'?m|im)\s+(?:in\s+)?(?:a\s+(?:bit|little)\s+)?late\b"
     ),
     "in": re.compile(
         rf"\bin\s+(?:~\s*|about\s+)?(?P<n>\d+)\s*(?P<u>{_UNIT_MIN}|{_UNIT_HOUR})"
@@ -94,6 +96,11 @@ _P = {
         r"|\b(?:in|within|for)\s+the\s+next\s+(?P<hr>hour|couple\s+(?:of\s+)?hours|few\s+hours|\d+\s+(?:hours?|hrs?))\b"
         # "within the hour", "within 2 hrs": from now until then
         r"|\bwithin\s+(?:the\s+|an\s+|a\s+)?(?P<hr2>hour|couple\s+(?:of\s+)?hours|few\s+hours|\d+\s+(?:hours?|hrs?))\b"
+        # "in the next 3 days", "for the next two weeks", "within 30 days": from now for so long
+        r"|\b(?:(?:in|within|for|over)\s+)?(?:the\s+)?(?:next|coming|following)\s+(?P<dn>\d+|"
+        + "|".join(_COUNTS)
+        + r")\s+(?P<du>days?|weeks?|wks?)\b"
+        r"|\bwithin\s+(?P<dn2>\d+|" + "|".join(_COUNTS) + r")\s+(?P<du2>days?|weeks?|wks?)\b"
     ),
     "now": re.compile(
         r"\b(?:right\s+now|right\s+away|asap|a\.s\.a\.p\.?|immediately|as\s+soon\s+as\s+possible"
@@ -280,6 +287,9 @@ _PAST_MENTION = re.compile(
 _REPLACED = re.compile(
     r"\b(?:instead\s+of|rather\s+than|in\s+place\s+of)(?:\s+(?:the|his|her|their|my|a|an))?"
     r"(?:\s+[\w'/:.-]+){1,2}"
+    # "next friday 1pm (was thurs)", "(not 3pm)", ", was monday": the old value, set aside
+    r"|\(\s*(?:was|not|orig(?:inally)?|prev(?:iously)?|formerly)\b[^)]*\)?"
+    r"|(?<=[,;]\s)(?:was|originally|previously)\s+(?:on\s+)?(?:the\s+)?[\w'/:.-]+(?:\s+(?:at\s+)?\d[\w:]*)?"
 )
 
 
@@ -379,7 +389,12 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
         facts.late_bare = True
         cur.take(m.start(), m.end())
     for m in cur.find("in"):
-        if m.group("hr") or m.group("hr2"):  # "in the next couple hours": from now until then
+        if m.group("dn") or m.group("dn2"):
+            raw = m.group("dn") or m.group("dn2")
+            n = int(raw) if raw.isdigit() else _COUNTS[" ".join(raw.split())]
+            unit = m.group("du") or m.group("du2")
+            facts.within = timedelta(days=n * (7 if unit.startswith("w") else 1))
+        elif m.group("hr") or m.group("hr2"):  # "in the next couple hours": from now until then
             hr = m.group("hr") or m.group("hr2")
             n = re.match(r"\d+", hr)
             hours = int(n.group()) if n else 1 if hr == "hour" else 2
@@ -501,9 +516,18 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
         cur.take(m.start(), m.end())
     every = sorted(named + dates)
     facts.days = _day_span(text, every) or facts.days
+    timed = {d for _, b, d in every if _CLOCK_AFTER.match(text, b)}
+    if facts.days is None and len(timed) == 1 and len({d for *_, d in every}) > 1:
+        # "book reyes monday at 8, clocks change sunday": the day given a time is the one asked
+        # for (a correction below still lets the last day win)
+        facts.day = timed.pop()
+    every = _return_days(text, every, facts, tz, today)
     for a, _, day in every:
-        if _BEFORE_DAY.search(text[:a]) and not text[a:].split(" ", 1)[0].endswith("'s"):
-            facts.until, facts.until_at = _midnight(day, tz), a  # "before xmas": up to that day
+        m = _BEFORE_DAY.search(text[:a])
+        if m and not text[a:].split(" ", 1)[0].endswith("'s"):
+            # "before xmas": up to that day; "by friday": that day included
+            last = day + timedelta(days=1) if m.group("by") else day
+            facts.until, facts.until_at = _midnight(last, tz), a
             facts.day, facts.days = None, None
     if facts.period and _BEFORE_DAY.search(text[: facts.period_at]):
         facts.until, facts.period = facts.period[0], None  # "before next week"
@@ -548,8 +572,13 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
         for m in cur.find(name):
             if name == "after" and m.group().startswith("from") and not _explicit(m, 1):
                 continue
-            if name == "before" and m.group().startswith("by") and not _explicit(m, 1):
-                continue
+            if (
+                name == "before"
+                and m.group().startswith("by")
+                and not _explicit(m, 1)
+                and not re.search(r"\b(?:in|here|back|there)\s+$", text[: m.start()])
+            ):
+                continue  # "by 3 people" is not a time; "be in by 10" is
             setattr(facts, "exact" if name == "at" else name, _clock(m, 1, facts.part))
             cur.take(m.start(), m.end())
     to_explicit = False
@@ -677,7 +706,46 @@ _CORRECTION = re.compile(
     r"\b(?:no\s+wait|no\s+sorry|no\s+actually|no\s+make\s+(?:it|that)|sorry\s+i\s+meant?"
     r"|i\s+meant?|correction|scratch\s+that|actually)\b[\s,:]*"
 )
-_BEFORE_DAY = re.compile(r"\b(?:before|by)\s+(?:the\s+)?$")
+_CLOCK_AFTER = re.compile(
+    r"\s*(?:at\s+|@\s*)?(?:(?:[01]?\d|2[0-3])(?::[0-5]\d)?\s*(?:[ap]\.?m\b)?|noon)(?![\d/])"
+)
+_BEFORE_DAY = re.compile(r"\b(?:before|(?P<by>by))\s+(?:the\s+)?$")
+# "back monday", "out until monday", "can wait till monday": the day the absence ends (or a day
+# set aside); "out thru friday": the last day of it.
+_RETURN_DAY = re.compile(
+    r"\b(?:(?P<wait>wait)\s+)?(?:(?:un)?till?|(?<!come\s)(?<!came\s)(?<!coming\s)(?<!her\s)(?<!him\s)(?<!them\s)back(?:\s+(?:on|in))?|returns?(?:\s+on)?"
+    r"|returning(?:\s+on)?)\s+(?:next\s+|this\s+)?(?:the\s+)?$"
+    r"|\b(?P<thru>thru|through)\s+(?:next\s+|this\s+)?(?:the\s+)?$"
+)
+
+
+def _return_days(
+    text: str, every: list[tuple[int, int, date]], facts: TimeFacts, tz: ZoneInfo, today: date
+) -> list[tuple[int, int, date]]:
+    """Days named as the end of an absence ("back monday", "out until monday", "out thru
+    friday"). Beside another day or period they are set aside ("out fri, back mon"); alone, the
+    window runs from now up to the return (through the "thru" day)."""
+    if facts.days is not None:
+        return every  # "monday thru wednesday": a span of days, read already
+    ends = [(a, b, d, m) for a, b, d in every if (m := _RETURN_DAY.search(text[:a]))]
+    if not ends:
+        return every
+    rest = [e for e in every if e[0] not in {a for a, *_ in ends}]
+    if rest or facts.period is not None:
+        if facts.day in {d for *_, d, _ in ends} and rest:
+            facts.day = rest[-1][2]
+        return rest
+    a, _, day, m = ends[-1]
+    while len(ends) > 1 and day < ends[-2][2]:  # "until next wednesday, back thurs": after it
+        day += timedelta(days=7)
+    if m.group("wait") or (day <= today and not m.group("thru")):
+        return every  # "back in today" is not an end
+    last = day + timedelta(days=1) if m.group("thru") else day
+    facts.until, facts.until_at = _midnight(last, tz), a
+    facts.day = None
+    return []
+
+
 _WEEK_OF = re.compile(r"\bweek\s+of\s+(?:the\s+)?$")
 _TO_DAY = re.compile(r"\b(?:to|till|til|until|for|into)\s+(?:the\s+|on\s+(?:the\s+)?)?$")
 

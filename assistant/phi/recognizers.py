@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from functools import cache
 from pathlib import Path
 
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
@@ -21,6 +20,7 @@ from assistant.parse.names import (
     NameHit,
     Token,
     common_words,
+    gazetteer,
     index_for,
     norm,
     tokenize,
@@ -415,15 +415,6 @@ def base_recognizers() -> list[EntityRecognizer]:
 
 
 # -- roster-aware ----------------------------------------------------------------------------
-
-
-@cache
-def gazetteer() -> tuple[frozenset[str], frozenset[str]]:
-    def read(name: str) -> frozenset[str]:
-        lines = (DATA / name).read_text().splitlines()
-        return frozenset(w for w in lines if w and not w.startswith("#"))
-
-    return read("first_names.txt"), read("last_names.txt")
 
 
 _RELATION = re.compile(
