@@ -146,7 +146,7 @@ def _search(
             # start's group times can wall off a narrow window).
             widen = BAND_WIDENS[attempt % len(BAND_WIDENS)]
             better = _band(problem, by_key, demand, placed, until, workers, rng, feas, widen)
-            if better is None:
+            if better is None and time.perf_counter() < until:
                 wide = attempt if attempt <= WIDEST else WIDEST - 1 + attempt % 2
                 better = _neighbourhood(
                     problem, by_key, demand, placed, until, workers, rng, feas, wide
@@ -292,6 +292,10 @@ def _resolve(
 ) -> Placed | None:
     """`placed` with the sessions `frees` picks re-solved, with `target`, on every start of the
     clinician-days `nb` (and of their own clinician-days), or None when that places no more."""
+    # Building a sub-model costs Python time the solver's limit does not bound: on a loaded
+    # machine a 2 s plan of demo s spent 5 s here. Check the clock before each costly part.
+    if time.perf_counter() >= until:
+        return None
     day_index = partial(_day_index, problem)
     freed = [(d, a) for d, a in placed if frees(a)]
     freed_ids = {a.id for _, a in freed}
@@ -308,6 +312,8 @@ def _resolve(
     builder = CandidateBuilder(problem, sub_feas, replace(DENSE, max_staff=len(problem.staff)))
     builder.only = nb
     builder.build(todo)
+    if time.perf_counter() >= until:
+        return None
     hint_old: set[int] = set()
     sub_by_key = {d.key: d for d in sub_demands}
     for d, a in freed:
