@@ -8,7 +8,7 @@ cues), so no word is read twice. The share of meaningful words used is the confi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -388,6 +388,8 @@ class Parser:
             session_type = "intake_assessment"  # "walk-in wants suboxone, needs an intake"
         elif intent == "emergency_intake" and session_type == "medication_management":
             session_type = None  # the medication is what they ask for; the visit is the intake
+        if intent == "cancel" and facts.session_clock and not facts.exact and not facts.range:
+            facts.exact = facts.session_clock  # "cancel his 11 tomorrow": that session's time
         if intent == "reschedule" and facts.range_to and facts.range and not facts.exact:
             facts.exact, facts.range = facts.range[1], None  # "move her 10am to 11:30"
         if intent == "reschedule" and facts.to_clock:
@@ -543,7 +545,7 @@ class Parser:
 
     def _names(self, st: _State) -> list[NameHit]:
         tokens = [t for t in tokenize(st.text) if st.free(t.start, t.end)]
-        hits = list(self.names.find(st.text, tokens))
+        hits = [_as_written(h, st) for h in self.names.find(st.text, tokens)]
         for h in hits:
             st.take(h.start, h.end)
             st.names.append((h.start, h.end))
@@ -852,6 +854,39 @@ class Parser:
         if facts.unresolved:
             score -= 0.1
         return round(max(0.0, min(1.0, score)), 2)
+
+
+# A courtesy title before a name is part of how it is written ("Mrs. Kowalski", "Señora Lopez").
+_HONORIFIC_BEFORE = re.compile(r"(?:\b(?:mrs|mr|ms|miss|mx|sra|sr|señora|senora|señor|senor)\.?\s+)$")
+# "tyler j", "Dorothy K.": a first name and the initial of a surname.
+_INITIAL_AFTER = re.compile(r"^\s+([a-z])\b(\.)?(?!['’]\w\w)")
+
+
+def _as_written(hit: NameHit, st: _State) -> NameHit:
+    """The mention as the message writes it: with a courtesy title before it, with the surname's
+    initial after a first name (which also tells two Alexes apart), and without the "s" of a
+    possessive typed with no apostrophe ("mike brennans wife")."""
+    start, end, people = hit.start, hit.end, hit.people
+    title = _HONORIFIC_BEFORE.search(st.low[: hit.start])
+    if title and not hit.titled and st.free(title.start(), hit.start):
+        start = title.start()
+    initial = _INITIAL_AFTER.match(st.low[hit.end :])
+    if initial and " " not in hit.text.strip() and not hit.initials and not hit.titled:
+        letter = initial.group(1)
+        matching = tuple(p for p in people if len(p.tokens) > 1 and p.last.startswith(letter))
+        if matching and (letter not in "ai" or initial.group(2)) and hit.text.lower() != letter:
+            end, people = hit.end + initial.end(), matching
+    elif (
+        not hit.exact
+        and st.low[end - 1 : end] == "s"
+        and not re.search(r"\bthe\s+$", st.low[:start])  # "the Riveras": the family
+    ):
+        last = hit.text.split()[-1][:-1].lower()
+        if any(last in p.tokens for p in people):
+            end -= 1
+    if (start, end, people) == (hit.start, hit.end, hit.people):
+        return hit
+    return replace(hit, start=start, end=end, text=st.text[start:end], people=people)
 
 
 def _prev_word_at(text: str, start: int) -> str:

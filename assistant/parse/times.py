@@ -58,11 +58,18 @@ _MON = (
 _TOMORROW = r"tomorrow|tmrw|tmrow|tmw|tmr|tomorow|tommorow|tommorrow|tomoro|2morrow|2moro"
 
 
+_HOUR_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+               "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}  # fmt: skip
+_MINUTE_WORDS = {"fifteen": 15, "thirty": 30, "forty-five": 45, "forty five": 45}
+_HW = "|".join(sorted(_HOUR_WORDS, key=len, reverse=True))
+
+
 def _t(n: int) -> str:
-    """A clock time with numbered groups: noon, 2, 2pm, 2:30, 14:00, 2 p.m."""
+    """A clock time with numbered groups: noon, 2, 2pm, 2:30, 14:00, 2 p.m., "three thirty"."""
     return (
         rf"(?:(?P<noon{n}>noon|midday|midnight)"
-        rf"|(?P<h{n}>[01]?\d|2[0-3])(?::(?P<m{n}>[0-5]\d))?"
+        rf"|(?:(?P<h{n}>[01]?\d|2[0-3])|(?P<hw{n}>{_HW})\b)"
+        rf"(?::(?P<m{n}>[0-5]\d)|\s+(?P<mw{n}>thirty|fifteen|forty[-\s]five)\b(?!-?\s*min))?"
         rf"(?:\s?(?P<ap{n}>[ap])\.?m\b\.?|(?P<apx{n}>[ap])\b|\s?(?P<oc{n}>o'?clock)\b)?)"
     )
 
@@ -213,6 +220,9 @@ class TimeFacts:
     days: tuple[date, date] | None = None  # "thursday and friday", "today-tomorrow": whole days
     to_day: date | None = None  # "from thursday to friday": for a move, the new day
     to_clock: tuple[int, int] | None = None  # "move her to 3": for a move, the new time
+    session_clock: tuple[int, int] | None = None  # "cancel my 4": the time of a session meant
+    # "out thru wed", "back monday": when an absence ends, and the day it began when named
+    back: tuple[datetime, date | None] | None = None
     until: datetime | None = None  # "before xmas", "thru the end of the month"
     until_at: int = 0
     period_at: int = 0
@@ -233,8 +243,11 @@ def _clock(m: re.Match[str], n: int, part: str | None = None) -> tuple[int, int]
     noon = m.group(f"noon{n}")
     if noon:
         return (0, 0) if noon == "midnight" else (12, 0)
-    h = int(m.group(f"h{n}"))
+    digits, words = m.group(f"h{n}"), m.group(f"hw{n}")
+    h = int(digits) if digits else _HOUR_WORDS[words]
     minute = int(m.group(f"m{n}") or 0)
+    if m.group(f"mw{n}"):
+        minute = _MINUTE_WORDS[" ".join(m.group(f"mw{n}").replace("-", " ").split())]
     ap = m.group(f"ap{n}") or m.group(f"apx{n}")
     if ap == "p" and h < 12:
         h += 12
@@ -243,7 +256,8 @@ def _clock(m: re.Match[str], n: int, part: str | None = None) -> tuple[int, int]
     elif (
         ap is None
         and h < 12
-        and (part in ("afternoon", "evening") or (part is None and 1 <= h <= 7))
+        # "friday morning, out until 1": one to five o'clock is never a clinic's night
+        and (part in ("afternoon", "evening") or (part is None and 1 <= h <= 7) or 1 <= h <= 5)
     ):
         h += 12
     return h, minute
@@ -254,10 +268,48 @@ def _explicit(m: re.Match[str], n: int) -> bool:
     return bool(
         m.group(f"noon{n}")
         or m.group(f"m{n}")
+        or m.group(f"mw{n}")
         or m.group(f"ap{n}")
         or m.group(f"apx{n}")
         or m.group(f"oc{n}")
     )
+
+
+# After an hour in words with nothing to mark it a time ("at three", "to two"), the words that
+# keep it one; "about two weeks", "at one point", "to one of them" are not times.
+_AFTER_WORD_HOUR = re.compile(
+    rf"\s*(?:$|[,.!?;:)]|(?:today|tonight|tonite|{_TOMORROW}|on|with|w/|for|in\s+the|this|next"
+    rf"|instead|if|so|and|or|then|same|works|is|please|pls|thanks|{_WD})\b)"
+)
+
+
+def _word_hour_ok(m: re.Match[str], n: int, text: str) -> bool:
+    """A clock time written in words counts when marked (am/pm, o'clock, "thirty") or when it
+    follows "at"/"to"/"after"... and is followed by words that keep it a time."""
+    if m.group(f"hw{n}") is None or _explicit(m, n):
+        return True
+    return bool(_AFTER_WORD_HOUR.match(text, m.end()))
+
+
+# A bare hour right after a day ("fri 10", "tomorrow 2") or after "my"/"his"/"her" ("cancel my
+# 4", "her 11 today"), when the words after it keep it a time, not a count ("tomorrow 2 groups").
+_HOUR_END = (
+    rf"(?:\s*(?:$|[,.!?;:)])|\s+(?:today|tonight|tonite|{_TOMORROW}|with|w/|on|at|in|for|and|or"
+    rf"|then|instead|works|is|was|ok|okay|please|pls|appt|appointment|session|slot|{_WD})(?!\w))"
+)
+_DAY_HOUR = re.compile(
+    rf"\b(?:{_WD}|today|{_TOMORROW})\.?\s+(?P<h>1[0-2]|[1-9])(?::(?P<m>[0-5]\d))?(?={_HOUR_END})"
+)
+_SESSION_HOUR = re.compile(
+    rf"\b(?:my|his|her|their|your)\s+(?P<h>1[0-2]|[1-9])(?::(?P<m>[0-5]\d))?(?={_HOUR_END})"
+)
+
+
+def _bare_hour(m: re.Match[str], part: str | None) -> tuple[int, int]:
+    h, minute = int(m.group("h")), int(m.group("m") or 0)
+    if h < 12 and (part in ("afternoon", "evening") or (part is None and 1 <= h <= 7)):
+        h += 12
+    return h, minute
 
 
 # Times that say when something happened, not when it is wanted: "using since friday", "OD'd
@@ -505,6 +557,14 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
         if _BEFORE_DAY.search(text[:a]) and not text[a:].split(" ", 1)[0].endswith("'s"):
             facts.until, facts.until_at = _midnight(day, tz), a  # "before xmas": up to that day
             facts.day, facts.days = None, None
+    if facts.days is None and span is None:
+        for a, _, day in every:  # "out thru wed", "won't be back until monday", "out mon, back tue"
+            m = _BACK_DAY.search(text[:a])
+            if m:
+                end = day + timedelta(days=1) if m.group("thru") else day
+                earlier = [d for b, _, d in every if b < a]
+                facts.back = (_midnight(end, tz), earlier[-1] if earlier else None)
+                break
     if facts.period and _BEFORE_DAY.search(text[: facts.period_at]):
         facts.until, facts.period = facts.period[0], None  # "before next week"
     facts.to_day = _moved_to(text, every)
@@ -527,6 +587,8 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
     # Clock times, most specific form first.
     for name in ("range_between", "range_from", "range_bare"):
         for m in cur.find(name):
+            if name == "range_bare" and not _word_hour_ok(m, 2, text):
+                continue  # "from ten to noon" and "between two and four" are times whatever follows
             if name == "range_bare" and not (_explicit(m, 1) or _explicit(m, 2)):
                 # "out 1-3", "training 9-12": bare hours are a range of clinic hours when they
                 # read forward within a working day (never "2-3 weeks": units are excluded)
@@ -546,6 +608,11 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
             cur.take(m.start(), m.end())
     for name in ("leave", "after", "before", "at"):
         for m in cur.find(name):
+            if not _word_hour_ok(m, 1, text) or (
+                m.group("hw1") and name == "at" and not m.group().startswith(("at", "@"))
+                and not _explicit(m, 1)
+            ):
+                continue
             if name == "after" and m.group().startswith("from") and not _explicit(m, 1):
                 continue
             if name == "before" and m.group().startswith("by") and not _explicit(m, 1):
@@ -554,6 +621,8 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
             cur.take(m.start(), m.end())
     to_explicit = False
     for m in cur.find("to_clock"):
+        if not _word_hour_ok(m, 1, text):
+            continue
         facts.to_clock, to_explicit = _clock(m, 1, facts.part), _explicit(m, 1)
         cur.take(m.start(), m.end())
     for m in cur.find("clock"):
@@ -563,6 +632,17 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
             cur.take(m.start(), m.end())
     if facts.to_clock and ((to_explicit and facts.exact is None) or facts.to_clock == facts.exact):
         facts.exact = facts.to_clock  # "call her back to 3pm": a time all the same
+    if not any((facts.exact, facts.range, facts.after, facts.before, facts.leave)):
+        for m in _DAY_HOUR.finditer(text):  # "book kim 1:1 fri 10": that day at ten
+            if cur.free(*m.span("h")) and not facts.to_clock:
+                facts.exact = _bare_hour(m, facts.part)
+                cur.take(m.start("h"), m.end())
+                break
+    for m in _SESSION_HOUR.finditer(text):  # "cancel my 4", "his 11 tomorrow": a session's time
+        if cur.free(*m.span("h")):
+            facts.session_clock = _bare_hour(m, facts.part)
+            cur.take(m.start("h"), m.end())
+            break
     facts.spans = cur.used
     return facts
 
@@ -677,6 +757,10 @@ _CORRECTION = re.compile(
     r"\b(?:no\s+wait|no\s+sorry|no\s+actually|no\s+make\s+(?:it|that)|sorry\s+i\s+meant?"
     r"|i\s+meant?|correction|scratch\s+that|actually)\b[\s,:]*"
 )
+_BACK_DAY = re.compile(
+    r"(?:\b(?P<thru>thru|through|thrugh|till\s+the\s+end\s+of)|\b(?:until|till|til|back(?:\s+on)?))"
+    r"\s+(?:the\s+|next\s+|this\s+)?$"
+)
 _BEFORE_DAY = re.compile(r"\b(?:before|by)\s+(?:the\s+)?$")
 _WEEK_OF = re.compile(r"\bweek\s+of\s+(?:the\s+)?$")
 _TO_DAY = re.compile(r"\b(?:to|till|til|until|for|into)\s+(?:the\s+|on\s+(?:the\s+)?)?$")
@@ -727,6 +811,9 @@ def resolve(
         begin = _midnight(first, tz) if first and first < facts.until.date() else now
         return begin, facts.until
     has_clock = any((facts.exact, facts.after, facts.before, facts.range, facts.leave))
+    if unavailable and facts.back is not None and not has_clock and not facts.part:
+        end, first = facts.back
+        return (_midnight(first, tz) if first and first < end.date() else now), end
     if facts.days is not None and not has_clock and not facts.part:
         end = _midnight(facts.days[1] + timedelta(days=1), tz)
         if unavailable and facts.days[0] == today:
