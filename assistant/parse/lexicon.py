@@ -157,7 +157,10 @@ INTENT_CUES: dict[str, list[str]] = {
         r"who'?s\s+(?:\S+\s+){1,3}?seeing", r"who\s+do\s+i\s+have", r"when\s+is\s+(?:\S+\s+){0,2}?\S+?(?:'s)?\s+next",
         r"when'?s\s+(?:\S+\s+){0,2}?\S+?(?:'s)?\s+next",
         r"appointments?\s+(?:for|today|tomorrow)", r"show\s+me", r"what\s+time\s+is", r"lookup", r"look\s+up",
-        r"who'?s\s+on", r"who\s+is\s+on", r"next\s+(?:appt|appointment|session)", r"what\s+have\s+i\s+got", r"how\s+many\s+(?:appts|appointments|sessions)",
+        r"who'?s\s+on", r"who\s+is\s+on",
+        # "whos working xmas eve", "who's in the office tmrw", "is anybody booked fri?"
+        r"who(?:'?s|\s+is|\s+are)\s+(?:working|scheduled|in\s+(?:the\s+)?(?:office|clinic|building))",
+        r"(?:is|are)\s+(?:any\s*body|any\s*one|someone|somebody)\s+(?:booked|scheduled|working)", r"next\s+(?:appt|appointment|session)", r"what\s+have\s+i\s+got", r"how\s+many\s+(?:appts|appointments|sessions)",
     ],
     "utilization_summary": [r"utili[sz]ation", r"summary", r"how\s+(?:was|were|did)", r"stats", r"report\s+on"],
     "compliance_report": [r"compliance", r"compliant", r"report", r"behind", r"audit"],

@@ -389,7 +389,8 @@ class Parser:
         elif intent == "emergency_intake" and session_type == "medication_management":
             session_type = None  # the medication is what they ask for; the visit is the intake
         if intent == "cancel" and facts.session_clock and not facts.exact and not facts.range:
-            facts.exact = facts.session_clock  # "cancel his 11 tomorrow": that session's time
+            facts.exact = facts.session_clock[0]  # "cancel his 11 tomorrow": that session's time
+            st.take(*facts.session_clock[1])
         if intent == "reschedule" and facts.range_to and facts.range and not facts.exact:
             facts.exact, facts.range = facts.range[1], None  # "move her 10am to 11:30"
         if intent == "reschedule" and facts.to_clock:
@@ -594,7 +595,7 @@ class Parser:
             elif kind == "patient" and patient is not None and staff_people:
                 kind = "staff"
             people = patients if kind == "patient" else staff_people
-            mention = _mention(hit.text, sorted({p.id for p in people}))
+            mention = _mention(_titled(st, hit), sorted({p.id for p in people}))
             ambiguous |= mention["id"] is None
             if kind == "patient" and patient is None:
                 patient = mention
@@ -863,13 +864,10 @@ _INITIAL_AFTER = re.compile(r"^\s+([a-z])\b(\.)?(?!['’]\w\w)")
 
 
 def _as_written(hit: NameHit, st: _State) -> NameHit:
-    """The mention as the message writes it: with a courtesy title before it, with the surname's
-    initial after a first name (which also tells two Alexes apart), and without the "s" of a
-    possessive typed with no apostrophe ("mike brennans wife")."""
+    """The mention as the message writes it: with the surname's initial after a first name
+    (which also tells two Alexes apart), and without the "s" of a possessive typed with no
+    apostrophe ("mike brennans wife"). A courtesy title before it is added in `_titled`."""
     start, end, people = hit.start, hit.end, hit.people
-    title = _HONORIFIC_BEFORE.search(st.low[: hit.start])
-    if title and not hit.titled and st.free(title.start(), hit.start):
-        start = title.start()
     initial = _INITIAL_AFTER.match(st.low[hit.end :])
     if initial and " " not in hit.text.strip() and not hit.initials and not hit.titled:
         letter = initial.group(1)
@@ -887,6 +885,15 @@ def _as_written(hit: NameHit, st: _State) -> NameHit:
     if (start, end, people) == (hit.start, hit.end, hit.people):
         return hit
     return replace(hit, start=start, end=end, text=st.text[start:end], people=people)
+
+
+def _titled(st: _State, hit: NameHit) -> str:
+    """The mention's text with a courtesy title written before it ("Mrs. Kowalski")."""
+    title = _HONORIFIC_BEFORE.search(st.low[: hit.start])
+    if title is None or hit.titled:
+        return hit.text
+    st.take(title.start(), hit.start)
+    return st.text[title.start() : hit.end]
 
 
 def _prev_word_at(text: str, start: int) -> str:

@@ -220,7 +220,8 @@ class TimeFacts:
     days: tuple[date, date] | None = None  # "thursday and friday", "today-tomorrow": whole days
     to_day: date | None = None  # "from thursday to friday": for a move, the new day
     to_clock: tuple[int, int] | None = None  # "move her to 3": for a move, the new time
-    session_clock: tuple[int, int] | None = None  # "cancel my 4": the time of a session meant
+    # "cancel my 4": the time of a session meant, and its characters
+    session_clock: tuple[tuple[int, int], tuple[int, int]] | None = None
     # "out thru wed", "back monday": when an absence ends, and the day it began when named
     back: tuple[datetime, date | None] | None = None
     until: datetime | None = None  # "before xmas", "thru the end of the month"
@@ -335,6 +336,10 @@ _REPLACED = re.compile(
 )
 
 
+# "who's working today? it's saturday": the day it is, said in passing, is not the day asked.
+_SAYS_TODAY = re.compile(rf"\bit'?s\s+(?:a\s+)?(?:{_WD})\b(?!\s+(?:at|morning|afternoon|evening|\d))")
+
+
 def past_spans(text: str) -> list[tuple[int, int]]:
     """The spans of lowercase `text` that date something past (see _PAST_MENTION)."""
     return [m.span() for m in _PAST_MENTION.finditer(text)]
@@ -416,9 +421,10 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
     today = now.date()
     facts = TimeFacts()
     cur = _Cursor(text, taken or [])
-    for m in _REPLACED.finditer(text):
-        if cur.free(*m.span()):
-            cur.take(*m.span())
+    for pattern in (_REPLACED, _SAYS_TODAY):
+        for m in pattern.finditer(text):
+            if cur.free(*m.span()):
+                cur.take(*m.span())
 
     for m in cur.find("late"):
         hour = m.group("hour")
@@ -639,9 +645,8 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
                 cur.take(m.start("h"), m.end())
                 break
     for m in _SESSION_HOUR.finditer(text):  # "cancel my 4", "his 11 tomorrow": a session's time
-        if cur.free(*m.span("h")):
-            facts.session_clock = _bare_hour(m, facts.part)
-            cur.take(m.start("h"), m.end())
+        if cur.free(*m.span("h")):  # read by the parser only where a cancel uses it
+            facts.session_clock = (_bare_hour(m, facts.part), (m.start("h"), m.end()))
             break
     facts.spans = cur.used
     return facts
