@@ -28,7 +28,9 @@ SESSION_TYPES: dict[str, list[str]] = {
         r"couples?\s+(?:session|therapy)",
     ],
     "intake_assessment": [
-        r"intakes?(?:\s+(?:assessments?|appts?|appointments?|eval(?:uation)?s?|sessions?))?",
+        # ...but not "her intake follow-up", a visit after the intake that names no type
+        r"intakes?(?:\s+(?:assessments?|appts?|appointments?|eval(?:uation)?s?|sessions?))?"
+        r"(?![\s-]+(?:follow[-\s]?ups?|f/u)\b)",
         r"biopsychosocial",
         r"initial\s+assessment", r"new\s+(?:patient|pt|client)\s+(?:eval|assessment|appt)",
         r"(?:needs?|for|an?)\s+(?:an?\s+)?(?:(?:emergency|emergent|urgent)\s+)?assessment\b",
@@ -48,12 +50,14 @@ SESSION_TYPES: dict[str, list[str]] = {
         r"(?:suboxone|buprenorphine|bupe|subutex|vivitrol|naltrexone|methadone|mat|sublocade)"
         r"\s+(?:follow[-\s]?up|f/?u|check|appt|appointment|visit|induction|review|refill)",
         r"med\s+mgmt", r"prescriber\s+(?:visit|appt)",
+        r"med(?:ication)?\s+(?:slots?|line|list|clinic)",  # "the 9am med line", "tmrw's med clinic"
         # A medication named alone implies its visit: "his vivitrol shot", "jamie's suboxone".
         r"(?:suboxone|buprenorphine|bupe|subutex|vivitrol|naltrexone|methadone|sublocade|brixadi)"
         r"(?:\s+(?:shot|injection|dose|dosing|script|prescription))?",
     ],
     "case_management": [
         r"case\s+management(?:\s+(?:session|appt|meeting))?", r"case\s+mgmt",
+        r"housing\s+(?:mtgs?|meetings?|appts?|appointments?|sessions?)",
         r"cms?(?:\s+(?:appts?|sessions?|meetings?|mtgs?|check[-\s]?ins?))?",
     ],
     "crisis": [r"crisis(?:\s+(?:session|appt|intervention|counseling))?"],
@@ -72,7 +76,15 @@ NEEDS: dict[str, list[str]] = {
         r"(?:son|daughter|kid|boy|girl|grandson|granddaughter|child|he|she)(?:\s+is|'s|\s+'s)\s+(?:only\s+|just\s+)?1[0-7](?![\d:])(?!\s*(?:min|am|pm|to|-|or|and|[ap]\b))",
     ],
     "family_systems": [r"family[-\s]systems"],
-    "mat": [r"mat\s+(?:provider|prescriber|waivered|certified)", r"x[-\s]?waiver(?:ed)?"],
+    "mat": [
+        r"mat\s+(?:provider|prescriber|waivered|certified)", r"x[-\s]?waiver(?:ed)?",
+        # MAT asked for ("a MAT intake", "wants to start MAT", "someone who does MAT"), not a
+        # program or its patients ("MAT pts", "the MAT group", "MAT training")
+        r"mat(?=\s+(?:intakes?|inductions?|starts?)\b)",
+        r"(?:wants?|needs?|to\s+start|starting|start|does|do|get\s+on|on|for|\+)\s+(?:an?\s+)?mat"
+        r"(?!\s+(?:appts?|appointments?|pts|patients|clients|visits?|groups?|program|training|summit"
+        r"|case|track|clinic|team|meeting))",
+    ],
     "womens": [r"women'?s", r"female\s+(?:clinician|therapist|counselor|provider)"],
     "veterans": [r"veterans?", r"vets?\b", r"military"],
     "spanish_speaking": [

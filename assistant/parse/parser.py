@@ -410,6 +410,8 @@ class Parser:
             window = times.resolve(times.TimeFacts(day=now.date()), now, unavailable=True)
         if intent in ("utilization_summary", "compliance_report") and metric is None:
             metric = "staff_utilization" if intent == "utilization_summary" else None
+        if metric == "staff_utilization" and room is not None and staff is None:
+            metric = "room_utilization"  # "oak room utilization last week": the room's
         frame: dict[str, Any] = {
             "intent": intent,
             "patient": patient,
