@@ -133,6 +133,9 @@ INTENT_CUES: dict[str, list[str]] = {
     "staff_unavailable": [
         r"out\s+sick", r"(?:call(?:ing)?|called)\s+(?:out|in\s+sick)", r"sick(?:\s+day)?", r"won'?t\s+be\s+(?:in|coming)",
         r"can'?t\s+(?:come|make\s+it)\s+in", r"not\s+coming\s+in", r"(?:on\s+)?(?:pto|vacation|leave|holiday)",
+        # "off christmas eve", "out thurs and fri": a message that opens with the days away
+        r"^\W*(?:off|out)(?=\s+(?:today|tonight|tomorrow|tmrw|christmas|xmas|new\s+year|thanksgiving"
+        r"|mon|tue|wed|thu|fri|sat|sun|the\s+\d|dec|jan|all|next|this|until|til|thru|through)\b)",
         r"out\s+of\s+(?:the\s+)?office", r"ooo", r"day\s+off", r"(?:i'?m|im|is|am|be|are|will\s+be)\s+(?:out|off|away|unavailable)",
         r"unavailable", r"jury\s+duty", r"family\s+emergency", r"doctor'?s\s+appointment", r"at\s+a\s+conference",
         r"leaving\s+early", r"stuck\s+in\s+traffic", r"\blate\b", r"leaving", r"out\s+today", r"out\s+tomorrow",

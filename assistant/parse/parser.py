@@ -308,7 +308,15 @@ class Parser:
     def parse(self, text: str, now: datetime, actor: str | None = None) -> dict[str, Any]:
         if now.tzinfo is None:
             now = now.replace(tzinfo=self.tz)
-        now = now.astimezone(self.tz)
+        frame = self._decided(text, now.astimezone(self.tz), actor)
+        if frame["intent"] in _NO_PERIOD and frame["window"] and not _acts_besides(frame):
+            # "merry christmas everyone", "how do I book for tomorrow?": small talk and
+            # questions about the assistant ask about no period
+            frame = {**frame, "window": None}
+        return frame
+
+    def _decided(self, text: str, now: datetime, actor: str | None) -> dict[str, Any]:
+        """The rules' frame, with the intent model's word where it knows better."""
         frame, read = self._parse(text, now, actor)
         if read.how == "exact" or frame.get("action") or frame.get("repeat") or frame.get("scope"):
             return frame  # a change to the record, a series, a bare number: the rules are exact
@@ -857,6 +865,14 @@ class Parser:
         if facts.unresolved:
             score -= 0.1
         return round(max(0.0, min(1.0, score)), 2)
+
+
+_NO_PERIOD = frozenset({"unknown", "help"})
+
+
+def _acts_besides(frame: dict[str, Any]) -> bool:
+    """A frame that says what to do in added fields (an attendance mark, an enrolment...)."""
+    return bool(frame.get("action") or frame.get("repeat") or frame.get("scope"))
 
 
 # A courtesy title before a name is part of how it is written ("Mrs. Kowalski", "Señora Lopez").

@@ -113,13 +113,15 @@ _P = {
     "range_bare": re.compile(rf"(?<![\d/:.-])\b{_t(1)}\s*(?:-|–|to)\s*{_t(2)}{_NOT_AFTER_RANGE}"),
     "leave": re.compile(
         r"\b(?:leaving|leave|heading\s+out|head\s+out|out|gone|off|done|taking\s+off|clocking\s+out"
-        rf"|cutting\s+out|bailing)(?:\s+early)?\s+(?:at|after|from|around|by)\s+{_t(1)}"
+        rf"|cutting\s+out|bailing)(?:\s+early)?(?:\s+(?:at|after|from|around|by)|,?\s+(?:like|~|around|about))\s+~?{_t(1)}"
     ),
     "after": re.compile(
         rf"\b(?:after|past|later\s+than|starting(?:\s+at)?|from|any\s*time\s+after|no\s+earlier\s+than)\s+{_t(1)}"
     ),
     "before": re.compile(
-        rf"\b(?:before|by|until|till|til|no\s+later\s+than|earlier\s+than|up\s+to)\s+{_t(1)}"
+        rf"\b(?:before|by|until|till|til|no\s+later\s+than|earlier\s+than|up\s+to)\s+"
+        # "til at least 2", "won't be back until after 2": still the end
+        rf"(?:(?<=l\s)(?:at\s+least|after|about|around)\s+)?{_t(1)}"
     ),
     "at": re.compile(rf"(?:\b(?:at|around|about|say)|@)\s*~?\s*{_t(1)}"),
     "clock": re.compile(rf"(?<![\d/:.-])\b{_t(1)}(?![\d/])"),
@@ -230,6 +232,7 @@ class TimeFacts:
     to_period: bool = False
     within: timedelta | None = None  # "in the next hour"
     now: bool = False
+    going_home: bool = False  # "heading home now"
     late: int | None = None
     late_bare: bool = False
     in_delta: timedelta | None = None
@@ -275,6 +278,8 @@ def _explicit(m: re.Match[str], n: int) -> bool:
         or m.group(f"oc{n}")
     )
 
+
+_GOING_HOME = re.compile(r"\b(?:heading|going|gone|leaving|head|go|went)\s+(?:home|out)\b\s*$")
 
 # After an hour in words with nothing to mark it a time ("at three", "to two"), the words that
 # keep it one; "about two weeks", "at one point", "to one of them" are not times.
@@ -452,6 +457,7 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
         cur.take(m.start(), m.end())
     for m in cur.find("now"):
         facts.now = True
+        facts.going_home = bool(_GOING_HOME.search(text, max(0, m.start() - 20), m.start()))
         cur.take(m.start(), m.end())
 
     # Calendar pieces first, so "Dec 3 at 2" is read as a date and then a time.
@@ -550,6 +556,14 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
         cur.take(m.start(), m.end())
     for m in cur.find("weekday"):
         q, wd = m.group("q"), m.group("wd")
+        dated = next(
+            (i for i, (a, _, _) in enumerate(dates) if _WEEKDAY_DATE.fullmatch(text[m.end() : a])),
+            None,
+        )
+        if dated is not None:  # "fri the 11th", "tues 1/5": the date says which friday
+            dates[dated] = (m.start(), *dates[dated][1:])
+            cur.take(m.start(), m.end())
+            continue
         if wd in ("sat", "sun") and not q and not re.match(r"\s*(?:$|[,.!?;])", text[m.end() :]):
             continue  # "sat with", "sun" are words first (but "no actually sat" is the day)
         facts.day = _weekday(q, _WEEKDAYS[wd], today)
@@ -558,7 +572,8 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
         named.append((m.start(), m.end(), facts.day))
         cur.take(m.start(), m.end())
     every = sorted(named + dates)
-    facts.days = _day_span(text, every) or facts.days
+    if span is None:  # (a range of dates already gave the days)
+        facts.days = _day_span(text, every) or facts.days
     for a, _, day in every:
         if _BEFORE_DAY.search(text[:a]) and not text[a:].split(" ", 1)[0].endswith("'s"):
             facts.until, facts.until_at = _midnight(day, tz), a  # "before xmas": up to that day
@@ -612,7 +627,7 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
             # "10am to 11:30", "from 2 to 4": on a move, the second time is the new one
             facts.range_to = name == "range_from" or (name == "range_bare" and " to " in m.group())
             cur.take(m.start(), m.end())
-    for name in ("leave", "after", "before", "at"):
+    for name in ("leave", "before", "after", "at"):  # "until after 2" ends at 2
         for m in cur.find(name):
             if not _word_hour_ok(m, 1, text) or (
                 m.group("hw1") and name == "at" and not m.group().startswith(("at", "@"))
@@ -652,18 +667,30 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
     return facts
 
 
+_DATE_LIST = re.compile(r"\s*,\s*")  # "the 8th, 9th and 10th": a list, once joined
+_WEEKDAY_DATE = re.compile(r"\.?,?\s*(?:the\s+)?")
 _DATE_TO = re.compile(r"\s*(?:to|till|til|until|thru|through|-|–|and|&|\+)\s*")
 
 
 def _date_range(text: str, dates: list[tuple[int, int, date]]) -> tuple[date, date] | None:
     """Two dates joined by "to", "-" or "through": the first and last day (a last day that
     would come first is next year's: "Dec 21 to Jan 1")."""
+    run: list[tuple[date, date, bool]] = []  # consecutive joined pairs; True: "to"/"and"
     for (_, end1, first), (start2, _, last) in pairwise(dates):
-        if _DATE_TO.fullmatch(text[end1:start2]):
-            if last < first:
-                last = last.replace(year=last.year + 1)
-            return first, last
-    return None
+        between = text[end1:start2]
+        joined = bool(_DATE_TO.fullmatch(between))
+        if joined or _DATE_LIST.fullmatch(between):
+            run.append((first, last, joined))
+        elif any(j for *_, j in run):
+            break
+        else:
+            run = []
+    if not any(j for *_, j in run):
+        return None  # "Dec 3, Dec 5" alone is two days, not a range
+    first, last = run[0][0], run[-1][1]
+    if last < first:
+        last = last.replace(year=last.year + 1)
+    return first, last
 
 
 _DAYS_JOIN = re.compile(
@@ -829,6 +856,8 @@ def resolve(
     if facts.period is not None and facts.day is None and not has_clock:
         return facts.period
     if facts.now and facts.day is None and not has_clock and not facts.part:
+        if unavailable and facts.going_home:  # "migraine, heading home now": the rest of today
+            return now, _midnight(today + timedelta(days=1), tz)
         return now, (now.astimezone(UTC) + timedelta(hours=4)).astimezone(tz)
 
     day = facts.day
@@ -852,6 +881,8 @@ def resolve(
     start_of_day, next_day = _midnight(day, tz), _midnight(day + timedelta(days=1), tz)
     if facts.range:
         return _local(day, facts.range[0], tz), _local(day, facts.range[1], tz)
+    if facts.leave and unavailable:  # "appt at 3 so leaving at 2:30": out from 2:30
+        return _local(day, facts.leave, tz), next_day
     if facts.exact:
         at = _local(day, facts.exact, tz)
         return at, at
