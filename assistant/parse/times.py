@@ -554,14 +554,21 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
             facts.part = "evening"
         named.append((m.start(), m.end(), facts.day))
         cur.take(m.start(), m.end())
+    written_from: dict[int, int] = {}
     for m in cur.find("weekday"):
         q, wd = m.group("q"), m.group("wd")
         dated = next(
-            (i for i, (a, _, _) in enumerate(dates) if _WEEKDAY_DATE.fullmatch(text[m.end() : a])),
+            (
+                i
+                for i, (a, _, _) in enumerate(dates)
+                if a >= m.end()
+                and _WEEKDAY_DATE.fullmatch(text[m.end() : a])
+                and re.match(rf"(?:the\s+)?\d|(?:{_MON})\b", text[a:])  # not a holiday
+            ),
             None,
         )
         if dated is not None:  # "fri the 11th", "tues 1/5": the date says which friday
-            dates[dated] = (m.start(), *dates[dated][1:])
+            written_from[dated] = m.start()
             cur.take(m.start(), m.end())
             continue
         if wd in ("sat", "sun") and not q and not re.match(r"\s*(?:$|[,.!?;])", text[m.end() :]):
@@ -571,7 +578,8 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
             facts.part = "morning" if m.group("ap") == "a" else "afternoon"
         named.append((m.start(), m.end(), facts.day))
         cur.take(m.start(), m.end())
-    every = sorted(named + dates)
+    # a date and the weekday written before it are one mention ("from monday the 14th through...")
+    every = sorted(named + [(written_from.get(i, a), b, d) for i, (a, b, d) in enumerate(dates)])
     if span is None:  # (a range of dates already gave the days)
         facts.days = _day_span(text, every) or facts.days
     for a, _, day in every:
