@@ -2,7 +2,11 @@
 the booking service, on SQLite (embedded) and PostgreSQL. Prints one JSON document.
 
     .venv/bin/python bench/storage.py [--repeat 3] [--bookings 400] [--no-postgres]
-        [--encrypted] [--sizes s,m,l,xl]
+        [--encrypted] [--sizes s,m,l,xl] [--record-checks 20]
+
+"record_check" times checking one changed patient against the rest of the largest facility
+loaded (what every admit, update and CSV row pays), beside exporting every patient's details
+as the check did before (the baseline, same run).
 
 --encrypted adds "sqlcipher": the same runs on a SQLite file encrypted with SQLCipher (a
 throwaway ROTA_DB_KEY), beside plain SQLite, plus bookings into the loaded demo 'm' facility on
@@ -35,7 +39,8 @@ from clinic.db import Database, open_database
 from clinic.demo import SIZES, generate_demo
 from clinic.encryption import DB_KEY_ENV
 from clinic.errors import RotaError
-from clinic.facility_file import load_facility
+from clinic.facility_file import load_facility, record_problems
+from clinic.facility_file.export import facility_data
 from rules.policy import RulesPolicy
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -219,6 +224,32 @@ def bench_demo_bookings(kind: str, size: str, count: int) -> dict:
         return timed_bookings(BookingService(db, RulesPolicy()), demo_requests(data, count))
 
 
+def bench_record_check(kind: str, size: str, count: int) -> dict[str, float | int]:
+    """Milliseconds to check one updated patient record against the facility, and to export
+    every patient's details (what the check read before it needed only their ids)."""
+    data = generate_demo(size, seed=7, start=date(2026, 11, 30))
+    with fresh_database(kind) as db:
+        load_facility(db, data, actor="bench")
+        checks, exports = [], []
+        with db.session() as session:
+            for patient in data["patients"][:count]:
+                checks.append(
+                    timed(
+                        lambda p=patient: record_problems(session, "patients", p, replaces=p["id"])
+                    )
+                )
+                exports.append(timed(lambda: facility_data(session, appointments=False)))
+    p50, p50_export = statistics.median(checks), statistics.median(exports)
+    return {
+        "patients": len(data["patients"]),
+        "checks": len(checks),
+        "p50_ms": round(p50 * 1000, 1),
+        "p95_ms": round(statistics.quantiles(checks, n=20)[-1] * 1000, 1),
+        "full_export_p50_ms": round(p50_export * 1000, 1),
+        "ratio_full_export_to_check": round(p50_export / p50, 1),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
@@ -226,6 +257,7 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--encrypted", action="store_true", help="Also SQLCipher, beside plain.")
     parser.add_argument("--sizes", default=",".join(SIZES), help="Demo sizes to load.")
+    parser.add_argument("--record-checks", type=int, default=20)
     args = parser.parse_args()
     sizes = [s for s in args.sizes.split(",") if s]
     kinds = ["sqlite"] + (["sqlcipher"] if args.encrypted else [])
@@ -239,6 +271,7 @@ def main() -> None:
             "load": bench_loads(kind, args.repeat, sizes),
             "booking": bench_bookings(kind, args.bookings, with_rules=False),
             "booking_with_rules": bench_bookings(kind, args.bookings, with_rules=True),
+            "record_check": bench_record_check(kind, sizes[-1], args.record_checks),
         }
     if args.encrypted:
         for kind in ("sqlite", "sqlcipher"):

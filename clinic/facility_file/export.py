@@ -43,9 +43,12 @@ def export_facility(db: Database) -> dict[str, Any]:
         return facility_data(session)
 
 
-def facility_data(session: Session, *, appointments: bool = True) -> dict[str, Any]:
+def facility_data(
+    session: Session, *, appointments: bool = True, patient_details: bool = True
+) -> dict[str, Any]:
     """The facility as a facility file (without its appointments when `appointments` is
-    False: what checking one changed record against the rest needs)."""
+    False; with each patient as `{"id": ...}` alone when `patient_details` is False: what
+    checking one changed record against the rest needs)."""
     facility = session.scalar(select(Facility).limit(1))
     if facility is None:
         raise InvalidInput("there is no facility to export: load one with `rota load FILE`")
@@ -88,16 +91,13 @@ def facility_data(session: Session, *, appointments: bool = True) -> dict[str, A
         )
         for t in session.scalars(select(SessionType).order_by(SessionType.position))
     ]
-    patients = session.scalars(
-        select(Patient)
-        .order_by(Patient.position)
-        .options(
-            selectinload(Patient.requirements),
-            selectinload(Patient.authorizations),
-            selectinload(Patient.court_order).selectinload(CourtOrder.requirements),
-        )
-    ).all()
-    out["patients"] = [patient_record(p) for p in patients]
+    if not patient_details:
+        # Nothing checks one record against another patient's details, only against their
+        # ids; loading 1,600 patients' requirements made every record change on xl take 0.6 s.
+        ids = session.scalars(select(Patient.id).order_by(Patient.position))
+        out["patients"] = [{"id": pid} for pid in ids]
+    else:
+        out["patients"] = _patients(session)
     groups = session.scalars(
         select(Group)
         .order_by(Group.position)
@@ -252,3 +252,16 @@ def patient_record(p: Patient) -> dict[str, Any]:
             "family_contacts": p.family_contacts,
         }
     )
+
+
+def _patients(session: Session) -> list[dict[str, Any]]:
+    patients = session.scalars(
+        select(Patient)
+        .order_by(Patient.position)
+        .options(
+            selectinload(Patient.requirements),
+            selectinload(Patient.authorizations),
+            selectinload(Patient.court_order).selectinload(CourtOrder.requirements),
+        )
+    ).all()
+    return [patient_record(p) for p in patients]

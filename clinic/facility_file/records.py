@@ -33,7 +33,7 @@ def record_problems(
     record). `replaces`: the id of the record it replaces (an update); None adds it."""
     if section not in SECTIONS:
         raise ValueError(f"unknown section {section!r}")
-    data = facility_data(session, appointments=False)
+    data = facility_data(session, appointments=False, patient_details=False)
     items: list[Any] = data[section]
     index = next((i for i, item in enumerate(items) if item["id"] == replaces), None)
     if replaces is not None and index is None:

@@ -14,13 +14,27 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from assistant.parse import parse
-from assistant.parse.parser import FIELDS
 from tests.nlu.roster_data import roster
 
 DATA = Path(__file__).parent / "data" / "labelled.yaml"
 TZ = ZoneInfo("America/New_York")
-# Every field of a frame but how sure the parser was and which parser answered.
-COMPARED = tuple(f for f in FIELDS if f not in {"confidence", "parser"})
+# The request-frame contract's fields (../shared/contracts/request-frame.schema.json) but how
+# sure the parser was and which parser answered. Fields the parser adds beyond the contract
+# (action, group, waitlist, ...) are not scored: no writer of the contract can label them.
+COMPARED = (
+    "intent",
+    "patient",
+    "staff",
+    "session_type",
+    "needs",
+    "window",
+    "duration_minutes",
+    "room",
+    "option",
+    "metric",
+)
+MENTION_KEYS = ("text", "id", "candidates")
+"""A mention's contract keys; added ones (`new` on a person not yet on the roster) are not scored."""
 _SHORT = {"i": "intent", "st": "session_type", "n": "needs", "d": "duration_minutes",
           "o": "option", "m": "metric"}  # fmt: skip
 
@@ -72,8 +86,10 @@ def load(path: Path = DATA) -> list[Case]:
 def comparable(frame: dict[str, Any]) -> dict[str, Any]:
     out = {f: frame.get(f) for f in COMPARED}
     for f in ("patient", "staff", "room"):
-        if out[f] and "candidates" in out[f]:
-            out[f] = {**out[f], "candidates": sorted(out[f]["candidates"])}
+        if out[f]:
+            out[f] = {k: out[f][k] for k in MENTION_KEYS if k in out[f]}
+            if "candidates" in out[f]:
+                out[f]["candidates"] = sorted(out[f]["candidates"])
     return out
 
 
