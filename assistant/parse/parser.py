@@ -153,6 +153,16 @@ _NEW_PATIENT = re.compile(
     r"(?i:\bnew\s+(?:patient|pt|client)\b)[\s,:-]*"
     r"(?P<name>[A-Z][\w'’.-]*(?:[ ][A-Z][\w'’.-]*){0,2})"
 )
+# "a guy named brandon hale", "name is monique bell", "client named Derek Sloan"
+_NAMED_AS = re.compile(
+    r"(?i:\b(?:named|name\s+is|name's|names|called)\s+)(?P<first>[A-Za-z][a-z'’-]{2,})\s+"
+    r"(?P<last>[A-Za-z][a-z'’-]{1,})\b"
+)
+# "referral from probation: Jenna Price, court ordered", "a referral, Chris Lane, meth...":
+# a capitalised first and last name set off by punctuation
+_INTRODUCED = re.compile(
+    r"(?:[:,\-–—]\s+)(?P<first>[A-Z][a-z'’]{2,})\s+(?P<last>[A-Z][a-z'’-]{1,})(?=\s*(?:[,.;:!?(]|$|\s+-))"
+)
 # "new patient maria lopez": typed in lower case, the words after it up to the first one that is
 # not a name (a common word, or one already read as a time, a need or a session type).
 _NEW_PATIENT_LOWER = re.compile(
@@ -676,6 +686,9 @@ class Parser:
     def _unknown_patient(self, st: _State) -> dict[str, Any] | None:
         """A capitalised name after 'for'/'patient' that is not on the roster: id stays null."""
         common = common_words()
+        named = self._named_newcomer(st, common)
+        if named is not None:
+            return named
         tokens = tokenize(st.text)
         for i, tok in enumerate(tokens[1:], 1):
             prev = tokens[i - 1].key
@@ -695,6 +708,23 @@ class Parser:
                 end = nxt.end
             st.take(tok.start, end)
             return {"text": st.text[tok.start : end], "id": None}
+        return None
+
+    def _named_newcomer(self, st: _State, common: frozenset[str]) -> dict[str, Any] | None:
+        """Someone not on the roster, named as staff introduce a newcomer: "a guy named brandon
+        hale", "her name is monique bell", "referral from probation: Jenna Price, court
+        ordered" (a first name that is no everyday word, and the surname after it)."""
+        for pattern in (_NAMED_AS, _INTRODUCED):
+            for m in pattern.finditer(st.text):
+                first, last = m.group("first"), m.group("last")
+                if not st.free(m.start("first"), m.end("last")):
+                    continue
+                if first.lower() in common or first.lower() in lx.FILLER:
+                    continue
+                if pattern is _NAMED_AS and last.lower() in lx.FILLER:
+                    continue
+                st.take(m.start("first"), m.end("last"))
+                return {"text": st.text[m.start("first") : m.end("last")], "id": None}
         return None
 
     def _self_mention(self, st: _State, intent: str) -> None:
