@@ -906,7 +906,9 @@ def _acts_besides(frame: dict[str, Any]) -> bool:
 
 
 # A courtesy title before a name is part of how it is written ("Mrs. Kowalski", "Señora Lopez").
-_HONORIFIC_BEFORE = re.compile(r"(?:\b(?:mrs|mr|ms|miss|mx|sra|sr|señora|senora|señor|senor)\.?\s+)$")
+_HONORIFIC_BEFORE = re.compile(
+    r"(?:\b(?:mrs|mr|ms|miss|mx|sra|sr|señora|senora|señor|senor)\.?\s+)$"
+)
 # "tyler j", "Dorothy K.": a first name and the initial of a surname.
 _INITIAL_AFTER = re.compile(r"^\s+([a-z])\b(\.)?(?!['’]\w\w)")
 

@@ -342,7 +342,9 @@ _REPLACED = re.compile(
 
 
 # "who's working today? it's saturday": the day it is, said in passing, is not the day asked.
-_SAYS_TODAY = re.compile(rf"\bit'?s\s+(?:a\s+)?(?:{_WD})\b(?!\s+(?:at|morning|afternoon|evening|\d))")
+_SAYS_TODAY = re.compile(
+    rf"\bit'?s\s+(?:a\s+)?(?:{_WD})\b(?!\s+(?:at|morning|afternoon|evening|\d))"
+)
 
 
 def past_spans(text: str) -> list[tuple[int, int]]:
@@ -638,7 +640,9 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
     for name in ("leave", "before", "after", "at"):  # "until after 2" ends at 2
         for m in cur.find(name):
             if not _word_hour_ok(m, 1, text) or (
-                m.group("hw1") and name == "at" and not m.group().startswith(("at", "@"))
+                m.group("hw1")
+                and name == "at"
+                and not m.group().startswith(("at", "@"))
                 and not _explicit(m, 1)
             ):
                 continue
