@@ -125,6 +125,13 @@ METRICS: dict[str, list[str]] = {
 SUMMARY_METRICS = frozenset({"staff_utilization", "room_utilization", "no_show_rate", "attendance"})
 
 # Intent cues: (intent, pattern). Weighted later by the parser's decision rules.
+# "nobody book me before noon", "don't put anyone with her": no bookings on someone, an absence
+# in words the intent model reads as a booking (the parser takes it as exact).
+NO_BOOKING_ON = (
+    r"(?:don'?t|do\s+not|not\s+to|nobody|no\s+one)\s+(?:book|schedule|put)\s+"
+    r"(?:(?:any|anyone|anybody|anything|any\s+\w+)\s+)?(?:(?:on|with|for)\s+)?(?:me|him|her|them)"
+)
+
 INTENT_CUES: dict[str, list[str]] = {
     "emergency_intake": [
         r"emergency", r"emergent", r"urgent(?:ly)?", r"walk[-\s]?ins?", r"same[-\s]day",
@@ -143,7 +150,7 @@ INTENT_CUES: dict[str, list[str]] = {
         # blocked time, or no bookings on someone: "block me 2-4", "nobody book me before noon"
         r"block\s+(?:off\s+)?(?:me|my)", r"block\s+n+\s+(?:from|out|off)",
         r"(?:don'?t|do\s+not)\s+(?:book|schedule)\s+(?:anything|anyone|anybody)\s+(?:before|after|until|till|between|from)",
-        r"(?:don'?t|do\s+not|not\s+to|nobody|no\s+one)\s+(?:book|schedule|put)\s+(?:(?:any|anyone|anybody|anything|any\s+\w+)\s+)?(?:(?:on|with|for)\s+)?(?:me|him|her|them)",
+        NO_BOOKING_ON,
     ],
     "cancel": [
         r"cancel(?:l?ed|l?ing|lation)?", r"call\s+off", r"scratch", r"drop\s+(?:the|her|his|their|my)", r"can'?t\s+make\s+(?:it|her|his)",

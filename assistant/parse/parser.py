@@ -763,6 +763,8 @@ class Parser:
             return "confirm", "exact"
         if _REFUSAL_OPENING.search(low) or _REFUSAL.search(low):
             return "decline", "cue"
+        if _NO_BOOKING_ON.search(low):
+            return "staff_unavailable", "exact"  # "nobody book me before noon": not a booking
         on_roster = patient is not None and not patient.get("new")
         # a move or a cancellation mentions a walk-in; it does not report one
         said = not cues.keys() & {"cancel", "reschedule"}
@@ -897,6 +899,7 @@ class Parser:
         return round(max(0.0, min(1.0, score)), 2)
 
 
+_NO_BOOKING_ON = re.compile(rf"(?<![\w']){lx.NO_BOOKING_ON}(?!\w)")
 _NO_PERIOD = frozenset({"unknown", "help"})
 
 
