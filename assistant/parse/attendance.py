@@ -174,6 +174,9 @@ def _action(low: str, intent: str, patient: Any, my_time: bool) -> str | None:
             return None
         if not patient and _LATE_FOR_MINE.search(low):
             return None
+        mine, late = _MY_TIME.search(low), _RUNNING_LATE.search(low)
+        if not patient and mine and late.start() < mine.start():
+            return None  # "running 45 min late, can someone tell my 8am": the sender is late
         return "running_late"
     bulk_cut = _bulk_except(low)
     if bulk_cut is not None:

@@ -68,11 +68,33 @@ def recognise(text: str, frame: dict[str, Any]) -> dict[str, Any]:
         closed = _CLOSED.search(text) or _CLOSE.search(text)
         if frame.get("room") and closed and not _names_staff(frame):
             frame["action"] = "room_closed"
+    if frame["action"] in ("enroll", "unenroll") and _one_meeting(frame):
+        # "add Tyler to tuesday's IOP group", "take DeShawn off tonight's group": one meeting
+        # of a group, booked or cancelled as any session is (the contract's own intents)
+        frame["intent"] = "book" if frame["action"] == "enroll" else "cancel"
+        frame["session_type"], frame["action"], frame["group"] = "group", None, None
+        return frame
     if frame["action"]:
         frame["intent"] = "unknown"
         frame["session_type"] = None  # "group" named the group, not a session to book
         frame["confidence"] = max(frame["confidence"], CONFIDENT)
     return frame
+
+
+_ONE_MEETING = re.compile(
+    r"\b(?:today|tonight|tonite|tomorrow|tmrw|(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|satur|sun)(?:day)?)'s\b"
+    r"|\d\s*(?:[ap]\.?m\b|:\d\d)"
+)
+_TOPIC = re.compile(rf"\b(?:{lx.GROUP_TOPICS})\b", re.I)
+
+
+def _one_meeting(frame: dict[str, Any]) -> bool:
+    """The group words name one meeting rather than the group: a day's ("tonight's group") or
+    a clock time, or a day and no topic that names a standing group ("the thurs evening group")."""
+    words = (frame.get("group") or {}).get("text") or ""
+    if _ONE_MEETING.search(words.lower()):
+        return True
+    return bool(frame.get("window")) and not _TOPIC.search(words)
 
 
 def _names_staff(frame: dict[str, Any]) -> bool:

@@ -28,7 +28,9 @@ SESSION_TYPES: dict[str, list[str]] = {
         r"couples?\s+(?:session|therapy)",
     ],
     "intake_assessment": [
-        r"intakes?(?:\s+(?:assessments?|appts?|appointments?|eval(?:uation)?s?|sessions?))?",
+        # ...but not "her intake follow-up", a visit after the intake that names no type
+        r"intakes?(?:\s+(?:assessments?|appts?|appointments?|eval(?:uation)?s?|sessions?))?"
+        r"(?![\s-]+(?:follow[-\s]?ups?|f/u)\b)",
         r"biopsychosocial",
         r"initial\s+assessment", r"new\s+(?:patient|pt|client)\s+(?:eval|assessment|appt)",
         r"(?:needs?|for|an?)\s+(?:an?\s+)?(?:(?:emergency|emergent|urgent)\s+)?assessment\b",
@@ -48,12 +50,14 @@ SESSION_TYPES: dict[str, list[str]] = {
         r"(?:suboxone|buprenorphine|bupe|subutex|vivitrol|naltrexone|methadone|mat|sublocade)"
         r"\s+(?:follow[-\s]?up|f/?u|check|appt|appointment|visit|induction|review|refill)",
         r"med\s+mgmt", r"prescriber\s+(?:visit|appt)",
+        r"med(?:ication)?\s+(?:slots?|line|list|clinic)",  # "the 9am med line", "tmrw's med clinic"
         # A medication named alone implies its visit: "his vivitrol shot", "jamie's suboxone".
         r"(?:suboxone|buprenorphine|bupe|subutex|vivitrol|naltrexone|methadone|sublocade|brixadi)"
         r"(?:\s+(?:shot|injection|dose|dosing|script|prescription))?",
     ],
     "case_management": [
         r"case\s+management(?:\s+(?:session|appt|meeting))?", r"case\s+mgmt",
+        r"housing\s+(?:mtgs?|meetings?|appts?|appointments?|sessions?)",
         r"cms?(?:\s+(?:appts?|sessions?|meetings?|mtgs?|check[-\s]?ins?))?",
     ],
     "crisis": [r"crisis(?:\s+(?:session|appt|intervention|counseling))?"],
@@ -72,7 +76,15 @@ NEEDS: dict[str, list[str]] = {
         r"(?:son|daughter|kid|boy|girl|grandson|granddaughter|child|he|she)(?:\s+is|'s|\s+'s)\s+(?:only\s+|just\s+)?1[0-7](?![\d:])(?!\s*(?:min|am|pm|to|-|or|and|[ap]\b))",
     ],
     "family_systems": [r"family[-\s]systems"],
-    "mat": [r"mat\s+(?:provider|prescriber|waivered|certified)", r"x[-\s]?waiver(?:ed)?"],
+    "mat": [
+        r"mat\s+(?:provider|prescriber|waivered|certified)", r"x[-\s]?waiver(?:ed)?",
+        # MAT asked for ("a MAT intake", "wants to start MAT", "someone who does MAT"), not a
+        # program or its patients ("MAT pts", "the MAT group", "MAT training")
+        r"mat(?=\s+(?:intakes?|inductions?|starts?)\b)",
+        r"(?:wants?|needs?|to\s+start|starting|start|does|do|get\s+on|on|for|\+)\s+(?:an?\s+)?mat"
+        r"(?!\s+(?:appts?|appointments?|pts|patients|clients|visits?|groups?|program|training|summit"
+        r"|case|track|clinic|team|meeting))",
+    ],
     "womens": [r"women'?s", r"female\s+(?:clinician|therapist|counselor|provider)"],
     "veterans": [r"veterans?", r"vets?\b", r"military"],
     "spanish_speaking": [
@@ -113,6 +125,13 @@ METRICS: dict[str, list[str]] = {
 SUMMARY_METRICS = frozenset({"staff_utilization", "room_utilization", "no_show_rate", "attendance"})
 
 # Intent cues: (intent, pattern). Weighted later by the parser's decision rules.
+# "nobody book me before noon", "don't put anyone with her": no bookings on someone, an absence
+# in words the intent model reads as a booking (the parser takes it as exact).
+NO_BOOKING_ON = (
+    r"(?:don'?t|do\s+not|not\s+to|nobody|no\s+one)\s+(?:book|schedule|put)\s+"
+    r"(?:(?:any|anyone|anybody|anything|any\s+\w+)\s+)?(?:(?:on|with|for)\s+)?(?:me|him|her|them)"
+)
+
 INTENT_CUES: dict[str, list[str]] = {
     "emergency_intake": [
         r"emergency", r"emergent", r"urgent(?:ly)?", r"walk[-\s]?ins?", r"same[-\s]day",
@@ -121,6 +140,9 @@ INTENT_CUES: dict[str, list[str]] = {
     "staff_unavailable": [
         r"out\s+sick", r"(?:call(?:ing)?|called)\s+(?:out|in\s+sick)", r"sick(?:\s+day)?", r"won'?t\s+be\s+(?:in|coming)",
         r"can'?t\s+(?:come|make\s+it)\s+in", r"not\s+coming\s+in", r"(?:on\s+)?(?:pto|vacation|leave|holiday)",
+        # "off christmas eve", "out thurs and fri": a message that opens with the days away
+        r"^\W*(?:off|out)(?=\s+(?:today|tonight|tomorrow|tmrw|christmas|xmas|new\s+year|thanksgiving"
+        r"|mon|tue|wed|thu|fri|sat|sun|the\s+\d|dec|jan|all|next|this|until|til|thru|through)\b)",
         r"out\s+of\s+(?:the\s+)?office", r"ooo", r"day\s+off", r"(?:i'?m|im|is|am|be|are|will\s+be)\s+(?:out|off|away|unavailable)",
         r"unavailable", r"jury\s+duty", r"family\s+emergency", r"doctor'?s\s+appointment", r"at\s+a\s+conference",
         r"leaving\s+early", r"stuck\s+in\s+traffic", r"\blate\b", r"leaving", r"out\s+today", r"out\s+tomorrow",
@@ -128,7 +150,7 @@ INTENT_CUES: dict[str, list[str]] = {
         # blocked time, or no bookings on someone: "block me 2-4", "nobody book me before noon"
         r"block\s+(?:off\s+)?(?:me|my)", r"block\s+n+\s+(?:from|out|off)",
         r"(?:don'?t|do\s+not)\s+(?:book|schedule)\s+(?:anything|anyone|anybody)\s+(?:before|after|until|till|between|from)",
-        r"(?:don'?t|do\s+not|not\s+to|nobody|no\s+one)\s+(?:book|schedule|put)\s+(?:(?:any|anyone|anybody|anything|any\s+\w+)\s+)?(?:(?:on|with|for)\s+)?(?:me|him|her|them)",
+        NO_BOOKING_ON,
     ],
     "cancel": [
         r"cancel(?:l?ed|l?ing|lation)?", r"call\s+off", r"scratch", r"drop\s+(?:the|her|his|their|my)", r"can'?t\s+make\s+(?:it|her|his)",
@@ -157,7 +179,10 @@ INTENT_CUES: dict[str, list[str]] = {
         r"who'?s\s+(?:\S+\s+){1,3}?seeing", r"who\s+do\s+i\s+have", r"when\s+is\s+(?:\S+\s+){0,2}?\S+?(?:'s)?\s+next",
         r"when'?s\s+(?:\S+\s+){0,2}?\S+?(?:'s)?\s+next",
         r"appointments?\s+(?:for|today|tomorrow)", r"show\s+me", r"what\s+time\s+is", r"lookup", r"look\s+up",
-        r"who'?s\s+on", r"who\s+is\s+on", r"next\s+(?:appt|appointment|session)", r"what\s+have\s+i\s+got", r"how\s+many\s+(?:appts|appointments|sessions)",
+        r"who'?s\s+on", r"who\s+is\s+on",
+        # "whos working xmas eve", "who's in the office tmrw", "is anybody booked fri?"
+        r"who(?:'?s|\s+is|\s+are)\s+(?:working|scheduled|in\s+(?:the\s+)?(?:office|clinic|building))",
+        r"(?:is|are)\s+(?:any\s*body|any\s*one|someone|somebody)\s+(?:booked|scheduled|working)", r"next\s+(?:appt|appointment|session)", r"what\s+have\s+i\s+got", r"how\s+many\s+(?:appts|appointments|sessions)",
     ],
     "utilization_summary": [r"utili[sz]ation", r"summary", r"how\s+(?:was|were|did)", r"stats", r"report\s+on"],
     "compliance_report": [r"compliance", r"compliant", r"report", r"behind", r"audit"],

@@ -164,6 +164,16 @@ _NEW_PATIENT = re.compile(
     r"(?i:\bnew\s+(?:patient|pt|client)\b)[\s,:-]*"
     r"(?P<name>[A-Z][\w'’.-]*(?:[ ][A-Z][\w'’.-]*){0,2})"
 )
+# "a guy named brandon hale", "name is monique bell", "client named Derek Sloan"
+_NAMED_AS = re.compile(
+    r"(?i:\b(?:named|name\s+is|name's|names|called)\s+)(?P<first>[A-Za-z][a-z'’-]{2,})\s+"
+    r"(?P<last>[A-Za-z][a-z'’-]{1,})\b"
+)
+# "referral from probation: Jenna Price, court ordered", "a referral, Chris Lane, meth...":
+# a capitalised first and last name set off by punctuation
+_INTRODUCED = re.compile(
+    r"(?:[:,\-–—]\s+)(?P<first>[A-Z][a-z'’]{2,})\s+(?P<last>[A-Z][a-z'’-]{1,})(?=\s*(?:[,.;:!?(]|$|\s+-))"
+)
 # "new patient maria lopez": typed in lower case, the words after it up to the first one that is
 # not a name (a common word, or one already read as a time, a need or a session type).
 _NEW_PATIENT_LOWER = re.compile(
@@ -331,7 +341,15 @@ class Parser:
     def _understood(self, text: str, now: datetime, actor: str | None) -> dict[str, Any]:
         if now.tzinfo is None:
             now = now.replace(tzinfo=self.tz)
-        now = now.astimezone(self.tz)
+        frame = self._decided(text, now.astimezone(self.tz), actor)
+        if frame["intent"] in _NO_PERIOD and frame["window"] and not _acts_besides(frame):
+            # "merry christmas everyone", "how do I book for tomorrow?": small talk and
+            # questions about the assistant ask about no period
+            frame = {**frame, "window": None}
+        return frame
+
+    def _decided(self, text: str, now: datetime, actor: str | None) -> dict[str, Any]:
+        """The rules' frame, with the intent model's word where it knows better."""
         frame, read = self._parse(text, now, actor)
         if read.how == "exact" or frame.get("action") or frame.get("repeat") or frame.get("scope"):
             return frame  # a change to the record, a series, a bare number: the rules are exact
@@ -411,6 +429,9 @@ class Parser:
             session_type = "intake_assessment"  # "walk-in wants suboxone, needs an intake"
         elif intent == "emergency_intake" and session_type == "medication_management":
             session_type = None  # the medication is what they ask for; the visit is the intake
+        if intent == "cancel" and facts.session_clock and not facts.exact and not facts.range:
+            facts.exact = facts.session_clock[0]  # "cancel his 11 tomorrow": that session's time
+            st.take(*facts.session_clock[1])
         if intent == "reschedule" and facts.range_to and facts.range and not facts.exact:
             facts.exact, facts.range = facts.range[1], None  # "move her 10am to 11:30"
         if intent == "reschedule" and facts.to_clock:
@@ -432,6 +453,8 @@ class Parser:
             window = times.resolve(times.TimeFacts(day=now.date()), now, unavailable=True)
         if intent in ("utilization_summary", "compliance_report") and metric is None:
             metric = "staff_utilization" if intent == "utilization_summary" else None
+        if metric == "staff_utilization" and room is not None and staff is None:
+            metric = "room_utilization"  # "oak room utilization last week": the room's
         frame: dict[str, Any] = {
             "intent": intent,
             "patient": patient,
@@ -621,7 +644,7 @@ class Parser:
             elif kind == "patient" and patient is not None and staff_people:
                 kind = "staff"
             people = patients if kind == "patient" else staff_people
-            mention = _mention(hit.text, sorted({p.id for p in people}))
+            mention = _mention(_titled(st, hit), sorted({p.id for p in people}))
             ambiguous |= mention["id"] is None
             if kind == "patient" and patient is None:
                 patient = mention
@@ -692,6 +715,9 @@ class Parser:
     def _unknown_patient(self, st: _State) -> dict[str, Any] | None:
         """A capitalised name after 'for'/'patient' that is not on the roster: id stays null."""
         common = common_words()
+        named = self._named_newcomer(st, common)
+        if named is not None:
+            return named
         tokens = tokenize(st.text)
         for i, tok in enumerate(tokens[1:], 1):
             prev = tokens[i - 1].key
@@ -749,6 +775,23 @@ class Parser:
             return {"text": st.text[tok.start : nxt.end], "id": None}
         return None
 
+    def _named_newcomer(self, st: _State, common: frozenset[str]) -> dict[str, Any] | None:
+        """Someone not on the roster, named as staff introduce a newcomer: "a guy named brandon
+        hale", "her name is monique bell", "referral from probation: Jenna Price, court
+        ordered" (a first name that is no everyday word, and the surname after it)."""
+        for pattern in (_NAMED_AS, _INTRODUCED):
+            for m in pattern.finditer(st.text):
+                first, last = m.group("first"), m.group("last")
+                if not st.free(m.start("first"), m.end("last")):
+                    continue
+                if first.lower() in common or first.lower() in lx.FILLER:
+                    continue
+                if pattern is _NAMED_AS and last.lower() in lx.FILLER:
+                    continue
+                st.take(m.start("first"), m.end("last"))
+                return {"text": st.text[m.start("first") : m.end("last")], "id": None}
+        return None
+
     def _self_mention(self, st: _State, intent: str) -> None:
         """'I'm out', 'my 2pm': the sender speaks of themselves. The words are read (they count
         toward confidence) but the frame's staff stays null: the contract's fields are what the
@@ -785,6 +828,8 @@ class Parser:
             return "confirm", "exact"
         if _REFUSAL_OPENING.search(low) or _REFUSAL.search(low):
             return "decline", "cue"
+        if _NO_BOOKING_ON.search(low):
+            return "staff_unavailable", "exact"  # "nobody book me before noon": not a booking
         on_roster = patient is not None and not patient.get("new")
         # a move or a cancellation mentions a walk-in; it does not report one
         said = not cues.keys() & {"cancel", "reschedule"}
@@ -917,6 +962,24 @@ class Parser:
         if facts.unresolved:
             score -= 0.1
         return round(max(0.0, min(1.0, score)), 2)
+
+
+_NO_BOOKING_ON = re.compile(rf"(?<![\w']){lx.NO_BOOKING_ON}(?!\w)")
+_NO_PERIOD = frozenset({"unknown", "help"})
+
+
+def _acts_besides(frame: dict[str, Any]) -> bool:
+    """A frame that says what to do in added fields (an attendance mark, an enrolment...)."""
+    return bool(frame.get("action") or frame.get("repeat") or frame.get("scope"))
+
+
+def _titled(st: _State, hit: NameHit) -> str:
+    """The mention's text with a courtesy title written before it ("Mrs. Kowalski")."""
+    title = _HONORIFIC_BEFORE.search(st.low[: hit.start])
+    if title is None or hit.titled:
+        return hit.text
+    st.take(title.start(), hit.start)
+    return st.text[title.start() : hit.end]
 
 
 def _prev_word_at(text: str, start: int) -> str:

@@ -58,11 +58,18 @@ _MON = (
 _TOMORROW = r"tomorrow|tmrw|tmrow|tmw|tmr|tomorow|tommorow|tommorrow|tomoro|2morrow|2moro"
 
 
+_HOUR_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+               "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}  # fmt: skip
+_MINUTE_WORDS = {"fifteen": 15, "thirty": 30, "forty-five": 45, "forty five": 45}
+_HW = "|".join(sorted(_HOUR_WORDS, key=len, reverse=True))
+
+
 def _t(n: int) -> str:
-    """A clock time with numbered groups: noon, 2, 2pm, 2:30, 14:00, 2 p.m."""
+    """A clock time with numbered groups: noon, 2, 2pm, 2:30, 14:00, 2 p.m., "three thirty"."""
     return (
         rf"(?:(?P<noon{n}>noon|midday|midnight)"
-        rf"|(?P<h{n}>[01]?\d|2[0-3])(?::(?P<m{n}>[0-5]\d))?"
+        rf"|(?:(?P<h{n}>[01]?\d|2[0-3])|(?P<hw{n}>{_HW})\b)"
+        rf"(?::(?P<m{n}>[0-5]\d)|\s+(?P<mw{n}>thirty|fifteen|forty[-\s]five)\b(?!-?\s*min))?"
         rf"(?:\s?(?P<ap{n}>[ap])\.?m\b\.?|(?P<apx{n}>[ap])\b|\s?(?P<oc{n}>o'?clock)\b)?)"
     )
 
@@ -113,13 +120,15 @@ _P = {
     "range_bare": re.compile(rf"(?<![\d/:.-])\b{_t(1)}\s*(?:-|–|to)\s*{_t(2)}{_NOT_AFTER_RANGE}"),
     "leave": re.compile(
         r"\b(?:leaving|leave|heading\s+out|head\s+out|out|gone|off|done|taking\s+off|clocking\s+out"
-        rf"|cutting\s+out|bailing)(?:\s+early)?\s+(?:at|after|from|around|by)\s+{_t(1)}"
+        rf"|cutting\s+out|bailing)(?:\s+early)?(?:\s+(?:at|after|from|around|by)|,?\s+(?:like|~|around|about))\s+~?{_t(1)}"
     ),
     "after": re.compile(
         rf"\b(?:after|past|later\s+than|starting(?:\s+at)?|from|any\s*time\s+after|no\s+earlier\s+than)\s+{_t(1)}"
     ),
     "before": re.compile(
-        rf"\b(?:before|by|until|till|til|no\s+later\s+than|earlier\s+than|up\s+to)\s+{_t(1)}"
+        rf"\b(?:before|by|until|till|til|no\s+later\s+than|earlier\s+than|up\s+to)\s+"
+        # "til at least 2", "won't be back until after 2": still the end
+        rf"(?:(?<=l\s)(?:at\s+least|after|about|around)\s+)?{_t(1)}"
     ),
     "at": re.compile(rf"(?:\b(?:at|around|about|say)|@)\s*~?\s*{_t(1)}"),
     "clock": re.compile(rf"(?<![\d/:.-])\b{_t(1)}(?![\d/])"),
@@ -220,12 +229,15 @@ class TimeFacts:
     days: tuple[date, date] | None = None  # "thursday and friday", "today-tomorrow": whole days
     to_day: date | None = None  # "from thursday to friday": for a move, the new day
     to_clock: tuple[int, int] | None = None  # "move her to 3": for a move, the new time
+    # "cancel my 4": the time of a session meant, and its characters
+    session_clock: tuple[tuple[int, int], tuple[int, int]] | None = None
     until: datetime | None = None  # "before xmas", "thru the end of the month"
     until_at: int = 0
     period_at: int = 0
     to_period: bool = False
     within: timedelta | None = None  # "in the next hour"
     now: bool = False
+    going_home: bool = False  # "heading home now"
     late: int | None = None
     late_bare: bool = False
     in_delta: timedelta | None = None
@@ -240,8 +252,11 @@ def _clock(m: re.Match[str], n: int, part: str | None = None) -> tuple[int, int]
     noon = m.group(f"noon{n}")
     if noon:
         return (0, 0) if noon == "midnight" else (12, 0)
-    h = int(m.group(f"h{n}"))
+    digits, words = m.group(f"h{n}"), m.group(f"hw{n}")
+    h = int(digits) if digits else _HOUR_WORDS[words]
     minute = int(m.group(f"m{n}") or 0)
+    if m.group(f"mw{n}"):
+        minute = _MINUTE_WORDS[" ".join(m.group(f"mw{n}").replace("-", " ").split())]
     ap = m.group(f"ap{n}") or m.group(f"apx{n}")
     if ap == "p" and h < 12:
         h += 12
@@ -250,7 +265,8 @@ def _clock(m: re.Match[str], n: int, part: str | None = None) -> tuple[int, int]
     elif (
         ap is None
         and h < 12
-        and (part in ("afternoon", "evening") or (part is None and 1 <= h <= 7))
+        # "friday morning, out until 1": one to five o'clock is never a clinic's night
+        and (part in ("afternoon", "evening") or (part is None and 1 <= h <= 7) or 1 <= h <= 5)
     ):
         h += 12
     return h, minute
@@ -261,10 +277,50 @@ def _explicit(m: re.Match[str], n: int) -> bool:
     return bool(
         m.group(f"noon{n}")
         or m.group(f"m{n}")
+        or m.group(f"mw{n}")
         or m.group(f"ap{n}")
         or m.group(f"apx{n}")
         or m.group(f"oc{n}")
     )
+
+
+_GOING_HOME = re.compile(r"\b(?:heading|going|gone|leaving|head|go|went)\s+(?:home|out)\b\s*$")
+
+# After an hour in words with nothing to mark it a time ("at three", "to two"), the words that
+# keep it one; "about two weeks", "at one point", "to one of them" are not times.
+_AFTER_WORD_HOUR = re.compile(
+    rf"\s*(?:$|[,.!?;:)]|(?:today|tonight|tonite|{_TOMORROW}|on|with|w/|for|in\s+the|this|next"
+    rf"|instead|if|so|and|or|then|same|works|is|please|pls|thanks|{_WD})\b)"
+)
+
+
+def _word_hour_ok(m: re.Match[str], n: int, text: str) -> bool:
+    """A clock time written in words counts when marked (am/pm, o'clock, "thirty") or when it
+    follows "at"/"to"/"after"... and is followed by words that keep it a time."""
+    if m.group(f"hw{n}") is None or _explicit(m, n):
+        return True
+    return bool(_AFTER_WORD_HOUR.match(text, m.end()))
+
+
+# A bare hour right after a day ("fri 10", "tomorrow 2") or after "my"/"his"/"her" ("cancel my
+# 4", "her 11 today"), when the words after it keep it a time, not a count ("tomorrow 2 groups").
+_HOUR_END = (
+    rf"(?:\s*(?:$|[,.!?;:)])|\s+(?:today|tonight|tonite|{_TOMORROW}|with|w/|on|at|in|for|and|or"
+    rf"|then|instead|works|is|was|ok|okay|please|pls|appt|appointment|session|slot|{_WD})(?!\w))"
+)
+_DAY_HOUR = re.compile(
+    rf"\b(?:{_WD}|today|{_TOMORROW})\.?\s+(?P<h>1[0-2]|[1-9])(?::(?P<m>[0-5]\d))?(?={_HOUR_END})"
+)
+_SESSION_HOUR = re.compile(
+    rf"\b(?:my|his|her|their|your)\s+(?P<h>1[0-2]|[1-9])(?::(?P<m>[0-5]\d))?(?={_HOUR_END})"
+)
+
+
+def _bare_hour(m: re.Match[str], part: str | None) -> tuple[int, int]:
+    h, minute = int(m.group("h")), int(m.group("m") or 0)
+    if h < 12 and (part in ("afternoon", "evening") or (part is None and 1 <= h <= 7)):
+        h += 12
+    return h, minute
 
 
 # Times that say when something happened, not when it is wanted: "using since friday", "OD'd
@@ -290,6 +346,12 @@ _REPLACED = re.compile(
     # "next friday 1pm (was thurs)", "(not 3pm)", ", was monday": the old value, set aside
     r"|\(\s*(?:was|not|orig(?:inally)?|prev(?:iously)?|formerly)\b[^)]*\)?"
     r"|(?<=[,;]\s)(?:was|originally|previously)\s+(?:on\s+)?(?:the\s+)?[\w'/:.-]+(?:\s+(?:at\s+)?\d[\w:]*)?"
+)
+
+
+# "who's working today? it's saturday": the day it is, said in passing, is not the day asked.
+_SAYS_TODAY = re.compile(
+    rf"\bit'?s\s+(?:a\s+)?(?:{_WD})\b(?!\s+(?:at|morning|afternoon|evening|\d))"
 )
 
 
@@ -374,9 +436,10 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
     today = now.date()
     facts = TimeFacts()
     cur = _Cursor(text, taken or [])
-    for m in _REPLACED.finditer(text):
-        if cur.free(*m.span()):
-            cur.take(*m.span())
+    for pattern in (_REPLACED, _SAYS_TODAY):
+        for m in pattern.finditer(text):
+            if cur.free(*m.span()):
+                cur.take(*m.span())
 
     for m in cur.find("late"):
         hour = m.group("hour")
@@ -409,6 +472,7 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
         cur.take(m.start(), m.end())
     for m in cur.find("now"):
         facts.now = True
+        facts.going_home = bool(_GOING_HOME.search(text, max(0, m.start() - 20), m.start()))
         cur.take(m.start(), m.end())
 
     # Calendar pieces first, so "Dec 3 at 2" is read as a date and then a time.
@@ -505,8 +569,23 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
             facts.part = "evening"
         named.append((m.start(), m.end(), facts.day))
         cur.take(m.start(), m.end())
+    written_from: dict[int, int] = {}
     for m in cur.find("weekday"):
         q, wd = m.group("q"), m.group("wd")
+        dated = next(
+            (
+                i
+                for i, (a, _, _) in enumerate(dates)
+                if a >= m.end()
+                and _WEEKDAY_DATE.fullmatch(text[m.end() : a])
+                and re.match(rf"(?:the\s+)?\d|(?:{_MON})\b", text[a:])  # not a holiday
+            ),
+            None,
+        )
+        if dated is not None:  # "fri the 11th", "tues 1/5": the date says which friday
+            written_from[dated] = m.start()
+            cur.take(m.start(), m.end())
+            continue
         if wd in ("sat", "sun") and not q and not re.match(r"\s*(?:$|[,.!?;])", text[m.end() :]):
             continue  # "sat with", "sun" are words first (but "no actually sat" is the day)
         facts.day = _weekday(q, _WEEKDAYS[wd], today)
@@ -514,8 +593,10 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
             facts.part = "morning" if m.group("ap") == "a" else "afternoon"
         named.append((m.start(), m.end(), facts.day))
         cur.take(m.start(), m.end())
-    every = sorted(named + dates)
-    facts.days = _day_span(text, every) or facts.days
+    # a date and the weekday written before it are one mention ("from monday the 14th through...")
+    every = sorted(named + [(written_from.get(i, a), b, d) for i, (a, b, d) in enumerate(dates)])
+    if span is None:  # (a range of dates already gave the days)
+        facts.days = _day_span(text, every) or facts.days
     timed = {d for _, b, d in every if _CLOCK_AFTER.match(text, b)}
     if facts.days is None and len(timed) == 1 and len({d for *_, d in every}) > 1:
         # "book reyes monday at 8, clocks change sunday": the day given a time is the one asked
@@ -551,6 +632,8 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
     # Clock times, most specific form first.
     for name in ("range_between", "range_from", "range_bare"):
         for m in cur.find(name):
+            if name == "range_bare" and not _word_hour_ok(m, 2, text):
+                continue  # "from ten to noon" and "between two and four" are times whatever follows
             if name == "range_bare" and not (_explicit(m, 1) or _explicit(m, 2)):
                 # "out 1-3", "training 9-12": bare hours are a range of clinic hours when they
                 # read forward within a working day (never "2-3 weeks": units are excluded)
@@ -568,8 +651,15 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
             # "10am to 11:30", "from 2 to 4": on a move, the second time is the new one
             facts.range_to = name == "range_from" or (name == "range_bare" and " to " in m.group())
             cur.take(m.start(), m.end())
-    for name in ("leave", "after", "before", "at"):
+    for name in ("leave", "before", "after", "at"):  # "until after 2" ends at 2
         for m in cur.find(name):
+            if not _word_hour_ok(m, 1, text) or (
+                m.group("hw1")
+                and name == "at"
+                and not m.group().startswith(("at", "@"))
+                and not _explicit(m, 1)
+            ):
+                continue
             if name == "after" and m.group().startswith("from") and not _explicit(m, 1):
                 continue
             if (
@@ -583,6 +673,8 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
             cur.take(m.start(), m.end())
     to_explicit = False
     for m in cur.find("to_clock"):
+        if not _word_hour_ok(m, 1, text):
+            continue
         facts.to_clock, to_explicit = _clock(m, 1, facts.part), _explicit(m, 1)
         cur.take(m.start(), m.end())
     for m in cur.find("clock"):
@@ -592,22 +684,44 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
             cur.take(m.start(), m.end())
     if facts.to_clock and ((to_explicit and facts.exact is None) or facts.to_clock == facts.exact):
         facts.exact = facts.to_clock  # "call her back to 3pm": a time all the same
+    if not any((facts.exact, facts.range, facts.after, facts.before, facts.leave)):
+        for m in _DAY_HOUR.finditer(text):  # "book kim 1:1 fri 10": that day at ten
+            if cur.free(*m.span("h")) and not facts.to_clock:
+                facts.exact = _bare_hour(m, facts.part)
+                cur.take(m.start("h"), m.end())
+                break
+    for m in _SESSION_HOUR.finditer(text):  # "cancel my 4", "his 11 tomorrow": a session's time
+        if cur.free(*m.span("h")):  # read by the parser only where a cancel uses it
+            facts.session_clock = (_bare_hour(m, facts.part), (m.start("h"), m.end()))
+            break
     facts.spans = cur.used
     return facts
 
 
+_DATE_LIST = re.compile(r"\s*,\s*")  # "the 8th, 9th and 10th": a list, once joined
+_WEEKDAY_DATE = re.compile(r"\.?,?\s*(?:the\s+)?")
 _DATE_TO = re.compile(r"\s*(?:to|till|til|until|thru|through|-|–|and|&|\+)\s*")
 
 
 def _date_range(text: str, dates: list[tuple[int, int, date]]) -> tuple[date, date] | None:
     """Two dates joined by "to", "-" or "through": the first and last day (a last day that
     would come first is next year's: "Dec 21 to Jan 1")."""
+    run: list[tuple[date, date, bool]] = []  # consecutive joined pairs; True: "to"/"and"
     for (_, end1, first), (start2, _, last) in pairwise(dates):
-        if _DATE_TO.fullmatch(text[end1:start2]):
-            if last < first:
-                last = last.replace(year=last.year + 1)
-            return first, last
-    return None
+        between = text[end1:start2]
+        joined = bool(_DATE_TO.fullmatch(between))
+        if joined or _DATE_LIST.fullmatch(between):
+            run.append((first, last, joined))
+        elif any(j for *_, j in run):
+            break
+        else:
+            run = []
+    if not any(j for *_, j in run):
+        return None  # "Dec 3, Dec 5" alone is two days, not a range
+    first, last = run[0][0], run[-1][1]
+    if last < first:
+        last = last.replace(year=last.year + 1)
+    return first, last
 
 
 _DAYS_JOIN = re.compile(
@@ -805,6 +919,8 @@ def resolve(
     if facts.period is not None and facts.day is None and not has_clock:
         return facts.period
     if facts.now and facts.day is None and not has_clock and not facts.part:
+        if unavailable and facts.going_home:  # "migraine, heading home now": the rest of today
+            return now, _midnight(today + timedelta(days=1), tz)
         return now, (now.astimezone(UTC) + timedelta(hours=4)).astimezone(tz)
 
     day = facts.day
@@ -828,6 +944,8 @@ def resolve(
     start_of_day, next_day = _midnight(day, tz), _midnight(day + timedelta(days=1), tz)
     if facts.range:
         return _local(day, facts.range[0], tz), _local(day, facts.range[1], tz)
+    if facts.leave and unavailable:  # "appt at 3 so leaving at 2:30": out from 2:30
+        return _local(day, facts.leave, tz), next_day
     if facts.exact:
         at = _local(day, facts.exact, tz)
         return at, at
