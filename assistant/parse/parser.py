@@ -330,9 +330,14 @@ class Parser:
 
     def parse(self, text: str, now: datetime, actor: str | None = None) -> dict[str, Any]:
         frame = self._understood(text, now, actor)
-        if frame["intent"] in ("unknown", "help") and not _ABSENCE_OPENING.match(text.lower()):
+        if (
+            frame["intent"] in ("unknown", "help")
+            and not frame.get("action")
+            and not _ABSENCE_OPENING.match(text.lower())
+        ):
             # "happy friday!", "how do I book a group tomorrow?": nothing is asked of the
-            # schedule, so no period is (every development writer leaves these empty)
+            # schedule, so no period is (every development writer leaves these empty). An
+            # action beyond the contract's intents ("room 1 is closed tomorrow") keeps its own.
             frame = {**frame, "window": None}
             if frame["intent"] == "unknown":
                 frame |= {"session_type": None, "needs": []}

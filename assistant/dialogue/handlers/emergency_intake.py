@@ -22,13 +22,19 @@ HORIZON = timedelta(hours=4)
 WALK_IN_ACUITY = 5  # the facility file's highest clinical priority
 
 
+def record_name(written: str) -> str:
+    """The name a new patient's record carries: the mention keeps the words as typed ("maria
+    lopez" in a hurried message); the record capitalizes each word the writer left lowercase."""
+    return " ".join(w[:1].upper() + w[1:] if w.islower() else w for w in written.split())
+
+
 def emergency(turn: Turn, frame: Frame) -> Reply:
     admitted = ""
     mention = frame.get("patient") or {}
     if mention.get("new"):
         if not mention.get("text"):
             return need_new_name(turn, frame)
-        walked_in = _admit_walk_in(turn, frame, mention["text"])
+        walked_in = _admit_walk_in(turn, frame, record_name(mention["text"]))
         if isinstance(walked_in, Reply):
             return walked_in
         frame, admitted = walked_in
