@@ -244,7 +244,7 @@ _SCHEDULE_NOUN = re.compile(r"(?:'s|\bmy|\bthe|\bhis|\bher|\btheir|\byour)\s+sch
 _SPECIFIC_UNAVAILABLE = re.compile(
     r"\b(?:out\s+sick|sick|calling\s+out|called\s+out|pto|vacation)\b"
 )
-FIELDS = (
+CONTRACT_FIELDS = (
     "intent",
     "patient",
     "staff",
@@ -257,9 +257,10 @@ FIELDS = (
     "metric",
     "confidence",
     "parser",
-    "action",
-    "group",
 )
+"""The request-frame contract's fields (../shared/contracts/request-frame.schema.json)."""
+FIELDS = (*CONTRACT_FIELDS, "action", "group")
+"""Every field a frame carries: the contract's, then what this parser adds."""
 
 
 @dataclass

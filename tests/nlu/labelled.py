@@ -14,25 +14,15 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from assistant.parse import parse
+from assistant.parse.parser import CONTRACT_FIELDS
 from tests.nlu.roster_data import roster
 
 DATA = Path(__file__).parent / "data" / "labelled.yaml"
 TZ = ZoneInfo("America/New_York")
-# The request-frame contract's fields (../shared/contracts/request-frame.schema.json) but how
-# sure the parser was and which parser answered. Fields the parser adds beyond the contract
-# (action, group, waitlist, ...) are not scored: no writer of the contract can label them.
-COMPARED = (
-    "intent",
-    "patient",
-    "staff",
-    "session_type",
-    "needs",
-    "window",
-    "duration_minutes",
-    "room",
-    "option",
-    "metric",
-)
+# The request-frame contract's fields but how sure the parser was and which parser answered.
+# Fields the parser adds beyond the contract (action, group, ...) are not scored: no writer of
+# the contract can label them.
+COMPARED = tuple(f for f in CONTRACT_FIELDS if f not in {"confidence", "parser"})
 MENTION_KEYS = ("text", "id", "candidates")
 """A mention's contract keys; added ones (`new` on a person not yet on the roster) are not scored."""
 _SHORT = {"i": "intent", "st": "session_type", "n": "needs", "d": "duration_minutes",
