@@ -127,6 +127,7 @@ def _search(
     placed = list(placed)
     misses = 0
     attempt = -1
+    took = 0.0  # the last target's neighbourhoods, building included (the clock cannot cut it)
     while True:
         attempt += 1
         short = _short(demands, placed)
@@ -136,10 +137,10 @@ def _search(
             rng.shuffle(short)
         for demand in short:
             now = time.perf_counter()
-            if now >= until or (
+            if now + took >= until or (
                 gaining_after is not None and now >= gaining_after and misses >= GAINING
             ):
-                return placed
+                return placed  # (a target begun that cannot end in time would overrun the limit)
             # First the hours of its window all week (cheap when the window is narrow), then
             # its own clinician's week and a few other clinician-days; every other round the
             # latter also frees the group meetings of the patient and the clinician (the greedy
@@ -151,6 +152,7 @@ def _search(
                 better = _neighbourhood(
                     problem, by_key, demand, placed, until, workers, rng, feas, wide
                 )
+            took = time.perf_counter() - now
             if better is not None:
                 placed, misses = better, 0
             else:
