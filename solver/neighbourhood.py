@@ -55,6 +55,10 @@ BAND_WIDENS = (0, 30, 60)
 BAND_MAX = 100
 """Sessions a band neighbourhood may free (tight-m: 25-80 re-solve in 0.1-0.4 s; 130-200,
 the bands of wide windows, took 3-4 s and placed nothing)."""
+BAND_MIN_LEFT = 1.5
+"""Seconds the search must still have for the band to be tried: its sub-model takes 0.2-0.6 s
+of Python to build on demo s (more on a loaded machine), which the clock cannot cut; a plan
+with a limit of a few seconds keeps the cheaper neighbourhood only."""
 SUB_SECONDS = 2.0
 """CP-SAT time per neighbourhood (small models; most prove optimal well before)."""
 
@@ -146,7 +150,9 @@ def _search(
             # latter also frees the group meetings of the patient and the clinician (the greedy
             # start's group times can wall off a narrow window).
             widen = BAND_WIDENS[attempt % len(BAND_WIDENS)]
-            better = _band(problem, by_key, demand, placed, until, workers, rng, feas, widen)
+            better = None
+            if until - now >= BAND_MIN_LEFT:
+                better = _band(problem, by_key, demand, placed, until, workers, rng, feas, widen)
             if better is None and time.perf_counter() < until:
                 wide = attempt if attempt <= WIDEST else WIDEST - 1 + attempt % 2
                 better = _neighbourhood(
