@@ -164,16 +164,6 @@ _NEW_PATIENT = re.compile(
     r"(?i:\bnew\s+(?:patient|pt|client)\b)[\s,:-]*"
     r"(?P<name>[A-Z][\w'’.-]*(?:[ ][A-Z][\w'’.-]*){0,2})"
 )
-# "a guy named brandon hale", "name is monique bell", "client named Derek Sloan"
-_NAMED_AS = re.compile(
-    r"(?i:\b(?:named|name\s+is|name's|names|called)\s+)(?P<first>[A-Za-z][a-z'’-]{2,})\s+"
-    r"(?P<last>[A-Za-z][a-z'’-]{1,})\b"
-)
-# "referral from probation: Jenna Price, court ordered", "a referral, Chris Lane, meth...":
-# a capitalised first and last name set off by punctuation
-_INTRODUCED = re.compile(
-    r"(?:[:,\-–—]\s+)(?P<first>[A-Z][a-z'’]{2,})\s+(?P<last>[A-Z][a-z'’-]{1,})(?=\s*(?:[,.;:!?(]|$|\s+-))"
-)
 # "new patient maria lopez": typed in lower case, the words after it up to the first one that is
 # not a name (a common word, or one already read as a time, a need or a session type).
 _NEW_PATIENT_LOWER = re.compile(
@@ -721,9 +711,6 @@ class Parser:
     def _unknown_patient(self, st: _State) -> dict[str, Any] | None:
         """A capitalised name after 'for'/'patient' that is not on the roster: id stays null."""
         common = common_words()
-        named = self._named_newcomer(st, common)
-        if named is not None:
-            return named
         tokens = tokenize(st.text)
         for i, tok in enumerate(tokens[1:], 1):
             prev = tokens[i - 1].key
@@ -779,23 +766,6 @@ class Parser:
                 continue
             st.take(tok.start, nxt.end)
             return {"text": st.text[tok.start : nxt.end], "id": None}
-        return None
-
-    def _named_newcomer(self, st: _State, common: frozenset[str]) -> dict[str, Any] | None:
-        """Someone not on the roster, named as staff introduce a newcomer: "a guy named brandon
-        hale", "her name is monique bell", "referral from probation: Jenna Price, court
-        ordered" (a first name that is no everyday word, and the surname after it)."""
-        for pattern in (_NAMED_AS, _INTRODUCED):
-            for m in pattern.finditer(st.text):
-                first, last = m.group("first"), m.group("last")
-                if not st.free(m.start("first"), m.end("last")):
-                    continue
-                if first.lower() in common or first.lower() in lx.FILLER:
-                    continue
-                if pattern is _NAMED_AS and last.lower() in lx.FILLER:
-                    continue
-                st.take(m.start("first"), m.end("last"))
-                return {"text": st.text[m.start("first") : m.end("last")], "id": None}
         return None
 
     def _self_mention(self, st: _State, intent: str) -> None:
@@ -1026,9 +996,10 @@ _PERSON_LEFT = re.compile(
     r"(?:^|[,:;.!?()\-–—]|\b(?:for|pt|client|patient|referral|son|daughter|husband|wife|brother"
     r"|sister|guy|lady|man|woman|kid|boyfriend|girlfriend|partner))\s*$"
 )
-_PUNCT_RIGHT = re.compile(r"\s*(?:$|[,.;:!?()\-–—]|\(?\d)")
+_PUNCT = r"\s*(?:$|[,.;:!?()\-–—]|\(?\d"
+_PUNCT_RIGHT = re.compile(_PUNCT + ")")
 _PERSON_RIGHT = re.compile(
-    r"\s*(?:$|[,.;:!?()\-–—]|\(?\d|(?:is|was|wants|needs|says|said|here|has|who|from|just|came"
+    _PUNCT + r"|(?:is|was|wants|needs|says|said|here|has|who|from|just|came"
     r"|walked|called|asking|asked|arriving|released|releasing|needing)\b)"
 )
 _HONORIFIC = r"\b(?:mrs?|ms|miss|mx|se[nñ]ora?|sra|sr)\.?\s+"
