@@ -425,9 +425,7 @@ class Parser:
             session_type = "intake_assessment"  # "walk-in wants suboxone, needs an intake"
         elif intent == "emergency_intake" and session_type == "medication_management":
             session_type = None  # the medication is what they ask for; the visit is the intake
-        if intent == "cancel" and facts.session_clock and not facts.exact and not facts.range:
-            facts.exact = facts.session_clock[0]  # "cancel his 11 tomorrow": that session's time
-            st.take(*facts.session_clock[1])
+        times.own_session(facts, st.low, intent)  # "cancel his 11", "move my 4pm to monday"
         if intent == "reschedule" and facts.range_to and facts.range and not facts.exact:
             facts.exact, facts.range = facts.range[1], None  # "move her 10am to 11:30"
         if intent == "reschedule" and facts.to_clock:

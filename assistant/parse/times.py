@@ -119,8 +119,9 @@ _P = {
     ),
     "range_bare": re.compile(rf"(?<![\d/:.-])\b{_t(1)}\s*(?:-|–|to)\s*{_t(2)}{_NOT_AFTER_RANGE}"),
     "leave": re.compile(
-        r"\b(?:leaving|leave|heading\s+out|head\s+out|out|gone|off|done|taking\s+off|clocking\s+out"
-        rf"|cutting\s+out|bailing)(?:\s+early)?(?:\s+(?:at|after|from|around|by)|,?\s+(?:like|~|around|about))\s+~?{_t(1)}"
+        r"\b(?:leaving|leave|head(?:ing)?\s+(?:out|home)|going\s+home|out|gone|off|done|taking\s+off"
+        r"|clocking\s+out|cutting\s+out|bailing)(?:\s+early)?(?:\s+(?:today|tonight|tonite))?"
+        rf"(?:\s+(?:at|after|from|around|by)|,?\s+(?:like|~|around|about))\s+~?{_t(1)}"
     ),
     "after": re.compile(
         rf"\b(?:after|past|later\s+than|starting(?:\s+at)?|from|any\s*time\s+after|no\s+earlier\s+than)\s+{_t(1)}"
@@ -130,6 +131,8 @@ _P = {
         # "til at least 2", "won't be back until after 2": still the end
         rf"(?:(?<=l\s)(?:at\s+least|after|about|around)\s+)?{_t(1)}"
     ),
+    # "back at 3", "back around 4": an absence's end
+    "back": re.compile(rf"\bback\s+(?:at|around|about|~)\s*~?\s*{_t(1)}"),
     "at": re.compile(rf"(?:\b(?:at|around|about|say)|@)\s*~?\s*{_t(1)}"),
     "clock": re.compile(rf"(?<![\d/:.-])\b{_t(1)}(?![\d/])"),
     "weekend": re.compile(r"\b(?P<q>this|next|the)\s+weekend\b"),
@@ -202,6 +205,10 @@ _P = {
         r"\b(?P<p>mornings?|afternoons?|aft|arvo|evenings?|eve|tonight|tonite|first\s+thing"
         r"|(?<=this\s)[ap]m)\b"
     ),
+    # "can his 9 be 11?", "asking for 3 instead": on a move, the new time
+    "instead_clock": re.compile(
+        rf"\b(?:be|for|do|try)\s+{_t(1)}(?=\s+instead\b|\s*\?)"
+    ),
     # "move her to 3", "push Tyler to 3 tomorrow": on a move, the new time
     "to_clock": re.compile(
         rf"\b(?:up\s+)?to\s+(?:at\s+)?{_t(1)}{_NOT_AFTER_RANGE}(?!\s*(?:'s|w/))"
@@ -224,6 +231,7 @@ class TimeFacts:
     range: tuple[tuple[int, int], tuple[int, int]] | None = None
     range_to: bool = False  # "10am to 11:30": for a move, the second time is the new one
     leave: tuple[int, int] | None = None
+    back: tuple[int, int] | None = None  # "back at 3": when an absence ends
     period: tuple[datetime, datetime] | None = None
     weekday_next_week: int | None = None
     days: tuple[date, date] | None = None  # "thursday and friday", "today-tomorrow": whole days
@@ -231,6 +239,7 @@ class TimeFacts:
     to_clock: tuple[int, int] | None = None  # "move her to 3": for a move, the new time
     # "cancel my 4": the time of a session meant, and its characters
     session_clock: tuple[tuple[int, int], tuple[int, int]] | None = None
+    session_explicit: bool = False  # "my 4pm", not "my 4"
     until: datetime | None = None  # "before xmas", "thru the end of the month"
     until_at: int = 0
     period_at: int = 0
@@ -306,14 +315,22 @@ def _word_hour_ok(m: re.Match[str], n: int, text: str) -> bool:
 # 4", "her 11 today"), when the words after it keep it a time, not a count ("tomorrow 2 groups").
 _HOUR_END = (
     rf"(?:\s*(?:$|[,.!?;:)])|\s+(?:today|tonight|tonite|{_TOMORROW}|with|w/|on|at|in|for|and|or"
-    rf"|then|instead|works|is|was|ok|okay|please|pls|appt|appointment|session|slot|{_WD})(?!\w))"
+    rf"|then|instead|works|is|was|ok|okay|please|pls|appt|appointment|session|slot|group|intake"
+    rf"|1:1|start|meeting|mtg|{_WD})(?!\w))"
 )
 _DAY_HOUR = re.compile(
     rf"\b(?:{_WD}|today|{_TOMORROW})\.?\s+(?P<h>1[0-2]|[1-9])(?::(?P<m>[0-5]\d))?(?={_HOUR_END})"
 )
-_SESSION_HOUR = re.compile(
-    rf"\b(?:my|his|her|their|your)\s+(?P<h>1[0-2]|[1-9])(?::(?P<m>[0-5]\d))?(?={_HOUR_END})"
+# "cancel my 4", "move his 9am", "today's 10": the time of a session its owner names (a bare
+# hour only when the words after it keep it a time).
+_SESSION_TIME = re.compile(
+    r"(?:\b(?:my|his|her|their|your)\s+|(?<=today's\s)|(?<=todays\s)|(?<=tmrw's\s)"
+    rf"|(?<=tomorrow's\s))(?:(?:{_WD})\.?\s+)?{_t(1)}"
+    # "cover my 10 and 1 o'clock": the others of a list are sessions too
+    r"(?:\s*(?:,|and|&|\+)\s*(?:[01]?\d)(?::[0-5]\d)?(?:\s*[ap]\.?m\b|\s*o'?clock)?(?![\w/]))*"
 )
+# "move her to friday, same time": the session's own time on the new day
+_SAME_TIME = re.compile(r"\bsame\s+time\b")
 
 
 def _bare_hour(m: re.Match[str], part: str | None) -> tuple[int, int]:
@@ -629,6 +646,14 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
                 cur.take(start, m.start())
         cur.take(m.start(), m.end())
 
+    for m in free_matches(_SESSION_TIME, text, cur.free):  # read by `own_session`
+        if m.group("hw1") or not (_explicit(m, 1) or re.match(_HOUR_END, text[m.end() :])):
+            continue  # "her 2 kids" is no time
+        start = m.start("h1") if m.group("h1") else m.start("noon1")
+        facts.session_clock = (_clock(m, 1, facts.part), (start, m.end()))
+        facts.session_explicit = _explicit(m, 1)
+        cur.take(*facts.session_clock[1])
+        break
     # Clock times, most specific form first.
     for name in ("range_between", "range_from", "range_bare"):
         for m in cur.find(name):
@@ -651,7 +676,7 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
             # "10am to 11:30", "from 2 to 4": on a move, the second time is the new one
             facts.range_to = name == "range_from" or (name == "range_bare" and " to " in m.group())
             cur.take(m.start(), m.end())
-    for name in ("leave", "before", "after", "at"):  # "until after 2" ends at 2
+    for name in ("leave", "before", "after", "back", "at"):  # "until after 2" ends at 2
         for m in cur.find(name):
             if not _word_hour_ok(m, 1, text) or (
                 m.group("hw1")
@@ -672,7 +697,7 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
             setattr(facts, "exact" if name == "at" else name, _clock(m, 1, facts.part))
             cur.take(m.start(), m.end())
     to_explicit = False
-    for m in cur.find("to_clock"):
+    for m in cur.find("to_clock") + cur.find("instead_clock"):
         if not _word_hour_ok(m, 1, text):
             continue
         facts.to_clock, to_explicit = _clock(m, 1, facts.part), _explicit(m, 1)
@@ -690,10 +715,6 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
                 facts.exact = _bare_hour(m, facts.part)
                 cur.take(m.start("h"), m.end())
                 break
-    for m in _SESSION_HOUR.finditer(text):  # "cancel my 4", "his 11 tomorrow": a session's time
-        if cur.free(*m.span("h")):  # read by the parser only where a cancel uses it
-            facts.session_clock = (_bare_hour(m, facts.part), (m.start("h"), m.end()))
-            break
     facts.spans = cur.used
     return facts
 
@@ -889,6 +910,23 @@ def _date_from(m: re.Match[str], today: date) -> date | None:
         return None
 
 
+def own_session(facts: TimeFacts, text: str, intent: str) -> None:
+    """Where the time of a session its owner names ("my 4pm", "his 9") goes. Every writer reads
+    it as the session meant, never as the new time of a move nor the span of an absence: "sick
+    today, cover my 10 and 2" is today; "move my 4pm to monday" is monday; "cancel my 4" is 4."""
+    if facts.session_clock is None or intent == "staff_unavailable":
+        return
+    clock = facts.session_clock[0]
+    if intent == "reschedule":
+        new = (facts.exact, facts.range, facts.after, facts.before, facts.to_clock, facts.part)
+        when = (facts.day, facts.days, facts.period, facts.until, facts.now, facts.in_delta)
+        if (_SAME_TIME.search(text) and not any(new)) or not any(new + when):
+            facts.exact = clock  # "to tmrw same time": the old time on the new day
+        return
+    if not facts.exact and not facts.range and (facts.session_explicit or intent == "cancel"):
+        facts.exact = clock
+
+
 def resolve(
     facts: TimeFacts, now: datetime, *, unavailable: bool = False
 ) -> tuple[datetime, datetime] | None:
@@ -908,6 +946,11 @@ def resolve(
         first = facts.days[0] if facts.days else facts.day
         begin = _midnight(first, tz) if first and first < facts.until.date() else now
         return begin, facts.until
+    if facts.back and not (unavailable and facts.exact is None and facts.before is None):
+        facts.exact = facts.exact or facts.back  # "call her back at 3": a time
+        facts.back = None
+    elif facts.back:  # "leaving at 1, back at 3": out until then
+        facts.before, facts.back = facts.back, None
     has_clock = any((facts.exact, facts.after, facts.before, facts.range, facts.leave))
     if facts.days is not None and not has_clock and not facts.part:
         end = _midnight(facts.days[1] + timedelta(days=1), tz)
@@ -945,7 +988,8 @@ def resolve(
     if facts.range:
         return _local(day, facts.range[0], tz), _local(day, facts.range[1], tz)
     if facts.leave and unavailable:  # "appt at 3 so leaving at 2:30": out from 2:30
-        return _local(day, facts.leave, tz), next_day
+        back = _local(day, facts.before, tz) if facts.before and facts.before > facts.leave else None
+        return _local(day, facts.leave, tz), back or next_day  # "leaving at 1, back at 3"
     if facts.exact:
         at = _local(day, facts.exact, tz)
         return at, at
@@ -955,6 +999,9 @@ def resolve(
         return _local(day, facts.after, tz), next_day
     if facts.before:
         begin = max(start_of_day, now) if day == today else start_of_day
+        if facts.part and PARTS_OF_DAY[facts.part].start < facts.before[0] * 60 + facts.before[1]:
+            # "out this morning, in by noon": from the part's start, however late it is said
+            begin = _local(day, divmod(PARTS_OF_DAY[facts.part].start, 60), tz)
         return begin, _local(day, facts.before, tz)
     if facts.part:
         part = PARTS_OF_DAY[facts.part]
