@@ -445,7 +445,7 @@ class Parser:
         if intent == "staff_unavailable" and facts.late_bare and facts.exact and not facts.before:
             facts.exact, facts.before = None, facts.exact  # "in late tmrw, like 10": out until 10
         window = times.resolve(facts, now, unavailable=intent == "staff_unavailable")
-        if intent == "compliance_report" and times.due_only(facts, now.date()):
+        if intent == "compliance_report" and times.due_only(facts, st.low, now.date()):
             window = None  # "auth status, need it before friday": a due date, no period
         if window is None and intent == "staff_unavailable" and not facts.any:
             window = times.resolve(times.TimeFacts(day=now.date()), now, unavailable=True)

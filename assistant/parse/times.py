@@ -592,13 +592,15 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
         facts.until = _period(q, m.group("u"), now)[1]
         facts.until_at = m.start()
         cur.take(m.start(), m.end())
+    moved_to = False
     for m in cur.find("period"):
         cur.take(m.start(), m.end())
-        if facts.to_period:
+        if moved_to:
             continue  # "move it to next week, she works all this week": where it goes
         facts.period = _period(m.group("q"), m.group("u"), now)
         facts.period_at = m.start()
         facts.to_period = bool(_TO_DAY.search(text[: m.start()]))  # "move it to next week"
+        moved_to = bool(_MOVED_INTO.search(text[: m.start()]))
     for m in cur.find("end_of_day"):
         facts.until, facts.until_at = _midnight(today + timedelta(days=1), tz), m.start()
         cur.take(m.start(), m.end())
@@ -1022,6 +1024,7 @@ def _return_days(
 _NOT_PART = re.compile(r"\b(?:not|no|but)(?:\s+in)?(?:\s+the)?$")
 _TO_PART = re.compile(rf"\b(?:to|into|for)\s+(?:the|this|(?:{_WD}|today|{_TOMORROW})(?:'?s)?)$")
 _DAY_AFTER = re.compile(r"\bday\s+after\s+(?:the\s+)?$")
+_MOVED_INTO = re.compile(r"\b(?:to|into)\s+(?:some\s*time\s+|any\s*time\s+)?$")
 _SINCE = re.compile(r"\bsince\s+(?:(?:last|this\s+past)\s+)?$")
 _WEEK_OF = re.compile(r"\bweek\s+(?:(?P<after>after)|of)\s+(?:the\s+)?$")
 _HOLIDAY_WEEK = re.compile(r"\s+week\b")  # "christmas week", "thanksgiving week"
@@ -1057,10 +1060,20 @@ def _date_from(m: re.Match[str], today: date) -> date | None:
         return None
 
 
-def due_only(facts: TimeFacts, today: date) -> bool:
+# "auths expiring before xmas", "which auths lapse jan 1": the day bounds what is asked about
+_RUNS_OUT = re.compile(
+    r"\b(?:expir\w*|run(?:s|ning)?\s+out|laps\w*|roll(?:s|ing)?\s+over|auths?\s+up"
+    r"|new\s+(?:prior\s+)?auth)\b"
+)
+
+
+def due_only(facts: TimeFacts, text: str, today: date) -> bool:
     """A compliance report with only a day named ("by friday", "payer audit is thursday", "right
-    now"): when the report is wanted, not the period it covers (most writers leave it empty)."""
+    now"): when the report is wanted, not the period it covers (most writers leave it empty).
+    What "expires before xmas" is the period asked about."""
     if facts.period is not None or facts.days is not None or facts.within is not None:
+        return False
+    if _RUNS_OUT.search(text):
         return False
     return facts.now or facts.until is not None or (facts.day is not None and facts.day != today)
 
