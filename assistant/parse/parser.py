@@ -415,7 +415,7 @@ class Parser:
             patient = self._unknown_patient(st)
         if staff is None:
             self._self_mention(st, intent)
-        past = times.past_spans(st.low) if intent == "emergency_intake" else []
+        past = times.past_spans(st.low, now) if intent == "emergency_intake" else []
         if past:  # "using since friday, can someone see him now": the window is what comes
             facts = times.extract(st.low, now, st.before_times + past)
             st.taken += past
@@ -425,11 +425,11 @@ class Parser:
             session_type = "intake_assessment"  # "walk-in wants suboxone, needs an intake"
         elif intent == "emergency_intake" and session_type == "medication_management":
             session_type = None  # the medication is what they ask for; the visit is the intake
-        if intent == "cancel" and facts.session_clock and not facts.exact and not facts.range:
-            facts.exact = facts.session_clock[0]  # "cancel his 11 tomorrow": that session's time
-            st.take(*facts.session_clock[1])
+        times.own_session(facts, st.low, intent)  # "cancel his 11", "move my 4pm to monday"
         if intent == "reschedule" and facts.range_to and facts.range and not facts.exact:
             facts.exact, facts.range = facts.range[1], None  # "move her 10am to 11:30"
+        if intent == "reschedule" and facts.to_part and not facts.to_clock:
+            facts.exact = facts.range = facts.after = facts.before = None  # "to the morning"
         if intent == "reschedule" and facts.to_clock:
             facts.exact, facts.range = facts.to_clock, None  # "push Tyler to 3 tomorrow"
         if intent == "reschedule" and facts.to_period and facts.period:
@@ -445,6 +445,8 @@ class Parser:
         if intent == "staff_unavailable" and facts.late_bare and facts.exact and not facts.before:
             facts.exact, facts.before = None, facts.exact  # "in late tmrw, like 10": out until 10
         window = times.resolve(facts, now, unavailable=intent == "staff_unavailable")
+        if intent == "compliance_report" and times.due_only(facts, st.low, now.date()):
+            window = None  # "auth status, need it before friday": a due date, no period
         if window is None and intent == "staff_unavailable" and not facts.any:
             window = times.resolve(times.TimeFacts(day=now.date()), now, unavailable=True)
         if intent in ("utilization_summary", "compliance_report") and metric is None:
@@ -457,7 +459,8 @@ class Parser:
             "staff": staff,
             "session_type": session_type,
             "needs": needs,
-            "window": _window(window),
+            # an offered option picked by its number carries its own time (every writer)
+            "window": None if intent == "confirm" and option is not None else _window(window),
             "duration_minutes": duration,
             "room": room,
             "option": option,

@@ -83,10 +83,15 @@ _COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "te
 _UNIT_MIN = r"(?:min(?:ute)?s?|m)\b"
 _UNIT_HOUR = r"(?:hours?|hrs?|h)\b"
 
+# "running about thirty minutes late": minutes in words
+_LATE_MINUTES = {"five": 5, "ten": 10, "fifteen": 15, "twenty": 20, "twenty five": 25,
+                 "thirty": 30, "forty": 40, "forty five": 45}  # fmt: skip
+_LATE_WORDS = r"twenty[-\s]five|forty[-\s]five|five|ten|fifteen|twenty|thirty|forty"
+
 _P = {
     "late": re.compile(
         rf"\b(?:(?:running|gonna\s+be|going\s+to\s+be|be|i'?m|im|am)\s+)?(?:about\s+|like\s+|~\s*|around\s+|maybe\s+)?"
-        rf"(?P<n>\d+)\s*-?\s*(?:{_UNIT_MIN})?\s*(?:late|behind)\b"
+        rf"(?P<n>\d+|{_LATE_WORDS})\s*-?\s*(?:{_UNIT_MIN})?\s*(?:late|behind)\b"
         rf"|\blate\s+by\s+(?P<n2>\d+)\s*{_UNIT_MIN}"
         # "running late, ~10", "running behind 20 min", "running late, 15ish"
         rf"|\b(?:late|behind)[\s,]+(?:by\s+)?(?:about\s+|like\s+|~\s*|around\s+|maybe\s+)?"
@@ -111,7 +116,7 @@ _P = {
     ),
     "now": re.compile(
         r"\b(?:right\s+now|right\s+away|asap|a\.s\.a\.p\.?|immediately|as\s+soon\s+as\s+possible"
-        r"|stat|now|urgently)\b"
+        r"|stat|now|rn|urgently)\b"
     ),
     "range_between": re.compile(rf"\bbetween\s+{_t(1)}\s*(?:and|&|-|–)\s*{_t(2)}"),
     "range_from": re.compile(
@@ -119,17 +124,22 @@ _P = {
     ),
     "range_bare": re.compile(rf"(?<![\d/:.-])\b{_t(1)}\s*(?:-|–|to)\s*{_t(2)}{_NOT_AFTER_RANGE}"),
     "leave": re.compile(
-        r"\b(?:leaving|leave|heading\s+out|head\s+out|out|gone|off|done|taking\s+off|clocking\s+out"
-        rf"|cutting\s+out|bailing)(?:\s+early)?(?:\s+(?:at|after|from|around|by)|,?\s+(?:like|~|around|about))\s+~?{_t(1)}"
+        r"\b(?:leaving|leave|head(?:ing)?\s+(?:out|home)|going\s+home|out|gone|off|done|taking\s+off"
+        r"|clocking\s+out|cutting\s+out|bailing)(?:\s+early)?(?:\s+(?:today|tonight|tonite))?"
+        rf"(?:\s+(?:at|after|from|around|by)|,?\s+(?:like|~|around|about))\s+~?{_t(1)}"
     ),
     "after": re.compile(
         rf"\b(?:after|past|later\s+than|starting(?:\s+at)?|from|any\s*time\s+after|no\s+earlier\s+than)\s+{_t(1)}"
     ),
     "before": re.compile(
-        rf"\b(?:before|by|until|till|til|no\s+later\s+than|earlier\s+than|up\s+to)\s+"
+        # "before we close at 5": the close is the end
+        r"\b(?:before\s+(?:we|they|everyone|everybody|everything)\s+(?:close|closes|leave|go)"
+        r"(?:\s+(?:at|@))?|before|by|until|till|til|no\s+later\s+than|earlier\s+than|up\s+to)\s+"
         # "til at least 2", "won't be back until after 2": still the end
         rf"(?:(?<=l\s)(?:at\s+least|after|about|around)\s+)?{_t(1)}"
     ),
+    # "back at 3", "back around 4": an absence's end
+    "back": re.compile(rf"\bback\s+(?:at|around|about|~)\s*~?\s*{_t(1)}"),
     "at": re.compile(rf"(?:\b(?:at|around|about|say)|@)\s*~?\s*{_t(1)}"),
     "clock": re.compile(rf"(?<![\d/:.-])\b{_t(1)}(?![\d/])"),
     "weekend": re.compile(r"\b(?P<q>this|next|the)\s+weekend\b"),
@@ -138,12 +148,19 @@ _P = {
     ),
     # "rest of the week" is this week's [now, next Monday); "for november" the whole month
     # (the nearest such month: a report for "january" said in December is the coming one).
+    # "before lunch": up to noon; "by end of day": up to midnight; "rest of today": from now
+    "before_lunch": re.compile(r"\bbefore\s+lunch(?:time)?\b"),
+    "end_of_day": re.compile(
+        r"\b(?:by|before|until|til|till)\s+(?:the\s+)?(?:end\s+of\s+(?:the\s+)?(?:day|today)|eod)\b"
+    ),
+    "rest_of_day": re.compile(r"\b(?:the\s+)?rest\s+of\s+(?:the\s+day|today)\b"),
     "rest_of_week": re.compile(
         r"\b(?:the\s+)?(?:rest|remainder)\s+of\s+(?:the\s+|this\s+)?(?:week|wk)\b"
     ),
     "month_alone": re.compile(
         r"\b(?:for|in|during|of|since|thru|through)\s+(?P<mon>january|february|march|april|june"
-        r"|july|august|september|october|november|december|sept?|oct|nov|dec)\b(?![\s.]*\d)"
+        r"|july|august|september|october|november|december|jan|feb|apr|aug|sept?|oct|nov|dec)\b"
+        r"(?![\s.]*\d)"
     ),
     # "the end of the month", "end of next week": the period's end (for "before"/"thru" it)
     "end_of": re.compile(
@@ -153,12 +170,24 @@ _P = {
         r"\bthis\s+(?:week|wk)\s+or\s+(?:the\s+)?next(?:\s+(?:week|wk|one))?\b"
     ),
     "month_bare": re.compile(
-        r"(?:\b(?:the|,)\s*|^)(?P<mon>jan|feb|apr|aug|sept?|oct|nov|dec)\b\.?(?![\s.]*\d)"
-        r"|\b(?P<full>january|february|april|june|july|august|september|october|november|december)"
+        # "the dec court report", "grp rm a usage dec", "march utilization by clinician"
+        r"(?:\b(?:the|,)\s*|^|\s(?=[a-z]{3,4}\.?\s*$))(?P<mon>jan|feb|mar|apr|aug|sept?|oct|nov|dec)\b"
+        r"\.?(?![\s.]*\d)"
+        r"|\b(?P<full>january|february|april|june|july|august|september|october|november|december"
+        r"|march(?=\s+(?:utilization|usage|numbers|attendance|report|census|no[-\s]?shows?)))"
         r"\b(?![\s.]*\d)"
     ),
-    "whole_month": re.compile(r"\b(?:the\s+)?(?:whole|entire|full)\s+month\b"),
-    "days_back": re.compile(r"\b(?:last|past|previous)\s+(?P<n>\d+)\s+days\b"),
+    "whole_month": re.compile(r"\b(?:the\s+)?(?:whole|entire|full)\s+month\b(?!\s+of\b)"),
+    # "on leave starting monday for 6 weeks", "starts leave monday, 2 weeks": how long from the day
+    "lasting": re.compile(
+        r"(?:\bfor|,)\s+(?P<n>\d+|two|three|four|five|six|seven|eight|ten|twelve)\s+(?P<u>weeks?|wks?|days)\b"
+    ),
+    # "the past 30 days", "last 2 weeks": up to now (most writers count back from now)
+    "days_back": re.compile(
+        r"\b(?:last|past|previous)\s+(?P<n>\d+|two|three|four|thirty)\s+(?P<u>days|weeks|wks)\b"
+    ),
+    # "numbers for Q4": the nearest such quarter
+    "quarter": re.compile(r"\bq(?P<q>[1-4])\b"),
     # "thurs and fri next week", "mon-wed next week": every weekday of the list is next week's
     "wd_next_week": re.compile(
         rf"\b(?:on\s+)?(?:(?P<wd0>{_WD})\.?\s*(?:and|&|\+|/|-|–|to|thru|through)\s*)?"
@@ -202,6 +231,8 @@ _P = {
         r"\b(?P<p>mornings?|afternoons?|aft|arvo|evenings?|eve|tonight|tonite|first\s+thing"
         r"|(?<=this\s)[ap]m)\b"
     ),
+    # "can his 9 be 11?", "asking for 3 instead": on a move, the new time
+    "instead_clock": re.compile(rf"\b(?:be|for|do|try)\s+{_t(1)}(?=\s+instead\b|\s*\?)"),
     # "move her to 3", "push Tyler to 3 tomorrow": on a move, the new time
     "to_clock": re.compile(
         rf"\b(?:up\s+)?to\s+(?:at\s+)?{_t(1)}{_NOT_AFTER_RANGE}(?!\s*(?:'s|w/))"
@@ -216,6 +247,8 @@ class TimeFacts:
     spans: list[tuple[int, int]] = field(default_factory=list)
     day: date | None = None
     today_implied: bool = False  # "this morning", "tonight"
+    to_part: bool = False  # "move it to the afternoon": on a move, the new part of the day
+    rest_of_day: bool = False  # "the rest of today": from now
     later: bool = False  # "later this afternoon": from now when now is already in that part
     part: str | None = None
     exact: tuple[int, int] | None = None
@@ -224,6 +257,7 @@ class TimeFacts:
     range: tuple[tuple[int, int], tuple[int, int]] | None = None
     range_to: bool = False  # "10am to 11:30": for a move, the second time is the new one
     leave: tuple[int, int] | None = None
+    back: tuple[int, int] | None = None  # "back at 3": when an absence ends
     period: tuple[datetime, datetime] | None = None
     weekday_next_week: int | None = None
     days: tuple[date, date] | None = None  # "thursday and friday", "today-tomorrow": whole days
@@ -231,11 +265,13 @@ class TimeFacts:
     to_clock: tuple[int, int] | None = None  # "move her to 3": for a move, the new time
     # "cancel my 4": the time of a session meant, and its characters
     session_clock: tuple[tuple[int, int], tuple[int, int]] | None = None
+    session_explicit: bool = False  # "my 4pm", not "my 4"
     until: datetime | None = None  # "before xmas", "thru the end of the month"
     until_at: int = 0
     period_at: int = 0
     to_period: bool = False
     within: timedelta | None = None  # "in the next hour"
+    lasting: timedelta | None = None  # "out from the 21st for six weeks": an absence's length
     now: bool = False
     going_home: bool = False  # "heading home now"
     late: int | None = None
@@ -306,14 +342,22 @@ def _word_hour_ok(m: re.Match[str], n: int, text: str) -> bool:
 # 4", "her 11 today"), when the words after it keep it a time, not a count ("tomorrow 2 groups").
 _HOUR_END = (
     rf"(?:\s*(?:$|[,.!?;:)])|\s+(?:today|tonight|tonite|{_TOMORROW}|with|w/|on|at|in|for|and|or"
-    rf"|then|instead|works|is|was|ok|okay|please|pls|appt|appointment|session|slot|{_WD})(?!\w))"
+    rf"|then|instead|works|is|was|ok|okay|please|pls|appt|appointment|session|slot|group|intake"
+    rf"|1:1|start|meeting|mtg|{_WD})(?!\w))"
 )
 _DAY_HOUR = re.compile(
     rf"\b(?:{_WD}|today|{_TOMORROW})\.?\s+(?P<h>1[0-2]|[1-9])(?::(?P<m>[0-5]\d))?(?={_HOUR_END})"
 )
-_SESSION_HOUR = re.compile(
-    rf"\b(?:my|his|her|their|your)\s+(?P<h>1[0-2]|[1-9])(?::(?P<m>[0-5]\d))?(?={_HOUR_END})"
+# "cancel my 4", "move his 9am", "today's 10": the time of a session its owner names (a bare
+# hour only when the words after it keep it a time).
+_SESSION_TIME = re.compile(
+    r"(?:\b(?:my|his|her|their|your)\s+|(?<=today's\s)|(?<=todays\s)|(?<=tmrw's\s)"
+    rf"|(?<=tomorrow's\s))(?:(?:{_WD})\.?\s+)?{_t(1)}"
+    # "cover my 10 and 1 o'clock": the others of a list are sessions too
+    r"(?:\s*(?:,|and|&|\+)\s*(?:[01]?\d)(?::[0-5]\d)?(?:\s*[ap]\.?m\b|\s*o'?clock)?(?![\w/]))*"
 )
+# "move her to friday, same time": the session's own time on the new day
+_SAME_TIME = re.compile(r"\bsame\s+time\b")
 
 
 def _bare_hour(m: re.Match[str], part: str | None) -> tuple[int, int]:
@@ -335,6 +379,9 @@ _PAST_MENTION = re.compile(
     rf"|\bnot\s+(?:today|tonight|{_TOMORROW}|{_WD})\b"
     r"|\b(?:od'?d|o\.d\.'?d|overdosed|relapsed|used|drank|stopped|started|quit|discharged|released"
     rf"|arrested|got\s+out|came\s+in)\s+(?:on\s+)?(?:{_WD}|{_TOMORROW})\b"
+    # "ER discharged her this morning", "released this am", "the walk-in from this morning"
+    r"|\b(?:discharged|released|let\s+(?:him|her|them)\s+go|issued|dropped\s+off|arrived|from"
+    r"|od'?d|overdosed)(?:\s+\w+){0,2}?\s+this\s+(?:morning|am)\b"
 )
 
 
@@ -345,6 +392,8 @@ _REPLACED = re.compile(
     r"(?:\s+[\w'/:.-]+){1,2}"
     # "next friday 1pm (was thurs)", "(not 3pm)", ", was monday": the old value, set aside
     r"|\(\s*(?:was|not|orig(?:inally)?|prev(?:iously)?|formerly)\b[^)]*\)?"
+    # "tuesday at 2. not 2:30, 2", "scratch that, 2 not 1": the time ruled out
+    r"|\bnot\s+(?:at\s+)?\d{1,2}(?::[0-5]\d)?(?:\s*[ap]\.?m\b)?(?![\d/:])"
     r"|(?<=[,;]\s)(?:was|originally|previously)\s+(?:on\s+)?(?:the\s+)?[\w'/:.-]+(?:\s+(?:at\s+)?\d[\w:]*)?"
 )
 
@@ -355,9 +404,48 @@ _SAYS_TODAY = re.compile(
 )
 
 
-def past_spans(text: str) -> list[tuple[int, int]]:
-    """The spans of lowercase `text` that date something past (see _PAST_MENTION)."""
-    return [m.span() for m in _PAST_MENTION.finditer(text)]
+# "walk in at 4:45", "came back at 3am", "1am walk in", "dropped off a veteran at 3": when someone
+# arrived, not when they are to be seen (read so only when that time is past or just ahead)
+_ARRIVED_AT = re.compile(
+    r"\b(?:walk(?:ed)?[-\s]?ins?|came\s+(?:in|back)|arrived|showed\s+up|dropped\s+(?:off\s+)?"
+    r"(?:\w+\s+){0,2}?(?:off\s+)?)\s*(?:at|around|@)\s+(?:almost\s+|about\s+)?"
+    r"(?P<h>[01]?\d|2[0-3])(?::(?P<m>[0-5]\d))?\s*(?P<ap>[ap])?\.?m?\b"
+    r"|(?<![\d:])(?P<h2>1[0-2]|[1-9])(?::(?P<m2>[0-5]\d))?\s*(?P<ap2>[ap])\.?m\.?\s+walk[-\s]?in"
+)
+
+
+_BARE_WEEKDAY = re.compile(rf"(?<!this\s)(?<!next\s)(?<!last\s)\b(?P<wd>{_WD})\b")
+
+
+def past_spans(text: str, now: datetime | None = None) -> list[tuple[int, int]]:
+    """The spans of lowercase `text` that date something past (see _PAST_MENTION, _ARRIVED_AT)."""
+    spans = [m.span() for m in _PAST_MENTION.finditer(text)]
+    if now is not None:
+        spans += [m.span() for m in _ARRIVED_AT.finditer(text) if _arrived(m, now)]
+        # "sunday walk in", "walk-in saturday" said on that day: the day it is, not the next one
+        spans += [
+            m.span()
+            for m in _BARE_WEEKDAY.finditer(text)
+            if _WEEKDAYS[m.group("wd")] == now.weekday()
+        ]
+    return spans
+
+
+def _arrived(m: re.Match[str], now: datetime) -> bool:
+    h = int(m.group("h") or m.group("h2"))
+    minute = int(m.group("m") or m.group("m2") or 0)
+    ap = m.group("ap") or m.group("ap2")
+    if ap == "p" and h < 12:
+        h += 12
+    elif ap == "a" and h == 12:
+        h = 0
+    readings = [h]
+    if not ap and h <= 7:  # a bare hour: the afternoon's (the rule), or at night the small hours'
+        readings = [h + 12, h] if now.hour < 8 else [h + 12]
+    here = now.hour * 60 + now.minute
+    # within the last 12 hours or the next 30 minutes (across midnight too)
+    return any((here - (r * 60 + minute)) % 1440 <= 720 or (r * 60 + minute - here) % 1440 <= 30
+               for r in readings)  # fmt: skip
 
 
 class _Cursor:
@@ -446,7 +534,9 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
         if hour:
             facts.late = 30 if "half" in hour else 60
         else:
-            facts.late = int(m.group("n") or m.group("n2") or m.group("n3"))
+            raw = m.group("n") or m.group("n2") or m.group("n3")
+            words = " ".join(raw.replace("-", " ").split())
+            facts.late = int(raw) if raw.isdigit() else _LATE_MINUTES[words]
         cur.take(m.start(), m.end())
     for m in cur.find("late_bare"):
         facts.late_bare = True
@@ -502,27 +592,51 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
         facts.until = _period(q, m.group("u"), now)[1]
         facts.until_at = m.start()
         cur.take(m.start(), m.end())
+    moved_to = False
     for m in cur.find("period"):
+        cur.take(m.start(), m.end())
+        if moved_to:
+            continue  # "move it to next week, she works all this week": where it goes
         facts.period = _period(m.group("q"), m.group("u"), now)
         facts.period_at = m.start()
         facts.to_period = bool(_TO_DAY.search(text[: m.start()]))  # "move it to next week"
+        moved_to = bool(_MOVED_INTO.search(text[: m.start()]))
+    for m in cur.find("end_of_day"):
+        facts.until, facts.until_at = _midnight(today + timedelta(days=1), tz), m.start()
+        cur.take(m.start(), m.end())
+    for m in cur.find("rest_of_day"):
+        facts.day, facts.rest_of_day = today, True
         cur.take(m.start(), m.end())
     for m in cur.find("rest_of_week"):
         facts.period = _period("this", "week", now)
         cur.take(m.start(), m.end())
     for m in cur.find("month_alone"):
-        facts.period = _month(_MONTHS[m.group("mon")[:3]], now)
+        facts.period = facts.period or _month(_MONTHS[m.group("mon")[:3]], now)  # the first
         cur.take(m.start(m.lastindex or 0), m.end())
     for m in cur.find("whole_month"):
         facts.period = _period("this", "month", now)
         cur.take(m.start(), m.end())
     if facts.period is None:
-        for m in cur.find("month_bare"):  # "report, december", "the dec court report"
-            facts.period = _month(_MONTHS[(m.group("mon") or m.group("full"))[:3]], now)
+        for m in cur.find("month_bare"):  # "report, december", "february ... vs january"
+            facts.period = facts.period or _month(
+                _MONTHS[(m.group("mon") or m.group("full"))[:3]], now
+            )
             cur.take(m.start("mon") if m.group("mon") else m.start("full"), m.end())
+    for m in cur.find("lasting"):
+        raw = m.group("n")
+        n = int(raw) if raw.isdigit() else {"eight": 8, "twelve": 12}.get(raw) or _COUNTS[raw]
+        facts.lasting = timedelta(days=n * (7 if m.group("u").startswith("w") else 1))
+        cur.take(m.start(), m.end())
     for m in cur.find("days_back"):
-        n = int(m.group("n"))
-        facts.period = (_midnight(today - timedelta(days=n), tz), _midnight(today, tz))
+        raw = m.group("n")
+        n = (int(raw) if raw.isdigit() else _COUNTS[raw]) * (
+            7 if m.group("u").startswith("w") else 1
+        )
+        facts.period = ((now.astimezone(UTC) - timedelta(days=n)).astimezone(tz), now)
+        cur.take(m.start(), m.end())
+    for m in cur.find("quarter"):
+        first = _month(3 * int(m.group("q")) - 2, now)[0]
+        facts.period = (first, _month(3 * int(m.group("q")), now)[1])
         cur.take(m.start(), m.end())
     for m in cur.find("date_name_span"):
         first = _date_from(m, today)
@@ -533,23 +647,41 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
                 continue
             dates += [(m.start(), m.start("d2") - 1, first), (m.start("d2"), m.end(), last)]
             cur.take(m.start(), m.end())
+    holidays: set[int] = set()
+    reasons: list[tuple[int, int, date]] = []
     for name in ("date_iso", "date_name", "date_name_rev", "date_num", "holiday", "date_ordinal"):
         for m in cur.find(name):
             day = _date_from(m, today)
             if day is None:
                 facts.unresolved.append(m.group())
                 continue
+            if _DAY_AFTER.search(text[: m.start()]):
+                day += timedelta(days=1)  # "the day after thanksgiving"
+            if name == "holiday":
+                holidays.add(m.start())
+                if _FOR_REASON.search(text[: m.start()]):
+                    reasons.append((m.start(), m.end(), day))
+                    cur.take(m.start(), m.end())
+                    continue
             facts.day = day
             dates.append((m.start(), m.end(), day))
             cur.take(m.start(), m.end())
-    for a, _, day in dates:
-        if _WEEK_OF.search(text[:a]):  # "the week of dec 7": Monday to Monday
-            monday = day - timedelta(days=day.weekday())
+    for a, b, day in dates:
+        week = _WEEK_OF.search(text[:a])
+        if week or (a in holidays and _HOLIDAY_WEEK.match(text, b)):
+            # "the week of dec 7", "christmas week": Monday to Monday ("the week after": the next)
+            monday = day - timedelta(
+                days=day.weekday() - (7 if week and week.group("after") else 0)
+            )
             facts.period = (_midnight(monday, tz), _midnight(monday + timedelta(days=7), tz))
             facts.day = None
     span = _date_range(text, sorted(dates))
     if span is not None:  # "Dec 21 to Jan 1": both days whole
         first, last = span
+        ends = sorted(dates)[0][0], sorted(dates)[-1][0]
+        if re.search(r"\bbetween\s+$", text[: ends[0]]) and set(ends) <= holidays:
+            # "between xmas and new years": the days between two holidays, not the holidays
+            first, last = first + timedelta(days=1), last - timedelta(days=1)
         facts.day, facts.period = None, (_midnight(first, tz), _midnight(last + timedelta(1), tz))
     for m in cur.find("day"):
         word = m.group("d")
@@ -593,6 +725,9 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
             facts.part = "morning" if m.group("ap") == "a" else "afternoon"
         named.append((m.start(), m.end(), facts.day))
         cur.take(m.start(), m.end())
+    if reasons and not (named or dates or facts.period or facts.now or facts.within):
+        dates += reasons  # "slots for xmas eve?": the holiday is the day asked
+        facts.day = reasons[-1][2]
     # a date and the weekday written before it are one mention ("from monday the 14th through...")
     every = sorted(named + [(written_from.get(i, a), b, d) for i, (a, b, d) in enumerate(dates)])
     if span is None:  # (a range of dates already gave the days)
@@ -604,6 +739,13 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
         facts.day = timed.pop()
     every = _return_days(text, every, facts, tz, today)
     for a, _, day in every:
+        if _SINCE.search(text[:a]):  # "attendance since monday", "since Nov 1": up to now
+            while day > today:
+                day -= timedelta(days=7)
+            facts.period, facts.day, facts.days = (_midnight(day, tz), now), None, None
+            every = [e for e in every if e[0] != a]
+            break
+    for a, _, day in every:
         m = _BEFORE_DAY.search(text[:a])
         if m and not text[a:].split(" ", 1)[0].endswith("'s"):
             # "before xmas": up to that day; "by friday": that day included
@@ -614,13 +756,24 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
         facts.until, facts.period = facts.period[0], None  # "before next week"
     facts.to_day = _moved_to(text, every)
     fix = _CORRECTION.search(text)
-    if fix:  # "thursday, no wait, friday": what follows the correction wins
-        after = [d for a, _, d in every if a >= fix.end()]
+    if fix:  # "thursday, no wait, friday": what follows the correction wins (the first of it:
+        # "tues, no wait, wednesday, tues is fine"; a range: "mon-weds, scratch that, mon-tues")
+        after = [e for e in every if e[0] >= fix.end()]
         if after:
-            facts.day, facts.days, facts.to_day = after[-1], None, after[-1]
+            facts.day, facts.to_day = after[0][2], after[0][2]
+            facts.days = _day_span(text, after)
     for m in cur.find("part"):
-        facts.part = _PART_WORDS[m.group("p")]
         before = text[: m.start()].rstrip()
+        if _NOT_PART.search(before):  # "fri morning, not afternoon": not the part asked for
+            cur.take(m.start(), m.end())
+            continue
+        if facts.to_part:
+            cur.take(m.start(), m.end())
+            continue  # "to the afternoon, she's got court in the morning": where it goes
+        facts.part = _PART_WORDS[m.group("p")]
+        facts.to_part = bool(_TO_PART.search(before))
+        if fix and m.start() < fix.start() and _P["clock"].search(text, fix.end()):
+            facts.part = None  # "this afternoon, no wait he can only stay til 1": the time said
         if m.group("p") in ("tonight", "tonite") or before.endswith("this"):
             facts.today_implied = True
             facts.later = bool(re.search(r"\blater\s+this$", before))
@@ -629,6 +782,14 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
                 cur.take(start, m.start())
         cur.take(m.start(), m.end())
 
+    for m in free_matches(_SESSION_TIME, text, cur.free):  # read by `own_session`
+        if m.group("hw1") or not (_explicit(m, 1) or re.match(_HOUR_END, text[m.end() :])):
+            continue  # "her 2 kids" is no time
+        start = m.start("h1") if m.group("h1") else m.start("noon1")
+        facts.session_clock = (_clock(m, 1, facts.part), (start, m.end()))
+        facts.session_explicit = _explicit(m, 1)
+        cur.take(*facts.session_clock[1])
+        break
     # Clock times, most specific form first.
     for name in ("range_between", "range_from", "range_bare"):
         for m in cur.find(name):
@@ -651,7 +812,7 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
             # "10am to 11:30", "from 2 to 4": on a move, the second time is the new one
             facts.range_to = name == "range_from" or (name == "range_bare" and " to " in m.group())
             cur.take(m.start(), m.end())
-    for name in ("leave", "before", "after", "at"):  # "until after 2" ends at 2
+    for name in ("leave", "before", "after", "back", "at"):  # "until after 2" ends at 2
         for m in cur.find(name):
             if not _word_hour_ok(m, 1, text) or (
                 m.group("hw1")
@@ -671,14 +832,17 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
                 continue  # "by 3 people" is not a time; "be in by 10" is
             setattr(facts, "exact" if name == "at" else name, _clock(m, 1, facts.part))
             cur.take(m.start(), m.end())
+    for m in cur.find("before_lunch"):
+        facts.before = facts.before or (12, 0)
+        cur.take(m.start(), m.end())
     to_explicit = False
-    for m in cur.find("to_clock"):
+    for m in cur.find("to_clock") + cur.find("instead_clock"):
         if not _word_hour_ok(m, 1, text):
             continue
         facts.to_clock, to_explicit = _clock(m, 1, facts.part), _explicit(m, 1)
         cur.take(m.start(), m.end())
     for m in cur.find("clock"):
-        if _explicit(m, 1) or (fix and m.start() == fix.end() and facts.exact):
+        if _explicit(m, 1) or (fix and m.start() == fix.end() and (facts.exact or facts.to_clock)):
             facts.exact = _clock(m, 1, facts.part)  # "at 4, no wait, 5": the corrected time
             facts.to_clock = None if fix and m.start() == fix.end() else facts.to_clock
             cur.take(m.start(), m.end())
@@ -690,10 +854,6 @@ def extract(text: str, now: datetime, taken: list[tuple[int, int]] | None = None
                 facts.exact = _bare_hour(m, facts.part)
                 cur.take(m.start("h"), m.end())
                 break
-    for m in _SESSION_HOUR.finditer(text):  # "cancel my 4", "his 11 tomorrow": a session's time
-        if cur.free(*m.span("h")):  # read by the parser only where a cancel uses it
-            facts.session_clock = (_bare_hour(m, facts.part), (m.start("h"), m.end()))
-            break
     facts.spans = cur.used
     return facts
 
@@ -817,7 +977,8 @@ def _ordinal(day: int, today: date) -> date | None:
 
 
 _CORRECTION = re.compile(
-    r"\b(?:no\s+wait|no\s+sorry|no\s+actually|no\s+make\s+(?:it|that)|sorry\s+i\s+meant?"
+    r"\b(?:no[,\s]+wait|no[,\s]+sorry|no[,\s]+actually|(?:no|wait)[,\s]+make\s+(?:it|that)"
+    r"|sorry\s+i\s+meant?"
     r"|i\s+meant?|correction|scratch\s+that|actually)\b[\s,:]*"
 )
 _CLOCK_AFTER = re.compile(
@@ -860,8 +1021,18 @@ def _return_days(
     return []
 
 
-_WEEK_OF = re.compile(r"\bweek\s+of\s+(?:the\s+)?$")
-_TO_DAY = re.compile(r"\b(?:to|till|til|until|for|into)\s+(?:the\s+|on\s+(?:the\s+)?)?$")
+_NOT_PART = re.compile(r"\b(?:not|no|but)(?:\s+in)?(?:\s+the)?$")
+_TO_PART = re.compile(rf"\b(?:to|into|for)\s+(?:the|this|(?:{_WD}|today|{_TOMORROW})(?:'?s)?)$")
+_DAY_AFTER = re.compile(r"\bday\s+after\s+(?:the\s+)?$")
+_MOVED_INTO = re.compile(r"\b(?:to|into)\s+(?:some\s*time\s+|any\s*time\s+)?$")
+_SINCE = re.compile(r"\bsince\s+(?:(?:last|this\s+past)\s+)?$")
+_WEEK_OF = re.compile(r"\bweek\s+(?:(?P<after>after)|of)\s+(?:the\s+)?$")
+_HOLIDAY_WEEK = re.compile(r"\s+week\b")  # "christmas week", "thanksgiving week"
+# "traveling for xmas eve", "he's at his daughter's for thanksgiving": a reason, beside the day
+_FOR_REASON = re.compile(r"\bfor\s+$")
+_TO_DAY = re.compile(
+    r"\b(?:to|till|til|until|for|into)\s+(?:some\s*time\s+|any\s*time\s+)?(?:the\s+|on\s+(?:the\s+)?)?$"
+)
 
 
 def _moved_to(text: str, days: list[tuple[int, int, date]]) -> date | None:
@@ -889,6 +1060,41 @@ def _date_from(m: re.Match[str], today: date) -> date | None:
         return None
 
 
+# "auths expiring before xmas", "which auths lapse jan 1": the day bounds what is asked about
+_RUNS_OUT = re.compile(
+    r"\b(?:expir\w*|run(?:s|ning)?\s+out|laps\w*|roll(?:s|ing)?\s+over|auths?\s+up"
+    r"|new\s+(?:prior\s+)?auth)\b"
+)
+
+
+def due_only(facts: TimeFacts, text: str, today: date) -> bool:
+    """A compliance report with only a day named ("by friday", "payer audit is thursday", "right
+    now"): when the report is wanted, not the period it covers (most writers leave it empty).
+    What "expires before xmas" is the period asked about."""
+    if facts.period is not None or facts.days is not None or facts.within is not None:
+        return False
+    if _RUNS_OUT.search(text):
+        return False
+    return facts.now or facts.until is not None or (facts.day is not None and facts.day != today)
+
+
+def own_session(facts: TimeFacts, text: str, intent: str) -> None:
+    """Where the time of a session its owner names ("my 4pm", "his 9") goes. Every writer reads
+    it as the session meant, never as the new time of a move nor the span of an absence: "sick
+    today, cover my 10 and 2" is today; "move my 4pm to monday" is monday; "cancel my 4" is 4."""
+    if facts.session_clock is None or intent == "staff_unavailable":
+        return
+    clock = facts.session_clock[0]
+    if intent == "reschedule":
+        new = (facts.exact, facts.range, facts.after, facts.before, facts.to_clock, facts.part)
+        when = (facts.day, facts.days, facts.period, facts.until, facts.now, facts.in_delta)
+        if (_SAME_TIME.search(text) and not any(new)) or not any(new + when):
+            facts.exact = clock  # "to tmrw same time": the old time on the new day
+        return
+    if not facts.exact and not facts.range and (facts.session_explicit or intent == "cancel"):
+        facts.exact = clock
+
+
 def resolve(
     facts: TimeFacts, now: datetime, *, unavailable: bool = False
 ) -> tuple[datetime, datetime] | None:
@@ -908,7 +1114,15 @@ def resolve(
         first = facts.days[0] if facts.days else facts.day
         begin = _midnight(first, tz) if first and first < facts.until.date() else now
         return begin, facts.until
+    if facts.back and not (unavailable and facts.exact is None and facts.before is None):
+        facts.exact = facts.exact or facts.back  # "call her back at 3": a time
+        facts.back = None
+    elif facts.back:  # "leaving at 1, back at 3": out until then
+        facts.before, facts.back = facts.back, None
     has_clock = any((facts.exact, facts.after, facts.before, facts.range, facts.leave))
+    first_day = facts.days[0] if facts.days else facts.day
+    if unavailable and facts.lasting and first_day and not has_clock:
+        return _midnight(first_day, tz), _midnight(first_day + facts.lasting, tz)
     if facts.days is not None and not has_clock and not facts.part:
         end = _midnight(facts.days[1] + timedelta(days=1), tz)
         if unavailable and facts.days[0] == today:
@@ -916,8 +1130,9 @@ def resolve(
         return _midnight(facts.days[0], tz), end
     if facts.days is not None:
         facts.day = facts.days[0]  # "thursday and friday at 2": the first of them
-    if facts.period is not None and facts.day is None and not has_clock:
-        return facts.period
+    bound = facts.exact or facts.range or facts.leave or (unavailable and has_clock)
+    if facts.period is not None and facts.day is None and not bound:
+        return facts.period  # "this week, only after 5": no one window says both; the week
     if facts.now and facts.day is None and not has_clock and not facts.part:
         if unavailable and facts.going_home:  # "migraine, heading home now": the rest of today
             return now, _midnight(today + timedelta(days=1), tz)
@@ -945,7 +1160,10 @@ def resolve(
     if facts.range:
         return _local(day, facts.range[0], tz), _local(day, facts.range[1], tz)
     if facts.leave and unavailable:  # "appt at 3 so leaving at 2:30": out from 2:30
-        return _local(day, facts.leave, tz), next_day
+        back = (
+            _local(day, facts.before, tz) if facts.before and facts.before > facts.leave else None
+        )
+        return _local(day, facts.leave, tz), back or next_day  # "leaving at 1, back at 3"
     if facts.exact:
         at = _local(day, facts.exact, tz)
         return at, at
@@ -955,12 +1173,17 @@ def resolve(
         return _local(day, facts.after, tz), next_day
     if facts.before:
         begin = max(start_of_day, now) if day == today else start_of_day
+        part = PARTS_OF_DAY[facts.part] if facts.part else None
+        if part and part.start < facts.before[0] * 60 + facts.before[1] <= part.end:
+            # "out this morning, in by noon": from the part's start, however late it is said
+            # ("friday morning, out until 1" runs past the morning: from the day's start)
+            begin = _local(day, divmod(PARTS_OF_DAY[facts.part].start, 60), tz)
         return begin, _local(day, facts.before, tz)
     if facts.part:
         part = PARTS_OF_DAY[facts.part]
         begin = _local(day, divmod(part.start, 60), tz)
         end = _local(day, divmod(part.end, 60), tz)
         return (max(begin, now) if facts.later and begin < now < end else begin), end
-    if unavailable and day == today:
+    if (unavailable or facts.rest_of_day) and day == today:
         return now, next_day
     return start_of_day, next_day
