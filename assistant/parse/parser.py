@@ -111,6 +111,13 @@ _NOT_EMERGENCY = re.compile(
     r"\b(?:not|no|non|isn'?t|wasn'?t|can'?t\s+take|no\s+more)[\s-]+(?:an?\s+)?"
     r"(?:emergency|emergent|urgent|stat|walk[-\s]?ins?)\b"
 )
+# Someone who was in our care coming back ("readmit Tyler", "a former pt wants back in"): every
+# development writer who writes these words labels an emergency intake, roster patient or not.
+_READMISSION = re.compile(
+    r"\bre-?admi(?:t\w*|ssions?)\b|\bwants?\s+(?:to\s+come\s+)?back\s+in\b"
+    r"|\b(?:wants?|asking|asks|ready)\s+to\s+(?:come\s+back|restart)\b"
+    r"|\b(?:former|old)\s+(?:pt|patient|client)\b"
+)
 _WALK_IN = re.compile(
     r"\b(?:walk[-\s]?ins?|(?:just\s+)?(?:showed|walked)\s+(?:up|in)\b" + _NOT_ARRIVAL + ")"
 )
@@ -451,6 +458,8 @@ class Parser:
             metric = "staff_utilization" if intent == "utilization_summary" else None
         if metric == "staff_utilization" and room is not None and staff is None:
             metric = "room_utilization"  # "oak room utilization last week": the room's
+        if intent not in reports:
+            metric = None  # "move his eval, the auth renews the 15th": a report's field only
         frame: dict[str, Any] = {
             "intent": intent,
             "patient": patient,
@@ -823,6 +832,8 @@ class Parser:
                 return "emergency_intake", "cue"
         elif said and _WALK_IN.search(low):
             return "emergency_intake", "cue"  # "walk in asking for methadone"
+        if said and _READMISSION.search(low):
+            return "emergency_intake", "cue"  # "readmit for will turner, came in shaking"
         # an absence of the sender or a named clinician ("I'm at the hospital, can someone cover")
         absence = ("staff_unavailable" in cues and (staff is not None or _SELF.search(low))) or (
             facts.leave is not None or facts.late is not None
