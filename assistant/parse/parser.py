@@ -339,6 +339,12 @@ class Parser:
             frame = {**frame, "window": None}
             if frame["intent"] == "unknown":
                 frame |= {"session_type": None, "needs": []}
+        if frame["intent"] in _ONLY_WHO and not frame.get("action"):
+            # "lisa's out sick, can someone cover her 10am group": the absence is the request;
+            # the sessions it touches are not its fields (in 538 of the 548 development absences
+            # no writer gives them), and a question about the assistant carries only its intent.
+            keep = _ONLY_WHO[frame["intent"]]
+            frame |= {f: None for f in _DETAILS if f not in keep} | {"needs": []}
         return frame
 
     def _understood(self, text: str, now: datetime, actor: str | None) -> dict[str, Any]:
@@ -953,6 +959,12 @@ class Parser:
 
 _NO_BOOKING_ON = re.compile(rf"(?<![\w']){lx.NO_BOOKING_ON}(?!\w)")
 _NO_PERIOD = frozenset({"unknown", "help"})
+_DETAILS = ("patient", "staff", "session_type", "duration_minutes", "room", "option", "metric")
+# The fields an absence and a question about the assistant keep (besides the window).
+_ONLY_WHO: dict[str, frozenset[str]] = {
+    "staff_unavailable": frozenset({"staff"}),
+    "help": frozenset(),
+}
 
 
 def _acts_besides(frame: dict[str, Any]) -> bool:
