@@ -171,6 +171,8 @@ INTENT_CUES: dict[str, list[str]] = {
     "reschedule": [
         r"re[-\s]?schedul(?:e|ed|ing)", r"resched", r"move", r"moving", r"push(?:\s+back)?", r"bump", r"shift",
         r"change\s+(?:the\s+)?time", r"switch", r"different\s+time", r"another\s+time", r"instead",
+        # "no showed, rebook her for tues", "tyler 2pm -> 4pm": every writer's move
+        r"re-?book(?:ed|ing)?", r"->", r"→",
     ],
     "book": [
         r"book(?:ed|ing)?", r"schedule", r"put\s+\S+(?:\s+\S+)?\s+(?:in|on|down)", r"set\s+up", r"pencil\s+in",
@@ -401,6 +403,14 @@ OPTION_RE = re.compile(
     r"|(?<![\w])(?:go\s+with|take|do|pick|choose|book|let'?s\s+do|let'?s\s+go\s+with)\s+#?(?P<n3>\d{1,2})\b(?!\s*(?:am|pm|:|min|hour))"
 )
 BARE_NUMBER_RE = re.compile(r"^\s*#?(?P<n>\d{1,2})[.!)]?\s*(?:please|pls|plz|thanks|thx)?[.!]?\s*$")
+# A reply that is only a pick by its place or a bare "y": "1st", "first", "the last one", "that
+# one 👌", "ok do the earliest one" (every development writer labels these a confirm).
+BARE_PICK_RE = re.compile(
+    r"^\W*(?:(?:ok|okay|yes|yeah|yep|sure)\W+)?(?:(?:do|take|go\s+with)\s+)?(?:the\s+)?"
+    r"(?:(?P<ord>first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th)|last|earliest|latest|later"
+    r"|earlier|that|this)(?:\s+(?:one|option|slot|time))?(?:\W|_)*$"
+    r"|^\W*(?:y|ya|yy)\W*$"
+)
 
 
 # -- requests versus questions (the record and attendance recognisers) ------------------------

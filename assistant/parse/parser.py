@@ -548,7 +548,11 @@ class Parser:
     def _bare_option(self, st: _State) -> int | None:
         m = lx.BARE_NUMBER_RE.match(st.low)
         if m is None:
-            return None
+            pick = lx.BARE_PICK_RE.match(st.low)
+            if pick is None:
+                return None
+            st.take(0, len(st.low))  # "1st", "the last one": the whole message is the answer
+            return lx.ORDINALS[pick.group("ord")] if pick.group("ord") else None
         st.take(m.start("n"), m.end("n"))  # "2" is read: the whole message is the answer
         return int(m.group("n"))
 
@@ -810,7 +814,7 @@ class Parser:
         """The rules' intent, and how they found it: "exact" (a bare number, "how do I"), "cue"
         (words that say it), or "fallback" (a guess from what the message names)."""
         low = st.low.strip()
-        if lx.BARE_NUMBER_RE.match(low):
+        if lx.BARE_NUMBER_RE.match(low) or lx.BARE_PICK_RE.match(low):
             return "confirm", "exact"
         if _HELP.search(low):
             return "help", "exact"
