@@ -478,7 +478,7 @@ class Parser:
             "window": None if intent == "confirm" and option is not None else _window(window),
             "duration_minutes": duration,
             "room": room,
-            "option": option,
+            "option": option if intent == "confirm" else None,  # the contract: for confirm
             "metric": metric,
             "confidence": self._confidence(st, intent, ambiguous, facts),
             "parser": "rules",
@@ -535,9 +535,9 @@ class Parser:
 
     def _option(self, st: _State) -> int | None:
         for m in st.matches(lx.OPTION_RE):
-            tail = st.low[m.end() : m.end() + 4]
-            if re.match(r"\s*(?::|/|am\b|pm\b|[ap]\b)", tail):
-                continue  # "the 2:30", "take the 2pm"
+            tail = st.low[m.end() : m.end() + 5]
+            if re.match(r"\s*(?::|/|am\b|pm\b|[ap]\b|o'?c)", tail):
+                continue  # "the 2:30", "take the 2pm", "the 2 o'clock"
             raw = m.group("n") or m.group("n2") or m.group("n3")
             n = (
                 int(raw)
@@ -819,7 +819,10 @@ class Parser:
         low = st.low.strip()
         if lx.BARE_NUMBER_RE.match(low) or lx.BARE_PICK_RE.match(low):
             return "confirm", "exact"
-        if _HELP.search(low):
+        # "how do I move an appointment, Robert wants his 1pm at 3": the question wraps a request
+        # that names whom and when; every development writer labels the request
+        asks = {k for k, v in cues.items() if not (k == "find_slot" and set(v) <= _PICK_NOUNS)}
+        if _HELP.search(low) and not (patient and facts.any and asks - {"help"}):
             return "help", "exact"
         if self._picked(st, cues):
             st.take(0, len(st.low))  # the whole message is the pick: every word is read
@@ -909,7 +912,9 @@ class Parser:
                 "book",
                 "cue",
             )  # "Robert would like the 2:30 thursday, please book it": the request
-        if _BOOK_IT.search(low) or option is not None:
+        # "book it" or "the 2nd" picks an offer unless the message asks something else too ("is
+        # there a group tonight? she needs her 2nd one this week", "find a slot, then book it")
+        if (_BOOK_IT.search(low) or option is not None) and not asks - _PICKING:
             if _NEGATED_PICK.search(low):
                 return "decline", "cue"
             return "confirm", "exact"
@@ -937,7 +942,7 @@ class Parser:
     def _picked(st: _State, cues: dict[str, list[str]]) -> bool:
         """The message picks an offered option by what it is, not by its number."""
         # "the 4pm slot": the word "slot" names the pick, it does not ask for a slot
-        other = {k for k, v in cues.items() if not (k == "find_slot" and set(v) <= {"slot"})}
+        other = {k for k, v in cues.items() if not (k == "find_slot" and set(v) <= _PICK_NOUNS)}
         if not _PICK_START.match(st.low) or other - {"book", "confirm"}:
             return False
         free = [
@@ -964,6 +969,10 @@ class Parser:
         return round(max(0.0, min(1.0, score)), 2)
 
 
+# "slot 2", "the second option": words that name an offer, not a request for one
+_PICK_NOUNS = frozenset({"slot", "option", "options"})
+# the cues a pick is said with ("yes, book the first option", "no wait, make it option 3")
+_PICKING = frozenset({"book", "confirm", "decline"})
 _NO_BOOKING_ON = re.compile(rf"(?<![\w']){lx.NO_BOOKING_ON}(?!\w)")
 _NO_PERIOD = frozenset({"unknown", "help"})
 _DETAILS = ("patient", "staff", "session_type", "duration_minutes", "room", "option", "metric")
