@@ -169,7 +169,7 @@ INTENT_CUES: dict[str, list[str]] = {
         r"no\s+need\s+for",
     ],
     "reschedule": [
-        r"re[-\s]?schedul(?:e|ed|ing)", r"re-?book(?:ed|ing)?", r"resched", r"move", r"moving", r"push(?:\s+back)?", r"bump", r"shift",
+        r"re[-\s]?schedul(?:e|ed|ing)", r"resched", r"move", r"moving", r"push(?:\s+back)?", r"bump", r"shift",
         r"change\s+(?:the\s+)?time", r"switch", r"different\s+time", r"another\s+time", r"instead",
         # "no showed, rebook her for tues", "tyler 2pm -> 4pm": every writer's move
         r"re-?book(?:ed|ing)?", r"->", r"→",
