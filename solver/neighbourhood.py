@@ -148,7 +148,9 @@ def _search(
         for demand in short:
             now = time.perf_counter()
             if now + took >= until or (
-                gaining_after is not None and now >= gaining_after and misses >= GAINING
+                gaining_after is not None
+                and now >= gaining_after
+                and (misses >= GAINING or not hits)  # (a search that never placed is not)
             ):
                 return placed  # (a target begun that cannot end in time would overrun the limit)
             # First the hours of its window all week (cheap when the window is narrow), then
