@@ -94,6 +94,11 @@ _TALLY = re.compile(
     r"\b\d+\s+of\s+(?:\d+|the|her|his|their)\b|\b\d+\s+(?:no[\s-]?shows|absences|groups|sessions"
     r"|times)\b|\b(?:this|last|per)\s+(?:week|month|year)\b|\bso\s+far\b"
 )
+_ASKS_FOR_SESSION = re.compile(
+    r"\b(?:re-?book|re-?schedule|readmit|re-?admit"
+    r"|(?:can|could|will)\s+(?:someone|somebody|anyone|any\s+\w+|(?:you|u|we)\s+(?:please\s+)?"
+    r"(?:see|rebook|move|slide|push|do\s+(?:his|her|their|the)|get\s+(?:him|her|them)\s+in)))\b"
+)
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEKDAY = re.compile(
     r"\b(?:on\s+|last\s+)?(?P<wd>mon|tue|wed|thu|fri|sat|sun)(?:day|s|sday|nesday|rsday|urday)?\b"
@@ -128,6 +133,10 @@ def recognise(
         return None  # "did Jamie no-show?" asks; only "what is unmarked?" is asked by asking
     if action != "unmarked" and _TALLY.search(low):
         return None  # "Jamie has 3 no-shows this month" reports, it marks nothing
+    if action != "unmarked" and _ASKS_FOR_SESSION.search(low):
+        # "showed up in crisis, can someone see her now", "no-showed, rebook for next week":
+        # the request is the new session (what every development writer labels), not the mark
+        return None
     day = _day(low, now.date(), action)
     out: dict[str, Any] = {
         "intent": "cancel" if action == "late_cancel" else "unknown",

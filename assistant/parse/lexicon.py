@@ -24,7 +24,10 @@ SESSION_TYPES: dict[str, list[str]] = {
         # "family" alone is the session, but not a family emergency, thing or member
         r"(?<!the\s)family(?!\s+(?:emergenc(?:y|ies)|stuff|things?|matters?|issues?|members?"
         r"|reasons?|events?|just|systems|friendly|situation|obligations?|leave|funeral|wedding"
-        r"|trip|vacation|medical)\b)",
+        r"|trip|vacation|medical"
+        # ...nor the family as who acts ("family called", "family on the line", "family is here")
+        r"|called|calls|calling|is|was|are|were|on\s+the\s+(?:line|phone)|here|brought|bringing"
+        r"|asked|asking|dropped|waiting|visiting|came|comes|has|had|says|said|in|can|could)\b)",
         r"couples?\s+(?:session|therapy)",
     ],
     "intake_assessment": [
@@ -60,7 +63,11 @@ SESSION_TYPES: dict[str, list[str]] = {
         r"housing\s+(?:mtgs?|meetings?|appts?|appointments?|sessions?)",
         r"cms?(?:\s+(?:appts?|sessions?|meetings?|mtgs?|check[-\s]?ins?))?",
     ],
-    "crisis": [r"crisis(?:\s+(?:session|appt|intervention|counseling))?"],
+    # ...not the phone line or centre that sent someone ("the crisis line transferred a caller")
+    "crisis": [
+        r"crisis(?:\s+(?:session|appt|intervention|counseling))?"
+        r"(?!\s+(?:lines?|hotlines?|centers?|centres?|text\s+line)\b)"
+    ],
 }  # fmt: skip
 
 NEEDS: dict[str, list[str]] = {
@@ -73,7 +80,10 @@ NEEDS: dict[str, list[str]] = {
         r"adolescents?", r"teens?", r"youth", r"teenagers?",
         # a minor's age: "16 yo", "14-year-old", "her grandson is 14" (not "he's 15 min late")
         r"1[0-7]\s*(?:yo|y/?o|yrs?[-\s]old|years?[-\s]old)",
-        r"(?:son|daughter|kid|boy|girl|grandson|granddaughter|child|he|she)(?:\s+is|'s|\s+'s)\s+(?:only\s+|just\s+)?1[0-7](?![\d:])(?!\s*(?:min|am|pm|to|-|or|and|[ap]\b))",
+        r"(?:son|daughter|kid|boy|girl|grandson|granddaughter|child|he|she)(?:\s+is|'s|\s+'s)\s+(?:only\s+|just\s+)?1[0-7](?![\d:])(?!\s*(?:min|am|pm|to|-|or|and\s+\d|[ap]\b))",
+        # ...or set off by commas beside the person: "young guy, 17, parents not here", "daughter
+        # 17, overdosed", "walk-in kid, maybe 14, with grandma"
+        r"(?:son|daughter|kid|boy|girl|guy|grandson|granddaughter|child|teen|teenager)(?:,\s*|\s+)(?:maybe\s+|like\s+|about\s+|only\s+|just\s+)?1[0-7](?=\s*[,.;)]|\s*$)",
     ],
     "family_systems": [r"family[-\s]systems"],
     "mat": [
@@ -161,6 +171,8 @@ INTENT_CUES: dict[str, list[str]] = {
     "reschedule": [
         r"re[-\s]?schedul(?:e|ed|ing)", r"resched", r"move", r"moving", r"push(?:\s+back)?", r"bump", r"shift",
         r"change\s+(?:the\s+)?time", r"switch", r"different\s+time", r"another\s+time", r"instead",
+        # "no showed, rebook her for tues", "tyler 2pm -> 4pm": every writer's move
+        r"re-?book(?:ed|ing)?", r"->", r"→",
     ],
     "book": [
         r"book(?:ed|ing)?", r"schedule", r"put\s+\S+(?:\s+\S+)?\s+(?:in|on|down)", r"set\s+up", r"pencil\s+in",
@@ -391,6 +403,14 @@ OPTION_RE = re.compile(
     r"|(?<![\w])(?:go\s+with|take|do|pick|choose|book|let'?s\s+do|let'?s\s+go\s+with)\s+#?(?P<n3>\d{1,2})\b(?!\s*(?:am|pm|:|min|hour))"
 )
 BARE_NUMBER_RE = re.compile(r"^\s*#?(?P<n>\d{1,2})[.!)]?\s*(?:please|pls|plz|thanks|thx)?[.!]?\s*$")
+# A reply that is only a pick by its place or a bare "y": "1st", "first", "the last one", "that
+# one 👌", "ok do the earliest one" (every development writer labels these a confirm).
+BARE_PICK_RE = re.compile(
+    r"^\W*(?:(?:ok|okay|yes|yeah|yep|sure)\W+)?(?:(?:do|take|go\s+with)\s+)?(?:the\s+)?"
+    r"(?:(?P<ord>first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th)|last|earliest|latest|later"
+    r"|earlier|that|this)(?:\s+(?:one|option|slot|time))?(?:\W|_)*$"
+    r"|^\W*(?:y|ya|yy)\W*$"
+)
 
 
 # -- requests versus questions (the record and attendance recognisers) ------------------------

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from assistant.parse import lexicon as lx
 from assistant.parse import times
 from clinic.timeutil import day_bounds
 
@@ -84,6 +85,12 @@ def recognise(text: str, frame: dict[str, Any], now: datetime) -> dict[str, Any]
         return _change(text, frame, now)
     if intent not in _BOOKING:
         return None
+    window = frame.get("window")
+    at_a_time = bool(window) and window["start"] == window["end"]
+    if intent != "book" and (
+        not (frame.get("patient") or frame.get("session_type") or at_a_time) or lx.is_question(text)
+    ):
+        return None  # "ugh mondays", "weekly numbers for the board?": no one is booked
     every = _EVERY.search(text)
     weekly = _WEEKLY.search(text)
     if not every and not weekly:
@@ -98,7 +105,6 @@ def recognise(text: str, frame: dict[str, Any], now: datetime) -> dict[str, Any]
         "count": None,
         "until": None,
     }
-    window = frame.get("window")
     until = _UNTIL.search(text)
     if until:
         facts = times.extract(until.group("rest"), now)
