@@ -17,10 +17,10 @@ FIRST_FIT_SHARE = 0.4
 NEIGHBOURHOOD_SHARE = 0.6
 """Re-solving neighbourhoods around what the greedy start left out stops at 60% of the time
 left after it (solver/neighbourhood.py)..."""
-NEIGHBOURHOOD_GAINING_SHARE = 0.9
-"""...or at 90% while it is still placing sessions (on the tight weeks the main model placed
-none more after it, 15 s of phase 1 on tight-m, while the search still placed; on the demo
-weeks it places none and gives the time back early: solver/neighbourhood.py's `BARREN`)."""
+NEIGHBOURHOOD_GAINING_SHARE = 0.75
+"""...or at 75% while it is still placing sessions (on the tight weeks it was stopped mid-way
+at 60% and the main model placed none more; on the demo weeks it mostly misses, and the main
+model needs the time)."""
 CANDIDATES_SHARE = 0.35
 """Candidate generation thins, then stops, when 35% of the time left after the greedy start is
 spent: the CP-SAT phases need the rest (on demo 'l' candidates alone took 17 s)."""

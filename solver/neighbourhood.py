@@ -45,14 +45,8 @@ meetings too); the passes go on, with other random days, until `STALE` misses in
 STALE = 12
 """Neighbourhoods in a row that place nothing before the search gives its time back (on the
 demo weeks what is left unplaced mostly has no time at all with any clinician)."""
-GAINING = 10
-"""Misses in a row after which the search counts as no longer placing (`gaining_after`; tight-m
-seed 1 at 4: stopped with one family session left that the next rounds might place, and the
-main model's 15 s then placed none)."""
-BARREN = 6
-"""Neighbourhoods that place nothing, with none placing before them, after which the search
-gives its time back: on the demo weeks what the greedy start leaves out has no time with any
-clinician (demo m under load: 42 s of the minute spent on 12 misses, the main model had 4 s)."""
+GAINING = 4
+"""Misses in a row after which the search counts as no longer placing (`gaining_after`)."""
 HOMES = 3
 """Days of own clinicians freed per neighbourhood for patients the target's clinician sees in
 their stead (`_homes`)."""
@@ -135,7 +129,7 @@ def _search(
     """One pass of the search from `placed`: rounds over what is short until `STALE` misses in
     a row or the time is up; `shuffle` takes the targets in a random order."""
     placed = list(placed)
-    misses = hits = 0
+    misses = 0
     attempt = -1
     took = 0.0  # the last target's neighbourhoods, building included (the clock cannot cut it)
     while True:
@@ -148,9 +142,7 @@ def _search(
         for demand in short:
             now = time.perf_counter()
             if now + took >= until or (
-                gaining_after is not None
-                and now >= gaining_after
-                and (misses >= GAINING or not hits)  # (a search that never placed is not)
+                gaining_after is not None and now >= gaining_after and misses >= GAINING
             ):
                 return placed  # (a target begun that cannot end in time would overrun the limit)
             # First the hours of its window all week (cheap when the window is narrow), then
@@ -168,11 +160,11 @@ def _search(
                 )
             took = time.perf_counter() - now
             if better is not None:
-                placed, misses, hits = better, 0, hits + 1
+                placed, misses = better, 0
             else:
                 misses += 1
-                if misses >= STALE or (not hits and misses >= BARREN):
-                    return placed  # what is left is likely out of reach: leave the time
+                if misses >= STALE:  # what is left is likely out of reach: leave the time
+                    return placed
     return placed
 
 
