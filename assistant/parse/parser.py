@@ -135,6 +135,19 @@ _ACUTE = re.compile(
     r"|cold\s+turkey|shaking|sweating|vomiting|narcan\w*|took\s+too\s+many|hearing\s+voices"
     r"|fentanyl|heroin|meth|xanax|benzos?|opioids?|opiates?|alcohol)\b"
 )
+# A patient already in our care in acute crisis who must be seen now or today ("SI + relapse,
+# robert chen, need crisis slot now", "Maria Lopez in crisis, can Okafor see her now"): most
+# development writers (5, 7-11) label an emergency intake, two a find_slot. Later days stay
+# bookings ("a crisis appt first thing monday").
+_IN_CRISIS = re.compile(
+    r"\b(?:crisis|si|suicid\w*|panic\w*|escalat\w*|freaking\s+out|spiral\w*|used|relapsed)\b"
+)
+_RIGHT_AWAY = re.compile(
+    r"\b(?:now|asap|right\s+away|immediately|stat|today|tonight|same[-\s]day)\b"
+)
+_SEEN_IN_CRISIS = frozenset(
+    {None, "intake_assessment", "crisis", "psychiatric_evaluation", "medical_evaluation"}
+)
 # ...or someone here, on the line or sent over by the hospital, court or police...
 _ARRIVED = re.compile(
     r"\b(?:(?:(?:showed|turned)\s+up|(?:came|walked)\s+in)\b"
@@ -866,6 +879,18 @@ class Parser:
                 or _ARRIVED.search(low)
                 or (_REFERRED.search(low) and _FOR_INTAKE.search(low))
             )
+            and _TO_BE_SEEN.search(low)
+        ):
+            return "emergency_intake", "cue"
+        if (
+            said
+            and on_roster
+            and session_type in _SEEN_IN_CRISIS
+            and metric is None
+            and not absence
+            and not _COUNT.search(low)
+            and (_ACUTE.search(low) or _IN_CRISIS.search(low))
+            and _RIGHT_AWAY.search(low)
             and _TO_BE_SEEN.search(low)
         ):
             return "emergency_intake", "cue"
