@@ -493,7 +493,9 @@ class Parser:
             "room": room,
             "option": option if intent == "confirm" else None,  # the contract: for confirm
             "metric": metric,
-            "confidence": self._confidence(st, intent, ambiguous, facts),
+            "confidence": self._confidence(st, intent, ambiguous, facts)
+            if read.how != "crisis"
+            else min(self._confidence(st, intent, ambiguous, facts), intents.ASKED_CONFIDENCE),
             "parser": "rules",
             "action": None,
         }
@@ -828,7 +830,8 @@ class Parser:
         needs: list[str],
     ) -> tuple[str, str]:
         """The rules' intent, and how they found it: "exact" (a bare number, "how do I"), "cue"
-        (words that say it), or "fallback" (a guess from what the message names)."""
+        (words that say it), "crisis" (a cue that makes an emergency of a patient already in our
+        care: said back before it acts), or "fallback" (a guess from what the message names)."""
         low = st.low.strip()
         if lx.BARE_NUMBER_RE.match(low) or lx.BARE_PICK_RE.match(low):
             return "confirm", "exact"
@@ -893,7 +896,7 @@ class Parser:
             and _RIGHT_AWAY.search(low)
             and _TO_BE_SEEN.search(low)
         ):
-            return "emergency_intake", "cue"
+            return "emergency_intake", "crisis"  # a cue, said back before a held slot is taken
         self_ref = bool(_SELF.search(low))
         unavailable = (
             facts.late is not None

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from assistant.parse import parse
+from assistant.parse.intents import ASKED_CONFIDENCE
 from tests.nlu.roster_data import roster
 
 NOW = datetime.fromisoformat("2026-12-10T09:30:00-05:00")  # a Thursday morning
@@ -31,6 +32,8 @@ def test_a_roster_patient_in_crisis_now_is_an_emergency(text: str) -> None:
     frame = _frame(text)
     assert frame["intent"] == "emergency_intake"
     assert frame["patient"]["id"] is not None
+    # read from words about someone already in our care: said back before a held slot is taken
+    assert frame["confidence"] <= ASKED_CONFIDENCE
 
 
 def test_a_crisis_session_on_a_later_day_is_not_an_emergency() -> None:
