@@ -135,6 +135,19 @@ _ACUTE = re.compile(
     r"|cold\s+turkey|shaking|sweating|vomiting|narcan\w*|took\s+too\s+many|hearing\s+voices"
     r"|fentanyl|heroin|meth|xanax|benzos?|opioids?|opiates?|alcohol)\b"
 )
+# A patient already in our care in acute crisis who must be seen now or today ("SI + relapse,
+# robert chen, need crisis slot now", "Maria Lopez in crisis, can Okafor see her now"): most
+# development writers (5, 7-11) label an emergency intake, two a find_slot. Later days stay
+# bookings ("a crisis appt first thing monday").
+_IN_CRISIS = re.compile(
+    r"\b(?:crisis|si|suicid\w*|panic\w*|escalat\w*|freaking\s+out|spiral\w*|used|relapsed)\b"
+)
+_RIGHT_AWAY = re.compile(
+    r"\b(?:now|asap|right\s+away|immediately|stat|today|tonight|same[-\s]day)\b"
+)
+_SEEN_IN_CRISIS = frozenset(
+    {None, "intake_assessment", "crisis", "psychiatric_evaluation", "medical_evaluation"}
+)
 # ...or someone here, on the line or sent over by the hospital, court or police...
 _ARRIVED = re.compile(
     r"\b(?:(?:(?:showed|turned)\s+up|(?:came|walked)\s+in)\b"
@@ -480,7 +493,9 @@ class Parser:
             "room": room,
             "option": option if intent == "confirm" else None,  # the contract: for confirm
             "metric": metric,
-            "confidence": self._confidence(st, intent, ambiguous, facts),
+            "confidence": self._confidence(st, intent, ambiguous, facts)
+            if read.how != "crisis"
+            else min(self._confidence(st, intent, ambiguous, facts), intents.ASKED_CONFIDENCE),
             "parser": "rules",
             "action": None,
         }
@@ -815,7 +830,8 @@ class Parser:
         needs: list[str],
     ) -> tuple[str, str]:
         """The rules' intent, and how they found it: "exact" (a bare number, "how do I"), "cue"
-        (words that say it), or "fallback" (a guess from what the message names)."""
+        (words that say it), "crisis" (a cue that makes an emergency of a patient already in our
+        care: said back before it acts), or "fallback" (a guess from what the message names)."""
         low = st.low.strip()
         if lx.BARE_NUMBER_RE.match(low) or lx.BARE_PICK_RE.match(low):
             return "confirm", "exact"
@@ -869,6 +885,18 @@ class Parser:
             and _TO_BE_SEEN.search(low)
         ):
             return "emergency_intake", "cue"
+        if (
+            said
+            and on_roster
+            and session_type in _SEEN_IN_CRISIS
+            and metric is None
+            and not absence
+            and not _COUNT.search(low)
+            and (_ACUTE.search(low) or _IN_CRISIS.search(low))
+            and _RIGHT_AWAY.search(low)
+            and _TO_BE_SEEN.search(low)
+        ):
+            return "emergency_intake", "crisis"  # a cue, said back before a held slot is taken
         self_ref = bool(_SELF.search(low))
         unavailable = (
             facts.late is not None
