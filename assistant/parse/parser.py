@@ -481,6 +481,9 @@ class Parser:
             metric = "room_utilization"  # "oak room utilization last week": the room's
         if intent not in reports:
             metric = None  # "move his eval, the auth renews the 15th": a report's field only
+        confidence = self._confidence(st, intent, ambiguous, facts)
+        if read.how == "crisis":  # a roster patient's emergency from words: said back first
+            confidence = min(confidence, intents.ASKED_CONFIDENCE)
         frame: dict[str, Any] = {
             "intent": intent,
             "patient": patient,
@@ -493,9 +496,7 @@ class Parser:
             "room": room,
             "option": option if intent == "confirm" else None,  # the contract: for confirm
             "metric": metric,
-            "confidence": self._confidence(st, intent, ambiguous, facts)
-            if read.how != "crisis"
-            else min(self._confidence(st, intent, ambiguous, facts), intents.ASKED_CONFIDENCE),
+            "confidence": confidence,
             "parser": "rules",
             "action": None,
         }
